@@ -1,0 +1,1 @@
+"""The ``territoria`` command line (Typer + Rich)."""

@@ -1,0 +1,74 @@
+"""catalog list | show | dcat."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from territoria.cli.common import WorkspaceOpt, console, open_workspace
+from territoria.core.errors import NotFoundError
+from territoria.core.suggest import did_you_mean
+from territoria.pipelines import build_plan
+from territoria.pipelines.inspect import dcat_catalog
+
+app = typer.Typer(help="The workspace's datasets: sources, models and indicators.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_(workspace: WorkspaceOpt = None) -> None:
+    """Every dataset with its layer, access level and publisher."""
+    ws = open_workspace(workspace)
+    entries = ws.entries()
+    plan = build_plan(ws)
+    table = Table("dataset", "layer", "title", "access", "frequency", "publisher / pack")
+    for key, info in plan.datasets.items():
+        if info.layer == "published":
+            continue
+        entry = entries.get(key)
+        synthetic = " [magenta](synthétique)[/]" if entry and entry.synthetic else ""
+        table.add_row(
+            key, info.layer, info.title + synthetic, info.access.value,
+            entry.frequency if entry else "on change", entry.publisher.name if entry else f"pack {info.pack}",
+        )
+    console.print(table)
+
+
+@app.command()
+def show(dataset: Annotated[str, typer.Argument(help="Dataset identifier.")], workspace: WorkspaceOpt = None) -> None:
+    """Full metadata and Table Schema of one dataset."""
+    ws = open_workspace(workspace)
+    entries = ws.entries()
+    plan = build_plan(ws)
+    if dataset in entries:
+        console.print_json(json.dumps(entries[dataset].model_dump(mode="json", by_alias=True, exclude_none=True)))
+        return
+    if dataset in plan.datasets:
+        step = plan.steps[plan.producers[dataset]]
+        info = plan.datasets[dataset]
+        doc = {"identifier": dataset, "title": info.title, "layer": info.layer, "access": info.access.value, "pack": info.pack, "inputs": step.inputs}
+        if step.indicator:
+            doc["indicator"] = step.indicator.model_dump(mode="json")
+        console.print_json(json.dumps(doc))
+        return
+    raise NotFoundError(f"unknown dataset {dataset!r}", hint=did_you_mean(dataset, plan.datasets) or "see `territoria catalog list`")
+
+
+@app.command()
+def dcat(
+    workspace: WorkspaceOpt = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of printing.")] = None,
+    base: Annotated[str, typer.Option(help="Base URI of the published catalog.")] = "urn:territoria",
+) -> None:
+    """The catalog as DCAT-AP 3 JSON-LD, for data.gouv.fr or data.europa.eu harvesters."""
+    ws = open_workspace(workspace)
+    doc = dcat_catalog(ws, build_plan(ws), base)
+    text = json.dumps(doc, ensure_ascii=False, indent=2)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+        console.print(f"[green]✓[/] {len(doc['dcat:dataset'])} datasets written to {output}")
+    else:
+        print(text)

@@ -1,0 +1,33 @@
+"""Shared CLI helpers: workspace option, console, error reporting."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from territoria.workspace import Workspace
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace", "-w",
+        help="Workspace folder (default: $TERRITORIA_WORKSPACE, else the current folder).",
+        show_default=False,
+    ),
+]
+
+
+def open_workspace(path: Path | None) -> Workspace:
+    chosen = path or Path(os.environ.get("TERRITORIA_WORKSPACE", "."))
+    return Workspace(chosen)
+
+
+def fmt_int(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}".replace(",", "\u202f")

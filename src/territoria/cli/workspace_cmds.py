@@ -1,0 +1,96 @@
+"""init, demo, reference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from territoria.catalog.packs import available_packs, load_pack
+from territoria.cli.common import console, fmt_int
+from territoria.cli.pipeline_cmds import print_summary, run_with_progress
+from territoria.reference.referential import referential
+from territoria.workspace import init_workspace
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(demo)
+    app.command()(reference)
+
+
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create the workspace in.")],
+    epci: Annotated[str | None, typer.Option(help="SIREN of the EPCI, e.g. 243500139 for Rennes Métropole.")] = None,
+    communes: Annotated[str | None, typer.Option(help="Comma-separated INSEE codes, e.g. 35238,35047.")] = None,
+    name: Annotated[str | None, typer.Option(help="Name of the territory (default: the EPCI's).")] = None,
+    pack: Annotated[list[str] | None, typer.Option("--pack", help="Use-case pack to enable (repeatable).")] = None,
+    force: Annotated[bool, typer.Option(help="Rewrite an existing workspace's configuration (data is kept).")] = False,
+) -> None:
+    """Create a workspace for any French territory, offline.
+
+    Examples:
+
+        territoria init rennes --epci 243500139
+
+        territoria init mes-communes --communes 35238,35047 --name "Rennes et Bruz"
+    """
+    codes = [c for c in (communes or "").split(",") if c.strip()]
+    ws = init_workspace(directory, epci=epci, communes=codes or None, name=name, packs=pack, force=force)
+    cfg = ws.config
+    console.print(f"[green]✓[/] workspace [bold]{cfg.name}[/] created in {ws.root}")
+    console.print(f"  {len(cfg.communes)} communes, packs: {', '.join(cfg.packs)}")
+    if cfg.communes_without_boundary:
+        ref = referential()
+        missing = ", ".join(f"{c} {ref.communes[c].nom}" for c in cfg.communes_without_boundary)
+        console.print(
+            f"[yellow]![/] {len(cfg.communes_without_boundary)} commune(s) have no boundary in the 2018 referential "
+            f"(created since): {missing}. Maps will show them as missing; totals still count them."
+        )
+    console.print(f"  next: [bold]territoria run -w {directory}[/]")
+
+
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Folder of the demo workspace.")] = Path("demo"),
+    force: Annotated[bool, typer.Option(help="Rebuild the configuration of an existing demo workspace.")] = True,
+) -> None:
+    """Build the Rennes Métropole workspace (EPCI 243500139, 43 communes) with every pack and run it end to end."""
+    packs = sorted(available_packs())
+    ws = init_workspace(directory, epci="243500139", packs=packs, force=force)
+    for name in packs:
+        load_pack(name).run_hook("prepare_demo", ws)
+    console.print(f"[green]✓[/] demo workspace {ws.root} ({ws.config.name}, {len(ws.config.communes)} communes, packs: {', '.join(packs)})")
+    summary = run_with_progress(ws, only=None, force=False, command="demo")
+    print_summary(ws, summary)
+    if summary.status != "success":
+        raise typer.Exit(1)
+    console.print(f"\nExplore it: [bold]territoria status -w {directory}[/], [bold]territoria lineage densite_population -w {directory}[/]")
+
+
+def reference(
+    search: Annotated[str | None, typer.Option(help="Find EPCIs and communes by name.")] = None,
+    missing: Annotated[bool, typer.Option(help="List the communes that have no 2018 boundary.")] = False,
+) -> None:
+    """Show the shipped national referential: vintages, counts, attributions."""
+    ref = referential()
+    if search:
+        table = Table("kind", "code", "name")
+        for kind, code, label in ref.search(search, limit=30):
+            table.add_row(kind, code, label)
+        console.print(table)
+        return
+    if missing:
+        table = Table("code", "commune", "zone", title="Current communes without a 2018 boundary")
+        for m in ref.vintages["communes_without_boundary"]:
+            table.add_row(m["code"], m["nom"], m["zone"])
+        console.print(table)
+        return
+    table = Table("dataset", "vintage", "producer", "licence", "counts")
+    for key in ("communes", "boundaries"):
+        v = ref.vintages[key]
+        counts = ", ".join(f"{k} {fmt_int(n)}" for k, n in v["counts"].items())
+        table.add_row(v["name"], str(v.get("version") or v["vintage"]), v["producer"], v["licence"], counts)
+    console.print(table)
+    console.print("Communes merged since 2018 are rebuilt from their former communes; `--missing` lists those without any boundary.")

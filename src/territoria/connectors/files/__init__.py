@@ -1,0 +1,5 @@
+"""Local files inside the workspace."""
+
+from territoria.connectors.files.connector import FileConnector, FileOptions
+
+__all__ = ["FileConnector", "FileOptions"]

@@ -1,0 +1,1 @@
+"""Building blocks shared by every layer: errors, identifiers, hashing."""

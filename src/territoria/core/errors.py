@@ -1,0 +1,76 @@
+"""One exception tree for the whole project.
+
+Every error carries a user-facing ``message`` and, when we know it, a ``hint`` that says how
+to fix the problem. ``transient`` tells callers (retry loops, the runner) whether trying again
+later may succeed. The CLI prints ``message`` and ``hint`` without a traceback for any
+``TerritoriaError``; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class TerritoriaError(Exception):
+    """Base of every error territoria raises on purpose."""
+
+    transient = False
+    slug = "error"
+
+    def __init__(self, message: str, *, hint: str | None = None, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
+
+
+class UserError(TerritoriaError):
+    """The user asked for something that cannot be done as asked (bad argument, unknown code)."""
+
+    slug = "user-error"
+
+
+class NotFoundError(UserError):
+    slug = "not-found"
+
+
+class ConfigError(UserError):
+    """A workspace file (territory.yaml, sources/*.yaml, policies.yaml) is invalid."""
+
+    slug = "config-error"
+
+
+class WorkspaceLockedError(UserError):
+    slug = "workspace-locked"
+
+
+class DataError(TerritoriaError):
+    """The data itself is unusable: wrong encoding, truncated file, missing columns."""
+
+    slug = "data-error"
+
+
+class SourceError(TerritoriaError):
+    """A source could not be fetched."""
+
+    slug = "source-error"
+
+
+class TransientSourceError(SourceError):
+    transient = True
+    slug = "source-unavailable"
+
+
+class EngineError(TerritoriaError):
+    slug = "engine-error"
+
+
+class StepFailed(TerritoriaError):
+    slug = "step-failed"
+
+    def __init__(self, step: str, cause: BaseException) -> None:
+        message = f"step {step!r} failed: {getattr(cause, 'message', None) or cause}"
+        super().__init__(message, hint=getattr(cause, "hint", None))
+        self.step = step
+        self.cause = cause

@@ -1,0 +1,14 @@
+"""Shared vocabularies used across layers."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class AccessLevel(str, Enum):
+    """Who may read a dataset: anyone, named roles under the territory's rules, or only
+    roles with a purpose recorded in the audit log (personal data)."""
+
+    open = "open"
+    restricted = "restricted"
+    personal = "personal"

@@ -1,0 +1,90 @@
+"""The engine interface the pipeline code talks to.
+
+The pipeline never imports an engine's driver: it asks an ``Engine`` to run SQL (DuckDB
+dialect, the project's lingua franca), to read landed files, and to replace a set of tables
+atomically. What an engine can and cannot do is declared in ``Capabilities`` so callers branch
+on data, not on engine names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    name: str
+    #: the store lives in the workspace and needs no server
+    embedded: bool
+    #: ST_* functions and a GEOMETRY type are available
+    spatial: bool
+    #: CREATE/DROP inside a transaction roll back with it (the atomic-swap strategy relies on it)
+    transactional_ddl: bool
+    #: several processes may write at the same time
+    concurrent_writers: bool
+    #: reads CSV/Parquet files directly from a path
+    reads_files: bool
+    sql_dialect: str
+
+
+@dataclass(frozen=True)
+class TableWrite:
+    """A table to (re)create from a SELECT, as part of an atomic publication."""
+
+    schema: str
+    name: str
+    select_sql: str
+
+    @property
+    def qualified(self) -> str:
+        return f"{quote_ident(self.schema)}.{quote_ident(self.name)}"
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class Engine(Protocol):
+    capabilities: Capabilities
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None: ...
+
+    def fetch_all(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]: ...
+
+    def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table: ...
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+    def table_exists(self, schema: str, name: str) -> bool: ...
+
+    def columns(self, schema: str, name: str) -> list[tuple[str, str]]: ...
+
+    def ensure_schema(self, schema: str) -> None: ...
+
+    def register_arrow(self, name: str, table: pa.Table) -> None: ...
+
+    def read_csv_relation(self, path: Path, *, delimiter: str, columns: Sequence[str], skip: int) -> str:
+        """SQL relation reading a UTF-8 CSV with every column as text, in file order."""
+        ...
+
+    def read_parquet_relation(self, path: Path) -> str: ...
+
+    def replace_tables(self, writes: Sequence[TableWrite], extra_sql: Sequence[tuple[str, Sequence[Any]]] = ()) -> dict[str, int]:
+        """Recreate ``writes`` and run ``extra_sql`` all-or-nothing; return rows per table."""
+        ...
+
+    def copy_to(self, select_sql: str, path: Path, fmt: str, options: dict[str, Any] | None = None) -> None: ...
+
+    def stream_batches(self, sql: str, batch_rows: int = 65536) -> Iterator[pa.RecordBatch]: ...
+
+    def close(self) -> None: ...

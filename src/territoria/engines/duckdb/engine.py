@@ -1,0 +1,170 @@
+"""DuckDB engine, pinned to 1.5.5 so that the spatial extension loads from its PyPI wheel.
+
+Extensions are never downloaded: auto-install and auto-load are off and the spatial extension
+is loaded from the file shipped in the ``duckdb-extension-spatial`` wheel, so geometry works on
+a machine with no network. DuckDB itself refuses a second writer process on the same file; the
+workspace lock (``workspace.lock``) turns that into a clear message before we get here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from territoria.core.errors import EngineError, WorkspaceLockedError
+from territoria.engines.base import Capabilities, TableWrite, quote_ident, quote_literal
+
+CAPABILITIES = Capabilities(
+    name="duckdb",
+    embedded=True,
+    spatial=True,
+    transactional_ddl=True,
+    concurrent_writers=False,
+    reads_files=True,
+    sql_dialect="duckdb",
+)
+
+STORE_FILE = "store.duckdb"
+
+
+def _extension_file(name: str) -> Path:
+    module = importlib.import_module(f"duckdb_extension_{name}")
+    base = Path(next(iter(module.__path__))) / "extensions" / f"v{duckdb.__version__}"
+    candidate = base / f"{name}.duckdb_extension"
+    if not candidate.exists():
+        raise EngineError(
+            f"the DuckDB {name} extension for DuckDB {duckdb.__version__} is not installed",
+            hint=f"install duckdb-extension-{name}=={duckdb.__version__} (it is pinned in requirements.lock)",
+        )
+    return candidate
+
+
+class DuckDBEngine:
+    capabilities = CAPABILITIES
+
+    def __init__(self, path: Path | None, *, read_only: bool = False, threads: int | None = None) -> None:
+        self.path = path
+        config: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        if path is not None:
+            # A project-owned extension directory keeps the user's home untouched.
+            config["extension_directory"] = str(path.parent / "duckdb_extensions")
+        if threads:
+            config["threads"] = threads
+        try:
+            self.con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise WorkspaceLockedError(
+                    "the workspace store is in use by another process",
+                    hint="wait for the other territoria command to finish, then try again",
+                    detail=str(exc),
+                ) from exc
+            raise EngineError(f"cannot open the store {path}: {exc}") from exc
+        self._lock = threading.RLock()
+        self.con.execute(f"LOAD {quote_literal(str(_extension_file('spatial')))}")
+
+    # -- plain SQL -------------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        with self._lock:
+            self.con.execute(sql, params)
+
+    def fetch_all(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self.con.execute(sql, params).fetchall()
+
+    def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        with self._lock:
+            result = self.con.execute(sql, params).fetch_arrow_table()
+        return result
+
+    def stream_batches(self, sql: str, batch_rows: int = 65536) -> Iterator[pa.RecordBatch]:
+        with self._lock:
+            reader = self.con.execute(sql).fetch_record_batch(batch_rows)
+            yield from reader
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                yield
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+            self.con.execute("COMMIT")
+
+    # -- catalog ---------------------------------------------------------------------------
+    def table_exists(self, schema: str, name: str) -> bool:
+        rows = self.fetch_all(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
+        )
+        return bool(rows)
+
+    def columns(self, schema: str, name: str) -> list[tuple[str, str]]:
+        rows = self.fetch_all(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [schema, name],
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def ensure_schema(self, schema: str) -> None:
+        self.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+
+    def register_arrow(self, name: str, table: pa.Table) -> None:
+        with self._lock:
+            self.con.register(name, table)
+
+    # -- files -----------------------------------------------------------------------------
+    def read_csv_relation(self, path: Path, *, delimiter: str, columns: Sequence[str], skip: int) -> str:
+        names = "[" + ", ".join(quote_literal(c) for c in columns) + "]"
+        return (
+            f"read_csv({quote_literal(str(path))}, delim={quote_literal(delimiter)}, header=false, "
+            f"skip={skip}, all_varchar=true, names={names}, quote='\"', escape='\"', "
+            "strict_mode=true, null_padding=false, parallel=true)"
+        )
+
+    def read_parquet_relation(self, path: Path) -> str:
+        return f"read_parquet({quote_literal(str(path))})"
+
+    def copy_to(self, select_sql: str, path: Path, fmt: str, options: dict[str, Any] | None = None) -> None:
+        opts = {"FORMAT": fmt, **(options or {})}
+        rendered = ", ".join(f"{k} {quote_literal(v) if isinstance(v, str) else v}" for k, v in opts.items())
+        self.execute(f"COPY ({select_sql}) TO {quote_literal(str(path))} ({rendered})")
+
+    # -- publication -----------------------------------------------------------------------
+    def replace_tables(
+        self, writes: Sequence[TableWrite], extra_sql: Sequence[tuple[str, Sequence[Any]]] = ()
+    ) -> dict[str, int]:
+        """Recreate every table of ``writes`` in one transaction.
+
+        DuckDB's DDL is transactional: a crash or a kill before COMMIT leaves the previous
+        tables exactly as they were (the write-ahead log is replayed without the open
+        transaction), which is the "write new, then swap" guarantee the runner promises.
+        """
+        counts: dict[str, int] = {}
+        with self.transaction():
+            for w in writes:
+                self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(w.schema)}")
+                self.con.execute(f"CREATE OR REPLACE TABLE {w.qualified} AS {w.select_sql}")
+                row = self.con.execute(f"SELECT count(*) FROM {w.qualified}").fetchone()
+                counts[f"{w.schema}.{w.name}"] = int(row[0]) if row else 0
+            for sql, params in extra_sql:
+                self.con.execute(sql, params)
+        return counts
+
+    def close(self) -> None:
+        with self._lock:
+            self.con.close()
+
+
+def open_duckdb(store_dir: Path | None, **options: Any) -> DuckDBEngine:
+    path = store_dir / STORE_FILE if store_dir is not None else None
+    return DuckDBEngine(path, **options)

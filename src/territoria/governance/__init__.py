@@ -1,0 +1,1 @@
+"""Governance applied at publication and at every read: access levels, secrecy, audit."""

@@ -1,0 +1,40 @@
+"""Publication guards: what stands between a dataset and its published copy.
+
+A guard receives the SQL of the rows about to be published and returns the SQL of the rows
+that may be published, plus a report of what it changed (suppressed cells and why). Guards
+are named by the ``secrecy`` key of a dataset or indicator and found through the
+``territoria.guards`` entry point group. A dataset that names a guard that is not installed is
+**not published**: secrecy is never best effort.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Protocol
+
+from territoria.core.errors import ConfigError
+from territoria.engines.base import Engine
+
+
+@dataclass
+class GuardResult:
+    select_sql: str
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+class Guard(Protocol):
+    def protect(self, engine: Engine, dataset: str, select_sql: str, rule: str, policies: dict[str, Any]) -> GuardResult: ...
+
+
+def get_guard(rule: str) -> Guard:
+    """Guards are keyed by the rule family: ``energy.residential`` is handled by ``energy``."""
+    found = {ep.name: ep for ep in entry_points(group="territoria.guards")}
+    family = rule.split(".", 1)[0]
+    if family not in found:
+        raise ConfigError(
+            f"secrecy rule {rule!r} has no installed guard; the dataset is not published",
+            hint=f"install the package providing guard {family!r}, or fix the `secrecy:` key",
+        )
+    guard: Guard = found[family].load()()
+    return guard

@@ -1,0 +1,5 @@
+"""Indicators: versioned definitions and values with quality flags."""
+
+from territoria.indicators.definition import IndicatorDef
+
+__all__ = ["IndicatorDef"]

@@ -1,0 +1,132 @@
+"""Read-only views of a workspace for the CLI and the API: status, lineage, runs, DCAT."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from territoria.catalog.dcat import catalog_document, derived_to_dcat, entry_to_dcat
+from territoria.catalog.model import FREQUENCIES
+from territoria.engines.base import Engine
+from territoria.pipelines.plan import Plan
+from territoria.pipelines.records import META, ensure_meta, now as utc_now
+from territoria.workspace import Workspace
+
+
+@dataclass
+class DatasetStatus:
+    name: str
+    layer: str
+    title: str
+    access: str
+    rows: int | None
+    updated_at: datetime | None
+    last_status: str | None
+    freshness: str
+    quarantined: int | None = None
+
+
+def dataset_status(ws: Workspace, engine: Engine, plan: Plan) -> list[DatasetStatus]:
+    ensure_meta(engine)
+    state = {r[0]: r for r in engine.fetch_all(f"SELECT name, rows, updated_at FROM {META}.datasets")}
+    last = {
+        r[0]: r[1]
+        for r in engine.fetch_all(
+            f"SELECT step, arg_max(status, started_at) FROM {META}.step_runs GROUP BY step"
+        )
+    }
+    checked = {r[0]: (r[1], r[2]) for r in engine.fetch_all(f"SELECT dataset, checked_at, changed_at FROM {META}.source_state")}
+    entries = ws.entries()
+    out = []
+    now = utc_now()
+    for key, info in plan.datasets.items():
+        row = state.get(key)
+        step = plan.producers[key]
+        freshness = "never built" if row is None else "built"
+        if key in entries and key in checked:
+            period = timedelta(days=FREQUENCIES[entries[key].frequency])
+            checked_at = checked[key][0]
+            freshness = "due for a check" if checked_at and now - checked_at > period else "fresh"
+        quarantined = None
+        if info.layer == "staging" and engine.table_exists("quarantine", key):
+            quarantined = int(engine.fetch_all(f'SELECT count(*) FROM quarantine."{key}"')[0][0])
+        out.append(
+            DatasetStatus(
+                key, info.layer, info.title, info.access.value,
+                int(row[1]) if row else None, row[2] if row else None, last.get(step), freshness, quarantined,
+            )
+        )
+    return out
+
+
+@dataclass
+class LineageNode:
+    label: str
+    children: list[LineageNode] = field(default_factory=list)
+
+
+def upstream(plan: Plan, engine: Engine, dataset: str) -> LineageNode:
+    ensure_meta(engine)
+    hashes = {r[0]: r[1] for r in engine.fetch_all(f"SELECT name, content_hash FROM {META}.datasets")}
+    edges = engine.fetch_all(
+        f"SELECT target, source FROM {META}.lineage WHERE source LIKE 'landing:%' OR source LIKE 'source:%' "
+        "QUALIFY row_number() OVER (PARTITION BY target ORDER BY recorded_at DESC) = 1"
+    )
+    raw_of = {t: s for t, s in edges}
+
+    def node(name: str) -> LineageNode:
+        digest = hashes.get(name)
+        label = f"{name} [{plan.datasets[name].layer}]" + (f" #{digest[:10]}" if digest else " (not built)")
+        step = plan.steps[plan.producers[name]]
+        children = [node(i) for i in step.inputs]
+        if step.kind == "ingest" and name in raw_of:
+            landing = raw_of[name]
+            source = raw_of.get(landing)
+            leaf = LineageNode(landing[:24] + "…", [LineageNode(source)] if source else [])
+            children.append(leaf)
+        return LineageNode(label, children)
+
+    return node(dataset)
+
+
+def downstream(plan: Plan, dataset: str) -> LineageNode:
+    def node(name: str) -> LineageNode:
+        children = [node(out) for step_id in plan.consumers(name) for out in plan.steps[step_id].outputs]
+        return LineageNode(f"{name} [{plan.datasets[name].layer}]", children)
+
+    return node(dataset)
+
+
+def recent_runs(engine: Engine, limit: int = 20) -> list[tuple[Any, ...]]:
+    ensure_meta(engine)
+    return engine.fetch_all(
+        f"SELECT run_id, started_at, status, command, steps_total, steps_run, steps_skipped, steps_failed, wall_s, cpu_s, error "
+        f"FROM {META}.runs ORDER BY started_at DESC LIMIT ?",
+        [limit],
+    )
+
+
+def run_steps(engine: Engine, run_id: str) -> list[dict[str, Any]]:
+    rows = engine.fetch_arrow(
+        f"SELECT step, kind, status, reason, rows_in, rows_out, rows_quarantined, wall_s, cpu_s, error, report "
+        f"FROM {META}.step_runs WHERE run_id = ? ORDER BY started_at",
+        [run_id],
+    ).to_pylist()
+    for r in rows:
+        r["report"] = json.loads(r["report"]) if r["report"] else {}
+    return rows
+
+
+def dcat_catalog(ws: Workspace, plan: Plan, base: str = "urn:territoria") -> dict[str, Any]:
+    base = base.rstrip("/") + f"/{ws.config.slug}" if base.startswith("urn:") else base.rstrip("/")
+    entries = ws.entries()
+    datasets = [entry_to_dcat(e, base) for e in entries.values()]
+    for key, info in plan.datasets.items():
+        if info.layer in ("staging", "published"):
+            continue
+        step = plan.steps[plan.producers[key]]
+        description = step.indicator.description if step.indicator else ""
+        datasets.append(derived_to_dcat(key, info.title, description, step.inputs, info.access.value, base))
+    return catalog_document(ws.config.name, base, datasets, ws.config.name)

@@ -1,0 +1,173 @@
+"""Build the step graph of a workspace: its sources, its packs' models and indicators, and
+the publication of what is marked public."""
+
+from __future__ import annotations
+
+import graphlib
+from dataclasses import dataclass
+from typing import Any
+
+from territoria.catalog.model import AccessLevel
+from territoria.core.errors import ConfigError, UserError
+from territoria.core.suggest import did_you_mean
+from territoria.catalog.packs import load_pack
+from territoria.pipelines.spec import DatasetInfo, Step, render_sql, sql_refs
+from territoria.workspace import Workspace
+
+
+@dataclass
+class Plan:
+    steps: dict[str, Step]
+    datasets: dict[str, DatasetInfo]
+    order: list[str]
+    producers: dict[str, str]
+    params: dict[str, dict[str, Any]]
+
+    def consumers(self, dataset: str) -> list[str]:
+        return [s.id for s in self.steps.values() if dataset in s.inputs]
+
+    def downstream_steps(self, step_ids: set[str]) -> set[str]:
+        result = set(step_ids)
+        frontier = list(step_ids)
+        while frontier:
+            step = self.steps[frontier.pop()]
+            for out in step.outputs:
+                for consumer in self.consumers(out):
+                    if consumer not in result:
+                        result.add(consumer)
+                        frontier.append(consumer)
+        return result
+
+    def select(self, names: list[str]) -> set[str]:
+        """Steps named (by step id, dataset, or pack) and everything downstream of them."""
+        chosen: set[str] = set()
+        for name in names:
+            if name in self.steps:
+                chosen.add(name)
+            elif name in self.producers:
+                chosen.add(self.producers[name])
+            elif any(s.pack == name for s in self.steps.values()):
+                chosen.update(s.id for s in self.steps.values() if s.pack == name)
+            else:
+                candidates = list(self.steps) + list(self.producers)
+                raise UserError(
+                    f"--only {name!r} matches no step, dataset or pack",
+                    hint=did_you_mean(name, candidates) or "see `territoria status` for the names",
+                )
+        return self.downstream_steps(chosen)
+
+
+def _territory_params(ws: Workspace) -> dict[str, Any]:
+    c = ws.config
+    return {
+        "territory.name": c.name,
+        "territory.epci": c.epci or "",
+        "territory.communes": list(c.communes),
+    }
+
+
+def build_plan(ws: Workspace) -> Plan:
+    steps: dict[str, Step] = {}
+    datasets: dict[str, DatasetInfo] = {}
+    params: dict[str, dict[str, Any]] = {}
+
+    def add_dataset(key: str, info: DatasetInfo, where: str) -> None:
+        if key in datasets:
+            raise ConfigError(f"dataset {key!r} is declared twice ({where})", hint="rename one of them")
+        datasets[key] = info
+
+    for entry in ws.entries().values():
+        add_dataset(
+            entry.identifier,
+            DatasetInfo(entry.identifier, "staging", entry.title, entry.access, entry.pack, entry.secrecy, entry.publish),
+            f"sources/{entry.identifier}.yaml",
+        )
+        steps[f"ingest:{entry.identifier}"] = Step(
+            id=f"ingest:{entry.identifier}",
+            kind="ingest",
+            inputs=[],
+            outputs=[entry.identifier],
+            definition={"source": entry.source.model_dump(mode="json"), "schema": entry.model_dump(mode="json", by_alias=True).get("schema")},
+            entry=entry,
+            pack=entry.pack,
+        )
+
+    base = _territory_params(ws)
+    for pack_name in ws.enabled_packs():
+        pack = load_pack(pack_name)
+        pack_params = {**base, **pack.definition.parameters, **ws.config.packs[pack_name].parameters}
+        params[pack_name] = pack_params
+        for model in pack.definition.models:
+            sql = pack.read_sql(model.sql)
+            add_dataset(
+                model.name,
+                DatasetInfo(model.name, "model", model.title, model.access, pack_name, model.secrecy, model.publish),
+                f"pack {pack_name}",
+            )
+            steps[f"model:{model.name}"] = Step(
+                id=f"model:{model.name}",
+                kind="model",
+                inputs=sql_refs(sql),
+                outputs=[model.name],
+                definition={"sql": sql, "params": pack_params, "pack_version": pack.definition.version},
+                sql=sql,
+                pack=pack_name,
+                meta={"params": pack_params},
+            )
+        for ind in pack.definition.indicators:
+            sql = pack.read_sql(ind.sql)
+            add_dataset(
+                ind.id, DatasetInfo(ind.id, "indicator", ind.title, ind.access, pack_name, ind.secrecy, True), f"pack {pack_name}"
+            )
+            steps[f"indicator:{ind.id}"] = Step(
+                id=f"indicator:{ind.id}",
+                kind="indicator",
+                inputs=sql_refs(sql),
+                outputs=[ind.id],
+                definition={"indicator": ind.model_dump(mode="json"), "sql": sql, "params": pack_params},
+                indicator=ind,
+                sql=sql,
+                pack=pack_name,
+                meta={"params": pack_params},
+            )
+
+    for key, info in list(datasets.items()):
+        if not info.publish:
+            continue
+        out = f"published.{key}"
+        datasets[out] = DatasetInfo(key, "published", info.title, info.access, info.pack, info.secrecy, True)
+        steps[f"publish:{key}"] = Step(
+            id=f"publish:{key}",
+            kind="publish",
+            inputs=[key],
+            outputs=[out],
+            definition={"access": info.access.value, "secrecy": info.secrecy, "publisher": 1},
+            pack=info.pack,
+        )
+
+    producers: dict[str, str] = {}
+    for step in steps.values():
+        for out in step.outputs:
+            producers[out] = step.id
+    graph: dict[str, set[str]] = {}
+    for step in steps.values():
+        deps = set()
+        for name in step.inputs:
+            if name not in producers:
+                raise ConfigError(
+                    f"{step.id} reads dataset {name!r}, which nothing produces",
+                    hint=did_you_mean(name, producers) or "declare it in sources/ or enable the pack that builds it",
+                )
+            deps.add(producers[name])
+        graph[step.id] = deps
+        if step.sql:
+            # Fail at plan time on unknown refs or params, not in the middle of a run.
+            render_sql(step.sql, datasets, step.meta.get("params", {}), step.id)
+    try:
+        order = list(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as exc:
+        raise ConfigError(f"the steps form a cycle: {' -> '.join(exc.args[1])}", hint="a model cannot read its own output") from exc
+    return Plan(steps, datasets, order, producers, params)
+
+
+__all__ = ["AccessLevel", "Plan", "build_plan"]

@@ -1,0 +1,106 @@
+"""Run records, dataset state and lineage, kept in the store's ``_territoria`` schema.
+
+Records are written in their own short transactions, apart from the data they describe, so a
+failed step still leaves its record. A run that was killed keeps status ``running`` until the
+next process marks it ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from territoria.engines.base import Engine
+
+META = "_territoria"
+
+DDL = [
+    f"CREATE SCHEMA IF NOT EXISTS {META}",
+    f"""CREATE TABLE IF NOT EXISTS {META}.runs (
+        run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR,
+        command VARCHAR, steps_total INTEGER, steps_run INTEGER, steps_skipped INTEGER,
+        steps_failed INTEGER, wall_s DOUBLE, cpu_s DOUBLE, error VARCHAR)""",
+    f"""CREATE TABLE IF NOT EXISTS {META}.step_runs (
+        run_id VARCHAR, step VARCHAR, kind VARCHAR, status VARCHAR, reason VARCHAR,
+        started_at TIMESTAMP, ended_at TIMESTAMP, input_key VARCHAR, definition_hash VARCHAR,
+        inputs JSON, outputs JSON, rows_in BIGINT, rows_out BIGINT, rows_quarantined BIGINT,
+        bytes_read BIGINT, bytes_written BIGINT, wall_s DOUBLE, cpu_s DOUBLE, peak_rss_bytes BIGINT,
+        report JSON, error VARCHAR)""",
+    f"""CREATE TABLE IF NOT EXISTS {META}.datasets (
+        name VARCHAR PRIMARY KEY, layer VARCHAR, table_schema VARCHAR, table_name VARCHAR,
+        content_hash VARCHAR, rows BIGINT, updated_at TIMESTAMP, run_id VARCHAR, step VARCHAR)""",
+    f"""CREATE TABLE IF NOT EXISTS {META}.step_state (
+        step VARCHAR PRIMARY KEY, input_key VARCHAR, run_id VARCHAR, updated_at TIMESTAMP)""",
+    f"""CREATE TABLE IF NOT EXISTS {META}.source_state (
+        dataset VARCHAR PRIMARY KEY, state JSON, sha256 VARCHAR, checked_at TIMESTAMP, changed_at TIMESTAMP)""",
+    f"""CREATE TABLE IF NOT EXISTS {META}.fetches (
+        run_id VARCHAR, dataset VARCHAR, kind VARCHAR, url VARCHAR, status VARCHAR, changed BOOLEAN,
+        bytes BIGINT, sha256 VARCHAR, request JSON, headers JSON, fetched_at TIMESTAMP)""",
+    f"""CREATE TABLE IF NOT EXISTS {META}.lineage (
+        run_id VARCHAR, step VARCHAR, source VARCHAR, target VARCHAR, recorded_at TIMESTAMP)""",
+]
+
+
+def now() -> datetime:
+    """UTC, without tzinfo: stored as TIMESTAMP so every engine reads it back the same way."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def ensure_meta(engine: Engine) -> None:
+    for ddl in DDL:
+        engine.execute(ddl)
+    engine.execute(
+        f"UPDATE {META}.runs SET status = 'interrupted', error = 'the process stopped before the run ended' "
+        "WHERE status = 'running'"
+    )
+
+
+@dataclass
+class StepRecord:
+    run_id: str
+    step: str
+    kind: str
+    status: str = "running"
+    reason: str = ""
+    started_at: datetime = field(default_factory=now)
+    ended_at: datetime | None = None
+    input_key: str = ""
+    definition_hash: str = ""
+    inputs: dict[str, str | None] = field(default_factory=dict)
+    outputs: dict[str, str | None] = field(default_factory=dict)
+    rows_in: int = 0
+    rows_out: int = 0
+    rows_quarantined: int = 0
+    bytes_read: int = 0
+    bytes_written: int = 0
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    peak_rss_bytes: int = 0
+    report: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    def insert(self, engine: Engine) -> None:
+        engine.execute(
+            f"INSERT INTO {META}.step_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                self.run_id, self.step, self.kind, self.status, self.reason, self.started_at, self.ended_at,
+                self.input_key, self.definition_hash, json.dumps(self.inputs), json.dumps(self.outputs),
+                self.rows_in, self.rows_out, self.rows_quarantined, self.bytes_read, self.bytes_written,
+                self.wall_s, self.cpu_s, self.peak_rss_bytes, json.dumps(self.report, default=str), self.error,
+            ],
+        )
+
+
+def dataset_hashes(engine: Engine) -> dict[str, str]:
+    return {r[0]: r[1] for r in engine.fetch_all(f"SELECT name, content_hash FROM {META}.datasets")}
+
+
+def step_keys(engine: Engine) -> dict[str, str]:
+    return {r[0]: r[1] for r in engine.fetch_all(f"SELECT step, input_key FROM {META}.step_state")}
+
+
+def source_state(engine: Engine, dataset: str) -> dict[str, Any] | None:
+    rows = engine.fetch_all(f"SELECT state FROM {META}.source_state WHERE dataset = ?", [dataset])
+    return json.loads(rows[0][0]) if rows else None

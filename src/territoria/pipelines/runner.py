@@ -1,0 +1,233 @@
+"""The incremental DAG runner.
+
+For each step, in topological order: compute its input key (its definition hash plus the
+content hashes of its inputs, or of the landed payload for an ingest step); skip it when the
+key equals the one of its last success and its outputs exist; otherwise run it, publish its
+outputs atomically, fingerprint them, and record everything. A failed step blocks what
+depends on it and leaves every previous output as it was; independent branches go on.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import secrets
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from territoria.core.errors import TerritoriaError
+from territoria.core.hashing import stable_hash
+from territoria.engines.base import Engine
+from territoria.pipelines.plan import Plan, build_plan
+from territoria.pipelines.records import META, StepRecord, dataset_hashes, ensure_meta, now, source_state, step_keys
+from territoria.pipelines.spec import Step
+from territoria.pipelines.steps import StepOutcome, fetch_source, run_indicator, run_ingest, run_model, run_publish, store_size
+from territoria.workspace import Workspace
+
+ProgressHook = Callable[[str, str, StepRecord | None], None]
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    status: str
+    records: list[StepRecord] = field(default_factory=list)
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.records if r.status == status)
+
+    @property
+    def failed(self) -> list[StepRecord]:
+        return [r for r in self.records if r.status == "failed"]
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def _cpu() -> float:
+    self_ = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return self_.ru_utime + self_.ru_stime + children.ru_utime + children.ru_stime
+
+
+def fingerprint(engine: Engine, qualified: str) -> tuple[str, int]:
+    rows, digest = engine.fetch_all(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {qualified} t")[0]
+    return stable_hash([int(rows), str(digest)]), int(rows)
+
+
+class Runner:
+    def __init__(self, ws: Workspace, engine: Engine, plan: Plan, *, force: bool = False, progress: ProgressHook | None = None) -> None:
+        self.ws = ws
+        self.engine = engine
+        self.plan = plan
+        self.force = force
+        self.progress = progress or (lambda *_: None)
+        self.hashes = dataset_hashes(engine)
+        self.keys = step_keys(engine)
+        self.policies = ws.policies()
+
+    def outputs_exist(self, step: Step) -> bool:
+        return all(self.engine.table_exists(self.plan.datasets[o].schema, self.plan.datasets[o].name) for o in step.outputs)
+
+    def execute(self, step: Step, rec: StepRecord) -> StepOutcome | None:
+        """Run ``step`` if its inputs or definition changed; ``None`` means skipped."""
+        rec.definition_hash = step.definition_hash
+        fetch = None
+        if step.kind == "ingest":
+            assert step.entry is not None
+            fetch = fetch_source(self.ws, step.entry, source_state(self.engine, step.entry.identifier))
+            fetched = fetch.result
+            self._save_fetch(rec.run_id, fetched)
+            rec.inputs = {f"landing:{fetched.sha256}": fetched.sha256}
+            rec.input_key = stable_hash([rec.definition_hash, fetched.sha256])
+            rec.report["fetch"] = {"status": fetched.record.status, "bytes": fetched.record.bytes, **fetched.record.headers}
+        else:
+            rec.inputs = {i: self.hashes.get(i) for i in step.inputs}
+            rec.input_key = stable_hash([rec.definition_hash, [rec.inputs[i] for i in step.inputs]])
+        if not self.force and self.keys.get(step.id) == rec.input_key and self.outputs_exist(step):
+            rec.reason = "unchanged source" if step.kind == "ingest" else "inputs and definition unchanged"
+            return None
+        if step.kind == "ingest":
+            assert fetch is not None
+            return run_ingest(self.ws, self.engine, step, fetch)
+        if step.kind == "model":
+            return run_model(self.engine, step, self.plan.datasets)
+        if step.kind == "indicator":
+            return run_indicator(self.engine, step, self.plan.datasets)
+        return run_publish(self.engine, step, self.plan.datasets, self.policies)
+
+    def _save_fetch(self, run_id: str, fetched: Any) -> None:
+        r = fetched.record
+        with self.engine.transaction():
+            self.engine.execute(
+                f"INSERT INTO {META}.fetches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [run_id, r.dataset, r.kind, r.url, r.status, r.changed, r.bytes, r.sha256, json.dumps(r.request), json.dumps(r.headers), r.at],
+            )
+            self.engine.execute(
+                f"INSERT OR REPLACE INTO {META}.source_state VALUES (?, ?, ?, ?, "
+                f"coalesce(CASE WHEN ? THEN ?::TIMESTAMP END, (SELECT changed_at FROM {META}.source_state WHERE dataset = ?)))",
+                [r.dataset, json.dumps(fetched.state), fetched.sha256, now(), r.changed, now(), r.dataset],
+            )
+
+    def commit(self, step: Step, rec: StepRecord, outcome: StepOutcome) -> None:
+        """Fingerprint the new outputs, then move the step's state forward in one transaction."""
+        prints = {}
+        for out in step.outputs:
+            info = self.plan.datasets[out]
+            prints[out] = fingerprint(self.engine, info.qualified)
+        with self.engine.transaction():
+            for out, (digest, rows) in prints.items():
+                info = self.plan.datasets[out]
+                self.engine.execute(
+                    f"INSERT OR REPLACE INTO {META}.datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [out, info.layer, info.schema, info.name, digest, rows, now(), rec.run_id, step.id],
+                )
+            self.engine.execute(
+                f"INSERT OR REPLACE INTO {META}.step_state VALUES (?, ?, ?, ?)", [step.id, rec.input_key, rec.run_id, now()]
+            )
+            for src, dst in outcome.lineage:
+                self.engine.execute(f"INSERT INTO {META}.lineage VALUES (?, ?, ?, ?, ?)", [rec.run_id, step.id, src, dst, now()])
+        for out, (digest, _) in prints.items():
+            self.hashes[out] = digest
+            rec.outputs[out] = digest
+        self.keys[step.id] = rec.input_key
+
+
+def run_pipeline(
+    ws: Workspace,
+    engine: Engine,
+    *,
+    only: list[str] | None = None,
+    force: bool = False,
+    progress: ProgressHook | None = None,
+    command: str = "run",
+) -> RunSummary:
+    ensure_meta(engine)
+    swept = ws.landing.sweep()
+    plan = build_plan(ws)
+    selected = plan.select(only) if only else set(plan.steps)
+    runner = Runner(ws, engine, plan, force=force, progress=progress)
+    summary = RunSummary(new_run_id(), "running")
+    started, cpu0 = time.perf_counter(), _cpu()
+    engine.execute(
+        f"INSERT INTO {META}.runs (run_id, started_at, status, command, steps_total) VALUES (?, ?, 'running', ?, ?)",
+        [summary.run_id, now(), command, len(selected)],
+    )
+    broken: set[str] = set()
+    hook = runner.progress
+    try:
+        for step_id in plan.order:
+            if step_id not in selected:
+                continue
+            step = plan.steps[step_id]
+            rec = StepRecord(summary.run_id, step.id, step.kind)
+            if swept and step.kind == "ingest":
+                rec.report["landing_swept_tmp_files"] = swept
+            hook("start", step.id, None)
+            blockers = [plan.producers[i] for i in step.inputs if plan.producers[i] in broken]
+            if blockers:
+                rec.status, rec.reason = "blocked", "(upstream failed)"
+                rec.error = f"not run: {', '.join(blockers)} failed"
+                broken.add(step.id)
+            else:
+                _run_one(runner, step, rec, broken)
+            rec.ended_at = now()
+            rec.insert(engine)
+            summary.records.append(rec)
+            hook("end", step.id, rec)
+    except BaseException as exc:  # KeyboardInterrupt included: record, then let it go on
+        _close_run(engine, summary, started, cpu0, "interrupted", f"{type(exc).__name__}: {exc}")
+        raise
+    status = "failed" if broken else "success"
+    _close_run(engine, summary, started, cpu0, status, "; ".join(r.error or "" for r in summary.failed) or None)
+    return summary
+
+
+def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> None:
+    t0, c0 = time.perf_counter(), _cpu()
+    size0 = store_size(runner.ws.store_dir)
+    try:
+        outcome = runner.execute(step, rec)
+        if outcome is None:
+            rec.status = "skipped"
+            rec.outputs = {o: runner.hashes.get(o) for o in step.outputs}
+        else:
+            runner.commit(step, rec, outcome)
+            rec.status = "success"
+            rec.rows_in, rec.rows_out, rec.rows_quarantined = outcome.rows_in, outcome.rows_out, outcome.rows_quarantined
+            rec.bytes_read = outcome.bytes_read
+            rec.report.update(outcome.report)
+    except TerritoriaError as exc:
+        rec.status, rec.error = "failed", str(exc)
+        broken.add(step.id)
+    except Exception as exc:  # a bug, not a user mistake: keep the traceback in the record
+        rec.status = "failed"
+        rec.error = f"internal error {type(exc).__name__}: {exc}"
+        rec.report["traceback"] = traceback.format_exc(limit=8)
+        broken.add(step.id)
+    rec.wall_s = time.perf_counter() - t0
+    rec.cpu_s = _cpu() - c0
+    rec.bytes_written = max(0, store_size(runner.ws.store_dir) - size0)
+    rec.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _close_run(engine: Engine, summary: RunSummary, started: float, cpu0: float, status: str, error: str | None) -> None:
+    summary.status = status
+    summary.wall_s = time.perf_counter() - started
+    summary.cpu_s = _cpu() - cpu0
+    engine.execute(
+        f"UPDATE {META}.runs SET ended_at = ?, status = ?, steps_run = ?, steps_skipped = ?, steps_failed = ?, "
+        "wall_s = ?, cpu_s = ?, error = ? WHERE run_id = ?",
+        [now(), status, summary.count("success"), summary.count("skipped"), summary.count("failed") + summary.count("blocked"),
+         summary.wall_s, summary.cpu_s, error, summary.run_id],
+    )
+
+
+__all__ = ["RunSummary", "run_pipeline"]

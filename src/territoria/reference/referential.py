@@ -1,0 +1,121 @@
+"""Read access to the compact referential in ``reference/data``.
+
+The files are derived by ``scripts/build_reference.py`` from Etalab's découpage administratif
+(MIT) and IGN Admin Express 2018 boundaries (Licence Ouverte); attributions and vintages are in
+``vintages.json``. Loading the tables costs a few tens of milliseconds, so one instance is cached
+per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from territoria.core.errors import NotFoundError
+from territoria.core.suggest import did_you_mean
+
+
+def data_dir() -> Path:
+    return Path(str(resources.files("territoria.reference") / "data"))
+
+
+@dataclass(frozen=True)
+class Commune:
+    code: str
+    nom: str
+    departement: str | None
+    region: str | None
+    epci: str | None
+    population: int | None
+
+
+@dataclass(frozen=True)
+class Epci:
+    siren: str
+    nom: str
+    nature: str
+    population: int | None
+    membres: tuple[str, ...]
+
+
+class Referential:
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory or data_dir()
+        self.communes_path = self.directory / "communes.parquet"
+        self.epci_path = self.directory / "epci.parquet"
+        self.boundaries_path = self.directory / "communes_geom.parquet"
+        self.vintages: dict[str, Any] = json.loads((self.directory / "vintages.json").read_text(encoding="utf-8"))
+        communes = pq.read_table(
+            self.communes_path, columns=["code", "nom", "departement", "region", "epci", "population"]
+        ).to_pylist()
+        self.communes: dict[str, Commune] = {row["code"]: Commune(**row) for row in communes}
+        epcis = pq.read_table(self.epci_path, columns=["siren", "nom", "nature", "population", "membres"]).to_pylist()
+        self.epcis: dict[str, Epci] = {
+            row["siren"]: Epci(
+                siren=row["siren"],
+                nom=row["nom"],
+                nature=row["nature"],
+                population=row["population"],
+                membres=tuple(row["membres"]),
+            )
+            for row in epcis
+        }
+        self.without_boundary: dict[str, str] = {
+            m["code"]: m["nom"] for m in self.vintages["communes_without_boundary"]
+        }
+
+    def epci(self, siren: str) -> Epci:
+        siren = siren.strip().replace(" ", "")
+        found = self.epcis.get(siren)
+        if found is None:
+            by_name = [e.siren for e in self.epcis.values() if siren.lower() in e.nom.lower()] if not siren.isdigit() else []
+            hint = did_you_mean(siren, self.epcis, {k: v.nom for k, v in self.epcis.items()})
+            if by_name:
+                hint = "did you mean " + ", ".join(f"{s} ({self.epcis[s].nom})" for s in by_name[:5]) + "?"
+            raise NotFoundError(
+                f"unknown EPCI {siren!r}: it is not one of the {len(self.epcis)} EPCIs of the referential",
+                hint=hint or "an EPCI is named by its 9-digit SIREN; `territoria reference --search NAME` finds it",
+            )
+        return found
+
+    def commune(self, code: str) -> Commune:
+        code = code.strip().upper()
+        found = self.communes.get(code)
+        if found is None:
+            hint = did_you_mean(code, self.communes, {k: v.nom for k, v in self.communes.items()})
+            raise NotFoundError(
+                f"unknown commune code {code!r}: not a current INSEE commune code "
+                f"({self.vintages['communes']['version']})",
+                hint=hint or "a commune is named by its 5-character INSEE code, e.g. 35238 for Rennes",
+            )
+        return found
+
+    def search(self, text: str, limit: int = 10) -> list[tuple[str, str, str]]:
+        """Find EPCIs and communes whose name contains ``text`` (accent- and case-insensitive)."""
+        needle = _fold(text)
+        hits: list[tuple[str, str, str]] = []
+        for e in self.epcis.values():
+            if needle in _fold(e.nom):
+                hits.append(("epci", e.siren, e.nom))
+        for c in self.communes.values():
+            if needle in _fold(c.nom):
+                hits.append(("commune", c.code, c.nom))
+        return hits[:limit]
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@functools.cache
+def referential() -> Referential:
+    return Referential()

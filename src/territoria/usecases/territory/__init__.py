@@ -1,0 +1,1 @@
+"""The territory pack: communes, boundaries, population and density from the referential."""

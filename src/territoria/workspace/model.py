@@ -1,0 +1,30 @@
+"""Typed contents of ``territory.yaml``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PackConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class TerritoryConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    slug: str
+    epci: str | None = None
+    epci_name: str | None = None
+    communes: list[str]
+    meshes: list[str] = Field(default_factory=lambda: ["commune", "epci"])
+    engine: str = "duckdb"
+    engine_options: dict[str, Any] = Field(default_factory=dict)
+    vintages: dict[str, str] = Field(default_factory=dict)
+    packs: dict[str, PackConfig] = Field(default_factory=dict)
+    communes_without_boundary: list[str] = Field(default_factory=list)

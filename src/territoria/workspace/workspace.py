@@ -1,0 +1,175 @@
+"""Create and open territory workspaces.
+
+Layout::
+
+    territory.yaml   name, EPCI, member communes, meshes, referential vintages, packs
+    sources/         one catalog entry (YAML) per source dataset
+    policies.yaml    roles, conventions, secrecy overrides, retention
+    data/            files the team drops in (demo inputs are generated here)
+    .territoria/     the tool's: store/, landing/, lock, tmp/
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from territoria.catalog.model import DatasetEntry
+from territoria.core.errors import ConfigError, NotFoundError, UserError
+from territoria.engines.base import Engine
+from territoria.engines.registry import open_engine
+from territoria.landing import Landing
+from territoria.reference.referential import Referential, referential
+from territoria.workspace.lock import WorkspaceLock
+from territoria.workspace.model import PackConfig, TerritoryConfig
+from territoria.core.yamlio import load_model, read_yaml, write_yaml
+
+CONFIG = "territory.yaml"
+PRIVATE = ".territoria"
+
+DEFAULT_POLICIES: dict[str, Any] = {
+    "roles": ["public", "agent", "elu", "partner", "contractor", "admin"],
+    "access": {
+        "open": ["public", "agent", "elu", "partner", "contractor", "admin"],
+        "restricted": ["agent", "elu", "admin"],
+        "personal": ["admin"],
+    },
+    "conventions": [],
+    "secrecy": {},
+    "retention": {"landing": {"keep_versions": 5}},
+}
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "territoire"
+
+
+class Workspace:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        config_path = self.root / CONFIG
+        if not config_path.is_file():
+            raise NotFoundError(
+                f"{self.root} is not a territoria workspace (no {CONFIG})",
+                hint="create one with `territoria init DIR --epci SIREN`, or pass --workspace DIR",
+            )
+        self.config = load_model(config_path, TerritoryConfig)
+        self.private = self.root / PRIVATE
+        self.store_dir = self.private / "store"
+        self.tmp_dir = self.private / "tmp"
+        for d in (self.store_dir, self.tmp_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        self.landing = Landing(self.private / "landing")
+
+    @property
+    def sources_dir(self) -> Path:
+        return self.root / "sources"
+
+    def policies(self) -> dict[str, Any]:
+        path = self.root / "policies.yaml"
+        data = read_yaml(path) if path.exists() else None
+        merged = dict(DEFAULT_POLICIES)
+        merged.update(data or {})
+        return merged
+
+    def entries(self) -> dict[str, DatasetEntry]:
+        entries: dict[str, DatasetEntry] = {}
+        if not self.sources_dir.is_dir():
+            return entries
+        for path in sorted(self.sources_dir.glob("*.yaml")):
+            entry = load_model(path, DatasetEntry)
+            if entry.identifier in entries:
+                raise ConfigError(f"two catalog entries declare the identifier {entry.identifier!r}", hint=f"rename one ({path.name})")
+            entries[entry.identifier] = entry
+        return entries
+
+    def enabled_packs(self) -> list[str]:
+        return [name for name, pack in self.config.packs.items() if pack.enabled]
+
+    @contextmanager
+    def lock(self, wait_seconds: float = 0.0) -> Iterator[None]:
+        with WorkspaceLock(self.private / "lock", wait_seconds=wait_seconds):
+            yield
+
+    @contextmanager
+    def engine(self, wait_seconds: float = 0.0) -> Iterator[Engine]:
+        """The store, under the workspace lock (one territoria process at a time)."""
+        with self.lock(wait_seconds):
+            engine = open_engine(self.config.engine, self.store_dir, **self.config.engine_options)
+            try:
+                yield engine
+            finally:
+                engine.close()
+
+
+def resolve_communes(ref: Referential, epci: str | None, communes: list[str] | None) -> tuple[list[str], str | None, str | None]:
+    if not epci and not communes:
+        raise UserError("say which territory: --epci SIREN or --communes CODE,CODE,...")
+    codes: list[str] = []
+    epci_name = None
+    if epci:
+        found = ref.epci(epci)
+        codes.extend(found.membres)
+        epci, epci_name = found.siren, found.nom
+    for code in communes or []:
+        codes.append(ref.commune(code).code)
+    return sorted(dict.fromkeys(codes)), epci, epci_name
+
+
+def init_workspace(
+    directory: Path,
+    *,
+    epci: str | None = None,
+    communes: list[str] | None = None,
+    name: str | None = None,
+    packs: list[str] | None = None,
+    force: bool = False,
+) -> Workspace:
+    from territoria.catalog.packs import load_pack
+
+    ref = referential()
+    codes, epci_code, epci_name = resolve_communes(ref, epci, communes)
+    config_path = directory / CONFIG
+    if config_path.exists() and not force:
+        raise UserError(
+            f"{directory} already holds a workspace ({CONFIG} exists)",
+            hint="pass --force to rewrite its configuration (the store and landed data are kept)",
+        )
+    title = name or epci_name or (ref.commune(codes[0]).nom if len(codes) == 1 else f"Territoire de {len(codes)} communes")
+    pack_names = packs if packs is not None else ["territory"]
+    loaded = [load_pack(p) for p in pack_names]
+    config = TerritoryConfig(
+        name=title,
+        slug=slugify(title),
+        epci=epci_code,
+        epci_name=epci_name,
+        communes=codes,
+        vintages={
+            "communes": ref.vintages["communes"]["version"],
+            "boundaries": f"IGN Admin Express {ref.vintages['boundaries']['vintage']}",
+        },
+        packs={p.name: PackConfig(parameters=dict(p.definition.parameters)) for p in loaded},
+        communes_without_boundary=sorted(c for c in codes if c in ref.without_boundary),
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "sources").mkdir(exist_ok=True)
+    (directory / "data").mkdir(exist_ok=True)
+    write_yaml(config_path, config.model_dump(mode="json"))
+    if force or not (directory / "policies.yaml").exists():
+        write_yaml(directory / "policies.yaml", DEFAULT_POLICIES)
+    (directory / ".gitignore").write_text(f"{PRIVATE}/\n", encoding="utf-8")
+    for pack in loaded:
+        for src in pack.source_files():
+            target = directory / "sources" / src.name
+            if force or not target.exists():
+                shutil.copyfile(src, target)
+    ws = Workspace(directory)
+    for pack in loaded:
+        pack.run_hook("prepare", ws)
+    return ws
