@@ -24,8 +24,16 @@ CONTEXT = {
 
 FREQ_URI = "http://publications.europa.eu/resource/authority/frequency/"
 FREQ_CODES = {
-    "continuous": "CONT", "hourly": "HOURLY", "daily": "DAILY", "weekly": "WEEKLY", "monthly": "MONTHLY",
-    "quarterly": "QUARTERLY", "semiannual": "ANNUAL_2", "annual": "ANNUAL", "irregular": "IRREG", "never": "NEVER",
+    "continuous": "CONT",
+    "hourly": "HOURLY",
+    "daily": "DAILY",
+    "weekly": "WEEKLY",
+    "monthly": "MONTHLY",
+    "quarterly": "QUARTERLY",
+    "semiannual": "ANNUAL_2",
+    "annual": "ANNUAL",
+    "irregular": "IRREG",
+    "never": "NEVER",
 }
 ACCESS_URI = "http://publications.europa.eu/resource/authority/access-right/"
 ACCESS_CODES = {"open": "PUBLIC", "restricted": "RESTRICTED", "personal": "NON_PUBLIC"}
@@ -47,7 +55,11 @@ def entry_to_dcat(entry: DatasetEntry, base: str) -> dict[str, Any]:
         "dct:identifier": entry.identifier,
         "dct:title": _literal(entry.title),
         "dct:description": _literal(entry.description or entry.title),
-        "dct:publisher": {"@id": entry.publisher.uri or f"{base}/publishers/{entry.publisher.name}", "@type": "foaf:Agent", "foaf:name": entry.publisher.name},
+        "dct:publisher": {
+            "@id": entry.publisher.uri or f"{base}/publishers/{entry.publisher.name}",
+            "@type": "foaf:Agent",
+            "foaf:name": entry.publisher.name,
+        },
         "dct:accrualPeriodicity": {"@id": FREQ_URI + FREQ_CODES[entry.frequency]},
         "dct:accessRights": {"@id": ACCESS_URI + ACCESS_CODES[entry.access.value]},
         "dcat:keyword": [_literal(k) for k in entry.keywords],
@@ -75,11 +87,15 @@ def entry_to_dcat(entry: DatasetEntry, base: str) -> dict[str, Any]:
     ]
     if entry.synthetic:
         node["adms:status"] = {"@id": "http://purl.org/adms/status/UnderDevelopment"}
-        node["dct:description"] = _literal((entry.description or entry.title) + " (données synthétiques de démonstration)")
+        node["dct:description"] = _literal(
+            (entry.description or entry.title) + " (données synthétiques de démonstration)"
+        )
     return node
 
 
-def derived_to_dcat(name: str, title: str, description: str, inputs: list[str], access: str, base: str) -> dict[str, Any]:
+def derived_to_dcat(
+    name: str, title: str, description: str, inputs: list[str], access: str, base: str
+) -> dict[str, Any]:
     return {
         "@id": f"{base}/datasets/{name}",
         "@type": "dcat:Dataset",

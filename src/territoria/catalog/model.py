@@ -150,7 +150,8 @@ class DatasetEntry(BaseModel):
     def _identifier(cls, value: str) -> str:
         if not IDENTIFIER.match(value):
             raise ValueError(
-                "identifier must be lower-case letters, digits, '-' or '_' (at most 63), starting with a letter or digit"
+                "identifier must be lower-case letters, digits, '-' or '_' (at most 63), "
+                "starting with a letter or digit"
             )
         return value
 

@@ -13,11 +13,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from territoria.catalog.model import AccessLevel
 from territoria.core.errors import ConfigError
 from territoria.core.suggest import did_you_mean
-from territoria.indicators.definition import IndicatorDef
+from territoria.core.vocab import AccessLevel
 from territoria.core.yamlio import load_model
+from territoria.indicators.definition import IndicatorDef
 
 
 class ModelDef(BaseModel):

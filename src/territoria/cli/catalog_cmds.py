@@ -31,8 +31,12 @@ def list_(workspace: WorkspaceOpt = None) -> None:
         entry = entries.get(key)
         synthetic = " [magenta](synthétique)[/]" if entry and entry.synthetic else ""
         table.add_row(
-            key, info.layer, info.title + synthetic, info.access.value,
-            entry.frequency if entry else "on change", entry.publisher.name if entry else f"pack {info.pack}",
+            key,
+            info.layer,
+            info.title + synthetic,
+            info.access.value,
+            entry.frequency if entry else "on change",
+            entry.publisher.name if entry else f"pack {info.pack}",
         )
     console.print(table)
 
@@ -49,18 +53,29 @@ def show(dataset: Annotated[str, typer.Argument(help="Dataset identifier.")], wo
     if dataset in plan.datasets:
         step = plan.steps[plan.producers[dataset]]
         info = plan.datasets[dataset]
-        doc = {"identifier": dataset, "title": info.title, "layer": info.layer, "access": info.access.value, "pack": info.pack, "inputs": step.inputs}
+        doc: dict[str, Any] = {
+            "identifier": dataset,
+            "title": info.title,
+            "layer": info.layer,
+            "access": info.access.value,
+            "pack": info.pack,
+            "inputs": step.inputs,
+        }
         if step.indicator:
             doc["indicator"] = step.indicator.model_dump(mode="json")
         console.print_json(json.dumps(doc))
         return
-    raise NotFoundError(f"unknown dataset {dataset!r}", hint=did_you_mean(dataset, plan.datasets) or "see `territoria catalog list`")
+    raise NotFoundError(
+        f"unknown dataset {dataset!r}", hint=did_you_mean(dataset, plan.datasets) or "see `territoria catalog list`"
+    )
 
 
 @app.command()
 def dcat(
     workspace: WorkspaceOpt = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of printing.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of printing.")
+    ] = None,
     base: Annotated[str, typer.Option(help="Base URI of the published catalog.")] = "urn:territoria",
 ) -> None:
     """The catalog as DCAT-AP 3 JSON-LD, for data.gouv.fr or data.europa.eu harvesters."""

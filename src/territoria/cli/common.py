@@ -17,7 +17,8 @@ err_console = Console(stderr=True, highlight=False)
 WorkspaceOpt = Annotated[
     Path | None,
     typer.Option(
-        "--workspace", "-w",
+        "--workspace",
+        "-w",
         help="Workspace folder (default: $TERRITORIA_WORKSPACE, else the current folder).",
         show_default=False,
     ),

@@ -20,7 +20,14 @@ from territoria.pipelines.records import StepRecord
 from territoria.pipelines.runner import RunSummary
 from territoria.workspace import Workspace
 
-STATUS_STYLE = {"success": "green", "skipped": "dim", "failed": "bold red", "blocked": "red", "interrupted": "yellow", "running": "yellow"}
+STATUS_STYLE = {
+    "success": "green",
+    "skipped": "dim",
+    "failed": "bold red",
+    "blocked": "red",
+    "interrupted": "yellow",
+    "running": "yellow",
+}
 
 
 def register(app: typer.Typer) -> None:
@@ -31,12 +38,19 @@ def register(app: typer.Typer) -> None:
     app.command()(export)
 
 
-def run_with_progress(ws: Workspace, *, only: list[str] | None, force: bool, command: str, wait: float = 0.0) -> RunSummary:
+def run_with_progress(
+    ws: Workspace, *, only: list[str] | None, force: bool, command: str, wait: float = 0.0
+) -> RunSummary:
     with ws.engine(wait_seconds=wait) as engine:
         total = len(build_plan(ws).select(only)) if only else len(build_plan(ws).steps)
         with Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=console, transient=True,
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
         ) as progress:
             task = progress.add_task("starting", total=total)
 
@@ -76,9 +90,13 @@ def print_summary(ws: Workspace, summary: RunSummary) -> None:
 
 def run(
     workspace: WorkspaceOpt = None,
-    only: Annotated[list[str] | None, typer.Option("--only", help="Run only this step, dataset or pack (and what depends on it).")] = None,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Run only this step, dataset or pack (and what depends on it).")
+    ] = None,
     force: Annotated[bool, typer.Option(help="Rerun steps even when nothing changed.")] = False,
-    wait: Annotated[float, typer.Option(help="Seconds to wait for another territoria process to release the workspace.")] = 0.0,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for another territoria process to release the workspace.")
+    ] = 0.0,
 ) -> None:
     """Fetch what changed, validate, model, compute indicators and publish.
 
@@ -98,11 +116,22 @@ def status(workspace: WorkspaceOpt = None) -> None:
     plan = build_plan(ws)
     with ws.engine() as engine:
         rows = dataset_status(ws, engine, plan)
-    table = Table("dataset", "layer", "access", "rows", "quarantined", "updated", "last step", "freshness", title=ws.config.name)
+    table = Table(
+        "dataset", "layer", "access", "rows", "quarantined", "updated", "last step", "freshness", title=ws.config.name
+    )
     for r in rows:
         updated = r.updated_at.strftime("%Y-%m-%d %H:%M") if r.updated_at else "—"
         last = f"[{STATUS_STYLE.get(r.last_status or '', '')}]{r.last_status or '—'}[/]"
-        table.add_row(r.name, r.layer, r.access, fmt_int(r.rows), fmt_int(r.quarantined) if r.quarantined is not None else "", updated, last, r.freshness)
+        table.add_row(
+            r.name,
+            r.layer,
+            r.access,
+            fmt_int(r.rows),
+            fmt_int(r.quarantined) if r.quarantined is not None else "",
+            updated,
+            last,
+            r.freshness,
+        )
     console.print(table)
 
 
@@ -150,23 +179,54 @@ def runs(
                 return
             table = Table("step", "status", "in", "out", "quarantined", "wall", "cpu", title=f"run {run_id}")
             for s in steps:
-                table.add_row(s["step"], f"[{STATUS_STYLE.get(s['status'], '')}]{s['status']}[/] {s['reason'] or ''}", fmt_int(s["rows_in"]), fmt_int(s["rows_out"]), fmt_int(s["rows_quarantined"]), f"{s['wall_s']:.3f}s", f"{s['cpu_s']:.3f}s")
+                table.add_row(
+                    s["step"],
+                    f"[{STATUS_STYLE.get(s['status'], '')}]{s['status']}[/] {s['reason'] or ''}",
+                    fmt_int(s["rows_in"]),
+                    fmt_int(s["rows_out"]),
+                    fmt_int(s["rows_quarantined"]),
+                    f"{s['wall_s']:.3f}s",
+                    f"{s['cpu_s']:.3f}s",
+                )
             console.print(table)
             return
         rows = recent_runs(engine, limit)
     if as_json:
-        keys = ["run_id", "started_at", "status", "command", "steps_total", "steps_run", "steps_skipped", "steps_failed", "wall_s", "cpu_s", "error"]
+        keys = [
+            "run_id",
+            "started_at",
+            "status",
+            "command",
+            "steps_total",
+            "steps_run",
+            "steps_skipped",
+            "steps_failed",
+            "wall_s",
+            "cpu_s",
+            "error",
+        ]
         print(json.dumps([dict(zip(keys, r, strict=True)) for r in rows], default=str, indent=1))
         return
     table = Table("run", "started", "status", "command", "run", "unchanged", "failed", "wall")
     for r in rows:
-        table.add_row(r[0], r[1].strftime("%Y-%m-%d %H:%M:%S"), f"[{STATUS_STYLE.get(r[2], '')}]{r[2]}[/]", r[3], str(r[5] or 0), str(r[6] or 0), str(r[7] or 0), f"{r[8] or 0:.2f}s")
+        table.add_row(
+            r[0],
+            r[1].strftime("%Y-%m-%d %H:%M:%S"),
+            f"[{STATUS_STYLE.get(r[2], '')}]{r[2]}[/]",
+            r[3],
+            str(r[5] or 0),
+            str(r[6] or 0),
+            str(r[7] or 0),
+            f"{r[8] or 0:.2f}s",
+        )
     console.print(table)
 
 
 def export(
     dataset: Annotated[str, typer.Argument(help="Published dataset to export.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)} (csv = French convention).")] = "csv",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)} (csv = French convention).")
+    ] = "csv",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: DATASET.EXT).")] = None,
     purpose: Annotated[str | None, typer.Option(help="Why you export restricted or personal data (audited).")] = None,
     workspace: WorkspaceOpt = None,

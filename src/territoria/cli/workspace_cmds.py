@@ -61,12 +61,18 @@ def demo(
     ws = init_workspace(directory, epci="243500139", packs=packs, force=force)
     for name in packs:
         load_pack(name).run_hook("prepare_demo", ws)
-    console.print(f"[green]✓[/] demo workspace {ws.root} ({ws.config.name}, {len(ws.config.communes)} communes, packs: {', '.join(packs)})")
+    console.print(
+        f"[green]✓[/] demo workspace {ws.root} ({ws.config.name}, {len(ws.config.communes)} communes, "
+        f"packs: {', '.join(packs)})"
+    )
     summary = run_with_progress(ws, only=None, force=False, command="demo")
     print_summary(ws, summary)
     if summary.status != "success":
         raise typer.Exit(1)
-    console.print(f"\nExplore it: [bold]territoria status -w {directory}[/], [bold]territoria lineage densite_population -w {directory}[/]")
+    console.print(
+        f"\nExplore it: [bold]territoria status -w {directory}[/], "
+        f"[bold]territoria lineage densite_population -w {directory}[/]"
+    )
 
 
 def reference(
@@ -93,4 +99,7 @@ def reference(
         counts = ", ".join(f"{k} {fmt_int(n)}" for k, n in v["counts"].items())
         table.add_row(v["name"], str(v.get("version") or v["vintage"]), v["producer"], v["licence"], counts)
     console.print(table)
-    console.print("Communes merged since 2018 are rebuilt from their former communes; `--missing` lists those without any boundary.")
+    console.print(
+        "Communes merged since 2018 are rebuilt from their former communes; "
+        "`--missing` lists those without any boundary."
+    )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class AccessLevel(str, Enum):
+class AccessLevel(StrEnum):
     """Who may read a dataset: anyone, named roles under the territory's rules, or only
     roles with a purpose recorded in the audit log (personal data)."""
 

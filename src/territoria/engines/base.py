@@ -79,7 +79,9 @@ class Engine(Protocol):
 
     def read_parquet_relation(self, path: Path) -> str: ...
 
-    def replace_tables(self, writes: Sequence[TableWrite], extra_sql: Sequence[tuple[str, Sequence[Any]]] = ()) -> dict[str, int]:
+    def replace_tables(
+        self, writes: Sequence[TableWrite], extra_sql: Sequence[tuple[str, Sequence[Any]]] = ()
+    ) -> dict[str, int]:
         """Recreate ``writes`` and run ``extra_sql`` all-or-nothing; return rows per table."""
         ...
 

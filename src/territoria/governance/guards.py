@@ -24,7 +24,9 @@ class GuardResult:
 
 
 class Guard(Protocol):
-    def protect(self, engine: Engine, dataset: str, select_sql: str, rule: str, policies: dict[str, Any]) -> GuardResult: ...
+    def protect(
+        self, engine: Engine, dataset: str, select_sql: str, rule: str, policies: dict[str, Any]
+    ) -> GuardResult: ...
 
 
 def get_guard(rule: str) -> Guard:

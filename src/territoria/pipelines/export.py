@@ -29,7 +29,10 @@ def published_relation(plan: Plan, engine: Engine, dataset: str) -> tuple[str, A
                 f"dataset {dataset!r} is not published",
                 hint="set `publish: true` in its catalog entry (sources) or pack, then `territoria run`",
             )
-        raise NotFoundError(f"unknown dataset {dataset!r}", hint=did_you_mean(dataset, known) or f"published datasets: {', '.join(known)}")
+        raise NotFoundError(
+            f"unknown dataset {dataset!r}",
+            hint=did_you_mean(dataset, known) or f"published datasets: {', '.join(known)}",
+        )
     info = plan.datasets[key]
     if not engine.table_exists("published", info.name):
         raise UserError(f"dataset {dataset!r} has not been built yet", hint="run `territoria run` first")
@@ -43,9 +46,13 @@ def _geometry_column(engine: Engine, dataset: str) -> str | None:
     return None
 
 
-def export_dataset(plan: Plan, engine: Engine, dataset: str, fmt: str, dest: Path, *, purpose: str | None = None, who: str = "cli") -> int:
+def export_dataset(
+    plan: Plan, engine: Engine, dataset: str, fmt: str, dest: Path, *, purpose: str | None = None, who: str = "cli"
+) -> int:
     if fmt not in FORMATS:
-        raise UserError(f"unknown export format {fmt!r}", hint=did_you_mean(fmt, FORMATS) or f"choose one of {', '.join(FORMATS)}")
+        raise UserError(
+            f"unknown export format {fmt!r}", hint=did_you_mean(fmt, FORMATS) or f"choose one of {', '.join(FORMATS)}"
+        )
     relation, access = published_relation(plan, engine, dataset)
     if access is not AccessLevel.open:
         if not purpose:
@@ -54,7 +61,8 @@ def export_dataset(plan: Plan, engine: Engine, dataset: str, fmt: str, dest: Pat
                 hint='say why with --purpose "..." (it is written to the audit log)',
             )
         engine.execute(
-            f"CREATE TABLE IF NOT EXISTS {META}.audit (recorded_at TIMESTAMP, who VARCHAR, action VARCHAR, dataset VARCHAR, purpose VARCHAR)"
+            f"CREATE TABLE IF NOT EXISTS {META}.audit "
+            "(recorded_at TIMESTAMP, who VARCHAR, action VARCHAR, dataset VARCHAR, purpose VARCHAR)"
         )
         engine.execute(f"INSERT INTO {META}.audit VALUES (now(), ?, 'export', ?, ?)", [who, dataset, purpose])
     geom = _geometry_column(engine, dataset)
@@ -63,7 +71,10 @@ def export_dataset(plan: Plan, engine: Engine, dataset: str, fmt: str, dest: Pat
     if fmt == "geojson":
         if geom is None:
             if "code" not in [c for c, _ in cols] or not engine.table_exists("staging", "contours-communes"):
-                raise UserError(f"dataset {dataset!r} has no geometry and no commune code to join boundaries on", hint="export it as csv or parquet")
+                raise UserError(
+                    f"dataset {dataset!r} has no geometry and no commune code to join boundaries on",
+                    hint="export it as csv or parquet",
+                )
             select = f'SELECT d.*, b.geometry FROM {relation} d LEFT JOIN staging."contours-communes" b USING (code)'
         engine.copy_to(select, dest, "GDAL", {"DRIVER": "GeoJSON"})
     elif fmt == "parquet":
@@ -72,9 +83,13 @@ def export_dataset(plan: Plan, engine: Engine, dataset: str, fmt: str, dest: Pat
         if geom:
             select = f"SELECT * REPLACE (ST_AsText({quote_ident(geom)}) AS {quote_ident(geom)}) FROM {relation}"
         if fmt == "csv":
-            numeric = [c for c, t in cols if t.upper() in ("DOUBLE", "FLOAT", "REAL") or t.upper().startswith("DECIMAL")]
+            numeric = [
+                c for c, t in cols if t.upper() in ("DOUBLE", "FLOAT", "REAL") or t.upper().startswith("DECIMAL")
+            ]
             if numeric:
-                repl = ", ".join(f"replace(CAST({quote_ident(c)} AS VARCHAR), '.', ',') AS {quote_ident(c)}" for c in numeric)
+                repl = ", ".join(
+                    f"replace(CAST({quote_ident(c)} AS VARCHAR), '.', ',') AS {quote_ident(c)}" for c in numeric
+                )
                 select = f"SELECT * REPLACE ({repl}) FROM ({select})"
             tmp = dest.with_name(dest.name + ".part")
             engine.copy_to(select, tmp, "CSV", {"HEADER": "true", "DELIMITER": ";"})

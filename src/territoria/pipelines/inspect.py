@@ -11,7 +11,8 @@ from territoria.catalog.dcat import catalog_document, derived_to_dcat, entry_to_
 from territoria.catalog.model import FREQUENCIES
 from territoria.engines.base import Engine
 from territoria.pipelines.plan import Plan
-from territoria.pipelines.records import META, ensure_meta, now as utc_now
+from territoria.pipelines.records import META, ensure_meta
+from territoria.pipelines.records import now as utc_now
 from territoria.workspace import Workspace
 
 
@@ -33,11 +34,11 @@ def dataset_status(ws: Workspace, engine: Engine, plan: Plan) -> list[DatasetSta
     state = {r[0]: r for r in engine.fetch_all(f"SELECT name, rows, updated_at FROM {META}.datasets")}
     last = {
         r[0]: r[1]
-        for r in engine.fetch_all(
-            f"SELECT step, arg_max(status, started_at) FROM {META}.step_runs GROUP BY step"
-        )
+        for r in engine.fetch_all(f"SELECT step, arg_max(status, started_at) FROM {META}.step_runs GROUP BY step")
     }
-    checked = {r[0]: (r[1], r[2]) for r in engine.fetch_all(f"SELECT dataset, checked_at, changed_at FROM {META}.source_state")}
+    checked = {
+        r[0]: (r[1], r[2]) for r in engine.fetch_all(f"SELECT dataset, checked_at, changed_at FROM {META}.source_state")
+    }
     entries = ws.entries()
     out = []
     now = utc_now()
@@ -54,8 +55,15 @@ def dataset_status(ws: Workspace, engine: Engine, plan: Plan) -> list[DatasetSta
             quarantined = int(engine.fetch_all(f'SELECT count(*) FROM quarantine."{key}"')[0][0])
         out.append(
             DatasetStatus(
-                key, info.layer, info.title, info.access.value,
-                int(row[1]) if row else None, row[2] if row else None, last.get(step), freshness, quarantined,
+                key,
+                info.layer,
+                info.title,
+                info.access.value,
+                int(row[1]) if row else None,
+                row[2] if row else None,
+                last.get(step),
+                freshness,
+                quarantined,
             )
         )
     return out
@@ -102,14 +110,15 @@ def downstream(plan: Plan, dataset: str) -> LineageNode:
 def recent_runs(engine: Engine, limit: int = 20) -> list[tuple[Any, ...]]:
     ensure_meta(engine)
     return engine.fetch_all(
-        f"SELECT run_id, started_at, status, command, steps_total, steps_run, steps_skipped, steps_failed, wall_s, cpu_s, error "
+        "SELECT run_id, started_at, status, command, steps_total, steps_run, steps_skipped, steps_failed, "
+        "wall_s, cpu_s, error "
         f"FROM {META}.runs ORDER BY started_at DESC LIMIT ?",
         [limit],
     )
 
 
 def run_steps(engine: Engine, run_id: str) -> list[dict[str, Any]]:
-    rows = engine.fetch_arrow(
+    rows: list[dict[str, Any]] = engine.fetch_arrow(
         f"SELECT step, kind, status, reason, rows_in, rows_out, rows_quarantined, wall_s, cpu_s, error, report "
         f"FROM {META}.step_runs WHERE run_id = ? ORDER BY started_at",
         [run_id],

@@ -7,10 +7,10 @@ import graphlib
 from dataclasses import dataclass
 from typing import Any
 
-from territoria.catalog.model import AccessLevel
+from territoria.catalog.packs import load_pack
 from territoria.core.errors import ConfigError, UserError
 from territoria.core.suggest import did_you_mean
-from territoria.catalog.packs import load_pack
+from territoria.core.vocab import AccessLevel
 from territoria.pipelines.spec import DatasetInfo, Step, render_sql, sql_refs
 from territoria.workspace import Workspace
 
@@ -79,7 +79,9 @@ def build_plan(ws: Workspace) -> Plan:
     for entry in ws.entries().values():
         add_dataset(
             entry.identifier,
-            DatasetInfo(entry.identifier, "staging", entry.title, entry.access, entry.pack, entry.secrecy, entry.publish),
+            DatasetInfo(
+                entry.identifier, "staging", entry.title, entry.access, entry.pack, entry.secrecy, entry.publish
+            ),
             f"sources/{entry.identifier}.yaml",
         )
         steps[f"ingest:{entry.identifier}"] = Step(
@@ -87,7 +89,10 @@ def build_plan(ws: Workspace) -> Plan:
             kind="ingest",
             inputs=[],
             outputs=[entry.identifier],
-            definition={"source": entry.source.model_dump(mode="json"), "schema": entry.model_dump(mode="json", by_alias=True).get("schema")},
+            definition={
+                "source": entry.source.model_dump(mode="json"),
+                "schema": entry.model_dump(mode="json", by_alias=True).get("schema"),
+            },
             entry=entry,
             pack=entry.pack,
         )
@@ -117,7 +122,9 @@ def build_plan(ws: Workspace) -> Plan:
         for ind in pack.definition.indicators:
             sql = pack.read_sql(ind.sql)
             add_dataset(
-                ind.id, DatasetInfo(ind.id, "indicator", ind.title, ind.access, pack_name, ind.secrecy, True), f"pack {pack_name}"
+                ind.id,
+                DatasetInfo(ind.id, "indicator", ind.title, ind.access, pack_name, ind.secrecy, True),
+                f"pack {pack_name}",
             )
             steps[f"indicator:{ind.id}"] = Step(
                 id=f"indicator:{ind.id}",
@@ -166,7 +173,9 @@ def build_plan(ws: Workspace) -> Plan:
     try:
         order = list(graphlib.TopologicalSorter(graph).static_order())
     except graphlib.CycleError as exc:
-        raise ConfigError(f"the steps form a cycle: {' -> '.join(exc.args[1])}", hint="a model cannot read its own output") from exc
+        raise ConfigError(
+            f"the steps form a cycle: {' -> '.join(exc.args[1])}", hint="a model cannot read its own output"
+        ) from exc
     return Plan(steps, datasets, order, producers, params)
 
 

@@ -25,7 +25,15 @@ from territoria.engines.base import Engine
 from territoria.pipelines.plan import Plan, build_plan
 from territoria.pipelines.records import META, StepRecord, dataset_hashes, ensure_meta, now, source_state, step_keys
 from territoria.pipelines.spec import Step
-from territoria.pipelines.steps import StepOutcome, fetch_source, run_indicator, run_ingest, run_model, run_publish, store_size
+from territoria.pipelines.steps import (
+    StepOutcome,
+    fetch_source,
+    run_indicator,
+    run_ingest,
+    run_model,
+    run_publish,
+    store_size,
+)
 from territoria.workspace import Workspace
 
 ProgressHook = Callable[[str, str, StepRecord | None], None]
@@ -63,7 +71,9 @@ def fingerprint(engine: Engine, qualified: str) -> tuple[str, int]:
 
 
 class Runner:
-    def __init__(self, ws: Workspace, engine: Engine, plan: Plan, *, force: bool = False, progress: ProgressHook | None = None) -> None:
+    def __init__(
+        self, ws: Workspace, engine: Engine, plan: Plan, *, force: bool = False, progress: ProgressHook | None = None
+    ) -> None:
         self.ws = ws
         self.engine = engine
         self.plan = plan
@@ -74,7 +84,9 @@ class Runner:
         self.policies = ws.policies()
 
     def outputs_exist(self, step: Step) -> bool:
-        return all(self.engine.table_exists(self.plan.datasets[o].schema, self.plan.datasets[o].name) for o in step.outputs)
+        return all(
+            self.engine.table_exists(self.plan.datasets[o].schema, self.plan.datasets[o].name) for o in step.outputs
+        )
 
     def execute(self, step: Step, rec: StepRecord) -> StepOutcome | None:
         """Run ``step`` if its inputs or definition changed; ``None`` means skipped."""
@@ -87,7 +99,11 @@ class Runner:
             self._save_fetch(rec.run_id, fetched)
             rec.inputs = {f"landing:{fetched.sha256}": fetched.sha256}
             rec.input_key = stable_hash([rec.definition_hash, fetched.sha256])
-            rec.report["fetch"] = {"status": fetched.record.status, "bytes": fetched.record.bytes, **fetched.record.headers}
+            rec.report["fetch"] = {
+                "status": fetched.record.status,
+                "bytes": fetched.record.bytes,
+                **fetched.record.headers,
+            }
         else:
             rec.inputs = {i: self.hashes.get(i) for i in step.inputs}
             rec.input_key = stable_hash([rec.definition_hash, [rec.inputs[i] for i in step.inputs]])
@@ -108,11 +124,24 @@ class Runner:
         with self.engine.transaction():
             self.engine.execute(
                 f"INSERT INTO {META}.fetches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [run_id, r.dataset, r.kind, r.url, r.status, r.changed, r.bytes, r.sha256, json.dumps(r.request), json.dumps(r.headers), r.at],
+                [
+                    run_id,
+                    r.dataset,
+                    r.kind,
+                    r.url,
+                    r.status,
+                    r.changed,
+                    r.bytes,
+                    r.sha256,
+                    json.dumps(r.request),
+                    json.dumps(r.headers),
+                    r.at,
+                ],
             )
             self.engine.execute(
                 f"INSERT OR REPLACE INTO {META}.source_state VALUES (?, ?, ?, ?, "
-                f"coalesce(CASE WHEN ? THEN ?::TIMESTAMP END, (SELECT changed_at FROM {META}.source_state WHERE dataset = ?)))",
+                "coalesce(CASE WHEN ? THEN ?::TIMESTAMP END, "
+                f"(SELECT changed_at FROM {META}.source_state WHERE dataset = ?)))",
                 [r.dataset, json.dumps(fetched.state), fetched.sha256, now(), r.changed, now(), r.dataset],
             )
 
@@ -130,10 +159,13 @@ class Runner:
                     [out, info.layer, info.schema, info.name, digest, rows, now(), rec.run_id, step.id],
                 )
             self.engine.execute(
-                f"INSERT OR REPLACE INTO {META}.step_state VALUES (?, ?, ?, ?)", [step.id, rec.input_key, rec.run_id, now()]
+                f"INSERT OR REPLACE INTO {META}.step_state VALUES (?, ?, ?, ?)",
+                [step.id, rec.input_key, rec.run_id, now()],
             )
             for src, dst in outcome.lineage:
-                self.engine.execute(f"INSERT INTO {META}.lineage VALUES (?, ?, ?, ?, ?)", [rec.run_id, step.id, src, dst, now()])
+                self.engine.execute(
+                    f"INSERT INTO {META}.lineage VALUES (?, ?, ?, ?, ?)", [rec.run_id, step.id, src, dst, now()]
+                )
         for out, (digest, _) in prints.items():
             self.hashes[out] = digest
             rec.outputs[out] = digest
@@ -201,7 +233,11 @@ def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> N
         else:
             runner.commit(step, rec, outcome)
             rec.status = "success"
-            rec.rows_in, rec.rows_out, rec.rows_quarantined = outcome.rows_in, outcome.rows_out, outcome.rows_quarantined
+            rec.rows_in, rec.rows_out, rec.rows_quarantined = (
+                outcome.rows_in,
+                outcome.rows_out,
+                outcome.rows_quarantined,
+            )
             rec.bytes_read = outcome.bytes_read
             rec.report.update(outcome.report)
     except TerritoriaError as exc:
@@ -218,15 +254,26 @@ def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> N
     rec.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def _close_run(engine: Engine, summary: RunSummary, started: float, cpu0: float, status: str, error: str | None) -> None:
+def _close_run(
+    engine: Engine, summary: RunSummary, started: float, cpu0: float, status: str, error: str | None
+) -> None:
     summary.status = status
     summary.wall_s = time.perf_counter() - started
     summary.cpu_s = _cpu() - cpu0
     engine.execute(
         f"UPDATE {META}.runs SET ended_at = ?, status = ?, steps_run = ?, steps_skipped = ?, steps_failed = ?, "
         "wall_s = ?, cpu_s = ?, error = ? WHERE run_id = ?",
-        [now(), status, summary.count("success"), summary.count("skipped"), summary.count("failed") + summary.count("blocked"),
-         summary.wall_s, summary.cpu_s, error, summary.run_id],
+        [
+            now(),
+            status,
+            summary.count("success"),
+            summary.count("skipped"),
+            summary.count("failed") + summary.count("blocked"),
+            summary.wall_s,
+            summary.cpu_s,
+            error,
+            summary.run_id,
+        ],
     )
 
 

@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from territoria.catalog.model import AccessLevel, DatasetEntry
+from territoria.catalog.model import DatasetEntry
 from territoria.core.errors import ConfigError
 from territoria.core.hashing import stable_hash
+from territoria.core.vocab import AccessLevel
 from territoria.engines.base import quote_ident, quote_literal
 from territoria.indicators.definition import IndicatorDef
 
@@ -76,13 +77,19 @@ def render_sql(sql: str, datasets: dict[str, DatasetInfo], params: dict[str, Any
     def ref(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in datasets:
-            raise ConfigError(f"{where} refers to unknown dataset {name!r}", hint="check ref('...') names against `territoria catalog list`")
+            raise ConfigError(
+                f"{where} refers to unknown dataset {name!r}",
+                hint="check ref('...') names against `territoria catalog list`",
+            )
         return datasets[name].qualified
 
     def param(match: re.Match[str]) -> str:
         key = match.group(1)
         if key not in params:
-            raise ConfigError(f"{where} uses parameter {key!r}, which the pack does not define", hint="add it under the pack's parameters in territory.yaml")
+            raise ConfigError(
+                f"{where} uses parameter {key!r}, which the pack does not define",
+                hint="add it under the pack's parameters in territory.yaml",
+            )
         value = params[key]
         if isinstance(value, bool):
             return "true" if value else "false"

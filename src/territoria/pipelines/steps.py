@@ -59,7 +59,10 @@ def run_ingest(ws: Workspace, engine: Engine, step: Step, fetch: Fetched) -> Ste
         except TerritoriaError:
             raise
         except Exception as exc:
-            raise DataError(_explain_read_error(exc), hint="the file may be truncated or not in the declared format; the previous version is kept") from exc
+            raise DataError(
+                _explain_read_error(exc),
+                hint="the file may be truncated or not in the declared format; the previous version is kept",
+            ) from exc
         report = outcome.report(engine)
         report["reader"] = raw.notes
         counts = engine.replace_tables(
@@ -73,7 +76,10 @@ def run_ingest(ws: Workspace, engine: Engine, step: Step, fetch: Fetched) -> Ste
         for leftover in tmp.glob("*"):
             leftover.unlink(missing_ok=True)
         tmp.rmdir()
-    lineage = [(f"source:{fetched.record.url}", f"landing:{fetched.sha256}"), (f"landing:{fetched.sha256}", entry.identifier)]
+    lineage = [
+        (f"source:{fetched.record.url}", f"landing:{fetched.sha256}"),
+        (f"landing:{fetched.sha256}", entry.identifier),
+    ]
     return StepOutcome(
         rows_in=report["rows_in"],
         rows_out=counts[f"staging.{entry.identifier}"],
@@ -87,9 +93,9 @@ def run_ingest(ws: Workspace, engine: Engine, step: Step, fetch: Fetched) -> Ste
 def _explain_read_error(exc: Exception) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     lowered = str(exc).lower()
-    if "unterminated quote" in lowered or "quote" in lowered and "end of file" in lowered:
+    if "unterminated quote" in lowered or ("quote" in lowered and "end of file" in lowered):
         return f"the file ends inside a quoted value (truncated?): {text}"
-    if "expected" in lowered and "columns" in lowered or "too many columns" in lowered:
+    if ("expected" in lowered and "columns" in lowered) or "too many columns" in lowered:
         return f"a line has a different number of columns than the header: {text}"
     if "unicode" in lowered or "utf-8" in lowered:
         return f"the file is not valid UTF-8: {text}"
@@ -119,7 +125,9 @@ def _indicator_failures(engine: Engine, table: str, ind: IndicatorDef) -> list[s
                 failures.append(f"{bad[0][0]} value(s) of {test.column} {op} {test.value}")
         elif test.kind == "unique":
             cols = ", ".join(quote_ident(c) for c in test.columns)
-            bad = engine.fetch_all(f"SELECT count(*) FROM (SELECT {cols} FROM {table} GROUP BY ALL HAVING count(*) > 1)")
+            bad = engine.fetch_all(
+                f"SELECT count(*) FROM (SELECT {cols} FROM {table} GROUP BY ALL HAVING count(*) > 1)"
+            )
             if bad[0][0]:
                 failures.append(f"{bad[0][0]} duplicated key(s) on ({', '.join(test.columns)})")
         elif test.kind == "rows_min":
@@ -145,12 +153,18 @@ def run_indicator(engine: Engine, step: Step, datasets: dict[str, DatasetInfo]) 
         ]
         missing = [c for c in REQUIRED_COLUMNS if c not in cols]
         if missing:
-            raise DataError(f"indicator {ind.id} SQL does not return column(s) {', '.join(missing)}", hint="see indicators/definition.py for the expected columns")
+            raise DataError(
+                f"indicator {ind.id} SQL does not return column(s) {', '.join(missing)}",
+                hint="see indicators/definition.py for the expected columns",
+            )
         if "secret" not in cols:
             engine.execute(f"ALTER TABLE {work} ADD COLUMN secret BOOLEAN DEFAULT false")
         failures = _indicator_failures(engine, work, ind)
         if failures:
-            raise DataError(f"indicator {ind.id} v{ind.version} fails its tests: " + "; ".join(failures), hint="nothing was published; the previous values are kept")
+            raise DataError(
+                f"indicator {ind.id} v{ind.version} fails its tests: " + "; ".join(failures),
+                hint="nothing was published; the previous values are kept",
+            )
         select = (
             f"SELECT '{ind.id}' AS indicator, {ind.version} AS version, * EXCLUDE (value), "
             f"round(value, {ind.decimals}) AS value, {_lit(ind.unit)} AS unit FROM {work} ORDER BY ALL"
@@ -175,7 +189,9 @@ def run_publish(engine: Engine, step: Step, datasets: dict[str, DatasetInfo], po
         select = result.select_sql
         report["secrecy"] = result.report
     counts = engine.replace_tables([TableWrite("published", out.name, select)])
-    return StepOutcome(rows_out=counts[f"published.{out.name}"], report=report, lineage=[(step.inputs[0], step.outputs[0])])
+    return StepOutcome(
+        rows_out=counts[f"published.{out.name}"], report=report, lineage=[(step.inputs[0], step.outputs[0])]
+    )
 
 
 def store_size(store_dir: Path) -> int:

@@ -74,7 +74,9 @@ class Referential:
         siren = siren.strip().replace(" ", "")
         found = self.epcis.get(siren)
         if found is None:
-            by_name = [e.siren for e in self.epcis.values() if siren.lower() in e.nom.lower()] if not siren.isdigit() else []
+            by_name = (
+                [e.siren for e in self.epcis.values() if siren.lower() in e.nom.lower()] if not siren.isdigit() else []
+            )
             hint = did_you_mean(siren, self.epcis, {k: v.nom for k, v in self.epcis.items()})
             if by_name:
                 hint = "did you mean " + ", ".join(f"{s} ({self.epcis[s].nom})" for s in by_name[:5]) + "?"

@@ -89,8 +89,7 @@ def _typed(v: str, f: Field, raw_type: str) -> str:
         return f"TRY_CAST({expr} AS {target})"
     if f.type == "boolean":
         return (
-            f"CASE WHEN {v} IN {_in_list(f.trueValues)} THEN true "
-            f"WHEN {v} IN {_in_list(f.falseValues)} THEN false END"
+            f"CASE WHEN {v} IN {_in_list(f.trueValues)} THEN true WHEN {v} IN {_in_list(f.falseValues)} THEN false END"
         )
     if f.type in ("date", "datetime") and f.format not in (None, "default", "any"):
         cast = "DATE" if f.type == "date" else "TIMESTAMP"
@@ -154,7 +153,9 @@ def match_columns(schema: TableSchema, columns: list[tuple[str, str]]) -> tuple[
     return present, warnings
 
 
-def validate_relation(engine: Engine, raw: RawRelation, schema: TableSchema | None, work_table: str) -> ValidationOutcome:
+def validate_relation(
+    engine: Engine, raw: RawRelation, schema: TableSchema | None, work_table: str
+) -> ValidationOutcome:
     """Materialise ``raw`` checked against ``schema`` into ``work_table`` (a temporary table)."""
     wt = quote_ident(work_table)
     if schema is None:
@@ -185,10 +186,14 @@ def validate_relation(engine: Engine, raw: RawRelation, schema: TableSchema | No
         for cond, label in _checks(f, v, typed):
             errors.append(f"CASE WHEN {cond} THEN {quote_literal(f.name + ': ' + label)} END")
     raw_cols = [c for c, _ in raw.columns if c != "_line"]
-    raw_json = "to_json(struct_pack(" + ", ".join(
-        f"{quote_ident(c)} := CAST({quote_ident(c)} AS VARCHAR)" for c in raw_cols
-    ) + "))"
-    error_list = "list_filter([" + ", ".join(errors) + "]::VARCHAR[], x -> x IS NOT NULL)" if errors else "[]::VARCHAR[]"
+    raw_json = (
+        "to_json(struct_pack("
+        + ", ".join(f"{quote_ident(c)} := CAST({quote_ident(c)} AS VARCHAR)" for c in raw_cols)
+        + "))"
+    )
+    error_list = (
+        "list_filter([" + ", ".join(errors) + "]::VARCHAR[], x -> x IS NOT NULL)" if errors else "[]::VARCHAR[]"
+    )
     inner = f"SELECT {', '.join(selects)}, {error_list} AS _errors, {raw_json} AS _raw FROM {raw.sql}"
 
     keys: list[list[str]] = []

@@ -21,13 +21,13 @@ from typing import Any
 
 from territoria.catalog.model import DatasetEntry
 from territoria.core.errors import ConfigError, NotFoundError, UserError
+from territoria.core.yamlio import load_model, read_yaml, write_yaml
 from territoria.engines.base import Engine
 from territoria.engines.registry import open_engine
 from territoria.landing import Landing
 from territoria.reference.referential import Referential, referential
 from territoria.workspace.lock import WorkspaceLock
 from territoria.workspace.model import PackConfig, TerritoryConfig
-from territoria.core.yamlio import load_model, read_yaml, write_yaml
 
 CONFIG = "territory.yaml"
 PRIVATE = ".territoria"
@@ -85,7 +85,9 @@ class Workspace:
         for path in sorted(self.sources_dir.glob("*.yaml")):
             entry = load_model(path, DatasetEntry)
             if entry.identifier in entries:
-                raise ConfigError(f"two catalog entries declare the identifier {entry.identifier!r}", hint=f"rename one ({path.name})")
+                raise ConfigError(
+                    f"two catalog entries declare the identifier {entry.identifier!r}", hint=f"rename one ({path.name})"
+                )
             entries[entry.identifier] = entry
         return entries
 
@@ -108,7 +110,9 @@ class Workspace:
                 engine.close()
 
 
-def resolve_communes(ref: Referential, epci: str | None, communes: list[str] | None) -> tuple[list[str], str | None, str | None]:
+def resolve_communes(
+    ref: Referential, epci: str | None, communes: list[str] | None
+) -> tuple[list[str], str | None, str | None]:
     if not epci and not communes:
         raise UserError("say which territory: --epci SIREN or --communes CODE,CODE,...")
     codes: list[str] = []
@@ -141,7 +145,9 @@ def init_workspace(
             f"{directory} already holds a workspace ({CONFIG} exists)",
             hint="pass --force to rewrite its configuration (the store and landed data are kept)",
         )
-    title = name or epci_name or (ref.commune(codes[0]).nom if len(codes) == 1 else f"Territoire de {len(codes)} communes")
+    title = (
+        name or epci_name or (ref.commune(codes[0]).nom if len(codes) == 1 else f"Territoire de {len(codes)} communes")
+    )
     pack_names = packs if packs is not None else ["territory"]
     loaded = [load_pack(p) for p in pack_names]
     config = TerritoryConfig(

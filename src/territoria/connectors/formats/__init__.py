@@ -20,12 +20,19 @@ from territoria.engines.base import Engine
 
 Reader = Callable[[Engine, Path, dict[str, Any], Path], RawRelation]
 
-READERS: dict[str, Reader] = {"csv": read_csv, "parquet": read_parquet, "geoparquet": read_parquet, "geojson": read_geojson}
+READERS: dict[str, Reader] = {
+    "csv": read_csv,
+    "parquet": read_parquet,
+    "geoparquet": read_parquet,
+    "geojson": read_geojson,
+}
 
 
 def get_reader(fmt: str) -> Reader:
     if fmt not in READERS:
-        raise ConfigError(f"unknown format {fmt!r}; known formats: {', '.join(READERS)}", hint=did_you_mean(fmt, READERS))
+        raise ConfigError(
+            f"unknown format {fmt!r}; known formats: {', '.join(READERS)}", hint=did_you_mean(fmt, READERS)
+        )
     return READERS[fmt]
 
 

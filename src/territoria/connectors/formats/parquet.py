@@ -33,8 +33,6 @@ def read_geojson(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: P
     if crs and crs.upper() != "EPSG:4326":
         geom = next((c for c, t in columns if t.upper().startswith("GEOMETRY")), None)
         if geom:
-            select = (
-                f"* REPLACE (ST_Transform({geom}, {quote_literal(crs)}, 'EPSG:4326', always_xy := true) AS {geom})"
-            )
+            select = f"* REPLACE (ST_Transform({geom}, {quote_literal(crs)}, 'EPSG:4326', always_xy := true) AS {geom})"
     sql = f"(SELECT row_number() OVER () AS _line, {select} FROM {relation})"
     return RawRelation(sql, columns, {"format": "geojson", "crs": crs or "EPSG:4326"})

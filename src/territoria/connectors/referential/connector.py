@@ -42,7 +42,9 @@ class ReferentialConnector:
         prev = ctx.previous_state or {}
         url = f"territoria:reference/{FILES[options.table]}"
         if prev.get("fingerprint") == fingerprint and prev.get("sha256") and ctx.landing.has(prev["sha256"]):
-            record = FetchRecord(ctx.dataset, self.kind, url, "unchanged (referential version)", False, 0, prev["sha256"])
+            record = FetchRecord(
+                ctx.dataset, self.kind, url, "unchanged (referential version)", False, 0, prev["sha256"]
+            )
             return FetchResult(False, prev["sha256"], prev, record)
 
         table = pq.read_table(source)
@@ -62,7 +64,15 @@ class ReferentialConnector:
             present = set(extract["code"].to_pylist())
             headers["communes_without_boundary"] = sorted(set(ctx.territory.communes) - present)
         record = FetchRecord(
-            ctx.dataset, self.kind, url, "new content" if changed else "unchanged (same content hash)",
-            changed, landed.size, landed.sha256, headers=headers,
+            ctx.dataset,
+            self.kind,
+            url,
+            "new content" if changed else "unchanged (same content hash)",
+            changed,
+            landed.size,
+            landed.sha256,
+            headers=headers,
         )
-        return FetchResult(changed, landed.sha256, {"fingerprint": fingerprint, "sha256": landed.sha256}, record, landed)
+        return FetchResult(
+            changed, landed.sha256, {"fingerprint": fingerprint, "sha256": landed.sha256}, record, landed
+        )
