@@ -82,7 +82,10 @@ class StepRecord:
     error: str | None = None
 
     def insert(self, engine: Engine) -> None:
-        engine.execute(
+        engine.execute(*self.insert_sql())
+
+    def insert_sql(self) -> tuple[str, list[Any]]:
+        return (
             f"INSERT INTO {META}.step_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 self.run_id,

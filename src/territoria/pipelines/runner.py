@@ -66,8 +66,9 @@ def _cpu() -> float:
 
 
 def fingerprint(engine: Engine, qualified: str) -> tuple[str, int]:
+    """Order-independent content fingerprint of a table (row count + sum of row hashes)."""
     rows, digest = engine.fetch_all(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {qualified} t")[0]
-    return stable_hash([int(rows), str(digest)]), int(rows)
+    return f"{int(rows)}:{digest}", int(rows)
 
 
 class Runner:
@@ -82,6 +83,7 @@ class Runner:
         self.hashes = dataset_hashes(engine)
         self.keys = step_keys(engine)
         self.policies = ws.policies()
+        self.pending: list[StepRecord] = []
 
     def outputs_exist(self, step: Step) -> bool:
         return all(
@@ -146,30 +148,49 @@ class Runner:
             )
 
     def commit(self, step: Step, rec: StepRecord, outcome: StepOutcome) -> None:
-        """Fingerprint the new outputs, then move the step's state forward in one transaction."""
-        prints = {}
-        for out in step.outputs:
-            info = self.plan.datasets[out]
-            prints[out] = fingerprint(self.engine, info.qualified)
+        """Publish the step's tables, fingerprint them and move its state forward, and write its
+        record (plus records waiting to be written), all in one transaction: one durable commit
+        per step, and a kill at any point leaves either all of it or none of it."""
+        at = now()
         with self.engine.transaction():
+            for write in outcome.writes:
+                self.engine.create_or_replace(write)
+            prints: dict[str, tuple[str, int]] = {}
+            for out in step.outputs:
+                prints[out] = fingerprint(self.engine, self.plan.datasets[out].qualified)
+            rec.outputs = {out: digest for out, (digest, _) in prints.items()}
+            rec.rows_out = prints[step.outputs[0]][1] if step.outputs else 0
+            rec.ended_at = at
             for out, (digest, rows) in prints.items():
                 info = self.plan.datasets[out]
                 self.engine.execute(
                     f"INSERT OR REPLACE INTO {META}.datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [out, info.layer, info.schema, info.name, digest, rows, now(), rec.run_id, step.id],
+                    [out, info.layer, info.schema, info.name, digest, rows, at, rec.run_id, step.id],
                 )
             self.engine.execute(
                 f"INSERT OR REPLACE INTO {META}.step_state VALUES (?, ?, ?, ?)",
-                [step.id, rec.input_key, rec.run_id, now()],
+                [step.id, rec.input_key, rec.run_id, at],
             )
-            for src, dst in outcome.lineage:
-                self.engine.execute(
-                    f"INSERT INTO {META}.lineage VALUES (?, ?, ?, ?, ?)", [rec.run_id, step.id, src, dst, now()]
-                )
+            if outcome.lineage:
+                values = ", ".join(["(?, ?, ?, ?, ?)"] * len(outcome.lineage))
+                params: list[object] = []
+                for src, dst in outcome.lineage:
+                    params.extend([rec.run_id, step.id, src, dst, at])
+                self.engine.execute(f"INSERT INTO {META}.lineage VALUES {values}", params)
+            self.flush_records(extra=[rec])
+        for table in outcome.cleanup:
+            self.engine.execute(f"DROP TABLE IF EXISTS {table}")
         for out, (digest, _) in prints.items():
             self.hashes[out] = digest
-            rec.outputs[out] = digest
         self.keys[step.id] = rec.input_key
+
+    def flush_records(self, extra: list[StepRecord] | None = None) -> None:
+        """Write the records of skipped, failed and blocked steps. They wait in memory until the
+        next commit (or the end of the run) so that an unchanged run costs one write, not one
+        per step."""
+        for record in [*self.pending, *(extra or [])]:
+            self.engine.execute(*record.insert_sql())
+        self.pending.clear()
 
 
 def run_pipeline(
@@ -210,36 +231,38 @@ def run_pipeline(
                 broken.add(step.id)
             else:
                 _run_one(runner, step, rec, broken)
-            rec.ended_at = now()
-            rec.insert(engine)
+            if rec.status != "success":
+                rec.ended_at = now()
+                runner.pending.append(rec)
             summary.records.append(rec)
             hook("end", step.id, rec)
     except BaseException as exc:  # KeyboardInterrupt included: record, then let it go on
+        runner.flush_records()
         _close_run(engine, summary, started, cpu0, "interrupted", f"{type(exc).__name__}: {exc}")
         raise
     status = "failed" if broken else "success"
+    runner.flush_records()
     _close_run(engine, summary, started, cpu0, status, "; ".join(r.error or "" for r in summary.failed) or None)
     return summary
 
 
 def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> None:
     t0, c0 = time.perf_counter(), _cpu()
-    size0 = store_size(runner.ws.store_dir)
     try:
         outcome = runner.execute(step, rec)
         if outcome is None:
             rec.status = "skipped"
             rec.outputs = {o: runner.hashes.get(o) for o in step.outputs}
         else:
-            runner.commit(step, rec, outcome)
             rec.status = "success"
-            rec.rows_in, rec.rows_out, rec.rows_quarantined = (
-                outcome.rows_in,
-                outcome.rows_out,
-                outcome.rows_quarantined,
-            )
+            rec.rows_in, rec.rows_quarantined = outcome.rows_in, outcome.rows_quarantined
             rec.bytes_read = outcome.bytes_read
             rec.report.update(outcome.report)
+            size0 = store_size(runner.ws.store_dir)
+            _measure(rec, t0, c0)
+            runner.commit(step, rec, outcome)
+            rec.bytes_written = max(0, store_size(runner.ws.store_dir) - size0)
+            return
     except TerritoriaError as exc:
         rec.status, rec.error = "failed", str(exc)
         broken.add(step.id)
@@ -248,9 +271,12 @@ def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> N
         rec.error = f"internal error {type(exc).__name__}: {exc}"
         rec.report["traceback"] = traceback.format_exc(limit=8)
         broken.add(step.id)
+    _measure(rec, t0, c0)
+
+
+def _measure(rec: StepRecord, t0: float, c0: float) -> None:
     rec.wall_s = time.perf_counter() - t0
     rec.cpu_s = _cpu() - c0
-    rec.bytes_written = max(0, store_size(runner.ws.store_dir) - size0)
     rec.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
