@@ -81,3 +81,19 @@ def test_invalid_yaml_names_the_line(small_ws: Workspace) -> None:
     with pytest.raises(ConfigError) as err:
         small_ws.entries()
     assert "line" in err.value.message
+
+
+def test_config_validate_reports_every_problem(small_ws: Workspace) -> None:
+    from territoria.pipelines.config_check import check_workspace
+
+    assert check_workspace(small_ws.root) == []
+    (small_ws.root / "sources" / "broken.yaml").write_text("identifier: Bad Name\n", encoding="utf-8")
+    (small_ws.root / "sources" / "other.yaml").write_text(
+        "identifier: other\ntitle: t\npublisher: {name: p}\nlicence: MIT\nsource: {kind: fiel, path: x.csv}\n",
+        encoding="utf-8",
+    )
+    problems = check_workspace(small_ws.root)
+    slugs = {(p.where, p.slug) for p in problems}
+    assert ("sources/broken.yaml", "config-error") in slugs
+    unknown = next(p for p in problems if p.where == "sources/other.yaml")
+    assert "unknown source kind 'fiel'" in unknown.message and unknown.hint and "file" in unknown.hint

@@ -82,12 +82,12 @@ class DuckDBEngine:
 
     def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         with self._lock:
-            result = self.con.execute(sql, params).fetch_arrow_table()
+            result = self.con.execute(sql, params).to_arrow_table()
         return result
 
     def stream_batches(self, sql: str, batch_rows: int = 65536) -> Iterator[pa.RecordBatch]:
         with self._lock:
-            reader = self.con.execute(sql).fetch_record_batch(batch_rows)
+            reader = self.con.execute(sql).to_arrow_reader(batch_rows)
             yield from reader
 
     @contextmanager
