@@ -65,7 +65,7 @@ def entry_to_dcat(entry: DatasetEntry, base: str) -> dict[str, Any]:
         "dct:title": _literal(entry.title),
         "dct:description": _literal(entry.description or entry.title),
         "dct:publisher": {
-            "@id": entry.publisher.uri or f"{base}/publishers/{entry.publisher.name}",
+            "@id": entry.publisher.uri or f"{base}/publishers/{quote(entry.publisher.name)}",
             "@type": "foaf:Agent",
             "foaf:name": entry.publisher.name,
         },

@@ -30,12 +30,47 @@ def feed(pub: Publication, request: Request) -> dict[str, Any]:
 
 
 def turtle(doc: dict[str, Any]) -> str:
-    from rdflib import Graph
+    """Turtle of the feed's JSON-LD. The feed uses a small subset (compact IRIs, ``@id``,
+    ``@type``, ``@value`` with ``@language`` or ``@type``, nested nodes), translated here
+    without an RDF library."""
+    context: dict[str, str] = doc["@context"]
+    lines = [f"@prefix {p}: <{iri}> ." for p, iri in context.items()]
+    lines.append("")
+    blank = iter(range(1, 1 << 30))
 
-    graph = Graph()
-    graph.parse(data=json.dumps(doc), format="json-ld")
-    text: str = graph.serialize(format="turtle")
-    return text
+    def iri(term: str) -> str:
+        prefix, sep, local = term.partition(":")
+        if sep and prefix in context and "/" not in local:
+            return f"<{context[prefix]}{local}>"
+        return "<" + term.replace(">", "%3E").replace(" ", "%20") + ">"
+
+    def literal(text: str) -> str:
+        escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+        return f'"{escaped}"'
+
+    def value(v: Any) -> str:
+        if isinstance(v, dict) and "@value" in v:
+            text = literal(str(v["@value"]))
+            if "@language" in v:
+                return f"{text}@{v['@language']}"
+            return f"{text}^^{iri(v['@type'])}" if "@type" in v else text
+        if isinstance(v, dict):
+            return node(v)
+        return literal(str(v))
+
+    def node(n: dict[str, Any]) -> str:
+        subject = iri(n["@id"]) if "@id" in n else f"_:b{next(blank)}"
+        if "@type" in n:
+            lines.append(f"{subject} a {iri(n['@type'])} .")
+        for key, raw in n.items():
+            if key.startswith("@"):
+                continue
+            for item in raw if isinstance(raw, list) else [raw]:
+                lines.append(f"{subject} {iri(key)} {value(item)} .")
+        return subject
+
+    node({k: v for k, v in doc.items() if k != "@context"})
+    return "\n".join(lines) + "\n"
 
 
 @router.get("/dcat.jsonld", summary="DCAT-AP 3 catalog (JSON-LD)", responses={200: {"content": {JSONLD: {}}}})

@@ -136,9 +136,11 @@ def _collection_doc(base: str, coll: Collection) -> dict[str, Any]:
 def _get(request: Request, pub: Publication, who: Any, cid: str) -> Collection:
     found = collections(pub)
     coll = found.get(cid)
-    if coll is None or not _visible(request, who, coll):
+    if coll is None:
         visible = [k for k, c in found.items() if _visible(request, who, c)]
         raise NotFoundError(f"unknown collection {cid[:80]!r}", hint=did_you_mean(cid, visible))
+    if coll.meta is not None and not _visible(request, who, coll):
+        authorize(request, who, coll.meta, "ogc", None, {})  # raises 401 or 403
     return coll
 
 
