@@ -24,6 +24,7 @@ from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
 from territoria.pipelines.plan import Plan, build_plan
 from territoria.pipelines.records import META, StepRecord, dataset_hashes, ensure_meta, now, source_state, step_keys
+from territoria.pipelines.snapshot import write_snapshot
 from territoria.pipelines.spec import Step
 from territoria.pipelines.steps import (
     StepOutcome,
@@ -46,6 +47,9 @@ class RunSummary:
     records: list[StepRecord] = field(default_factory=list)
     wall_s: float = 0.0
     cpu_s: float = 0.0
+    #: the publication snapshot the API serves (``pipelines/snapshot.py``), or why it was not written
+    publication: str | None = None
+    publication_error: str | None = None
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.records if r.status == status)
@@ -243,7 +247,16 @@ def run_pipeline(
     status = "failed" if broken else "success"
     runner.flush_records()
     _close_run(engine, summary, started, cpu0, status, "; ".join(r.error or "" for r in summary.failed) or None)
+    _publish_snapshot(ws, engine, plan, summary)
     return summary
+
+
+def _publish_snapshot(ws: Workspace, engine: Engine, plan: Plan, summary: RunSummary) -> None:
+    # A failed step kept its previous outputs, so what is published is consistent either way.
+    try:
+        summary.publication = str(write_snapshot(ws, engine, plan, summary.run_id).path)
+    except (OSError, TerritoriaError) as exc:
+        summary.publication_error = str(exc)
 
 
 def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> None:
