@@ -22,6 +22,7 @@ from typing import Any
 from territoria.core.errors import TerritoriaError
 from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
+from territoria.footprint import StepMeter, load_policy, not_due, source_checks
 from territoria.pipelines.plan import Plan, build_plan
 from territoria.pipelines.records import META, StepRecord, dataset_hashes, ensure_meta, now, source_state, step_keys
 from territoria.pipelines.spec import Step
@@ -46,6 +47,7 @@ class RunSummary:
     records: list[StepRecord] = field(default_factory=list)
     wall_s: float = 0.0
     cpu_s: float = 0.0
+    footprint: dict[str, Any] = field(default_factory=dict)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.records if r.status == status)
@@ -72,7 +74,14 @@ def fingerprint(engine: Engine, qualified: str) -> tuple[str, int]:
 
 class Runner:
     def __init__(
-        self, ws: Workspace, engine: Engine, plan: Plan, *, force: bool = False, progress: ProgressHook | None = None
+        self,
+        ws: Workspace,
+        engine: Engine,
+        plan: Plan,
+        *,
+        force: bool = False,
+        progress: ProgressHook | None = None,
+        check_all: bool = False,
     ) -> None:
         self.ws = ws
         self.engine = engine
@@ -82,6 +91,9 @@ class Runner:
         self.hashes = dataset_hashes(engine)
         self.keys = step_keys(engine)
         self.policies = ws.policies()
+        self.check_all = check_all
+        self.meter = StepMeter(load_policy(self.policies), engine, {s.id: s.pack for s in plan.steps.values()})
+        self.checks = source_checks(engine)
 
     def outputs_exist(self, step: Step) -> bool:
         return all(
@@ -94,6 +106,8 @@ class Runner:
         fetch = None
         if step.kind == "ingest":
             assert step.entry is not None
+            if self._skip_by_cadence(step, rec):
+                return None
             fetch = fetch_source(self.ws, step.entry, source_state(self.engine, step.entry.identifier))
             fetched = fetch.result
             self._save_fetch(rec.run_id, fetched)
@@ -102,6 +116,8 @@ class Runner:
             rec.report["fetch"] = {
                 "status": fetched.record.status,
                 "bytes": fetched.record.bytes,
+                "url": fetched.record.url,
+                "landed_bytes": fetched.landed.size if fetched.landed and fetched.landed.new else 0,
                 **fetched.record.headers,
             }
         else:
@@ -118,6 +134,19 @@ class Runner:
         if step.kind == "indicator":
             return run_indicator(self.engine, step, self.plan.datasets)
         return run_publish(self.engine, step, self.plan.datasets, self.policies)
+
+    def _skip_by_cadence(self, step: Step, rec: StepRecord) -> bool:
+        assert step.entry is not None
+        checked_at, sha = self.checks.get(step.entry.identifier, (None, None))
+        if self.force or self.check_all or step.id not in self.keys or not self.outputs_exist(step):
+            return False
+        reason = not_due(self.meter.policy.cadence, step.entry, checked_at, now())
+        if reason is None:
+            return False
+        rec.reason, rec.input_key = reason, self.keys[step.id]
+        rec.inputs = {f"landing:{sha}": sha}
+        rec.report["cadence"] = {"frequency": step.entry.frequency, "checked_at": checked_at}
+        return True
 
     def _save_fetch(self, run_id: str, fetched: Any) -> None:
         r = fetched.record
@@ -180,12 +209,13 @@ def run_pipeline(
     force: bool = False,
     progress: ProgressHook | None = None,
     command: str = "run",
+    check_all: bool = False,
 ) -> RunSummary:
     ensure_meta(engine)
     swept = ws.landing.sweep()
     plan = build_plan(ws)
     selected = plan.select(only) if only else set(plan.steps)
-    runner = Runner(ws, engine, plan, force=force, progress=progress)
+    runner = Runner(ws, engine, plan, force=force, progress=progress, check_all=check_all)
     summary = RunSummary(new_run_id(), "running")
     started, cpu0 = time.perf_counter(), _cpu()
     engine.execute(
@@ -203,6 +233,7 @@ def run_pipeline(
             if swept and step.kind == "ingest":
                 rec.report["landing_swept_tmp_files"] = swept
             hook("start", step.id, None)
+            probe = runner.meter.start()
             blockers = [plan.producers[i] for i in step.inputs if plan.producers[i] in broken]
             if blockers:
                 rec.status, rec.reason = "blocked", "(upstream failed)"
@@ -211,14 +242,15 @@ def run_pipeline(
             else:
                 _run_one(runner, step, rec, broken)
             rec.ended_at = now()
+            rec.footprint = runner.meter.finish(rec, probe)
             rec.insert(engine)
             summary.records.append(rec)
             hook("end", step.id, rec)
     except BaseException as exc:  # KeyboardInterrupt included: record, then let it go on
-        _close_run(engine, summary, started, cpu0, "interrupted", f"{type(exc).__name__}: {exc}")
+        _close_run(engine, summary, started, cpu0, "interrupted", f"{type(exc).__name__}: {exc}", runner)
         raise
     status = "failed" if broken else "success"
-    _close_run(engine, summary, started, cpu0, status, "; ".join(r.error or "" for r in summary.failed) or None)
+    _close_run(engine, summary, started, cpu0, status, "; ".join(r.error or "" for r in summary.failed) or None, runner)
     return summary
 
 
@@ -255,14 +287,17 @@ def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> N
 
 
 def _close_run(
-    engine: Engine, summary: RunSummary, started: float, cpu0: float, status: str, error: str | None
+    engine: Engine, summary: RunSummary, started: float, cpu0: float, status: str, error: str | None, runner: Runner
 ) -> None:
     summary.status = status
     summary.wall_s = time.perf_counter() - started
     summary.cpu_s = _cpu() - cpu0
+    summary.footprint = runner.meter.run_footprint(
+        [r.footprint for r in summary.records], summary.wall_s, summary.cpu_s
+    )
     engine.execute(
         f"UPDATE {META}.runs SET ended_at = ?, status = ?, steps_run = ?, steps_skipped = ?, steps_failed = ?, "
-        "wall_s = ?, cpu_s = ?, error = ? WHERE run_id = ?",
+        "wall_s = ?, cpu_s = ?, error = ?, footprint = ? WHERE run_id = ?",
         [
             now(),
             status,
@@ -272,6 +307,7 @@ def _close_run(
             summary.wall_s,
             summary.cpu_s,
             error,
+            json.dumps(summary.footprint, default=str),
             summary.run_id,
         ],
     )
