@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from territoria.engines.base import Engine
+from territoria.footprint.codecarbon_offline import OfflineTracker
 from territoria.footprint.energy import Usage, band_of, describe, estimate
 from territoria.footprint.params import ZERO, Band, FootprintPolicy, intensity
 from territoria.footprint.probes import POWERCAP, IoCounters, RaplReader, peak_rss_bytes, read_io, reset_peak_rss
@@ -64,6 +65,7 @@ class StepMeter:
         self.last_real = last_real_costs(engine) if self.enabled else {}
         self.run_rapl = self.rapl.read() if self.rapl.available else None
         self.peak = 0
+        self.tracker = OfflineTracker(policy.grid) if self.enabled and policy.codecarbon else None
 
     def start(self) -> Probe | None:
         if not self.enabled:
@@ -147,6 +149,8 @@ class StepMeter:
             avoided={"energy_wh": avoided_wh.as_dict(), "co2e_g": avoided_co2.as_dict()},
             warnings=self.budget_warnings(energy.total_wh.value, per_pack),
         )
+        if self.tracker is not None:
+            result["cross_check"] = self.tracker.stop()
         return result
 
     def budget_warnings(self, run_wh: float, per_pack: dict[str, float]) -> list[str]:

@@ -103,6 +103,8 @@ class FootprintPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     meter: bool = True
+    #: also run codecarbon's offline tracker over each run, as a cross-check (needs the extra)
+    codecarbon: bool = False
     #: carbon-intensity zone of the shipped table (FR, EU27, DE, WORLD)
     grid: str = "FR"
     #: a deployment's own intensity (gCO2e/kWh), e.g. from its supplier's contract; wins over `grid`
