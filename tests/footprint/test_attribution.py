@@ -39,7 +39,9 @@ def test_indicator_knows_its_refresh_and_monthly_cost(small_ws: Workspace) -> No
     assert cost.refresh_wh.value > cost.own_wh.value > 0
     # every source of the pack is declared annual: about 1/12 refresh a month
     assert all(c.refreshes_per_month == pytest.approx(30.44 / 365) for c in cost.contributions)
-    expected = sum(c.energy_wh.value * c.refreshes_per_month for c in cost.contributions) + cost.storage_wh_per_month.value
+    expected = (
+        sum(c.energy_wh.value * c.refreshes_per_month for c in cost.contributions) + cost.storage_wh_per_month.value
+    )
     assert cost.monthly_wh.value == pytest.approx(expected)
     assert cost.storage_wh_per_month.value > 0
     assert cost.monthly_wh.low <= cost.monthly_wh.value <= cost.monthly_wh.high

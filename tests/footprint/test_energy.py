@@ -70,7 +70,12 @@ def test_carbon_table_is_versioned_and_french_by_default() -> None:
 
 def test_deployment_intensity_and_bad_policies() -> None:
     policy = load_policy(
-        {"footprint": {"intensity": {"value": 20, "low": 15, "high": 30}, "intensity_source": "contrat 100 % renouvelable"}}
+        {
+            "footprint": {
+                "intensity": {"value": 20, "low": 15, "high": 30},
+                "intensity_source": "contrat 100 % renouvelable",
+            }
+        }
     )
     value, label = intensity(policy)
     assert value.value == 20 and "contrat" in label

@@ -13,7 +13,9 @@ from territoria.workspace import Workspace
 
 def step_footprints(ws: Workspace, run_id: str) -> dict[str, dict]:  # type: ignore[type-arg]
     with ws.engine() as engine:
-        rows = engine.fetch_all(f"SELECT step, status, footprint FROM {records.META}.step_runs WHERE run_id = ?", [run_id])
+        rows = engine.fetch_all(
+            f"SELECT step, status, footprint FROM {records.META}.step_runs WHERE run_id = ?", [run_id]
+        )
     return {r[0]: {"status": r[1], **json.loads(r[2])} for r in rows}
 
 

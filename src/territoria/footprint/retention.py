@@ -125,11 +125,12 @@ def archive(landing: Landing, engine: Engine, policy: LandingRetention) -> Archi
         with path.open("rb") as src, pa.CompressedOutputStream(str(tmp), "zstd") as out:
             for chunk in iter(lambda: src.read(CHUNK), b""):
                 out.write(chunk)
-        if _zst_sha256(tmp) != sha:
+        size = path.stat().st_size
+        if tmp.stat().st_size >= size or _zst_sha256(tmp) != sha:
+            # not worth it (tiny or incompressible), or the archive does not read back: keep the raw object
             tmp.unlink()
             continue
         tmp.replace(target)
-        size = path.stat().st_size
         landing.remove(sha)
         result.archived.append((sha, size, target.stat().st_size))
     return result

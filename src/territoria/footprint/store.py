@@ -94,7 +94,9 @@ def fetch_history(engine: Engine) -> list[tuple[str, str | None, datetime]]:
         return []
     return [
         (r[0], r[1], r[2])
-        for r in engine.fetch_all(f"SELECT dataset, sha256, fetched_at FROM {META}.fetches ORDER BY fetched_at DESC")
+        for r in engine.fetch_all(  # fetched_at has second resolution: insertion order breaks ties
+            f"SELECT dataset, sha256, fetched_at FROM {META}.fetches ORDER BY fetched_at DESC, rowid DESC"
+        )
     ]
 
 
