@@ -79,7 +79,7 @@ def test_deployment_intensity_and_bad_policies() -> None:
     )
     value, label = intensity(policy)
     assert value.value == 20 and "contrat" in label
-    with pytest.raises(ConfigError, match="unknown footprint.grid"):
+    with pytest.raises(ConfigError, match=r"unknown footprint\.grid"):
         load_policy({"footprint": {"grid": "ATLANTIS"}})
     with pytest.raises(ConfigError, match="footprint block is invalid") as err:
         load_policy({"footprint": {"model": {"cpu_w_per_core": {"value": 4, "low": 5, "high": 8}}}})

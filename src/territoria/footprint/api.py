@@ -39,10 +39,11 @@ class _Reader:
                 raise HTTPException(404, detail="no run yet: the workspace store does not exist (run `territoria run`)")
             try:
                 engine = open_engine(self.ws.config.engine, self.ws.store_dir, read_only=True)
-            except TerritoriaError as exc:
+            except Exception as exc:  # locked by a writer, in this process or another: the engine's own error
                 if self.cached is not None:
                     return self.cached, True
-                raise HTTPException(503, detail=f"{exc.message}; retry in a moment") from exc
+                message = exc.message if isinstance(exc, TerritoriaError) else "the store is busy (a run is writing)"
+                raise HTTPException(503, detail=f"{message}; retry in a moment") from exc
             try:
                 self.cached = FootprintReport(self.ws, engine)
             finally:
@@ -51,9 +52,9 @@ class _Reader:
             return self.cached, False
 
 
-def router(workspace: Workspace | Path | str) -> APIRouter:
+def router(workspace: Workspace | Path | str, *, cache_seconds: float = 2.0) -> APIRouter:
     ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
-    reader = _Reader(ws)
+    reader = _Reader(ws, cache_seconds)
     api = APIRouter(prefix="/api/footprint", tags=["footprint"])
 
     def answer(build: Callable[[FootprintReport], Any]) -> dict[str, Any]:
