@@ -116,6 +116,16 @@ class StepRecord:
         )
 
 
+def insert_records(engine: Engine, records: list[StepRecord]) -> None:
+    """Insert and forget ``records`` in one transaction."""
+    if not records:
+        return
+    with engine.transaction():
+        for rec in records:
+            rec.insert(engine)
+    records.clear()
+
+
 def dataset_hashes(engine: Engine) -> dict[str, str]:
     return {r[0]: r[1] for r in engine.fetch_all(f"SELECT name, content_hash FROM {META}.datasets")}
 

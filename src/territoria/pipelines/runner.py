@@ -24,7 +24,16 @@ from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
 from territoria.footprint import StepMeter, load_policy, not_due, source_checks
 from territoria.pipelines.plan import Plan, build_plan
-from territoria.pipelines.records import META, StepRecord, dataset_hashes, ensure_meta, now, source_state, step_keys
+from territoria.pipelines.records import (
+    META,
+    StepRecord,
+    dataset_hashes,
+    ensure_meta,
+    insert_records,
+    now,
+    source_state,
+    step_keys,
+)
 from territoria.pipelines.spec import Step
 from territoria.pipelines.steps import (
     StepOutcome,
@@ -94,11 +103,13 @@ class Runner:
         self.check_all = check_all
         self.meter = StepMeter(load_policy(self.policies), engine, {s.id: s.pack for s in plan.steps.values()})
         self.checks = source_checks(engine)
+        # one catalog query instead of one per step output (the no-change refresh is mostly these checks)
+        self.tables = {
+            (r[0], r[1]) for r in engine.fetch_all("SELECT table_schema, table_name FROM information_schema.tables")
+        }
 
     def outputs_exist(self, step: Step) -> bool:
-        return all(
-            self.engine.table_exists(self.plan.datasets[o].schema, self.plan.datasets[o].name) for o in step.outputs
-        )
+        return all((self.plan.datasets[o].schema, self.plan.datasets[o].name) in self.tables for o in step.outputs)
 
     def execute(self, step: Step, rec: StepRecord) -> StepOutcome | None:
         """Run ``step`` if its inputs or definition changed; ``None`` means skipped."""
@@ -196,6 +207,7 @@ class Runner:
                     f"INSERT INTO {META}.lineage VALUES (?, ?, ?, ?, ?)", [rec.run_id, step.id, src, dst, now()]
                 )
         for out, (digest, _) in prints.items():
+            self.tables.add((self.plan.datasets[out].schema, self.plan.datasets[out].name))
             self.hashes[out] = digest
             rec.outputs[out] = digest
         self.keys[step.id] = rec.input_key
@@ -223,6 +235,8 @@ def run_pipeline(
         [summary.run_id, now(), command, len(selected)],
     )
     broken: set[str] = set()
+    # records of skipped steps are written with the next step that did work (one commit, not one each)
+    pending: list[StepRecord] = []
     hook = runner.progress
     try:
         for step_id in plan.order:
@@ -243,12 +257,16 @@ def run_pipeline(
                 _run_one(runner, step, rec, broken)
             rec.ended_at = now()
             rec.footprint = runner.meter.finish(rec, probe)
-            rec.insert(engine)
+            pending.append(rec)
+            if rec.status != "skipped":
+                insert_records(engine, pending)
             summary.records.append(rec)
             hook("end", step.id, rec)
     except BaseException as exc:  # KeyboardInterrupt included: record, then let it go on
+        insert_records(engine, pending)
         _close_run(engine, summary, started, cpu0, "interrupted", f"{type(exc).__name__}: {exc}", runner)
         raise
+    insert_records(engine, pending)
     status = "failed" if broken else "success"
     _close_run(engine, summary, started, cpu0, status, "; ".join(r.error or "" for r in summary.failed) or None, runner)
     return summary
