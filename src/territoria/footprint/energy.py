@@ -45,7 +45,7 @@ def compute_wh(usage: Usage, params: ModelParams) -> tuple[str, dict[str, Band]]
     if usage.rapl_joules is not None:
         u = params.rapl_relative_uncertainty
         wh = usage.rapl_joules / 3600
-        measured = Band(value=wh, low=wh * (1 - u), high=wh * (1 + u))
+        measured = Band(wh, wh * (1 - u), wh * (1 + u))
         return "rapl", {"rapl_wh": measured.times(params.pue)}
     cpu = params.cpu_w_per_core.scale(usage.cpu_s / 3600).times(params.pue)
     memory = params.memory_w_per_gb.scale(usage.peak_rss_bytes / GB * usage.wall_s / 3600).times(params.pue)
@@ -89,4 +89,4 @@ def band_of(data: dict[str, Any] | None) -> Band:
     """Read back a band written by :meth:`Band.as_dict` (missing means zero)."""
     if not data:
         return ZERO
-    return Band(value=float(data["value"]), low=float(data["low"]), high=float(data["high"]))
+    return Band(float(data["value"]), float(data["low"]), float(data["high"]))

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from territoria.core.errors import ConfigError
 
@@ -21,33 +22,38 @@ from territoria.core.errors import ConfigError
 METER_ENV = "TERRITORIA_FOOTPRINT_METER"
 
 
-class Band(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+@dataclass(frozen=True)
+class Band:
+    """A non-negative quantity with its uncertainty: central value, low and high bounds.
+
+    A plain dataclass (pydantic validates it inside the policy models): the meter builds a few
+    dozen around every step, so it must be cheap.
+    """
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
 
     value: float
     low: float
     high: float
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Band:
+    def __post_init__(self) -> None:
         if not (0 <= self.low <= self.value <= self.high):
             raise ValueError(f"expected 0 <= low <= value <= high, got {self.low}, {self.value}, {self.high}")
-        return self
 
     @classmethod
     def exact(cls, value: float) -> Band:
-        return cls(value=value, low=value, high=value)
+        return cls(value, value, value)
 
     def __add__(self, other: Band) -> Band:
-        return Band(value=self.value + other.value, low=self.low + other.low, high=self.high + other.high)
+        return Band(self.value + other.value, self.low + other.low, self.high + other.high)
 
     def scale(self, factor: float) -> Band:
         """Multiply by an exact, non-negative quantity (a duration, a byte count...)."""
-        return Band(value=self.value * factor, low=self.low * factor, high=self.high * factor)
+        return Band(self.value * factor, self.low * factor, self.high * factor)
 
     def times(self, other: Band) -> Band:
         """Product of two uncertain non-negative quantities: bounds multiply with bounds."""
-        return Band(value=self.value * other.value, low=self.low * other.low, high=self.high * other.high)
+        return Band(self.value * other.value, self.low * other.low, self.high * other.high)
 
     def as_dict(self, digits: int = 9) -> dict[str, float]:
         return {"value": round(self.value, digits), "low": round(self.low, digits), "high": round(self.high, digits)}
@@ -57,7 +63,7 @@ ZERO = Band.exact(0.0)
 
 
 def band(value: float, low: float, high: float) -> Band:
-    return Band(value=value, low=low, high=high)
+    return Band(value, low, high)
 
 
 class ModelParams(BaseModel):

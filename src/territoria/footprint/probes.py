@@ -6,6 +6,7 @@ can run around every step. Every reader degrades to "unavailable" instead of fai
 
 from __future__ import annotations
 
+import os
 import resource
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,10 +72,23 @@ class IoCounters:
     write_bytes: int = 0
 
 
-def read_io(path: Path = Path("/proc/self/io")) -> IoCounters | None:
+def _read_proc(path: str) -> str | None:
+    # os-level calls: several times cheaper than pathlib, and these run around every step
     try:
-        text = path.read_text()
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
+        return None
+    try:
+        return os.read(fd, 8192).decode("ascii", "replace")
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def read_io(path: str = "/proc/self/io") -> IoCounters | None:
+    text = _read_proc(path)
+    if text is None:
         return None
     fields = {}
     for line in text.splitlines():
@@ -88,20 +102,27 @@ def read_io(path: Path = Path("/proc/self/io")) -> IoCounters | None:
 def reset_peak_rss() -> bool:
     """Reset the kernel's high-water mark of resident memory, so the next peak is the step's own."""
     try:
-        Path("/proc/self/clear_refs").write_text("5")
+        fd = os.open("/proc/self/clear_refs", os.O_WRONLY)
     except OSError:
         return False
+    try:
+        os.write(fd, b"5")
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
     return True
 
 
 def peak_rss_bytes() -> int:
     """Peak resident memory since the last reset (VmHWM), or since the process started."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
+    text = _read_proc("/proc/self/status")
+    at = text.find("VmHWM:") if text else -1
+    if text and at >= 0:
+        try:
+            return int(text[at + 6 : text.index("kB", at)].strip()) * 1024
+        except ValueError:
+            pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 

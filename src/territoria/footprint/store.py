@@ -34,13 +34,9 @@ def last_real_costs(engine: Engine) -> dict[str, dict[str, Any]]:
     rows = engine.fetch_all(
         f"SELECT step, arg_max(run_id, started_at), arg_max(footprint, started_at) FROM {META}.step_runs "
         "WHERE status = 'success' AND footprint IS NOT NULL "
-        "AND coalesce(footprint->>'method', 'disabled') <> 'disabled' GROUP BY step"
+        "GROUP BY step"
     )
-    out = {}
-    for step, run_id, fp in rows:
-        data = _json(fp)
-        out[step] = {"run_id": run_id, **data}
-    return out
+    return {step: {"run_id": run_id, **_json(fp)} for step, run_id, fp in rows}
 
 
 def source_checks(engine: Engine) -> dict[str, tuple[datetime | None, str | None]]:
