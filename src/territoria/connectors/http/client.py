@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import time
@@ -219,6 +220,7 @@ class HttpClient:
         params: dict[str, Any] | None = None,
         previous: dict[str, Any] | None = None,
         allow_html: bool = False,
+        checksum: tuple[str, str] | None = None,
     ) -> Download:
         """Stream ``url`` into the landing area, conditionally on the previous state."""
         cond: dict[str, str] = {}
@@ -241,9 +243,19 @@ class HttpClient:
                     f"({self.secrets.redact(_error_detail(_read_some(resp), ctype)) or ctype})",
                     hint="the address probably points to a web page or a portal error page: use the file's direct URL",
                 )
+            digest = hashlib.new(checksum[0]) if checksum else None
             with landing.writer() as out:
                 for chunk in resp.iter_bytes(CHUNK):
                     out.write(chunk)
+                    if digest:
+                        digest.update(chunk)
+                if checksum and digest and digest.hexdigest() != checksum[1].lower():
+                    raise SourceError(
+                        f"source {self.dataset!r}: {shown} does not match the {checksum[0]} checksum its publisher "
+                        "announces",
+                        hint="the transfer was corrupted or the file is being replaced: run again later "
+                        "(nothing was kept)",
+                    )
             return Download(resp.status_code, landing.last, headers)
 
         return self.call(url, action, params=params, headers=cond)

@@ -9,8 +9,6 @@ must match its published checksum. The resource's schema reference (schema.data.
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
@@ -25,7 +23,6 @@ from territoria.connectors.spec import (
     unchanged_result,
 )
 from territoria.core.errors import SourceError
-from territoria.landing import LandedObject, Landing
 
 API_NAME = "data.gouv.fr API"
 DEFAULT_API = "https://www.data.gouv.fr/api/1"
@@ -84,23 +81,13 @@ def resource_version(res: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def verify_checksum(landed: LandedObject, landing: Landing, checksum: dict[str, Any] | None, dataset: str) -> None:
-    if not checksum or not checksum.get("value"):
-        return
+def checksum_of(res: dict[str, Any], version: dict[str, Any]) -> tuple[str, str] | None:
+    """The published checksum to verify while downloading (files hosted by data.gouv.fr only)."""
+    checksum = version["checksum"]
+    if res.get("filetype") == "remote" or not checksum or not checksum.get("value"):
+        return None
     algo = str(checksum.get("type", "")).lower()
-    if algo not in ("sha1", "sha256", "md5"):
-        return
-    digest = hashlib.new(algo)
-    with Path(landed.path).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    if digest.hexdigest() != str(checksum["value"]).lower():
-        if landed.new:
-            landing.remove(landed.sha256)
-        raise SourceError(
-            f"source {dataset!r}: the downloaded file does not match the {algo} checksum data.gouv.fr publishes",
-            hint="the transfer was corrupted or the file is being replaced: run again later (nothing was kept)",
-        )
+    return (algo, str(checksum["value"])) if algo in ("sha1", "sha256", "md5") else None
 
 
 class UdataConnector:
@@ -136,14 +123,15 @@ class UdataConnector:
                 "last_modified": prev.get("http_date"),
             }
             dl = client.download(
-                res["url"], ctx.landing, previous=conditional if prev.get("url") == res["url"] else None
+                res["url"],
+                ctx.landing,
+                previous=conditional if prev.get("url") == res["url"] else None,
+                checksum=checksum_of(res, version),
             )
             request = client.request_record()
             url = client.public_url(res["url"])
         if dl.landed is None:
             return unchanged_result(ctx, self.kind, url, "HTTP 304 Not Modified", {**prev, **state}, request=request)
-        if res.get("filetype") != "remote":
-            verify_checksum(dl.landed, ctx.landing, version["checksum"], ctx.dataset)
         state.update(etag=dl.headers.get("etag"), http_date=dl.headers.get("last-modified"))
         return landed_result(ctx, self.kind, url, dl.landed, state, request=request, headers={**headers, **dl.headers})
 
