@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -141,10 +142,12 @@ class HttpClient:
         check_url(url, self.dataset)
         query = {**self.params, **{k: v for k, v in (params or {}).items() if v is not None}}
         shown = self.public_url(url, params)
+        # merged here: given ``params``, httpx would drop the URL's own query (a `next` link's offset)
+        target = httpx.URL(url).copy_merge_params(query) if query else httpx.URL(url)
         waited = 0.0
         for attempt in range(self.options.retries + 1):
             try:
-                with self.client.stream(method, url, params=query, headers=headers) as resp:
+                with self.client.stream(method, target, headers=headers) as resp:
                     wait = self._transient_wait(resp, attempt, shown)
                     if wait is None:
                         self.attempts.append(Attempt(str(resp.status_code), waited))
@@ -295,6 +298,10 @@ def looks_like_html(body: bytes) -> bool:
 def _error_detail(body: bytes, ctype: str) -> str:
     if not body:
         return ""
+    if b"ExceptionReport" in body[:2048]:  # OGC web services (WFS, WMS) report errors in XML
+        texts = re.findall(rb"<(?:\w+:)?ExceptionText>(.*?)</(?:\w+:)?ExceptionText>", body, re.S)
+        codes = re.findall(rb'exceptionCode="([^"]+)"', body)
+        return " — ".join(t.decode("utf-8", "replace").strip() for t in codes[:1] + texts[:2]) or "an OGC exception"
     if looks_like_html(body) or "html" in ctype:
         text = body.decode("utf-8", "replace")
         start, end = text.lower().find("<title>"), text.lower().find("</title>")
@@ -316,6 +323,11 @@ def parse_json(body: bytes, ctype: str, where: str) -> Any:
         raise SourceError(
             f"{where} served an HTML page instead of JSON ({_error_detail(body, 'html')})",
             hint="the address points to a web page, a login page or a portal error page: check the API URL",
+        )
+    if body.lstrip().startswith(b"<"):
+        raise SourceError(
+            f"{where} answered XML instead of JSON ({_error_detail(body, ctype)[:300]})",
+            hint="check the service URL and its parameters (output format, layer name)",
         )
     try:
         return json.loads(body)
