@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from territoria.core.yamlio import write_yaml
@@ -45,20 +46,32 @@ def step(summary: RunSummary, ident: str) -> Any:
     return next(r for r in summary.records if r.step == f"ingest:{ident}")
 
 
+def query(ws: Workspace, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    """Read the store; a plain read-only connection unless the query needs the spatial extension.
+
+    Loading the spatial extension costs most of an engine's opening: the tests read records
+    without it.
+    """
+    if "ST_" in sql:
+        with ws.engine() as engine:
+            return engine.fetch_all(sql, params)
+    with duckdb.connect(str(ws.store_dir / "store.duckdb"), read_only=True) as con:
+        return con.execute(sql, params).fetchall()
+
+
 def fetches(ws: Workspace, ident: str) -> list[dict[str, Any]]:
-    with ws.engine() as engine:
-        rows = engine.fetch_all(
-            "SELECT url, status, changed, bytes, sha256, request, headers FROM _territoria.fetches "
-            "WHERE dataset = ? ORDER BY fetched_at, rowid",
-            [ident],
-        )
+    rows = query(
+        ws,
+        "SELECT url, status, changed, bytes, sha256, request, headers FROM _territoria.fetches "
+        "WHERE dataset = ? ORDER BY fetched_at, rowid",
+        [ident],
+    )
     keys = ("url", "status", "changed", "bytes", "sha256", "request", "headers")
     return [dict(zip(keys, r, strict=True)) | {"request": json.loads(r[5]), "headers": json.loads(r[6])} for r in rows]
 
 
 def table(ws: Workspace, ident: str, sql: str = "SELECT * FROM {t} ORDER BY ALL") -> list[tuple[Any, ...]]:
-    with ws.engine() as engine:
-        return engine.fetch_all(sql.format(t=f"staging.{json.dumps(ident)}"))
+    return query(ws, sql.format(t=f"staging.{json.dumps(ident)}"))
 
 
 @pytest.fixture

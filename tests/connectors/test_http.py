@@ -9,7 +9,7 @@ import pytest
 
 from territoria.workspace import Workspace
 
-from .conftest import FAST, add_source, fetches, run_one, step, table
+from .conftest import FAST, add_source, fetches, query, run_one, step, table
 from .contract.files import FileServer, touch_later
 
 CSV = "code;nom;valeur\n35238;Rennes;12,5\n35047;Bruz;3,25\n"
@@ -140,10 +140,9 @@ def test_secrets_come_from_the_environment_and_are_never_recorded(
     assert files.served.requests[-1].headers["authorization"] == "Bearer tok-s3cr3t-value"
     record = fetches(small_ws, "valeurs")[0]
     assert record["url"].endswith("/valeurs.csv?apikey=%24%7BTEST_KEY%7D")
-    with small_ws.engine() as engine:
-        dump = str(engine.fetch_all("SELECT * FROM _territoria.fetches")) + str(
-            engine.fetch_all("SELECT * FROM _territoria.step_runs")
-        )
+    dump = str(query(small_ws, "SELECT * FROM _territoria.fetches")) + str(
+        query(small_ws, "SELECT * FROM _territoria.step_runs")
+    )
     assert "s3cr3t" not in dump
 
     files.served.fault("/valeurs.csv", "503", "503", "503")
