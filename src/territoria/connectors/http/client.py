@@ -215,6 +215,14 @@ class HttpClient:
 
         return self.call(url, action, params=params, headers={"Accept": "application/json"})
 
+    def sample(self, url: str, size: int = 1 << 16) -> tuple[bytes, dict[str, str]]:
+        """The first ``size`` bytes of ``url`` (to propose a schema), without landing anything."""
+
+        def action(resp: httpx.Response) -> tuple[bytes, dict[str, str]]:
+            return _read_some(resp, size), {k.lower(): v for k, v in resp.headers.items()}
+
+        return self.call(url, action)
+
     def download(
         self,
         url: str,
