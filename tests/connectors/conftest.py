@@ -13,12 +13,14 @@ import pytest
 from territoria.core.yamlio import write_yaml
 from territoria.pipelines import run_pipeline
 from territoria.pipelines.runner import RunSummary
+from territoria.testing.postgres import PostgresServer, postgres_server
 from territoria.workspace import Workspace
 
 from .contract.base import Server
 from .contract.files import FileServer
 from .contract.hubeau import HubeauHandler, water_rows
 from .contract.ods import OdsHandler, conso_rows, make_dataset
+from .contract.pygeoapi_server import pygeoapi
 from .contract.udata import UdataHandler
 
 FAST = {"retries": 2, "backoff": 0.05, "timeout": 10}
@@ -102,4 +104,20 @@ def files(tmp_path: Path) -> Iterator[FileServer]:
     root = tmp_path / "served"
     root.mkdir()
     with FileServer(root) as server:
+        yield server
+
+
+CODES = ["35238", "35047", "35206", "35001", "35024"]
+
+
+@pytest.fixture(scope="session")
+def ogc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A real pygeoapi serving five communes as OGC API Features."""
+    with pygeoapi(tmp_path_factory.mktemp("pygeoapi"), CODES) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[PostgresServer]:
+    with postgres_server() as server:
         yield server

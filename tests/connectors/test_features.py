@@ -10,19 +10,12 @@ import pytest
 
 from territoria.workspace import Workspace
 
-from .conftest import FAST, add_source, fetches, run_one, step, table
+from .conftest import CODES, FAST, add_source, fetches, run_one, step, table
 from .contract.base import Server
-from .contract.pygeoapi_server import communes_geojson, pygeoapi
+from .contract.pygeoapi_server import communes_geojson
 from .contract.wfs import WfsHandler
 
-CODES = ["35238", "35047", "35206", "35001", "35024"]
 SCHEMA = {"fields": [{"name": "code", "type": "string"}, {"name": "geom", "type": "geometry"}]}
-
-
-@pytest.fixture(scope="module")
-def ogc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, Any]]]:
-    with pygeoapi(tmp_path_factory.mktemp("pygeoapi"), CODES) as served:
-        yield served
 
 
 def test_ogcapi_items_paged_through_next_links(small_ws: Workspace, ogc: tuple[str, dict[str, Any]]) -> None:

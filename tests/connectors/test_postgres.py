@@ -22,12 +22,6 @@ SCHEMA = {
 }
 
 
-@pytest.fixture(scope="module")
-def pg() -> Iterator[PostgresServer]:
-    with postgres_server() as server:
-        yield server
-
-
 @pytest.fixture
 def db(pg: PostgresServer) -> Iterator[str]:
     dsn = pg.create_database()

@@ -41,13 +41,18 @@ class FileHandler(SimpleHTTPRequestHandler):
         super().end_headers()
 
     def do_GET(self) -> None:
-        self.served.requests.append(
-            Request("GET", urlsplit(self.path).path, {}, {k.lower(): v for k, v in self.headers.items()})
-        )
-        fault = self.served.take_fault(urlsplit(self.path).path)
-        if fault and Handler.inject(self, fault):  # type: ignore[arg-type]
-            return
-        super().do_GET()
+        if not self._faulted("GET"):
+            super().do_GET()
+
+    def do_HEAD(self) -> None:
+        if not self._faulted("HEAD"):
+            super().do_HEAD()
+
+    def _faulted(self, method: str) -> bool:
+        path = urlsplit(self.path).path
+        self.served.requests.append(Request(method, path, {}, {k.lower(): v for k, v in self.headers.items()}))
+        fault = self.served.take_fault(path)
+        return bool(fault and Handler.inject(self, fault))  # type: ignore[arg-type]
 
     # the fault helpers of the contract servers
     send_bytes = Handler.send_bytes
