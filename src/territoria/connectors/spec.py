@@ -12,6 +12,12 @@ state it saved after the previous fetch, and the landing area. It must:
 
 Parsing the landed bytes is not the connector's job: the ``format`` option selects a reader
 in ``connectors.formats``.
+
+A connector may also implement ``check(options, ctx) -> CheckResult`` (the ``Checkable``
+protocol): whether the source changed, learnt from metadata only (``territoria sources
+check``). ``unchanged_result`` and ``landed_result`` build the two usual outcomes of a fetch.
+Remote connectors share the HTTP layer in ``connectors.http.client`` (retries, conditional
+requests, streaming into the landing area, secrets).
 """
 
 from __future__ import annotations
