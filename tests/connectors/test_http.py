@@ -158,3 +158,18 @@ def test_clear_secrets_and_missing_variables_are_refused(small_ws: Workspace, fi
     setup(small_ws, files, params={"apikey": "${TERRITORIA_TEST_UNSET}"})
     rec = step(run_one(small_ws, "valeurs"), "valeurs")
     assert "environment variable TERRITORIA_TEST_UNSET, which is not set" in rec.error
+
+
+def test_retention_keeps_the_last_versions(small_ws: Workspace, files: FileServer) -> None:
+    (small_ws.root / "policies.yaml").write_text("retention: {landing: {keep_versions: 2}}\n", encoding="utf-8")
+    setup(small_ws, files)
+    removed = []
+    for i in range(4):
+        (files.root / "valeurs.csv").write_text(CSV + f"3500{i};Commune {i};{i},5\n", encoding="utf-8")
+        touch_later(files.root / "valeurs.csv", 10 * (i + 1))
+        summary = run_one(small_ws, "valeurs")
+        assert step(summary, "valeurs").status == "success"
+        removed.append(summary.landing_removed)
+    assert removed == [0, 0, 1, 1]
+    hashes = [r["sha256"] for r in fetches(small_ws, "valeurs")]
+    assert {p.name for p in landed_objects(small_ws)} == set(hashes[-2:])

@@ -24,6 +24,7 @@ from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
 from territoria.pipelines.plan import Plan, build_plan
 from territoria.pipelines.records import META, StepRecord, dataset_hashes, ensure_meta, now, source_state, step_keys
+from territoria.pipelines.retention import apply_retention, keep_versions
 from territoria.pipelines.spec import Step
 from territoria.pipelines.steps import (
     StepOutcome,
@@ -46,6 +47,8 @@ class RunSummary:
     records: list[StepRecord] = field(default_factory=list)
     wall_s: float = 0.0
     cpu_s: float = 0.0
+    #: raw payloads the landing retention policy removed
+    landing_removed: int = 0
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.records if r.status == status)
@@ -217,6 +220,7 @@ def run_pipeline(
     except BaseException as exc:  # KeyboardInterrupt included: record, then let it go on
         _close_run(engine, summary, started, cpu0, "interrupted", f"{type(exc).__name__}: {exc}")
         raise
+    summary.landing_removed = len(apply_retention(engine, ws.landing, keep_versions(runner.policies)))
     status = "failed" if broken else "success"
     _close_run(engine, summary, started, cpu0, status, "; ".join(r.error or "" for r in summary.failed) or None)
     return summary
