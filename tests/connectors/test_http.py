@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
+from territoria.connectors.http import HttpClient, HttpOptions
+from territoria.landing import Landing
 from territoria.workspace import Workspace
 
 from .conftest import FAST, add_source, fetches, query, run_one, step, table
@@ -173,3 +177,20 @@ def test_retention_keeps_the_last_versions(small_ws: Workspace, files: FileServe
     assert removed == [0, 0, 1, 1]
     hashes = [r["sha256"] for r in fetches(small_ws, "valeurs")]
     assert {p.name for p in landed_objects(small_ws)} == set(hashes[-2:])
+
+
+def test_large_download_streams_with_bounded_memory(tmp_path: Path, files: FileServer) -> None:
+    size = 48 << 20
+    with (files.root / "big.bin").open("wb") as fh:
+        for _ in range(size >> 20):
+            fh.write(os.urandom(1 << 20))
+    landing = Landing(tmp_path / "landing")
+    tracemalloc.start()
+    try:
+        with HttpClient("big", HttpOptions(**FAST)) as client:
+            dl = client.download(f"{files.url}/big.bin", landing, allow_html=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert dl.landed is not None and dl.landed.size == size
+    assert peak < 8 << 20, f"peak Python memory {peak >> 20} MiB for a {size >> 20} MiB download"

@@ -106,3 +106,17 @@ def test_json_not_as_documented(small_ws: Workspace, ods: Server) -> None:
     add_source(small_ws, "conso", source(ods))
     rec = step(run_one(small_ws, "conso"), "conso")
     assert "not what the Opendatasoft Explore API v2.1 documents: `fields` should be list, found str" in rec.error
+
+
+def test_interrupted_export_keeps_the_previous_data(small_ws: Workspace, ods: Server) -> None:
+    add_source(small_ws, "conso", source(ods), SCHEMA)
+    assert step(run_one(small_ws, "conso"), "conso").status == "success"
+    objects = sorted((small_ws.private / "landing" / "objects").rglob("*"))
+    ods.served.state["datasets"]["conso-iris"] = make_dataset(conso_rows(300), modified="2025-05-01T00:00:00+00:00")
+    ods.served.fault("/api/explore/v2.1/catalog/datasets/conso-iris/exports", "truncate", "truncate", "truncate")
+    rec = step(run_one(small_ws, "conso"), "conso")
+    assert rec.status == "failed" and "RemoteProtocolError" in rec.error
+    assert sorted((small_ws.private / "landing" / "objects").rglob("*")) == objects
+    assert len(table(small_ws, "conso")) == 250
+    assert step(run_one(small_ws, "conso"), "conso").status == "success"  # the next run catches up
+    assert len(table(small_ws, "conso")) == 300
