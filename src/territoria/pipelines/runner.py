@@ -23,6 +23,7 @@ from territoria.core.errors import TerritoriaError
 from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
 from territoria.footprint import StepMeter, load_policy, not_due, source_checks
+from territoria.footprint.retention import prune, retention_policy
 from territoria.pipelines.plan import Plan, build_plan
 from territoria.pipelines.records import META, StepRecord, dataset_hashes, ensure_meta, now, source_state, step_keys
 from territoria.pipelines.snapshot import write_snapshot
@@ -52,6 +53,8 @@ class RunSummary:
     #: the publication snapshot the API serves (``pipelines/snapshot.py``), or why it was not written
     publication: str | None = None
     publication_error: str | None = None
+    #: raw payloads the landing retention policy removed
+    landing_removed: int = 0
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.records if r.status == status)
@@ -286,6 +289,9 @@ def run_pipeline(
         raise
     status = "failed" if broken else "success"
     runner.flush_records(commit=True)
+    # Retention runs once the run's fetches are recorded: they tell which versions are current.
+    pruned = prune(ws.landing, engine, retention_policy(runner.policies), now())
+    summary.landing_removed = len({sha for sha, _ in pruned.removed})
     _close_run(engine, summary, started, cpu0, status, "; ".join(r.error or "" for r in summary.failed) or None, runner)
     _publish_snapshot(ws, engine, plan, summary)
     return summary
