@@ -1,0 +1,108 @@
+"""Random hierarchical tables and the linear-algebra disclosure check used by the secrecy tests."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+
+@dataclass
+class Table:
+    geo_parent: dict[str, str | None]
+    sectors: list[str]
+    years: list[str]
+    cells: dict[tuple[str, str, str], int]  # (geo, sector, year) -> count
+    masked: set[tuple[str, str, str]]
+
+    def arrow(self) -> pa.Table:
+        keys = sorted(self.cells)
+        return pa.table(
+            {
+                "code": [k[0] for k in keys],
+                "parent": [self.geo_parent[k[0]] for k in keys],
+                "sector": [k[1] for k in keys],
+                "period": [k[2] for k in keys],
+                "nb": [self.cells[k] for k in keys],
+                "masked": [k in self.masked for k in keys],
+            }
+        )
+
+
+def complete_table(
+    communes: int, iris: list[int], sectors: int, years: int, leaf_counts: list[int], masked: list[bool]
+) -> Table:
+    """EPCI ``E`` > communes ``C<i>`` > IRIS ``C<i>I<j>``; sectors ``S<k>`` + total ``T``; free years.
+
+    Margins are the sums of their present, unmasked children (a lower bound, as re-aggregation does).
+    """
+    parent: dict[str, str | None] = {"E": None}
+    leaves_geo = []
+    for i in range(communes):
+        parent[f"C{i}"] = "E"
+        n_iris = iris[i % len(iris)] if iris else 0
+        if n_iris:
+            for j in range(n_iris):
+                parent[f"C{i}I{j}"] = f"C{i}"
+                leaves_geo.append(f"C{i}I{j}")
+        else:
+            leaves_geo.append(f"C{i}")
+    secs = [f"S{k}" for k in range(sectors)]
+    yrs = [str(2020 + y) for y in range(years)]
+    cells: dict[tuple[str, str, str], int] = {}
+    hidden: set[tuple[str, str, str]] = set()
+    for n, (g, s, y) in enumerate(itertools.product(leaves_geo, secs, yrs)):
+        cells[(g, s, y)] = leaf_counts[n % len(leaf_counts)]
+        if masked and masked[n % len(masked)]:
+            hidden.add((g, s, y))
+    geo_order = sorted(parent, key=lambda g: -g.count("I") - (g != "E"))  # deepest first
+    for g in geo_order:
+        kids = [c for c, p in parent.items() if p == g]
+        if not kids:
+            continue
+        for s, y in itertools.product(secs, yrs):
+            cells[(g, s, y)] = sum(cells[(c, s, y)] for c in kids if (c, s, y) not in hidden)
+    for g, y in itertools.product(parent, yrs):
+        cells[(g, "T", y)] = sum(cells[(g, s, y)] for s in secs if (g, s, y) not in hidden)
+    return Table(parent, ["T", *secs], yrs, cells, hidden)
+
+
+def constraint_matrix(table: Table) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
+    """Rows: ``margin - sum(children) = 0`` for every margin line an attacker sees (masked cells excluded)."""
+    keys = [k for k in sorted(table.cells) if k not in table.masked]
+    col = {k: i for i, k in enumerate(keys)}
+    rows = []
+    for g, s, y in keys:
+        geo_kids = [(c, s, y) for c, p in table.geo_parent.items() if p == g and (c, s, y) in col]
+        sec_kids = [(g, k, y) for k in table.sectors if k != "T" and (g, k, y) in col] if s == "T" else []
+        for kids in (geo_kids, sec_kids):
+            if kids:
+                row = np.zeros(len(keys))
+                row[col[(g, s, y)]] = 1
+                for kid in kids:
+                    row[col[kid]] = -1
+                rows.append(row)
+    return (np.array(rows) if rows else np.zeros((0, len(keys)))), keys
+
+
+def derivable(table: Table, suppressed: set[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """Suppressed cells whose value follows from the published cells by linear combination.
+
+    Cell i is derivable iff e_i lies in the row space of the constraints restricted to the
+    suppressed columns: adding e_i as a row does not raise the rank.
+    """
+    matrix, keys = constraint_matrix(table)
+    cols = [i for i, k in enumerate(keys) if k in suppressed]
+    if not cols:
+        return []
+    sub = matrix[:, cols]
+    base = np.linalg.matrix_rank(sub) if len(sub) else 0
+    out = []
+    for j, i in enumerate(cols):
+        unit = np.zeros((1, len(cols)))
+        unit[0, j] = 1
+        if np.linalg.matrix_rank(np.vstack([sub, unit])) == base:
+            out.append(keys[i])
+    return out
