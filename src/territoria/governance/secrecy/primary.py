@@ -10,7 +10,7 @@ def _violation(rule: Rule) -> str:
     if rule.kind == "min_count":
         col = quote_ident(rule.column or "")
         keep = f"{col} {rule.operator} {rule.threshold!r}"
-        zero = f" AND coalesce({col}, 0) <> 0" if rule.ignore_zero else ""
+        zero = f" AND ({col} IS NULL OR {col} <> 0)" if rule.ignore_zero else ""
         return f"(NOT coalesce({keep}, false){zero})"
     if rule.kind == "dominance":
         largest, total = quote_ident(rule.largest or ""), quote_ident(rule.total or "")

@@ -113,13 +113,15 @@ class RuleSet(BaseModel):
 
 
 def _pack_rulesets() -> dict[str, tuple[dict[str, Any], Path]]:
-    """Rule sets shipped by installed packs (``secrecy.yaml`` beside ``pack.yaml``)."""
+    """Built-in presets, then rule sets shipped by installed packs (``secrecy.yaml`` beside ``pack.yaml``)."""
     import importlib
 
     found: dict[str, tuple[dict[str, Any], Path]] = {}
+    files = [Path(__file__).with_name("presets.yaml")]
     for ep in entry_points(group="territoria.packs"):
         module = importlib.import_module(ep.value)
-        path = Path(next(iter(module.__path__))) / "secrecy.yaml"
+        files.append(Path(next(iter(module.__path__))) / "secrecy.yaml")
+    for path in files:
         if not path.is_file():
             continue
         data = read_yaml(path) or {}

@@ -123,7 +123,8 @@ class Protector:
         return out
 
     def vector(self, d: int, cells: Array, choice: int) -> tuple[Array, Array]:
-        """One-dimensional balanced vector of each cell: nodes (cells x width, -1 padded), signs.
+        """One-dimensional balanced vector of each cell: nodes (cells x width, -1 padded), and
+        whether each node's chain goes on below it (its children line is balanced by the pattern).
 
         ``choice`` is the rank of the sibling to swap with, or -1 for the root-to-leaf path.
         """
@@ -136,47 +137,54 @@ class Protector:
             pkeys = np.where(parent >= 0, base + parent * stride, -1)
             sib = self.lines[d].sibling(cells, pkeys, choice)
         y = np.where(sib >= 0, tree.nodes[np.maximum(sib, 0)], -1)
-        swap_nodes = [x, *self._chain(d, base, x), y, *self._chain(d, base, y)]
-        half = 1 + self.depth[d]
-        swap_signs = [1] * half + [-1] * half
+        chain_x, chain_y = [x, *self._chain(d, base, x)], [y, *self._chain(d, base, y)]
         ancestors, node = [], parent
         for _ in range(self.depth[d]):
-            ancestors.append(node)
+            ancestors.insert(0, node)
             node = np.where(node >= 0, tree.parent[np.maximum(node, 0)], -1)
-        path_nodes = [*ancestors, x, *self._chain(d, base, x)]
+        swap_nodes = chain_x + chain_y
+        path_nodes = ancestors + chain_x
         width = max(len(swap_nodes), len(path_nodes))
         nodes = np.full((len(cells), width), -1, dtype=np.int64)
-        signs = np.zeros((len(cells), width), dtype=np.int8)
+        below = np.zeros((len(cells), width), dtype=bool)
         use_swap = sib >= 0
-        for i, col in enumerate(swap_nodes):
-            nodes[use_swap, i] = col[use_swap]
-            signs[use_swap, i] = swap_signs[i]
-        for i, col in enumerate(path_nodes):
-            nodes[~use_swap, i] = col[~use_swap]
-            signs[~use_swap, i] = 1
-        signs[nodes < 0] = 0
-        return nodes, signs
+        for rows, columns, segments in ((use_swap, swap_nodes, (chain_x, chain_y)), (~use_swap, path_nodes, None)):
+            for i, col in enumerate(columns):
+                nodes[rows, i] = col[rows]
+                last = segments is not None and (i == len(chain_x) - 1 or i == len(columns) - 1)
+                if not last and i + 1 < len(columns):
+                    below[rows, i] = columns[i + 1][rows] >= 0
+        return nodes, below
 
     def corners(self, cells: Array, choices: tuple[int, ...]) -> tuple[Array, Array]:
-        """Rows of every corner of each cell's hypercube (cells x corners; -2 = padding, -1 = missing)."""
+        """Rows of every corner of each cell's hypercube (cells x corners; -2 = padding, -1 = missing),
+        and whether the pattern is balanced (every corner exists, every touched line adds up)."""
         partition_key = self.index.keys[cells].copy()
         for d, t in enumerate(self.trees):
             partition_key -= t.nodes[cells] * self.index.strides[d]
-        keys = partition_key.reshape(-1, *([1] * len(self.trees)))
+        k = len(self.trees)
+        keys = partition_key.reshape(-1, *([1] * k))
         valid = np.ones_like(keys, dtype=bool)
-        for d in range(len(self.trees)):
-            nodes, _ = self.vector(d, cells, choices[d])
-            shape = [len(cells)] + [1] * len(self.trees)
+        belows = []
+        for d in range(k):
+            nodes, below = self.vector(d, cells, choices[d])
+            shape = [len(cells)] + [1] * k
             shape[d + 1] = nodes.shape[1]
-            nodes = nodes.reshape(shape)
-            keys = keys + np.maximum(nodes, 0) * self.index.strides[d]
-            valid = valid & (nodes >= 0)
+            keys = keys + np.maximum(nodes.reshape(shape), 0) * self.index.strides[d]
+            valid = valid & (nodes.reshape(shape) >= 0)
+            belows.append(below.reshape(shape))
         full = keys.shape
-        keys = keys.reshape(len(cells), -1)
-        valid = np.broadcast_to(valid, full).reshape(len(cells), -1)
+        valid = np.broadcast_to(valid, full)
         rows = np.where(valid, self.index.lookup(keys), -2)
-        ok = ~(rows == -1).any(axis=1)
-        return rows, ok
+        broken = rows == -1
+        # A corner whose node ends its chain must have no children line at its coordinates,
+        # else that line would not add up (a sparse table can have children here and not there).
+        for d in range(k):
+            open_end = valid & ~np.broadcast_to(belows[d], full)
+            if self.depth[d] and open_end.any():
+                broken |= open_end & (self.lines[d].group(np.where(open_end, keys, -1)) >= 0)
+        rows, broken = rows.reshape(len(cells), -1), broken.reshape(len(cells), -1)
+        return rows, ~broken.any(axis=1)
 
 
 def protect_cells(table: pa.Table, secondary: Secondary | None, primary: Array, masked: Array, cost: Array) -> Decision:
