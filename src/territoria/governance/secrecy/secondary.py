@@ -138,7 +138,8 @@ class Protector:
             sib = self.lines[d].sibling(cells, pkeys, choice)
         y = np.where(sib >= 0, tree.nodes[np.maximum(sib, 0)], -1)
         chain_x, chain_y = [x, *self._chain(d, base, x)], [y, *self._chain(d, base, y)]
-        ancestors, node = [], parent
+        ancestors: list[Array] = []
+        node = parent
         for _ in range(self.depth[d]):
             ancestors.insert(0, node)
             node = np.where(node >= 0, tree.parent[np.maximum(node, 0)], -1)
