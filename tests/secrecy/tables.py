@@ -69,31 +69,39 @@ def complete_table(
     return Table(parent, ["T", *secs], yrs, cells, hidden)
 
 
-def constraint_matrix(table: Table) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
-    """Rows: ``margin - sum(children) = 0`` for every margin line an attacker sees (masked cells excluded)."""
-    keys = [k for k in sorted(table.cells) if k not in table.masked]
+Key = tuple[str, ...]
+
+
+def constraint_matrix(keys: list[Key], parents: list[dict[str, str | None]]) -> np.ndarray:
+    """Rows ``margin - sum(children) = 0``, one per line an attacker sees, over the cells ``keys``.
+
+    ``parents[d]`` maps each value of dimension ``d`` to its parent value (None: no parent);
+    cells absent from ``keys`` (masked upstream, never computed) are in no equation.
+    """
     col = {k: i for i, k in enumerate(keys)}
+    lines: dict[tuple[int, Key], list[int]] = {}
+    for k in keys:
+        for d, par in enumerate(parents):
+            p = par.get(k[d])
+            if p is not None:
+                lines.setdefault((d, (*k[:d], p, *k[d + 1 :])), []).append(col[k])
     rows = []
-    for g, s, y in keys:
-        geo_kids = [(c, s, y) for c, p in table.geo_parent.items() if p == g and (c, s, y) in col]
-        sec_kids = [(g, k, y) for k in table.sectors if k != "T" and (g, k, y) in col] if s == "T" else []
-        for kids in (geo_kids, sec_kids):
-            if kids:
-                row = np.zeros(len(keys))
-                row[col[(g, s, y)]] = 1
-                for kid in kids:
-                    row[col[kid]] = -1
-                rows.append(row)
-    return (np.array(rows) if rows else np.zeros((0, len(keys)))), keys
+    for (_, parent_key), kids in lines.items():
+        if parent_key in col:
+            row = np.zeros(len(keys))
+            row[col[parent_key]] = 1
+            row[kids] = -1
+            rows.append(row)
+    return np.array(rows) if rows else np.zeros((0, len(keys)))
 
 
-def derivable(table: Table, suppressed: set[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+def derivable_cells(keys: list[Key], parents: list[dict[str, str | None]], suppressed: set[Key]) -> list[Key]:
     """Suppressed cells whose value follows from the published cells by linear combination.
 
     Cell i is derivable iff e_i lies in the row space of the constraints restricted to the
     suppressed columns: adding e_i as a row does not raise the rank.
     """
-    matrix, keys = constraint_matrix(table)
+    matrix = constraint_matrix(keys, parents)
     cols = [i for i, k in enumerate(keys) if k in suppressed]
     if not cols:
         return []
@@ -106,3 +114,9 @@ def derivable(table: Table, suppressed: set[tuple[str, str, str]]) -> list[tuple
         if np.linalg.matrix_rank(np.vstack([sub, unit])) == base:
             out.append(keys[i])
     return out
+
+
+def derivable(table: Table, suppressed: set[Key]) -> list[Key]:
+    keys = [k for k in sorted(table.cells) if k not in table.masked]
+    sectors: dict[str, str | None] = {s: (None if s == "T" else "T") for s in table.sectors}
+    return derivable_cells(keys, [table.geo_parent, sectors, {}], suppressed)

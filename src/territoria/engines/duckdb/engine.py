@@ -81,7 +81,7 @@ class DuckDBEngine:
 
     def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         with self._lock:
-            result = self.con.execute(sql, params).fetch_arrow_table()
+            result = self.con.execute(sql, params).to_arrow_table()  # fetch_arrow_table is deprecated in 1.5
         return result
 
     def stream_batches(self, sql: str, batch_rows: int = 65536) -> Iterator[pa.RecordBatch]:

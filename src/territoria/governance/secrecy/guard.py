@@ -94,6 +94,7 @@ def _report(
 ) -> dict[str, Any]:
     cell = "to_json(struct_pack(" + ", ".join(f"{quote_ident(k)} := w.{quote_ident(k)}" for k in keys) + "))"
     cell_p = "to_json(struct_pack(" + ", ".join(f"{quote_ident(k)} := p.{quote_ident(k)}" for k in keys) + "))"
+    engine.execute("CREATE SCHEMA IF NOT EXISTS _territoria")
     engine.execute(REPORT_DDL)
     label = "CASE d._status " + " ".join(f"WHEN {k} THEN '{v}'" for k, v in STATUS_LABEL.items()) + " END"
     flags = quote_ident(f"_secrecy_rules_{_safe(dataset)}")
