@@ -106,14 +106,13 @@ def derivable_cells(keys: list[Key], parents: list[dict[str, str | None]], suppr
     if not cols:
         return []
     sub = matrix[:, cols]
-    base = np.linalg.matrix_rank(sub) if len(sub) else 0
-    out = []
-    for j, i in enumerate(cols):
-        unit = np.zeros((1, len(cols)))
-        unit[0, j] = 1
-        if np.linalg.matrix_rank(np.vstack([sub, unit])) == base:
-            out.append(keys[i])
-    return out
+    if not len(sub):
+        return []
+    # e_j is in the row space iff every null-space vector is zero on j
+    _, sing, vt = np.linalg.svd(sub)
+    rank = int((sing > 1e-9 * max(1.0, float(sing.max(initial=0)))).sum())
+    null = vt[rank:]
+    return [keys[i] for j, i in enumerate(cols) if not len(null) or np.abs(null[:, j]).max() < 1e-9]
 
 
 def derivable(table: Table, suppressed: set[Key]) -> list[Key]:
