@@ -3,14 +3,14 @@
 -- emissions and are secret when any of them is. Every row records the factors and version used;
 -- estimated_share is the share of emissions computed with a factor that is not that year's own.
 WITH f AS (
-    SELECT energy, year_from, year_to, value AS factor, factor_id, version
+    SELECT energy, year, year_from, year_to, value AS factor, factor_id, version
     FROM ref('facteurs-emission') WHERE version = param('emission_factor_version')
 ),
 cells AS (SELECT * FROM ref('published.energie_cellules')),
 leaf AS (
     SELECT c.mesh, c.code, c.libelle, c.period, c.sector, c.energy, c.consumption_mwh * f.factor AS value,
            c.masked_share, c.completeness, c.lower_bound, c.secret, f.factor_id, f.version,
-           CASE WHEN f.year_from = c.period AND f.year_to = c.period THEN 0.0 ELSE 1.0 END AS estimated
+           CASE WHEN f.year = c.period THEN 0.0 ELSE 1.0 END AS estimated
     FROM cells c JOIN f ON f.energy = c.energy AND c.period BETWEEN f.year_from AND f.year_to
 ),
 total AS (
