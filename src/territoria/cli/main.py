@@ -7,7 +7,7 @@ import sys
 import typer
 
 from territoria import __version__
-from territoria.cli import catalog_cmds, pipeline_cmds, workspace_cmds
+from territoria.cli import catalog_cmds, pipeline_cmds, sensors_cmds, workspace_cmds
 from territoria.cli.common import err_console
 from territoria.core.errors import TerritoriaError
 
@@ -26,6 +26,7 @@ app = typer.Typer(
 workspace_cmds.register(app)
 pipeline_cmds.register(app)
 app.add_typer(catalog_cmds.app, name="catalog")
+app.add_typer(sensors_cmds.app, name="sensors")
 
 
 @app.command()

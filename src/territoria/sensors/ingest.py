@@ -58,7 +58,6 @@ class Ingestor:
         started = time.perf_counter()
         now_us = time.time_ns() // 1000
         batch = self.normaliser.process(messages, now_us)
-        reasons = [q["reason"] for q in batch.quarantine]
         result = self.writer.append(batch, now_us)
         r = self.report
         r.messages += len(messages)
@@ -67,7 +66,7 @@ class Ingestor:
         r.duplicates += result.duplicates
         r.late += batch.late
         r.out_of_order += batch.out_of_order
-        for reason in reasons:
+        for reason in result.reasons:
             r.quarantined[reason] = r.quarantined.get(reason, 0) + 1
         r.seconds += time.perf_counter() - started
         self.flushes += 1

@@ -104,7 +104,8 @@ def _folded(path: Path) -> set[str]:
 class AppendResult:
     stored: int
     duplicates: int
-    quarantined: int
+    #: reasons of the quarantine rows written (repeats of already quarantined values excluded)
+    reasons: list[str]
 
 
 class SensorStore:
@@ -204,7 +205,7 @@ class StoreWriter:
         if written:
             self._fold(written)
         self._count(batch, len(rows), duplicates, quarantine)
-        return AppendResult(len(rows), duplicates, len(quarantine))
+        return AppendResult(len(rows), duplicates, [q["reason"] for q in quarantine])
 
     def _write_partitions(self, table: pa.Table) -> dict[str, list[str]]:
         self.db.register("_batch", table)
@@ -273,7 +274,7 @@ class StoreWriter:
                 ) GROUP BY ALL ORDER BY datastream, hour
                 """,
                 [files],
-            ).fetch_arrow_table()
+            ).to_arrow_table()
             self.db.unregister("_empty_hourly")
             write_atomic(merged.cast(HOURLY_SCHEMA), path, {FOLDED: json.dumps(sorted(folded | set(todo))).encode()})
 

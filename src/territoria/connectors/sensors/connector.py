@@ -99,6 +99,6 @@ class SensorsConnector:
             return con.execute(
                 f"SELECT s.thing, s.quantity, s.commune, s.role, a.* FROM ({sql}) a "
                 f"JOIN _streams s USING (datastream) ORDER BY a.datastream, {order}"
-            ).fetch_arrow_table()
+            ).to_arrow_table()
         finally:
             con.close()
