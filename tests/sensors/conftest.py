@@ -156,15 +156,16 @@ class Mosquitto:
         self.conf.write_text("\n".join(conf) + "\n", encoding="utf-8")
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(self.conf)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        with (self.dir / "stderr.log").open("ab") as err:
+            self.process = subprocess.Popen(
+                [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(self.conf)],
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"mosquitto exited: {self.process.stderr.read().decode() if self.process.stderr else ''}")
+                raise RuntimeError(f"mosquitto exited: {(self.dir / 'stderr.log').read_text(errors='replace')}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
                 return
