@@ -93,7 +93,12 @@ def uplink(
         "fPort": 2,
     }
     if with_object:
-        body["object"] = {"TempC_SHT": temperature, "Hum_SHT": humidity, "temperature": temperature, "humidity": humidity}
+        body["object"] = {
+            "TempC_SHT": temperature,
+            "Hum_SHT": humidity,
+            "temperature": temperature,
+            "humidity": humidity,
+        }
     else:
         body["data"] = base64.b64encode(encode_lht65(temperature, humidity)).decode()
     return body

@@ -43,7 +43,9 @@ def test_registry_computes_communes_and_stable_ids(sensor_ws: Workspace, registr
 
 
 def test_registry_errors_are_clear(sensor_ws: Workspace) -> None:
-    write_registry(sensor_ws.root, extra=[{"dev_eui": "zz", "thing": "x", "profile": "LHT65", "location": {"lon": 0, "lat": 0}}])
+    write_registry(
+        sensor_ws.root, extra=[{"dev_eui": "zz", "thing": "x", "profile": "LHT65", "location": {"lon": 0, "lat": 0}}]
+    )
     with pytest.raises(ConfigError, match="dev_eui"):
         open_registry(sensor_ws.root, sensor_ws.private, sensor_ws.config.communes)
 
@@ -106,7 +108,10 @@ def test_quarantine_reasons(registry: Registry, store: SensorStore) -> None:
         (topic(A), json.dumps({**good, "pad": "x" * 70_000}).encode()),
         (topic(B), json.dumps(good).encode()),
         ("some/other/topic", json.dumps(good).encode()),
-        (topic(A).replace(APP, "other-app"), json.dumps({**good, "deviceInfo": {"devEui": A, "applicationId": "x"}}).encode()),
+        (
+            topic(A).replace(APP, "other-app"),
+            json.dumps({**good, "deviceInfo": {"devEui": A, "applicationId": "x"}}).encode(),
+        ),
     ]
     rep = ingest(registry, store, messages).report
     assert rep.quarantined == {
@@ -141,7 +146,9 @@ def test_status_and_log_events_are_kept(registry: Registry, store: SensorStore) 
     assert rows.fetchall() == [("log", None, "UPLINK_CODEC"), ("status", 88.5, None)]
 
 
-def test_replay_file_and_single_writer(sensor_ws: Workspace, registry: Registry, store: SensorStore, tmp_path: Path) -> None:
+def test_replay_file_and_single_writer(
+    sensor_ws: Workspace, registry: Registry, store: SensorStore, tmp_path: Path
+) -> None:
     path = tmp_path / "uplinks.jsonl"
     lines = [json.dumps(uplink(A, i, f"2025-07-01T{i:02d}:00:00Z", 20.0 + i)) for i in range(12)]
     lines.append(json.dumps({"topic": topic(B, "status"), "payload": {"deviceInfo": {"devEui": B}, "margin": 3}}))

@@ -116,9 +116,7 @@ class Listener:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.broker.session_expiry_s
         props.ReceiveMaximum = 65535
-        self.client.connect_async(
-            self.broker.host, self.broker.port, keepalive=30, clean_start=False, properties=props
-        )
+        self.client.connect_async(self.broker.host, self.broker.port, keepalive=30, clean_start=False, properties=props)
         self.client.loop_start()
 
     def run(self, stop: threading.Event, ingestor: Ingestor) -> IngestReport:
