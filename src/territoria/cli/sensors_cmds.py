@@ -35,7 +35,7 @@ def replay_cmd(
             TimeElapsedColumn(), console=console, transient=True,
         ) as progress:  # fmt: skip
             task = progress.add_task(f"replay {path.name}", total=None)
-            report = replay(registry, store, path, progress=lambda n: progress.advance(task, n))
+            report = replay(registry, store, path, progress=lambda n, t=task: progress.advance(t, n))
         print_report(f"replayed {path}", report)
 
 

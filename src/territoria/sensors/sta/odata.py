@@ -90,7 +90,7 @@ class FilterParser:
         return tok
 
     def expect(self, value: str) -> None:
-        kind, got = self.take()
+        _kind, got = self.take()
         if got != value:
             raise QueryError(f"$filter: expected {value!r}, found {got!r}")
 

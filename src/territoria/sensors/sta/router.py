@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,7 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from territoria.core.errors import NotFoundError, TerritoriaError
-from territoria.sensors.sta.model import ENTITY_SETS, SINGULAR, EntitySet
+from territoria.sensors.sta.model import ENTITY_SETS, EntitySet
 from territoria.sensors.sta.odata import Options, QueryError, parse_options
 from territoria.sensors.sta.service import Service, decode_observation_id
 
@@ -43,11 +45,12 @@ class Resource:
 def _by_id(es: EntitySet, ident: int) -> list[str]:
     if es.name == "Observations":
         ds, ms = decode_observation_id(ident)
-        return [f"t.datastream_id = {ds}", f"t.phenomenon_time = make_timestamptz({ms * 1000})"]
+        moment = datetime.fromtimestamp(ms / 1000, UTC).isoformat()
+        return [f"t.datastream_id = {ds}", f"t.phenomenon_time = TIMESTAMPTZ '{moment}'"]
     return [f"t.id = {ident}"]
 
 
-def resolve_path(path: str) -> Resource:
+def resolve_path(path: str, lookup: Callable[[EntitySet, list[str], str], Any]) -> Resource:
     segments = [s for s in path.strip("/").split("/") if s]
     first = SEGMENT.match(segments[0])
     if not first or first.group(1) not in ENTITY_SETS:
@@ -73,18 +76,18 @@ def resolve_path(path: str) -> Resource:
             raise NotFoundError(f"{res.es.name} has no navigation property or property {name!r}")
         target = ENTITY_SETS[nav.target]
         if nav.local == "id" and known_id is not None and res.es.name != "Observations":
-            where = [f"t.{nav.remote} = {known_id}"]
+            value = known_id
         else:
-            inner = " AND ".join(res.where) or "true"
-            where = [f"t.{nav.remote} IN (SELECT t.{nav.local} FROM {res.es.table} t WHERE {inner})"]
+            value = lookup(res.es, res.where, nav.local)
+        where = [f"t.{nav.remote} = {int(value) if value is not None else 'NULL'}"]
         if nav.extra:
             where.append(f"t.{nav.extra}")
         known_id = int(m.group(2)) if m and m.group(2) else None
         if known_id is not None:
             where += _by_id(target, known_id)
+        if not nav.many and known_id is None and value is not None:
+            known_id = int(value)
         res = Resource(target, where, (not nav.many) or known_id is not None)
-        if not nav.many and known_id is None:
-            known_id = None
     return res
 
 
@@ -93,20 +96,21 @@ class Api:
         self.service = service
 
     def links(self, es: EntitySet, row: dict[str, Any], base: str, select: list[str] | None) -> None:
+        """Add self and navigation links; with $select, keep only what was selected (id included)."""
         ident = row["@iot.id"]
         self_url = f"{base}/{es.name}({ident})"
-        if es.self_link:
-            row["@iot.selfLink"] = self_url
-        else:
+        if not es.self_link:
             # aggregates are not entities: they only point to their datastream
             del row["@iot.id"]
             if "Datastream@iot.id" in row:
                 row["Datastream@iot.navigationLink"] = f"{base}/Datastreams({row['Datastream@iot.id']})"
             return
-        if select is not None and not any(n in es.navs for n in select):
-            return
+        if select is not None and not {"id", "@iot.id"} & set(select):
+            del row["@iot.id"]
+        else:
+            row["@iot.selfLink"] = self_url
         for nav in es.navs:
-            if select is None or nav in select:
+            if (select is None or nav in select) and nav not in row:
                 row[f"{nav}@iot.navigationLink"] = f"{self_url}/{nav}"
 
     def collection(self, es: EntitySet, where: list[str], opts: Options, base: str, url: str) -> dict[str, Any]:
@@ -150,9 +154,7 @@ class Api:
                 row[path[0]] = page.rows[0] if page.rows else None
 
     def _local(self, es: EntitySet, column: str, ident: int) -> Any:
-        where = " AND ".join(_by_id(es, ident))
-        found = self.service.con.cursor().execute(f"SELECT t.{column} FROM {es.table} t WHERE {where}").fetchone()
-        return found[0] if found else None
+        return self.service.lookup(es, _by_id(es, ident), column)
 
     def entity(self, res: Resource, opts: Options, base: str) -> dict[str, Any] | None:
         single = Options(select=opts.select, expand=opts.expand)
@@ -209,7 +211,7 @@ def make_router(service: Service) -> APIRouter:
     def resource(path: str, request: Request) -> Response:
         base = str(request.base_url).rstrip("/") + PREFIX
         try:
-            res = resolve_path(path)
+            res = resolve_path(path, service.lookup)
             opts = parse_options(dict(request.query_params))
             if res.single:
                 body = api.entity(res, opts, base)

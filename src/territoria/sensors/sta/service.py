@@ -21,8 +21,8 @@ from territoria.engines.base import quote_literal
 from territoria.engines.duckdb.engine import DuckDBEngine
 from territoria.sensors.aggregates import daily_sql, hourly_relation
 from territoria.sensors.ingest import open_registry, store_for
-from territoria.sensors.registry import QUANTITIES, REGISTRY, Registry
-from territoria.sensors.sta.model import OBS_ID_SHIFT, ENTITY_SETS, EntitySet, Prop
+from territoria.sensors.registry import QUANTITIES, REGISTRY, Placement, Registry
+from territoria.sensors.sta.model import ENTITY_SETS, OBS_ID_SHIFT, EntitySet, Prop
 from territoria.sensors.sta.odata import Options, QueryError, Resolver, Term, parse_filter
 
 OM_MEASUREMENT = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement"
@@ -86,7 +86,7 @@ class Service:
         con.execute(
             f"""CREATE OR REPLACE VIEW sta_observations AS
             SELECT (datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(time) AS id, time AS phenomenon_time, result,
-                   datastream AS datastream_id, foi AS foi_id, json_object('fCnt', fcnt) AS parameters
+                   datastream::BIGINT AS datastream_id, foi::BIGINT AS foi_id, json_object('fCnt', fcnt) AS parameters
             FROM {source}"""
         )
         tz = registry.config.timezone if registry else "UTC"
@@ -183,6 +183,18 @@ class Service:
         out = [_row(columns, r) for r in rows[:top]]
         return Page(out, int(count[0]) if count else None, more)
 
+    def lookup(self, es: EntitySet, where: list[str], column: str) -> Any:
+        """One column of the single entity matching ``where`` (None when there is none)."""
+        self.refresh()
+        cursor = self.con.cursor()
+        try:
+            found = cursor.execute(
+                f"SELECT t.{column} FROM {es.table} t WHERE {' AND '.join(where)} LIMIT 1"
+            ).fetchone()
+        finally:
+            cursor.close()
+        return found[0] if found else None
+
     def _columns(self, es: EntitySet, select: list[str] | None) -> list[tuple[str, str, str]]:
         wanted = select or ["@iot.id", *es.props]
         columns: list[tuple[str, str, str]] = [("@iot.id", "t.id", "id")]
@@ -240,64 +252,99 @@ SCHEMAS = {
 }  # fmt: skip
 
 
+def _placement_rows(registry: Registry, p: Placement, thing_id: int, current: bool) -> dict[str, list[dict[str, Any]]]:
+    e = p.entry
+    point = _geojson(e.location.lon, e.location.lat)
+    where = f" (commune {p.commune})" if p.commune else ""
+    loc = {
+        "id": p.location_id,
+        "name": f"{e.thing} @ {e.location.lon:.5f},{e.location.lat:.5f}",
+        "description": f"Position of {e.thing}{where}",
+        "encoding_type": "application/geo+json",
+        "lon": e.location.lon,
+        "lat": e.location.lat,
+        "properties": json.dumps({"commune": p.commune}),
+    }
+    profile = registry.config.profiles[e.profile]
+    sensor_id = registry.ids[f"sensor:{e.profile}"]
+    rows: dict[str, list[dict[str, Any]]] = {
+        "sta_locations": [{**loc, "location": point, "thing_id": thing_id, "current": current}],
+        "sta_features": [{**loc, "feature": point}],
+        "sta_historical_locations": [{"time": max(p.start_us, 0), "thing_id": thing_id, "location_id": p.location_id}],
+        "sta_sensors": [
+            {
+                "id": sensor_id,
+                "name": profile.sensor.name,
+                "description": profile.sensor.description or profile.sensor.name,
+                "encoding_type": profile.sensor.encoding_type,
+                "metadata": profile.sensor.metadata,
+                "properties": json.dumps({"decoder": profile.decoder}),
+            }
+        ],
+        "sta_observed_properties": [],
+        "sta_datastreams_base": [],
+    }
+    for quantity, (ds, measure, _scale, _offset) in p.streams.items():
+        q = QUANTITIES[quantity]
+        prop_id = registry.ids[f"property:{quantity}"]
+        rows["sta_observed_properties"].append(
+            {"id": prop_id, "name": quantity, "definition": q["definition"], "description": q["description"],
+             "properties": "{}"}
+        )  # fmt: skip
+        properties = {
+            "validRange": [measure.min, measure.max],
+            "sourceUnit": measure.unit,
+            "commune": p.commune,
+            "role": e.properties.get("role"),
+        }
+        rows["sta_datastreams_base"].append(
+            {
+                "id": ds,
+                "name": f"{e.thing} — {quantity}",
+                "description": f"{q['description']} at {e.thing}",
+                "unit_of_measurement": json.dumps(q["unit"]),
+                "observation_type": OM_MEASUREMENT,
+                "observed_area": point,
+                "lon": e.location.lon,
+                "lat": e.location.lat,
+                "properties": json.dumps(properties),
+                "thing_id": thing_id,
+                "sensor_id": sensor_id,
+                "observed_property_id": prop_id,
+                "start_time": None,
+                "phenomenon_time": None,
+            }
+        )
+    return rows
+
+
 def _registry_tables(registry: Registry | None) -> dict[str, list[dict[str, Any]]]:
     tables: dict[str, list[dict[str, Any]]] = {name: [] for name in SCHEMAS}
     if registry is None:
         return tables
-    ids = registry.ids
-    things: dict[int, dict[str, Any]] = {}
+    placements = [p for ps in registry.by_eui.values() for p in ps]
     latest: dict[str, int] = {}
-    for placements in registry.by_eui.values():
-        for p in placements:
-            if p.start_us >= latest.get(p.entry.thing, -(2**63)):
-                latest[p.entry.thing] = p.start_us
-    for placements in registry.by_eui.values():
-        for p in placements:
-            e = p.entry
-            thing_id = ids[f"thing:{e.thing}"]
+    for p in placements:
+        latest[p.entry.thing] = max(latest.get(p.entry.thing, -(2**63)), p.start_us)
+    for p in sorted(placements, key=lambda p: (p.entry.thing, p.start_us)):
+        e = p.entry
+        thing_id = registry.ids[f"thing:{e.thing}"]
+        current = p.start_us == latest[e.thing]
+        if current:
             props = {**e.properties, "devEui": e.dev_eui, "commune": p.commune, "deviceProfile": e.profile}
-            if p.start_us == latest[e.thing]:
-                things[thing_id] = {"id": thing_id, "name": e.thing, "description": e.description or e.thing,
-                                    "properties": json.dumps(props)}  # fmt: skip
-            point = _geojson(e.location.lon, e.location.lat)
-            loc = {"id": p.location_id, "name": f"{e.thing} @ {e.location.lon:.5f},{e.location.lat:.5f}",
-                   "description": f"Position of {e.thing}" + (f" (commune {p.commune})" if p.commune else ""),
-                   "encoding_type": "application/geo+json", "lon": e.location.lon, "lat": e.location.lat,
-                   "properties": json.dumps({"commune": p.commune})}  # fmt: skip
-            tables["sta_locations"].append({**loc, "location": point, "thing_id": thing_id,
-                                            "current": p.start_us == latest[e.thing]})  # fmt: skip
-            tables["sta_features"].append({k: v for k, v in loc.items() if k != "thing_id"} | {"feature": point})
-            start = max(p.start_us, 0)
-            tables["sta_historical_locations"].append(
+            tables["sta_things"].append(
                 {
-                    "id": len(tables["sta_historical_locations"]) + 1,
-                    "time": start,
-                    "thing_id": thing_id,
-                    "location_id": p.location_id,
-                }  # fmt: skip
+                    "id": thing_id,
+                    "name": e.thing,
+                    "description": e.description or e.thing,
+                    "properties": json.dumps(props),
+                }
             )
-            profile = registry.config.profiles[e.profile]
-            sensor_id = ids[f"sensor:{e.profile}"]
-            tables["sta_sensors"].append({"id": sensor_id, "name": profile.sensor.name,
-                                          "description": profile.sensor.description or profile.sensor.name,
-                                          "encoding_type": profile.sensor.encoding_type,
-                                          "metadata": profile.sensor.metadata,
-                                          "properties": json.dumps({"decoder": profile.decoder})})  # fmt: skip
-            for quantity, (ds, measure, _s, _o) in p.streams.items():
-                q = QUANTITIES[quantity]
-                prop_id = ids[f"property:{quantity}"]
-                tables["sta_observed_properties"].append({"id": prop_id, "name": quantity, "definition": q["definition"],
-                                                          "description": q["description"], "properties": "{}"})  # fmt: skip
-                tables["sta_datastreams_base"].append({
-                    "id": ds, "name": f"{e.thing} — {quantity}", "description": f"{q['description']} at {e.thing}",
-                    "unit_of_measurement": json.dumps(q["unit"]), "observation_type": OM_MEASUREMENT,
-                    "observed_area": point, "lon": e.location.lon, "lat": e.location.lat,
-                    "properties": json.dumps({"validRange": [measure.min, measure.max], "sourceUnit": measure.unit,
-                                              "commune": p.commune, "role": e.properties.get("role")}),
-                    "thing_id": thing_id, "sensor_id": sensor_id, "observed_property_id": prop_id,
-                    "start_time": None, "phenomenon_time": None})  # fmt: skip
-    tables["sta_things"] = list(things.values())
-    for name in ("sta_sensors", "sta_observed_properties", "sta_datastreams_base", "sta_features"):
+        for name, rows in _placement_rows(registry, p, thing_id, current).items():
+            tables[name].extend(rows)
+    for n, row in enumerate(tables["sta_historical_locations"], start=1):
+        row["id"] = n
+    for name in ("sta_sensors", "sta_observed_properties", "sta_datastreams_base", "sta_features", "sta_things"):
         unique = {row["id"]: row for row in tables[name]}
         tables[name] = [unique[k] for k in sorted(unique)]
     return tables
