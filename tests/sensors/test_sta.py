@@ -130,7 +130,8 @@ def test_select_orderby_filter(get: Any, server: tuple[str, Workspace, Registry]
     during = get(
         "/Observations",
         **{
-            "$filter": f"during(phenomenonTime, 2025-07-01T10:00:00Z/2025-07-01T12:00:00Z) and Datastream/@iot.id eq {ds}"
+            "$filter": "during(phenomenonTime, 2025-07-01T10:00:00Z/2025-07-01T12:00:00Z) "
+            f"and Datastream/@iot.id eq {ds}"
         },
     )["value"]
     assert [o["result"] for o in during] == [20.0, 21.0]

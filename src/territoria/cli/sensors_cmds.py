@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import signal
 import threading
 from pathlib import Path
@@ -35,7 +36,7 @@ def replay_cmd(
             TimeElapsedColumn(), console=console, transient=True,
         ) as progress:  # fmt: skip
             task = progress.add_task(f"replay {path.name}", total=None)
-            report = replay(registry, store, path, progress=lambda n, t=task: progress.advance(t, n))
+            report = replay(registry, store, path, progress=functools.partial(progress.advance, task))
         print_report(f"replayed {path}", report)
 
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from territoria.core.errors import NotFoundError
 from territoria.sensors.normalise import Normaliser
@@ -78,7 +78,7 @@ class Ingestor:
 def _open_text(path: Path) -> IO[bytes]:
     if not path.is_file():
         raise NotFoundError(f"no file {path}", hint="give the path of a JSON-lines file of ChirpStack events")
-    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+    return cast(IO[bytes], gzip.open(path, "rb")) if path.suffix == ".gz" else path.open("rb")
 
 
 def read_messages(path: Path) -> Iterator[tuple[str, bytes]]:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -68,9 +69,9 @@ class Listener:
 
     def _client(self) -> mqtt.Client:
         client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
+            CallbackAPIVersion.VERSION2,
             client_id=self.broker.client_id,
-            protocol=mqtt.MQTTv5,
+            protocol=MQTTProtocolVersion.MQTTv5,
             manual_ack=True,
         )
         if self.broker.username:
@@ -106,14 +107,14 @@ class Listener:
 
     def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
         with self._lock:
-            self._pending.append((self._generation, message.mid, message.topic, message.payload))
+            self._pending.append((self._generation, message.mid, message.topic, bytes(message.payload)))
             full = len(self._pending) >= self.batch_max
         self.state.received += 1
         if full:
             self._wake.set()
 
     def connect(self) -> None:
-        props = Properties(PacketTypes.CONNECT)
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho ships no annotations here
         props.SessionExpiryInterval = self.broker.session_expiry_s
         props.ReceiveMaximum = 65535
         self.client.connect_async(self.broker.host, self.broker.port, keepalive=30, clean_start=False, properties=props)

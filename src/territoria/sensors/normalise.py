@@ -24,6 +24,9 @@ from territoria.sensors.registry import SENTINELS, Registry
 
 FUTURE_TOLERANCE_US = 300 * 1_000_000
 
+#: (reason, detail) or (reason, detail, devEui)
+Rejection = tuple[str, str] | tuple[str, str, str]
+
 
 class DeviceInfo(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
@@ -134,7 +137,8 @@ class Normaliser:
         for topic, payload in messages:
             reason = self._one(batch, topic, payload, received_us)
             if reason is not None:
-                self._quarantine(batch, received_us, topic, payload, *reason)
+                dev_eui = reason[2] if len(reason) > 2 else None
+                self._quarantine(batch, received_us, topic, payload, reason[0], reason[1], dev_eui)
         return batch
 
     def _quarantine(
@@ -161,7 +165,7 @@ class Normaliser:
             }
         )
 
-    def _one(self, batch: Batch, topic: str, payload: bytes, received_us: int) -> tuple[str, ...] | None:
+    def _one(self, batch: Batch, topic: str, payload: bytes, received_us: int) -> Rejection | None:
         if len(payload) > self.max_payload:
             return ("payload too large", f"{len(payload)} bytes > limit {self.max_payload}")
         # An empty topic is a replayed uplink: the payload alone names its device and application.
@@ -253,9 +257,7 @@ class Normaliser:
         except DecodeError as exc:
             return ("undecodable payload", str(exc))
 
-    def _other_event(
-        self, batch: Batch, event: str, topic: str, payload: bytes, received_us: int
-    ) -> tuple[str, ...] | None:
+    def _other_event(self, batch: Batch, event: str, topic: str, payload: bytes, received_us: int) -> Rejection | None:
         if event not in ("status", "log"):
             return None
         try:

@@ -289,7 +289,9 @@ def parse_filter(text: str, resolver: Resolver) -> str:
 
 def split_top_level(text: str, sep: str) -> list[str]:
     """Split on ``sep`` outside parentheses and quotes."""
-    parts, depth, quoted, current = [], 0, False, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quoted = 0, False
     for ch in text:
         if ch == "'":
             quoted = not quoted

@@ -191,11 +191,11 @@ def _line(dev: dict[str, Any], fcnt: int, when: str, temp: float, hum: float) ->
 def write_uplinks(path: Path, devices: list[dict[str, Any]]) -> int:
     rng = np.random.default_rng(SEED + 1)
     temp, hum = _series(rng, devices)
-    slots = temp.shape[1]
+    slots = int(temp.shape[1])
     offsets = rng.integers(0, STEP_S, len(devices))
     stamps = np.datetime64("2025-06-01T00:00:00", "s") + np.arange(slots)[None, :] * STEP_S + offsets[:, None]
     times = np.datetime_as_string(stamps, unit="ns")
-    dead_from = {7: slots // 3, 23: slots // 2, 41: 2 * slots // 3}
+    dead_from: dict[int, int] = {7: slots // 3, 23: slots // 2, 41: 2 * slots // 3}
     sentinel_dev, sentinel_slots = 15, range(slots // 4, slots // 4 + 144)
     reset_dev, reset_at = 30, slots // 2
     late: list[str] = []
