@@ -12,6 +12,7 @@ from territoria.cli import (
     config_cmds,
     footprint_cmds,
     pipeline_cmds,
+    sensors_cmds,
     serve_cmds,
     sources_cmds,
     workspace_cmds,
@@ -38,6 +39,7 @@ app.add_typer(catalog_cmds.app, name="catalog")
 app.add_typer(config_cmds.app, name="config")
 app.add_typer(footprint_cmds.app, name="footprint")
 app.add_typer(sources_cmds.app, name="sources")
+app.add_typer(sensors_cmds.app, name="sensors")
 
 
 @app.command()
