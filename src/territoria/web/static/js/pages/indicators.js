@@ -1,0 +1,174 @@
+// The indicators: a list of key figures, and one page per indicator with its value, trend, target
+// trajectory, quality explained in plain words, formula and where the figure comes from.
+
+import * as api from "../api.js";
+import { trendChart } from "../chart.js";
+import { clear, errorBox, h } from "../dom.js";
+import { formatNumber, formatValue } from "../format.js";
+import { byPeriod, decimals, latestPeriod, MESH_LABELS, periods, targetTrajectory, territoryMesh } from "../indicator-data.js";
+import { lineageTree } from "../lineage.js";
+import { communeSummary, qualityList, qualityNotes } from "../quality.js";
+import { replaceParams } from "../router.js";
+
+const ACCESS = { open: "Ouvert à tous", restricted: "Restreint (agents et élus)", personal: "Données personnelles" };
+
+async function headline(ind) {
+  const period = latestPeriod(ind);
+  if (!period || ind.readable === false) return null;
+  const mesh = territoryMesh(ind);
+  const rows = await api.values(ind.id, { mesh, period });
+  return rows[0] || null;
+}
+
+export async function renderIndicators(page) {
+  const indicators = await api.indicators();
+  page.append(
+    h("h1", {}, "Indicateurs"),
+    h("p", { class: "lead" }, "Les chiffres clés du territoire, pour la dernière année disponible. Chaque fiche donne l’évolution, la qualité des données et leur origine."),
+  );
+  if (!indicators.length) {
+    page.append(h("p", { class: "note" }, "Aucun indicateur n’est encore publié."));
+    return;
+  }
+  const grid = h("div", { class: "grid" });
+  page.append(grid);
+  const rows = await Promise.all(indicators.map((ind) => headline(ind).catch(() => null)));
+  indicators.forEach((ind, i) => {
+    const row = rows[i];
+    grid.append(
+      h(
+        "a",
+        { class: "card kpi-card", href: `#/indicateur/${encodeURIComponent(ind.id)}`, "data-indicator": ind.id },
+        h("span", { class: "kpi-title" }, ind.title),
+        ind.readable === false
+          ? h("span", { class: "muted" }, "Accès restreint")
+          : h("span", { class: "figure" }, h("span", { class: "figure-value" }, formatNumber(row ? row.value : null, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
+        h("span", { class: "figure-caption" }, row ? `${row.libelle || "Territoire"}, ${row.period}` : "Pas encore de valeur"),
+      ),
+    );
+  });
+}
+
+export async function renderIndicator(page, id, params) {
+  const [ind, catalog] = await Promise.all([api.indicator(id), api.catalog().catch(() => [])]);
+  const titles = new Map(catalog.map((d) => [d.id, d.title]));
+  page.append(
+    h("p", { class: "breadcrumb" }, h("a", { href: "#/indicateurs" }, "Indicateurs"), " › ", ind.title),
+    h("h1", {}, ind.title),
+    ind.description ? h("p", { class: "lead" }, ind.description) : null,
+  );
+  if (ind.readable === false) {
+    page.append(h("p", { class: "note" }, `Cet indicateur est en accès ${ACCESS[ind.access] ? ACCESS[ind.access].toLowerCase() : "restreint"} : ses valeurs ne sont pas publiques.`));
+    page.append(await originSection(ind, titles));
+    return;
+  }
+  const mesh = territoryMesh(ind);
+  const [territoryRows, communeRows] = await Promise.all([
+    mesh === "commune" ? Promise.resolve([]) : api.values(ind.id, { mesh }),
+    api.values(ind.id, { mesh: "commune" }),
+  ]);
+  const names = new Map(communeRows.map((r) => [r.code, r.libelle || r.code]));
+  const territoryName = territoryRows[0] ? territoryRows[0].libelle || "Territoire" : null;
+  let code = params.get("code");
+  if (!code || (!names.has(code) && !territoryRows.some((r) => r.code === code))) code = territoryRows[0] ? territoryRows[0].code : communeRows[0]?.code;
+
+  const options = [];
+  if (territoryName) options.push([territoryRows[0].code, `${territoryName} (${MESH_LABELS[mesh] || mesh})`]);
+  [...names.entries()].sort((a, b) => a[1].localeCompare(b[1], "fr")).forEach(([c, n]) => options.push([c, n]));
+  const picker = h(
+    "select",
+    { id: "choix-zone" },
+    options.map(([v, text]) => h("option", { value: v, selected: v === code }, text)),
+  );
+  const body = h("div", {});
+  picker.addEventListener("change", () => {
+    code = picker.value;
+    const p = new URLSearchParams({ code });
+    replaceParams(p);
+    show();
+  });
+  page.append(h("div", { class: "controls" }, h("div", {}, h("label", { for: "choix-zone" }, "Territoire ou commune"), picker)), body);
+
+  function show() {
+    const isTerritory = territoryRows.some((r) => r.code === code);
+    const rows = byPeriod((isTerritory ? territoryRows : communeRows).filter((r) => r.code === code));
+    const last = rows[rows.length - 1];
+    const target = isTerritory ? targetTrajectory(ind, rows) : [];
+    const latest = latestPeriod(ind);
+    clear(body).append(
+      h(
+        "div",
+        { class: "two-cols" },
+        figureCard(ind, last, rows, target),
+        h(
+          "section",
+          { class: "card", "aria-labelledby": "titre-qualite" },
+          h("h2", { class: "h3", id: "titre-qualite" }, "Qualité des données"),
+          qualityList(qualityNotes(last || { value: null })),
+          isTerritory ? qualityList(communeSummary(communeRows.filter((r) => String(r.period) === latest))) : null,
+          h("p", {}, h("a", { href: `#/carte?indicateur=${encodeURIComponent(ind.id)}${latest ? `&annee=${latest}` : ""}${isTerritory ? "" : `&commune=${code}`}` }, "Voir sur la carte")),
+        ),
+      ),
+      h("section", { "aria-labelledby": "titre-evolution" }, h("h2", { id: "titre-evolution" }, "Évolution"), trendChart({ series: rows.map((r) => ({ period: String(r.period), value: r.value })), target, unit: ind.unit, decimals: decimals(ind), title: `${ind.title}, ${options.find((o) => o[0] === code)?.[1] || code}` })),
+    );
+  }
+  show();
+  page.append(methodSection(ind), await originSection(ind, titles));
+}
+
+function figureCard(ind, last, rows, target) {
+  const card = h("section", { class: "card kpi", "aria-label": "Dernière valeur" });
+  if (!last) {
+    card.append(h("p", {}, "Pas de valeur pour cette zone."));
+    return card;
+  }
+  card.append(
+    h("span", { class: "kpi-title" }, last.libelle || last.code),
+    h("p", { class: "figure" }, h("span", { class: "figure-value", "data-testid": "indicator-value" }, formatNumber(last.value, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
+    h("p", { class: "figure-caption" }, `en ${last.period}`),
+  );
+  const previous = rows[rows.length - 2];
+  if (previous && typeof previous.value === "number" && previous.value !== 0 && typeof last.value === "number") {
+    const change = (last.value - previous.value) / Math.abs(previous.value);
+    card.append(h("p", {}, `${change >= 0 ? "+" : "−"}${formatNumber(Math.abs(change) * 100, 1)} % par rapport à ${previous.period}`));
+  }
+  const goal = target.filter((t) => String(t.period) > String(last.period))[0];
+  if (goal) card.append(h("p", {}, `Objectif ${goal.period} : ${formatValue(goal.value, ind.unit, decimals(ind))}${goal.label ? ` (${goal.label})` : ""}`));
+  return card;
+}
+
+function methodSection(ind) {
+  const all = periods(ind);
+  return h(
+    "section",
+    { "aria-labelledby": "titre-methode" },
+    h("h2", { id: "titre-methode" }, "Mode de calcul"),
+    h(
+      "dl",
+      { class: "meta" },
+      h("dt", {}, "Formule"),
+      h("dd", {}, ind.formula || "—"),
+      h("dt", {}, "Unité"),
+      h("dd", {}, ind.unit),
+      h("dt", {}, "Années"),
+      h("dd", {}, all.length ? all.join(", ") : "—"),
+      h("dt", {}, "Échelles"),
+      h("dd", {}, (ind.meshes || []).map((m) => MESH_LABELS[m] || m).join(", ")),
+      h("dt", {}, "Version"),
+      h("dd", {}, `${ind.version} (change quand la formule change)`),
+      h("dt", {}, "Accès"),
+      h("dd", {}, ACCESS[ind.access] || ind.access),
+    ),
+  );
+}
+
+async function originSection(ind, titles) {
+  const section = h("section", { "aria-labelledby": "titre-origine" }, h("h2", { id: "titre-origine" }, "D’où vient ce chiffre ?"));
+  try {
+    const tree = await api.lineage(ind.id);
+    section.append(h("p", { class: "muted" }, "Chaque étape est enregistrée : des sources d’origine aux fichiers reçus, puis aux données vérifiées et calculées."), lineageTree(tree, titles));
+  } catch (error) {
+    section.append(errorBox(error, "l’origine de ce chiffre"));
+  }
+  return section;
+}
