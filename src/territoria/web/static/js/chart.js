@@ -64,6 +64,7 @@ export function trendChart({ series, target = [], unit, decimals = 1, title }) {
     { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-labelledby": `${ids.title} ${ids.desc}` },
     h("svg:title", { id: ids.title }, title),
     h("svg:desc", { id: ids.desc }, summary),
+    h("svg:text", { class: "label", x: M.left - 8, y: 12, "text-anchor": "end" }, unit),
     h(
       "svg:g",
       { class: "axis" },
@@ -118,7 +119,7 @@ function describe(points, target, unit, decimals) {
 
 function signedPercent(ratio) {
   const text = formatNumber(Math.abs(ratio) * 100, 1);
-  return ratio === 0 ? "stable" : `${ratio > 0 ? "+" : "−"}${text} %`;
+  return ratio === 0 ? "stable" : `${ratio > 0 ? "+" : "−"}${text}\u00a0%`;
 }
 
 function dataTable(points, target, unit, decimals, title) {

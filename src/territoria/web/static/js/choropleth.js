@@ -27,6 +27,12 @@ export function classify(values, { count = 5, higherIsBetter = null } = {}) {
     const rounded = Number(roundSignificant(q).toPrecision(12));
     if (rounded > sorted[0] && rounded <= sorted[sorted.length - 1] && !breaks.includes(rounded)) breaks.push(rounded);
   }
+  // With few communes, rounded quantiles can leave a class empty: drop the limits that do.
+  for (let i = breaks.length - 1; i >= 0; i--) {
+    const lo = i === 0 ? -Infinity : breaks[i - 1];
+    if (!sorted.some((v) => v >= lo && v < breaks[i])) breaks.splice(i, 1);
+  }
+  if (breaks.length && !sorted.some((v) => v >= breaks[breaks.length - 1])) breaks.pop();
   const classes = breaks.length + 1;
   // Spread the palette when there are fewer classes than colours, keeping both ends.
   const colors = Array.from({ length: classes }, (_, i) => palette[classes === 1 ? 2 : Math.round((i * (palette.length - 1)) / (classes - 1))]);

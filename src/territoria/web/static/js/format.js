@@ -27,7 +27,7 @@ export function formatShare(share) {
   if (share === null || share === undefined) return "—";
   const pct = share * 100;
   const decimals = pct > 0 && pct < 1 ? 1 : 0;
-  return `${formatNumber(pct, decimals)} %`;
+  return `${formatNumber(pct, decimals)}\u00a0%`;
 }
 
 /** The API's timestamps are UTC; those without an offset are read as UTC too. */

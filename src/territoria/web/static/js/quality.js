@@ -48,8 +48,9 @@ export function communeSummary(rows) {
   const count = (test) => rows.filter(test).length;
   const masked = count((r) => r.secret === true || (isShare(r.masked_share) && r.masked_share > 0));
   const estimated = count((r) => isShare(r.estimated_share) && r.estimated_share > 0);
-  const incomplete = count((r) => isShare(r.completeness) && r.completeness < 1);
-  const missing = count((r) => r.value === null || r.value === undefined);
+  const hasValue = (r) => r.value !== null && r.value !== undefined;
+  const incomplete = count((r) => hasValue(r) && isShare(r.completeness) && r.completeness < 1);
+  const missing = count((r) => !hasValue(r));
   const total = rows.length;
   const lines = [];
   const of = `sur ${plural(total, "commune")}`;

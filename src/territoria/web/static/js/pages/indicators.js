@@ -130,7 +130,7 @@ function figureCard(ind, last, rows, target) {
   const previous = rows[rows.length - 2];
   if (previous && typeof previous.value === "number" && previous.value !== 0 && typeof last.value === "number") {
     const change = (last.value - previous.value) / Math.abs(previous.value);
-    card.append(h("p", {}, `${change >= 0 ? "+" : "−"}${formatNumber(Math.abs(change) * 100, 1)} % par rapport à ${previous.period}`));
+    card.append(h("p", {}, `${change >= 0 ? "+" : "−"}${formatNumber(Math.abs(change) * 100, 1)}\u00a0% par rapport à ${previous.period}`));
   }
   const goal = target.filter((t) => String(t.period) > String(last.period))[0];
   if (goal) card.append(h("p", {}, `Objectif ${goal.period} : ${formatValue(goal.value, ind.unit, decimals(ind))}${goal.label ? ` (${goal.label})` : ""}`));

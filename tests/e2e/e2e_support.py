@@ -1,0 +1,71 @@
+"""Helpers of the browser tests: the server handle, Chromium flags, screenshots."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+    "--enable-unsafe-swiftshader",
+]
+# Rennes, Bruz, Noyal-Châtillon-sur-Seiche (Ille-et-Vilaine) and Saint-Pierre (975), which has no
+# boundary in the shipped referential: the dashboard must list it as such.
+COMMUNES = ["35238", "35047", "35206", "97502"]
+NO_BOUNDARY = "97502"
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    client: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = httpx.Client(base_url=self.url, timeout=10)
+
+    def get(self, path: str, **params: Any) -> Any:
+        response = self.client.get(path, params=params)
+        response.raise_for_status()
+        return response.json()
+
+
+def wait_for_port(process: subprocess.Popen[bytes], log: Path, deadline_s: float = 30.0) -> int:
+    # uvicorn prints the port it bound when asked for port 0.
+    pattern = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        match = pattern.search(log.read_text(encoding="utf-8", errors="replace"))
+        if match:
+            return int(match.group(1))
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    raise RuntimeError(f"territoria serve did not start:\n{log.read_text(errors='replace')}")
+
+
+def leaves_machine(url: str) -> bool:
+    return url.startswith(("http:", "https:", "ws:", "wss:")) and not url.startswith("http://127.0.0.1")
+
+
+def screenshot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=True)
+    return path
