@@ -17,14 +17,22 @@ from territoria import __version__
 from territoria.api import errors
 from territoria.api.deps import ApiState
 from territoria.api.publication import PublicationSource
-from territoria.api.routers import catalog, geo, indicators, runs
+from territoria.api.routers import catalog, datasets, dcat, geo, indicators, ogc, runs
 from territoria.governance.access import ACCESS_DB, AccessPolicy, AccessStore
 from territoria.governance.audit import AuditLog
 from territoria.workspace import Workspace
 
 log = logging.getLogger("territoria.api")
 ROUTER_GROUP = "territoria.routers"
-CORE_ROUTERS = (indicators.router, geo.router, catalog.router, runs.router)
+CORE_ROUTERS = (
+    indicators.router,
+    geo.router,
+    dcat.router,
+    catalog.router,
+    datasets.router,
+    runs.router,
+    ogc.router,
+)
 
 
 def extension_routers(ws: Workspace) -> list[tuple[str, APIRouter]]:
@@ -69,7 +77,15 @@ def create_app(workspace_root: Path, *, extensions: bool = True) -> FastAPI:
         return {
             "title": app.title,
             "version": __version__,
-            "resources": ["/api/catalog", "/api/datasets", "/api/indicators", "/api/geo/communes", "/api/runs"],
+            "resources": [
+                "/api/catalog",
+                "/api/datasets/{id}/rows",
+                "/api/indicators",
+                "/api/geo/communes",
+                "/api/runs",
+                "/api/dcat.jsonld",
+                "/ogc",
+            ],
             "openapi": "/openapi.json",
         }
 

@@ -100,7 +100,7 @@ class Publication:
         return cur
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
-        return self.cursor().execute(sql, params).fetch_arrow_table()
+        return self.cursor().execute(sql, params).to_arrow_table()
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         """Rows as JSON-ready dicts (decimals as floats, dates as ISO strings, NaN as null)."""

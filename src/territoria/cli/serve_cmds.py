@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import sys
 from typing import Annotated
 
 import typer
@@ -55,14 +58,20 @@ def serve(
 
     ws = open_workspace(workspace)
     run_id = ensure_publication(ws)
-    console.print(f"[green]✓[/] serving {ws.config.name} (publication {run_id}) on http://{host}:{port}/")
     if workers > 1:
-        import os
-
         os.environ["TERRITORIA_WORKSPACE"] = str(ws.root)
+        console.print(f"[green]✓[/] serving {ws.config.name} (publication {run_id}) on http://{host}:{port}/")
         uvicorn.run("territoria.api.app:app_from_env", host=host, port=port, workers=workers, factory=True)
-    else:
-        uvicorn.run(create_app(ws.root), host=host, port=port)
+        return
+    # Bind first so that `--port 0` can say which port it got.
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound = sock.getsockname()[1]
+    console.print(f"[green]✓[/] serving {ws.config.name} (publication {run_id}) on http://{host}:{bound}/")
+    sys.stdout.flush()
+    server = uvicorn.Server(uvicorn.Config(create_app(ws.root), log_level="warning"))
+    server.run(sockets=[sock])
 
 
 def _store(workspace: WorkspaceOpt) -> AccessStore:
