@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import CHROMIUM, CHROMIUM_FLAGS, COMMUNES, Server, leaves_machine, wait_for_port
+from e2e_support import CHROMIUM, CHROMIUM_FLAGS, COMMUNES, Server, leaves_machine, wait_for_server
 
 from territoria.pipelines import run_pipeline
 from territoria.workspace import Workspace, init_workspace
@@ -34,10 +34,11 @@ def server(built_ws: Workspace, tmp_path_factory: pytest.TempPathFactory) -> Ite
     log = tmp_path_factory.mktemp("server") / "serve.log"
     command = [sys.executable, "-m", "territoria.cli.main", "serve", "-w", str(built_ws.root), "--port", "0"]
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"})
+        # A wide terminal keeps the printed URL on one line.
+        env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "500"}
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
-        port = wait_for_port(process, log)
-        srv = Server(f"http://127.0.0.1:{port}", process, log)
+        srv = Server(wait_for_server(process, log), process, log)
         yield srv
         srv.client.close()
     finally:

@@ -46,16 +46,21 @@ class Server:
         return response.json()
 
 
-def wait_for_port(process: subprocess.Popen[bytes], log: Path, deadline_s: float = 30.0) -> int:
-    # uvicorn prints the port it bound when asked for port 0.
-    pattern = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+def wait_for_server(process: subprocess.Popen[bytes], log: Path, deadline_s: float = 30.0) -> str:
+    """The URL `territoria serve --port 0` printed, once it answers HTTP."""
+    pattern = re.compile(r"http://127\.0\.0\.1:([1-9]\d*)/")
     end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        match = pattern.search(log.read_text(encoding="utf-8", errors="replace"))
-        if match:
-            return int(match.group(1))
-        if process.poll() is not None:
-            break
+    url = None
+    while time.monotonic() < end and process.poll() is None:
+        if url is None:
+            match = pattern.search(log.read_text(encoding="utf-8", errors="replace"))
+            url = f"http://127.0.0.1:{match.group(1)}" if match else None
+        if url is not None:
+            try:
+                if httpx.get(f"{url}/api", timeout=2).status_code == 200:
+                    return url
+            except httpx.TransportError:
+                pass
         time.sleep(0.1)
     raise RuntimeError(f"territoria serve did not start:\n{log.read_text(errors='replace')}")
 
