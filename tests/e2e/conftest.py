@@ -14,8 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import CHROMIUM, CHROMIUM_FLAGS, COMMUNES, Server, leaves_machine, wait_for_server
+from e2e_support import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    COMMUNES,
+    RESTRICTED,
+    RESTRICTED_SOURCE,
+    Server,
+    leaves_machine,
+    wait_for_server,
+)
 
+from territoria.core.yamlio import write_yaml
+from territoria.governance.access import ACCESS_DB, AccessStore
 from territoria.pipelines import run_pipeline
 from territoria.workspace import Workspace, init_workspace
 
@@ -23,6 +34,8 @@ from territoria.workspace import Workspace, init_workspace
 @pytest.fixture(scope="session")
 def built_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     ws = init_workspace(tmp_path_factory.mktemp("e2e") / "ws", communes=COMMUNES, name="Territoire d’essai")
+    (ws.root / "data" / "conso.csv").write_text("code;conso_mwh;annee\n35238;1200.5;2022\n35047;310.25;2022\n")
+    write_yaml(ws.sources_dir / f"{RESTRICTED}.yaml", RESTRICTED_SOURCE)
     with ws.engine() as engine:
         summary = run_pipeline(ws, engine)
     assert not summary.failed, [r.error for r in summary.failed]
@@ -48,6 +61,12 @@ def server(built_ws: Workspace, tmp_path_factory: pytest.TempPathFactory) -> Ite
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def elu_token(built_ws: Workspace) -> str:
+    token: str = AccessStore(built_ws.private / ACCESS_DB).add("Élue d’essai", "elu", None)[1]
+    return token
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,18 @@ CHROMIUM_FLAGS = [
 # boundary in the shipped referential: the dashboard must list it as such.
 COMMUNES = ["35238", "35047", "35206", "97502"]
 NO_BOUNDARY = "97502"
+# A restricted source (readable by agents and elected officials): seen only after signing in.
+RESTRICTED = "conso-gaz-communes"
+RESTRICTED_SOURCE = {
+    "identifier": RESTRICTED,
+    "title": "Consommation de gaz par commune",
+    "description": "Consommation annuelle de gaz (essai).",
+    "publisher": {"name": "Territoire d’essai"},
+    "licence": "Licence Ouverte / Open Licence",
+    "access": "restricted",
+    "publish": True,
+    "source": {"kind": "file", "path": "data/conso.csv", "format": "csv", "read": {"delimiter": ";"}},
+}
 
 
 @dataclass

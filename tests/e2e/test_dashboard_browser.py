@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import NO_BOUNDARY, Server, screenshot
+from e2e_support import NO_BOUNDARY, RESTRICTED, Server, screenshot
 
 pytestmark = pytest.mark.slow
 
@@ -112,4 +113,25 @@ def test_catalog_and_runs_pages(page: Any, server: Server) -> None:
     page.goto(f"{server.url}/#/executions")
     page.wait_for_selector("main table")
     assert page.locator("main tbody tr").count() == len(runs)
+    assert page.errors == []
+
+
+def test_signing_in_opens_restricted_data(page: Any, server: Server, elu_token: str) -> None:
+    page.goto(f"{server.url}/#/catalogue/{RESTRICTED}")
+    page.wait_for_selector("text=Lignes en quarantaine")
+    assert "vous n’avez pas accès à ces données" in page.inner_text("main")
+    page.click("#connexion")
+    page.fill("#jeton", "tt_nope_nope")
+    page.click("#dialogue-connexion button[type=submit]")
+    page.wait_for_selector("#dialogue-connexion .error")
+    assert "Jeton refusé" in page.inner_text("#dialogue-connexion")
+    page.fill("#jeton", elu_token)
+    page.click("#dialogue-connexion button[type=submit]")
+    page.wait_for_selector("text=vous pouvez lire ces données")
+    assert page.inner_text("#connexion") == "Se déconnecter"
+    with page.expect_download() as info:
+        page.click("text=Télécharger les données (CSV)")
+    assert "1200" in Path(info.value.path()).read_text(encoding="utf-8-sig")
+    page.click("#connexion")
+    page.wait_for_selector("text=vous n’avez pas accès à ces données")
     assert page.errors == []

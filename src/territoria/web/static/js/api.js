@@ -2,14 +2,43 @@
 // message and hint of the API's error envelope, so pages can show them in plain words.
 
 export class ApiError extends Error {
-  constructor(message, { status = 0, hint = null } = {}) {
+  constructor(message, { status = 0, hint = null, detail = null } = {}) {
     super(message);
     this.status = status;
     this.hint = hint;
+    this.detail = detail;
   }
 }
 
+// The API speaks English to developers; people reading the dashboard get French first.
+const FRENCH = {
+  400: "la demande est incorrecte.",
+  401: "accès refusé : ces données ne sont pas publiques, ou le jeton est inconnu ou révoqué.",
+  403: "votre rôle ne permet pas de lire ces données.",
+  404: "élément introuvable.",
+  422: "la demande est incorrecte.",
+  503: "le serveur est momentanément indisponible ; réessayez dans un instant.",
+};
+
 const cache = new Map();
+const TOKEN_KEY = "territoria.jeton";
+
+/** The API token the user signed in with (kept for this tab only), or null: anonymous, open data. */
+export function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function setToken(value) {
+  if (value) sessionStorage.setItem(TOKEN_KEY, value);
+  else sessionStorage.removeItem(TOKEN_KEY);
+  cache.clear(); // what may be read changed
+}
+
+function headers(value = token()) {
+  const out = { Accept: "application/json" };
+  if (value) out.Authorization = `Bearer ${value}`;
+  return out;
+}
 
 function envelopeMessage(body) {
   // The envelope is {"error": {"type", "message", "hint", ...}}; be lenient with older shapes.
@@ -19,12 +48,12 @@ function envelopeMessage(body) {
   return { message: err.message || err.detail || err.title, hint: err.hint };
 }
 
-async function request(path) {
+async function request(path, tokenValue = token()) {
   let response;
   try {
-    response = await fetch(path, { headers: { Accept: "application/json" } });
+    response = await fetch(path, { headers: headers(tokenValue) });
   } catch (exc) {
-    throw new ApiError("le serveur ne répond pas.", { hint: "Vérifiez que `territoria serve` tourne toujours." });
+    throw new ApiError("le serveur ne répond pas.", { hint: "Vérifiez que territoria serve tourne toujours." });
   }
   if (!response.ok) {
     let info = {};
@@ -33,10 +62,27 @@ async function request(path) {
     } catch (exc) {
       info = {};
     }
-    const fallback = response.status === 404 ? "élément introuvable." : `erreur ${response.status} du serveur.`;
-    throw new ApiError(info.message || fallback, { status: response.status, hint: info.hint });
+    const message = FRENCH[response.status] || `erreur ${response.status} du serveur.`;
+    throw new ApiError(message, { status: response.status, detail: info.message, hint: info.hint });
   }
   return response.json();
+}
+
+/** Check a token before keeping it: the API answers 401 with its envelope when it is unknown or revoked. */
+export async function checkToken(value) {
+  await request("/api/catalog", value);
+}
+
+/** Download a file the API serves (with the token, which a plain link would not send). */
+export async function download(path, filename) {
+  const response = await fetch(path, { headers: { ...headers(), Accept: "*/*" } });
+  if (!response.ok) throw new ApiError(`téléchargement refusé (erreur ${response.status}).`, { status: response.status });
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement("a"), { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
 /** GET a JSON resource; results are kept for the page's life (the API serves one publication). */

@@ -10,6 +10,7 @@ import { renderIndicator, renderIndicators } from "./pages/indicators.js";
 import { renderMap } from "./pages/map.js";
 import { renderRun, renderRuns } from "./pages/runs.js";
 import { parseHash } from "./router.js";
+import { setupSession } from "./session.js";
 
 const routes = {
   carte: { nav: "carte", render: (main, args, params) => renderMap(main, params) },
@@ -74,6 +75,7 @@ async function showFootprintLink() {
 
 window.addEventListener("hashchange", render);
 window.addEventListener("DOMContentLoaded", () => {
+  setupSession(render);
   showFootprintLink();
   render();
 });

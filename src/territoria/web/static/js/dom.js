@@ -43,7 +43,7 @@ export function errorBox(error, what) {
     "div",
     { class: "error", role: "alert" },
     h("p", {}, h("strong", {}, `Impossible d’afficher ${what}.`), " ", error.message || String(error)),
-    error.hint ? h("p", { class: "hint" }, error.hint) : null,
+    error.detail || error.hint ? h("p", { class: "hint" }, "Détail technique : ", [error.detail, error.hint].filter(Boolean).join(" — ")) : null,
   );
 }
 

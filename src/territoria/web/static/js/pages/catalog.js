@@ -130,7 +130,16 @@ export async function renderDataset(page, id) {
 function downloads(d) {
   const links = d.links || {};
   if (!links.export || d.readable === false) return null;
-  return h("p", {}, h("a", { href: links.export, download: "" }, "Télécharger les données (CSV)"));
+  if (d.access === "open") return h("p", {}, h("a", { href: links.export, download: "" }, "Télécharger les données (CSV)"));
+  if (d.access === "personal") return h("p", { class: "muted" }, "Données personnelles : à télécharger par l’API, en indiquant le motif (paramètre purpose).");
+  // A plain link would not send the token: fetch with it, then save.
+  const status = h("span", { "aria-live": "polite" });
+  const button = h("button", { type: "button", class: "link-button" }, "Télécharger les données (CSV)");
+  button.addEventListener("click", () => {
+    status.textContent = "";
+    api.download(links.export, `${d.id}.csv`).catch((error) => (status.textContent = ` ${error.message}`));
+  });
+  return h("p", {}, button, status);
 }
 
 function schemaSection(schema) {
