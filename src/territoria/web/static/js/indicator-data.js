@@ -38,15 +38,17 @@ export function byPeriod(rows) {
 /**
  * The target trajectory of the territory, as [{period, value}] sorted by period.
  *
- * Read, in order: a `target` column on the territory's values (one target per year), then the
+ * Read, in order: a `target` (or `target_value`) column on the territory's values (one target per
+ * year), then the
  * indicator's `targets` (or `extra.targets`, `extra.trajectory`): a list of {period, value}, or of
  * {period, reduction, reference} meaning "reduction (0.4 = −40 %) from the value of year
  * `reference`", or a {year: value} mapping.
  */
 export function targetTrajectory(indicator, territoryRows) {
+  const targetOf = (r) => (typeof r.target === "number" ? r.target : r.target_value);
   const fromRows = territoryRows
-    .filter((r) => typeof r.target === "number")
-    .map((r) => ({ period: String(r.period), value: r.target }));
+    .filter((r) => typeof targetOf(r) === "number")
+    .map((r) => ({ period: String(r.period), value: targetOf(r) }));
   if (fromRows.length) return byPeriod(fromRows);
   const extra = indicator.extra || {};
   const spec = indicator.targets || extra.targets || extra.trajectory || extra.target;

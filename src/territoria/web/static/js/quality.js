@@ -19,6 +19,12 @@ export function qualityNotes(row) {
       text: `${formatShare(row.masked_share)} des valeurs masquées par le secret statistique : le total est sous-estimé.`,
     });
   }
+  if (row.lower_bound === true && row.value !== null) {
+    notes.push({ level: "warn", text: "Valeur minimale : une partie est masquée par le secret statistique, le total réel est plus élevé." });
+  }
+  if (row.comparable === false) {
+    notes.push({ level: "warn", text: "Comparaison à prendre avec prudence : la série a changé de définition entre les deux années." });
+  }
   if (isShare(row.estimated_share) && row.estimated_share > 0) {
     notes.push({
       level: "warn",

@@ -6,18 +6,22 @@ import { trendChart } from "../chart.js";
 import { clear, errorBox, h } from "../dom.js";
 import { formatNumber, formatValue } from "../format.js";
 import { byPeriod, decimals, latestPeriod, MESH_LABELS, periods, targetTrajectory, territoryMesh } from "../indicator-data.js";
+import { choiceLabel, dimensionControls, dimensions, pick } from "../dimensions.js";
 import { lineageTree } from "../lineage.js";
 import { communeSummary, qualityList, qualityNotes } from "../quality.js";
 import { replaceParams } from "../router.js";
 
 const ACCESS = { open: "Ouvert à tous", restricted: "Restreint (agents et élus)", personal: "Données personnelles" };
 
+/** The territory's latest observed value, for the total of each breakdown (or the first). */
 async function headline(ind) {
-  const period = latestPeriod(ind);
-  if (!period || ind.readable === false) return null;
+  if (ind.readable === false) return null;
   const mesh = territoryMesh(ind);
-  const rows = await api.values(ind.id, { mesh, period });
-  return rows[0] || null;
+  const rows = await api.values(ind.id, { mesh });
+  const dims = dimensions(rows);
+  const chosen = byPeriod(pick(rows, dims, Object.fromEntries(dims.map((d) => [d.name, d.initial])))).filter((r) => r.value !== null);
+  const row = chosen[chosen.length - 1];
+  return row ? { ...row, detail: choiceLabel(dims, Object.fromEntries(dims.map((d) => [d.name, row[d.name]]))) } : null;
 }
 
 export async function renderIndicators(page) {
@@ -43,7 +47,7 @@ export async function renderIndicators(page) {
         ind.readable === false
           ? h("span", { class: "muted" }, "Accès restreint")
           : h("span", { class: "figure" }, h("span", { class: "figure-value" }, formatNumber(row ? row.value : null, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
-        h("span", { class: "figure-caption" }, row ? `${row.libelle || "Territoire"}, ${row.period}` : "Pas encore de valeur"),
+        h("span", { class: "figure-caption" }, row ? [row.libelle || "Territoire", row.detail, row.period].filter(Boolean).join(", ") : "Pas encore de valeur"),
       ),
     );
   });
@@ -81,42 +85,53 @@ export async function renderIndicator(page, id, params) {
     options.map(([v, text]) => h("option", { value: v, selected: v === code }, text)),
   );
   const body = h("div", {});
+  const dims = dimensions([...territoryRows, ...communeRows]);
+  const choice = Object.fromEntries(dims.map((d) => [d.name, d.values.includes(params.get(d.name)) ? params.get(d.name) : d.initial]));
+  const saveAndShow = () => {
+    replaceParams(new URLSearchParams({ code, ...choice }));
+    show();
+  };
   picker.addEventListener("change", () => {
     code = picker.value;
-    const p = new URLSearchParams({ code });
-    replaceParams(p);
-    show();
+    saveAndShow();
   });
-  page.append(h("div", { class: "controls" }, h("div", {}, h("label", { for: "choix-zone" }, "Territoire ou commune"), picker)), body);
+  page.append(
+    h("div", { class: "controls" }, h("div", {}, h("label", { for: "choix-zone" }, "Territoire ou commune"), picker), dimensionControls(dims, choice, saveAndShow)),
+    body,
+  );
 
   function show() {
     const isTerritory = territoryRows.some((r) => r.code === code);
-    const rows = byPeriod((isTerritory ? territoryRows : communeRows).filter((r) => r.code === code));
-    const last = rows[rows.length - 1];
+    const rows = byPeriod(pick(isTerritory ? territoryRows : communeRows, dims, choice).filter((r) => r.code === code));
+    // Years after the last observed one may exist for their target only (a trajectory to 2030).
+    const observed = rows.filter((r) => r.value !== null || r.secret === true);
+    const last = observed[observed.length - 1] || rows[rows.length - 1];
+    const detail = choiceLabel(dims, choice);
     const target = isTerritory ? targetTrajectory(ind, rows) : [];
-    const latest = latestPeriod(ind);
+    const latest = last ? String(last.period) : latestPeriod(ind);
+    const mapParams = new URLSearchParams({ indicateur: ind.id, ...(latest ? { annee: latest } : {}), ...(isTerritory ? {} : { commune: code }), ...choice });
     clear(body).append(
       h(
         "div",
         { class: "two-cols" },
-        figureCard(ind, last, rows, target),
+        figureCard(ind, last, observed, target, detail),
         h(
           "section",
           { class: "card", "aria-labelledby": "titre-qualite" },
           h("h2", { class: "h3", id: "titre-qualite" }, "Qualité des données"),
           qualityList(qualityNotes(last || { value: null })),
-          isTerritory ? qualityList(communeSummary(communeRows.filter((r) => String(r.period) === latest))) : null,
-          h("p", {}, h("a", { href: `#/carte?indicateur=${encodeURIComponent(ind.id)}${latest ? `&annee=${latest}` : ""}${isTerritory ? "" : `&commune=${code}`}` }, "Voir sur la carte")),
+          isTerritory ? qualityList(communeSummary(pick(communeRows, dims, choice).filter((r) => String(r.period) === latest))) : null,
+          (ind.meshes || []).includes("commune") ? h("p", {}, h("a", { href: `#/carte?${mapParams}` }, "Voir sur la carte")) : null,
         ),
       ),
-      h("section", { "aria-labelledby": "titre-evolution" }, h("h2", { id: "titre-evolution" }, "Évolution"), trendChart({ series: rows.map((r) => ({ period: String(r.period), value: r.value })), target, unit: ind.unit, decimals: decimals(ind), title: `${ind.title}, ${options.find((o) => o[0] === code)?.[1] || code}` })),
+      h("section", { "aria-labelledby": "titre-evolution" }, h("h2", { id: "titre-evolution" }, "Évolution"), trendChart({ series: rows.map((r) => ({ period: String(r.period), value: r.value })), target, unit: ind.unit, decimals: decimals(ind), title: `${ind.title}${detail ? ` (${detail})` : ""}, ${options.find((o) => o[0] === code)?.[1] || code}` })),
     );
   }
   show();
   page.append(methodSection(ind), await originSection(ind, titles));
 }
 
-function figureCard(ind, last, rows, target) {
+function figureCard(ind, last, rows, target, detail) {
   const card = h("section", { class: "card kpi", "aria-label": "Dernière valeur" });
   if (!last) {
     card.append(h("p", {}, "Pas de valeur pour cette zone."));
@@ -125,7 +140,7 @@ function figureCard(ind, last, rows, target) {
   card.append(
     h("span", { class: "kpi-title" }, last.libelle || last.code),
     h("p", { class: "figure" }, h("span", { class: "figure-value", "data-testid": "indicator-value" }, formatNumber(last.value, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
-    h("p", { class: "figure-caption" }, `en ${last.period}`),
+    h("p", { class: "figure-caption" }, `${detail ? `${detail}, ` : ""}en ${last.period}`),
   );
   const previous = rows[rows.length - 2];
   if (previous && typeof previous.value === "number" && previous.value !== 0 && typeof last.value === "number") {

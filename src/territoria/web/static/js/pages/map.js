@@ -7,6 +7,7 @@ import { classify, colorOf, legend } from "../choropleth.js";
 import { announce, clear, errorBox, h } from "../dom.js";
 import { formatNumber, formatValue } from "../format.js";
 import { decimals, latestPeriod, periods, territoryMesh } from "../indicator-data.js";
+import { choiceLabel, dimensionControls, dimensions, pick } from "../dimensions.js";
 import { createMap } from "../mapview.js";
 import { communeSummary, qualityList, qualityNotes } from "../quality.js";
 
@@ -24,13 +25,15 @@ function select(id, label, options, value, onChange) {
 }
 
 export async function renderMap(page, params) {
-  const [indicators, geojson] = await Promise.all([api.indicators(), api.communes()]);
+  const [published, geojson] = await Promise.all([api.indicators(), api.communes()]);
+  // Indicators computed for the territory only (a trajectory...) have nothing to map.
+  const indicators = published.filter((i) => !i.meshes || i.meshes.length === 0 || i.meshes.includes("commune"));
   page.append(
     h("h1", {}, `Carte du territoire — ${geojson.name || ""}`),
     h("p", { class: "lead" }, "Choisissez un indicateur et une année. Survolez ou cliquez une commune pour voir sa valeur ; le tableau sous la carte donne toutes les valeurs."),
   );
   if (indicators.length === 0) {
-    page.append(h("p", { class: "note" }, "Aucun indicateur n’est encore publié. Lancez `territoria run` puis rechargez la page."));
+    page.append(h("p", { class: "note" }, "Aucun indicateur par commune n’est encore publié. Lancez territoria run puis rechargez la page."));
     return;
   }
   const state = {
@@ -38,6 +41,11 @@ export async function renderMap(page, params) {
     period: params.get("annee"),
     code: params.get("commune"),
     rows: [],
+    allRows: [],
+    territoryRows: [],
+    dims: [],
+    // breakdown choices (sector, energy...) come back from the address too
+    choice: Object.fromEntries([...params.entries()].filter(([k]) => !["indicateur", "annee", "commune"].includes(k))),
   };
   const names = new Map(geojson.features.map((f) => [f.properties.code, f.properties.nom]));
   for (const m of geojson.missing || []) names.set(m.code, m.nom);
@@ -84,6 +92,7 @@ export async function renderMap(page, params) {
     const p = new URLSearchParams({ indicateur: state.indicator.id });
     if (state.period) p.set("annee", state.period);
     if (state.code) p.set("commune", state.code);
+    for (const d of state.dims) p.set(d.name, state.choice[d.name]);
     replaceParams(p);
   }
 
@@ -114,7 +123,7 @@ export async function renderMap(page, params) {
         h("span", { class: "figure-value", "data-testid": "commune-value", "data-value": row && row.value !== null ? row.value : "" }, formatNumber(row ? row.value : null, decimals(ind))),
         h("span", { class: "figure-unit" }, ind.unit),
       ),
-      h("p", { class: "figure-caption" }, `${ind.title}, ${state.period}`),
+      h("p", { class: "figure-caption" }, `${subject()}, ${state.period}`),
       qualityList(qualityNotes(row || { value: null })),
       h("p", {}, h("a", { href: `#/indicateur/${encodeURIComponent(ind.id)}?code=${encodeURIComponent(state.code)}` }, "Évolution et origine de ce chiffre")),
     );
@@ -124,9 +133,10 @@ export async function renderMap(page, params) {
     const ind = state.indicator;
     const all = periods(ind);
     if (!all.includes(state.period)) state.period = latestPeriod(ind);
-    renderControls();
-    saveParams();
     if (ind.readable === false) {
+      Object.assign(state, { allRows: [], territoryRows: [], dims: [] });
+      renderControls();
+      saveParams();
       state.rows = [];
       view.setColors(new Map());
       clear(summaryCard).append(h("p", { class: "note" }, "Cet indicateur est en accès restreint : ses valeurs ne sont pas publiques."));
@@ -141,20 +151,39 @@ export async function renderMap(page, params) {
       mesh === "commune" ? Promise.resolve([]) : api.values(ind.id, { mesh, period: state.period }),
     ]);
     if (ind !== state.indicator) return; // another indicator was picked meanwhile
-    state.rows = rows;
+    state.allRows = rows;
+    state.territoryRows = territory;
+    state.dims = dimensions(rows.length ? rows : territory);
+    for (const d of state.dims) if (!d.values.includes(state.choice[d.name])) state.choice[d.name] = d.initial;
+    renderControls();
+    await apply();
+  }
+
+  /** Colour, legend, panel and table for the chosen indicator, year and breakdown. */
+  async function apply() {
+    const ind = state.indicator;
+    saveParams();
+    state.rows = pick(state.allRows, state.dims, state.choice);
+    const rows = state.rows;
     const scale = classify(
       rows.map((r) => r.value),
       { higherIsBetter: ind.higher_is_better },
     );
     view.setColors(new Map(rows.map((r) => [r.code, colorOf(scale, r.value)])));
     view.select(state.code);
-    mapEl.setAttribute("aria-label", `Carte des communes : ${ind.title} en ${state.period}. Les mêmes valeurs figurent dans le tableau sous la carte.`);
-    renderSummary(territory[0], rows);
+    mapEl.setAttribute("aria-label", `Carte des communes : ${subject()} en ${state.period}. Les mêmes valeurs figurent dans le tableau sous la carte.`);
+    renderSummary(pick(state.territoryRows, state.dims, state.choice)[0], rows);
     clear(legendCard).append(legend(scale, [...names.keys()].map((code) => rowOf(code)?.value ?? null), { unit: ind.unit, decimals: decimals(ind) }));
     renderPanel();
     renderTable();
     await view.whenIdle();
     mapEl.dataset.ready = `${ind.id}:${state.period}`;
+  }
+
+  /** "Consommation d'énergie (Résidentiel, Électricité)" */
+  function subject() {
+    const detail = choiceLabel(state.dims, state.choice);
+    return detail ? `${state.indicator.title} (${detail})` : state.indicator.title;
   }
 
   function renderControls() {
@@ -169,6 +198,7 @@ export async function renderMap(page, params) {
         state.period = period;
         load().catch(showError);
       }),
+      dimensionControls(state.dims, state.choice, () => apply().catch(showError)),
     );
   }
 
@@ -178,7 +208,7 @@ export async function renderMap(page, params) {
     if (territoryRow) {
       summaryCard.append(
         h("p", { class: "figure" }, h("span", { class: "figure-value" }, formatNumber(territoryRow.value, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
-        h("p", { class: "figure-caption" }, `${ind.title}, ${state.period}`),
+        h("p", { class: "figure-caption" }, `${subject()}, ${state.period}`),
       );
     }
     const notes = [...(territoryRow ? qualityNotes(territoryRow).filter((n) => n.level !== "ok") : []), ...communeSummary(rows)];
@@ -203,14 +233,14 @@ export async function renderMap(page, params) {
       );
     });
     clear(tableSection).append(
-      h("h2", { id: "titre-tableau" }, `Tableau des valeurs — ${ind.title}, ${state.period}`),
+      h("h2", { id: "titre-tableau" }, `Tableau des valeurs — ${subject()}, ${state.period}`),
       h(
         "div",
         { class: "table-wrap" },
         h(
           "table",
           { class: "data" },
-          h("caption", { class: "visually-hidden" }, `${ind.title} par commune en ${state.period}, en ${ind.unit}`),
+          h("caption", { class: "visually-hidden" }, `${subject()} par commune en ${state.period}, en ${ind.unit}`),
           h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Commune"), h("th", { scope: "col" }, "Code INSEE"), h("th", { scope: "col", class: "num" }, `Valeur (${ind.unit})`), h("th", { scope: "col" }, "Qualité"))),
           h("tbody", {}, body),
         ),
