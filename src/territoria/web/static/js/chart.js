@@ -7,7 +7,7 @@ import { formatNumber, formatValue } from "./format.js";
 
 const W = 720;
 const H = 320;
-const M = { top: 20, right: 24, bottom: 40, left: 72 };
+const M = { top: 30, right: 24, bottom: 40, left: 72 };
 
 /** Round axis ticks: 0, 50 000, 100 000... */
 function niceTicks(min, max, count = 5) {
@@ -75,7 +75,10 @@ export function trendChart({ series, target = [], unit, decimals = 1, title }) {
       xLabels.map((p) => h("svg:text", { x: x(p), y: H - M.bottom + 22, "text-anchor": "middle" }, p)),
     ),
     target.length ? h("svg:path", { class: "target", d: path(target) }) : null,
-    target.map((p) => h("svg:circle", { class: "target-point", cx: x(p.period), cy: y(p.value), r: 4 })),
+    // Only the ends of the trajectory (and labelled milestones) get a marker: a dot a year is noise.
+    target
+      .filter((p, i) => i === 0 || i === target.length - 1 || p.label)
+      .map((p) => h("svg:circle", { class: "target-point", cx: x(p.period), cy: y(p.value), r: 4.5 }, h("svg:title", {}, `Objectif ${p.period} : ${formatValue(p.value, unit, decimals)}`))),
     points.length > 1 ? h("svg:path", { class: "series", d: path(points) }) : null,
     points.map((p) =>
       h(

@@ -26,6 +26,12 @@ function append(el, children) {
   }
 }
 
+/** el.append(...) that skips null/false and flattens arrays, like h() does for its children. */
+export function add(el, ...children) {
+  append(el, children);
+  return el;
+}
+
 export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
   return el;

@@ -16,6 +16,11 @@ export function formatNumber(value, decimals = 1) {
   return numberFormat(decimals).format(value);
 }
 
+/** For the big figures: past 100 000, decimals are noise to a reader ("2 284 195", not "2 284 194,5"). */
+export function formatFigure(value, decimals = 1) {
+  return formatNumber(value, typeof value === "number" && Math.abs(value) >= 100000 ? 0 : decimals);
+}
+
 /** Value with its unit: "1 234,5 hab/km²". */
 export function formatValue(value, unit, decimals = 1) {
   const text = formatNumber(value, decimals);

@@ -25,8 +25,10 @@ function label(node, titles) {
     const digest = (node.hash || node.name.replace(/^landing:/, "")).slice(0, 12);
     return h("span", {}, "Fichier reçu ", h("code", { title: node.hash || "" }, digest), "…");
   }
-  const title = titles.get(node.name);
-  return h("a", { href: `#/catalogue/${encodeURIComponent(node.name)}` }, title || node.name);
+  // "published.x" is the protected copy of x that leaves the platform: same catalog page.
+  const base = node.name.replace(/^published\./, "");
+  const title = titles.get(base) || base;
+  return h("a", { href: `#/catalogue/${encodeURIComponent(base)}` }, node.layer === "published" && base !== node.name ? `${title} (version publiée)` : title);
 }
 
 function item(node, titles, depth) {

@@ -2,7 +2,7 @@
 // page per dataset with metadata, Table Schema, recent runs and lineage.
 
 import * as api from "../api.js";
-import { clear, h, table } from "../dom.js";
+import { add, clear, h, table } from "../dom.js";
 import { formatAge, formatDate, formatDateTime, formatDuration, formatNumber } from "../format.js";
 import { ACCESS, badge, FREQUENCY, FRESHNESS, KIND, STATUS } from "../labels.js";
 import { lineageTree } from "../lineage.js";
@@ -30,14 +30,14 @@ function quarantineCell(d) {
 
 export async function renderCatalog(page) {
   const datasets = await api.catalog();
-  page.append(
+  add(page, 
     h("h1", {}, "Catalogue des données"),
     h("p", { class: "lead" }, "Toutes les données du territoire : sources reçues, données calculées et indicateurs, avec leur niveau d’accès, leur fraîcheur et les lignes mises de côté (quarantaine) parce qu’elles ne respectaient pas le schéma."),
   );
   const search = h("input", { type: "search", id: "recherche-catalogue", placeholder: "population, énergie…", autocomplete: "off" });
   const count = h("p", { class: "muted", "aria-live": "polite" });
   const wrap = h("div", { class: "table-wrap" });
-  page.append(h("div", { class: "controls" }, h("div", {}, h("label", { for: "recherche-catalogue" }, "Rechercher"), search)), count, wrap);
+  add(page, h("div", { class: "controls" }, h("div", {}, h("label", { for: "recherche-catalogue" }, "Rechercher"), search)), count, wrap);
 
   const show = () => {
     const words = fold(search.value).split(/\s+/).filter(Boolean);
@@ -77,14 +77,14 @@ function externalLink(url, text) {
 export async function renderDataset(page, id) {
   const [d, catalog] = await Promise.all([api.dataset(id), api.catalog().catch(() => [])]);
   const titles = new Map(catalog.map((x) => [x.id, x.title]));
-  page.append(
+  add(page, 
     h("p", { class: "breadcrumb" }, h("a", { href: "#/catalogue" }, "Catalogue"), " › ", d.title || d.id),
     h("h1", {}, d.title || d.id),
     h("p", {}, badge(ACCESS, d.access), " ", badge(FRESHNESS, d.freshness), " ", d.synthetic ? h("span", { class: "badge neutral" }, "Données de démonstration (synthétiques)") : null),
     d.description ? h("p", { class: "lead" }, d.description) : null,
   );
   const temporal = d.temporal && (d.temporal.start || d.temporal.end) ? `du ${formatDate(d.temporal.start)} au ${formatDate(d.temporal.end)}` : null;
-  page.append(
+  add(page, 
     h(
       "div",
       { class: "two-cols" },
@@ -121,9 +121,9 @@ export async function renderDataset(page, id) {
       ),
     ),
   );
-  page.append(schemaSection(d.schema), runsSection(d.last_runs || []));
+  add(page, schemaSection(d.schema), runsSection(d.last_runs || []));
   if (d.lineage) {
-    page.append(h("section", { "aria-labelledby": "titre-origine" }, h("h2", { id: "titre-origine" }, "Origine"), lineageTree(d.lineage, titles)));
+    add(page, h("section", { "aria-labelledby": "titre-origine" }, h("h2", { id: "titre-origine" }, "Origine"), lineageTree(d.lineage, titles)));
   }
 }
 

@@ -3,8 +3,8 @@
 
 import * as api from "../api.js";
 import { trendChart } from "../chart.js";
-import { clear, errorBox, h } from "../dom.js";
-import { formatNumber, formatValue } from "../format.js";
+import { add, clear, errorBox, h } from "../dom.js";
+import { formatFigure, formatNumber, formatValue } from "../format.js";
 import { byPeriod, decimals, latestPeriod, MESH_LABELS, periods, targetTrajectory, territoryMesh } from "../indicator-data.js";
 import { choiceLabel, dimensionControls, dimensions, pick } from "../dimensions.js";
 import { lineageTree } from "../lineage.js";
@@ -26,16 +26,16 @@ async function headline(ind) {
 
 export async function renderIndicators(page) {
   const indicators = await api.indicators();
-  page.append(
+  add(page, 
     h("h1", {}, "Indicateurs"),
     h("p", { class: "lead" }, "Les chiffres clés du territoire, pour la dernière année disponible. Chaque fiche donne l’évolution, la qualité des données et leur origine."),
   );
   if (!indicators.length) {
-    page.append(h("p", { class: "note" }, "Aucun indicateur n’est encore publié."));
+    add(page, h("p", { class: "note" }, "Aucun indicateur n’est encore publié."));
     return;
   }
   const grid = h("div", { class: "grid" });
-  page.append(grid);
+  add(page, grid);
   const rows = await Promise.all(indicators.map((ind) => headline(ind).catch(() => null)));
   indicators.forEach((ind, i) => {
     const row = rows[i];
@@ -46,7 +46,7 @@ export async function renderIndicators(page) {
         h("span", { class: "kpi-title" }, ind.title),
         ind.readable === false
           ? h("span", { class: "muted" }, "Accès restreint")
-          : h("span", { class: "figure" }, h("span", { class: "figure-value" }, formatNumber(row ? row.value : null, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
+          : h("span", { class: "figure" }, h("span", { class: "figure-value" }, formatFigure(row ? row.value : null, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
         h("span", { class: "figure-caption" }, row ? [row.libelle || "Territoire", row.detail, row.period].filter(Boolean).join(", ") : "Pas encore de valeur"),
       ),
     );
@@ -56,14 +56,14 @@ export async function renderIndicators(page) {
 export async function renderIndicator(page, id, params) {
   const [ind, catalog] = await Promise.all([api.indicator(id), api.catalog().catch(() => [])]);
   const titles = new Map(catalog.map((d) => [d.id, d.title]));
-  page.append(
+  add(page, 
     h("p", { class: "breadcrumb" }, h("a", { href: "#/indicateurs" }, "Indicateurs"), " › ", ind.title),
     h("h1", {}, ind.title),
     ind.description ? h("p", { class: "lead" }, ind.description) : null,
   );
   if (ind.readable === false) {
-    page.append(h("p", { class: "note" }, `Cet indicateur est en accès ${ACCESS[ind.access] ? ACCESS[ind.access].toLowerCase() : "restreint"} : ses valeurs ne sont pas publiques.`));
-    page.append(await originSection(ind, titles));
+    add(page, h("p", { class: "note" }, `Cet indicateur est en accès ${ACCESS[ind.access] ? ACCESS[ind.access].toLowerCase() : "restreint"} : ses valeurs ne sont pas publiques.`));
+    add(page, await originSection(ind, titles));
     return;
   }
   const mesh = territoryMesh(ind);
@@ -95,7 +95,7 @@ export async function renderIndicator(page, id, params) {
     code = picker.value;
     saveAndShow();
   });
-  page.append(
+  add(page, 
     h("div", { class: "controls" }, h("div", {}, h("label", { for: "choix-zone" }, "Territoire ou commune"), picker), dimensionControls(dims, choice, saveAndShow)),
     body,
   );
@@ -128,7 +128,7 @@ export async function renderIndicator(page, id, params) {
     );
   }
   show();
-  page.append(methodSection(ind), await originSection(ind, titles));
+  add(page, methodSection(ind), await originSection(ind, titles));
 }
 
 function figureCard(ind, last, rows, target, detail) {
@@ -139,7 +139,7 @@ function figureCard(ind, last, rows, target, detail) {
   }
   card.append(
     h("span", { class: "kpi-title" }, last.libelle || last.code),
-    h("p", { class: "figure" }, h("span", { class: "figure-value", "data-testid": "indicator-value" }, formatNumber(last.value, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
+    h("p", { class: "figure" }, h("span", { class: "figure-value", "data-testid": "indicator-value" }, formatFigure(last.value, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
     h("p", { class: "figure-caption" }, `${detail ? `${detail}, ` : ""}en ${last.period}`),
   );
   const previous = rows[rows.length - 2];
@@ -147,8 +147,24 @@ function figureCard(ind, last, rows, target, detail) {
     const change = (last.value - previous.value) / Math.abs(previous.value);
     card.append(h("p", {}, `${change >= 0 ? "+" : "−"}${formatNumber(Math.abs(change) * 100, 1)}\u00a0% par rapport à ${previous.period}`));
   }
-  const goal = target.filter((t) => String(t.period) > String(last.period))[0];
-  if (goal) card.append(h("p", {}, `Objectif ${goal.period} : ${formatValue(goal.value, ind.unit, decimals(ind))}${goal.label ? ` (${goal.label})` : ""}`));
+  const goal = target[target.length - 1];
+  if (goal && String(goal.period) > String(last.period)) {
+    card.append(h("p", {}, `Objectif ${goal.period} : ${formatValue(goal.value, ind.unit, decimals(ind))}${goal.label ? ` (${goal.label})` : ""}`));
+  }
+  const onPath = target.find((t) => String(t.period) === String(last.period));
+  if (onPath && typeof last.value === "number" && onPath.value) {
+    const gap = last.value - onPath.value;
+    const worse = ind.higher_is_better === true ? gap < 0 : gap > 0;
+    const where = gap > 0 ? "au-dessus de" : "en dessous de";
+    card.append(
+      h(
+        "p",
+        { class: worse ? "trajectory off" : "trajectory on" },
+        `${last.period} : ${formatValue(Math.abs(gap), ind.unit, decimals(ind))} ${where} la trajectoire (${gap > 0 ? "+" : "−"}${formatNumber((Math.abs(gap) / onPath.value) * 100, 0)}\u00a0%)`,
+        worse ? " — en retard sur l’objectif." : " — en avance sur l’objectif.",
+      ),
+    );
+  }
   return card;
 }
 

@@ -4,8 +4,8 @@
 import * as api from "../api.js";
 import { replaceParams } from "../router.js";
 import { classify, colorOf, legend } from "../choropleth.js";
-import { announce, clear, errorBox, h } from "../dom.js";
-import { formatNumber, formatValue } from "../format.js";
+import { add, announce, clear, errorBox, h } from "../dom.js";
+import { formatFigure, formatNumber, formatValue } from "../format.js";
 import { decimals, latestPeriod, periods, territoryMesh } from "../indicator-data.js";
 import { choiceLabel, dimensionControls, dimensions, pick } from "../dimensions.js";
 import { createMap } from "../mapview.js";
@@ -28,12 +28,12 @@ export async function renderMap(page, params) {
   const [published, geojson] = await Promise.all([api.indicators(), api.communes()]);
   // Indicators computed for the territory only (a trajectory...) have nothing to map.
   const indicators = published.filter((i) => !i.meshes || i.meshes.length === 0 || i.meshes.includes("commune"));
-  page.append(
+  add(page, 
     h("h1", {}, `Carte du territoire — ${geojson.name || ""}`),
     h("p", { class: "lead" }, "Choisissez un indicateur et une année. Survolez ou cliquez une commune pour voir sa valeur ; le tableau sous la carte donne toutes les valeurs."),
   );
   if (indicators.length === 0) {
-    page.append(h("p", { class: "note" }, "Aucun indicateur par commune n’est encore publié. Lancez territoria run puis rechargez la page."));
+    add(page, h("p", { class: "note" }, "Aucun indicateur par commune n’est encore publié. Lancez territoria run puis rechargez la page."));
     return;
   }
   const state = {
@@ -58,7 +58,7 @@ export async function renderMap(page, params) {
   const legendCard = h("section", { class: "card" });
   const panel = h("section", { class: "card commune-panel", "aria-live": "polite", "data-testid": "commune-panel" });
   const tableSection = h("section", { "aria-labelledby": "titre-tableau" });
-  page.append(
+  add(page, 
     controls,
     h(
       "div",
@@ -120,7 +120,7 @@ export async function renderMap(page, params) {
       h(
         "p",
         { class: "figure" },
-        h("span", { class: "figure-value", "data-testid": "commune-value", "data-value": row && row.value !== null ? row.value : "" }, formatNumber(row ? row.value : null, decimals(ind))),
+        h("span", { class: "figure-value", "data-testid": "commune-value", "data-value": row && row.value !== null ? row.value : "" }, formatFigure(row ? row.value : null, decimals(ind))),
         h("span", { class: "figure-unit" }, ind.unit),
       ),
       h("p", { class: "figure-caption" }, `${subject()}, ${state.period}`),
@@ -198,7 +198,7 @@ export async function renderMap(page, params) {
         state.period = period;
         load().catch(showError);
       }),
-      dimensionControls(state.dims, state.choice, () => apply().catch(showError)),
+      ...dimensionControls(state.dims, state.choice, () => apply().catch(showError)),
     );
   }
 
@@ -207,7 +207,7 @@ export async function renderMap(page, params) {
     clear(summaryCard).append(h("h2", { class: "h3" }, territoryRow ? territoryRow.libelle || "Territoire" : "Territoire"));
     if (territoryRow) {
       summaryCard.append(
-        h("p", { class: "figure" }, h("span", { class: "figure-value" }, formatNumber(territoryRow.value, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
+        h("p", { class: "figure" }, h("span", { class: "figure-value" }, formatFigure(territoryRow.value, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
         h("p", { class: "figure-caption" }, `${subject()}, ${state.period}`),
       );
     }

@@ -1,7 +1,7 @@
 // Run history: when the data was refreshed, what ran, what was unchanged, what failed and why.
 
 import * as api from "../api.js";
-import { h, table } from "../dom.js";
+import { add, h, table } from "../dom.js";
 import { formatDateTime, formatDuration, formatNumber, plural } from "../format.js";
 import { badge, STATUS } from "../labels.js";
 
@@ -16,16 +16,16 @@ function stepLabel(step) {
 export async function renderRuns(page) {
   const body = await api.runs(100);
   const runs = body.runs || [];
-  page.append(
+  add(page, 
     h("h1", {}, "Mises à jour des données"),
     h("p", { class: "lead" }, "Chaque exécution récupère ce qui a changé dans les sources, vérifie, recalcule et publie. Les étapes inchangées ne sont pas refaites."),
   );
   if (!runs.length) {
-    page.append(h("p", { class: "note" }, "Aucune exécution enregistrée."));
+    add(page, h("p", { class: "note" }, "Aucune exécution enregistrée."));
     return;
   }
   const last = runs[0];
-  page.append(
+  add(page, 
     h(
       "p",
       { class: "card" },
@@ -46,7 +46,7 @@ export async function renderRuns(page) {
     formatDuration(r.wall_s),
     r.error || "",
   ]);
-  page.append(
+  add(page, 
     h(
       "div",
       { class: "table-wrap" },
@@ -67,7 +67,7 @@ function remark(step) {
 
 export async function renderRun(page, id) {
   const run = await api.run(id);
-  page.append(
+  add(page, 
     h("p", { class: "breadcrumb" }, h("a", { href: "#/executions" }, "Mises à jour"), " › ", formatDateTime(run.started_at)),
     h("h1", {}, `Mise à jour du ${formatDateTime(run.started_at)}`),
     h(
@@ -87,5 +87,5 @@ export async function renderRun(page, id) {
     formatDuration(s.wall_s),
     remark(s),
   ]);
-  page.append(h("div", { class: "table-wrap" }, table("Étapes", ["Étape", "Statut", "Lignes lues", "Lignes écrites", "En quarantaine", "Durée", "Remarque"], rows, { numeric: [2, 3, 4, 5] })));
+  add(page, h("div", { class: "table-wrap" }, table("Étapes", ["Étape", "Statut", "Lignes lues", "Lignes écrites", "En quarantaine", "Durée", "Remarque"], rows, { numeric: [2, 3, 4, 5] })));
 }
