@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import NO_BOUNDARY, RESTRICTED, Server, screenshot
+from e2e_support import CONTRAST_FAILURES_JS, NO_BOUNDARY, RESTRICTED, Server, screenshot
 
 pytestmark = pytest.mark.slow
 
@@ -135,3 +135,33 @@ def test_signing_in_opens_restricted_data(page: Any, server: Server, elu_token: 
     page.click("#connexion")
     page.wait_for_selector("text=vous n’avez pas accès à ces données")
     assert page.errors == []
+
+
+@pytest.mark.parametrize("route", ["#/carte?commune=35047", "#/indicateur/population", "#/catalogue", "#/executions"])
+def test_text_contrast(page: Any, server: Server, route: str) -> None:
+    page.goto(f"{server.url}/{route}")
+    page.wait_for_selector("main h1")
+    page.wait_for_selector("main .loading", state="detached")
+    assert page.evaluate(CONTRAST_FAILURES_JS) == []
+
+
+def test_keyboard_reaches_the_map_and_its_table(page: Any, server: Server) -> None:
+    open_map(page, server, "population")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Aller au contenu"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "contenu"
+    # Then, in order: the indicator, the year, the map (arrows pan it, +/- zoom), its zoom buttons.
+    focused = []
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        focused.append(page.evaluate("document.activeElement.id || document.activeElement.className"))
+    assert focused[:3] == ["choix-indicateur", "choix-annee", "map"]
+    zoom = page.evaluate("window.territoriaMap.getZoom()")
+    page.focus("#map canvas")
+    page.keyboard.press("Equal")
+    page.wait_for_function(f"window.territoriaMap.getZoom() > {zoom}")
+    page.select_option("#tri-tableau", "valeur")
+    first = page.locator("main tbody tr").first.get_attribute("data-code")
+    values = server.get("/api/indicators/population/values", mesh="commune")["values"]
+    assert first == max(values, key=lambda r: r["value"] or 0)["code"]

@@ -73,8 +73,15 @@ async function showFootprintLink() {
   }
 }
 
-window.addEventListener("hashchange", render);
+window.addEventListener("hashchange", () => {
+  // In-page anchors ("#contenu") are not pages.
+  if (location.hash === "" || location.hash.startsWith("#/")) render();
+});
 window.addEventListener("DOMContentLoaded", () => {
+  document.querySelector(".skip-link").addEventListener("click", (event) => {
+    event.preventDefault(); // keep the page's address
+    document.getElementById("contenu").focus();
+  });
   setupSession(render);
   showFootprintLink();
   render();

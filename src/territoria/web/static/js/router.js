@@ -2,6 +2,7 @@
 
 /** "#/indicateur/population?code=35238" -> {name: "indicateur", args: ["population"], params} */
 export function parseHash(hash) {
+  if (!hash.startsWith("#/")) return { name: "carte", args: [], params: new URLSearchParams() };
   const [path, search = ""] = hash.replace(/^#\/?/, "").split("?");
   const [name = "", ...args] = path.split("/").filter(Boolean).map(decodeURIComponent);
   return { name: name || "carte", args, params: new URLSearchParams(search) };

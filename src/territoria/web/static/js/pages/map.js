@@ -41,6 +41,7 @@ export async function renderMap(page, params) {
     period: params.get("annee"),
     code: params.get("commune"),
     rows: [],
+    sort: "nom",
     allRows: [],
     territoryRows: [],
     dims: [],
@@ -220,7 +221,9 @@ export async function renderMap(page, params) {
     const ind = state.indicator;
     const d = decimals(ind);
     const byName = [...names.keys()].sort((a, b) => (names.get(a) || a).localeCompare(names.get(b) || b, "fr"));
-    const body = byName.map((code) => {
+    const valueOf = (code) => rowOf(code)?.value ?? -Infinity;
+    const ordered = state.sort === "valeur" ? [...byName].sort((a, b) => valueOf(b) - valueOf(a)) : byName;
+    const body = ordered.map((code) => {
       const row = rowOf(code);
       const notes = qualityNotes(row || { value: null }).filter((n) => n.level !== "ok");
       return h(
@@ -232,8 +235,14 @@ export async function renderMap(page, params) {
         h("td", {}, notes.map((n) => n.text).join(" ") || "—"),
       );
     });
+    const sorter = select("tri-tableau", "Trier", [["nom", "par nom de commune"], ["valeur", "par valeur, de la plus forte à la plus faible"]], state.sort, (sort) => {
+      state.sort = sort;
+      renderTable();
+      document.getElementById("tri-tableau").focus();
+    });
     clear(tableSection).append(
       h("h2", { id: "titre-tableau" }, `Tableau des valeurs — ${subject()}, ${state.period}`),
+      h("div", { class: "controls" }, sorter),
       h(
         "div",
         { class: "table-wrap" },
