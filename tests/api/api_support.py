@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from territoria.core.yamlio import write_yaml
 from territoria.pipelines import run_pipeline
@@ -89,3 +89,14 @@ class LiveServer:
 
 def auth(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def extension_router(workspace: Workspace) -> APIRouter:
+    """An extension as a third-party package provides one (see test_api_extensions)."""
+    router = APIRouter(prefix="/api/extension-test")
+
+    @router.get("")
+    def hello() -> dict[str, str]:
+        return {"territory": workspace.config.name}
+
+    return router

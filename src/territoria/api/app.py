@@ -18,6 +18,7 @@ from territoria.api import errors
 from territoria.api.deps import ApiState
 from territoria.api.publication import PublicationSource
 from territoria.api.routers import catalog, datasets, dcat, geo, indicators, ogc, runs
+from territoria.core.errors import ConfigError
 from territoria.governance.access import ACCESS_DB, AccessPolicy, AccessStore
 from territoria.governance.audit import AuditLog
 from territoria.workspace import Workspace
@@ -38,9 +39,15 @@ CORE_ROUTERS = (
 def extension_routers(ws: Workspace) -> list[tuple[str, APIRouter]]:
     found = []
     for ep in sorted(entry_points(group=ROUTER_GROUP), key=lambda e: e.name):
-        router = ep.load()(ws)
+        try:
+            router = ep.load()(ws)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(
+                f"the API extension {ep.name!r} ({ep.value}) cannot be loaded: {exc}",
+                hint="reinstall the package that provides it, or uninstall it",
+            ) from exc
         if not isinstance(router, APIRouter):
-            raise TypeError(f"entry point {ep.name} ({ep.value}) did not return an APIRouter")
+            raise ConfigError(f"the API extension {ep.name!r} ({ep.value}) did not return a fastapi.APIRouter")
         found.append((ep.name, router))
     return found
 
