@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,8 @@ import pytest
 import yaml
 from tests.formats.support import Source, SourceFactory
 
+from territoria.engines.base import Engine
+from territoria.engines.duckdb.engine import DuckDBEngine
 from territoria.workspace import Workspace, init_workspace
 
 
@@ -50,3 +53,10 @@ def make_source(tmp_path: Path, template_ws: Path) -> SourceFactory:
         return source
 
     return make
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Engine]:
+    eng = DuckDBEngine(None)
+    yield eng
+    eng.close()

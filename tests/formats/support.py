@@ -8,8 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from territoria.catalog.model import TableSchema
+from territoria.connectors.formats import get_reader
+from territoria.engines.base import Engine
 from territoria.pipelines import run_pipeline
 from territoria.pipelines.runner import RunSummary
+from territoria.validation import validate_relation
 from territoria.workspace import Workspace
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -56,3 +60,26 @@ class Source:
 
 
 SourceFactory = Callable[..., Source]
+
+
+@dataclass
+class Ingested:
+    staging: list[tuple[Any, ...]]
+    columns: list[str]
+    quarantine: list[tuple[Any, ...]]
+    stats: dict[str, Any]
+    notes: dict[str, Any]
+
+
+def ingest(
+    engine: Engine, path: Path, tmp: Path, fmt: str = "csv", read: dict[str, Any] | None = None, schema: Any = None
+) -> Ingested:
+    """The reader and the validation of the ingest step, on an in-memory engine."""
+    raw = get_reader(fmt)(engine, path, read or {}, tmp)
+    table = TableSchema.model_validate(schema) if isinstance(schema, dict) else schema
+    outcome = validate_relation(engine, raw, table, "_t")
+    staging = engine.fetch_all(outcome.staging_sql)
+    columns = [r[0] for r in engine.fetch_all(f"DESCRIBE {outcome.staging_sql}")]
+    quarantine = engine.fetch_all(outcome.quarantine_sql)
+    engine.execute(f"DROP TABLE IF EXISTS {outcome.work_table}")
+    return Ingested(staging, columns, quarantine, outcome.report(engine), raw.notes)

@@ -69,6 +69,9 @@ def typed_value(v: str, f: Field) -> str:
             expr = f"replace(replace({expr}, {quote_literal(f.groupChar)}, ''), '\u00a0', '')"
         if f.type == "number" and f.decimalChar != ".":
             expr = f"replace({expr}, {quote_literal(f.decimalChar)}, '.')"
+        if f.type == "integer":
+            # DuckDB rounds '12.5' to 12 when casting text to BIGINT: a fraction is a type error here.
+            return f"CASE WHEN strpos({expr}, '.') = 0 THEN TRY_CAST({expr} AS {target}) END"
         return f"TRY_CAST({expr} AS {target})"
     if f.type == "boolean":
         return f"CASE WHEN {v} IN {in_list(f.trueValues)} THEN true WHEN {v} IN {in_list(f.falseValues)} THEN false END"

@@ -221,8 +221,8 @@ def validate_relation(
     except BaseException:
         engine.execute(f"DROP TABLE IF EXISTS {wt}")
         raise
-    line = rejected.line_fix if rejected and rejected.line_fix else "_line"
-    quarantine = f"SELECT {line} AS _line, _raw, _errors FROM {wt}"
+    line = rejected.line_fix if rejected and rejected.line_fix else "w._line"
+    quarantine = f"SELECT {line} AS _line, w._raw, w._errors FROM {wt} AS w"
     if rejected:
         quarantine = f"SELECT * FROM ({quarantine} UNION ALL SELECT _line, _raw, _errors FROM {rejected.sql})"
     valid = "_errors IS NULL" + (f" AND _line NOT IN (SELECT _line FROM {wt})" if dups else "")

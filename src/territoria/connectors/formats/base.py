@@ -18,7 +18,7 @@ class Rejected:
     #: SQL relation (_line BIGINT, _raw VARCHAR, _errors VARCHAR[])
     sql: str
     count: int
-    #: SQL expression over ``_line`` that gives the file's line number once rejected lines are
+    #: SQL expression over ``w._line`` that gives the file's line number once rejected lines are
     #: accounted for (the reader numbers the rows it accepted); ``None`` when nothing shifts
     line_fix: str | None = None
 

@@ -239,7 +239,7 @@ def _rejected(
         "any_value(csv_line) AS _raw, list(DISTINCT 'wrong number of fields: ' || error_message) AS _errors, "
         f"(line - {offset}) - row_number() OVER (ORDER BY line) AS gap FROM {table} GROUP BY line"
     )
-    fix = f"_line + (SELECT count(*) FROM {table}_lines g WHERE g.gap < _line - {offset})"
+    fix = f"w._line + (SELECT count(*) FROM {table}_lines g WHERE g.gap < w._line - {offset})"
     return Rejected(f"{table}_lines", len(rows), fix)
 
 
