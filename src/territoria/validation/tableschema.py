@@ -88,11 +88,14 @@ def _plan(raw: RawRelation, schema: TableSchema | None) -> tuple[list[FieldSQL],
     return parts, names, warnings
 
 
-def _statement(raw_sql: str, raw: RawRelation, parts: list[FieldSQL]) -> str:
+def _statement(raw_sql: str, raw: RawRelation, parts: list[FieldSQL], checked: bool = True) -> str:
+    """The typed rows; with ``checked``, also ``_errors``/``_raw`` (NULL on valid rows) and ``_repaired``."""
     raw_cols = [c for c, _ in raw.columns if c != "_line"]
     inner = ["_line", *(quote_ident(c) for c in raw_cols)]
     inner += [f"{expr} AS {quote_ident(alias)}" for p in parts for alias, expr in p.inner]
     outer = ["_line", *(f"{expr} AS {quote_ident(alias)}" for p in parts for alias, expr in p.outer)]
+    if not checked:
+        return f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {raw_sql})"
     checks = [c for p in parts for c in p.checks]
     if checks:
         bad = " OR ".join(f"({cond})" for cond, _ in checks)
@@ -210,12 +213,10 @@ def validate_relation(
     try:
         total, repaired, *key_counts = _first_pass(engine, _statement(raw.sql, raw, parts), wt, keys)
         rejected = raw.finish(engine, total) if raw.finish is not None else None
-        rescan = _statement(raw.rescan_sql or raw.sql, raw, parts)
-        dups = False
+        rescan = raw.rescan_sql or raw.sql
         for i, (key, kind) in enumerate(keys):
             if key_counts[2 * i] != key_counts[2 * i + 1]:
-                _flag_duplicates(engine, rescan, wt, key, kind)
-                dups = True
+                _flag_duplicates(engine, _statement(rescan, raw, parts), wt, key, kind)
         stats = _stats(engine, wt, total, repaired, rejected)
         _check_type_changes(stats)
     except BaseException:
@@ -225,9 +226,12 @@ def validate_relation(
     quarantine = f"SELECT {line} AS _line, w._raw, w._errors FROM {wt} AS w"
     if rejected:
         quarantine = f"SELECT * FROM ({quarantine} UNION ALL SELECT _line, _raw, _errors FROM {rejected.sql})"
-    valid = "_errors IS NULL" + (f" AND _line NOT IN (SELECT _line FROM {wt})" if dups else "")
+    # The second scan only types the rows: the checks ran in the first, whose failures are in `wt`.
+    staging = f"SELECT {', '.join(quote_ident(n) for n in names)} FROM ({_statement(rescan, raw, parts, False)})"
+    if stats["rows_valid"] < total:
+        staging += f" WHERE _line NOT IN (SELECT _line FROM {wt})"
     return ValidationOutcome(
-        staging_sql=f"SELECT {', '.join(quote_ident(n) for n in names)} FROM ({rescan}) WHERE {valid}",
+        staging_sql=staging,
         quarantine_sql=f"{quarantine} ORDER BY _line",
         warnings=warnings,
         work_table=wt,
