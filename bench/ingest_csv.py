@@ -23,6 +23,7 @@ import argparse
 import codecs
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -115,9 +116,14 @@ def generate(rows: int, out: Path) -> None:
     utf8.unlink()
 
 
-def run_child(args: list[str], cwd: Path) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS bytes, stdout of a child Python process."""
-    started = time.perf_counter()
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_child(args: list[str], cwd: Path) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds, peak RSS bytes, stdout of a child Python process."""
+    started, cpu0 = time.perf_counter(), children_cpu()
     proc = subprocess.Popen(
         [sys.executable, "-c", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -130,10 +136,10 @@ def run_child(args: list[str], cwd: Path) -> tuple[float, int, str]:
             break
         time.sleep(0.05)
     out, err = proc.communicate()
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, children_cpu() - cpu0
     if proc.returncode != 0:
         raise SystemExit(f"child failed ({proc.returncode}):\n{out}\n{err}")
-    return wall, peak, out
+    return wall, cpu, peak, out
 
 
 def territoria_run(csv_path: Path, work: Path, memory_limit: str | None) -> dict[str, Any]:
@@ -156,7 +162,7 @@ def territoria_run(csv_path: Path, work: Path, memory_limit: str | None) -> dict
         "schema": SCHEMA,
     }
     (root / "sources" / "conso.yaml").write_text(yaml.safe_dump(entry, allow_unicode=True), encoding="utf-8")
-    wall, peak, _ = run_child([TERRITORIA_CHILD, str(root)], work)
+    wall, cpu, peak, _ = run_child([TERRITORIA_CHILD, str(root)], work)
     con = duckdb.connect(str(root / ".territoria" / "store" / "store.duckdb"), read_only=True)
     step = con.execute(
         "SELECT rows_in, rows_out, rows_quarantined, wall_s, peak_rss_bytes FROM _territoria.step_runs "
@@ -164,15 +170,22 @@ def territoria_run(csv_path: Path, work: Path, memory_limit: str | None) -> dict
     ).fetchone()
     con.close()
     assert step is not None
-    return {"wall_s": wall, "peak_rss": peak, "rows_in": step[0], "rows_out": step[1], "step_wall_s": step[3]}
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "peak_rss": peak,
+        "rows_in": step[0],
+        "rows_out": step[1],
+        "step_wall_s": step[3],
+    }
 
 
 def pandas_run(csv_path: Path, work: Path, mode: str, budget: float) -> dict[str, Any]:
     db = work / f"pandas-{mode}.duckdb"
     db.unlink(missing_ok=True)
-    wall, peak, out = run_child([PANDAS_CHILD, str(csv_path), str(db), str(budget), mode], work)
+    wall, cpu, peak, out = run_child([PANDAS_CHILD, str(csv_path), str(db), str(budget), mode], work)
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    result.update(wall_s=wall, peak_rss=peak)
+    result.update(wall_s=wall, cpu_s=cpu, peak_rss=peak)
     db.unlink(missing_ok=True)
     return result
 
@@ -203,7 +216,8 @@ def main() -> None:
     terr = territoria_run(csv_path, work, args.memory_limit)
     t_rate = rows / terr["wall_s"]
     print(
-        f"territoria run: {terr['wall_s']:.1f}s whole process ({t_rate:,.0f} rows/s), ingest step "
+        f"territoria run: {terr['wall_s']:.1f}s whole process ({t_rate:,.0f} rows/s; "
+        f"CPU {terr['cpu_s']:.1f}s), ingest step "
         f"{terr['step_wall_s']:.1f}s ({rows / terr['step_wall_s']:,.0f} rows/s), {terr['rows_out']:,} rows staged, "
         f"peak RSS {mb(terr['peak_rss'])} (memory_limit {args.memory_limit})"
     )
@@ -213,7 +227,8 @@ def main() -> None:
     fast = pandas_run(csv_path, work, "register", 0)
     f_rate = rows / fast["wall_s"]
     print(
-        f"pandas read_csv + DuckDB register/CREATE TABLE AS: {fast['wall_s']:.1f}s ({f_rate:,.0f} rows/s; read_csv "
+        f"pandas read_csv + DuckDB register/CREATE TABLE AS: {fast['wall_s']:.1f}s ({f_rate:,.0f} rows/s; "
+        f"CPU {fast['cpu_s']:.1f}s; read_csv "
         f"{fast['read_s']:.1f}s), peak RSS {mb(fast['peak_rss'])}"
     )
     slow = pandas_run(csv_path, work, "to_sql", args.to_sql_budget)
@@ -222,11 +237,13 @@ def main() -> None:
     print(
         f"pandas read_csv + DataFrame.to_sql (duckdb_engine): read_csv {slow['read_s']:.1f}s, to_sql wrote "
         f"{slow['written']:,} rows in {slow['write_s']:.1f}s ({sql_rate:,.0f} rows/s); all {rows:,} rows: "
-        f"{extrapolated:,.0f}s extrapolated ({rows / extrapolated:,.0f} rows/s), peak RSS {mb(slow['peak_rss'])}"
+        f"{extrapolated:,.0f}s extrapolated ({rows / extrapolated:,.0f} rows/s), CPU {slow['cpu_s']:.1f}s, "
+        f"peak RSS {mb(slow['peak_rss'])}"
     )
     print(
         f"ratio territoria / pandas to_sql: {extrapolated / terr['wall_s']:.1f}x (extrapolated); "
-        f"territoria / pandas+register: {fast['wall_s'] / terr['wall_s']:.2f}x"
+        f"territoria / pandas+register: {fast['wall_s'] / terr['wall_s']:.2f}x wall, "
+        f"{fast['cpu_s'] / terr['cpu_s']:.2f}x CPU"
     )
     print(f"goals: >= 1M rows/s: {t_rate >= 1e6}; >= 5x pandas to_sql: {extrapolated / terr['wall_s'] >= 5}")
     shutil.rmtree(work, ignore_errors=True)
