@@ -101,6 +101,14 @@ def test_404_is_a_clear_terminal_error(small_ws: Workspace, files: FileServer) -
     assert len(files.served.hits("/absent.csv")) == 1  # not retried
 
 
+def test_empty_file_is_refused(small_ws: Workspace, files: FileServer) -> None:
+    setup(small_ws, files)
+    (files.root / "valeurs.csv").write_bytes(b"")
+    rec = step(run_one(small_ws, "valeurs"), "valeurs")
+    assert rec.status == "failed" and "served an empty file" in rec.error
+    assert not landed_objects(small_ws)
+
+
 def test_html_error_page_is_refused(small_ws: Workspace, files: FileServer) -> None:
     setup(small_ws, files)
     files.served.fault("/valeurs.csv", "html")

@@ -274,6 +274,11 @@ class HttpClient:
                     out.write(chunk)
                     if digest:
                         digest.update(chunk)
+                if out.size == 0:
+                    raise SourceError(
+                        f"source {self.dataset!r}: {shown} served an empty file",
+                        hint="the publisher's file is empty or being replaced: run again later (nothing was kept)",
+                    )
                 if checksum and digest and digest.hexdigest() != checksum[1].lower():
                     raise SourceError(
                         f"source {self.dataset!r}: {shown} does not match the {checksum[0]} checksum its publisher "
