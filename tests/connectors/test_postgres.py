@@ -119,3 +119,13 @@ def test_password_from_the_environment_only(small_ws: Workspace, db: str, monkey
     record = fetches(small_ws, "bati")[0]
     assert record["url"].startswith("postgresql://postgres@127.0.0.1:") and record["url"].endswith("#batiments")
     assert "s3cr3t" not in json.dumps(record)
+
+
+def test_dropped_column_fails_before_reading(small_ws: Workspace, db: str) -> None:
+    add_source(small_ws, "bati", {"kind": "postgres", "dsn": db, "table": "batiments", "cursor": "id"}, SCHEMA)
+    assert step(run_one(small_ws, "bati"), "bati").status == "success"
+    with psycopg.connect(db, autocommit=True) as con:
+        con.execute("ALTER TABLE batiments DROP COLUMN conso_mwh")
+    rec = step(run_one(small_ws, "bati"), "bati")
+    assert rec.status == "failed" and "batiments no longer publishes the field(s) conso_mwh" in rec.error
+    assert len(table(small_ws, "bati")) == 3

@@ -21,6 +21,7 @@ from territoria.connectors.spec import (
     CheckResult,
     FetchContext,
     FetchResult,
+    check_declared_fields,
     landed_result,
     still_landed,
     unchanged_result,
@@ -104,9 +105,16 @@ class OdsConnector:
                 "fields": {f.get("name"): f.get("type") for f in meta["fields"] if isinstance(f, dict)},
             }
             headers: dict[str, Any] = {"modified": meta["_version"]["modified"]}
-            gone = sorted(set(prev.get("fields") or {}) - set(state["fields"]))
+            previous_fields = prev.get("fields") or {}
+            gone = sorted(set(previous_fields) - set(state["fields"]))
             if gone:
                 headers["fields_removed"] = gone
+            retyped = sorted(k for k, v in state["fields"].items() if k in previous_fields and previous_fields[k] != v)
+            if retyped:
+                headers["fields_retyped"] = {k: [previous_fields[k], state["fields"][k]] for k in retyped}
+            published = [str(k) for k in state["fields"]]
+            if options.select is None:
+                check_declared_fields(ctx, published, f"dataset {options.dataset!r} on {options.portal}")
             if still_landed(ctx) and prev.get("version") == state["version"] and prev.get("query") == state["query"]:
                 url = client.public_url(options.base())
                 return unchanged_result(
