@@ -68,6 +68,10 @@ class OdsOptions(HttpOptions):
     def base(self) -> str:
         return f"{self.portal.rstrip('/')}/{API}/catalog/datasets/{self.dataset}"
 
+    def key(self) -> str:
+        """What was asked: a change of it is a change of the source."""
+        return stable_hash([self.mode, self.format, self.query(), self.limit])
+
     def query(self) -> dict[str, Any]:
         return {
             "where": self.where,
@@ -101,7 +105,7 @@ class OdsConnector:
             meta = dataset_metadata(client, options)
             state = {
                 "version": meta["_version"],
-                "query": stable_hash([options.mode, options.format, options.query(), options.limit]),
+                "query": options.key(),
                 "fields": {f.get("name"): f.get("type") for f in meta["fields"] if isinstance(f, dict)},
             }
             headers: dict[str, Any] = {"modified": meta["_version"]["modified"]}
@@ -171,5 +175,7 @@ class OdsConnector:
             url = client.public_url(options.base())
         if not still_landed(ctx):
             return CheckResult(True, "never fetched (or its payload was removed by retention)", url)
+        if prev.get("query") != options.key():
+            return CheckResult(True, "the source's query changed", url)
         same = prev.get("version") == meta["_version"]
         return CheckResult(not same, f"portal `modified` {'unchanged' if same else 'changed'}", url)
