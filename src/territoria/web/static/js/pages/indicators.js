@@ -20,7 +20,12 @@ async function headline(ind) {
   const rows = await api.values(ind.id, { mesh });
   const dims = dimensions(rows);
   const chosen = byPeriod(pick(rows, dims, Object.fromEntries(dims.map((d) => [d.name, d.initial])))).filter((r) => r.value !== null);
-  const row = chosen[chosen.length - 1];
+  let row = chosen[chosen.length - 1];
+  if (row && mesh === "commune") {
+    // No value for the whole territory: show the commune with the highest value, and say so.
+    const sameYear = chosen.filter((r) => String(r.period) === String(row.period));
+    row = { ...sameYear.reduce((a, b) => (b.value > a.value ? b : a)), highest: true };
+  }
   return row ? { ...row, detail: choiceLabel(dims, Object.fromEntries(dims.map((d) => [d.name, row[d.name]]))) } : null;
 }
 
@@ -47,7 +52,7 @@ export async function renderIndicators(page) {
         ind.readable === false
           ? h("span", { class: "muted" }, "Accès restreint")
           : h("span", { class: "figure" }, h("span", { class: "figure-value" }, formatFigure(row ? row.value : null, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
-        h("span", { class: "figure-caption" }, row ? [row.libelle || "Territoire", row.detail, row.period].filter(Boolean).join(", ") : "Pas encore de valeur"),
+        h("span", { class: "figure-caption" }, row ? [row.highest ? `${row.libelle || row.code} (valeur la plus forte)` : row.libelle || "Territoire", row.detail, row.period].filter(Boolean).join(", ") : "Pas encore de valeur"),
       ),
     );
   });
