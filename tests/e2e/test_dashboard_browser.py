@@ -165,3 +165,24 @@ def test_keyboard_reaches_the_map_and_its_table(page: Any, server: Server) -> No
     first = page.locator("main tbody tr").first.get_attribute("data-code")
     values = server.get("/api/indicators/population/values", mesh="commune")["values"]
     assert first == max(values, key=lambda r: r["value"] or 0)["code"]
+
+
+def test_footprint_page_only_when_the_server_measures_it(page: Any, server: Server) -> None:
+    answer = server.client.get("/api/footprint")
+    page.goto(f"{server.url}/#/indicateurs")
+    page.wait_for_selector("main h1")
+    link = page.locator("#nav-empreinte")
+    if answer.status_code == 404:  # the footprint package is not installed with this API
+        page.wait_for_load_state("networkidle")
+        assert link.is_hidden()
+        return
+    assert answer.status_code == 200, answer.text
+    link.wait_for(state="visible")
+    link.locator("a").click()
+    page.wait_for_selector("text=Empreinte de la plateforme")
+    page.wait_for_selector("main .loading", state="detached")
+    text = page.inner_text("main")
+    runs = answer.json()["data"]["runs"]
+    assert "Dernière mise à jour" in text and ("Wh" in text if runs else True)
+    screenshot(page, "dashboard-footprint.png")
+    assert page.errors == []
