@@ -156,7 +156,7 @@ def test_keyboard_reaches_the_map_and_its_table(page: Any, server: Server) -> No
     for _ in range(5):
         page.keyboard.press("Tab")
         focused.append(page.evaluate("document.activeElement.id || document.activeElement.className"))
-    assert focused[:3] == ["choix-indicateur", "choix-annee", "map"]
+    assert focused[:4] == ["choix-indicateur", "choix-annee", "maplibregl-canvas", "maplibregl-ctrl-zoom-in"]
     zoom = page.evaluate("window.territoriaMap.getZoom()")
     page.focus("#map canvas")
     page.keyboard.press("Equal")

@@ -53,7 +53,7 @@ export async function renderMap(page, params) {
   const missing = new Set((geojson.missing || []).map((m) => m.code));
 
   const controls = h("div", { class: "controls" });
-  const mapEl = h("div", { id: "map", role: "region", tabindex: "0" });
+  const mapEl = h("div", { id: "map", role: "region" });
   const tooltip = h("div", { class: "map-tooltip", hidden: true, "aria-hidden": "true" });
   const summaryCard = h("section", { class: "card", "aria-label": "Valeur du territoire" });
   const legendCard = h("section", { class: "card" });
