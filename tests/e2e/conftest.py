@@ -102,6 +102,8 @@ def page(browser_context: Any) -> Iterator[Any]:
     tab.errors = []
     tab.outside = []
     tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+    # A Content-Security-Policy refusal is only a console message: count it as an error.
+    tab.on("console", lambda msg: tab.errors.append(msg.text) if "Content Security Policy" in msg.text else None)
     tab.on("request", lambda req: tab.outside.append(req.url) if leaves_machine(req.url) else None)
     yield tab
     tab.close()
