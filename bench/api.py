@@ -114,7 +114,11 @@ async def load(base: str, urls: list[str], concurrency: int) -> tuple[list[float
                 if time.monotonic() > stop_at:
                     return
                 t0 = time.perf_counter()
-                r = await client.get(url)
+                try:
+                    r = await client.get(url)
+                except httpx.TransportError:  # e.g. a keep-alive connection closed by the server: counted
+                    errors += 1
+                    continue
                 latencies.append(time.perf_counter() - t0)
                 errors += r.status_code != 200
 
