@@ -196,7 +196,7 @@ function methodSection(ind) {
       h("dd", {}, ind.formula || "—"),
       h("dt", {}, "Unité"),
       h("dd", {}, ind.unit),
-      h("dt", {}, "Années"),
+      h("dt", {}, "Périodes"),
       h("dd", {}, all.length ? all.map(formatPeriod).join(", ") : "—"),
       h("dt", {}, "Échelles"),
       h("dd", {}, (ind.meshes || []).map((m) => MESH_LABELS[m] || m).join(", ")),
