@@ -69,7 +69,9 @@ def elu_token(built_ws: Workspace) -> str:
     return token
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: playwright's sync API keeps an asyncio loop running in this thread
+# until it stops, and later test modules (TestClient, asyncio.run) need it gone.
+@pytest.fixture(scope="module")
 def browser_context() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.fail("Debian chromium is required for the browser tests (apt-get install chromium)")
