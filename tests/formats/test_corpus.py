@@ -8,10 +8,11 @@ import sys
 from typing import Any
 
 import pytest
-from tests.formats.support import CONSO_SCHEMA, SourceFactory
 from typer.testing import CliRunner
 
 from territoria.cli.main import app
+
+from .support import CONSO_SCHEMA, SourceFactory
 
 GEO_SCHEMA: dict[str, Any] = {
     "fields": [{"name": "code", "type": "string"}, {"name": "geom", "type": "geometry"}],

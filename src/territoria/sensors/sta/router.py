@@ -232,8 +232,13 @@ def make_router(service: Service) -> APIRouter:
     return r
 
 
+_CODES = {"NotFound": "not-found", "BadRequest": "bad-request", "ServerError": "internal-error"}
+
+
 def _error(status: int, kind: str, message: str, hint: str | None = None) -> JSONResponse:
-    return JSONResponse({"code": status, "type": kind, "message": message, "hint": hint}, status_code=status)
+    # The API's one error envelope (territoria.api.errors), which this layer cannot import.
+    body = {"status": status, "code": _CODES[kind], "message": message, "hint": hint, "details": None}
+    return JSONResponse({"error": body}, status_code=status)
 
 
 def router(workspace: Any) -> APIRouter:
