@@ -61,8 +61,9 @@ def test_indicators_from_the_sensor_store(pack_ws: Workspace) -> None:
     assert max(hot, key=lambda k: hot[k]) == "reference"  # 31 °C evenings
     exposed = values(pack_ws, "exposition_75_plus")
     assert exposed["35238"] > 1000 and exposed["35001"] is None  # no sensor in Acigné
-    # a second run with an unchanged store lands nothing new and reruns nothing
-    with pack_ws.engine() as engine:
+    # a second run while a listener holds the sensor store: it works, and with an unchanged
+    # store it lands nothing new and reruns nothing
+    with store_for(pack_ws.private).writer(), pack_ws.engine() as engine:
         again = run_pipeline(pack_ws, engine)
     assert again.count("success") == 0
 
