@@ -149,12 +149,19 @@ def postgres_dsn(root: Path) -> tuple[str, subprocess.Popen[bytes] | None]:
     as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     data.mkdir()
     if as_pg:
+        root.chmod(0o755)  # the postgres user must reach its data directory
         shutil.chown(data, "postgres")
-    subprocess.run([*as_pg, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"], check=True,
-                   capture_output=True)  # fmt: skip
-    proc = subprocess.Popen([*as_pg, str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(data),
-                             "-c", "listen_addresses=127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    time.sleep(3)
+    initdb = [*as_pg, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"]
+    subprocess.run(initdb, check=True, capture_output=True)
+    server = [*as_pg, str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(data)]
+    proc = subprocess.Popen([*server, "-c", "listen_addresses=127.0.0.1"], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", connect_timeout=1).close()
+            break
+        except psycopg.OperationalError:
+            time.sleep(0.2)
     return f"host=127.0.0.1 port={port} user=postgres dbname=postgres", proc
 
 
@@ -178,7 +185,7 @@ def run_naive(port: int, dsn: str, uplinks: int) -> tuple[float, int]:
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-naive", protocol=MQTTProtocolVersion.MQTTv5)
     client.on_message = on_message
     client.connect("127.0.0.1", port)
-    client.subscribe(f"application/naive/device/+/event/up", qos=1)
+    client.subscribe("application/naive/device/+/event/up", qos=1)
     client.loop_start()
     time.sleep(0.3)
     proc, started = start_publisher(port, "naive", uplinks)

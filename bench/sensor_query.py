@@ -25,6 +25,7 @@ import numpy as np
 import psycopg
 import uvicorn
 from fastapi import FastAPI
+from sensor_ingest import postgres_dsn
 
 from territoria.core.yamlio import write_yaml
 from territoria.sensors.ingest import open_registry, store_for
@@ -104,8 +105,7 @@ def timed(fn: object, repeat: int) -> list[float]:
     return out
 
 
-def naive_postgres(ds: np.ndarray, ts: np.ndarray, vals: np.ndarray, repeat: int) -> tuple[list[float], int]:
-    dsn = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+def naive_postgres(dsn: str, ds: np.ndarray, ts: np.ndarray, vals: np.ndarray, repeat: int) -> tuple[list[float], int]:
     table = "bench_query_obs"
     with psycopg.connect(dsn, autocommit=True) as con:
         con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -161,7 +161,13 @@ def main() -> None:
         ours = statistics.median(warm)
         print(f"territoria  : {len(rows):,} daily means via GET /DailyAggregates: first {cold * 1000:.0f} ms "
               f"(builds the API tables), then median {ours * 1000:.0f} ms over {args.repeat}")  # fmt: skip
-        naive, n_rows = naive_postgres(ds, ts, vals, args.repeat)
+        dsn, pg_proc = postgres_dsn(Path(tmp))
+        try:
+            naive, n_rows = naive_postgres(dsn, ds, ts, vals, args.repeat)
+        finally:
+            if pg_proc is not None:
+                pg_proc.terminate()
+                pg_proc.wait(30)
         theirs = statistics.median(naive)
         print(f"naive (PG)  : {n_rows:,} daily means by GROUP BY on raw rows: median {theirs * 1000:.0f} ms")
         print(f"ratio       : {theirs / ours:.1f}x; goal <= 300 ms: {'met' if ours <= 0.3 else 'NOT met'}")
