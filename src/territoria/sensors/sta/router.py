@@ -102,7 +102,7 @@ class Api:
         if not es.self_link:
             # aggregates are not entities: they only point to their datastream
             del row["@iot.id"]
-            if "Datastream@iot.id" in row:
+            if "Datastream@iot.id" in row and (select is None or "Datastream" in select):
                 row["Datastream@iot.navigationLink"] = f"{base}/Datastreams({row['Datastream@iot.id']})"
             return
         if select is not None and not {"id", "@iot.id"} & set(select):

@@ -59,7 +59,8 @@ class Service:
     def refresh(self) -> None:
         reg = self.root / REGISTRY
         stat = reg.stat() if reg.exists() else None
-        version = (stat.st_mtime_ns if stat else None, self.store.version(), len(self.store.obs_files()))
+        # Every write folds into (and compaction re-stamps) the hourly files: their stat is the signal.
+        version = (stat.st_mtime_ns if stat else None, self.store.version())
         if version == self._version:
             return
         with self._lock:
@@ -169,7 +170,7 @@ class Service:
         fields = []
         for name, sql, _kind in self._columns(es, opts.select)[1:]:
             fields.append(f"{quote_ident(name)} := {sql}")
-        if "Datastream@iot.id" in es.props and (opts.select is None or "Datastream@iot.id" in opts.select):
+        if "Datastream@iot.id" in es.props and (opts.select is None or "Datastream" in opts.select):
             link = f"{quote_literal(link_base + '/Datastreams(')} || t.datastream_id || ')'"
             fields.append(f"{quote_ident('Datastream@iot.navigationLink')} := {link}")
         rows, count, more = self._run(es, where, opts, 100, f"to_json(struct_pack({', '.join(fields)}))")
