@@ -12,6 +12,12 @@ state it saved after the previous fetch, and the landing area. It must:
 
 Parsing the landed bytes is not the connector's job: the ``format`` option selects a reader
 in ``connectors.formats``.
+
+A connector may also implement ``check(options, ctx) -> CheckResult`` (the ``Checkable``
+protocol): whether the source changed, learnt from metadata only (``territoria sources
+check``). ``unchanged_result`` and ``landed_result`` build the two usual outcomes of a fetch.
+Remote connectors share the HTTP layer in ``connectors.http.client`` (retries, conditional
+requests, streaming into the landing area, secrets).
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from territoria.core.errors import ConfigError
+from territoria.catalog.model import TableSchema
+from territoria.core.errors import ConfigError, SourceError
 from territoria.core.suggest import did_you_mean
 from territoria.landing import LandedObject, Landing
 from territoria.workspace.model import TerritoryConfig
@@ -55,6 +62,9 @@ class FetchContext:
     territory: TerritoryConfig
     previous_state: dict[str, Any] | None
     tmp_dir: Path
+    #: the entry's declared Table Schema, so that a connector reading the source's structure
+    #: from metadata can refuse a source that no longer publishes a declared field
+    schema: TableSchema | None = None
 
 
 @dataclass
@@ -98,3 +108,60 @@ def parse_options(connector: Connector, dataset: str, options: dict[str, Any]) -
             f"source of dataset {dataset!r} ({connector.kind}) is misconfigured: {problems}",
             hint=f"fix the `source:` block in sources/{dataset}.yaml",
         ) from exc
+
+
+@dataclass
+class CheckResult:
+    """Whether a source changed, learnt without downloading its content."""
+
+    #: None when the connector cannot tell without downloading
+    changed: bool | None
+    reason: str
+    url: str = ""
+
+
+class Checkable(Protocol):
+    """A connector that can tell whether a source changed without downloading it."""
+
+    def check(self, options: BaseModel, ctx: FetchContext) -> CheckResult: ...
+
+
+def unchanged_result(
+    ctx: FetchContext, kind: str, url: str, reason: str, state: dict[str, Any], **record: Any
+) -> FetchResult:
+    """Nothing downloaded: the previous landed content stays current."""
+    prev = state.get("sha256")
+    rec = FetchRecord(ctx.dataset, kind, url, f"unchanged ({reason})", False, 0, prev, **record)
+    return FetchResult(False, prev, state, rec)
+
+
+def landed_result(
+    ctx: FetchContext, kind: str, url: str, landed: LandedObject, state: dict[str, Any], **record: Any
+) -> FetchResult:
+    """A payload was landed: changed unless its content hash equals the previous one."""
+    prev = (ctx.previous_state or {}).get("sha256")
+    changed = landed.sha256 != prev
+    status = "new content" if changed else "unchanged (same content hash)"
+    state = {**state, "sha256": landed.sha256}
+    rec = FetchRecord(ctx.dataset, kind, url, status, changed, landed.size, landed.sha256, **record)
+    return FetchResult(changed, landed.sha256, state, rec, landed)
+
+
+def check_declared_fields(ctx: FetchContext, published: list[str], where: str) -> None:
+    """Fail before downloading when the source no longer publishes a field the schema declares."""
+    if ctx.schema is None:
+        return
+    missing = [f.name for f in ctx.schema.fields if f.name not in published]
+    if missing:
+        raise SourceError(
+            f"source {ctx.dataset!r}: {where} no longer publishes the field(s) {', '.join(missing)} "
+            f"declared in the schema (it publishes: {', '.join(published[:30])})",
+            hint=f"the source's structure changed: review the schema in sources/{ctx.dataset}.yaml "
+            "(`territoria sources add URL --id new` proposes the current one); the previous data is kept",
+        )
+
+
+def still_landed(ctx: FetchContext) -> bool:
+    """The previous payload is still in the landing area (retention may have removed it)."""
+    sha = (ctx.previous_state or {}).get("sha256")
+    return isinstance(sha, str) and ctx.landing.has(sha)
