@@ -70,7 +70,7 @@ def serve(
     bound = sock.getsockname()[1]
     console.print(f"[green]✓[/] serving {ws.config.name} (publication {run_id}) on http://{host}:{bound}/")
     sys.stdout.flush()
-    server = uvicorn.Server(uvicorn.Config(create_app(ws.root), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(ws.root), log_level="warning", timeout_keep_alive=20))
     server.run(sockets=[sock])
 
 
