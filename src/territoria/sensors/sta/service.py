@@ -49,11 +49,21 @@ class Service:
         self.private = private
         self.communes = communes
         self.store = store_for(private)
-        self.engine = DuckDBEngine(None)
-        self.con: duckdb.DuckDBPyConnection = self.engine.con
-        self.con.execute("SET TimeZone = 'UTC'")
+        self._engine: DuckDBEngine | None = None
         self._lock = threading.Lock()
+        self._engine_lock = threading.Lock()
         self._version: tuple[Any, ...] | None = None
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The in-memory DuckDB, opened at the first request so that mounting the API stays instant."""
+        if self._engine is None:
+            with self._engine_lock:
+                if self._engine is None:
+                    engine = DuckDBEngine(None)
+                    engine.con.execute("SET TimeZone = 'UTC'")
+                    self._engine = engine
+        return self._engine.con
 
     # -- catalog -----------------------------------------------------------------------------
     def refresh(self) -> None:
