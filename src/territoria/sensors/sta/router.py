@@ -102,7 +102,7 @@ class Api:
         if not es.self_link:
             # aggregates are not entities: they only point to their datastream
             del row["@iot.id"]
-            if "Datastream@iot.id" in row:
+            if "Datastream@iot.id" in row and (select is None or "Datastream" in select):
                 row["Datastream@iot.navigationLink"] = f"{base}/Datastreams({row['Datastream@iot.id']})"
             return
         if select is not None and not {"id", "@iot.id"} & set(select):
@@ -221,6 +221,8 @@ def make_router(service: Service) -> APIRouter:
                     value = body[res.prop]
                     return Response("" if value is None else str(value), media_type="text/plain")
                 return _json(body)
+            if not res.es.self_link and not opts.expand:
+                return _raw_collection(service, res, opts, base, str(request.url))
             return _json(api.collection(res.es, res.where, opts, base, str(request.url)))
         except QueryError as exc:
             return _error(400, "bad-request", exc.message, exc.hint)
@@ -230,6 +232,15 @@ def make_router(service: Service) -> APIRouter:
             return _error(500, "internal-error", exc.message, exc.hint)
 
     return r
+
+
+def _raw_collection(service: Service, res: Resource, opts: Options, base: str, url: str) -> Response:
+    values, count, more = service.page_json(res.es, res.where, opts, base)
+    head = [] if count is None else [f'"@iot.count":{count}']
+    if more:
+        head.append(f'"@iot.nextLink":{json.dumps(next_link(url, opts, res.es))}')
+    body = "{" + "".join(h + "," for h in head) + '"value":' + values + "}"
+    return Response(body, media_type="application/json")
 
 
 def _error(status: int, code: str, message: str, hint: str | None = None) -> JSONResponse:
