@@ -62,6 +62,7 @@ def footprint(
 ) -> None:
     """Energy and CO2e of the data chain, measured (RAPL) or estimated, always with the method and a band."""
     if ctx.invoked_subcommand is not None:
+        ctx.obj = workspace  # `territoria footprint -w DIR prune` works as well as `... prune -w DIR`
         return
     ws = open_workspace(workspace)
     with ws.engine() as engine:
@@ -74,7 +75,7 @@ def footprint(
         show_runs(report, top, as_json)
     elif by in ("pack", "step"):
         rows = report.by_pack(days or None) if by == "pack" else report.top_steps(top, days or None)
-        show_rows(rows, ["name", "runs", "energy", "co2e", "avoided", "methods"], f"by {by}", as_json)
+        show_rows(rows, ["name", "step_runs", "energy", "co2e", "avoided", "methods"], f"by {by}", as_json)
     elif by == "dataset":
         show_datasets(report, as_json)
     else:
@@ -192,11 +193,12 @@ def print_cost(report: FootprintReport, cost: DatasetCost) -> None:
 
 @app.command("prune")
 def prune_cmd(
+    ctx: typer.Context,
     workspace: WorkspaceOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be deleted.")] = False,
 ) -> None:
     """Delete raw landed versions beyond the retention policy (never what current data came from)."""
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace or ctx.obj)
     policy = retention_policy(ws.policies())
     with ws.engine() as engine:
         result = prune(ws.landing, engine, policy, now(), dry_run=dry_run)
@@ -212,9 +214,9 @@ def prune_cmd(
 
 
 @app.command("archive")
-def archive_cmd(workspace: WorkspaceOpt = None) -> None:
+def archive_cmd(ctx: typer.Context, workspace: WorkspaceOpt = None) -> None:
     """Compress (zstd) the raw versions that current data does not come from."""
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace or ctx.obj)
     policy = retention_policy(ws.policies())
     with ws.engine() as engine:
         result = archive(ws.landing, engine, policy)
@@ -226,10 +228,12 @@ def archive_cmd(workspace: WorkspaceOpt = None) -> None:
 
 @app.command("restore")
 def restore_cmd(
-    sha: Annotated[str, typer.Argument(help="sha256 of the archived version.")], workspace: WorkspaceOpt = None
+    ctx: typer.Context,
+    sha: Annotated[str, typer.Argument(help="sha256 of the archived version.")],
+    workspace: WorkspaceOpt = None,
 ) -> None:
     """Bring an archived raw version back into the landing area."""
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace or ctx.obj)
     with ws.lock():
         path = restore(ws.landing, sha)
     console.print(f"[green]✓[/] restored {path}")

@@ -95,9 +95,10 @@ class FootprintReport:
                 continue
             fp = rec["footprint"]
             g = groups.setdefault(
-                key(rec), {"name": key(rec), "runs": 0, "energy": ZERO, "co2e": ZERO, "avoided": ZERO, "methods": set()}
+                key(rec),
+                {"name": key(rec), "step_runs": 0, "energy": ZERO, "co2e": ZERO, "avoided": ZERO, "methods": set()},
             )
-            g["runs"] += 1 if rec["status"] == "success" else 0
+            g["step_runs"] += 1 if rec["status"] == "success" else 0
             g["energy"] = g["energy"] + band_of(fp.get("energy_wh"))
             g["co2e"] = g["co2e"] + band_of(fp.get("co2e_g"))
             g["avoided"] = g["avoided"] + band_of((fp.get("avoided") or {}).get("energy_wh"))
