@@ -1,7 +1,8 @@
 """Run records, dataset state and lineage, kept in the store's ``_territoria`` schema.
 
 Records are written in their own short transactions, apart from the data they describe, so a
-failed step still leaves its record. A run that was killed keeps status ``running`` until the
+failed step still leaves its record (records of skipped steps wait for the next step that does
+work, or the end of the run, and share its commit). A run that was killed keeps status ``running`` until the
 next process marks it ``interrupted``.
 """
 
