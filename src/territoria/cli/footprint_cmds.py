@@ -66,7 +66,7 @@ def footprint(
         return
     ws = open_workspace(workspace)
     with ws.engine() as engine:
-        report = FootprintReport(ws, engine)
+        report = FootprintReport(ws, engine, days=days or None)
     if dataset:
         show_dataset(report, dataset, as_json)
     elif trend:
