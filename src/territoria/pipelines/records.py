@@ -1,8 +1,7 @@
 """Run records, dataset state and lineage, kept in the store's ``_territoria`` schema.
 
 Records are written in their own short transactions, apart from the data they describe, so a
-failed step still leaves its record (records of skipped steps wait for the next step that does
-work, or the end of the run, and share its commit). A run that was killed keeps status ``running`` until the
+failed step still leaves its record. A run that was killed keeps status ``running`` until the
 next process marks it ``interrupted``.
 """
 
@@ -88,7 +87,10 @@ class StepRecord:
     footprint: dict[str, Any] = field(default_factory=dict)
 
     def insert(self, engine: Engine) -> None:
-        engine.execute(
+        engine.execute(*self.insert_sql())
+
+    def insert_sql(self) -> tuple[str, list[Any]]:
+        return (
             f"INSERT INTO {META}.step_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 self.run_id,
@@ -115,16 +117,6 @@ class StepRecord:
                 json.dumps(self.footprint, default=str),
             ],
         )
-
-
-def insert_records(engine: Engine, records: list[StepRecord]) -> None:
-    """Insert and forget ``records`` in one transaction."""
-    if not records:
-        return
-    with engine.transaction():
-        for rec in records:
-            rec.insert(engine)
-    records.clear()
 
 
 def dataset_hashes(engine: Engine) -> dict[str, str]:

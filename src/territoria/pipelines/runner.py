@@ -23,17 +23,10 @@ from territoria.core.errors import TerritoriaError
 from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
 from territoria.footprint import StepMeter, load_policy, not_due, source_checks
+from territoria.footprint.meter import Probe
 from territoria.pipelines.plan import Plan, build_plan
-from territoria.pipelines.records import (
-    META,
-    StepRecord,
-    dataset_hashes,
-    ensure_meta,
-    insert_records,
-    now,
-    source_state,
-    step_keys,
-)
+from territoria.pipelines.records import META, StepRecord, dataset_hashes, ensure_meta, now, source_state, step_keys
+from territoria.pipelines.snapshot import write_snapshot
 from territoria.pipelines.spec import Step
 from territoria.pipelines.steps import (
     StepOutcome,
@@ -56,6 +49,9 @@ class RunSummary:
     records: list[StepRecord] = field(default_factory=list)
     wall_s: float = 0.0
     cpu_s: float = 0.0
+    #: the publication snapshot the API serves (``pipelines/snapshot.py``), or why it was not written
+    publication: str | None = None
+    publication_error: str | None = None
     footprint: dict[str, Any] = field(default_factory=dict)
 
     def count(self, status: str) -> int:
@@ -77,8 +73,9 @@ def _cpu() -> float:
 
 
 def fingerprint(engine: Engine, qualified: str) -> tuple[str, int]:
+    """Order-independent content fingerprint of a table (row count + sum of row hashes)."""
     rows, digest = engine.fetch_all(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {qualified} t")[0]
-    return stable_hash([int(rows), str(digest)]), int(rows)
+    return f"{int(rows)}:{digest}", int(rows)
 
 
 class Runner:
@@ -100,6 +97,7 @@ class Runner:
         self.hashes = dataset_hashes(engine)
         self.keys = step_keys(engine)
         self.policies = ws.policies()
+        self.pending: list[StepRecord] = []
         self.check_all = check_all
         self.meter = StepMeter(load_policy(self.policies), engine, {s.id: s.pack for s in plan.steps.values()})
         self.checks = source_checks(engine)
@@ -107,6 +105,10 @@ class Runner:
         self.tables = {
             (r[0], r[1]) for r in engine.fetch_all("SELECT table_schema, table_name FROM information_schema.tables")
         }
+        #: the current step's meter probe and (wall, CPU) at its start
+        self.probe: Probe | None = None
+        self.clock: tuple[float, float] = (0.0, 0.0)
+        self.store0 = store_size(ws.store_dir)
 
     def outputs_exist(self, step: Step) -> bool:
         return all((self.plan.datasets[o].schema, self.plan.datasets[o].name) in self.tables for o in step.outputs)
@@ -159,6 +161,11 @@ class Runner:
         rec.report["cadence"] = {"frequency": step.entry.frequency, "checked_at": checked_at}
         return True
 
+    def finish_record(self, rec: StepRecord) -> None:
+        """Measure the step up to now and attach its footprint, just before its record is written."""
+        _measure(rec, *self.clock)
+        rec.footprint = self.meter.finish(rec, self.probe)
+
     def _save_fetch(self, run_id: str, fetched: Any) -> None:
         r = fetched.record
         with self.engine.transaction():
@@ -186,31 +193,51 @@ class Runner:
             )
 
     def commit(self, step: Step, rec: StepRecord, outcome: StepOutcome) -> None:
-        """Fingerprint the new outputs, then move the step's state forward in one transaction."""
-        prints = {}
-        for out in step.outputs:
-            info = self.plan.datasets[out]
-            prints[out] = fingerprint(self.engine, info.qualified)
+        """Publish the step's tables, fingerprint them and move its state forward, and write its
+        record (plus records waiting to be written), all in one transaction: one durable commit
+        per step, and a kill at any point leaves either all of it or none of it."""
+        at = now()
         with self.engine.transaction():
+            for write in outcome.writes:
+                self.engine.create_or_replace(write)
+            prints: dict[str, tuple[str, int]] = {}
+            for out in step.outputs:
+                prints[out] = fingerprint(self.engine, self.plan.datasets[out].qualified)
+            rec.outputs = {out: digest for out, (digest, _) in prints.items()}
+            rec.rows_out = prints[step.outputs[0]][1] if step.outputs else 0
+            rec.ended_at = at
             for out, (digest, rows) in prints.items():
                 info = self.plan.datasets[out]
                 self.engine.execute(
                     f"INSERT OR REPLACE INTO {META}.datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [out, info.layer, info.schema, info.name, digest, rows, now(), rec.run_id, step.id],
+                    [out, info.layer, info.schema, info.name, digest, rows, at, rec.run_id, step.id],
                 )
             self.engine.execute(
                 f"INSERT OR REPLACE INTO {META}.step_state VALUES (?, ?, ?, ?)",
-                [step.id, rec.input_key, rec.run_id, now()],
+                [step.id, rec.input_key, rec.run_id, at],
             )
-            for src, dst in outcome.lineage:
-                self.engine.execute(
-                    f"INSERT INTO {META}.lineage VALUES (?, ?, ?, ?, ?)", [rec.run_id, step.id, src, dst, now()]
-                )
+            if outcome.lineage:
+                values = ", ".join(["(?, ?, ?, ?, ?)"] * len(outcome.lineage))
+                params: list[object] = []
+                for src, dst in outcome.lineage:
+                    params.extend([rec.run_id, step.id, src, dst, at])
+                self.engine.execute(f"INSERT INTO {META}.lineage VALUES {values}", params)
+            self.finish_record(rec)
+            self.flush_records(extra=[rec])
+        for table in outcome.cleanup:
+            self.engine.execute(f"DROP TABLE IF EXISTS {table}")
         for out, (digest, _) in prints.items():
             self.tables.add((self.plan.datasets[out].schema, self.plan.datasets[out].name))
             self.hashes[out] = digest
-            rec.outputs[out] = digest
         self.keys[step.id] = rec.input_key
+
+    def flush_records(self, extra: list[StepRecord] | None = None) -> None:
+        """Write the records of skipped, failed and blocked steps. They wait in memory until the
+        next commit (or the end of the run) so that an unchanged run costs one write, not one
+        per step."""
+        for record in [*self.pending, *(extra or [])]:
+            self.engine.execute(*record.insert_sql())
+        self.pending.clear()
 
 
 def run_pipeline(
@@ -235,8 +262,6 @@ def run_pipeline(
         [summary.run_id, now(), command, len(selected)],
     )
     broken: set[str] = set()
-    # records of skipped steps are written with the next step that did work (one commit, not one each)
-    pending: list[StepRecord] = []
     hook = runner.progress
     try:
         for step_id in plan.order:
@@ -247,7 +272,7 @@ def run_pipeline(
             if swept and step.kind == "ingest":
                 rec.report["landing_swept_tmp_files"] = swept
             hook("start", step.id, None)
-            probe = runner.meter.start()
+            runner.probe = runner.meter.start()
             blockers = [plan.producers[i] for i in step.inputs if plan.producers[i] in broken]
             if blockers:
                 rec.status, rec.reason = "blocked", "(upstream failed)"
@@ -255,41 +280,49 @@ def run_pipeline(
                 broken.add(step.id)
             else:
                 _run_one(runner, step, rec, broken)
-            rec.ended_at = now()
-            rec.footprint = runner.meter.finish(rec, probe)
-            pending.append(rec)
-            if rec.status != "skipped":
-                insert_records(engine, pending)
+            if rec.status != "success":
+                rec.ended_at = now()
+                rec.footprint = runner.meter.finish(rec, runner.probe)
+                runner.pending.append(rec)
             summary.records.append(rec)
             hook("end", step.id, rec)
     except BaseException as exc:  # KeyboardInterrupt included: record, then let it go on
-        insert_records(engine, pending)
+        runner.flush_records()
         _close_run(engine, summary, started, cpu0, "interrupted", f"{type(exc).__name__}: {exc}", runner)
         raise
-    insert_records(engine, pending)
     status = "failed" if broken else "success"
+    runner.flush_records()
     _close_run(engine, summary, started, cpu0, status, "; ".join(r.error or "" for r in summary.failed) or None, runner)
+    _publish_snapshot(ws, engine, plan, summary)
     return summary
+
+
+def _publish_snapshot(ws: Workspace, engine: Engine, plan: Plan, summary: RunSummary) -> None:
+    # A failed step kept its previous outputs, so what is published is consistent either way.
+    try:
+        summary.publication = str(write_snapshot(ws, engine, plan, summary.run_id).path)
+    except (OSError, TerritoriaError) as exc:
+        summary.publication_error = str(exc)
 
 
 def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> None:
     t0, c0 = time.perf_counter(), _cpu()
-    size0 = store_size(runner.ws.store_dir)
+    runner.clock = (t0, c0)
     try:
         outcome = runner.execute(step, rec)
         if outcome is None:
             rec.status = "skipped"
             rec.outputs = {o: runner.hashes.get(o) for o in step.outputs}
         else:
-            runner.commit(step, rec, outcome)
             rec.status = "success"
-            rec.rows_in, rec.rows_out, rec.rows_quarantined = (
-                outcome.rows_in,
-                outcome.rows_out,
-                outcome.rows_quarantined,
-            )
+            rec.rows_in, rec.rows_quarantined = outcome.rows_in, outcome.rows_quarantined
             rec.bytes_read = outcome.bytes_read
             rec.report.update(outcome.report)
+            size0 = store_size(runner.ws.store_dir)
+            _measure(rec, t0, c0)
+            runner.commit(step, rec, outcome)
+            rec.bytes_written = max(0, store_size(runner.ws.store_dir) - size0)
+            return
     except TerritoriaError as exc:
         rec.status, rec.error = "failed", str(exc)
         broken.add(step.id)
@@ -298,9 +331,12 @@ def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> N
         rec.error = f"internal error {type(exc).__name__}: {exc}"
         rec.report["traceback"] = traceback.format_exc(limit=8)
         broken.add(step.id)
+    _measure(rec, t0, c0)
+
+
+def _measure(rec: StepRecord, t0: float, c0: float) -> None:
     rec.wall_s = time.perf_counter() - t0
     rec.cpu_s = _cpu() - c0
-    rec.bytes_written = max(0, store_size(runner.ws.store_dir) - size0)
     rec.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
@@ -311,7 +347,10 @@ def _close_run(
     summary.wall_s = time.perf_counter() - started
     summary.cpu_s = _cpu() - cpu0
     summary.footprint = runner.meter.run_footprint(
-        [r.footprint for r in summary.records], summary.wall_s, summary.cpu_s
+        [r.footprint for r in summary.records],
+        summary.wall_s,
+        summary.cpu_s,
+        store_bytes_delta=store_size(runner.ws.store_dir) - runner.store0,
     )
     engine.execute(
         f"UPDATE {META}.runs SET ended_at = ?, status = ?, steps_run = ?, steps_skipped = ?, steps_failed = ?, "
