@@ -57,7 +57,9 @@ def footprint(
     by: Annotated[str, typer.Option(help="Group by run, pack (use case), dataset or step.")] = "run",
     top: Annotated[int, typer.Option(help="How many rows (runs, top consumers).")] = 10,
     trend: Annotated[bool, typer.Option(help="Energy per day over --days.")] = False,
-    days: Annotated[int, typer.Option(help="Window of the trend and of the groupings (0 = everything).")] = 30,
+    days: Annotated[
+        int, typer.Option(min=0, max=3660, help="Window of the trend and of the groupings (0 = everything).")
+    ] = 30,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Energy and CO2e of the data chain, measured (RAPL) or estimated, always with the method and a band."""
