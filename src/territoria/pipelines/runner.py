@@ -25,7 +25,16 @@ from territoria.engines.base import Engine
 from territoria.footprint import StepMeter, load_policy, not_due, source_checks
 from territoria.footprint.meter import Probe
 from territoria.pipelines.plan import Plan, build_plan
-from territoria.pipelines.records import META, StepRecord, dataset_hashes, ensure_meta, now, source_state, step_keys
+from territoria.pipelines.records import (
+    META,
+    StepRecord,
+    dataset_hashes,
+    ensure_meta,
+    insert_many,
+    now,
+    source_state,
+    step_keys,
+)
 from territoria.pipelines.snapshot import write_snapshot
 from territoria.pipelines.spec import Step
 from territoria.pipelines.steps import (
@@ -235,8 +244,7 @@ class Runner:
         """Write the records of skipped, failed and blocked steps. They wait in memory until the
         next commit (or the end of the run) so that an unchanged run costs one write, not one
         per step."""
-        for record in [*self.pending, *(extra or [])]:
-            self.engine.execute(*record.insert_sql())
+        insert_many(self.engine, [*self.pending, *(extra or [])])
         self.pending.clear()
 
 
