@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _demo import build_demo, fetched_bytes, run
+from _demo import build_demo, fetched_bytes, run_timed
 
 from territoria.pipelines import build_plan
 
@@ -39,37 +39,46 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ws = build_demo(Path(tmp) / "demo")
         # the first refresh of a new workspace, then forced full refreshes (every step really runs)
-        full = [run(ws)] + [run(ws, force=True) for _ in range(args.repeat - 1)]
-        same = [run(ws) for _ in range(args.repeat)]
+        full = [run_timed(ws)] + [run_timed(ws, force=True) for _ in range(args.repeat - 1)]
+        same = [run_timed(ws) for _ in range(args.repeat)]
         one = []
         for i in range(args.repeat):
             change_one_value(ws, i + 1)
-            one.append(run(ws))
-        kinds = {"full": full, "no change": same, "one source": one}
+            one.append(run_timed(ws))
+        timed = {"full": full, "no change": same, "one source": one}
+        kinds = {k: [s for s, _ in runs] for k, runs in timed.items()}
         fetched = {k: [fetched_bytes(ws, s.run_id) for s in runs] for k, runs in kinds.items()}
         expected = build_plan(ws).downstream_steps({f"ingest:{SOURCE}"})
     for runs in kinds.values():
         assert all(s.status == "success" for s in runs), [s.failed for s in runs]
     cpu = {k: statistics.median(s.cpu_s for s in runs) for k, runs in kinds.items()}
+    call = {k: statistics.median(c for _, c in runs) for k, runs in timed.items()}
     wall = {k: statistics.median(s.wall_s for s in runs) for k, runs in kinds.items()}
-    print(f"demo territory, {len(full[0].records)} steps, {args.repeat} runs of each kind (medians)")
-    print(f"{'refresh':<12}{'CPU s':>9}{'wall s':>9}{'fetched B':>12}{'CPU ratio':>11}{'steps run':>11}")
+    steps = len(kinds["full"][0].records)
+    print(f"demo territory, {steps} steps, {args.repeat} runs of each kind (medians)")
+    print(
+        "CPU: the run as recorded (up to its run record); "
+        "call: the whole call (opening the store, the run, the publication snapshot)"
+    )
+    print(f"{'refresh':<12}{'CPU s':>8}{'ratio':>9}{'call s':>8}{'ratio':>9}{'wall s':>8}{'fetched B':>11}{'run':>5}")
     for k, runs in kinds.items():
-        ratio = cpu[k] / cpu["full"] * 100
+        r1, r2 = cpu[k] / cpu["full"] * 100, call[k] / call["full"] * 100
         print(
-            f"{k:<12}{cpu[k]:>9.3f}{wall[k]:>9.3f}{max(fetched[k]):>12,}{ratio:>10.2f}%{runs[-1].count('success'):>11}"
+            f"{k:<12}{cpu[k]:>8.3f}{r1:>8.2f}%{call[k]:>8.3f}{r2:>8.2f}%{wall[k]:>8.3f}{max(fetched[k]):>11,}"
+            f"{runs[-1].count('success'):>5}"
         )
     print(
         "  CPU s of each run: " + "; ".join(f"{k}: {', '.join(f'{s.cpu_s:.3f}' for s in r)}" for k, r in kinds.items())
     )
     print(
-        f"no change: {cpu['no change'] / cpu['full'] * 100:.2f} % of the full refresh's CPU (goal ≤ 2 %), "
+        f"no change: {cpu['no change'] / cpu['full'] * 100:.2f} % of the full refresh's CPU as recorded, "
+        f"{call['no change'] / call['full'] * 100:.2f} % for the whole call (goal ≤ 2 %), "
         f"{max(fetched['no change'])} bytes fetched (goal 0; the first refresh fetched {fetched['full'][0]:,})"
     )
-    rerun = sorted(r.step for r in one[-1].records if r.status == "success")
+    rerun = sorted(r.step for r in kinds["one source"][-1].records if r.status == "success")
     print(f"one source changed ({SOURCE}): re-ran {len(rerun)} step(s): {', '.join(rerun)}")
     print(f"  exactly its downstream: {set(rerun) == expected}")
-    fp = same[-1].footprint
+    fp = kinds["no change"][-1].footprint
     saved, spent = fp["avoided"]["energy_wh"]["value"], fp["energy_wh"]["value"]
     print(f"no-change refresh: spent {spent * 1000:.3f} mWh, avoided {saved * 1000:.3f} mWh (estimated)")
 
