@@ -131,3 +131,15 @@ def test_restricted_data_never_reaches_a_role_not_allowed(
     else:
         assert r.status_code == 403
         assert b"Jeanne" not in r.content and b"1200" not in r.content
+
+
+def test_run_reports_of_non_open_steps_are_hidden(client: httpx.Client, tokens: dict[str, str]) -> None:
+    run_id = client.get("/api/runs").json()["runs"][-1]["run_id"]  # the first run ingested everything
+
+    def report(headers: dict[str, str]) -> dict[str, object]:
+        steps = client.get(f"/api/runs/{run_id}", headers=headers).json()["steps"]
+        found: dict[str, object] = next(s for s in steps if s["step"] == f"ingest:{RESTRICTED}")["report"]
+        return found
+
+    assert report({}) == {}
+    assert report(auth(tokens["agent"]))["rows_in"] == 3

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from territoria.api.errors import ApiError
 from territoria.api.publication import DatasetMeta, Publication, PublicationSource
@@ -29,11 +30,15 @@ def state(request: Request) -> ApiState:
     return found
 
 
-def publication(request: Request) -> Publication:
-    return state(request).source.get()
+async def publication(request: Request) -> Publication:
+    # Dependencies are async so that a request costs no thread hop; loading a new snapshot
+    # (once per run) is done in a worker thread.
+    source = state(request).source
+    current = source.fresh()
+    return current if current is not None else await run_in_threadpool(source.get)
 
 
-def principal(
+async def principal(
     request: Request,
     authorization: Annotated[str | None, Header(description="`Bearer <token>` (see `territoria users add`)")] = None,
 ) -> Principal:
@@ -42,7 +47,7 @@ def principal(
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "the Authorization header must be `Bearer <token>`", hint="or send no header to be public")
-    who = state(request).store.authenticate(token.strip())
+    who = await run_in_threadpool(state(request).store.authenticate, token.strip())
     if who is None:
         raise ApiError(401, "invalid or revoked token", hint="ask an administrator: `territoria users add`")
     return who
@@ -74,6 +79,15 @@ def authorize(
             400, f"dataset {meta.id!r} holds personal data: say why you read it", hint="add ?purpose=... to the request"
         )
     st.audit.record(who, action, meta.id, meta.access, why, {**detail, "reason": decision.reason})
+
+
+async def authorize_async(
+    request: Request, who: Principal, meta: DatasetMeta, action: str, purpose: str | None, detail: dict[str, Any]
+) -> None:
+    """``authorize`` for async routes: open data is decided in place, audited reads in a thread."""
+    if meta.access is AccessLevel.open and readable(request, who, meta):
+        return
+    await run_in_threadpool(authorize, request, who, meta, action, purpose, detail)
 
 
 def readable(request: Request, who: Principal, meta: DatasetMeta) -> bool:

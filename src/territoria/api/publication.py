@@ -162,6 +162,12 @@ class PublicationSource:
             return None
         return (st.st_mtime_ns, st.st_ino)
 
+    def fresh(self) -> Publication | None:
+        """The loaded publication if it is still the current one (a stat, no I/O beyond it)."""
+        if self._current is not None and self._pointer_stamp() == self._stamp:
+            return self._current
+        return None
+
     def get(self) -> Publication:
         stamp = self._pointer_stamp()
         if self._current is not None and stamp == self._stamp:

@@ -31,6 +31,7 @@ class StepLike(Protocol):
     wall_s: float
     cpu_s: float
     peak_rss_bytes: int
+    bytes_written: int
     report: dict[str, Any]
 
 
@@ -93,6 +94,7 @@ class StepMeter:
             net_bytes=net,
             fetched_bytes=int(fetch.get("bytes") or 0),
             landing_bytes_added=int(fetch.get("landed_bytes") or 0),
+            store_bytes_delta=rec.bytes_written,
         )
         if probe.io is not None and io is not None:
             result["io"] = {
@@ -153,7 +155,6 @@ class StepMeter:
             peak_rss_bytes=self.peak,
             net_bytes=net,
             landing_bytes_added=sum(int(s.get("landing_bytes_added") or 0) for s in steps),
-            # a step's tables and its record share one commit, so the store's growth is known per run
             store_bytes_delta=store_bytes_delta,
             steps_energy_wh=steps_wh.as_dict(),
             per_pack_wh={k: round(v, 9) for k, v in sorted(per_pack.items())},

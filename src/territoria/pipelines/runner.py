@@ -23,7 +23,7 @@ from territoria.core.errors import TerritoriaError
 from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
 from territoria.footprint import StepMeter, load_policy, not_due, source_checks
-from territoria.footprint.meter import Probe
+from territoria.footprint.retention import prune, retention_policy
 from territoria.pipelines.plan import Plan, build_plan
 from territoria.pipelines.records import (
     META,
@@ -58,10 +58,12 @@ class RunSummary:
     records: list[StepRecord] = field(default_factory=list)
     wall_s: float = 0.0
     cpu_s: float = 0.0
+    footprint: dict[str, Any] = field(default_factory=dict)
     #: the publication snapshot the API serves (``pipelines/snapshot.py``), or why it was not written
     publication: str | None = None
     publication_error: str | None = None
-    footprint: dict[str, Any] = field(default_factory=dict)
+    #: raw payloads the landing retention policy removed
+    landing_removed: int = 0
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.records if r.status == status)
@@ -107,6 +109,7 @@ class Runner:
         self.keys = step_keys(engine)
         self.policies = ws.policies()
         self.pending: list[StepRecord] = []
+        self.store0 = store_size(ws.store_dir)
         self.check_all = check_all
         self.meter = StepMeter(load_policy(self.policies), engine, {s.id: s.pack for s in plan.steps.values()})
         self.checks = source_checks(engine)
@@ -114,10 +117,6 @@ class Runner:
         self.tables = {
             (r[0], r[1]) for r in engine.fetch_all("SELECT table_schema, table_name FROM information_schema.tables")
         }
-        #: the current step's meter probe and (wall, CPU) at its start
-        self.probe: Probe | None = None
-        self.clock: tuple[float, float] = (0.0, 0.0)
-        self.store0 = store_size(ws.store_dir)
 
     def outputs_exist(self, step: Step) -> bool:
         return all((self.plan.datasets[o].schema, self.plan.datasets[o].name) in self.tables for o in step.outputs)
@@ -170,11 +169,6 @@ class Runner:
         rec.report["cadence"] = {"frequency": step.entry.frequency, "checked_at": checked_at}
         return True
 
-    def finish_record(self, rec: StepRecord) -> None:
-        """Measure the step up to now and attach its footprint, just before its record is written."""
-        _measure(rec, *self.clock)
-        rec.footprint = self.meter.finish(rec, self.probe)
-
     def _save_fetch(self, run_id: str, fetched: Any) -> None:
         r = fetched.record
         with self.engine.transaction():
@@ -202,50 +196,56 @@ class Runner:
             )
 
     def commit(self, step: Step, rec: StepRecord, outcome: StepOutcome) -> None:
-        """Publish the step's tables, fingerprint them and move its state forward, and write its
-        record (plus records waiting to be written), all in one transaction: one durable commit
+        """Publish the step's tables, fingerprint them and move its state forward (with the
+        records of earlier steps waiting to be written) in one transaction: one durable commit
         per step, and a kill at any point leaves either all of it or none of it."""
         at = now()
-        with self.engine.transaction():
-            for write in outcome.writes:
-                self.engine.create_or_replace(write)
-            prints: dict[str, tuple[str, int]] = {}
-            for out in step.outputs:
-                prints[out] = fingerprint(self.engine, self.plan.datasets[out].qualified)
-            rec.outputs = {out: digest for out, (digest, _) in prints.items()}
-            rec.rows_out = prints[step.outputs[0]][1] if step.outputs else 0
-            rec.ended_at = at
-            for out, (digest, rows) in prints.items():
-                info = self.plan.datasets[out]
+        try:
+            with self.engine.transaction():
+                for write in outcome.writes:
+                    self.engine.create_or_replace(write)
+                prints: dict[str, tuple[str, int]] = {}
+                for out in step.outputs:
+                    prints[out] = fingerprint(self.engine, self.plan.datasets[out].qualified)
+                rec.outputs = {out: digest for out, (digest, _) in prints.items()}
+                rec.rows_out = prints[step.outputs[0]][1] if step.outputs else 0
+                rec.ended_at = at
+                for out, (digest, rows) in prints.items():
+                    info = self.plan.datasets[out]
+                    self.engine.execute(
+                        f"INSERT OR REPLACE INTO {META}.datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [out, info.layer, info.schema, info.name, digest, rows, at, rec.run_id, step.id],
+                    )
                 self.engine.execute(
-                    f"INSERT OR REPLACE INTO {META}.datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [out, info.layer, info.schema, info.name, digest, rows, at, rec.run_id, step.id],
+                    f"INSERT OR REPLACE INTO {META}.step_state VALUES (?, ?, ?, ?)",
+                    [step.id, rec.input_key, rec.run_id, at],
                 )
-            self.engine.execute(
-                f"INSERT OR REPLACE INTO {META}.step_state VALUES (?, ?, ?, ?)",
-                [step.id, rec.input_key, rec.run_id, at],
-            )
-            if outcome.lineage:
-                values = ", ".join(["(?, ?, ?, ?, ?)"] * len(outcome.lineage))
-                params: list[object] = []
-                for src, dst in outcome.lineage:
-                    params.extend([rec.run_id, step.id, src, dst, at])
-                self.engine.execute(f"INSERT INTO {META}.lineage VALUES {values}", params)
-            self.finish_record(rec)
-            self.flush_records(extra=[rec])
-        for table in outcome.cleanup:
-            self.engine.execute(f"DROP TABLE IF EXISTS {table}")
+                if outcome.lineage:
+                    values = ", ".join(["(?, ?, ?, ?, ?)"] * len(outcome.lineage))
+                    params: list[object] = []
+                    for src, dst in outcome.lineage:
+                        params.extend([rec.run_id, step.id, src, dst, at])
+                    self.engine.execute(f"INSERT INTO {META}.lineage VALUES {values}", params)
+                self._write_pending()
+            self.pending.clear()
+        finally:
+            outcome.release(self.engine)
         for out, (digest, _) in prints.items():
             self.tables.add((self.plan.datasets[out].schema, self.plan.datasets[out].name))
             self.hashes[out] = digest
         self.keys[step.id] = rec.input_key
 
-    def flush_records(self, extra: list[StepRecord] | None = None) -> None:
-        """Write the records of skipped, failed and blocked steps. They wait in memory until the
-        next commit (or the end of the run) so that an unchanged run costs one write, not one
-        per step."""
-        insert_many(self.engine, [*self.pending, *(extra or [])])
-        self.pending.clear()
+    def flush_records(self) -> None:
+        """Write the step records waiting in memory, in their own transaction. A record waits
+        for the next step's commit (or the end of the run), so that an unchanged run costs one
+        write, not one per step; a killed run may lose the last records, never data or state."""
+        if self.pending:
+            with self.engine.transaction():
+                self._write_pending()
+            self.pending.clear()
+
+    def _write_pending(self) -> None:
+        insert_many(self.engine, self.pending)
 
 
 def run_pipeline(
@@ -280,7 +280,7 @@ def run_pipeline(
             if swept and step.kind == "ingest":
                 rec.report["landing_swept_tmp_files"] = swept
             hook("start", step.id, None)
-            runner.probe = runner.meter.start()
+            probe = runner.meter.start()
             blockers = [plan.producers[i] for i in step.inputs if plan.producers[i] in broken]
             if blockers:
                 rec.status, rec.reason = "blocked", "(upstream failed)"
@@ -288,10 +288,9 @@ def run_pipeline(
                 broken.add(step.id)
             else:
                 _run_one(runner, step, rec, broken)
-            if rec.status != "success":
-                rec.ended_at = now()
-                rec.footprint = runner.meter.finish(rec, runner.probe)
-                runner.pending.append(rec)
+            rec.ended_at = rec.ended_at or now()
+            rec.footprint = runner.meter.finish(rec, probe)
+            runner.pending.append(rec)
             summary.records.append(rec)
             hook("end", step.id, rec)
     except BaseException as exc:  # KeyboardInterrupt included: record, then let it go on
@@ -300,6 +299,9 @@ def run_pipeline(
         raise
     status = "failed" if broken else "success"
     runner.flush_records()
+    # Retention runs once the run's fetches are recorded: they tell which versions are current.
+    pruned = prune(ws.landing, engine, retention_policy(runner.policies), now())
+    summary.landing_removed = len({sha for sha, _ in pruned.removed})
     _close_run(engine, summary, started, cpu0, status, "; ".join(r.error or "" for r in summary.failed) or None, runner)
     _publish_snapshot(ws, engine, plan, summary)
     return summary
@@ -315,7 +317,6 @@ def _publish_snapshot(ws: Workspace, engine: Engine, plan: Plan, summary: RunSum
 
 def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> None:
     t0, c0 = time.perf_counter(), _cpu()
-    runner.clock = (t0, c0)
     try:
         outcome = runner.execute(step, rec)
         if outcome is None:
@@ -327,10 +328,8 @@ def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> N
             rec.bytes_read = outcome.bytes_read
             rec.report.update(outcome.report)
             size0 = store_size(runner.ws.store_dir)
-            _measure(rec, t0, c0)
             runner.commit(step, rec, outcome)
             rec.bytes_written = max(0, store_size(runner.ws.store_dir) - size0)
-            return
     except TerritoriaError as exc:
         rec.status, rec.error = "failed", str(exc)
         broken.add(step.id)

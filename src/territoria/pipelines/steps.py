@@ -30,6 +30,15 @@ class StepOutcome:
     report: dict[str, Any] = field(default_factory=dict)
     lineage: list[tuple[str, str]] = field(default_factory=list)
     cleanup: list[str] = field(default_factory=list)
+    cleanup_dirs: list[Path] = field(default_factory=list)
+
+    def release(self, engine: Engine) -> None:
+        """Drop the work tables and files once the writes are committed or abandoned."""
+        for table in self.cleanup:
+            engine.execute(f"DROP TABLE IF EXISTS {table}")
+        for directory in self.cleanup_dirs:
+            if directory.is_dir():
+                _remove_tree(directory)
 
 
 @dataclass
@@ -69,10 +78,9 @@ def run_ingest(ws: Workspace, engine: Engine, step: Step, fetch: Fetched) -> Ste
             ) from exc
         report = outcome.report(engine)
         report["reader"] = raw.notes
-    finally:
-        for leftover in tmp.glob("*"):
-            leftover.unlink(missing_ok=True)
-        tmp.rmdir()
+    except BaseException:
+        _remove_tree(tmp)
+        raise
     lineage = [
         (f"source:{fetched.record.url}", f"landing:{fetched.sha256}"),
         (f"landing:{fetched.sha256}", entry.identifier),
@@ -88,7 +96,15 @@ def run_ingest(ws: Workspace, engine: Engine, step: Step, fetch: Fetched) -> Ste
         report=report,
         lineage=lineage,
         cleanup=[outcome.work_table],
+        # readers may leave files (transcoded CSV, XLSX as Parquet) that the writes still read
+        cleanup_dirs=[tmp],
     )
+
+
+def _remove_tree(directory: Path) -> None:
+    for leftover in directory.glob("*"):
+        leftover.unlink(missing_ok=True)
+    directory.rmdir()
 
 
 def _explain_read_error(exc: Exception) -> str:

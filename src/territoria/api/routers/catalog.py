@@ -76,6 +76,9 @@ def dataset_page(
     doc = dict(meta.doc)
     doc["readable"] = readable(request, who, meta)
     doc["last_runs"] = last_runs(pub, doc["step"])
+    if not doc["readable"]:
+        for run in doc["last_runs"]:
+            run["error"] = "(hidden: non-open data)" if run["error"] else None
     doc["lineage"] = pub.catalog["lineage"].get(dataset_id)
     links = {"lineage": f"/api/catalog/{dataset_id}"}
     if doc["published"]:

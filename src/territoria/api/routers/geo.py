@@ -50,5 +50,5 @@ def _missing(pub: Publication, territory: dict[str, Any]) -> list[dict[str, str 
     summary="Commune boundaries (GeoJSON FeatureCollection, WGS84) and the communes without one",
     responses={200: {"content": {"application/geo+json": {}}}},
 )
-def communes(pub: Pub) -> Response:
+async def communes(pub: Pub) -> Response:
     return Response(communes_geojson(pub), media_type="application/geo+json")

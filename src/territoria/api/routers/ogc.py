@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from territoria.api.deps import Pub, Purpose, Who, authorize, readable
+from territoria.api.deps import Pub, Purpose, Who, authorize, authorize_async, readable
 from territoria.api.errors import ApiError
 from territoria.api.publication import DatasetMeta, Publication, json_value
 from territoria.core.errors import NotFoundError
@@ -168,7 +168,7 @@ def _intersects(b: tuple[float, float, float, float], box: tuple[float, float, f
 
 
 @router.get("", summary="OGC API landing page")
-def landing(request: Request, pub: Pub) -> JSONResponse:
+async def landing(request: Request, pub: Pub) -> JSONResponse:
     base = _base(request)
     root = str(request.base_url).rstrip("/")
     return JSONResponse(
@@ -191,12 +191,12 @@ def landing(request: Request, pub: Pub) -> JSONResponse:
 
 
 @router.get("/conformance", summary="Conformance classes")
-def conformance() -> JSONResponse:
+async def conformance() -> JSONResponse:
     return JSONResponse({"conformsTo": CONFORMANCE})
 
 
 @router.get("/collections", summary="Feature collections")
-def list_collections(request: Request, pub: Pub, who: Who) -> JSONResponse:
+async def list_collections(request: Request, pub: Pub, who: Who) -> JSONResponse:
     base = _base(request)
     docs = [_collection_doc(base, c) for c in collections(pub).values() if _visible(request, who, c)]
     links = [{"href": f"{base}/collections", "rel": "self", "type": "application/json"}]
@@ -207,7 +207,7 @@ CollectionId = Annotated[str, Path(max_length=100)]
 
 
 @router.get("/collections/{collection_id}", summary="One feature collection")
-def get_collection(request: Request, pub: Pub, who: Who, collection_id: CollectionId) -> JSONResponse:
+async def get_collection(request: Request, pub: Pub, who: Who, collection_id: CollectionId) -> JSONResponse:
     return JSONResponse(_collection_doc(_base(request), _get(request, pub, who, collection_id)))
 
 
@@ -216,7 +216,7 @@ def get_collection(request: Request, pub: Pub, who: Who, collection_id: Collecti
     summary="Features of a collection (GeoJSON)",
     responses={200: {"content": {GEOJSON: {}}}},
 )
-def items(
+async def items(
     request: Request,
     pub: Pub,
     who: Who,
@@ -229,7 +229,8 @@ def items(
     coll = _get(request, pub, who, collection_id)
     box = parse_bbox(bbox) if bbox is not None else None
     if coll.meta is not None:
-        authorize(request, who, coll.meta, "ogc-items", purpose, {"bbox": bbox, "limit": limit, "offset": offset})
+        detail = {"bbox": bbox, "limit": limit, "offset": offset}
+        await authorize_async(request, who, coll.meta, "ogc-items", purpose, detail)
     if box is None:
         selected = coll.features
     else:
@@ -263,7 +264,7 @@ def items(
     summary="One feature",
     responses={200: {"content": {GEOJSON: {}}}},
 )
-def item(
+async def item(
     request: Request,
     pub: Pub,
     who: Who,
@@ -276,7 +277,7 @@ def item(
     if not 1 <= index <= len(coll.features):
         raise NotFoundError(f"no feature {feature_id[:20]!r} in {coll.id}", hint="feature ids are 1..numberMatched")
     if coll.meta is not None:
-        authorize(request, who, coll.meta, "ogc-item", purpose, {"feature": index})
+        await authorize_async(request, who, coll.meta, "ogc-item", purpose, {"feature": index})
     base = f"{_base(request)}/collections/{coll.id}"
     links = json.dumps(
         [

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from territoria.api.deps import Pub
+from territoria.api.deps import Pub, Who, readable
+from territoria.api.publication import Publication
 from territoria.core.errors import NotFoundError
+from territoria.governance.access import Principal
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -35,8 +37,16 @@ def list_runs(
     return JSONResponse({"runs": runs, "total": int(total), "published_run": pub.run_id})
 
 
+def redact(request: Request, who: Principal, pub: Publication, step: dict[str, Any]) -> None:
+    """Errors and reports of a step over data the caller may not read may quote that data."""
+    meta = pub.datasets.get(str(step["step"]).split(":", 1)[-1])
+    if meta is not None and not readable(request, who, meta):
+        step["error"] = "(hidden: the step works on non-open data)" if step.get("error") else None
+        step["report"] = {}
+
+
 @router.get("/{run_id}", summary="One run and its steps")
-def get_run(pub: Pub, run_id: Annotated[str, Path(max_length=64)]) -> JSONResponse:
+def get_run(request: Request, pub: Pub, who: Who, run_id: Annotated[str, Path(max_length=64)]) -> JSONResponse:
     found = pub.rows(f"SELECT {RUN_COLUMNS} FROM meta.runs WHERE run_id = ?", [run_id])
     if not found:
         raise NotFoundError(f"unknown run {run_id!r}", hint="GET /api/runs lists them")
@@ -50,4 +60,5 @@ def get_run(pub: Pub, run_id: Annotated[str, Path(max_length=64)]) -> JSONRespon
         report = json.loads(s["report"]) if s["report"] else {}
         report.pop("traceback", None)  # internals stay in the store, not on the web
         s["report"] = report
+        redact(request, who, pub, s)
     return JSONResponse({**found[0], "steps": steps})

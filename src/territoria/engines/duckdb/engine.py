@@ -49,7 +49,9 @@ def _extension_file(name: str) -> Path:
 class DuckDBEngine:
     capabilities = CAPABILITIES
 
-    def __init__(self, path: Path | None, *, read_only: bool = False, threads: int | None = None) -> None:
+    def __init__(
+        self, path: Path | None, *, read_only: bool = False, threads: int | None = None, memory_limit: str | None = None
+    ) -> None:
         self.path = path
         config: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
         if path is not None:
@@ -57,6 +59,9 @@ class DuckDBEngine:
             config["extension_directory"] = str(path.parent / "duckdb_extensions")
         if threads:
             config["threads"] = threads
+        if memory_limit:
+            # territory.yaml `engine_options: {memory_limit: 1GB}` bounds the buffer pool; DuckDB spills beyond it.
+            config["memory_limit"] = memory_limit
         try:
             self.con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only, config=config)
         except duckdb.IOException as exc:
@@ -126,12 +131,29 @@ class DuckDBEngine:
             self.con.register(name, table)
 
     # -- files -----------------------------------------------------------------------------
-    def read_csv_relation(self, path: Path, *, delimiter: str, columns: Sequence[str], skip: int) -> str:
-        names = "[" + ", ".join(quote_literal(c) for c in columns) + "]"
+    def read_csv_relation(
+        self,
+        path: Path,
+        *,
+        delimiter: str,
+        columns: Sequence[str],
+        skip: int,
+        rejects: str | None = None,
+        skip_bad_lines: bool = False,
+    ) -> str:
+        # No sniffing: the reader already knows the dialect, and the sniffer fails on ragged files.
+        spec = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in columns) + "}"
+        extra = ", ignore_errors=true" if skip_bad_lines else ""
+        if rejects:
+            # Lines with too many or too few fields go to a rejects table instead of failing the scan.
+            extra = (
+                f", store_rejects=true, rejects_table={quote_literal(rejects)}, "
+                f"rejects_scan={quote_literal(rejects + '_s')}"
+            )
         return (
             f"read_csv({quote_literal(str(path))}, delim={quote_literal(delimiter)}, header=false, "
-            f"skip={skip}, all_varchar=true, names={names}, quote='\"', escape='\"', "
-            "strict_mode=true, null_padding=false, parallel=true)"
+            f"skip={skip}, auto_detect=false, columns={spec}, quote='\"', escape='\"', "
+            f"strict_mode=true, null_padding=false, parallel=true{extra})"
         )
 
     def read_parquet_relation(self, path: Path) -> str:
