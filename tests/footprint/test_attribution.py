@@ -61,3 +61,20 @@ def test_monthly_cost_follows_declared_frequency(small_ws: Workspace) -> None:
     assert steps["ingest:population-communes"].refreshes_per_month == pytest.approx(30.44 / 30)
     assert steps["indicator:densite_population"].refreshes_per_month == pytest.approx(30.44 / 30)
     assert steps["ingest:contours-communes"].refreshes_per_month == pytest.approx(30.44 / 365)
+
+
+def test_report_reads_bounded_history_but_every_latest_record(ran_ws: Workspace) -> None:
+    with ran_ws.engine() as engine:
+        (first,) = engine.fetch_all("SELECT run_id FROM _territoria.runs ORDER BY started_at LIMIT 1")[0]
+        engine.execute(
+            "UPDATE _territoria.step_runs SET started_at = started_at - INTERVAL 200 DAY WHERE run_id = ?", [first]
+        )
+        recent = FootprintReport(ran_ws, engine, days=90)
+        assert first in {r["run_id"] for r in recent.history}  # still each step's latest success
+        run_pipeline(ran_ws, engine, force=True)
+        recent = FootprintReport(ran_ws, engine, days=90)
+        everything = FootprintReport(ran_ws, engine, days=None)
+    assert first not in {r["run_id"] for r in recent.history}
+    assert first in {r["run_id"] for r in everything.history}
+    cost = recent.dataset("densite_population")
+    assert cost is not None and cost.last_refresh_run != first

@@ -43,6 +43,8 @@ def test_every_step_and_run_carries_its_footprint(small_ws: Workspace) -> None:
     run_fp = json.loads(run_rows[first.run_id])
     assert run_fp["method"] == "estimated" and run_fp["energy_wh"]["value"] > 0
     assert run_fp["steps_energy_wh"]["value"] <= run_fp["energy_wh"]["high"]
+    assert run_fp["store_bytes_delta"] > 0 and run_fp["landing_bytes_added"] >= pop["landing_bytes_added"] > 0
+    assert any(fp["store_bytes_delta"] > 0 for fp in steps.values())
     assert first.footprint == run_fp
 
 

@@ -57,15 +57,18 @@ def footprint(
     by: Annotated[str, typer.Option(help="Group by run, pack (use case), dataset or step.")] = "run",
     top: Annotated[int, typer.Option(help="How many rows (runs, top consumers).")] = 10,
     trend: Annotated[bool, typer.Option(help="Energy per day over --days.")] = False,
-    days: Annotated[int, typer.Option(help="Window of the trend and of the groupings (0 = everything).")] = 30,
+    days: Annotated[
+        int, typer.Option(min=0, max=3660, help="Window of the trend and of the groupings (0 = everything).")
+    ] = 30,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Energy and CO2e of the data chain, measured (RAPL) or estimated, always with the method and a band."""
     if ctx.invoked_subcommand is not None:
+        ctx.obj = workspace  # `territoria footprint -w DIR prune` works as well as `... prune -w DIR`
         return
     ws = open_workspace(workspace)
     with ws.engine() as engine:
-        report = FootprintReport(ws, engine)
+        report = FootprintReport(ws, engine, days=days or None)
     if dataset:
         show_dataset(report, dataset, as_json)
     elif trend:
@@ -74,7 +77,7 @@ def footprint(
         show_runs(report, top, as_json)
     elif by in ("pack", "step"):
         rows = report.by_pack(days or None) if by == "pack" else report.top_steps(top, days or None)
-        show_rows(rows, ["name", "runs", "energy", "co2e", "avoided", "methods"], f"by {by}", as_json)
+        show_rows(rows, ["name", "step_runs", "energy", "co2e", "avoided", "methods"], f"by {by}", as_json)
     elif by == "dataset":
         show_datasets(report, as_json)
     else:
@@ -192,11 +195,12 @@ def print_cost(report: FootprintReport, cost: DatasetCost) -> None:
 
 @app.command("prune")
 def prune_cmd(
+    ctx: typer.Context,
     workspace: WorkspaceOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be deleted.")] = False,
 ) -> None:
     """Delete raw landed versions beyond the retention policy (never what current data came from)."""
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace or ctx.obj)
     policy = retention_policy(ws.policies())
     with ws.engine() as engine:
         result = prune(ws.landing, engine, policy, now(), dry_run=dry_run)
@@ -212,9 +216,9 @@ def prune_cmd(
 
 
 @app.command("archive")
-def archive_cmd(workspace: WorkspaceOpt = None) -> None:
+def archive_cmd(ctx: typer.Context, workspace: WorkspaceOpt = None) -> None:
     """Compress (zstd) the raw versions that current data does not come from."""
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace or ctx.obj)
     policy = retention_policy(ws.policies())
     with ws.engine() as engine:
         result = archive(ws.landing, engine, policy)
@@ -226,10 +230,12 @@ def archive_cmd(workspace: WorkspaceOpt = None) -> None:
 
 @app.command("restore")
 def restore_cmd(
-    sha: Annotated[str, typer.Argument(help="sha256 of the archived version.")], workspace: WorkspaceOpt = None
+    ctx: typer.Context,
+    sha: Annotated[str, typer.Argument(help="sha256 of the archived version.")],
+    workspace: WorkspaceOpt = None,
 ) -> None:
     """Bring an archived raw version back into the landing area."""
-    ws = open_workspace(workspace)
+    ws = open_workspace(workspace or ctx.obj)
     with ws.lock():
         path = restore(ws.landing, sha)
     console.print(f"[green]✓[/] restored {path}")

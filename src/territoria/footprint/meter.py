@@ -129,7 +129,9 @@ class StepMeter:
             "net_saved_wh": round(max(would.value - spent.value, 0.0), 9),
         }
 
-    def run_footprint(self, steps: list[dict[str, Any]], wall_s: float, cpu_s: float) -> dict[str, Any]:
+    def run_footprint(
+        self, steps: list[dict[str, Any]], wall_s: float, cpu_s: float, *, store_bytes_delta: int = 0
+    ) -> dict[str, Any]:
         """The run's own footprint (whole process, plan and records included) and its budget check."""
         if not self.enabled:
             return {"method": "disabled"}
@@ -152,6 +154,8 @@ class StepMeter:
             cpu_s=round(cpu_s, 6),
             peak_rss_bytes=self.peak,
             net_bytes=net,
+            landing_bytes_added=sum(int(s.get("landing_bytes_added") or 0) for s in steps),
+            store_bytes_delta=store_bytes_delta,
             steps_energy_wh=steps_wh.as_dict(),
             per_pack_wh={k: round(v, 9) for k, v in sorted(per_pack.items())},
             avoided={"energy_wh": avoided_wh.as_dict(), "co2e_g": avoided_co2.as_dict()},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from territoria.engines.base import Engine
@@ -21,17 +22,24 @@ def _utcnow() -> datetime:
 class FootprintReport:
     """Everything is read once from the store; the engine may be a short read-only connection."""
 
-    def __init__(self, ws: Workspace, engine: Engine, policy: FootprintPolicy | None = None) -> None:
+    def __init__(
+        self, ws: Workspace, engine: Engine, policy: FootprintPolicy | None = None, *, days: int | None = 90
+    ) -> None:
+        """``days``: how much step history to read (never less than the 30 days of the monthly views;
+        ``None`` reads it all). Every step's latest records are read whatever their age."""
         self.ws = ws
         self.policy = policy or load_policy(ws.policies())
         self.intensity, self.intensity_label = intensity(self.policy)
-        self.history = step_history(engine)
+        self.now = _utcnow()
+        since = self.now - timedelta(days=max(days, 30)) if days is not None else None
+        self.history = step_history(engine, since)
+        self.graph = graph_from_history(self.history)
         self.runs = run_history(engine)
         self.fetches = fetch_history(engine)
-        self.now = _utcnow()
         self.frequencies = {e.identifier: e.frequency for e in ws.entries().values()}
 
     # -- datasets -------------------------------------------------------------------------
+    @cached_property
     def landing_bytes(self) -> dict[str, int]:
         """Bytes of raw versions still kept in the landing area, per source dataset."""
         seen: dict[str, set[str]] = {}
@@ -44,10 +52,10 @@ class FootprintReport:
         return out
 
     def datasets(self) -> list[str]:
-        return sorted(graph_from_history(self.history).producers)
+        return sorted(self.graph.producers)
 
     def resolve(self, name: str) -> str | None:
-        known = graph_from_history(self.history).producers
+        known = self.graph.producers
         for candidate in (name, f"published.{name}"):
             if candidate in known:
                 return candidate
@@ -61,7 +69,7 @@ class FootprintReport:
             resolved,
             self.history,
             self.frequencies,
-            self.landing_bytes(),
+            self.landing_bytes,
             self.policy.model,
             self.intensity,
             self.now,
@@ -95,9 +103,10 @@ class FootprintReport:
                 continue
             fp = rec["footprint"]
             g = groups.setdefault(
-                key(rec), {"name": key(rec), "runs": 0, "energy": ZERO, "co2e": ZERO, "avoided": ZERO, "methods": set()}
+                key(rec),
+                {"name": key(rec), "step_runs": 0, "energy": ZERO, "co2e": ZERO, "avoided": ZERO, "methods": set()},
             )
-            g["runs"] += 1 if rec["status"] == "success" else 0
+            g["step_runs"] += 1 if rec["status"] == "success" else 0
             g["energy"] = g["energy"] + band_of(fp.get("energy_wh"))
             g["co2e"] = g["co2e"] + band_of(fp.get("co2e_g"))
             g["avoided"] = g["avoided"] + band_of((fp.get("avoided") or {}).get("energy_wh"))

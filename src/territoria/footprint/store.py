@@ -48,15 +48,21 @@ def source_checks(engine: Engine) -> dict[str, tuple[datetime | None, str | None
 
 
 def step_history(engine: Engine, since: datetime | None = None) -> list[dict[str, Any]]:
-    """Every step record with its footprint, oldest first."""
+    """Step records with their footprint, oldest first: all of them, or those since ``since`` plus,
+    for every step, its latest record and its latest successful one (what attribution needs)."""
     if not has_records(engine):
         return []
-    where = "WHERE started_at >= ?" if since else ""
-    rows = engine.fetch_all(
-        f"SELECT run_id, step, kind, status, reason, started_at, inputs, outputs, footprint "
-        f"FROM {META}.step_runs {where} ORDER BY started_at",
-        [since] if since else None,
-    )
+    cols = "run_id, step, kind, status, reason, started_at, inputs, outputs, footprint"
+    if since is None:
+        rows = engine.fetch_all(f"SELECT {cols} FROM {META}.step_runs ORDER BY started_at")
+    else:
+        rows = engine.fetch_all(
+            f"SELECT {cols} FROM {META}.step_runs "
+            "QUALIFY started_at >= ? OR row_number() OVER (PARTITION BY step ORDER BY started_at DESC) = 1 "
+            "OR row_number() OVER (PARTITION BY step, status = 'success' ORDER BY started_at DESC) = 1 "
+            "ORDER BY started_at",
+            [since],
+        )
     keys = ["run_id", "step", "kind", "status", "reason", "started_at", "inputs", "outputs", "footprint"]
     out = []
     for row in rows:

@@ -119,6 +119,16 @@ class StepRecord:
         )
 
 
+def insert_many(engine: Engine, records: list[StepRecord]) -> None:
+    """One multi-row INSERT: the engine's per-statement cost dominates a run where nothing changed."""
+    if not records:
+        return
+    sql, _ = records[0].insert_sql()
+    head, _, row = sql.partition(" VALUES ")
+    params = [p for rec in records for p in rec.insert_sql()[1]]
+    engine.execute(f"{head} VALUES {', '.join([row] * len(records))}", params)
+
+
 def dataset_hashes(engine: Engine) -> dict[str, str]:
     return {r[0]: r[1] for r in engine.fetch_all(f"SELECT name, content_hash FROM {META}.datasets")}
 

@@ -25,7 +25,16 @@ from territoria.engines.base import Engine
 from territoria.footprint import StepMeter, load_policy, not_due, source_checks
 from territoria.footprint.retention import prune, retention_policy
 from territoria.pipelines.plan import Plan, build_plan
-from territoria.pipelines.records import META, StepRecord, dataset_hashes, ensure_meta, now, source_state, step_keys
+from territoria.pipelines.records import (
+    META,
+    StepRecord,
+    dataset_hashes,
+    ensure_meta,
+    insert_many,
+    now,
+    source_state,
+    step_keys,
+)
 from territoria.pipelines.snapshot import write_snapshot
 from territoria.pipelines.spec import Step
 from territoria.pipelines.steps import (
@@ -100,6 +109,7 @@ class Runner:
         self.keys = step_keys(engine)
         self.policies = ws.policies()
         self.pending: list[StepRecord] = []
+        self.store0 = store_size(ws.store_dir)
         self.check_all = check_all
         self.meter = StepMeter(load_policy(self.policies), engine, {s.id: s.pack for s in plan.steps.values()})
         self.checks = source_checks(engine)
@@ -235,8 +245,7 @@ class Runner:
             self.pending.clear()
 
     def _write_pending(self) -> None:
-        for record in self.pending:
-            self.engine.execute(*record.insert_sql())
+        insert_many(self.engine, self.pending)
 
 
 def run_pipeline(
@@ -345,7 +354,10 @@ def _close_run(
     summary.wall_s = time.perf_counter() - started
     summary.cpu_s = _cpu() - cpu0
     summary.footprint = runner.meter.run_footprint(
-        [r.footprint for r in summary.records], summary.wall_s, summary.cpu_s
+        [r.footprint for r in summary.records],
+        summary.wall_s,
+        summary.cpu_s,
+        store_bytes_delta=store_size(runner.ws.store_dir) - runner.store0,
     )
     engine.execute(
         f"UPDATE {META}.runs SET ended_at = ?, status = ?, steps_run = ?, steps_skipped = ?, steps_failed = ?, "
