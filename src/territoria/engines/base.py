@@ -93,10 +93,12 @@ class Engine(Protocol):
 
     def read_parquet_relation(self, path: Path) -> str: ...
 
-    def replace_tables(
-        self, writes: Sequence[TableWrite], extra_sql: Sequence[tuple[str, Sequence[Any]]] = ()
-    ) -> dict[str, int]:
-        """Recreate ``writes`` and run ``extra_sql`` all-or-nothing; return rows per table."""
+    def replace_tables(self, writes: Sequence[TableWrite], extra_sql: Sequence[tuple[str, Sequence[Any]]] = ()) -> None:
+        """Recreate ``writes`` and run ``extra_sql`` (state, records) all-or-nothing."""
+        ...
+
+    def create_or_replace(self, write: TableWrite) -> None:
+        """Recreate one table; atomic with whatever else runs inside ``transaction()``."""
         ...
 
     def copy_to(self, select_sql: str, path: Path, fmt: str, options: dict[str, Any] | None = None) -> None: ...

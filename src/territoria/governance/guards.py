@@ -3,8 +3,10 @@
 A guard receives the SQL of the rows about to be published and returns the SQL of the rows
 that may be published, plus a report of what it changed (suppressed cells and why). Guards
 are named by the ``secrecy`` key of a dataset or indicator and found through the
-``territoria.guards`` entry point group. A dataset that names a guard that is not installed is
-**not published**: secrecy is never best effort.
+``territoria.guards`` entry point group: ``secrecy: statistical.energy`` asks the guard
+``statistical`` (the general secrecy engine, ``governance/secrecy``) to apply its rule set
+``energy``. A dataset that names a guard that is not installed is **not published**: secrecy
+is never best effort.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ class Guard(Protocol):
 
 
 def get_guard(rule: str) -> Guard:
-    """Guards are keyed by the rule family: ``energy.residential`` is handled by ``energy``."""
+    """Guards are keyed by the rule family: ``statistical.energy`` is handled by ``statistical``."""
     found = {ep.name: ep for ep in entry_points(group="territoria.guards")}
     family = rule.split(".", 1)[0]
     if family not in found:

@@ -28,7 +28,8 @@ LAYER_SCHEMAS: dict[str, str] = {
     "quarantine": "quarantine",
 }
 
-REF = re.compile(r"""\bref\(\s*['"]([A-Za-z0-9_\-]+)['"]\s*\)""")
+# ``ref('published.x')`` reads the secrecy-protected copy of ``x`` (what downstream steps should read).
+REF = re.compile(r"""\bref\(\s*['"]((?:published\.)?[A-Za-z0-9_\-]+)['"]\s*\)""")
 PARAM = re.compile(r"""\bparam\(\s*['"]([A-Za-z0-9_\-.]+)['"]\s*\)""")
 
 

@@ -1,0 +1,63 @@
+"""Primary rules compiled to SQL: one pass over the table flags every cell that fails a rule."""
+
+from __future__ import annotations
+
+from territoria.engines.base import quote_ident, quote_literal
+from territoria.governance.secrecy.rules import Rule, RuleSet
+
+
+def _violation(rule: Rule) -> str:
+    if rule.kind == "min_count":
+        col = quote_ident(rule.column or "")
+        keep = f"{col} {rule.operator} {rule.threshold!r}"
+        zero = f" AND ({col} IS NULL OR {col} <> 0)" if rule.ignore_zero else ""
+        return f"(NOT coalesce({keep}, false){zero})"
+    if rule.kind == "dominance":
+        largest, total = quote_ident(rule.largest or ""), quote_ident(rule.total or "")
+        return f"coalesce({largest} > {rule.share!r} * {total} AND {total} > 0, false)"
+    if rule.kind == "expression":
+        return f"coalesce(({rule.sql}), false)"
+    return "false"
+
+
+def _applies(rule: Rule) -> str:
+    return f"coalesce(({rule.when}), false)" if rule.when else "true"
+
+
+def rule_columns(ruleset: RuleSet) -> set[str]:
+    cols: set[str] = set(ruleset.measures)
+    for r in ruleset.rules:
+        cols.update(c for c in (r.column, r.largest, r.total) if c)
+    if ruleset.secondary:
+        cols.update(d.column for d in ruleset.secondary.dimensions)
+        cols.update(d.parent for d in ruleset.secondary.dimensions if d.parent)
+        cols.update(ruleset.secondary.partition)
+    return cols
+
+
+def flags_sql(ruleset: RuleSet, relation: str, has_secret: bool) -> str:
+    """``_cell``, the ids of the rules each cell fails, whether it was masked upstream, its cost."""
+    checks = [
+        f"CASE WHEN {_applies(r)} AND {_violation(r)} THEN {quote_literal(r.id)} END"
+        for r in ruleset.rules
+        if r.kind != "masked_input"
+    ]
+    masked = [
+        f"({_applies(r)} AND coalesce({quote_ident(r.column or '')}, false))"
+        for r in ruleset.rules
+        if r.kind == "masked_input"
+    ]
+    if has_secret:
+        masked.append("coalesce(secret, false)")
+    failed = "list_filter([" + ", ".join(checks) + "]::VARCHAR[], x -> x IS NOT NULL)" if checks else "[]::VARCHAR[]"
+    cost = ruleset.secondary.cost if ruleset.secondary else "1"
+    extra = []
+    if ruleset.secondary:
+        cols = [d.column for d in ruleset.secondary.dimensions]
+        cols += [d.parent for d in ruleset.secondary.dimensions if d.parent]
+        cols += ruleset.secondary.partition
+        extra = [quote_ident(c) for c in dict.fromkeys(cols)]
+    return (
+        f"SELECT _cell, {failed} AS _rules, ({' OR '.join(masked) or 'false'}) AS _masked, "
+        f"CAST(({cost}) AS DOUBLE) AS _cost{''.join(', ' + c for c in extra)} FROM {relation} ORDER BY _cell"
+    )

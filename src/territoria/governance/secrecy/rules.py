@@ -1,0 +1,173 @@
+"""Secrecy rule sets, declared in YAML.
+
+A pack ships its rule sets in ``secrecy.yaml`` next to ``pack.yaml``; a dataset or indicator
+names one with ``secrecy: statistical.<ruleset>``. ``policies.yaml`` may override any field of
+a rule by its id (``secrecy: {<ruleset>: {rules: {<rule-id>: {threshold: 11}}}}``), e.g. to
+apply the pre-2020 "more than 10" wording instead of "at least 10".
+"""
+
+from __future__ import annotations
+
+import copy
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from territoria.core.errors import ConfigError
+from territoria.core.suggest import did_you_mean
+from territoria.core.yamlio import read_yaml
+
+Operator = Literal[">=", ">"]
+
+
+class Rule(BaseModel):
+    """One primary rule; a cell that fails it is suppressed.
+
+    - ``min_count``: publish only if ``column <operator> threshold`` (delivery points, units,
+      households). Empty cells (count 0) disclose nobody and are published unless
+      ``ignore_zero`` is false.
+    - ``dominance``: suppress if ``largest > share * total`` (the largest unit's contribution).
+    - ``masked_input``: the value was already masked upstream (``s`` in the source file);
+      published as secret and left out of the additive structure (nobody knows it).
+    - ``expression``: suppress where the SQL boolean ``sql`` holds.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    kind: Literal["min_count", "dominance", "masked_input", "expression"]
+    column: str | None = None
+    operator: Operator = ">="
+    threshold: float | None = None
+    ignore_zero: bool = True
+    largest: str | None = None
+    total: str | None = None
+    share: float = 0.85
+    sql: str | None = None
+    #: the rule applies only to rows where this SQL boolean holds (e.g. ``sector = 'residentiel'``)
+    when: str | None = None
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _complete(self) -> Rule:
+        needs = {
+            "min_count": ("column", "threshold"),
+            "dominance": ("largest", "total"),
+            "masked_input": ("column",),
+            "expression": ("sql",),
+        }[self.kind]
+        missing = [k for k in needs if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"rule {self.id!r} ({self.kind}) needs {', '.join(missing)}")
+        if not 0 < self.share <= 1:
+            raise ValueError(f"rule {self.id!r}: share must be in (0, 1]")
+        return self
+
+
+class Dimension(BaseModel):
+    """A key column of the table and how its values nest.
+
+    ``parent``: a column giving each value's parent value (commune -> EPCI, IRIS -> commune);
+    rows whose value is a parent are the margins. ``total``: the value that stands for the sum
+    of all the others (``TOUS`` sectors). Neither: the column has no published margin (years
+    when sums across years are not published).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    column: str
+    parent: str | None = None
+    total: str | None = None
+
+
+class Secondary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dimensions: list[Dimension]
+    #: key columns that split the table into independent tables (e.g. ``unit``)
+    partition: list[str] = Field(default_factory=list)
+    #: SQL cost of suppressing a cell; complements are chosen to minimise it
+    cost: str = "1"
+
+
+class RuleSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = ""
+    title: str = ""
+    description: str = ""
+    #: columns nulled in every suppressed cell (values and whatever could reveal them)
+    measures: list[str] = Field(default_factory=lambda: ["value"])
+    rules: list[Rule] = Field(default_factory=list)
+    secondary: Secondary | None = None
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> RuleSet:
+        ids = [r.id for r in self.rules]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate rule ids: {', '.join(dupes)}")
+        return self
+
+
+def _pack_rulesets() -> dict[str, tuple[dict[str, Any], Path]]:
+    """Built-in presets, then rule sets shipped by installed packs (``secrecy.yaml`` beside ``pack.yaml``)."""
+    import importlib
+
+    found: dict[str, tuple[dict[str, Any], Path]] = {}
+    files = [Path(__file__).with_name("presets.yaml")]
+    for ep in entry_points(group="territoria.packs"):
+        module = importlib.import_module(ep.value)
+        files.append(Path(next(iter(module.__path__))) / "secrecy.yaml")
+    for path in files:
+        if not path.is_file():
+            continue
+        data = read_yaml(path) or {}
+        for name, body in (data.get("rulesets") or {}).items():
+            found[name] = (body, path)
+    return found
+
+
+def _merge_overrides(body: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(body)
+    rule_over = override.get("rules")
+    if isinstance(rule_over, dict):
+        by_id = {r["id"]: r for r in merged.get("rules", [])}
+        for rule_id, fields in rule_over.items():
+            if rule_id not in by_id:
+                raise ConfigError(
+                    f"policies.yaml overrides unknown secrecy rule {rule_id!r}",
+                    hint=did_you_mean(rule_id, by_id) or f"rules: {', '.join(by_id)}",
+                )
+            by_id[rule_id].update(fields)
+    elif rule_over is not None:
+        merged["rules"] = rule_over
+    merged.update({k: v for k, v in override.items() if k != "rules"})
+    return merged
+
+
+def load_ruleset(name: str, policies: dict[str, Any] | None = None) -> RuleSet:
+    """The rule set ``name`` from the installed packs, with the workspace's overrides applied."""
+    shipped = _pack_rulesets()
+    overrides = dict((policies or {}).get("secrecy") or {})
+    if name not in shipped and name not in overrides:
+        raise ConfigError(
+            f"unknown secrecy rule set {name!r}; the dataset is not published",
+            hint=did_you_mean(name, list(shipped) + list(overrides))
+            or "declare it in a pack's secrecy.yaml or under `secrecy:` in policies.yaml",
+        )
+    body, where = shipped.get(name, ({}, Path("policies.yaml")))
+    if name in overrides:
+        body = _merge_overrides(body, overrides[name] or {})
+    try:
+        ruleset = RuleSet.model_validate({**body, "name": name})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            f"secrecy rule set {name!r} is invalid ({where}): {loc}: {first['msg']}",
+            hint="see docs/secrecy.md for the rule keys",
+        ) from exc
+    return ruleset

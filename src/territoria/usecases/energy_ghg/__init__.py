@@ -1,0 +1,1 @@
+"""Use case 1: energy consumption and greenhouse-gas emissions, with statistical secrecy."""

@@ -1,0 +1,30 @@
+-- Greenhouse-gas emissions (tCO2e) = consumption (MWh) x factor (kgCO2e/kWh = tCO2e/MWh) of the
+-- configured factor version, valid for the year. Totals over energies add the per-energy
+-- emissions and are secret when any of them is. Every row records the factors and version used;
+-- estimated_share is the share of emissions computed with a factor that is not that year's own.
+WITH f AS (
+    SELECT energy, year, year_from, year_to, value AS factor, factor_id, version
+    FROM ref('facteurs-emission') WHERE version = param('emission_factor_version')
+),
+cells AS (SELECT * FROM ref('published.energie_cellules')),
+leaf AS (
+    SELECT c.mesh, c.code, c.libelle, c.period, c.sector, c.energy, c.consumption_mwh * f.factor AS value,
+           c.masked_share, c.completeness, c.lower_bound, c.secret, f.factor_id, f.version,
+           CASE WHEN f.year = c.period THEN 0.0 ELSE 1.0 END AS estimated
+    FROM cells c JOIN f ON f.energy = c.energy AND c.period BETWEEN f.year_from AND f.year_to
+),
+total AS (
+    SELECT l.mesh, l.code, any_value(l.libelle) AS libelle, l.period, l.sector, 'TOUTES' AS energy,
+           CASE WHEN bool_or(l.secret) THEN NULL ELSE sum(l.value) END AS value,
+           bool_or(l.secret) AS secret, bool_or(l.lower_bound) AS lower_bound,
+           string_agg(l.factor_id, ',' ORDER BY l.factor_id) AS factor_id, any_value(l.version) AS version,
+           coalesce(sum(l.value * l.estimated) / nullif(sum(l.value), 0), max(l.estimated)) AS estimated
+    FROM leaf l GROUP BY l.mesh, l.code, l.period, l.sector
+)
+SELECT mesh, code, libelle, period, sector, energy, value, masked_share, estimated AS estimated_share, completeness,
+       lower_bound, secret, factor_id AS emission_factors, version AS emission_factor_version
+FROM leaf
+UNION ALL
+SELECT t.mesh, t.code, t.libelle, t.period, t.sector, t.energy, t.value, c.masked_share, t.estimated, c.completeness,
+       t.lower_bound OR c.lower_bound, t.secret OR c.secret, t.factor_id, t.version
+FROM total t JOIN cells c ON c.code = t.code AND c.period = t.period AND c.sector = t.sector AND c.energy = 'TOUTES'

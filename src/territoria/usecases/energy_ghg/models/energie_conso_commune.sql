@@ -1,0 +1,34 @@
+-- Commune cells (sector x energy x year) of the Agence ORE file, for the territory's communes.
+-- A cell masked by the producer ("s") stays null with masked_input; a cell with only some
+-- masked components (several NAF rows) is the sum of the known ones, flagged lower_bound.
+WITH rows AS (
+    SELECT
+        code_commune AS code,
+        annee AS period,
+        CASE
+            WHEN code_categorie_consommation = 'RES' THEN 'residentiel'
+            WHEN code_categorie_consommation = 'PRO' THEN 'professionnel'
+            WHEN code_grand_secteur = 'TERTIAIRE' THEN 'tertiaire'
+            WHEN code_grand_secteur = 'INDUSTRIE' THEN 'industrie'
+            WHEN code_grand_secteur = 'AGRICULTURE' THEN 'agriculture'
+            ELSE 'non_affecte'
+        END AS sector,
+        CASE WHEN filiere = 'Gaz' THEN 'gaz' ELSE 'electricite' END AS energy,
+        conso_totale_mwh,
+        nb_sites,
+        conso_totale_mwh_secret OR nb_sites_secret AS masked
+    FROM ref('conso-elec-gaz-commune')
+    WHERE list_contains(param('territory.communes'), code_commune)
+)
+SELECT
+    code,
+    period,
+    sector,
+    energy,
+    sum(conso_totale_mwh) FILTER (WHERE NOT masked) AS consumption_mwh,
+    sum(nb_sites) FILTER (WHERE NOT masked) AS nb_sites,
+    count(*) FILTER (WHERE masked) AS masked_components,
+    count(*) AS components
+FROM rows
+GROUP BY ALL
+ORDER BY ALL

@@ -1,0 +1,56 @@
+-- Electricity by IRIS re-aggregated to communes and the territory (IRIS -> commune -> EPCI).
+-- IRIS cells masked by Enedis stay masked; every sum over them is the sum of the known cells,
+-- a lower bound flagged lower_bound with the share of masked components: nothing is un-masked.
+WITH wide AS (SELECT * FROM ref('conso-elec-iris') WHERE list_contains(param('territory.communes'), code_commune)),
+leaves AS (
+    -- INCLUDE NULLS: a masked cell has null values and must stay a (masked) component
+    SELECT * FROM wide UNPIVOT INCLUDE NULLS ((nb_sites, consumption_mwh, masked) FOR sector IN (
+        (nb_sites_residentiel, conso_totale_residentiel_mwh, nb_sites_residentiel_secret) AS residentiel,
+        (nb_sites_professionnel, conso_totale_professionnel_mwh, nb_sites_professionnel_secret) AS professionnel,
+        (nb_sites_agriculture, conso_totale_agriculture_mwh, nb_sites_agriculture_secret) AS agriculture,
+        (nb_sites_industrie, conso_totale_industrie_mwh, nb_sites_industrie_secret) AS industrie,
+        (nb_sites_tertiaire, conso_totale_tertiaire_mwh, nb_sites_tertiaire_secret) AS tertiaire,
+        (nb_sites_secteur_non_affecte, conso_totale_secteur_non_affecte_mwh, nb_sites_secteur_non_affecte_secret)
+            AS non_affecte
+    ))
+),
+known AS (
+    -- an empty cell (professionnel before 2018) is not a component; a masked one is
+    SELECT code_iris, code_commune, annee AS period, sector, consumption_mwh, nb_sites, masked
+    FROM leaves WHERE masked OR consumption_mwh IS NOT NULL
+),
+territory AS (SELECT coalesce(nullif(param('territory.epci'), ''), 'territoire') AS code),
+cube AS (
+    SELECT
+        CASE WHEN grouping(code_iris) = 0 THEN 'iris' WHEN grouping(code_commune) = 0 THEN 'commune' ELSE 'epci' END
+            AS mesh,
+        coalesce(code_iris, code_commune, (SELECT code FROM territory)) AS code,
+        CASE
+            WHEN grouping(code_iris) = 0 THEN code_commune
+            WHEN grouping(code_commune) = 0 THEN (SELECT code FROM territory)
+        END AS parent_code,
+        period,
+        coalesce(sector, 'TOUS') AS sector,
+        sum(consumption_mwh) FILTER (WHERE NOT masked) AS consumption_mwh,
+        sum(nb_sites) FILTER (WHERE NOT masked)::BIGINT AS nb_sites,
+        count(*) FILTER (WHERE masked) AS masked_components,
+        count(*) AS components
+    FROM known
+    GROUP BY GROUPING SETS (
+        (code_iris, code_commune, period, sector), (code_iris, code_commune, period),
+        (code_commune, period, sector), (code_commune, period), (period, sector), (period)
+    )
+)
+SELECT
+    mesh,
+    code,
+    parent_code,
+    period,
+    sector,
+    consumption_mwh,
+    nb_sites,
+    consumption_mwh IS NULL AS masked_input,
+    consumption_mwh IS NOT NULL AND masked_components > 0 AS lower_bound,
+    masked_components / components AS masked_share
+FROM cube
+ORDER BY mesh, code, sector, period

@@ -1,0 +1,123 @@
+"""The `statistical` guard on a real DuckDB engine: rules, overrides, report, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from territoria.core.errors import ConfigError
+from territoria.engines.duckdb.engine import DuckDBEngine, open_duckdb
+from territoria.governance.guards import get_guard
+from territoria.governance.secrecy.guard import REPORT_TABLE, apply_ruleset
+from territoria.governance.secrecy.rules import load_ruleset
+
+from .tables import derivable_cells
+
+
+@pytest.fixture
+def engine() -> Iterator[DuckDBEngine]:
+    eng = open_duckdb(None)
+    yield eng
+    eng.close()
+
+
+def _publish(engine: DuckDBEngine, select: str, rule: str, policies: dict[str, Any] | None = None) -> list[tuple]:
+    result = get_guard(rule).protect(engine, "t", select, rule, policies or {})
+    engine.execute(f"CREATE OR REPLACE TABLE published_t AS {result.select_sql}")
+    return engine.fetch_all("SELECT * FROM published_t")
+
+
+def test_fiscal_rule_never_publishes_fewer_than_11_households(engine: DuckDBEngine) -> None:
+    rows = _publish(
+        engine,
+        "SELECT * FROM (VALUES ('a', 5, 1200.0), ('b', 11, 900.0), ('c', 0, 0.0), ('d', 30, 50.0)) "
+        "t(code, nb_menages, value)",
+        "statistical.fiscal",
+    )
+    got = {r[0]: (r[2], r[3]) for r in rows}
+    assert got == {"a": (None, True), "b": (900.0, False), "c": (None, True), "d": (50.0, False)}
+    report = engine.fetch_all(f"SELECT cell, status, rules FROM {REPORT_TABLE} WHERE dataset = 't' ORDER BY cell")
+    assert [(r[1], r[2]) for r in report] == [("primary", ["fiscal-11-menages"])] * 2
+
+
+def test_business_rule_frequency_and_dominance(engine: DuckDBEngine) -> None:
+    rows = _publish(
+        engine,
+        "SELECT * FROM (VALUES ('a', 2, 10.0, 3.0), ('b', 5, 100.0, 86.0), ('c', 5, 100.0, 85.0)) "
+        "t(code, nb_unites, value, plus_grande_contribution)",
+        "statistical.business",
+    )
+    assert {r[0]: r[4] for r in rows} == {"a": True, "b": True, "c": False}
+
+
+def test_policies_override_the_comparison_operator(engine: DuckDBEngine) -> None:
+    sql = "SELECT * FROM (VALUES ('a', 10, 12.5), ('b', 40, 80.0)) t(code, nb_menages, value)"
+    assert [r[3] for r in _publish(engine, sql, "statistical.fiscal")] == [True, False]
+    stricter = {"secrecy": {"fiscal": {"rules": {"fiscal-11-menages": {"operator": ">", "threshold": 9}}}}}
+    assert [r[3] for r in _publish(engine, sql, "statistical.fiscal", stricter)] == [False, False]
+
+
+def test_a_workspace_may_declare_its_own_rule_set(engine: DuckDBEngine) -> None:
+    policies = {
+        "secrecy": {
+            "sante": {
+                "measures": ["value"],
+                "rules": [{"id": "moins-de-10-sejours", "kind": "min_count", "column": "sejours", "threshold": 10}],
+            }
+        }
+    }
+    rows = _publish(engine, "SELECT 'x' AS code, 4 AS sejours, 2.0 AS value", "statistical.sante", policies)
+    assert rows == [("x", 4, None, True)]
+
+
+def test_secondary_suppression_in_sql_protects_against_margins(engine: DuckDBEngine) -> None:
+    """Communes a, b, c of EPCI E by two sectors and their totals: one small cell, complements found."""
+    counts = {("a", "s1"): 2, ("a", "s2"): 40, ("b", "s1"): 25, ("b", "s2"): 30, ("c", "s1"): 12, ("c", "s2"): 50}
+    rows = []
+    for g in ["a", "b", "c", "E"]:
+        for s in ["s1", "s2", "T"]:
+            n = sum(v for (gg, ss), v in counts.items() if (gg == g or g == "E") and (ss == s or s == "T"))
+            rows.append(f"('{g}', {'NULL' if g == 'E' else repr('E')}, '{s}', {n}, {n * 10.0})")
+    select = f"SELECT * FROM (VALUES {', '.join(rows)}) t(code, parent_code, sector, nb, value)"
+    policies = {
+        "secrecy": {
+            "cells": {
+                "measures": ["value", "nb"],
+                "rules": [{"id": "min3", "kind": "min_count", "column": "nb", "threshold": 3}],
+                "secondary": {
+                    "dimensions": [{"column": "code", "parent": "parent_code"}, {"column": "sector", "total": "T"}],
+                    "cost": "nb",
+                },
+            }
+        }
+    }
+    result = apply_ruleset(engine, "cells", select, load_ruleset("cells", policies))
+    published = engine.fetch_all(f"SELECT code, sector, value, nb, secret FROM ({result.select_sql})")
+    secret = {(r[0], r[1]) for r in published if r[4]}
+    assert ("a", "s1") in secret and len(secret) == 4  # a hypercube: two communes x two sectors
+    assert all(r[2] is None and r[3] is None for r in published if r[4])  # null, never zero
+    parents = [{"a": "E", "b": "E", "c": "E", "E": None}, {"s1": "T", "s2": "T", "T": None}]
+    assert derivable_cells([(r[0], r[1]) for r in published], parents, secret) == []
+    assert result.report["primary"] == 1 and result.report["secondary"] == 3
+    protects = engine.fetch_all(f"SELECT DISTINCT protects FROM {REPORT_TABLE} WHERE status = 'secondary'")
+    assert protects == [('{"code":"a","sector":"s1"}',)]
+
+
+def test_unknown_guard_rule_set_or_column_is_not_published(engine: DuckDBEngine) -> None:
+    with pytest.raises(ConfigError, match="no installed guard"):
+        get_guard("nosuchguard.x")
+    with pytest.raises(ConfigError, match="unknown secrecy rule set"):
+        get_guard("statistical.nope").protect(engine, "t", "SELECT 1 AS value", "statistical.nope", {})
+    with pytest.raises(ConfigError, match="names no rule set"):
+        get_guard("statistical").protect(engine, "t", "SELECT 1 AS value", "statistical", {})
+    with pytest.raises(ConfigError, match="nb_menages") as err:
+        get_guard("statistical.fiscal").protect(engine, "t", "SELECT 1.0 AS value", "statistical.fiscal", {})
+    assert err.value.hint and "columns of t" in err.value.hint
+    bad = {"secrecy": {"fiscal": {"rules": {"no-such-rule": {"threshold": 3}}}}}
+    with pytest.raises(ConfigError, match="unknown secrecy rule"):
+        load_ruleset("fiscal", bad)
+    invalid = {"secrecy": {"x": {"rules": [{"id": "r", "kind": "min_count"}]}}}
+    with pytest.raises(ConfigError, match="invalid"):
+        load_ruleset("x", invalid)
