@@ -31,6 +31,7 @@ from territoria.pipelines.spec import Step
 from territoria.pipelines.steps import (
     StepOutcome,
     fetch_source,
+    remove_scratch,
     run_indicator,
     run_ingest,
     run_model,
@@ -318,7 +319,10 @@ def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> N
             rec.bytes_read = outcome.bytes_read
             rec.report.update(outcome.report)
             size0 = store_size(runner.ws.store_dir)
-            runner.commit(step, rec, outcome)
+            try:
+                runner.commit(step, rec, outcome)
+            finally:
+                remove_scratch(outcome.scratch)
             rec.bytes_written = max(0, store_size(runner.ws.store_dir) - size0)
     except TerritoriaError as exc:
         rec.status, rec.error = "failed", str(exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ class StepOutcome:
     report: dict[str, Any] = field(default_factory=dict)
     lineage: list[tuple[str, str]] = field(default_factory=list)
     cleanup: list[str] = field(default_factory=list)
+    #: folders of intermediate files the ``writes`` still read (a transcoded CSV...), removed after them
+    scratch: list[Path] = field(default_factory=list)
 
 
 @dataclass
@@ -69,10 +72,9 @@ def run_ingest(ws: Workspace, engine: Engine, step: Step, fetch: Fetched) -> Ste
             ) from exc
         report = outcome.report(engine)
         report["reader"] = raw.notes
-    finally:
-        for leftover in tmp.glob("*"):
-            leftover.unlink(missing_ok=True)
-        tmp.rmdir()
+    except BaseException:
+        remove_scratch([tmp])
+        raise
     lineage = [
         (f"source:{fetched.record.url}", f"landing:{fetched.sha256}"),
         (f"landing:{fetched.sha256}", entry.identifier),
@@ -88,7 +90,15 @@ def run_ingest(ws: Workspace, engine: Engine, step: Step, fetch: Fetched) -> Ste
         report=report,
         lineage=lineage,
         cleanup=[outcome.work_table],
+        # The staging write scans the file again (validation keeps no copy of the valid rows).
+        scratch=[tmp],
     )
+
+
+def remove_scratch(folders: list[Path]) -> None:
+    for folder in folders:
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _explain_read_error(exc: Exception) -> str:
