@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.formats.support import Source, SourceFactory
 
 from territoria.engines.base import Engine
 from territoria.engines.duckdb.engine import DuckDBEngine
 from territoria.workspace import Workspace, init_workspace
+
+from .support import Source, SourceFactory
 
 
 @pytest.fixture(scope="session")

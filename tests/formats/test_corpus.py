@@ -8,10 +8,11 @@ import sys
 from typing import Any
 
 import pytest
-from tests.formats.support import CONSO_SCHEMA, SourceFactory
 from typer.testing import CliRunner
 
 from territoria.cli.main import app
+
+from .support import CONSO_SCHEMA, SourceFactory
 
 GEO_SCHEMA: dict[str, Any] = {
     "fields": [{"name": "code", "type": "string"}, {"name": "geom", "type": "geometry"}],
@@ -74,6 +75,7 @@ def test_bad_file_fails_clearly_and_keeps_previous_rows(
         assert word in error
     assert "hint:" in error
     assert src.staged == before
+    assert not (src.ws.tmp_dir / "ingest-conso").exists()
 
 
 def test_cli_reports_a_bad_file_without_traceback(make_source: SourceFactory) -> None:
@@ -132,5 +134,7 @@ def test_secret_markers_end_to_end_in_windows_1252(make_source: SourceFactory) -
         ("35206", "Pacé", 87.25, False),
         ("35238", "Rennes – cœur (€)", 1234.5, False),
     ]
+    # the transcoded copy lived until the staging write read it, and not longer
+    assert not (src.ws.tmp_dir / "ingest-conso").exists()
     # unchanged file: the step is skipped, nothing is read again
     assert src.run().records[0].status == "skipped"

@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.formats.support import CONSO_SCHEMA, CORPUS, ingest
 
 from territoria.core.errors import ConfigError, DataError
 from territoria.engines.base import Engine
+
+from .support import CONSO_SCHEMA, CORPUS, ingest
 
 RENNES_L93 = (351000.0, 6789000.0)
 

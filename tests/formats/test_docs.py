@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from tests.formats.support import SourceFactory
 
 from territoria.catalog.model import DatasetEntry
 from territoria.connectors.files import FileOptions
 from territoria.connectors.formats import READERS
+
+from .support import SourceFactory
 
 DOC = Path(__file__).parents[2] / "docs" / "files.md"
 

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.formats.support import CORPUS, SourceFactory, ingest
 
 from territoria.core.errors import ConfigError, DataError
 from territoria.engines.base import Engine
+
+from .support import CORPUS, SourceFactory, ingest
 
 XLSX_SCHEMA: dict[str, Any] = {
     "fields": [

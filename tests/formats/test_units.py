@@ -6,12 +6,13 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
-from tests.formats.support import ingest
 
 from territoria.connectors.formats.csv import detect_delimiter, detect_encoding, looks_like_html, normalise_encoding
 from territoria.connectors.formats.xlsx import cell_text
 from territoria.core.errors import ConfigError
 from territoria.engines.base import Engine
+
+from .support import ingest
 
 
 @pytest.mark.parametrize(
