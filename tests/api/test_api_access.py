@@ -143,3 +143,25 @@ def test_run_reports_of_non_open_steps_are_hidden(client: httpx.Client, tokens: 
 
     assert report({}) == {}
     assert report(auth(tokens["agent"]))["rows_in"] == 3
+
+
+def test_indicator_values_follow_the_indicator_access(built_ws: Workspace, tokens: dict[str, str]) -> None:
+    """An indicator declared restricted (``access:`` in its pack) is guarded like a dataset."""
+    import asyncio
+    from dataclasses import replace
+
+    from territoria.api import create_app
+
+    app = create_app(built_ws.root, extensions=False)
+    pub = app.state.territoria.source.get()
+    pub.datasets["population"] = replace(pub.datasets["population"], access=AccessLevel.restricted)
+
+    async def get(headers: dict[str, str]) -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            return await c.get("/api/indicators/population/values", params={"purpose": "p"}, headers=headers)
+
+    assert asyncio.run(get({})).status_code == 401
+    assert asyncio.run(get(auth(tokens["contractor"]))).status_code == 403
+    assert asyncio.run(get(auth(tokens["elu"]))).status_code == 200
+    last = AuditLog(AccessStore(built_ws.private / ACCESS_DB)).entries(1)[0]
+    assert (last["dataset"], last["action"], last["role"]) == ("population", "indicator-values", "elu")

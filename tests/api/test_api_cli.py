@@ -41,3 +41,21 @@ def test_serve_refuses_an_empty_workspace(small_ws: Workspace) -> None:
 
     with pytest.raises(UserError, match="nothing has been built"):
         ensure_publication(small_ws)
+
+
+def test_cli_export_of_restricted_data_is_in_the_same_audit_log(built_ws: Workspace, tmp_path: object) -> None:
+    from pathlib import Path
+
+    from api_support import RESTRICTED
+
+    from territoria.governance.audit import AuditLog
+
+    dest = Path(str(tmp_path)) / "conso.csv"
+    w = ["-w", str(built_ws.root)]
+    refused = CliRunner().invoke(app, ["export", RESTRICTED, "-o", str(dest), *w])
+    assert isinstance(refused.exception, UserError) and not dest.exists()
+    done = CliRunner().invoke(app, ["export", RESTRICTED, "-o", str(dest), "--purpose", "bilan annuel", *w])
+    assert done.exit_code == 0, done.output
+    last = AuditLog(AccessStore(built_ws.private / ACCESS_DB)).entries(1)[0]
+    assert (last["dataset"], last["action"], last["purpose"]) == (RESTRICTED, "export-csv", "bilan annuel")
+    assert last["who"].startswith("cli:")

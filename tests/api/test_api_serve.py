@@ -16,10 +16,7 @@ import pytest
 from api_support import build_workspace
 
 CLI = [sys.executable, "-m", "territoria.cli.main"]
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="needs Debian gdal-bin (ogrinfo)"),
-]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +50,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str
 
 
 def ogrinfo(*args: str) -> str:
+    assert shutil.which("ogrinfo"), "this test needs GDAL's ogrinfo: apt-get install gdal-bin"
     done = subprocess.run(["ogrinfo", "-ro", *args], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout

@@ -125,3 +125,13 @@ CONTRAST_FAILURES_JS = """() => {
   }
   return failures;
 }"""
+
+
+def wait_until(page: Any, predicate: str, timeout_s: float = 15.0) -> None:
+    """Poll a JavaScript arrow function until it returns true. (playwright's wait_for_function
+    evaluates strings inside the page, which the dashboard's Content-Security-Policy refuses.)"""
+    end = time.monotonic() + timeout_s
+    while not page.evaluate(predicate):
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {predicate}")
+        page.wait_for_timeout(50)

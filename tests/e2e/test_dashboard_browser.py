@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import CONTRAST_FAILURES_JS, NO_BOUNDARY, RESTRICTED, Server, screenshot
+from e2e_support import CONTRAST_FAILURES_JS, NO_BOUNDARY, RESTRICTED, Server, screenshot, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +55,7 @@ def test_clicking_a_commune_shows_the_api_value(page: Any, server: Server) -> No
     page.wait_for_selector(".map-tooltip:not([hidden])")
     assert "Bruz" in page.inner_text(".map-tooltip")
     canvas.click(position={"x": pixel["x"], "y": pixel["y"]})
-    page.wait_for_function("document.querySelector('[data-testid=commune-name]')?.textContent === 'Bruz'")
+    wait_until(page, "() => document.querySelector('[data-testid=commune-name]')?.textContent === 'Bruz'")
 
     api_rows = server.get(f"/api/indicators/{INDICATOR}/values", mesh="commune", code=COMMUNE)["values"]
     assert len(api_rows) == 1
@@ -77,7 +77,7 @@ def test_commune_without_boundary_is_listed_with_its_value(page: Any, server: Se
     # Keyboard only: the table is the map's text alternative.
     row.get_by_role("button").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelector('[data-testid=commune-name]')?.textContent === 'Saint-Pierre'")
+    wait_until(page, "() => document.querySelector('[data-testid=commune-name]')?.textContent === 'Saint-Pierre'")
     expected = server.get("/api/indicators/population/values", mesh="commune", code=NO_BOUNDARY)["values"][0]["value"]
     assert french_number(page.inner_text("[data-testid=commune-value]")) == expected
     assert "pas de contour" in page.inner_text("[data-testid=commune-panel]")
@@ -156,12 +156,33 @@ def test_keyboard_reaches_the_map_and_its_table(page: Any, server: Server) -> No
     for _ in range(5):
         page.keyboard.press("Tab")
         focused.append(page.evaluate("document.activeElement.id || document.activeElement.className"))
-    assert focused[:3] == ["choix-indicateur", "choix-annee", "map"]
+    assert focused[:4] == ["choix-indicateur", "choix-annee", "maplibregl-canvas", "maplibregl-ctrl-zoom-in"]
     zoom = page.evaluate("window.territoriaMap.getZoom()")
     page.focus("#map canvas")
     page.keyboard.press("Equal")
-    page.wait_for_function(f"window.territoriaMap.getZoom() > {zoom}")
+    wait_until(page, f"() => window.territoriaMap.getZoom() > {zoom}")
     page.select_option("#tri-tableau", "valeur")
     first = page.locator("main tbody tr").first.get_attribute("data-code")
     values = server.get("/api/indicators/population/values", mesh="commune")["values"]
     assert first == max(values, key=lambda r: r["value"] or 0)["code"]
+
+
+def test_footprint_page_only_when_the_server_measures_it(page: Any, server: Server) -> None:
+    answer = server.client.get("/api/footprint")
+    page.goto(f"{server.url}/#/indicateurs")
+    page.wait_for_selector("main h1")
+    link = page.locator("#nav-empreinte")
+    if answer.status_code == 404:  # the footprint package is not installed with this API
+        page.wait_for_load_state("networkidle")
+        assert link.is_hidden()
+        return
+    assert answer.status_code == 200, answer.text
+    link.wait_for(state="visible")
+    link.locator("a").click()
+    page.wait_for_selector("text=Empreinte de la plateforme")
+    page.wait_for_selector("main .loading", state="detached")
+    text = page.inner_text("main")
+    runs = answer.json()["data"]["runs"]
+    assert "Dernière mise à jour" in text and ("Wh" in text if runs else True)
+    screenshot(page, "dashboard-footprint.png")
+    assert page.errors == []

@@ -94,3 +94,10 @@ def test_router_builds_for_any_workspace(small_ws: Workspace) -> None:
     api_router = router(small_ws)
     paths = {getattr(r, "path", None) for r in api_router.routes}
     assert {"/", "/static"} <= paths
+
+
+def test_page_shell_forbids_outside_requests_and_inline_scripts(client: httpx.Client) -> None:
+    policy = client.get("/").headers["content-security-policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["default-src"] == "'self'" and directives["script-src"] == "'self'"
+    assert directives["connect-src"] == "'self'" and directives["object-src"] == "'none'"

@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 import base64
-import getpass
 import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +11,7 @@ from typing import Any
 import pytest
 
 from territoria.core.yamlio import write_yaml
+from territoria.sensors.broker import PrivateBroker
 from territoria.sensors.decoders import encode_lht65
 from territoria.sensors.ingest import open_registry, store_for
 from territoria.sensors.registry import REGISTRY, Registry
@@ -129,70 +123,11 @@ def store(sensor_ws: Workspace) -> SensorStore:
     return store_for(sensor_ws.private)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Mosquitto:
-    """A private broker with on-disk persistence that a test can stop and restart on the same port."""
-
-    def __init__(self, directory: Path) -> None:
-        self.dir = directory
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-        data = directory / "data"
-        data.mkdir(parents=True, exist_ok=True)
-        user = getpass.getuser()
-        conf = [
-            f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
-            "persistence true",
-            f"persistence_location {data}/",
-            "autosave_interval 1",
-            "max_queued_messages 1000000",
-            "max_inflight_messages 0",
-            f"log_dest file {directory / 'mosquitto.log'}",
-        ]
-        if user == "root":
-            conf.append("user root")
-        self.conf = directory / "mosquitto.conf"
-        self.conf.write_text("\n".join(conf) + "\n", encoding="utf-8")
-
-    def start(self) -> None:
-        with (self.dir / "stderr.log").open("ab") as err:
-            self.process = subprocess.Popen(
-                [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(self.conf)],
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-            )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"mosquitto exited: {(self.dir / 'stderr.log').read_text(errors='replace')}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("mosquitto did not start listening")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # graceful: the broker saves its persistence file
-            self.process.wait(timeout=10)
-        self.process = None
-
-
-def mosquitto_available() -> bool:
-    return bool(shutil.which("mosquitto") or os.path.exists("/usr/sbin/mosquitto"))
+Mosquitto = PrivateBroker
 
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    if not mosquitto_available():
-        pytest.fail("mosquitto is not installed (Debian package `mosquitto`)")
     instance = Mosquitto(tmp_path / "mosquitto")
     instance.start()
     yield instance

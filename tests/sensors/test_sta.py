@@ -203,11 +203,11 @@ def test_aggregation_extension(get: Any, server: tuple[str, Workspace, Registry]
 
 
 def test_errors_are_clear(get: Any) -> None:
-    assert "no entity set" in get("/Thingz", 404)["message"]
-    assert get("/Things(999)", 404)["type"] == "NotFound"
+    assert "no entity set" in get("/Thingz", 404)["error"]["message"]
+    assert get("/Things(999)", 404)["error"]["code"] == "not-found"
     bad = get("/Things", 400, **{"$filter": "name eq"})
-    assert "ends too early" in bad["message"]
-    assert "no property" in get("/Things", 400, **{"$filter": "colour eq 'red'"})["message"]
-    assert "unknown function" in get("/Things", 400, **{"$filter": "frobnicate(name)"})["message"]
-    assert "non-negative" in get("/Things", 400, **{"$top": "-1"})["message"]
-    assert "unknown query option" in get("/Things", 400, **{"$frob": "1"})["message"]
+    assert "ends too early" in bad["error"]["message"]
+    assert "no property" in get("/Things", 400, **{"$filter": "colour eq 'red'"})["error"]["message"]
+    assert "unknown function" in get("/Things", 400, **{"$filter": "frobnicate(name)"})["error"]["message"]
+    assert "non-negative" in get("/Things", 400, **{"$top": "-1"})["error"]["message"]
+    assert "unknown query option" in get("/Things", 400, **{"$frob": "1"})["error"]["message"]

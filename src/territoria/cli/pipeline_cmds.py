@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from getpass import getuser
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,8 @@ from rich.table import Table
 from rich.tree import Tree
 
 from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace
+from territoria.governance.access import ACCESS_DB, AccessStore
+from territoria.governance.audit import AuditLog
 from territoria.pipelines import build_plan, run_pipeline
 from territoria.pipelines.export import FORMATS, export_dataset
 from territoria.pipelines.inspect import LineageNode, dataset_status, downstream, recent_runs, run_steps, upstream
@@ -258,5 +261,6 @@ def export(
     dest = output or Path(f"{dataset}.{ext}")
     plan = build_plan(ws)
     with ws.engine() as engine:
-        rows = export_dataset(plan, engine, dataset, fmt, dest, purpose=purpose)
+        audit = AuditLog(AccessStore(ws.private / ACCESS_DB))
+        rows = export_dataset(plan, engine, dataset, fmt, dest, purpose=purpose, who=f"cli:{getuser()}", audit=audit)
     console.print(f"[green]✓[/] {fmt_int(rows)} rows of {dataset} written to {dest}")

@@ -63,14 +63,17 @@ def serve(
         console.print(f"[green]✓[/] serving {ws.config.name} (publication {run_id}) on http://{host}:{port}/")
         uvicorn.run("territoria.api.app:app_from_env", host=host, port=port, workers=workers, factory=True)
         return
-    # Bind first so that `--port 0` can say which port it got.
+    # Build the app, bind and listen before saying where: `--port 0` then prints the port it got,
+    # and a client that connects as soon as it reads the line waits in the backlog, not refused.
+    app = create_app(ws.root)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    sock.listen(2048)
     bound = sock.getsockname()[1]
     console.print(f"[green]✓[/] serving {ws.config.name} (publication {run_id}) on http://{host}:{bound}/")
     sys.stdout.flush()
-    server = uvicorn.Server(uvicorn.Config(create_app(ws.root), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_keep_alive=20))
     server.run(sockets=[sock])
 
 

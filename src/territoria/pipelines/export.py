@@ -14,6 +14,8 @@ from territoria.core.errors import NotFoundError, UserError
 from territoria.core.suggest import did_you_mean
 from territoria.core.vocab import AccessLevel
 from territoria.engines.base import Engine, quote_ident
+from territoria.governance.access import Principal, Role
+from territoria.governance.audit import AuditLog
 from territoria.pipelines.plan import Plan
 from territoria.pipelines.records import META
 
@@ -40,7 +42,15 @@ def published_relation(plan: Plan, engine: Engine, dataset: str) -> tuple[str, A
 
 
 def export_dataset(
-    plan: Plan, engine: Engine, dataset: str, fmt: str, dest: Path, *, purpose: str | None = None, who: str = "cli"
+    plan: Plan,
+    engine: Engine,
+    dataset: str,
+    fmt: str,
+    dest: Path,
+    *,
+    purpose: str | None = None,
+    who: str = "cli",
+    audit: AuditLog | None = None,
 ) -> int:
     if fmt not in FORMATS:
         raise UserError(
@@ -53,11 +63,18 @@ def export_dataset(
                 f"dataset {dataset!r} is {access.value}: its export is audited",
                 hint='say why with --purpose "..." (it is written to the audit log)',
             )
+        if audit is not None:  # the workspace's audit log, shared with the API
+            audit.record(Principal(who, Role.admin), f"export-{fmt}", dataset, access, purpose)
+            return _write(plan, engine, dataset, fmt, dest, relation)
         engine.execute(
             f"CREATE TABLE IF NOT EXISTS {META}.audit "
             "(recorded_at TIMESTAMP, who VARCHAR, action VARCHAR, dataset VARCHAR, purpose VARCHAR)"
         )
         engine.execute(f"INSERT INTO {META}.audit VALUES (now(), ?, 'export', ?, ?)", [who, dataset, purpose])
+    return _write(plan, engine, dataset, fmt, dest, relation)
+
+
+def _write(plan: Plan, engine: Engine, dataset: str, fmt: str, dest: Path, relation: str) -> int:
     boundaries = 'staging."contours-communes"' if engine.table_exists("staging", "contours-communes") else None
     write_export(engine, relation, engine.columns("published", dataset), fmt, dest, boundaries, dataset)
     return int(engine.fetch_all(f"SELECT count(*) FROM {relation}")[0][0])

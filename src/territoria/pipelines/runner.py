@@ -31,7 +31,6 @@ from territoria.pipelines.spec import Step
 from territoria.pipelines.steps import (
     StepOutcome,
     fetch_source,
-    remove_scratch,
     run_indicator,
     run_ingest,
     run_model,
@@ -191,52 +190,53 @@ class Runner:
         records of earlier steps waiting to be written) in one transaction: one durable commit
         per step, and a kill at any point leaves either all of it or none of it."""
         at = now()
-        with self.engine.transaction():
-            for write in outcome.writes:
-                self.engine.create_or_replace(write)
-            prints: dict[str, tuple[str, int]] = {}
-            for out in step.outputs:
-                prints[out] = fingerprint(self.engine, self.plan.datasets[out].qualified)
-            rec.outputs = {out: digest for out, (digest, _) in prints.items()}
-            rec.rows_out = prints[step.outputs[0]][1] if step.outputs else 0
-            rec.ended_at = at
-            for out, (digest, rows) in prints.items():
-                info = self.plan.datasets[out]
+        try:
+            with self.engine.transaction():
+                for write in outcome.writes:
+                    self.engine.create_or_replace(write)
+                prints: dict[str, tuple[str, int]] = {}
+                for out in step.outputs:
+                    prints[out] = fingerprint(self.engine, self.plan.datasets[out].qualified)
+                rec.outputs = {out: digest for out, (digest, _) in prints.items()}
+                rec.rows_out = prints[step.outputs[0]][1] if step.outputs else 0
+                rec.ended_at = at
+                for out, (digest, rows) in prints.items():
+                    info = self.plan.datasets[out]
+                    self.engine.execute(
+                        f"INSERT OR REPLACE INTO {META}.datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [out, info.layer, info.schema, info.name, digest, rows, at, rec.run_id, step.id],
+                    )
                 self.engine.execute(
-                    f"INSERT OR REPLACE INTO {META}.datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [out, info.layer, info.schema, info.name, digest, rows, at, rec.run_id, step.id],
+                    f"INSERT OR REPLACE INTO {META}.step_state VALUES (?, ?, ?, ?)",
+                    [step.id, rec.input_key, rec.run_id, at],
                 )
-            self.engine.execute(
-                f"INSERT OR REPLACE INTO {META}.step_state VALUES (?, ?, ?, ?)",
-                [step.id, rec.input_key, rec.run_id, at],
-            )
-            if outcome.lineage:
-                values = ", ".join(["(?, ?, ?, ?, ?)"] * len(outcome.lineage))
-                params: list[object] = []
-                for src, dst in outcome.lineage:
-                    params.extend([rec.run_id, step.id, src, dst, at])
-                self.engine.execute(f"INSERT INTO {META}.lineage VALUES {values}", params)
-            self.flush_records()
-        for table in outcome.cleanup:
-            self.engine.execute(f"DROP TABLE IF EXISTS {table}")
+                if outcome.lineage:
+                    values = ", ".join(["(?, ?, ?, ?, ?)"] * len(outcome.lineage))
+                    params: list[object] = []
+                    for src, dst in outcome.lineage:
+                        params.extend([rec.run_id, step.id, src, dst, at])
+                    self.engine.execute(f"INSERT INTO {META}.lineage VALUES {values}", params)
+                self._write_pending()
+            self.pending.clear()
+        finally:
+            outcome.release(self.engine)
         for out, (digest, _) in prints.items():
             self.tables.add((self.plan.datasets[out].schema, self.plan.datasets[out].name))
             self.hashes[out] = digest
         self.keys[step.id] = rec.input_key
 
-    def flush_records(self, *, commit: bool = False) -> None:
-        """Write the step records waiting in memory. A record waits for the next step's commit
-        (or the end of the run), so that an unchanged run costs one write, not one per step;
-        a killed run may lose the last records, never data or state."""
-        if not self.pending:
-            return
-        if commit:
+    def flush_records(self) -> None:
+        """Write the step records waiting in memory, in their own transaction. A record waits
+        for the next step's commit (or the end of the run), so that an unchanged run costs one
+        write, not one per step; a killed run may lose the last records, never data or state."""
+        if self.pending:
             with self.engine.transaction():
-                self.flush_records()
-            return
+                self._write_pending()
+            self.pending.clear()
+
+    def _write_pending(self) -> None:
         for record in self.pending:
             self.engine.execute(*record.insert_sql())
-        self.pending.clear()
 
 
 def run_pipeline(
@@ -285,11 +285,11 @@ def run_pipeline(
             summary.records.append(rec)
             hook("end", step.id, rec)
     except BaseException as exc:  # KeyboardInterrupt included: record, then let it go on
-        runner.flush_records(commit=True)
+        runner.flush_records()
         _close_run(engine, summary, started, cpu0, "interrupted", f"{type(exc).__name__}: {exc}", runner)
         raise
     status = "failed" if broken else "success"
-    runner.flush_records(commit=True)
+    runner.flush_records()
     # Retention runs once the run's fetches are recorded: they tell which versions are current.
     pruned = prune(ws.landing, engine, retention_policy(runner.policies), now())
     summary.landing_removed = len({sha for sha, _ in pruned.removed})
@@ -319,10 +319,7 @@ def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> N
             rec.bytes_read = outcome.bytes_read
             rec.report.update(outcome.report)
             size0 = store_size(runner.ws.store_dir)
-            try:
-                runner.commit(step, rec, outcome)
-            finally:
-                remove_scratch(outcome.scratch)
+            runner.commit(step, rec, outcome)
             rec.bytes_written = max(0, store_size(runner.ws.store_dir) - size0)
     except TerritoriaError as exc:
         rec.status, rec.error = "failed", str(exc)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,8 +30,15 @@ class StepOutcome:
     report: dict[str, Any] = field(default_factory=dict)
     lineage: list[tuple[str, str]] = field(default_factory=list)
     cleanup: list[str] = field(default_factory=list)
-    #: folders of intermediate files the ``writes`` still read (a transcoded CSV...), removed after them
-    scratch: list[Path] = field(default_factory=list)
+    cleanup_dirs: list[Path] = field(default_factory=list)
+
+    def release(self, engine: Engine) -> None:
+        """Drop the work tables and files once the writes are committed or abandoned."""
+        for table in self.cleanup:
+            engine.execute(f"DROP TABLE IF EXISTS {table}")
+        for directory in self.cleanup_dirs:
+            if directory.is_dir():
+                _remove_tree(directory)
 
 
 @dataclass
@@ -46,7 +52,7 @@ class Fetched:
 def fetch_source(ws: Workspace, entry: DatasetEntry, previous: dict[str, Any] | None) -> Fetched:
     connector = get_connector(entry.source.kind)
     options = parse_options(connector, entry.identifier, entry.source.options)
-    ctx = FetchContext(entry.identifier, ws.root, ws.landing, ws.config, previous, ws.tmp_dir)
+    ctx = FetchContext(entry.identifier, ws.root, ws.landing, ws.config, previous, ws.tmp_dir, entry.schema_)
     result = connector.fetch(options, ctx)
     return Fetched(result, str(getattr(options, "format", "csv")), dict(getattr(options, "read", {}) or {}))
 
@@ -73,7 +79,7 @@ def run_ingest(ws: Workspace, engine: Engine, step: Step, fetch: Fetched) -> Ste
         report = outcome.report(engine)
         report["reader"] = raw.notes
     except BaseException:
-        remove_scratch([tmp])
+        _remove_tree(tmp)
         raise
     lineage = [
         (f"source:{fetched.record.url}", f"landing:{fetched.sha256}"),
@@ -90,15 +96,15 @@ def run_ingest(ws: Workspace, engine: Engine, step: Step, fetch: Fetched) -> Ste
         report=report,
         lineage=lineage,
         cleanup=[outcome.work_table],
-        # The staging write scans the file again (validation keeps no copy of the valid rows).
-        scratch=[tmp],
+        # readers may leave files (transcoded CSV, XLSX as Parquet) that the writes still read
+        cleanup_dirs=[tmp],
     )
 
 
-def remove_scratch(folders: list[Path]) -> None:
-    for folder in folders:
-        if folder.is_dir():
-            shutil.rmtree(folder, ignore_errors=True)
+def _remove_tree(directory: Path) -> None:
+    for leftover in directory.glob("*"):
+        leftover.unlink(missing_ok=True)
+    directory.rmdir()
 
 
 def _explain_read_error(exc: Exception) -> str:

@@ -17,9 +17,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -29,6 +30,43 @@ from territoria.sensors.registry import Broker, Registry
 from territoria.sensors.store import SensorStore
 
 EVENTS = ("up", "status", "log")
+
+
+class BufferedClient(mqtt.Client):
+    """paho reads every packet with several tiny ``recv`` calls and one packet per ``select``.
+
+    At thousands of uplinks per second those system calls dominate; this client reads up to
+    256 KiB at once and hands paho the bytes it asks for from that buffer, and keeps reading
+    packets while complete ones are buffered (select() cannot see bytes already read).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._buffer = bytearray()
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        if not self._buffer:
+            data = super()._sock_recv(262_144)
+            if not data:
+                return data
+            self._buffer = bytearray(data)
+        chunk = bytes(self._buffer[:bufsize])
+        del self._buffer[:bufsize]
+        return chunk
+
+    def _sock_close(self) -> None:
+        self._buffer = bytearray()  # bytes of a dead connection mean nothing on the next one
+        super()._sock_close()
+
+    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
+        rc = super().loop_read(max_packets)
+        while rc == MQTTErrorCode.MQTT_ERR_SUCCESS and self._buffer and self._sock is not None:
+            rc = self._packet_read()
+            if rc == MQTTErrorCode.MQTT_ERR_AGAIN:
+                return MQTTErrorCode.MQTT_ERR_SUCCESS
+            if rc > 0:
+                return self._loop_rc_handle(rc)
+        return rc
 
 
 def topics(application_id: str) -> list[str]:
@@ -68,7 +106,7 @@ class Listener:
         self.client = self._client()
 
     def _client(self) -> mqtt.Client:
-        client = mqtt.Client(
+        client = BufferedClient(
             CallbackAPIVersion.VERSION2,
             client_id=self.broker.client_id,
             protocol=MQTTProtocolVersion.MQTTv5,

@@ -24,8 +24,10 @@ import fcntl
 import json
 import os
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +86,8 @@ EVENTS_SCHEMA = pa.schema(
 FOLDED = b"territoria.folded"
 REPLACES = b"territoria.replaces"
 COMPACT_AFTER = 8
+#: months of observation keys kept in memory for deduplication (older ones are re-read from disk)
+KEY_MONTHS = 3
 
 
 def write_atomic(table: pa.Table, path: Path, metadata: dict[bytes, bytes] | None = None) -> None:
@@ -153,7 +157,10 @@ class StoreWriter:
             ) from None
         self.db = duckdb.connect()
         self.db.execute("SET TimeZone = 'UTC'")
-        self.keys: set[int] = set()
+        #: keys of stored observations, per month, loaded when a month is touched (LRU, bounded memory)
+        self._keys: OrderedDict[str, set[int]] = OrderedDict()
+        self._day_month: dict[int, str] = {}
+        self.quarantined_keys: set[int] = set()
         self.stats: dict[str, Any] = store.stats() or {"received": 0, "stored": 0, "duplicates": 0}
         self._load_keys()
         self.recover()
@@ -170,21 +177,43 @@ class StoreWriter:
         self.close()
 
     def _load_keys(self) -> None:
-        for files in (self.store.obs_files(), sorted(self.store.quarantine_dir.glob("*.parquet"))):
-            if files:
-                for f in files:
-                    column = pq.ParquetFile(f).read(columns=["okey"]).column("okey").drop_null()
-                    self.keys.update(column.to_numpy().tolist())
+        for f in sorted(self.store.quarantine_dir.glob("*.parquet")):
+            column = pq.ParquetFile(f).read(columns=["okey"]).column("okey").drop_null()
+            self.quarantined_keys.update(column.to_numpy().tolist())
+
+    def _month(self, time_us: int) -> str:
+        day = time_us // 86_400_000_000
+        month = self._day_month.get(day)
+        if month is None:
+            month = self._day_month[day] = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m")
+        return month
+
+    def keys(self, month: str) -> set[int]:
+        """Keys already stored for observations of ``month`` (read from its files on first use)."""
+        found = self._keys.get(month)
+        if found is None:
+            found = set()
+            for f in sorted((self.store.obs_dir / f"month={month}").glob("datastream=*/*.parquet")):
+                found.update(pq.ParquetFile(f).read(columns=["okey"]).column("okey").to_numpy().tolist())
+            self._keys[month] = found
+            while len(self._keys) > KEY_MONTHS:
+                self._keys.popitem(last=False)
+        else:
+            self._keys.move_to_end(month)
+        return found
 
     def append(self, batch: Batch, received: int) -> AppendResult:
         """Store a normalised batch; return how many observations were new."""
-        fresh = [i for i, k in enumerate(batch.key) if k not in self.keys]
-        unique: dict[int, int] = {}
-        for i in fresh:
-            unique.setdefault(batch.key[i], i)
-        rows = list(unique.values())
+        months = [self._month(t) for t in batch.time_us]
+        rows: list[int] = []
+        seen: set[int] = set()
+        for i, (key, month) in enumerate(zip(batch.key, months, strict=True)):
+            if key in seen or key in self.keys(month):
+                continue
+            seen.add(key)
+            rows.append(i)
         duplicates = len(batch) - len(rows)
-        quarantine = [q for q in batch.quarantine if q["key"] is None or q["key"] not in self.keys]
+        quarantine = [q for q in batch.quarantine if q["key"] is None or q["key"] not in self.quarantined_keys]
         written: dict[str, list[str]] = {}
         if rows:
             table = pa.table(
@@ -200,8 +229,9 @@ class StoreWriter:
             )
             written = self._write_partitions(table)
         self._write_side(quarantine, batch.events, received)
-        self.keys.update(batch.key[i] for i in rows)
-        self.keys.update(q["key"] for q in quarantine if q["key"] is not None)
+        for i in rows:
+            self.keys(months[i]).add(batch.key[i])
+        self.quarantined_keys.update(q["key"] for q in quarantine if q["key"] is not None)
         if written:
             self._fold(written)
         self._count(batch, len(rows), duplicates, quarantine)

@@ -13,6 +13,14 @@ from territoria.workspace import Workspace
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_PREFIX = "/static"
+# The page may load and call nothing but this server: no CDN, tiles or fonts even by mistake, and
+# injected markup cannot run scripts. MapLibre starts its workers from blob: URLs; inline style
+# attributes (legend swatches, map placement) are allowed, inline scripts are not.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; worker-src blob:; child-src blob:; "
+    "img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+)
 
 
 def render_index(workspace: Workspace) -> str:
@@ -28,7 +36,8 @@ def router(workspace: Workspace) -> APIRouter:
     @api_router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
     def dashboard() -> HTMLResponse:
         # The shell is small and names the current asset files: never serve a stale one.
-        return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
+        headers = {"Cache-Control": "no-cache", "Content-Security-Policy": CONTENT_SECURITY_POLICY}
+        return HTMLResponse(page, headers=headers)
 
     # StaticFiles answers conditional requests (ETag) and refuses paths leaving the directory.
     api_router.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="dashboard-static")

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from territoria.core.errors import NotFoundError, TerritoriaError
+from territoria.core.errors import NotFoundError, TerritoriaError, error_envelope
 from territoria.sensors.sta.model import ENTITY_SETS, EntitySet
 from territoria.sensors.sta.odata import Options, QueryError, parse_options
 from territoria.sensors.sta.service import Service, decode_observation_id
@@ -102,7 +102,7 @@ class Api:
         if not es.self_link:
             # aggregates are not entities: they only point to their datastream
             del row["@iot.id"]
-            if "Datastream@iot.id" in row:
+            if "Datastream@iot.id" in row and (select is None or "Datastream" in select):
                 row["Datastream@iot.navigationLink"] = f"{base}/Datastreams({row['Datastream@iot.id']})"
             return
         if select is not None and not {"id", "@iot.id"} & set(select):
@@ -216,24 +216,35 @@ def make_router(service: Service) -> APIRouter:
             if res.single:
                 body = api.entity(res, opts, base)
                 if body is None:
-                    return _error(404, "NotFound", f"no entity at {path}")
+                    return _error(404, "not-found", f"no entity at {path}")
                 if res.raw and res.prop:
                     value = body[res.prop]
                     return Response("" if value is None else str(value), media_type="text/plain")
                 return _json(body)
+            if not res.es.self_link and not opts.expand:
+                return _raw_collection(service, res, opts, base, str(request.url))
             return _json(api.collection(res.es, res.where, opts, base, str(request.url)))
         except QueryError as exc:
-            return _error(400, "BadRequest", exc.message, exc.hint)
+            return _error(400, "bad-request", exc.message, exc.hint)
         except NotFoundError as exc:
-            return _error(404, "NotFound", exc.message, exc.hint)
+            return _error(404, "not-found", exc.message, exc.hint)
         except TerritoriaError as exc:
-            return _error(500, "ServerError", exc.message, exc.hint)
+            return _error(500, "internal-error", exc.message, exc.hint)
 
     return r
 
 
-def _error(status: int, kind: str, message: str, hint: str | None = None) -> JSONResponse:
-    return JSONResponse({"code": status, "type": kind, "message": message, "hint": hint}, status_code=status)
+def _raw_collection(service: Service, res: Resource, opts: Options, base: str, url: str) -> Response:
+    values, count, more = service.page_json(res.es, res.where, opts, base)
+    head = [] if count is None else [f'"@iot.count":{count}']
+    if more:
+        head.append(f'"@iot.nextLink":{json.dumps(next_link(url, opts, res.es))}')
+    body = "{" + "".join(h + "," for h in head) + '"value":' + values + "}"
+    return Response(body, media_type="application/json")
+
+
+def _error(status: int, code: str, message: str, hint: str | None = None) -> JSONResponse:
+    return JSONResponse(error_envelope(status, code, message, hint), status_code=status)
 
 
 def router(workspace: Any) -> APIRouter:

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from territoria.engines.base import quote_literal
+from territoria.engines.base import quote_ident, quote_literal
 from territoria.engines.duckdb.engine import DuckDBEngine
 from territoria.sensors.aggregates import daily_sql, hourly_relation
 from territoria.sensors.ingest import open_registry, store_for
@@ -49,17 +49,28 @@ class Service:
         self.private = private
         self.communes = communes
         self.store = store_for(private)
-        self.engine = DuckDBEngine(None)
-        self.con: duckdb.DuckDBPyConnection = self.engine.con
-        self.con.execute("SET TimeZone = 'UTC'")
+        self._engine: DuckDBEngine | None = None
         self._lock = threading.Lock()
+        self._engine_lock = threading.Lock()
         self._version: tuple[Any, ...] | None = None
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The in-memory DuckDB, opened at the first request so that mounting the API stays instant."""
+        if self._engine is None:
+            with self._engine_lock:
+                if self._engine is None:
+                    engine = DuckDBEngine(None)
+                    engine.con.execute("SET TimeZone = 'UTC'")
+                    self._engine = engine
+        return self._engine.con
 
     # -- catalog -----------------------------------------------------------------------------
     def refresh(self) -> None:
         reg = self.root / REGISTRY
         stat = reg.stat() if reg.exists() else None
-        version = (stat.st_mtime_ns if stat else None, self.store.version(), len(self.store.obs_files()))
+        # Every write folds into (and compaction re-stamps) the hourly files: their stat is the signal.
+        version = (stat.st_mtime_ns if stat else None, self.store.version())
         if version == self._version:
             return
         with self._lock:
@@ -156,6 +167,28 @@ class Service:
         return Resolver(resolve)
 
     def page(self, es: EntitySet, where: list[str], opts: Options, default_top: int = 100) -> Page:
+        columns = self._columns(es, opts.select)
+        rows, count, more = self._run(es, where, opts, default_top, ", ".join(c for _, c, _ in columns))
+        return Page([_row(columns, r) for r in rows], count, more)
+
+    def page_json(self, es: EntitySet, where: list[str], opts: Options, link_base: str) -> tuple[str, int | None, bool]:
+        """The rows of a link-less entity set (the aggregates) as a JSON array built by DuckDB.
+
+        Tens of thousands of daily statistics serialise in milliseconds this way, where building
+        Python dicts row by row would dominate the response time.
+        """
+        fields = []
+        for name, sql, _kind in self._columns(es, opts.select)[1:]:
+            fields.append(f"{quote_ident(name)} := {sql}")
+        if "Datastream@iot.id" in es.props and (opts.select is None or "Datastream" in opts.select):
+            link = f"{quote_literal(link_base + '/Datastreams(')} || t.datastream_id || ')'"
+            fields.append(f"{quote_ident('Datastream@iot.navigationLink')} := {link}")
+        rows, count, more = self._run(es, where, opts, 100, f"to_json(struct_pack({', '.join(fields)}))")
+        return "[" + ",".join(r[0] for r in rows) + "]", count, more
+
+    def _run(
+        self, es: EntitySet, where: list[str], opts: Options, default_top: int, select: str
+    ) -> tuple[list[tuple[Any, ...]], int | None, bool]:
         self.refresh()
         top = min(opts.top if opts.top is not None else default_top, es.max_top)
         conditions = list(where)
@@ -165,10 +198,8 @@ class Service:
         clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         order = [f"{resolver.resolve(name.split('/')).sql} {'DESC' if desc else 'ASC'}" for name, desc in opts.orderby]
         order.append("t.id ASC")
-        columns = self._columns(es, opts.select)
         sql = (
-            f"SELECT {', '.join(c for _, c, _ in columns)} FROM {es.table} t{clause} "
-            f"ORDER BY {', '.join(order)} LIMIT {top + 1} OFFSET {opts.skip}"
+            f"SELECT {select} FROM {es.table} t{clause} ORDER BY {', '.join(order)} LIMIT {top + 1} OFFSET {opts.skip}"
         )
         cursor = self.con.cursor()
         try:
@@ -179,9 +210,7 @@ class Service:
                 raise QueryError(f"the query cannot be evaluated: {str(exc).splitlines()[0]}") from exc
         finally:
             cursor.close()
-        more = len(rows) > top
-        out = [_row(columns, r) for r in rows[:top]]
-        return Page(out, int(count[0]) if count else None, more)
+        return rows[:top], int(count[0]) if count else None, len(rows) > top
 
     def lookup(self, es: EntitySet, where: list[str], column: str) -> Any:
         """One column of the single entity matching ``where`` (None when there is none)."""

@@ -118,6 +118,12 @@ export async function indicator(id) {
 
 /** Every value of an indicator matching the filters, following the API's pagination. */
 export async function values(id, { mesh = null, code = null, period = null } = {}) {
+  // The API filters periods of up to 20 characters; longer ones (ISO intervals such as
+  // "2025-06-01/2025-08-31") are filtered here.
+  if (period !== null && String(period).length > 20) {
+    const rows = await values(id, { mesh, code });
+    return rows.filter((r) => String(r.period) === String(period));
+  }
   const limit = 10000;
   const rows = [];
   for (let offset = 0; ; offset += limit) {

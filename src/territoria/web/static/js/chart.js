@@ -3,7 +3,7 @@
 // of the same points follows it, for screen readers and for anyone who wants the exact figures.
 
 import { h, table } from "./dom.js";
-import { formatNumber, formatValue } from "./format.js";
+import { formatNumber, formatPeriod, formatValue } from "./format.js";
 
 const W = 720;
 const H = 320;
@@ -40,7 +40,7 @@ export function trendChart({ series, target = [], unit, decimals = 1, title }) {
     return h(
       "figure",
       { class: "chart" },
-      h("figcaption", {}, describe(points, target, unit, decimals), " L’évolution s’affichera dès que plusieurs années seront publiées."),
+      h("figcaption", {}, describe(points, target, unit, decimals), " L’évolution s’affichera dès que plusieurs périodes seront publiées."),
     );
   }
   const all = [...points, ...target];
@@ -110,12 +110,12 @@ function describe(points, target, unit, decimals) {
   const last = points[points.length - 1];
   let text =
     points.length === 1
-      ? `Une seule année disponible : ${formatValue(last.value, unit, decimals)} en ${last.period}.`
-      : `De ${formatValue(first.value, unit, decimals)} en ${first.period} à ${formatValue(last.value, unit, decimals)} en ${last.period}` +
+      ? `Une seule période disponible : ${formatValue(last.value, unit, decimals)} (${formatPeriod(last.period)}).`
+      : `De ${formatValue(first.value, unit, decimals)} en ${formatPeriod(first.period)} à ${formatValue(last.value, unit, decimals)} en ${formatPeriod(last.period)}` +
         (first.value ? ` (${signedPercent((last.value - first.value) / Math.abs(first.value))}).` : ".");
   if (target.length) {
     const goal = target[target.length - 1];
-    text += ` Objectif : ${formatValue(goal.value, unit, decimals)} en ${goal.period}.`;
+    text += ` Objectif : ${formatValue(goal.value, unit, decimals)} en ${formatPeriod(goal.period)}.`;
   }
   return text;
 }

@@ -35,6 +35,17 @@ export function formatShare(share) {
   return `${formatNumber(pct, decimals)}\u00a0%`;
 }
 
+const dayMonth = new Intl.DateTimeFormat("fr-FR", { day: "numeric", month: "long", timeZone: "UTC" });
+
+/** A period as read: "2022", or an ISO interval "2025-06-01/2025-08-31" -> "1 juin – 31 août 2025". */
+export function formatPeriod(period) {
+  const text = String(period ?? "");
+  const m = text.match(/^(\d{4})-(\d{2})-(\d{2})\/(\d{4})-(\d{2})-(\d{2})$/);
+  if (!m) return text;
+  const [start, end] = [new Date(`${m[1]}-${m[2]}-${m[3]}T00:00:00Z`), new Date(`${m[4]}-${m[5]}-${m[6]}T00:00:00Z`)];
+  return m[1] === m[4] ? `${dayMonth.format(start)} – ${dayMonth.format(end)} ${m[1]}` : `${dayMonth.format(start)} ${m[1]} – ${dayMonth.format(end)} ${m[4]}`;
+}
+
 /** The API's timestamps are UTC; those without an offset are read as UTC too. */
 export function parseDate(text) {
   if (!text) return null;

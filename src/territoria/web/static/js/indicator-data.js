@@ -9,13 +9,20 @@ export const MESH_LABELS = {
   territoire: "Territoire",
   territory: "Territoire",
   iris: "Quartier (IRIS)",
+  capteur: "Capteur",
   departement: "Département",
 };
 
-/** The mesh whose single value summarises the territory (the EPCI when there is one). */
+/** The mesh whose single value summarises the territory (the EPCI when there is one), or null. */
 export function territoryMesh(indicator) {
   const meshes = indicator.meshes || [];
-  return TERRITORY_MESHES.find((m) => meshes.includes(m)) || meshes.find((m) => m !== "commune") || meshes[0] || "commune";
+  return TERRITORY_MESHES.find((m) => meshes.includes(m)) || null;
+}
+
+/** The meshes with one value per place (communes, sensors, IRIS...), communes first. */
+export function placeMeshes(indicator) {
+  const meshes = (indicator.meshes || []).filter((m) => !TERRITORY_MESHES.includes(m));
+  return [...meshes].sort((a, b) => (a === "commune" ? -1 : b === "commune" ? 1 : a.localeCompare(b)));
 }
 
 export function periods(indicator) {

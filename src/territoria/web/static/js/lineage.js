@@ -15,6 +15,7 @@ const LAYERS = {
 function describeSource(name) {
   const target = name.replace(/^source:/, "");
   if (target.startsWith("territoria:reference/")) return "Référentiel national livré avec territoria (découpage administratif, INSEE / IGN)";
+  if (target.startsWith("territoria:")) return `Données reçues par territoria (${target.slice("territoria:".length)})`;
   if (/^https?:\/\//.test(target)) return h("a", { href: target, rel: "noopener" }, target);
   return `Fichier ${target}`;
 }

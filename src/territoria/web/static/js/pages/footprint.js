@@ -37,6 +37,12 @@ export function formatBand(x, unit, { withBand = true } = {}) {
   return `${main} (de ${significant.format(b.low / scale)} à ${significant.format(b.high / scale)})`;
 }
 
+const METHODS = { estimated: "estimation (temps de calcul et mémoire)", measured: "mesure (compteurs d’énergie)", rapl: "mesure (compteurs RAPL)" };
+
+function methodLabel(method) {
+  return method ? METHODS[method] || method : "—";
+}
+
 function sum(items, pick) {
   return items.reduce(
     (acc, item) => {
@@ -88,7 +94,7 @@ export async function renderFootprint(page) {
     ),
   );
   if (packs && Array.isArray(packs.data) && packs.data.length) {
-    const rows = packs.data.map((p) => [p.name, formatNumber(p.step_runs ?? p.runs, 0), formatBand(p.energy, "Wh"), formatBand(p.co2e, "g"), formatBand(p.avoided, "Wh")]);
+    const rows = packs.data.map((p) => [p.name === "(workspace)" ? "commun à l’espace de travail" : p.name, formatNumber(p.step_runs ?? p.runs, 0), formatBand(p.energy, "Wh"), formatBand(p.co2e, "g"), formatBand(p.avoided, "Wh")]);
     add(page, h("h2", {}, "Par cas d’usage (30 derniers jours)"), h("div", { class: "table-wrap" }, table(null, ["Cas d’usage", "Étapes exécutées", "Énergie", "CO2e", "Évité (étapes inchangées)"], rows, { numeric: [1] })));
   }
   if (datasets && Array.isArray(datasets.data) && datasets.data.length) {
@@ -97,7 +103,7 @@ export async function renderFootprint(page) {
     add(page, h("h2", {}, "Par jeu de données"), h("div", { class: "table-wrap" }, table(null, ["Donnée", "Par mise à jour (amont compris)", "Par mois", "CO2e par mois"], rows)));
   }
   if (runs.length) {
-    const rows = runs.map((r) => [formatDateTime(r.started_at), r.command || "—", formatBand(r.footprint && r.footprint.energy_wh, "Wh"), formatBand(r.footprint && r.footprint.co2e_g, "g"), (r.footprint && r.footprint.method) || "—"]);
+    const rows = runs.map((r) => [formatDateTime(r.started_at), r.command || "—", formatBand(r.footprint && r.footprint.energy_wh, "Wh"), formatBand(r.footprint && r.footprint.co2e_g, "g"), methodLabel(r.footprint && r.footprint.method)]);
     add(page, h("h2", {}, "Dernières exécutions"), h("div", { class: "table-wrap" }, table(null, ["Date", "Commande", "Énergie", "CO2e", "Méthode de mesure"], rows)));
   }
   if (summary.note) add(page, h("p", { class: "muted" }, "Unités : énergie en wattheures (Wh), émissions en grammes d’équivalent CO2 ; chaque chiffre indique sa fourchette basse et haute."));

@@ -4,23 +4,30 @@
 import * as api from "../api.js";
 import { trendChart } from "../chart.js";
 import { add, clear, errorBox, h } from "../dom.js";
-import { formatFigure, formatNumber, formatValue } from "../format.js";
-import { byPeriod, decimals, latestPeriod, MESH_LABELS, periods, targetTrajectory, territoryMesh } from "../indicator-data.js";
+import { formatFigure, formatNumber, formatPeriod, formatValue } from "../format.js";
+import { byPeriod, decimals, latestPeriod, MESH_LABELS, periods, placeMeshes, targetTrajectory, territoryMesh } from "../indicator-data.js";
 import { choiceLabel, dimensionControls, dimensions, pick } from "../dimensions.js";
 import { lineageTree } from "../lineage.js";
 import { communeSummary, qualityList, qualityNotes } from "../quality.js";
 import { replaceParams } from "../router.js";
 
+const MESH_PLURALS = { commune: "Communes", capteur: "Capteurs", iris: "Quartiers (IRIS)" };
 const ACCESS = { open: "Ouvert à tous", restricted: "Restreint (agents et élus)", personal: "Données personnelles" };
 
 /** The territory's latest observed value, for the total of each breakdown (or the first). */
 async function headline(ind) {
   if (ind.readable === false) return null;
-  const mesh = territoryMesh(ind);
+  const mesh = territoryMesh(ind) || placeMeshes(ind)[0];
+  if (!mesh) return null;
   const rows = await api.values(ind.id, { mesh });
   const dims = dimensions(rows);
   const chosen = byPeriod(pick(rows, dims, Object.fromEntries(dims.map((d) => [d.name, d.initial])))).filter((r) => r.value !== null);
-  const row = chosen[chosen.length - 1];
+  let row = chosen[chosen.length - 1];
+  if (row && !territoryMesh(ind)) {
+    // No value for the whole territory: show the commune with the highest value, and say so.
+    const sameYear = chosen.filter((r) => String(r.period) === String(row.period));
+    row = { ...sameYear.reduce((a, b) => (b.value > a.value ? b : a)), highest: true };
+  }
   return row ? { ...row, detail: choiceLabel(dims, Object.fromEntries(dims.map((d) => [d.name, row[d.name]]))) } : null;
 }
 
@@ -47,7 +54,7 @@ export async function renderIndicators(page) {
         ind.readable === false
           ? h("span", { class: "muted" }, "Accès restreint")
           : h("span", { class: "figure" }, h("span", { class: "figure-value" }, formatFigure(row ? row.value : null, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
-        h("span", { class: "figure-caption" }, row ? [row.libelle || "Territoire", row.detail, row.period].filter(Boolean).join(", ") : "Pas encore de valeur"),
+        h("span", { class: "figure-caption" }, row ? [row.highest ? `${row.libelle || row.code} (valeur la plus forte)` : row.libelle || "Territoire", row.detail, formatPeriod(row.period)].filter(Boolean).join(", ") : "Pas encore de valeur"),
       ),
     );
   });
@@ -67,49 +74,57 @@ export async function renderIndicator(page, id, params) {
     return;
   }
   const mesh = territoryMesh(ind);
-  const [territoryRows, communeRows] = await Promise.all([
-    mesh === "commune" ? Promise.resolve([]) : api.values(ind.id, { mesh }),
-    api.values(ind.id, { mesh: "commune" }),
+  const places = placeMeshes(ind);
+  const [territoryRows, ...placeRows] = await Promise.all([
+    mesh ? api.values(ind.id, { mesh }) : Promise.resolve([]),
+    ...places.map((m) => api.values(ind.id, { mesh: m })),
   ]);
-  const names = new Map(communeRows.map((r) => [r.code, r.libelle || r.code]));
+  const communeRows = placeRows[places.indexOf("commune")] || [];
+  const otherRows = placeRows.flat();
+  const key = (r) => `${r.mesh}:${r.code}`;
   const territoryName = territoryRows[0] ? territoryRows[0].libelle || "Territoire" : null;
-  let code = params.get("code");
-  if (!code || (!names.has(code) && !territoryRows.some((r) => r.code === code))) code = territoryRows[0] ? territoryRows[0].code : communeRows[0]?.code;
+  const groups = places.map((m, i) => [m, [...new Map(placeRows[i].map((r) => [key(r), r.libelle || r.code])).entries()]]);
+  const known = new Set([...territoryRows, ...otherRows].map(key));
+  // ?code= names a commune (or the territory); ?zone=mesh:code any place (a sensor...).
+  const byCode = params.get("code") && [`${mesh}:${params.get("code")}`, `commune:${params.get("code")}`].find((k) => known.has(k));
+  let zone = params.get("zone") || byCode;
+  if (!zone || !known.has(zone)) zone = territoryRows[0] ? key(territoryRows[0]) : [...known][0];
 
   const options = [];
-  if (territoryName) options.push([territoryRows[0].code, `${territoryName} (${MESH_LABELS[mesh] || mesh})`]);
-  [...names.entries()].sort((a, b) => a[1].localeCompare(b[1], "fr")).forEach(([c, n]) => options.push([c, n]));
-  const picker = h(
-    "select",
-    { id: "choix-zone" },
-    options.map(([v, text]) => h("option", { value: v, selected: v === code }, text)),
-  );
+  if (territoryName) options.push(h("option", { value: key(territoryRows[0]), selected: key(territoryRows[0]) === zone }, `${territoryName} (${MESH_LABELS[mesh] || mesh})`));
+  for (const [m, entries] of groups) {
+    const sorted = entries.sort((a, b) => a[1].localeCompare(b[1], "fr"));
+    options.push(h("optgroup", { label: MESH_PLURALS[m] || MESH_LABELS[m] || m }, sorted.map(([k, n]) => h("option", { value: k, selected: k === zone }, n))));
+  }
+  const picker = h("select", { id: "choix-zone" }, options);
+  const zoneName = () => picker.selectedOptions[0]?.textContent || zone;
   const body = h("div", {});
-  const dims = dimensions([...territoryRows, ...communeRows]);
+  const dims = dimensions([...territoryRows, ...otherRows]);
   const choice = Object.fromEntries(dims.map((d) => [d.name, d.values.includes(params.get(d.name)) ? params.get(d.name) : d.initial]));
   const saveAndShow = () => {
-    replaceParams(new URLSearchParams({ code, ...choice }));
+    replaceParams(new URLSearchParams({ zone, ...choice }));
     show();
   };
   picker.addEventListener("change", () => {
-    code = picker.value;
+    zone = picker.value;
     saveAndShow();
   });
   add(page, 
-    h("div", { class: "controls" }, h("div", {}, h("label", { for: "choix-zone" }, "Territoire ou commune"), picker), dimensionControls(dims, choice, saveAndShow)),
+    h("div", { class: "controls" }, h("div", {}, h("label", { for: "choix-zone" }, "Territoire, commune ou lieu"), picker), dimensionControls(dims, choice, saveAndShow)),
     body,
   );
 
   function show() {
-    const isTerritory = territoryRows.some((r) => r.code === code);
-    const rows = byPeriod(pick(isTerritory ? territoryRows : communeRows, dims, choice).filter((r) => r.code === code));
+    const isTerritory = territoryRows.some((r) => key(r) === zone);
+    const [zoneMesh, code] = [zone.split(":")[0], zone.slice(zone.indexOf(":") + 1)];
+    const rows = byPeriod(pick(isTerritory ? territoryRows : otherRows, dims, choice).filter((r) => key(r) === zone));
     // Years after the last observed one may exist for their target only (a trajectory to 2030).
     const observed = rows.filter((r) => r.value !== null || r.secret === true);
     const last = observed[observed.length - 1] || rows[rows.length - 1];
     const detail = choiceLabel(dims, choice);
     const target = isTerritory ? targetTrajectory(ind, rows) : [];
     const latest = last ? String(last.period) : latestPeriod(ind);
-    const mapParams = new URLSearchParams({ indicateur: ind.id, ...(latest ? { annee: latest } : {}), ...(isTerritory ? {} : { commune: code }), ...choice });
+    const mapParams = new URLSearchParams({ indicateur: ind.id, ...(latest ? { annee: latest } : {}), ...(zoneMesh === "commune" ? { commune: code } : {}), ...choice });
     clear(body).append(
       h(
         "div",
@@ -124,7 +139,7 @@ export async function renderIndicator(page, id, params) {
           (ind.meshes || []).includes("commune") ? h("p", {}, h("a", { href: `#/carte?${mapParams}` }, "Voir sur la carte")) : null,
         ),
       ),
-      h("section", { "aria-labelledby": "titre-evolution" }, h("h2", { id: "titre-evolution" }, "Évolution"), trendChart({ series: rows.map((r) => ({ period: String(r.period), value: r.value })), target, unit: ind.unit, decimals: decimals(ind), title: `${ind.title}${detail ? ` (${detail})` : ""}, ${options.find((o) => o[0] === code)?.[1] || code}` })),
+      h("section", { "aria-labelledby": "titre-evolution" }, h("h2", { id: "titre-evolution" }, "Évolution"), trendChart({ series: rows.map((r) => ({ period: String(r.period), value: r.value })), target, unit: ind.unit, decimals: decimals(ind), title: `${ind.title}${detail ? ` (${detail})` : ""}, ${zoneName()}` })),
     );
   }
   show();
@@ -140,7 +155,7 @@ function figureCard(ind, last, rows, target, detail) {
   card.append(
     h("span", { class: "kpi-title" }, last.libelle || last.code),
     h("p", { class: "figure" }, h("span", { class: "figure-value", "data-testid": "indicator-value" }, formatFigure(last.value, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
-    h("p", { class: "figure-caption" }, `${detail ? `${detail}, ` : ""}en ${last.period}`),
+    h("p", { class: "figure-caption" }, `${detail ? `${detail}, ` : ""}${/^\d{4}$/.test(String(last.period)) ? "en " : ""}${formatPeriod(last.period)}`),
   );
   const previous = rows[rows.length - 2];
   if (previous && typeof previous.value === "number" && previous.value !== 0 && typeof last.value === "number") {
@@ -181,8 +196,8 @@ function methodSection(ind) {
       h("dd", {}, ind.formula || "—"),
       h("dt", {}, "Unité"),
       h("dd", {}, ind.unit),
-      h("dt", {}, "Années"),
-      h("dd", {}, all.length ? all.join(", ") : "—"),
+      h("dt", {}, "Périodes"),
+      h("dd", {}, all.length ? all.map(formatPeriod).join(", ") : "—"),
       h("dt", {}, "Échelles"),
       h("dd", {}, (ind.meshes || []).map((m) => MESH_LABELS[m] || m).join(", ")),
       h("dt", {}, "Version"),

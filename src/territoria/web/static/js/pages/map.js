@@ -5,7 +5,7 @@ import * as api from "../api.js";
 import { replaceParams } from "../router.js";
 import { classify, colorOf, legend } from "../choropleth.js";
 import { add, announce, clear, errorBox, h } from "../dom.js";
-import { formatFigure, formatNumber, formatValue } from "../format.js";
+import { formatFigure, formatNumber, formatPeriod, formatValue } from "../format.js";
 import { decimals, latestPeriod, periods, territoryMesh } from "../indicator-data.js";
 import { choiceLabel, dimensionControls, dimensions, pick } from "../dimensions.js";
 import { createMap } from "../mapview.js";
@@ -53,7 +53,7 @@ export async function renderMap(page, params) {
   const missing = new Set((geojson.missing || []).map((m) => m.code));
 
   const controls = h("div", { class: "controls" });
-  const mapEl = h("div", { id: "map", role: "region", tabindex: "0" });
+  const mapEl = h("div", { id: "map", role: "region" });
   const tooltip = h("div", { class: "map-tooltip", hidden: true, "aria-hidden": "true" });
   const summaryCard = h("section", { class: "card", "aria-label": "Valeur du territoire" });
   const legendCard = h("section", { class: "card" });
@@ -124,7 +124,7 @@ export async function renderMap(page, params) {
         h("span", { class: "figure-value", "data-testid": "commune-value", "data-value": row && row.value !== null ? row.value : "" }, formatFigure(row ? row.value : null, decimals(ind))),
         h("span", { class: "figure-unit" }, ind.unit),
       ),
-      h("p", { class: "figure-caption" }, `${subject()}, ${state.period}`),
+      h("p", { class: "figure-caption" }, `${subject()}, ${formatPeriod(state.period)}`),
       qualityList(qualityNotes(row || { value: null })),
       h("p", {}, h("a", { href: `#/indicateur/${encodeURIComponent(ind.id)}?code=${encodeURIComponent(state.code)}` }, "Évolution et origine de ce chiffre")),
     );
@@ -149,7 +149,7 @@ export async function renderMap(page, params) {
     const mesh = territoryMesh(ind);
     const [rows, territory] = await Promise.all([
       api.values(ind.id, { mesh: "commune", period: state.period }),
-      mesh === "commune" ? Promise.resolve([]) : api.values(ind.id, { mesh, period: state.period }),
+      mesh ? api.values(ind.id, { mesh, period: state.period }) : Promise.resolve([]),
     ]);
     if (ind !== state.indicator) return; // another indicator was picked meanwhile
     state.allRows = rows;
@@ -172,13 +172,13 @@ export async function renderMap(page, params) {
     );
     view.setColors(new Map(rows.map((r) => [r.code, colorOf(scale, r.value)])));
     view.select(state.code);
-    mapEl.setAttribute("aria-label", `Carte des communes : ${subject()} en ${state.period}. Les mêmes valeurs figurent dans le tableau sous la carte.`);
+    mapEl.setAttribute("aria-label", `Carte des communes : ${subject()} en ${formatPeriod(state.period)}. Les mêmes valeurs figurent dans le tableau sous la carte.`);
     renderSummary(pick(state.territoryRows, state.dims, state.choice)[0], rows);
     clear(legendCard).append(legend(scale, [...names.keys()].map((code) => rowOf(code)?.value ?? null), { unit: ind.unit, decimals: decimals(ind) }));
     renderPanel();
     renderTable();
     await view.whenIdle();
-    mapEl.dataset.ready = `${ind.id}:${state.period}`;
+    mapEl.dataset.ready = `${ind.id}:${formatPeriod(state.period)}`;
   }
 
   /** "Consommation d'énergie (Résidentiel, Électricité)" */
@@ -189,7 +189,7 @@ export async function renderMap(page, params) {
 
   function renderControls() {
     const indicatorOptions = indicators.map((i) => [i.id, `${i.title} (${i.unit})`]);
-    const periodOptions = periods(state.indicator).map((p) => [p, p]);
+    const periodOptions = periods(state.indicator).map((p) => [p, formatPeriod(p)]);
     clear(controls).append(
       select("choix-indicateur", "Indicateur", indicatorOptions, state.indicator.id, (id) => {
         state.indicator = indicators.find((i) => i.id === id);
@@ -209,7 +209,7 @@ export async function renderMap(page, params) {
     if (territoryRow) {
       summaryCard.append(
         h("p", { class: "figure" }, h("span", { class: "figure-value" }, formatFigure(territoryRow.value, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
-        h("p", { class: "figure-caption" }, `${subject()}, ${state.period}`),
+        h("p", { class: "figure-caption" }, `${subject()}, ${formatPeriod(state.period)}`),
       );
     }
     const notes = [...(territoryRow ? qualityNotes(territoryRow).filter((n) => n.level !== "ok") : []), ...communeSummary(rows)];
@@ -241,7 +241,7 @@ export async function renderMap(page, params) {
       document.getElementById("tri-tableau").focus();
     });
     clear(tableSection).append(
-      h("h2", { id: "titre-tableau" }, `Tableau des valeurs — ${subject()}, ${state.period}`),
+      h("h2", { id: "titre-tableau" }, `Tableau des valeurs — ${subject()}, ${formatPeriod(state.period)}`),
       h("div", { class: "controls" }, sorter),
       h(
         "div",
@@ -249,7 +249,7 @@ export async function renderMap(page, params) {
         h(
           "table",
           { class: "data" },
-          h("caption", { class: "visually-hidden" }, `${subject()} par commune en ${state.period}, en ${ind.unit}`),
+          h("caption", { class: "visually-hidden" }, `${subject()} par commune en ${formatPeriod(state.period)}, en ${ind.unit}`),
           h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Commune"), h("th", { scope: "col" }, "Code INSEE"), h("th", { scope: "col", class: "num" }, `Valeur (${ind.unit})`), h("th", { scope: "col" }, "Qualité"))),
           h("tbody", {}, body),
         ),

@@ -1,0 +1,191 @@
+"""Daily means for all sensors through the SensorThings API, against a naive peer.
+
+One year of 10-minute temperature readings for 100 sensors (52,560 × 100 ≈ 5.3 million
+observations) is written through the store (same writer as the listener, hourly aggregates
+folded in as it goes). territoria answers ``GET /sta/v1.1/DailyAggregates`` over HTTP (uvicorn
+on 127.0.0.1). The naive peer runs the same daily-mean query on the raw observations in
+PostgreSQL (what a per-row SensorThings server has to do). Prints both times and the ratio.
+
+    .venv/bin/python bench/sensor_query.py [--sensors 100] [--days 365]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import numpy as np
+import psycopg
+from sensor_ingest import postgres_dsn
+
+from territoria.core.yamlio import write_yaml
+from territoria.sensors.broker import free_port
+from territoria.sensors.ingest import open_registry, store_for
+from territoria.sensors.normalise import Batch, observation_key, uplink_key
+from territoria.sensors.registry import REGISTRY
+from territoria.workspace import init_workspace
+
+PROFILE = {
+    "sensor": {"name": "bench sensor"},
+    "measures": {"temperature": {"key": "t", "unit": "Cel", "min": -40.0, "max": 60.0}},
+}
+START_US = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000
+STEP_US = 600 * 1_000_000
+
+
+def build(root: Path, sensors: int, days: int) -> tuple[object, np.ndarray, np.ndarray, np.ndarray]:
+    ws = init_workspace(root / "ws", communes=["35238"], name="bench")
+    devices = [
+        {"dev_eui": f"b0000000{n:08x}", "thing": f"s{n}", "profile": "P", "location": {"lon": -1.68, "lat": 48.11}}
+        for n in range(sensors)
+    ]
+    (ws.root / REGISTRY).parent.mkdir(exist_ok=True)
+    write_yaml(ws.root / REGISTRY, {"profiles": {"P": PROFILE}, "devices": devices})
+    registry = open_registry(ws.root, ws.private, ws.config.communes)
+    streams = [registry.by_eui[d["dev_eui"]][0].streams["temperature"][0] for d in devices]
+    slots = days * 144
+    rng = np.random.default_rng(7)
+    t = np.arange(slots) * STEP_US + START_US
+    hours = (np.arange(slots) % 144) / 6
+    base = 12 + 8 * np.sin((np.arange(slots) / 144 - 100) / 365 * 2 * np.pi) + 5 * np.cos((hours - 15) / 24 * 2 * np.pi)
+    all_ds, all_t, all_v = [], [], []
+    store = store_for(ws.private)
+    with store.writer() as writer:
+        chunk = 144 * 15
+        for start in range(0, slots, chunk):
+            batch = Batch()
+            for n, dev in enumerate(devices):
+                ts = t[start : start + chunk]
+                vals = np.round(base[start : start + chunk] + rng.normal(0, 0.3, len(ts)), 2)
+                batch.datastream += [streams[n]] * len(ts)
+                batch.time_us += ts.tolist()
+                batch.result += vals.tolist()
+                batch.foi += [1] * len(ts)
+                fc = list(range(start, start + len(ts)))
+                batch.fcnt += fc
+                batch.key += [
+                    observation_key(uplink_key(dev["dev_eui"], f, tu), streams[n])
+                    for f, tu in zip(fc, ts.tolist(), strict=True)
+                ]
+                all_ds.append(np.full(len(ts), streams[n]))
+                all_t.append(ts)
+                all_v.append(vals)
+            writer.append(batch, 0)
+        writer.compact(min_files=2)
+    return ws, np.concatenate(all_ds), np.concatenate(all_t), np.concatenate(all_v)
+
+
+SERVER = """
+import sys, uvicorn
+from pathlib import Path
+from fastapi import FastAPI
+from territoria.sensors.sta.router import router
+from territoria.workspace import Workspace
+app = FastAPI()
+app.include_router(router(Workspace(Path(sys.argv[1]))))
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+"""
+
+
+def serve(root: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    """The API in its own process, as deployed: the client's JSON parsing does not share its GIL."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(root), str(port)])
+    base = f"http://127.0.0.1:{port}/sta/v1.1"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(base, timeout=1).raise_for_status()
+            return base, proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("the API server did not start")
+
+
+def timed(fn: object, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()  # type: ignore[operator]
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def naive_postgres(dsn: str, ds: np.ndarray, ts: np.ndarray, vals: np.ndarray, repeat: int) -> tuple[list[float], int]:
+    table = "bench_query_obs"
+    with psycopg.connect(dsn, autocommit=True) as con:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute(f"CREATE TABLE {table} (datastream INTEGER, phenomenon_time TIMESTAMPTZ, result DOUBLE PRECISION)")
+        buf = io.StringIO()
+        stamps = np.datetime_as_string((ts // 1_000_000).astype("datetime64[s]"), unit="s")
+        for d, s, v in zip(ds.tolist(), stamps.tolist(), vals.tolist(), strict=True):
+            buf.write(f"{d}\t{s}+00\t{v}\n")
+        with con.cursor().copy(f"COPY {table} FROM STDIN") as copy:
+            copy.write(buf.getvalue())
+        con.execute(f"CREATE INDEX ON {table} (datastream, phenomenon_time)")
+        con.execute(f"ANALYZE {table}")
+        sql = (
+            f"SELECT datastream, (phenomenon_time AT TIME ZONE 'Europe/Paris')::date AS day, avg(result), count(*) "
+            f"FROM {table} GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+        rows: list[tuple[object, ...]] = []
+
+        def query() -> None:
+            nonlocal rows
+            rows = con.execute(sql).fetchall()
+
+        times = timed(query, repeat)
+        con.execute(f"DROP TABLE {table}")
+    return times, len(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sensors", type=int, default=100)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="territoria-bench-") as tmp:
+        t0 = time.perf_counter()
+        ws, ds, ts, vals = build(Path(tmp), args.sensors, args.days)
+        print(f"store       : {len(vals):,} observations written in {time.perf_counter() - t0:.1f} s")
+        base, server = serve(ws.root)  # type: ignore[attr-defined]
+        rows: list[object] = []
+        with httpx.Client(timeout=120) as client:
+            url = f"{base}/DailyAggregates?$top=200000&$select=Datastream@iot.id,phenomenonTime,mean,count"
+
+            def query() -> None:
+                nonlocal rows
+                response = client.get(url)
+                response.raise_for_status()
+                rows = response.json()["value"]
+
+            cold = timed(query, 1)[0]
+            warm = timed(query, args.repeat)
+        server.terminate()
+        server.wait(30)
+        ours = statistics.median(warm)
+        print(f"territoria  : {len(rows):,} daily means via GET /DailyAggregates: first {cold * 1000:.0f} ms "
+              f"(builds the API tables), then median {ours * 1000:.0f} ms over {args.repeat}")  # fmt: skip
+        dsn, pg_proc = postgres_dsn(Path(tmp))
+        try:
+            naive, n_rows = naive_postgres(dsn, ds, ts, vals, args.repeat)
+        finally:
+            if pg_proc is not None:
+                pg_proc.terminate()
+                pg_proc.wait(30)
+        theirs = statistics.median(naive)
+        print(f"naive (PG)  : {n_rows:,} daily means by GROUP BY on raw rows: median {theirs * 1000:.0f} ms")
+        print(f"ratio       : {theirs / ours:.1f}x; goal <= 300 ms: {'met' if ours <= 0.3 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
