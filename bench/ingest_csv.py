@@ -123,22 +123,24 @@ def children_cpu() -> float:
 
 def run_child(args: list[str], cwd: Path) -> tuple[float, float, int, str]:
     """Wall seconds, CPU seconds, peak RSS bytes, stdout of a child Python process."""
+    # Output goes to files, not pipes: a progress bar filling an unread pipe would block the child.
+    out_path, err_path = cwd / "child.out", cwd / "child.err"
     started, cpu0 = time.perf_counter(), children_cpu()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    handle = psutil.Process(proc.pid)
-    peak = 0
-    while proc.poll() is None:
-        try:
-            peak = max(peak, handle.memory_info().rss)
-        except psutil.NoSuchProcess:
-            break
-        time.sleep(0.05)
-    out, err = proc.communicate()
+    with out_path.open("w") as out_fh, err_path.open("w") as err_fh:
+        proc = subprocess.Popen([sys.executable, "-c", *args], cwd=cwd, stdout=out_fh, stderr=err_fh, text=True)
+        handle = psutil.Process(proc.pid)
+        peak = 0
+        while proc.poll() is None:
+            try:
+                peak = max(peak, handle.memory_info().rss)
+            except psutil.NoSuchProcess:
+                break
+            time.sleep(0.05)
+        proc.wait()
     wall, cpu = time.perf_counter() - started, children_cpu() - cpu0
+    out, err = out_path.read_text(), err_path.read_text()
     if proc.returncode != 0:
-        raise SystemExit(f"child failed ({proc.returncode}):\n{out}\n{err}")
+        raise SystemExit(f"child failed ({proc.returncode}):\n{out[-4000:]}\n{err[-4000:]}")
     return wall, cpu, peak, out
 
 
@@ -202,13 +204,16 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="512MB", help="DuckDB memory_limit of the bench workspace")
     parser.add_argument("--skip-pandas", action="store_true")
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--reuse", action="store_true", help="keep the CSV already in --workdir")
     args = parser.parse_args()
     rows = int(args.gb * 1e9 / 84) if args.gb else args.rows  # ~84 bytes per generated line
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     work.mkdir(parents=True, exist_ok=True)
     csv_path = work / "conso.csv"
     t0 = time.perf_counter()
-    generate(rows, csv_path)
+    if not (args.reuse and csv_path.exists()):
+        generate(rows, csv_path)
+    rows = sum(1 for _ in csv_path.open("rb")) - 1 if args.reuse else rows
     size = csv_path.stat().st_size
     took = time.perf_counter() - t0
     print(f"file: {rows:,} rows, {mb(size)}, Windows-1252, ';', decimal comma (generated in {took:.1f}s)")
@@ -222,7 +227,6 @@ def main() -> None:
         f"peak RSS {mb(terr['peak_rss'])} (memory_limit {args.memory_limit})"
     )
     if args.skip_pandas:
-        shutil.rmtree(work, ignore_errors=True)
         return
     fast = pandas_run(csv_path, work, "register", 0)
     f_rate = rows / fast["wall_s"]

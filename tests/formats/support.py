@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,8 @@ class Source:
     ws: Workspace
     name: str
     data: Path
+    staged: list[tuple[Any, ...]] = field(default_factory=list)
+    quarantined: list[tuple[Any, ...]] = field(default_factory=list)
 
     def put(self, corpus_file: str | Path | bytes) -> None:
         """Replace the source file (a corpus file name, a path, or raw bytes)."""
@@ -45,18 +47,14 @@ class Source:
             shutil.copyfile(src, self.data)
 
     def run(self) -> RunSummary:
+        """Run the pipeline; keep the staging and quarantine rows read in the same session."""
         with self.ws.engine() as engine:
-            return run_pipeline(self.ws, engine)
-
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        with self.ws.engine() as engine:
-            return engine.fetch_all(sql)
-
-    def staging(self, order: str = "1") -> list[tuple[Any, ...]]:
-        return self.rows(f'SELECT * FROM staging."{self.name}" ORDER BY {order}')
-
-    def quarantine(self) -> list[tuple[Any, ...]]:
-        return self.rows(f'SELECT * FROM quarantine."{self.name}" ORDER BY _line')
+            summary = run_pipeline(self.ws, engine)
+            self.staged, self.quarantined = ([], [])
+            if engine.table_exists("staging", self.name):
+                self.staged = engine.fetch_all(f'SELECT * FROM staging."{self.name}" ORDER BY ALL')
+                self.quarantined = engine.fetch_all(f'SELECT * FROM quarantine."{self.name}" ORDER BY _line')
+            return summary
 
 
 SourceFactory = Callable[..., Source]

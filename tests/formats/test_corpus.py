@@ -60,7 +60,7 @@ def test_bad_file_fails_clearly_and_keeps_previous_rows(
     good_read = {} if "invalid_geometries" in read else read
     src = make_source(good, fmt=fmt, read=good_read, schema=schema)
     assert src.run().status == "success"
-    before = src.staging()
+    before = src.staged
     assert before
     src.put(bad)
     if good_read != read:
@@ -74,7 +74,8 @@ def test_bad_file_fails_clearly_and_keeps_previous_rows(
     for word in words:
         assert word in error
     assert "hint:" in error
-    assert src.staging() == before
+    assert src.staged == before
+    assert not (src.ws.tmp_dir / "ingest-conso").exists()
 
 
 def test_cli_reports_a_bad_file_without_traceback(make_source: SourceFactory) -> None:
@@ -109,3 +110,31 @@ def test_cli_config_error_exits_2(make_source: SourceFactory) -> None:
     result = CliRunner().invoke(app, ["run", "-w", str(src.ws.root)])
     assert result.exit_code == 1
     assert "unknown encoding 'klingon'" in result.output
+
+
+def test_ragged_rows_are_quarantined_not_fatal(make_source: SourceFactory) -> None:
+    src = make_source("ragged.csv", schema=CONSO_SCHEMA)
+    summary = src.run()
+    assert summary.status == "success"
+    rec = summary.records[0]
+    assert (rec.rows_in, rec.rows_out, rec.rows_quarantined) == (5, 3, 2)
+    assert [(q[0], q[1]) for q in src.quarantined] == [(3, "35047;Bruz;2022"), (5, "35051;Cesson;2022;1,5;2;extra")]
+    assert rec.report["reasons"] == {"wrong number of fields": 2}
+
+
+def test_secret_markers_end_to_end_in_windows_1252(make_source: SourceFactory) -> None:
+    src = make_source("good_cp1252.csv", schema=CONSO_SCHEMA)
+    summary = src.run()
+    assert summary.status == "success"
+    assert summary.records[0].report["reader"] == {"encoding": "cp1252", "delimiter": ";", "columns": 5}
+    rows = [r[:2] + r[3:5] for r in src.staged]
+    assert rows == [
+        ("35047", "Bruz", None, True),
+        ("35051", "Cesson-Sévigné", None, True),
+        ("35206", "Pacé", 87.25, False),
+        ("35238", "Rennes – cœur (€)", 1234.5, False),
+    ]
+    # the transcoded copy lived until the staging write read it, and not longer
+    assert not (src.ws.tmp_dir / "ingest-conso").exists()
+    # unchanged file: the step is skipped, nothing is read again
+    assert src.run().records[0].status == "skipped"

@@ -39,6 +39,6 @@ def test_documented_csv_entry_runs(make_source: SourceFactory) -> None:
     )
     src = make_source(body.encode("cp1252"), read=raw["source"]["read"], schema=raw["schema"])
     assert src.run().status == "success"
-    rows = [r[:5] for r in src.staging()]
+    rows = [r[:5] for r in src.staged]
     assert rows == [("35047", 2022, None, True, 2), ("35238", 2022, 1234.5, False, 12)]
-    assert [(q[0], q[2]) for q in src.quarantine()] == [(4, ["nb_sites: minimum 0.0"])]
+    assert [(q[0], q[2]) for q in src.quarantined] == [(4, ["nb_sites: minimum 0.0"])]

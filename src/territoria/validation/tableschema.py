@@ -227,9 +227,13 @@ def validate_relation(
     if rejected:
         quarantine = f"SELECT * FROM ({quarantine} UNION ALL SELECT _line, _raw, _errors FROM {rejected.sql})"
     # The second scan only types the rows: the checks ran in the first, whose failures are in `wt`.
-    staging = f"SELECT {', '.join(quote_ident(n) for n in names)} FROM ({_statement(rescan, raw, parts, False)})"
+    cols = ", ".join(quote_ident(n) for n in names)
     if stats["rows_valid"] < total:
-        staging += f" WHERE _line NOT IN (SELECT _line FROM {wt})"
+        staging = (
+            f"SELECT {cols} FROM ({_statement(rescan, raw, parts, False)}) WHERE _line NOT IN (SELECT _line FROM {wt})"
+        )
+    else:
+        staging = f"SELECT {cols} FROM ({_statement(raw.unnumbered_sql or rescan, raw, parts, False)})"
     return ValidationOutcome(
         staging_sql=staging,
         quarantine_sql=f"{quarantine} ORDER BY _line",

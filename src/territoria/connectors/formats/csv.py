@@ -168,10 +168,13 @@ def read_csv(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path)
     cols = ", ".join(quote_ident(n) for n in names)
     numbered = "(SELECT row_number() OVER () + {offset} AS _line, {cols} FROM {r})"
     sql, rescan_sql = (numbered.format(offset=offset, cols=cols, r=r) for r in (relation, rescan))
+    unnumbered_sql = f"(SELECT CAST(NULL AS BIGINT) AS _line, {cols} FROM {rescan})"
     notes: dict[str, Any] = {"encoding": encoding, "delimiter": delimiter, "columns": len(names)}
     columns = [(n, "VARCHAR") for n in names]
     if options.get("x") or options.get("y"):
-        sql, rescan_sql = (_with_point(engine, r, names, options, notes) for r in (sql, rescan_sql))
+        sql, rescan_sql, unnumbered_sql = (
+            _with_point(engine, r, names, options, notes) for r in (sql, rescan_sql, unnumbered_sql)
+        )
         columns.append(("geom", "GEOMETRY"))
     ends_with_newline = _ends_with_newline(path)
 
@@ -179,7 +182,13 @@ def read_csv(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path)
         return _rejected(eng, rejects, accepted, offset, encoding, ends_with_newline)
 
     return RawRelation(
-        sql, columns, notes, rescan_sql=rescan_sql, finish=finish, invalid_geometries=geometry_policy(options)
+        sql,
+        columns,
+        notes,
+        rescan_sql=rescan_sql,
+        unnumbered_sql=unnumbered_sql,
+        finish=finish,
+        invalid_geometries=geometry_policy(options),
     )
 
 

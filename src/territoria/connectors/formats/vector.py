@@ -19,7 +19,7 @@ from territoria.core.errors import ConfigError, DataError
 from territoria.engines.base import Engine, quote_literal
 
 #: GeoJSON files up to this size are parsed to check their structure; bigger ones are sniffed
-FULL_CHECK_BYTES = 64 << 20
+FULL_CHECK_BYTES = 16 << 20
 LEGACY_CRS = re.compile(r'"crs"\s*:\s*\{[^{}]*"name"\s*:\s*"[^"]*?(EPSG)?:*(\d{4,6})"', re.IGNORECASE)
 SHAPEFILE_PARTS = (".shx", ".dbf")
 
