@@ -24,16 +24,16 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from national_energy_pandas import pandas_pipeline  # noqa: E402
+from national_energy_pandas import pandas_pipeline
 
-from territoria.catalog.packs import load_pack  # noqa: E402
-from territoria.engines.base import TableWrite  # noqa: E402
-from territoria.engines.duckdb.engine import open_duckdb  # noqa: E402
-from territoria.governance.secrecy.guard import apply_ruleset  # noqa: E402
-from territoria.governance.secrecy.rules import load_ruleset  # noqa: E402
-from territoria.pipelines.spec import DatasetInfo, render_sql  # noqa: E402
-from territoria.reference.referential import referential  # noqa: E402
-from territoria.usecases.energy_ghg.demo import PROFILES  # noqa: E402
+from territoria.catalog.packs import load_pack
+from territoria.engines.base import TableWrite
+from territoria.engines.duckdb.engine import open_duckdb
+from territoria.governance.secrecy.guard import apply_ruleset
+from territoria.governance.secrecy.rules import load_ruleset
+from territoria.pipelines.spec import DatasetInfo, render_sql
+from territoria.reference.referential import referential
+from territoria.usecases.energy_ghg.demo import PROFILES
 
 FACTORS = Path(__file__).parents[1] / "src/territoria/usecases/energy_ghg/data/facteurs-emission.csv"
 
@@ -133,7 +133,7 @@ def main() -> None:
     factors = pa.Table.from_pandas(pd.read_csv(FACTORS, sep=";"), preserve_index=False)
     print(f"input: {staging.num_rows:,} ORE rows, {communes.num_rows:,} communes, {len(years)} years")
     cells, emissions, t_terr = territoria_pipeline(staging, communes, factors)
-    secret = int(pc_sum(cells["secret"]))
+    secret = pc_sum(cells["secret"])
     print(f"territoria (DuckDB + secrecy engine): {t_terr:.2f} s — {cells.num_rows:,} cells, {secret:,} secret")
     if args.skip_pandas:
         return

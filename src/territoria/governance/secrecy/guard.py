@@ -2,7 +2,9 @@
 
 ``secrecy: statistical.energy`` on a dataset or indicator selects the rule set ``energy``.
 Suppressed cells are published with their measures null and ``secret = true`` (never zero);
-what was suppressed and why goes to the step report and to ``_territoria.secrecy_suppressions``.
+what was suppressed and why goes to the step report and to ``_territoria.secrecy_suppressions``
+(one row per primary or secondary suppression; cells masked upstream are only counted, their
+own producer's table or the protected table they were read from lists them).
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ def _report(
             f"INSERT INTO {REPORT_TABLE} SELECT ?, ?, now()::TIMESTAMP, {cell}, {label}, r._rules, "
             f"CASE WHEN d._protects >= 0 THEN {cell_p} END "
             f"FROM {work} w JOIN {decided} d USING (_cell) JOIN {flags} r USING (_cell) "
-            f"LEFT JOIN {work} p ON p._cell = d._protects WHERE d._status > {PUBLISHED} ORDER BY w._cell",
+            f"LEFT JOIN {work} p ON p._cell = d._protects WHERE d._status IN ({PRIMARY}, {SECONDARY}) ORDER BY w._cell",
             [dataset, ruleset.name],
         )
     by_rule: dict[str, int] = {}

@@ -177,8 +177,8 @@ class Protector:
         used = (nodes >= 0).any(axis=0)
         return nodes[:, used], below[:, used]
 
-    def corners(self, cells: Array, choices: tuple[int, ...]) -> tuple[Array, Array]:
-        """Rows of every corner of each cell's hypercube (-1 = missing, -2 = padding), and whether
+    def corners(self, cells: Array, choices: tuple[int, ...]) -> tuple[tuple[Array, Array], Array]:
+        """(rows of the corners, the primary cell owning each) of the balanced patterns, and whether
         the pattern is balanced (every corner exists, every line it touches adds up)."""
         vectors = [self.vector(d, cells, choices[d]) for d in range(len(self.trees))]
         # Group cells by the shape of their vectors so that no padding is multiplied out.
@@ -240,10 +240,9 @@ def protect_cells(table: pa.Table, secondary: Secondary | None, primary: Array, 
     prot.prepare(suppressed)
     pending = np.flatnonzero(status == PRIMARY)
     # Cheapest sibling in every dimension first, then other siblings and paths for sparse tables.
-    options = [0, *range(1, SIBLING_RANKS), -1]
-    attempts = [tuple([0] * len(trees))] + [
-        c for c in itertools.product(options, repeat=len(trees)) if c != tuple([0] * len(trees))
-    ]
+    options = [[0, *range(1, SIBLING_RANKS), -1] if prot.depth[d] else [0] for d in range(len(trees))]
+    # fewest departures from the cheapest choice first
+    attempts = sorted(itertools.product(*options), key=lambda c: (sum(x != 0 for x in c), [x % 99 for x in c]))
     for choices in attempts:
         if not len(pending):
             break
