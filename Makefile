@@ -34,7 +34,8 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	@for b in bench/[a-z]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 # Maintainers: re-derive the shipped referential from ../shared/data, refresh the lock.
 reference: $(STAMP)

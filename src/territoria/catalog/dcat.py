@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from territoria.catalog.model import FREQUENCIES, DatasetEntry
 
@@ -20,6 +21,7 @@ CONTEXT = {
     "xsd": "http://www.w3.org/2001/XMLSchema#",
     "adms": "http://www.w3.org/ns/adms#",
     "vcard": "http://www.w3.org/2006/vcard/ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
 }
 
 FREQ_URI = "http://publications.europa.eu/resource/authority/frequency/"
@@ -37,6 +39,8 @@ FREQ_CODES = {
 }
 ACCESS_URI = "http://publications.europa.eu/resource/authority/access-right/"
 ACCESS_CODES = {"open": "PUBLIC", "restricted": "RESTRICTED", "personal": "NON_PUBLIC"}
+FILE_TYPE_URI = "http://publications.europa.eu/resource/authority/file-type/"
+FILE_TYPES = {"csv": "CSV", "parquet": "PARQUET", "json": "JSON", "geojson": "GEOJSON", "xlsx": "XLSX", "zip": "ZIP"}
 assert set(FREQ_CODES) == set(FREQUENCIES)
 
 
@@ -48,6 +52,11 @@ def _date(value: date) -> dict[str, str]:
     return {"@value": value.isoformat(), "@type": "xsd:date"}
 
 
+def _ref(uri: str, rdf_type: str) -> dict[str, str]:
+    """A typed reference: DCAT-AP's SHACL shapes check the class of each linked resource."""
+    return {"@id": uri, "@type": rdf_type}
+
+
 def entry_to_dcat(entry: DatasetEntry, base: str) -> dict[str, Any]:
     node: dict[str, Any] = {
         "@id": f"{base}/datasets/{entry.identifier}",
@@ -56,16 +65,16 @@ def entry_to_dcat(entry: DatasetEntry, base: str) -> dict[str, Any]:
         "dct:title": _literal(entry.title),
         "dct:description": _literal(entry.description or entry.title),
         "dct:publisher": {
-            "@id": entry.publisher.uri or f"{base}/publishers/{entry.publisher.name}",
+            "@id": entry.publisher.uri or f"{base}/publishers/{quote(entry.publisher.name)}",
             "@type": "foaf:Agent",
             "foaf:name": entry.publisher.name,
         },
-        "dct:accrualPeriodicity": {"@id": FREQ_URI + FREQ_CODES[entry.frequency]},
-        "dct:accessRights": {"@id": ACCESS_URI + ACCESS_CODES[entry.access.value]},
+        "dct:accrualPeriodicity": _ref(FREQ_URI + FREQ_CODES[entry.frequency], "dct:Frequency"),
+        "dct:accessRights": _ref(ACCESS_URI + ACCESS_CODES[entry.access.value], "dct:RightsStatement"),
         "dcat:keyword": [_literal(k) for k in entry.keywords],
     }
     if entry.landing_page:
-        node["dcat:landingPage"] = {"@id": entry.landing_page}
+        node["dcat:landingPage"] = _ref(entry.landing_page, "foaf:Document")
     if entry.temporal.start or entry.temporal.end:
         period: dict[str, Any] = {"@type": "dct:PeriodOfTime"}
         if entry.temporal.start:
@@ -76,13 +85,14 @@ def entry_to_dcat(entry: DatasetEntry, base: str) -> dict[str, Any]:
     if entry.spatial:
         node["dct:spatial"] = {"@id": entry.spatial}
     access_url = (entry.source.upstream or {}).get("url") or f"{base}/api/datasets/{entry.identifier}"
+    fmt = str(entry.source.options.get("format", "parquet" if entry.source.kind == "referential" else ""))
     node["dcat:distribution"] = [
         {
             "@id": f"{base}/datasets/{entry.identifier}/distribution",
             "@type": "dcat:Distribution",
-            "dcat:accessURL": {"@id": access_url},
-            "dct:license": {"@id": entry.licence_url or entry.licence},
-            "dct:format": str(entry.source.options.get("format", entry.source.kind)),
+            "dcat:accessURL": _ref(access_url, "rdfs:Resource"),
+            "dct:license": _ref(entry.licence_url or f"{base}/licences/{quote(entry.licence)}", "dct:LicenseDocument"),
+            "dct:format": _ref(FILE_TYPE_URI + FILE_TYPES.get(fmt, "BIN"), "dct:MediaTypeOrExtent"),
         }
     ]
     if entry.synthetic:
@@ -102,7 +112,7 @@ def derived_to_dcat(
         "dct:identifier": name,
         "dct:title": _literal(title),
         "dct:description": _literal(description or title),
-        "dct:accessRights": {"@id": ACCESS_URI + ACCESS_CODES[access]},
+        "dct:accessRights": _ref(ACCESS_URI + ACCESS_CODES[access], "dct:RightsStatement"),
         "prov:wasDerivedFrom": [{"@id": f"{base}/datasets/{i}"} for i in inputs],
     }
 

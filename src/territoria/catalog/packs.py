@@ -80,7 +80,12 @@ def available_packs() -> dict[str, str]:
     return {ep.name: ep.value for ep in entry_points(group="territoria.packs")}
 
 
-def load_pack(name: str) -> Pack:
+def load_pack(name: str, path: Path | None = None) -> Pack:
+    """An installed pack by name, or a workspace-local pack folder when ``path`` is given."""
+    if path is not None:
+        if not (path / "pack.yaml").is_file():
+            raise ConfigError(f"pack {name!r}: no pack.yaml in {path}", hint="point `path:` at the pack's folder")
+        return Pack(path)
     packs = available_packs()
     if name not in packs:
         raise ConfigError(

@@ -7,7 +7,16 @@ import sys
 import typer
 
 from territoria import __version__
-from territoria.cli import catalog_cmds, pipeline_cmds, workspace_cmds
+from territoria.cli import (
+    catalog_cmds,
+    config_cmds,
+    footprint_cmds,
+    pipeline_cmds,
+    sensors_cmds,
+    serve_cmds,
+    sources_cmds,
+    workspace_cmds,
+)
 from territoria.cli.common import err_console
 from territoria.core.errors import TerritoriaError
 
@@ -25,7 +34,12 @@ app = typer.Typer(
 
 workspace_cmds.register(app)
 pipeline_cmds.register(app)
+serve_cmds.register(app)
 app.add_typer(catalog_cmds.app, name="catalog")
+app.add_typer(config_cmds.app, name="config")
+app.add_typer(footprint_cmds.app, name="footprint")
+app.add_typer(sources_cmds.app, name="sources")
+app.add_typer(sensors_cmds.app, name="sensors")
 
 
 @app.command()

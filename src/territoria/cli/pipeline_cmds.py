@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
 
 
 def run_with_progress(
-    ws: Workspace, *, only: list[str] | None, force: bool, command: str, wait: float = 0.0
+    ws: Workspace, *, only: list[str] | None, force: bool, command: str, wait: float = 0.0, check_all: bool = False
 ) -> RunSummary:
     with ws.engine(wait_seconds=wait) as engine:
         total = len(build_plan(ws).select(only)) if only else len(build_plan(ws).steps)
@@ -60,7 +60,7 @@ def run_with_progress(
                 else:
                     progress.advance(task)
 
-            return run_pipeline(ws, engine, only=only, force=force, progress=hook, command=command)
+            return run_pipeline(ws, engine, only=only, force=force, progress=hook, command=command, check_all=check_all)
 
 
 def print_summary(ws: Workspace, summary: RunSummary) -> None:
@@ -86,6 +86,23 @@ def print_summary(ws: Workspace, summary: RunSummary) -> None:
         f"{summary.count('failed')} failed, {summary.count('blocked')} blocked in {summary.wall_s:.2f}s "
         f"(CPU {summary.cpu_s:.2f}s)"
     )
+    print_footprint(summary.footprint)
+
+
+def print_footprint(fp: dict[str, Any]) -> None:
+    from territoria.cli.footprint_cmds import UNITS_G, fmt_band
+
+    if not fp.get("energy_wh"):
+        console.print(f"[dim]footprint: {fp.get('method', 'not measured')}[/]")
+        return
+    avoided = (fp.get("avoided") or {}).get("energy_wh")
+    console.print(
+        f"[dim]footprint ({fp['method']}): {fmt_band(fp['energy_wh'])}, {fmt_band(fp['co2e_g'], UNITS_G)} CO2e"
+        + (f"; avoided by skipping unchanged work {fmt_band(avoided)}" if avoided and avoided["value"] else "")
+        + "[/]"
+    )
+    for warning in fp.get("warnings") or []:
+        console.print(f"[yellow]! budget:[/] {warning}")
 
 
 def run(
@@ -94,6 +111,10 @@ def run(
         list[str] | None, typer.Option("--only", help="Run only this step, dataset or pack (and what depends on it).")
     ] = None,
     force: Annotated[bool, typer.Option(help="Rerun steps even when nothing changed.")] = False,
+    check_all: Annotated[
+        bool,
+        typer.Option("--check-all", help="Check every source now, even those not due at their declared frequency."),
+    ] = False,
     wait: Annotated[
         float, typer.Option(help="Seconds to wait for another territoria process to release the workspace.")
     ] = 0.0,
@@ -104,7 +125,7 @@ def run(
     nothing and leaves the previous outputs as they were.
     """
     ws = open_workspace(workspace)
-    summary = run_with_progress(ws, only=only, force=force, command="run", wait=wait)
+    summary = run_with_progress(ws, only=only, force=force, command="run", wait=wait, check_all=check_all)
     print_summary(ws, summary)
     if summary.status != "success":
         raise typer.Exit(1)

@@ -12,6 +12,12 @@ state it saved after the previous fetch, and the landing area. It must:
 
 Parsing the landed bytes is not the connector's job: the ``format`` option selects a reader
 in ``connectors.formats``.
+
+A connector may also implement ``check(options, ctx) -> CheckResult`` (the ``Checkable``
+protocol): whether the source changed, learnt from metadata only (``territoria sources
+check``). ``unchanged_result`` and ``landed_result`` build the two usual outcomes of a fetch.
+Remote connectors share the HTTP layer in ``connectors.http.client`` (retries, conditional
+requests, streaming into the landing area, secrets).
 """
 
 from __future__ import annotations
@@ -98,3 +104,46 @@ def parse_options(connector: Connector, dataset: str, options: dict[str, Any]) -
             f"source of dataset {dataset!r} ({connector.kind}) is misconfigured: {problems}",
             hint=f"fix the `source:` block in sources/{dataset}.yaml",
         ) from exc
+
+
+@dataclass
+class CheckResult:
+    """Whether a source changed, learnt without downloading its content."""
+
+    #: None when the connector cannot tell without downloading
+    changed: bool | None
+    reason: str
+    url: str = ""
+
+
+class Checkable(Protocol):
+    """A connector that can tell whether a source changed without downloading it."""
+
+    def check(self, options: BaseModel, ctx: FetchContext) -> CheckResult: ...
+
+
+def unchanged_result(
+    ctx: FetchContext, kind: str, url: str, reason: str, state: dict[str, Any], **record: Any
+) -> FetchResult:
+    """Nothing downloaded: the previous landed content stays current."""
+    prev = state.get("sha256")
+    rec = FetchRecord(ctx.dataset, kind, url, f"unchanged ({reason})", False, 0, prev, **record)
+    return FetchResult(False, prev, state, rec)
+
+
+def landed_result(
+    ctx: FetchContext, kind: str, url: str, landed: LandedObject, state: dict[str, Any], **record: Any
+) -> FetchResult:
+    """A payload was landed: changed unless its content hash equals the previous one."""
+    prev = (ctx.previous_state or {}).get("sha256")
+    changed = landed.sha256 != prev
+    status = "new content" if changed else "unchanged (same content hash)"
+    state = {**state, "sha256": landed.sha256}
+    rec = FetchRecord(ctx.dataset, kind, url, status, changed, landed.size, landed.sha256, **record)
+    return FetchResult(changed, landed.sha256, state, rec, landed)
+
+
+def still_landed(ctx: FetchContext) -> bool:
+    """The previous payload is still in the landing area (retention may have removed it)."""
+    sha = (ctx.previous_state or {}).get("sha256")
+    return isinstance(sha, str) and ctx.landing.has(sha)

@@ -73,16 +73,32 @@ class Engine(Protocol):
 
     def register_arrow(self, name: str, table: pa.Table) -> None: ...
 
-    def read_csv_relation(self, path: Path, *, delimiter: str, columns: Sequence[str], skip: int) -> str:
-        """SQL relation reading a UTF-8 CSV with every column as text, in file order."""
+    def read_csv_relation(
+        self,
+        path: Path,
+        *,
+        delimiter: str,
+        columns: Sequence[str],
+        skip: int,
+        rejects: str | None = None,
+        skip_bad_lines: bool = False,
+    ) -> str:
+        """SQL relation reading a UTF-8 CSV with every column as text, in file order.
+
+        With ``rejects``, lines whose field count differs from ``columns`` are stored in the
+        temporary table ``rejects`` (line, csv_line, error_type) instead of failing the scan;
+        with ``skip_bad_lines`` they are skipped silently (a second scan of a checked file).
+        """
         ...
 
     def read_parquet_relation(self, path: Path) -> str: ...
 
-    def replace_tables(
-        self, writes: Sequence[TableWrite], extra_sql: Sequence[tuple[str, Sequence[Any]]] = ()
-    ) -> dict[str, int]:
-        """Recreate ``writes`` and run ``extra_sql`` all-or-nothing; return rows per table."""
+    def replace_tables(self, writes: Sequence[TableWrite], extra_sql: Sequence[tuple[str, Sequence[Any]]] = ()) -> None:
+        """Recreate ``writes`` and run ``extra_sql`` (state, records) all-or-nothing."""
+        ...
+
+    def create_or_replace(self, write: TableWrite) -> None:
+        """Recreate one table; atomic with whatever else runs inside ``transaction()``."""
         ...
 
     def copy_to(self, select_sql: str, path: Path, fmt: str, options: dict[str, Any] | None = None) -> None: ...

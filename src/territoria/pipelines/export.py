@@ -39,13 +39,6 @@ def published_relation(plan: Plan, engine: Engine, dataset: str) -> tuple[str, A
     return info.qualified, info.access
 
 
-def _geometry_column(engine: Engine, dataset: str) -> str | None:
-    for name, typ in engine.columns("published", dataset):
-        if typ.upper().startswith("GEOMETRY"):
-            return name
-    return None
-
-
 def export_dataset(
     plan: Plan, engine: Engine, dataset: str, fmt: str, dest: Path, *, purpose: str | None = None, who: str = "cli"
 ) -> int:
@@ -65,17 +58,31 @@ def export_dataset(
             "(recorded_at TIMESTAMP, who VARCHAR, action VARCHAR, dataset VARCHAR, purpose VARCHAR)"
         )
         engine.execute(f"INSERT INTO {META}.audit VALUES (now(), ?, 'export', ?, ?)", [who, dataset, purpose])
-    geom = _geometry_column(engine, dataset)
-    cols = engine.columns("published", dataset)
+    boundaries = 'staging."contours-communes"' if engine.table_exists("staging", "contours-communes") else None
+    write_export(engine, relation, engine.columns("published", dataset), fmt, dest, boundaries, dataset)
+    return int(engine.fetch_all(f"SELECT count(*) FROM {relation}")[0][0])
+
+
+def write_export(
+    engine: Engine,
+    relation: str,
+    cols: list[tuple[str, str]],
+    fmt: str,
+    dest: Path,
+    boundaries: str | None,
+    dataset: str,
+) -> None:
+    """Write ``relation`` (whose columns are ``cols``) to ``dest``; ``boundaries`` has code + geometry."""
+    geom = next((c for c, t in cols if t.upper().startswith("GEOMETRY")), None)
     select = f"SELECT * FROM {relation}"
     if fmt == "geojson":
         if geom is None:
-            if "code" not in [c for c, _ in cols] or not engine.table_exists("staging", "contours-communes"):
+            if "code" not in [c for c, _ in cols] or boundaries is None:
                 raise UserError(
                     f"dataset {dataset!r} has no geometry and no commune code to join boundaries on",
                     hint="export it as csv or parquet",
                 )
-            select = f'SELECT d.*, b.geometry FROM {relation} d LEFT JOIN staging."contours-communes" b USING (code)'
+            select = f"SELECT d.*, b.geometry FROM {relation} d LEFT JOIN {boundaries} b USING (code)"
         engine.copy_to(select, dest, "GDAL", {"DRIVER": "GeoJSON"})
     elif fmt == "parquet":
         engine.copy_to(select, dest, "PARQUET", {"COMPRESSION": "zstd"})
@@ -100,4 +107,3 @@ def export_dataset(
             tmp.unlink()
         else:
             engine.copy_to(select, dest, "CSV", {"HEADER": "true", "DELIMITER": ","})
-    return int(engine.fetch_all(f"SELECT count(*) FROM {relation}")[0][0])

@@ -73,6 +73,18 @@ def dataset_status(ws: Workspace, engine: Engine, plan: Plan) -> list[DatasetSta
 class LineageNode:
     label: str
     children: list[LineageNode] = field(default_factory=list)
+    #: structured form of ``label`` for machine readers (the API)
+    name: str = ""
+    layer: str = ""
+    hash: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name or self.label,
+            "layer": self.layer,
+            "hash": self.hash,
+            "children": [c.as_dict() for c in self.children],
+        }
 
 
 def upstream(plan: Plan, engine: Engine, dataset: str) -> LineageNode:
@@ -92,9 +104,10 @@ def upstream(plan: Plan, engine: Engine, dataset: str) -> LineageNode:
         if step.kind == "ingest" and name in raw_of:
             landing = raw_of[name]
             source = raw_of.get(landing)
-            leaf = LineageNode(landing[:24] + "…", [LineageNode(source)] if source else [])
+            sources = [LineageNode(source, name=source, layer="source")] if source else []
+            leaf = LineageNode(landing[:24] + "…", sources, name=landing, layer="landing", hash=landing[8:])
             children.append(leaf)
-        return LineageNode(label, children)
+        return LineageNode(label, children, name=name, layer=plan.datasets[name].layer, hash=digest)
 
     return node(dataset)
 

@@ -99,7 +99,7 @@ def build_plan(ws: Workspace) -> Plan:
 
     base = _territory_params(ws)
     for pack_name in ws.enabled_packs():
-        pack = load_pack(pack_name)
+        pack = load_pack(pack_name, ws.pack_path(pack_name))
         pack_params = {**base, **pack.definition.parameters, **ws.config.packs[pack_name].parameters}
         params[pack_name] = pack_params
         for model in pack.definition.models:

@@ -21,13 +21,13 @@ DDL = [
     f"""CREATE TABLE IF NOT EXISTS {META}.runs (
         run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR,
         command VARCHAR, steps_total INTEGER, steps_run INTEGER, steps_skipped INTEGER,
-        steps_failed INTEGER, wall_s DOUBLE, cpu_s DOUBLE, error VARCHAR)""",
+        steps_failed INTEGER, wall_s DOUBLE, cpu_s DOUBLE, error VARCHAR, footprint JSON)""",
     f"""CREATE TABLE IF NOT EXISTS {META}.step_runs (
         run_id VARCHAR, step VARCHAR, kind VARCHAR, status VARCHAR, reason VARCHAR,
         started_at TIMESTAMP, ended_at TIMESTAMP, input_key VARCHAR, definition_hash VARCHAR,
         inputs JSON, outputs JSON, rows_in BIGINT, rows_out BIGINT, rows_quarantined BIGINT,
         bytes_read BIGINT, bytes_written BIGINT, wall_s DOUBLE, cpu_s DOUBLE, peak_rss_bytes BIGINT,
-        report JSON, error VARCHAR)""",
+        report JSON, error VARCHAR, footprint JSON)""",
     f"""CREATE TABLE IF NOT EXISTS {META}.datasets (
         name VARCHAR PRIMARY KEY, layer VARCHAR, table_schema VARCHAR, table_name VARCHAR,
         content_hash VARCHAR, rows BIGINT, updated_at TIMESTAMP, run_id VARCHAR, step VARCHAR)""",
@@ -40,6 +40,9 @@ DDL = [
         bytes BIGINT, sha256 VARCHAR, request JSON, headers JSON, fetched_at TIMESTAMP)""",
     f"""CREATE TABLE IF NOT EXISTS {META}.lineage (
         run_id VARCHAR, step VARCHAR, source VARCHAR, target VARCHAR, recorded_at TIMESTAMP)""",
+    # stores created before the footprint meter existed
+    f"ALTER TABLE {META}.runs ADD COLUMN IF NOT EXISTS footprint JSON",
+    f"ALTER TABLE {META}.step_runs ADD COLUMN IF NOT EXISTS footprint JSON",
 ]
 
 
@@ -80,10 +83,15 @@ class StepRecord:
     peak_rss_bytes: int = 0
     report: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    #: energy and CO2e of the step with the method used (see territoria.footprint)
+    footprint: dict[str, Any] = field(default_factory=dict)
 
     def insert(self, engine: Engine) -> None:
-        engine.execute(
-            f"INSERT INTO {META}.step_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        engine.execute(*self.insert_sql())
+
+    def insert_sql(self) -> tuple[str, list[Any]]:
+        return (
+            f"INSERT INTO {META}.step_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 self.run_id,
                 self.step,
@@ -106,6 +114,7 @@ class StepRecord:
                 self.peak_rss_bytes,
                 json.dumps(self.report, default=str),
                 self.error,
+                json.dumps(self.footprint, default=str),
             ],
         )
 

@@ -22,8 +22,11 @@ from typing import Any
 from territoria.core.errors import TerritoriaError
 from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
+from territoria.footprint import StepMeter, load_policy, not_due, source_checks
+from territoria.footprint.retention import prune, retention_policy
 from territoria.pipelines.plan import Plan, build_plan
 from territoria.pipelines.records import META, StepRecord, dataset_hashes, ensure_meta, now, source_state, step_keys
+from territoria.pipelines.snapshot import write_snapshot
 from territoria.pipelines.spec import Step
 from territoria.pipelines.steps import (
     StepOutcome,
@@ -46,6 +49,12 @@ class RunSummary:
     records: list[StepRecord] = field(default_factory=list)
     wall_s: float = 0.0
     cpu_s: float = 0.0
+    footprint: dict[str, Any] = field(default_factory=dict)
+    #: the publication snapshot the API serves (``pipelines/snapshot.py``), or why it was not written
+    publication: str | None = None
+    publication_error: str | None = None
+    #: raw payloads the landing retention policy removed
+    landing_removed: int = 0
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.records if r.status == status)
@@ -66,13 +75,21 @@ def _cpu() -> float:
 
 
 def fingerprint(engine: Engine, qualified: str) -> tuple[str, int]:
+    """Order-independent content fingerprint of a table (row count + sum of row hashes)."""
     rows, digest = engine.fetch_all(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {qualified} t")[0]
-    return stable_hash([int(rows), str(digest)]), int(rows)
+    return f"{int(rows)}:{digest}", int(rows)
 
 
 class Runner:
     def __init__(
-        self, ws: Workspace, engine: Engine, plan: Plan, *, force: bool = False, progress: ProgressHook | None = None
+        self,
+        ws: Workspace,
+        engine: Engine,
+        plan: Plan,
+        *,
+        force: bool = False,
+        progress: ProgressHook | None = None,
+        check_all: bool = False,
     ) -> None:
         self.ws = ws
         self.engine = engine
@@ -82,11 +99,17 @@ class Runner:
         self.hashes = dataset_hashes(engine)
         self.keys = step_keys(engine)
         self.policies = ws.policies()
+        self.pending: list[StepRecord] = []
+        self.check_all = check_all
+        self.meter = StepMeter(load_policy(self.policies), engine, {s.id: s.pack for s in plan.steps.values()})
+        self.checks = source_checks(engine)
+        # one catalog query instead of one per step output (the no-change refresh is mostly these checks)
+        self.tables = {
+            (r[0], r[1]) for r in engine.fetch_all("SELECT table_schema, table_name FROM information_schema.tables")
+        }
 
     def outputs_exist(self, step: Step) -> bool:
-        return all(
-            self.engine.table_exists(self.plan.datasets[o].schema, self.plan.datasets[o].name) for o in step.outputs
-        )
+        return all((self.plan.datasets[o].schema, self.plan.datasets[o].name) in self.tables for o in step.outputs)
 
     def execute(self, step: Step, rec: StepRecord) -> StepOutcome | None:
         """Run ``step`` if its inputs or definition changed; ``None`` means skipped."""
@@ -94,6 +117,8 @@ class Runner:
         fetch = None
         if step.kind == "ingest":
             assert step.entry is not None
+            if self._skip_by_cadence(step, rec):
+                return None
             fetch = fetch_source(self.ws, step.entry, source_state(self.engine, step.entry.identifier))
             fetched = fetch.result
             self._save_fetch(rec.run_id, fetched)
@@ -102,6 +127,8 @@ class Runner:
             rec.report["fetch"] = {
                 "status": fetched.record.status,
                 "bytes": fetched.record.bytes,
+                "url": fetched.record.url,
+                "landed_bytes": fetched.landed.size if fetched.landed and fetched.landed.new else 0,
                 **fetched.record.headers,
             }
         else:
@@ -118,6 +145,19 @@ class Runner:
         if step.kind == "indicator":
             return run_indicator(self.engine, step, self.plan.datasets)
         return run_publish(self.engine, step, self.plan.datasets, self.policies)
+
+    def _skip_by_cadence(self, step: Step, rec: StepRecord) -> bool:
+        assert step.entry is not None
+        checked_at, sha = self.checks.get(step.entry.identifier, (None, None))
+        if self.force or self.check_all or step.id not in self.keys or not self.outputs_exist(step):
+            return False
+        reason = not_due(self.meter.policy.cadence, step.entry, checked_at, now())
+        if reason is None:
+            return False
+        rec.reason, rec.input_key = reason, self.keys[step.id]
+        rec.inputs = {f"landing:{sha}": sha}
+        rec.report["cadence"] = {"frequency": step.entry.frequency, "checked_at": checked_at}
+        return True
 
     def _save_fetch(self, run_id: str, fetched: Any) -> None:
         r = fetched.record
@@ -146,30 +186,57 @@ class Runner:
             )
 
     def commit(self, step: Step, rec: StepRecord, outcome: StepOutcome) -> None:
-        """Fingerprint the new outputs, then move the step's state forward in one transaction."""
-        prints = {}
-        for out in step.outputs:
-            info = self.plan.datasets[out]
-            prints[out] = fingerprint(self.engine, info.qualified)
-        with self.engine.transaction():
-            for out, (digest, rows) in prints.items():
-                info = self.plan.datasets[out]
+        """Publish the step's tables, fingerprint them and move its state forward (with the
+        records of earlier steps waiting to be written) in one transaction: one durable commit
+        per step, and a kill at any point leaves either all of it or none of it."""
+        at = now()
+        try:
+            with self.engine.transaction():
+                for write in outcome.writes:
+                    self.engine.create_or_replace(write)
+                prints: dict[str, tuple[str, int]] = {}
+                for out in step.outputs:
+                    prints[out] = fingerprint(self.engine, self.plan.datasets[out].qualified)
+                rec.outputs = {out: digest for out, (digest, _) in prints.items()}
+                rec.rows_out = prints[step.outputs[0]][1] if step.outputs else 0
+                rec.ended_at = at
+                for out, (digest, rows) in prints.items():
+                    info = self.plan.datasets[out]
+                    self.engine.execute(
+                        f"INSERT OR REPLACE INTO {META}.datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [out, info.layer, info.schema, info.name, digest, rows, at, rec.run_id, step.id],
+                    )
                 self.engine.execute(
-                    f"INSERT OR REPLACE INTO {META}.datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [out, info.layer, info.schema, info.name, digest, rows, now(), rec.run_id, step.id],
+                    f"INSERT OR REPLACE INTO {META}.step_state VALUES (?, ?, ?, ?)",
+                    [step.id, rec.input_key, rec.run_id, at],
                 )
-            self.engine.execute(
-                f"INSERT OR REPLACE INTO {META}.step_state VALUES (?, ?, ?, ?)",
-                [step.id, rec.input_key, rec.run_id, now()],
-            )
-            for src, dst in outcome.lineage:
-                self.engine.execute(
-                    f"INSERT INTO {META}.lineage VALUES (?, ?, ?, ?, ?)", [rec.run_id, step.id, src, dst, now()]
-                )
+                if outcome.lineage:
+                    values = ", ".join(["(?, ?, ?, ?, ?)"] * len(outcome.lineage))
+                    params: list[object] = []
+                    for src, dst in outcome.lineage:
+                        params.extend([rec.run_id, step.id, src, dst, at])
+                    self.engine.execute(f"INSERT INTO {META}.lineage VALUES {values}", params)
+                self._write_pending()
+            self.pending.clear()
+        finally:
+            outcome.release(self.engine)
         for out, (digest, _) in prints.items():
+            self.tables.add((self.plan.datasets[out].schema, self.plan.datasets[out].name))
             self.hashes[out] = digest
-            rec.outputs[out] = digest
         self.keys[step.id] = rec.input_key
+
+    def flush_records(self) -> None:
+        """Write the step records waiting in memory, in their own transaction. A record waits
+        for the next step's commit (or the end of the run), so that an unchanged run costs one
+        write, not one per step; a killed run may lose the last records, never data or state."""
+        if self.pending:
+            with self.engine.transaction():
+                self._write_pending()
+            self.pending.clear()
+
+    def _write_pending(self) -> None:
+        for record in self.pending:
+            self.engine.execute(*record.insert_sql())
 
 
 def run_pipeline(
@@ -180,12 +247,13 @@ def run_pipeline(
     force: bool = False,
     progress: ProgressHook | None = None,
     command: str = "run",
+    check_all: bool = False,
 ) -> RunSummary:
     ensure_meta(engine)
     swept = ws.landing.sweep()
     plan = build_plan(ws)
     selected = plan.select(only) if only else set(plan.steps)
-    runner = Runner(ws, engine, plan, force=force, progress=progress)
+    runner = Runner(ws, engine, plan, force=force, progress=progress, check_all=check_all)
     summary = RunSummary(new_run_id(), "running")
     started, cpu0 = time.perf_counter(), _cpu()
     engine.execute(
@@ -203,6 +271,7 @@ def run_pipeline(
             if swept and step.kind == "ingest":
                 rec.report["landing_swept_tmp_files"] = swept
             hook("start", step.id, None)
+            probe = runner.meter.start()
             blockers = [plan.producers[i] for i in step.inputs if plan.producers[i] in broken]
             if blockers:
                 rec.status, rec.reason = "blocked", "(upstream failed)"
@@ -210,36 +279,48 @@ def run_pipeline(
                 broken.add(step.id)
             else:
                 _run_one(runner, step, rec, broken)
-            rec.ended_at = now()
-            rec.insert(engine)
+            rec.ended_at = rec.ended_at or now()
+            rec.footprint = runner.meter.finish(rec, probe)
+            runner.pending.append(rec)
             summary.records.append(rec)
             hook("end", step.id, rec)
     except BaseException as exc:  # KeyboardInterrupt included: record, then let it go on
-        _close_run(engine, summary, started, cpu0, "interrupted", f"{type(exc).__name__}: {exc}")
+        runner.flush_records()
+        _close_run(engine, summary, started, cpu0, "interrupted", f"{type(exc).__name__}: {exc}", runner)
         raise
     status = "failed" if broken else "success"
-    _close_run(engine, summary, started, cpu0, status, "; ".join(r.error or "" for r in summary.failed) or None)
+    runner.flush_records()
+    # Retention runs once the run's fetches are recorded: they tell which versions are current.
+    pruned = prune(ws.landing, engine, retention_policy(runner.policies), now())
+    summary.landing_removed = len({sha for sha, _ in pruned.removed})
+    _close_run(engine, summary, started, cpu0, status, "; ".join(r.error or "" for r in summary.failed) or None, runner)
+    _publish_snapshot(ws, engine, plan, summary)
     return summary
+
+
+def _publish_snapshot(ws: Workspace, engine: Engine, plan: Plan, summary: RunSummary) -> None:
+    # A failed step kept its previous outputs, so what is published is consistent either way.
+    try:
+        summary.publication = str(write_snapshot(ws, engine, plan, summary.run_id).path)
+    except (OSError, TerritoriaError) as exc:
+        summary.publication_error = str(exc)
 
 
 def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> None:
     t0, c0 = time.perf_counter(), _cpu()
-    size0 = store_size(runner.ws.store_dir)
     try:
         outcome = runner.execute(step, rec)
         if outcome is None:
             rec.status = "skipped"
             rec.outputs = {o: runner.hashes.get(o) for o in step.outputs}
         else:
-            runner.commit(step, rec, outcome)
             rec.status = "success"
-            rec.rows_in, rec.rows_out, rec.rows_quarantined = (
-                outcome.rows_in,
-                outcome.rows_out,
-                outcome.rows_quarantined,
-            )
+            rec.rows_in, rec.rows_quarantined = outcome.rows_in, outcome.rows_quarantined
             rec.bytes_read = outcome.bytes_read
             rec.report.update(outcome.report)
+            size0 = store_size(runner.ws.store_dir)
+            runner.commit(step, rec, outcome)
+            rec.bytes_written = max(0, store_size(runner.ws.store_dir) - size0)
     except TerritoriaError as exc:
         rec.status, rec.error = "failed", str(exc)
         broken.add(step.id)
@@ -248,21 +329,27 @@ def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> N
         rec.error = f"internal error {type(exc).__name__}: {exc}"
         rec.report["traceback"] = traceback.format_exc(limit=8)
         broken.add(step.id)
+    _measure(rec, t0, c0)
+
+
+def _measure(rec: StepRecord, t0: float, c0: float) -> None:
     rec.wall_s = time.perf_counter() - t0
     rec.cpu_s = _cpu() - c0
-    rec.bytes_written = max(0, store_size(runner.ws.store_dir) - size0)
     rec.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _close_run(
-    engine: Engine, summary: RunSummary, started: float, cpu0: float, status: str, error: str | None
+    engine: Engine, summary: RunSummary, started: float, cpu0: float, status: str, error: str | None, runner: Runner
 ) -> None:
     summary.status = status
     summary.wall_s = time.perf_counter() - started
     summary.cpu_s = _cpu() - cpu0
+    summary.footprint = runner.meter.run_footprint(
+        [r.footprint for r in summary.records], summary.wall_s, summary.cpu_s
+    )
     engine.execute(
         f"UPDATE {META}.runs SET ended_at = ?, status = ?, steps_run = ?, steps_skipped = ?, steps_failed = ?, "
-        "wall_s = ?, cpu_s = ?, error = ? WHERE run_id = ?",
+        "wall_s = ?, cpu_s = ?, error = ?, footprint = ? WHERE run_id = ?",
         [
             now(),
             status,
@@ -272,6 +359,7 @@ def _close_run(
             summary.wall_s,
             summary.cpu_s,
             error,
+            json.dumps(summary.footprint, default=str),
             summary.run_id,
         ],
     )

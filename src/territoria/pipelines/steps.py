@@ -20,12 +20,25 @@ from territoria.workspace import Workspace
 
 @dataclass
 class StepOutcome:
+    """What a step wants published. The runner writes ``writes`` together with the step's
+    state and record in one transaction, then drops the ``cleanup`` work tables."""
+
+    writes: list[TableWrite] = field(default_factory=list)
     rows_in: int = 0
-    rows_out: int = 0
     rows_quarantined: int = 0
     bytes_read: int = 0
     report: dict[str, Any] = field(default_factory=dict)
     lineage: list[tuple[str, str]] = field(default_factory=list)
+    cleanup: list[str] = field(default_factory=list)
+    cleanup_dirs: list[Path] = field(default_factory=list)
+
+    def release(self, engine: Engine) -> None:
+        """Drop the work tables and files once the writes are committed or abandoned."""
+        for table in self.cleanup:
+            engine.execute(f"DROP TABLE IF EXISTS {table}")
+        for directory in self.cleanup_dirs:
+            if directory.is_dir():
+                _remove_tree(directory)
 
 
 @dataclass
@@ -65,29 +78,33 @@ def run_ingest(ws: Workspace, engine: Engine, step: Step, fetch: Fetched) -> Ste
             ) from exc
         report = outcome.report(engine)
         report["reader"] = raw.notes
-        counts = engine.replace_tables(
-            [
-                TableWrite("staging", entry.identifier, outcome.staging_sql),
-                TableWrite("quarantine", entry.identifier, outcome.quarantine_sql),
-            ]
-        )
-        engine.execute(f"DROP TABLE IF EXISTS {outcome.work_table}")
-    finally:
-        for leftover in tmp.glob("*"):
-            leftover.unlink(missing_ok=True)
-        tmp.rmdir()
+    except BaseException:
+        _remove_tree(tmp)
+        raise
     lineage = [
         (f"source:{fetched.record.url}", f"landing:{fetched.sha256}"),
         (f"landing:{fetched.sha256}", entry.identifier),
     ]
     return StepOutcome(
+        writes=[
+            TableWrite("staging", entry.identifier, outcome.staging_sql),
+            TableWrite("quarantine", entry.identifier, outcome.quarantine_sql),
+        ],
         rows_in=report["rows_in"],
-        rows_out=counts[f"staging.{entry.identifier}"],
-        rows_quarantined=counts[f"quarantine.{entry.identifier}"],
+        rows_quarantined=report["rows_quarantined"],
         bytes_read=landed.stat().st_size,
         report=report,
         lineage=lineage,
+        cleanup=[outcome.work_table],
+        # readers may leave files (transcoded CSV, XLSX as Parquet) that the writes still read
+        cleanup_dirs=[tmp],
     )
+
+
+def _remove_tree(directory: Path) -> None:
+    for leftover in directory.glob("*"):
+        leftover.unlink(missing_ok=True)
+    directory.rmdir()
 
 
 def _explain_read_error(exc: Exception) -> str:
@@ -106,8 +123,7 @@ def run_model(engine: Engine, step: Step, datasets: dict[str, DatasetInfo]) -> S
     assert step.sql is not None
     sql = render_sql(step.sql, datasets, step.meta.get("params", {}), step.id)
     name = step.outputs[0]
-    counts = engine.replace_tables([TableWrite("model", name, sql)])
-    return StepOutcome(rows_out=counts[f"model.{name}"], lineage=[(i, name) for i in step.inputs])
+    return StepOutcome(writes=[TableWrite("model", name, sql)], lineage=[(i, name) for i in step.inputs])
 
 
 def _indicator_failures(engine: Engine, table: str, ind: IndicatorDef) -> list[str]:
@@ -148,9 +164,7 @@ def run_indicator(engine: Engine, step: Step, datasets: dict[str, DatasetInfo]) 
     work = quote_ident(f"_indicator_{ind.id}")
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {work} AS SELECT * FROM ({sql})")
     try:
-        cols = [c for c, _ in engine.columns("temp", f"_indicator_{ind.id}")] or [
-            r[0] for r in engine.fetch_all(f"DESCRIBE {work}")
-        ]
+        cols = [r[0] for r in engine.fetch_all(f"DESCRIBE {work}")]
         missing = [c for c in REQUIRED_COLUMNS if c not in cols]
         if missing:
             raise DataError(
@@ -165,14 +179,16 @@ def run_indicator(engine: Engine, step: Step, datasets: dict[str, DatasetInfo]) 
                 f"indicator {ind.id} v{ind.version} fails its tests: " + "; ".join(failures),
                 hint="nothing was published; the previous values are kept",
             )
-        select = (
-            f"SELECT '{ind.id}' AS indicator, {ind.version} AS version, * EXCLUDE (value), "
-            f"round(value, {ind.decimals}) AS value, {_lit(ind.unit)} AS unit FROM {work} ORDER BY ALL"
-        )
-        counts = engine.replace_tables([TableWrite("indicator", ind.id, select)])
-    finally:
+    except BaseException:
         engine.execute(f"DROP TABLE IF EXISTS {work}")
-    return StepOutcome(rows_out=counts[f"indicator.{ind.id}"], lineage=[(i, ind.id) for i in step.inputs])
+        raise
+    select = (
+        f"SELECT '{ind.id}' AS indicator, {ind.version} AS version, * EXCLUDE (value), "
+        f"round(value, {ind.decimals}) AS value, {_lit(ind.unit)} AS unit FROM {work} ORDER BY ALL"
+    )
+    return StepOutcome(
+        writes=[TableWrite("indicator", ind.id, select)], lineage=[(i, ind.id) for i in step.inputs], cleanup=[work]
+    )
 
 
 def _lit(text: str) -> str:
@@ -188,9 +204,8 @@ def run_publish(engine: Engine, step: Step, datasets: dict[str, DatasetInfo], po
         result = get_guard(src.secrecy).protect(engine, src.name, select, src.secrecy, policies)
         select = result.select_sql
         report["secrecy"] = result.report
-    counts = engine.replace_tables([TableWrite("published", out.name, select)])
     return StepOutcome(
-        rows_out=counts[f"published.{out.name}"], report=report, lineage=[(step.inputs[0], step.outputs[0])]
+        writes=[TableWrite("published", out.name, select)], report=report, lineage=[(step.inputs[0], step.outputs[0])]
     )
 
 

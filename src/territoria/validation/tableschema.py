@@ -10,33 +10,26 @@ Supported: types string, integer, number (``decimalChar``, ``groupChar``), boole
 year, geometry, any; constraints required, unique, minimum, maximum, minLength, maxLength,
 pattern, enum; ``primaryKey``; ``missingValues``; and the territoria extension
 ``secretValues`` (``s``, ``nd``...): the typed value is null and ``<field>_secret`` is true.
+
+Speed: valid rows cost one pass with no per-row allocation: the list of errors and the JSON
+of the raw values are only built for the rows that fail a check (a CASE over their OR), and
+duplicate keys are searched with a GROUP BY before any window runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from territoria.catalog.model import Field, TableSchema
-from territoria.connectors.formats.base import RawRelation
+from territoria.catalog.model import TableSchema
+from territoria.connectors.formats.base import RawRelation, Rejected
 from territoria.core.errors import DataError
 from territoria.core.suggest import did_you_mean
 from territoria.engines.base import Engine, quote_ident, quote_literal
+from territoria.validation.expressions import FieldSQL, field_sql, geometry_sql
 
-SQL_TYPES = {
-    "string": "VARCHAR",
-    "integer": "BIGINT",
-    "number": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "date": "DATE",
-    "datetime": "TIMESTAMP",
-    "year": "INTEGER",
-    "yearmonth": "VARCHAR",
-    "geometry": "GEOMETRY",
-    "any": "VARCHAR",
-    "object": "VARCHAR",
-}
+#: a column whose values mostly fail to parse changed type upstream: fail instead of quarantining it all
+TYPE_CHANGE_SHARE = 0.5
 
 
 @dataclass
@@ -45,97 +38,18 @@ class ValidationOutcome:
     quarantine_sql: str
     warnings: list[str] = field(default_factory=list)
     work_table: str = ""
+    stats: dict[str, Any] = field(default_factory=dict)
 
     def report(self, engine: Engine) -> dict[str, Any]:
-        total, bad = engine.fetch_all(
-            f"SELECT count(*), count(*) FILTER (WHERE len(_errors) > 0) FROM {self.work_table}"
-        )[0]
-        reasons = engine.fetch_all(
-            f"SELECT e, count(*) AS n FROM (SELECT unnest(_errors) AS e FROM {self.work_table}) "
-            "GROUP BY e ORDER BY n DESC, e LIMIT 20"
-        )
-        return {
-            "rows_in": int(total),
-            "rows_valid": int(total - bad),
-            "rows_quarantined": int(bad),
-            "reasons": {r[0]: int(r[1]) for r in reasons},
-            "warnings": self.warnings,
-        }
-
-
-def _in_list(values: Sequence[Any]) -> str:
-    return "(" + ", ".join(quote_literal(str(v)) for v in values) + ")"
-
-
-def _text(col: str, schema: TableSchema, f: Field | None) -> str:
-    missing = list(schema.missingValues) + list(f.secretValues if f else [])
-    trimmed = f"trim(CAST({quote_ident(col)} AS VARCHAR))"
-    if not missing:
-        return trimmed
-    return f"CASE WHEN {trimmed} IN {_in_list(missing)} THEN NULL ELSE {trimmed} END"
-
-
-def _typed(v: str, f: Field, raw_type: str) -> str:
-    target = SQL_TYPES[f.type]
-    if raw_type.upper() != "VARCHAR":
-        # Typed input (Parquet, GeoJSON): trust the engine's cast.
-        return f"TRY_CAST({quote_ident(f.name)} AS {target})"
-    if f.type == "number" or f.type == "integer":
-        expr = v
-        if f.groupChar:
-            expr = f"replace(replace({expr}, {quote_literal(f.groupChar)}, ''), '\u00a0', '')"
-        if f.type == "number" and f.decimalChar != ".":
-            expr = f"replace({expr}, {quote_literal(f.decimalChar)}, '.')"
-        return f"TRY_CAST({expr} AS {target})"
-    if f.type == "boolean":
-        return (
-            f"CASE WHEN {v} IN {_in_list(f.trueValues)} THEN true WHEN {v} IN {_in_list(f.falseValues)} THEN false END"
-        )
-    if f.type in ("date", "datetime") and f.format not in (None, "default", "any"):
-        cast = "DATE" if f.type == "date" else "TIMESTAMP"
-        return f"CAST(TRY_STRPTIME({v}, {quote_literal(f.format)}) AS {cast})"
-    if f.type == "year":
-        return f"CASE WHEN regexp_full_match({v}, '-?[0-9]{{1,4}}') THEN TRY_CAST({v} AS INTEGER) END"
-    if f.type == "geometry":
-        return f"TRY(ST_GeomFromText({v}))"
-    if f.type in ("string", "any", "object", "yearmonth"):
-        return v
-    return f"TRY_CAST({v} AS {target})"
-
-
-def _checks(f: Field, v: str, typed: str) -> list[tuple[str, str]]:
-    c = f.constraints
-    checks: list[tuple[str, str]] = []
-    if f.type not in ("string", "any", "object"):
-        checks.append((f"{v} IS NOT NULL AND ({typed}) IS NULL", f"type-error (expected {f.type})"))
-    if c.required:
-        checks.append((f"{v} IS NULL", "required"))
-    if c.enum:
-        checks.append((f"({typed}) IS NOT NULL AND CAST(({typed}) AS VARCHAR) NOT IN {_in_list(c.enum)}", "enum"))
-    if c.minimum is not None:
-        checks.append((f"({typed}) < {_bound(c.minimum, f)}", f"minimum {c.minimum}"))
-    if c.maximum is not None:
-        checks.append((f"({typed}) > {_bound(c.maximum, f)}", f"maximum {c.maximum}"))
-    if c.minLength is not None:
-        checks.append((f"length({v}) < {int(c.minLength)}", f"minLength {c.minLength}"))
-    if c.maxLength is not None:
-        checks.append((f"length({v}) > {int(c.maxLength)}", f"maxLength {c.maxLength}"))
-    if c.pattern:
-        checks.append((f"NOT regexp_full_match({v}, {quote_literal(c.pattern)})", "pattern"))
-    return checks
-
-
-def _bound(value: float | str, f: Field) -> str:
-    if isinstance(value, str):
-        return f"CAST({quote_literal(value)} AS {SQL_TYPES[f.type]})"
-    return repr(float(value))
+        return {**self.stats, "warnings": self.warnings}
 
 
 def match_columns(schema: TableSchema, columns: list[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
     """Map schema fields to file columns; raise on missing required ones, warn on the rest."""
     present = {name: typ for name, typ in columns if name != "_line"}
     warnings: list[str] = []
-    missing_required = [f.name for f in schema.fields if f.name not in present and f.constraints.required]
+    needed = [f for f in schema.fields if f.constraints.required or f.name in schema.primary_key]
+    missing_required = [f.name for f in needed if f.name not in present]
     if missing_required:
         hints = [h for h in (did_you_mean(m, present) for m in missing_required) if h]
         raise DataError(
@@ -153,72 +67,173 @@ def match_columns(schema: TableSchema, columns: list[tuple[str, str]]) -> tuple[
     return present, warnings
 
 
+def _plan(raw: RawRelation, schema: TableSchema | None) -> tuple[list[FieldSQL], list[str], list[str]]:
+    """Per-column expressions, the output column names, and the warnings."""
+    if schema is None:
+        parts, names = [], []
+        for col, typ in raw.columns:
+            if col == "_line":
+                continue
+            names.append(col)
+            if typ.upper().startswith("GEOMETRY"):
+                part = geometry_sql(f"_g_{col}", quote_ident(col), raw.invalid_geometries, col)
+                part.outer = [(col, part.outer[0][1])]
+                parts.append(part)
+            else:
+                parts.append(FieldSQL(outer=[(col, quote_ident(col))]))
+        return parts, names, []
+    present, warnings = match_columns(schema, raw.columns)
+    parts = [field_sql(f, schema, present.get(f.name), raw.invalid_geometries) for f in schema.fields]
+    names = [alias for p in parts for alias, _ in p.outer]
+    return parts, names, warnings
+
+
+def _statement(raw_sql: str, raw: RawRelation, parts: list[FieldSQL], checked: bool = True) -> str:
+    """The typed rows; with ``checked``, also ``_errors``/``_raw`` (NULL on valid rows) and ``_repaired``."""
+    raw_cols = [c for c, _ in raw.columns if c != "_line"]
+    inner = ["_line", *(quote_ident(c) for c in raw_cols)]
+    inner += [f"{expr} AS {quote_ident(alias)}" for p in parts for alias, expr in p.inner]
+    outer = ["_line", *(f"{expr} AS {quote_ident(alias)}" for p in parts for alias, expr in p.outer)]
+    if not checked:
+        return f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {raw_sql})"
+    checks = [c for p in parts for c in p.checks]
+    if checks:
+        bad = " OR ".join(f"({cond})" for cond, _ in checks)
+        labels = ", ".join(f"CASE WHEN {cond} THEN {quote_literal(label)} END" for cond, label in checks)
+        raw_json = (
+            "to_json(struct_pack("
+            + ", ".join(f"{quote_ident(c)} := CAST({quote_ident(c)} AS VARCHAR)" for c in raw_cols)
+            + "))::VARCHAR"
+        )
+        outer.append(f"CASE WHEN {bad} THEN list_filter([{labels}]::VARCHAR[], x -> x IS NOT NULL) END AS _errors")
+        outer.append(f"CASE WHEN {bad} THEN {raw_json} END AS _raw")
+    else:
+        outer += ["CAST(NULL AS VARCHAR[]) AS _errors", "CAST(NULL AS VARCHAR) AS _raw"]
+    repaired = [p.repaired for p in parts if p.repaired]
+    outer.append(f"({' OR '.join(repaired)}) AS _repaired" if repaired else "false AS _repaired")
+    return f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {raw_sql})"
+
+
+def _keys(schema: TableSchema | None) -> list[tuple[list[str], str]]:
+    if schema is None:
+        return []
+    keys: list[tuple[list[str], str]] = []
+    if schema.primary_key:
+        keys.append((schema.primary_key, "primary-key"))
+    keys.extend(([f.name], "unique") for f in schema.fields if f.constraints.unique and [f.name] != schema.primary_key)
+    return keys
+
+
+def _key_sql(key: list[str]) -> tuple[str, str]:
+    cols = ", ".join(quote_ident(k) for k in key)
+    not_null = " AND ".join(f"{quote_ident(k)} IS NOT NULL" for k in key)
+    return cols, not_null
+
+
+def _first_pass(engine: Engine, statement: str, wt: str, keys: list[tuple[list[str], str]]) -> list[int]:
+    """One scan: counts, and the failing rows kept in ``wt``; valid rows are not materialised."""
+    distinct = []
+    for i, (key, _) in enumerate(keys):
+        cols, not_null = _key_sql(key)
+        cond = f"_errors IS NULL AND {not_null}"
+        distinct.append(
+            f"count(DISTINCT ({cols})) FILTER ({cond}) AS _k{i}_distinct, count(*) FILTER ({cond}) AS _k{i}_rows"
+        )
+    agg = quote_ident(wt.strip('"') + "_agg")
+    engine.execute(
+        f"CREATE OR REPLACE TEMP TABLE {agg} AS SELECT count(*) AS total, count(*) FILTER (_repaired) AS repaired, "
+        "list({'_line': _line, '_raw': _raw, '_errors': _errors}) FILTER (_errors IS NOT NULL) AS bad"
+        + "".join(", " + d for d in distinct)
+        + f" FROM ({statement})"
+    )
+    engine.execute(
+        f"CREATE OR REPLACE TEMP TABLE {wt} AS SELECT b._line::BIGINT AS _line, b._raw AS _raw, b._errors AS _errors "
+        f"FROM (SELECT unnest(bad) AS b FROM {agg})"
+    )
+    counts = engine.fetch_all(f"SELECT * EXCLUDE (bad) FROM {agg}")[0]
+    engine.execute(f"DROP TABLE {agg}")
+    return [int(c or 0) for c in counts]
+
+
+def _flag_duplicates(engine: Engine, statement: str, wt: str, key: list[str], kind: str) -> None:
+    cols, not_null = _key_sql(key)
+    label = quote_literal(f"{kind} duplicate ({', '.join(key)})")
+    values = ", ".join(f"{quote_ident(k)} := CAST({quote_ident(k)} AS VARCHAR)" for k in key)
+    engine.execute(
+        f"INSERT INTO {wt} SELECT _line, to_json(struct_pack({values}))::VARCHAR, [{label}] FROM ("
+        f"SELECT _line, {cols}, row_number() OVER (PARTITION BY {cols} ORDER BY _line) AS _n FROM ({statement}) "
+        f"WHERE _errors IS NULL AND {not_null} AND _line NOT IN (SELECT _line FROM {wt})) WHERE _n > 1"
+    )
+
+
+def _stats(engine: Engine, wt: str, total: int, repaired: int, rejected: Rejected | None) -> dict[str, Any]:
+    bad = engine.fetch_all(f"SELECT count(*) FROM {wt}")[0][0]
+    reasons: dict[str, int] = {}
+    if bad:
+        rows = engine.fetch_all(
+            f"SELECT e, count(*) AS n FROM (SELECT unnest(_errors) AS e FROM {wt}) "
+            "GROUP BY e ORDER BY n DESC, e LIMIT 20"
+        )
+        reasons = {r[0]: int(r[1]) for r in rows}
+    n_rejected = rejected.count if rejected else 0
+    if n_rejected:
+        reasons["wrong number of fields"] = n_rejected
+    stats: dict[str, Any] = {
+        "rows_in": total + n_rejected,
+        "rows_valid": total - int(bad),
+        "rows_quarantined": int(bad) + n_rejected,
+        "reasons": reasons,
+    }
+    if repaired:
+        stats["geometries_repaired"] = repaired
+    return stats
+
+
+def _check_type_changes(stats: dict[str, Any]) -> None:
+    total = stats["rows_in"]
+    for reason, count in stats["reasons"].items():
+        if "type-error" in reason and total and count / total > TYPE_CHANGE_SHARE:
+            column, what = reason.split(": ", 1)
+            raise DataError(
+                f"column {column!r}: {count} of {total} values do not parse ({what}); "
+                "the producer probably changed the column's type",
+                hint="check the file, then update the field's type in the source's schema; the previous data is kept",
+            )
+
+
 def validate_relation(
     engine: Engine, raw: RawRelation, schema: TableSchema | None, work_table: str
 ) -> ValidationOutcome:
-    """Materialise ``raw`` checked against ``schema`` into ``work_table`` (a temporary table)."""
+    """Check ``raw`` against ``schema``: failing rows go to ``work_table`` (temporary), the valid
+    ones are typed by ``staging_sql``, which scans the file again rather than copying millions of
+    rows through a temporary table."""
     wt = quote_ident(work_table)
-    if schema is None:
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE {wt} AS SELECT *, []::VARCHAR[] AS _errors FROM {raw.sql}")
-        cols = ", ".join(quote_ident(c) for c, _ in raw.columns if c != "_line")
-        return ValidationOutcome(
-            staging_sql=f"SELECT {cols} FROM {wt}",
-            quarantine_sql=f"SELECT _line, ''::VARCHAR AS _raw, _errors FROM {wt} WHERE false",
-            work_table=wt,
-        )
-    present, warnings = match_columns(schema, raw.columns)
-    selects: list[str] = ["_line"]
-    errors: list[str] = []
-    for f in schema.fields:
-        if f.name not in present:
-            selects.append(f"CAST(NULL AS {SQL_TYPES[f.type]}) AS {quote_ident(f.name)}")
-            if f.secretValues:
-                selects.append(f"false AS {quote_ident(f.name + '_secret')}")
-            continue
-        v = _text(f.name, schema, f)
-        typed = _typed(v, f, present[f.name])
-        selects.append(f"{typed} AS {quote_ident(f.name)}")
-        if f.secretValues:
-            selects.append(
-                f"coalesce(trim(CAST({quote_ident(f.name)} AS VARCHAR)) IN {_in_list(f.secretValues)}, false) "
-                f"AS {quote_ident(f.name + '_secret')}"
-            )
-        for cond, label in _checks(f, v, typed):
-            errors.append(f"CASE WHEN {cond} THEN {quote_literal(f.name + ': ' + label)} END")
-    raw_cols = [c for c, _ in raw.columns if c != "_line"]
-    raw_json = (
-        "to_json(struct_pack("
-        + ", ".join(f"{quote_ident(c)} := CAST({quote_ident(c)} AS VARCHAR)" for c in raw_cols)
-        + "))"
-    )
-    error_list = (
-        "list_filter([" + ", ".join(errors) + "]::VARCHAR[], x -> x IS NOT NULL)" if errors else "[]::VARCHAR[]"
-    )
-    inner = f"SELECT {', '.join(selects)}, {error_list} AS _errors, {raw_json} AS _raw FROM {raw.sql}"
-
-    keys: list[list[str]] = []
-    if schema.primary_key:
-        keys.append(schema.primary_key)
-    keys.extend([f.name] for f in schema.fields if f.constraints.unique and [f.name] != schema.primary_key)
-    outer = inner
-    for i, key in enumerate(keys):
-        part = ", ".join(quote_ident(k) for k in key)
-        label = ("primary-key" if key == schema.primary_key else "unique") + f" duplicate ({', '.join(key)})"
-        outer = (
-            f"SELECT * EXCLUDE (_dup{i}) REPLACE (CASE WHEN len(_errors) = 0 AND _dup{i} > 1 THEN "
-            f"list_append(_errors, {quote_literal(label)}) ELSE _errors END AS _errors) FROM ("
-            f"SELECT *, CASE WHEN len(_errors) = 0 THEN row_number() OVER (PARTITION BY {part}, len(_errors) = 0 "
-            f"ORDER BY _line) END AS _dup{i} FROM ({outer}))"
-        )
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {wt} AS {outer}")
-    names = []
-    for f in schema.fields:
-        names.append(quote_ident(f.name))
-        if f.secretValues:
-            names.append(quote_ident(f.name + "_secret"))
+    parts, names, warnings = _plan(raw, schema)
+    keys = _keys(schema)
+    try:
+        total, repaired, *key_counts = _first_pass(engine, _statement(raw.sql, raw, parts), wt, keys)
+        rejected = raw.finish(engine, total) if raw.finish is not None else None
+        rescan = raw.rescan_sql or raw.sql
+        for i, (key, kind) in enumerate(keys):
+            if key_counts[2 * i] != key_counts[2 * i + 1]:
+                _flag_duplicates(engine, _statement(rescan, raw, parts), wt, key, kind)
+        stats = _stats(engine, wt, total, repaired, rejected)
+        _check_type_changes(stats)
+    except BaseException:
+        engine.execute(f"DROP TABLE IF EXISTS {wt}")
+        raise
+    line = rejected.line_fix if rejected and rejected.line_fix else "w._line"
+    quarantine = f"SELECT {line} AS _line, w._raw, w._errors FROM {wt} AS w"
+    if rejected:
+        quarantine = f"SELECT * FROM ({quarantine} UNION ALL SELECT _line, _raw, _errors FROM {rejected.sql})"
+    # The second scan only types the rows: the checks ran in the first, whose failures are in `wt`.
+    staging = f"SELECT {', '.join(quote_ident(n) for n in names)} FROM ({_statement(rescan, raw, parts, False)})"
+    if stats["rows_valid"] < total:
+        staging += f" WHERE _line NOT IN (SELECT _line FROM {wt})"
     return ValidationOutcome(
-        staging_sql=f"SELECT {', '.join(names)} FROM {wt} WHERE len(_errors) = 0 ORDER BY _line",
-        quarantine_sql=f"SELECT _line, _raw, _errors FROM {wt} WHERE len(_errors) > 0 ORDER BY _line",
+        staging_sql=staging,
+        quarantine_sql=f"{quarantine} ORDER BY _line",
         warnings=warnings,
         work_table=wt,
+        stats=stats,
     )

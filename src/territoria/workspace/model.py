@@ -11,6 +11,8 @@ class PackConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
+    #: a pack folder of the workspace's own (relative to the workspace), instead of an installed pack
+    path: str | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 

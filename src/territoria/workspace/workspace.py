@@ -91,6 +91,10 @@ class Workspace:
             entries[entry.identifier] = entry
         return entries
 
+    def pack_path(self, name: str) -> Path | None:
+        path = self.config.packs[name].path
+        return (self.root / path) if path else None
+
     def enabled_packs(self) -> list[str]:
         return [name for name, pack in self.config.packs.items() if pack.enabled]
 

@@ -11,9 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from territoria.connectors.formats.base import RawRelation
+from territoria.connectors.formats.base import RawRelation, Rejected
 from territoria.connectors.formats.csv import read_csv
-from territoria.connectors.formats.parquet import read_geojson, read_parquet
+from territoria.connectors.formats.parquet import read_parquet
+from territoria.connectors.formats.vector import read_geojson, read_shapefile
+from territoria.connectors.formats.xlsx import read_xlsx
 from territoria.core.errors import ConfigError
 from territoria.core.suggest import did_you_mean
 from territoria.engines.base import Engine
@@ -22,9 +24,11 @@ Reader = Callable[[Engine, Path, dict[str, Any], Path], RawRelation]
 
 READERS: dict[str, Reader] = {
     "csv": read_csv,
+    "xlsx": read_xlsx,
     "parquet": read_parquet,
     "geoparquet": read_parquet,
     "geojson": read_geojson,
+    "shapefile": read_shapefile,
 }
 
 
@@ -36,4 +40,4 @@ def get_reader(fmt: str) -> Reader:
     return READERS[fmt]
 
 
-__all__ = ["READERS", "RawRelation", "get_reader"]
+__all__ = ["READERS", "RawRelation", "Rejected", "get_reader"]

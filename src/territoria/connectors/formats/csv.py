@@ -2,29 +2,50 @@
 
 - separator ``;`` or ``,`` (or tab, ``|``) detected from the header line unless declared;
 - UTF-8, UTF-8 with BOM or Windows-1252 detected; Windows-1252 is transcoded to UTF-8 in a
-  streaming pass (DuckDB only reads UTF-8 and Latin-1, and Latin-1 gets ``€``, ``œ`` and ``’``
-  wrong);
-- every column read as text: typing, decimal commas and secret markers are the job of the
-  Table Schema validation, so a bad value lands in quarantine instead of failing the file.
+  streaming pass (DuckDB only reads UTF-8 and a Latin-1 that refuses ``€``, ``œ`` and ``’``);
+- every column read as text: typing, decimal commas and secret markers (``s``, ``nd``...) are the
+  job of the Table Schema validation, so a bad value lands in quarantine instead of failing the file;
+- a line with more or fewer fields than the header goes to quarantine with its line number.
 
-Bad payloads raise ``DataError`` with what to do: an HTML page served instead of CSV, an
-empty file, a header with empty or duplicate names, a truncated last line.
+Bad payloads raise ``DataError`` with what to do: an HTML page served instead of CSV, an empty
+file, a header with empty or duplicate names or no header at all, a file cut in the middle of a
+line or of a quoted value, bytes that are not in the encoding, a wrong separator.
+
+Options (``read:``): ``delimiter``, ``encoding`` (``auto``, ``utf-8``, ``cp1252``, ``latin-1``...),
+``header_row`` (0-based line of the header), ``header: false`` with ``columns: [...]``, and
+``x``/``y`` (coordinate columns, decimal comma accepted) with ``crs`` to build a ``geom`` point
+column in WGS84.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
+import re
 from pathlib import Path
 from typing import Any
 
-from territoria.connectors.formats.base import RawRelation
-from territoria.core.errors import DataError
+from territoria.connectors.formats.base import RawRelation, Rejected
+from territoria.connectors.formats.geo import geometry_policy, wgs84_select
+from territoria.core.errors import ConfigError, DataError
 from territoria.engines.base import Engine, quote_ident
 
 SNIFF_BYTES = 1 << 16
 DELIMITERS = [";", ",", "\t", "|"]
+TRANSCODE_CHUNK = 1 << 24
+#: reject errors that make the rest of the file unreliable, with what they mean
+FATAL = {
+    "UNQUOTED VALUE": "a quoted value is not closed (the file may be truncated)",
+    "INVALID ENCODING": "bytes that are not valid {encoding}",
+    "INVALID STATE": "a quote in the middle of a value",
+    "LINE SIZE OVER MAXIMUM": "a line longer than 2 MB (not a CSV?)",
+}
+#: beyond this share of ragged lines, the separator or the file is wrong, not a few lines
+RAGGED_SHARE = 0.5
+NUMBER = re.compile(r"-?[0-9]+([.,][0-9]+)?")
+ENCODING_ALIASES = {"windows-1252": "cp1252", "latin1": "latin-1", "iso-8859-1": "latin-1", "utf8": "utf-8"}
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -41,6 +62,16 @@ def detect_encoding(sample: bytes) -> str:
     return "utf-8"
 
 
+def normalise_encoding(name: str) -> str:
+    lowered = name.strip().lower()
+    lowered = ENCODING_ALIASES.get(lowered, lowered)
+    try:
+        codecs.lookup(lowered)
+    except LookupError as exc:
+        raise ConfigError(f"unknown encoding {name!r}", hint="use utf-8, cp1252 (Windows-1252) or latin-1") from exc
+    return lowered
+
+
 def looks_like_html(text: str) -> bool:
     head = text.lstrip()[:512].lower()
     return head.startswith(("<!doctype html", "<html", "<?xml")) or "<body" in head or "<head" in head
@@ -55,9 +86,62 @@ def detect_delimiter(header: str) -> str:
 def transcode_to_utf8(src: Path, dest: Path, encoding: str) -> None:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     with src.open("rb") as fin, dest.open("w", encoding="utf-8", newline="") as fout:
-        while chunk := fin.read(1 << 22):
+        while chunk := fin.read(TRANSCODE_CHUNK):
             fout.write(decoder.decode(chunk))
         fout.write(decoder.decode(b"", final=True))
+
+
+def _header(text: str, options: dict[str, Any]) -> tuple[list[str], str, int]:
+    """Column names, delimiter, and how many lines precede the data."""
+    header_row = int(options.get("header_row", 0))
+    lines = text.splitlines()
+    if options.get("header", True) is False:
+        names = [str(c) for c in options.get("columns") or []]
+        if not names:
+            raise ConfigError("`read.header: false` needs `read.columns: [name, ...]`", hint="list the column names")
+        first = lines[header_row] if len(lines) > header_row else ""
+        return names, options.get("delimiter") or detect_delimiter(first), header_row
+    if len(lines) <= header_row:
+        raise DataError(f"the file has no header at line {header_row + 1}", hint="check `read.header_row`")
+    header_line = lines[header_row].lstrip("\ufeff")
+    delimiter = options.get("delimiter") or detect_delimiter(header_line)
+    names = [n.strip() for n in next(csv.reader(io.StringIO(header_line), delimiter=delimiter))]
+    check_header(names, header_row + 1)
+    return names, delimiter, header_row + 1
+
+
+def check_header(names: list[str], line: int) -> None:
+    numeric = [n for n in names if NUMBER.fullmatch(n)]
+    if numeric:
+        raise DataError(
+            f"line {line} looks like data, not a header (values such as {', '.join(numeric[:3])}): "
+            "the file seems to have no header line",
+            hint="ask the producer for the header, or declare `read: {header: false, columns: [...]}`",
+        )
+    empty = [i + 1 for i, n in enumerate(names) if not n]
+    if empty:
+        raise DataError(
+            f"the header has {len(empty)} column(s) without a name (position {', '.join(map(str, empty))})",
+            hint="name every column in the header line, or remove trailing separators",
+        )
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise DataError(f"the header repeats column names: {', '.join(dupes)}", hint="give each column a distinct name")
+
+
+def _readable(path: Path, encoding: str, tmp_dir: Path) -> Path:
+    if encoding in ("utf-8", "utf-8-sig"):
+        return path
+    readable = tmp_dir / f"{path.name}.utf8.csv"
+    try:
+        transcode_to_utf8(path, readable, encoding)
+    except UnicodeDecodeError as exc:
+        readable.unlink(missing_ok=True)
+        raise DataError(
+            f"the file is not valid {encoding} text ({exc.reason} at byte {exc.start})",
+            hint="declare `read.encoding` in the source (utf-8, cp1252, latin-1...)",
+        ) from exc
+    return readable
 
 
 def read_csv(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path) -> RawRelation:
@@ -65,46 +149,103 @@ def read_csv(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path)
         sample = fh.read(SNIFF_BYTES)
     if not sample.strip():
         raise DataError("the file is empty", hint="check that the source published data; the previous version is kept")
-    encoding = options.get("encoding", "auto")
-    if encoding == "auto":
-        encoding = detect_encoding(sample)
+    declared = str(options.get("encoding", "auto"))
+    encoding = detect_encoding(sample) if declared == "auto" else normalise_encoding(declared)
     text = sample.decode(encoding, errors="replace")
     if looks_like_html(text):
         raise DataError(
             "the source returned an HTML page instead of CSV (an error or login page?)",
             hint="open the source URL in a browser to see the message; the previous version is kept",
         )
-    header_row = int(options.get("header_row", 0))
-    lines = text.splitlines()
-    if len(lines) <= header_row:
-        raise DataError(f"the file has no header at line {header_row + 1}", hint="check `read.header_row`")
-    header_line = lines[header_row].lstrip("\ufeff")
-    delimiter = options.get("delimiter") or detect_delimiter(header_line)
-    names = next(csv.reader(io.StringIO(header_line), delimiter=delimiter))
-    names = [n.strip() for n in names]
-    empty = [i + 1 for i, n in enumerate(names) if not n]
-    if empty:
-        raise DataError(
-            f"the header has {len(empty)} column(s) without a name (position {', '.join(map(str, empty))})",
-            hint="name every column in the first line, or remove trailing separators",
-        )
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise DataError(f"the header repeats column names: {', '.join(dupes)}", hint="give each column a distinct name")
-
-    readable = path
-    if encoding not in ("utf-8", "utf-8-sig"):
-        readable = tmp_dir / f"{path.name}.utf8.csv"
-        try:
-            transcode_to_utf8(path, readable, encoding)
-        except UnicodeDecodeError as exc:
-            raise DataError(
-                f"the file is not valid {encoding} text (byte {exc.start})",
-                hint="declare `read.encoding` in the source (utf-8, cp1252, latin-1...)",
-            ) from exc
+    names, delimiter, offset = _header(text, options)
+    readable = _readable(path, encoding, tmp_dir)
+    rejects = "_rejects_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
+    engine.execute(f"DROP TABLE IF EXISTS {rejects}")
+    engine.execute(f"DROP TABLE IF EXISTS {rejects}_s")
     # The UTF-8 BOM is skipped along with the header line, so nothing special is needed for it.
-    relation = engine.read_csv_relation(readable, delimiter=delimiter, columns=names, skip=header_row + 1)
+    relation = engine.read_csv_relation(readable, delimiter=delimiter, columns=names, skip=offset, rejects=rejects)
+    rescan = engine.read_csv_relation(readable, delimiter=delimiter, columns=names, skip=offset, skip_bad_lines=True)
     cols = ", ".join(quote_ident(n) for n in names)
-    sql = f"(SELECT row_number() OVER () + {header_row + 1} AS _line, {cols} FROM {relation})"
-    notes = {"encoding": encoding, "delimiter": delimiter, "columns": len(names)}
-    return RawRelation(sql, [(n, "VARCHAR") for n in names], notes)
+    numbered = "(SELECT row_number() OVER () + {offset} AS _line, {cols} FROM {r})"
+    sql, rescan_sql = (numbered.format(offset=offset, cols=cols, r=r) for r in (relation, rescan))
+    notes: dict[str, Any] = {"encoding": encoding, "delimiter": delimiter, "columns": len(names)}
+    columns = [(n, "VARCHAR") for n in names]
+    if options.get("x") or options.get("y"):
+        sql, rescan_sql = (_with_point(engine, r, names, options, notes) for r in (sql, rescan_sql))
+        columns.append(("geom", "GEOMETRY"))
+    ends_with_newline = _ends_with_newline(path)
+
+    def finish(eng: Engine, accepted: int) -> Rejected | None:
+        return _rejected(eng, rejects, accepted, offset, encoding, ends_with_newline)
+
+    return RawRelation(
+        sql, columns, notes, rescan_sql=rescan_sql, finish=finish, invalid_geometries=geometry_policy(options)
+    )
+
+
+def _with_point(engine: Engine, relation: str, names: list[str], options: dict[str, Any], notes: dict[str, Any]) -> str:
+    x, y = options.get("x"), options.get("y")
+    missing = [c for c in (x, y) if c not in names]
+    if not x or not y or missing:
+        raise ConfigError(
+            f"`read.x` and `read.y` must name two columns of the file "
+            f"(missing: {', '.join(map(str, missing)) or 'x/y'})",
+            hint=f"the file's columns: {', '.join(names)}",
+        )
+    coord = "TRY_CAST(replace(trim({}), ',', '.') AS DOUBLE)"
+    point = f"ST_Point({coord.format(quote_ident(x))}, {coord.format(quote_ident(y))})"
+    base = f"(SELECT *, {point} AS geom FROM {relation})"
+    select, geo = wgs84_select(engine, base, [("geom", "GEOMETRY")], options)
+    notes["geometry"] = geo
+    return f"(SELECT {select} FROM {base})"
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(max(0, path.stat().st_size - 2))
+        return fh.read().endswith(b"\n")
+
+
+def _rejected(
+    engine: Engine, table: str, accepted: int, offset: int, encoding: str, ends_with_newline: bool
+) -> Rejected | None:
+    rows = engine.fetch_all(
+        f"SELECT line, any_value(csv_line), list(DISTINCT CAST(error_type AS VARCHAR)), any_value(error_message) "
+        f"FROM {table} GROUP BY line ORDER BY line"
+    )
+    if not rows:
+        return None
+    for line, _, kinds, message in rows:
+        fatal = [k for k in kinds if k in FATAL]
+        if fatal:
+            raise DataError(
+                f"line {line}: {FATAL[fatal[0]].format(encoding=encoding)} ({message})",
+                hint=_fatal_hint(fatal[0], ends_with_newline),
+            )
+    last_line = rows[-1][0]
+    if not ends_with_newline and accepted + offset < last_line:
+        raise DataError(
+            f"the last line ({last_line}) is incomplete and the file does not end with a line break: "
+            "the file looks truncated",
+            hint="download it again; the previous version is kept",
+        )
+    if len(rows) > RAGGED_SHARE * (len(rows) + accepted):
+        raise DataError(
+            f"{len(rows)} of {len(rows) + accepted} lines do not have the header's number of fields",
+            hint="check the separator (declare `read.delimiter`) and the header line (`read.header_row`)",
+        )
+    engine.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table}_lines AS SELECT line::BIGINT AS _line, "
+        "any_value(csv_line) AS _raw, list(DISTINCT 'wrong number of fields: ' || error_message) AS _errors, "
+        f"(line - {offset}) - row_number() OVER (ORDER BY line) AS gap FROM {table} GROUP BY line"
+    )
+    fix = f"w._line + (SELECT count(*) FROM {table}_lines g WHERE g.gap < w._line - {offset})"
+    return Rejected(f"{table}_lines", len(rows), fix)
+
+
+def _fatal_hint(kind: str, ends_with_newline: bool) -> str:
+    if kind == "INVALID ENCODING":
+        return "declare `read.encoding` in the source (cp1252 for Windows files, latin-1...)"
+    if kind == "UNQUOTED VALUE" and not ends_with_newline:
+        return "the file looks cut short: download it again; the previous version is kept"
+    return "fix the file's quoting (a double quote inside a value must be doubled); the previous version is kept"

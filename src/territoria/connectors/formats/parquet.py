@@ -1,4 +1,4 @@
-"""Parquet / GeoParquet and GeoJSON readers (typed columns, geometry as GEOMETRY)."""
+"""Parquet and GeoParquet: typed columns, geometries in WGS84, line = row number in the file."""
 
 from __future__ import annotations
 
@@ -6,33 +6,25 @@ from pathlib import Path
 from typing import Any
 
 from territoria.connectors.formats.base import RawRelation
+from territoria.connectors.formats.geo import describe, geometry_policy, wgs84_select
 from territoria.core.errors import DataError
 from territoria.engines.base import Engine, quote_literal
 
-
-def _describe(engine: Engine, relation: str, what: str) -> list[tuple[str, str]]:
-    try:
-        rows = engine.fetch_all(f"DESCRIBE SELECT * FROM {relation}")
-    except Exception as exc:  # the engine's own error says what is wrong with the bytes
-        raise DataError(f"the file is not readable {what}: {exc}", hint="check the source's format option") from exc
-    return [(r[0], r[1]) for r in rows]
+PARQUET_MAGIC = b"PAR1"
 
 
 def read_parquet(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path) -> RawRelation:
-    relation = engine.read_parquet_relation(path)
-    columns = _describe(engine, relation, "as Parquet")
-    sql = f"(SELECT row_number() OVER () AS _line, * FROM {relation})"
-    return RawRelation(sql, columns, {"format": "parquet"})
-
-
-def read_geojson(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path) -> RawRelation:
-    relation = f"ST_Read({quote_literal(str(path))})"
-    columns = _describe(engine, relation, "as GeoJSON")
-    crs = options.get("crs")
-    select = "*"
-    if crs and crs.upper() != "EPSG:4326":
-        geom = next((c for c, t in columns if t.upper().startswith("GEOMETRY")), None)
-        if geom:
-            select = f"* REPLACE (ST_Transform({geom}, {quote_literal(crs)}, 'EPSG:4326', always_xy := true) AS {geom})"
-    sql = f"(SELECT row_number() OVER () AS _line, {select} FROM {relation})"
-    return RawRelation(sql, columns, {"format": "geojson", "crs": crs or "EPSG:4326"})
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head != PARQUET_MAGIC:
+        raise DataError(
+            "the file is not Parquet (it does not start with PAR1)",
+            hint="check the source's `format` (csv, xlsx, geojson, shapefile...) or download it again",
+        )
+    relation = f"read_parquet({quote_literal(str(path))}, file_row_number=true)"
+    columns = [c for c in describe(engine, relation, "as Parquet") if c[0] != "file_row_number"]
+    select, geo = wgs84_select(engine, relation, columns, options, exclude=("file_row_number",))
+    sql = f"(SELECT file_row_number + 1 AS _line, {select} FROM {relation})"
+    final = [c for c in describe(engine, sql, "as Parquet") if c[0] != "_line"]
+    notes: dict[str, Any] = {"format": "parquet", **({"geometry": geo} if geo else {})}
+    return RawRelation(sql, final, notes, invalid_geometries=geometry_policy(options))

@@ -49,7 +49,9 @@ def _extension_file(name: str) -> Path:
 class DuckDBEngine:
     capabilities = CAPABILITIES
 
-    def __init__(self, path: Path | None, *, read_only: bool = False, threads: int | None = None) -> None:
+    def __init__(
+        self, path: Path | None, *, read_only: bool = False, threads: int | None = None, memory_limit: str | None = None
+    ) -> None:
         self.path = path
         config: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
         if path is not None:
@@ -57,6 +59,9 @@ class DuckDBEngine:
             config["extension_directory"] = str(path.parent / "duckdb_extensions")
         if threads:
             config["threads"] = threads
+        if memory_limit:
+            # territory.yaml `engine_options: {memory_limit: 1GB}` bounds the buffer pool; DuckDB spills beyond it.
+            config["memory_limit"] = memory_limit
         try:
             self.con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only, config=config)
         except duckdb.IOException as exc:
@@ -68,6 +73,7 @@ class DuckDBEngine:
                 ) from exc
             raise EngineError(f"cannot open the store {path}: {exc}") from exc
         self._lock = threading.RLock()
+        self._schemas: set[str] = set()
         self.con.execute(f"LOAD {quote_literal(str(_extension_file('spatial')))}")
 
     # -- plain SQL -------------------------------------------------------------------------
@@ -81,12 +87,12 @@ class DuckDBEngine:
 
     def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         with self._lock:
-            result = self.con.execute(sql, params).to_arrow_table()  # fetch_arrow_table is deprecated in 1.5
+            result = self.con.execute(sql, params).to_arrow_table()
         return result
 
     def stream_batches(self, sql: str, batch_rows: int = 65536) -> Iterator[pa.RecordBatch]:
         with self._lock:
-            reader = self.con.execute(sql).fetch_record_batch(batch_rows)
+            reader = self.con.execute(sql).to_arrow_reader(batch_rows)
             yield from reader
 
     @contextmanager
@@ -116,19 +122,38 @@ class DuckDBEngine:
         return [(r[0], r[1]) for r in rows]
 
     def ensure_schema(self, schema: str) -> None:
-        self.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+        if schema not in self._schemas:
+            self.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+            self._schemas.add(schema)
 
     def register_arrow(self, name: str, table: pa.Table) -> None:
         with self._lock:
             self.con.register(name, table)
 
     # -- files -----------------------------------------------------------------------------
-    def read_csv_relation(self, path: Path, *, delimiter: str, columns: Sequence[str], skip: int) -> str:
-        names = "[" + ", ".join(quote_literal(c) for c in columns) + "]"
+    def read_csv_relation(
+        self,
+        path: Path,
+        *,
+        delimiter: str,
+        columns: Sequence[str],
+        skip: int,
+        rejects: str | None = None,
+        skip_bad_lines: bool = False,
+    ) -> str:
+        # No sniffing: the reader already knows the dialect, and the sniffer fails on ragged files.
+        spec = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in columns) + "}"
+        extra = ", ignore_errors=true" if skip_bad_lines else ""
+        if rejects:
+            # Lines with too many or too few fields go to a rejects table instead of failing the scan.
+            extra = (
+                f", store_rejects=true, rejects_table={quote_literal(rejects)}, "
+                f"rejects_scan={quote_literal(rejects + '_s')}"
+            )
         return (
             f"read_csv({quote_literal(str(path))}, delim={quote_literal(delimiter)}, header=false, "
-            f"skip={skip}, all_varchar=true, names={names}, quote='\"', escape='\"', "
-            "strict_mode=true, null_padding=false, parallel=true)"
+            f"skip={skip}, auto_detect=false, columns={spec}, quote='\"', escape='\"', "
+            f"strict_mode=true, null_padding=false, parallel=true{extra})"
         )
 
     def read_parquet_relation(self, path: Path) -> str:
@@ -140,25 +165,26 @@ class DuckDBEngine:
         self.execute(f"COPY ({select_sql}) TO {quote_literal(str(path))} ({rendered})")
 
     # -- publication -----------------------------------------------------------------------
-    def replace_tables(
-        self, writes: Sequence[TableWrite], extra_sql: Sequence[tuple[str, Sequence[Any]]] = ()
-    ) -> dict[str, int]:
-        """Recreate every table of ``writes`` in one transaction.
+    def replace_tables(self, writes: Sequence[TableWrite], extra_sql: Sequence[tuple[str, Sequence[Any]]] = ()) -> None:
+        """Recreate every table of ``writes`` and run ``extra_sql``, all in one transaction.
 
         DuckDB's DDL is transactional: a crash or a kill before COMMIT leaves the previous
         tables exactly as they were (the write-ahead log is replayed without the open
         transaction), which is the "write new, then swap" guarantee the runner promises.
         """
-        counts: dict[str, int] = {}
+        for w in writes:
+            self.ensure_schema(w.schema)
         with self.transaction():
             for w in writes:
-                self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(w.schema)}")
-                self.con.execute(f"CREATE OR REPLACE TABLE {w.qualified} AS {w.select_sql}")
-                row = self.con.execute(f"SELECT count(*) FROM {w.qualified}").fetchone()
-                counts[f"{w.schema}.{w.name}"] = int(row[0]) if row else 0
+                self.create_or_replace(w)
             for sql, params in extra_sql:
                 self.con.execute(sql, params)
-        return counts
+
+    def create_or_replace(self, write: TableWrite) -> None:
+        """One table of an atomic publication; call inside ``transaction()``."""
+        self.ensure_schema(write.schema)
+        with self._lock:
+            self.con.execute(f"CREATE OR REPLACE TABLE {write.qualified} AS {write.select_sql}")
 
     def close(self) -> None:
         with self._lock:

@@ -1,0 +1,270 @@
+"""API benchmark on the demo workspace (Rennes Métropole, every pack), served by uvicorn.
+
+(a) indicator queries at 64 concurrent connections: p50/p99 latency and throughput;
+(b) OGC API Features items of the commune polygons, territoria vs pygeoapi (GeoJSON provider)
+    serving the same features exported from the same publication: requests/s and the ratio.
+
+Goals: indicator p99 <= 50 ms; OGC API Features throughput >= 5x pygeoapi.
+Every server listens on 127.0.0.1; every load loop is bounded in requests and in time.
+
+    python bench/api.py [--requests 6400] [--concurrency 64] [--ogc-requests 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import psutil
+
+from territoria.catalog.packs import available_packs, load_pack
+from territoria.pipelines import run_pipeline
+from territoria.workspace import Workspace, init_workspace
+
+RENNES = "243500139"
+TIME_LIMIT_S = 90.0
+
+
+def build_demo(root: Path) -> Workspace:
+    packs = sorted(available_packs())
+    ws = init_workspace(root, epci=RENNES, packs=packs)
+    for name in packs:
+        load_pack(name).run_hook("prepare_demo", ws)
+    with ws.engine() as engine:
+        summary = run_pipeline(ws, engine, command="demo")
+    if summary.status != "success" or not summary.publication:
+        raise SystemExit(f"demo run failed: {summary.status} {summary.publication_error}")
+    return ws
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def process(cmd: list[str], ready: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
+    """Start a server, wait for the base URL matched by ``ready``, stop it (by pid) on exit."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    assert proc.stdout is not None
+    try:
+        deadline, seen = time.monotonic() + 60, []
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line and proc.poll() is not None:
+                raise SystemExit("server exited:\n" + "".join(seen))
+            seen.append(line)
+            found = re.search(ready, line)
+            if found:
+                # Keep reading its output, or a chatty server blocks on a full pipe.
+                threading.Thread(target=lambda: [None for _ in proc.stdout or []], daemon=True).start()
+                yield found.group(1), proc.pid
+                break
+        else:
+            raise SystemExit("server did not start:\n" + "".join(seen))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a server process: its cost per request does not depend on the machine's load."""
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+async def load(base: str, urls: list[str], concurrency: int) -> tuple[list[float], float, int]:
+    """GET every URL (bounded by TIME_LIMIT_S) with ``concurrency`` connections; latencies in seconds."""
+    latencies: list[float] = []
+    errors = 0
+    queue = iter(urls)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        stop_at = time.monotonic() + TIME_LIMIT_S
+
+        async def worker() -> None:
+            nonlocal errors
+            for url in queue:
+                if time.monotonic() > stop_at:
+                    return
+                t0 = time.perf_counter()
+                r = await client.get(url)
+                latencies.append(time.perf_counter() - t0)
+                errors += r.status_code != 200
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return latencies, elapsed, errors
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def indicator_urls(base: str, n: int, rng: random.Random) -> list[str]:
+    indicators = httpx.get(f"{base}/api/indicators").json()
+    communes = [f["properties"]["code"] for f in httpx.get(f"{base}/api/geo/communes").json()["features"]]
+    urls = []
+    for _ in range(n):
+        ind = rng.choice(indicators)
+        period = rng.choice(ind["periods"]) if ind["periods"] else ""
+        kind = rng.random()
+        if kind < 0.5:
+            urls.append(f"/api/indicators/{ind['id']}/values?mesh=commune&code={rng.choice(communes)}&period={period}")
+        elif kind < 0.8:
+            urls.append(f"/api/indicators/{ind['id']}/values?mesh=commune&period={period}")
+        else:
+            urls.append(f"/api/indicators/{ind['id']}/values?mesh=epci")
+    return urls
+
+
+def bench_indicators(base: str, pid: int, n: int, concurrency: int) -> None:
+    rng = random.Random(5)
+    asyncio.run(load(base, indicator_urls(base, 200, rng), concurrency))  # warm-up
+    urls = indicator_urls(base, n, rng)
+    cpu0 = cpu_seconds(pid)
+    lat, elapsed, errors = asyncio.run(load(base, urls, concurrency))
+    cpu = (cpu_seconds(pid) - cpu0) / len(lat) * 1000
+    p50, p99 = pct(lat, 50) * 1000, pct(lat, 99) * 1000
+    print(f"(a) indicator values, {len(lat)} requests at {concurrency} concurrent connections, {errors} errors")
+    print(f"    p50 {p50:.1f} ms   p99 {p99:.1f} ms   throughput {len(lat) / elapsed:.0f} req/s")
+    print(f"    server CPU {cpu:.2f} ms per request")
+    print(f"    goal p99 <= 50 ms: {'met' if p99 <= 50 else 'NOT met'}")
+
+
+def pygeoapi_config(tmp: Path, data: Path, port: int) -> dict[str, object]:
+    return {
+        "server": {
+            "bind": {"host": "127.0.0.1", "port": port},
+            "url": f"http://127.0.0.1:{port}",
+            "mimetype": "application/json; charset=UTF-8",
+            "encoding": "utf-8",
+            "languages": ["fr-FR"],
+            "cors": False,
+            "pretty_print": False,
+            "limits": {"default_items": 10, "max_items": 10000},
+            "map": {"url": "http://127.0.0.1/{z}/{x}/{y}.png", "attribution": "none"},
+        },
+        "logging": {"level": "ERROR"},
+        "metadata": {
+            "identification": {
+                "title": "bench",
+                "description": "bench",
+                "keywords": ["communes"],
+                "keywords_type": "theme",
+                "terms_of_service": "none",
+                "url": "http://127.0.0.1",
+            },
+            "license": {"name": "Licence Ouverte", "url": "https://www.etalab.gouv.fr/licence-ouverte-open-licence"},
+            "provider": {"name": "bench", "url": "http://127.0.0.1"},
+            "contact": {"name": "bench", "email": "bench@example.org", "role": "pointOfContact"},
+        },
+        "resources": {
+            "communes": {
+                "type": "collection",
+                "title": "communes",
+                "description": "Contours des communes",
+                "keywords": ["communes"],
+                "links": [],
+                "extents": {
+                    "spatial": {"bbox": [-180, -90, 180, 90], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}
+                },
+                "providers": [{"type": "feature", "name": "GeoJSON", "data": str(data), "id_field": "code"}],
+            }
+        },
+    }
+
+
+def start_pygeoapi(tmp: Path, features: dict[str, object]) -> tuple[list[str], dict[str, str]]:
+    import yaml
+
+    data = tmp / "communes.geojson"
+    data.write_text(json.dumps(features), encoding="utf-8")
+    port = free_port()
+    config, openapi = tmp / "pygeoapi.yml", tmp / "pygeoapi-openapi.yml"
+    config.write_text(yaml.safe_dump(pygeoapi_config(tmp, data, port)), encoding="utf-8")
+    env = {**os.environ, "PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi)}
+    pygeoapi = str(Path(sys.executable).parent / "pygeoapi")
+    subprocess.run([pygeoapi, "openapi", "generate", str(config), "--output-file", str(openapi)], env=env, check=True)
+    cmd = [sys.executable, "-m", "uvicorn", "pygeoapi.starlette_app:APP", "--host", "127.0.0.1", "--port", str(port)]
+    return cmd, env
+
+
+def ogc_rps(base: str, pid: int, path: str, n: int, total: int, concurrency: int) -> tuple[float, int, float, float]:
+    rng = random.Random(7)
+    urls = [f"{path}?limit=10&offset={rng.randrange(0, max(1, total - 10))}&f=json" for _ in range(n)]
+    asyncio.run(load(base, urls[:100], concurrency))
+    cpu0 = cpu_seconds(pid)
+    lat, elapsed, errors = asyncio.run(load(base, urls, concurrency))
+    cpu = (cpu_seconds(pid) - cpu0) / len(lat) * 1000
+    return len(lat) / elapsed, errors, pct(lat, 99) * 1000, cpu
+
+
+def bench_ogc(ours: str, our_pid: int, n: int, concurrency: int) -> None:
+    features = httpx.get(f"{ours}/ogc/collections/contours-communes/items", params={"limit": 10000}).json()
+    total = len(features["features"])
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd, env = start_pygeoapi(Path(tmp), {"type": "FeatureCollection", "features": features["features"]})
+        with process(cmd, r"Uvicorn running on (http://127\.0\.0\.1:\d+)", env) as (peer, peer_pid):
+            check = httpx.get(f"{peer}/collections/communes/items", params={"limit": 10, "f": "json"}).json()
+            assert len(check["features"]) == 10, check
+            peer_rps, peer_err, peer_p99, peer_cpu = ogc_rps(
+                peer, peer_pid, "/collections/communes/items", n, total, concurrency
+            )
+        our_rps, our_err, our_p99, our_cpu = ogc_rps(
+            ours, our_pid, "/ogc/collections/contours-communes/items", n, total, concurrency
+        )
+    print(f"(b) OGC API Features items (limit=10, random offsets) of {total} commune polygons, {concurrency} conns")
+    print(
+        f"    territoria {our_rps:.0f} req/s (p99 {our_p99:.1f} ms, {our_err} errors, server CPU {our_cpu:.2f} ms/req)"
+    )
+    print(f"    pygeoapi   {peer_rps:.0f} req/s (p99 {peer_p99:.1f} ms, {peer_err} errors, ", end="")
+    print(f"server CPU {peer_cpu:.2f} ms/req)")
+    ratio = our_rps / peer_rps
+    print(f"    throughput ratio {ratio:.1f}x (goal >= 5x: {'met' if ratio >= 5 else 'NOT met'})")
+    print(f"    server CPU per request ratio {peer_cpu / our_cpu:.1f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=6400)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--ogc-requests", type=int, default=2000)
+    parser.add_argument("--ogc-concurrency", type=int, default=16)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        ws = build_demo(Path(tmp) / "demo")
+        print(f"demo workspace built in {time.perf_counter() - t0:.1f} s ({len(ws.config.communes)} communes)")
+        cmd = [sys.executable, "-m", "territoria.cli.main", "serve", "-w", str(ws.root), "--port", "0"]
+        print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+        with process(cmd, r"(http://127\.0\.0\.1:\d+)/") as (ours, pid):
+            bench_indicators(ours, pid, args.requests, args.concurrency)
+            bench_ogc(ours, pid, args.ogc_requests, args.ogc_concurrency)
+        print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()

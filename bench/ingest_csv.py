@@ -1,0 +1,253 @@
+"""French-convention CSV ingestion: territoria's file connector + Table Schema validation vs pandas.
+
+    .venv/bin/python bench/ingest_csv.py                 # 5 million rows
+    .venv/bin/python bench/ingest_csv.py --gb 2          # a ~2 GB file instead
+
+Generates a CSV the way French producers publish it (``;``, decimal comma, Windows-1252 with
+é, œ, €, secret markers ``s``), then, each in its own child process on the same file:
+
+- territoria: ``territoria run`` on a workspace whose source is the file, with a Table Schema
+  (types, pattern, enum, minimum, secret values, primary key none) into the DuckDB store;
+- pandas: ``pandas.read_csv(sep=';', decimal=',', encoding='cp1252')`` then ``DataFrame.to_sql``
+  through SQLAlchemy + duckdb_engine into a DuckDB file. ``to_sql`` inserts row batches and runs
+  at a few thousand rows/s, so it is given a time budget; its rate on the rows written in that
+  budget gives the pandas end-to-end figure (marked *extrapolated*). The fastest pandas route
+  (``read_csv`` + ``con.register`` + ``CREATE TABLE AS``, not ``to_sql``) is measured in full too.
+
+Peak memory is the child's peak RSS (psutil, sampled every 50 ms, and ``ru_maxrss``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psutil
+import yaml
+
+SCHEMA: dict[str, Any] = {
+    "fields": [
+        {"name": "code_commune", "type": "string", "constraints": {"required": True, "pattern": "[0-9]{5}"}},
+        {"name": "libelle_commune", "type": "string"},
+        {"name": "annee", "type": "year"},
+        {
+            "name": "secteur",
+            "type": "string",
+            "constraints": {"enum": ["Résidentiel", "Tertiaire", "Industrie", "Agriculture", "Non affecté"]},
+        },
+        {"name": "conso_mwh", "type": "number", "decimalChar": ",", "secretValues": ["s", "nd", "ns"]},
+        {"name": "nb_pdl", "type": "integer", "constraints": {"minimum": 0}},
+        {"name": "cout_eur", "type": "number", "decimalChar": ","},
+        {"name": "commentaire", "type": "string"},
+        {"name": "date_maj", "type": "date", "format": "%d/%m/%Y"},
+    ]
+}
+
+GENERATE = """COPY (SELECT
+  CAST(35000 + (i % 360) AS VARCHAR) AS code_commune,
+  (['Rennes','Saint-Jacques-de-la-Lande','Cesson-Sévigné','Bœuf-sur-Vilaine','Chantepie','L''Hermitage'])
+    [1 + (i % 6)::INT] AS libelle_commune,
+  2015 + (i % 9)::INT AS annee,
+  (['Résidentiel','Tertiaire','Industrie','Agriculture','Non affecté'])[1 + (i % 5)::INT] AS secteur,
+  CASE WHEN i % 97 = 0 THEN 's' ELSE replace(printf('%.3f', (i % 100000) / 7.0), '.', ',') END AS conso_mwh,
+  CAST(i % 500 AS VARCHAR) AS nb_pdl,
+  replace(printf('%.2f', (i % 10000) / 3.0), '.', ',') AS cout_eur,
+  (['Coût estimé en €','Relevé réel','Œuvre collective','Donnée consolidée'])[1 + (i % 4)::INT] AS commentaire,
+  strftime(DATE '2024-01-01' + CAST(i % 365 AS INTEGER), '%d/%m/%Y') AS date_maj
+FROM range({rows}) t(i)) TO '{out}' (DELIMITER ';', HEADER)"""
+
+TERRITORIA_CHILD = """
+import sys
+from territoria.cli.main import main
+sys.argv = ["territoria", "run", "-w", sys.argv[1]]
+main()
+"""
+
+PANDAS_CHILD = """
+import json, sys, time
+import pandas as pd
+path, db, budget, mode = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+t0 = time.perf_counter()
+df = pd.read_csv(path, sep=";", decimal=",", encoding="cp1252", dtype={"code_commune": str},
+                 na_values=["s", "nd", "ns"], keep_default_na=False)
+df["date_maj"] = pd.to_datetime(df["date_maj"], format="%d/%m/%Y")
+t_read = time.perf_counter() - t0
+out = {"rows": len(df), "read_s": t_read}
+if mode == "to_sql":
+    import sqlalchemy
+    engine = sqlalchemy.create_engine(f"duckdb:///{db}")
+    t1, written, chunk = time.perf_counter(), 0, 20_000
+    while written < len(df) and time.perf_counter() - t1 < budget:
+        df.iloc[written:written + chunk].to_sql("conso", engine, index=False, if_exists="append")
+        written += min(chunk, len(df) - written)
+    out.update(write_s=time.perf_counter() - t1, written=written)
+else:
+    import duckdb
+    con = duckdb.connect(db)
+    t1 = time.perf_counter()
+    con.register("df", df)
+    con.execute("CREATE TABLE conso AS SELECT * FROM df")
+    con.close()
+    out.update(write_s=time.perf_counter() - t1, written=len(df))
+print(json.dumps(out))
+"""
+
+
+def generate(rows: int, out: Path) -> None:
+    utf8 = out.with_suffix(".utf8")
+    con = duckdb.connect()
+    con.execute(GENERATE.format(rows=rows, out=utf8))
+    con.close()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with utf8.open("rb") as fin, out.open("w", encoding="cp1252", newline="") as fout:
+        while chunk := fin.read(1 << 24):
+            fout.write(decoder.decode(chunk))
+    utf8.unlink()
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_child(args: list[str], cwd: Path) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds, peak RSS bytes, stdout of a child Python process."""
+    started, cpu0 = time.perf_counter(), children_cpu()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    handle = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, handle.memory_info().rss)
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.05)
+    out, err = proc.communicate()
+    wall, cpu = time.perf_counter() - started, children_cpu() - cpu0
+    if proc.returncode != 0:
+        raise SystemExit(f"child failed ({proc.returncode}):\n{out}\n{err}")
+    return wall, cpu, peak, out
+
+
+def territoria_run(csv_path: Path, work: Path, memory_limit: str | None) -> dict[str, Any]:
+    from territoria.workspace import init_workspace
+
+    root = work / "ws"
+    shutil.rmtree(root, ignore_errors=True)
+    init_workspace(root, communes=["35238"], packs=[])
+    if memory_limit:
+        config = yaml.safe_load((root / "territory.yaml").read_text(encoding="utf-8"))
+        config["engine_options"] = {"memory_limit": memory_limit}
+        (root / "territory.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    os.link(csv_path, root / "data" / "conso.csv")
+    entry = {
+        "identifier": "conso",
+        "title": "Consommations (bench)",
+        "publisher": {"name": "bench"},
+        "licence": "Licence Ouverte",
+        "source": {"kind": "file", "path": "data/conso.csv", "format": "csv"},
+        "schema": SCHEMA,
+    }
+    (root / "sources" / "conso.yaml").write_text(yaml.safe_dump(entry, allow_unicode=True), encoding="utf-8")
+    wall, cpu, peak, _ = run_child([TERRITORIA_CHILD, str(root)], work)
+    con = duckdb.connect(str(root / ".territoria" / "store" / "store.duckdb"), read_only=True)
+    step = con.execute(
+        "SELECT rows_in, rows_out, rows_quarantined, wall_s, peak_rss_bytes FROM _territoria.step_runs "
+        "WHERE step = 'ingest:conso'"
+    ).fetchone()
+    con.close()
+    assert step is not None
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "peak_rss": peak,
+        "rows_in": step[0],
+        "rows_out": step[1],
+        "step_wall_s": step[3],
+    }
+
+
+def pandas_run(csv_path: Path, work: Path, mode: str, budget: float) -> dict[str, Any]:
+    db = work / f"pandas-{mode}.duckdb"
+    db.unlink(missing_ok=True)
+    wall, cpu, peak, out = run_child([PANDAS_CHILD, str(csv_path), str(db), str(budget), mode], work)
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    result.update(wall_s=wall, cpu_s=cpu, peak_rss=peak)
+    db.unlink(missing_ok=True)
+    return result
+
+
+def mb(n: float) -> str:
+    return f"{n / 1e6:,.0f} MB"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--gb", type=float, help="size the file to about this many GB instead of --rows")
+    parser.add_argument("--to-sql-budget", type=float, default=60.0, help="seconds given to DataFrame.to_sql")
+    parser.add_argument("--memory-limit", default="512MB", help="DuckDB memory_limit of the bench workspace")
+    parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument("--workdir", type=Path)
+    args = parser.parse_args()
+    rows = int(args.gb * 1e9 / 84) if args.gb else args.rows  # ~84 bytes per generated line
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    work.mkdir(parents=True, exist_ok=True)
+    csv_path = work / "conso.csv"
+    t0 = time.perf_counter()
+    generate(rows, csv_path)
+    size = csv_path.stat().st_size
+    took = time.perf_counter() - t0
+    print(f"file: {rows:,} rows, {mb(size)}, Windows-1252, ';', decimal comma (generated in {took:.1f}s)")
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    terr = territoria_run(csv_path, work, args.memory_limit)
+    t_rate = rows / terr["wall_s"]
+    print(
+        f"territoria run: {terr['wall_s']:.1f}s whole process ({t_rate:,.0f} rows/s; "
+        f"CPU {terr['cpu_s']:.1f}s), ingest step "
+        f"{terr['step_wall_s']:.1f}s ({rows / terr['step_wall_s']:,.0f} rows/s), {terr['rows_out']:,} rows staged, "
+        f"peak RSS {mb(terr['peak_rss'])} (memory_limit {args.memory_limit})"
+    )
+    if args.skip_pandas:
+        shutil.rmtree(work, ignore_errors=True)
+        return
+    fast = pandas_run(csv_path, work, "register", 0)
+    f_rate = rows / fast["wall_s"]
+    print(
+        f"pandas read_csv + DuckDB register/CREATE TABLE AS: {fast['wall_s']:.1f}s ({f_rate:,.0f} rows/s; "
+        f"CPU {fast['cpu_s']:.1f}s; read_csv "
+        f"{fast['read_s']:.1f}s), peak RSS {mb(fast['peak_rss'])}"
+    )
+    slow = pandas_run(csv_path, work, "to_sql", args.to_sql_budget)
+    sql_rate = slow["written"] / slow["write_s"]
+    extrapolated = slow["read_s"] + rows / sql_rate
+    print(
+        f"pandas read_csv + DataFrame.to_sql (duckdb_engine): read_csv {slow['read_s']:.1f}s, to_sql wrote "
+        f"{slow['written']:,} rows in {slow['write_s']:.1f}s ({sql_rate:,.0f} rows/s); all {rows:,} rows: "
+        f"{extrapolated:,.0f}s extrapolated ({rows / extrapolated:,.0f} rows/s), CPU {slow['cpu_s']:.1f}s, "
+        f"peak RSS {mb(slow['peak_rss'])}"
+    )
+    print(
+        f"ratio territoria / pandas to_sql: {extrapolated / terr['wall_s']:.1f}x (extrapolated); "
+        f"territoria / pandas+register: {fast['wall_s'] / terr['wall_s']:.2f}x wall, "
+        f"{fast['cpu_s'] / terr['cpu_s']:.2f}x CPU"
+    )
+    print(f"goals: >= 1M rows/s: {t_rate >= 1e6}; >= 5x pandas to_sql: {extrapolated / terr['wall_s'] >= 5}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Per-step overhead of territoria's runner vs Dagster, on a chain of 40 trivial steps.
+
+territoria: a workspace-local pack of 40 SQL models, each reading the previous one
+(``SELECT x + 1 FROM ref('m_i')``), run with ``force=True`` so every step executes, with run
+records, content fingerprints and lineage on, into a DuckDB file. Dagster: the same chain of 40
+ops (``x + 1``) as a job, ``execute_in_process`` with an ephemeral instance. Both side by side in
+one run, alternating, several repetitions; the median per-step overhead of each and the ratio
+are printed.
+
+    python bench/orchestration.py [--steps 40] [--repeat 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from territoria.pipelines import run_pipeline
+from territoria.workspace import init_workspace
+
+
+def make_workspace(root: Path, steps: int):  # type: ignore[no-untyped-def]
+    ws = init_workspace(root / "ws", communes=["35238"], packs=[])
+    pack = ws.root / "chain"
+    (pack / "models").mkdir(parents=True)
+    models = []
+    for i in range(steps):
+        sql = "SELECT 0 AS x" if i == 0 else f"SELECT x + 1 AS x FROM ref('m_{i - 1}')"
+        (pack / "models" / f"m_{i}.sql").write_text(sql + "\n", encoding="utf-8")
+        models.append({"name": f"m_{i}", "title": f"step {i}", "sql": f"models/m_{i}.sql"})
+    pack_doc = {"name": "chain", "title": "chain", "models": models}
+    (pack / "pack.yaml").write_text(yaml.safe_dump(pack_doc), encoding="utf-8")
+    config = yaml.safe_load((ws.root / "territory.yaml").read_text(encoding="utf-8"))
+    config["packs"] = {"chain": {"path": "chain"}}
+    (ws.root / "territory.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    for source in (ws.root / "sources").glob("*.yaml"):
+        source.unlink()
+    from territoria.workspace import Workspace
+
+    return Workspace(ws.root)
+
+
+def territoria_run(ws, steps: int) -> float:  # type: ignore[no-untyped-def]
+    with ws.engine() as engine:
+        t0 = time.perf_counter()
+        summary = run_pipeline(ws, engine, force=True)
+        elapsed = time.perf_counter() - t0
+        last = engine.fetch_all(f"SELECT x FROM model.m_{steps - 1}")[0][0]
+    assert summary.status == "success" and summary.count("success") == steps and last == steps - 1
+    return elapsed
+
+
+def dagster_job(steps: int):  # type: ignore[no-untyped-def]
+    from dagster import In, Nothing, job, op  # noqa: F401  (imported here: bench-only dependency)
+
+    @op(name="m_0")
+    def first() -> int:
+        return 0
+
+    ops = [first]
+
+    def make(i: int):  # type: ignore[no-untyped-def]
+        @op(name=f"m_{i}")
+        def step(x: int) -> int:
+            return x + 1
+
+        return step
+
+    ops.extend(make(i) for i in range(1, steps))
+
+    @job
+    def chain() -> None:
+        value = ops[0]()
+        for o in ops[1:]:
+            value = o(value)
+
+    return chain
+
+
+def dagster_run(chain, steps: int) -> float:  # type: ignore[no-untyped-def]
+    from dagster import DagsterInstance
+
+    with DagsterInstance.ephemeral() as instance:
+        t0 = time.perf_counter()
+        # Dagster's default console logger prints a dozen DEBUG lines per op: keep it quiet.
+        quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+        result = chain.execute_in_process(instance=instance, run_config=quiet)
+        elapsed = time.perf_counter() - t0
+    assert result.success and result.output_for_node(f"m_{steps - 1}") == steps - 1
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    n = args.steps
+    with tempfile.TemporaryDirectory() as tmp:
+        long_ws, short_ws = make_workspace(Path(tmp) / "long", n), make_workspace(Path(tmp) / "short", 1)
+        long_chain, short_chain = dagster_job(n), dagster_job(1)
+        territoria_run(long_ws, n)  # warm-up: first table creation, imports
+        territoria_run(short_ws, 1)
+        dagster_run(long_chain, n)
+        dagster_run(short_chain, 1)
+        ours, theirs, ours_total, theirs_total = [], [], [], []
+        for _ in range(args.repeat):
+            t_long, t_short = territoria_run(long_ws, n), territoria_run(short_ws, 1)
+            d_long, d_short = dagster_run(long_chain, n), dagster_run(short_chain, 1)
+            # Per-step overhead is the marginal cost of a step: (chain of n - chain of 1) / (n - 1),
+            # so that fixed costs (opening the store, starting a Dagster run) are not spread over steps.
+            ours.append((t_long - t_short) / (n - 1))
+            theirs.append((d_long - d_short) / (n - 1))
+            ours_total.append(t_long)
+            theirs_total.append(d_long)
+    t, d = statistics.median(ours), statistics.median(theirs)
+    print(f"chain of {n} trivial steps, {args.repeat} repetitions, median marginal cost per step")
+    print(
+        f"  territoria (durable DuckDB store; records, fingerprints, lineage on): {t * 1000:7.3f} ms/step "
+        f"(whole run {statistics.median(ours_total):.3f} s)"
+    )
+    print(
+        f"  dagster {__import__('dagster').__version__} execute_in_process (ephemeral instance): "
+        f" {d * 1000:7.3f} ms/step "
+        f"(whole run {statistics.median(theirs_total):.3f} s)"
+    )
+    print(f"  ratio dagster / territoria: {d / t:.1f}x  (goal >= 20x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""``create_app(workspace_root)``: the FastAPI application ``territoria serve`` runs.
+
+Extension routers (SensorThings, footprint, the dashboard...) come from the
+``territoria.routers`` entry point group: each value is ``module:function`` and is called as
+``function(workspace) -> fastapi.APIRouter``.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+
+from territoria import __version__
+from territoria.api import errors
+from territoria.api.deps import ApiState
+from territoria.api.publication import PublicationSource
+from territoria.api.routers import catalog, datasets, dcat, geo, indicators, ogc, runs
+from territoria.core.errors import ConfigError
+from territoria.governance.access import ACCESS_DB, AccessPolicy, AccessStore
+from territoria.governance.audit import AuditLog
+from territoria.workspace import Workspace
+
+log = logging.getLogger("territoria.api")
+ROUTER_GROUP = "territoria.routers"
+CORE_ROUTERS = (
+    indicators.router,
+    geo.router,
+    dcat.router,
+    catalog.router,
+    datasets.router,
+    runs.router,
+    ogc.router,
+)
+
+
+def extension_routers(ws: Workspace) -> list[tuple[str, APIRouter]]:
+    found = []
+    for ep in sorted(entry_points(group=ROUTER_GROUP), key=lambda e: e.name):
+        try:
+            router = ep.load()(ws)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(
+                f"the API extension {ep.name!r} ({ep.value}) cannot be loaded: {exc}",
+                hint="reinstall the package that provides it, or uninstall it",
+            ) from exc
+        if not isinstance(router, APIRouter):
+            raise ConfigError(f"the API extension {ep.name!r} ({ep.value}) did not return a fastapi.APIRouter")
+        found.append((ep.name, router))
+    return found
+
+
+def create_app(workspace_root: Path, *, extensions: bool = True) -> FastAPI:
+    ws = Workspace(Path(workspace_root))
+    store = AccessStore(ws.private / ACCESS_DB)
+    app = FastAPI(
+        title=f"territoria — {ws.config.name}",
+        version=__version__,
+        description=(
+            "Published data of the territory: catalog, datasets, indicators, runs, OGC API Features and a "
+            "DCAT-AP feed. Anonymous callers read open data; a token (`Authorization: Bearer ...`) carries a role."
+        ),
+        responses=errors.ERROR_RESPONSES,
+    )
+    app.state.territoria = ApiState(
+        workspace=ws,
+        source=PublicationSource(ws.private),
+        store=store,
+        audit=AuditLog(store),
+        policy=AccessPolicy(ws.policies()),
+    )
+    errors.install(app)
+    for router in CORE_ROUTERS:
+        app.include_router(router)
+    if extensions:
+        for name, router in extension_routers(ws):
+            log.info("mounting extension router %s", name)
+            app.include_router(router)
+
+    @app.get("/api", tags=["meta"], summary="What this API serves")
+    def api_root() -> dict[str, object]:
+        return {
+            "title": app.title,
+            "version": __version__,
+            "resources": [
+                "/api/catalog",
+                "/api/datasets/{id}/rows",
+                "/api/indicators",
+                "/api/geo/communes",
+                "/api/runs",
+                "/api/dcat.jsonld",
+                "/ogc",
+            ],
+            "openapi": "/openapi.json",
+        }
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for multi-worker uvicorn (``territoria serve --workers N``): workspace from the environment."""
+    import os
+
+    return create_app(Path(os.environ["TERRITORIA_WORKSPACE"]))

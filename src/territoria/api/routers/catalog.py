@@ -1,0 +1,92 @@
+"""The catalog: every dataset with metadata, Table Schema, freshness, access, last runs, quarantine."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from territoria.api.deps import Pub, Who, readable
+from territoria.api.publication import Publication
+
+router = APIRouter(prefix="/api/catalog", tags=["catalog"])
+
+SUMMARY = (
+    "id",
+    "title",
+    "description",
+    "kind",
+    "layer",
+    "pack",
+    "access",
+    "published",
+    "rows",
+    "updated_at",
+    "freshness",
+    "last_status",
+    "quarantined",
+    "synthetic",
+    "geometry",
+)
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
+def _matches(doc: dict[str, Any], q: str) -> bool:
+    hay = " ".join([doc["id"], doc["title"], doc.get("description") or "", *doc.get("keywords", [])])
+    return all(word in _fold(hay) for word in _fold(q).split())
+
+
+def last_runs(pub: Publication, step: str, limit: int = 5) -> list[dict[str, Any]]:
+    return pub.rows(
+        "SELECT run_id, status, reason, started_at::VARCHAR AS started_at, ended_at::VARCHAR AS ended_at, "
+        "rows_in, rows_out, rows_quarantined, wall_s, error "
+        "FROM meta.step_runs WHERE step = ? ORDER BY started_at DESC LIMIT ?",
+        [step, limit],
+    )
+
+
+@router.get("", summary="Search the catalog")
+def search_catalog(
+    request: Request,
+    pub: Pub,
+    who: Who,
+    q: Annotated[str | None, Query(max_length=200, description="Words to find in id, title, description")] = None,
+    access: Annotated[str | None, Query(pattern="^(open|restricted|personal)$")] = None,
+    kind: Annotated[str | None, Query(pattern="^(source|model|indicator)$")] = None,
+) -> JSONResponse:
+    docs = [
+        {**{k: d.doc.get(k) for k in SUMMARY}, "readable": readable(request, who, d)}
+        for d in pub.datasets.values()
+        if (not q or _matches(d.doc, q)) and (not access or d.doc["access"] == access)
+        if not kind or d.doc["kind"] == kind
+    ]
+    return JSONResponse({"datasets": docs, "total": len(docs), "run_id": pub.run_id})
+
+
+@router.get("/{dataset_id}", summary="One dataset's page")
+def dataset_page(
+    request: Request, pub: Pub, who: Who, dataset_id: Annotated[str, Path(max_length=100)]
+) -> JSONResponse:
+    meta = pub.dataset(dataset_id, published=False)
+    doc = dict(meta.doc)
+    doc["readable"] = readable(request, who, meta)
+    doc["last_runs"] = last_runs(pub, doc["step"])
+    if not doc["readable"]:
+        for run in doc["last_runs"]:
+            run["error"] = "(hidden: non-open data)" if run["error"] else None
+    doc["lineage"] = pub.catalog["lineage"].get(dataset_id)
+    links = {"lineage": f"/api/catalog/{dataset_id}"}
+    if doc["published"]:
+        links = {
+            "rows": f"/api/datasets/{dataset_id}/rows",
+            "export": f"/api/datasets/{dataset_id}/export?format=csv",
+        }
+    if dataset_id in pub.indicators:
+        links["values"] = f"/api/indicators/{dataset_id}/values"
+    doc["links"] = links
+    return JSONResponse(doc)

@@ -1,0 +1,187 @@
+"""Published datasets: rows with filters, sorting and pagination; exports.
+
+Filters are ``filter=column:op:value`` (repeatable) with ``op`` one of eq, ne, lt, le, gt, ge,
+in (values separated by ``|``), like (contains, case-insensitive). Column names are checked
+against the dataset's columns and values are bound as parameters, never pasted into SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path as FsPath
+from typing import Annotated, Any
+
+import duckdb
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.background import BackgroundTask
+
+from territoria.api.deps import Pub, Purpose, Who, authorize
+from territoria.api.errors import ApiError
+from territoria.api.publication import DatasetMeta, Publication
+from territoria.api.routers import catalog
+from territoria.core.suggest import did_you_mean
+from territoria.engines.base import quote_ident
+from territoria.pipelines.export import FORMATS, write_export
+
+router = APIRouter(prefix="/api/datasets", tags=["datasets"])
+
+DatasetId = Annotated[str, Path(max_length=100, description="Dataset id, as in GET /api/catalog")]
+OPS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+MEDIA = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "csv-std": ("text/csv; charset=utf-8", "csv"),
+    "geojson": ("application/geo+json", "geojson"),
+    "parquet": ("application/vnd.apache.parquet", "parquet"),
+}
+MAX_FILTERS = 20
+
+
+def _column(meta: DatasetMeta, name: str) -> tuple[str, str]:
+    for col, typ in meta.columns:
+        if col == name:
+            return col, typ
+    names = [c for c, _ in meta.columns]
+    raise ApiError(400, f"dataset {meta.id!r} has no column {name[:60]!r}", hint=did_you_mean(name, names))
+
+
+def where_clause(meta: DatasetMeta, filters: list[str]) -> tuple[str, list[Any]]:
+    if len(filters) > MAX_FILTERS:
+        raise ApiError(400, f"at most {MAX_FILTERS} filters", hint="combine values with the `in` operator")
+    parts: list[str] = []
+    params: list[Any] = []
+    for raw in filters:
+        col, sep, rest = raw.partition(":")
+        op, sep2, value = rest.partition(":")
+        if not sep or not sep2:
+            raise ApiError(400, f"filter {raw[:80]!r} is not column:op:value", hint="e.g. filter=code:eq:35238")
+        name, typ = _column(meta, col)
+        if typ.upper().startswith("GEOMETRY"):
+            raise ApiError(400, f"cannot filter on the geometry column {name!r}", hint="use the OGC API bbox")
+        ident = quote_ident(name)
+        if op in OPS:
+            parts.append(f"{ident} {OPS[op]} CAST(? AS {typ})")
+            params.append(value)
+        elif op == "in":
+            values = value.split("|")[:1000]
+            parts.append(f"{ident} IN ({', '.join(f'CAST(? AS {typ})' for _ in values)})")
+            params.extend(values)
+        elif op == "like":
+            parts.append(f"CAST({ident} AS VARCHAR) ILIKE ? ESCAPE '\\'")
+            escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.append(f"%{escaped}%")
+        else:
+            raise ApiError(
+                400, f"unknown filter operator {op[:20]!r}", hint=f"one of {', '.join([*OPS, 'in', 'like'])}"
+            )
+    return (" WHERE " + " AND ".join(parts)) if parts else "", params
+
+
+def order_clause(meta: DatasetMeta, sort: str | None) -> str:
+    if not sort:
+        return ""
+    keys = []
+    for item in sort.split(",")[:10]:
+        desc = item.startswith("-")
+        name, typ = _column(meta, item.lstrip("-+"))
+        if typ.upper().startswith("GEOMETRY"):
+            raise ApiError(400, "cannot sort on a geometry column")
+        keys.append(f"{quote_ident(name)} {'DESC' if desc else 'ASC'}")
+    return " ORDER BY " + ", ".join(keys)
+
+
+def _select_list(meta: DatasetMeta) -> str:
+    geom = meta.geometry
+    if geom is None:
+        return "*"
+    return f"* REPLACE (ST_AsGeoJSON({quote_ident(geom)}) AS {quote_ident(geom)})"
+
+
+def query_rows(
+    pub: Publication, meta: DatasetMeta, filters: list[str], sort: str | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    where, params = where_clause(meta, filters)
+    try:
+        total = pub.cursor().execute(f"SELECT count(*) FROM {meta.relation}{where}", params).fetchall()[0][0]
+        rows = pub.rows(
+            f"SELECT {_select_list(meta)} FROM {meta.relation}{where}{order_clause(meta, sort)} LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+    except (
+        duckdb.ConversionException,
+        duckdb.InvalidInputException,
+        duckdb.BinderException,
+        duckdb.OutOfRangeException,
+    ) as exc:
+        raise ApiError(400, f"a filter value does not fit its column: {str(exc).splitlines()[0][:200]}") from exc
+    geom = meta.geometry
+    if geom:
+        for r in rows:
+            r[geom] = json.loads(r[geom]) if r[geom] else None
+    return rows, int(total)
+
+
+@router.get("/{dataset_id}", summary="A published dataset's catalog page (as GET /api/catalog/{id})")
+def dataset_page(request: Request, pub: Pub, who: Who, dataset_id: DatasetId) -> JSONResponse:
+    pub.dataset(dataset_id)
+    return catalog.dataset_page(request, pub, who, dataset_id)
+
+
+@router.get("/{dataset_id}/rows", summary="Rows of a published dataset")
+def dataset_rows(
+    request: Request,
+    pub: Pub,
+    who: Who,
+    dataset_id: DatasetId,
+    purpose: Purpose = None,
+    filter: Annotated[
+        list[str] | None, Query(max_length=500, description="column:op:value (eq ne lt le gt ge in like)")
+    ] = None,
+    sort: Annotated[str | None, Query(max_length=500, description="columns, `-` for descending: `-value,code`")] = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> JSONResponse:
+    meta = pub.dataset(dataset_id)
+    where_clause(meta, filter or [])  # reject bad filters before anything is audited
+    order_clause(meta, sort)
+    authorize(request, who, meta, "rows", purpose, {"filter": filter, "limit": limit, "offset": offset})
+    rows, total = query_rows(pub, meta, filter or [], sort, limit, offset)
+    columns = [{"name": c, "type": t} for c, t in meta.columns]
+    return JSONResponse(
+        {"dataset": dataset_id, "columns": columns, "rows": rows, "total": total, "limit": limit, "offset": offset}
+    )
+
+
+@router.get(
+    "/{dataset_id}/export",
+    summary="Download a published dataset",
+    responses={200: {"content": {m: {} for m, _ in MEDIA.values()}, "description": "the file"}},
+)
+def dataset_export(
+    request: Request,
+    pub: Pub,
+    who: Who,
+    dataset_id: DatasetId,
+    purpose: Purpose = None,
+    format: Annotated[
+        str, Query(pattern="^(csv|csv-std|geojson|parquet)$", description="csv = French convention (`;`, `,`, BOM)")
+    ] = "csv",
+) -> FileResponse:
+    assert format in FORMATS
+    meta = pub.dataset(dataset_id)
+    joinable = "code" in [c for c, _ in meta.columns] and pub.manifest.get("boundaries")
+    if format == "geojson" and meta.geometry is None and not joinable:
+        raise ApiError(400, f"dataset {dataset_id!r} has no geometry to export", hint="use csv or parquet")
+    authorize(request, who, meta, f"export-{format}", purpose, {})
+    media, ext = MEDIA[format]
+    tmp = FsPath(tempfile.mkdtemp(prefix="territoria-export-"))
+    dest = tmp / f"{dataset_id}.{ext}"
+    boundaries = "geo.communes" if pub.manifest.get("boundaries") else None
+    write_export(pub.engine, meta.relation, meta.columns, format, dest, boundaries, dataset_id)
+
+    def cleanup() -> None:
+        dest.unlink(missing_ok=True)
+        tmp.rmdir()
+
+    return FileResponse(dest, media_type=media, filename=dest.name, background=BackgroundTask(cleanup))

@@ -1,0 +1,155 @@
+"""Indicators: definitions, values by mesh, territory and period (with quality flags), lineage."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from territoria.api.deps import Pub, Purpose, Who, authorize_async, readable
+from territoria.api.publication import Publication
+
+router = APIRouter(prefix="/api/indicators", tags=["indicators"])
+
+IndicatorId = Annotated[str, Path(max_length=100, description="Indicator id, e.g. `densite_population`.")]
+MAX_LIMIT = 10000
+
+
+class Indicator(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    title: str
+    description: str
+    unit: str
+    version: int
+    pack: str | None
+    meshes: list[str]
+    periods: list[Any]
+    formula: str
+    higher_is_better: bool | None
+    access: str
+    readable: bool
+
+
+class IndicatorValues(BaseModel):
+    indicator: Indicator
+    values: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+
+class LineageTree(BaseModel):
+    name: str
+    layer: str
+    hash: str | None
+    children: list[LineageTree]
+
+
+def indicator_rows(pub: Publication, indicator_id: str) -> list[dict[str, Any]]:
+    """Every value of an indicator, as JSON-ready dicts (cached for the snapshot's life)."""
+
+    def build() -> list[dict[str, Any]]:
+        return pub.rows(f"SELECT * EXCLUDE (indicator) FROM {pub.dataset(indicator_id).relation}")
+
+    rows: list[dict[str, Any]] = pub.cached(f"indicator-rows:{indicator_id}", build)
+    return rows
+
+
+def _static_description(pub: Publication, indicator_id: str) -> dict[str, Any]:
+    def build() -> dict[str, Any]:
+        definition = pub.indicator(indicator_id)
+        rows = indicator_rows(pub, indicator_id)
+        return {
+            "id": definition["id"],
+            "title": definition["title"],
+            "description": definition["description"],
+            "unit": definition["unit"],
+            "version": definition["version"],
+            "pack": definition.get("pack"),
+            "meshes": list(dict.fromkeys(r["mesh"] for r in rows)) or definition["meshes"],
+            "periods": sorted({r["period"] for r in rows}, key=str),
+            "formula": definition["formula"],
+            "higher_is_better": definition["higher_is_better"],
+            "access": definition["access"],
+            "decimals": definition.get("decimals"),
+            "extra": definition.get("extra", {}),
+        }
+
+    found: dict[str, Any] = pub.cached(f"indicator-description:{indicator_id}", build)
+    return found
+
+
+def describe(pub: Publication, request: Request, who: Any, indicator_id: str) -> dict[str, Any]:
+    return {
+        **_static_description(pub, indicator_id),
+        "readable": readable(request, who, pub.dataset(indicator_id)),
+    }
+
+
+def _by_place(pub: Publication, indicator_id: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Values indexed by (mesh, code): the most common query is one place's values."""
+
+    def build() -> dict[tuple[str, str], list[dict[str, Any]]]:
+        index: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for r in indicator_rows(pub, indicator_id):
+            index.setdefault((r["mesh"], r["code"]), []).append(r)
+        return index
+
+    found: dict[tuple[str, str], list[dict[str, Any]]] = pub.cached(f"indicator-index:{indicator_id}", build)
+    return found
+
+
+@router.get("", response_model=list[Indicator], summary="Every published indicator")
+async def list_indicators(request: Request, pub: Pub, who: Who) -> JSONResponse:
+    ids = [i for i in pub.indicators if i in pub.manifest["tables"]]
+    return JSONResponse([describe(pub, request, who, i) for i in ids])
+
+
+@router.get("/{indicator_id}", response_model=Indicator, summary="One indicator's definition")
+async def get_indicator(request: Request, pub: Pub, who: Who, indicator_id: IndicatorId) -> JSONResponse:
+    return JSONResponse(describe(pub, request, who, indicator_id))
+
+
+@router.get("/{indicator_id}/values", response_model=IndicatorValues, summary="Values with their quality flags")
+async def indicator_values(
+    request: Request,
+    pub: Pub,
+    who: Who,
+    indicator_id: IndicatorId,
+    purpose: Purpose = None,
+    mesh: Annotated[str | None, Query(max_length=50, description="`commune`, `epci`...")] = None,
+    code: Annotated[str | None, Query(max_length=50, description="INSEE code or SIREN")] = None,
+    period: Annotated[str | None, Query(max_length=20, description="e.g. `2022`")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1000,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> JSONResponse:
+    meta = pub.dataset(indicator_id)
+    info = describe(pub, request, who, indicator_id)
+    await authorize_async(
+        request, who, meta, "indicator-values", purpose, {"mesh": mesh, "code": code, "period": period}
+    )
+    candidates = (
+        _by_place(pub, indicator_id).get((mesh, code), [])
+        if mesh is not None and code is not None
+        else indicator_rows(pub, indicator_id)
+    )
+    rows = [
+        r
+        for r in candidates
+        if (mesh is None or r["mesh"] == mesh)
+        and (code is None or r["code"] == code)
+        and (period is None or str(r["period"]) == period)
+    ]
+    body = {"indicator": info, "values": rows[offset : offset + limit], "total": len(rows), "limit": limit}
+    body["offset"] = offset
+    return JSONResponse(body)
+
+
+@router.get("/{indicator_id}/lineage", response_model=LineageTree, summary="Where the figure comes from")
+async def indicator_lineage(pub: Pub, indicator_id: IndicatorId) -> JSONResponse:
+    pub.indicator(indicator_id)
+    return JSONResponse(pub.catalog["lineage"][indicator_id])

@@ -1,0 +1,288 @@
+"""OGC API - Features (Part 1: Core, GeoJSON) under ``/ogc``, so that QGIS and GDAL read the data.
+
+Collections are the published datasets that have a geometry, the published datasets with a
+commune ``code`` joined to the commune boundaries (indicators: their ``commune`` mesh), and the
+boundaries themselves (``contours-communes``). Features are encoded once per publication and
+kept as GeoJSON text, so a page of items is a slice and a join.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from territoria.api.deps import Pub, Purpose, Who, authorize, authorize_async, readable
+from territoria.api.errors import ApiError
+from territoria.api.publication import DatasetMeta, Publication, json_value
+from territoria.core.errors import NotFoundError
+from territoria.core.suggest import did_you_mean
+from territoria.engines.base import quote_ident
+
+router = APIRouter(prefix="/ogc", tags=["ogc-api-features"])
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+BOUNDARIES = "contours-communes"
+GEOJSON = "application/geo+json"
+MAX_LIMIT = 10000
+
+
+@dataclass
+class Collection:
+    id: str
+    title: str
+    description: str
+    meta: DatasetMeta | None  # None: the boundaries, open reference data
+    features: list[str]
+    bboxes: list[tuple[float, float, float, float]]
+
+    @property
+    def extent(self) -> list[float] | None:
+        if not self.bboxes:
+            return None
+        xs0, ys0, xs1, ys1 = zip(*self.bboxes, strict=True)
+        return [min(xs0), min(ys0), max(xs1), max(ys1)]
+
+
+def _relation(pub: Publication, meta: DatasetMeta) -> tuple[str, str] | None:
+    """(FROM clause, geometry expression) of a dataset's features, or None if it has none."""
+    if meta.geometry:
+        return meta.relation + " d", f"d.{quote_ident(meta.geometry)}"
+    names = [c for c, _ in meta.columns]
+    if "code" in names and pub.manifest.get("boundaries"):
+        mesh = " WHERE d.mesh = 'commune'" if "mesh" in names else ""
+        return f"{meta.relation} d JOIN geo.communes b USING (code){mesh}", "b.geometry"
+    return None
+
+
+def _encode(pub: Publication, cid: str, source: str, geom: str, props: list[str]) -> tuple[list[str], list[Any]]:
+    cols = ", ".join(f"d.{quote_ident(c)}" for c in props)
+    order = ", ".join(f"d.{quote_ident(c)}" for c in props) or "1"
+    rows = (
+        pub.cursor()
+        .execute(
+            f"SELECT ST_AsGeoJSON({geom}), ST_XMin({geom}), ST_YMin({geom}), ST_XMax({geom}), ST_YMax({geom})"
+            f"{', ' if cols else ''}{cols} FROM {source} ORDER BY {order}"
+        )
+        .fetchall()
+    )
+    features, bboxes = [], []
+    for fid, row in enumerate(rows, start=1):
+        properties = json.dumps(dict(zip(props, map(json_value, row[5:]), strict=True)), ensure_ascii=False)
+        geometry = row[0] or "null"
+        features.append(f'{{"type":"Feature","id":{fid},"geometry":{geometry},"properties":{properties}}}')
+        bboxes.append((row[1], row[2], row[3], row[4]) if row[0] else (math.nan,) * 4)
+    return features, bboxes
+
+
+def collections(pub: Publication) -> dict[str, Collection]:
+    def build() -> dict[str, Collection]:
+        found: dict[str, Collection] = {}
+        for meta in pub.datasets.values():
+            if meta.id not in pub.manifest["tables"]:
+                continue
+            rel = _relation(pub, meta)
+            if rel is None:
+                continue
+            props = [c for c, t in meta.columns if not t.upper().startswith("GEOMETRY")]
+            features, bboxes = _encode(pub, meta.id, rel[0], rel[1], props)
+            doc = meta.doc
+            found[meta.id] = Collection(meta.id, doc["title"], doc.get("description") or "", meta, features, bboxes)
+        if pub.manifest.get("boundaries") and BOUNDARIES not in found:
+            features, bboxes = _encode(pub, BOUNDARIES, "geo.communes d", "d.geometry", ["code", "nom"])
+            title = "Contours des communes du territoire"
+            found[BOUNDARIES] = Collection(BOUNDARIES, title, "IGN Admin Express, WGS84", None, features, bboxes)
+        return found
+
+    result: dict[str, Collection] = pub.cached("ogc:collections", build)
+    return result
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/ogc"
+
+
+def _visible(request: Request, who: Any, coll: Collection) -> bool:
+    return coll.meta is None or readable(request, who, coll.meta)
+
+
+def _collection_doc(base: str, coll: Collection) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": coll.id,
+        "title": coll.title,
+        "description": coll.description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "links": [
+            {"href": f"{base}/collections/{coll.id}", "rel": "self", "type": "application/json"},
+            {"href": f"{base}/collections/{coll.id}/items", "rel": "items", "type": GEOJSON},
+        ],
+    }
+    if coll.extent:
+        doc["extent"] = {"spatial": {"bbox": [coll.extent], "crs": CRS84}}
+    return doc
+
+
+def _get(request: Request, pub: Publication, who: Any, cid: str) -> Collection:
+    found = collections(pub)
+    coll = found.get(cid)
+    if coll is None:
+        visible = [k for k, c in found.items() if _visible(request, who, c)]
+        raise NotFoundError(f"unknown collection {cid[:80]!r}", hint=did_you_mean(cid, visible))
+    if coll.meta is not None and not _visible(request, who, coll):
+        authorize(request, who, coll.meta, "ogc", None, {})  # raises 401 or 403
+    return coll
+
+
+def parse_bbox(text: str) -> tuple[float, float, float, float]:
+    parts = text.split(",")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) == 6:
+        values = [values[0], values[1], values[3], values[4]]
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        raise ApiError(400, f"invalid bbox {text[:80]!r}", hint="bbox=minLon,minLat,maxLon,maxLat (WGS84)")
+    x0, y0, x1, y1 = values
+    if y0 > y1 or not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
+        raise ApiError(400, f"invalid bbox {text[:80]!r}: out of range or min > max", hint="WGS84 degrees")
+    return x0, y0, x1, y1
+
+
+def _intersects(b: tuple[float, float, float, float], box: tuple[float, float, float, float]) -> bool:
+    x0, y0, x1, y1 = box
+    # A box crossing the antimeridian (x0 > x1) is two boxes.
+    in_x = (b[0] <= x1 and b[2] >= x0) if x0 <= x1 else (b[2] >= x0 or b[0] <= x1)
+    return in_x and b[1] <= y1 and b[3] >= y0
+
+
+@router.get("", summary="OGC API landing page")
+async def landing(request: Request, pub: Pub) -> JSONResponse:
+    base = _base(request)
+    root = str(request.base_url).rstrip("/")
+    return JSONResponse(
+        {
+            "title": f"{pub.manifest['territory']['name']} — OGC API Features",
+            "description": "Données géographiques publiées par territoria",
+            "links": [
+                {"href": base, "rel": "self", "type": "application/json", "title": "this document"},
+                {
+                    "href": f"{root}/openapi.json",
+                    "rel": "service-desc",
+                    "type": "application/vnd.oai.openapi+json;version=3.0",
+                },
+                {"href": f"{root}/docs", "rel": "service-doc", "type": "text/html"},
+                {"href": f"{base}/conformance", "rel": "conformance", "type": "application/json"},
+                {"href": f"{base}/collections", "rel": "data", "type": "application/json"},
+            ],
+        }
+    )
+
+
+@router.get("/conformance", summary="Conformance classes")
+async def conformance() -> JSONResponse:
+    return JSONResponse({"conformsTo": CONFORMANCE})
+
+
+@router.get("/collections", summary="Feature collections")
+async def list_collections(request: Request, pub: Pub, who: Who) -> JSONResponse:
+    base = _base(request)
+    docs = [_collection_doc(base, c) for c in collections(pub).values() if _visible(request, who, c)]
+    links = [{"href": f"{base}/collections", "rel": "self", "type": "application/json"}]
+    return JSONResponse({"links": links, "collections": docs})
+
+
+CollectionId = Annotated[str, Path(max_length=100)]
+
+
+@router.get("/collections/{collection_id}", summary="One feature collection")
+async def get_collection(request: Request, pub: Pub, who: Who, collection_id: CollectionId) -> JSONResponse:
+    return JSONResponse(_collection_doc(_base(request), _get(request, pub, who, collection_id)))
+
+
+@router.get(
+    "/collections/{collection_id}/items",
+    summary="Features of a collection (GeoJSON)",
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+async def items(
+    request: Request,
+    pub: Pub,
+    who: Who,
+    collection_id: CollectionId,
+    purpose: Purpose = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    bbox: Annotated[str | None, Query(max_length=200, description="minLon,minLat,maxLon,maxLat")] = None,
+) -> Response:
+    coll = _get(request, pub, who, collection_id)
+    box = parse_bbox(bbox) if bbox is not None else None
+    if coll.meta is not None:
+        detail = {"bbox": bbox, "limit": limit, "offset": offset}
+        await authorize_async(request, who, coll.meta, "ogc-items", purpose, detail)
+    if box is None:
+        selected = coll.features
+    else:
+        selected = [f for f, b in zip(coll.features, coll.bboxes, strict=True) if _intersects(b, box)]
+    page = selected[offset : offset + limit]
+    base = f"{_base(request)}/collections/{coll.id}/items"
+    extra = f"&bbox={bbox}" if bbox else ""
+    links = [
+        {"href": f"{base}?limit={limit}&offset={offset}{extra}", "rel": "self", "type": GEOJSON},
+        {"href": f"{_base(request)}/collections/{coll.id}", "rel": "collection", "type": "application/json"},
+    ]
+    if offset + limit < len(selected):
+        links.append({"href": f"{base}?limit={limit}&offset={offset + limit}{extra}", "rel": "next", "type": GEOJSON})
+    if offset > 0:
+        links.append(
+            {"href": f"{base}?limit={limit}&offset={max(0, offset - limit)}{extra}", "rel": "prev", "type": GEOJSON}
+        )
+    head = {
+        "type": "FeatureCollection",
+        "numberMatched": len(selected),
+        "numberReturned": len(page),
+        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "links": links,
+    }
+    body = json.dumps(head, ensure_ascii=False)[:-1] + ',"features":[' + ",".join(page) + "]}"
+    return Response(body.encode(), media_type=GEOJSON)
+
+
+@router.get(
+    "/collections/{collection_id}/items/{feature_id}",
+    summary="One feature",
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+async def item(
+    request: Request,
+    pub: Pub,
+    who: Who,
+    collection_id: CollectionId,
+    feature_id: Annotated[str, Path(max_length=20)],
+    purpose: Purpose = None,
+) -> Response:
+    coll = _get(request, pub, who, collection_id)
+    index = int(feature_id) if feature_id.isascii() and feature_id.isdigit() and len(feature_id) < 10 else 0
+    if not 1 <= index <= len(coll.features):
+        raise NotFoundError(f"no feature {feature_id[:20]!r} in {coll.id}", hint="feature ids are 1..numberMatched")
+    if coll.meta is not None:
+        await authorize_async(request, who, coll.meta, "ogc-item", purpose, {"feature": index})
+    base = f"{_base(request)}/collections/{coll.id}"
+    links = json.dumps(
+        [
+            {"href": f"{base}/items/{index}", "rel": "self", "type": GEOJSON},
+            {"href": base, "rel": "collection", "type": "application/json"},
+        ]
+    )
+    return Response((coll.features[index - 1][:-1] + f',"links":{links}}}').encode(), media_type=GEOJSON)

@@ -1,0 +1,137 @@
+"""serve, users: publish the workspace over HTTP and manage who may read what."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from territoria.cli.common import WorkspaceOpt, console, open_workspace
+from territoria.core.errors import UserError
+from territoria.governance.access import ACCESS_DB, AccessStore, Role
+from territoria.governance.audit import AuditLog
+from territoria.pipelines import build_plan
+from territoria.pipelines.inspect import recent_runs
+from territoria.pipelines.snapshot import current_snapshot, write_snapshot
+from territoria.workspace import Workspace
+
+users_app = typer.Typer(
+    help="API tokens: each carries a role (and an organisation for partners).", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.add_typer(users_app, name="users")
+
+
+def ensure_publication(ws: Workspace) -> str:
+    """The current publication's run id, publishing the store first if nothing was published yet."""
+    snap = current_snapshot(ws.private)
+    if snap is not None:
+        return snap.run_id
+    with ws.engine(wait_seconds=30) as engine:
+        runs = recent_runs(engine, 1)
+        if not runs:
+            raise UserError("nothing has been built in this workspace yet", hint="run `territoria run` first")
+        return write_snapshot(ws, engine, build_plan(ws), runs[0][0]).run_id
+
+
+def serve(
+    workspace: WorkspaceOpt = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8000,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
+) -> None:
+    """Serve the API, the OGC API Features, the DCAT feed (and the dashboard when installed).
+
+    The server reads the last publication, never the store: `territoria run` keeps working
+    while it serves, and the server switches to the new publication when the run ends.
+    """
+    import uvicorn
+
+    from territoria.api.app import create_app
+
+    ws = open_workspace(workspace)
+    run_id = ensure_publication(ws)
+    if workers > 1:
+        os.environ["TERRITORIA_WORKSPACE"] = str(ws.root)
+        console.print(f"[green]✓[/] serving {ws.config.name} (publication {run_id}) on http://{host}:{port}/")
+        uvicorn.run("territoria.api.app:app_from_env", host=host, port=port, workers=workers, factory=True)
+        return
+    # Bind first so that `--port 0` can say which port it got.
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound = sock.getsockname()[1]
+    console.print(f"[green]✓[/] serving {ws.config.name} (publication {run_id}) on http://{host}:{bound}/")
+    sys.stdout.flush()
+    server = uvicorn.Server(uvicorn.Config(create_app(ws.root), log_level="warning"))
+    server.run(sockets=[sock])
+
+
+def _store(workspace: WorkspaceOpt) -> AccessStore:
+    ws = open_workspace(workspace)
+    return AccessStore(ws.private / ACCESS_DB)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Who the token is for (a person or an application).")],
+    role: Annotated[Role, typer.Option(help="public, agent, elu, partner, contractor or admin.")],
+    organisation: Annotated[
+        str | None, typer.Option(help="Partner or contractor organisation (as named in policies.yaml conventions).")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Create a token. It is printed once: only its hash is kept."""
+    token_id, token = _store(workspace).add(name, role.value, organisation)
+    console.print(f"[green]✓[/] token {token_id} for {name} ({role.value}). Keep it now, it is not shown again:")
+    print(token)
+
+
+@users_app.command("list")
+def users_list(workspace: WorkspaceOpt = None) -> None:
+    """Tokens (never their secret) with their role and state."""
+    table = Table("id", "name", "role", "organisation", "created", "revoked")
+    for r in _store(workspace).list():
+        table.add_row(
+            r["token_id"], r["name"], r["role"], r["organisation"] or "", r["created_at"][:19], r["revoked_at"] or ""
+        )
+    console.print(table)
+
+
+@users_app.command("revoke")
+def users_revoke(
+    token_id: Annotated[str, typer.Argument(help="Token id (see `territoria users list`).")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Revoke a token: it stops working at once, on running servers too."""
+    _store(workspace).revoke(token_id)
+    console.print(f"[green]✓[/] token {token_id} revoked")
+
+
+@users_app.command("audit")
+def users_audit(
+    limit: Annotated[int, typer.Option(help="How many entries.")] = 50,
+    dataset: Annotated[str | None, typer.Option(help="Only reads of this dataset.")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Reads of restricted and personal data: who, what, when, why."""
+    table = Table("when", "who", "role", "organisation", "action", "dataset", "access", "purpose")
+    for e in AuditLog(_store(workspace)).entries(limit, dataset):
+        table.add_row(
+            e["at"][:19],
+            e["who"],
+            e["role"],
+            e["organisation"] or "",
+            e["action"],
+            e["dataset"],
+            e["access"],
+            e["purpose"] or "",
+        )
+    console.print(table)

@@ -1,0 +1,1 @@
+"""Hub'Eau (water data) connector."""

@@ -1,0 +1,1 @@
+"""Opendatasoft Explore API v2.1 connector."""

@@ -1,0 +1,1 @@
+"""Connector reading the sensor store's aggregates into the pipeline."""

@@ -1,0 +1,104 @@
+"""The ``sensors`` connector: lands the sensor store's aggregates as Parquet.
+
+So the normal pipeline (landing, validation, models, indicators) applies to sensor data: the
+climate-adaptation pack's models read ``ref('capteurs-temperature-horaire')`` like any dataset.
+The connector reads the store's files only (no lock), so it runs while a listener writes.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import ClassVar, Literal
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict
+
+from territoria.connectors.spec import FetchContext, FetchRecord, FetchResult
+from territoria.core.hashing import stable_hash
+from territoria.sensors.aggregates import connect, daily_sql, hourly_relation, hourly_sql
+from territoria.sensors.ingest import open_registry, store_for
+from territoria.sensors.registry import REGISTRY
+
+
+class SensorsOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    table: Literal["hourly", "daily", "datastreams"]
+    #: only datastreams of these quantities (all when empty)
+    quantities: list[str] = []
+    format: Literal["parquet"] = "parquet"
+
+
+DATASTREAM_COLUMNS = {
+    "datastream": pa.int32(),
+    "thing": pa.string(),
+    "quantity": pa.string(),
+    "unit": pa.string(),
+    "dev_eui": pa.string(),
+    "profile": pa.string(),
+    "commune": pa.string(),
+    "lon": pa.float64(),
+    "lat": pa.float64(),
+    "role": pa.string(),
+}
+
+
+class SensorsConnector:
+    kind: ClassVar[str] = "sensors"
+    Options: ClassVar[type[BaseModel]] = SensorsOptions
+
+    def fetch(self, options: BaseModel, ctx: FetchContext) -> FetchResult:
+        assert isinstance(options, SensorsOptions)
+        private = ctx.workspace_root / ".territoria"
+        store = store_for(private)
+        reg_path = ctx.workspace_root / REGISTRY
+        reg_stat = reg_path.stat() if reg_path.exists() else None
+        fingerprint = stable_hash(
+            [
+                options.model_dump(),
+                store.version(),
+                [reg_stat.st_size, reg_stat.st_mtime_ns] if reg_stat else None,
+                sorted(ctx.territory.communes),
+            ]
+        )
+        prev = ctx.previous_state or {}
+        url = f"territoria:sensors/{options.table}"
+        if prev.get("fingerprint") == fingerprint and prev.get("sha256") and ctx.landing.has(prev["sha256"]):
+            record = FetchRecord(ctx.dataset, self.kind, url, "unchanged (sensor store)", False, 0, prev["sha256"])
+            return FetchResult(False, prev["sha256"], prev, record)
+        table = self._build(options, ctx, store)
+        buffer = io.BytesIO()
+        pq.write_table(table, buffer, compression="zstd")
+        landed = ctx.landing.put_stream([buffer.getvalue()])
+        changed = landed.sha256 != prev.get("sha256")
+        status = "new content" if changed else "unchanged (same content hash)"
+        record = FetchRecord(
+            ctx.dataset, self.kind, url, status, changed, landed.size, landed.sha256, headers={"rows": table.num_rows}
+        )
+        state = {"fingerprint": fingerprint, "sha256": landed.sha256}
+        return FetchResult(changed, landed.sha256, state, record, landed)
+
+    def _build(self, options: SensorsOptions, ctx: FetchContext, store: object) -> pa.Table:
+        private = ctx.workspace_root / ".territoria"
+        rows: list[dict[str, object]] = []
+        timezone = "Europe/Paris"
+        if (ctx.workspace_root / REGISTRY).exists():
+            registry = open_registry(ctx.workspace_root, private, ctx.territory.communes)
+            timezone = registry.config.timezone
+            rows = [r for r in registry.datastreams() if not options.quantities or r["quantity"] in options.quantities]
+        streams = pa.Table.from_pylist(rows, schema=pa.schema(list(DATASTREAM_COLUMNS.items())))
+        if options.table == "datastreams":
+            return streams
+        con = connect()
+        try:
+            con.register("_streams", streams)
+            relation = hourly_relation(con, store_for(private))
+            sql = hourly_sql(relation, timezone) if options.table == "hourly" else daily_sql(relation, timezone)
+            order = "hour" if options.table == "hourly" else "day"
+            return con.execute(
+                f"SELECT s.thing, s.quantity, s.commune, s.role, a.* FROM ({sql}) a "
+                f"JOIN _streams s USING (datastream) ORDER BY a.datastream, {order}"
+            ).to_arrow_table()
+        finally:
+            con.close()

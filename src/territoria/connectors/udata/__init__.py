@@ -1,0 +1,1 @@
+"""data.gouv.fr (udata) connector."""

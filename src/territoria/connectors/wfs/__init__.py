@@ -1,0 +1,1 @@
+"""WFS 2.0 connector."""

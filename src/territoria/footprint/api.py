@@ -1,0 +1,103 @@
+"""``/api/footprint``: the footprint views over HTTP (mounted through the ``territoria.routers`` group).
+
+Each request opens the store read-only for the time of a few queries and never takes the
+workspace lock, so a running pipeline is not blocked. While a run holds the store, the last
+report read is served again, marked ``stale``; before any report was read, the answer is 503.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from territoria.core.errors import TerritoriaError
+from territoria.engines.registry import open_engine
+from territoria.footprint.report import FootprintReport, cost_json, group_json
+from territoria.workspace import Workspace
+
+
+class _Reader:
+    """Builds a report from a short read-only connection; keeps the last one for busy moments."""
+
+    def __init__(self, ws: Workspace, max_age_s: float = 2.0) -> None:
+        self.ws = ws
+        self.max_age_s = max_age_s
+        self.lock = threading.Lock()
+        self.cached: FootprintReport | None = None
+        self.cached_at = 0.0
+
+    def report(self) -> tuple[FootprintReport, bool]:
+        with self.lock:
+            if self.cached is not None and time.monotonic() - self.cached_at < self.max_age_s:
+                return self.cached, False
+            if not (self.ws.store_dir / "store.duckdb").exists():
+                raise HTTPException(404, detail="no run yet: the workspace store does not exist (run `territoria run`)")
+            try:
+                engine = open_engine(self.ws.config.engine, self.ws.store_dir, read_only=True)
+            except Exception as exc:  # locked by a writer, in this process or another: the engine's own error
+                if self.cached is not None:
+                    return self.cached, True
+                message = exc.message if isinstance(exc, TerritoriaError) else "the store is busy (a run is writing)"
+                raise HTTPException(503, detail=f"{message}; retry in a moment") from exc
+            try:
+                self.cached = FootprintReport(self.ws, engine)
+            finally:
+                engine.close()
+            self.cached_at = time.monotonic()
+            return self.cached, False
+
+
+def router(workspace: Workspace | Path | str, *, cache_seconds: float = 2.0) -> APIRouter:
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
+    reader = _Reader(ws, cache_seconds)
+    api = APIRouter(prefix="/api/footprint", tags=["footprint"])
+
+    def answer(build: Callable[[FootprintReport], Any]) -> dict[str, Any]:
+        report, stale = reader.report()
+        return {
+            "stale": stale,
+            "grid": report.intensity_label,
+            "note": "energy in Wh, CO2e in g; every figure has a low-high band and states its method",
+            "data": build(report),
+        }
+
+    @api.get("", summary="Last runs, storage and the grid used")
+    def summary(limit: int = Query(10, ge=1, le=500)) -> dict[str, Any]:
+        return answer(lambda r: {"runs": group_json(r.by_run(limit)), "storage": r.storage()})
+
+    @api.get("/runs", summary="Footprint by run")
+    def runs(limit: int = Query(20, ge=1, le=500)) -> dict[str, Any]:
+        return answer(lambda r: group_json(r.by_run(limit)))
+
+    @api.get("/packs", summary="Footprint by pack (use case)")
+    def packs(days: int = Query(30, ge=0)) -> dict[str, Any]:
+        return answer(lambda r: group_json(r.by_pack(days or None)))
+
+    @api.get("/top", summary="Top consuming steps")
+    def top(n: int = Query(10, ge=1, le=200), days: int = Query(30, ge=0)) -> dict[str, Any]:
+        return answer(lambda r: group_json(r.top_steps(n, days or None)))
+
+    @api.get("/trend", summary="Energy per day")
+    def trend(days: int = Query(30, ge=1, le=3660)) -> dict[str, Any]:
+        return answer(lambda r: group_json(r.trend(days)))
+
+    @api.get("/datasets", summary="Cost of every dataset per refresh and per month")
+    def datasets() -> dict[str, Any]:
+        return answer(lambda r: [cost_json(c) for c in r.all_datasets()])
+
+    @api.get("/datasets/{name}", summary="What one dataset or indicator costs, upstream share included")
+    def dataset(name: str) -> dict[str, Any]:
+        def build(r: FootprintReport) -> dict[str, Any]:
+            cost = r.dataset(name)
+            if cost is None:
+                raise HTTPException(404, detail=f"no footprint for {name!r}: unknown, or never built")
+            return cost_json(cost)
+
+        return answer(build)
+
+    return api

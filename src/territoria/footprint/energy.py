@@ -1,0 +1,92 @@
+"""From resource usage to energy (Wh) and emissions (gCO2e), each with its band.
+
+The estimate (no energy counter readable)::
+
+    compute Wh = PUE × (CPU s × W per core + peak RSS GB × W per GB × wall s) / 3600
+    network Wh = GB transferred × kWh per GB × 1000
+    gCO2e      = Wh / 1000 × grid intensity (gCO2e/kWh)
+
+With RAPL counters the compute term is the counters' difference (whole machine, package and
+DRAM) instead, and the figure is labelled measured. Network and storage are always estimates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from territoria.footprint.params import ZERO, Band, ModelParams
+
+GB = 1e9
+
+
+@dataclass(frozen=True)
+class Usage:
+    wall_s: float
+    cpu_s: float
+    peak_rss_bytes: int
+    net_bytes: int = 0
+    #: energy read from RAPL counters over the same interval, when they are readable
+    rapl_joules: float | None = None
+
+
+@dataclass(frozen=True)
+class Energy:
+    method: str
+    compute_method: str
+    total_wh: Band
+    components: dict[str, Band]
+
+    def co2e_g(self, intensity: Band) -> Band:
+        return self.total_wh.scale(1e-3).times(intensity)
+
+
+def compute_wh(usage: Usage, params: ModelParams) -> tuple[str, dict[str, Band]]:
+    if usage.rapl_joules is not None:
+        u = params.rapl_relative_uncertainty
+        wh = usage.rapl_joules / 3600
+        measured = Band(wh, wh * (1 - u), wh * (1 + u))
+        return "rapl", {"rapl_wh": measured.times(params.pue)}
+    cpu = params.cpu_w_per_core.scale(usage.cpu_s / 3600).times(params.pue)
+    memory = params.memory_w_per_gb.scale(usage.peak_rss_bytes / GB * usage.wall_s / 3600).times(params.pue)
+    return "model", {"cpu_wh": cpu, "memory_wh": memory}
+
+
+def network_wh(net_bytes: int, params: ModelParams) -> Band:
+    return params.network_kwh_per_gb.scale(net_bytes / GB * 1000) if net_bytes > 0 else ZERO
+
+
+def storage_wh_per_month(stored_bytes: int, params: ModelParams) -> Band:
+    return params.storage_kwh_per_gb_month.scale(stored_bytes / GB * 1000) if stored_bytes > 0 else ZERO
+
+
+def estimate(usage: Usage, params: ModelParams) -> Energy:
+    compute_method, components = compute_wh(usage, params)
+    if usage.net_bytes > 0:
+        components["network_wh"] = network_wh(usage.net_bytes, params)
+    total = ZERO
+    for part in components.values():
+        total = total + part
+    method = "estimated"
+    if compute_method == "rapl":
+        method = "measured+estimated" if usage.net_bytes > 0 else "measured"
+    return Energy(method, compute_method, total, components)
+
+
+def describe(energy: Energy, intensity: Band, intensity_label: str) -> dict[str, Any]:
+    """The JSON attached to step and run records."""
+    return {
+        "method": energy.method,
+        "compute": "RAPL counters (whole machine)" if energy.compute_method == "rapl" else "CPU-time and memory model",
+        "energy_wh": energy.total_wh.as_dict(),
+        "components": {k: v.as_dict() for k, v in energy.components.items()},
+        "co2e_g": energy.co2e_g(intensity).as_dict(),
+        "intensity": {**intensity.as_dict(3), "source": intensity_label},
+    }
+
+
+def band_of(data: dict[str, Any] | None) -> Band:
+    """Read back a band written by :meth:`Band.as_dict` (missing means zero)."""
+    if not data:
+        return ZERO
+    return Band(float(data["value"]), float(data["low"]), float(data["high"]))

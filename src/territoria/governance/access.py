@@ -1,0 +1,218 @@
+"""Who may read what: roles, dataset access levels, conventions with partners, API tokens.
+
+``policies.yaml`` says which roles read each access level (``access``), and which partner
+organisations read which restricted or personal datasets under a convention (``conventions``)::
+
+    conventions:
+      - partner: enedis            # the organisation named on the partner's tokens
+        datasets: [consommation-electricite]
+        roles: [partner]           # default: partner and contractor
+        purpose: "Plan climat : suivi des consommations"
+        until: 2027-12-31          # optional end date
+
+Tokens are random secrets shown once at creation; only their SHA-256 is stored, in
+``.territoria/access.sqlite`` (SQLite: safe while ``territoria run`` and ``serve`` both work).
+Anonymous callers are ``public`` and read open data only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from territoria.core.errors import ConfigError, NotFoundError, UserError
+from territoria.core.suggest import did_you_mean
+from territoria.core.vocab import AccessLevel
+
+ACCESS_DB = "access.sqlite"
+TOKEN_PREFIX = "tt"
+
+
+class Role(StrEnum):
+    public = "public"
+    agent = "agent"
+    elu = "elu"
+    partner = "partner"
+    contractor = "contractor"
+    admin = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: Role
+    organisation: str | None = None
+    token_id: str | None = None
+
+    @property
+    def anonymous(self) -> bool:
+        return self.token_id is None
+
+
+ANONYMOUS = Principal("anonymous", Role.public)
+
+
+@dataclass(frozen=True)
+class Convention:
+    partner: str
+    datasets: frozenset[str]
+    roles: frozenset[Role]
+    purpose: str | None
+    until: date | None
+
+    def covers(self, who: Principal, dataset: str, today: date) -> bool:
+        return (
+            who.organisation is not None
+            and who.organisation == self.partner
+            and who.role in self.roles
+            and dataset in self.datasets
+            and (self.until is None or today <= self.until)
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+    convention: Convention | None = None
+
+
+def _role(value: Any, where: str) -> Role:
+    try:
+        return Role(str(value))
+    except ValueError:
+        raise ConfigError(
+            f"policies.yaml {where}: unknown role {value!r}", hint=did_you_mean(str(value), list(Role))
+        ) from None
+
+
+class AccessPolicy:
+    def __init__(self, policies: dict[str, Any]) -> None:
+        access = policies.get("access") or {}
+        self.readers: dict[AccessLevel, frozenset[Role]] = {}
+        for level in AccessLevel:
+            roles = access.get(level.value, ["admin"])
+            self.readers[level] = frozenset(_role(r, f"access.{level.value}") for r in roles)
+        self.conventions: list[Convention] = []
+        for i, raw in enumerate(policies.get("conventions") or []):
+            if not isinstance(raw, dict) or not raw.get("partner") or not raw.get("datasets"):
+                raise ConfigError(
+                    f"policies.yaml conventions[{i}] needs a `partner` and a list of `datasets`",
+                    hint="e.g. {partner: enedis, datasets: [consommation-electricite], purpose: ...}",
+                )
+            until = raw.get("until")
+            self.conventions.append(
+                Convention(
+                    partner=str(raw["partner"]),
+                    datasets=frozenset(str(d) for d in raw["datasets"]),
+                    roles=frozenset(
+                        _role(r, f"conventions[{i}].roles") for r in raw.get("roles") or ["partner", "contractor"]
+                    ),
+                    purpose=raw.get("purpose"),
+                    until=until if isinstance(until, date) or until is None else date.fromisoformat(str(until)),
+                )
+            )
+
+    def decide(self, who: Principal, dataset: str, level: AccessLevel, today: date | None = None) -> Decision:
+        if who.role in self.readers[level]:
+            return Decision(True, f"role {who.role.value} reads {level.value} data")
+        day = today or datetime.now(UTC).date()
+        for conv in self.conventions:
+            if conv.covers(who, dataset, day):
+                return Decision(True, f"convention with {conv.partner}", conv)
+        return Decision(False, f"{level.value} data: role {who.role.value} has no right on {dataset!r}")
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class AccessStore:
+    """Users and their tokens, in SQLite; the audit log lives in the same file (``audit.py``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with self.connect() as db:
+            db.executescript(
+                """
+                CREATE TABLE IF NOT EXISTS tokens (
+                    token_id TEXT PRIMARY KEY, token_hash TEXT NOT NULL, name TEXT NOT NULL,
+                    role TEXT NOT NULL, organisation TEXT, created_at TEXT NOT NULL, revoked_at TEXT);
+                CREATE TABLE IF NOT EXISTS audit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, who TEXT NOT NULL, role TEXT NOT NULL,
+                    organisation TEXT, token_id TEXT, action TEXT NOT NULL, dataset TEXT NOT NULL,
+                    access TEXT NOT NULL, purpose TEXT, detail TEXT);
+                """
+            )
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=10)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def add(self, name: str, role: str, organisation: str | None = None) -> tuple[str, str]:
+        """Create a token; return ``(token_id, token)``. The token itself is never stored."""
+        chosen = _role(role, "--role")
+        if chosen in (Role.partner, Role.contractor) and not organisation:
+            raise UserError(
+                f"a {chosen.value} token must name its organisation",
+                hint="pass --organisation NAME (the name used in policies.yaml conventions)",
+            )
+        token_id = secrets.token_hex(4)
+        secret = secrets.token_urlsafe(24)
+        with self.connect() as db:
+            db.execute(
+                "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                (token_id, _hash(secret), name, chosen.value, organisation, datetime.now(UTC).isoformat()),
+            )
+        return token_id, f"{TOKEN_PREFIX}_{token_id}_{secret}"
+
+    def list(self) -> list[dict[str, Any]]:
+        with self.connect() as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute(
+                "SELECT token_id, name, role, organisation, created_at, revoked_at FROM tokens ORDER BY created_at"
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def revoke(self, token_id: str) -> None:
+        with self.connect() as db:
+            cur = db.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
+                (datetime.now(UTC).isoformat(), token_id),
+            )
+            if cur.rowcount == 0:
+                known = [r[0] for r in db.execute("SELECT token_id FROM tokens WHERE revoked_at IS NULL")]
+                raise NotFoundError(
+                    f"no active token {token_id!r}", hint=did_you_mean(token_id, known) or "see `territoria users list`"
+                )
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The principal of a valid, unrevoked token; ``None`` for anything else."""
+        parts = token.split("_", 2)
+        if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+            return None
+        _, token_id, secret = parts
+        with self.connect() as db:
+            row = db.execute(
+                "SELECT token_hash, name, role, organisation FROM tokens WHERE token_id = ? AND revoked_at IS NULL",
+                (token_id,),
+            ).fetchone()
+        if row is None or not hmac.compare_digest(row[0], _hash(secret)):
+            return None
+        return Principal(row[1], Role(row[2]), row[3], token_id)

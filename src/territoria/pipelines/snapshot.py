@@ -1,0 +1,273 @@
+"""Publication snapshots: what the API serves, written at the end of each run.
+
+DuckDB lets one process write a store file, and ``territoria run`` must keep working while
+``territoria serve`` answers requests, so the server never opens the store. At the end of a run
+the runner copies every ``published.*`` table, the run records and the catalog into
+``.territoria/publication/<run_id>/`` (Parquet and JSON), then switches ``current.json`` to it
+with an atomic rename: a reader sees the previous publication or the new one, never a half.
+
+Tables whose content hash did not change are hard-linked from the previous snapshot, so an
+incremental run costs little. The last ``KEEP`` snapshots stay on disk for readers still busy
+with an older one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from territoria.catalog.model import DatasetEntry
+from territoria.core.errors import NotFoundError
+from territoria.engines.base import Engine, quote_ident
+from territoria.pipelines.inspect import dataset_status, dcat_catalog, upstream
+from territoria.pipelines.plan import Plan
+from territoria.pipelines.records import META, ensure_meta, now
+from territoria.workspace import Workspace
+
+KEEP = 3
+CURRENT = "current.json"
+META_TABLES = ("runs", "step_runs", "datasets", "lineage", "source_state", "fetches")
+BOUNDARIES, COMMUNES = "contours-communes", "communes-referentiel"
+
+# DuckDB type -> Table Schema type, for datasets that have no declared schema.
+_TYPES = {
+    "VARCHAR": "string",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP": "datetime",
+    "TIMESTAMP WITH TIME ZONE": "datetime",
+    "DOUBLE": "number",
+    "FLOAT": "number",
+    "REAL": "number",
+}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    run_id: str
+    path: Path
+
+
+def publication_dir(ws: Workspace) -> Path:
+    return ws.private / "publication"
+
+
+def current_snapshot(ws_private: Path) -> Snapshot | None:
+    """The snapshot ``current.json`` points to, or ``None`` before the first publication."""
+    pointer = ws_private / "publication" / CURRENT
+    try:
+        data = json.loads(pointer.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    path = pointer.parent / data["run_id"]
+    if not (path / "manifest.json").is_file():
+        raise NotFoundError(
+            f"the current publication {data['run_id']} is missing on disk",
+            hint="run `territoria run` (or `territoria serve`, which republishes) to write a new one",
+        )
+    return Snapshot(data["run_id"], path)
+
+
+def _table_schema_type(duck_type: str) -> str:
+    upper = duck_type.upper()
+    if upper in _TYPES:
+        return _TYPES[upper]
+    if "INT" in upper:
+        return "integer"
+    if upper.startswith("DECIMAL"):
+        return "number"
+    if upper.startswith("GEOMETRY"):
+        return "geometry"
+    return "any"
+
+
+def _schema_of(engine: Engine, schema: str, name: str, entry: DatasetEntry | None) -> dict[str, Any] | None:
+    cols = engine.columns(schema, name)
+    if not cols:
+        return entry.schema_.model_dump(mode="json", exclude_defaults=True) if entry and entry.schema_ else None
+    declared = {f.name: f for f in entry.schema_.fields} if entry and entry.schema_ else {}
+    fields = []
+    for col, typ in cols:
+        field: dict[str, Any] = {"name": col, "type": _table_schema_type(typ)}
+        if col in declared:
+            d = declared[col]
+            field.update({k: v for k, v in (("title", d.title), ("description", d.description)) if v})
+        fields.append(field)
+    out: dict[str, Any] = {"fields": fields}
+    if entry and entry.schema_ and entry.schema_.primary_key:
+        out["primaryKey"] = entry.schema_.primary_key
+    return out
+
+
+def _dataset_entries(ws: Workspace, engine: Engine, plan: Plan) -> list[dict[str, Any]]:
+    entries = ws.entries()
+    statuses = {s.name: s for s in dataset_status(ws, engine, plan)}
+    out = []
+    for key, info in plan.datasets.items():
+        if info.layer == "published":
+            continue
+        status = statuses[key]
+        step = plan.steps[plan.producers[key]]
+        entry = entries.get(key)
+        published = f"published.{key}" in plan.datasets and engine.table_exists("published", key)
+        schema_src = ("published", key) if published else (info.schema, key)
+        doc: dict[str, Any] = {
+            "id": key,
+            "title": info.title,
+            "description": (entry.description if entry else "")
+            or (step.indicator.description if step.indicator else ""),
+            "kind": {"staging": "source"}.get(info.layer, info.layer),
+            "layer": info.layer,
+            "pack": info.pack,
+            "access": info.access.value,
+            "secrecy": info.secrecy,
+            "published": published,
+            "rows": status.rows,
+            "updated_at": status.updated_at.isoformat() if status.updated_at else None,
+            "freshness": status.freshness,
+            "last_status": status.last_status,
+            "quarantined": status.quarantined,
+            "step": step.id,
+            "inputs": list(step.inputs),
+            "schema": _schema_of(engine, *schema_src, entry),
+        }
+        if entry:
+            doc.update(
+                entry.model_dump(
+                    mode="json",
+                    include={"publisher", "licence", "licence_url", "frequency", "keywords", "themes", "synthetic"},
+                )
+            )
+            doc.update(
+                {
+                    "temporal": entry.temporal.model_dump(mode="json"),
+                    "spatial": entry.spatial,
+                    "landing_page": entry.landing_page,
+                }
+            )
+        if published:
+            doc["geometry"] = any(t.upper().startswith("GEOMETRY") for _, t in engine.columns("published", key))
+        out.append(doc)
+    return out
+
+
+def _indicators(plan: Plan) -> list[dict[str, Any]]:
+    out = []
+    for step in plan.steps.values():
+        ind = step.indicator
+        if ind is None:
+            continue
+        doc = ind.model_dump(mode="json", exclude={"sql", "tests"})
+        doc["pack"] = step.pack
+        doc["inputs"] = list(step.inputs)
+        out.append(doc)
+    return out
+
+
+def _copy(engine: Engine, select: str, dest: Path) -> None:
+    engine.copy_to(select, dest, "PARQUET", {"COMPRESSION": "zstd"})
+
+
+def _write_published(engine: Engine, plan: Plan, target: Path, previous: dict[str, Any]) -> dict[str, Any]:
+    hashes = {r[0]: (r[1], r[2]) for r in engine.fetch_all(f"SELECT name, content_hash, rows FROM {META}.datasets")}
+    tables: dict[str, Any] = {}
+    (target / "published").mkdir()
+    for key, info in plan.datasets.items():
+        if info.layer != "published" or not engine.table_exists("published", info.name):
+            continue
+        digest, rows = hashes.get(key, (None, None))
+        rel = f"published/{info.name}.parquet"
+        old = previous.get(info.name)
+        old_file = Path(old["path"]) if old else None
+        if old and digest and old.get("hash") == digest and old_file and old_file.is_file():
+            os.link(old_file, target / rel)
+        else:
+            _copy(engine, f"SELECT * FROM {info.qualified}", target / rel)
+        tables[info.name] = {"file": rel, "hash": digest, "rows": rows}
+    return tables
+
+
+def _write_boundaries(engine: Engine, target: Path) -> bool:
+    if not (engine.table_exists("staging", BOUNDARIES) and engine.table_exists("staging", COMMUNES)):
+        return False
+    (target / "geo").mkdir()
+    _copy(
+        engine,
+        f"SELECT b.code, c.nom, b.geometry FROM staging.{quote_ident(BOUNDARIES)} b "
+        f"JOIN staging.{quote_ident(COMMUNES)} c USING (code) ORDER BY b.code",
+        target / "geo" / "communes.parquet",
+    )
+    return True
+
+
+def _previous_tables(root: Path) -> dict[str, Any]:
+    """Published tables of the current snapshot, with absolute paths, for hard-linking."""
+    try:
+        snap = current_snapshot(root.parent)
+    except NotFoundError:
+        return {}
+    if snap is None:
+        return {}
+    manifest = json.loads((snap.path / "manifest.json").read_text(encoding="utf-8"))
+    return {k: {**v, "path": str(snap.path / v["file"])} for k, v in manifest["tables"].items()}
+
+
+def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str) -> Snapshot:
+    """Copy what is published into a new snapshot and make it current (atomically)."""
+    ensure_meta(engine)
+    root = publication_dir(ws)
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / run_id
+    work = root / f".{run_id}.part"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    try:
+        tables = _write_published(engine, plan, work, _previous_tables(root))
+        (work / "meta").mkdir()
+        for name in META_TABLES:
+            _copy(engine, f"SELECT * FROM {META}.{name}", work / "meta" / f"{name}.parquet")
+        has_boundaries = _write_boundaries(engine, work)
+        datasets = _dataset_entries(ws, engine, plan)
+        lineage = {
+            key: upstream(plan, engine, key).as_dict()
+            for key, info in plan.datasets.items()
+            if info.layer in ("indicator", "model", "staging")
+        }
+        cfg = ws.config
+        catalog = {
+            "datasets": datasets,
+            "indicators": _indicators(plan),
+            "lineage": lineage,
+            "dcat": dcat_catalog(ws, plan),
+        }
+        manifest = {
+            "run_id": run_id,
+            "created_at": now().isoformat(),
+            "territory": cfg.model_dump(
+                mode="json", include={"name", "slug", "epci", "epci_name", "communes", "communes_without_boundary"}
+            ),
+            "tables": tables,
+            "boundaries": has_boundaries,
+        }
+        (work / "catalog.json").write_text(json.dumps(catalog, ensure_ascii=False, default=str), encoding="utf-8")
+        (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        shutil.rmtree(final, ignore_errors=True)
+        work.rename(final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    pointer = root / f".{CURRENT}.part"
+    pointer.write_text(json.dumps({"run_id": run_id}), encoding="utf-8")
+    os.replace(pointer, root / CURRENT)
+    _prune(root, keep=final)
+    return Snapshot(run_id, final)
+
+
+def _prune(root: Path, keep: Path) -> None:
+    snapshots = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+    for old in [p for p in snapshots if p != keep][: max(0, len(snapshots) - KEEP)]:
+        shutil.rmtree(old, ignore_errors=True)

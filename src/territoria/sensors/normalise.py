@@ -1,0 +1,290 @@
+"""From raw MQTT messages (topic, bytes) to observation columns and quarantine rows.
+
+This is the hot path of ingestion: one strict pydantic validation per message, straight from the
+JSON bytes, then plain Python appends to column lists that become one Arrow table per batch.
+Every rejected message or value becomes a quarantine row with its reason; nothing is dropped
+silently. Observation identity is (devEui, fCnt, time, quantity), hashed to 64 bits: a QoS 1
+re-delivery repeats all four and is recognised, while a device whose fCnt restarted at 0 after a
+reset sends new times and is not mistaken for a duplicate.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from territoria.sensors.decoders import DECODERS, DecodeError
+from territoria.sensors.registry import SENTINELS, Registry
+
+FUTURE_TOLERANCE_US = 300 * 1_000_000
+
+#: (reason, detail) or (reason, detail, devEui)
+Rejection = tuple[str, str] | tuple[str, str, str]
+
+
+class DeviceInfo(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    devEui: str
+    applicationId: str | None = None
+    deviceProfileName: str | None = None
+
+
+class UplinkEvent(BaseModel):
+    """The fields of ChirpStack v4's ``UplinkEvent`` we use (proto3 JSON, lowerCamelCase)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    time: str | None = None
+    deviceInfo: DeviceInfo
+    fCnt: int
+    fPort: int | None = None
+    data: str | None = None
+    object: dict[str, Any] | None = None
+
+
+class OtherEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    time: str | None = None
+    deviceInfo: DeviceInfo
+    batteryLevel: float | None = None
+    margin: int | None = None
+    level: str | None = None
+    code: str | None = None
+    description: str | None = None
+
+
+_MASK = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+def uplink_key(dev_eui: str, fcnt: int, time_us: int) -> int:
+    digest = hashlib.blake2b(f"{dev_eui}|{fcnt}|{time_us}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
+def observation_key(uplink: int, datastream: int) -> int:
+    """64-bit identity of one value of one uplink (signed, to fit Parquet's INT64)."""
+    mixed = (uplink ^ (datastream * _GOLDEN)) & _MASK
+    return mixed - (1 << 64) if mixed >= 1 << 63 else mixed
+
+
+_HOURS: dict[str, int] = {}
+
+
+def parse_time(text: str) -> int:
+    """Microseconds since the epoch of an RFC 3339 time (ChirpStack writes nanoseconds)."""
+    # Fast path for ChirpStack's own shape, 2025-07-01T10:20:30.123456789+00:00: the hour's epoch is cached.
+    if len(text) >= 20 and text[13] == ":" and text[16] == ":" and (text.endswith("+00:00") or text[-1] == "Z"):
+        hour = _HOURS.get(text[:13])
+        if hour is None:
+            hour = _HOURS[text[:13]] = int(datetime.fromisoformat(text[:13] + ":00:00+00:00").timestamp())
+        end = len(text) - (1 if text[-1] == "Z" else 6)
+        frac = text[20:end] if text[19:20] == "." else ""
+        if text[19] in ".+Z" and frac.isdigit() | (frac == ""):
+            micros = int(frac[:6].ljust(6, "0")) if frac else 0
+            return (hour + int(text[14:16]) * 60 + int(text[17:19])) * 1_000_000 + micros
+    if "." in text:
+        head, _, rest = text.partition(".")
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = head + "." + rest[: min(digits, 6)].ljust(6, "0") + rest[digits:]
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+
+
+@dataclass
+class Batch:
+    """Columns of the accepted observations and rows of everything set aside."""
+
+    datastream: list[int] = field(default_factory=list)
+    time_us: list[int] = field(default_factory=list)
+    result: list[float] = field(default_factory=list)
+    foi: list[int] = field(default_factory=list)
+    fcnt: list[int] = field(default_factory=list)
+    key: list[int] = field(default_factory=list)
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    uplinks: int = 0
+    late: int = 0
+    out_of_order: int = 0
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+
+class Normaliser:
+    def __init__(self, registry: Registry, *, max_payload_bytes: int | None = None, live: bool = True) -> None:
+        self.registry = registry
+        cfg = registry.config
+        self.max_payload = max_payload_bytes or cfg.broker.max_payload_bytes
+        self.application = cfg.broker.application_id
+        self.late_after_us = cfg.late_after_s * 1_000_000
+        self.last_time: dict[str, int] = {}
+        #: False when replaying history: arrival time then says nothing about lateness
+        self.live = live
+
+    def process(self, messages: list[tuple[str, bytes]], received_us: int) -> Batch:
+        batch = Batch()
+        for topic, payload in messages:
+            reason = self._one(batch, topic, payload, received_us)
+            if reason is not None:
+                dev_eui = reason[2] if len(reason) > 2 else None
+                self._quarantine(batch, received_us, topic, payload, reason[0], reason[1], dev_eui)
+        return batch
+
+    def _quarantine(
+        self,
+        batch: Batch,
+        received_us: int,
+        topic: str,
+        payload: bytes,
+        reason: str,
+        detail: str,
+        dev_eui: str | None = None,
+        key: int | None = None,
+    ) -> None:
+        batch.quarantine.append(
+            {
+                "received_us": received_us,
+                "topic": topic[:256],
+                "dev_eui": dev_eui,
+                "reason": reason,
+                "detail": detail[:500],
+                "payload": payload[:2048].decode("utf-8", "replace"),
+                "payload_bytes": len(payload),
+                "key": key,
+            }
+        )
+
+    def _one(self, batch: Batch, topic: str, payload: bytes, received_us: int) -> Rejection | None:
+        if len(payload) > self.max_payload:
+            return ("payload too large", f"{len(payload)} bytes > limit {self.max_payload}")
+        # An empty topic is a replayed uplink: the payload alone names its device and application.
+        parts = topic.split("/") if topic else ["application", "", "device", "", "event", "up"]
+        if len(parts) != 6 or parts[0] != "application" or parts[2] != "device" or parts[4] != "event":
+            return ("unexpected topic", "expected application/{applicationId}/device/{devEui}/event/{event}")
+        event = parts[5]
+        if event != "up":
+            return self._other_event(batch, event, topic, payload, received_us)
+        try:
+            up = UplinkEvent.model_validate_json(payload)
+        except ValidationError as exc:
+            return _validation_reason(exc)
+        dev_eui = up.deviceInfo.devEui.lower()
+        app = up.deviceInfo.applicationId or parts[1]
+        if self.application not in ("+", app):
+            return ("other application", f"application {app} is not {self.application}", dev_eui)
+        if topic and parts[3].lower() != dev_eui:
+            return ("topic and payload disagree", f"topic names {parts[3]}, payload {dev_eui}", dev_eui)
+        if up.time is None:
+            return ("missing time", "the uplink has no `time`", dev_eui)
+        try:
+            time_us = parse_time(up.time)
+        except ValueError:
+            return ("invalid time", f"{up.time!r} is not an RFC 3339 time", dev_eui)
+        if time_us > received_us + FUTURE_TOLERANCE_US:
+            return ("time in the future", f"{up.time} is after the arrival time", dev_eui)
+        placement = self.registry.placement(dev_eui, time_us)
+        if placement is None:
+            if dev_eui in self.registry.by_eui:
+                return ("outside validity window", f"{dev_eui} is not registered at {up.time}", dev_eui)
+            return ("unknown device", f"{dev_eui} is not in sensors/devices.yaml", dev_eui)
+        values = self._values(up, placement.entry.profile)
+        if isinstance(values, tuple):
+            return (*values, dev_eui)
+        batch.uplinks += 1
+        if self.live and received_us - time_us > self.late_after_us:
+            batch.late += 1
+        if time_us < self.last_time.get(dev_eui, -(2**62)):
+            batch.out_of_order += 1
+        else:
+            self.last_time[dev_eui] = time_us
+        uplink = uplink_key(dev_eui, up.fCnt, time_us)
+        for quantity, (ds, measure, scale, offset) in placement.streams.items():
+            raw = values.get(measure.key)
+            if raw is None:
+                continue
+            key = observation_key(uplink, ds)
+            if raw in SENTINELS:
+                detail = f"{quantity} = {raw} is the sensor's error value"
+                self._quarantine(batch, received_us, topic, payload, "sensor error sentinel", detail, dev_eui, key)
+            elif not measure.min <= raw <= measure.max:  # False for NaN too
+                detail = f"{quantity} = {raw} outside [{measure.min}, {measure.max}] {measure.unit}"
+                self._quarantine(batch, received_us, topic, payload, "out of valid range", detail, dev_eui, key)
+            else:
+                batch.datastream.append(ds)
+                batch.time_us.append(time_us)
+                batch.result.append(raw * scale + offset)
+                batch.foi.append(placement.location_id)
+                batch.fcnt.append(up.fCnt)
+                batch.key.append(key)
+        return None
+
+    def _values(self, up: UplinkEvent, profile_name: str) -> dict[str, float] | tuple[str, str]:
+        if up.object is not None:
+            values: dict[str, float] = {}
+            for k, v in up.object.items():
+                if isinstance(v, bool) or v is None:
+                    continue
+                if isinstance(v, int | float):
+                    values[k] = float(v)
+                elif isinstance(v, str):
+                    try:
+                        values[k] = float(v)
+                    except ValueError:
+                        continue
+            return values
+        profile = self.registry.config.profiles[profile_name]
+        if up.data is None:
+            return ("no payload", "neither `object` nor `data` in the uplink")
+        if profile.decoder is None:
+            return ("no decoder", f"no decoded `object` and profile {profile_name} has no decoder")
+        try:
+            frame = base64.b64decode(up.data, validate=True)
+        except (binascii.Error, ValueError):
+            return ("undecodable payload", "`data` is not base64")
+        try:
+            return DECODERS[profile.decoder](frame)
+        except DecodeError as exc:
+            return ("undecodable payload", str(exc))
+
+    def _other_event(self, batch: Batch, event: str, topic: str, payload: bytes, received_us: int) -> Rejection | None:
+        if event not in ("status", "log"):
+            return None
+        try:
+            ev = OtherEvent.model_validate_json(payload)
+        except ValidationError as exc:
+            return _validation_reason(exc)
+        batch.events.append(
+            {
+                "received_us": received_us,
+                "dev_eui": ev.deviceInfo.devEui.lower(),
+                "event": event,
+                "time": ev.time,
+                "battery_level": ev.batteryLevel,
+                "margin": ev.margin,
+                "level": ev.level,
+                "code": ev.code,
+                "description": (ev.description or "")[:500] or None,
+            }
+        )
+        return None
+
+
+def _validation_reason(exc: ValidationError) -> tuple[str, str]:
+    first = exc.errors()[0]
+    if first["type"] in ("json_invalid", "json_type"):
+        return ("malformed JSON", str(first["msg"]))
+    where = ".".join(str(p) for p in first["loc"]) or "payload"
+    if first["type"] == "missing":
+        return ("missing field", f"{where} is required")
+    return ("wrong type", f"{where}: {first['msg']}")

@@ -1,0 +1,1 @@
+"""OGC SensorThings API v1.1 (read) over the sensor store."""

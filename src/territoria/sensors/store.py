@@ -1,0 +1,333 @@
+"""The observation store: Parquet (zstd) under ``.territoria/sensors/``, independent of the
+workspace's DuckDB store, so that a listener never holds the lock ``territoria run`` needs.
+
+Layout::
+
+    obs/month=2025-07/datastream=12/part-<uuid>.parquet   observations, sorted by time
+    agg/hourly/month=2025-07.parquet                       per datastream and UTC hour: n, sum, min, max
+    quarantine/part-<uuid>.parquet                         rejected messages and values, with the reason
+    events/part-<uuid>.parquet                             ChirpStack `status` and `log` events
+    stats.json                                             counters since the store was created
+    lock                                                   one writer at a time (flock)
+
+Every file is written to a temporary name and renamed into place, so readers (the SensorThings
+API, the pipeline's ``sensors`` connector) never see half a file. The hourly aggregates are
+folded in incrementally: each month file records, in its Parquet metadata, which observation
+files it already contains; at open, files written but not yet folded (a crash between the two
+writes) are folded in, so the aggregates never miss nor double-count an observation. Daily
+aggregates are derived from the hourly ones on read (local days of the registry's time zone).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from territoria.core.errors import WorkspaceLockedError
+from territoria.sensors.normalise import Batch
+
+OBS_SCHEMA = pa.schema(
+    [
+        ("datastream", pa.int32()),
+        ("time", pa.timestamp("us", tz="UTC")),
+        ("result", pa.float64()),
+        ("foi", pa.int32()),
+        ("fcnt", pa.int64()),
+        ("okey", pa.int64()),
+    ]
+)
+HOURLY_SCHEMA = pa.schema(
+    [
+        ("datastream", pa.int32()),
+        ("hour", pa.timestamp("us", tz="UTC")),
+        ("n", pa.int64()),
+        ("sum", pa.float64()),
+        ("min", pa.float64()),
+        ("max", pa.float64()),
+    ]
+)
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("received", pa.timestamp("us", tz="UTC")),
+        ("topic", pa.string()),
+        ("dev_eui", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+        ("payload", pa.string()),
+        ("payload_bytes", pa.int64()),
+        ("okey", pa.int64()),
+    ]
+)
+EVENTS_SCHEMA = pa.schema(
+    [
+        ("received", pa.timestamp("us", tz="UTC")),
+        ("dev_eui", pa.string()),
+        ("event", pa.string()),
+        ("time", pa.string()),
+        ("battery_level", pa.float64()),
+        ("margin", pa.int64()),
+        ("level", pa.string()),
+        ("code", pa.string()),
+        ("description", pa.string()),
+    ]
+)
+FOLDED = b"territoria.folded"
+REPLACES = b"territoria.replaces"
+COMPACT_AFTER = 8
+
+
+def write_atomic(table: pa.Table, path: Path, metadata: dict[bytes, bytes] | None = None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    if metadata:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+def _folded(path: Path) -> set[str]:
+    meta = pq.read_schema(path).metadata or {}
+    return set(json.loads(meta.get(FOLDED, b"[]")))
+
+
+@dataclass
+class AppendResult:
+    stored: int
+    duplicates: int
+    #: reasons of the quarantine rows written (repeats of already quarantined values excluded)
+    reasons: list[str]
+
+
+class SensorStore:
+    """Paths and read access; ``writer()`` gives the single writer."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.obs_dir = root / "obs"
+        self.hourly_dir = root / "agg" / "hourly"
+        self.quarantine_dir = root / "quarantine"
+        self.events_dir = root / "events"
+        for d in (self.obs_dir, self.hourly_dir, self.quarantine_dir, self.events_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def obs_files(self) -> list[Path]:
+        return sorted(self.obs_dir.glob("month=*/datastream=*/*.parquet"))
+
+    def hourly_files(self) -> list[Path]:
+        return sorted(self.hourly_dir.glob("month=*.parquet"))
+
+    def stats(self) -> dict[str, Any]:
+        path = self.root / "stats.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+    def version(self) -> str:
+        """Changes whenever the aggregates change (used by the pipeline's connector)."""
+        parts = [f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in self.hourly_files()]
+        return "|".join(parts)
+
+    def writer(self) -> StoreWriter:
+        return StoreWriter(self)
+
+
+class StoreWriter:
+    def __init__(self, store: SensorStore) -> None:
+        self.store = store
+        self._lock_fd = os.open(store.root / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock_fd)
+            raise WorkspaceLockedError(
+                "the sensor store is being written by another process (`territoria sensors listen` or `replay`)",
+                hint="stop it first, or feed it the file through the broker",
+            ) from None
+        self.db = duckdb.connect()
+        self.db.execute("SET TimeZone = 'UTC'")
+        self.keys: set[int] = set()
+        self.stats: dict[str, Any] = store.stats() or {"received": 0, "stored": 0, "duplicates": 0}
+        self._load_keys()
+        self.recover()
+
+    def close(self) -> None:
+        self.db.close()
+        fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        os.close(self._lock_fd)
+
+    def __enter__(self) -> StoreWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _load_keys(self) -> None:
+        for files in (self.store.obs_files(), sorted(self.store.quarantine_dir.glob("*.parquet"))):
+            if files:
+                for f in files:
+                    column = pq.ParquetFile(f).read(columns=["okey"]).column("okey").drop_null()
+                    self.keys.update(column.to_numpy().tolist())
+
+    def append(self, batch: Batch, received: int) -> AppendResult:
+        """Store a normalised batch; return how many observations were new."""
+        fresh = [i for i, k in enumerate(batch.key) if k not in self.keys]
+        unique: dict[int, int] = {}
+        for i in fresh:
+            unique.setdefault(batch.key[i], i)
+        rows = list(unique.values())
+        duplicates = len(batch) - len(rows)
+        quarantine = [q for q in batch.quarantine if q["key"] is None or q["key"] not in self.keys]
+        written: dict[str, list[str]] = {}
+        if rows:
+            table = pa.table(
+                {
+                    "datastream": pa.array([batch.datastream[i] for i in rows], pa.int32()),
+                    "time": pa.array([batch.time_us[i] for i in rows], pa.timestamp("us", tz="UTC")),
+                    "result": pa.array([batch.result[i] for i in rows], pa.float64()),
+                    "foi": pa.array([batch.foi[i] for i in rows], pa.int32()),
+                    "fcnt": pa.array([batch.fcnt[i] for i in rows], pa.int64()),
+                    "okey": pa.array([batch.key[i] for i in rows], pa.int64()),
+                },
+                schema=OBS_SCHEMA,
+            )
+            written = self._write_partitions(table)
+        self._write_side(quarantine, batch.events, received)
+        self.keys.update(batch.key[i] for i in rows)
+        self.keys.update(q["key"] for q in quarantine if q["key"] is not None)
+        if written:
+            self._fold(written)
+        self._count(batch, len(rows), duplicates, quarantine)
+        return AppendResult(len(rows), duplicates, [q["reason"] for q in quarantine])
+
+    def _write_partitions(self, table: pa.Table) -> dict[str, list[str]]:
+        self.db.register("_batch", table)
+        parts = self.db.execute(
+            "SELECT strftime(time, '%Y-%m') AS month, datastream, list(row_id ORDER BY time) "
+            "FROM (SELECT *, row_number() OVER () - 1 AS row_id FROM _batch) GROUP BY ALL"
+        ).fetchall()
+        self.db.unregister("_batch")
+        written: dict[str, list[str]] = {}
+        for month, ds, row_ids in parts:
+            path = self.store.obs_dir / f"month={month}" / f"datastream={ds}" / f"part-{uuid.uuid4().hex}.parquet"
+            write_atomic(table.take(pa.array(row_ids)), path)
+            written.setdefault(month, []).append(f"{ds}/{path.name}")
+        return written
+
+    def _write_side(self, quarantine: list[dict[str, Any]], events: list[dict[str, Any]], received: int) -> None:
+        if quarantine:
+            rows = [{**q, "received": q["received_us"], "okey": q["key"]} for q in quarantine]
+            table = pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA)
+            write_atomic(table, self.store.quarantine_dir / f"part-{uuid.uuid4().hex}.parquet")
+        if events:
+            rows = [{**e, "received": e["received_us"]} for e in events]
+            write_atomic(
+                pa.Table.from_pylist(rows, schema=EVENTS_SCHEMA),
+                self.store.events_dir / f"part-{uuid.uuid4().hex}.parquet",
+            )
+
+    def _count(self, batch: Batch, stored: int, duplicates: int, quarantine: list[dict[str, Any]]) -> None:
+        s = self.stats
+        s["uplinks"] = s.get("uplinks", 0) + batch.uplinks
+        s["stored"] = s.get("stored", 0) + stored
+        s["duplicates"] = s.get("duplicates", 0) + duplicates
+        s["late"] = s.get("late", 0) + batch.late
+        s["out_of_order"] = s.get("out_of_order", 0) + batch.out_of_order
+        s["events"] = s.get("events", 0) + len(batch.events)
+        reasons = s.setdefault("quarantined", {})
+        for q in quarantine:
+            reasons[q["reason"]] = reasons.get(q["reason"], 0) + 1
+        tmp = self.store.root / ".stats.json.tmp"
+        tmp.write_text(json.dumps(s, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, self.store.root / "stats.json")
+
+    def _fold(self, written: dict[str, list[str]]) -> None:
+        """Add the hourly sums of newly written observation files to their month's aggregates."""
+        for month, names in written.items():
+            path = self.store.hourly_dir / f"month={month}.parquet"
+            folded = _folded(path) if path.exists() else set()
+            todo = [n for n in names if n not in folded]
+            if not todo:
+                continue
+            files = [
+                str(self.store.obs_dir / f"month={month}" / f"datastream={n.split('/')[0]}" / n.split("/")[1])
+                for n in todo
+            ]
+            previous = f"SELECT * FROM read_parquet('{path}')" if path.exists() else "SELECT * FROM _empty_hourly"
+            self.db.register("_empty_hourly", HOURLY_SCHEMA.empty_table())
+            merged = self.db.execute(
+                f"""
+                SELECT datastream, hour, sum(n)::BIGINT AS n, sum(sum) AS sum, min(min) AS min, max(max) AS max
+                FROM (
+                    {previous}
+                    UNION ALL
+                    SELECT datastream, date_trunc('hour', time) AS hour, count(*), sum(result), min(result),
+                           max(result)
+                    FROM read_parquet(?) GROUP BY ALL
+                ) GROUP BY ALL ORDER BY datastream, hour
+                """,
+                [files],
+            ).to_arrow_table()
+            self.db.unregister("_empty_hourly")
+            write_atomic(merged.cast(HOURLY_SCHEMA), path, {FOLDED: json.dumps(sorted(folded | set(todo))).encode()})
+
+    def recover(self) -> None:
+        """Fold observation files a crash left out of the aggregates; finish interrupted compactions."""
+        for compacted in self.store.obs_dir.glob("month=*/datastream=*/compact-*.parquet"):
+            meta = pq.read_schema(compacted).metadata or {}
+            for name in json.loads(meta.get(REPLACES, b"[]")):
+                (compacted.parent / name).unlink(missing_ok=True)
+        pending: dict[str, list[str]] = {}
+        folded_by_month: dict[str, set[str]] = {}
+        for f in self.store.obs_files():
+            month = f.parent.parent.name.removeprefix("month=")
+            if month not in folded_by_month:
+                path = self.store.hourly_dir / f"month={month}.parquet"
+                folded_by_month[month] = _folded(path) if path.exists() else set()
+            name = f"{f.parent.name.removeprefix('datastream=')}/{f.name}"
+            if name not in folded_by_month[month]:
+                pending.setdefault(month, []).append(name)
+        if pending:
+            self._fold(pending)
+
+    def compact(self, min_files: int = COMPACT_AFTER) -> int:
+        """Merge the small files of each (month, datastream) partition; return how many were merged."""
+        merged = 0
+        for month_dir in sorted(self.store.obs_dir.glob("month=*")):
+            renames: dict[str, str] = {}
+            replaced: list[Path] = []
+            for ds_dir in sorted(month_dir.glob("datastream=*")):
+                parts = sorted(ds_dir.glob("*.parquet"))
+                if len(parts) < min_files:
+                    continue
+                ds = ds_dir.name.removeprefix("datastream=")
+                table = read_table(parts, OBS_SCHEMA).sort_by("time")
+                target = ds_dir / f"compact-{uuid.uuid4().hex}.parquet"
+                # The compacted file names the parts it replaces: if we die before deleting them,
+                # the next open deletes them (see ``recover``).
+                write_atomic(table, target, {REPLACES: json.dumps([p.name for p in parts]).encode()})
+                renames.update({f"{ds}/{p.name}": f"{ds}/{target.name}" for p in parts})
+                replaced.extend(parts)
+            if not renames:
+                continue
+            agg = self.store.hourly_dir / f"{month_dir.name}.parquet"
+            if agg.exists():
+                # The aggregates already hold the merged parts: rename them in the metadata, data unchanged.
+                folded = {renames.get(n, n) for n in _folded(agg)}
+                write_atomic(pq.read_table(agg), agg, {FOLDED: json.dumps(sorted(folded)).encode()})
+            for p in replaced:
+                p.unlink()
+            merged += len(replaced)
+        return merged
+
+
+def read_table(files: Iterable[Path], schema: pa.Schema) -> pa.Table:
+    tables = [pq.ParquetFile(p).read().cast(schema) for p in files]
+    return pa.concat_tables(tables) if tables else schema.empty_table()

@@ -1,0 +1,166 @@
+"""Table Schema fields compiled to SQL expressions: the text value, the typed value, the checks.
+
+Everything here is a pure string builder; ``tableschema`` assembles the statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from territoria.catalog.model import Field, TableSchema
+from territoria.engines.base import quote_ident, quote_literal
+
+SQL_TYPES = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+    "year": "INTEGER",
+    "yearmonth": "VARCHAR",
+    "geometry": "GEOMETRY",
+    "any": "VARCHAR",
+    "object": "VARCHAR",
+}
+TEXTUAL = ("string", "any", "object", "yearmonth")
+
+
+@dataclass
+class FieldSQL:
+    """The expressions of one column, named so that the outer query can reuse them."""
+
+    #: (alias, expression) computed once per row in the inner query
+    inner: list[tuple[str, str]] = field(default_factory=list)
+    #: (alias, expression) of the outer query, over the inner aliases
+    outer: list[tuple[str, str]] = field(default_factory=list)
+    #: (condition, label): the row is invalid when the condition is true
+    checks: list[tuple[str, str]] = field(default_factory=list)
+    #: condition counting a repaired geometry
+    repaired: str | None = None
+
+
+def in_list(values: Sequence[Any]) -> str:
+    return "(" + ", ".join(quote_literal(str(v)) for v in values) + ")"
+
+
+def is_text(raw_type: str) -> bool:
+    return raw_type.upper() == "VARCHAR"
+
+
+def text_value(col: str, nulls: Sequence[str]) -> str:
+    """Trimmed text with the missing (and secret) markers turned into NULL."""
+    trimmed = f"trim({quote_ident(col)})"
+    if not nulls:
+        return trimmed
+    if list(nulls) == [""]:
+        return f"nullif({trimmed}, '')"
+    return f"CASE WHEN {trimmed} IN {in_list(nulls)} THEN NULL ELSE {trimmed} END"
+
+
+def typed_value(v: str, f: Field) -> str:
+    """``v`` (text, NULL when missing) cast to the field's type, NULL when it does not parse."""
+    target = SQL_TYPES[f.type]
+    if f.type in ("number", "integer"):
+        expr = v
+        if f.groupChar:
+            expr = f"replace(replace({expr}, {quote_literal(f.groupChar)}, ''), '\u00a0', '')"
+        if f.type == "number" and f.decimalChar != ".":
+            expr = f"replace({expr}, {quote_literal(f.decimalChar)}, '.')"
+        if f.type == "integer":
+            # DuckDB rounds '12.5' to 12 when casting text to BIGINT: a fraction is a type error here.
+            return f"CASE WHEN strpos({expr}, '.') = 0 THEN TRY_CAST({expr} AS {target}) END"
+        return f"TRY_CAST({expr} AS {target})"
+    if f.type == "boolean":
+        return f"CASE WHEN {v} IN {in_list(f.trueValues)} THEN true WHEN {v} IN {in_list(f.falseValues)} THEN false END"
+    if f.type in ("date", "datetime") and f.format not in (None, "default", "any"):
+        # ISO values still parse (spreadsheet dates arrive as ISO text).
+        parsed = f"CAST(TRY_STRPTIME({v}, {quote_literal(f.format)}) AS {target})"
+        return f"coalesce({parsed}, TRY_CAST({v} AS {target}))"
+    if f.type == "year":
+        # cheaper than a regular expression on every row: at most 4 digits, no fraction
+        return f"CASE WHEN length({v}) <= 4 AND strpos({v}, '.') = 0 THEN TRY_CAST({v} AS INTEGER) END"
+    if f.type == "geometry":
+        return f"TRY(ST_GeomFromText({v}))"
+    if f.type in TEXTUAL:
+        return v
+    return f"TRY_CAST({v} AS {target})"
+
+
+def geometry_sql(alias: str, expr: str, policy: str, label: str) -> FieldSQL:
+    """Validity of a geometry: repaired with ST_MakeValid (and counted) or quarantined."""
+    out = FieldSQL(inner=[(alias, expr)])
+    g = quote_ident(alias)
+    invalid = f"({g} IS NOT NULL AND NOT ST_IsValid({g}))"
+    if policy == "repair":
+        out.outer.append((alias, f"CASE WHEN {invalid} THEN ST_MakeValid({g}) ELSE {g} END"))
+        out.repaired = invalid
+    else:
+        out.outer.append((alias, g))
+        out.checks.append((invalid, f"{label}: invalid geometry"))
+    return out
+
+
+def field_sql(f: Field, schema: TableSchema, raw_type: str | None, policy: str) -> FieldSQL:
+    """The expressions validating field ``f``; ``raw_type`` is None when the file lacks the column."""
+    name = f.name
+    target = SQL_TYPES[f.type]
+    if raw_type is None:
+        out = FieldSQL(outer=[(name, f"CAST(NULL AS {target})")])
+        if f.secretValues:
+            out.outer.append((name + "_secret", "false"))
+        return out
+    v_alias, t_alias = f"_v_{name}", f"_t_{name}"
+    v_ref = quote_ident(v_alias)
+    if is_text(raw_type):
+        v = text_value(name, list(schema.missingValues) + list(f.secretValues))
+        typed = v_ref if f.type in TEXTUAL else typed_value(v_ref, f)
+    else:
+        # Typed input (Parquet, GeoJSON...): missing markers do not apply, the engine's cast decides.
+        v = quote_ident(name)
+        same = raw_type.upper() == target or (f.type == "geometry" and raw_type.upper().startswith("GEOMETRY"))
+        typed = v_ref if same else f"TRY_CAST({v_ref} AS {target})"
+    if f.type == "geometry":
+        out = geometry_sql(t_alias, typed, policy, name)
+        out.inner.insert(0, (v_alias, v))
+        out.outer = [(name, out.outer[0][1])]
+    else:
+        out = FieldSQL(inner=[(v_alias, v), (t_alias, typed)], outer=[(name, quote_ident(t_alias))])
+    if f.secretValues:
+        secret = f"coalesce(trim({quote_ident(name)}) IN {in_list(f.secretValues)}, false)"
+        out.inner.append((name + "_secret", secret if is_text(raw_type) else "false"))
+        out.outer.append((name + "_secret", quote_ident(name + "_secret")))
+    out.checks.extend(constraint_checks(f, quote_ident(v_alias), quote_ident(t_alias), raw_type))
+    return out
+
+
+def constraint_checks(f: Field, v: str, t: str, raw_type: str) -> list[tuple[str, str]]:
+    c = f.constraints
+    checks: list[tuple[str, str]] = []
+    if f.type not in TEXTUAL:
+        checks.append((f"{v} IS NOT NULL AND {t} IS NULL", f"type-error (expected {f.type})"))
+    if c.required:
+        masked = f" AND NOT {quote_ident(f.name + '_secret')}" if f.secretValues else ""
+        checks.append((f"{v} IS NULL{masked}", "required"))
+    if c.enum:
+        checks.append((f"{t} IS NOT NULL AND CAST({t} AS VARCHAR) NOT IN {in_list(c.enum)}", "enum"))
+    if c.minimum is not None:
+        checks.append((f"{t} < {_bound(c.minimum, f)}", f"minimum {c.minimum}"))
+    if c.maximum is not None:
+        checks.append((f"{t} > {_bound(c.maximum, f)}", f"maximum {c.maximum}"))
+    text = v if is_text(raw_type) else f"CAST({v} AS VARCHAR)"
+    if c.minLength is not None:
+        checks.append((f"length({text}) < {int(c.minLength)}", f"minLength {c.minLength}"))
+    if c.maxLength is not None:
+        checks.append((f"length({text}) > {int(c.maxLength)}", f"maxLength {c.maxLength}"))
+    if c.pattern:
+        checks.append((f"NOT regexp_full_match({text}, {quote_literal(c.pattern)})", "pattern"))
+    return [(cond, f"{f.name}: {label}") for cond, label in checks]
+
+
+def _bound(value: float | str, f: Field) -> str:
+    if isinstance(value, str):
+        return f"CAST({quote_literal(value)} AS {SQL_TYPES[f.type]})"
+    return repr(float(value))

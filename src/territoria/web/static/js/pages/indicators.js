@@ -1,0 +1,205 @@
+// The indicators: a list of key figures, and one page per indicator with its value, trend, target
+// trajectory, quality explained in plain words, formula and where the figure comes from.
+
+import * as api from "../api.js";
+import { trendChart } from "../chart.js";
+import { add, clear, errorBox, h } from "../dom.js";
+import { formatFigure, formatNumber, formatValue } from "../format.js";
+import { byPeriod, decimals, latestPeriod, MESH_LABELS, periods, targetTrajectory, territoryMesh } from "../indicator-data.js";
+import { choiceLabel, dimensionControls, dimensions, pick } from "../dimensions.js";
+import { lineageTree } from "../lineage.js";
+import { communeSummary, qualityList, qualityNotes } from "../quality.js";
+import { replaceParams } from "../router.js";
+
+const ACCESS = { open: "Ouvert à tous", restricted: "Restreint (agents et élus)", personal: "Données personnelles" };
+
+/** The territory's latest observed value, for the total of each breakdown (or the first). */
+async function headline(ind) {
+  if (ind.readable === false) return null;
+  const mesh = territoryMesh(ind);
+  const rows = await api.values(ind.id, { mesh });
+  const dims = dimensions(rows);
+  const chosen = byPeriod(pick(rows, dims, Object.fromEntries(dims.map((d) => [d.name, d.initial])))).filter((r) => r.value !== null);
+  const row = chosen[chosen.length - 1];
+  return row ? { ...row, detail: choiceLabel(dims, Object.fromEntries(dims.map((d) => [d.name, row[d.name]]))) } : null;
+}
+
+export async function renderIndicators(page) {
+  const indicators = await api.indicators();
+  add(page, 
+    h("h1", {}, "Indicateurs"),
+    h("p", { class: "lead" }, "Les chiffres clés du territoire, pour la dernière année disponible. Chaque fiche donne l’évolution, la qualité des données et leur origine."),
+  );
+  if (!indicators.length) {
+    add(page, h("p", { class: "note" }, "Aucun indicateur n’est encore publié."));
+    return;
+  }
+  const grid = h("div", { class: "grid" });
+  add(page, grid);
+  const rows = await Promise.all(indicators.map((ind) => headline(ind).catch(() => null)));
+  indicators.forEach((ind, i) => {
+    const row = rows[i];
+    grid.append(
+      h(
+        "a",
+        { class: "card kpi-card", href: `#/indicateur/${encodeURIComponent(ind.id)}`, "data-indicator": ind.id },
+        h("span", { class: "kpi-title" }, ind.title),
+        ind.readable === false
+          ? h("span", { class: "muted" }, "Accès restreint")
+          : h("span", { class: "figure" }, h("span", { class: "figure-value" }, formatFigure(row ? row.value : null, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
+        h("span", { class: "figure-caption" }, row ? [row.libelle || "Territoire", row.detail, row.period].filter(Boolean).join(", ") : "Pas encore de valeur"),
+      ),
+    );
+  });
+}
+
+export async function renderIndicator(page, id, params) {
+  const [ind, catalog] = await Promise.all([api.indicator(id), api.catalog().catch(() => [])]);
+  const titles = new Map(catalog.map((d) => [d.id, d.title]));
+  add(page, 
+    h("p", { class: "breadcrumb" }, h("a", { href: "#/indicateurs" }, "Indicateurs"), " › ", ind.title),
+    h("h1", {}, ind.title),
+    ind.description ? h("p", { class: "lead" }, ind.description) : null,
+  );
+  if (ind.readable === false) {
+    add(page, h("p", { class: "note" }, `Cet indicateur est en accès ${ACCESS[ind.access] ? ACCESS[ind.access].toLowerCase() : "restreint"} : ses valeurs ne sont pas publiques.`));
+    add(page, await originSection(ind, titles));
+    return;
+  }
+  const mesh = territoryMesh(ind);
+  const [territoryRows, communeRows] = await Promise.all([
+    mesh === "commune" ? Promise.resolve([]) : api.values(ind.id, { mesh }),
+    api.values(ind.id, { mesh: "commune" }),
+  ]);
+  const names = new Map(communeRows.map((r) => [r.code, r.libelle || r.code]));
+  const territoryName = territoryRows[0] ? territoryRows[0].libelle || "Territoire" : null;
+  let code = params.get("code");
+  if (!code || (!names.has(code) && !territoryRows.some((r) => r.code === code))) code = territoryRows[0] ? territoryRows[0].code : communeRows[0]?.code;
+
+  const options = [];
+  if (territoryName) options.push([territoryRows[0].code, `${territoryName} (${MESH_LABELS[mesh] || mesh})`]);
+  [...names.entries()].sort((a, b) => a[1].localeCompare(b[1], "fr")).forEach(([c, n]) => options.push([c, n]));
+  const picker = h(
+    "select",
+    { id: "choix-zone" },
+    options.map(([v, text]) => h("option", { value: v, selected: v === code }, text)),
+  );
+  const body = h("div", {});
+  const dims = dimensions([...territoryRows, ...communeRows]);
+  const choice = Object.fromEntries(dims.map((d) => [d.name, d.values.includes(params.get(d.name)) ? params.get(d.name) : d.initial]));
+  const saveAndShow = () => {
+    replaceParams(new URLSearchParams({ code, ...choice }));
+    show();
+  };
+  picker.addEventListener("change", () => {
+    code = picker.value;
+    saveAndShow();
+  });
+  add(page, 
+    h("div", { class: "controls" }, h("div", {}, h("label", { for: "choix-zone" }, "Territoire ou commune"), picker), dimensionControls(dims, choice, saveAndShow)),
+    body,
+  );
+
+  function show() {
+    const isTerritory = territoryRows.some((r) => r.code === code);
+    const rows = byPeriod(pick(isTerritory ? territoryRows : communeRows, dims, choice).filter((r) => r.code === code));
+    // Years after the last observed one may exist for their target only (a trajectory to 2030).
+    const observed = rows.filter((r) => r.value !== null || r.secret === true);
+    const last = observed[observed.length - 1] || rows[rows.length - 1];
+    const detail = choiceLabel(dims, choice);
+    const target = isTerritory ? targetTrajectory(ind, rows) : [];
+    const latest = last ? String(last.period) : latestPeriod(ind);
+    const mapParams = new URLSearchParams({ indicateur: ind.id, ...(latest ? { annee: latest } : {}), ...(isTerritory ? {} : { commune: code }), ...choice });
+    clear(body).append(
+      h(
+        "div",
+        { class: "two-cols" },
+        figureCard(ind, last, observed, target, detail),
+        h(
+          "section",
+          { class: "card", "aria-labelledby": "titre-qualite" },
+          h("h2", { class: "h3", id: "titre-qualite" }, "Qualité des données"),
+          qualityList(qualityNotes(last || { value: null })),
+          isTerritory ? qualityList(communeSummary(pick(communeRows, dims, choice).filter((r) => String(r.period) === latest))) : null,
+          (ind.meshes || []).includes("commune") ? h("p", {}, h("a", { href: `#/carte?${mapParams}` }, "Voir sur la carte")) : null,
+        ),
+      ),
+      h("section", { "aria-labelledby": "titre-evolution" }, h("h2", { id: "titre-evolution" }, "Évolution"), trendChart({ series: rows.map((r) => ({ period: String(r.period), value: r.value })), target, unit: ind.unit, decimals: decimals(ind), title: `${ind.title}${detail ? ` (${detail})` : ""}, ${options.find((o) => o[0] === code)?.[1] || code}` })),
+    );
+  }
+  show();
+  add(page, methodSection(ind), await originSection(ind, titles));
+}
+
+function figureCard(ind, last, rows, target, detail) {
+  const card = h("section", { class: "card kpi", "aria-label": "Dernière valeur" });
+  if (!last) {
+    card.append(h("p", {}, "Pas de valeur pour cette zone."));
+    return card;
+  }
+  card.append(
+    h("span", { class: "kpi-title" }, last.libelle || last.code),
+    h("p", { class: "figure" }, h("span", { class: "figure-value", "data-testid": "indicator-value" }, formatFigure(last.value, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
+    h("p", { class: "figure-caption" }, `${detail ? `${detail}, ` : ""}en ${last.period}`),
+  );
+  const previous = rows[rows.length - 2];
+  if (previous && typeof previous.value === "number" && previous.value !== 0 && typeof last.value === "number") {
+    const change = (last.value - previous.value) / Math.abs(previous.value);
+    card.append(h("p", {}, `${change >= 0 ? "+" : "−"}${formatNumber(Math.abs(change) * 100, 1)}\u00a0% par rapport à ${previous.period}`));
+  }
+  const goal = target[target.length - 1];
+  if (goal && String(goal.period) > String(last.period)) {
+    card.append(h("p", {}, `Objectif ${goal.period} : ${formatValue(goal.value, ind.unit, decimals(ind))}${goal.label ? ` (${goal.label})` : ""}`));
+  }
+  const onPath = target.find((t) => String(t.period) === String(last.period));
+  if (onPath && typeof last.value === "number" && onPath.value) {
+    const gap = last.value - onPath.value;
+    const worse = ind.higher_is_better === true ? gap < 0 : gap > 0;
+    const where = gap > 0 ? "au-dessus de" : "en dessous de";
+    card.append(
+      h(
+        "p",
+        { class: worse ? "trajectory off" : "trajectory on" },
+        `${last.period} : ${formatValue(Math.abs(gap), ind.unit, decimals(ind))} ${where} la trajectoire (${gap > 0 ? "+" : "−"}${formatNumber((Math.abs(gap) / onPath.value) * 100, 0)}\u00a0%)`,
+        worse ? " — en retard sur l’objectif." : " — en avance sur l’objectif.",
+      ),
+    );
+  }
+  return card;
+}
+
+function methodSection(ind) {
+  const all = periods(ind);
+  return h(
+    "section",
+    { "aria-labelledby": "titre-methode" },
+    h("h2", { id: "titre-methode" }, "Mode de calcul"),
+    h(
+      "dl",
+      { class: "meta" },
+      h("dt", {}, "Formule"),
+      h("dd", {}, ind.formula || "—"),
+      h("dt", {}, "Unité"),
+      h("dd", {}, ind.unit),
+      h("dt", {}, "Années"),
+      h("dd", {}, all.length ? all.join(", ") : "—"),
+      h("dt", {}, "Échelles"),
+      h("dd", {}, (ind.meshes || []).map((m) => MESH_LABELS[m] || m).join(", ")),
+      h("dt", {}, "Version"),
+      h("dd", {}, `${ind.version} (change quand la formule change)`),
+      h("dt", {}, "Accès"),
+      h("dd", {}, ACCESS[ind.access] || ind.access),
+    ),
+  );
+}
+
+async function originSection(ind, titles) {
+  const section = h("section", { "aria-labelledby": "titre-origine" }, h("h2", { id: "titre-origine" }, "D’où vient ce chiffre ?"));
+  try {
+    const tree = await api.lineage(ind.id);
+    section.append(h("p", { class: "muted" }, "Chaque étape est enregistrée : des sources d’origine aux fichiers reçus, puis aux données vérifiées et calculées."), lineageTree(tree, titles));
+  } catch (error) {
+    section.append(errorBox(error, "l’origine de ce chiffre"));
+  }
+  return section;
+}

@@ -1,0 +1,145 @@
+"""Role × access level: who reads what, through every door that serves rows, and the audit log."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+import pytest
+from api_support import PARTNER_ORG, PERSONAL, RESTRICTED, auth
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from territoria.core.vocab import AccessLevel
+from territoria.governance.access import ACCESS_DB, AccessPolicy, AccessStore, Principal, Role
+from territoria.governance.audit import AuditLog
+from territoria.workspace import Workspace
+from territoria.workspace.workspace import DEFAULT_POLICIES
+
+ROLES = [None, "public", "agent", "elu", "partner", "contractor", "admin"]
+LEVELS = {"open": "communes", "restricted": RESTRICTED, "personal": PERSONAL}
+# Default policies, plus the convention that lets the partner (grdf) read the restricted dataset.
+ALLOWED = {
+    "open": set(ROLES),
+    "restricted": {"agent", "elu", "admin", "partner"},
+    "personal": {"admin"},
+}
+
+
+def _doors(dataset: str) -> list[tuple[str, dict[str, str]]]:
+    return [
+        (f"/api/datasets/{dataset}/rows", {}),
+        (f"/api/datasets/{dataset}/export", {"format": "csv"}),
+        (f"/ogc/collections/{dataset}/items", {}),
+    ]
+
+
+@pytest.mark.parametrize("level", list(LEVELS))
+@pytest.mark.parametrize("role", ROLES)
+def test_role_by_access_level(client: httpx.Client, tokens: dict[str, str], role: str | None, level: str) -> None:
+    dataset = LEVELS[level]
+    headers = auth(tokens[role] if role else None)
+    allowed = role in ALLOWED[level]
+    params = {"purpose": "contrôle de la matrice des droits"}
+    for path, extra in _doors(dataset):
+        r = client.get(path, params={**params, **extra}, headers=headers)
+        if allowed:
+            assert r.status_code == 200, (path, r.text)
+        else:
+            assert r.status_code == (401 if role is None else 403), (path, r.status_code, r.text)
+            assert set(r.json()) == {"error"}
+    page = client.get(f"/api/catalog/{dataset}", headers=headers).json()
+    assert page["readable"] is allowed
+    listed = {c["id"] for c in client.get("/ogc/collections", headers=headers).json()["collections"]}
+    assert (dataset in listed) is allowed
+
+
+def test_personal_data_needs_a_purpose(client: httpx.Client, tokens: dict[str, str]) -> None:
+    r = client.get(f"/api/datasets/{PERSONAL}/rows", headers=auth(tokens["admin"]))
+    assert r.status_code == 400 and "purpose" in r.json()["error"]["hint"]
+
+
+def test_reads_of_restricted_data_are_audited(
+    built_ws: Workspace, client: httpx.Client, tokens: dict[str, str]
+) -> None:
+    audit = AuditLog(AccessStore(built_ws.private / ACCESS_DB))
+    before = len(audit.entries(10000))
+    client.get(f"/api/datasets/{RESTRICTED}/rows", params={"purpose": "bilan énergie"}, headers=auth(tokens["elu"]))
+    client.get(f"/api/datasets/{RESTRICTED}/rows", headers=auth(tokens["partner"]))
+    client.get("/api/datasets/communes/rows", headers=auth(tokens["elu"]))  # open: not audited
+    client.get(f"/api/datasets/{RESTRICTED}/rows", headers=auth(tokens["contractor"]))  # refused: nothing read
+    entries = audit.entries(10000)
+    assert len(entries) == before + 2
+    partner, elu = entries[0], entries[1]
+    assert (elu["who"], elu["role"], elu["dataset"], elu["purpose"]) == ("test elu", "elu", RESTRICTED, "bilan énergie")
+    assert (partner["organisation"], partner["access"]) == (PARTNER_ORG, "restricted")
+    assert partner["purpose"] == "Suivi des consommations (convention test)"  # the convention's purpose
+    assert elu["at"] and elu["action"] == "rows"
+
+
+def test_revoked_and_forged_tokens(built_ws: Workspace, client: httpx.Client) -> None:
+    store = AccessStore(built_ws.private / ACCESS_DB)
+    token_id, token = store.add("temporary", "agent")
+    assert client.get(f"/api/datasets/{RESTRICTED}/rows", headers=auth(token)).status_code == 200
+    store.revoke(token_id)
+    r = client.get(f"/api/datasets/{RESTRICTED}/rows", headers=auth(token))
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    forged = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
+    assert client.get("/api/catalog", headers=auth(forged)).status_code == 401
+    assert client.get("/api/catalog", headers={"Authorization": "Basic abc"}).status_code == 401
+
+
+def test_tokens_are_hashed_at_rest(built_ws: Workspace, tokens: dict[str, str]) -> None:
+    raw = (built_ws.private / ACCESS_DB).read_bytes()
+    for token in tokens.values():
+        assert token.split("_", 2)[2].encode() not in raw
+
+
+def test_convention_expires() -> None:
+    policy = AccessPolicy(
+        {**DEFAULT_POLICIES, "conventions": [{"partner": "x", "datasets": ["d"], "until": "2026-01-31"}]}
+    )
+    who = Principal("x", Role.partner, "x", "t")
+    assert policy.decide(who, "d", AccessLevel.restricted, today=date(2026, 1, 31)).allowed
+    assert not policy.decide(who, "d", AccessLevel.restricted, today=date(2026, 2, 1)).allowed
+    assert not policy.decide(Principal("y", Role.partner, "y", "t"), "d", AccessLevel.restricted).allowed
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    role=st.sampled_from([r.value for r in Role]),
+    organisation=st.one_of(st.none(), st.just(PARTNER_ORG), st.text(min_size=1, max_size=12)),
+    dataset=st.sampled_from([RESTRICTED, PERSONAL]),
+    door=st.integers(min_value=0, max_value=2),
+)
+def test_restricted_data_never_reaches_a_role_not_allowed(
+    built_ws: Workspace, client: httpx.Client, role: str, organisation: str | None, dataset: str, door: int
+) -> None:
+    store = AccessStore(built_ws.private / ACCESS_DB)
+    org = organisation if role in ("partner", "contractor") and organisation else None
+    if role in ("partner", "contractor") and org is None:
+        org = "sans-convention"
+    _, token = store.add("hypothesis", role, org)
+    level = AccessLevel.restricted if dataset == RESTRICTED else AccessLevel.personal
+    may = role in {r for r in DEFAULT_POLICIES["access"][level.value]} or (
+        dataset == RESTRICTED and org == PARTNER_ORG and role in ("partner", "contractor")
+    )
+    path, extra = _doors(dataset)[door]
+    r = client.get(path, params={**extra, "purpose": "test"}, headers=auth(token))
+    if may:
+        assert r.status_code == 200
+    else:
+        assert r.status_code == 403
+        assert b"Jeanne" not in r.content and b"1200" not in r.content
+
+
+def test_run_reports_of_non_open_steps_are_hidden(client: httpx.Client, tokens: dict[str, str]) -> None:
+    run_id = client.get("/api/runs").json()["runs"][-1]["run_id"]  # the first run ingested everything
+
+    def report(headers: dict[str, str]) -> dict[str, object]:
+        steps = client.get(f"/api/runs/{run_id}", headers=headers).json()["steps"]
+        found: dict[str, object] = next(s for s in steps if s["step"] == f"ingest:{RESTRICTED}")["report"]
+        return found
+
+    assert report({}) == {}
+    assert report(auth(tokens["agent"]))["rows_in"] == 3

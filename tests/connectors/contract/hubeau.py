@@ -1,0 +1,66 @@
+"""Hub'Eau contract server, from the published documentation.
+
+Envelope ``{"count", "first", "last", "prev", "next", "api_version", "data"}``; ``page`` and
+``size`` (size ≤ 20 000); 206 Partial Content while more pages exist, 200 on the last; a request
+beyond the depth limit (``page × size`` > 20 000) is a 400 with a JSON message. Filters by
+equality on any field (``code_commune=35238``), comma-separated lists accepted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from .base import Handler, Request
+
+DEPTH = 20000
+
+
+def water_rows(n: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "code_commune": ["35238", "35047", "35206"][i % 3],
+            "nom_commune": ["Rennes", "Bruz", "Pacé"][i % 3],
+            "code_parametre": "1340",
+            "libelle_parametre": "Nitrates (en NO3)",
+            "resultat_numerique": round(10 + (i % 17) * 0.7, 2) if i % 5 else None,
+            "resultat_alphanumerique": "<0,1" if i % 5 == 0 else str(round(10 + (i % 17) * 0.7, 2)),
+            "libelle_unite": "mg/L",
+            "date_prelevement": f"2024-{1 + i % 12:02d}-15T08:00:00Z",
+            "reseaux": [{"code": f"035000{i % 4}", "nom": "RENNES", "debit": "100 %"}],
+        }
+        for i in range(n)
+    ]
+
+
+class HubeauHandler(Handler):
+    def route(self, req: Request) -> None:
+        endpoints: dict[str, list[dict[str, Any]]] = self.served.state["endpoints"]
+        rows = endpoints.get(req.path)
+        if rows is None:
+            self.send_json(404, {"code": 404, "message": f"Unknown endpoint {req.path}"})
+            return
+        q = {k: v[0] for k, v in req.query.items()}
+        page, size = int(q.pop("page", 1)), int(q.pop("size", 5000))
+        if size > DEPTH or page * size > DEPTH:
+            msg = f"Le produit de la page demandée et de la taille de page ({page} x {size}) doit être ≤ {DEPTH}"
+            self.send_json(400, {"code": 400, "message": msg, "field_errors": []})
+            return
+        for name, value in q.items():
+            rows = [r for r in rows if str(r.get(name)) in value.split(",")]
+        chunk = rows[(page - 1) * size : page * size]
+        last_page = max(1, -(-len(rows) // size))
+
+        def link(p: int) -> str:
+            return f"{self.base_url}{req.path}?{urlencode({**q, 'page': p, 'size': size})}"
+
+        doc = {
+            "count": len(rows),
+            "first": link(1),
+            "last": link(last_page),
+            "prev": link(page - 1) if page > 1 else None,
+            "next": link(page + 1) if page < last_page else None,
+            "api_version": "1.5.0",
+            "data": chunk,
+        }
+        self.send_json(206 if page < last_page else 200, doc)

@@ -1,0 +1,28 @@
+"""The `sh` blocks of the docs run, in order, as a user would type them."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+BLOCK = re.compile(r"```sh\n(.*?)```", re.DOTALL)
+
+
+def sh_blocks(page: Path) -> list[str]:
+    return BLOCK.findall(page.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("page", ["quickstart.md"])
+def test_doc_examples_run(page: str, tmp_path: Path) -> None:
+    bindir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bindir}:{os.environ.get('PATH', '/usr/bin:/bin')}", "COLUMNS": "160"}
+    for block in sh_blocks(DOCS / page):
+        for line in (ln for ln in block.splitlines() if ln.strip() and not ln.startswith("#")):
+            out = subprocess.run(line, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+            assert out.returncode == 0, f"{page}: `{line}` failed:\n{out.stdout}\n{out.stderr}"

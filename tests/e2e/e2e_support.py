@@ -1,0 +1,127 @@
+"""Helpers of the browser tests: the server handle, Chromium flags, screenshots."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+    "--enable-unsafe-swiftshader",
+]
+# Rennes, Bruz, Noyal-Châtillon-sur-Seiche (Ille-et-Vilaine) and Saint-Pierre (975), which has no
+# boundary in the shipped referential: the dashboard must list it as such.
+COMMUNES = ["35238", "35047", "35206", "97502"]
+NO_BOUNDARY = "97502"
+# A restricted source (readable by agents and elected officials): seen only after signing in.
+RESTRICTED = "conso-gaz-communes"
+RESTRICTED_SOURCE = {
+    "identifier": RESTRICTED,
+    "title": "Consommation de gaz par commune",
+    "description": "Consommation annuelle de gaz (essai).",
+    "publisher": {"name": "Territoire d’essai"},
+    "licence": "Licence Ouverte / Open Licence",
+    "access": "restricted",
+    "publish": True,
+    "source": {"kind": "file", "path": "data/conso.csv", "format": "csv", "read": {"delimiter": ";"}},
+}
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    client: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = httpx.Client(base_url=self.url, timeout=10)
+
+    def get(self, path: str, **params: Any) -> Any:
+        response = self.client.get(path, params=params)
+        response.raise_for_status()
+        return response.json()
+
+
+def wait_for_server(process: subprocess.Popen[bytes], log: Path, deadline_s: float = 30.0) -> str:
+    """The URL `territoria serve --port 0` printed, once it answers HTTP."""
+    pattern = re.compile(r"http://127\.0\.0\.1:([1-9]\d*)/")
+    end = time.monotonic() + deadline_s
+    url = None
+    while time.monotonic() < end and process.poll() is None:
+        if url is None:
+            match = pattern.search(log.read_text(encoding="utf-8", errors="replace"))
+            url = f"http://127.0.0.1:{match.group(1)}" if match else None
+        if url is not None:
+            try:
+                if httpx.get(f"{url}/api", timeout=2).status_code == 200:
+                    return url
+            except httpx.TransportError:
+                pass
+        time.sleep(0.1)
+    raise RuntimeError(f"territoria serve did not start:\n{log.read_text(errors='replace')}")
+
+
+def leaves_machine(url: str) -> bool:
+    return url.startswith(("http:", "https:", "ws:", "wss:")) and not url.startswith("http://127.0.0.1")
+
+
+def screenshot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+# WCAG 2 contrast of every visible text against its nearest opaque background, in the page.
+CONTRAST_FAILURES_JS = """() => {
+  const parse = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return { r: 0, g: 0, b: 0, a: 1 };
+    const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+    return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+  };
+  const lum = ({ r, g, b }) => {
+    const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c.a > 0.5) return c;
+    }
+    return { r: 255, g: 255, b: 255, a: 1 };
+  };
+  const failures = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const text = walker.currentNode.textContent.trim();
+    const el = walker.currentNode.parentElement;
+    if (!text || !el || el.closest(".visually-hidden, [hidden], noscript, dialog:not([open]), title, desc")) continue;
+    const rect = el.getBoundingClientRect();
+    const st = getComputedStyle(el);
+    if (rect.width === 0 || rect.height === 0 || st.visibility === "hidden") continue;
+    const fg = parse(el instanceof SVGElement ? st.fill : st.color);
+    const [a, b] = [lum(fg), lum(background(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(st.fontSize);
+    const large = size >= 24 || (Number(st.fontWeight) >= 700 && size >= 18.66);
+    if (ratio < (large ? 3 : 4.5)) failures.push(`${text.slice(0, 40)}: ${ratio.toFixed(2)}`);
+  }
+  return failures;
+}"""

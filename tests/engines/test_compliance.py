@@ -1,0 +1,79 @@
+"""What every engine must do for the pipeline, run against each installed engine.
+
+Engines are found through the ``territoria.engines`` entry points; a new engine passes this
+suite or declares the gap in its ``Capabilities`` (the spatial test is skipped where
+``spatial`` is false, with the reason).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from territoria.engines import open_engine
+from territoria.engines.base import Engine, TableWrite
+from territoria.engines.registry import available_engines
+
+ENGINES = sorted(available_engines())
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    eng = open_engine(request.param, tmp_path)
+    yield eng  # type: ignore[misc]
+    eng.close()
+
+
+def test_capabilities_are_declared(engine: Engine) -> None:
+    caps = engine.capabilities
+    assert caps.name in ENGINES and caps.sql_dialect
+
+
+def test_replace_tables_is_atomic(engine: Engine) -> None:
+    engine.replace_tables([TableWrite("model", "t", "SELECT 1 AS x")])
+    assert engine.fetch_all('SELECT x FROM "model"."t"') == [(1,)]
+    if not engine.capabilities.transactional_ddl:
+        pytest.skip(f"{engine.capabilities.name}: no transactional DDL (atomic swap by rename instead)")
+    with pytest.raises(Exception, match="boom"):
+        engine.replace_tables(
+            [TableWrite("model", "t", "SELECT 2 AS x"), TableWrite("model", "u", "SELECT error('boom') AS y")]
+        )
+    assert engine.fetch_all('SELECT x FROM "model"."t"') == [(1,)]
+    assert not engine.table_exists("model", "u")
+
+
+def test_catalog_queries(engine: Engine) -> None:
+    engine.replace_tables([TableWrite("staging", "a", "SELECT 1::BIGINT AS n, 'x' AS s")])
+    assert engine.table_exists("staging", "a")
+    assert not engine.table_exists("staging", "b")
+    assert [c for c, _ in engine.columns("staging", "a")] == ["n", "s"]
+
+
+def test_arrow_round_trip(engine: Engine) -> None:
+    table = pa.table({"code": ["35238", "35047"], "v": [1.5, 2.5]})
+    engine.register_arrow("incoming", table)
+    engine.replace_tables([TableWrite("staging", "arrow", "SELECT * FROM incoming")])
+    assert engine.fetch_arrow('SELECT * FROM "staging"."arrow" ORDER BY code').to_pylist() == sorted(
+        table.to_pylist(), key=lambda r: r["code"]
+    )
+
+
+def test_spatial(engine: Engine) -> None:
+    if not engine.capabilities.spatial:
+        pytest.skip(f"{engine.capabilities.name} declares no spatial support")
+    area = engine.fetch_all("SELECT ST_Area(ST_GeomFromText('POLYGON((0 0, 10 0, 10 10, 0 10, 0 0))'))")[0][0]
+    assert area == 100
+    x, y = engine.fetch_all(
+        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_Point(700000, 6600000), 'EPSG:2154', 'EPSG:4326', "
+        "always_xy := true) AS p)"
+    )[0]
+    assert abs(x - 3.0) < 1e-6 and abs(y - 46.5) < 1e-6
+
+
+def test_csv_relation_reads_text(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text("a;b\n1;x\n2;y\n", encoding="utf-8")
+    rel = engine.read_csv_relation(path, delimiter=";", columns=["a", "b"], skip=1)
+    assert engine.fetch_all(f"SELECT * FROM {rel} ORDER BY a") == [("1", "x"), ("2", "y")]

@@ -1,0 +1,86 @@
+"""Meter arithmetic, uncertainty bands, parameters and the carbon table."""
+
+from __future__ import annotations
+
+import pytest
+
+from territoria.core.errors import ConfigError
+from territoria.footprint.energy import Usage, estimate, storage_wh_per_month
+from territoria.footprint.params import Band, ModelParams, carbon_table, intensity, load_policy
+
+
+def test_band_arithmetic_propagates_bounds() -> None:
+    a = Band(value=2, low=1, high=4)
+    b = Band(value=3, low=2, high=5)
+    assert (a + b).as_dict() == {"value": 5, "low": 3, "high": 9}
+    assert a.times(b).as_dict() == {"value": 6, "low": 2, "high": 20}
+    assert a.scale(0.5).as_dict() == {"value": 1, "low": 0.5, "high": 2}
+    with pytest.raises(ValueError, match="low <= value <= high"):
+        Band(value=1, low=2, high=3)
+
+
+def test_estimate_cpu_memory_network() -> None:
+    params = ModelParams(
+        cpu_w_per_core=Band(value=4, low=2, high=8),
+        memory_w_per_gb=Band(value=0.5, low=0.25, high=1),
+        network_kwh_per_gb=Band(value=0.01, low=0.002, high=0.06),
+    )
+    # one CPU-hour, 2 GB resident for one hour, 1 GB over the network
+    energy = estimate(Usage(wall_s=3600, cpu_s=3600, peak_rss_bytes=2 * 10**9, net_bytes=10**9), params)
+    parts = {k: v.as_dict() for k, v in energy.components.items()}
+    assert parts["cpu_wh"] == {"value": 4, "low": 2, "high": 8}
+    assert parts["memory_wh"] == {"value": 1, "low": 0.5, "high": 2}
+    assert parts["network_wh"] == {"value": 10, "low": 2, "high": 60}
+    assert energy.total_wh.as_dict() == {"value": 15, "low": 4.5, "high": 70}
+    assert energy.method == "estimated" and energy.compute_method == "model"
+    co2 = energy.co2e_g(Band(value=50, low=30, high=80))
+    assert co2.as_dict() == {"value": 0.75, "low": 0.135, "high": 5.6}
+
+
+def test_pue_multiplies_compute_only() -> None:
+    params = ModelParams(pue=Band(value=1.5, low=1.2, high=2))
+    energy = estimate(Usage(wall_s=0, cpu_s=3600, peak_rss_bytes=0, net_bytes=10**9), params)
+    assert energy.components["cpu_wh"].value == pytest.approx(6.0)
+    assert energy.components["network_wh"].value == pytest.approx(10.0)
+
+
+def test_rapl_reading_is_measured_with_its_band() -> None:
+    params = ModelParams(rapl_relative_uncertainty=0.1)
+    energy = estimate(Usage(wall_s=1, cpu_s=1, peak_rss_bytes=0, rapl_joules=3600.0), params)
+    assert energy.method == "measured"
+    assert energy.total_wh.as_dict() == {"value": 1, "low": 0.9, "high": 1.1}
+    mixed = estimate(Usage(wall_s=1, cpu_s=1, peak_rss_bytes=0, net_bytes=1000, rapl_joules=3600.0), params)
+    assert mixed.method == "measured+estimated"
+
+
+def test_storage_per_month() -> None:
+    per_month = storage_wh_per_month(10**9, ModelParams())
+    assert per_month.value == pytest.approx(1.1)
+    assert per_month.low < per_month.value < per_month.high
+
+
+def test_carbon_table_is_versioned_and_french_by_default() -> None:
+    table = carbon_table()
+    assert table["version"] and table["unit"] == "gCO2e/kWh"
+    for zone in table["zones"].values():
+        assert zone["low"] <= zone["value"] <= zone["high"] and zone["sources"]
+    value, label = intensity(load_policy({}))
+    assert value.value == table["zones"]["FR"]["value"] and label.startswith("FR (table ")
+
+
+def test_deployment_intensity_and_bad_policies() -> None:
+    policy = load_policy(
+        {
+            "footprint": {
+                "intensity": {"value": 20, "low": 15, "high": 30},
+                "intensity_source": "contrat 100 % renouvelable",
+            }
+        }
+    )
+    value, label = intensity(policy)
+    assert value.value == 20 and "contrat" in label
+    with pytest.raises(ConfigError, match=r"unknown footprint\.grid"):
+        load_policy({"footprint": {"grid": "ATLANTIS"}})
+    with pytest.raises(ConfigError, match="footprint block is invalid") as err:
+        load_policy({"footprint": {"model": {"cpu_w_per_core": {"value": 4, "low": 5, "high": 8}}}})
+    assert err.value.hint

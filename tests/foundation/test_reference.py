@@ -1,0 +1,63 @@
+"""The shipped referential: counts, lookups, suggestions, boundaries."""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+import pytest
+
+from territoria.core.errors import NotFoundError
+from territoria.reference import referential
+
+
+def test_counts_and_vintages() -> None:
+    ref = referential()
+    assert len(ref.communes) == ref.vintages["communes"]["counts"]["communes"] > 34_000
+    assert len(ref.epcis) == 1255
+    boundaries = ref.vintages["boundaries"]["counts"]
+    assert boundaries["with_boundary"] + boundaries["missing"] == len(ref.communes)
+    # About a hundred current communes have no 2018 boundary; they are listed, never dropped.
+    assert 50 < boundaries["missing"] < 150
+    assert len(ref.without_boundary) == boundaries["missing"]
+
+
+def test_every_epci_member_is_a_current_commune() -> None:
+    ref = referential()
+    for epci in ref.epcis.values():
+        for code in epci.membres:
+            assert code in ref.communes, (epci.siren, code)
+            assert ref.communes[code].epci == epci.siren
+
+
+def test_rennes_metropole() -> None:
+    ref = referential()
+    rm = ref.epci("243500139")
+    assert rm.nom == "Rennes Métropole"
+    assert len(rm.membres) == 43
+    assert ref.commune("35238").nom == "Rennes"
+
+
+def test_unknown_epci_suggests_close_matches() -> None:
+    with pytest.raises(NotFoundError) as err:
+        referential().epci("24350013")
+    assert err.value.hint is not None and "243500139" in err.value.hint
+
+
+def test_unknown_commune_suggests_close_matches() -> None:
+    with pytest.raises(NotFoundError) as err:
+        referential().commune("3523")
+    assert "unknown commune code" in err.value.message
+
+
+def test_merged_communes_are_rebuilt_from_their_former_communes() -> None:
+    ref = referential()
+    table = pq.read_table(ref.boundaries_path, columns=["code", "method", "source_codes"]).to_pylist()
+    rebuilt = [r for r in table if r["method"] == "union-2018-pieces"]
+    assert rebuilt, "communes merged after 2018 must be rebuilt from their 2018 pieces"
+    assert all(len(r["source_codes"]) >= 1 for r in rebuilt)
+    codes = {r["code"] for r in table}
+    assert not codes & set(ref.without_boundary)
+
+
+def test_search_ignores_accents() -> None:
+    hits = referential().search("metropole", limit=50)
+    assert ("epci", "243500139", "Rennes Métropole") in hits
