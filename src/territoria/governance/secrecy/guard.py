@@ -2,7 +2,9 @@
 
 ``secrecy: statistical.energy`` on a dataset or indicator selects the rule set ``energy``.
 Suppressed cells are published with their measures null and ``secret = true`` (never zero);
-what was suppressed and why goes to the step report and to ``_territoria.secrecy_suppressions``.
+what was suppressed and why goes to the step report and to ``_territoria.secrecy_suppressions``
+(one row per primary or secondary suppression; cells masked upstream are only counted, their
+own producer's table or the protected table they were read from lists them).
 """
 
 from __future__ import annotations
@@ -58,9 +60,11 @@ def apply_ruleset(engine: Engine, dataset: str, select_sql: str, ruleset: RuleSe
             f"secrecy rule set {ruleset.name!r} names column(s) {', '.join(missing)} that {dataset} does not have",
             hint=f"columns of {dataset}: {', '.join(c for c in columns if c != '_cell')}",
         )
-    flags = engine.fetch_arrow(flags_sql(ruleset, work, "secret" in columns))
-    rules = flags["_rules"].to_pylist()
-    primary = np.array([bool(r) for r in rules], dtype=bool)
+    # The rule ids stay in the engine (a list per cell is slow to move); numpy gets flat arrays.
+    flagged = quote_ident(f"_secrecy_rules_{_safe(dataset)}")
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {flagged} AS {flags_sql(ruleset, work, 'secret' in columns)}")
+    flags = engine.fetch_arrow(f"SELECT * EXCLUDE (_rules), len(_rules) > 0 AS _primary FROM {flagged} ORDER BY _cell")
+    primary = flags["_primary"].to_numpy(zero_copy_only=False).astype(bool)
     masked = flags["_masked"].to_numpy(zero_copy_only=False).astype(bool)
     cost = flags["_cost"].to_numpy(zero_copy_only=False)
     decision = protect_cells(flags, ruleset.secondary, primary, masked, np.nan_to_num(cost, nan=1.0))
@@ -69,7 +73,7 @@ def apply_ruleset(engine: Engine, dataset: str, select_sql: str, ruleset: RuleSe
         pa.table({"_cell": flags["_cell"], "_status": decision.status, "_protects": decision.protects}),
     )
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {decided} AS SELECT * FROM _secrecy_decision_arrow")
-    report = _report(engine, dataset, ruleset, work, decided, key_columns(ruleset, columns), decision.status, rules)
+    report = _report(engine, dataset, ruleset, work, decided, flagged, key_columns(ruleset, columns), decision.status)
     nulls = ", ".join(
         f"CASE WHEN d._status > {PUBLISHED} THEN NULL ELSE w.{quote_ident(m)} END AS {quote_ident(m)}"
         for m in ruleset.measures
@@ -88,31 +92,29 @@ def _report(
     ruleset: RuleSet,
     work: str,
     decided: str,
+    flagged: str,
     keys: list[str],
     status: np.ndarray,
-    rules: list[list[str]],
 ) -> dict[str, Any]:
     cell = "to_json(struct_pack(" + ", ".join(f"{quote_ident(k)} := w.{quote_ident(k)}" for k in keys) + "))"
     cell_p = "to_json(struct_pack(" + ", ".join(f"{quote_ident(k)} := p.{quote_ident(k)}" for k in keys) + "))"
     engine.execute("CREATE SCHEMA IF NOT EXISTS _territoria")
     engine.execute(REPORT_DDL)
     label = "CASE d._status " + " ".join(f"WHEN {k} THEN '{v}'" for k, v in STATUS_LABEL.items()) + " END"
-    flags = quote_ident(f"_secrecy_rules_{_safe(dataset)}")
-    engine.register_arrow("_secrecy_rules_arrow", pa.table({"_cell": np.arange(len(rules)), "_rules": rules}))
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {flags} AS SELECT * FROM _secrecy_rules_arrow")
     with engine.transaction():
         engine.execute(f"DELETE FROM {REPORT_TABLE} WHERE dataset = ?", [dataset])
         engine.execute(
-            f"INSERT INTO {REPORT_TABLE} SELECT ?, ?, now()::TIMESTAMP, {cell}, {label}, r._rules, "
+            f"INSERT INTO {REPORT_TABLE} SELECT ?, ?, now()::TIMESTAMP, {cell}, {label}, "
+            f"CASE WHEN d._status = {PRIMARY} THEN r._rules ELSE []::VARCHAR[] END, "
             f"CASE WHEN d._protects >= 0 THEN {cell_p} END "
-            f"FROM {work} w JOIN {decided} d USING (_cell) JOIN {flags} r USING (_cell) "
-            f"LEFT JOIN {work} p ON p._cell = d._protects WHERE d._status > {PUBLISHED} ORDER BY w._cell",
+            f"FROM {work} w JOIN {decided} d USING (_cell) JOIN {flagged} r USING (_cell) "
+            f"LEFT JOIN {work} p ON p._cell = d._protects WHERE d._status IN ({PRIMARY}, {SECONDARY}) ORDER BY w._cell",
             [dataset, ruleset.name],
         )
-    by_rule: dict[str, int] = {}
-    for i in np.flatnonzero(status == PRIMARY):
-        for r in rules[i]:
-            by_rule[r] = by_rule.get(r, 0) + 1
+    by_rule = engine.fetch_all(
+        f"SELECT rule, count(*) FROM (SELECT unnest(r._rules) AS rule FROM {flagged} r JOIN {decided} d "
+        f"USING (_cell) WHERE d._status = {PRIMARY}) GROUP BY rule ORDER BY rule"
+    )
     examples = engine.fetch_all(
         f"SELECT cell, status, rules FROM {REPORT_TABLE} WHERE dataset = ? LIMIT {REPORT_EXAMPLES}", [dataset]
     )
@@ -123,7 +125,7 @@ def _report(
         "primary": int((status == PRIMARY).sum()),
         "secondary": int((status == SECONDARY).sum()),
         "masked_upstream": int((status == MASKED).sum()),
-        "primary_by_rule": by_rule,
+        "primary_by_rule": {r[0]: int(r[1]) for r in by_rule},
         "examples": [{"cell": e[0], "status": e[1], "rules": e[2]} for e in examples],
         "table": REPORT_TABLE,
     }

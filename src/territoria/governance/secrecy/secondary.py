@@ -82,6 +82,14 @@ class Lines:
         return np.where(ok, self.rows[np.minimum(j, max(len(self.rows) - 1, 0))] if len(self.rows) else -1, -1)
 
 
+def _next(chain: list[Array], n: int) -> Array:
+    return chain[0] >= 0 if chain else np.zeros(n, dtype=bool)
+
+
+def _chain_below(chain: list[Array]) -> list[Array]:
+    return [chain[i + 1] >= 0 for i in range(len(chain) - 1)] + ([chain[-1] < -1] if chain else [])
+
+
 def build_lines(index: CellIndex, tree: DimTree, stride: int, present: Array, cost: Array) -> Lines:
     rows = np.flatnonzero(present & (tree.parent[tree.nodes] >= 0))
     nodes = tree.nodes[rows]
@@ -137,55 +145,85 @@ class Protector:
             pkeys = np.where(parent >= 0, base + parent * stride, -1)
             sib = self.lines[d].sibling(cells, pkeys, choice)
         y = np.where(sib >= 0, tree.nodes[np.maximum(sib, 0)], -1)
-        chain_x, chain_y = [x, *self._chain(d, base, x)], [y, *self._chain(d, base, y)]
+        chain_x, chain_y = self._chain(d, base, x), self._chain(d, base, y)
         ancestors: list[Array] = []
         node = parent
         for _ in range(self.depth[d]):
-            ancestors.insert(0, node)
+            ancestors.append(node)
             node = np.where(node >= 0, tree.parent[np.maximum(node, 0)], -1)
-        swap_nodes = chain_x + chain_y
-        path_nodes = ancestors + chain_x
-        width = max(len(swap_nodes), len(path_nodes))
+        # Layouts put the usual nodes first so that unused (all -1) columns can be dropped:
+        # a swap is [x, y, x's chain, y's chain], a path [x, x's chain, ancestors].
+        swap = [x, y, *chain_x, *chain_y]
+        swap_below = [
+            _next(chain_x, len(cells)),
+            _next(chain_y, len(cells)),
+            *_chain_below(chain_x),
+            *_chain_below(chain_y),
+        ]
+        path = [x, *chain_x, *ancestors]
+        path_below = [
+            _next(chain_x, len(cells)),
+            *_chain_below(chain_x),
+            *[np.ones(len(cells), dtype=bool)] * len(ancestors),
+        ]
+        width = max(len(swap), len(path))
         nodes = np.full((len(cells), width), -1, dtype=np.int64)
         below = np.zeros((len(cells), width), dtype=bool)
         use_swap = sib >= 0
-        for rows, columns, segments in ((use_swap, swap_nodes, (chain_x, chain_y)), (~use_swap, path_nodes, None)):
-            for i, col in enumerate(columns):
+        for rows, columns, belows in ((use_swap, swap, swap_below), (~use_swap, path, path_below)):
+            for i, (col, bel) in enumerate(zip(columns, belows, strict=True)):
                 nodes[rows, i] = col[rows]
-                last = segments is not None and (i == len(chain_x) - 1 or i == len(columns) - 1)
-                if not last and i + 1 < len(columns):
-                    below[rows, i] = columns[i + 1][rows] >= 0
-        return nodes, below
+                below[rows, i] = bel[rows]
+        used = (nodes >= 0).any(axis=0)
+        return nodes[:, used], below[:, used]
 
-    def corners(self, cells: Array, choices: tuple[int, ...]) -> tuple[Array, Array]:
-        """Rows of every corner of each cell's hypercube (cells x corners; -2 = padding, -1 = missing),
-        and whether the pattern is balanced (every corner exists, every touched line adds up)."""
-        partition_key = self.index.keys[cells].copy()
-        for d, t in enumerate(self.trees):
-            partition_key -= t.nodes[cells] * self.index.strides[d]
+    def corners(self, cells: Array, choices: tuple[int, ...]) -> tuple[tuple[Array, Array], Array]:
+        """(rows of the corners, the primary cell owning each) of the balanced patterns, and whether
+        the pattern is balanced (every corner exists, every line it touches adds up)."""
+        vectors = [self.vector(d, cells, choices[d]) for d in range(len(self.trees))]
+        # Group cells by the shape of their vectors so that no padding is multiplied out.
+        signature = np.zeros(len(cells), dtype=np.int64)
+        for nodes, _ in vectors:
+            bits = ((nodes >= 0) * (1 << np.arange(nodes.shape[1]))).sum(axis=1)
+            signature = signature * (1 << nodes.shape[1]) + bits
+        ok = np.zeros(len(cells), dtype=bool)
+        rows_out: list[Array] = []
+        owners: list[Array] = []
+        for sig in np.unique(signature):
+            sel = np.flatnonzero(signature == sig)
+            parts = []
+            for nodes, below in vectors:
+                used = nodes[sel[0]] >= 0
+                parts.append((nodes[sel][:, used], below[sel][:, used]))
+            rows, good = self._corners(cells[sel], parts)
+            ok[sel] = good
+            rows_out.append(rows[good].ravel())
+            owners.append(np.repeat(cells[sel][good], rows.shape[1]))
+        return (np.concatenate(rows_out), np.concatenate(owners)), ok
+
+    def _corners(self, cells: Array, parts: list[tuple[Array, Array]]) -> tuple[Array, Array]:
         k = len(self.trees)
-        keys = partition_key.reshape(-1, *([1] * k))
-        valid = np.ones_like(keys, dtype=bool)
+        keys = self.index.keys[cells].copy()
+        for d, t in enumerate(self.trees):
+            keys -= t.nodes[cells] * self.index.strides[d]
+        keys = keys.reshape(-1, *([1] * k))
         belows = []
-        for d in range(k):
-            nodes, below = self.vector(d, cells, choices[d])
+        for d, (nodes, below) in enumerate(parts):
             shape = [len(cells)] + [1] * k
             shape[d + 1] = nodes.shape[1]
-            keys = keys + np.maximum(nodes.reshape(shape), 0) * self.index.strides[d]
-            valid = valid & (nodes.reshape(shape) >= 0)
+            keys = keys + nodes.reshape(shape) * self.index.strides[d]
             belows.append(below.reshape(shape))
-        full = keys.shape
-        valid = np.broadcast_to(valid, full)
-        rows = np.where(valid, self.index.lookup(keys), -2)
+        rows = self.index.lookup(keys)
         broken = rows == -1
         # A corner whose node ends its chain must have no children line at its coordinates,
         # else that line would not add up (a sparse table can have children here and not there).
         for d in range(k):
-            open_end = valid & ~np.broadcast_to(belows[d], full)
-            if self.depth[d] and open_end.any():
+            if not self.depth[d]:
+                continue
+            open_end = ~np.broadcast_to(belows[d], keys.shape)
+            if open_end.any():
                 broken |= open_end & (self.lines[d].group(np.where(open_end, keys, -1)) >= 0)
-        rows, broken = rows.reshape(len(cells), -1), broken.reshape(len(cells), -1)
-        return rows, ~broken.any(axis=1)
+        return rows.reshape(len(cells), -1), ~broken.reshape(len(cells), -1).any(axis=1)
 
 
 def protect_cells(table: pa.Table, secondary: Secondary | None, primary: Array, masked: Array, cost: Array) -> Decision:
@@ -202,23 +240,19 @@ def protect_cells(table: pa.Table, secondary: Secondary | None, primary: Array, 
     prot.prepare(suppressed)
     pending = np.flatnonzero(status == PRIMARY)
     # Cheapest sibling in every dimension first, then other siblings and paths for sparse tables.
-    options = [0, *range(1, SIBLING_RANKS), -1]
-    attempts = [tuple([0] * len(trees))] + [
-        c for c in itertools.product(options, repeat=len(trees)) if c != tuple([0] * len(trees))
-    ]
+    options = [[0, *range(1, SIBLING_RANKS), -1] if prot.depth[d] else [0] for d in range(len(trees))]
+    # fewest departures from the cheapest choice first
+    attempts = sorted(itertools.product(*options), key=lambda c: (sum(x != 0 for x in c), [x % 99 for x in c]))
     for choices in attempts:
         if not len(pending):
             break
         failed = []
         for start in range(0, len(pending), CHUNK):
             cells = pending[start : start + CHUNK]
-            rows, ok = prot.corners(cells, choices)
-            good_rows = rows[ok]
-            owners = np.broadcast_to(cells[ok][:, None], good_rows.shape)
-            keep = good_rows >= 0
-            newly = keep & ~suppressed[np.maximum(good_rows, 0)]
-            protects[good_rows[newly]] = owners[newly]
-            suppressed[good_rows[keep]] = True
+            (rows, owners), ok = prot.corners(cells, choices)
+            newly = ~suppressed[rows]
+            protects[rows[newly]] = owners[newly]
+            suppressed[rows] = True
             failed.append(cells[~ok])
         pending = np.concatenate(failed) if failed else pending[:0]
     if len(pending):

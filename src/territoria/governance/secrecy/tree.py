@@ -110,14 +110,14 @@ class CellIndex:
         for t, s in zip(trees, strides, strict=True):
             keys = keys + t.nodes * s
         idx = np.flatnonzero(present)
-        sub = keys[idx]
-        if len(np.unique(sub)) != len(sub):
+        order = idx[np.argsort(keys[idx], kind="stable")]
+        sorted_keys = keys[order]
+        if len(sorted_keys) > 1 and (sorted_keys[1:] == sorted_keys[:-1]).any():
             raise DataError(
                 "secrecy: several rows share the same key; the table is not a table of cells",
                 hint="add the missing breakdown columns to the rule set's dimensions or partition",
             )
-        order = idx[np.argsort(sub, kind="stable")]
-        return cls(strides, keys, keys[order], order)
+        return cls(strides, keys, sorted_keys, order)
 
     def lookup(self, keys: Array) -> Array:
         """Row index of each key, -1 where no such cell exists."""

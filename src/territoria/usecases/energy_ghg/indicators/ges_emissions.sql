@@ -17,7 +17,7 @@ total AS (
     SELECT l.mesh, l.code, any_value(l.libelle) AS libelle, l.period, l.sector, 'TOUTES' AS energy,
            CASE WHEN bool_or(l.secret) THEN NULL ELSE sum(l.value) END AS value,
            bool_or(l.secret) AS secret, bool_or(l.lower_bound) AS lower_bound,
-           string_agg(l.factor_id, ',' ORDER BY l.factor_id) AS factor_id, any_value(l.version) AS version,
+           array_to_string(list_sort(list(l.factor_id)), ',') AS factor_id, any_value(l.version) AS version,
            coalesce(sum(l.value * l.estimated) / nullif(sum(l.value), 0), max(l.estimated)) AS estimated
     FROM leaf l GROUP BY l.mesh, l.code, l.period, l.sector
 )

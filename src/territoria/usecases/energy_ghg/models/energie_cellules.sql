@@ -19,20 +19,24 @@ cells AS (
         coalesce(l.components, 0) AS components
     FROM grid g LEFT JOIN leaves l USING (code, period, sector, energy)
 ),
-territory AS (SELECT coalesce(nullif(param('territory.epci'), ''), 'territoire') AS code),
+-- share of the territory's communes present in the source each year (the list is read once)
+per_year AS (
+    SELECT period, count(*) / (SELECT count(*) FROM (SELECT unnest(param('territory.communes')))) AS completeness
+    FROM present GROUP BY period
+),
 cube AS (
     SELECT
         CASE WHEN grouping(code) = 1 THEN 'epci' ELSE 'commune' END AS mesh,
-        coalesce(code, (SELECT code FROM territory)) AS code,
-        CASE WHEN grouping(code) = 0 THEN (SELECT code FROM territory) END AS parent_code,
+        coalesce(code, coalesce(nullif(param('territory.epci'), ''), 'territoire')) AS code,
+        CASE WHEN grouping(code) = 0 THEN coalesce(nullif(param('territory.epci'), ''), 'territoire') END
+            AS parent_code,
         period,
         coalesce(sector, 'TOUS') AS sector,
         coalesce(energy, 'TOUTES') AS energy,
         sum(consumption_mwh) AS consumption_mwh,
         sum(nb_sites)::BIGINT AS nb_sites,
         sum(masked_components)::BIGINT AS masked_components,
-        sum(components)::BIGINT AS components,
-        count(DISTINCT code) AS communes
+        sum(components)::BIGINT AS components
     FROM cells
     GROUP BY GROUPING SETS (
         (code, period, sector, energy), (code, period, sector), (code, period, energy), (code, period),
@@ -42,7 +46,7 @@ cube AS (
 SELECT
     c.mesh,
     c.code,
-    coalesce(n.nom, param('territory.name')) AS libelle,
+    CASE WHEN c.mesh = 'commune' THEN n.nom ELSE param('territory.name') END AS libelle,
     c.parent_code,
     c.period,
     c.sector,
@@ -52,6 +56,9 @@ SELECT
     c.consumption_mwh IS NULL AS masked_input,
     c.consumption_mwh IS NOT NULL AND c.masked_components > 0 AS lower_bound,
     CASE WHEN c.components > 0 THEN c.masked_components / c.components ELSE 0.0 END AS masked_share,
-    CASE WHEN c.mesh = 'epci' THEN c.communes / len(param('territory.communes')) ELSE 1.0 END AS completeness
-FROM cube c LEFT JOIN ref('communes') n ON n.code = c.code AND c.mesh = 'commune'
+    CASE WHEN c.mesh = 'epci' THEN y.completeness ELSE 1.0 END AS completeness
+FROM cube c
+-- plain equi-joins (a condition on the left side only would make DuckDB loop over every pair)
+LEFT JOIN ref('communes') n ON n.code = c.code
+LEFT JOIN per_year y ON y.period = c.period
 ORDER BY c.mesh, c.code, c.sector, c.energy, c.period

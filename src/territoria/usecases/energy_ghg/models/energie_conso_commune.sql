@@ -18,7 +18,7 @@ WITH rows AS (
         nb_sites,
         conso_totale_mwh_secret OR nb_sites_secret AS masked
     FROM ref('conso-elec-gaz-commune')
-    WHERE list_contains(param('territory.communes'), code_commune)
+    WHERE code_commune IN (SELECT unnest(param('territory.communes')))
 )
 SELECT
     code,

@@ -1,7 +1,9 @@
 -- Electricity by IRIS re-aggregated to communes and the territory (IRIS -> commune -> EPCI).
 -- IRIS cells masked by Enedis stay masked; every sum over them is the sum of the known cells,
 -- a lower bound flagged lower_bound with the share of masked components: nothing is un-masked.
-WITH wide AS (SELECT * FROM ref('conso-elec-iris') WHERE list_contains(param('territory.communes'), code_commune)),
+WITH wide AS (
+    SELECT * FROM ref('conso-elec-iris') WHERE code_commune IN (SELECT unnest(param('territory.communes')))
+),
 leaves AS (
     -- INCLUDE NULLS: a masked cell has null values and must stay a (masked) component
     SELECT * FROM wide UNPIVOT INCLUDE NULLS ((nb_sites, consumption_mwh, masked) FOR sector IN (

@@ -1,0 +1,169 @@
+"""National energy benchmark: every current commune x 10 years x 6 sectors x 2 energies.
+
+The same computation twice, in the same run: (1) territoria — the energy pack's own SQL models
+(commune cells, the cube with commune/national/sector/energy margins), the secrecy guard
+(primary rules + secondary suppression) on DuckDB, then the pack's emissions indicator on the
+protected cells; (2) an idiomatic pandas implementation of that computation (groupby/merge,
+the same hypercube suppression written with pandas). The published tables must be identical.
+
+    .venv/bin/python bench/national_energy.py [--years 10] [--skip-pandas]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from national_energy_pandas import pandas_pipeline
+
+from territoria.catalog.packs import load_pack
+from territoria.engines.base import TableWrite
+from territoria.engines.duckdb.engine import open_duckdb
+from territoria.governance.secrecy.guard import apply_ruleset
+from territoria.governance.secrecy.rules import load_ruleset
+from territoria.pipelines.spec import DatasetInfo, render_sql
+from territoria.reference.referential import referential
+from territoria.usecases.energy_ghg.demo import PROFILES
+
+FACTORS = Path(__file__).parents[1] / "src/territoria/usecases/energy_ghg/data/facteurs-emission.csv"
+
+
+def synthetic_input(years: range, seed: int = 7) -> tuple[pa.Table, pa.Table]:
+    """ORE-shaped staging rows (after validation) for every commune, and the communes table."""
+    ref = referential()
+    communes = pq.read_table(ref.communes_path, columns=["code", "nom", "population"])
+    codes = np.array(communes["code"].to_pylist())
+    pop = np.nan_to_num(communes["population"].to_numpy(zero_copy_only=False).astype(float))
+    rng = np.random.default_rng(seed)
+    parts = []
+    for year in years:
+        for p in PROFILES:
+            if p.categorie == "PRO" and year < 2018:
+                continue
+            for e, filiere in enumerate(["Electricité", "Gaz"]):
+                mean = pop * p.sites[e] + p.base[e]
+                sites = rng.poisson(mean)
+                keep = sites > 0
+                n = int(keep.sum())
+                mwh = sites[keep] * p.mwh[e] * rng.lognormal(0, 0.1, n)
+                masked = (p.categorie == "ENT") & (sites[keep] < 3) & (rng.random(n) < 0.1)
+                parts.append(
+                    pa.table(
+                        {
+                            "code_commune": codes[keep],
+                            "annee": np.full(n, year, dtype=np.int32),
+                            "filiere": np.full(n, filiere),
+                            "code_categorie_consommation": np.full(n, p.categorie),
+                            "code_grand_secteur": np.full(n, p.grand_secteur),
+                            "conso_totale_mwh": pa.array(np.round(mwh, 3), mask=masked),
+                            "nb_sites": pa.array(sites[keep].astype(np.int64), mask=masked),
+                            "conso_totale_mwh_secret": masked,
+                            "nb_sites_secret": masked,
+                        }
+                    )
+                )
+    return pa.concat_tables(parts), communes
+
+
+def territoria_pipeline(
+    staging: pa.Table, communes: pa.Table, factors: pa.Table
+) -> tuple[pa.Table, pa.Table, tuple[float, float]]:
+    """The pack's models, the guard and the emissions on DuckDB; (wall, CPU) seconds of that part."""
+    pack = load_pack("energy_ghg")
+    engine = open_duckdb(None)
+    for schema, name, table in (
+        ("staging", "conso-elec-gaz-commune", staging),
+        ("model", "communes", communes),
+        ("staging", "facteurs-emission", factors),
+    ):
+        engine.ensure_schema(schema)
+        engine.register_arrow("_in", table)
+        engine.execute(f'CREATE TABLE {schema}."{name}" AS SELECT * FROM _in')
+    datasets = {
+        n: DatasetInfo(n, layer, n)
+        for n, layer in (
+            ("conso-elec-gaz-commune", "staging"),
+            ("facteurs-emission", "staging"),
+            ("communes", "model"),
+            ("energie_conso_commune", "model"),
+            ("energie_cellules", "model"),
+        )
+    }
+    datasets["published.energie_cellules"] = DatasetInfo("energie_cellules", "published", "")
+    params: dict[str, Any] = {
+        "territory.name": "France",
+        "territory.epci": "",
+        "territory.communes": communes["code"].to_pylist(),
+        **pack.definition.parameters,
+    }
+    t0, c0 = time.perf_counter(), time.process_time()
+    for model in ("energie_conso_commune", "energie_cellules"):
+        sql = render_sql(pack.read_sql(f"models/{model}.sql"), datasets, params, model)
+        engine.replace_tables([TableWrite("model", model, sql)])
+    guard = apply_ruleset(engine, "energie_cellules", 'SELECT * FROM model."energie_cellules"', load_ruleset("energy"))
+    engine.replace_tables([TableWrite("published", "energie_cellules", guard.select_sql)])
+    sql = render_sql(pack.read_sql("indicators/ges_emissions.sql"), datasets, params, "ges_emissions")
+    derived = apply_ruleset(engine, "ges_emissions", sql, load_ruleset("energy_derived"))
+    engine.replace_tables([TableWrite("published", "ges_emissions", derived.select_sql)])
+    elapsed = (time.perf_counter() - t0, time.process_time() - c0)
+    cells = engine.fetch_arrow("SELECT * FROM published.energie_cellules")
+    emissions = engine.fetch_arrow("SELECT * FROM published.ges_emissions")
+    engine.close()
+    return cells, emissions, elapsed
+
+
+def _frame(table: pa.Table, keys: list[str]) -> pd.DataFrame:
+    return table.to_pandas().sort_values(keys).reset_index(drop=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--years", type=int, default=10)
+    parser.add_argument("--skip-pandas", action="store_true")
+    args = parser.parse_args()
+    years = range(2025 - args.years, 2025)
+    staging, communes = synthetic_input(years)
+    factors = pa.Table.from_pandas(pd.read_csv(FACTORS, sep=";"), preserve_index=False)
+    print(f"input: {staging.num_rows:,} ORE rows, {communes.num_rows:,} communes, {len(years)} years")
+    cells, emissions, t_terr = territoria_pipeline(staging, communes, factors)
+    secret = pc_sum(cells["secret"])
+    print(
+        f"territoria (DuckDB + secrecy engine): {t_terr[0]:.2f} s wall, {t_terr[1]:.2f} s CPU — "
+        f"{cells.num_rows:,} cells, {secret:,} secret"
+    )
+    if args.skip_pandas:
+        return
+    frames = staging.to_pandas(), communes.to_pandas(), factors.to_pandas()
+    t0, c0 = time.perf_counter(), time.process_time()
+    p_cells, p_emissions = pandas_pipeline(*frames)
+    t_pd = (time.perf_counter() - t0, time.process_time() - c0)
+    print(f"pandas: {t_pd[0]:.2f} s wall, {t_pd[1]:.2f} s CPU")
+    keys = ["code", "sector", "energy", "period"]
+    pd.testing.assert_frame_equal(
+        _frame(cells, keys)[p_cells.columns.tolist()], p_cells.sort_values(keys).reset_index(drop=True),
+        check_dtype=False, check_exact=False, rtol=1e-9,
+    )  # fmt: skip
+    cols = ["code", "sector", "energy", "period", "value", "secret", "emission_factors"]
+    pd.testing.assert_frame_equal(
+        _frame(emissions, keys)[cols], p_emissions.sort_values(keys).reset_index(drop=True)[cols],
+        check_dtype=False, check_exact=False, rtol=1e-9,
+    )  # fmt: skip
+    print(f"outputs match; pandas / territoria: {t_pd[0] / t_terr[0]:.1f}x (wall), {t_pd[1] / t_terr[1]:.1f}x (CPU)")
+
+
+def pc_sum(arr: pa.ChunkedArray) -> int:
+    return int(np.asarray(arr.to_numpy(zero_copy_only=False), dtype=bool).sum())
+
+
+if __name__ == "__main__":
+    main()
