@@ -101,6 +101,14 @@ def test_404_is_a_clear_terminal_error(small_ws: Workspace, files: FileServer) -
     assert len(files.served.hits("/absent.csv")) == 1  # not retried
 
 
+def test_empty_file_is_refused(small_ws: Workspace, files: FileServer) -> None:
+    setup(small_ws, files)
+    (files.root / "valeurs.csv").write_bytes(b"")
+    rec = step(run_one(small_ws, "valeurs"), "valeurs")
+    assert rec.status == "failed" and "served an empty file" in rec.error
+    assert not landed_objects(small_ws)
+
+
 def test_html_error_page_is_refused(small_ws: Workspace, files: FileServer) -> None:
     setup(small_ws, files)
     files.served.fault("/valeurs.csv", "html")
@@ -127,6 +135,14 @@ def test_hostile_urls_are_refused(small_ws: Workspace, url: str, expected: str) 
     assert "internal error" not in rec.error
 
 
+def test_redirect_to_another_scheme_is_refused(small_ws: Workspace, files: FileServer) -> None:
+    setup(small_ws, files)
+    files.served.fault("/valeurs.csv", "redirect:ftp://example.org/valeurs.csv")
+    rec = step(run_one(small_ws, "valeurs"), "valeurs")
+    assert rec.status == "failed" and "redirected to a refused address" in rec.error
+    assert len(files.served.hits("/valeurs.csv")) == 1
+
+
 def test_file_url_inside_the_workspace_is_read(small_ws: Workspace) -> None:
     (small_ws.root / "data" / "local.csv").write_text(CSV, encoding="utf-8")
     add_source(small_ws, "local", {"kind": "http", "url": f"file://{small_ws.root}/data/local.csv"}, SCHEMA)
@@ -139,9 +155,13 @@ def test_secrets_come_from_the_environment_and_are_never_recorded(
 ) -> None:
     monkeypatch.setenv("TEST_TOKEN", "tok-s3cr3t-value")
     monkeypatch.setenv("TEST_KEY", "key-s3cr3t-value")
+    monkeypatch.setenv("TEST_PATH_TOKEN", "path-s3cr3t-value")
     setup(small_ws, files, headers={"Authorization": "Bearer ${TEST_TOKEN}"}, params={"apikey": "${TEST_KEY}"})
     assert step(run_one(small_ws, "valeurs"), "valeurs").status == "success"
     assert files.served.requests[-1].headers["authorization"] == "Bearer tok-s3cr3t-value"
+    add_source(small_ws, "in-url", {"kind": "http", "url": f"{files.url}/valeurs.csv?token=${{TEST_PATH_TOKEN}}"})
+    assert step(run_one(small_ws, "in-url"), "in-url").status == "success"
+    assert fetches(small_ws, "in-url")[0]["url"].endswith("/valeurs.csv?token=${TEST_PATH_TOKEN}")
     record = fetches(small_ws, "valeurs")[0]
     assert record["url"].endswith("/valeurs.csv?apikey=%24%7BTEST_KEY%7D")
     dump = str(query(small_ws, "SELECT * FROM _territoria.fetches")) + str(

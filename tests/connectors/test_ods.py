@@ -120,3 +120,23 @@ def test_interrupted_export_keeps_the_previous_data(small_ws: Workspace, ods: Se
     assert len(table(small_ws, "conso")) == 250
     assert step(run_one(small_ws, "conso"), "conso").status == "success"  # the next run catches up
     assert len(table(small_ws, "conso")) == 300
+
+
+def test_structure_change_fails_before_downloading(small_ws: Workspace, ods: Server) -> None:
+    add_source(small_ws, "conso", source(ods), SCHEMA)
+    assert step(run_one(small_ws, "conso"), "conso").status == "success"
+    rows = [{k: v for k, v in r.items() if k != "nb_sites_residentiel"} for r in conso_rows(250)]
+    changed = make_dataset(rows, modified="2025-06-01T00:00:00+00:00")
+    changed["fields"][0]["type"] = "int"
+    ods.served.state["datasets"]["conso-iris"] = changed
+    exports = len(ods.served.hits("/exports/"))
+    rec = step(run_one(small_ws, "conso"), "conso")
+    assert rec.status == "failed"
+    assert "no longer publishes the field(s) nb_sites_residentiel declared in the schema" in rec.error
+    assert len(ods.served.hits("/exports/")) == exports
+    assert len(table(small_ws, "conso")) == 250
+
+    add_source(small_ws, "conso", source(ods), {"fields": SCHEMA["fields"][:2]})
+    assert step(run_one(small_ws, "conso"), "conso").status == "success"
+    last = fetches(small_ws, "conso")[-1]["headers"]
+    assert last["fields_removed"] == ["nb_sites_residentiel"] and last["fields_retyped"] == {"annee": ["text", "int"]}

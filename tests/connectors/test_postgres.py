@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import psycopg
@@ -108,3 +109,23 @@ def test_private_cluster_when_nothing_answers(small_ws: Workspace) -> None:
         add_source(small_ws, "priv", {"kind": "postgres", "dsn": dsn, "table": "t"})
         assert step(run_one(small_ws, "priv"), "priv").status == "success"
         assert table(small_ws, "priv", "SELECT a, ST_AsText(geom) FROM {t}") == [(1, "POINT (-1.68 48.11)")]
+
+
+def test_password_from_the_environment_only(small_ws: Workspace, db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_PG_PASSWORD", "pg-s3cr3t@/:x")
+    source = {"kind": "postgres", "dsn": db.replace("postgres@", "postgres:${TEST_PG_PASSWORD}@"), "table": "batiments"}
+    add_source(small_ws, "bati", source)
+    assert step(run_one(small_ws, "bati"), "bati").status == "success"
+    record = fetches(small_ws, "bati")[0]
+    assert record["url"].startswith("postgresql://postgres@127.0.0.1:") and record["url"].endswith("#batiments")
+    assert "s3cr3t" not in json.dumps(record)
+
+
+def test_dropped_column_fails_before_reading(small_ws: Workspace, db: str) -> None:
+    add_source(small_ws, "bati", {"kind": "postgres", "dsn": db, "table": "batiments", "cursor": "id"}, SCHEMA)
+    assert step(run_one(small_ws, "bati"), "bati").status == "success"
+    with psycopg.connect(db, autocommit=True) as con:
+        con.execute("ALTER TABLE batiments DROP COLUMN conso_mwh")
+    rec = step(run_one(small_ws, "bati"), "bati")
+    assert rec.status == "failed" and "batiments no longer publishes the field(s) conso_mwh" in rec.error
+    assert len(table(small_ws, "bati")) == 3

@@ -110,12 +110,13 @@ def test_add_udata_follows_the_schema_reference(small_ws: Workspace, udata: Serv
 
 
 def test_add_http_csv_infers_french_conventions(small_ws: Workspace, files: FileServer) -> None:
-    text = "CODGEO;LIBGEO;PMUN;PART\n01001;L'Abergement;832;12,5\n35238;Rennes;227830;s\n"
+    text = "CODGEO;LIBGEO;PMUN;PART\n01001;L'Abergement;832;12,5\n35210;Pacé;12000;s\n35238;Rennes;227830;3\n"
     (files.root / "population.csv").write_bytes(text.encode("cp1252"))
     result = cli(small_ws, "sources", "add", f"{files.url}/population.csv")
     assert result.exit_code == 0, result.output
     entry = proposed(small_ws, "population")
-    assert entry["source"]["format"] == "csv" and entry["source"]["read"] == {"delimiter": ";"}
+    assert entry["source"]["format"] == "csv"
+    assert entry["source"]["read"] == {"delimiter": ";", "encoding": "cp1252"}
     fields = {f["name"]: f for f in entry["schema"]["fields"]}
     assert fields["CODGEO"]["type"] == "string" and fields["PMUN"]["type"] == "integer"
     assert fields["PART"] == {"name": "PART", "type": "number", "decimalChar": ",", "secretValues": ["s"]}

@@ -67,6 +67,10 @@ def test_udata_errors(small_ws: Workspace, udata: Server) -> None:
     add_source(small_ws, "bornes", udata_source(udata, resource="nope"))
     error = step(run_one(small_ws, "bornes"), "bornes").error
     assert "no resource of dataset 'bornes-irve' matches nope" in error and "r-2024 (csv: irve-2024.csv)" in error
+    udata.served.state["datasets"]["bornes-irve"]["id"] = 42
+    add_source(small_ws, "bornes", udata_source(udata))
+    error = step(run_one(small_ws, "bornes"), "bornes").error
+    assert "not what the data.gouv.fr API documents: `id` should be str, found int" in error
 
 
 def hubeau_source(server: Server, **extra: object) -> dict[str, object]:

@@ -69,7 +69,9 @@ def elu_token(built_ws: Workspace) -> str:
     return token
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in the main thread while it is
+# open, which would break later tests that call asyncio.run().
+@pytest.fixture(scope="module")
 def browser_context() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.fail("Debian chromium is required for the browser tests (apt-get install chromium)")

@@ -17,6 +17,6 @@ def check_source(ws: Workspace, entry: DatasetEntry, previous: dict[str, Any] | 
         if not previous:
             return CheckResult(True, "never fetched")
         return CheckResult(None, f"the {entry.source.kind} connector cannot tell before the next run")
-    ctx = FetchContext(entry.identifier, ws.root, ws.landing, ws.config, previous, ws.tmp_dir)
+    ctx = FetchContext(entry.identifier, ws.root, ws.landing, ws.config, previous, ws.tmp_dir, entry.schema_)
     result: CheckResult = check(options, ctx)
     return result

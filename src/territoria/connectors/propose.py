@@ -196,7 +196,7 @@ def _hubeau(kind: str, source: dict[str, Any], _: str) -> Found:
 
 def _features(kind: str, source: dict[str, Any], _catalog: str) -> Found:
     found: dict[str, Any]
-    with HttpClient("(new source)", HttpOptions()) as client:
+    with HttpClient("(new source)", HttpOptions(retries=1)) as client:
         if kind == "ogcapi":
             options = OgcApiOptions(**source)
             base = f"{options.url.rstrip('/')}/collections/{options.collection}"
@@ -230,7 +230,7 @@ def _http(kind: str, source: dict[str, Any], _: str) -> Found:
     url = source["url"]
     name = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] or "source"
     stem, dot, ext = name.rpartition(".")
-    with HttpClient("(new source)", HttpOptions()) as client:
+    with HttpClient("(new source)", HttpOptions(retries=1)) as client:
         sample, headers = client.sample(url)
     fmt = FORMATS.get(f".{ext.lower()}" if dot else "", "csv")
     if "json" in headers.get("content-type", "") and sample.lstrip().startswith(b"{"):

@@ -30,7 +30,8 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from territoria.core.errors import ConfigError
+from territoria.catalog.model import TableSchema
+from territoria.core.errors import ConfigError, SourceError
 from territoria.core.suggest import did_you_mean
 from territoria.landing import LandedObject, Landing
 from territoria.workspace.model import TerritoryConfig
@@ -61,6 +62,9 @@ class FetchContext:
     territory: TerritoryConfig
     previous_state: dict[str, Any] | None
     tmp_dir: Path
+    #: the entry's declared Table Schema, so that a connector reading the source's structure
+    #: from metadata can refuse a source that no longer publishes a declared field
+    schema: TableSchema | None = None
 
 
 @dataclass
@@ -141,6 +145,20 @@ def landed_result(
     state = {**state, "sha256": landed.sha256}
     rec = FetchRecord(ctx.dataset, kind, url, status, changed, landed.size, landed.sha256, **record)
     return FetchResult(changed, landed.sha256, state, rec, landed)
+
+
+def check_declared_fields(ctx: FetchContext, published: list[str], where: str) -> None:
+    """Fail before downloading when the source no longer publishes a field the schema declares."""
+    if ctx.schema is None:
+        return
+    missing = [f.name for f in ctx.schema.fields if f.name not in published]
+    if missing:
+        raise SourceError(
+            f"source {ctx.dataset!r}: {where} no longer publishes the field(s) {', '.join(missing)} "
+            f"declared in the schema (it publishes: {', '.join(published[:30])})",
+            hint=f"the source's structure changed: review the schema in sources/{ctx.dataset}.yaml "
+            "(`territoria sources add URL --id new` proposes the current one); the previous data is kept",
+        )
 
 
 def still_landed(ctx: FetchContext) -> bool:

@@ -74,3 +74,10 @@ class StepFailed(TerritoriaError):
         super().__init__(message, hint=getattr(cause, "hint", None))
         self.step = step
         self.cause = cause
+
+
+def error_envelope(
+    status: int, code: str, message: str, hint: str | None = None, details: list[object] | None = None
+) -> dict[str, object]:
+    """The body of every error the HTTP APIs return (one envelope, whatever the router)."""
+    return {"error": {"status": status, "code": code, "message": message, "hint": hint, "details": details}}

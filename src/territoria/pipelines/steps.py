@@ -52,7 +52,7 @@ class Fetched:
 def fetch_source(ws: Workspace, entry: DatasetEntry, previous: dict[str, Any] | None) -> Fetched:
     connector = get_connector(entry.source.kind)
     options = parse_options(connector, entry.identifier, entry.source.options)
-    ctx = FetchContext(entry.identifier, ws.root, ws.landing, ws.config, previous, ws.tmp_dir)
+    ctx = FetchContext(entry.identifier, ws.root, ws.landing, ws.config, previous, ws.tmp_dir, entry.schema_)
     result = connector.fetch(options, ctx)
     return Fetched(result, str(getattr(options, "format", "csv")), dict(getattr(options, "read", {}) or {}))
 

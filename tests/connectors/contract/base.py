@@ -76,6 +76,8 @@ class Handler(BaseHTTPRequestHandler):
     def inject(self, fault: str) -> bool:
         if fault.startswith("429"):
             self.send_json(429, {"error_code": "TooManyRequests", "message": "quota exceeded"}, {"Retry-After": "1"})
+        elif fault.startswith("redirect:"):
+            self.send_bytes(302, b"", "text/plain", {"Location": fault.removeprefix("redirect:")})
         elif fault == "503":
             self.send_json(503, {"message": "maintenance"})
         elif fault == "html":

@@ -27,7 +27,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from territoria import __version__
-from territoria.connectors.http.secrets import Secrets
+from territoria.connectors.http.secrets import REFERENCE, Secrets
 from territoria.core.errors import ConfigError, SourceError, TransientSourceError
 from territoria.landing import LandedObject, Landing
 
@@ -142,8 +142,10 @@ class HttpClient:
         check_url(url, self.dataset)
         query = {**self.params, **{k: v for k, v in (params or {}).items() if v is not None}}
         shown = self.public_url(url, params)
+        # ${VAR} in the URL itself is resolved for the request only; `shown` keeps the reference
+        real = self.secrets.resolve(url) if REFERENCE.search(url) else url
         # merged here: given ``params``, httpx would drop the URL's own query (a `next` link's offset)
-        target = httpx.URL(url).copy_merge_params(query) if query else httpx.URL(url)
+        target = httpx.URL(real).copy_merge_params(query) if query else httpx.URL(real)
         waited = 0.0
         for attempt in range(self.options.retries + 1):
             try:
@@ -155,9 +157,21 @@ class HttpClient:
                             self._raise_terminal(resp, shown)
                         return action(resp)
                     problem = f"HTTP {resp.status_code}"
+            except httpx.UnsupportedProtocol as exc:
+                raise SourceError(
+                    f"source {self.dataset!r}: {shown} redirected to a refused address "
+                    f"({self.secrets.redact(str(exc))})",
+                    hint="only http:// and https:// are fetched; use the file's direct URL",
+                ) from None
             except httpx.TransportError as exc:
                 problem = f"{type(exc).__name__}: {self.secrets.redact(str(exc)) or 'connection failed'}"
                 wait = self._backoff(attempt)
+            except httpx.RequestError as exc:  # decoding errors, too many redirects: retrying will not help
+                raise SourceError(
+                    f"source {self.dataset!r}: {shown} could not be read: {type(exc).__name__}: "
+                    f"{self.secrets.redact(str(exc))}",
+                    hint="the server sends a malformed answer (or redirects in a loop); check the URL",
+                ) from None
             self.attempts.append(Attempt(problem, waited))
             if attempt == self.options.retries:
                 raise TransientSourceError(
@@ -260,6 +274,11 @@ class HttpClient:
                     out.write(chunk)
                     if digest:
                         digest.update(chunk)
+                if out.size == 0:
+                    raise SourceError(
+                        f"source {self.dataset!r}: {shown} served an empty file",
+                        hint="the publisher's file is empty or being replaced: run again later (nothing was kept)",
+                    )
                 if checksum and digest and digest.hexdigest() != checksum[1].lower():
                     raise SourceError(
                         f"source {self.dataset!r}: {shown} does not match the {checksum[0]} checksum its publisher "

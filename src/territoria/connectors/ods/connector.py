@@ -21,6 +21,7 @@ from territoria.connectors.spec import (
     CheckResult,
     FetchContext,
     FetchResult,
+    check_declared_fields,
     landed_result,
     still_landed,
     unchanged_result,
@@ -67,6 +68,10 @@ class OdsOptions(HttpOptions):
     def base(self) -> str:
         return f"{self.portal.rstrip('/')}/{API}/catalog/datasets/{self.dataset}"
 
+    def key(self) -> str:
+        """What was asked: a change of it is a change of the source."""
+        return stable_hash([self.mode, self.format, self.query(), self.limit])
+
     def query(self) -> dict[str, Any]:
         return {
             "where": self.where,
@@ -100,13 +105,20 @@ class OdsConnector:
             meta = dataset_metadata(client, options)
             state = {
                 "version": meta["_version"],
-                "query": stable_hash([options.mode, options.format, options.query(), options.limit]),
+                "query": options.key(),
                 "fields": {f.get("name"): f.get("type") for f in meta["fields"] if isinstance(f, dict)},
             }
             headers: dict[str, Any] = {"modified": meta["_version"]["modified"]}
-            gone = sorted(set(prev.get("fields") or {}) - set(state["fields"]))
+            previous_fields = prev.get("fields") or {}
+            gone = sorted(set(previous_fields) - set(state["fields"]))
             if gone:
                 headers["fields_removed"] = gone
+            retyped = sorted(k for k, v in state["fields"].items() if k in previous_fields and previous_fields[k] != v)
+            if retyped:
+                headers["fields_retyped"] = {k: [previous_fields[k], state["fields"][k]] for k in retyped}
+            published = [str(k) for k in state["fields"]]
+            if options.select is None:
+                check_declared_fields(ctx, published, f"dataset {options.dataset!r} on {options.portal}")
             if still_landed(ctx) and prev.get("version") == state["version"] and prev.get("query") == state["query"]:
                 url = client.public_url(options.base())
                 return unchanged_result(
@@ -163,5 +175,7 @@ class OdsConnector:
             url = client.public_url(options.base())
         if not still_landed(ctx):
             return CheckResult(True, "never fetched (or its payload was removed by retention)", url)
+        if prev.get("query") != options.key():
+            return CheckResult(True, "the source's query changed", url)
         same = prev.get("version") == meta["_version"]
         return CheckResult(not same, f"portal `modified` {'unchanged' if same else 'changed'}", url)

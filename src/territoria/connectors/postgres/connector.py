@@ -27,6 +27,7 @@ from territoria.connectors.spec import (
     CheckResult,
     FetchContext,
     FetchResult,
+    check_declared_fields,
     landed_result,
     still_landed,
     unchanged_result,
@@ -75,6 +76,7 @@ class PostgresConnector:
         prev = ctx.previous_state or {}
         with Database(options, Secrets(ctx.dataset), ctx.dataset) as db:
             rel = db.relation()
+            check_declared_fields(ctx, [c for c, _ in rel.columns], rel.label)
             stats = db.stats(rel)
             state = {"count": stats[0], "cursor_max": stats[1], "cursor_type": stats[2]}
             url = db.public_url(rel)

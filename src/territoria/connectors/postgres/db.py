@@ -81,19 +81,24 @@ def _arrow_value(value: Any) -> Any:
     return str(value)
 
 
+DSN_HINT = "write `dsn: postgresql://user@host:port/dbname` and `password: ${MY_VAR}`, then export MY_VAR"
+
+
 class Database:
     def __init__(self, options: PostgresOptions, secrets: Secrets, dataset: str) -> None:
         self.options = options
         self.dataset = dataset
         self.secrets = secrets
-        params = conninfo_to_dict(secrets.resolve(options.dsn)) if REFERENCE.search(options.dsn) else None
-        raw = conninfo_to_dict(options.dsn)
+        try:
+            raw = conninfo_to_dict(options.dsn)
+        except psycopg.ProgrammingError as exc:
+            raise ConfigError(f"source {dataset!r}: the dsn is not valid: {exc}", hint=DSN_HINT) from None
         if raw.get("password") and not REFERENCE.search(str(raw["password"])):
             raise ConfigError(
-                f"source {dataset!r}: the database password is written in clear in the dsn",
-                hint="write `password: ${MY_VAR}` in the source and export MY_VAR",
+                f"source {dataset!r}: the database password is written in clear in the dsn", hint=DSN_HINT
             )
-        self.conninfo = conninfo_to_dict(options.dsn) if params is None else params
+        # resolved value by value: a password may hold characters that would break the URL form
+        self.conninfo = {k: secrets.resolve(str(v)) for k, v in raw.items() if v is not None}
         if options.password:
             self.conninfo["password"] = secrets.resolve(options.password, name="password")
         self.con: psycopg.Connection[Any] | None = None

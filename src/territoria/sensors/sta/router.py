@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from territoria.core.errors import NotFoundError, TerritoriaError
+from territoria.core.errors import NotFoundError, TerritoriaError, error_envelope
 from territoria.sensors.sta.model import ENTITY_SETS, EntitySet
 from territoria.sensors.sta.odata import Options, QueryError, parse_options
 from territoria.sensors.sta.service import Service, decode_observation_id
@@ -216,29 +216,24 @@ def make_router(service: Service) -> APIRouter:
             if res.single:
                 body = api.entity(res, opts, base)
                 if body is None:
-                    return _error(404, "NotFound", f"no entity at {path}")
+                    return _error(404, "not-found", f"no entity at {path}")
                 if res.raw and res.prop:
                     value = body[res.prop]
                     return Response("" if value is None else str(value), media_type="text/plain")
                 return _json(body)
             return _json(api.collection(res.es, res.where, opts, base, str(request.url)))
         except QueryError as exc:
-            return _error(400, "BadRequest", exc.message, exc.hint)
+            return _error(400, "bad-request", exc.message, exc.hint)
         except NotFoundError as exc:
-            return _error(404, "NotFound", exc.message, exc.hint)
+            return _error(404, "not-found", exc.message, exc.hint)
         except TerritoriaError as exc:
-            return _error(500, "ServerError", exc.message, exc.hint)
+            return _error(500, "internal-error", exc.message, exc.hint)
 
     return r
 
 
-_CODES = {"NotFound": "not-found", "BadRequest": "bad-request", "ServerError": "internal-error"}
-
-
-def _error(status: int, kind: str, message: str, hint: str | None = None) -> JSONResponse:
-    # The API's one error envelope (territoria.api.errors), which this layer cannot import.
-    body = {"status": status, "code": _CODES[kind], "message": message, "hint": hint, "details": None}
-    return JSONResponse({"error": body}, status_code=status)
+def _error(status: int, code: str, message: str, hint: str | None = None) -> JSONResponse:
+    return JSONResponse(error_envelope(status, code, message, hint), status_code=status)
 
 
 def router(workspace: Any) -> APIRouter:
