@@ -150,7 +150,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def indicator_urls(base: str, n: int, rng: random.Random) -> list[str]:
-    indicators = httpx.get(f"{base}/api/indicators").json()
+    indicators = [i for i in httpx.get(f"{base}/api/indicators").json() if i["readable"]]  # anonymous client
     communes = [f["properties"]["code"] for f in httpx.get(f"{base}/api/geo/communes").json()["features"]]
     urls = []
     for _ in range(n):

@@ -41,6 +41,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str
             found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
             url = f"http://127.0.0.1:{found.group(1)}" if found else None
         assert url, "".join(lines)
+        assert httpx.get(f"{url}/api", timeout=60).status_code == 200
         yield ws.root, url
     finally:
         proc.terminate()

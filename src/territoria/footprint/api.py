@@ -75,11 +75,11 @@ def router(workspace: Workspace | Path | str, *, cache_seconds: float = 2.0) -> 
         return answer(lambda r: group_json(r.by_run(limit)))
 
     @api.get("/packs", summary="Footprint by pack (use case)")
-    def packs(days: int = Query(30, ge=0, le=3660)) -> dict[str, Any]:
+    def packs(days: int = Query(30, ge=0, le=36500)) -> dict[str, Any]:
         return answer(lambda r: group_json(r.by_pack(days or None)))
 
     @api.get("/top", summary="Top consuming steps")
-    def top(n: int = Query(10, ge=1, le=200), days: int = Query(30, ge=0, le=3660)) -> dict[str, Any]:
+    def top(n: int = Query(10, ge=1, le=200), days: int = Query(30, ge=0, le=36500)) -> dict[str, Any]:
         return answer(lambda r: group_json(r.top_steps(n, days or None)))
 
     @api.get("/trend", summary="Energy per day")

@@ -123,7 +123,7 @@ async def indicator_values(
     purpose: Purpose = None,
     mesh: Annotated[str | None, Query(max_length=50, description="`commune`, `epci`...")] = None,
     code: Annotated[str | None, Query(max_length=50, description="INSEE code or SIREN")] = None,
-    period: Annotated[str | None, Query(max_length=50, description="`2022` or `2025-05-31/2025-08-31`")] = None,
+    period: Annotated[str | None, Query(max_length=50, description="e.g. `2022` or `2025-06-01/2025-08-31`")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1000,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> JSONResponse:
