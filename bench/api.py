@@ -36,6 +36,7 @@ import psutil
 
 from territoria.catalog.packs import available_packs, load_pack
 from territoria.pipelines import run_pipeline
+from territoria.testing.pygeoapi import pygeoapi_config
 from territoria.workspace import Workspace, init_workspace
 
 RENNES = "243500139"
@@ -182,49 +183,6 @@ def bench_indicators(base: str, pid: int, n: int, concurrency: int, processes: i
     print(f"    goal p99 <= 50 ms: {'met' if p99 <= 50 else 'NOT met'}")
 
 
-def pygeoapi_config(tmp: Path, data: Path, port: int) -> dict[str, object]:
-    return {
-        "server": {
-            "bind": {"host": "127.0.0.1", "port": port},
-            "url": f"http://127.0.0.1:{port}",
-            "mimetype": "application/json; charset=UTF-8",
-            "encoding": "utf-8",
-            "languages": ["fr-FR"],
-            "cors": False,
-            "pretty_print": False,
-            "limits": {"default_items": 10, "max_items": 10000},
-            "map": {"url": "http://127.0.0.1/{z}/{x}/{y}.png", "attribution": "none"},
-        },
-        "logging": {"level": "ERROR"},
-        "metadata": {
-            "identification": {
-                "title": "bench",
-                "description": "bench",
-                "keywords": ["communes"],
-                "keywords_type": "theme",
-                "terms_of_service": "none",
-                "url": "http://127.0.0.1",
-            },
-            "license": {"name": "Licence Ouverte", "url": "https://www.etalab.gouv.fr/licence-ouverte-open-licence"},
-            "provider": {"name": "bench", "url": "http://127.0.0.1"},
-            "contact": {"name": "bench", "email": "bench@example.org", "role": "pointOfContact"},
-        },
-        "resources": {
-            "communes": {
-                "type": "collection",
-                "title": "communes",
-                "description": "Contours des communes",
-                "keywords": ["communes"],
-                "links": [],
-                "extents": {
-                    "spatial": {"bbox": [-180, -90, 180, 90], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}
-                },
-                "providers": [{"type": "feature", "name": "GeoJSON", "data": str(data), "id_field": "code"}],
-            }
-        },
-    }
-
-
 def start_pygeoapi(tmp: Path, features: dict[str, object]) -> tuple[list[str], dict[str, str]]:
     import yaml
 
@@ -232,7 +190,7 @@ def start_pygeoapi(tmp: Path, features: dict[str, object]) -> tuple[list[str], d
     data.write_text(json.dumps(features), encoding="utf-8")
     port = free_port()
     config, openapi = tmp / "pygeoapi.yml", tmp / "pygeoapi-openapi.yml"
-    config.write_text(yaml.safe_dump(pygeoapi_config(tmp, data, port)), encoding="utf-8")
+    config.write_text(yaml.safe_dump(pygeoapi_config(port, data, title="bench", max_items=10000)), encoding="utf-8")
     env = {**os.environ, "PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi)}
     pygeoapi = str(Path(sys.executable).parent / "pygeoapi")
     subprocess.run([pygeoapi, "openapi", "generate", str(config), "--output-file", str(openapi)], env=env, check=True)

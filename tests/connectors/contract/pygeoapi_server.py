@@ -19,6 +19,7 @@ import shapely
 import yaml
 
 from territoria.reference.referential import data_dir
+from territoria.testing.pygeoapi import pygeoapi_config
 
 SERVE = """
 import sys
@@ -51,54 +52,15 @@ def free_port() -> int:
         return port
 
 
-def config(port: int, data: Path) -> dict[str, Any]:
-    contact = {k: "test" for k in ("name", "position", "address", "city", "stateorprovince", "postalcode")}
-    return {
-        "server": {
-            "bind": {"host": "127.0.0.1", "port": port},
-            "url": f"http://127.0.0.1:{port}",
-            "mimetype": "application/json; charset=UTF-8",
-            "encoding": "utf-8",
-            "languages": ["fr-FR"],
-            "limits": {"default_items": 10, "max_items": 1000},
-            "map": {"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "attribution": "OSM"},
-        },
-        "logging": {"level": "ERROR"},
-        "metadata": {
-            "identification": {
-                "title": "territoria tests",
-                "description": "communes",
-                "keywords": ["communes"],
-                "keywords_type": "theme",
-                "terms_of_service": "https://creativecommons.org/licenses/by/4.0/",
-                "url": "https://example.org",
-            },
-            "license": {"name": "CC-BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
-            "provider": {"name": "test", "url": "https://example.org"},
-            "contact": contact | {"country": "FR", "email": "test@example.org", "url": "https://example.org"},
-        },
-        "resources": {
-            "communes": {
-                "type": "collection",
-                "title": "Communes",
-                "description": "Quelques communes de Rennes Métropole",
-                "keywords": ["communes"],
-                "extents": {
-                    "spatial": {"bbox": [-2, 47.9, -1.4, 48.3], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}
-                },
-                "providers": [{"type": "feature", "name": "GeoJSON", "data": str(data), "id_field": "code"}],
-            }
-        },
-    }
-
-
 @contextmanager
 def pygeoapi(workdir: Path, codes: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
     workdir.mkdir(parents=True, exist_ok=True)
     doc = communes_geojson(codes, workdir / "communes.geojson")
     port = free_port()
     cfg, openapi = workdir / "pygeoapi.yml", workdir / "openapi.json"
-    cfg.write_text(yaml.safe_dump(config(port, workdir / "communes.geojson")), encoding="utf-8")
+    rennes = (-2.0, 47.9, -1.4, 48.3)
+    settings = pygeoapi_config(port, workdir / "communes.geojson", title="territoria tests", bbox=rennes)
+    cfg.write_text(yaml.safe_dump(settings), encoding="utf-8")
     # only served at /openapi, which the tests do not use: a minimal document spares its generation
     openapi.write_text(json.dumps({"openapi": "3.0.2", "info": {"title": "t", "version": "1"}, "paths": {}}))
     env = {**os.environ, "PYGEOAPI_CONFIG": str(cfg), "PYGEOAPI_OPENAPI": str(openapi)}
