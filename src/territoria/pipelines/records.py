@@ -8,6 +8,7 @@ next process marks it ``interrupted``.
 from __future__ import annotations
 
 import json
+import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -51,13 +52,25 @@ def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+_READY: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
 def ensure_meta(engine: Engine) -> None:
+    """Create the record tables and close runs a killed process left ``running``.
+
+    Done once per opened engine: later calls (lineage for every dataset of a snapshot, API
+    requests) cost nothing, and a call made while this process is running a pipeline never
+    marks that run as interrupted.
+    """
+    if engine in _READY:
+        return
     for ddl in DDL:
         engine.execute(ddl)
     engine.execute(
         f"UPDATE {META}.runs SET status = 'interrupted', error = 'the process stopped before the run ended' "
         "WHERE status = 'running'"
     )
+    _READY.add(engine)
 
 
 @dataclass
