@@ -6,20 +6,13 @@ import resource
 from pathlib import Path
 from typing import Any
 
-from territoria.catalog.packs import available_packs, load_pack
 from territoria.pipelines import run_pipeline
 from territoria.pipelines.runner import RunSummary
-from territoria.workspace import Workspace, init_workspace
-
-RENNES = "243500139"
+from territoria.workspace import Workspace, init_demo_workspace
 
 
 def build_demo(directory: Path) -> Workspace:
-    packs = sorted(available_packs())
-    ws = init_workspace(directory, epci=RENNES, packs=packs, force=True)
-    for name in packs:
-        load_pack(name).run_hook("prepare_demo", ws)
-    return ws
+    return init_demo_workspace(directory)
 
 
 def run(ws: Workspace, **kwargs: Any) -> RunSummary:

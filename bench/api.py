@@ -19,7 +19,6 @@ import multiprocessing
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,32 +33,21 @@ from pathlib import Path
 import httpx
 import psutil
 
-from territoria.catalog.packs import available_packs, load_pack
 from territoria.pipelines import run_pipeline
+from territoria.testing.ports import free_port
 from territoria.testing.pygeoapi import pygeoapi_config
-from territoria.workspace import Workspace, init_workspace
+from territoria.workspace import Workspace, init_demo_workspace
 
-RENNES = "243500139"
 TIME_LIMIT_S = 90.0
 
 
 def build_demo(root: Path) -> Workspace:
-    packs = sorted(available_packs())
-    ws = init_workspace(root, epci=RENNES, packs=packs)
-    for name in packs:
-        load_pack(name).run_hook("prepare_demo", ws)
+    ws = init_demo_workspace(root)
     with ws.engine() as engine:
         summary = run_pipeline(ws, engine, command="demo")
     if summary.status != "success" or not summary.publication:
         raise SystemExit(f"demo run failed: {summary.status} {summary.publication_error}")
     return ws
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -30,11 +30,12 @@ import psycopg
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from territoria.core.yamlio import write_yaml
-from territoria.sensors.broker import PrivateBroker, free_port
+from territoria.sensors.broker import PrivateBroker
 from territoria.sensors.decoders import dragino_lht65, encode_lht65
 from territoria.sensors.ingest import Ingestor, open_registry, store_for
 from territoria.sensors.mqtt import Listener
 from territoria.sensors.registry import REGISTRY
+from territoria.testing.ports import free_port
 from territoria.workspace import init_workspace
 
 APP = "bench-app"

@@ -27,10 +27,10 @@ import psycopg
 from sensor_ingest import postgres_dsn
 
 from territoria.core.yamlio import write_yaml
-from territoria.sensors.broker import free_port
 from territoria.sensors.ingest import open_registry, store_for
 from territoria.sensors.normalise import Batch, observation_key, uplink_key
 from territoria.sensors.registry import REGISTRY
+from territoria.testing.ports import free_port
 from territoria.workspace import init_workspace
 
 PROFILE = {

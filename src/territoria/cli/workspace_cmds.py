@@ -8,11 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from territoria.catalog.packs import available_packs, load_pack
 from territoria.cli.common import console, fmt_int
 from territoria.cli.pipeline_cmds import print_summary, run_with_progress
 from territoria.reference.referential import referential
-from territoria.workspace import init_workspace
+from territoria.workspace import init_demo_workspace, init_workspace
 
 
 def register(app: typer.Typer) -> None:
@@ -57,13 +56,10 @@ def demo(
     force: Annotated[bool, typer.Option(help="Rebuild the configuration of an existing demo workspace.")] = True,
 ) -> None:
     """Build the Rennes Métropole workspace (EPCI 243500139, 43 communes) with every pack and run it end to end."""
-    packs = sorted(available_packs())
-    ws = init_workspace(directory, epci="243500139", packs=packs, force=force)
-    for name in packs:
-        load_pack(name).run_hook("prepare_demo", ws)
+    ws = init_demo_workspace(directory, force=force)
     console.print(
         f"[green]✓[/] demo workspace {ws.root} ({ws.config.name}, {len(ws.config.communes)} communes, "
-        f"packs: {', '.join(packs)})"
+        f"packs: {', '.join(ws.config.packs)})"
     )
     summary = run_with_progress(ws, only=None, force=False, command="demo")
     print_summary(ws, summary)

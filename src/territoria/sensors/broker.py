@@ -15,12 +15,7 @@ import time
 from pathlib import Path
 
 from territoria.core.errors import NotFoundError
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from territoria.testing.ports import free_port
 
 
 def mosquitto_binary() -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -19,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+
+from territoria.testing.ports import free_port
 
 PG_BIN = Path(os.environ.get("TERRITORIA_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -57,13 +58,6 @@ def _answers(host: str, port: int, user: str) -> bool:
         return False
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _as_owner(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
 
@@ -73,7 +67,7 @@ def private_cluster() -> Iterator[PostgresServer]:
     if not (PG_BIN / "initdb").exists():
         raise RuntimeError(f"PostgreSQL binaries not found in {PG_BIN} (set TERRITORIA_PG_BIN)")
     root = Path(tempfile.mkdtemp(prefix="territoria-pg-"))
-    data, port = root / "data", _free_port()
+    data, port = root / "data", free_port()
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
     user = "postgres" if os.geteuid() == 0 else os.environ.get("USER", "postgres")

@@ -183,3 +183,17 @@ def init_workspace(
     for pack in loaded:
         pack.run_hook("prepare", ws)
     return ws
+
+
+DEMO_EPCI = "243500139"
+
+
+def init_demo_workspace(directory: Path, *, force: bool = True) -> Workspace:
+    """The Rennes Métropole workspace with every installed pack and their demo inputs written."""
+    from territoria.catalog.packs import available_packs, load_pack
+
+    packs = sorted(available_packs())
+    ws = init_workspace(directory, epci=DEMO_EPCI, packs=packs, force=force)
+    for name in packs:
+        load_pack(name).run_hook("prepare_demo", ws)
+    return ws

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import shapely
 import yaml
 
 from territoria.reference.referential import data_dir
+from territoria.testing.ports import free_port
 from territoria.testing.pygeoapi import pygeoapi_config
 
 SERVE = """
@@ -43,13 +43,6 @@ def communes_geojson(codes: list[str], dest: Path) -> dict[str, Any]:
     doc = {"type": "FeatureCollection", "features": features}
     dest.write_text(json.dumps(doc), encoding="utf-8")
     return doc
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextmanager
