@@ -87,14 +87,28 @@ class LineageNode:
         }
 
 
-def upstream(plan: Plan, engine: Engine, dataset: str) -> LineageNode:
-    ensure_meta(engine)
-    hashes = {r[0]: r[1] for r in engine.fetch_all(f"SELECT name, content_hash FROM {META}.datasets")}
-    edges = engine.fetch_all(
-        f"SELECT target, source FROM {META}.lineage WHERE source LIKE 'landing:%' OR source LIKE 'source:%' "
-        "QUALIFY row_number() OVER (PARTITION BY target ORDER BY recorded_at DESC) = 1"
-    )
-    raw_of = {t: s for t, s in edges}
+@dataclass(frozen=True)
+class LineageIndex:
+    """What ``upstream`` reads from the store, loaded once for any number of datasets."""
+
+    hashes: dict[str, str]
+    #: dataset -> the landed payload it was last read from, and landed payload -> its source
+    raw_of: dict[str, str]
+
+    @classmethod
+    def load(cls, engine: Engine) -> LineageIndex:
+        ensure_meta(engine)
+        hashes = {r[0]: r[1] for r in engine.fetch_all(f"SELECT name, content_hash FROM {META}.datasets")}
+        edges = engine.fetch_all(
+            f"SELECT target, source FROM {META}.lineage WHERE source LIKE 'landing:%' OR source LIKE 'source:%' "
+            "QUALIFY row_number() OVER (PARTITION BY target ORDER BY recorded_at DESC) = 1"
+        )
+        return cls(hashes, {t: s for t, s in edges})
+
+
+def upstream(plan: Plan, engine: Engine, dataset: str, index: LineageIndex | None = None) -> LineageNode:
+    index = index or LineageIndex.load(engine)
+    hashes, raw_of = index.hashes, index.raw_of
 
     def node(name: str) -> LineageNode:
         digest = hashes.get(name)

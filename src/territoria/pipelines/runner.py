@@ -15,6 +15,7 @@ import secrets
 import time
 import traceback
 from collections.abc import Callable
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,7 @@ from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
 from territoria.footprint import StepMeter, load_policy, not_due, source_checks
 from territoria.footprint.retention import prune, retention_policy
+from territoria.pipelines.group import GROUP_SECONDS, Group, input_key
 from territoria.pipelines.plan import Plan, build_plan
 from territoria.pipelines.records import (
     META,
@@ -83,10 +85,8 @@ def _cpu() -> float:
     return self_.ru_utime + self_.ru_stime + children.ru_utime + children.ru_stime
 
 
-def fingerprint(engine: Engine, qualified: str) -> tuple[str, int]:
-    """Order-independent content fingerprint of a table (row count + sum of row hashes)."""
-    rows, digest = engine.fetch_all(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {qualified} t")[0]
-    return f"{int(rows)}:{digest}", int(rows)
+def count_rows(engine: Engine, qualified: str) -> int:
+    return int(engine.fetch_all(f"SELECT count(*) FROM {qualified}")[0][0])
 
 
 class Runner:
@@ -109,7 +109,12 @@ class Runner:
         self.keys = step_keys(engine)
         self.policies = ws.policies()
         self.pending: list[StepRecord] = []
-        self.store0 = store_size(ws.store_dir)
+        self.store0 = self.store_bytes = store_size(ws.store_dir)
+        #: the open group commit (``pipelines/group.py``); off for the rest of a run after a failure
+        self.group: Group | None = None
+        self.grouping = True
+        #: members of groups rolled back because a step failed or the run stopped
+        self.undone: list[tuple[Step, StepRecord]] = []
         self.check_all = check_all
         self.meter = StepMeter(load_policy(self.policies), engine, {s.id: s.pack for s in plan.steps.values()})
         self.checks = source_checks(engine)
@@ -141,15 +146,21 @@ class Runner:
                 "landed_bytes": fetched.landed.size if fetched.landed and fetched.landed.new else 0,
                 **fetched.record.headers,
             }
+        elif self.force and self.group is not None and self.group.waits_for(step):
+            # forced: no decision needs the key now; it is computed with the group's fingerprints
+            self.group.unkeyed.append((step, rec))
         else:
-            rec.inputs = {i: self.hashes.get(i) for i in step.inputs}
-            rec.input_key = stable_hash([rec.definition_hash, [rec.inputs[i] for i in step.inputs]])
+            if self.group is not None and self.group.waits_for(step):
+                self.group.resolve(self.engine, self.plan.datasets, self.hashes, self.keys)
+            input_key(step, rec, self.hashes)
         if not self.force and self.keys.get(step.id) == rec.input_key and self.outputs_exist(step):
             rec.reason = "unchanged source" if step.kind == "ingest" else "inputs and definition unchanged"
             return None
         if step.kind == "ingest":
             assert fetch is not None
             return run_ingest(self.ws, self.engine, step, fetch)
+        if self.grouping:
+            self.open_group()
         if step.kind == "model":
             return run_model(self.engine, step, self.plan.datasets)
         if step.kind == "indicator":
@@ -195,49 +206,86 @@ class Runner:
                 [r.dataset, json.dumps(fetched.state), fetched.sha256, now(), r.changed, now(), r.dataset],
             )
 
+    # -- commits ---------------------------------------------------------------------------
+    def open_group(self) -> None:
+        """Open the group transaction the next steps join (see ``pipelines/group.py``)."""
+        if self.group is None:
+            stack = ExitStack()
+            stack.enter_context(self.engine.transaction())
+            saved = (dict(self.hashes), dict(self.keys), set(self.tables))
+            self.group = Group(stack, time.perf_counter(), saved)
+
     def commit(self, step: Step, rec: StepRecord, outcome: StepOutcome) -> None:
-        """Publish the step's tables, fingerprint them and move its state forward (with the
-        records of earlier steps waiting to be written) in one transaction: one durable commit
-        per step, and a kill at any point leaves either all of it or none of it."""
+        """Publish the step's tables, fingerprint them and move its state forward, all in one
+        transaction: the open group's, or the step's own (an ingest step, or after a failure).
+        A kill at any point leaves either all of it or none of it."""
+        own = self.group is None
+        if own:
+            self.open_group()
+        group = self.group
+        assert group is not None
         at = now()
         try:
-            with self.engine.transaction():
-                for write in outcome.writes:
-                    self.engine.create_or_replace(write)
-                prints: dict[str, tuple[str, int]] = {}
-                for out in step.outputs:
-                    prints[out] = fingerprint(self.engine, self.plan.datasets[out].qualified)
-                rec.outputs = {out: digest for out, (digest, _) in prints.items()}
-                rec.rows_out = prints[step.outputs[0]][1] if step.outputs else 0
-                rec.ended_at = at
-                for out, (digest, rows) in prints.items():
-                    info = self.plan.datasets[out]
-                    self.engine.execute(
-                        f"INSERT OR REPLACE INTO {META}.datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [out, info.layer, info.schema, info.name, digest, rows, at, rec.run_id, step.id],
-                    )
-                self.engine.execute(
-                    f"INSERT OR REPLACE INTO {META}.step_state VALUES (?, ?, ?, ?)",
-                    [step.id, rec.input_key, rec.run_id, at],
-                )
-                if outcome.lineage:
-                    values = ", ".join(["(?, ?, ?, ?, ?)"] * len(outcome.lineage))
-                    params: list[object] = []
-                    for src, dst in outcome.lineage:
-                        params.extend([rec.run_id, step.id, src, dst, at])
-                    self.engine.execute(f"INSERT INTO {META}.lineage VALUES {values}", params)
-                self._write_pending()
-            self.pending.clear()
-        finally:
+            rows = {(w.schema, w.name): self.engine.create_or_replace(w) for w in outcome.writes}
+        except BaseException:
+            self.rollback_group()  # first: an aborted transaction refuses even the DROPs below
             outcome.release(self.engine)
-        for out, (digest, _) in prints.items():
-            self.tables.add((self.plan.datasets[out].schema, self.plan.datasets[out].name))
-            self.hashes[out] = digest
+            raise
+        # Work tables are dropped inside the transaction: a rollback brings back neither them nor the drop.
+        outcome.release(self.engine)
+        rec.ended_at = at
+        for out in step.outputs:
+            info = self.plan.datasets[out]
+            group.unprinted[out] = (step, rec, at)
+            rec.outputs[out] = None
+            self.tables.add((info.schema, info.name))
+        if step.outputs:
+            first = self.plan.datasets[step.outputs[0]]
+            counted = rows.get((first.schema, first.name))
+            rec.rows_out = counted if counted is not None else count_rows(self.engine, first.qualified)
+        group.states[step.id] = (rec, at)
+        group.lineage.extend([rec.run_id, step.id, src, dst, at] for src, dst in outcome.lineage)
+        group.members.append((step, rec))
         self.keys[step.id] = rec.input_key
+        if own or time.perf_counter() - group.started >= GROUP_SECONDS:
+            self.commit_group()
+
+    def commit_group(self) -> None:
+        """Make the open group durable: its state, the records waiting, one COMMIT."""
+        group = self.group
+        if group is None:
+            return
+        size0 = self.store_bytes
+        try:
+            group.resolve(self.engine, self.plan.datasets, self.hashes, self.keys)
+            group.write_state(self.engine)
+            self._write_pending()
+        except BaseException:
+            self.rollback_group()
+            raise
+        self.group = None
+        group.stack.close()
+        self.pending.clear()
+        # The store grows at the commit; the steps that shared it share that growth.
+        self.store_bytes = store_size(self.ws.store_dir)
+        grown = max(0, self.store_bytes - size0)
+        for _, rec in group.members:
+            rec.bytes_written = grown // len(group.members)
+
+    def rollback_group(self) -> None:
+        """Undo the open group; its members, whose work is no longer in the store, go to ``undone``."""
+        group = self.group
+        if group is None:
+            return
+        self.group = None
+        with suppress(RolledBack):
+            group.stack.__exit__(RolledBack, RolledBack(), None)
+        self.hashes, self.keys, self.tables = group.saved
+        self.undone.extend(group.members)
 
     def flush_records(self) -> None:
         """Write the step records waiting in memory, in their own transaction. A record waits
-        for the next step's commit (or the end of the run), so that an unchanged run costs one
+        for the next commit (or the end of the run), so that an unchanged run costs one
         write, not one per step; a killed run may lose the last records, never data or state."""
         if self.pending:
             with self.engine.transaction():
@@ -246,6 +294,10 @@ class Runner:
 
     def _write_pending(self) -> None:
         insert_many(self.engine, self.pending)
+
+
+class RolledBack(Exception):
+    """Raised into the group's transaction to roll it back."""
 
 
 def run_pipeline(
@@ -276,6 +328,8 @@ def run_pipeline(
             if step_id not in selected:
                 continue
             step = plan.steps[step_id]
+            if step.kind == "ingest":
+                runner.commit_group()  # a fetch is recorded on its own, before the step reads it
             rec = StepRecord(summary.run_id, step.id, step.kind)
             if swept and step.kind == "ingest":
                 rec.report["landing_swept_tmp_files"] = swept
@@ -293,7 +347,11 @@ def run_pipeline(
             runner.pending.append(rec)
             summary.records.append(rec)
             hook("end", step.id, rec)
+        runner.commit_group()
     except BaseException as exc:  # KeyboardInterrupt included: record, then let it go on
+        runner.rollback_group()
+        for _, undone in runner.undone:
+            undone.status, undone.error = "interrupted", "rolled back: the run stopped before this step was committed"
         runner.flush_records()
         _close_run(engine, summary, started, cpu0, "interrupted", f"{type(exc).__name__}: {exc}", runner)
         raise
@@ -327,9 +385,7 @@ def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> N
             rec.rows_in, rec.rows_quarantined = outcome.rows_in, outcome.rows_quarantined
             rec.bytes_read = outcome.bytes_read
             rec.report.update(outcome.report)
-            size0 = store_size(runner.ws.store_dir)
             runner.commit(step, rec, outcome)
-            rec.bytes_written = max(0, store_size(runner.ws.store_dir) - size0)
     except TerritoriaError as exc:
         rec.status, rec.error = "failed", str(exc)
         broken.add(step.id)
@@ -339,6 +395,19 @@ def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> N
         rec.report["traceback"] = traceback.format_exc(limit=8)
         broken.add(step.id)
     _measure(rec, t0, c0)
+    if rec.status == "failed":
+        _replay(runner, step, broken)
+
+
+def _replay(runner: Runner, failed: Step, broken: set[str]) -> None:
+    """A step failed inside a group: roll the group back, run the steps that had succeeded in it
+    again, one transaction each, and commit step by step for the rest of the run."""
+    runner.rollback_group()
+    runner.grouping = False
+    undone, runner.undone = runner.undone, []
+    for step, rec in undone:
+        rec.report["replayed"] = f"run again on its own: {failed.id} failed in the same commit group"
+        _run_one(runner, step, rec, broken)
 
 
 def _measure(rec: StepRecord, t0: float, c0: float) -> None:

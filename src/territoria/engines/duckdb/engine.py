@@ -73,6 +73,7 @@ class DuckDBEngine:
                 ) from exc
             raise EngineError(f"cannot open the store {path}: {exc}") from exc
         self._lock = threading.RLock()
+        self._depth = 0
         self._schemas: set[str] = set()
         self.con.execute(f"LOAD {quote_literal(str(_extension_file('spatial')))}")
 
@@ -97,26 +98,41 @@ class DuckDBEngine:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """All-or-nothing block. A block opened inside another joins it (DuckDB has no
+        savepoints): its work commits or rolls back with the outermost block."""
         with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
             self.con.execute("BEGIN TRANSACTION")
+            self._depth = 1
             try:
                 yield
             except BaseException:
+                self._depth = 0
                 self.con.execute("ROLLBACK")
                 raise
+            self._depth = 0
             self.con.execute("COMMIT")
 
     # -- catalog ---------------------------------------------------------------------------
     def table_exists(self, schema: str, name: str) -> bool:
+        # duckdb_tables()/duckdb_views() answer in a tenth of the time of information_schema.tables
         rows = self.fetch_all(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
+            "SELECT 1 FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? "
+            "UNION ALL SELECT 1 FROM duckdb_views() WHERE schema_name = ? AND view_name = ? AND NOT internal",
+            [schema, name, schema, name],
         )
         return bool(rows)
 
     def columns(self, schema: str, name: str) -> list[tuple[str, str]]:
         rows = self.fetch_all(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            "SELECT column_name, data_type FROM duckdb_columns() "
+            "WHERE schema_name = ? AND table_name = ? ORDER BY column_index",
             [schema, name],
         )
         return [(r[0], r[1]) for r in rows]
@@ -180,11 +196,12 @@ class DuckDBEngine:
             for sql, params in extra_sql:
                 self.con.execute(sql, params)
 
-    def create_or_replace(self, write: TableWrite) -> None:
-        """One table of an atomic publication; call inside ``transaction()``."""
+    def create_or_replace(self, write: TableWrite) -> int | None:
+        """One table of an atomic publication; call inside ``transaction()``. Returns its row count."""
         self.ensure_schema(write.schema)
         with self._lock:
-            self.con.execute(f"CREATE OR REPLACE TABLE {write.qualified} AS {write.select_sql}")
+            row = self.con.execute(f"CREATE OR REPLACE TABLE {write.qualified} AS {write.select_sql}").fetchone()
+        return int(row[0]) if row else None
 
     def close(self) -> None:
         with self._lock:
