@@ -25,31 +25,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 from territoria.engines.duckdb.engine import open_duckdb
 from territoria.pipelines import run_pipeline
-from territoria.workspace import init_workspace
+from territoria.testing.chain import write_chain_pack
+from territoria.workspace import Workspace, init_workspace
 
 
-def make_workspace(root: Path, steps: int):  # type: ignore[no-untyped-def]
+def make_workspace(root: Path, steps: int) -> Workspace:
     ws = init_workspace(root / "ws", communes=["35238"], packs=[])
-    pack = ws.root / "chain"
-    (pack / "models").mkdir(parents=True)
-    models = []
-    for i in range(steps):
-        sql = "SELECT 0 AS x" if i == 0 else f"SELECT x + 1 AS x FROM ref('m_{i - 1}')"
-        (pack / "models" / f"m_{i}.sql").write_text(sql + "\n", encoding="utf-8")
-        models.append({"name": f"m_{i}", "title": f"step {i}", "sql": f"models/m_{i}.sql"})
-    pack_doc = {"name": "chain", "title": "chain", "models": models}
-    (pack / "pack.yaml").write_text(yaml.safe_dump(pack_doc), encoding="utf-8")
-    config = yaml.safe_load((ws.root / "territory.yaml").read_text(encoding="utf-8"))
-    config["packs"] = {"chain": {"path": "chain"}}
-    (ws.root / "territory.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    for source in (ws.root / "sources").glob("*.yaml"):
-        source.unlink()
-    from territoria.workspace import Workspace
-
+    write_chain_pack(ws.root, steps)
     return Workspace(ws.root)
 
 
