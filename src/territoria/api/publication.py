@@ -24,6 +24,7 @@ from territoria.core.suggest import did_you_mean
 from territoria.core.vocab import AccessLevel
 from territoria.engines.base import quote_ident, quote_literal
 from territoria.engines.duckdb.engine import DuckDBEngine
+from territoria.pipelines.inspect import lineage_tree
 from territoria.pipelines.snapshot import CURRENT, current_snapshot
 
 #: above this size a published table is read from its Parquet file instead of copied in memory
@@ -140,6 +141,11 @@ class Publication:
                 hint=did_you_mean(indicator_id, list(self.indicators)) or "GET /api/indicators lists them",
             )
         return found
+
+    def lineage(self, dataset_id: str) -> dict[str, Any] | None:
+        """The upstream tree of a dataset, drawn from the snapshot's flat lineage graph."""
+        graph = self.catalog.get("lineage_graph", {})
+        return lineage_tree(graph, dataset_id).as_dict() if dataset_id in graph else None
 
     def close(self) -> None:
         self.engine.close()

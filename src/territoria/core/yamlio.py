@@ -12,6 +12,10 @@ from territoria.core.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
 
+#: libyaml's parser when PyYAML was built with it (the PyPI wheels are): ten times faster on the
+#: pack and catalog files every command reads; the same safe constructor either way
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def read_yaml(path: Path) -> Any:
     try:
@@ -19,7 +23,7 @@ def read_yaml(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path} is not UTF-8 text", hint="save the file as UTF-8") from exc
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -75,6 +75,11 @@ class Engine(Protocol):
 
     def register_arrow(self, name: str, table: pa.Table) -> None: ...
 
+    def append_arrow(self, qualified: str, table: pa.Table, *, replace: bool = False) -> None:
+        """Insert ``table``'s rows into an existing table, columns matched by name; with
+        ``replace``, a row replaces the one with the same primary key."""
+        ...
+
     def read_csv_relation(
         self,
         path: Path,

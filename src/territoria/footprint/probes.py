@@ -72,18 +72,20 @@ class IoCounters:
     write_bytes: int = 0
 
 
+_FDS: dict[tuple[int, str], int] = {}
+
+
 def _read_proc(path: str) -> str | None:
-    # os-level calls: several times cheaper than pathlib, and these run around every step
+    # One descriptor per process and file, read from offset 0 each time: these run around every
+    # step, and open/close costs more than the read. Keyed by pid: a forked child reopens its own.
+    key = (os.getpid(), path)
+    fd = _FDS.get(key)
     try:
-        fd = os.open(path, os.O_RDONLY)
+        if fd is None:
+            fd = _FDS[key] = os.open(path, os.O_RDONLY)
+        return os.pread(fd, 8192, 0).decode("ascii", "replace")
     except OSError:
         return None
-    try:
-        return os.read(fd, 8192).decode("ascii", "replace")
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 def read_io(path: str = "/proc/self/io") -> IoCounters | None:

@@ -26,9 +26,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
+
 from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
-from territoria.pipelines.records import META, StepRecord
+from territoria.pipelines.records import META, StepRecord, arrow_rows
 from territoria.pipelines.spec import DatasetInfo, Step
 
 #: a group is committed once it has worked this long: the most finished work a kill can undo
@@ -78,11 +80,28 @@ class Group:
         self.unkeyed.clear()
 
     def write_state(self, engine: Engine) -> None:
-        """Dataset state, step state and lineage of every member: three statements, not three per step."""
+        """Dataset state, step state and lineage of every member: three Arrow appends, not three
+        statements per step."""
+        latest = {r[0]: r for r in self.datasets}.values()
         states = [[step, rec.input_key, rec.run_id, at] for step, (rec, at) in self.states.items()]
-        _insert(engine, f"INSERT OR REPLACE INTO {META}.datasets", {r[0]: r for r in self.datasets}.values(), 9)
-        _insert(engine, f"INSERT OR REPLACE INTO {META}.step_state", states, 4)
-        _insert(engine, f"INSERT INTO {META}.lineage", self.lineage, 5)
+        for table, rows, replace in (
+            ("datasets", latest, True),
+            ("step_state", states, True),
+            ("lineage", self.lineage, False),
+        ):
+            if rows:
+                engine.append_arrow(f"{META}.{table}", arrow_rows(_SCHEMAS[table], rows), replace=replace)
+
+
+_TEXT, _STAMP = pa.string(), pa.timestamp("us")
+_SCHEMAS = {
+    "datasets": pa.schema(
+        [(c, _TEXT) for c in ("name", "layer", "table_schema", "table_name", "content_hash")]
+        + [("rows", pa.int64()), ("updated_at", _STAMP), ("run_id", _TEXT), ("step", _TEXT)]
+    ),
+    "step_state": pa.schema([("step", _TEXT), ("input_key", _TEXT), ("run_id", _TEXT), ("updated_at", _STAMP)]),
+    "lineage": pa.schema([(c, _TEXT) for c in ("run_id", "step", "source", "target")] + [("recorded_at", _STAMP)]),
+}
 
 
 def print_of(rows: Any, digest: Any) -> str:
@@ -94,14 +113,6 @@ def input_key(step: Step, rec: StepRecord, hashes: dict[str, str]) -> None:
     """What a step's last success is compared with: its definition and its inputs' content."""
     rec.inputs = {i: hashes.get(i) for i in step.inputs}
     rec.input_key = stable_hash([rec.definition_hash, [rec.inputs[i] for i in step.inputs]])
-
-
-def _insert(engine: Engine, head: str, rows: Any, width: int) -> None:
-    rows = list(rows)
-    if not rows:
-        return
-    row = "(" + ", ".join(["?"] * width) + ")"
-    engine.execute(f"{head} VALUES {', '.join([row] * len(rows))}", [v for r in rows for v in r])
 
 
 __all__ = ["GROUP_SECONDS", "Group", "input_key", "print_of"]

@@ -106,24 +106,43 @@ class LineageIndex:
         return cls(hashes, {t: s for t, s in edges})
 
 
-def upstream(plan: Plan, engine: Engine, dataset: str, index: LineageIndex | None = None) -> LineageNode:
-    index = index or LineageIndex.load(engine)
-    hashes, raw_of = index.hashes, index.raw_of
+Graph = dict[str, dict[str, Any]]
+
+
+def lineage_graph(plan: Plan, index: LineageIndex) -> Graph:
+    """Every dataset with its layer, content hash, inputs and, for a source, the landed payload
+    and where it came from: the flat form of lineage, linear in the number of datasets (the
+    publication snapshot stores this; trees are drawn from it on demand)."""
+    graph: Graph = {}
+    for name, info in plan.datasets.items():
+        step = plan.steps[plan.producers[name]]
+        node: dict[str, Any] = {"layer": info.layer, "hash": index.hashes.get(name), "inputs": list(step.inputs)}
+        if step.kind == "ingest" and name in index.raw_of:
+            node["landing"] = index.raw_of[name]
+            node["source"] = index.raw_of.get(node["landing"])
+        graph[name] = node
+    return graph
+
+
+def lineage_tree(graph: Graph, dataset: str) -> LineageNode:
+    """The upstream tree of ``dataset``: its inputs, theirs, down to the landed bytes and their source."""
 
     def node(name: str) -> LineageNode:
-        digest = hashes.get(name)
-        label = f"{name} [{plan.datasets[name].layer}]" + (f" #{digest[:10]}" if digest else " (not built)")
-        step = plan.steps[plan.producers[name]]
-        children = [node(i) for i in step.inputs]
-        if step.kind == "ingest" and name in raw_of:
-            landing = raw_of[name]
-            source = raw_of.get(landing)
+        g = graph[name]
+        digest = g["hash"]
+        label = f"{name} [{g['layer']}]" + (f" #{digest[:10]}" if digest else " (not built)")
+        children = [node(i) for i in g["inputs"]]
+        if "landing" in g:
+            landing, source = g["landing"], g["source"]
             sources = [LineageNode(source, name=source, layer="source")] if source else []
-            leaf = LineageNode(landing[:24] + "…", sources, name=landing, layer="landing", hash=landing[8:])
-            children.append(leaf)
-        return LineageNode(label, children, name=name, layer=plan.datasets[name].layer, hash=digest)
+            children.append(LineageNode(landing[:24] + "…", sources, name=landing, layer="landing", hash=landing[8:]))
+        return LineageNode(label, children, name=name, layer=g["layer"], hash=digest)
 
     return node(dataset)
+
+
+def upstream(plan: Plan, engine: Engine, dataset: str, index: LineageIndex | None = None) -> LineageNode:
+    return lineage_tree(lineage_graph(plan, index or LineageIndex.load(engine)), dataset)
 
 
 def downstream(plan: Plan, dataset: str) -> LineageNode:

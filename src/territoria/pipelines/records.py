@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import weakref
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+import pyarrow as pa
 
 from territoria.engines.base import Engine
 
@@ -132,14 +135,28 @@ class StepRecord:
         )
 
 
+_TEXT, _INT, _REAL, _STAMP = pa.string(), pa.int64(), pa.float64(), pa.timestamp("us")
+STEP_RUNS = pa.schema(
+    [(c, _TEXT) for c in ("run_id", "step", "kind", "status", "reason")]
+    + [("started_at", _STAMP), ("ended_at", _STAMP), ("input_key", _TEXT), ("definition_hash", _TEXT)]
+    + [("inputs", _TEXT), ("outputs", _TEXT)]
+    + [(c, _INT) for c in ("rows_in", "rows_out", "rows_quarantined", "bytes_read", "bytes_written")]
+    + [("wall_s", _REAL), ("cpu_s", _REAL), ("peak_rss_bytes", _INT)]
+    + [("report", _TEXT), ("error", _TEXT), ("footprint", _TEXT)]
+)
+
+
+def arrow_rows(schema: pa.Schema, rows: Iterable[Sequence[Any]]) -> pa.Table:
+    """Rows (sequences in ``schema``'s column order) as an Arrow table."""
+    columns = list(zip(*rows, strict=True))
+    arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
 def insert_many(engine: Engine, records: list[StepRecord]) -> None:
-    """One multi-row INSERT: the engine's per-statement cost dominates a run where nothing changed."""
-    if not records:
-        return
-    sql, _ = records[0].insert_sql()
-    head, _, row = sql.partition(" VALUES ")
-    params = [p for rec in records for p in rec.insert_sql()[1]]
-    engine.execute(f"{head} VALUES {', '.join([row] * len(records))}", params)
+    """One Arrow append: a VALUES list costs the engine per value, and this runs once per commit."""
+    if records:
+        engine.append_arrow(f"{META}.step_runs", arrow_rows(STEP_RUNS, [rec.insert_sql()[1] for rec in records]))
 
 
 def dataset_hashes(engine: Engine) -> dict[str, str]:

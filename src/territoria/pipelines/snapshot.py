@@ -23,7 +23,7 @@ from typing import Any
 from territoria.catalog.model import DatasetEntry
 from territoria.core.errors import NotFoundError
 from territoria.engines.base import Engine, quote_ident
-from territoria.pipelines.inspect import LineageIndex, dataset_status, dcat_catalog, upstream
+from territoria.pipelines.inspect import LineageIndex, dataset_status, dcat_catalog, lineage_graph
 from territoria.pipelines.plan import Plan
 from territoria.pipelines.records import META, ensure_meta, now
 from territoria.workspace import Workspace
@@ -248,17 +248,12 @@ def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str) -> Sn
             _copy(engine, f"SELECT * FROM {META}.{name}", work / "meta" / f"{name}.parquet")
         has_boundaries = _write_boundaries(engine, work)
         datasets = _dataset_entries(ws, engine, plan, columns)
-        index = LineageIndex.load(engine)
-        lineage = {
-            key: upstream(plan, engine, key, index).as_dict()
-            for key, info in plan.datasets.items()
-            if info.layer in ("indicator", "model", "staging")
-        }
         cfg = ws.config
         catalog = {
             "datasets": datasets,
             "indicators": _indicators(plan),
-            "lineage": lineage,
+            # flat: trees are drawn from it per request (``pipelines.inspect.lineage_tree``)
+            "lineage_graph": lineage_graph(plan, LineageIndex.load(engine)),
             "dcat": dcat_catalog(ws, plan),
         }
         manifest = {

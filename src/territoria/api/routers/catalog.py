@@ -79,7 +79,7 @@ def dataset_page(
     if not doc["readable"]:
         for run in doc["last_runs"]:
             run["error"] = "(hidden: non-open data)" if run["error"] else None
-    doc["lineage"] = pub.catalog["lineage"].get(dataset_id)
+    doc["lineage"] = pub.lineage(dataset_id)
     links = {"lineage": f"/api/catalog/{dataset_id}"}
     if doc["published"]:
         links = {

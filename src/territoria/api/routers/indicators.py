@@ -152,4 +152,4 @@ async def indicator_values(
 @router.get("/{indicator_id}/lineage", response_model=LineageTree, summary="Where the figure comes from")
 async def indicator_lineage(pub: Pub, indicator_id: IndicatorId) -> JSONResponse:
     pub.indicator(indicator_id)
-    return JSONResponse(pub.catalog["lineage"][indicator_id])
+    return JSONResponse(pub.lineage(indicator_id))

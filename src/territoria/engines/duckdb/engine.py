@@ -146,6 +146,16 @@ class DuckDBEngine:
         with self._lock:
             self.con.register(name, table)
 
+    def append_arrow(self, qualified: str, table: pa.Table, *, replace: bool = False) -> None:
+        # An Arrow scan costs the same for 1 row or 1,000; a VALUES list is planned value by value.
+        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        with self._lock:
+            self.con.register("_territoria_append", table)
+            try:
+                self.con.execute(f"{verb} INTO {qualified} BY NAME SELECT * FROM _territoria_append")
+            finally:
+                self.con.unregister("_territoria_append")
+
     # -- files -----------------------------------------------------------------------------
     def read_csv_relation(
         self,
