@@ -53,3 +53,35 @@ def test_serve_publishes_a_store_never_published(small_ws: Workspace) -> None:
     assert current_snapshot(small_ws.private) is None
     assert ensure_publication(small_ws) == run_id
     assert current_snapshot(small_ws.private) is not None
+
+
+def test_run_history_is_written_once_and_linked_after(small_ws: Workspace) -> None:
+    """Each snapshot adds one Parquet part per history table (the runs no earlier part holds) and
+    hard-links the others: the server still sees every run, including one that never published."""
+    from territoria.api.publication import Publication
+
+    first = _run(small_ws)
+    with small_ws.engine() as engine:  # records of a run killed before its snapshot
+        engine.execute(
+            "INSERT INTO _territoria.step_runs (run_id, step, kind, status) "
+            "VALUES ('killed-run', 'x', 'model', 'failed')"
+        )
+    second = _run(small_ws)
+    third = _run(small_ws)
+    snap = current_snapshot(small_ws.private)
+    assert snap is not None and snap.run_id == third
+    manifest = json.loads((snap.path / "manifest.json").read_text())
+    parts = manifest["history"]["step_runs"]
+    assert set(parts) == {f"{first}.parquet", f"{second}.parquet", f"{third}.parquet"}
+    assert parts[f"{second}.parquet"] == sorted(["killed-run", second])
+    old = publication_dir(small_ws) / second / "meta" / "step_runs" / f"{first}.parquet"
+    assert (snap.path / "meta" / "step_runs" / f"{first}.parquet").stat().st_ino == old.stat().st_ino
+    pub = Publication(snap.path)
+    try:
+        runs = {r["run_id"] for r in pub.rows("SELECT DISTINCT run_id FROM meta.step_runs")}
+        assert runs == {first, "killed-run", second, third}
+        with small_ws.engine() as engine:
+            stored = engine.fetch_all("SELECT count(*) FROM _territoria.step_runs")[0][0]
+        assert pub.rows("SELECT count(*) AS n FROM meta.step_runs")[0]["n"] == stored
+    finally:
+        pub.close()

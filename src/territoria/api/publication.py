@@ -75,6 +75,8 @@ class Publication:
             self._load(con, "published", name, path / info["file"])
         for file in sorted((path / "meta").glob("*.parquet")):
             self._load(con, "meta", file.stem, file)
+        for folder in sorted(p for p in (path / "meta").iterdir() if p.is_dir()):  # history, in parts
+            self._load(con, "meta", folder.name, folder / "*.parquet")
         if self.manifest.get("boundaries"):
             self._load(con, "geo", "communes", path / "geo" / "communes.parquet")
         self.datasets: dict[str, DatasetMeta] = {}
@@ -87,9 +89,11 @@ class Publication:
 
     @staticmethod
     def _load(con: duckdb.DuckDBPyConnection, schema: str, name: str, file: Path) -> None:
-        kind = "TABLE" if file.stat().st_size <= IN_MEMORY_MAX_BYTES else "VIEW"
+        size = sum(f.stat().st_size for f in file.parent.glob(file.name))  # a file, or the parts of a glob
+        kind = "TABLE" if size <= IN_MEMORY_MAX_BYTES else "VIEW"
         con.execute(
-            f"CREATE {kind} {schema}.{quote_ident(name)} AS SELECT * FROM read_parquet({quote_literal(str(file))})"
+            f"CREATE {kind} {schema}.{quote_ident(name)} AS SELECT * FROM read_parquet({quote_literal(str(file))}, "
+            "union_by_name = true)"
         )
 
     def cursor(self) -> duckdb.DuckDBPyConnection:

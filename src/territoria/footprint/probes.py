@@ -92,27 +92,27 @@ def read_io(path: str = "/proc/self/io") -> IoCounters | None:
     text = _read_proc(path)
     if text is None:
         return None
-    fields = {}
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        fields[key.strip()] = int(value.strip() or 0)
+    # "rchar: 123\nwchar: 456\n...": words alternate name and value
+    words = text.split()
+    fields = dict(zip(words[::2], words[1::2], strict=False))
     return IoCounters(
-        fields.get("rchar", 0), fields.get("wchar", 0), fields.get("read_bytes", 0), fields.get("write_bytes", 0)
+        int(fields.get("rchar:", 0)),
+        int(fields.get("wchar:", 0)),
+        int(fields.get("read_bytes:", 0)),
+        int(fields.get("write_bytes:", 0)),
     )
 
 
 def reset_peak_rss() -> bool:
     """Reset the kernel's high-water mark of resident memory, so the next peak is the step's own."""
+    key = (os.getpid(), "/proc/self/clear_refs")
     try:
-        fd = os.open("/proc/self/clear_refs", os.O_WRONLY)
-    except OSError:
-        return False
-    try:
+        fd = _FDS.get(key)
+        if fd is None:
+            fd = _FDS[key] = os.open(key[1], os.O_WRONLY)
         os.write(fd, b"5")
     except OSError:
         return False
-    finally:
-        os.close(fd)
     return True
 
 

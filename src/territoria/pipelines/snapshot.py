@@ -7,8 +7,8 @@ the runner copies every ``published.*`` table, the run records and the catalog i
 with an atomic rename: a reader sees the previous publication or the new one, never a half.
 
 Tables whose content hash did not change are hard-linked from the previous snapshot, so an
-incremental run costs little. The last ``KEEP`` snapshots stay on disk for readers still busy
-with an older one.
+incremental run costs little; so are the parts of the run history earlier snapshots wrote.
+The last ``KEEP`` snapshots stay on disk for readers still busy with an older one.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 from territoria.catalog.model import DatasetEntry
 from territoria.core.errors import NotFoundError
-from territoria.engines.base import Engine, quote_ident
+from territoria.engines.base import Engine, quote_ident, quote_literal
 from territoria.pipelines.inspect import LineageIndex, dataset_status, dcat_catalog, lineage_graph
 from territoria.pipelines.plan import Plan
 from territoria.pipelines.records import META, ensure_meta, now
@@ -30,7 +30,12 @@ from territoria.workspace import Workspace
 
 KEEP = 3
 CURRENT = "current.json"
-META_TABLES = ("runs", "step_runs", "datasets", "lineage", "source_state", "fetches")
+#: record tables copied whole into each snapshot (one row per run, dataset or source)
+META_TABLES = ("runs", "datasets", "source_state")
+#: append-only record tables, one row per step, edge or fetch of a run: each snapshot adds one
+#: Parquet part with the runs no earlier part holds and hard-links the earlier parts, so a run
+#: costs the same after ten thousand runs as after ten
+HISTORY_TABLES = ("step_runs", "lineage", "fetches")
 BOUNDARIES, COMMUNES = "contours-communes", "communes-referentiel"
 
 # DuckDB type -> Table Schema type, for datasets that have no declared schema.
@@ -219,16 +224,54 @@ def _write_boundaries(engine: Engine, target: Path) -> bool:
     return True
 
 
-def _previous_tables(root: Path) -> dict[str, Any]:
-    """Published tables of the current snapshot, with absolute paths, for hard-linking."""
+def _previous(root: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The current snapshot's folder and manifest, if there is a readable one."""
     try:
         snap = current_snapshot(root.parent)
     except NotFoundError:
-        return {}
+        return None
     if snap is None:
+        return None
+    return snap.path, json.loads((snap.path / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _previous_tables(previous: tuple[Path, dict[str, Any]] | None) -> dict[str, Any]:
+    """Published tables of the current snapshot, with absolute paths, for hard-linking."""
+    if previous is None:
         return {}
-    manifest = json.loads((snap.path / "manifest.json").read_text(encoding="utf-8"))
-    return {k: {**v, "path": str(snap.path / v["file"])} for k, v in manifest["tables"].items()}
+    path, manifest = previous
+    return {k: {**v, "path": str(path / v["file"])} for k, v in manifest["tables"].items()}
+
+
+def _write_meta(
+    engine: Engine, target: Path, previous: tuple[Path, dict[str, Any]] | None, run_id: str
+) -> dict[str, dict[str, list[str]]]:
+    """Record tables: small ones whole, history ones as parts (see ``HISTORY_TABLES``).
+    Returns, for each history table, its part files and the runs each holds."""
+    (target / "meta").mkdir()
+    for name in META_TABLES:
+        _copy(engine, f"SELECT * FROM {META}.{name}", target / "meta" / f"{name}.parquet")
+    old_parts = previous[1].get("history", {}) if previous else {}
+    history: dict[str, dict[str, list[str]]] = {}
+    for name in HISTORY_TABLES:
+        folder = target / "meta" / name
+        folder.mkdir()
+        parts: dict[str, list[str]] = {}
+        for file, runs in old_parts.get(name, {}).items():
+            old = previous[0] / "meta" / name / file if previous else None
+            if old is not None and old.is_file():
+                os.link(old, folder / file)
+                parts[file] = runs
+        covered = sorted({r for runs in parts.values() for r in runs})
+        listed = "[" + ", ".join(quote_literal(r) for r in covered) + "]::VARCHAR[]"
+        where = f"FROM {META}.{name} WHERE NOT list_contains({listed}, run_id)"
+        runs = [r[0] for r in engine.fetch_all(f"SELECT DISTINCT run_id {where} ORDER BY 1")]
+        if runs or not parts:  # an empty part keeps the table's columns for readers
+            file = f"{run_id}.parquet"
+            _copy(engine, f"SELECT * {where}", folder / file)
+            parts[file] = runs
+        history[name] = parts
+    return history
 
 
 def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str) -> Snapshot:
@@ -242,10 +285,9 @@ def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str) -> Sn
     work.mkdir()
     try:
         columns = _all_columns(engine)
-        tables = _write_published(engine, plan, work, _previous_tables(root), columns)
-        (work / "meta").mkdir()
-        for name in META_TABLES:
-            _copy(engine, f"SELECT * FROM {META}.{name}", work / "meta" / f"{name}.parquet")
+        previous = _previous(root)
+        tables = _write_published(engine, plan, work, _previous_tables(previous), columns)
+        history = _write_meta(engine, work, previous, run_id)
         has_boundaries = _write_boundaries(engine, work)
         datasets = _dataset_entries(ws, engine, plan, columns)
         cfg = ws.config
@@ -263,6 +305,7 @@ def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str) -> Sn
                 mode="json", include={"name", "slug", "epci", "epci_name", "communes", "communes_without_boundary"}
             ),
             "tables": tables,
+            "history": history,
             "boundaries": has_boundaries,
         }
         (work / "catalog.json").write_text(json.dumps(catalog, ensure_ascii=False, default=str), encoding="utf-8")
