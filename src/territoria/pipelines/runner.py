@@ -271,6 +271,8 @@ class Runner:
         grown = max(0, self.store_bytes - size0)
         for _, rec in group.members:
             rec.bytes_written = grown // len(group.members)
+            if "store_bytes_delta" in rec.footprint:  # measured before the commit: bring it up to date
+                rec.footprint["store_bytes_delta"] = rec.bytes_written
 
     def rollback_group(self) -> None:
         """Undo the open group; its members, whose work is no longer in the store, go to ``undone``."""
