@@ -251,21 +251,25 @@ class Runner:
             self.commit_group()
 
     def commit_group(self) -> None:
-        """Make the open group durable: its state, the records waiting, one COMMIT."""
+        """Make the open group durable: its state, the records of earlier steps, one COMMIT.
+        The members' own records wait for the next write: their share of the store growth is
+        known only once this commit is done."""
         group = self.group
         if group is None:
             return
         size0 = self.store_bytes
+        members = {id(rec) for _, rec in group.members}
+        ready = [rec for rec in self.pending if id(rec) not in members]
         try:
             group.resolve(self.engine, self.plan.datasets, self.hashes, self.keys)
             group.write_state(self.engine)
-            self._write_pending()
+            insert_many(self.engine, ready)
         except BaseException:
             self.rollback_group()
             raise
         self.group = None
         group.stack.close()
-        self.pending.clear()
+        self.pending = [rec for rec in self.pending if id(rec) in members]
         # The store grows at the commit; the steps that shared it share that growth.
         self.store_bytes = store_size(self.ws.store_dir)
         grown = max(0, self.store_bytes - size0)
