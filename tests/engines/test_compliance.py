@@ -51,6 +51,43 @@ def test_catalog_queries(engine: Engine) -> None:
     assert [c for c, _ in engine.columns("staging", "a")] == ["n", "s"]
 
 
+def test_tables_lists_tables_and_views(engine: Engine) -> None:
+    engine.replace_tables([TableWrite("staging", "a", "SELECT 1 AS n")])
+    engine.execute('CREATE VIEW "staging"."v" AS SELECT n FROM "staging"."a"')
+    assert {("staging", "a"), ("staging", "v")} <= engine.tables()
+
+
+def test_create_or_replace_reports_rows(engine: Engine) -> None:
+    with engine.transaction():
+        rows = engine.create_or_replace(TableWrite("model", "r", "SELECT * FROM range(7)"))
+    assert rows in (7, None)  # None: the engine does not report it, the runner counts
+
+
+def test_a_nested_transaction_joins_the_outer_one(engine: Engine) -> None:
+    engine.replace_tables([TableWrite("model", "t", "SELECT 1 AS x")])
+    with pytest.raises(RuntimeError, match="outer"), engine.transaction():
+        with engine.transaction():
+            engine.create_or_replace(TableWrite("model", "t", "SELECT 2 AS x"))
+        assert engine.fetch_all('SELECT x FROM "model"."t"') == [(2,)]  # the inner block did not commit
+        raise RuntimeError("outer fails")
+    assert engine.fetch_all('SELECT x FROM "model"."t"') == [(1,)]
+    with engine.transaction(), engine.transaction():
+        engine.create_or_replace(TableWrite("model", "t", "SELECT 3 AS x"))
+    assert engine.fetch_all('SELECT x FROM "model"."t"') == [(3,)]
+
+
+def test_append_arrow_by_name_and_replace_by_key(engine: Engine) -> None:
+    engine.execute("CREATE SCHEMA IF NOT EXISTS meta")
+    engine.execute("CREATE TABLE meta.state (k VARCHAR PRIMARY KEY, v BIGINT, note VARCHAR)")
+    engine.append_arrow("meta.state", pa.table({"v": [1, 2], "k": ["a", "b"]}))  # column order differs
+    engine.append_arrow("meta.state", pa.table({"k": ["b", "c"], "v": [20, 30]}), replace=True)
+    assert engine.fetch_all("SELECT k, v, note FROM meta.state ORDER BY k") == [
+        ("a", 1, None),
+        ("b", 20, None),
+        ("c", 30, None),
+    ]
+
+
 def test_arrow_round_trip(engine: Engine) -> None:
     table = pa.table({"code": ["35238", "35047"], "v": [1.5, 2.5]})
     engine.register_arrow("incoming", table)

@@ -119,9 +119,7 @@ class Runner:
         self.meter = StepMeter(load_policy(self.policies), engine, {s.id: s.pack for s in plan.steps.values()})
         self.checks = source_checks(engine)
         # one catalog query instead of one per step output (the no-change refresh is mostly these checks)
-        self.tables = {
-            (r[0], r[1]) for r in engine.fetch_all("SELECT table_schema, table_name FROM information_schema.tables")
-        }
+        self.tables = engine.tables()
 
     def outputs_exist(self, step: Step) -> bool:
         return all((self.plan.datasets[o].schema, self.plan.datasets[o].name) in self.tables for o in step.outputs)

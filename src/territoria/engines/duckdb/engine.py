@@ -129,6 +129,13 @@ class DuckDBEngine:
         )
         return bool(rows)
 
+    def tables(self) -> set[tuple[str, str]]:
+        rows = self.fetch_all(
+            "SELECT schema_name, table_name FROM duckdb_tables() "
+            "UNION ALL SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal"
+        )
+        return {(r[0], r[1]) for r in rows}
+
     def columns(self, schema: str, name: str) -> list[tuple[str, str]]:
         rows = self.fetch_all(
             "SELECT column_name, data_type FROM duckdb_columns() "
