@@ -34,7 +34,7 @@ import pyarrow as pa
 
 from territoria.core.errors import DataError
 from territoria.governance.secrecy.rules import Secondary
-from territoria.governance.secrecy.tree import CellIndex, DimTree, encode_dimension, encode_partition
+from territoria.governance.secrecy.tree import CellIndex, DimTree, KeyMap, encode_dimension, encode_partition
 
 Array = np.ndarray
 
@@ -55,17 +55,14 @@ class Decision:
 class Lines:
     """The lines of one dimension: cells grouped by their parent's key, cheapest first."""
 
-    group_keys: Array
+    groups: KeyMap  # parent key -> line number
     starts: Array
     ends: Array
     rows: Array
     position: Array  # position of each row in ``rows`` (-1 when it has no parent)
 
     def group(self, keys: Array) -> Array:
-        if not len(self.group_keys):
-            return np.full(keys.shape, -1, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(self.group_keys, keys), len(self.group_keys) - 1)
-        return np.where(self.group_keys[pos] == keys, pos, -1)
+        return self.groups.get(keys)
 
     def first(self, keys: Array) -> Array:
         g = self.group(keys)
@@ -90,18 +87,39 @@ def _chain_below(chain: list[Array]) -> list[Array]:
     return [chain[i + 1] >= 0 for i in range(len(chain) - 1)] + ([chain[-1] < -1] if chain else [])
 
 
-def build_lines(index: CellIndex, tree: DimTree, stride: int, present: Array, cost: Array) -> Lines:
+def cost_ranks(index: CellIndex, cost: Array) -> tuple[Array, Array]:
+    """Each row's rank by (cost, key) and the row of each rank: cheapest first, ties broken by the
+    cell's key and not its row, so that the pattern does not depend on the row order."""
+    n = len(cost)
+    _, level = np.unique(cost, return_inverse=True)
+    if n * index.space < 2**62:
+        by_rank = np.argsort(level.astype(np.int64) * index.space + index.keys)
+    else:
+        by_rank = np.lexsort((index.keys, level))
+    rank = np.empty(n, dtype=np.int64)
+    rank[by_rank] = np.arange(n)
+    return rank, by_rank
+
+
+def build_lines(index: CellIndex, tree: DimTree, stride: int, present: Array, ranks: tuple[Array, Array]) -> Lines:
+    rank, by_rank = ranks
     rows = np.flatnonzero(present & (tree.parent[tree.nodes] >= 0))
     nodes = tree.nodes[rows]
     pkeys = index.keys[rows] + (tree.parent[nodes] - nodes) * stride
-    order = np.lexsort((rows, cost[rows], pkeys))
-    pk, rs = pkeys[order], rows[order]
+    n = len(rank)
+    if n * index.space < 2**62:  # one sort of single integers
+        combined = np.sort(pkeys * n + rank[rows])
+        pk, rs = combined // n, by_rank[combined % n]
+    else:
+        order = np.lexsort((rank[rows], pkeys))
+        pk, rs = pkeys[order], rows[order]
     brk = np.r_[True, pk[1:] != pk[:-1]] if len(pk) else np.zeros(0, dtype=bool)
     starts = np.flatnonzero(brk)
     ends = np.r_[starts[1:], len(pk)].astype(np.int64)
     position = np.full(len(present), -1, dtype=np.int64)
     position[rs] = np.arange(len(rs))
-    return Lines(pk[starts], starts, ends, rs, position)
+    groups = KeyMap.build(pk[starts], np.arange(len(starts)), index.space)
+    return Lines(groups, starts, ends, rs, position)
 
 
 class Protector:
@@ -114,9 +132,9 @@ class Protector:
         self.lines: list[Lines] = []
 
     def prepare(self, suppressed: Array) -> None:
-        cost = np.where(suppressed, 0.0, self.cost)
+        ranks = cost_ranks(self.index, np.where(suppressed, 0.0, self.cost))
         self.lines = [
-            build_lines(self.index, t, int(s), self.present, cost)
+            build_lines(self.index, t, int(s), self.present, ranks)
             for t, s in zip(self.trees, self.index.strides, strict=True)
         ]
 
@@ -239,6 +257,7 @@ def protect_cells(table: pa.Table, secondary: Secondary | None, primary: Array, 
     suppressed = status == PRIMARY
     prot.prepare(suppressed)
     pending = np.flatnonzero(status == PRIMARY)
+    pending = pending[np.argsort(prot.index.keys[pending], kind="stable")]  # key order, whatever the row order
     # Cheapest sibling in every dimension first, then other siblings and paths for sparse tables.
     options = [[0, *range(1, SIBLING_RANKS), -1] if prot.depth[d] else [0] for d in range(len(trees))]
     # fewest departures from the cheapest choice first
