@@ -8,7 +8,7 @@ own producer's table or the protected table they were read from lists them).
 
 The rows are read once: a plain table is used as it is (``SELECT * FROM t``, the publish step),
 any other query is materialised once. Rows are identified by their ``rowid``; the engine gets
-back only the decisions (row, status, protected row) of the suppressed cells, and joins them.
+back the rows of the secret cells, and joins them; the report is written from the arrays in hand.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from territoria.engines.base import Engine, quote_ident, quote_literal
 from territoria.governance.guards import GuardResult
 from territoria.governance.secrecy.primary import checked_rules, fails_sql, flags_sql, masked_sql, rule_columns
 from territoria.governance.secrecy.rules import RuleSet, load_ruleset
-from territoria.governance.secrecy.secondary import MASKED, PRIMARY, PUBLISHED, SECONDARY, protect_cells
+from territoria.governance.secrecy.secondary import MASKED, PRIMARY, PUBLISHED, SECONDARY, Decision, protect_cells
 
 REPORT_TABLE = "_territoria.secrecy_suppressions"
 STATUS_LABEL = {PRIMARY: "primary", SECONDARY: "secondary", MASKED: "masked upstream"}
@@ -91,29 +91,11 @@ def apply_ruleset(engine: Engine, dataset: str, select_sql: str, ruleset: RuleSe
     decision = protect_cells(flags, ruleset.secondary, primary, masked, cost)
     status = decision.status
     row = flags["_row"].to_numpy()
-    suppressed = np.flatnonzero((status == PRIMARY) | (status == SECONDARY))
-    protects = decision.protects[suppressed]
-    bits = np.zeros(len(suppressed), dtype=np.int64)
-    for i, f in enumerate(fails):
-        bits |= f[suppressed].astype(np.int64) << i
     secret_rows = quote_ident(f"_secrecy_secret_{_safe(dataset)}")
-    decided = quote_ident(f"_secrecy_decision_{_safe(dataset)}")
     engine.register_arrow("_secrecy_arrow", pa.table({"_row": row[status > PUBLISHED]}))
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {secret_rows} AS SELECT * FROM _secrecy_arrow")
-    engine.register_arrow(
-        "_secrecy_arrow",
-        pa.table(
-            {
-                "_row": row[suppressed],
-                "_status": status[suppressed],
-                "_protects": np.where(protects >= 0, row[np.maximum(protects, 0)], -1),
-                "_fails": np.where(status[suppressed] == PRIMARY, bits, 0),
-            }
-        ),
-    )
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {decided} AS SELECT * FROM _secrecy_arrow")
     by_rule = {r.id: int((f & (status == PRIMARY)).sum()) for r, f in zip(checked_rules(ruleset), fails, strict=True)}
-    report = _report(engine, dataset, ruleset, rel, decided, keys, status, by_rule)
+    report = _report(engine, dataset, ruleset, _suppressions(flags, keys, decision, fails), keys, status, by_rule)
     nulls = ", ".join(
         f"CASE WHEN s._row IS NULL THEN w.{quote_ident(m)} END AS {quote_ident(m)}" for m in ruleset.measures
     )
@@ -129,8 +111,27 @@ def _columns(engine: Engine, rel: str) -> list[str]:
     return [r[0] for r in engine.fetch_all(f"DESCRIBE {rel}")]
 
 
-def _cell_json(keys: list[str], alias: str) -> str:
-    return "to_json(struct_pack(" + ", ".join(f"{quote_ident(k)} := {alias}.{quote_ident(k)}" for k in keys) + "))"
+def _suppressions(flags: pa.Table, keys: list[str], decision: Decision, fails: list[np.ndarray]) -> pa.Table:
+    """The suppressed cells from the arrays already in hand: key, status, failed rules (a bit set)
+    and the key of the primary cell each secondary one protects (no join back to the table)."""
+    status = decision.status
+    suppressed = np.flatnonzero((status == PRIMARY) | (status == SECONDARY))
+    protects = decision.protects[suppressed]
+    bits = np.zeros(len(suppressed), dtype=np.int64)
+    for i, f in enumerate(fails):
+        bits |= f[suppressed].astype(np.int64) << i
+    cells = flags.select(keys).take(pa.array(suppressed))
+    protected = flags.select(keys).take(pa.array(np.maximum(protects, 0)))
+    columns: dict[str, Any] = {f"_k{i}": cells[k] for i, k in enumerate(keys)}
+    columns.update({f"_p{i}": protected[k] for i, k in enumerate(keys)})
+    columns["_status"] = status[suppressed]
+    columns["_protects"] = protects >= 0
+    columns["_fails"] = np.where(status[suppressed] == PRIMARY, bits, 0)
+    return pa.table(columns)
+
+
+def _cell_json(keys: list[str], prefix: str) -> str:
+    return "to_json(struct_pack(" + ", ".join(f"{quote_ident(k)} := d.{prefix}{i}" for i, k in enumerate(keys)) + "))"
 
 
 def _rules_list(ruleset: RuleSet, bits: str) -> str:
@@ -146,8 +147,7 @@ def _report(
     engine: Engine,
     dataset: str,
     ruleset: RuleSet,
-    rel: str,
-    decided: str,
+    suppressions: pa.Table,
     keys: list[str],
     status: np.ndarray,
     by_rule: dict[str, int],
@@ -156,12 +156,13 @@ def _report(
     engine.execute("CREATE SCHEMA IF NOT EXISTS _territoria")
     engine.execute(REPORT_DDL)
     label = "CASE d._status " + " ".join(f"WHEN {k} THEN '{v}'" for k, v in STATUS_LABEL.items()) + " END"
+    engine.register_arrow("_secrecy_arrow", suppressions)
     with engine.transaction():
         engine.execute(f"DELETE FROM {REPORT_TABLE} WHERE dataset = ?", [dataset])
         engine.execute(
-            f"INSERT INTO {REPORT_TABLE} SELECT ?, ?, now()::TIMESTAMP, {_cell_json(keys, 'w')}, {label}, "
-            f"{_rules_list(ruleset, 'd._fails')}, CASE WHEN d._protects >= 0 THEN {_cell_json(keys, 'p')} END "
-            f"FROM {decided} d JOIN {rel} w ON w.rowid = d._row LEFT JOIN {rel} p ON p.rowid = d._protects",
+            f"INSERT INTO {REPORT_TABLE} SELECT ?, ?, now()::TIMESTAMP, {_cell_json(keys, '_k')}, {label}, "
+            f"{_rules_list(ruleset, 'd._fails')}, CASE WHEN d._protects THEN {_cell_json(keys, '_p')} END "
+            "FROM _secrecy_arrow d",
             [dataset, ruleset.name],
         )
     examples = engine.fetch_all(

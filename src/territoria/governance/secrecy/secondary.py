@@ -26,7 +26,10 @@ other siblings and the path are tried; a cell that no pattern can protect stops 
 
 from __future__ import annotations
 
+import functools
 import itertools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +44,7 @@ Array = np.ndarray
 PUBLISHED, PRIMARY, SECONDARY, MASKED = 0, 1, 2, 3
 SIBLING_RANKS = 4
 CHUNK = 100_000
+WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass
@@ -131,12 +135,10 @@ class Protector:
         self.depth = [int(t.depth().max(initial=0)) for t in trees]
         self.lines: list[Lines] = []
 
-    def prepare(self, suppressed: Array) -> None:
+    def prepare(self, suppressed: Array, pool: ThreadPoolExecutor) -> None:
         ranks = cost_ranks(self.index, np.where(suppressed, 0.0, self.cost))
-        self.lines = [
-            build_lines(self.index, t, int(s), self.present, ranks)
-            for t, s in zip(self.trees, self.index.strides, strict=True)
-        ]
+        build = functools.partial(build_lines, self.index, present=self.present, ranks=ranks)
+        self.lines = list(pool.map(build, self.trees, [int(s) for s in self.index.strides]))
 
     def _chain(self, d: int, base: Array, node: Array) -> list[Array]:
         """Cheapest descendants of ``node`` (one per level) at the cells' other coordinates."""
@@ -251,29 +253,33 @@ def protect_cells(table: pa.Table, secondary: Secondary | None, primary: Array, 
     protects = np.full(n, -1, dtype=np.int64)
     if secondary is None or not (status == PRIMARY).any():
         return Decision(status, protects)
-    trees = [encode_dimension(table, d) for d in secondary.dimensions]
-    partition = encode_partition(table, secondary.partition)
-    prot = Protector(trees, partition, ~masked, np.asarray(cost, dtype=np.float64))
-    suppressed = status == PRIMARY
-    prot.prepare(suppressed)
-    pending = np.flatnonzero(status == PRIMARY)
-    pending = pending[np.argsort(prot.index.keys[pending], kind="stable")]  # key order, whatever the row order
-    # Cheapest sibling in every dimension first, then other siblings and paths for sparse tables.
-    options = [[0, *range(1, SIBLING_RANKS), -1] if prot.depth[d] else [0] for d in range(len(trees))]
-    # fewest departures from the cheapest choice first
-    attempts = sorted(itertools.product(*options), key=lambda c: (sum(x != 0 for x in c), [x % 99 for x in c]))
-    for choices in attempts:
-        if not len(pending):
-            break
-        failed = []
-        for start in range(0, len(pending), CHUNK):
-            cells = pending[start : start + CHUNK]
-            (rows, owners), ok = prot.corners(cells, choices)
-            newly = ~suppressed[rows]
-            protects[rows[newly]] = owners[newly]
-            suppressed[rows] = True
-            failed.append(cells[~ok])
-        pending = np.concatenate(failed) if failed else pending[:0]
+    # numpy releases the GIL in its array loops: dimensions, lines and chunks of cells are worked on
+    # in threads; results are applied in order, so the outcome does not depend on the threads
+    with ThreadPoolExecutor(WORKERS) as pool:
+        trees = list(pool.map(functools.partial(encode_dimension, table), secondary.dimensions))
+        partition = encode_partition(table, secondary.partition)
+        prot = Protector(trees, partition, ~masked, np.asarray(cost, dtype=np.float64))
+        suppressed = status == PRIMARY
+        prot.prepare(suppressed, pool)
+        pending = np.flatnonzero(status == PRIMARY)
+        pending = pending[np.argsort(prot.index.keys[pending], kind="stable")]  # key order, whatever the row order
+        # Cheapest sibling in every dimension first, then other siblings and paths for sparse tables.
+        options = [[0, *range(1, SIBLING_RANKS), -1] if prot.depth[d] else [0] for d in range(len(trees))]
+        # fewest departures from the cheapest choice first
+        attempts = sorted(itertools.product(*options), key=lambda c: (sum(x != 0 for x in c), [x % 99 for x in c]))
+        for choices in attempts:
+            if not len(pending):
+                break
+            chunks = [pending[start : start + CHUNK] for start in range(0, len(pending), CHUNK)]
+            failed = []
+            for cells, ((rows, owners), ok) in zip(
+                chunks, pool.map(functools.partial(prot.corners, choices=choices), chunks), strict=True
+            ):
+                newly = ~suppressed[rows]
+                protects[rows[newly]] = owners[newly]
+                suppressed[rows] = True
+                failed.append(cells[~ok])
+            pending = np.concatenate(failed) if failed else pending[:0]
     if len(pending):
         raise DataError(
             f"secrecy: {len(pending)} sensitive cell(s) cannot be protected by any complement in this table "

@@ -47,11 +47,17 @@ def _text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
 def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[Array, pa.Array]:
     """Each row's index in the column's distinct values (-1 for null), and those values as text.
 
-    One hash pass over the rows; only the (small) set of distinct values is cast and sorted."""
-    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    encoded = pc.dictionary_encode(arr)
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    return codes, pc.cast(encoded.dictionary, pa.string())
+    One hash pass over the rows, chunk by chunk (no copy of the column); only the (small) set of
+    distinct values is cast and sorted."""
+    chunked = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
+    encoded = pa.table({"x": pc.dictionary_encode(chunked)}).unify_dictionaries()["x"]
+    if not encoded.num_chunks:
+        return np.zeros(0, dtype=np.int64), pa.array([], type=pa.string())
+    parts = [
+        (pc.fill_null(c.indices, -1) if c.null_count else c.indices).to_numpy(zero_copy_only=False)
+        for c in encoded.chunks
+    ]
+    return np.concatenate(parts).astype(np.int64), pc.cast(encoded.chunk(0).dictionary, pa.string())
 
 
 def encode_dimension(table: pa.Table, dim: Dimension) -> DimTree:
@@ -72,15 +78,20 @@ def encode_dimension(table: pa.Table, dim: Dimension) -> DimTree:
     if parent_codes is not None and parents is not None:
         parent_of = pc.index_in(parents, value_set=labels_arr).to_numpy(zero_copy_only=False).astype(np.int64)
         has = parent_codes >= 0
-        child, par = nodes[has], parent_of[parent_codes[has]]
-        par = np.where(par == child, -1, par)
-        parent[child] = par
-        if (parent[child] != par).any():
-            bad = labels[int(child[parent[child] != par][0])]
+        row_parent = np.where(has, parent_of[np.maximum(parent_codes, 0)], -1)
+        row_parent = np.where(row_parent == nodes, -1, row_parent)
+        # every row writes its value's parent; rows without one write to a spare last slot
+        target = np.where(has, nodes, len(labels))
+        slot = np.full(len(labels) + 1, -1, dtype=np.int64)
+        slot[target] = row_parent
+        clash = (slot[target] != row_parent) & has
+        if clash.any():
+            bad = labels[int(nodes[int(np.argmax(clash))])]
             raise DataError(
                 f"secrecy: value {bad!r} of {dim.column!r} has several parents in {dim.parent!r}",
                 hint="a value must nest in exactly one parent (e.g. a commune in one EPCI)",
             )
+        parent = slot[:-1]
     elif dim.total is not None and dim.total in labels:
         total = labels.index(dim.total)
         parent[:] = total
