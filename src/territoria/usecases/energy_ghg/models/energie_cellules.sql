@@ -5,7 +5,8 @@
 -- published copy, so one suppression pattern holds for all of them.
 -- The margins are built level by level (commune x energy from the leaves, commune from that,
 -- territory from the leaves): each aggregate reads the smallest table that holds it, instead of
--- one GROUPING SETS pass that hashes every leaf once per margin.
+-- one GROUPING SETS pass that hashes every leaf once per margin. The rows come in no particular
+-- order (the guard identifies cells by their key; readers sort what they show).
 WITH leaves AS (SELECT * FROM ref('energie_conso_commune')),
 present AS (SELECT DISTINCT code, period FROM leaves),
 sectors AS (SELECT DISTINCT period, sector FROM leaves),
@@ -89,4 +90,3 @@ SELECT
     CASE WHEN components > 0 THEN masked_components / components ELSE 0.0 END AS masked_share,
     completeness
 FROM cube
-ORDER BY mesh, code, sector, energy, period
