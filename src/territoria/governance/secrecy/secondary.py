@@ -95,8 +95,13 @@ def cost_ranks(index: CellIndex, cost: Array) -> tuple[Array, Array]:
     """Each row's rank by (cost, key) and the row of each rank: cheapest first, ties broken by the
     cell's key and not its row, so that the pattern does not depend on the row order."""
     n = len(cost)
-    _, level = np.unique(cost, return_inverse=True)
-    if n * index.space < 2**62:
+    top = float(cost.max(initial=0.0))
+    if cost.min(initial=0.0) >= 0 and top < 2**31 and bool((cost == np.floor(cost)).all()):
+        level = cost.astype(np.int64)  # counts: the cost is its own rank (no sort of the values)
+    else:
+        level = np.unique(cost, return_inverse=True)[1]
+        top = float(level.max(initial=0))
+    if (top + 1) * index.space < 2**62:
         by_rank = np.argsort(level.astype(np.int64) * index.space + index.keys)
     else:
         by_rank = np.lexsort((index.keys, level))
