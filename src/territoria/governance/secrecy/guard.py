@@ -29,6 +29,7 @@ from territoria.governance.secrecy.secondary import MASKED, PRIMARY, PUBLISHED, 
 REPORT_TABLE = "_territoria.secrecy_suppressions"
 STATUS_LABEL = {PRIMARY: "primary", SECONDARY: "secondary", MASKED: "masked upstream"}
 REPORT_EXAMPLES = 20
+BATCH_ROWS = 122_880
 
 REPORT_DDL = (
     f"CREATE TABLE IF NOT EXISTS {REPORT_TABLE} (dataset VARCHAR, ruleset VARCHAR, recorded_at TIMESTAMP, "
@@ -92,7 +93,7 @@ def apply_ruleset(engine: Engine, dataset: str, select_sql: str, ruleset: RuleSe
     status = decision.status
     row = flags["_row"].to_numpy()
     secret_rows = quote_ident(f"_secrecy_secret_{_safe(dataset)}")
-    engine.register_arrow("_secrecy_arrow", pa.table({"_row": row[status > PUBLISHED]}))
+    engine.register_arrow("_secrecy_arrow", _batched(pa.table({"_row": row[status > PUBLISHED]})))
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {secret_rows} AS SELECT * FROM _secrecy_arrow")
     by_rule = {r.id: int((f & (status == PRIMARY)).sum()) for r, f in zip(checked_rules(ruleset), fails, strict=True)}
     report = _report(engine, dataset, ruleset, _suppressions(flags, keys, decision, fails), keys, status, by_rule)
@@ -105,6 +106,11 @@ def apply_ruleset(engine: Engine, dataset: str, select_sql: str, ruleset: RuleSe
         f"FROM {rel} w LEFT JOIN {secret_rows} s ON s._row = w.rowid"
     )
     return GuardResult(select, report)
+
+
+def _batched(table: pa.Table) -> pa.Table:
+    """The engine scans an arrow table batch by batch in parallel: one big chunk would be one thread."""
+    return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS), schema=table.schema)
 
 
 def _columns(engine: Engine, rel: str) -> list[str]:
@@ -156,7 +162,7 @@ def _report(
     engine.execute("CREATE SCHEMA IF NOT EXISTS _territoria")
     engine.execute(REPORT_DDL)
     label = "CASE d._status " + " ".join(f"WHEN {k} THEN '{v}'" for k, v in STATUS_LABEL.items()) + " END"
-    engine.register_arrow("_secrecy_arrow", suppressions)
+    engine.register_arrow("_secrecy_arrow", _batched(suppressions))
     with engine.transaction():
         engine.execute(f"DELETE FROM {REPORT_TABLE} WHERE dataset = ?", [dataset])
         engine.execute(

@@ -115,10 +115,10 @@ def build_lines(index: CellIndex, tree: DimTree, stride: int, present: Array, ra
     rows = np.flatnonzero(present & (tree.parent[tree.nodes] >= 0))
     nodes = tree.nodes[rows]
     pkeys = index.keys[rows] + (tree.parent[nodes] - nodes) * stride
-    n = len(rank)
-    if n * index.space < 2**62:  # one sort of single integers
-        combined = np.sort(pkeys * n + rank[rows])
-        pk, rs = combined // n, by_rank[combined % n]
+    bits = len(rank).bit_length()
+    if index.space << bits < 2**62:  # one sort of single integers: (parent key, rank) in one int64
+        combined = np.sort((pkeys << bits) | rank[rows])
+        pk, rs = combined >> bits, by_rank[combined & ((1 << bits) - 1)]
     else:
         order = np.lexsort((rank[rows], pkeys))
         pk, rs = pkeys[order], rows[order]
