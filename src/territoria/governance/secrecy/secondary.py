@@ -91,22 +91,25 @@ def _chain_below(chain: list[Array]) -> list[Array]:
     return [chain[i + 1] >= 0 for i in range(len(chain) - 1)] + ([chain[-1] < -1] if chain else [])
 
 
+def _levels(cost: Array) -> Array:
+    """Order-preserving dense integer levels of the costs (equal costs share a level): the distinct
+    costs (a hash pass) are few and sorted, each cost is found among them."""
+    distinct = np.sort(np.unique_values(cost))
+    found: Array = np.searchsorted(distinct, cost)
+    return found
+
+
 def cost_ranks(index: CellIndex, cost: Array) -> tuple[Array, Array]:
-    """Each row's rank by (cost, key) and the row of each rank: cheapest first, ties broken by the
-    cell's key and not its row, so that the pattern does not depend on the row order."""
-    n = len(cost)
-    top = float(cost.max(initial=0.0))
-    if cost.min(initial=0.0) >= 0 and top < 2**31 and bool((cost == np.floor(cost)).all()):
-        level = cost.astype(np.int64)  # counts: the cost is its own rank (no sort of the values)
+    """Each present row's rank by (cost, key) and the row of each rank: cheapest first, ties broken
+    by the cell's key and not its row, so that the pattern does not depend on the row order."""
+    rows = index.rows.in_key_order()
+    level = _levels(cost[rows])
+    if int(level.max(initial=0)) < 2**16:
+        by_rank = rows[np.argsort(level.astype(np.uint16), kind="stable")]  # a radix sort
     else:
-        level = np.unique(cost, return_inverse=True)[1]
-        top = float(level.max(initial=0))
-    if (top + 1) * index.space < 2**62:
-        by_rank = np.argsort(level.astype(np.int64) * index.space + index.keys)
-    else:
-        by_rank = np.lexsort((index.keys, level))
-    rank = np.empty(n, dtype=np.int64)
-    rank[by_rank] = np.arange(n)
+        by_rank = rows[np.argsort(level, kind="stable")]
+    rank = np.zeros(len(cost), dtype=np.int64)  # rows not present are in no line
+    rank[by_rank] = np.arange(len(by_rank))
     return rank, by_rank
 
 

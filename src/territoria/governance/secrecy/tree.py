@@ -141,6 +141,14 @@ class KeyMap:
         pos = np.minimum(np.searchsorted(self.sorted_keys, keys), len(self.sorted_keys) - 1)
         return np.where(self.sorted_keys[pos] == keys, self.values[pos], -1)
 
+    def in_key_order(self) -> Array:
+        """The values, by increasing key."""
+        if self.dense is not None:
+            table = self.dense[:-1]
+            ordered: Array = table[table >= 0].astype(np.int64)
+            return ordered
+        return self.values
+
     def has_duplicates(self, keys: Array, values: Array) -> bool:
         if self.dense is not None:
             return bool((self.dense[keys] != values).any())
