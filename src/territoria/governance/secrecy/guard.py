@@ -62,7 +62,9 @@ def _relation(engine: Engine, dataset: str, select_sql: str) -> str:
     if plain:
         schema, name = _unquote(plain.group(1)), _unquote(plain.group(2))
         found = engine.fetch_all(
-            "SELECT 1 FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, name]
+            "SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ? "
+            "AND table_name = ?",
+            [schema, name],
         )
         if found:
             return f"{quote_ident(schema)}.{quote_ident(name)}"
