@@ -90,7 +90,9 @@ def apply_ruleset(engine: Engine, dataset: str, select_sql: str, ruleset: RuleSe
     fails = [flags[f"_rule{i}"].to_numpy(zero_copy_only=False).astype(bool) for i in range(len(checked_rules(ruleset)))]
     primary = np.logical_or.reduce(fails) if fails else np.zeros(flags.num_rows, dtype=bool)
     masked = flags["_masked"].to_numpy(zero_copy_only=False).astype(bool)
-    cost = np.nan_to_num(flags["_cost"].to_numpy(zero_copy_only=False), nan=1.0)
+    cost = flags["_cost"].to_numpy(zero_copy_only=False)
+    if np.isnan(cost).any():
+        cost = np.nan_to_num(cost, nan=1.0)
     decision = protect_cells(flags, ruleset.secondary, primary, masked, cost)
     status = decision.status
     row = flags["_row"].to_numpy()
