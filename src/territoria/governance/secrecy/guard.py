@@ -99,6 +99,7 @@ def apply_ruleset(engine: Engine, dataset: str, select_sql: str, ruleset: RuleSe
     secret_rows = quote_ident(f"_secrecy_secret_{_safe(dataset)}")
     engine.register_arrow("_secrecy_arrow", _batched(pa.table({"_row": row[status > PUBLISHED]})))
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {secret_rows} AS SELECT * FROM _secrecy_arrow")
+    engine.execute("DROP VIEW IF EXISTS _secrecy_arrow")  # the connection no longer holds the arrays
     by_rule = {r.id: int((f & (status == PRIMARY)).sum()) for r, f in zip(checked_rules(ruleset), fails, strict=True)}
     report = _report(engine, dataset, ruleset, _suppressions(flags, keys, decision, fails), keys, status, by_rule)
     nulls = ", ".join(
@@ -175,6 +176,7 @@ def _report(
             "FROM _secrecy_arrow d",
             [dataset, ruleset.name],
         )
+    engine.execute("DROP VIEW IF EXISTS _secrecy_arrow")
     examples = engine.fetch_all(
         f"SELECT cell, status, rules FROM {REPORT_TABLE} WHERE dataset = ? "
         f"ORDER BY status, cell::VARCHAR LIMIT {REPORT_EXAMPLES}",
