@@ -72,6 +72,12 @@ class Lines:
         g = self.group(keys)
         return np.where(g >= 0, self.rows[self.starts[np.maximum(g, 0)]] if len(self.rows) else -1, -1)
 
+    def has_sibling(self, parent_keys: Array, rank: int) -> Array:
+        """Whether each cell's line (by its parent's key) has a ``rank``-th cheapest other cell."""
+        g = self.group(parent_keys)
+        size = np.where(g >= 0, self.ends[np.maximum(g, 0)] - self.starts[np.maximum(g, 0)], 0) if len(self.ends) else 0
+        return np.asarray(size > rank + 1, dtype=bool) & (g >= 0)
+
     def sibling(self, cells: Array, parent_keys: Array, rank: int) -> Array:
         """The ``rank``-th cheapest other cell of each cell's line, -1 if none."""
         g = self.group(parent_keys)
@@ -205,9 +211,27 @@ class Protector:
         used = (nodes >= 0).any(axis=0)
         return nodes[:, used], below[:, used]
 
+    def repeats(self, cells: Array, choices: tuple[int, ...]) -> Array:
+        """Cells for which ``choices`` gives a pattern an earlier attempt already tried (and failed):
+        a sibling rank the line does not have falls back to the path, and so did the rank before."""
+        repeat = np.zeros(len(cells), dtype=bool)
+        for d, choice in enumerate(choices):
+            if choice == 0:
+                continue
+            previous = choice - 1 if choice > 0 else SIBLING_RANKS - 1
+            tree, stride = self.trees[d], self.index.strides[d]
+            x = tree.nodes[cells]
+            parent = tree.parent[x]
+            pkeys = np.where(parent >= 0, self.index.keys[cells] + (parent - x) * stride, -1)
+            repeat |= ~self.lines[d].has_sibling(pkeys, previous)
+        return repeat
+
     def corners(self, cells: Array, choices: tuple[int, ...]) -> tuple[tuple[Array, Array], Array]:
         """(rows of the corners, the primary cell owning each) of the balanced patterns, and whether
         the pattern is balanced (every corner exists, every line it touches adds up)."""
+        if not len(cells):
+            none = np.zeros(0, dtype=np.int64)
+            return (none, none), np.zeros(0, dtype=bool)
         vectors = [self.vector(d, cells, choices[d]) for d in range(len(self.trees))]
         # Group cells by the shape of their vectors so that no padding is multiplied out.
         signature = np.zeros(len(cells), dtype=np.int64)
@@ -278,15 +302,21 @@ def protect_cells(table: pa.Table, secondary: Secondary | None, primary: Array, 
         for choices in attempts:
             if not len(pending):
                 break
+            # cells whose pattern an earlier attempt already tried fail again: not recomputed
+            tried = ~prot.repeats(pending, choices)
             chunks = [pending[start : start + CHUNK] for start in range(0, len(pending), CHUNK)]
+            wanted = [tried[start : start + CHUNK] for start in range(0, len(pending), CHUNK)]
+            todo = [c[w] for c, w in zip(chunks, wanted, strict=True)]
             failed = []
-            for cells, ((rows, owners), ok) in zip(
-                chunks, pool.map(functools.partial(prot.corners, choices=choices), chunks), strict=True
+            for cells, want, ((rows, owners), ok) in zip(
+                chunks, wanted, pool.map(functools.partial(prot.corners, choices=choices), todo), strict=True
             ):
                 newly = ~suppressed[rows]
                 protects[rows[newly]] = owners[newly]
                 suppressed[rows] = True
-                failed.append(cells[~ok])
+                good = np.zeros(len(cells), dtype=bool)
+                good[want] = ok
+                failed.append(cells[~good])
             pending = np.concatenate(failed) if failed else pending[:0]
     if len(pending):
         raise DataError(
