@@ -55,9 +55,13 @@ def key_columns(ruleset: RuleSet, columns: list[str]) -> list[str]:
     return [c for c in columns if c not in ruleset.measures and c != "secret"]
 
 
-def _relation(engine: Engine, dataset: str, select_sql: str) -> str:
-    """A base table holding the rows: the table itself for ``SELECT * FROM schema.table``, else a
-    temp table materialising the query once (rows keep a stable ``rowid`` either way)."""
+ROW_ID = "_secrecy_row"
+
+
+def _relation(engine: Engine, dataset: str, select_sql: str) -> tuple[str, str]:
+    """A base table holding the rows, and the SQL of a row's id in it: the table itself and its
+    ``rowid`` for ``SELECT * FROM schema.table``, else a temp table materialising the query once.
+    (A table with its own ``rowid`` column hides the pseudo-column: it gets a numbered copy.)"""
     plain = _PLAIN_SCAN.fullmatch(select_sql)
     if plain:
         schema, name = _unquote(plain.group(1)), _unquote(plain.group(2))
@@ -66,16 +70,26 @@ def _relation(engine: Engine, dataset: str, select_sql: str) -> str:
             "AND table_name = ?",
             [schema, name],
         )
-        if found:
-            return f"{quote_ident(schema)}.{quote_ident(name)}"
+        table = f"{quote_ident(schema)}.{quote_ident(name)}"
+        if found and not _has_rowid(engine, table):
+            return table, "rowid"
     work = quote_ident(f"_secrecy_work_{_safe(dataset)}")
+    if _has_rowid(engine, f"({select_sql})"):
+        engine.execute(
+            f"CREATE OR REPLACE TEMP TABLE {work} AS SELECT *, row_number() OVER () AS {ROW_ID} FROM ({select_sql})"
+        )
+        return work, ROW_ID
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {work} AS SELECT * FROM ({select_sql})")
-    return work
+    return work, "rowid"
+
+
+def _has_rowid(engine: Engine, relation: str) -> bool:
+    return any(r[0].lower() == "rowid" for r in engine.fetch_all(f"DESCRIBE SELECT * FROM {relation}"))
 
 
 def apply_ruleset(engine: Engine, dataset: str, select_sql: str, ruleset: RuleSet) -> GuardResult:
-    rel = _relation(engine, dataset, select_sql)
-    columns = _columns(engine, rel)
+    rel, row_id = _relation(engine, dataset, select_sql)
+    columns = [c for c in _columns(engine, rel) if c != ROW_ID]
     missing = sorted(c for c in rule_columns(ruleset) if c not in columns)
     if missing:
         raise ConfigError(
@@ -85,8 +99,8 @@ def apply_ruleset(engine: Engine, dataset: str, select_sql: str, ruleset: RuleSe
     has_secret = "secret" in columns
     keys = key_columns(ruleset, columns)
     if ruleset.secondary is None:
-        return _row_by_row(engine, dataset, ruleset, rel, keys, has_secret)
-    flags = engine.fetch_arrow(flags_sql(ruleset, rel, has_secret))
+        return _row_by_row(engine, dataset, ruleset, rel, keys, _exclude(has_secret, row_id), has_secret)
+    flags = engine.fetch_arrow(flags_sql(ruleset, rel, has_secret, row_id))
     fails = [flags[f"_rule{i}"].to_numpy(zero_copy_only=False).astype(bool) for i in range(len(checked_rules(ruleset)))]
     primary = np.logical_or.reduce(fails) if fails else np.zeros(flags.num_rows, dtype=bool)
     masked = flags["_masked"].to_numpy(zero_copy_only=False).astype(bool)
@@ -105,12 +119,17 @@ def apply_ruleset(engine: Engine, dataset: str, select_sql: str, ruleset: RuleSe
     nulls = ", ".join(
         f"CASE WHEN s._row IS NULL THEN w.{quote_ident(m)} END AS {quote_ident(m)}" for m in ruleset.measures
     )
-    exclude = " EXCLUDE (secret)" if has_secret else ""
+    exclude = _exclude(has_secret, row_id)
     select = (
         f"SELECT w.*{exclude} REPLACE ({nulls}), s._row IS NOT NULL AS secret "
-        f"FROM {rel} w LEFT JOIN {secret_rows} s ON s._row = w.rowid"
+        f"FROM {rel} w LEFT JOIN {secret_rows} s ON s._row = w.{row_id}"
     )
     return GuardResult(select, report)
+
+
+def _exclude(has_secret: bool, row_id: str) -> str:
+    dropped = (["secret"] if has_secret else []) + ([ROW_ID] if row_id == ROW_ID else [])
+    return f" EXCLUDE ({', '.join(dropped)})" if dropped else ""
 
 
 def _batched(table: pa.Table) -> pa.Table:
@@ -196,7 +215,7 @@ def _report(
 
 
 def _row_by_row(
-    engine: Engine, dataset: str, ruleset: RuleSet, rel: str, keys: list[str], has_secret: bool
+    engine: Engine, dataset: str, ruleset: RuleSet, rel: str, keys: list[str], exclude: str, has_secret: bool
 ) -> GuardResult:
     """A rule set without secondary suppression decides each row on its own: all in SQL."""
     rules = checked_rules(ruleset)
@@ -231,7 +250,6 @@ def _row_by_row(
     )
     secret = f"({masked} OR {primary})"
     nulls = ", ".join(f"CASE WHEN NOT {secret} THEN {quote_ident(m)} END AS {quote_ident(m)}" for m in ruleset.measures)
-    exclude = " EXCLUDE (secret)" if has_secret else ""
     report = {
         "ruleset": ruleset.name,
         "cells": total,

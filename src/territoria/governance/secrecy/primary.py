@@ -57,8 +57,8 @@ def masked_sql(ruleset: RuleSet, has_secret: bool) -> str:
     return "(" + (" OR ".join(masked) or "false") + ")"
 
 
-def flags_sql(ruleset: RuleSet, relation: str, has_secret: bool) -> str:
-    """Per row of ``relation``: its ``rowid`` (``_row``), whether it fails each checked rule
+def flags_sql(ruleset: RuleSet, relation: str, has_secret: bool, row_id: str = "rowid") -> str:
+    """Per row of ``relation``: its id (``_row``, from ``row_id``), whether it fails each checked rule
     (``_rule0``, ``_rule1``...), whether it was masked upstream, its cost and its key columns."""
     rules = [f"{fails_sql(r)} AS _rule{i}" for i, r in enumerate(checked_rules(ruleset))]
     cost = ruleset.secondary.cost if ruleset.secondary else "1"
@@ -69,6 +69,6 @@ def flags_sql(ruleset: RuleSet, relation: str, has_secret: bool) -> str:
         cols += ruleset.secondary.partition
         extra = [quote_ident(c) for c in dict.fromkeys(cols)]
     return (
-        f"SELECT rowid AS _row{''.join(', ' + r for r in rules)}, {masked_sql(ruleset, has_secret)} AS _masked, "
+        f"SELECT {row_id} AS _row{''.join(', ' + r for r in rules)}, {masked_sql(ruleset, has_secret)} AS _masked, "
         f"CAST(({cost}) AS DOUBLE) AS _cost{''.join(', ' + c for c in extra)} FROM {relation}"
     )
