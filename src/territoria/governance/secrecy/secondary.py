@@ -201,13 +201,14 @@ class Protector:
             *[np.ones(len(cells), dtype=bool)] * len(ancestors),
         ]
         width = max(len(swap), len(path))
-        nodes = np.full((len(cells), width), -1, dtype=np.int64)
-        below = np.zeros((len(cells), width), dtype=bool)
+        none, no = np.full(len(cells), -1, dtype=np.int64), np.zeros(len(cells), dtype=bool)
+        swap += [none] * (width - len(swap))
+        path += [none] * (width - len(path))
+        swap_below += [no] * (width - len(swap_below))
+        path_below += [no] * (width - len(path_below))
         use_swap = sib >= 0
-        for rows, columns, belows in ((use_swap, swap, swap_below), (~use_swap, path, path_below)):
-            for i, (col, bel) in enumerate(zip(columns, belows, strict=True)):
-                nodes[rows, i] = col[rows]
-                below[rows, i] = bel[rows]
+        nodes = np.stack([np.where(use_swap, a, b) for a, b in zip(swap, path, strict=True)], axis=1)
+        below = np.stack([np.where(use_swap, a, b) for a, b in zip(swap_below, path_below, strict=True)], axis=1)
         used = (nodes >= 0).any(axis=0)
         return nodes[:, used], below[:, used]
 
