@@ -121,3 +121,43 @@ def test_unknown_guard_rule_set_or_column_is_not_published(engine: DuckDBEngine)
     invalid = {"secrecy": {"x": {"rules": [{"id": "r", "kind": "min_count"}]}}}
     with pytest.raises(ConfigError, match="invalid"):
         load_ruleset("x", invalid)
+
+
+def test_a_plain_table_is_read_in_place_and_a_rowid_column_is_kept(engine: DuckDBEngine) -> None:
+    """`SELECT * FROM schema.table` is protected without a copy; a table with its own `rowid`
+    column (which hides DuckDB's pseudo-column) gets the same protection and keeps that column."""
+    counts = {("a", "s1"): 2, ("a", "s2"): 40, ("b", "s1"): 25, ("b", "s2"): 30, ("c", "s1"): 12, ("c", "s2"): 50}
+    rows = []
+    for g in ["a", "b", "c", "E"]:
+        for s in ["s1", "s2", "T"]:
+            n = sum(v for (gg, ss), v in counts.items() if (gg == g or g == "E") and (ss == s or s == "T"))
+            rows.append(f"('{g}', {'NULL' if g == 'E' else repr('E')}, '{s}', {n}, {n * 10.0}, {len(rows) % 3})")
+    engine.execute("CREATE SCHEMA IF NOT EXISTS model")
+    engine.execute(
+        f"CREATE TABLE model.plain AS SELECT * EXCLUDE (rowid) FROM (VALUES {', '.join(rows)}) "
+        "t(code, parent_code, sector, nb, value, rowid)"
+    )
+    engine.execute(f"CREATE TABLE model.with_rowid AS SELECT * FROM (VALUES {', '.join(rows)}) "
+                   "t(code, parent_code, sector, nb, value, rowid)")  # fmt: skip
+    policies = {
+        "secrecy": {
+            "cells": {
+                "measures": ["value", "nb"],
+                "rules": [{"id": "min3", "kind": "min_count", "column": "nb", "threshold": 3}],
+                "secondary": {
+                    "dimensions": [{"column": "code", "parent": "parent_code"}, {"column": "sector", "total": "T"}],
+                    "cost": "nb",
+                },
+            }
+        }
+    }
+    secret = []
+    for table in ("plain", "with_rowid"):
+        result = apply_ruleset(engine, table, f"SELECT * FROM model.{table}", load_ruleset("cells", policies))
+        assert ("_secrecy_work" in result.select_sql) == (table == "with_rowid")
+        published = engine.fetch_all(f"SELECT * FROM ({result.select_sql}) ORDER BY code, sector")
+        columns = [r[0] for r in engine.fetch_all(f"DESCRIBE SELECT * FROM ({result.select_sql})")]
+        assert columns[-1] == "secret" and ("rowid" in columns) == (table == "with_rowid")
+        secret.append({(r[0], r[2]) for r in published if r[-1]})
+        assert result.report["primary"] == 1 and result.report["secondary"] == 3
+    assert secret[0] == secret[1] and ("a", "s1") in secret[0]

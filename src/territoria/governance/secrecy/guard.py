@@ -5,6 +5,10 @@ Suppressed cells are published with their measures null and ``secret = true`` (n
 what was suppressed and why goes to the step report and to ``_territoria.secrecy_suppressions``
 (one row per primary or secondary suppression; cells masked upstream are only counted, their
 own producer's table or the protected table they were read from lists them).
+
+The rows are read once: a plain table is used as it is (``SELECT * FROM t``, the publish step),
+any other query is materialised once. Rows are identified by their ``rowid``; the engine gets
+back the rows of the secret cells, and joins them; the report is written from the arrays in hand.
 """
 
 from __future__ import annotations
@@ -16,107 +20,186 @@ import numpy as np
 import pyarrow as pa
 
 from territoria.core.errors import ConfigError
-from territoria.engines.base import Engine, quote_ident
+from territoria.engines.base import Engine, quote_ident, quote_literal
 from territoria.governance.guards import GuardResult
-from territoria.governance.secrecy.primary import flags_sql, rule_columns
+from territoria.governance.secrecy.primary import checked_rules, fails_sql, flags_sql, masked_sql, rule_columns
 from territoria.governance.secrecy.rules import RuleSet, load_ruleset
-from territoria.governance.secrecy.secondary import MASKED, PRIMARY, PUBLISHED, SECONDARY, protect_cells
+from territoria.governance.secrecy.secondary import MASKED, PRIMARY, PUBLISHED, SECONDARY, Decision, protect_cells
 
 REPORT_TABLE = "_territoria.secrecy_suppressions"
 STATUS_LABEL = {PRIMARY: "primary", SECONDARY: "secondary", MASKED: "masked upstream"}
 REPORT_EXAMPLES = 20
+BATCH_ROWS = 122_880
 
 REPORT_DDL = (
     f"CREATE TABLE IF NOT EXISTS {REPORT_TABLE} (dataset VARCHAR, ruleset VARCHAR, recorded_at TIMESTAMP, "
     "cell JSON, status VARCHAR, rules VARCHAR[], protects JSON)"
 )
 
+_IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_]*)'
+_PLAIN_SCAN = re.compile(rf"\s*SELECT\s+\*\s+FROM\s+({_IDENT})\s*\.\s*({_IDENT})\s*;?\s*", re.IGNORECASE)
+
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+def _unquote(ident: str) -> str:
+    return ident[1:-1].replace('""', '"') if ident.startswith('"') else ident
 
 
 def key_columns(ruleset: RuleSet, columns: list[str]) -> list[str]:
     if ruleset.secondary:
         keys = [*ruleset.secondary.partition, *(d.column for d in ruleset.secondary.dimensions)]
         return list(dict.fromkeys(keys))
-    return [c for c in columns if c not in ruleset.measures and c not in ("secret", "_cell")]
+    return [c for c in columns if c not in ruleset.measures and c != "secret"]
+
+
+ROW_ID = "_secrecy_row"
+
+
+def _relation(engine: Engine, dataset: str, select_sql: str) -> tuple[str, str]:
+    """A base table holding the rows, and the SQL of a row's id in it: the table itself and its
+    ``rowid`` for ``SELECT * FROM schema.table``, else a temp table materialising the query once.
+    (A table with its own ``rowid`` column hides the pseudo-column: it gets a numbered copy.)"""
+    plain = _PLAIN_SCAN.fullmatch(select_sql)
+    if plain:
+        schema, name = _unquote(plain.group(1)), _unquote(plain.group(2))
+        found = engine.fetch_all(
+            "SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ? "
+            "AND table_name = ?",
+            [schema, name],
+        )
+        table = f"{quote_ident(schema)}.{quote_ident(name)}"
+        if found and not _has_rowid(engine, table):
+            return table, "rowid"
+    work = quote_ident(f"_secrecy_work_{_safe(dataset)}")
+    if _has_rowid(engine, f"({select_sql})"):
+        engine.execute(
+            f"CREATE OR REPLACE TEMP TABLE {work} AS SELECT *, row_number() OVER () AS {ROW_ID} FROM ({select_sql})"
+        )
+        return work, ROW_ID
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {work} AS SELECT * FROM ({select_sql})")
+    return work, "rowid"
+
+
+def _has_rowid(engine: Engine, relation: str) -> bool:
+    return any(r[0].lower() == "rowid" for r in engine.fetch_all(f"DESCRIBE SELECT * FROM {relation}"))
 
 
 def apply_ruleset(engine: Engine, dataset: str, select_sql: str, ruleset: RuleSet) -> GuardResult:
-    work = quote_ident(f"_secrecy_work_{_safe(dataset)}")
-    decided = quote_ident(f"_secrecy_decision_{_safe(dataset)}")
-    order = ""
-    if ruleset.secondary:
-        keys = [*ruleset.secondary.partition, *(d.column for d in ruleset.secondary.dimensions)]
-        order = "ORDER BY " + ", ".join(quote_ident(k) for k in keys)
-    engine.execute(
-        f"CREATE OR REPLACE TEMP TABLE {work} AS SELECT row_number() OVER ({order}) - 1 AS _cell, * FROM ({select_sql})"
-    )
-    columns = [r[0] for r in engine.fetch_all(f"DESCRIBE {work}")]
+    rel, row_id = _relation(engine, dataset, select_sql)
+    columns = [c for c in _columns(engine, rel) if c != ROW_ID]
     missing = sorted(c for c in rule_columns(ruleset) if c not in columns)
     if missing:
         raise ConfigError(
             f"secrecy rule set {ruleset.name!r} names column(s) {', '.join(missing)} that {dataset} does not have",
-            hint=f"columns of {dataset}: {', '.join(c for c in columns if c != '_cell')}",
+            hint=f"columns of {dataset}: {', '.join(columns)}",
         )
-    # The rule ids stay in the engine (a list per cell is slow to move); numpy gets flat arrays.
-    flagged = quote_ident(f"_secrecy_rules_{_safe(dataset)}")
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {flagged} AS {flags_sql(ruleset, work, 'secret' in columns)}")
-    flags = engine.fetch_arrow(f"SELECT * EXCLUDE (_rules), len(_rules) > 0 AS _primary FROM {flagged} ORDER BY _cell")
-    primary = flags["_primary"].to_numpy(zero_copy_only=False).astype(bool)
+    has_secret = "secret" in columns
+    keys = key_columns(ruleset, columns)
+    if ruleset.secondary is None:
+        return _row_by_row(engine, dataset, ruleset, rel, keys, _exclude(has_secret, row_id), has_secret)
+    flags = engine.fetch_arrow(flags_sql(ruleset, rel, has_secret, row_id))
+    fails = [flags[f"_rule{i}"].to_numpy(zero_copy_only=False).astype(bool) for i in range(len(checked_rules(ruleset)))]
+    primary = np.logical_or.reduce(fails) if fails else np.zeros(flags.num_rows, dtype=bool)
     masked = flags["_masked"].to_numpy(zero_copy_only=False).astype(bool)
     cost = flags["_cost"].to_numpy(zero_copy_only=False)
-    decision = protect_cells(flags, ruleset.secondary, primary, masked, np.nan_to_num(cost, nan=1.0))
-    engine.register_arrow(
-        "_secrecy_decision_arrow",
-        pa.table({"_cell": flags["_cell"], "_status": decision.status, "_protects": decision.protects}),
-    )
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {decided} AS SELECT * FROM _secrecy_decision_arrow")
-    report = _report(engine, dataset, ruleset, work, decided, flagged, key_columns(ruleset, columns), decision.status)
+    if np.isnan(cost).any():
+        cost = np.nan_to_num(cost, nan=1.0)
+    decision = protect_cells(flags, ruleset.secondary, primary, masked, cost)
+    status = decision.status
+    row = flags["_row"].to_numpy()
+    secret_rows = quote_ident(f"_secrecy_secret_{_safe(dataset)}")
+    engine.register_arrow("_secrecy_arrow", _batched(pa.table({"_row": row[status > PUBLISHED]})))
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {secret_rows} AS SELECT * FROM _secrecy_arrow")
+    engine.execute("DROP VIEW IF EXISTS _secrecy_arrow")  # the connection no longer holds the arrays
+    by_rule = {r.id: int((f & (status == PRIMARY)).sum()) for r, f in zip(checked_rules(ruleset), fails, strict=True)}
+    report = _report(engine, dataset, ruleset, _suppressions(flags, keys, decision, fails), keys, status, by_rule)
     nulls = ", ".join(
-        f"CASE WHEN d._status > {PUBLISHED} THEN NULL ELSE w.{quote_ident(m)} END AS {quote_ident(m)}"
-        for m in ruleset.measures
+        f"CASE WHEN s._row IS NULL THEN w.{quote_ident(m)} END AS {quote_ident(m)}" for m in ruleset.measures
     )
-    exclude = "_cell, secret" if "secret" in columns else "_cell"
+    exclude = _exclude(has_secret, row_id)
     select = (
-        f"SELECT w.* EXCLUDE ({exclude}) REPLACE ({nulls}), d._status > {PUBLISHED} AS secret "
-        f"FROM {work} w JOIN {decided} d USING (_cell) ORDER BY w._cell"
+        f"SELECT w.*{exclude} REPLACE ({nulls}), s._row IS NOT NULL AS secret "
+        f"FROM {rel} w LEFT JOIN {secret_rows} s ON s._row = w.{row_id}"
     )
     return GuardResult(select, report)
+
+
+def _exclude(has_secret: bool, row_id: str) -> str:
+    dropped = (["secret"] if has_secret else []) + ([ROW_ID] if row_id == ROW_ID else [])
+    return f" EXCLUDE ({', '.join(dropped)})" if dropped else ""
+
+
+def _batched(table: pa.Table) -> pa.Table:
+    """The engine scans an arrow table batch by batch in parallel: one big chunk would be one thread."""
+    return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS), schema=table.schema)
+
+
+def _columns(engine: Engine, rel: str) -> list[str]:
+    return [r[0] for r in engine.fetch_all(f"DESCRIBE {rel}")]
+
+
+def _suppressions(flags: pa.Table, keys: list[str], decision: Decision, fails: list[np.ndarray]) -> pa.Table:
+    """The suppressed cells from the arrays already in hand: key, status, failed rules (a bit set)
+    and the key of the primary cell each secondary one protects (no join back to the table)."""
+    status = decision.status
+    suppressed = np.flatnonzero((status == PRIMARY) | (status == SECONDARY))
+    protects = decision.protects[suppressed]
+    bits = np.zeros(len(suppressed), dtype=np.int64)
+    for i, f in enumerate(fails):
+        bits |= f[suppressed].astype(np.int64) << i
+    cells = flags.select(keys).take(pa.array(suppressed))
+    protected = flags.select(keys).take(pa.array(np.maximum(protects, 0)))
+    columns: dict[str, Any] = {f"_k{i}": cells[k] for i, k in enumerate(keys)}
+    columns.update({f"_p{i}": protected[k] for i, k in enumerate(keys)})
+    columns["_status"] = status[suppressed]
+    columns["_protects"] = protects >= 0
+    columns["_fails"] = np.where(status[suppressed] == PRIMARY, bits, 0)
+    return pa.table(columns)
+
+
+def _cell_json(keys: list[str], prefix: str) -> str:
+    return "to_json(struct_pack(" + ", ".join(f"{quote_ident(k)} := d.{prefix}{i}" for i, k in enumerate(keys)) + "))"
+
+
+def _rules_list(ruleset: RuleSet, bits: str) -> str:
+    """The ids of the failed rules from the bit set of a primary cell."""
+    ids = [r.id for r in checked_rules(ruleset)]
+    if not ids:
+        return "[]::VARCHAR[]"
+    items = ", ".join(f"CASE WHEN ({bits} >> {i}) & 1 = 1 THEN {quote_literal(x)} END" for i, x in enumerate(ids))
+    return f"list_filter([{items}]::VARCHAR[], x -> x IS NOT NULL)"
 
 
 def _report(
     engine: Engine,
     dataset: str,
     ruleset: RuleSet,
-    work: str,
-    decided: str,
-    flagged: str,
+    suppressions: pa.Table,
     keys: list[str],
     status: np.ndarray,
+    by_rule: dict[str, int],
 ) -> dict[str, Any]:
-    cell = "to_json(struct_pack(" + ", ".join(f"{quote_ident(k)} := w.{quote_ident(k)}" for k in keys) + "))"
-    cell_p = "to_json(struct_pack(" + ", ".join(f"{quote_ident(k)} := p.{quote_ident(k)}" for k in keys) + "))"
+    """One set-based INSERT of the suppressed cells (key, status, rules, protected cell)."""
     engine.execute("CREATE SCHEMA IF NOT EXISTS _territoria")
     engine.execute(REPORT_DDL)
     label = "CASE d._status " + " ".join(f"WHEN {k} THEN '{v}'" for k, v in STATUS_LABEL.items()) + " END"
+    engine.register_arrow("_secrecy_arrow", _batched(suppressions))
     with engine.transaction():
         engine.execute(f"DELETE FROM {REPORT_TABLE} WHERE dataset = ?", [dataset])
         engine.execute(
-            f"INSERT INTO {REPORT_TABLE} SELECT ?, ?, now()::TIMESTAMP, {cell}, {label}, "
-            f"CASE WHEN d._status = {PRIMARY} THEN r._rules ELSE []::VARCHAR[] END, "
-            f"CASE WHEN d._protects >= 0 THEN {cell_p} END "
-            f"FROM {work} w JOIN {decided} d USING (_cell) JOIN {flagged} r USING (_cell) "
-            f"LEFT JOIN {work} p ON p._cell = d._protects WHERE d._status IN ({PRIMARY}, {SECONDARY}) ORDER BY w._cell",
+            f"INSERT INTO {REPORT_TABLE} SELECT ?, ?, now()::TIMESTAMP, {_cell_json(keys, '_k')}, {label}, "
+            f"{_rules_list(ruleset, 'd._fails')}, CASE WHEN d._protects THEN {_cell_json(keys, '_p')} END "
+            "FROM _secrecy_arrow d",
             [dataset, ruleset.name],
         )
-    by_rule = engine.fetch_all(
-        f"SELECT rule, count(*) FROM (SELECT unnest(r._rules) AS rule FROM {flagged} r JOIN {decided} d "
-        f"USING (_cell) WHERE d._status = {PRIMARY}) GROUP BY rule ORDER BY rule"
-    )
+    engine.execute("DROP VIEW IF EXISTS _secrecy_arrow")
     examples = engine.fetch_all(
-        f"SELECT cell, status, rules FROM {REPORT_TABLE} WHERE dataset = ? LIMIT {REPORT_EXAMPLES}", [dataset]
+        f"SELECT cell, status, rules FROM {REPORT_TABLE} WHERE dataset = ? "
+        f"ORDER BY status, cell::VARCHAR LIMIT {REPORT_EXAMPLES}",
+        [dataset],
     )
     return {
         "ruleset": ruleset.name,
@@ -125,10 +208,64 @@ def _report(
         "primary": int((status == PRIMARY).sum()),
         "secondary": int((status == SECONDARY).sum()),
         "masked_upstream": int((status == MASKED).sum()),
-        "primary_by_rule": {r[0]: int(r[1]) for r in by_rule},
+        "primary_by_rule": {k: v for k, v in sorted(by_rule.items()) if v},
         "examples": [{"cell": e[0], "status": e[1], "rules": e[2]} for e in examples],
         "table": REPORT_TABLE,
     }
+
+
+def _row_by_row(
+    engine: Engine, dataset: str, ruleset: RuleSet, rel: str, keys: list[str], exclude: str, has_secret: bool
+) -> GuardResult:
+    """A rule set without secondary suppression decides each row on its own: all in SQL."""
+    rules = checked_rules(ruleset)
+    masked = masked_sql(ruleset, has_secret)
+    primary = "(" + (" OR ".join(fails_sql(r) for r in rules) or "false") + ")"
+    counts = engine.fetch_all(
+        f"SELECT count(*), count(*) FILTER (WHERE {masked}), count(*) FILTER (WHERE NOT {masked} AND {primary})"
+        + "".join(f", count(*) FILTER (WHERE NOT {masked} AND {fails_sql(r)})" for r in rules)
+        + f" FROM {rel}"
+    )[0]
+    total, n_masked, n_primary = int(counts[0]), int(counts[1]), int(counts[2])
+    engine.execute("CREATE SCHEMA IF NOT EXISTS _territoria")
+    engine.execute(REPORT_DDL)
+    rules_list = (
+        "list_filter(["
+        + ", ".join(f"CASE WHEN {fails_sql(r)} THEN {quote_literal(r.id)} END" for r in rules)
+        + "]::VARCHAR[], x -> x IS NOT NULL)"
+    )
+    with engine.transaction():
+        engine.execute(f"DELETE FROM {REPORT_TABLE} WHERE dataset = ?", [dataset])
+        if n_primary:
+            cell = "to_json(struct_pack(" + ", ".join(f"{quote_ident(k)} := {quote_ident(k)}" for k in keys) + "))"
+            engine.execute(
+                f"INSERT INTO {REPORT_TABLE} SELECT ?, ?, now()::TIMESTAMP, {cell}, 'primary', {rules_list}, NULL "
+                f"FROM {rel} WHERE NOT {masked} AND {primary}",
+                [dataset, ruleset.name],
+            )
+    examples = engine.fetch_all(
+        f"SELECT cell, status, rules FROM {REPORT_TABLE} WHERE dataset = ? ORDER BY cell::VARCHAR "
+        f"LIMIT {REPORT_EXAMPLES}",
+        [dataset],
+    )
+    secret = f"({masked} OR {primary})"
+    nulls = ", ".join(f"CASE WHEN NOT {secret} THEN {quote_ident(m)} END AS {quote_ident(m)}" for m in ruleset.measures)
+    report = {
+        "ruleset": ruleset.name,
+        "cells": total,
+        "published": total - n_masked - n_primary,
+        "primary": n_primary,
+        "secondary": 0,
+        "masked_upstream": n_masked,
+        "primary_by_rule": {r.id: int(c) for r, c in sorted(zip(rules, counts[3:], strict=True), key=_by_id) if c},
+        "examples": [{"cell": e[0], "status": e[1], "rules": e[2]} for e in examples],
+        "table": REPORT_TABLE,
+    }
+    return GuardResult(f"SELECT *{exclude} REPLACE ({nulls}), {secret} AS secret FROM {rel}", report)
+
+
+def _by_id(item: tuple[Any, Any]) -> str:
+    return str(item[0].id)
 
 
 class StatisticalGuard:

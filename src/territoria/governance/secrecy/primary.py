@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from territoria.engines.base import quote_ident, quote_literal
+from territoria.engines.base import quote_ident
 from territoria.governance.secrecy.rules import Rule, RuleSet
 
 
@@ -35,13 +35,18 @@ def rule_columns(ruleset: RuleSet) -> set[str]:
     return cols
 
 
-def flags_sql(ruleset: RuleSet, relation: str, has_secret: bool) -> str:
-    """``_cell``, the ids of the rules each cell fails, whether it was masked upstream, its cost."""
-    checks = [
-        f"CASE WHEN {_applies(r)} AND {_violation(r)} THEN {quote_literal(r.id)} END"
-        for r in ruleset.rules
-        if r.kind != "masked_input"
-    ]
+def checked_rules(ruleset: RuleSet) -> list[Rule]:
+    """The rules a cell can fail (``masked_input`` rules mark cells masked upstream instead)."""
+    return [r for r in ruleset.rules if r.kind != "masked_input"]
+
+
+def fails_sql(rule: Rule) -> str:
+    """SQL boolean: the cell fails ``rule``."""
+    return f"({_applies(rule)} AND {_violation(rule)})"
+
+
+def masked_sql(ruleset: RuleSet, has_secret: bool) -> str:
+    """SQL boolean: the cell was masked upstream (a ``masked_input`` rule, or ``secret`` already set)."""
     masked = [
         f"({_applies(r)} AND coalesce({quote_ident(r.column or '')}, false))"
         for r in ruleset.rules
@@ -49,7 +54,13 @@ def flags_sql(ruleset: RuleSet, relation: str, has_secret: bool) -> str:
     ]
     if has_secret:
         masked.append("coalesce(secret, false)")
-    failed = "list_filter([" + ", ".join(checks) + "]::VARCHAR[], x -> x IS NOT NULL)" if checks else "[]::VARCHAR[]"
+    return "(" + (" OR ".join(masked) or "false") + ")"
+
+
+def flags_sql(ruleset: RuleSet, relation: str, has_secret: bool, row_id: str = "rowid") -> str:
+    """Per row of ``relation``: its id (``_row``, from ``row_id``), whether it fails each checked rule
+    (``_rule0``, ``_rule1``...), whether it was masked upstream, its cost and its key columns."""
+    rules = [f"{fails_sql(r)} AS _rule{i}" for i, r in enumerate(checked_rules(ruleset))]
     cost = ruleset.secondary.cost if ruleset.secondary else "1"
     extra = []
     if ruleset.secondary:
@@ -58,6 +69,6 @@ def flags_sql(ruleset: RuleSet, relation: str, has_secret: bool) -> str:
         cols += ruleset.secondary.partition
         extra = [quote_ident(c) for c in dict.fromkeys(cols)]
     return (
-        f"SELECT _cell, {failed} AS _rules, ({' OR '.join(masked) or 'false'}) AS _masked, "
-        f"CAST(({cost}) AS DOUBLE) AS _cost{''.join(', ' + c for c in extra)} FROM {relation} ORDER BY _cell"
+        f"SELECT {row_id} AS _row{''.join(', ' + r for r in rules)}, {masked_sql(ruleset, has_secret)} AS _masked, "
+        f"CAST(({cost}) AS DOUBLE) AS _cost{''.join(', ' + c for c in extra)} FROM {relation}"
     )

@@ -26,7 +26,10 @@ other siblings and the path are tried; a cell that no pattern can protect stops 
 
 from __future__ import annotations
 
+import functools
 import itertools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,13 +37,14 @@ import pyarrow as pa
 
 from territoria.core.errors import DataError
 from territoria.governance.secrecy.rules import Secondary
-from territoria.governance.secrecy.tree import CellIndex, DimTree, encode_dimension, encode_partition
+from territoria.governance.secrecy.tree import CellIndex, DimTree, KeyMap, encode_dimension, encode_partition
 
 Array = np.ndarray
 
 PUBLISHED, PRIMARY, SECONDARY, MASKED = 0, 1, 2, 3
 SIBLING_RANKS = 4
 CHUNK = 100_000
+WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass
@@ -55,21 +59,24 @@ class Decision:
 class Lines:
     """The lines of one dimension: cells grouped by their parent's key, cheapest first."""
 
-    group_keys: Array
+    groups: KeyMap  # parent key -> line number
     starts: Array
     ends: Array
     rows: Array
     position: Array  # position of each row in ``rows`` (-1 when it has no parent)
 
     def group(self, keys: Array) -> Array:
-        if not len(self.group_keys):
-            return np.full(keys.shape, -1, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(self.group_keys, keys), len(self.group_keys) - 1)
-        return np.where(self.group_keys[pos] == keys, pos, -1)
+        return self.groups.get(keys)
 
     def first(self, keys: Array) -> Array:
         g = self.group(keys)
         return np.where(g >= 0, self.rows[self.starts[np.maximum(g, 0)]] if len(self.rows) else -1, -1)
+
+    def has_sibling(self, parent_keys: Array, rank: int) -> Array:
+        """Whether each cell's line (by its parent's key) has a ``rank``-th cheapest other cell."""
+        g = self.group(parent_keys)
+        size = np.where(g >= 0, self.ends[np.maximum(g, 0)] - self.starts[np.maximum(g, 0)], 0) if len(self.ends) else 0
+        return np.asarray(size > rank + 1, dtype=bool) & (g >= 0)
 
     def sibling(self, cells: Array, parent_keys: Array, rank: int) -> Array:
         """The ``rank``-th cheapest other cell of each cell's line, -1 if none."""
@@ -90,18 +97,47 @@ def _chain_below(chain: list[Array]) -> list[Array]:
     return [chain[i + 1] >= 0 for i in range(len(chain) - 1)] + ([chain[-1] < -1] if chain else [])
 
 
-def build_lines(index: CellIndex, tree: DimTree, stride: int, present: Array, cost: Array) -> Lines:
+def _levels(cost: Array) -> Array:
+    """Order-preserving dense integer levels of the costs (equal costs share a level): the distinct
+    costs (a hash pass) are few and sorted, each cost is found among them."""
+    distinct = np.sort(np.unique_values(cost))
+    found: Array = np.searchsorted(distinct, cost)
+    return found
+
+
+def cost_ranks(index: CellIndex, cost: Array) -> tuple[Array, Array]:
+    """Each present row's rank by (cost, key) and the row of each rank: cheapest first, ties broken
+    by the cell's key and not its row, so that the pattern does not depend on the row order."""
+    rows = index.rows.in_key_order()
+    level = _levels(cost[rows])
+    if int(level.max(initial=0)) < 2**16:
+        by_rank = rows[np.argsort(level.astype(np.uint16), kind="stable")]  # a radix sort
+    else:
+        by_rank = rows[np.argsort(level, kind="stable")]
+    rank = np.zeros(len(cost), dtype=np.int64)  # rows not present are in no line
+    rank[by_rank] = np.arange(len(by_rank))
+    return rank, by_rank
+
+
+def build_lines(index: CellIndex, tree: DimTree, stride: int, present: Array, ranks: tuple[Array, Array]) -> Lines:
+    rank, by_rank = ranks
     rows = np.flatnonzero(present & (tree.parent[tree.nodes] >= 0))
     nodes = tree.nodes[rows]
     pkeys = index.keys[rows] + (tree.parent[nodes] - nodes) * stride
-    order = np.lexsort((rows, cost[rows], pkeys))
-    pk, rs = pkeys[order], rows[order]
+    bits = len(rank).bit_length()
+    if index.space << bits < 2**62:  # one sort of single integers: (parent key, rank) in one int64
+        combined = np.sort((pkeys << bits) | rank[rows])
+        pk, rs = combined >> bits, by_rank[combined & ((1 << bits) - 1)]
+    else:
+        order = np.lexsort((rank[rows], pkeys))
+        pk, rs = pkeys[order], rows[order]
     brk = np.r_[True, pk[1:] != pk[:-1]] if len(pk) else np.zeros(0, dtype=bool)
     starts = np.flatnonzero(brk)
     ends = np.r_[starts[1:], len(pk)].astype(np.int64)
     position = np.full(len(present), -1, dtype=np.int64)
     position[rs] = np.arange(len(rs))
-    return Lines(pk[starts], starts, ends, rs, position)
+    groups = KeyMap.build(pk[starts], np.arange(len(starts)), index.space)
+    return Lines(groups, starts, ends, rs, position)
 
 
 class Protector:
@@ -113,12 +149,10 @@ class Protector:
         self.depth = [int(t.depth().max(initial=0)) for t in trees]
         self.lines: list[Lines] = []
 
-    def prepare(self, suppressed: Array) -> None:
-        cost = np.where(suppressed, 0.0, self.cost)
-        self.lines = [
-            build_lines(self.index, t, int(s), self.present, cost)
-            for t, s in zip(self.trees, self.index.strides, strict=True)
-        ]
+    def prepare(self, suppressed: Array, pool: ThreadPoolExecutor) -> None:
+        ranks = cost_ranks(self.index, np.where(suppressed, 0.0, self.cost))
+        build = functools.partial(build_lines, self.index, present=self.present, ranks=ranks)
+        self.lines = list(pool.map(build, self.trees, [int(s) for s in self.index.strides]))
 
     def _chain(self, d: int, base: Array, node: Array) -> list[Array]:
         """Cheapest descendants of ``node`` (one per level) at the cells' other coordinates."""
@@ -167,19 +201,38 @@ class Protector:
             *[np.ones(len(cells), dtype=bool)] * len(ancestors),
         ]
         width = max(len(swap), len(path))
-        nodes = np.full((len(cells), width), -1, dtype=np.int64)
-        below = np.zeros((len(cells), width), dtype=bool)
+        none, no = np.full(len(cells), -1, dtype=np.int64), np.zeros(len(cells), dtype=bool)
+        swap += [none] * (width - len(swap))
+        path += [none] * (width - len(path))
+        swap_below += [no] * (width - len(swap_below))
+        path_below += [no] * (width - len(path_below))
         use_swap = sib >= 0
-        for rows, columns, belows in ((use_swap, swap, swap_below), (~use_swap, path, path_below)):
-            for i, (col, bel) in enumerate(zip(columns, belows, strict=True)):
-                nodes[rows, i] = col[rows]
-                below[rows, i] = bel[rows]
+        nodes = np.stack([np.where(use_swap, a, b) for a, b in zip(swap, path, strict=True)], axis=1)
+        below = np.stack([np.where(use_swap, a, b) for a, b in zip(swap_below, path_below, strict=True)], axis=1)
         used = (nodes >= 0).any(axis=0)
         return nodes[:, used], below[:, used]
+
+    def repeats(self, cells: Array, choices: tuple[int, ...]) -> Array:
+        """Cells for which ``choices`` gives a pattern an earlier attempt already tried (and failed):
+        a sibling rank the line does not have falls back to the path, and so did the rank before."""
+        repeat = np.zeros(len(cells), dtype=bool)
+        for d, choice in enumerate(choices):
+            if choice == 0:
+                continue
+            previous = choice - 1 if choice > 0 else SIBLING_RANKS - 1
+            tree, stride = self.trees[d], self.index.strides[d]
+            x = tree.nodes[cells]
+            parent = tree.parent[x]
+            pkeys = np.where(parent >= 0, self.index.keys[cells] + (parent - x) * stride, -1)
+            repeat |= ~self.lines[d].has_sibling(pkeys, previous)
+        return repeat
 
     def corners(self, cells: Array, choices: tuple[int, ...]) -> tuple[tuple[Array, Array], Array]:
         """(rows of the corners, the primary cell owning each) of the balanced patterns, and whether
         the pattern is balanced (every corner exists, every line it touches adds up)."""
+        if not len(cells):
+            none = np.zeros(0, dtype=np.int64)
+            return (none, none), np.zeros(0, dtype=bool)
         vectors = [self.vector(d, cells, choices[d]) for d in range(len(self.trees))]
         # Group cells by the shape of their vectors so that no padding is multiplied out.
         signature = np.zeros(len(cells), dtype=np.int64)
@@ -233,28 +286,39 @@ def protect_cells(table: pa.Table, secondary: Secondary | None, primary: Array, 
     protects = np.full(n, -1, dtype=np.int64)
     if secondary is None or not (status == PRIMARY).any():
         return Decision(status, protects)
-    trees = [encode_dimension(table, d) for d in secondary.dimensions]
-    partition = encode_partition(table, secondary.partition)
-    prot = Protector(trees, partition, ~masked, np.asarray(cost, dtype=np.float64))
-    suppressed = status == PRIMARY
-    prot.prepare(suppressed)
-    pending = np.flatnonzero(status == PRIMARY)
-    # Cheapest sibling in every dimension first, then other siblings and paths for sparse tables.
-    options = [[0, *range(1, SIBLING_RANKS), -1] if prot.depth[d] else [0] for d in range(len(trees))]
-    # fewest departures from the cheapest choice first
-    attempts = sorted(itertools.product(*options), key=lambda c: (sum(x != 0 for x in c), [x % 99 for x in c]))
-    for choices in attempts:
-        if not len(pending):
-            break
-        failed = []
-        for start in range(0, len(pending), CHUNK):
-            cells = pending[start : start + CHUNK]
-            (rows, owners), ok = prot.corners(cells, choices)
-            newly = ~suppressed[rows]
-            protects[rows[newly]] = owners[newly]
-            suppressed[rows] = True
-            failed.append(cells[~ok])
-        pending = np.concatenate(failed) if failed else pending[:0]
+    # numpy releases the GIL in its array loops: dimensions, lines and chunks of cells are worked on
+    # in threads; results are applied in order, so the outcome does not depend on the threads
+    with ThreadPoolExecutor(WORKERS) as pool:
+        trees = list(pool.map(functools.partial(encode_dimension, table), secondary.dimensions))
+        partition = encode_partition(table, secondary.partition)
+        prot = Protector(trees, partition, ~masked, np.asarray(cost, dtype=np.float64))
+        suppressed = status == PRIMARY
+        prot.prepare(suppressed, pool)
+        pending = np.flatnonzero(status == PRIMARY)
+        pending = pending[np.argsort(prot.index.keys[pending], kind="stable")]  # key order, whatever the row order
+        # Cheapest sibling in every dimension first, then other siblings and paths for sparse tables.
+        options = [[0, *range(1, SIBLING_RANKS), -1] if prot.depth[d] else [0] for d in range(len(trees))]
+        # fewest departures from the cheapest choice first
+        attempts = sorted(itertools.product(*options), key=lambda c: (sum(x != 0 for x in c), [x % 99 for x in c]))
+        for choices in attempts:
+            if not len(pending):
+                break
+            # cells whose pattern an earlier attempt already tried fail again: not recomputed
+            tried = ~prot.repeats(pending, choices)
+            chunks = [pending[start : start + CHUNK] for start in range(0, len(pending), CHUNK)]
+            wanted = [tried[start : start + CHUNK] for start in range(0, len(pending), CHUNK)]
+            todo = [c[w] for c, w in zip(chunks, wanted, strict=True)]
+            failed = []
+            for cells, want, ((rows, owners), ok) in zip(
+                chunks, wanted, pool.map(functools.partial(prot.corners, choices=choices), todo), strict=True
+            ):
+                newly = ~suppressed[rows]
+                protects[rows[newly]] = owners[newly]
+                suppressed[rows] = True
+                good = np.zeros(len(cells), dtype=bool)
+                good[want] = ok
+                failed.append(cells[~good])
+            pending = np.concatenate(failed) if failed else pending[:0]
     if len(pending):
         raise DataError(
             f"secrecy: {len(pending)} sensitive cell(s) cannot be protected by any complement in this table "

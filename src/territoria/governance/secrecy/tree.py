@@ -44,31 +44,54 @@ def _text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     return pc.cast(arr, pa.string())
 
 
+def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[Array, pa.Array]:
+    """Each row's index in the column's distinct values (-1 for null), and those values as text.
+
+    One hash pass over the rows, chunk by chunk (no copy of the column); only the (small) set of
+    distinct values is cast and sorted."""
+    chunked = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
+    encoded = pa.table({"x": pc.dictionary_encode(chunked)}).unify_dictionaries()["x"]
+    if not encoded.num_chunks:
+        return np.zeros(0, dtype=np.int64), pa.array([], type=pa.string())
+    parts = [
+        (pc.fill_null(c.indices, -1) if c.null_count else c.indices).to_numpy(zero_copy_only=False)
+        for c in encoded.chunks
+    ]
+    return np.concatenate(parts).astype(np.int64), pc.cast(encoded.chunk(0).dictionary, pa.string())
+
+
 def encode_dimension(table: pa.Table, dim: Dimension) -> DimTree:
-    values = _text(table[dim.column])
-    if values.null_count:
+    codes, values = _codes(table[dim.column])
+    nulls = int((codes < 0).sum())
+    if nulls:
         raise DataError(
-            f"secrecy: key column {dim.column!r} has {values.null_count} null value(s)",
+            f"secrecy: key column {dim.column!r} has {nulls} null value(s)",
             hint="every cell of a protected table needs a complete key",
         )
-    parents = _text(table[dim.parent]) if dim.parent else None
-    pool = values if parents is None else pa.concat_arrays([values, parents.drop_null()])
+    parent_codes, parents = _codes(table[dim.parent]) if dim.parent else (None, None)
+    pool = values if parents is None else pa.concat_arrays([values, parents])
     labels_arr = pc.unique(pool).sort()
     labels = labels_arr.to_pylist()
-    nodes = pc.index_in(values, value_set=labels_arr).to_numpy(zero_copy_only=False).astype(np.int64)
+    node_of = pc.index_in(values, value_set=labels_arr).to_numpy(zero_copy_only=False).astype(np.int64)
+    nodes = node_of[codes]
     parent = np.full(len(labels), -1, dtype=np.int64)
-    if parents is not None:
-        pid = pc.index_in(parents, value_set=labels_arr).to_numpy(zero_copy_only=False)
-        has = ~np.isnan(pid.astype(np.float64))
-        child, par = nodes[has], pid[has].astype(np.int64)
-        par = np.where(par == child, -1, par)
-        parent[child] = par
-        if (parent[child] != par).any():
-            bad = labels[int(child[parent[child] != par][0])]
+    if parent_codes is not None and parents is not None:
+        parent_of = pc.index_in(parents, value_set=labels_arr).to_numpy(zero_copy_only=False).astype(np.int64)
+        has = parent_codes >= 0
+        row_parent = np.where(has, parent_of[np.maximum(parent_codes, 0)], -1)
+        row_parent = np.where(row_parent == nodes, -1, row_parent)
+        # every row writes its value's parent; rows without one write to a spare last slot
+        target = np.where(has, nodes, len(labels))
+        slot = np.full(len(labels) + 1, -1, dtype=np.int64)
+        slot[target] = row_parent
+        clash = (slot[target] != row_parent) & has
+        if clash.any():
+            bad = labels[int(nodes[int(np.argmax(clash))])]
             raise DataError(
                 f"secrecy: value {bad!r} of {dim.column!r} has several parents in {dim.parent!r}",
                 hint="a value must nest in exactly one parent (e.g. a commune in one EPCI)",
             )
+        parent = slot[:-1]
     elif dim.total is not None and dim.total in labels:
         total = labels.index(dim.total)
         parent[:] = total
@@ -81,8 +104,55 @@ def encode_partition(table: pa.Table, columns: list[str]) -> Array:
         return np.zeros(table.num_rows, dtype=np.int64)
     struct = pa.StructArray.from_arrays([_text(table[c]) for c in columns], names=columns)
     text = pc.binary_join_element_wise(*[pc.fill_null(struct.field(i), "\x00") for i in range(len(columns))], "\x1f")
-    uniq = pc.unique(text)
+    uniq = pc.unique(text).sort()  # sorted: the cell keys do not depend on the row order
     return np.asarray(pc.index_in(text, value_set=uniq).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+#: a key space of at most DENSE_MIN keys, or this many times the number of keys, is looked up in
+#: a direct table (one gather) instead of by binary search (a cache miss per probe and step)
+DENSE_SLACK = 4
+DENSE_MIN = 2**24
+
+
+@dataclass
+class KeyMap:
+    """Unique non-negative integer keys to values; ``get`` answers -1 for an absent key or key -1."""
+
+    dense: Array | None  # value of every key of the space, then -1 (read by key -1)
+    sorted_keys: Array
+    values: Array
+
+    @classmethod
+    def build(cls, keys: Array, values: Array, space: int) -> KeyMap:
+        if space <= max(DENSE_SLACK * len(keys), DENSE_MIN):
+            dtype = np.int32 if len(keys) < 2**31 and values.max(initial=0) < 2**31 else np.int64
+            dense = np.full(space + 1, -1, dtype=dtype)
+            dense[keys] = values
+            return cls(dense, keys[:0], values[:0])
+        order = np.argsort(keys, kind="stable")
+        return cls(None, keys[order], values[order])
+
+    def get(self, keys: Array) -> Array:
+        if self.dense is not None:
+            found: Array = self.dense[keys]
+            return found
+        if not len(self.sorted_keys):
+            return np.full(keys.shape, -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.sorted_keys, keys), len(self.sorted_keys) - 1)
+        return np.where(self.sorted_keys[pos] == keys, self.values[pos], -1)
+
+    def in_key_order(self) -> Array:
+        """The values, by increasing key."""
+        if self.dense is not None:
+            table = self.dense[:-1]
+            ordered: Array = table[table >= 0].astype(np.int64)
+            return ordered
+        return self.values
+
+    def has_duplicates(self, keys: Array, values: Array) -> bool:
+        if self.dense is not None:
+            return bool((self.dense[keys] != values).any())
+        return bool(len(self.sorted_keys) > 1 and (self.sorted_keys[1:] == self.sorted_keys[:-1]).any())
 
 
 @dataclass
@@ -91,8 +161,8 @@ class CellIndex:
 
     strides: Array
     keys: Array  # key of every row
-    sorted_keys: Array
-    order: Array
+    space: int  # keys are in [0, space)
+    rows: KeyMap
 
     @classmethod
     def build(cls, trees: list[DimTree], partition: Array, present: Array) -> CellIndex:
@@ -101,7 +171,8 @@ class CellIndex:
         for i in range(len(trees) - 2, -1, -1):
             strides[i] = strides[i + 1] * sizes[i + 1]
         span = int(strides[0]) * sizes[0] if trees else 1
-        if span * (int(partition.max(initial=0)) + 1) >= 2**62:
+        space = span * (int(partition.max(initial=0)) + 1)
+        if space >= 2**62:
             raise DataError(
                 "secrecy: the table has too many key combinations to protect at once",
                 hint="split it with `partition:` in the rule set",
@@ -110,18 +181,14 @@ class CellIndex:
         for t, s in zip(trees, strides, strict=True):
             keys = keys + t.nodes * s
         idx = np.flatnonzero(present)
-        order = idx[np.argsort(keys[idx], kind="stable")]
-        sorted_keys = keys[order]
-        if len(sorted_keys) > 1 and (sorted_keys[1:] == sorted_keys[:-1]).any():
+        rows = KeyMap.build(keys[idx], idx, space)
+        if rows.has_duplicates(keys[idx], idx):
             raise DataError(
                 "secrecy: several rows share the same key; the table is not a table of cells",
                 hint="add the missing breakdown columns to the rule set's dimensions or partition",
             )
-        return cls(strides, keys, sorted_keys, order)
+        return cls(strides, keys, space, rows)
 
     def lookup(self, keys: Array) -> Array:
         """Row index of each key, -1 where no such cell exists."""
-        if not len(self.sorted_keys):
-            return np.full(keys.shape, -1, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(self.sorted_keys, keys), len(self.sorted_keys) - 1)
-        return np.where(self.sorted_keys[pos] == keys, self.order[pos], -1)
+        return self.rows.get(keys)

@@ -2,22 +2,29 @@
 -- configured factor version, valid for the year. Totals over energies add the per-energy
 -- emissions and are secret when any of them is. Every row records the factors and version used;
 -- estimated_share is the share of emissions computed with a factor that is not that year's own.
+-- The cells and leaves are read twice rather than materialised (NOT MATERIALIZED): a scan costs
+-- less than a copy of millions of rows; the totals carry only keys and numbers through the
+-- aggregate, their label and cell attributes come from the TOUTES cell they are joined to, and
+-- their factors are a bit set (one bit per factor of the version) spelled out once per total.
 WITH f AS (
-    SELECT energy, year, year_from, year_to, value AS factor, factor_id, version
+    SELECT energy, year, year_from, year_to, value AS factor, factor_id, version,
+           CASE WHEN row_number() OVER (ORDER BY factor_id) > 128
+                THEN error('ges_emissions: more than 128 emission factors in one version')
+                ELSE row_number() OVER (ORDER BY factor_id) - 1 END::UHUGEINT AS bit
     FROM ref('facteurs-emission') WHERE version = param('emission_factor_version')
 ),
-cells AS (SELECT * FROM ref('published.energie_cellules')),
-leaf AS (
+cells AS NOT MATERIALIZED (SELECT * FROM ref('published.energie_cellules')),
+leaf AS NOT MATERIALIZED (
     SELECT c.mesh, c.code, c.libelle, c.period, c.sector, c.energy, c.consumption_mwh * f.factor AS value,
-           c.masked_share, c.completeness, c.lower_bound, c.secret, f.factor_id, f.version,
+           c.masked_share, c.completeness, c.lower_bound, c.secret, f.factor_id, f.version, f.bit,
            CASE WHEN f.year = c.period THEN 0.0 ELSE 1.0 END AS estimated
     FROM cells c JOIN f ON f.energy = c.energy AND c.period BETWEEN f.year_from AND f.year_to
 ),
 total AS (
-    SELECT l.mesh, l.code, any_value(l.libelle) AS libelle, l.period, l.sector, 'TOUTES' AS energy,
+    SELECT l.mesh, l.code, l.period, l.sector, 'TOUTES' AS energy,
            CASE WHEN bool_or(l.secret) THEN NULL ELSE sum(l.value) END AS value,
            bool_or(l.secret) AS secret, bool_or(l.lower_bound) AS lower_bound,
-           array_to_string(list_sort(list(l.factor_id)), ',') AS factor_id, any_value(l.version) AS version,
+           bit_or(1::UHUGEINT << l.bit) AS factor_bits,
            coalesce(sum(l.value * l.estimated) / nullif(sum(l.value), 0), max(l.estimated)) AS estimated
     FROM leaf l GROUP BY l.mesh, l.code, l.period, l.sector
 )
@@ -25,6 +32,8 @@ SELECT mesh, code, libelle, period, sector, energy, value, masked_share, estimat
        lower_bound, secret, factor_id AS emission_factors, version AS emission_factor_version
 FROM leaf
 UNION ALL
-SELECT t.mesh, t.code, t.libelle, t.period, t.sector, t.energy, t.value, c.masked_share, t.estimated, c.completeness,
-       t.lower_bound OR c.lower_bound, t.secret OR c.secret, t.factor_id, t.version
+SELECT t.mesh, t.code, c.libelle, t.period, t.sector, t.energy, t.value, c.masked_share, t.estimated, c.completeness,
+       t.lower_bound OR c.lower_bound, t.secret OR c.secret,
+       (SELECT array_to_string(list(factor_id ORDER BY factor_id), ',') FROM f WHERE (t.factor_bits >> f.bit) & 1 = 1),
+       param('emission_factor_version')
 FROM total t JOIN cells c ON c.code = t.code AND c.period = t.period AND c.sector = t.sector AND c.energy = 'TOUTES'

@@ -3,62 +3,116 @@
 -- zeros; margins add up the known leaves (lower_bound when a leaf is masked upstream).
 -- Published through the secrecy guard (statistical.energy); every energy indicator reads the
 -- published copy, so one suppression pattern holds for all of them.
+-- The two energies of a commune x sector x year sit side by side in one row (the grid of present
+-- communes x sectors, with its electricity and gas leaves), so that the TOUTES cell is a sum of
+-- two columns and each margin is one small aggregate of that grid: no pass hashes every leaf once
+-- per margin. A sum over cells is null only when every cell in it is (as SQL's sum). The rows
+-- come in no particular order (the guard identifies cells by their key; readers sort them).
 WITH leaves AS (SELECT * FROM ref('energie_conso_commune')),
 present AS (SELECT DISTINCT code, period FROM leaves),
 sectors AS (SELECT DISTINCT period, sector FROM leaves),
-grid AS (
-    SELECT p.code, p.period, s.sector, e.energy
-    FROM present p JOIN sectors s USING (period) CROSS JOIN (SELECT unnest(['electricite', 'gaz']) AS energy) e
-),
-cells AS (
+territory AS (SELECT coalesce(nullif(param('territory.epci'), ''), 'territoire') AS code),
+-- leaves absent from the source for a commune present that year are true zeros
+pairs AS MATERIALIZED (
     SELECT
-        g.*,
-        CASE WHEN l.code IS NULL THEN 0.0 ELSE l.consumption_mwh END AS consumption_mwh,
-        CASE WHEN l.code IS NULL THEN 0 ELSE l.nb_sites END AS nb_sites,
-        coalesce(l.masked_components, 0) AS masked_components,
-        coalesce(l.components, 0) AS components
-    FROM grid g LEFT JOIN leaves l USING (code, period, sector, energy)
+        g.code, g.period, g.sector,
+        CASE WHEN e.code IS NULL THEN 0.0 ELSE e.consumption_mwh END AS e_mwh,
+        CASE WHEN e.code IS NULL THEN 0 ELSE e.nb_sites END::BIGINT AS e_sites,
+        coalesce(e.masked_components, 0)::BIGINT AS e_masked,
+        coalesce(e.components, 0)::BIGINT AS e_n,
+        CASE WHEN z.code IS NULL THEN 0.0 ELSE z.consumption_mwh END AS z_mwh,
+        CASE WHEN z.code IS NULL THEN 0 ELSE z.nb_sites END::BIGINT AS z_sites,
+        coalesce(z.masked_components, 0)::BIGINT AS z_masked,
+        coalesce(z.components, 0)::BIGINT AS z_n
+    FROM (SELECT p.code, p.period, s.sector FROM present p JOIN sectors s USING (period)) g
+    LEFT JOIN leaves e ON e.code = g.code AND e.period = g.period AND e.sector = g.sector AND e.energy = 'electricite'
+    LEFT JOIN leaves z ON z.code = g.code AND z.period = g.period AND z.sector = g.sector AND z.energy = 'gaz'
+),
+-- all sectors of a commune, and every commune of the territory by sector
+commune_all AS MATERIALIZED (
+    SELECT code, period, sum(e_mwh) AS e_mwh, sum(e_sites)::BIGINT AS e_sites, sum(e_masked)::BIGINT AS e_masked,
+           sum(e_n)::BIGINT AS e_n, sum(z_mwh) AS z_mwh, sum(z_sites)::BIGINT AS z_sites,
+           sum(z_masked)::BIGINT AS z_masked, sum(z_n)::BIGINT AS z_n
+    FROM pairs GROUP BY code, period
+),
+national AS MATERIALIZED (
+    SELECT period, sector, sum(e_mwh) AS e_mwh, sum(e_sites)::BIGINT AS e_sites, sum(e_masked)::BIGINT AS e_masked,
+           sum(e_n)::BIGINT AS e_n, sum(z_mwh) AS z_mwh, sum(z_sites)::BIGINT AS z_sites,
+           sum(z_masked)::BIGINT AS z_masked, sum(z_n)::BIGINT AS z_n
+    FROM pairs GROUP BY period, sector
+),
+national_all AS (
+    SELECT period, 'TOUS' AS sector, sum(e_mwh) AS e_mwh, sum(e_sites)::BIGINT AS e_sites,
+           sum(e_masked)::BIGINT AS e_masked, sum(e_n)::BIGINT AS e_n, sum(z_mwh) AS z_mwh,
+           sum(z_sites)::BIGINT AS z_sites, sum(z_masked)::BIGINT AS z_masked, sum(z_n)::BIGINT AS z_n
+    FROM national GROUP BY period
+),
+-- each grid row gives its electricity, gas and TOUTES cells
+communes AS (
+    SELECT code, period, sector, e_mwh, e_sites, e_masked, e_n, z_mwh, z_sites, z_masked, z_n FROM pairs
+    UNION ALL
+    SELECT code, period, 'TOUS', e_mwh, e_sites, e_masked, e_n, z_mwh, z_sites, z_masked, z_n FROM commune_all
+),
+margins AS (
+    SELECT period, sector, e_mwh, e_sites, e_masked, e_n, z_mwh, z_sites, z_masked, z_n FROM national
+    UNION ALL
+    SELECT period, sector, e_mwh, e_sites, e_masked, e_n, z_mwh, z_sites, z_masked, z_n FROM national_all
 ),
 -- share of the territory's communes present in the source each year (the list is read once)
 per_year AS (
     SELECT period, count(*) / (SELECT count(*) FROM (SELECT unnest(param('territory.communes')))) AS completeness
     FROM present GROUP BY period
 ),
+cells AS (
+    SELECT code, period, sector, 'electricite' AS energy, e_mwh AS consumption_mwh, e_sites AS nb_sites,
+           e_masked AS masked_components, e_n AS components
+    FROM communes
+    UNION ALL
+    SELECT code, period, sector, 'gaz', z_mwh, z_sites, z_masked, z_n FROM communes
+    UNION ALL
+    SELECT code, period, sector, 'TOUTES',
+           CASE WHEN e_mwh IS NULL AND z_mwh IS NULL THEN NULL ELSE coalesce(e_mwh, 0) + coalesce(z_mwh, 0) END,
+           CASE WHEN e_sites IS NULL AND z_sites IS NULL THEN NULL
+                ELSE coalesce(e_sites, 0) + coalesce(z_sites, 0) END,
+           e_masked + z_masked, e_n + z_n
+    FROM communes
+),
+margin_cells AS (
+    SELECT period, sector, 'electricite' AS energy, e_mwh AS consumption_mwh, e_sites AS nb_sites,
+           e_masked AS masked_components, e_n AS components
+    FROM margins
+    UNION ALL
+    SELECT period, sector, 'gaz', z_mwh, z_sites, z_masked, z_n FROM margins
+    UNION ALL
+    SELECT period, sector, 'TOUTES',
+           CASE WHEN e_mwh IS NULL AND z_mwh IS NULL THEN NULL ELSE coalesce(e_mwh, 0) + coalesce(z_mwh, 0) END,
+           CASE WHEN e_sites IS NULL AND z_sites IS NULL THEN NULL
+                ELSE coalesce(e_sites, 0) + coalesce(z_sites, 0) END,
+           e_masked + z_masked, e_n + z_n
+    FROM margins
+),
 cube AS (
-    SELECT
-        CASE WHEN grouping(code) = 1 THEN 'epci' ELSE 'commune' END AS mesh,
-        coalesce(code, coalesce(nullif(param('territory.epci'), ''), 'territoire')) AS code,
-        CASE WHEN grouping(code) = 0 THEN coalesce(nullif(param('territory.epci'), ''), 'territoire') END
-            AS parent_code,
-        period,
-        coalesce(sector, 'TOUS') AS sector,
-        coalesce(energy, 'TOUTES') AS energy,
-        sum(consumption_mwh) AS consumption_mwh,
-        sum(nb_sites)::BIGINT AS nb_sites,
-        sum(masked_components)::BIGINT AS masked_components,
-        sum(components)::BIGINT AS components
-    FROM cells
-    GROUP BY GROUPING SETS (
-        (code, period, sector, energy), (code, period, sector), (code, period, energy), (code, period),
-        (period, sector, energy), (period, sector), (period, energy), (period)
-    )
+    SELECT 'commune' AS mesh, c.code, n.nom AS libelle, t.code AS parent_code, c.period, c.sector,
+           c.energy, c.consumption_mwh, c.nb_sites, c.masked_components, c.components, 1.0 AS completeness
+    -- plain equi-join (a condition on the left side only would make DuckDB loop over every pair)
+    FROM cells c CROSS JOIN territory t LEFT JOIN ref('communes') n ON n.code = c.code
+    UNION ALL
+    SELECT 'epci', t.code, param('territory.name'), NULL, m.period, m.sector, m.energy,
+           m.consumption_mwh, m.nb_sites, m.masked_components, m.components, y.completeness
+    FROM margin_cells m CROSS JOIN territory t LEFT JOIN per_year y ON y.period = m.period
 )
 SELECT
-    c.mesh,
-    c.code,
-    CASE WHEN c.mesh = 'commune' THEN n.nom ELSE param('territory.name') END AS libelle,
-    c.parent_code,
-    c.period,
-    c.sector,
-    c.energy,
-    c.consumption_mwh,
-    c.nb_sites,
-    c.consumption_mwh IS NULL AS masked_input,
-    c.consumption_mwh IS NOT NULL AND c.masked_components > 0 AS lower_bound,
-    CASE WHEN c.components > 0 THEN c.masked_components / c.components ELSE 0.0 END AS masked_share,
-    CASE WHEN c.mesh = 'epci' THEN y.completeness ELSE 1.0 END AS completeness
-FROM cube c
--- plain equi-joins (a condition on the left side only would make DuckDB loop over every pair)
-LEFT JOIN ref('communes') n ON n.code = c.code
-LEFT JOIN per_year y ON y.period = c.period
-ORDER BY c.mesh, c.code, c.sector, c.energy, c.period
+    mesh,
+    code,
+    libelle,
+    parent_code,
+    period,
+    sector,
+    energy,
+    consumption_mwh,
+    nb_sites,
+    consumption_mwh IS NULL AS masked_input,
+    consumption_mwh IS NOT NULL AND masked_components > 0 AS lower_bound,
+    CASE WHEN components > 0 THEN masked_components / components ELSE 0.0 END AS masked_share,
+    completeness
+FROM cube

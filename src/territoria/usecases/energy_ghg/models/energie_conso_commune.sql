@@ -31,4 +31,3 @@ SELECT
     count(*) AS components
 FROM rows
 GROUP BY ALL
-ORDER BY ALL
