@@ -88,8 +88,10 @@ class DuckDBEngine:
 
     def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         with self._lock:
-            result = self.con.execute(sql, params).to_arrow_table()
-        return result
+            if params:
+                return self.con.execute(sql, params).to_arrow_table()
+            # a relation converts to Arrow on every thread; an executed result on one
+            return self.con.sql(sql).to_arrow_table()
 
     def stream_batches(self, sql: str, batch_rows: int = 65536) -> Iterator[pa.RecordBatch]:
         with self._lock:
