@@ -407,8 +407,9 @@ def _replay(runner: Runner, failed: Step, broken: set[str]) -> None:
     """A step failed inside a group: roll the group back, run the steps that had succeeded in it
     again, one transaction each, and commit step by step for the rest of the run."""
     runner.rollback_group()
-    runner.grouping = False
     undone, runner.undone = runner.undone, []
+    if undone:  # at most one replay per run: a run with failures is not the one to save commits on
+        runner.grouping = False
     for step, rec in undone:
         rec.report["replayed"] = f"run again on its own: {failed.id} failed in the same commit group"
         _run_one(runner, step, rec, broken)
