@@ -114,28 +114,37 @@ def cost_ranks(index: CellIndex, cost: Array) -> tuple[Array, Array]:
         by_rank = rows[np.argsort(level.astype(np.uint16), kind="stable")]  # a radix sort
     else:
         by_rank = rows[np.argsort(level, kind="stable")]
-    rank = np.zeros(len(cost), dtype=np.int64)  # rows not present are in no line
-    rank[by_rank] = np.arange(len(by_rank))
+    index_type = np.int32 if len(cost) < 2**31 else np.int64  # rows and ranks: half the memory traffic
+    by_rank = by_rank.astype(index_type, copy=False)
+    rank = np.zeros(len(cost), dtype=index_type)  # rows not present are in no line
+    rank[by_rank] = np.arange(len(by_rank), dtype=index_type)
     return rank, by_rank
 
 
 def build_lines(index: CellIndex, tree: DimTree, stride: int, present: Array, ranks: tuple[Array, Array]) -> Lines:
     rank, by_rank = ranks
-    rows = np.flatnonzero(present & (tree.parent[tree.nodes] >= 0))
-    nodes = tree.nodes[rows]
-    pkeys = index.keys[rows] + (tree.parent[nodes] - nodes) * stride
+    has_parent = tree.parent >= 0  # per node: small tables gathered per row
+    rows = np.flatnonzero(has_parent[tree.nodes] & present)
+    to_parent = np.where(has_parent, tree.parent - np.arange(tree.size), 0) * stride  # key shift per node
+    pkeys = index.keys[rows]
+    pkeys += to_parent[tree.nodes[rows]]
     bits = len(rank).bit_length()
     if index.space << bits < 2**62:  # one sort of single integers: (parent key, rank) in one int64
-        combined = np.sort((pkeys << bits) | rank[rows])
-        pk, rs = combined >> bits, by_rank[combined & ((1 << bits) - 1)]
+        combined = pkeys
+        combined <<= bits
+        combined |= rank[rows]
+        combined.sort()
+        rs = by_rank[combined & ((1 << bits) - 1)]
+        combined >>= bits
+        pk = combined
     else:
         order = np.lexsort((rank[rows], pkeys))
         pk, rs = pkeys[order], rows[order]
     brk = np.r_[True, pk[1:] != pk[:-1]] if len(pk) else np.zeros(0, dtype=bool)
     starts = np.flatnonzero(brk)
     ends = np.r_[starts[1:], len(pk)].astype(np.int64)
-    position = np.full(len(present), -1, dtype=np.int64)
-    position[rs] = np.arange(len(rs))
+    position = np.full(len(present), -1, dtype=rank.dtype)
+    position[rs] = np.arange(len(rs), dtype=rank.dtype)
     groups = KeyMap.build(pk[starts], np.arange(len(starts)), index.space)
     return Lines(groups, starts, ends, rs, position)
 

@@ -24,7 +24,7 @@ class DimTree:
     column: str
     labels: list[str]
     parent: Array  # int64 per node, -1 = no parent
-    nodes: Array  # int64 per cell
+    nodes: Array  # int32 per cell (multiplied by int64 strides, never by a Python int)
 
     @property
     def size(self) -> int:
@@ -52,12 +52,13 @@ def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[Array, pa.Array]:
     chunked = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
     encoded = pa.table({"x": pc.dictionary_encode(chunked)}).unify_dictionaries()["x"]
     if not encoded.num_chunks:
-        return np.zeros(0, dtype=np.int64), pa.array([], type=pa.string())
+        return np.zeros(0, dtype=np.int32), pa.array([], type=pa.string())
     parts = [
         (pc.fill_null(c.indices, -1) if c.null_count else c.indices).to_numpy(zero_copy_only=False)
         for c in encoded.chunks
     ]
-    return np.concatenate(parts).astype(np.int64), pc.cast(encoded.chunk(0).dictionary, pa.string())
+    # dictionary indices are int32: kept as they are (one copy, no widening)
+    return np.concatenate(parts).astype(np.int32, copy=False), pc.cast(encoded.chunk(0).dictionary, pa.string())
 
 
 def encode_dimension(table: pa.Table, dim: Dimension) -> DimTree:
@@ -72,8 +73,8 @@ def encode_dimension(table: pa.Table, dim: Dimension) -> DimTree:
     pool = values if parents is None else pa.concat_arrays([values, parents])
     labels_arr = pc.unique(pool).sort()
     labels = labels_arr.to_pylist()
-    node_of = pc.index_in(values, value_set=labels_arr).to_numpy(zero_copy_only=False).astype(np.int64)
-    nodes = node_of[codes]
+    node_of = pc.index_in(values, value_set=labels_arr).to_numpy(zero_copy_only=False).astype(np.int32)
+    nodes = node_of[codes]  # int32 per cell (a dimension has far fewer than 2**31 values)
     parent = np.full(len(labels), -1, dtype=np.int64)
     if parent_codes is not None and parents is not None:
         parent_of = pc.index_in(parents, value_set=labels_arr).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -145,7 +146,7 @@ class KeyMap:
         """The values, by increasing key."""
         if self.dense is not None:
             table = self.dense[:-1]
-            ordered: Array = table[table >= 0].astype(np.int64)
+            ordered: Array = table[table >= 0]
             return ordered
         return self.values
 
@@ -178,11 +179,15 @@ class CellIndex:
                 hint="split it with `partition:` in the rule set",
             )
         keys = partition * span
+        term = np.empty_like(keys)  # one buffer for every dimension's term, added in place
         for t, s in zip(trees, strides, strict=True):
-            keys = keys + t.nodes * s
+            np.multiply(t.nodes, s, out=term)
+            keys += term
+        del term
         idx = np.flatnonzero(present)
-        rows = KeyMap.build(keys[idx], idx, space)
-        if rows.has_duplicates(keys[idx], idx):
+        present_keys = keys[idx]
+        rows = KeyMap.build(present_keys, idx, space)
+        if rows.has_duplicates(present_keys, idx):
             raise DataError(
                 "secrecy: several rows share the same key; the table is not a table of cells",
                 hint="add the missing breakdown columns to the rule set's dimensions or partition",
