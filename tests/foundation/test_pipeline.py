@@ -173,3 +173,25 @@ def test_dcat_catalog(small_ws: Workspace) -> None:
     assert doc["@type"] == "dcat:Catalog"
     derived = next(d for d in doc["dcat:dataset"] if d["dct:identifier"] == "densite_population")
     assert derived["prov:wasDerivedFrom"]
+
+
+def test_exports_come_in_a_stable_order(small_ws: Workspace, tmp_path: Path) -> None:
+    """A published table keeps whatever row order its step produced; its exports are sorted."""
+    path = small_ws.root / POP
+    header, *rows = path.read_text(encoding="utf-8-sig").splitlines()
+    path.write_text("\n".join([header, *sorted(rows, reverse=True)]) + "\n", encoding="utf-8")
+    run(small_ws)
+    plan = build_plan(small_ws)
+    with small_ws.engine() as engine:
+        assert [r[0] for r in engine.fetch_all('SELECT CODGEO FROM published."population-communes"')] == sorted(
+            [r.split(";")[0] for r in rows], reverse=True
+        )
+        for fmt in ("csv", "parquet"):
+            export_dataset(plan, engine, "population-communes", fmt, tmp_path / f"p.{fmt}")
+        export_dataset(plan, engine, "communes", "geojson", tmp_path / "c.geojson")
+        parquet_codes = [r[0] for r in engine.fetch_all(f"SELECT CODGEO FROM '{tmp_path / 'p.parquet'}'")]
+    csv_codes = [line.split(";")[0] for line in (tmp_path / "p.csv").read_text(encoding="utf-8-sig").splitlines()[1:]]
+    assert csv_codes == parquet_codes == sorted(csv_codes) and len(csv_codes) == 3
+    geo = json.loads((tmp_path / "c.geojson").read_text(encoding="utf-8"))
+    geo_codes = [f["properties"]["code"] for f in geo["features"]]
+    assert geo_codes == sorted(geo_codes) and len(geo_codes) == 3

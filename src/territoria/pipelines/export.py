@@ -91,7 +91,11 @@ def write_export(
 ) -> None:
     """Write ``relation`` (whose columns are ``cols``) to ``dest``; ``boundaries`` has code + geometry."""
     geom = next((c for c, t in cols if t.upper().startswith("GEOMETRY")), None)
-    select = f"SELECT * FROM {relation}"
+    # rows in a stable order (columns left to right, keys come first): two exports of the same
+    # publication are the same file, and a diff between two publications shows what changed
+    order = ", ".join(quote_ident(c) for c, _ in cols if c != geom)
+    order_by = f" ORDER BY {order}" if order else ""
+    select = f"SELECT * FROM {relation}{order_by}"
     if fmt == "geojson":
         if geom is None:
             if "code" not in [c for c, _ in cols] or boundaries is None:
@@ -99,13 +103,13 @@ def write_export(
                     f"dataset {dataset!r} has no geometry and no commune code to join boundaries on",
                     hint="export it as csv or parquet",
                 )
-            select = f"SELECT d.*, b.geometry FROM {relation} d LEFT JOIN {boundaries} b USING (code)"
+            select = f"SELECT d.*, b.geometry FROM {relation} d LEFT JOIN {boundaries} b USING (code){order_by}"
         engine.copy_to(select, dest, "GDAL", {"DRIVER": "GeoJSON"})
     elif fmt == "parquet":
         engine.copy_to(select, dest, "PARQUET", {"COMPRESSION": "zstd"})
     else:
         if geom:
-            select = f"SELECT * REPLACE (ST_AsText({quote_ident(geom)}) AS {quote_ident(geom)}) FROM {relation}"
+            select = f"SELECT * REPLACE (ST_AsText({quote_ident(geom)}) AS {quote_ident(geom)}) FROM ({select})"
         if fmt == "csv":
             numeric = [
                 c for c, t in cols if t.upper() in ("DOUBLE", "FLOAT", "REAL") or t.upper().startswith("DECIMAL")
