@@ -110,7 +110,7 @@ class Runner:
         self.policies = ws.policies()
         self.pending: list[StepRecord] = []
         self.store0 = self.store_bytes = store_size(ws.store_dir)
-        #: the open group commit (``pipelines/group.py``); off for the rest of a run after a failure
+        #: the open group commit (``pipelines/group.py``); grouping stops for the rest of a run after a replay
         self.group: Group | None = None
         self.grouping = True
         #: members of groups rolled back because a step failed or the run stopped
