@@ -75,15 +75,19 @@ class IoCounters:
 _FDS: dict[tuple[int, str], int] = {}
 
 
-def _read_proc(path: str) -> str | None:
-    # One descriptor per process and file, read from offset 0 each time: these run around every
-    # step, and open/close costs more than the read. Keyed by pid: a forked child reopens its own.
+def _fd(path: str, flags: int) -> int:
+    """One descriptor per process and file, kept open: these run around every step, and open/close
+    costs more than the read or write. Keyed by pid: a forked child opens its own."""
     key = (os.getpid(), path)
     fd = _FDS.get(key)
+    if fd is None:
+        fd = _FDS[key] = os.open(path, flags)
+    return fd
+
+
+def _read_proc(path: str) -> str | None:
     try:
-        if fd is None:
-            fd = _FDS[key] = os.open(path, os.O_RDONLY)
-        return os.pread(fd, 8192, 0).decode("ascii", "replace")
+        return os.pread(_fd(path, os.O_RDONLY), 8192, 0).decode("ascii", "replace")
     except OSError:
         return None
 
@@ -105,12 +109,8 @@ def read_io(path: str = "/proc/self/io") -> IoCounters | None:
 
 def reset_peak_rss() -> bool:
     """Reset the kernel's high-water mark of resident memory, so the next peak is the step's own."""
-    key = (os.getpid(), "/proc/self/clear_refs")
     try:
-        fd = _FDS.get(key)
-        if fd is None:
-            fd = _FDS[key] = os.open(key[1], os.O_WRONLY)
-        os.write(fd, b"5")
+        os.write(_fd("/proc/self/clear_refs", os.O_WRONLY), b"5")
     except OSError:
         return False
     return True

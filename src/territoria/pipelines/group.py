@@ -26,11 +26,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import pyarrow as pa
-
 from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
-from territoria.pipelines.records import META, StepRecord, arrow_rows
+from territoria.pipelines.records import DATASETS, LINEAGE, META, STEP_STATE, StepRecord, arrow_rows
 from territoria.pipelines.spec import DatasetInfo, Step
 
 #: a group is committed once it has worked this long: the most finished work a kill can undo
@@ -84,24 +82,13 @@ class Group:
         statements per step."""
         latest = {r[0]: r for r in self.datasets}.values()
         states = [[step, rec.input_key, rec.run_id, at] for step, (rec, at) in self.states.items()]
-        for table, rows, replace in (
-            ("datasets", latest, True),
-            ("step_state", states, True),
-            ("lineage", self.lineage, False),
+        for table, schema, rows, replace in (
+            ("datasets", DATASETS, latest, True),
+            ("step_state", STEP_STATE, states, True),
+            ("lineage", LINEAGE, self.lineage, False),
         ):
             if rows:
-                engine.append_arrow(f"{META}.{table}", arrow_rows(_SCHEMAS[table], rows), replace=replace)
-
-
-_TEXT, _STAMP = pa.string(), pa.timestamp("us")
-_SCHEMAS = {
-    "datasets": pa.schema(
-        [(c, _TEXT) for c in ("name", "layer", "table_schema", "table_name", "content_hash")]
-        + [("rows", pa.int64()), ("updated_at", _STAMP), ("run_id", _TEXT), ("step", _TEXT)]
-    ),
-    "step_state": pa.schema([("step", _TEXT), ("input_key", _TEXT), ("run_id", _TEXT), ("updated_at", _STAMP)]),
-    "lineage": pa.schema([(c, _TEXT) for c in ("run_id", "step", "source", "target")] + [("recorded_at", _STAMP)]),
-}
+                engine.append_arrow(f"{META}.{table}", arrow_rows(schema, rows), replace=replace)
 
 
 def print_of(rows: Any, digest: Any) -> str:

@@ -102,37 +102,32 @@ class StepRecord:
     #: energy and CO2e of the step with the method used (see territoria.footprint)
     footprint: dict[str, Any] = field(default_factory=dict)
 
-    def insert(self, engine: Engine) -> None:
-        engine.execute(*self.insert_sql())
-
-    def insert_sql(self) -> tuple[str, list[Any]]:
-        return (
-            f"INSERT INTO {META}.step_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                self.run_id,
-                self.step,
-                self.kind,
-                self.status,
-                self.reason,
-                self.started_at,
-                self.ended_at,
-                self.input_key,
-                self.definition_hash,
-                json.dumps(self.inputs),
-                json.dumps(self.outputs),
-                self.rows_in,
-                self.rows_out,
-                self.rows_quarantined,
-                self.bytes_read,
-                self.bytes_written,
-                self.wall_s,
-                self.cpu_s,
-                self.peak_rss_bytes,
-                json.dumps(self.report, default=str),
-                self.error,
-                json.dumps(self.footprint, default=str),
-            ],
-        )
+    def row(self) -> list[Any]:
+        """The record as a ``step_runs`` row (``STEP_RUNS`` column order)."""
+        return [
+            self.run_id,
+            self.step,
+            self.kind,
+            self.status,
+            self.reason,
+            self.started_at,
+            self.ended_at,
+            self.input_key,
+            self.definition_hash,
+            json.dumps(self.inputs),
+            json.dumps(self.outputs),
+            self.rows_in,
+            self.rows_out,
+            self.rows_quarantined,
+            self.bytes_read,
+            self.bytes_written,
+            self.wall_s,
+            self.cpu_s,
+            self.peak_rss_bytes,
+            json.dumps(self.report, default=str),
+            self.error,
+            json.dumps(self.footprint, default=str),
+        ]
 
 
 _TEXT, _INT, _REAL, _STAMP = pa.string(), pa.int64(), pa.float64(), pa.timestamp("us")
@@ -144,6 +139,13 @@ STEP_RUNS = pa.schema(
     + [("wall_s", _REAL), ("cpu_s", _REAL), ("peak_rss_bytes", _INT)]
     + [("report", _TEXT), ("error", _TEXT), ("footprint", _TEXT)]
 )
+#: the state and lineage tables the runner appends to once per commit (``pipelines/group.py``)
+DATASETS = pa.schema(
+    [(c, _TEXT) for c in ("name", "layer", "table_schema", "table_name", "content_hash")]
+    + [("rows", _INT), ("updated_at", _STAMP), ("run_id", _TEXT), ("step", _TEXT)]
+)
+STEP_STATE = pa.schema([("step", _TEXT), ("input_key", _TEXT), ("run_id", _TEXT), ("updated_at", _STAMP)])
+LINEAGE = pa.schema([(c, _TEXT) for c in ("run_id", "step", "source", "target")] + [("recorded_at", _STAMP)])
 
 
 def arrow_rows(schema: pa.Schema, rows: Iterable[Sequence[Any]]) -> pa.Table:
@@ -156,7 +158,7 @@ def arrow_rows(schema: pa.Schema, rows: Iterable[Sequence[Any]]) -> pa.Table:
 def insert_many(engine: Engine, records: list[StepRecord]) -> None:
     """One Arrow append: a VALUES list costs the engine per value, and this runs once per commit."""
     if records:
-        engine.append_arrow(f"{META}.step_runs", arrow_rows(STEP_RUNS, [rec.insert_sql()[1] for rec in records]))
+        engine.append_arrow(f"{META}.step_runs", arrow_rows(STEP_RUNS, [rec.row() for rec in records]))
 
 
 def dataset_hashes(engine: Engine) -> dict[str, str]:

@@ -293,11 +293,8 @@ class Runner:
         write, not one per step; a killed run may lose the last records, never data or state."""
         if self.pending:
             with self.engine.transaction():
-                self._write_pending()
+                insert_many(self.engine, self.pending)
             self.pending.clear()
-
-    def _write_pending(self) -> None:
-        insert_many(self.engine, self.pending)
 
 
 class RolledBack(Exception):

@@ -211,8 +211,8 @@ def _write_published(
     return tables
 
 
-def _write_boundaries(engine: Engine, target: Path) -> bool:
-    if not (engine.table_exists("staging", BOUNDARIES) and engine.table_exists("staging", COMMUNES)):
+def _write_boundaries(engine: Engine, target: Path, columns: Columns) -> bool:
+    if not (("staging", BOUNDARIES) in columns and ("staging", COMMUNES) in columns):
         return False
     (target / "geo").mkdir()
     _copy(
@@ -288,7 +288,7 @@ def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str) -> Sn
         previous = _previous(root)
         tables = _write_published(engine, plan, work, _previous_tables(previous), columns)
         history = _write_meta(engine, work, previous, run_id)
-        has_boundaries = _write_boundaries(engine, work)
+        has_boundaries = _write_boundaries(engine, work, columns)
         datasets = _dataset_entries(ws, engine, plan, columns)
         cfg = ws.config
         catalog = {
