@@ -15,6 +15,20 @@ from territoria.governance.secrecy.rules import load_ruleset
 
 from .tables import derivable_cells
 
+#: a workspace rule set "cells": at least 3 units, complements along commune -> EPCI and sector -> T
+CELLS_POLICIES: dict[str, Any] = {
+    "secrecy": {
+        "cells": {
+            "measures": ["value", "nb"],
+            "rules": [{"id": "min3", "kind": "min_count", "column": "nb", "threshold": 3}],
+            "secondary": {
+                "dimensions": [{"column": "code", "parent": "parent_code"}, {"column": "sector", "total": "T"}],
+                "cost": "nb",
+            },
+        }
+    }
+}
+
 
 @pytest.fixture
 def engine() -> Iterator[DuckDBEngine]:
@@ -81,18 +95,7 @@ def test_secondary_suppression_in_sql_protects_against_margins(engine: DuckDBEng
             n = sum(v for (gg, ss), v in counts.items() if (gg == g or g == "E") and (ss == s or s == "T"))
             rows.append(f"('{g}', {'NULL' if g == 'E' else repr('E')}, '{s}', {n}, {n * 10.0})")
     select = f"SELECT * FROM (VALUES {', '.join(rows)}) t(code, parent_code, sector, nb, value)"
-    policies = {
-        "secrecy": {
-            "cells": {
-                "measures": ["value", "nb"],
-                "rules": [{"id": "min3", "kind": "min_count", "column": "nb", "threshold": 3}],
-                "secondary": {
-                    "dimensions": [{"column": "code", "parent": "parent_code"}, {"column": "sector", "total": "T"}],
-                    "cost": "nb",
-                },
-            }
-        }
-    }
+    policies = CELLS_POLICIES
     result = apply_ruleset(engine, "cells", select, load_ruleset("cells", policies))
     published = engine.fetch_all(f"SELECT code, sector, value, nb, secret FROM ({result.select_sql})")
     secret = {(r[0], r[1]) for r in published if r[4]}
@@ -139,18 +142,7 @@ def test_a_plain_table_is_read_in_place_and_a_rowid_column_is_kept(engine: DuckD
     )
     engine.execute(f"CREATE TABLE model.with_rowid AS SELECT * FROM (VALUES {', '.join(rows)}) "
                    "t(code, parent_code, sector, nb, value, rowid)")  # fmt: skip
-    policies = {
-        "secrecy": {
-            "cells": {
-                "measures": ["value", "nb"],
-                "rules": [{"id": "min3", "kind": "min_count", "column": "nb", "threshold": 3}],
-                "secondary": {
-                    "dimensions": [{"column": "code", "parent": "parent_code"}, {"column": "sector", "total": "T"}],
-                    "cost": "nb",
-                },
-            }
-        }
-    }
+    policies = CELLS_POLICIES
     secret = []
     for table in ("plain", "with_rowid"):
         result = apply_ruleset(engine, table, f"SELECT * FROM model.{table}", load_ruleset("cells", policies))
