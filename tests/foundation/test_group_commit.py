@@ -129,6 +129,16 @@ def test_a_failure_in_a_group_publishes_nothing_and_replays_the_steps_before_it(
     assert fixed.status == "success" and values(chain_ws) == [0, 1, 11, 12, 13, 14, 15, 16, 17, 18]
 
 
+def test_a_failure_in_the_first_run_keeps_the_steps_before_it(chain_ws: Workspace) -> None:
+    """The rolled-back group had created the store's schemas too: the replay must create them again."""
+    write_chain_pack(chain_ws.root, STEPS, {3: "SELECT CAST('oops' AS INTEGER) AS x FROM ref('m_2')"})
+    summary = run(chain_ws)
+    st = statuses(summary)
+    assert [st[f"m_{i}"] for i in range(5)] == ["success"] * 3 + ["failed", "blocked"]
+    assert "oops" in str(next(r.error for r in summary.records if r.step == "model:m_3"))
+    assert [q(chain_ws, f"SELECT x FROM model.m_{i}")[0][0] for i in range(3)] == [0, 1, 2]
+
+
 def test_an_interrupted_group_is_rolled_back_and_said_so(chain_ws: Workspace) -> None:
     run(chain_ws)
     write_chain_pack(chain_ws.root, STEPS, {0: "SELECT 100 AS x"})

@@ -117,6 +117,7 @@ class DuckDBEngine:
             except BaseException:
                 self._depth = 0
                 self.con.execute("ROLLBACK")
+                self._schemas.clear()  # a schema created in the transaction is gone with it
                 raise
             self._depth = 0
             self.con.execute("COMMIT")
