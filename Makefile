@@ -6,20 +6,26 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck pytest bench lock clean reference
+.PHONY: demo test system-deps check lint typecheck pytest bench lock clean reference
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "territoria needs Python 3.11 ($(PYTHON) not found)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "== installing territoria's Python dependencies into $(VENV) (once; about 2 minutes)"
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install --progress-bar on -r requirements.lock
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
+	@echo "== done: the command is $(BIN)/territoria (or run: source $(BIN)/activate)"
 
 demo: $(STAMP)
 	$(BIN)/territoria demo demo
 
-test: check pytest
+test: system-deps check pytest
+
+# the Debian packages the tests drive (PostgreSQL/PostGIS, Mosquitto, Chromium, GDAL), if missing
+system-deps:
+	@bash scripts/system-deps.sh
 
 check: lint typecheck
 
@@ -30,7 +36,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
