@@ -11,7 +11,7 @@ from territoria.engines.base import Engine
 from territoria.footprint.attribution import DatasetCost, dataset_cost, graph_from_history
 from territoria.footprint.energy import band_of, storage_wh_per_month
 from territoria.footprint.params import ZERO, Band, FootprintPolicy, intensity, load_policy
-from territoria.footprint.store import fetch_history, run_history, step_history
+from territoria.ledger import fetch_history, run_history, step_history
 from territoria.workspace import Workspace
 
 

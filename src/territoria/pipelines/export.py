@@ -16,8 +16,8 @@ from territoria.core.vocab import AccessLevel
 from territoria.engines.base import Engine, quote_ident
 from territoria.governance.access import Principal, Role
 from territoria.governance.audit import AuditLog
+from territoria.ledger import META
 from territoria.pipelines.plan import Plan
-from territoria.pipelines.records import META
 
 FORMATS = ("csv", "csv-std", "geojson", "parquet")
 
