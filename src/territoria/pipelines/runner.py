@@ -51,7 +51,6 @@ from territoria.pipelines.steps import (
     run_ingest,
     run_model,
     run_publish,
-    store_size,
 )
 from territoria.workspace import Workspace
 
@@ -114,7 +113,7 @@ class Runner:
         self.keys = step_keys(engine)
         self.policies = ws.policies()
         self.pending: list[StepRecord] = []
-        self.store0 = self.store_bytes = store_size(ws.store_dir)
+        self.store0 = self.store_bytes = engine.capabilities.store_size(ws.store_dir)
         #: the open group commit (``pipelines/group.py``); grouping stops for the rest of a run after a replay
         self.group: Group | None = None
         self.grouping = True
@@ -255,7 +254,7 @@ class Runner:
         group.stack.close()
         self.pending = [rec for rec in self.pending if id(rec) in members]
         # The store grows at the commit; the steps that shared it share that growth.
-        self.store_bytes = store_size(self.ws.store_dir)
+        self.store_bytes = self.engine.capabilities.store_size(self.ws.store_dir)
         grown = max(0, self.store_bytes - size0)
         for _, rec in group.members:
             rec.bytes_written = grown // len(group.members)
@@ -411,7 +410,7 @@ def _close_run(
         [r.footprint for r in summary.records],
         summary.wall_s,
         summary.cpu_s,
-        store_bytes_delta=store_size(runner.ws.store_dir) - runner.store0,
+        store_bytes_delta=engine.capabilities.store_size(runner.ws.store_dir) - runner.store0,
     )
     close = RunClose(
         summary.run_id,
