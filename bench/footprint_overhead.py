@@ -24,7 +24,7 @@ from _demo import build_demo, run
 
 from territoria.footprint.meter import StepMeter
 from territoria.footprint.params import METER_ENV, load_policy
-from territoria.pipelines.records import StepRecord
+from territoria.ledger import StepRecord
 
 
 def timed_run(ws: object, meter_on: bool) -> tuple[float, float, int]:

@@ -16,7 +16,7 @@ from territoria.engines import open_engine
 from territoria.engines.base import Engine, TableWrite
 from territoria.engines.registry import available_engines
 
-ENGINES = sorted(available_engines())
+ENGINES = available_engines()
 
 
 @pytest.fixture(params=ENGINES)
@@ -31,28 +31,27 @@ def test_capabilities_are_declared(engine: Engine) -> None:
     assert caps.name in ENGINES and caps.sql_dialect
 
 
-def test_replace_tables_is_atomic(engine: Engine) -> None:
-    engine.replace_tables([TableWrite("model", "t", "SELECT 1 AS x")])
+def test_a_failed_transaction_leaves_the_previous_tables(engine: Engine) -> None:
+    engine.create_or_replace(TableWrite("model", "t", "SELECT 1 AS x"))
     assert engine.fetch_all('SELECT x FROM "model"."t"') == [(1,)]
     if not engine.capabilities.transactional_ddl:
         pytest.skip(f"{engine.capabilities.name}: no transactional DDL (atomic swap by rename instead)")
-    with pytest.raises(Exception, match="boom"):
-        engine.replace_tables(
-            [TableWrite("model", "t", "SELECT 2 AS x"), TableWrite("model", "u", "SELECT error('boom') AS y")]
-        )
+    with pytest.raises(Exception, match="boom"), engine.transaction():
+        engine.create_or_replace(TableWrite("model", "t", "SELECT 2 AS x"))
+        engine.create_or_replace(TableWrite("model", "u", "SELECT error('boom') AS y"))
     assert engine.fetch_all('SELECT x FROM "model"."t"') == [(1,)]
     assert not engine.table_exists("model", "u")
 
 
 def test_catalog_queries(engine: Engine) -> None:
-    engine.replace_tables([TableWrite("staging", "a", "SELECT 1::BIGINT AS n, 'x' AS s")])
+    engine.create_or_replace(TableWrite("staging", "a", "SELECT 1::BIGINT AS n, 'x' AS s"))
     assert engine.table_exists("staging", "a")
     assert not engine.table_exists("staging", "b")
     assert [c for c, _ in engine.columns("staging", "a")] == ["n", "s"]
 
 
 def test_tables_lists_tables_and_views(engine: Engine) -> None:
-    engine.replace_tables([TableWrite("staging", "a", "SELECT 1 AS n")])
+    engine.create_or_replace(TableWrite("staging", "a", "SELECT 1 AS n"))
     engine.execute('CREATE VIEW "staging"."v" AS SELECT n FROM "staging"."a"')
     assert {("staging", "a"), ("staging", "v")} <= engine.tables()
 
@@ -64,7 +63,7 @@ def test_create_or_replace_reports_rows(engine: Engine) -> None:
 
 
 def test_a_nested_transaction_joins_the_outer_one(engine: Engine) -> None:
-    engine.replace_tables([TableWrite("model", "t", "SELECT 1 AS x")])
+    engine.create_or_replace(TableWrite("model", "t", "SELECT 1 AS x"))
     with pytest.raises(RuntimeError, match="outer"), engine.transaction():
         with engine.transaction():
             engine.create_or_replace(TableWrite("model", "t", "SELECT 2 AS x"))
@@ -91,7 +90,7 @@ def test_append_arrow_by_name_and_replace_by_key(engine: Engine) -> None:
 def test_arrow_round_trip(engine: Engine) -> None:
     table = pa.table({"code": ["35238", "35047"], "v": [1.5, 2.5]})
     engine.register_arrow("incoming", table)
-    engine.replace_tables([TableWrite("staging", "arrow", "SELECT * FROM incoming")])
+    engine.create_or_replace(TableWrite("staging", "arrow", "SELECT * FROM incoming"))
     assert engine.fetch_arrow('SELECT * FROM "staging"."arrow" ORDER BY code').to_pylist() == sorted(
         table.to_pylist(), key=lambda r: r["code"]
     )

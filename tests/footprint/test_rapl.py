@@ -7,7 +7,7 @@ from pathlib import Path
 from territoria.footprint.meter import StepMeter
 from territoria.footprint.params import load_policy
 from territoria.footprint.probes import RaplReader
-from territoria.pipelines.records import StepRecord
+from territoria.ledger import StepRecord
 
 
 def zone(root: Path, name: str, label: str, energy: int, max_range: int = 262143328850) -> Path:
@@ -51,7 +51,7 @@ def test_no_powercap_means_no_reader(tmp_path: Path) -> None:
 def test_meter_uses_rapl_when_readable(tmp_path: Path, small_ws) -> None:  # type: ignore[no-untyped-def]
     root = powercap(tmp_path)
     with small_ws.engine() as engine:
-        from territoria.pipelines.records import ensure_meta
+        from territoria.ledger import ensure_meta
 
         ensure_meta(engine)
         meter = StepMeter(load_policy({}), engine, {"model:x": "territory"}, rapl_root=root)

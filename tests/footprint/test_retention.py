@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from territoria.engines.base import Engine
 from territoria.footprint.retention import LandingRetention, archive, archive_path, prune, restore
+from territoria.ledger import META, now
 from territoria.pipelines import run_pipeline
-from territoria.pipelines.records import META, now
 from territoria.workspace import Workspace
 
 

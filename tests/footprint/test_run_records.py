@@ -6,28 +6,22 @@ import json
 
 import pytest
 
-from territoria.footprint import store
-from territoria.pipelines import records, run_pipeline
+from territoria.ledger import META
+from territoria.pipelines import run_pipeline
 from territoria.workspace import Workspace
 
 
 def step_footprints(ws: Workspace, run_id: str) -> dict[str, dict]:  # type: ignore[type-arg]
     with ws.engine() as engine:
-        rows = engine.fetch_all(
-            f"SELECT step, status, footprint FROM {records.META}.step_runs WHERE run_id = ?", [run_id]
-        )
+        rows = engine.fetch_all(f"SELECT step, status, footprint FROM {META}.step_runs WHERE run_id = ?", [run_id])
     return {r[0]: {"status": r[1], **json.loads(r[2])} for r in rows}
-
-
-def test_records_schema_name_is_shared() -> None:
-    assert store.META == records.META
 
 
 def test_every_step_and_run_carries_its_footprint(small_ws: Workspace) -> None:
     with small_ws.engine() as engine:
         first = run_pipeline(small_ws, engine)
         second = run_pipeline(small_ws, engine)
-        run_rows = dict(engine.fetch_all(f"SELECT run_id, footprint FROM {records.META}.runs"))
+        run_rows = dict(engine.fetch_all(f"SELECT run_id, footprint FROM {META}.runs"))
     assert first.status == second.status == "success"
     steps = step_footprints(small_ws, first.run_id)
     assert len(steps) == len(first.records) > 5

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from territoria.ledger import ensure_meta
 from territoria.pipelines import run_pipeline
-from territoria.pipelines.records import ensure_meta
 from territoria.pipelines.runner import RunSummary
 from territoria.testing.chain import chain_sql, write_chain_pack
 from territoria.workspace import Workspace, init_workspace

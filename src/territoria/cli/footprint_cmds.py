@@ -15,7 +15,7 @@ from territoria.footprint.attribution import DatasetCost
 from territoria.footprint.params import Band
 from territoria.footprint.report import FootprintReport, cost_json, group_json
 from territoria.footprint.retention import archive, prune, restore, retention_policy
-from territoria.pipelines.records import now
+from territoria.ledger import now
 
 app = typer.Typer(
     help="Energy and CO2e of the data chain itself: by run, use case, dataset; top consumers; trend.",

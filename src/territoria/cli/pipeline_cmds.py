@@ -16,10 +16,10 @@ from rich.tree import Tree
 from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace
 from territoria.governance.access import ACCESS_DB, AccessStore
 from territoria.governance.audit import AuditLog
+from territoria.ledger import StepRecord, run_steps
 from territoria.pipelines import build_plan, run_pipeline
 from territoria.pipelines.export import FORMATS, export_dataset
-from territoria.pipelines.inspect import LineageNode, dataset_status, downstream, recent_runs, run_steps, upstream
-from territoria.pipelines.records import StepRecord
+from territoria.pipelines.inspect import LineageNode, dataset_status, downstream, recent_runs, upstream
 from territoria.pipelines.runner import RunSummary
 from territoria.workspace import Workspace
 

@@ -14,7 +14,7 @@ from territoria.cli.common import WorkspaceOpt, console, err_console, open_works
 from territoria.connectors.checking import check_source
 from territoria.connectors.propose import SCHEMA_CATALOG, propose
 from territoria.core.errors import ConfigError, TerritoriaError, UserError
-from territoria.pipelines.records import ensure_meta, source_state
+from territoria.ledger import ensure_meta, source_state
 
 app = typer.Typer(help="A workspace's sources: propose one from a URL, check which changed.", no_args_is_help=True)
 

@@ -1,20 +1,26 @@
 """The engine interface the pipeline code talks to.
 
 The pipeline never imports an engine's driver: it asks an ``Engine`` to run SQL (DuckDB
-dialect, the project's lingua franca), to read landed files, and to replace a set of tables
-atomically. What an engine can and cannot do is declared in ``Capabilities`` so callers branch
-on data, not on engine names.
+dialect, the project's lingua franca), to read landed files, and to recreate tables inside a
+transaction. What an engine can and cannot do is declared in ``Capabilities`` so callers branch
+on data, not on engine names: a caller that needs a capability calls ``require`` first.
+
+An engine plugin (group ``territoria.engines``) is an ``EngineFactory``: its ``capabilities``
+are readable without opening a store (the footprint sizes the store files, the API checks
+that a store exists), and ``open`` opens one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import pyarrow as pa
+
+from territoria.core.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,36 @@ class Capabilities:
     #: reads CSV/Parquet files directly from a path
     reads_files: bool
     sql_dialect: str
+    #: the store's files in the workspace's store directory, the main one first (none for a server)
+    store_files: tuple[str, ...] = ()
+
+    def store_paths(self, store_dir: Path) -> list[Path]:
+        return [store_dir / name for name in self.store_files]
+
+    def store_exists(self, store_dir: Path) -> bool:
+        """Whether a store was created: its main file; a server's store is assumed to exist."""
+        return not self.store_files or (store_dir / self.store_files[0]).exists()
+
+    def store_size(self, store_dir: Path) -> int:
+        """Bytes of the store's files (one stat each: cheap enough per commit)."""
+        total = 0
+        for path in self.store_paths(store_dir):
+            with suppress(FileNotFoundError):
+                total += path.stat().st_size
+        return total
+
+
+Capability = Literal["spatial", "reads_files", "transactional_ddl", "concurrent_writers", "embedded"]
+
+
+def require(engine: Engine, capability: Capability, needed_for: str) -> None:
+    """Refuse, before any work, what the engine declares it cannot do."""
+    caps = engine.capabilities
+    if not getattr(caps, capability):
+        raise ConfigError(
+            f"the {caps.name} engine has no `{capability}` capability, which {needed_for} needs",
+            hint="set `engine: duckdb` in territory.yaml (it has every capability), or remove what needs it",
+        )
 
 
 @dataclass(frozen=True)
@@ -102,12 +138,6 @@ class Engine(Protocol):
         """
         ...
 
-    def read_parquet_relation(self, path: Path) -> str: ...
-
-    def replace_tables(self, writes: Sequence[TableWrite], extra_sql: Sequence[tuple[str, Sequence[Any]]] = ()) -> None:
-        """Recreate ``writes`` and run ``extra_sql`` (state, records) all-or-nothing."""
-        ...
-
     def create_or_replace(self, write: TableWrite) -> int | None:
         """Recreate one table; atomic with whatever else runs inside ``transaction()``.
         Returns the rows written when the engine reports them, else ``None``."""
@@ -115,6 +145,14 @@ class Engine(Protocol):
 
     def copy_to(self, select_sql: str, path: Path, fmt: str, options: dict[str, Any] | None = None) -> None: ...
 
-    def stream_batches(self, sql: str, batch_rows: int = 65536) -> Iterator[pa.RecordBatch]: ...
-
     def close(self) -> None: ...
+
+
+class EngineFactory(Protocol):
+    """What the ``territoria.engines`` entry point names: capabilities first, then a store."""
+
+    capabilities: Capabilities
+
+    def open(self, store_dir: Path | None, **options: Any) -> Engine:
+        """The workspace's store in ``store_dir`` (``None``: an in-memory store)."""
+        ...

@@ -1,30 +1,34 @@
-"""Engines are found through the ``territoria.engines`` entry point group.
+"""Engines are plugins of the ``territoria.engines`` group of the one registry.
 
-Built-in engines are registered in ``pyproject.toml`` exactly like a third-party one would be.
+Built-in engines are registered in ``pyproject.toml`` exactly like a third-party one would be;
+each is an ``EngineFactory``, so what it can do is known before a store is opened.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from territoria.core.errors import ConfigError
-from territoria.core.suggest import did_you_mean
-from territoria.engines.base import Engine
+from territoria.core.registry import registry
+from territoria.engines.base import Capabilities, Engine, EngineFactory
+
+GROUP = "territoria.engines"
 
 
-def available_engines() -> dict[str, Any]:
-    return {ep.name: ep for ep in entry_points(group="territoria.engines")}
+def available_engines() -> list[str]:
+    return registry.names(GROUP)
+
+
+def engine_factory(kind: str) -> EngineFactory:
+    """The engine plugin ``kind``, or a ``ConfigError`` naming the installed ones."""
+    factory: EngineFactory = registry.get(GROUP, kind)
+    return factory
+
+
+def engine_capabilities(kind: str) -> Capabilities:
+    """What engine ``kind`` can do, and its store files, without opening a store."""
+    return engine_factory(kind).capabilities
 
 
 def open_engine(kind: str, store_dir: Path, **options: Any) -> Engine:
-    engines = available_engines()
-    if kind not in engines:
-        raise ConfigError(
-            f"unknown engine {kind!r}; installed engines: {', '.join(sorted(engines)) or 'none'}",
-            hint=did_you_mean(kind, engines) or "set `engine: duckdb` in territory.yaml for the embedded default",
-        )
-    factory = engines[kind].load()
-    engine: Engine = factory(store_dir, **options)
-    return engine
+    return engine_factory(kind).open(store_dir, **options)

@@ -9,6 +9,5 @@
 from territoria.footprint.cadence import not_due
 from territoria.footprint.meter import StepMeter
 from territoria.footprint.params import FootprintPolicy, load_policy
-from territoria.footprint.store import source_checks
 
-__all__ = ["FootprintPolicy", "StepMeter", "load_policy", "not_due", "source_checks"]
+__all__ = ["FootprintPolicy", "StepMeter", "load_policy", "not_due"]

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query
 
 from territoria.core.errors import TerritoriaError
-from territoria.engines.registry import open_engine
+from territoria.engines.registry import engine_capabilities, open_engine
 from territoria.footprint.report import FootprintReport, cost_json, group_json
 from territoria.workspace import Workspace
 
@@ -35,7 +35,7 @@ class _Reader:
         with self.lock:
             if self.cached is not None and time.monotonic() - self.cached_at < self.max_age_s:
                 return self.cached, False
-            if not (self.ws.store_dir / "store.duckdb").exists():
+            if not engine_capabilities(self.ws.config.engine).store_exists(self.ws.store_dir):
                 raise HTTPException(404, detail="no run yet: the workspace store does not exist (run `territoria run`)")
             try:
                 engine = open_engine(self.ws.config.engine, self.ws.store_dir, read_only=True)

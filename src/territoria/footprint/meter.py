@@ -19,7 +19,7 @@ from territoria.footprint.codecarbon_offline import OfflineTracker
 from territoria.footprint.energy import Usage, band_of, describe, estimate
 from territoria.footprint.params import ZERO, Band, FootprintPolicy, intensity
 from territoria.footprint.probes import POWERCAP, IoCounters, RaplReader, peak_rss_bytes, read_io, reset_peak_rss
-from territoria.footprint.store import last_real_costs
+from territoria.ledger import last_real_costs
 
 NETWORK_SCHEMES = {"http", "https", "ftp", "ftps", "s3", "gs", "sftp", "mqtt", "mqtts"}
 

@@ -11,7 +11,7 @@ from territoria.engines.base import Engine
 from territoria.footprint.attribution import DatasetCost, dataset_cost, graph_from_history
 from territoria.footprint.energy import band_of, storage_wh_per_month
 from territoria.footprint.params import ZERO, Band, FootprintPolicy, intensity, load_policy
-from territoria.footprint.store import fetch_history, run_history, step_history
+from territoria.ledger import fetch_history, run_history, step_history
 from territoria.workspace import Workspace
 
 
@@ -28,6 +28,8 @@ class FootprintReport:
         """``days``: how much step history to read (never less than the 30 days of the monthly views;
         ``None`` reads it all). Every step's latest records are read whatever their age."""
         self.ws = ws
+        #: kept for the store's size: the engine may be closed by the time it is asked
+        self.capabilities = engine.capabilities
         self.policy = policy or load_policy(ws.policies())
         self.intensity, self.intensity_label = intensity(self.policy)
         self.now = _utcnow()
@@ -133,7 +135,7 @@ class FootprintReport:
 
     def storage(self) -> dict[str, Any]:
         landing = self.ws.landing.size()
-        store = sum(p.stat().st_size for p in self.ws.store_dir.glob("store.duckdb*") if p.is_file())
+        store = self.capabilities.store_size(self.ws.store_dir)
         archive = sum(p.stat().st_size for p in (self.ws.landing.root / "archive").glob("*") if p.is_file())
         total = landing + store + archive
         return {

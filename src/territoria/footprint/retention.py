@@ -23,8 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from territoria.core.errors import ConfigError, NotFoundError
 from territoria.engines.base import Engine
-from territoria.footprint.store import current_inputs, fetch_history
 from territoria.landing import Landing
+from territoria.ledger import current_inputs, fetch_history
 
 CHUNK = 1 << 20
 

@@ -13,11 +13,11 @@ from pathlib import Path
 from territoria.core.errors import NotFoundError, UserError
 from territoria.core.suggest import did_you_mean
 from territoria.core.vocab import AccessLevel
-from territoria.engines.base import Engine, quote_ident
+from territoria.engines.base import Engine, quote_ident, require
 from territoria.governance.access import Principal, Role
 from territoria.governance.audit import AuditLog
+from territoria.ledger import META
 from territoria.pipelines.plan import Plan
-from territoria.pipelines.records import META
 
 FORMATS = ("csv", "csv-std", "geojson", "parquet")
 
@@ -104,6 +104,7 @@ def write_export(
                     hint="export it as csv or parquet",
                 )
             select = f"SELECT d.*, b.geometry FROM {relation} d LEFT JOIN {boundaries} b USING (code){order_by}"
+        require(engine, "spatial", "a GeoJSON export (GDAL)")
         engine.copy_to(select, dest, "GDAL", {"DRIVER": "GeoJSON"})
     elif fmt == "parquet":
         engine.copy_to(select, dest, "PARQUET", {"COMPRESSION": "zstd"})

@@ -28,7 +28,7 @@ from typing import Any
 
 from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
-from territoria.pipelines.records import DATASETS, LINEAGE, META, STEP_STATE, StepRecord, arrow_rows
+from territoria.ledger import DatasetRow, StepRecord, StepStateRow, write_state
 from territoria.pipelines.spec import DatasetInfo, Step
 
 #: a group is committed once it has worked this long: the most finished work a kill can undo
@@ -44,8 +44,9 @@ class Group:
     #: (hashes, keys, tables) of the runner when the group opened, restored on rollback
     saved: tuple[dict[str, str], dict[str, str], set[tuple[str, str]]]
     members: list[tuple[Step, StepRecord]] = field(default_factory=list)
-    datasets: list[list[Any]] = field(default_factory=list)
+    datasets: list[DatasetRow] = field(default_factory=list)
     states: dict[str, tuple[StepRecord, datetime]] = field(default_factory=dict)
+    #: ``LineageRow``-shaped edges
     lineage: list[list[Any]] = field(default_factory=list)
     #: datasets rebuilt in the group whose fingerprint is still to compute -> (producer, record, at)
     unprinted: dict[str, tuple[Step, StepRecord, datetime]] = field(default_factory=dict)
@@ -70,7 +71,9 @@ class Group:
                 step, rec, at = self.unprinted[name]
                 digest = hashes[name] = rec.outputs[name] = print_of(rows, digest)
                 info = datasets[name]
-                self.datasets.append([name, info.layer, info.schema, info.name, digest, rows, at, rec.run_id, step.id])
+                self.datasets.append(
+                    DatasetRow(name, info.layer, info.schema, info.name, digest, rows, at, rec.run_id, step.id)
+                )
             self.unprinted.clear()
         for step, rec in self.unkeyed:
             input_key(step, rec, hashes)
@@ -80,15 +83,9 @@ class Group:
     def write_state(self, engine: Engine) -> None:
         """Dataset state, step state and lineage of every member: three Arrow appends, not three
         statements per step."""
-        latest = {r[0]: r for r in self.datasets}.values()
-        states = [[step, rec.input_key, rec.run_id, at] for step, (rec, at) in self.states.items()]
-        for table, schema, rows, replace in (
-            ("datasets", DATASETS, latest, True),
-            ("step_state", STEP_STATE, states, True),
-            ("lineage", LINEAGE, self.lineage, False),
-        ):
-            if rows:
-                engine.append_arrow(f"{META}.{table}", arrow_rows(schema, rows), replace=replace)
+        latest = {r.name: r for r in self.datasets}.values()
+        states = [StepStateRow(step, rec.input_key, rec.run_id, at) for step, (rec, at) in self.states.items()]
+        write_state(engine, latest, states, self.lineage)
 
 
 def print_of(rows: Any, digest: Any) -> str:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from territoria import ledger
 from territoria.catalog.dcat import catalog_document, derived_to_dcat, entry_to_dcat
 from territoria.catalog.model import FREQUENCIES
 from territoria.engines.base import Engine
+from territoria.ledger import ensure_meta
+from territoria.ledger import now as utc_now
 from territoria.pipelines.plan import Plan
-from territoria.pipelines.records import META, ensure_meta
-from territoria.pipelines.records import now as utc_now
 from territoria.workspace import Workspace
 
 
@@ -31,14 +31,9 @@ class DatasetStatus:
 
 def dataset_status(ws: Workspace, engine: Engine, plan: Plan) -> list[DatasetStatus]:
     ensure_meta(engine)
-    state = {r[0]: r for r in engine.fetch_all(f"SELECT name, rows, updated_at FROM {META}.datasets")}
-    last = {
-        r[0]: r[1]
-        for r in engine.fetch_all(f"SELECT step, arg_max(status, started_at) FROM {META}.step_runs GROUP BY step")
-    }
-    checked = {
-        r[0]: (r[1], r[2]) for r in engine.fetch_all(f"SELECT dataset, checked_at, changed_at FROM {META}.source_state")
-    }
+    state = ledger.dataset_states(engine)
+    last = ledger.last_step_status(engine)
+    checked = ledger.source_changes(engine)
     entries = ws.entries()
     out = []
     now = utc_now()
@@ -98,12 +93,7 @@ class LineageIndex:
     @classmethod
     def load(cls, engine: Engine) -> LineageIndex:
         ensure_meta(engine)
-        hashes = {r[0]: r[1] for r in engine.fetch_all(f"SELECT name, content_hash FROM {META}.datasets")}
-        edges = engine.fetch_all(
-            f"SELECT target, source FROM {META}.lineage WHERE source LIKE 'landing:%' OR source LIKE 'source:%' "
-            "QUALIFY row_number() OVER (PARTITION BY target ORDER BY recorded_at DESC) = 1"
-        )
-        return cls(hashes, {t: s for t, s in edges})
+        return cls(ledger.dataset_hashes(engine), ledger.raw_origins(engine))
 
 
 Graph = dict[str, dict[str, Any]]
@@ -155,23 +145,7 @@ def downstream(plan: Plan, dataset: str) -> LineageNode:
 
 def recent_runs(engine: Engine, limit: int = 20) -> list[tuple[Any, ...]]:
     ensure_meta(engine)
-    return engine.fetch_all(
-        "SELECT run_id, started_at, status, command, steps_total, steps_run, steps_skipped, steps_failed, "
-        "wall_s, cpu_s, error "
-        f"FROM {META}.runs ORDER BY started_at DESC LIMIT ?",
-        [limit],
-    )
-
-
-def run_steps(engine: Engine, run_id: str) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = engine.fetch_arrow(
-        f"SELECT step, kind, status, reason, rows_in, rows_out, rows_quarantined, wall_s, cpu_s, error, report "
-        f"FROM {META}.step_runs WHERE run_id = ? ORDER BY started_at",
-        [run_id],
-    ).to_pylist()
-    for r in rows:
-        r["report"] = json.loads(r["report"]) if r["report"] else {}
-    return rows
+    return ledger.recent_runs(engine, limit)
 
 
 def dcat_catalog(ws: Workspace, plan: Plan, base: str = "urn:territoria") -> dict[str, Any]:

@@ -9,7 +9,6 @@ depends on it and leaves every previous output as it was; independent branches g
 
 from __future__ import annotations
 
-import json
 import resource
 import secrets
 import time
@@ -23,20 +22,26 @@ from typing import Any
 from territoria.core.errors import TerritoriaError
 from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
-from territoria.footprint import StepMeter, load_policy, not_due, source_checks
+from territoria.footprint import StepMeter, load_policy, not_due
 from territoria.footprint.retention import prune, retention_policy
-from territoria.pipelines.group import GROUP_SECONDS, Group, input_key
-from territoria.pipelines.plan import Plan, build_plan
-from territoria.pipelines.records import (
-    META,
+from territoria.ledger import (
+    FetchRow,
+    RunClose,
+    RunStart,
     StepRecord,
+    close_run,
     dataset_hashes,
     ensure_meta,
-    insert_many,
     now,
+    source_checks,
     source_state,
+    start_run,
     step_keys,
+    write_fetch,
 )
+from territoria.ledger import write_step_records as insert_many
+from territoria.pipelines.group import GROUP_SECONDS, Group, input_key
+from territoria.pipelines.plan import Plan, build_plan
 from territoria.pipelines.snapshot import write_snapshot
 from territoria.pipelines.spec import Step
 from territoria.pipelines.steps import (
@@ -46,7 +51,6 @@ from territoria.pipelines.steps import (
     run_ingest,
     run_model,
     run_publish,
-    store_size,
 )
 from territoria.workspace import Workspace
 
@@ -109,7 +113,7 @@ class Runner:
         self.keys = step_keys(engine)
         self.policies = ws.policies()
         self.pending: list[StepRecord] = []
-        self.store0 = self.store_bytes = store_size(ws.store_dir)
+        self.store0 = self.store_bytes = engine.capabilities.store_size(ws.store_dir)
         #: the open group commit (``pipelines/group.py``); grouping stops for the rest of a run after a replay
         self.group: Group | None = None
         self.grouping = True
@@ -180,29 +184,10 @@ class Runner:
 
     def _save_fetch(self, run_id: str, fetched: Any) -> None:
         r = fetched.record
-        with self.engine.transaction():
-            self.engine.execute(
-                f"INSERT INTO {META}.fetches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    run_id,
-                    r.dataset,
-                    r.kind,
-                    r.url,
-                    r.status,
-                    r.changed,
-                    r.bytes,
-                    r.sha256,
-                    json.dumps(r.request),
-                    json.dumps(r.headers),
-                    r.at,
-                ],
-            )
-            self.engine.execute(
-                f"INSERT OR REPLACE INTO {META}.source_state VALUES (?, ?, ?, ?, "
-                "coalesce(CASE WHEN ? THEN ?::TIMESTAMP END, "
-                f"(SELECT changed_at FROM {META}.source_state WHERE dataset = ?)))",
-                [r.dataset, json.dumps(fetched.state), fetched.sha256, now(), r.changed, now(), r.dataset],
-            )
+        fetch = FetchRow(
+            run_id, r.dataset, r.kind, r.url, r.status, r.changed, r.bytes, r.sha256, r.request, r.headers, r.at
+        )
+        write_fetch(self.engine, fetch, fetched.state, fetched.sha256)
 
     # -- commits ---------------------------------------------------------------------------
     def open_group(self) -> None:
@@ -269,7 +254,7 @@ class Runner:
         group.stack.close()
         self.pending = [rec for rec in self.pending if id(rec) in members]
         # The store grows at the commit; the steps that shared it share that growth.
-        self.store_bytes = store_size(self.ws.store_dir)
+        self.store_bytes = self.engine.capabilities.store_size(self.ws.store_dir)
         grown = max(0, self.store_bytes - size0)
         for _, rec in group.members:
             rec.bytes_written = grown // len(group.members)
@@ -318,10 +303,7 @@ def run_pipeline(
     runner = Runner(ws, engine, plan, force=force, progress=progress, check_all=check_all)
     summary = RunSummary(new_run_id(), "running")
     started, cpu0 = time.perf_counter(), _cpu()
-    engine.execute(
-        f"INSERT INTO {META}.runs (run_id, started_at, status, command, steps_total) VALUES (?, ?, 'running', ?, ?)",
-        [summary.run_id, now(), command, len(selected)],
-    )
+    start_run(engine, RunStart(summary.run_id, now(), command, len(selected)))
     broken: set[str] = set()
     hook = runner.progress
     try:
@@ -428,24 +410,21 @@ def _close_run(
         [r.footprint for r in summary.records],
         summary.wall_s,
         summary.cpu_s,
-        store_bytes_delta=store_size(runner.ws.store_dir) - runner.store0,
+        store_bytes_delta=engine.capabilities.store_size(runner.ws.store_dir) - runner.store0,
     )
-    engine.execute(
-        f"UPDATE {META}.runs SET ended_at = ?, status = ?, steps_run = ?, steps_skipped = ?, steps_failed = ?, "
-        "wall_s = ?, cpu_s = ?, error = ?, footprint = ? WHERE run_id = ?",
-        [
-            now(),
-            status,
-            summary.count("success"),
-            summary.count("skipped"),
-            summary.count("failed") + summary.count("blocked"),
-            summary.wall_s,
-            summary.cpu_s,
-            error,
-            json.dumps(summary.footprint, default=str),
-            summary.run_id,
-        ],
+    close = RunClose(
+        summary.run_id,
+        now(),
+        status,
+        summary.count("success"),
+        summary.count("skipped"),
+        summary.count("failed") + summary.count("blocked"),
+        summary.wall_s,
+        summary.cpu_s,
+        error,
+        summary.footprint,
     )
+    close_run(engine, close)
 
 
 __all__ = ["RunSummary", "run_pipeline"]

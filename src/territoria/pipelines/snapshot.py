@@ -23,9 +23,9 @@ from typing import Any
 from territoria.catalog.model import DatasetEntry
 from territoria.core.errors import NotFoundError
 from territoria.engines.base import Engine, quote_ident, quote_literal
+from territoria.ledger import META, ensure_meta, now
 from territoria.pipelines.inspect import LineageIndex, dataset_status, dcat_catalog, lineage_graph
 from territoria.pipelines.plan import Plan
-from territoria.pipelines.records import META, ensure_meta, now
 from territoria.workspace import Workspace
 
 KEEP = 3

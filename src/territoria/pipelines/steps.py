@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,15 +207,3 @@ def run_publish(engine: Engine, step: Step, datasets: dict[str, DatasetInfo], po
     return StepOutcome(
         writes=[TableWrite("published", out.name, select)], report=report, lineage=[(step.inputs[0], step.outputs[0])]
     )
-
-
-STORE_FILES = ("store.duckdb", "store.duckdb.wal")
-
-
-def store_size(store_dir: Path) -> int:
-    """Bytes of the store file and its write-ahead log (two stat calls: cheap enough per commit)."""
-    total = 0
-    for name in STORE_FILES:
-        with suppress(FileNotFoundError):
-            total += os.stat(store_dir / name).st_size
-    return total

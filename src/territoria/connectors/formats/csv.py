@@ -30,7 +30,7 @@ from typing import Any
 from territoria.connectors.formats.base import RawRelation, Rejected
 from territoria.connectors.formats.geo import geometry_policy, wgs84_select
 from territoria.core.errors import ConfigError, DataError
-from territoria.engines.base import Engine, quote_ident
+from territoria.engines.base import Engine, quote_ident, require
 
 SNIFF_BYTES = 1 << 16
 DELIMITERS = [";", ",", "\t", "|"]
@@ -145,6 +145,7 @@ def _readable(path: Path, encoding: str, tmp_dir: Path) -> Path:
 
 
 def read_csv(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path) -> RawRelation:
+    require(engine, "reads_files", "reading a landed CSV file")
     with path.open("rb") as fh:
         sample = fh.read(SNIFF_BYTES)
     if not sample.strip():

@@ -12,7 +12,7 @@ from typing import Any
 
 from territoria.connectors.formats.base import GeometryPolicy
 from territoria.core.errors import ConfigError, DataError
-from territoria.engines.base import Engine, quote_ident, quote_literal
+from territoria.engines.base import Engine, quote_ident, quote_literal, require
 
 WGS84 = {"EPSG:4326", "OGC:CRS84", "CRS84", "WGS84"}
 CRS_IN_TYPE = re.compile(r"GEOMETRY\('([^']+)'\)", re.IGNORECASE)
@@ -72,6 +72,7 @@ def wgs84_select(
     for name, typ in columns:
         if not is_geometry(typ):
             continue
+        require(engine, "spatial", f"the geometry column {name!r}")
         found = CRS_IN_TYPE.match(typ)
         source = declared or (found.group(1).upper() if found else None) or "EPSG:4326"
         g = quote_ident(name)

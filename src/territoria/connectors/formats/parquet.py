@@ -8,12 +8,13 @@ from typing import Any
 from territoria.connectors.formats.base import RawRelation
 from territoria.connectors.formats.geo import describe, geometry_policy, wgs84_select
 from territoria.core.errors import DataError
-from territoria.engines.base import Engine, quote_literal
+from territoria.engines.base import Engine, quote_literal, require
 
 PARQUET_MAGIC = b"PAR1"
 
 
 def read_parquet(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path) -> RawRelation:
+    require(engine, "reads_files", "reading a landed Parquet file")
     with path.open("rb") as fh:
         head = fh.read(4)
     if head != PARQUET_MAGIC:

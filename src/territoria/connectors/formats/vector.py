@@ -16,7 +16,7 @@ from typing import Any
 from territoria.connectors.formats.base import RawRelation
 from territoria.connectors.formats.geo import describe, geometry_policy, wgs84_select
 from territoria.core.errors import ConfigError, DataError
-from territoria.engines.base import Engine, quote_literal
+from territoria.engines.base import Engine, quote_literal, require
 
 #: GeoJSON files up to this size are parsed to check their structure; bigger ones are sniffed
 FULL_CHECK_BYTES = 16 << 20
@@ -109,6 +109,8 @@ def read_shapefile(engine: Engine, path: Path, options: dict[str, Any], tmp_dir:
 
 
 def _read_vector(engine: Engine, location: str, options: dict[str, Any], what: str) -> RawRelation:
+    require(engine, "reads_files", f"reading a landed {what}")
+    require(engine, "spatial", f"reading {what} (GDAL's ST_Read)")
     relation = f"ST_Read({quote_literal(location)})"
     columns = describe(engine, relation, f"as {what}")
     internal = tuple(c for c, _ in columns if c == "OGC_FID")

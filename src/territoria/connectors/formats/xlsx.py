@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from territoria.connectors.formats.base import RawRelation
 from territoria.connectors.formats.csv import check_header
 from territoria.core.errors import ConfigError, DataError
-from territoria.engines.base import Engine, quote_ident, quote_literal
+from territoria.engines.base import Engine, quote_ident, quote_literal, require
 
 BATCH_ROWS = 50_000
 
@@ -74,6 +74,7 @@ def _rows(sheet: Any, header_row: int) -> Iterator[tuple[int, list[str | None]]]
 
 
 def read_xlsx(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path) -> RawRelation:
+    require(engine, "reads_files", "reading a landed spreadsheet (converted to Parquet first)")
     with path.open("rb") as fh:
         return _read(engine, fh, path.name, options, tmp_dir)
 

@@ -29,9 +29,8 @@ CAPABILITIES = Capabilities(
     concurrent_writers=False,
     reads_files=True,
     sql_dialect="duckdb",
+    store_files=("store.duckdb", "store.duckdb.wal"),
 )
-
-STORE_FILE = "store.duckdb"
 
 
 def _extension_file(name: str) -> Path:
@@ -92,11 +91,6 @@ class DuckDBEngine:
                 return self.con.execute(sql, params).to_arrow_table()
             # a relation converts to Arrow on every thread; an executed result on one
             return self.con.sql(sql).to_arrow_table()
-
-    def stream_batches(self, sql: str, batch_rows: int = 65536) -> Iterator[pa.RecordBatch]:
-        with self._lock:
-            reader = self.con.execute(sql).to_arrow_reader(batch_rows)
-            yield from reader
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -192,30 +186,12 @@ class DuckDBEngine:
             f"strict_mode=true, null_padding=false, parallel=true{extra})"
         )
 
-    def read_parquet_relation(self, path: Path) -> str:
-        return f"read_parquet({quote_literal(str(path))})"
-
     def copy_to(self, select_sql: str, path: Path, fmt: str, options: dict[str, Any] | None = None) -> None:
         opts = {"FORMAT": fmt, **(options or {})}
         rendered = ", ".join(f"{k} {quote_literal(v) if isinstance(v, str) else v}" for k, v in opts.items())
         self.execute(f"COPY ({select_sql}) TO {quote_literal(str(path))} ({rendered})")
 
     # -- publication -----------------------------------------------------------------------
-    def replace_tables(self, writes: Sequence[TableWrite], extra_sql: Sequence[tuple[str, Sequence[Any]]] = ()) -> None:
-        """Recreate every table of ``writes`` and run ``extra_sql``, all in one transaction.
-
-        DuckDB's DDL is transactional: a crash or a kill before COMMIT leaves the previous
-        tables exactly as they were (the write-ahead log is replayed without the open
-        transaction), which is the "write new, then swap" guarantee the runner promises.
-        """
-        for w in writes:
-            self.ensure_schema(w.schema)
-        with self.transaction():
-            for w in writes:
-                self.create_or_replace(w)
-            for sql, params in extra_sql:
-                self.con.execute(sql, params)
-
     def create_or_replace(self, write: TableWrite) -> int | None:
         """One table of an atomic publication; call inside ``transaction()``. Returns its row count."""
         self.ensure_schema(write.schema)
@@ -227,7 +203,11 @@ class DuckDBEngine:
         with self._lock:
             self.con.close()
 
+    @classmethod
+    def open(cls, store_dir: Path | None, **options: Any) -> DuckDBEngine:
+        """The store file in ``store_dir`` (what the ``territoria.engines`` entry point is asked for)."""
+        path = store_dir / CAPABILITIES.store_files[0] if store_dir is not None else None
+        return cls(path, **options)
 
-def open_duckdb(store_dir: Path | None, **options: Any) -> DuckDBEngine:
-    path = store_dir / STORE_FILE if store_dir is not None else None
-    return DuckDBEngine(path, **options)
+
+open_duckdb = DuckDBEngine.open

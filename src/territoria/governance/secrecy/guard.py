@@ -2,7 +2,7 @@
 
 ``secrecy: statistical.energy`` on a dataset or indicator selects the rule set ``energy``.
 Suppressed cells are published with their measures null and ``secret = true`` (never zero);
-what was suppressed and why goes to the step report and to ``_territoria.secrecy_suppressions``
+what was suppressed and why goes to the step report and to the ledger's suppression report
 (one row per primary or secondary suppression; cells masked upstream are only counted, their
 own producer's table or the protected table they were read from lists them).
 
@@ -25,16 +25,12 @@ from territoria.governance.guards import GuardResult
 from territoria.governance.secrecy.primary import checked_rules, fails_sql, flags_sql, masked_sql, rule_columns
 from territoria.governance.secrecy.rules import RuleSet, load_ruleset
 from territoria.governance.secrecy.secondary import MASKED, PRIMARY, PUBLISHED, SECONDARY, Decision, protect_cells
+from territoria.ledger import SUPPRESSIONS, replace_suppressions, suppression_examples
 
-REPORT_TABLE = "_territoria.secrecy_suppressions"
+REPORT_TABLE = SUPPRESSIONS
 STATUS_LABEL = {PRIMARY: "primary", SECONDARY: "secondary", MASKED: "masked upstream"}
 REPORT_EXAMPLES = 20
 BATCH_ROWS = 122_880
-
-REPORT_DDL = (
-    f"CREATE TABLE IF NOT EXISTS {REPORT_TABLE} (dataset VARCHAR, ruleset VARCHAR, recorded_at TIMESTAMP, "
-    "cell JSON, status VARCHAR, rules VARCHAR[], protects JSON)"
-)
 
 _IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_]*)'
 _PLAIN_SCAN = re.compile(rf"\s*SELECT\s+\*\s+FROM\s+({_IDENT})\s*\.\s*({_IDENT})\s*;?\s*", re.IGNORECASE)
@@ -183,24 +179,18 @@ def _report(
     by_rule: dict[str, int],
 ) -> dict[str, Any]:
     """One set-based INSERT of the suppressed cells (key, status, rules, protected cell)."""
-    engine.execute("CREATE SCHEMA IF NOT EXISTS _territoria")
-    engine.execute(REPORT_DDL)
     label = "CASE d._status " + " ".join(f"WHEN {k} THEN '{v}'" for k, v in STATUS_LABEL.items()) + " END"
     engine.register_arrow("_secrecy_arrow", _batched(suppressions))
-    with engine.transaction():
-        engine.execute(f"DELETE FROM {REPORT_TABLE} WHERE dataset = ?", [dataset])
-        engine.execute(
-            f"INSERT INTO {REPORT_TABLE} SELECT ?, ?, now()::TIMESTAMP, {_cell_json(keys, '_k')}, {label}, "
-            f"{_rules_list(ruleset, 'd._fails')}, CASE WHEN d._protects THEN {_cell_json(keys, '_p')} END "
-            "FROM _secrecy_arrow d",
-            [dataset, ruleset.name],
-        )
-    engine.execute("DROP VIEW IF EXISTS _secrecy_arrow")
-    examples = engine.fetch_all(
-        f"SELECT cell, status, rules FROM {REPORT_TABLE} WHERE dataset = ? "
-        f"ORDER BY status, cell::VARCHAR LIMIT {REPORT_EXAMPLES}",
-        [dataset],
+    replace_suppressions(
+        engine,
+        dataset,
+        f"SELECT ?, ?, now()::TIMESTAMP, {_cell_json(keys, '_k')}, {label}, "
+        f"{_rules_list(ruleset, 'd._fails')}, CASE WHEN d._protects THEN {_cell_json(keys, '_p')} END "
+        "FROM _secrecy_arrow d",
+        [dataset, ruleset.name],
     )
+    engine.execute("DROP VIEW IF EXISTS _secrecy_arrow")
+    examples = suppression_examples(engine, dataset, REPORT_EXAMPLES)
     return {
         "ruleset": ruleset.name,
         "cells": len(status),
@@ -209,7 +199,7 @@ def _report(
         "secondary": int((status == SECONDARY).sum()),
         "masked_upstream": int((status == MASKED).sum()),
         "primary_by_rule": {k: v for k, v in sorted(by_rule.items()) if v},
-        "examples": [{"cell": e[0], "status": e[1], "rules": e[2]} for e in examples],
+        "examples": examples,
         "table": REPORT_TABLE,
     }
 
@@ -227,27 +217,19 @@ def _row_by_row(
         + f" FROM {rel}"
     )[0]
     total, n_masked, n_primary = int(counts[0]), int(counts[1]), int(counts[2])
-    engine.execute("CREATE SCHEMA IF NOT EXISTS _territoria")
-    engine.execute(REPORT_DDL)
     rules_list = (
         "list_filter(["
         + ", ".join(f"CASE WHEN {fails_sql(r)} THEN {quote_literal(r.id)} END" for r in rules)
         + "]::VARCHAR[], x -> x IS NOT NULL)"
     )
-    with engine.transaction():
-        engine.execute(f"DELETE FROM {REPORT_TABLE} WHERE dataset = ?", [dataset])
-        if n_primary:
-            cell = "to_json(struct_pack(" + ", ".join(f"{quote_ident(k)} := {quote_ident(k)}" for k in keys) + "))"
-            engine.execute(
-                f"INSERT INTO {REPORT_TABLE} SELECT ?, ?, now()::TIMESTAMP, {cell}, 'primary', {rules_list}, NULL "
-                f"FROM {rel} WHERE NOT {masked} AND {primary}",
-                [dataset, ruleset.name],
-            )
-    examples = engine.fetch_all(
-        f"SELECT cell, status, rules FROM {REPORT_TABLE} WHERE dataset = ? ORDER BY cell::VARCHAR "
-        f"LIMIT {REPORT_EXAMPLES}",
-        [dataset],
+    cell = "to_json(struct_pack(" + ", ".join(f"{quote_ident(k)} := {quote_ident(k)}" for k in keys) + "))"
+    select = (
+        f"SELECT ?, ?, now()::TIMESTAMP, {cell}, 'primary', {rules_list}, NULL "
+        f"FROM {rel} WHERE NOT {masked} AND {primary}"
     )
+    # with no primary cell, the dataset's previous report is only cleared
+    replace_suppressions(engine, dataset, select if n_primary else "", [dataset, ruleset.name] if n_primary else [])
+    examples = suppression_examples(engine, dataset, REPORT_EXAMPLES)
     secret = f"({masked} OR {primary})"
     nulls = ", ".join(f"CASE WHEN NOT {secret} THEN {quote_ident(m)} END AS {quote_ident(m)}" for m in ruleset.measures)
     report = {
@@ -258,7 +240,7 @@ def _row_by_row(
         "secondary": 0,
         "masked_upstream": n_masked,
         "primary_by_rule": {r.id: int(c) for r, c in sorted(zip(rules, counts[3:], strict=True), key=_by_id) if c},
-        "examples": [{"cell": e[0], "status": e[1], "rules": e[2]} for e in examples],
+        "examples": examples,
         "table": REPORT_TABLE,
     }
     return GuardResult(f"SELECT *{exclude} REPLACE ({nulls}), {secret} AS secret FROM {rel}", report)

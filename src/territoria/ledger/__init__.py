@@ -1,0 +1,80 @@
+"""The ledger: the run records a store keeps about itself, in its ``_territoria`` schema.
+
+Runs, step records, fetches, source state, dataset fingerprints, step state, lineage and the
+secrecy suppression report. This package is their only owner: the tables are declared in
+``schema.py``, their rows typed in ``rows.py``, and every write and read is a function of
+``writes.py`` and ``reads.py``; no SQL on these tables lives anywhere else (a test greps for it).
+It sits right above the engines in the layering, so the runner, the footprint meter, the
+secrecy guard and the publication all reach the records the same way.
+"""
+
+from territoria.ledger.reads import (
+    current_inputs,
+    dataset_hashes,
+    dataset_states,
+    fetch_history,
+    has_records,
+    last_real_costs,
+    last_step_status,
+    raw_origins,
+    recent_runs,
+    run_history,
+    run_steps,
+    source_changes,
+    source_checks,
+    source_state,
+    step_history,
+    step_keys,
+    suppression_examples,
+)
+from territoria.ledger.rows import DatasetRow, FetchRow, LineageRow, RunClose, RunStart, StepRecord, StepStateRow, now
+from territoria.ledger.schema import META, SUPPRESSIONS, TABLES, ensure_meta, ensure_suppressions
+from territoria.ledger.writes import (
+    arrow_rows,
+    close_run,
+    replace_suppressions,
+    start_run,
+    write_fetch,
+    write_state,
+    write_step_records,
+)
+
+__all__ = [
+    "META",
+    "SUPPRESSIONS",
+    "TABLES",
+    "DatasetRow",
+    "FetchRow",
+    "LineageRow",
+    "RunClose",
+    "RunStart",
+    "StepRecord",
+    "StepStateRow",
+    "arrow_rows",
+    "close_run",
+    "current_inputs",
+    "dataset_hashes",
+    "dataset_states",
+    "ensure_meta",
+    "ensure_suppressions",
+    "fetch_history",
+    "has_records",
+    "last_real_costs",
+    "last_step_status",
+    "now",
+    "raw_origins",
+    "recent_runs",
+    "replace_suppressions",
+    "run_history",
+    "run_steps",
+    "source_changes",
+    "source_checks",
+    "source_state",
+    "start_run",
+    "step_history",
+    "step_keys",
+    "suppression_examples",
+    "write_fetch",
+    "write_state",
+    "write_step_records",
+]

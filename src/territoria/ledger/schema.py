@@ -1,0 +1,115 @@
+"""The ``_territoria`` schema of a store: every record table, declared here and nowhere else.
+
+The layouts and column orders are a contract: stores written by earlier versions must open,
+and publication snapshots copy these tables as they are (``SELECT *``), so a reordered column
+would change the bytes of every snapshot. A new column goes at the end, with an ``ALTER``
+for the stores that predate it.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import pyarrow as pa
+
+from territoria.engines.base import Engine
+
+META = "_territoria"
+
+DDL = [
+    f"CREATE SCHEMA IF NOT EXISTS {META}",
+    f"""CREATE TABLE IF NOT EXISTS {META}.runs (
+        run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR,
+        command VARCHAR, steps_total INTEGER, steps_run INTEGER, steps_skipped INTEGER,
+        steps_failed INTEGER, wall_s DOUBLE, cpu_s DOUBLE, error VARCHAR, footprint JSON)""",
+    f"""CREATE TABLE IF NOT EXISTS {META}.step_runs (
+        run_id VARCHAR, step VARCHAR, kind VARCHAR, status VARCHAR, reason VARCHAR,
+        started_at TIMESTAMP, ended_at TIMESTAMP, input_key VARCHAR, definition_hash VARCHAR,
+        inputs JSON, outputs JSON, rows_in BIGINT, rows_out BIGINT, rows_quarantined BIGINT,
+        bytes_read BIGINT, bytes_written BIGINT, wall_s DOUBLE, cpu_s DOUBLE, peak_rss_bytes BIGINT,
+        report JSON, error VARCHAR, footprint JSON)""",
+    f"""CREATE TABLE IF NOT EXISTS {META}.datasets (
+        name VARCHAR PRIMARY KEY, layer VARCHAR, table_schema VARCHAR, table_name VARCHAR,
+        content_hash VARCHAR, rows BIGINT, updated_at TIMESTAMP, run_id VARCHAR, step VARCHAR)""",
+    f"""CREATE TABLE IF NOT EXISTS {META}.step_state (
+        step VARCHAR PRIMARY KEY, input_key VARCHAR, run_id VARCHAR, updated_at TIMESTAMP)""",
+    f"""CREATE TABLE IF NOT EXISTS {META}.source_state (
+        dataset VARCHAR PRIMARY KEY, state JSON, sha256 VARCHAR, checked_at TIMESTAMP, changed_at TIMESTAMP)""",
+    f"""CREATE TABLE IF NOT EXISTS {META}.fetches (
+        run_id VARCHAR, dataset VARCHAR, kind VARCHAR, url VARCHAR, status VARCHAR, changed BOOLEAN,
+        bytes BIGINT, sha256 VARCHAR, request JSON, headers JSON, fetched_at TIMESTAMP)""",
+    f"""CREATE TABLE IF NOT EXISTS {META}.lineage (
+        run_id VARCHAR, step VARCHAR, source VARCHAR, target VARCHAR, recorded_at TIMESTAMP)""",
+    # stores created before the footprint meter existed
+    f"ALTER TABLE {META}.runs ADD COLUMN IF NOT EXISTS footprint JSON",
+    f"ALTER TABLE {META}.step_runs ADD COLUMN IF NOT EXISTS footprint JSON",
+]
+
+#: what the statistical secrecy guard suppressed, one row per cell. Created on the first
+#: guarded publication only, so a store without secrecy keeps the tables it always had.
+SUPPRESSIONS = f"{META}.secrecy_suppressions"
+SUPPRESSIONS_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {SUPPRESSIONS} (dataset VARCHAR, ruleset VARCHAR, recorded_at TIMESTAMP, "
+    "cell JSON, status VARCHAR, rules VARCHAR[], protects JSON)"
+)
+
+#: every record table of the schema (a test checks that a fresh store holds nothing else)
+TABLES = ("runs", "step_runs", "datasets", "step_state", "source_state", "fetches", "lineage", "secrecy_suppressions")
+
+_TEXT, _INT, _REAL, _STAMP = pa.string(), pa.int64(), pa.float64(), pa.timestamp("us")
+#: the tables appended to in bulk, as Arrow (a test keeps them equal to the DDL's column order)
+STEP_RUNS = pa.schema(
+    [(c, _TEXT) for c in ("run_id", "step", "kind", "status", "reason")]
+    + [("started_at", _STAMP), ("ended_at", _STAMP), ("input_key", _TEXT), ("definition_hash", _TEXT)]
+    + [("inputs", _TEXT), ("outputs", _TEXT)]
+    + [(c, _INT) for c in ("rows_in", "rows_out", "rows_quarantined", "bytes_read", "bytes_written")]
+    + [("wall_s", _REAL), ("cpu_s", _REAL), ("peak_rss_bytes", _INT)]
+    + [("report", _TEXT), ("error", _TEXT), ("footprint", _TEXT)]
+)
+DATASETS = pa.schema(
+    [(c, _TEXT) for c in ("name", "layer", "table_schema", "table_name", "content_hash")]
+    + [("rows", _INT), ("updated_at", _STAMP), ("run_id", _TEXT), ("step", _TEXT)]
+)
+STEP_STATE = pa.schema([("step", _TEXT), ("input_key", _TEXT), ("run_id", _TEXT), ("updated_at", _STAMP)])
+LINEAGE = pa.schema([(c, _TEXT) for c in ("run_id", "step", "source", "target")] + [("recorded_at", _STAMP)])
+
+_READY: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def ensure_meta(engine: Engine) -> None:
+    """Create the record tables and close runs a killed process left ``running``.
+
+    Done once per opened engine: later calls (lineage for every dataset of a snapshot, API
+    requests) cost nothing, and a call made while this process is running a pipeline never
+    marks that run as interrupted.
+    """
+    if engine in _READY:
+        return
+    for ddl in DDL:
+        engine.execute(ddl)
+    engine.execute(
+        f"UPDATE {META}.runs SET status = 'interrupted', error = 'the process stopped before the run ended' "
+        "WHERE status = 'running'"
+    )
+    _READY.add(engine)
+
+
+def ensure_suppressions(engine: Engine) -> None:
+    """The suppression report table, which a guard may need before any run opened the records."""
+    engine.ensure_schema(META)
+    engine.execute(SUPPRESSIONS_DDL)
+
+
+__all__ = [
+    "DATASETS",
+    "DDL",
+    "LINEAGE",
+    "META",
+    "STEP_RUNS",
+    "STEP_STATE",
+    "SUPPRESSIONS",
+    "TABLES",
+    "ensure_meta",
+    "ensure_suppressions",
+]

@@ -1,0 +1,99 @@
+"""Every write to the record tables, one function per kind of write.
+
+Records are written in their own short transactions, apart from the data they describe, so a
+failed step still leaves its record; the state of a commit group (datasets, step state,
+lineage) is the exception, written inside the group's transaction with the tables it built.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from territoria.engines.base import Engine
+from territoria.ledger.rows import FetchRow, RunClose, RunStart, StepRecord, now
+from territoria.ledger.schema import DATASETS, LINEAGE, META, STEP_RUNS, STEP_STATE, SUPPRESSIONS, ensure_suppressions
+
+
+def arrow_rows(schema: pa.Schema, rows: Iterable[Sequence[Any]]) -> pa.Table:
+    """Rows (sequences in ``schema``'s column order) as an Arrow table."""
+    columns = list(zip(*rows, strict=True))
+    arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def write_step_records(engine: Engine, records: Sequence[StepRecord]) -> None:
+    """One Arrow append: a VALUES list costs the engine per value, and this runs once per commit."""
+    if records:
+        engine.append_arrow(f"{META}.step_runs", arrow_rows(STEP_RUNS, [rec.row() for rec in records]))
+
+
+def write_fetch(engine: Engine, fetch: FetchRow, state: dict[str, Any], sha256: str | None) -> None:
+    """A fetch and the source state it leaves, together: the next fetch starts from that state.
+    ``changed_at`` moves only when the content changed."""
+    checked = now()
+    with engine.transaction():
+        engine.execute(f"INSERT INTO {META}.fetches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", fetch.row())
+        engine.execute(
+            f"INSERT OR REPLACE INTO {META}.source_state VALUES (?, ?, ?, ?, "
+            "coalesce(CASE WHEN ? THEN ?::TIMESTAMP END, "
+            f"(SELECT changed_at FROM {META}.source_state WHERE dataset = ?)))",
+            [fetch.dataset, json.dumps(state), sha256, checked, fetch.changed, checked, fetch.dataset],
+        )
+
+
+def start_run(engine: Engine, run: RunStart) -> None:
+    engine.execute(
+        f"INSERT INTO {META}.runs (run_id, started_at, status, command, steps_total) VALUES (?, ?, 'running', ?, ?)",
+        list(run),
+    )
+
+
+def close_run(engine: Engine, close: RunClose) -> None:
+    engine.execute(
+        f"UPDATE {META}.runs SET ended_at = ?, status = ?, steps_run = ?, steps_skipped = ?, steps_failed = ?, "
+        "wall_s = ?, cpu_s = ?, error = ?, footprint = ? WHERE run_id = ?",
+        [*close[1:9], json.dumps(close.footprint, default=str), close.run_id],
+    )
+
+
+def write_state(
+    engine: Engine,
+    datasets: Iterable[Sequence[Any]],
+    step_states: Iterable[Sequence[Any]],
+    lineage: Iterable[Sequence[Any]],
+) -> None:
+    """Dataset state and step state (replacing by key) and lineage edges (appended): rows of
+    ``DatasetRow``, ``StepStateRow`` and ``LineageRow`` shape, three Arrow appends in all."""
+    for table, schema, rows, replace in (
+        ("datasets", DATASETS, list(datasets), True),
+        ("step_state", STEP_STATE, list(step_states), True),
+        ("lineage", LINEAGE, list(lineage), False),
+    ):
+        if rows:
+            engine.append_arrow(f"{META}.{table}", arrow_rows(schema, rows), replace=replace)
+
+
+def replace_suppressions(engine: Engine, dataset: str, select_sql: str, params: Sequence[Any] = ()) -> None:
+    """The suppression report of ``dataset``: its previous rows replaced by ``select_sql``'s, which
+    yields the table's columns in order (dataset, ruleset, recorded_at, cell, status, rules,
+    protects). An empty ``select_sql`` only clears the dataset's rows."""
+    ensure_suppressions(engine)
+    with engine.transaction():
+        engine.execute(f"DELETE FROM {SUPPRESSIONS} WHERE dataset = ?", [dataset])
+        if select_sql:
+            engine.execute(f"INSERT INTO {SUPPRESSIONS} {select_sql}", list(params))
+
+
+__all__ = [
+    "arrow_rows",
+    "close_run",
+    "replace_suppressions",
+    "start_run",
+    "write_fetch",
+    "write_state",
+    "write_step_records",
+]

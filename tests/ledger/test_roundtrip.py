@@ -1,0 +1,101 @@
+"""Each write of the ledger, read back through the ledger's reads."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from territoria import ledger
+from territoria.engines.duckdb.engine import DuckDBEngine, open_duckdb
+from territoria.ledger import DatasetRow, FetchRow, LineageRow, RunClose, RunStart, StepRecord, StepStateRow
+
+T0 = datetime(2026, 3, 1, 12, 0, 0)
+
+
+def test_a_run_is_opened_then_closed(engine: DuckDBEngine) -> None:
+    ledger.start_run(engine, RunStart("r1", T0, "run", 4))
+    assert ledger.recent_runs(engine)[0][:5] == ("r1", T0, "running", "run", 4)
+    close = RunClose("r1", T0 + timedelta(seconds=3), "failed", 2, 1, 1, 3.0, 1.5, "boom", {"method": "estimated"})
+    ledger.close_run(engine, close)
+    (run,) = ledger.recent_runs(engine)
+    assert run[2:] == ("failed", "run", 4, 2, 1, 1, 3.0, 1.5, "boom")
+    (hist,) = ledger.run_history(engine)
+    assert hist["footprint"] == {"method": "estimated"} and hist["steps_skipped"] == 1
+
+
+def test_step_records_round_trip(engine: DuckDBEngine) -> None:
+    ok = StepRecord("r1", "model:a", "model", status="success", started_at=T0, footprint={"energy_wh": 2})
+    ok.report = {"rows": 3}
+    failed = StepRecord("r2", "model:a", "model", status="failed", started_at=T0 + timedelta(hours=1), error="x")
+    ledger.write_step_records(engine, [ok, failed])
+    ledger.write_step_records(engine, [])  # nothing to write is not an error
+    assert ledger.last_step_status(engine) == {"model:a": "failed"}
+    assert ledger.last_real_costs(engine) == {"model:a": {"run_id": "r1", "energy_wh": 2}}
+    assert [s["report"] for s in ledger.run_steps(engine, "r1")] == [{"rows": 3}]
+    history = ledger.step_history(engine)
+    assert [(h["run_id"], h["status"], h["footprint"]) for h in history] == [
+        ("r1", "success", {"energy_wh": 2}),
+        ("r2", "failed", {}),
+    ]
+    # since a later date: the latest record and the latest success of each step stay
+    assert len(ledger.step_history(engine, since=T0 + timedelta(days=1))) == 2
+
+
+def _fetch(run_id: str, changed: bool, sha: str, at: str) -> FetchRow:
+    return FetchRow(run_id, "pop", "http", "https://x/pop.csv", "200", changed, 10, sha, {"q": 1}, {"etag": "e"}, at)
+
+
+def test_a_fetch_moves_the_source_state_and_changed_at_only_on_change(engine: DuckDBEngine) -> None:
+    ledger.write_fetch(engine, _fetch("r1", True, "aaa", "2026-03-01T12:00:00+00:00"), {"etag": "e1"}, "aaa")
+    (_, first_changed) = ledger.source_changes(engine)["pop"]
+    ledger.write_fetch(engine, _fetch("r2", False, "aaa", "2026-03-02T12:00:00+00:00"), {"etag": "e2"}, "aaa")
+    checked, changed = ledger.source_changes(engine)["pop"]
+    assert changed == first_changed and checked is not None and checked >= changed
+    assert ledger.source_state(engine, "pop") == {"etag": "e2"}
+    assert ledger.source_state(engine, "other") is None
+    assert ledger.source_checks(engine)["pop"][1] == "aaa"
+    assert [(d, s, at.day) for d, s, at in ledger.fetch_history(engine)] == [("pop", "aaa", 2), ("pop", "aaa", 1)]
+    ledger.write_fetch(engine, _fetch("r3", True, "bbb", "2026-03-03T12:00:00+00:00"), {}, "bbb")
+    assert ledger.source_changes(engine)["pop"][1] > changed  # type: ignore[operator]
+
+
+def test_group_state_replaces_by_key_and_appends_lineage(engine: DuckDBEngine) -> None:
+    def state(digest: str, run: str, at: datetime) -> None:
+        ledger.write_state(
+            engine,
+            [DatasetRow("staging.pop", "staging", "staging", "pop", digest, 3, at, run, "ingest:pop")],
+            [StepStateRow("ingest:pop", "key-" + run, run, at)],
+            [LineageRow(run, "ingest:pop", f"landing:{digest}", "staging.pop", at)],
+        )
+
+    state("aaa", "r1", T0)
+    state("bbb", "r2", T0 + timedelta(minutes=1))
+    ledger.write_state(engine, [], [], [])
+    assert ledger.dataset_hashes(engine) == {"staging.pop": "bbb"}
+    assert ledger.dataset_states(engine) == {"staging.pop": ("bbb", 3, T0 + timedelta(minutes=1))}
+    assert ledger.step_keys(engine) == {"ingest:pop": "key-r2"}
+    assert ledger.raw_origins(engine) == {"staging.pop": "landing:bbb"}
+    assert ledger.current_inputs(engine) == {"bbb"}
+
+
+def test_suppressions_are_replaced_per_dataset(engine: DuckDBEngine) -> None:
+    cells = (
+        "SELECT ?, 'r', now()::TIMESTAMP, to_json({'code': c}), s, ['n'], NULL "
+        "FROM (VALUES (2, 'secondary'), (1, 'primary')) v(c, s)"
+    )
+    ledger.replace_suppressions(engine, "energy", cells, ["energy"])
+    ledger.replace_suppressions(engine, "other", cells, ["other"])
+    examples = ledger.suppression_examples(engine, "energy", 5)
+    assert [(e["status"], e["rules"]) for e in examples] == [("primary", ["n"]), ("secondary", ["n"])]
+    assert len(ledger.suppression_examples(engine, "energy", 1)) == 1
+    ledger.replace_suppressions(engine, "energy", "")
+    assert ledger.suppression_examples(engine, "energy", 5) == []
+    assert len(ledger.suppression_examples(engine, "other", 5)) == 2
+
+
+def test_readers_answer_empty_on_a_store_no_run_opened() -> None:
+    bare = open_duckdb(None)
+    assert not ledger.has_records(bare)
+    assert ledger.run_history(bare) == ledger.step_history(bare) == ledger.fetch_history(bare) == []
+    assert ledger.last_real_costs(bare) == ledger.source_checks(bare) == {}
+    assert ledger.current_inputs(bare) == set()
+    bare.close()
