@@ -69,7 +69,10 @@ def components(system: System, measure: str) -> list[list[tuple[int, list[int]]]
     return list(groups.values())
 
 
-def _program(system: System, lines: list[tuple[int, list[int]]]) -> tuple[list[int], csr_matrix, np.ndarray, np.ndarray]:
+Program = tuple[list[int], csr_matrix, np.ndarray, np.ndarray]
+
+
+def _program(system: System, lines: list[tuple[int, list[int]]]) -> Program:
     """Columns (variable ids), the equality matrix, its right-hand side and the column bounds."""
     columns: dict[int, int] = {}
     rows, cols, coefs = [], [], []
@@ -93,7 +96,10 @@ def _program(system: System, lines: list[tuple[int, list[int]]]) -> tuple[list[i
     return order, matrix, rhs, bounds
 
 
-def _optimum(c: np.ndarray, matrix: csr_matrix, rhs: np.ndarray, bounds: np.ndarray) -> tuple[float | None, np.ndarray | None]:
+Optimum = tuple[float | None, np.ndarray | None]
+
+
+def _optimum(c: np.ndarray, matrix: csr_matrix, rhs: np.ndarray, bounds: np.ndarray) -> Optimum:
     """min c.x over the program and a point reaching it; -inf when unbounded, None when infeasible."""
     res = linprog(c, A_eq=matrix, b_eq=rhs, bounds=bounds, method="highs")
     if res.status == 3:
