@@ -196,7 +196,9 @@ class AuditReport:
             "exposed": self.exposed,
             "by_verdict": {v: self.count(v) for v in ("disclosed", "exposed", "weak", "protected", "empty")},
             "disclosed_primary": len(self.disclosed_primary),
-            "narrowest_share": narrow.share if narrow else None,
+            "narrowest_share": narrow.share
+            if narrow and narrow.share is not None and math.isfinite(narrow.share)
+            else None,
             "seconds": round(self.seconds, 3),
             "components": self.components,
             "programs": self.programs,
