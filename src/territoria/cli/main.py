@@ -12,6 +12,7 @@ from territoria.cli import (
     config_cmds,
     footprint_cmds,
     pipeline_cmds,
+    secrecy_cmds,
     sensors_cmds,
     serve_cmds,
     sources_cmds,
@@ -40,6 +41,7 @@ app.add_typer(config_cmds.app, name="config")
 app.add_typer(footprint_cmds.app, name="footprint")
 app.add_typer(sources_cmds.app, name="sources")
 app.add_typer(sensors_cmds.app, name="sensors")
+app.add_typer(secrecy_cmds.app, name="secrecy")
 
 
 @app.command()

@@ -102,6 +102,9 @@ class RuleSet(BaseModel):
     measures: list[str] = Field(default_factory=lambda: ["value"])
     rules: list[Rule] = Field(default_factory=list)
     secondary: Secondary | None = None
+    #: an outsider's interval for a suppressed cell must reach ±protection of its value
+    #: (``territoria secrecy audit``; default 10 %)
+    protection: float | None = Field(default=None, gt=0, lt=1)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RuleSet:
