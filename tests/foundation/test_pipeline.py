@@ -9,8 +9,9 @@ import pytest
 
 from territoria.core.errors import UserError
 from territoria.pipelines import build_plan, run_pipeline
-from territoria.pipelines.export import export_dataset
-from territoria.pipelines.inspect import dataset_status, dcat_catalog, downstream, upstream
+from territoria.pipelines.inspect import dataset_status, downstream, upstream
+from territoria.publication.dcat import dcat_catalog
+from territoria.publication.export import export_dataset
 from territoria.workspace import Workspace
 
 POP = "data/population-communes.csv"
