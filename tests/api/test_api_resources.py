@@ -126,8 +126,8 @@ def test_geojson_and_parquet_exports(client: httpx.Client) -> None:
     raw = client.get("/api/datasets/communes/export", params={"format": "parquet"}).content
     table = pq.read_table(io.BytesIO(raw))
     assert table.num_rows == 44 and "population" in table.column_names
-    r = client.get("/api/datasets/communes/export", params={"format": "xlsx"})
-    assert r.status_code == 422
+    r = client.get("/api/datasets/communes/export", params={"format": "docx"})
+    assert r.status_code == 422 and "export format" in r.json()["error"]["message"]
 
 
 def test_new_publication_is_picked_up(built_ws: Workspace, client: httpx.Client, tmp_path: object) -> None:

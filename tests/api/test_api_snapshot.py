@@ -7,7 +7,7 @@ import shutil
 
 from territoria.cli.serve_cmds import ensure_publication
 from territoria.pipelines import run_pipeline
-from territoria.pipelines.snapshot import KEEP, current_snapshot, publication_dir
+from territoria.publication.snapshot import KEEP, current_snapshot, publication_dir
 from territoria.workspace import Workspace
 
 
@@ -58,7 +58,7 @@ def test_serve_publishes_a_store_never_published(small_ws: Workspace) -> None:
 def test_run_history_is_written_once_and_linked_after(small_ws: Workspace) -> None:
     """Each snapshot adds one Parquet part per history table (the runs no earlier part holds) and
     hard-links the others: the server still sees every run, including one that never published."""
-    from territoria.api.publication import Publication
+    from territoria.publication.reader import Publication
 
     first = _run(small_ws)
     with small_ws.engine() as engine:  # records of a run killed before its snapshot

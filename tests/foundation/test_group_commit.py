@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from territoria.ledger import ensure_meta
+from territoria.ledger import StepRecord, ensure_meta
 from territoria.pipelines import run_pipeline
+from territoria.pipelines.hooks import RunContext, RunHook
 from territoria.pipelines.runner import RunSummary
 from territoria.testing.chain import chain_sql, write_chain_pack
 from territoria.workspace import Workspace, init_workspace
@@ -143,12 +144,13 @@ def test_an_interrupted_group_is_rolled_back_and_said_so(chain_ws: Workspace) ->
     run(chain_ws)
     write_chain_pack(chain_ws.root, STEPS, {0: "SELECT 100 AS x"})
 
-    def stop_after_m_5(event: str, step: str, _rec: object) -> None:
-        if event == "end" and step == "model:m_5":
-            raise KeyboardInterrupt
+    class StopAfterM5(RunHook):
+        def after_step(self, run: RunContext, rec: StepRecord) -> None:
+            if rec.step == "model:m_5":
+                raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt), chain_ws.engine() as engine:
-        run_pipeline(chain_ws, engine, progress=stop_after_m_5)
+        run_pipeline(chain_ws, engine, hooks=[StopAfterM5()])
     assert values(chain_ws) == list(range(STEPS))  # nothing of the group reached the store
     last = q(chain_ws, "SELECT run_id, status FROM _territoria.runs ORDER BY started_at DESC LIMIT 1")[0]
     assert last[1] == "interrupted"
@@ -167,14 +169,16 @@ def test_sigkill_inside_a_group_keeps_every_previous_output(chain_ws: Workspace)
         from pathlib import Path
         import territoria.pipelines.runner as runner
         from territoria.pipelines import run_pipeline
+        from territoria.pipelines.hooks import RunHook
         from territoria.workspace import Workspace
         runner.GROUP_SECONDS = 60.0
-        def hook(event, step, rec):
-            if event == "end" and step == "model:m_{STEPS - 2}":
-                os.kill(os.getpid(), signal.SIGKILL)
+        class Kill(RunHook):
+            def after_step(self, run, rec):
+                if rec.step == "model:m_{STEPS - 2}":
+                    os.kill(os.getpid(), signal.SIGKILL)
         ws = Workspace(Path({str(chain_ws.root)!r}))
         with ws.engine() as engine:
-            run_pipeline(ws, engine, progress=hook)
+            run_pipeline(ws, engine, hooks=[Kill()])
         """
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=os.environ)

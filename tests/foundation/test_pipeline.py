@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from territoria.core.errors import UserError
+from territoria.governance.access import ACCESS_DB, AccessStore
+from territoria.governance.audit import AuditLog
 from territoria.pipelines import build_plan, run_pipeline
-from territoria.pipelines.export import export_dataset
-from territoria.pipelines.inspect import dataset_status, dcat_catalog, downstream, upstream
+from territoria.pipelines.inspect import dataset_status, downstream, upstream
+from territoria.publication.dcat import dcat_catalog
+from territoria.publication.export import export_dataset
 from territoria.workspace import Workspace
 
 POP = "data/population-communes.csv"
@@ -153,11 +156,15 @@ def test_status_and_exports(small_ws: Workspace, tmp_path: Path) -> None:
     with small_ws.engine() as engine:
         status = {s.name: s for s in dataset_status(small_ws, engine, plan)}
         assert status["population-communes"].rows == 3 and status["population-communes"].quarantined == 0
-        n = export_dataset(plan, engine, "densite_population", "csv", tmp_path / "d.csv")
-        export_dataset(plan, engine, "densite_population", "geojson", tmp_path / "d.geojson")
-        export_dataset(plan, engine, "densite_population", "parquet", tmp_path / "d.parquet")
+        audit = AuditLog(AccessStore(small_ws.private / ACCESS_DB))
+        n = export_dataset(plan, engine, "densite_population", "csv", tmp_path / "d.csv", audit=audit)
+        export_dataset(plan, engine, "densite_population", "geojson", tmp_path / "d.geojson", audit=audit)
+        export_dataset(plan, engine, "densite_population", "parquet", tmp_path / "d.parquet", audit=audit)
         with pytest.raises(UserError):
-            export_dataset(plan, engine, "surface_communes", "csv", tmp_path / "x.csv")
+            export_dataset(plan, engine, "surface_communes", "csv", tmp_path / "x.csv", audit=audit)
+        with pytest.raises(UserError) as unknown:
+            export_dataset(plan, engine, "densite_population", "csvv", tmp_path / "x.csv", audit=audit)
+        assert unknown.value.hint and "csv" in unknown.value.hint
     raw = (tmp_path / "d.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and n == 4
     header, first = raw.decode("utf-8-sig").splitlines()[:2]
@@ -186,9 +193,10 @@ def test_exports_come_in_a_stable_order(small_ws: Workspace, tmp_path: Path) -> 
         assert [r[0] for r in engine.fetch_all('SELECT CODGEO FROM published."population-communes"')] == sorted(
             [r.split(";")[0] for r in rows], reverse=True
         )
+        audit = AuditLog(AccessStore(small_ws.private / ACCESS_DB))
         for fmt in ("csv", "parquet"):
-            export_dataset(plan, engine, "population-communes", fmt, tmp_path / f"p.{fmt}")
-        export_dataset(plan, engine, "communes", "geojson", tmp_path / "c.geojson")
+            export_dataset(plan, engine, "population-communes", fmt, tmp_path / f"p.{fmt}", audit=audit)
+        export_dataset(plan, engine, "communes", "geojson", tmp_path / "c.geojson", audit=audit)
         parquet_codes = [r[0] for r in engine.fetch_all(f"SELECT CODGEO FROM '{tmp_path / 'p.parquet'}'")]
     csv_codes = [line.split(";")[0] for line in (tmp_path / "p.csv").read_text(encoding="utf-8-sig").splitlines()[1:]]
     assert csv_codes == parquet_codes == sorted(csv_codes) and len(csv_codes) == 3

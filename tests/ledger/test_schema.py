@@ -17,10 +17,7 @@ SRC = Path(territoria.__file__).parent
 #: SQL on the record tables: the schema's literal name, or a write through the META constant
 RECORD_SQL = re.compile(r"_territoria\.|(INSERT( OR REPLACE)? INTO|UPDATE|DELETE FROM|CREATE TABLE[A-Z ]*) \{META\}")
 #: files allowed to keep such SQL, each with the reason (an entry whose file no longer has it fails)
-ALLOWED = {
-    # the CLI export's own audit table: removed when the export moves into the publication package
-    "pipelines/export.py",
-}
+ALLOWED: set[str] = set()
 
 
 def test_a_fresh_store_holds_only_declared_record_tables(engine: DuckDBEngine) -> None:

@@ -16,11 +16,11 @@ from fastapi import APIRouter, FastAPI
 from territoria import __version__
 from territoria.api import errors
 from territoria.api.deps import ApiState
-from territoria.api.publication import PublicationSource
 from territoria.api.routers import catalog, datasets, dcat, geo, indicators, ogc, runs
 from territoria.core.errors import ConfigError
 from territoria.governance.access import ACCESS_DB, AccessPolicy, AccessStore
 from territoria.governance.audit import AuditLog
+from territoria.publication.reader import PublicationSource
 from territoria.workspace import Workspace
 
 log = logging.getLogger("territoria.api")

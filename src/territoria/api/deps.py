@@ -9,10 +9,10 @@ from fastapi import Depends, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from territoria.api.errors import ApiError
-from territoria.api.publication import DatasetMeta, Publication, PublicationSource
 from territoria.core.vocab import AccessLevel
 from territoria.governance.access import ANONYMOUS, AccessPolicy, AccessStore, Principal
 from territoria.governance.audit import AuditLog
+from territoria.publication.reader import DatasetMeta, Publication, PublicationSource
 from territoria.workspace import Workspace
 
 

@@ -8,12 +8,14 @@ temporal and spatial coverage) and the dataset's structure is a Frictionless Tab
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from pydantic import Field as PydField
 
+from territoria.core.errors import ConfigError
 from territoria.core.vocab import AccessLevel
 
 IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,62}$")
@@ -144,6 +146,8 @@ class DatasetEntry(BaseModel):
     #: name of the secrecy rule set (policies.yaml or the pack) applied on publication
     secrecy: str | None = None
     pack: str | None = None
+    #: what core code uses this dataset for (see ``ROLES``): it finds datasets by role, never by name
+    role: str | None = None
 
     @field_validator("identifier")
     @classmethod
@@ -155,9 +159,34 @@ class DatasetEntry(BaseModel):
             )
         return value
 
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        if value is not None and value not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        return value
+
     @field_validator("frequency")
     @classmethod
     def _frequency(cls, value: str) -> str:
         if value not in FREQUENCIES:
             raise ValueError(f"frequency must be one of {', '.join(FREQUENCIES)}")
         return value
+
+
+#: roles a dataset can declare; each is held by at most one dataset of a workspace
+ROLES = {
+    "boundaries": "commune boundaries (``code`` + ``geometry``): maps, OGC collections, GeoJSON joins",
+    "referential": "the territory's communes (``code`` + ``nom``): names on maps",
+}
+
+
+def with_role(entries: Mapping[str, DatasetEntry], role: str) -> DatasetEntry | None:
+    """The one dataset of ``entries`` that declares ``role``, or ``None``."""
+    found = sorted(e.identifier for e in entries.values() if e.role == role)
+    if len(found) > 1:
+        raise ConfigError(
+            f"datasets {', '.join(found)} all declare `role: {role}`",
+            hint=f"keep `role: {role}` in one catalog entry ({ROLES[role]})",
+        )
+    return entries[found[0]] if found else None

@@ -13,7 +13,7 @@ from territoria.cli.common import WorkspaceOpt, console, open_workspace
 from territoria.core.errors import NotFoundError
 from territoria.core.suggest import did_you_mean
 from territoria.pipelines import build_plan
-from territoria.pipelines.inspect import dcat_catalog
+from territoria.publication.dcat import dcat_catalog
 
 app = typer.Typer(help="The workspace's datasets: sources, models and indicators.", no_args_is_help=True)
 

@@ -9,7 +9,15 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.tree import Tree
 
@@ -18,9 +26,11 @@ from territoria.governance.access import ACCESS_DB, AccessStore
 from territoria.governance.audit import AuditLog
 from territoria.ledger import StepRecord, run_steps
 from territoria.pipelines import build_plan, run_pipeline
-from territoria.pipelines.export import FORMATS, export_dataset
+from territoria.pipelines.hooks import RunContext, RunHook, installed_hooks
 from territoria.pipelines.inspect import LineageNode, dataset_status, downstream, recent_runs, upstream
 from territoria.pipelines.runner import RunSummary
+from territoria.publication.export import export_dataset
+from territoria.publication.formats import formats, formats_help, get_format
 from territoria.workspace import Workspace
 
 STATUS_STYLE = {
@@ -38,7 +48,20 @@ def register(app: typer.Typer) -> None:
     app.command()(status)
     app.command()(lineage)
     app.command()(runs)
-    app.command()(export)
+    app.command(cls=ExportCommand)(export)
+
+
+class ProgressBar(RunHook):
+    """The progress display of ``territoria run``: a run hook like publication."""
+
+    def __init__(self, progress: Progress, task: TaskID) -> None:
+        self.progress, self.task = progress, task
+
+    def before_step(self, run: RunContext, step: str) -> None:
+        self.progress.update(self.task, description=step)
+
+    def after_step(self, run: RunContext, rec: StepRecord) -> None:
+        self.progress.advance(self.task)
 
 
 def run_with_progress(
@@ -56,14 +79,8 @@ def run_with_progress(
             transient=True,
         ) as progress:
             task = progress.add_task("starting", total=total)
-
-            def hook(event: str, step: str, rec: StepRecord | None) -> None:
-                if event == "start":
-                    progress.update(task, description=step)
-                else:
-                    progress.advance(task)
-
-            return run_pipeline(ws, engine, only=only, force=force, progress=hook, command=command, check_all=check_all)
+            hooks = [*installed_hooks(), ProgressBar(progress, task)]
+            return run_pipeline(ws, engine, only=only, force=force, hooks=hooks, command=command, check_all=check_all)
 
 
 def print_summary(ws: Workspace, summary: RunSummary) -> None:
@@ -246,19 +263,27 @@ def runs(
     console.print(table)
 
 
+class ExportCommand(typer.core.TyperCommand):
+    """``export``, whose ``--format`` help lists the formats registered when help is asked for:
+    a format plugin shows up with no change to the CLI."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        for param in self.params:
+            if param.name == "fmt" and isinstance(param, typer.core.TyperOption):
+                param.help = f"One of {', '.join(formats())}. {formats_help()}."
+        super().format_help(ctx, formatter)
+
+
 def export(
     dataset: Annotated[str, typer.Argument(help="Published dataset to export.")],
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)} (csv = French convention).")
-    ] = "csv",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="An export format (listed by --help).")] = "csv",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: DATASET.EXT).")] = None,
     purpose: Annotated[str | None, typer.Option(help="Why you export restricted or personal data (audited).")] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Export a published dataset (only published, secrecy-protected data ever leaves)."""
     ws = open_workspace(workspace)
-    ext = {"csv": "csv", "csv-std": "csv", "geojson": "geojson", "parquet": "parquet"}.get(fmt, fmt)
-    dest = output or Path(f"{dataset}.{ext}")
+    dest = output or Path(f"{dataset}.{get_format(fmt).extension}")
     plan = build_plan(ws)
     with ws.engine() as engine:
         audit = AuditLog(AccessStore(ws.private / ACCESS_DB))

@@ -16,7 +16,7 @@ from territoria.governance.access import ACCESS_DB, AccessStore, Role
 from territoria.governance.audit import AuditLog
 from territoria.pipelines import build_plan
 from territoria.pipelines.inspect import recent_runs
-from territoria.pipelines.snapshot import current_snapshot, write_snapshot
+from territoria.publication.snapshot import current_snapshot, write_snapshot
 from territoria.workspace import Workspace
 
 users_app = typer.Typer(

@@ -51,6 +51,7 @@ GROUPS: dict[str, Group] = {
         Group("territoria.routers", "API router", ""),
         Group("territoria.indicator_tests", "indicator test kind", "see docs for the test kinds"),
         Group("territoria.steps", "step kind", ""),
+        Group("territoria.run_hooks", "run hook", "install the package providing it"),
     )
 }
 

@@ -12,7 +12,7 @@ that a store exists), and ``open`` opens one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,6 +144,10 @@ class Engine(Protocol):
         ...
 
     def copy_to(self, select_sql: str, path: Path, fmt: str, options: dict[str, Any] | None = None) -> None: ...
+
+    def stream_batches(self, sql: str, batch_rows: int = 65536) -> Iterator[pa.RecordBatch]:
+        """Rows of ``sql`` in Arrow batches, without holding the whole result (large exports)."""
+        ...
 
     def close(self) -> None: ...
 

@@ -10,6 +10,7 @@ secrecy guard and the publication all reach the records the same way.
 
 from territoria.ledger.reads import (
     current_inputs,
+    dataset_fingerprints,
     dataset_hashes,
     dataset_states,
     fetch_history,
@@ -18,6 +19,7 @@ from territoria.ledger.reads import (
     last_step_status,
     raw_origins,
     recent_runs,
+    record_relation,
     run_history,
     run_steps,
     source_changes,
@@ -53,6 +55,7 @@ __all__ = [
     "arrow_rows",
     "close_run",
     "current_inputs",
+    "dataset_fingerprints",
     "dataset_hashes",
     "dataset_states",
     "ensure_meta",
@@ -64,6 +67,7 @@ __all__ = [
     "now",
     "raw_origins",
     "recent_runs",
+    "record_relation",
     "replace_suppressions",
     "run_history",
     "run_steps",

@@ -10,8 +10,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from territoria.engines.base import Engine
-from territoria.ledger.schema import META, SUPPRESSIONS
+from territoria.engines.base import Engine, quote_literal
+from territoria.ledger.schema import META, SUPPRESSIONS, TABLES
 
 
 def _json(text: Any) -> dict[str, Any]:
@@ -24,6 +24,22 @@ def _json(text: Any) -> dict[str, Any]:
 # -- state the runner decides with -------------------------------------------------------------
 def dataset_hashes(engine: Engine) -> dict[str, str]:
     return {r[0]: r[1] for r in engine.fetch_all(f"SELECT name, content_hash FROM {META}.datasets")}
+
+
+def dataset_fingerprints(engine: Engine) -> dict[str, tuple[str, int]]:
+    """(content hash, rows) of every dataset, as the last commit recorded them."""
+    return {r[0]: (r[1], r[2]) for r in engine.fetch_all(f"SELECT name, content_hash, rows FROM {META}.datasets")}
+
+
+def record_relation(name: str, *, excluding_runs: list[str] | None = None) -> str:
+    """A SQL relation over one record table (what a snapshot copies), optionally without the
+    rows of ``excluding_runs`` (the runs earlier snapshot parts already hold)."""
+    if name not in TABLES:
+        raise ValueError(f"{name!r} is not a record table; record tables: {', '.join(TABLES)}")
+    if excluding_runs is None:
+        return f"{META}.{name}"
+    listed = "[" + ", ".join(quote_literal(r) for r in excluding_runs) + "]::VARCHAR[]"
+    return f"(SELECT * FROM {META}.{name} WHERE NOT list_contains({listed}, run_id))"
 
 
 def dataset_states(engine: Engine) -> dict[str, tuple[str, int, datetime]]:

@@ -1,4 +1,4 @@
-"""Read-only views of a workspace for the CLI and the API: status, lineage, runs, DCAT."""
+"""Read-only views of a workspace for the CLI and the API: status, lineage, runs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from territoria import ledger
-from territoria.catalog.dcat import catalog_document, derived_to_dcat, entry_to_dcat
 from territoria.catalog.model import FREQUENCIES
 from territoria.engines.base import Engine
 from territoria.ledger import ensure_meta
@@ -148,14 +147,5 @@ def recent_runs(engine: Engine, limit: int = 20) -> list[tuple[Any, ...]]:
     return ledger.recent_runs(engine, limit)
 
 
-def dcat_catalog(ws: Workspace, plan: Plan, base: str = "urn:territoria") -> dict[str, Any]:
-    base = base.rstrip("/") + f"/{ws.config.slug}" if base.startswith("urn:") else base.rstrip("/")
-    entries = ws.entries()
-    datasets = [entry_to_dcat(e, base) for e in entries.values()]
-    for key, info in plan.datasets.items():
-        if info.layer in ("staging", "published"):
-            continue
-        step = plan.steps[plan.producers[key]]
-        description = step.indicator.description if step.indicator else ""
-        datasets.append(derived_to_dcat(key, info.title, description, step.inputs, info.access.value, base))
-    return catalog_document(ws.config.name, base, datasets, ws.config.name)
+def run_steps(engine: Engine, run_id: str) -> list[dict[str, Any]]:
+    return ledger.run_steps(engine, run_id)

@@ -13,7 +13,7 @@ import resource
 import secrets
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Sequence
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +23,6 @@ from territoria.core.errors import TerritoriaError
 from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
 from territoria.footprint import StepMeter, load_policy, not_due
-from territoria.footprint.retention import prune, retention_policy
 from territoria.ledger import (
     FetchRow,
     RunClose,
@@ -41,8 +40,8 @@ from territoria.ledger import (
 )
 from territoria.ledger import write_step_records as insert_many
 from territoria.pipelines.group import GROUP_SECONDS, Group, input_key
+from territoria.pipelines.hooks import Hooks, RunContext, RunHook, installed_hooks
 from territoria.pipelines.plan import Plan, build_plan
-from territoria.pipelines.snapshot import write_snapshot
 from territoria.pipelines.spec import Step
 from territoria.pipelines.steps import (
     StepOutcome,
@@ -54,8 +53,6 @@ from territoria.pipelines.steps import (
 )
 from territoria.workspace import Workspace
 
-ProgressHook = Callable[[str, str, StepRecord | None], None]
-
 
 @dataclass
 class RunSummary:
@@ -65,7 +62,7 @@ class RunSummary:
     wall_s: float = 0.0
     cpu_s: float = 0.0
     footprint: dict[str, Any] = field(default_factory=dict)
-    #: the publication snapshot the API serves (``pipelines/snapshot.py``), or why it was not written
+    #: the publication snapshot the API serves (written by the publishing run hook), or why it was not
     publication: str | None = None
     publication_error: str | None = None
     #: raw payloads the landing retention policy removed
@@ -101,14 +98,12 @@ class Runner:
         plan: Plan,
         *,
         force: bool = False,
-        progress: ProgressHook | None = None,
         check_all: bool = False,
     ) -> None:
         self.ws = ws
         self.engine = engine
         self.plan = plan
         self.force = force
-        self.progress = progress or (lambda *_: None)
         self.hashes = dataset_hashes(engine)
         self.keys = step_keys(engine)
         self.policies = ws.policies()
@@ -292,20 +287,24 @@ def run_pipeline(
     *,
     only: list[str] | None = None,
     force: bool = False,
-    progress: ProgressHook | None = None,
     command: str = "run",
     check_all: bool = False,
+    hooks: Sequence[RunHook] | None = None,
 ) -> RunSummary:
+    """Run the selected steps; ``hooks`` (default: the installed run hooks, which publish) are
+    called around the run and each step (``pipelines/hooks.py``)."""
     ensure_meta(engine)
     swept = ws.landing.sweep()
     plan = build_plan(ws)
     selected = plan.select(only) if only else set(plan.steps)
-    runner = Runner(ws, engine, plan, force=force, progress=progress, check_all=check_all)
+    runner = Runner(ws, engine, plan, force=force, check_all=check_all)
     summary = RunSummary(new_run_id(), "running")
+    run = RunContext(ws, engine, plan, summary.run_id, [s for s in plan.order if s in selected], runner.policies)
+    hook = Hooks(installed_hooks() if hooks is None else hooks)
     started, cpu0 = time.perf_counter(), _cpu()
     start_run(engine, RunStart(summary.run_id, now(), command, len(selected)))
     broken: set[str] = set()
-    hook = runner.progress
+    hook.before_run(run)
     try:
         for step_id in plan.order:
             if step_id not in selected:
@@ -316,7 +315,7 @@ def run_pipeline(
             rec = StepRecord(summary.run_id, step.id, step.kind)
             if swept and step.kind == "ingest":
                 rec.report["landing_swept_tmp_files"] = swept
-            hook("start", step.id, None)
+            hook.before_step(run, step.id)
             probe = runner.meter.start()
             blockers = [plan.producers[i] for i in step.inputs if plan.producers[i] in broken]
             if blockers:
@@ -329,7 +328,7 @@ def run_pipeline(
             rec.footprint = runner.meter.finish(rec, probe)
             runner.pending.append(rec)
             summary.records.append(rec)
-            hook("end", step.id, rec)
+            hook.after_step(run, rec)
         runner.commit_group()
     except BaseException as exc:  # KeyboardInterrupt included: record, then let it go on
         runner.rollback_group()
@@ -340,20 +339,9 @@ def run_pipeline(
         raise
     status = "failed" if broken else "success"
     runner.flush_records()
-    # Retention runs once the run's fetches are recorded: they tell which versions are current.
-    pruned = prune(ws.landing, engine, retention_policy(runner.policies), now())
-    summary.landing_removed = len({sha for sha, _ in pruned.removed})
     _close_run(engine, summary, started, cpu0, status, "; ".join(r.error or "" for r in summary.failed) or None, runner)
-    _publish_snapshot(ws, engine, plan, summary)
+    hook.after_run(run, summary)  # landing retention, publication (by default)
     return summary
-
-
-def _publish_snapshot(ws: Workspace, engine: Engine, plan: Plan, summary: RunSummary) -> None:
-    # A failed step kept its previous outputs, so what is published is consistent either way.
-    try:
-        summary.publication = str(write_snapshot(ws, engine, plan, summary.run_id).path)
-    except (OSError, TerritoriaError) as exc:
-        summary.publication_error = str(exc)
 
 
 def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> None:
@@ -427,4 +415,4 @@ def _close_run(
     close_run(engine, close)
 
 
-__all__ = ["RunSummary", "run_pipeline"]
+__all__ = ["RunHook", "RunSummary", "run_pipeline"]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from territoria.api.deps import Pub, Who, readable
-from territoria.api.publication import Publication
+from territoria.publication.reader import Publication
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
 

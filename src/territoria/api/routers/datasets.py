@@ -1,4 +1,4 @@
-"""Published datasets: rows with filters, sorting and pagination; exports.
+"""Published datasets: rows with filters, sorting and pagination; exports in every registered format.
 
 Filters are ``filter=column:op:value`` (repeatable) with ``op`` one of eq, ne, lt, le, gt, ge,
 in (values separated by ``|``), like (contains, case-insensitive). Column names are checked
@@ -15,26 +15,22 @@ from typing import Annotated, Any
 import duckdb
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.routing import APIRoute
 from starlette.background import BackgroundTask
 
 from territoria.api.deps import Pub, Purpose, Who, authorize
 from territoria.api.errors import ApiError
-from territoria.api.publication import DatasetMeta, Publication
 from territoria.api.routers import catalog
+from territoria.core.errors import UserError
 from territoria.core.suggest import did_you_mean
 from territoria.engines.base import quote_ident
-from territoria.pipelines.export import FORMATS, write_export
+from territoria.publication.formats import ExportJob, formats, get_format
+from territoria.publication.reader import DatasetMeta, Publication
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
 DatasetId = Annotated[str, Path(max_length=100, description="Dataset id, as in GET /api/catalog")]
 OPS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-MEDIA = {
-    "csv": ("text/csv; charset=utf-8", "csv"),
-    "csv-std": ("text/csv; charset=utf-8", "csv"),
-    "geojson": ("application/geo+json", "geojson"),
-    "parquet": ("application/vnd.apache.parquet", "parquet"),
-}
 MAX_FILTERS = 20
 
 
@@ -153,11 +149,20 @@ def dataset_rows(
     )
 
 
-@router.get(
-    "/{dataset_id}/export",
-    summary="Download a published dataset",
-    responses={200: {"content": {m: {} for m, _ in MEDIA.values()}, "description": "the file"}},
-)
+class ExportRoute(APIRoute):
+    """The export route: its documented media types are the formats registered when the
+    OpenAPI document is drawn, so a format plugin is documented with no change here."""
+
+    @property
+    def responses(self) -> dict[int | str, dict[str, Any]]:
+        content: dict[str, Any] = {f.media_type: {} for f in formats().values()}
+        return {**self._responses, 200: {"content": content, "description": "the file"}}
+
+    @responses.setter
+    def responses(self, value: dict[int | str, dict[str, Any]] | None) -> None:
+        self._responses = dict(value or {})
+
+
 def dataset_export(
     request: Request,
     pub: Pub,
@@ -165,23 +170,42 @@ def dataset_export(
     dataset_id: DatasetId,
     purpose: Purpose = None,
     format: Annotated[
-        str, Query(pattern="^(csv|csv-std|geojson|parquet)$", description="csv = French convention (`;`, `,`, BOM)")
+        str, Query(max_length=40, description="An export format: `territoria export --help` lists them")
     ] = "csv",
 ) -> FileResponse:
-    assert format in FORMATS
+    try:
+        export_format = get_format(format)
+    except UserError as exc:
+        raise ApiError(422, exc.message, hint=exc.hint) from exc
     meta = pub.dataset(dataset_id)
-    joinable = "code" in [c for c, _ in meta.columns] and pub.manifest.get("boundaries")
-    if format == "geojson" and meta.geometry is None and not joinable:
-        raise ApiError(400, f"dataset {dataset_id!r} has no geometry to export", hint="use csv or parquet")
-    authorize(request, who, meta, f"export-{format}", purpose, {})
-    media, ext = MEDIA[format]
+    base = str(request.base_url).rstrip("/")
+    boundaries = "geo.communes" if pub.boundaries else None
     tmp = FsPath(tempfile.mkdtemp(prefix="territoria-export-"))
-    dest = tmp / f"{dataset_id}.{ext}"
-    boundaries = "geo.communes" if pub.manifest.get("boundaries") else None
-    write_export(pub.engine, meta.relation, meta.columns, format, dest, boundaries, dataset_id)
+    dest = tmp / f"{dataset_id}.{export_format.extension}"
+    job = ExportJob(
+        pub.engine, meta.relation, meta.columns, dest, dataset_id, boundaries, f"{base}/datasets/{dataset_id}"
+    )
+    try:
+        export_format.check(job)
+    except UserError as exc:
+        tmp.rmdir()
+        raise ApiError(400, exc.message, hint=exc.hint) from exc
+    authorize(request, who, meta, f"export-{format}", purpose, {})
+    export_format.write(job)
 
     def cleanup() -> None:
         dest.unlink(missing_ok=True)
         tmp.rmdir()
 
-    return FileResponse(dest, media_type=media, filename=dest.name, background=BackgroundTask(cleanup))
+    return FileResponse(
+        dest, media_type=export_format.media_type, filename=dest.name, background=BackgroundTask(cleanup)
+    )
+
+
+router.add_api_route(
+    "/{dataset_id}/export",
+    dataset_export,
+    methods=["GET"],
+    summary="Download a published dataset",
+    route_class_override=ExportRoute,
+)

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from territoria.api.deps import Pub
-from territoria.api.publication import Publication
+from territoria.publication.reader import Publication
 
 router = APIRouter(prefix="/api/geo", tags=["geo"])
 
@@ -17,7 +17,7 @@ def communes_geojson(pub: Publication) -> bytes:
     def build() -> bytes:
         territory = pub.manifest["territory"]
         features: list[str] = []
-        if pub.manifest.get("boundaries"):
+        if pub.boundaries:
             for code, nom, geom in (
                 pub.cursor()
                 .execute("SELECT code, nom, ST_AsGeoJSON(geometry) FROM geo.communes ORDER BY code")
@@ -35,13 +35,11 @@ def communes_geojson(pub: Publication) -> bytes:
 
 def _missing(pub: Publication, territory: dict[str, Any]) -> list[dict[str, str | None]]:
     present = (
-        {r[0] for r in pub.cursor().execute("SELECT code FROM geo.communes").fetchall()}
-        if pub.manifest.get("boundaries")
-        else set()
+        {r[0] for r in pub.cursor().execute("SELECT code FROM geo.communes").fetchall()} if pub.boundaries else set()
     )
     names = {}
-    if "communes" in pub.manifest["tables"]:
-        names = dict(pub.cursor().execute('SELECT code, nom FROM published."communes"').fetchall())
+    if pub.manifest.get("names"):  # the dataset with ``role: referential``
+        names = dict(pub.cursor().execute("SELECT code, nom FROM geo.names").fetchall())
     return [{"code": c, "nom": names.get(c)} for c in territory["communes"] if c not in present]
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from territoria.api.deps import Pub, Purpose, Who, authorize_async, readable
-from territoria.api.publication import Publication
+from territoria.publication.reader import Publication
 
 router = APIRouter(prefix="/api/indicators", tags=["indicators"])
 

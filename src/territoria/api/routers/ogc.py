@@ -2,8 +2,8 @@
 
 Collections are the published datasets that have a geometry, the published datasets with a
 commune ``code`` joined to the commune boundaries (indicators: their ``commune`` mesh), and the
-boundaries themselves (``contours-communes``). Features are encoded once per publication and
-kept as GeoJSON text, so a page of items is a slice and a join.
+boundaries themselves (the dataset with ``role: boundaries``, under its own id). Features are
+encoded once per publication and kept as GeoJSON text, so a page of items is a slice and a join.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from fastapi.responses import JSONResponse
 
 from territoria.api.deps import Pub, Purpose, Who, authorize, authorize_async, readable
 from territoria.api.errors import ApiError
-from territoria.api.publication import DatasetMeta, Publication, json_value
 from territoria.core.errors import NotFoundError
 from territoria.core.suggest import did_you_mean
 from territoria.engines.base import quote_ident
+from territoria.publication.reader import DatasetMeta, Publication, json_value
 
 router = APIRouter(prefix="/ogc", tags=["ogc-api-features"])
 
@@ -32,7 +32,6 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-BOUNDARIES = "contours-communes"
 GEOJSON = "application/geo+json"
 MAX_LIMIT = 10000
 
@@ -59,7 +58,7 @@ def _relation(pub: Publication, meta: DatasetMeta) -> tuple[str, str] | None:
     if meta.geometry:
         return meta.relation + " d", f"d.{quote_ident(meta.geometry)}"
     names = [c for c, _ in meta.columns]
-    if "code" in names and pub.manifest.get("boundaries"):
+    if "code" in names and pub.boundaries:
         mesh = " WHERE d.mesh = 'commune'" if "mesh" in names else ""
         return f"{meta.relation} d JOIN geo.communes b USING (code){mesh}", "b.geometry"
     return None
@@ -98,10 +97,13 @@ def collections(pub: Publication) -> dict[str, Collection]:
             features, bboxes = _encode(pub, meta.id, rel[0], rel[1], props)
             doc = meta.doc
             found[meta.id] = Collection(meta.id, doc["title"], doc.get("description") or "", meta, features, bboxes)
-        if pub.manifest.get("boundaries") and BOUNDARIES not in found:
-            features, bboxes = _encode(pub, BOUNDARIES, "geo.communes d", "d.geometry", ["code", "nom"])
-            title = "Contours des communes du territoire"
-            found[BOUNDARIES] = Collection(BOUNDARIES, title, "IGN Admin Express, WGS84", None, features, bboxes)
+        boundaries = pub.boundaries
+        if boundaries and boundaries not in found:
+            features, bboxes = _encode(pub, boundaries, "geo.communes d", "d.geometry", ["code", "nom"])
+            doc = pub.datasets[boundaries].doc if boundaries in pub.datasets else {}
+            title = doc.get("title") or "Contours des communes du territoire"
+            description = doc.get("description") or "WGS84"
+            found[boundaries] = Collection(boundaries, title, description, None, features, bboxes)
         return found
 
     result: dict[str, Collection] = pub.cached("ogc:collections", build)

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from territoria.api.deps import Pub, Who, readable
-from territoria.api.publication import Publication
 from territoria.core.errors import NotFoundError
 from territoria.governance.access import Principal
+from territoria.publication.reader import Publication
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 

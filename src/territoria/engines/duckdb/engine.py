@@ -92,6 +92,11 @@ class DuckDBEngine:
             # a relation converts to Arrow on every thread; an executed result on one
             return self.con.sql(sql).to_arrow_table()
 
+    def stream_batches(self, sql: str, batch_rows: int = 65536) -> Iterator[pa.RecordBatch]:
+        with self._lock:
+            reader = self.con.execute(sql).to_arrow_reader(batch_rows)
+            yield from reader
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All-or-nothing block. A block opened inside another joins it (DuckDB has no

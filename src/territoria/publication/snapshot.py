@@ -2,9 +2,10 @@
 
 DuckDB lets one process write a store file, and ``territoria run`` must keep working while
 ``territoria serve`` answers requests, so the server never opens the store. At the end of a run
-the runner copies every ``published.*`` table, the run records and the catalog into
-``.territoria/publication/<run_id>/`` (Parquet and JSON), then switches ``current.json`` to it
-with an atomic rename: a reader sees the previous publication or the new one, never a half.
+the publishing run hook (``publication/hooks.py``) copies every ``published.*`` table, the run
+records and the catalog into ``.territoria/publication/<run_id>/`` (Parquet and JSON), then
+switches ``current.json`` to it with an atomic rename: a reader sees the previous publication
+or the new one, never a half.
 
 Tables whose content hash did not change are hard-linked from the previous snapshot, so an
 incremental run costs little; so are the parts of the run history earlier snapshots wrote.
@@ -20,12 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from territoria.catalog.model import DatasetEntry
+from territoria.catalog.model import DatasetEntry, with_role
 from territoria.core.errors import NotFoundError
-from territoria.engines.base import Engine, quote_ident, quote_literal
-from territoria.ledger import META, ensure_meta, now
-from territoria.pipelines.inspect import LineageIndex, dataset_status, dcat_catalog, lineage_graph
+from territoria.engines.base import Engine, quote_ident
+from territoria.ledger import dataset_fingerprints, ensure_meta, now, record_relation
+from territoria.pipelines.inspect import LineageIndex, dataset_status, lineage_graph
 from territoria.pipelines.plan import Plan
+from territoria.publication.dcat import dcat_catalog
 from territoria.workspace import Workspace
 
 KEEP = 3
@@ -36,7 +38,6 @@ META_TABLES = ("runs", "datasets", "source_state")
 #: Parquet part with the runs no earlier part holds and hard-links the earlier parts, so a run
 #: costs the same after ten thousand runs as after ten
 HISTORY_TABLES = ("step_runs", "lineage", "fetches")
-BOUNDARIES, COMMUNES = "contours-communes", "communes-referentiel"
 
 # DuckDB type -> Table Schema type, for datasets that have no declared schema.
 _TYPES = {
@@ -121,8 +122,9 @@ def _schema_of(cols: list[tuple[str, str]], entry: DatasetEntry | None) -> dict[
     return out
 
 
-def _dataset_entries(ws: Workspace, engine: Engine, plan: Plan, columns: Columns) -> list[dict[str, Any]]:
-    entries = ws.entries()
+def _dataset_entries(
+    ws: Workspace, engine: Engine, plan: Plan, columns: Columns, entries: dict[str, DatasetEntry]
+) -> list[dict[str, Any]]:
     statuses = {s.name: s for s in dataset_status(ws, engine, plan)}
     out = []
     for key, info in plan.datasets.items():
@@ -193,7 +195,7 @@ def _copy(engine: Engine, select: str, dest: Path) -> None:
 def _write_published(
     engine: Engine, plan: Plan, target: Path, previous: dict[str, Any], columns: Columns
 ) -> dict[str, Any]:
-    hashes = {r[0]: (r[1], r[2]) for r in engine.fetch_all(f"SELECT name, content_hash, rows FROM {META}.datasets")}
+    hashes = dataset_fingerprints(engine)
     tables: dict[str, Any] = {}
     (target / "published").mkdir()
     for key, info in plan.datasets.items():
@@ -211,17 +213,31 @@ def _write_published(
     return tables
 
 
-def _write_boundaries(engine: Engine, target: Path, columns: Columns) -> bool:
-    if not (("staging", BOUNDARIES) in columns and ("staging", COMMUNES) in columns):
-        return False
-    (target / "geo").mkdir()
-    _copy(
-        engine,
-        f"SELECT b.code, c.nom, b.geometry FROM staging.{quote_ident(BOUNDARIES)} b "
-        f"JOIN staging.{quote_ident(COMMUNES)} c USING (code) ORDER BY b.code",
-        target / "geo" / "communes.parquet",
-    )
-    return True
+def _write_boundaries(target: Path, engine: Engine, entries: dict[str, DatasetEntry], columns: Columns) -> str | None:
+    """``geo/communes.parquet`` (code, nom, geometry) from the datasets with ``role: boundaries`` and
+    ``role: referential``, and ``geo/names.parquet`` (code, nom); returns the boundaries' id."""
+    boundaries, referential = with_role(entries, "boundaries"), with_role(entries, "referential")
+    names = referential if referential and ("staging", referential.identifier) in columns else None
+    if names:
+        (target / "geo").mkdir()
+        _copy(
+            engine,
+            f"SELECT code, nom FROM staging.{quote_ident(names.identifier)} ORDER BY code",
+            target / "geo" / "names.parquet",
+        )
+    if boundaries is None or ("staging", boundaries.identifier) not in columns:
+        return None
+    (target / "geo").mkdir(exist_ok=True)
+    b = f"staging.{quote_ident(boundaries.identifier)}"
+    if names:
+        select = (
+            f"SELECT b.code, c.nom, b.geometry FROM {b} b JOIN staging.{quote_ident(names.identifier)} c USING (code)"
+        )
+    else:  # no referential: the boundaries' own names, if they have some
+        has_nom = "nom" in [c for c, _ in columns[("staging", boundaries.identifier)]]
+        select = f"SELECT b.code, {'b.nom' if has_nom else 'CAST(NULL AS VARCHAR) AS nom'}, b.geometry FROM {b} b"
+    _copy(engine, select + " ORDER BY b.code", target / "geo" / "communes.parquet")
+    return boundaries.identifier
 
 
 def _previous(root: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -250,7 +266,7 @@ def _write_meta(
     Returns, for each history table, its part files and the runs each holds."""
     (target / "meta").mkdir()
     for name in META_TABLES:
-        _copy(engine, f"SELECT * FROM {META}.{name}", target / "meta" / f"{name}.parquet")
+        _copy(engine, f"SELECT * FROM {record_relation(name)}", target / "meta" / f"{name}.parquet")
     old_parts = previous[1].get("history", {}) if previous else {}
     history: dict[str, dict[str, list[str]]] = {}
     for name in HISTORY_TABLES:
@@ -263,8 +279,7 @@ def _write_meta(
                 os.link(old, folder / file)
                 parts[file] = runs
         covered = sorted({r for runs in parts.values() for r in runs})
-        listed = "[" + ", ".join(quote_literal(r) for r in covered) + "]::VARCHAR[]"
-        where = f"FROM {META}.{name} WHERE NOT list_contains({listed}, run_id)"
+        where = f"FROM {record_relation(name, excluding_runs=covered)}"
         runs = [r[0] for r in engine.fetch_all(f"SELECT DISTINCT run_id {where} ORDER BY 1")]
         if runs or not parts:  # an empty part keeps the table's columns for readers
             file = f"{run_id}.parquet"
@@ -288,8 +303,9 @@ def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str) -> Sn
         previous = _previous(root)
         tables = _write_published(engine, plan, work, _previous_tables(previous), columns)
         history = _write_meta(engine, work, previous, run_id)
-        has_boundaries = _write_boundaries(engine, work, columns)
-        datasets = _dataset_entries(ws, engine, plan, columns)
+        entries = ws.entries()
+        boundaries = _write_boundaries(work, engine, entries, columns)
+        datasets = _dataset_entries(ws, engine, plan, columns, entries)
         cfg = ws.config
         catalog = {
             "datasets": datasets,
@@ -306,7 +322,9 @@ def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str) -> Sn
             ),
             "tables": tables,
             "history": history,
-            "boundaries": has_boundaries,
+            # the boundaries' dataset id (``role: boundaries``), or None: readers never guess a name
+            "boundaries": boundaries,
+            "names": (work / "geo" / "names.parquet").is_file(),
         }
         (work / "catalog.json").write_text(json.dumps(catalog, ensure_ascii=False, default=str), encoding="utf-8")
         (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")

@@ -1,7 +1,7 @@
-"""The API's read side: the current publication snapshot, in an in-memory DuckDB.
+"""The read side of publication: the current snapshot, in an in-memory engine, for the API.
 
 The server never opens the workspace store (``territoria run`` owns it). It reads the snapshot
-that ``pipelines/snapshot.py`` wrote at the end of the last run, and switches to a newer one
+that ``publication/snapshot.py`` wrote at the end of the last run, and switches to a newer one
 when ``current.json`` changes, between two requests: a request always sees one whole snapshot.
 """
 
@@ -20,15 +20,24 @@ import duckdb
 import pyarrow as pa
 
 from territoria.core.errors import NotFoundError
+from territoria.core.registry import registry
 from territoria.core.suggest import did_you_mean
 from territoria.core.vocab import AccessLevel
-from territoria.engines.base import quote_ident, quote_literal
-from territoria.engines.duckdb.engine import DuckDBEngine
+from territoria.engines.base import Engine, quote_ident, quote_literal
 from territoria.pipelines.inspect import lineage_tree
-from territoria.pipelines.snapshot import CURRENT, current_snapshot
+from territoria.publication.snapshot import CURRENT, current_snapshot
 
 #: above this size a published table is read from its Parquet file instead of copied in memory
 IN_MEMORY_MAX_BYTES = 64 << 20
+#: the engine snapshots are read with: it reads Parquet and speaks the SQL the routers write, and
+#: hands out one DB-API connection per thread (``con.cursor()``)
+READER_ENGINE = "duckdb"
+
+
+def open_reader_engine() -> Engine:
+    """A fresh in-memory engine, found through the engines registry like any other."""
+    engine: Engine = registry.get("territoria.engines", READER_ENGINE)(None)
+    return engine
 
 
 @dataclass(frozen=True)
@@ -67,9 +76,10 @@ class Publication:
         self.manifest: dict[str, Any] = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         self.catalog: dict[str, Any] = json.loads((path / "catalog.json").read_text(encoding="utf-8"))
         self.run_id: str = self.manifest["run_id"]
-        self.engine = DuckDBEngine(None)
+        self.engine = open_reader_engine()
         self._local = threading.local()
-        con = self.engine.con
+        self.con: duckdb.DuckDBPyConnection = getattr(self.engine, "con")  # noqa: B009 - see READER_ENGINE
+        con = self.con
         con.execute("CREATE SCHEMA published; CREATE SCHEMA meta; CREATE SCHEMA geo")
         for name, info in self.manifest["tables"].items():
             self._load(con, "published", name, path / info["file"])
@@ -77,8 +87,10 @@ class Publication:
             self._load(con, "meta", file.stem, file)
         for folder in sorted(p for p in (path / "meta").iterdir() if p.is_dir()):  # history, in parts
             self._load(con, "meta", folder.name, folder / "*.parquet")
-        if self.manifest.get("boundaries"):
+        if self.boundaries:
             self._load(con, "geo", "communes", path / "geo" / "communes.parquet")
+        if self.manifest.get("names"):
+            self._load(con, "geo", "names", path / "geo" / "names.parquet")
         self.datasets: dict[str, DatasetMeta] = {}
         for doc in self.catalog["datasets"]:
             cols = self.columns("published", doc["id"]) if doc["id"] in self.manifest["tables"] else []
@@ -86,6 +98,12 @@ class Publication:
         self.indicators: dict[str, dict[str, Any]] = {i["id"]: i for i in self.catalog["indicators"]}
         self._cache: dict[str, Any] = {}
         self._cache_lock = threading.Lock()
+
+    @property
+    def boundaries(self) -> str | None:
+        """The id of the dataset with ``role: boundaries`` (loaded as ``geo.communes``), if any."""
+        found = self.manifest.get("boundaries")
+        return found if isinstance(found, str) else None
 
     @staticmethod
     def _load(con: duckdb.DuckDBPyConnection, schema: str, name: str, file: Path) -> None:
@@ -100,7 +118,7 @@ class Publication:
         """A connection for the calling thread (DuckDB connections are not shared across threads)."""
         cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
         if cur is None:
-            cur = self.engine.con.cursor()
+            cur = self.con.cursor()
             self._local.cursor = cur
         return cur
 

@@ -1,8 +1,9 @@
-"""DCAT-AP 3 JSON-LD export of a workspace's catalog.
+"""DCAT-AP 3 catalog of a workspace, as JSON-LD and Turtle, for national catalogues to harvest.
 
 Each source entry becomes a ``dcat:Dataset`` with its distribution (the upstream or local
 source); derived datasets and indicators are datasets whose ``prov:wasDerivedFrom`` names
-their inputs, so a harvester sees the lineage too.
+their inputs, so a harvester sees the lineage too. The feed is built at publication time with
+``urn:`` IRIs (``dcat_catalog``); the API moves it to its own address with ``rebase``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from typing import Any
 from urllib.parse import quote
 
 from territoria.catalog.model import FREQUENCIES, DatasetEntry
+from territoria.pipelines.plan import Plan
+from territoria.publication.turtle import to_turtle
+from territoria.workspace import Workspace
 
 CONTEXT = {
     "dcat": "http://www.w3.org/ns/dcat#",
@@ -127,3 +131,49 @@ def catalog_document(title: str, base: str, datasets: list[dict[str, Any]], publ
         "dct:publisher": {"@id": f"{base}/publisher", "@type": "foaf:Agent", "foaf:name": publisher},
         "dcat:dataset": datasets,
     }
+
+
+def dcat_catalog(ws: Workspace, plan: Plan, base: str = "urn:territoria") -> dict[str, Any]:
+    base = base.rstrip("/") + f"/{ws.config.slug}" if base.startswith("urn:") else base.rstrip("/")
+    entries = ws.entries()
+    datasets = [entry_to_dcat(e, base) for e in entries.values()]
+    for key, info in plan.datasets.items():
+        if info.layer in ("staging", "published"):
+            continue
+        step = plan.steps[plan.producers[key]]
+        description = step.indicator.description if step.indicator else ""
+        datasets.append(derived_to_dcat(key, info.title, description, step.inputs, info.access.value, base))
+    return catalog_document(ws.config.name, base, datasets, ws.config.name)
+
+
+def rebase(doc: Any, old: str, new: str) -> Any:
+    """``doc`` with every IRI (``@id``, typed IRI value) under ``old`` moved under ``new``.
+
+    Only identifiers move: a title or description that happens to contain ``old`` is text."""
+    if isinstance(doc, list):
+        return [rebase(item, old, new) for item in doc]
+    if not isinstance(doc, dict):
+        return doc
+    out = {}
+    for key, value in doc.items():
+        if key == "@id" and isinstance(value, str) and (value == old or value.startswith(old + "/")):
+            out[key] = new + value[len(old) :]
+        elif key == "@context":
+            out[key] = value
+        else:
+            out[key] = rebase(value, old, new)
+    return out
+
+
+def feed(doc: dict[str, Any], base: str) -> dict[str, Any]:
+    """The stored feed (``urn:`` IRIs) with its IRIs under ``base``, the API's address."""
+    urn_base = str(doc["@id"]).removesuffix("/catalog")
+    moved: dict[str, Any] = rebase(doc, urn_base, base.rstrip("/"))
+    return moved
+
+
+def turtle(doc: dict[str, Any]) -> str:
+    return to_turtle(doc)
+
+
+__all__ = ["catalog_document", "dcat_catalog", "derived_to_dcat", "entry_to_dcat", "feed", "rebase", "turtle"]

@@ -1,0 +1,96 @@
+"""Run hooks: what happens around a run without the runner knowing it.
+
+A hook is an object with any of ``before_run``, ``before_step``, ``after_step`` and
+``after_run`` (``RunHook`` has them all as no-ops, to subclass). ``run_pipeline`` calls the
+hooks it is given; by default, those registered in the ``territoria.run_hooks`` group, so
+publishing the snapshot (``territoria.publication``), landing retention and any plugin's
+metering happen on every run whoever starts it. ``after_run`` is called once the run's records
+are written and the run is closed, and only when the run was not interrupted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from territoria.core.registry import registry
+from territoria.engines.base import Engine
+from territoria.footprint.retention import prune, retention_policy
+from territoria.ledger import StepRecord, now
+from territoria.pipelines.plan import Plan
+from territoria.workspace import Workspace
+
+if TYPE_CHECKING:
+    from territoria.pipelines.runner import RunSummary
+
+GROUP = "territoria.run_hooks"
+
+
+@dataclass
+class RunContext:
+    """What a hook may look at: the run's workspace, store, plan and the steps it will run."""
+
+    ws: Workspace
+    engine: Engine
+    plan: Plan
+    run_id: str
+    #: the selected step ids, in run order
+    steps: list[str]
+    policies: dict[str, Any] = field(default_factory=dict)
+
+
+class RunHook:
+    """Base class of run hooks: override the moments you need."""
+
+    def before_run(self, run: RunContext) -> None:
+        return None
+
+    def before_step(self, run: RunContext, step: str) -> None:
+        return None
+
+    def after_step(self, run: RunContext, rec: StepRecord) -> None:
+        return None
+
+    def after_run(self, run: RunContext, summary: RunSummary) -> None:
+        return None
+
+
+def installed_hooks() -> list[RunHook]:
+    """One instance of every hook of the ``territoria.run_hooks`` group, in name order."""
+    return [factory() for _, factory in registry.items(GROUP)]
+
+
+class Hooks:
+    """The hooks of one run, called in order."""
+
+    def __init__(self, hooks: Sequence[RunHook]) -> None:
+        self.hooks = list(hooks)
+
+    def before_run(self, run: RunContext) -> None:
+        for hook in self.hooks:
+            hook.before_run(run)
+
+    def before_step(self, run: RunContext, step: str) -> None:
+        for hook in self.hooks:
+            hook.before_step(run, step)
+
+    def after_step(self, run: RunContext, rec: StepRecord) -> None:
+        for hook in self.hooks:
+            hook.after_step(run, rec)
+
+    def after_run(self, run: RunContext, summary: RunSummary) -> None:
+        for hook in self.hooks:
+            hook.after_run(run, summary)
+
+
+class RetainLanding(RunHook):
+    """Remove the raw payloads the landing retention policy no longer keeps."""
+
+    def after_run(self, run: RunContext, summary: RunSummary) -> None:
+        # after the run's fetches are recorded: they tell which versions are current
+        pruned = prune(run.ws.landing, run.engine, retention_policy(run.policies), now())
+        summary.landing_removed = len({sha for sha, _ in pruned.removed})
+
+
+__all__ = ["GROUP", "Hooks", "RetainLanding", "RunContext", "RunHook", "installed_hooks"]

@@ -1,0 +1,84 @@
+"""Export what is published, and only that, in any registered format (``publication/formats.py``).
+
+An export of restricted or personal data says why (``purpose``) and is written to the
+workspace's audit log (``governance/audit.py``), the one ``territoria audit`` and the API share.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from territoria.catalog.model import DatasetEntry, with_role
+from territoria.core.errors import NotFoundError, UserError
+from territoria.core.suggest import did_you_mean
+from territoria.core.vocab import AccessLevel
+from territoria.engines.base import Engine, quote_ident
+from territoria.governance.access import Principal, Role
+from territoria.governance.audit import AuditLog
+from territoria.pipelines.plan import Plan
+from territoria.publication.formats import ExportJob, get_format
+
+
+def plan_entries(plan: Plan) -> dict[str, DatasetEntry]:
+    """The catalog entries behind the plan's source datasets."""
+    return {s.entry.identifier: s.entry for s in plan.steps.values() if s.entry is not None}
+
+
+def boundaries_relation(plan: Plan, engine: Engine) -> str | None:
+    """The staging table of the dataset with ``role: boundaries``, if it is built."""
+    entry = with_role(plan_entries(plan), "boundaries")
+    if entry is None or not engine.table_exists("staging", entry.identifier):
+        return None
+    return f"staging.{quote_ident(entry.identifier)}"
+
+
+def published_relation(plan: Plan, engine: Engine, dataset: str) -> tuple[str, AccessLevel]:
+    key = f"published.{dataset}"
+    if key not in plan.datasets:
+        known = [k.removeprefix("published.") for k in plan.datasets if k.startswith("published.")]
+        if dataset in plan.datasets:
+            raise UserError(
+                f"dataset {dataset!r} is not published",
+                hint="set `publish: true` in its catalog entry (sources) or pack, then `territoria run`",
+            )
+        raise NotFoundError(
+            f"unknown dataset {dataset!r}",
+            hint=did_you_mean(dataset, known) or f"published datasets: {', '.join(known)}",
+        )
+    info = plan.datasets[key]
+    if not engine.table_exists("published", info.name):
+        raise UserError(f"dataset {dataset!r} has not been built yet", hint="run `territoria run` first")
+    return info.qualified, info.access
+
+
+def export_dataset(
+    plan: Plan,
+    engine: Engine,
+    dataset: str,
+    fmt: str,
+    dest: Path,
+    *,
+    audit: AuditLog,
+    purpose: str | None = None,
+    who: str = "cli",
+    iri: str = "",
+) -> int:
+    """Write ``dataset`` to ``dest`` in format ``fmt``; returns its row count."""
+    export_format = get_format(fmt)
+    relation, access = published_relation(plan, engine, dataset)
+    job = ExportJob(
+        engine, relation, engine.columns("published", dataset), dest, dataset, boundaries_relation(plan, engine), iri
+    )
+    export_format.check(job)  # before anything is audited
+    if access is not AccessLevel.open:
+        if not purpose:
+            raise UserError(
+                f"dataset {dataset!r} is {access.value}: its export is audited",
+                hint='say why with --purpose "..." (it is written to the audit log)',
+            )
+        audit.record(Principal(who, Role.admin), f"export-{fmt}", dataset, access, purpose)
+    export_format.write(job)
+    return int(engine.fetch_all(f"SELECT count(*) FROM {relation}")[0][0])
+
+
+__all__ = ["boundaries_relation", "export_dataset", "plan_entries", "published_relation"]

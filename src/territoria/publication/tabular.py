@@ -1,0 +1,158 @@
+"""Built-in table formats: CSV (French and standard), GeoJSON, Parquet and XLSX.
+
+``csv`` is the French convention spreadsheet users expect (``;``, decimal comma, UTF-8 with
+BOM); ``csv-std`` is RFC 4180 with a dot; ``geojson`` joins the boundaries when the dataset
+has a ``code`` column and no geometry; ``parquet`` keeps types (GeoParquet when there is a
+geometry); ``xlsx`` is a sheet a French reader opens as is (typed cells, French number formats).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from territoria.core.errors import UserError
+from territoria.engines.base import quote_ident, require
+from territoria.publication.formats import ExportFormat, ExportJob
+
+#: an Excel sheet holds 1,048,576 rows, the header included
+XLSX_MAX_ROWS = 1_048_575
+
+
+def _decimal(typ: str) -> bool:
+    upper = typ.upper()
+    return upper in ("DOUBLE", "FLOAT", "REAL") or upper.startswith("DECIMAL")
+
+
+def _as_text_geometry(job: ExportJob, select: str) -> str:
+    geom = job.geometry
+    if geom is None:
+        return select
+    return f"SELECT * REPLACE (ST_AsText({quote_ident(geom)}) AS {quote_ident(geom)}) FROM ({select})"
+
+
+def write_csv_fr(job: ExportJob) -> None:
+    select = _as_text_geometry(job, job.select)
+    numeric = [c for c, t in job.columns if _decimal(t)]
+    if numeric:
+        repl = ", ".join(f"replace(CAST({quote_ident(c)} AS VARCHAR), '.', ',') AS {quote_ident(c)}" for c in numeric)
+        select = f"SELECT * REPLACE ({repl}) FROM ({select})"
+    tmp = job.dest.with_name(job.dest.name + ".part")
+    job.engine.copy_to(select, tmp, "CSV", {"HEADER": "true", "DELIMITER": ";"})
+    with job.dest.open("wb") as out, tmp.open("rb") as fh:
+        out.write(b"\xef\xbb\xbf")
+        while chunk := fh.read(1 << 20):
+            out.write(chunk)
+    tmp.unlink()
+
+
+def write_csv_std(job: ExportJob) -> None:
+    job.engine.copy_to(_as_text_geometry(job, job.select), job.dest, "CSV", {"HEADER": "true", "DELIMITER": ","})
+
+
+def write_geojson(job: ExportJob) -> None:
+    select = job.select
+    if job.geometry is None:
+        select = f"SELECT d.*, b.geometry FROM {job.relation} d LEFT JOIN {job.boundaries} b USING (code){job.order_by}"
+    require(job.engine, "spatial", "a GeoJSON export (GDAL)")
+    job.engine.copy_to(select, job.dest, "GDAL", {"DRIVER": "GeoJSON"})
+
+
+def write_parquet(job: ExportJob) -> None:
+    job.engine.copy_to(job.select, job.dest, "PARQUET", {"COMPRESSION": "zstd"})
+
+
+def _xlsx_format(typ: str) -> str | None:
+    """The cell number format of a column type: what Excel shows in a French locale."""
+    upper = typ.upper()
+    if upper == "DATE":
+        return "DD/MM/YYYY"
+    if upper.startswith("TIMESTAMP"):
+        return "DD/MM/YYYY HH:MM:SS"
+    if _decimal(typ):
+        return "#,##0.##########"  # separators follow the reader's locale: 1 234,5 in French
+    if "INT" in upper:
+        return "0"
+    return None
+
+
+def _xlsx_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)  # Excel has no time zones; the value stays UTC
+    if isinstance(value, (bytes, list, dict)):
+        return str(value)
+    return value
+
+
+def write_xlsx(job: ExportJob) -> None:
+    from openpyxl import Workbook  # imported on use: the API and the runner never need it
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    total = int(job.engine.fetch_all(f"SELECT count(*) FROM {job.relation}")[0][0])
+    if total > XLSX_MAX_ROWS:
+        raise UserError(
+            f"dataset {job.dataset!r} has {total} rows, more than an Excel sheet holds",
+            hint="export it as csv or parquet",
+        )
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(job.dataset[:31])  # Excel limits a sheet name to 31 characters
+    sheet.freeze_panes = "A2"
+    names = [c for c, _ in job.columns]
+    for i, name in enumerate(names, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = max(10, min(40, len(name) + 2))
+    bold = Font(bold=True)
+    header = []
+    for name in names:
+        cell = _cell(sheet, name)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    number_formats = [_xlsx_format(t) for _, t in job.columns]
+    for batch in job.engine.stream_batches(_as_text_geometry(job, job.select)):
+        for row in batch.to_pylist():
+            cells = []
+            for value, number_format in zip(row.values(), number_formats, strict=True):
+                cell = _cell(sheet, _xlsx_value(value))
+                if number_format and isinstance(value, (int, float, Decimal, date)):
+                    cell.number_format = number_format
+                cells.append(cell)
+            sheet.append(cells)
+    book.save(job.dest)
+
+
+def _cell(sheet: Any, value: Any) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
+    return WriteOnlyCell(sheet, value=value)
+
+
+CSV_FR = ExportFormat(
+    "csv", "text/csv; charset=utf-8", "csv", "French spreadsheet CSV (`;`, decimal comma, UTF-8 with BOM)", write_csv_fr
+)
+CSV_STD = ExportFormat("csv-std", "text/csv; charset=utf-8", "csv", "RFC 4180 CSV (`,`, decimal dot)", write_csv_std)
+GEOJSON = ExportFormat(
+    "geojson",
+    "application/geo+json",
+    "geojson",
+    "GeoJSON features (boundaries joined on `code` when the dataset has no geometry)",
+    write_geojson,
+    needs_geometry=True,
+)
+PARQUET = ExportFormat(
+    "parquet",
+    "application/vnd.apache.parquet",
+    "parquet",
+    "Parquet with types (GeoParquet with a geometry)",
+    write_parquet,
+)
+XLSX = ExportFormat(
+    "xlsx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xlsx",
+    "Excel workbook, typed cells with French number formats",
+    write_xlsx,
+)
