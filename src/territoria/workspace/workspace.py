@@ -4,7 +4,7 @@ Layout::
 
     territory.yaml   name, EPCI, member communes, meshes, referential vintages, packs
     sources/         one catalog entry (YAML) per source dataset
-    policies.yaml    roles, conventions, secrecy overrides, retention
+    policies.yaml    roles, access, conventions, secrecy overrides, retention, footprint (workspace/policies.py)
     data/            files the team drops in (demo inputs are generated here)
     .territoria/     the tool's: store/, landing/, lock, tmp/
 """
