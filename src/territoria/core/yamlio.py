@@ -83,7 +83,7 @@ class InvalidConfigFile(ConfigError):
         count = f"{len(issues)} problems" if len(issues) > 1 else "1 problem"
         super().__init__(
             f"{label} is invalid ({count}):\n" + "\n".join(f"  {i}" for i in issues),
-            hint=f"fix the lines above; {docs} lists the keys",
+            hint=f"fix the problems above; {docs} lists the keys",
         )
         self.issues = issues
 
