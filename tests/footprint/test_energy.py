@@ -81,6 +81,6 @@ def test_deployment_intensity_and_bad_policies() -> None:
     assert value.value == 20 and "contrat" in label
     with pytest.raises(ConfigError, match=r"unknown footprint\.grid"):
         load_policy({"footprint": {"grid": "ATLANTIS"}})
-    with pytest.raises(ConfigError, match="footprint block is invalid") as err:
+    with pytest.raises(ConfigError, match=r"footprint\.model\.cpu_w_per_core: expected 0 <= low") as err:
         load_policy({"footprint": {"model": {"cpu_w_per_core": {"value": 4, "low": 5, "high": 8}}}})
     assert err.value.hint

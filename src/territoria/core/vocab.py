@@ -12,3 +12,14 @@ class AccessLevel(StrEnum):
     open = "open"
     restricted = "restricted"
     personal = "personal"
+
+
+class Role(StrEnum):
+    """Who a caller is; ``policies.yaml`` says which roles read each access level."""
+
+    public = "public"
+    agent = "agent"
+    elu = "elu"
+    partner = "partner"
+    contractor = "contractor"
+    admin = "admin"

@@ -13,41 +13,26 @@ checked against its hash.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from territoria.core.errors import ConfigError, NotFoundError
 from territoria.engines.base import Engine
 from territoria.landing import Landing
 from territoria.ledger import current_inputs, fetch_history
+from territoria.workspace.policies import LandingRetention as LandingRetention  # re-exported for callers
+from territoria.workspace.policies import Policies, as_policies
 
 CHUNK = 1 << 20
 
 
-class LandingRetention(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    keep_versions: int = Field(5, ge=1)
-    #: also keep every version fetched in the last N days
-    days: int | None = Field(None, ge=0)
-    #: zstd level of archived versions
-    zstd_level: int = Field(9, ge=1, le=22)
-
-
-def retention_policy(policies: dict[str, Any]) -> LandingRetention:
-    try:
-        return LandingRetention.model_validate(((policies.get("retention") or {}).get("landing")) or {})
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-        raise ConfigError(
-            f"policies.yaml: retention.landing is invalid: {problems}",
-            hint="e.g. retention: {landing: {keep_versions: 5, days: 90}}",
-        ) from exc
+def retention_policy(policies: Policies | Mapping[str, Any] | None) -> LandingRetention:
+    return as_policies(policies).retention.landing
 
 
 @dataclass

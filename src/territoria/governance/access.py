@@ -21,29 +21,21 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from territoria.core.errors import ConfigError, NotFoundError, UserError
+from territoria.core.errors import NotFoundError, UserError
 from territoria.core.suggest import did_you_mean
 from territoria.core.vocab import AccessLevel
+from territoria.core.vocab import Role as Role  # re-exported: callers import the role vocabulary from here
+from territoria.workspace.policies import Policies, as_policies
 
 ACCESS_DB = "access.sqlite"
 TOKEN_PREFIX = "tt"
-
-
-class Role(StrEnum):
-    public = "public"
-    agent = "agent"
-    elu = "elu"
-    partner = "partner"
-    contractor = "contractor"
-    admin = "admin"
 
 
 @dataclass(frozen=True)
@@ -86,41 +78,25 @@ class Decision:
     convention: Convention | None = None
 
 
-def _role(value: Any, where: str) -> Role:
+def _role(value: str, where: str) -> Role:
     try:
-        return Role(str(value))
+        return Role(value)
     except ValueError:
-        raise ConfigError(
-            f"policies.yaml {where}: unknown role {value!r}", hint=did_you_mean(str(value), list(Role))
-        ) from None
+        raise UserError(f"{where}: unknown role {value!r}", hint=did_you_mean(value, list(Role))) from None
 
 
 class AccessPolicy:
-    def __init__(self, policies: dict[str, Any]) -> None:
-        access = policies.get("access") or {}
-        self.readers: dict[AccessLevel, frozenset[Role]] = {}
-        for level in AccessLevel:
-            roles = access.get(level.value, ["admin"])
-            self.readers[level] = frozenset(_role(r, f"access.{level.value}") for r in roles)
-        self.conventions: list[Convention] = []
-        for i, raw in enumerate(policies.get("conventions") or []):
-            if not isinstance(raw, dict) or not raw.get("partner") or not raw.get("datasets"):
-                raise ConfigError(
-                    f"policies.yaml conventions[{i}] needs a `partner` and a list of `datasets`",
-                    hint="e.g. {partner: enedis, datasets: [consommation-electricite], purpose: ...}",
-                )
-            until = raw.get("until")
-            self.conventions.append(
-                Convention(
-                    partner=str(raw["partner"]),
-                    datasets=frozenset(str(d) for d in raw["datasets"]),
-                    roles=frozenset(
-                        _role(r, f"conventions[{i}].roles") for r in raw.get("roles") or ["partner", "contractor"]
-                    ),
-                    purpose=raw.get("purpose"),
-                    until=until if isinstance(until, date) or until is None else date.fromisoformat(str(until)),
-                )
-            )
+    """The ``access`` and ``conventions`` sections of the workspace's policies, ready to decide."""
+
+    def __init__(self, policies: Policies | Mapping[str, Any] | None) -> None:
+        typed = as_policies(policies)
+        self.readers: dict[AccessLevel, frozenset[Role]] = {
+            level: frozenset(getattr(typed.access, level.value)) for level in AccessLevel
+        }
+        self.conventions = [
+            Convention(c.partner, frozenset(c.datasets), frozenset(c.roles), c.purpose, c.until)
+            for c in typed.conventions
+        ]
 
     def decide(self, who: Principal, dataset: str, level: AccessLevel, today: date | None = None) -> Decision:
         if who.role in self.readers[level]:

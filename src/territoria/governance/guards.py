@@ -11,12 +11,14 @@ is never best effort.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Protocol
 
 from territoria.core.errors import ConfigError
 from territoria.engines.base import Engine
+from territoria.workspace.policies import Policies
 
 
 @dataclass
@@ -27,7 +29,7 @@ class GuardResult:
 
 class Guard(Protocol):
     def protect(
-        self, engine: Engine, dataset: str, select_sql: str, rule: str, policies: dict[str, Any]
+        self, engine: Engine, dataset: str, select_sql: str, rule: str, policies: Policies | Mapping[str, Any] | None
     ) -> GuardResult: ...
 
 

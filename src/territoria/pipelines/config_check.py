@@ -1,76 +1,147 @@
 """`territoria config validate`: every problem of a workspace's configuration, as a report.
 
-Each problem has a stable slug, a message, where it is and how to fix it; the check does not
-stop at the first one, and it touches no data (nothing is fetched, the store is not opened).
+Each problem is an :class:`~territoria.core.yamlio.Issue`: a stable slug, a message, the file
+and line, and how to fix it. Every file is checked (``territory.yaml``, ``policies.yaml``, each
+``sources/*.yaml``) and every problem of each is listed; the check touches no data (nothing is
+fetched, the store is not opened). The packs and models are planned only once the files are
+clean, since a plan over a broken file would only repeat its problems.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
+import yaml
+from pydantic import ValidationError
+
 from territoria.catalog.model import DatasetEntry
-from territoria.connectors.spec import get_connector, parse_options
+from territoria.connectors.spec import get_connector
 from territoria.core.errors import TerritoriaError
-from territoria.core.yamlio import load_model
+from territoria.core.yamlio import InvalidConfigFile, Issue, compose, issues_of, line_of, load_model
+from territoria.footprint.params import load_policy
+from territoria.governance.secrecy.rules import load_ruleset
 from territoria.pipelines.plan import build_plan
 from territoria.reference.referential import referential
 from territoria.workspace import Workspace
+from territoria.workspace.model import TerritoryConfig
+from territoria.workspace.policies import FILE as POLICIES
+from territoria.workspace.policies import load_policies
+from territoria.workspace.workspace import CONFIG
 
 
-@dataclass(frozen=True)
-class Problem:
-    slug: str
-    message: str
-    where: str
-    hint: str | None = None
+def _issues(exc: TerritoriaError, where: str) -> list[Issue]:
+    if isinstance(exc, InvalidConfigFile):
+        return exc.issues
+    return [Issue(where, None, exc.message, exc.hint, exc.slug)]
 
 
-def _problem(exc: TerritoriaError, where: str) -> Problem:
-    return Problem(exc.slug, exc.message, where, exc.hint)
-
-
-def check_workspace(root: Path) -> list[Problem]:
-    try:
-        ws = Workspace(root)
-    except TerritoriaError as exc:
-        return [_problem(exc, "territory.yaml")]
-    problems: list[Problem] = []
-    ref = referential()
-    for code in ws.config.communes:
-        if code not in ref.communes:
-            problems.append(
-                Problem("unknown-commune", f"commune {code} is not in the referential", "territory.yaml", None)
-            )
-    entries: dict[str, DatasetEntry] = {}
-    for path in sorted(ws.sources_dir.glob("*.yaml")):
-        where = f"sources/{path.name}"
-        try:
-            entry = load_model(path, DatasetEntry)
-        except TerritoriaError as exc:
-            problems.append(_problem(exc, where))
-            continue
-        if path.stem != entry.identifier:
-            problems.append(
-                Problem(
-                    "file-name-mismatch",
-                    f"{where} declares identifier {entry.identifier!r}",
-                    where,
-                    f"rename the file to {entry.identifier}.yaml",
-                )
-            )
-        entries[entry.identifier] = entry
-        try:
-            parse_options(get_connector(entry.source.kind), entry.identifier, entry.source.options)
-        except TerritoriaError as exc:
-            problems.append(_problem(exc, where))
-    try:
-        ws.policies()
-    except TerritoriaError as exc:
-        problems.append(_problem(exc, "policies.yaml"))
+def check_workspace(root: Path) -> list[Issue]:
+    problems = _check_territory(root / CONFIG)
+    problems += _check_sources(root / "sources")
+    problems += _check_policies(root / POLICIES)
     if not problems:
         try:
-            build_plan(ws)
+            build_plan(Workspace(root))
         except TerritoriaError as exc:
-            problems.append(_problem(exc, "packs and models"))
+            problems.append(Issue("packs and models", None, exc.message, exc.hint, exc.slug))
+    return problems
+
+
+def _check_territory(path: Path) -> list[Issue]:
+    if not path.is_file():
+        return [
+            Issue(
+                CONFIG,
+                None,
+                f"{path.parent} is not a territoria workspace (no {CONFIG})",
+                "create one with `territoria init DIR --epci SIREN`, or pass --workspace DIR",
+                "not-found",
+            )
+        ]
+    try:
+        config = load_model(path, TerritoryConfig, label=CONFIG)
+    except TerritoriaError as exc:
+        return _issues(exc, CONFIG)
+    known = referential().communes
+    unknown = [(i, code) for i, code in enumerate(config.communes) if code not in known]
+    node = compose(path) if unknown else None
+    return [
+        Issue(
+            CONFIG, line_of(node, ("communes", i)), f"commune {code} is not in the referential", None, "unknown-commune"
+        )
+        for i, code in unknown
+    ]
+
+
+def _check_sources(folder: Path) -> list[Issue]:
+    problems: list[Issue] = []
+    seen: dict[str, str] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        where = f"sources/{path.name}"
+        try:
+            entry = load_model(path, DatasetEntry, label=where)
+        except TerritoriaError as exc:
+            problems += _issues(exc, where)
+            continue
+        node = compose(path)
+        if path.stem != entry.identifier:
+            problems.append(
+                Issue(
+                    where,
+                    line_of(node, ("identifier",)),
+                    f"the file declares identifier {entry.identifier!r}",
+                    f"rename the file to {entry.identifier}.yaml",
+                    "file-name-mismatch",
+                )
+            )
+        if entry.identifier in seen:
+            problems.append(
+                Issue(
+                    where,
+                    line_of(node, ("identifier",)),
+                    f"{seen[entry.identifier]} declares the identifier {entry.identifier!r} too",
+                    "rename one of them",
+                    "duplicate-identifier",
+                )
+            )
+        seen[entry.identifier] = where
+        problems += _check_source_options(entry, node, where)
+    return problems
+
+
+def _check_source_options(entry: DatasetEntry, node: yaml.Node | None, where: str) -> list[Issue]:
+    """The ``source:`` block against its connector's options model, located in the file."""
+    try:
+        options = get_connector(entry.source.kind).Options
+    except TerritoriaError as exc:
+        return [Issue(where, line_of(node, ("source", "kind")), exc.message, exc.hint, exc.slug)]
+    try:
+        options.model_validate(entry.source.options)
+    except ValidationError as exc:
+        return issues_of(exc, options, node, where, prefix=("source",))
+    return []
+
+
+def _check_policies(path: Path) -> list[Issue]:
+    """The file against its model, then what only its readers know: grid zones, secrecy rule sets."""
+    try:
+        policies = load_policies(path)
+    except TerritoriaError as exc:
+        return _issues(exc, POLICIES)
+    checks: list[tuple[tuple[str, ...], Callable[[], object]]] = [
+        (("footprint", "grid"), partial(load_policy, policies))
+    ]
+    checks += [(("secrecy", name), partial(load_ruleset, name, policies)) for name in policies.secrecy]
+    problems: list[Issue] = []
+    for loc, check in checks:
+        try:
+            check()
+        except TerritoriaError as exc:
+            # a rule set's problems are located at its section: the merged rules have no line
+            line, within = line_of(compose(path), loc), ".".join(loc) + ": "
+            if not isinstance(exc, InvalidConfigFile):
+                within = ""
+            problems += [Issue(POLICIES, line, within + i.message, i.hint, i.slug) for i in _issues(exc, POLICIES)]
     return problems

@@ -4,7 +4,7 @@ Layout::
 
     territory.yaml   name, EPCI, member communes, meshes, referential vintages, packs
     sources/         one catalog entry (YAML) per source dataset
-    policies.yaml    roles, conventions, secrecy overrides, retention
+    policies.yaml    roles, access, conventions, secrecy overrides, retention, footprint (workspace/policies.py)
     data/            files the team drops in (demo inputs are generated here)
     .territoria/     the tool's: store/, landing/, lock, tmp/
 """
@@ -21,28 +21,18 @@ from typing import Any
 
 from territoria.catalog.model import DatasetEntry
 from territoria.core.errors import ConfigError, NotFoundError, UserError
-from territoria.core.yamlio import load_model, read_yaml, write_yaml
+from territoria.core.yamlio import load_model, write_yaml
 from territoria.engines.base import Engine
 from territoria.engines.registry import open_engine
 from territoria.landing import Landing
 from territoria.reference.referential import Referential, referential
 from territoria.workspace.lock import WorkspaceLock
 from territoria.workspace.model import PackConfig, TerritoryConfig
+from territoria.workspace.policies import DEFAULT_POLICIES, load_policies
+from territoria.workspace.policies import FILE as POLICIES
 
 CONFIG = "territory.yaml"
 PRIVATE = ".territoria"
-
-DEFAULT_POLICIES: dict[str, Any] = {
-    "roles": ["public", "agent", "elu", "partner", "contractor", "admin"],
-    "access": {
-        "open": ["public", "agent", "elu", "partner", "contractor", "admin"],
-        "restricted": ["agent", "elu", "admin"],
-        "personal": ["admin"],
-    },
-    "conventions": [],
-    "secrecy": {},
-    "retention": {"landing": {"keep_versions": 5}},
-}
 
 
 def slugify(text: str) -> str:
@@ -59,7 +49,7 @@ class Workspace:
                 f"{self.root} is not a territoria workspace (no {CONFIG})",
                 hint="create one with `territoria init DIR --epci SIREN`, or pass --workspace DIR",
             )
-        self.config = load_model(config_path, TerritoryConfig)
+        self.config = load_model(config_path, TerritoryConfig, label=CONFIG)
         self.private = self.root / PRIVATE
         self.store_dir = self.private / "store"
         self.tmp_dir = self.private / "tmp"
@@ -72,18 +62,18 @@ class Workspace:
         return self.root / "sources"
 
     def policies(self) -> dict[str, Any]:
-        path = self.root / "policies.yaml"
-        data = read_yaml(path) if path.exists() else None
-        merged = dict(DEFAULT_POLICIES)
-        merged.update(data or {})
-        return merged
+        """``policies.yaml``, validated (every problem raised at once, by line), as the mapping of
+        what the file sets. Consumers read it typed: ``as_policies`` (``workspace/policies.py``),
+        ``load_policy``, ``retention_policy``, ``AccessPolicy`` and the secrecy guard all take it.
+        """
+        return load_policies(self.root / POLICIES).model_dump(exclude_unset=True)
 
     def entries(self) -> dict[str, DatasetEntry]:
         entries: dict[str, DatasetEntry] = {}
         if not self.sources_dir.is_dir():
             return entries
         for path in sorted(self.sources_dir.glob("*.yaml")):
-            entry = load_model(path, DatasetEntry)
+            entry = load_model(path, DatasetEntry, label=f"sources/{path.name}")
             if entry.identifier in entries:
                 raise ConfigError(
                     f"two catalog entries declare the identifier {entry.identifier!r}", hint=f"rename one ({path.name})"
@@ -171,8 +161,8 @@ def init_workspace(
     (directory / "sources").mkdir(exist_ok=True)
     (directory / "data").mkdir(exist_ok=True)
     write_yaml(config_path, config.model_dump(mode="json"))
-    if force or not (directory / "policies.yaml").exists():
-        write_yaml(directory / "policies.yaml", DEFAULT_POLICIES)
+    if force or not (directory / POLICIES).exists():
+        write_yaml(directory / POLICIES, DEFAULT_POLICIES)
     (directory / ".gitignore").write_text(f"{PRIVATE}/\n", encoding="utf-8")
     for pack in loaded:
         for src in pack.source_files():

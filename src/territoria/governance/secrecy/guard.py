@@ -14,6 +14,7 @@ back the rows of the secret cells, and joins them; the report is written from th
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from territoria.governance.secrecy.primary import checked_rules, fails_sql, flag
 from territoria.governance.secrecy.rules import RuleSet, load_ruleset
 from territoria.governance.secrecy.secondary import MASKED, PRIMARY, PUBLISHED, SECONDARY, Decision, protect_cells
 from territoria.ledger import SUPPRESSIONS, replace_suppressions, suppression_examples
+from territoria.workspace.policies import Policies
 
 REPORT_TABLE = SUPPRESSIONS
 STATUS_LABEL = {PRIMARY: "primary", SECONDARY: "secondary", MASKED: "masked upstream"}
@@ -254,7 +256,7 @@ class StatisticalGuard:
     """Rule sets named ``statistical.<ruleset>``."""
 
     def protect(
-        self, engine: Engine, dataset: str, select_sql: str, rule: str, policies: dict[str, Any]
+        self, engine: Engine, dataset: str, select_sql: str, rule: str, policies: Policies | Mapping[str, Any] | None
     ) -> GuardResult:
         name = rule.split(".", 1)[1] if "." in rule else ""
         if not name:

@@ -9,15 +9,17 @@ apply the pre-2020 "more than 10" wording instead of "at least 10".
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from territoria.core.errors import ConfigError
 from territoria.core.suggest import did_you_mean
-from territoria.core.yamlio import read_yaml
+from territoria.core.yamlio import read_yaml, validate_data
+from territoria.workspace.policies import Policies, as_policies
 
 Operator = Literal[">=", ">"]
 
@@ -151,10 +153,10 @@ def _merge_overrides(body: dict[str, Any], override: dict[str, Any]) -> dict[str
     return merged
 
 
-def load_ruleset(name: str, policies: dict[str, Any] | None = None) -> RuleSet:
+def load_ruleset(name: str, policies: Policies | Mapping[str, Any] | None = None) -> RuleSet:
     """The rule set ``name`` from the installed packs, with the workspace's overrides applied."""
     shipped = _pack_rulesets()
-    overrides = dict((policies or {}).get("secrecy") or {})
+    overrides = as_policies(policies).secrecy
     if name not in shipped and name not in overrides:
         raise ConfigError(
             f"unknown secrecy rule set {name!r}; the dataset is not published",
@@ -163,14 +165,8 @@ def load_ruleset(name: str, policies: dict[str, Any] | None = None) -> RuleSet:
         )
     body, where = shipped.get(name, ({}, Path("policies.yaml")))
     if name in overrides:
-        body = _merge_overrides(body, overrides[name] or {})
-    try:
-        ruleset = RuleSet.model_validate({**body, "name": name})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(
-            f"secrecy rule set {name!r} is invalid ({where}): {loc}: {first['msg']}",
-            hint="see docs/secrecy.md for the rule keys",
-        ) from exc
-    return ruleset
+        body = _merge_overrides(body, overrides[name].model_dump(exclude_none=True))
+    label = f"secrecy rule set {name!r} ({where}" + (
+        " with the overrides of policies.yaml)" if name in overrides else ")"
+    )
+    return validate_data({**body, "name": name}, RuleSet, label=label, docs="docs/secrecy.md")

@@ -1,0 +1,177 @@
+"""Typed contents of ``policies.yaml``: what the file may contain, every level strict.
+
+One model for the whole file, so that a misspelled key (``retension:``), an unknown footprint
+coefficient or a malformed ``access:`` is reported, with its line, by ``territoria config
+validate`` and by any command that reads the policies, instead of being silently ignored.
+The sections are read by their owners: ``access``/``conventions`` by ``governance.access``,
+``secrecy`` by ``governance.secrecy``, ``retention`` and ``footprint`` by ``footprint``. They
+are declared here, below those layers, because the workspace reads the file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from territoria.core.band import Band, band
+from territoria.core.vocab import Role
+from territoria.core.yamlio import load_model, validate_data
+
+FILE = "policies.yaml"
+
+#: the switch that turns the footprint meter off for one process (benchmarks, debugging)
+METER_ENV = "TERRITORIA_FOOTPRINT_METER"
+
+#: shown with a malformed section: what a well-formed one looks like
+EXAMPLES = {
+    "roles": "roles: [public, agent, elu, partner, contractor, admin]",
+    "access": "access: {open: [public, agent], restricted: [agent, admin], personal: [admin]}",
+    "conventions": "conventions: [{partner: enedis, datasets: [consommation-electricite], until: 2027-12-31}]",
+    "secrecy": "secrecy: {energy: {rules: {min-points: {threshold: 11}}}}",
+    "retention": "retention: {landing: {keep_versions: 5, days: 90}}",
+    "footprint": "footprint: {grid: FR, budget: {run_wh: 0.5}}",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AccessRules(_Strict):
+    """Roles that read each access level; a level left out is read by ``admin`` only."""
+
+    open: list[Role] = Field(default_factory=lambda: [Role.admin])
+    restricted: list[Role] = Field(default_factory=lambda: [Role.admin])
+    personal: list[Role] = Field(default_factory=lambda: [Role.admin])
+
+
+def default_access() -> AccessRules:
+    return AccessRules(open=list(Role), restricted=[Role.agent, Role.elu, Role.admin], personal=[Role.admin])
+
+
+class ConventionRule(_Strict):
+    """A partner organisation reads restricted or personal datasets under a convention."""
+
+    #: the organisation named on the partner's tokens
+    partner: str = Field(min_length=1)
+    datasets: list[str] = Field(min_length=1)
+    roles: list[Role] = Field(default_factory=lambda: [Role.partner, Role.contractor])
+    purpose: str | None = None
+    until: date | None = None
+
+
+class SecrecyOverride(_Strict):
+    """A workspace's own rule set, or overrides of a shipped one (``governance/secrecy/rules.py``).
+
+    ``rules`` as a mapping overrides fields of shipped rules by id; as a list it replaces them.
+    The rules' own keys are checked when the rule set is loaded (``config validate`` loads each).
+    """
+
+    title: str | None = None
+    description: str | None = None
+    measures: list[str] | None = None
+    rules: dict[str, dict[str, Any]] | list[dict[str, Any]] | None = None
+    secondary: dict[str, Any] | None = None
+
+
+class LandingRetention(_Strict):
+    keep_versions: int = Field(5, ge=1)
+    #: also keep every version fetched in the last N days
+    days: int | None = Field(None, ge=0)
+    #: zstd level of archived versions
+    zstd_level: int = Field(9, ge=1, le=22)
+
+
+class Retention(_Strict):
+    landing: LandingRetention = Field(default_factory=LandingRetention)
+
+
+class ModelParams(_Strict):
+    """Coefficients of the estimate (used when no energy counter is readable)."""
+
+    #: W drawn per fully busy core (codecarbon's fallback is 4 W per thread)
+    cpu_w_per_core: Band = band(4.0, 2.0, 8.0)
+    #: W per GB of resident memory, charged for the step's wall time
+    memory_w_per_gb: Band = band(0.375, 0.25, 0.6)
+    #: data-centre power usage effectiveness (1.0 = the server's own draw only)
+    pue: Band = band(1.0, 1.0, 1.0)
+    #: kWh per GB transferred over the network, end to end
+    network_kwh_per_gb: Band = band(0.01, 0.002, 0.06)
+    #: kWh per GB stored for one month (disk, redundancy and cooling)
+    storage_kwh_per_gb_month: Band = band(0.0011, 0.0004, 0.003)
+    #: relative uncertainty of a RAPL reading (package and DRAM domains only, whole machine)
+    rapl_relative_uncertainty: float = Field(0.15, ge=0, le=1)
+
+
+class Cadence(_Strict):
+    #: do not re-check a source before its declared frequency has elapsed (`--check-all` overrides)
+    respect_frequency: bool = False
+    #: connector kinds whose check is free (a file's size and mtime): always checked
+    exempt_kinds: list[str] = Field(default_factory=lambda: ["file", "referential"])
+
+
+class Budget(_Strict):
+    #: Wh per run (central estimate) beyond which the run carries a warning
+    run_wh: float | None = Field(None, gt=0)
+    #: Wh per run and per pack (use case)
+    pack_wh: dict[str, float] = Field(default_factory=dict)
+    #: Wh per month for a dataset or indicator, checked by `territoria footprint`
+    monthly_wh: dict[str, float] = Field(default_factory=dict)
+
+
+class FootprintPolicy(_Strict):
+    meter: bool = True
+    #: also run codecarbon's offline tracker over each run, as a cross-check (needs the extra)
+    codecarbon: bool = False
+    #: carbon-intensity zone of the shipped table (FR, EU27, DE, WORLD)
+    grid: str = "FR"
+    #: a deployment's own intensity (gCO2e/kWh), e.g. from its supplier's contract; wins over `grid`
+    intensity: Band | None = None
+    intensity_source: str | None = None
+    model: ModelParams = Field(default_factory=ModelParams)
+    cadence: Cadence = Field(default_factory=Cadence)
+    budget: Budget = Field(default_factory=Budget)
+
+    @property
+    def enabled(self) -> bool:
+        flag = os.environ.get(METER_ENV, "").strip().lower()
+        if flag in ("0", "off", "false", "no"):
+            return False
+        return self.meter
+
+
+class Policies(_Strict):
+    """The whole of ``policies.yaml``; a section left out takes the defaults below."""
+
+    #: the roles this territory hands tokens to (documentation of intent; every role exists)
+    roles: list[Role] = Field(default_factory=lambda: list(Role))
+    access: AccessRules = Field(default_factory=default_access)
+    conventions: list[ConventionRule] = Field(default_factory=list)
+    secrecy: dict[str, SecrecyOverride] = Field(default_factory=dict)
+    retention: Retention = Field(default_factory=Retention)
+    footprint: FootprintPolicy = Field(default_factory=FootprintPolicy)
+
+
+#: what ``territoria init`` writes: the sections a data team edits first
+DEFAULT_POLICIES: dict[str, Any] = Policies().model_dump(
+    mode="json", include={"roles", "access", "conventions", "secrecy", "retention"}, exclude_none=True
+)
+
+
+def load_policies(path: Path) -> Policies:
+    """``policies.yaml`` (defaults when there is none); every problem of the file at once, by line."""
+    if not path.is_file():
+        return Policies()
+    return load_model(path, Policies, label=FILE, examples=EXAMPLES)
+
+
+def as_policies(policies: Policies | Mapping[str, Any] | None) -> Policies:
+    """The typed policies, from the model or from its mapping form (``Workspace.policies()``)."""
+    if isinstance(policies, Policies):
+        return policies
+    return validate_data(policies or {}, Policies, label=FILE, examples=EXAMPLES)
