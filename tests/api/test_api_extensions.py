@@ -34,6 +34,8 @@ def test_broken_extension_is_a_clear_error(built_ws: Workspace) -> None:
         router: APIRouter = EntryPoint("extension-test", "no_such_module_xyz:router", ROUTER_GROUP).load()(ws)
         return router
 
-    with registry.registered(ROUTER_GROUP, "extension-test", broken):
-        with pytest.raises(ConfigError, match="extension-test"):
-            create_app(built_ws.root)
+    with (
+        registry.registered(ROUTER_GROUP, "extension-test", broken),
+        pytest.raises(ConfigError, match="extension-test"),
+    ):
+        create_app(built_ws.root)
