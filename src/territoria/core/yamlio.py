@@ -44,6 +44,8 @@ def load_model(path: Path, model: type[M]) -> M:
             f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()[:5]
         )
         raise ConfigError(f"{path} is invalid: {problems}", hint="see docs/workspace.md for the expected keys") from exc
+    except ConfigError as exc:  # a validator that knows better than pydantic (e.g. an unknown plugin name)
+        raise ConfigError(f"{path} is invalid: {exc.message}", hint=exc.hint) from exc
 
 
 def write_yaml(path: Path, data: Any) -> None:

@@ -11,7 +11,9 @@ is never best effort.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from territoria.core.errors import ConfigError
@@ -27,8 +29,17 @@ class GuardResult:
 
 class Guard(Protocol):
     def protect(
-        self, engine: Engine, dataset: str, select_sql: str, rule: str, policies: dict[str, Any]
-    ) -> GuardResult: ...
+        self,
+        engine: Engine,
+        dataset: str,
+        select_sql: str,
+        rule: str,
+        policies: dict[str, Any],
+        packs: Sequence[Path] | None = None,
+    ) -> GuardResult:
+        """``packs``: the folders of the packs the workspace loads (rule sets may ship in them);
+        ``None`` outside a workspace (every installed pack)."""
+        ...
 
 
 GUARDS = "territoria.guards"

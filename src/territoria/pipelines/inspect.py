@@ -13,6 +13,7 @@ from territoria.engines.base import Engine
 from territoria.pipelines.plan import Plan
 from territoria.pipelines.records import META, ensure_meta
 from territoria.pipelines.records import now as utc_now
+from territoria.pipelines.spec import IndicatorStep, IngestStep
 from territoria.workspace import Workspace
 
 
@@ -117,7 +118,7 @@ def lineage_graph(plan: Plan, index: LineageIndex) -> Graph:
     for name, info in plan.datasets.items():
         step = plan.steps[plan.producers[name]]
         node: dict[str, Any] = {"layer": info.layer, "hash": index.hashes.get(name), "inputs": list(step.inputs)}
-        if step.kind == "ingest" and name in index.raw_of:
+        if isinstance(step, IngestStep) and name in index.raw_of:
             node["landing"] = index.raw_of[name]
             node["source"] = index.raw_of.get(node["landing"])
         graph[name] = node
@@ -182,6 +183,6 @@ def dcat_catalog(ws: Workspace, plan: Plan, base: str = "urn:territoria") -> dic
         if info.layer in ("staging", "published"):
             continue
         step = plan.steps[plan.producers[key]]
-        description = step.indicator.description if step.indicator else ""
-        datasets.append(derived_to_dcat(key, info.title, description, step.inputs, info.access.value, base))
+        description = step.indicator.description if isinstance(step, IndicatorStep) else ""
+        datasets.append(derived_to_dcat(key, info.title, description, list(step.inputs), info.access.value, base))
     return catalog_document(ws.config.name, base, datasets, ws.config.name)

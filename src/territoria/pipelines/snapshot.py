@@ -26,6 +26,7 @@ from territoria.engines.base import Engine, quote_ident, quote_literal
 from territoria.pipelines.inspect import LineageIndex, dataset_status, dcat_catalog, lineage_graph
 from territoria.pipelines.plan import Plan
 from territoria.pipelines.records import META, ensure_meta, now
+from territoria.pipelines.spec import IndicatorStep
 from territoria.workspace import Workspace
 
 KEEP = 3
@@ -137,7 +138,7 @@ def _dataset_entries(ws: Workspace, engine: Engine, plan: Plan, columns: Columns
             "id": key,
             "title": info.title,
             "description": (entry.description if entry else "")
-            or (step.indicator.description if step.indicator else ""),
+            or (step.indicator.description if isinstance(step, IndicatorStep) else ""),
             "kind": {"staging": "source"}.get(info.layer, info.layer),
             "layer": info.layer,
             "pack": info.pack,
@@ -176,10 +177,9 @@ def _dataset_entries(ws: Workspace, engine: Engine, plan: Plan, columns: Columns
 def _indicators(plan: Plan) -> list[dict[str, Any]]:
     out = []
     for step in plan.steps.values():
-        ind = step.indicator
-        if ind is None:
+        if not isinstance(step, IndicatorStep):
             continue
-        doc = ind.model_dump(mode="json", exclude={"sql", "tests"})
+        doc = step.indicator.model_dump(mode="json", exclude={"sql", "tests"})
         doc["pack"] = step.pack
         doc["inputs"] = list(step.inputs)
         out.append(doc)
