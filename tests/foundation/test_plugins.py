@@ -4,7 +4,6 @@ indicator test kind and a step handler registered in code, entry points read onc
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -30,15 +29,15 @@ def with_local_pack(ws: Workspace, test_kind: str = "not_null") -> Workspace:
     (pack / "models").mkdir(parents=True)
     (pack / "models" / "cells.sql").write_text(CELLS, encoding="utf-8")
     (pack / "models" / "values.sql").write_text(VALUES, encoding="utf-8")
+    model = {"name": "cells", "title": "Cells", "sql": "models/cells.sql", "publish": True}
+    model["secrecy"] = "statistical.few"
+    indicator = {"id": "local_value", "title": "Value", "unit": "u", "sql": "models/values.sql"}
     definition = {
         "name": "local",
         "title": "A workspace's own pack",
-        "models": [
-            {"name": "cells", "title": "Cells", "sql": "models/cells.sql", "publish": True, "secrecy": "statistical.few"}
-        ],
-        "indicators": [{"id": "local_value", "title": "Value", "unit": "u", "sql": "models/values.sql",
-                        "tests": [{"kind": test_kind}]}],
-    }  # fmt: skip
+        "models": [model],
+        "indicators": [{**indicator, "tests": [{"kind": test_kind}]}],
+    }
     (pack / "pack.yaml").write_text(yaml.safe_dump(definition), encoding="utf-8")
     rules = {"rulesets": {"few": {"rules": [{"id": "ten", "kind": "min_count", "column": "n", "threshold": 10}]}}}
     (pack / "secrecy.yaml").write_text(yaml.safe_dump(rules), encoding="utf-8")
@@ -62,26 +61,21 @@ def test_a_workspace_local_pack_ships_its_secrecy_rule_set(small_ws: Workspace) 
     assert rows == [("a", None, True), ("b", 2.0, False)]
 
 
-class Positive:
-    """An indicator test kind a plugin adds: every value above zero."""
+class BelowOne:
+    """An indicator test kind a plugin adds: every value is a share (below 1)."""
 
     needs: ClassVar[tuple[str, ...]] = ()
 
     def failure(self, engine: Engine, table: str, test: IndicatorTest) -> str | None:
-        bad = engine.fetch_all(f"SELECT count(*) FROM {table} WHERE value <= 0")[0][0]
-        return f"{bad} value(s) not positive" if bad else None
-
-
-class Negative(Positive):
-    def failure(self, engine: Engine, table: str, test: IndicatorTest) -> str | None:
-        return None if super().failure(engine, table, test) else "every value is positive"
+        bad = engine.fetch_all(f"SELECT count(*) FROM {table} WHERE value >= 1")[0][0]
+        return f"{bad} value(s) not below 1" if bad else None
 
 
 def test_a_registered_indicator_test_kind_runs(small_ws: Workspace) -> None:
-    with registry.registered("territoria.indicator_tests", "negative", Negative()):
-        summary = run(with_local_pack(small_ws, "negative"))
+    with registry.registered("territoria.indicator_tests", "below_one", BelowOne()):
+        summary = run(with_local_pack(small_ws, "below_one"))
     (failed,) = summary.failed
-    assert failed.step == "indicator:local_value" and "every value is positive" in (failed.error or "")
+    assert failed.step == "indicator:local_value" and "1 value(s) not below 1" in (failed.error or "")
 
 
 def test_an_unknown_indicator_test_kind_is_a_config_error(small_ws: Workspace) -> None:
