@@ -150,9 +150,7 @@ def _merge_overrides(body: dict[str, Any], override: dict[str, Any]) -> dict[str
     return merged
 
 
-def load_ruleset(
-    name: str, policies: dict[str, Any] | None = None, packs: Sequence[Path] | None = None
-) -> RuleSet:
+def load_ruleset(name: str, policies: dict[str, Any] | None = None, packs: Sequence[Path] | None = None) -> RuleSet:
     """The rule set ``name`` from the packs (folders; every installed pack when ``None``), with the
     workspace's overrides applied."""
     shipped = _pack_rulesets(packs)
