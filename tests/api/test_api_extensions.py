@@ -1,4 +1,4 @@
-"""Extension routers come from the `territoria.routers` entry point group."""
+"""Extension routers come from the plugin registry's `territoria.routers` group."""
 
 from __future__ import annotations
 
@@ -7,24 +7,19 @@ from importlib.metadata import EntryPoint
 
 import httpx
 import pytest
+from api_support import extension_router
+from fastapi import APIRouter
 
-from territoria.api import app as app_module
 from territoria.api import create_app
+from territoria.api.app import ROUTER_GROUP
 from territoria.core.errors import ConfigError
+from territoria.core.registry import registry
 from territoria.workspace import Workspace
 
 
-def _fake_group(value: str) -> object:
-    def entry_points(group: str) -> list[EntryPoint]:
-        assert group == "territoria.routers"
-        return [EntryPoint("extension-test", value, group)]
-
-    return entry_points
-
-
-def test_extension_router_is_mounted(built_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(app_module, "entry_points", _fake_group("api_support:extension_router"))
-    app = create_app(built_ws.root)
+def test_extension_router_is_mounted(built_ws: Workspace) -> None:
+    with registry.registered(ROUTER_GROUP, "extension-test", extension_router):
+        app = create_app(built_ws.root)
 
     async def call() -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
@@ -33,7 +28,14 @@ def test_extension_router_is_mounted(built_ws: Workspace, monkeypatch: pytest.Mo
     assert asyncio.run(call()).json() == {"territory": built_ws.config.name}
 
 
-def test_broken_extension_is_a_clear_error(built_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(app_module, "entry_points", _fake_group("no_such_module_xyz:router"))
-    with pytest.raises(ConfigError, match="extension-test"):
+def test_broken_extension_is_a_clear_error(built_ws: Workspace) -> None:
+    def broken(ws: Workspace) -> APIRouter:
+        # what an installed entry point naming a module that is gone does when loaded
+        router: APIRouter = EntryPoint("extension-test", "no_such_module_xyz:router", ROUTER_GROUP).load()(ws)
+        return router
+
+    with (
+        registry.registered(ROUTER_GROUP, "extension-test", broken),
+        pytest.raises(ConfigError, match="extension-test"),
+    ):
         create_app(built_ws.root)

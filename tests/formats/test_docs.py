@@ -10,7 +10,7 @@ import yaml
 
 from territoria.catalog.model import DatasetEntry
 from territoria.connectors.files import FileOptions
-from territoria.connectors.formats import READERS
+from territoria.connectors.formats import available_formats
 
 from .support import SourceFactory
 
@@ -28,7 +28,7 @@ def test_every_documented_entry_is_valid() -> None:
     for raw in found:
         entry = DatasetEntry.model_validate(raw)
         options = FileOptions.model_validate(entry.source.options)
-        assert options.format in READERS
+        assert options.format in available_formats()
 
 
 def test_documented_csv_entry_runs(make_source: SourceFactory) -> None:

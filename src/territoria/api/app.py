@@ -1,14 +1,13 @@
 """``create_app(workspace_root)``: the FastAPI application ``territoria serve`` runs.
 
-Extension routers (SensorThings, footprint, the dashboard...) come from the
-``territoria.routers`` entry point group: each value is ``module:function`` and is called as
+Extension routers (SensorThings, footprint, the dashboard...) come from the plugin registry's
+``territoria.routers`` group: each plugin is a function called as
 ``function(workspace) -> fastapi.APIRouter``.
 """
 
 from __future__ import annotations
 
 import logging
-from importlib.metadata import entry_points
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -18,6 +17,7 @@ from territoria.api import errors
 from territoria.api.deps import ApiState
 from territoria.api.routers import catalog, datasets, dcat, geo, indicators, ogc, runs
 from territoria.core.errors import ConfigError
+from territoria.core.registry import registry
 from territoria.governance.access import ACCESS_DB, AccessPolicy, AccessStore
 from territoria.governance.audit import AuditLog
 from territoria.publication.reader import PublicationSource
@@ -38,17 +38,19 @@ CORE_ROUTERS = (
 
 def extension_routers(ws: Workspace) -> list[tuple[str, APIRouter]]:
     found = []
-    for ep in sorted(entry_points(group=ROUTER_GROUP), key=lambda e: e.name):
+    for name in registry.names(ROUTER_GROUP):
+        ep = registry.entry_point(ROUTER_GROUP, name)
+        where = f" ({ep.value})" if ep is not None else ""
         try:
-            router = ep.load()(ws)
+            router = registry.get(ROUTER_GROUP, name)(ws)
         except (ImportError, AttributeError) as exc:
             raise ConfigError(
-                f"the API extension {ep.name!r} ({ep.value}) cannot be loaded: {exc}",
+                f"the API extension {name!r}{where} cannot be loaded: {exc}",
                 hint="reinstall the package that provides it, or uninstall it",
             ) from exc
         if not isinstance(router, APIRouter):
-            raise ConfigError(f"the API extension {ep.name!r} ({ep.value}) did not return a fastapi.APIRouter")
-        found.append((ep.name, router))
+            raise ConfigError(f"the API extension {name!r}{where} did not return a fastapi.APIRouter")
+        found.append((name, router))
     return found
 
 

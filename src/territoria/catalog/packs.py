@@ -1,20 +1,19 @@
 """Use-case packs: a folder with ``pack.yaml``, SQL models, indicator definitions and catalog
-entries for its sources. Packs are found through the ``territoria.packs`` entry point group
-(the built-in ones too), so another territory or a third party adds one by installing it.
+entries for its sources. Packs are found through the plugin registry's ``territoria.packs``
+group (the built-in ones are entry points too), so another territory or a third party adds one
+by installing it; a workspace may also use a pack folder of its own (``path:`` in territory.yaml).
 """
 
 from __future__ import annotations
 
-import functools
 import importlib
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from territoria.core.errors import ConfigError
-from territoria.core.suggest import did_you_mean
+from territoria.core.registry import registry
 from territoria.core.vocab import AccessLevel
 from territoria.core.yamlio import load_model
 from territoria.indicators.definition import IndicatorDef
@@ -75,9 +74,12 @@ class Pack:
         return [self.directory / "sources" / f"{s}.yaml" for s in self.definition.sources]
 
 
-@functools.cache
-def available_packs() -> dict[str, str]:
-    return {ep.name: ep.value for ep in entry_points(group="territoria.packs")}
+PACKS = "territoria.packs"
+
+
+def available_packs() -> list[str]:
+    """The installed packs' names (nothing is imported)."""
+    return registry.names(PACKS)
 
 
 def load_pack(name: str, path: Path | None = None) -> Pack:
@@ -86,10 +88,6 @@ def load_pack(name: str, path: Path | None = None) -> Pack:
         if not (path / "pack.yaml").is_file():
             raise ConfigError(f"pack {name!r}: no pack.yaml in {path}", hint="point `path:` at the pack's folder")
         return Pack(path)
-    packs = available_packs()
-    if name not in packs:
-        raise ConfigError(
-            f"unknown pack {name!r}; installed packs: {', '.join(sorted(packs))}", hint=did_you_mean(name, packs)
-        )
-    module = importlib.import_module(packs[name])
+    # a pack plugin is a package: its folder holds pack.yaml
+    module = registry.get(PACKS, name)
     return Pack(Path(next(iter(module.__path__))))

@@ -13,6 +13,7 @@ from territoria.cli.common import WorkspaceOpt, console, open_workspace
 from territoria.core.errors import NotFoundError
 from territoria.core.suggest import did_you_mean
 from territoria.pipelines import build_plan
+from territoria.pipelines.spec import IndicatorStep
 from territoria.publication.dcat import dcat_catalog
 
 app = typer.Typer(help="The workspace's datasets: sources, models and indicators.", no_args_is_help=True)
@@ -59,9 +60,9 @@ def show(dataset: Annotated[str, typer.Argument(help="Dataset identifier.")], wo
             "layer": info.layer,
             "access": info.access.value,
             "pack": info.pack,
-            "inputs": step.inputs,
+            "inputs": list(step.inputs),
         }
-        if step.indicator:
+        if isinstance(step, IndicatorStep):
             doc["indicator"] = step.indicator.model_dump(mode="json")
         console.print_json(json.dumps(doc))
         return

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -32,7 +31,7 @@ from pydantic import BaseModel, ValidationError
 
 from territoria.catalog.model import TableSchema
 from territoria.core.errors import ConfigError, SourceError
-from territoria.core.suggest import did_you_mean
+from territoria.core.registry import registry
 from territoria.landing import LandedObject, Landing
 from territoria.workspace.model import TerritoryConfig
 
@@ -84,18 +83,17 @@ class Connector(Protocol):
     def fetch(self, options: BaseModel, ctx: FetchContext) -> FetchResult: ...
 
 
-def available_connectors() -> dict[str, Any]:
-    return {ep.name: ep for ep in entry_points(group="territoria.connectors")}
+CONNECTORS = "territoria.connectors"
+
+
+def available_connectors() -> list[str]:
+    """The installed source kinds (built-ins are entry points like any plugin's)."""
+    return registry.names(CONNECTORS)
 
 
 def get_connector(kind: str) -> Connector:
-    found = available_connectors()
-    if kind not in found:
-        raise ConfigError(
-            f"unknown source kind {kind!r}; installed connectors: {', '.join(sorted(found))}",
-            hint=did_you_mean(kind, found),
-        )
-    connector: Connector = found[kind].load()()
+    """A new connector of ``kind``; an unknown kind is a ``ConfigError`` with the close names."""
+    connector: Connector = registry.get(CONNECTORS, kind)()
     return connector
 
 

@@ -66,16 +66,6 @@ class EngineError(TerritoriaError):
     slug = "engine-error"
 
 
-class StepFailed(TerritoriaError):
-    slug = "step-failed"
-
-    def __init__(self, step: str, cause: BaseException) -> None:
-        message = f"step {step!r} failed: {getattr(cause, 'message', None) or cause}"
-        super().__init__(message, hint=getattr(cause, "hint", None))
-        self.step = step
-        self.cause = cause
-
-
 def error_envelope(
     status: int, code: str, message: str, hint: str | None = None, details: list[object] | None = None
 ) -> dict[str, object]:

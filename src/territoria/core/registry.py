@@ -49,7 +49,11 @@ GROUPS: dict[str, Group] = {
         Group("territoria.packs", "pack", "`territoria init --help` lists the installed packs"),
         Group("territoria.guards", "guard", "install the package providing it, or fix the `secrecy:` key"),
         Group("territoria.routers", "API router", ""),
-        Group("territoria.indicator_tests", "indicator test kind", "see docs for the test kinds"),
+        Group(
+            "territoria.indicator_tests",
+            "indicator test kind",
+            "built in: not_null, min, max, unique, rows_min, expression (CONTRIBUTING.md: add one)",
+        ),
         Group("territoria.steps", "step kind", ""),
         Group("territoria.run_hooks", "run hook", "install the package providing it"),
     )

@@ -111,6 +111,8 @@ def load_model(
         return model.model_validate(data)
     except ValidationError as exc:
         raise InvalidConfigFile(shown, issues_of(exc, model, compose(path), shown, examples), docs) from exc
+    except ConfigError as exc:  # a validator that knows better than pydantic (e.g. an unknown plugin name)
+        raise ConfigError(f"{shown} is invalid: {exc.message}", hint=exc.hint) from exc
 
 
 def validate_data(

@@ -2,8 +2,8 @@
 
 A guard receives the SQL of the rows about to be published and returns the SQL of the rows
 that may be published, plus a report of what it changed (suppressed cells and why). Guards
-are named by the ``secrecy`` key of a dataset or indicator and found through the
-``territoria.guards`` entry point group: ``secrecy: statistical.energy`` asks the guard
+are named by the ``secrecy`` key of a dataset or indicator and found in the plugin registry's
+``territoria.guards`` group: ``secrecy: statistical.energy`` asks the guard
 ``statistical`` (the general secrecy engine, ``governance/secrecy``) to apply its rule set
 ``energy``. A dataset that names a guard that is not installed is **not published**: secrecy
 is never best effort.
@@ -11,12 +11,13 @@ is never best effort.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, Protocol
 
 from territoria.core.errors import ConfigError
+from territoria.core.registry import registry
 from territoria.engines.base import Engine
 from territoria.workspace.policies import Policies
 
@@ -29,18 +30,29 @@ class GuardResult:
 
 class Guard(Protocol):
     def protect(
-        self, engine: Engine, dataset: str, select_sql: str, rule: str, policies: Policies | Mapping[str, Any] | None
-    ) -> GuardResult: ...
+        self,
+        engine: Engine,
+        dataset: str,
+        select_sql: str,
+        rule: str,
+        policies: Policies | Mapping[str, Any] | None,
+        packs: Sequence[Path] | None = None,
+    ) -> GuardResult:
+        """``packs``: the folders of the packs the workspace loads (rule sets may ship in them);
+        ``None`` outside a workspace (every installed pack)."""
+        ...
+
+
+GUARDS = "territoria.guards"
 
 
 def get_guard(rule: str) -> Guard:
     """Guards are keyed by the rule family: ``statistical.energy`` is handled by ``statistical``."""
-    found = {ep.name: ep for ep in entry_points(group="territoria.guards")}
     family = rule.split(".", 1)[0]
-    if family not in found:
+    if not registry.has(GUARDS, family):
         raise ConfigError(
             f"secrecy rule {rule!r} has no installed guard; the dataset is not published",
             hint=f"install the package providing guard {family!r}, or fix the `secrecy:` key",
         )
-    guard: Guard = found[family].load()()
+    guard: Guard = registry.get(GUARDS, family)()
     return guard

@@ -12,6 +12,7 @@ from territoria.engines.base import Engine
 from territoria.ledger import ensure_meta
 from territoria.ledger import now as utc_now
 from territoria.pipelines.plan import Plan
+from territoria.pipelines.spec import IngestStep
 from territoria.workspace import Workspace
 
 
@@ -106,7 +107,7 @@ def lineage_graph(plan: Plan, index: LineageIndex) -> Graph:
     for name, info in plan.datasets.items():
         step = plan.steps[plan.producers[name]]
         node: dict[str, Any] = {"layer": info.layer, "hash": index.hashes.get(name), "inputs": list(step.inputs)}
-        if step.kind == "ingest" and name in index.raw_of:
+        if isinstance(step, IngestStep) and name in index.raw_of:
             node["landing"] = index.raw_of[name]
             node["source"] = index.raw_of.get(node["landing"])
         graph[name] = node

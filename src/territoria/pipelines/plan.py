@@ -4,14 +4,15 @@ the publication of what is marked public."""
 from __future__ import annotations
 
 import graphlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from territoria.catalog.packs import load_pack
 from territoria.core.errors import ConfigError, UserError
 from territoria.core.suggest import did_you_mean
 from territoria.core.vocab import AccessLevel
-from territoria.pipelines.spec import DatasetInfo, Step, render_sql, sql_refs
+from territoria.pipelines.spec import DatasetInfo, IndicatorStep, IngestStep, ModelStep, PublishStep, Step, sql_refs
 from territoria.workspace import Workspace
 
 
@@ -22,6 +23,8 @@ class Plan:
     order: list[str]
     producers: dict[str, str]
     params: dict[str, dict[str, Any]]
+    #: the folders of the packs the workspace loads, by name (installed or workspace-local)
+    packs: dict[str, Path] = field(default_factory=dict)
 
     def consumers(self, dataset: str) -> list[str]:
         return [s.id for s in self.steps.values() if dataset in s.inputs]
@@ -70,6 +73,7 @@ def build_plan(ws: Workspace) -> Plan:
     steps: dict[str, Step] = {}
     datasets: dict[str, DatasetInfo] = {}
     params: dict[str, dict[str, Any]] = {}
+    packs: dict[str, Path] = {}
 
     def add_dataset(key: str, info: DatasetInfo, where: str) -> None:
         if key in datasets:
@@ -84,11 +88,10 @@ def build_plan(ws: Workspace) -> Plan:
             ),
             f"sources/{entry.identifier}.yaml",
         )
-        steps[f"ingest:{entry.identifier}"] = Step(
+        steps[f"ingest:{entry.identifier}"] = IngestStep(
             id=f"ingest:{entry.identifier}",
-            kind="ingest",
-            inputs=[],
-            outputs=[entry.identifier],
+            inputs=(),
+            outputs=(entry.identifier,),
             definition={
                 "source": entry.source.model_dump(mode="json"),
                 "schema": entry.model_dump(mode="json", by_alias=True).get("schema"),
@@ -102,6 +105,7 @@ def build_plan(ws: Workspace) -> Plan:
         pack = load_pack(pack_name, ws.pack_path(pack_name))
         pack_params = {**base, **pack.definition.parameters, **ws.config.packs[pack_name].parameters}
         params[pack_name] = pack_params
+        packs[pack_name] = pack.directory
         for model in pack.definition.models:
             sql = pack.read_sql(model.sql)
             add_dataset(
@@ -109,15 +113,14 @@ def build_plan(ws: Workspace) -> Plan:
                 DatasetInfo(model.name, "model", model.title, model.access, pack_name, model.secrecy, model.publish),
                 f"pack {pack_name}",
             )
-            steps[f"model:{model.name}"] = Step(
+            steps[f"model:{model.name}"] = ModelStep(
                 id=f"model:{model.name}",
-                kind="model",
                 inputs=sql_refs(sql),
-                outputs=[model.name],
+                outputs=(model.name,),
                 definition={"sql": sql, "params": pack_params, "pack_version": pack.definition.version},
                 sql=sql,
+                params=pack_params,
                 pack=pack_name,
-                meta={"params": pack_params},
             )
         for ind in pack.definition.indicators:
             sql = pack.read_sql(ind.sql)
@@ -126,16 +129,15 @@ def build_plan(ws: Workspace) -> Plan:
                 DatasetInfo(ind.id, "indicator", ind.title, ind.access, pack_name, ind.secrecy, True),
                 f"pack {pack_name}",
             )
-            steps[f"indicator:{ind.id}"] = Step(
+            steps[f"indicator:{ind.id}"] = IndicatorStep(
                 id=f"indicator:{ind.id}",
-                kind="indicator",
                 inputs=sql_refs(sql),
-                outputs=[ind.id],
+                outputs=(ind.id,),
                 definition={"indicator": ind.model_dump(mode="json"), "sql": sql, "params": pack_params},
-                indicator=ind,
                 sql=sql,
+                params=pack_params,
+                indicator=ind,
                 pack=pack_name,
-                meta={"params": pack_params},
             )
 
     for key, info in list(datasets.items()):
@@ -143,11 +145,10 @@ def build_plan(ws: Workspace) -> Plan:
             continue
         out = f"published.{key}"
         datasets[out] = DatasetInfo(key, "published", info.title, info.access, info.pack, info.secrecy, True)
-        steps[f"publish:{key}"] = Step(
+        steps[f"publish:{key}"] = PublishStep(
             id=f"publish:{key}",
-            kind="publish",
-            inputs=[key],
-            outputs=[out],
+            inputs=(key,),
+            outputs=(out,),
             definition={"access": info.access.value, "secrecy": info.secrecy, "publisher": 1},
             pack=info.pack,
         )
@@ -167,16 +168,14 @@ def build_plan(ws: Workspace) -> Plan:
                 )
             deps.add(producers[name])
         graph[step.id] = deps
-        if step.sql:
-            # Fail at plan time on unknown refs or params, not in the middle of a run.
-            render_sql(step.sql, datasets, step.meta.get("params", {}), step.id)
+        step.check(datasets)
     try:
         order = list(graphlib.TopologicalSorter(graph).static_order())
     except graphlib.CycleError as exc:
         raise ConfigError(
             f"the steps form a cycle: {' -> '.join(exc.args[1])}", hint="a model cannot read its own output"
         ) from exc
-    return Plan(steps, datasets, order, producers, params)
+    return Plan(steps, datasets, order, producers, params, packs)
 
 
 __all__ = ["AccessLevel", "Plan", "build_plan"]

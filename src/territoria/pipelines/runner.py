@@ -15,10 +15,11 @@ import time
 import traceback
 from collections.abc import Sequence
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from territoria.catalog.model import DatasetEntry
 from territoria.core.errors import TerritoriaError
 from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
@@ -43,14 +44,7 @@ from territoria.pipelines.group import GROUP_SECONDS, Group, input_key
 from territoria.pipelines.hooks import Hooks, RunContext, RunHook, installed_hooks
 from territoria.pipelines.plan import Plan, build_plan
 from territoria.pipelines.spec import Step
-from territoria.pipelines.steps import (
-    StepOutcome,
-    fetch_source,
-    run_indicator,
-    run_ingest,
-    run_model,
-    run_publish,
-)
+from territoria.pipelines.steps import FetchFirst, StepContext, StepOutcome, step_handler
 from territoria.workspace import Workspace
 
 
@@ -119,19 +113,26 @@ class Runner:
         self.checks = source_checks(engine)
         # one catalog query instead of one per step output (the no-change refresh is mostly these checks)
         self.tables = engine.tables()
+        self.context = StepContext(ws, engine, plan.datasets, self.policies, tuple(plan.packs.values()))
 
     def outputs_exist(self, step: Step) -> bool:
         return all((self.plan.datasets[o].schema, self.plan.datasets[o].name) in self.tables for o in step.outputs)
 
+    @staticmethod
+    def fetches_first(step: Step) -> bool:
+        """The step fetches a source before it is keyed (and commits on its own)."""
+        return isinstance(step_handler(step), FetchFirst)
+
     def execute(self, step: Step, rec: StepRecord) -> StepOutcome | None:
         """Run ``step`` if its inputs or definition changed; ``None`` means skipped."""
         rec.definition_hash = step.definition_hash
-        fetch = None
-        if step.kind == "ingest":
-            assert step.entry is not None
-            if self._skip_by_cadence(step, rec):
+        handler = step_handler(step)
+        ctx = self.context
+        if isinstance(handler, FetchFirst):
+            entry = handler.source(step)
+            if self._skip_by_cadence(step, entry, rec):
                 return None
-            fetch = fetch_source(self.ws, step.entry, source_state(self.engine, step.entry.identifier))
+            fetch = handler.fetch(ctx, step, source_state(self.engine, entry.identifier))
             fetched = fetch.result
             self._save_fetch(rec.run_id, fetched)
             rec.inputs = {f"landing:{fetched.sha256}": fetched.sha256}
@@ -143,6 +144,7 @@ class Runner:
                 "landed_bytes": fetched.landed.size if fetched.landed and fetched.landed.new else 0,
                 **fetched.record.headers,
             }
+            ctx = replace(ctx, fetched=fetch)
         elif self.force and self.group is not None and self.group.waits_for(step):
             # forced: no decision needs the key now; it is computed with the group's fingerprints
             self.group.unkeyed.append((step, rec))
@@ -151,30 +153,22 @@ class Runner:
                 self.group.resolve(self.engine, self.plan.datasets, self.hashes, self.keys)
             input_key(step, rec, self.hashes)
         if not self.force and self.keys.get(step.id) == rec.input_key and self.outputs_exist(step):
-            rec.reason = "unchanged source" if step.kind == "ingest" else "inputs and definition unchanged"
+            rec.reason = handler.unchanged
             return None
-        if step.kind == "ingest":
-            assert fetch is not None
-            return run_ingest(self.ws, self.engine, step, fetch)
-        if self.grouping:
+        if self.grouping and not isinstance(handler, FetchFirst):
             self.open_group()
-        if step.kind == "model":
-            return run_model(self.engine, step, self.plan.datasets)
-        if step.kind == "indicator":
-            return run_indicator(self.engine, step, self.plan.datasets)
-        return run_publish(self.engine, step, self.plan.datasets, self.policies)
+        return handler.run(ctx, step)
 
-    def _skip_by_cadence(self, step: Step, rec: StepRecord) -> bool:
-        assert step.entry is not None
-        checked_at, sha = self.checks.get(step.entry.identifier, (None, None))
+    def _skip_by_cadence(self, step: Step, entry: DatasetEntry, rec: StepRecord) -> bool:
+        checked_at, sha = self.checks.get(entry.identifier, (None, None))
         if self.force or self.check_all or step.id not in self.keys or not self.outputs_exist(step):
             return False
-        reason = not_due(self.meter.policy.cadence, step.entry, checked_at, now())
+        reason = not_due(self.meter.policy.cadence, entry, checked_at, now())
         if reason is None:
             return False
         rec.reason, rec.input_key = reason, self.keys[step.id]
         rec.inputs = {f"landing:{sha}": sha}
-        rec.report["cadence"] = {"frequency": step.entry.frequency, "checked_at": checked_at}
+        rec.report["cadence"] = {"frequency": entry.frequency, "checked_at": checked_at}
         return True
 
     def _save_fetch(self, run_id: str, fetched: Any) -> None:
@@ -310,10 +304,11 @@ def run_pipeline(
             if step_id not in selected:
                 continue
             step = plan.steps[step_id]
-            if step.kind == "ingest":
+            fetches = runner.fetches_first(step)
+            if fetches:
                 runner.commit_group()  # a fetch is recorded on its own, before the step reads it
             rec = StepRecord(summary.run_id, step.id, step.kind)
-            if swept and step.kind == "ingest":
+            if swept and fetches:
                 rec.report["landing_swept_tmp_files"] = swept
             hook.before_step(run, step.id)
             probe = runner.meter.start()

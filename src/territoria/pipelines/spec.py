@@ -1,14 +1,17 @@
 """Steps and datasets as data.
 
 A step reads datasets and writes datasets; the DAG is derived from those names. Each dataset
-lives in one layer, and each layer is a schema of the store.
+lives in one layer, and each layer is a schema of the store. A step is an immutable node that
+carries what its kind needs (a catalog entry, SQL, an indicator definition); what it does is
+its kind's handler's (``pipelines/steps.py``, registry group ``territoria.steps``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
 from territoria.catalog.model import DatasetEntry
 from territoria.core.errors import ConfigError
@@ -18,7 +21,6 @@ from territoria.engines.base import quote_ident, quote_literal
 from territoria.indicators.definition import IndicatorDef
 
 Layer = Literal["staging", "model", "indicator", "published"]
-StepKind = Literal["ingest", "model", "indicator", "publish"]
 
 LAYER_SCHEMAS: dict[str, str] = {
     "staging": "staging",
@@ -52,26 +54,67 @@ class DatasetInfo:
         return f"{quote_ident(self.schema)}.{quote_ident(self.name)}"
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class Step:
+    #: the name of the kind's handler in the ``territoria.steps`` group
+    kind: ClassVar[str]
     id: str
-    kind: StepKind
-    inputs: list[str]
-    outputs: list[str]
-    definition: dict[str, Any]
-    entry: DatasetEntry | None = None
-    indicator: IndicatorDef | None = None
-    sql: str | None = None
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    #: what the step's input key hashes: a change reruns it
+    definition: Mapping[str, Any]
     pack: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def definition_hash(self) -> str:
-        return stable_hash(self.definition)
+        return stable_hash(dict(self.definition))
+
+    def check(self, datasets: dict[str, DatasetInfo]) -> None:
+        """Refuse at plan time what would fail mid-run (nothing to check for most kinds)."""
 
 
-def sql_refs(sql: str) -> list[str]:
-    return list(dict.fromkeys(REF.findall(sql)))
+@dataclass(frozen=True, kw_only=True)
+class IngestStep(Step):
+    """Fetch a catalog entry's source, validate it, and load it into staging."""
+
+    kind: ClassVar[str] = "ingest"
+    entry: DatasetEntry
+
+
+@dataclass(frozen=True, kw_only=True)
+class SqlStep(Step):
+    """A step whose SQL reads datasets with ``ref('...')`` and the pack's ``param('...')``."""
+
+    sql: str
+    params: Mapping[str, Any]
+
+    def render(self, datasets: dict[str, DatasetInfo]) -> str:
+        return render_sql(self.sql, datasets, dict(self.params), self.id)
+
+    def check(self, datasets: dict[str, DatasetInfo]) -> None:
+        self.render(datasets)  # unknown refs or params fail at plan time, not in the middle of a run
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelStep(SqlStep):
+    kind: ClassVar[str] = "model"
+
+
+@dataclass(frozen=True, kw_only=True)
+class IndicatorStep(SqlStep):
+    kind: ClassVar[str] = "indicator"
+    indicator: IndicatorDef
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishStep(Step):
+    """Copy a dataset into ``published``, through its secrecy guard."""
+
+    kind: ClassVar[str] = "publish"
+
+
+def sql_refs(sql: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(REF.findall(sql)))
 
 
 def render_sql(sql: str, datasets: dict[str, DatasetInfo], params: dict[str, Any], where: str) -> str:

@@ -1,19 +1,28 @@
-"""What each kind of step does. The runner decides whether a step runs; these functions do it."""
+"""What each kind of step does. The runner decides whether a step runs; the kind's handler runs it.
+
+A handler is a plugin of the registry's ``territoria.steps`` group, named by the kind of its
+steps (``Step.kind``); the built-in ones (ingest, model, indicator, publish) are entry points
+in pyproject.toml. ``run(ctx, step)`` returns what the step wants published; a ``FetchFirst``
+handler also fetches its source before the runner decides, so that an unchanged source costs
+no work downstream.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 from territoria.catalog.model import DatasetEntry
 from territoria.connectors.formats import get_reader
 from territoria.connectors.spec import FetchContext, FetchResult, get_connector, parse_options
-from territoria.core.errors import DataError, TerritoriaError
+from territoria.core.errors import DataError, SourceError, TerritoriaError
+from territoria.core.registry import registry
 from territoria.engines.base import Engine, TableWrite, quote_ident
 from territoria.governance.guards import get_guard
-from territoria.indicators.definition import REQUIRED_COLUMNS, IndicatorDef
-from territoria.pipelines.spec import DatasetInfo, Step, render_sql
+from territoria.indicators.definition import REQUIRED_COLUMNS
+from territoria.pipelines.indicator_tests import indicator_failures
+from territoria.pipelines.spec import DatasetInfo, IndicatorStep, IngestStep, ModelStep, PublishStep, Step
 from territoria.validation import validate_relation
 from territoria.workspace import Workspace
 
@@ -57,12 +66,105 @@ def fetch_source(ws: Workspace, entry: DatasetEntry, previous: dict[str, Any] | 
     return Fetched(result, str(getattr(options, "format", "csv")), dict(getattr(options, "read", {}) or {}))
 
 
-def run_ingest(ws: Workspace, engine: Engine, step: Step, fetch: Fetched) -> StepOutcome:
-    entry = step.entry
+@dataclass(frozen=True)
+class StepContext:
+    """What a handler may use to run a step."""
+
+    ws: Workspace
+    engine: Engine
+    datasets: dict[str, DatasetInfo]
+    policies: dict[str, Any]
+    #: the folders of the packs the workspace loads (rule sets ship in their secrecy.yaml)
+    packs: tuple[Path, ...] = ()
+    #: what a ``FetchFirst`` handler fetched, once the runner recorded it
+    fetched: Fetched | None = None
+
+
+S = TypeVar("S", bound=Step)
+
+
+class StepHandler(Generic[S]):
+    """How the steps of one kind run."""
+
+    #: the reason recorded when a step is skipped because its input key did not change
+    unchanged: ClassVar[str] = "inputs and definition unchanged"
+
+    def run(self, ctx: StepContext, step: S) -> StepOutcome:
+        raise NotImplementedError
+
+
+class FetchFirst(StepHandler[S]):
+    """A kind whose steps fetch a source first: the runner records the fetch, keys the step by
+    the fetched content, and commits the step on its own (a fetch is never rolled back)."""
+
+    unchanged = "unchanged source"
+
+    def source(self, step: S) -> DatasetEntry:
+        """The catalog entry fetched (its cadence and saved state are the runner's)."""
+        raise NotImplementedError
+
+    def fetch(self, ctx: StepContext, step: S, previous: dict[str, Any] | None) -> Fetched:
+        raise NotImplementedError
+
+
+def step_handler(step: Step) -> StepHandler[Any]:
+    handler: StepHandler[Any] = registry.get("territoria.steps", step.kind)
+    return handler
+
+
+class Ingest(FetchFirst[IngestStep]):
+    def source(self, step: IngestStep) -> DatasetEntry:
+        return step.entry
+
+    def fetch(self, ctx: StepContext, step: IngestStep, previous: dict[str, Any] | None) -> Fetched:
+        return fetch_source(ctx.ws, step.entry, previous)
+
+    def run(self, ctx: StepContext, step: IngestStep) -> StepOutcome:
+        sha256 = ctx.fetched.result.sha256 if ctx.fetched else None
+        if ctx.fetched is None or sha256 is None:
+            raise SourceError(
+                f"source {step.entry.identifier!r} has nothing landed to load",
+                hint="run again: the source will be fetched in full",
+            )
+        return run_ingest(ctx.ws, ctx.engine, step.entry, ctx.fetched, sha256)
+
+
+class Model(StepHandler[ModelStep]):
+    def run(self, ctx: StepContext, step: ModelStep) -> StepOutcome:
+        name = step.outputs[0]
+        sql = step.render(ctx.datasets)
+        return StepOutcome(writes=[TableWrite("model", name, sql)], lineage=[(i, name) for i in step.inputs])
+
+
+class Indicator(StepHandler[IndicatorStep]):
+    def run(self, ctx: StepContext, step: IndicatorStep) -> StepOutcome:
+        return run_indicator(ctx.engine, step, ctx.datasets)
+
+
+class Publish(StepHandler[PublishStep]):
+    def run(self, ctx: StepContext, step: PublishStep) -> StepOutcome:
+        src = ctx.datasets[step.inputs[0]]
+        out = ctx.datasets[step.outputs[0]]
+        select = f"SELECT * FROM {src.qualified}"
+        report: dict[str, Any] = {"access": src.access.value}
+        if src.secrecy:
+            guard = get_guard(src.secrecy)
+            result = guard.protect(ctx.engine, src.name, select, src.secrecy, ctx.policies, packs=ctx.packs)
+            select = result.select_sql
+            report["secrecy"] = result.report
+        lineage = [(step.inputs[0], step.outputs[0])]
+        return StepOutcome(writes=[TableWrite("published", out.name, select)], report=report, lineage=lineage)
+
+
+# the built-in kinds, as their entry points name them
+INGEST, MODEL, INDICATOR, PUBLISH = Ingest(), Model(), Indicator(), Publish()
+
+
+def run_ingest(ws: Workspace, engine: Engine, entry: DatasetEntry, fetch: Fetched, sha256: str) -> StepOutcome:
+    """Read the landed payload ``sha256``, validate it against the entry's schema, stage it."""
     fetched = fetch.result
-    assert entry is not None and fetched.sha256 is not None
     fmt, read_options = fetch.format, fetch.read_options
-    landed = ws.landing.path(fetched.sha256)
+    landed = ws.landing.path(sha256)
     tmp = ws.tmp_dir / f"ingest-{entry.identifier}"
     tmp.mkdir(parents=True, exist_ok=True)
     try:
@@ -82,8 +184,8 @@ def run_ingest(ws: Workspace, engine: Engine, step: Step, fetch: Fetched) -> Ste
         _remove_tree(tmp)
         raise
     lineage = [
-        (f"source:{fetched.record.url}", f"landing:{fetched.sha256}"),
-        (f"landing:{fetched.sha256}", entry.identifier),
+        (f"source:{fetched.record.url}", f"landing:{sha256}"),
+        (f"landing:{sha256}", entry.identifier),
     ]
     return StepOutcome(
         writes=[
@@ -119,48 +221,9 @@ def _explain_read_error(exc: Exception) -> str:
     return f"the file could not be read: {text}"
 
 
-def run_model(engine: Engine, step: Step, datasets: dict[str, DatasetInfo]) -> StepOutcome:
-    assert step.sql is not None
-    sql = render_sql(step.sql, datasets, step.meta.get("params", {}), step.id)
-    name = step.outputs[0]
-    return StepOutcome(writes=[TableWrite("model", name, sql)], lineage=[(i, name) for i in step.inputs])
-
-
-def _indicator_failures(engine: Engine, table: str, ind: IndicatorDef) -> list[str]:
-    failures: list[str] = []
-    for test in ind.tests:
-        col = quote_ident(test.column)
-        if test.kind == "not_null":
-            bad = engine.fetch_all(f"SELECT count(*) FROM {table} WHERE {col} IS NULL AND NOT coalesce(secret, false)")
-            if bad[0][0]:
-                failures.append(f"{bad[0][0]} null value(s) in {test.column} outside secret cells")
-        elif test.kind in ("min", "max"):
-            op = "<" if test.kind == "min" else ">"
-            bad = engine.fetch_all(f"SELECT count(*) FROM {table} WHERE {col} {op} ?", [test.value])
-            if bad[0][0]:
-                failures.append(f"{bad[0][0]} value(s) of {test.column} {op} {test.value}")
-        elif test.kind == "unique":
-            cols = ", ".join(quote_ident(c) for c in test.columns)
-            bad = engine.fetch_all(
-                f"SELECT count(*) FROM (SELECT {cols} FROM {table} GROUP BY ALL HAVING count(*) > 1)"
-            )
-            if bad[0][0]:
-                failures.append(f"{bad[0][0]} duplicated key(s) on ({', '.join(test.columns)})")
-        elif test.kind == "rows_min":
-            n = engine.fetch_all(f"SELECT count(*) FROM {table}")[0][0]
-            if n < (test.value or 0):
-                failures.append(f"{n} row(s), expected at least {test.value}")
-        elif test.kind == "expression" and test.sql:
-            bad = engine.fetch_all(f"SELECT count(*) FROM {table} WHERE NOT ({test.sql})")
-            if bad[0][0]:
-                failures.append(f"{bad[0][0]} row(s) break `{test.sql}`")
-    return failures
-
-
-def run_indicator(engine: Engine, step: Step, datasets: dict[str, DatasetInfo]) -> StepOutcome:
+def run_indicator(engine: Engine, step: IndicatorStep, datasets: dict[str, DatasetInfo]) -> StepOutcome:
     ind = step.indicator
-    assert ind is not None and step.sql is not None
-    sql = render_sql(step.sql, datasets, step.meta.get("params", {}), step.id)
+    sql = step.render(datasets)
     work = quote_ident(f"_indicator_{ind.id}")
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {work} AS SELECT * FROM ({sql})")
     try:
@@ -173,7 +236,7 @@ def run_indicator(engine: Engine, step: Step, datasets: dict[str, DatasetInfo]) 
             )
         if "secret" not in cols:
             engine.execute(f"ALTER TABLE {work} ADD COLUMN secret BOOLEAN DEFAULT false")
-        failures = _indicator_failures(engine, work, ind)
+        failures = indicator_failures(engine, work, ind)
         if failures:
             raise DataError(
                 f"indicator {ind.id} v{ind.version} fails its tests: " + "; ".join(failures),
@@ -195,15 +258,3 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def run_publish(engine: Engine, step: Step, datasets: dict[str, DatasetInfo], policies: dict[str, Any]) -> StepOutcome:
-    src = datasets[step.inputs[0]]
-    out = datasets[step.outputs[0]]
-    select = f"SELECT * FROM {src.qualified}"
-    report: dict[str, Any] = {"access": src.access.value}
-    if src.secrecy:
-        result = get_guard(src.secrecy).protect(engine, src.name, select, src.secrecy, policies)
-        select = result.select_sql
-        report["secrecy"] = result.report
-    return StepOutcome(
-        writes=[TableWrite("published", out.name, select)], report=report, lineage=[(step.inputs[0], step.outputs[0])]
-    )

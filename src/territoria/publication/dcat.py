@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from territoria.catalog.model import FREQUENCIES, DatasetEntry
 from territoria.pipelines.plan import Plan
+from territoria.pipelines.spec import IndicatorStep
 from territoria.publication.turtle import to_turtle
 from territoria.workspace import Workspace
 
@@ -141,8 +142,8 @@ def dcat_catalog(ws: Workspace, plan: Plan, base: str = "urn:territoria") -> dic
         if info.layer in ("staging", "published"):
             continue
         step = plan.steps[plan.producers[key]]
-        description = step.indicator.description if step.indicator else ""
-        datasets.append(derived_to_dcat(key, info.title, description, step.inputs, info.access.value, base))
+        description = step.indicator.description if isinstance(step, IndicatorStep) else ""
+        datasets.append(derived_to_dcat(key, info.title, description, list(step.inputs), info.access.value, base))
     return catalog_document(ws.config.name, base, datasets, ws.config.name)
 
 

@@ -16,12 +16,13 @@ from territoria.engines.base import Engine, quote_ident
 from territoria.governance.access import Principal, Role
 from territoria.governance.audit import AuditLog
 from territoria.pipelines.plan import Plan
+from territoria.pipelines.spec import IngestStep
 from territoria.publication.formats import ExportJob, get_format
 
 
 def plan_entries(plan: Plan) -> dict[str, DatasetEntry]:
     """The catalog entries behind the plan's source datasets."""
-    return {s.entry.identifier: s.entry for s in plan.steps.values() if s.entry is not None}
+    return {s.entry.identifier: s.entry for s in plan.steps.values() if isinstance(s, IngestStep)}
 
 
 def boundaries_relation(plan: Plan, engine: Engine) -> str | None:

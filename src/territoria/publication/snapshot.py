@@ -27,6 +27,7 @@ from territoria.engines.base import Engine, quote_ident
 from territoria.ledger import dataset_fingerprints, ensure_meta, now, record_relation
 from territoria.pipelines.inspect import LineageIndex, dataset_status, lineage_graph
 from territoria.pipelines.plan import Plan
+from territoria.pipelines.spec import IndicatorStep
 from territoria.publication.dcat import dcat_catalog
 from territoria.workspace import Workspace
 
@@ -139,7 +140,7 @@ def _dataset_entries(
             "id": key,
             "title": info.title,
             "description": (entry.description if entry else "")
-            or (step.indicator.description if step.indicator else ""),
+            or (step.indicator.description if isinstance(step, IndicatorStep) else ""),
             "kind": {"staging": "source"}.get(info.layer, info.layer),
             "layer": info.layer,
             "pack": info.pack,
@@ -178,10 +179,9 @@ def _dataset_entries(
 def _indicators(plan: Plan) -> list[dict[str, Any]]:
     out = []
     for step in plan.steps.values():
-        ind = step.indicator
-        if ind is None:
+        if not isinstance(step, IndicatorStep):
             continue
-        doc = ind.model_dump(mode="json", exclude={"sql", "tests"})
+        doc = step.indicator.model_dump(mode="json", exclude={"sql", "tests"})
         doc["pack"] = step.pack
         doc["inputs"] = list(step.inputs)
         out.append(doc)

@@ -182,7 +182,7 @@ def init_demo_workspace(directory: Path, *, force: bool = True) -> Workspace:
     """The Rennes Métropole workspace with every installed pack and their demo inputs written."""
     from territoria.catalog.packs import available_packs, load_pack
 
-    packs = sorted(available_packs())
+    packs = available_packs()
     ws = init_workspace(directory, epci=DEMO_EPCI, packs=packs, force=force)
     for name in packs:
         load_pack(name).run_hook("prepare_demo", ws)

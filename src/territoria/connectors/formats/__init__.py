@@ -1,8 +1,9 @@
 """Readers that turn a landed payload into a SQL relation of raw rows.
 
-A reader is chosen by the source's ``format`` option and registered in ``READERS``; each
-returns a ``RawRelation`` whose columns are the file's own names, in file order, with a
-``_line`` column locating every row in the file (for quarantine reports).
+A reader is chosen by the source's ``format`` option and found in the plugin registry's
+``territoria.readers`` group (the built-in ones are entry points in pyproject.toml, like a
+plugin's); each returns a ``RawRelation`` whose columns are the file's own names, in file
+order, with a ``_line`` column locating every row in the file (for quarantine reports).
 """
 
 from __future__ import annotations
@@ -12,32 +13,22 @@ from pathlib import Path
 from typing import Any
 
 from territoria.connectors.formats.base import RawRelation, Rejected
-from territoria.connectors.formats.csv import read_csv
-from territoria.connectors.formats.parquet import read_parquet
-from territoria.connectors.formats.vector import read_geojson, read_shapefile
-from territoria.connectors.formats.xlsx import read_xlsx
-from territoria.core.errors import ConfigError
-from territoria.core.suggest import did_you_mean
+from territoria.core.registry import registry
 from territoria.engines.base import Engine
 
 Reader = Callable[[Engine, Path, dict[str, Any], Path], RawRelation]
+READERS = "territoria.readers"
 
-READERS: dict[str, Reader] = {
-    "csv": read_csv,
-    "xlsx": read_xlsx,
-    "parquet": read_parquet,
-    "geoparquet": read_parquet,
-    "geojson": read_geojson,
-    "shapefile": read_shapefile,
-}
+
+def available_formats() -> list[str]:
+    """The formats a source may declare (nothing is imported)."""
+    return registry.names(READERS)
 
 
 def get_reader(fmt: str) -> Reader:
-    if fmt not in READERS:
-        raise ConfigError(
-            f"unknown format {fmt!r}; known formats: {', '.join(READERS)}", hint=did_you_mean(fmt, READERS)
-        )
-    return READERS[fmt]
+    """The reader of ``fmt``; an unknown format is a ``ConfigError`` with the close names."""
+    reader: Reader = registry.get(READERS, fmt)
+    return reader
 
 
-__all__ = ["READERS", "RawRelation", "Rejected", "get_reader"]
+__all__ = ["READERS", "RawRelation", "Reader", "Rejected", "available_formats", "get_reader"]

@@ -14,7 +14,8 @@ back the rows of the secret cells, and joins them; the report is written from th
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -256,7 +257,13 @@ class StatisticalGuard:
     """Rule sets named ``statistical.<ruleset>``."""
 
     def protect(
-        self, engine: Engine, dataset: str, select_sql: str, rule: str, policies: Policies | Mapping[str, Any] | None
+        self,
+        engine: Engine,
+        dataset: str,
+        select_sql: str,
+        rule: str,
+        policies: Policies | Mapping[str, Any] | None,
+        packs: Sequence[Path] | None = None,
     ) -> GuardResult:
         name = rule.split(".", 1)[1] if "." in rule else ""
         if not name:
@@ -264,4 +271,4 @@ class StatisticalGuard:
                 f"secrecy rule {rule!r} names no rule set; the dataset is not published",
                 hint="write `secrecy: statistical.<ruleset>`, e.g. statistical.energy",
             )
-        return apply_ruleset(engine, dataset, select_sql, load_ruleset(name, policies))
+        return apply_ruleset(engine, dataset, select_sql, load_ruleset(name, policies, packs))

@@ -1,21 +1,22 @@
 """Secrecy rule sets, declared in YAML.
 
-A pack ships its rule sets in ``secrecy.yaml`` next to ``pack.yaml``; a dataset or indicator
-names one with ``secrecy: statistical.<ruleset>``. ``policies.yaml`` may override any field of
-a rule by its id (``secrecy: {<ruleset>: {rules: {<rule-id>: {threshold: 11}}}}``), e.g. to
+A pack ships its rule sets in ``secrecy.yaml`` next to ``pack.yaml`` (an installed pack or a
+workspace-local one, declared with ``path:`` in territory.yaml); a dataset or indicator names
+one with ``secrecy: statistical.<ruleset>``. ``policies.yaml`` may override any field of a
+rule by its id (``secrecy: {<ruleset>: {rules: {<rule-id>: {threshold: 11}}}}``), e.g. to
 apply the pre-2020 "more than 10" wording instead of "at least 10".
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from importlib.metadata import entry_points
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from territoria.catalog.packs import available_packs, load_pack
 from territoria.core.errors import ConfigError
 from territoria.core.suggest import did_you_mean
 from territoria.core.yamlio import read_yaml, validate_data
@@ -117,15 +118,15 @@ class RuleSet(BaseModel):
         return self
 
 
-def _pack_rulesets() -> dict[str, tuple[dict[str, Any], Path]]:
-    """Built-in presets, then rule sets shipped by installed packs (``secrecy.yaml`` beside ``pack.yaml``)."""
-    import importlib
+def _pack_rulesets(packs: Sequence[Path] | None) -> dict[str, tuple[dict[str, Any], Path]]:
+    """Built-in presets, then the rule sets the packs ship (``secrecy.yaml`` beside ``pack.yaml``).
 
+    ``packs`` are the folders of the packs a workspace loads, its local ones included; without
+    a workspace (``None``), every installed pack.
+    """
+    folders = packs if packs is not None else [load_pack(name).directory for name in available_packs()]
     found: dict[str, tuple[dict[str, Any], Path]] = {}
-    files = [Path(__file__).with_name("presets.yaml")]
-    for ep in entry_points(group="territoria.packs"):
-        module = importlib.import_module(ep.value)
-        files.append(Path(next(iter(module.__path__))) / "secrecy.yaml")
+    files = [Path(__file__).with_name("presets.yaml"), *(folder / "secrecy.yaml" for folder in folders)]
     for path in files:
         if not path.is_file():
             continue
@@ -153,9 +154,12 @@ def _merge_overrides(body: dict[str, Any], override: dict[str, Any]) -> dict[str
     return merged
 
 
-def load_ruleset(name: str, policies: Policies | Mapping[str, Any] | None = None) -> RuleSet:
-    """The rule set ``name`` from the installed packs, with the workspace's overrides applied."""
-    shipped = _pack_rulesets()
+def load_ruleset(
+    name: str, policies: Policies | Mapping[str, Any] | None = None, packs: Sequence[Path] | None = None
+) -> RuleSet:
+    """The rule set ``name`` from the packs (folders; every installed pack when ``None``), with the
+    workspace's overrides applied."""
+    shipped = _pack_rulesets(packs)
     overrides = as_policies(policies).secrecy
     if name not in shipped and name not in overrides:
         raise ConfigError(
