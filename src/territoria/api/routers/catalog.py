@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from territoria.api.deps import Pub, Who, readable
+from territoria.core.serves import serves
 from territoria.publication.reader import Publication
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
@@ -50,7 +51,7 @@ def last_runs(pub: Publication, step: str, limit: int = 5) -> list[dict[str, Any
     )
 
 
-@router.get("", summary="Search the catalog")
+@router.get("", summary="Search the catalog", openapi_extra=serves("public"))
 def search_catalog(
     request: Request,
     pub: Pub,
@@ -68,7 +69,7 @@ def search_catalog(
     return JSONResponse({"datasets": docs, "total": len(docs), "run_id": pub.run_id})
 
 
-@router.get("/{dataset_id}", summary="One dataset's page")
+@router.get("/{dataset_id}", summary="One dataset's page", openapi_extra=serves("public"))
 def dataset_page(
     request: Request, pub: Pub, who: Who, dataset_id: Annotated[str, Path(max_length=100)]
 ) -> JSONResponse:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from territoria.api.deps import Pub, Who, readable
 from territoria.core.errors import NotFoundError
+from territoria.core.serves import serves
 from territoria.governance.access import Principal
 from territoria.publication.reader import Publication
 
@@ -21,7 +22,7 @@ RUN_COLUMNS = (
 )
 
 
-@router.get("", summary="Run history, newest first")
+@router.get("", summary="Run history, newest first", openapi_extra=serves("public"))
 def list_runs(
     pub: Pub,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
@@ -45,7 +46,7 @@ def redact(request: Request, who: Principal, pub: Publication, step: dict[str, A
         step["report"] = {}
 
 
-@router.get("/{run_id}", summary="One run and its steps")
+@router.get("/{run_id}", summary="One run and its steps", openapi_extra=serves("public"))
 def get_run(request: Request, pub: Pub, who: Who, run_id: Annotated[str, Path(max_length=64)]) -> JSONResponse:
     found = pub.rows(f"SELECT {RUN_COLUMNS} FROM meta.runs WHERE run_id = ?", [run_id])
     if not found:
