@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from territoria.api.deps import Pub, Who, readable
+from territoria.api import scrub
+from territoria.api.deps import Pub, Who, level_of, readable
 from territoria.core.serves import serves
 from territoria.publication.reader import Publication
 
@@ -77,9 +78,9 @@ def dataset_page(
     doc = dict(meta.doc)
     doc["readable"] = readable(request, who, meta)
     doc["last_runs"] = last_runs(pub, doc["step"])
-    if not doc["readable"]:
-        for run in doc["last_runs"]:
-            run["error"] = "(hidden: non-open data)" if run["error"] else None
+    for run in doc["last_runs"]:
+        run["error"] = scrub.error(who, run["error"])
+    doc["access"] = level_of(request, meta).value  # the effective level: what this API enforces
     doc["lineage"] = pub.lineage(dataset_id)
     links = {"lineage": f"/api/catalog/{dataset_id}"}
     if doc["published"]:
