@@ -53,7 +53,7 @@ def test_run_errors_and_reports_are_scrubbed(ws: Workspace) -> None:
             assert "primary" not in r.text and "min-points" not in r.text
         assert listed.json()["runs"][0]["error"] == HIDDEN_ERROR
     steps = _get(app, f"/api/runs/{run_id}", auth(agent)).json()["steps"]
-    assert {s["report"].get("rows_in") for s in steps if s["step"] == "ingest:communes-referentiel"} == {3}
+    assert steps and 3 in {s["report"].get("rows_in") for s in steps}  # counters stay
     full = _get(app, f"/api/runs/{run_id}", auth(admin))
     assert "Jean Dupont" in full.text and "min-points" in full.text
 

@@ -248,7 +248,7 @@ async def guard(request: Request, who: Who) -> None:
     meta = _resolve(pub, request.path_params[rule["param"]], rule["lookup"])
     if meta is None:  # open reference data (the boundaries' collection)
         return
-    action = rule.get("action") or getattr(route, "name", "read")
+    action = str(rule.get("action") or getattr(route, "name", None) or "read")
     detail = {k: v for k, v in request.query_params.multi_items() if k != "purpose"}
     if level_of(request, meta) is AccessLevel.open and readable(request, who, meta):
         return

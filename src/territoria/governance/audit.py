@@ -69,8 +69,9 @@ class AuditLog:
             db.execute("BEGIN IMMEDIATE")
             last = db.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
             prev = (last[1] or GENESIS) if last else GENESIS
-            entry = {
-                "id": (last[0] + 1) if last else 1,
+            entry_id = int(last[0]) + 1 if last else 1
+            entry: dict[str, Any] = {
+                "id": entry_id,
                 "at": datetime.now(UTC).isoformat(),
                 "who": who.name,
                 "role": who.role.value,
@@ -87,7 +88,7 @@ class AuditLog:
                 f"INSERT INTO audit ({', '.join(FIELDS)}, prev_hash, hash) VALUES ({', '.join('?' * 13)})",
                 (*(entry[f] for f in FIELDS), prev, digest),
             )
-            self._write_head(int(entry["id"]), digest)
+            self._write_head(entry_id, digest)
 
     def _write_head(self, count: int, digest: str) -> None:
         tmp = self.head.with_name(self.head.name + ".tmp")
