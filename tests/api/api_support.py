@@ -11,6 +11,7 @@ from pathlib import Path
 import uvicorn
 from fastapi import APIRouter, FastAPI
 
+from territoria.core.serves import serves
 from territoria.core.yamlio import write_yaml
 from territoria.pipelines import run_pipeline
 from territoria.workspace import Workspace, init_workspace
@@ -95,7 +96,7 @@ def extension_router(workspace: Workspace) -> APIRouter:
     """An extension as a third-party package provides one (see test_api_extensions)."""
     router = APIRouter(prefix="/api/extension-test")
 
-    @router.get("")
+    @router.get("", openapi_extra=serves("public"))
     def hello() -> dict[str, str]:
         return {"territory": workspace.config.name}
 

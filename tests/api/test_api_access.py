@@ -67,10 +67,11 @@ def test_reads_of_restricted_data_are_audited(
     client.get(f"/api/datasets/{RESTRICTED}/rows", params={"purpose": "bilan énergie"}, headers=auth(tokens["elu"]))
     client.get(f"/api/datasets/{RESTRICTED}/rows", headers=auth(tokens["partner"]))
     client.get("/api/datasets/communes/rows", headers=auth(tokens["elu"]))  # open: not audited
-    client.get(f"/api/datasets/{RESTRICTED}/rows", headers=auth(tokens["contractor"]))  # refused: nothing read
+    client.get(f"/api/datasets/{RESTRICTED}/rows", headers=auth(tokens["contractor"]))  # refused: logged as such
     entries = audit.entries(10000)
-    assert len(entries) == before + 2
-    partner, elu = entries[0], entries[1]
+    assert len(entries) == before + 3
+    denied, partner, elu = entries[0], entries[1], entries[2]
+    assert (denied["who"], denied["action"], denied["dataset"]) == ("test contractor", "denied:rows", RESTRICTED)
     assert (elu["who"], elu["role"], elu["dataset"], elu["purpose"]) == ("test elu", "elu", RESTRICTED, "bilan énergie")
     assert (partner["organisation"], partner["access"]) == (PARTNER_ORG, "restricted")
     assert partner["purpose"] == "Suivi des consommations (convention test)"  # the convention's purpose

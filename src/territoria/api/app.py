@@ -10,17 +10,16 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from territoria import __version__
 from territoria.api import errors
-from territoria.api.deps import ApiState
+from territoria.api.deps import ApiState, guard
 from territoria.api.routers import catalog, datasets, dcat, geo, indicators, ogc, runs
 from territoria.core.errors import ConfigError
 from territoria.core.registry import registry
-from territoria.governance.access import ACCESS_DB, AccessPolicy, AccessStore
-from territoria.governance.audit import AuditLog
-from territoria.publication.reader import PublicationSource
+from territoria.core.serves import serves
+from territoria.governance.access import ACCESS_DB, AccessStore
 from territoria.workspace import Workspace
 
 log = logging.getLogger("territoria.api")
@@ -65,14 +64,9 @@ def create_app(workspace_root: Path, *, extensions: bool = True) -> FastAPI:
             "DCAT-AP feed. Anonymous callers read open data; a token (`Authorization: Bearer ...`) carries a role."
         ),
         responses=errors.ERROR_RESPONSES,
+        dependencies=[Depends(guard)],  # the one access check, on every route (see api/deps.py)
     )
-    app.state.territoria = ApiState(
-        workspace=ws,
-        source=PublicationSource(ws.private),
-        store=store,
-        audit=AuditLog(store),
-        policy=AccessPolicy(ws.policies()),
-    )
+    app.state.territoria = ApiState.of(ws, store)
     errors.install(app)
     for router in CORE_ROUTERS:
         app.include_router(router)
@@ -81,7 +75,7 @@ def create_app(workspace_root: Path, *, extensions: bool = True) -> FastAPI:
             log.info("mounting extension router %s", name)
             app.include_router(router)
 
-    @app.get("/api", tags=["meta"], summary="What this API serves")
+    @app.get("/api", tags=["meta"], summary="What this API serves", openapi_extra=serves("public"))
     def api_root() -> dict[str, object]:
         return {
             "title": app.title,

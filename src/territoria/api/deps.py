@@ -1,19 +1,71 @@
-"""Request-scoped dependencies: the publication, the caller, and the access check with its audit."""
+"""Request-scoped dependencies: the publication, the caller, and THE access check with its audit.
+
+``guard`` is applied by ``create_app`` to every route, core and extension alike. It reads what
+the matched route declares it serves (``territoria.core.serves``) and refuses a route that
+declares nothing, so a new route cannot serve data without a rule. Levels are effective ones:
+a dataset is at least as closed as its inputs (``governance.levels``). Policies are re-read when
+``policies.yaml`` changes; a broken file answers 503 until it is fixed, never stale rights.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from territoria.api.errors import ApiError
+from territoria.core.errors import TerritoriaError
+from territoria.core.serves import declared
 from territoria.core.vocab import AccessLevel
 from territoria.governance.access import ANONYMOUS, AccessPolicy, AccessStore, Principal
 from territoria.governance.audit import AuditLog
+from territoria.governance.levels import Level, Node, effective_levels, strictest
 from territoria.publication.reader import DatasetMeta, Publication, PublicationSource
+from territoria.sensors.sta.router import tables_touched
 from territoria.workspace import Workspace
+from territoria.workspace.policies import FILE as POLICIES
+from territoria.workspace.policies import load_policies
+
+MAX_PURPOSE = 500
+
+
+class PolicyFile:
+    """The access policy of ``policies.yaml``, re-read whenever the file changes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int, int] | None = None
+        self._policy: AccessPolicy | None = None
+
+    def _stat(self) -> tuple[int, int, int]:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return (0, 0, 0)
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def current(self) -> AccessPolicy:
+        stamp = self._stat()
+        if stamp == self._stamp and self._policy is not None:
+            return self._policy
+        with self._lock:
+            if stamp != self._stamp or self._policy is None:
+                self._policy = None  # a broken file must not leave the old rights in force
+                try:
+                    self._policy = AccessPolicy(load_policies(self.path))
+                except TerritoriaError as exc:
+                    raise ApiError(
+                        503,
+                        f"{POLICIES} changed and cannot be read: {exc.message}",
+                        hint="fix it (`territoria config validate` says where); the API serves again at once",
+                    ) from exc
+                self._stamp = stamp
+            return self._policy
 
 
 @dataclass
@@ -22,7 +74,31 @@ class ApiState:
     source: PublicationSource
     store: AccessStore
     audit: AuditLog
-    policy: AccessPolicy
+    policies: PolicyFile
+    _sensor_levels: tuple[Any, dict[str, tuple[str, AccessLevel]]] | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, ws: Workspace, store: AccessStore) -> ApiState:
+        return cls(ws, PublicationSource(ws.private), store, AuditLog(store), PolicyFile(ws.root / POLICIES))
+
+    @property
+    def policy(self) -> AccessPolicy:
+        return self.policies.current()
+
+    def sensor_datasets(self) -> dict[str, tuple[str, AccessLevel]]:
+        """Sensor store table -> (catalog dataset, level), re-read when a catalog entry changes."""
+        files = sorted(self.workspace.sources_dir.glob("*.yaml"))
+        stamp = tuple((p.name, p.stat().st_mtime_ns) for p in files)
+        if self._sensor_levels is None or self._sensor_levels[0] != stamp:
+            found: dict[str, tuple[str, AccessLevel]] = {}
+            for entry in self.workspace.entries().values():
+                table = entry.source.options.get("table") if entry.source.kind == "sensors" else None
+                if isinstance(table, str):
+                    previous = found.get(table)
+                    level = strictest([entry.access, previous[1]]) if previous else entry.access
+                    found[table] = (entry.identifier, level)
+            self._sensor_levels = (stamp, found)
+        return self._sensor_levels[1]
 
 
 def state(request: Request) -> ApiState:
@@ -35,7 +111,9 @@ async def publication(request: Request) -> Publication:
     # (once per run) is done in a worker thread.
     source = state(request).source
     current = source.fresh()
-    return current if current is not None else await run_in_threadpool(source.get)
+    pub = current if current is not None else await run_in_threadpool(source.get)
+    request.state.publication = pub  # levels are computed against the snapshot the request reads
+    return pub
 
 
 async def principal(
@@ -49,7 +127,7 @@ async def principal(
         raise ApiError(401, "the Authorization header must be `Bearer <token>`", hint="or send no header to be public")
     who = await run_in_threadpool(state(request).store.authenticate, token.strip())
     if who is None:
-        raise ApiError(401, "invalid or revoked token", hint="ask an administrator: `territoria users add`")
+        raise ApiError(401, "invalid, expired or revoked token", hint="ask an administrator: `territoria users add`")
     return who
 
 
@@ -57,38 +135,121 @@ Pub = Annotated[Publication, Depends(publication)]
 Who = Annotated[Principal, Depends(principal)]
 Purpose = Annotated[
     str | None,
-    Query(max_length=500, description="Why you read restricted or personal data (written to the audit log)."),
+    Query(max_length=MAX_PURPOSE, description="Why you read restricted or personal data (written to the audit log)."),
 ]
+
+
+def levels(request: Request, pub: Publication) -> dict[str, Level]:
+    """Effective levels of the snapshot's datasets under the current policies (cached per both)."""
+    policy = state(request).policy
+
+    def build() -> dict[str, Level]:
+        nodes: dict[str, Node] = {}
+        for name, g in pub.catalog.get("lineage_graph", {}).items():
+            meta = pub.datasets.get(name) or pub.datasets.get(name.removeprefix("published."))
+            declared_level = meta.access if meta else AccessLevel.open
+            secrecy = meta.doc.get("secrecy") if meta else None
+            nodes[name] = Node(declared_level, tuple(g.get("inputs", [])), secrecy)
+        for name, meta in pub.datasets.items():
+            nodes.setdefault(name, Node(meta.access, (), meta.doc.get("secrecy")))
+        return effective_levels(nodes, policy.declassify)
+
+    found: dict[str, Level] = pub.cached(f"levels:{id(policy)}:{id(pub.datasets)}", build)
+    return found
+
+
+def level_of(request: Request, meta: DatasetMeta) -> AccessLevel:
+    pub: Publication | None = getattr(request.state, "publication", None)
+    if pub is None:
+        return meta.access
+    found = levels(request, pub).get(meta.id)
+    # the catalog's own declaration can only raise the level (e.g. a test or an operator closing a dataset)
+    return strictest([meta.access, found.effective]) if found else meta.access
+
+
+def _deny(request: Request, who: Principal, dataset: str, level: AccessLevel, action: str, reason: str) -> None:
+    state(request).audit.record(who, f"denied:{action}", dataset, level, None, {"reason": reason})
+
+
+def decide(
+    request: Request, who: Principal, dataset: str, level: AccessLevel, action: str, purpose: str | None
+) -> str | None:
+    """Refuse (and log) what ``who`` may not read; return the purpose to audit the read with."""
+    decision = state(request).policy.decide(who, dataset, level)
+    if not decision.allowed:
+        _deny(request, who, dataset, level, action, decision.reason)
+        if who.anonymous:
+            raise ApiError(401, f"dataset {dataset!r} is {level.value}", hint="send a token: Bearer <token>")
+        raise ApiError(403, decision.reason, hint="a convention in policies.yaml can grant a partner access")
+    why = purpose or (decision.convention.purpose if decision.convention else None)
+    if level is AccessLevel.personal and not why:
+        _deny(request, who, dataset, level, action, "no purpose given")
+        raise ApiError(
+            400, f"dataset {dataset!r} holds personal data: say why you read it", hint="add ?purpose=... to the request"
+        )
+    return why
 
 
 def authorize(
     request: Request, who: Principal, meta: DatasetMeta, action: str, purpose: str | None, detail: dict[str, Any]
 ) -> None:
     """Refuse what ``who`` may not read; write every allowed non-open read to the audit log."""
-    st = state(request)
-    decision = st.policy.decide(who, meta.id, meta.access)
-    if not decision.allowed:
-        if who.anonymous:
-            raise ApiError(401, f"dataset {meta.id!r} is {meta.access.value}", hint="send a token: Bearer <token>")
-        raise ApiError(403, decision.reason, hint="a convention in policies.yaml can grant a partner access")
-    if meta.access is AccessLevel.open:
-        return
-    why = purpose or (decision.convention.purpose if decision.convention else None)
-    if meta.access is AccessLevel.personal and not why:
-        raise ApiError(
-            400, f"dataset {meta.id!r} holds personal data: say why you read it", hint="add ?purpose=... to the request"
-        )
-    st.audit.record(who, action, meta.id, meta.access, why, {**detail, "reason": decision.reason})
-
-
-async def authorize_async(
-    request: Request, who: Principal, meta: DatasetMeta, action: str, purpose: str | None, detail: dict[str, Any]
-) -> None:
-    """``authorize`` for async routes: open data is decided in place, audited reads in a thread."""
-    if meta.access is AccessLevel.open and readable(request, who, meta):
-        return
-    await run_in_threadpool(authorize, request, who, meta, action, purpose, detail)
+    level = level_of(request, meta)
+    why = decide(request, who, meta.id, level, action, purpose)
+    if level is not AccessLevel.open:
+        state(request).audit.record(who, action, meta.id, level, why, detail)
 
 
 def readable(request: Request, who: Principal, meta: DatasetMeta) -> bool:
-    return state(request).policy.decide(who, meta.id, meta.access).allowed
+    return state(request).policy.decide(who, meta.id, level_of(request, meta)).allowed
+
+
+def _resolve(pub: Publication, ident: str, lookup: str) -> DatasetMeta | None:
+    if lookup == "collection":
+        from territoria.api.routers.ogc import collection_meta
+
+        return collection_meta(pub, ident)
+    return pub.dataset(ident, published=lookup == "published")
+
+
+def _sensors(request: Request, who: Principal, purpose: str | None) -> None:
+    query = dict(request.query_params)
+    datasets = state(request).sensor_datasets()
+    for table in sorted(tables_touched(request.path_params.get("path", ""), query)):
+        # a table no catalog entry declares was released by no one: it is read as restricted
+        dataset, level = datasets.get(table, (f"sensors:{table}", AccessLevel.restricted))
+        why = decide(request, who, dataset, level, "sensorthings", purpose)
+        if level is not AccessLevel.open:
+            state(request).audit.record(who, "sensorthings", dataset, level, why, {"path": request.url.path})
+
+
+async def guard(request: Request, who: Who) -> None:
+    """The one access check: what the matched route declares it serves, for who asks."""
+    route = request.scope.get("route")
+    rule = declared(getattr(route, "openapi_extra", None))
+    if rule is None:
+        raise ApiError(500, "this route declares no access rule: it serves nothing until it does")
+    purpose = (request.query_params.get("purpose") or None) if request.query_params else None
+    purpose = purpose[:MAX_PURPOSE] if purpose else None
+    kind = rule["kind"]
+    if kind == "public":
+        return
+    if kind == "admin":
+        if not who.admin:
+            reason = f"role {who.role.value} does not read operations data"
+            await run_in_threadpool(_deny, request, who, "operations", AccessLevel.restricted, "admin", reason)
+            raise ApiError(401 if who.anonymous else 403, reason, hint="an administrator's token reads it")
+        return
+    if kind == "sensors":
+        await run_in_threadpool(_sensors, request, who, purpose)
+        return
+    pub = await publication(request)
+    request.state.publication = pub
+    meta = _resolve(pub, request.path_params[rule["param"]], rule["lookup"])
+    if meta is None:  # open reference data (the boundaries' collection)
+        return
+    action = str(rule.get("action") or getattr(route, "name", None) or "read")
+    detail = {k: v for k, v in request.query_params.multi_items() if k != "purpose"}
+    if level_of(request, meta) is AccessLevel.open and readable(request, who, meta):
+        return
+    await run_in_threadpool(authorize, request, who, meta, action, purpose, detail)

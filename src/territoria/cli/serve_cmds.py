@@ -12,7 +12,7 @@ from rich.table import Table
 
 from territoria.cli.common import WorkspaceOpt, console, open_workspace
 from territoria.core.errors import UserError
-from territoria.governance.access import ACCESS_DB, AccessStore, Role
+from territoria.governance.access import ACCESS_DB, AccessStore, Role, parse_duration
 from territoria.governance.audit import AuditLog
 from territoria.pipelines import build_plan
 from territoria.pipelines.inspect import recent_runs
@@ -27,6 +27,7 @@ users_app = typer.Typer(
 def register(app: typer.Typer) -> None:
     app.command()(serve)
     app.add_typer(users_app, name="users")
+    app.add_typer(audit_app, name="audit")
 
 
 def ensure_publication(ws: Workspace) -> str:
@@ -77,6 +78,21 @@ def serve(
     server.run(sockets=[sock])
 
 
+audit_app = typer.Typer(help="The audit log of reads and refused attempts.", no_args_is_help=True)
+
+
+@audit_app.command("verify")
+def audit_verify(workspace: WorkspaceOpt = None) -> None:
+    """Check the audit log's hash chain: any edit, deletion or reordering is reported."""
+    result = AuditLog(_store(workspace)).verify()
+    if result.ok:
+        console.print(f"[green]✓[/] audit log intact: {result.entries} entries")
+        return
+    for problem in result.problems:
+        console.print(f"[red]✗[/] {problem}")
+    raise typer.Exit(1)
+
+
 def _store(workspace: WorkspaceOpt) -> AccessStore:
     ws = open_workspace(workspace)
     return AccessStore(ws.private / ACCESS_DB)
@@ -89,10 +105,16 @@ def users_add(
     organisation: Annotated[
         str | None, typer.Option(help="Partner or contractor organisation (as named in policies.yaml conventions).")
     ] = None,
+    expires: Annotated[str | None, typer.Option(help="Lifetime: 90d, 12h, 2w (default: until revoked).")] = None,
+    scope: Annotated[
+        str | None, typer.Option(help="Datasets the token may read beyond open data, comma-separated.")
+    ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Create a token. It is printed once: only its hash is kept."""
-    token_id, token = _store(workspace).add(name, role.value, organisation)
+    lifetime = parse_duration(expires) if expires else None
+    datasets = [d.strip() for d in scope.split(",") if d.strip()] if scope else None
+    token_id, token = _store(workspace).add(name, role.value, organisation, expires=lifetime, scope=datasets)
     console.print(f"[green]✓[/] token {token_id} for {name} ({role.value}). Keep it now, it is not shown again:")
     print(token)
 

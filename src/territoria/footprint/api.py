@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query
 
 from territoria.core.errors import TerritoriaError
+from territoria.core.serves import serves
 from territoria.engines.registry import engine_capabilities, open_engine
 from territoria.footprint.report import FootprintReport, cost_json, group_json
 from territoria.workspace import Workspace
@@ -52,6 +53,10 @@ class _Reader:
             return self.cached, False
 
 
+#: energy and carbon of runs, packs and steps: operations figures with no data in them
+PUBLIC = serves("public")
+
+
 def router(workspace: Workspace | Path | str, *, cache_seconds: float = 2.0) -> APIRouter:
     ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
     reader = _Reader(ws, cache_seconds)
@@ -66,31 +71,36 @@ def router(workspace: Workspace | Path | str, *, cache_seconds: float = 2.0) -> 
             "data": build(report),
         }
 
-    @api.get("", summary="Last runs, storage and the grid used")
+    @api.get("", openapi_extra=PUBLIC, summary="Last runs, storage and the grid used")
     def summary(limit: int = Query(10, ge=1, le=500)) -> dict[str, Any]:
         return answer(lambda r: {"runs": group_json(r.by_run(limit)), "storage": r.storage()})
 
-    @api.get("/runs", summary="Footprint by run")
+    @api.get("/runs", openapi_extra=PUBLIC, summary="Footprint by run")
     def runs(limit: int = Query(20, ge=1, le=500)) -> dict[str, Any]:
         return answer(lambda r: group_json(r.by_run(limit)))
 
-    @api.get("/packs", summary="Footprint by pack (use case)")
+    @api.get("/packs", openapi_extra=PUBLIC, summary="Footprint by pack (use case)")
     def packs(days: int = Query(30, ge=0, le=36500)) -> dict[str, Any]:
         return answer(lambda r: group_json(r.by_pack(days or None)))
 
-    @api.get("/top", summary="Top consuming steps")
+    @api.get("/top", openapi_extra=PUBLIC, summary="Top consuming steps")
     def top(n: int = Query(10, ge=1, le=200), days: int = Query(30, ge=0, le=36500)) -> dict[str, Any]:
         return answer(lambda r: group_json(r.top_steps(n, days or None)))
 
-    @api.get("/trend", summary="Energy per day")
+    @api.get("/trend", openapi_extra=PUBLIC, summary="Energy per day")
     def trend(days: int = Query(30, ge=1, le=3660)) -> dict[str, Any]:
         return answer(lambda r: group_json(r.trend(days)))
 
-    @api.get("/datasets", summary="Cost of every dataset per refresh and per month")
+    @api.get("/datasets", openapi_extra=PUBLIC, summary="Cost of every dataset per refresh and per month")
     def datasets() -> dict[str, Any]:
         return answer(lambda r: [cost_json(c) for c in r.all_datasets()])
 
-    @api.get("/datasets/{name}", summary="What one dataset or indicator costs, upstream share included")
+    # a dataset's cost is read like the dataset: it says how much of it there is
+    @api.get(
+        "/datasets/{name}",
+        openapi_extra=serves("dataset", "name", lookup="catalog"),
+        summary="What one dataset or indicator costs, upstream share included",
+    )
     def dataset(name: str) -> dict[str, Any]:
         def build(r: FootprintReport) -> dict[str, Any]:
             cost = r.dataset(name)

@@ -11,7 +11,9 @@ organisations read which restricted or personal datasets under a convention (``c
         until: 2027-12-31          # optional end date
 
 Tokens are random secrets shown once at creation; only their SHA-256 is stored, in
-``.territoria/access.sqlite`` (SQLite: safe while ``territoria run`` and ``serve`` both work).
+``.territoria/access.sqlite`` (SQLite: safe while ``territoria run`` and ``serve`` both work;
+created 0600, since it also holds the audit log). A token may expire and may be scoped to named
+datasets: outside its scope it reads what an anonymous caller reads.
 Anonymous callers are ``public`` and read open data only.
 """
 
@@ -19,12 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import re
 import secrets
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +48,16 @@ class Principal:
     role: Role
     organisation: str | None = None
     token_id: str | None = None
+    #: the datasets this token may read beyond open data (None: every dataset its role reads)
+    scope: frozenset[str] | None = None
 
     @property
     def anonymous(self) -> bool:
         return self.token_id is None
+
+    @property
+    def admin(self) -> bool:
+        return self.role is Role.admin
 
 
 ANONYMOUS = Principal("anonymous", Role.public)
@@ -97,8 +107,11 @@ class AccessPolicy:
             Convention(c.partner, frozenset(c.datasets), frozenset(c.roles), c.purpose, c.until)
             for c in typed.conventions
         ]
+        self.declassify = list(typed.declassify)
 
     def decide(self, who: Principal, dataset: str, level: AccessLevel, today: date | None = None) -> Decision:
+        if level is not AccessLevel.open and who.scope is not None and dataset not in who.scope:
+            return Decision(False, f"{level.value} data: this token's scope does not include {dataset!r}")
         if who.role in self.readers[level]:
             return Decision(True, f"role {who.role.value} reads {level.value} data")
         day = today or datetime.now(UTC).date()
@@ -129,10 +142,22 @@ class AccessStore:
                     access TEXT NOT NULL, purpose TEXT, detail TEXT);
                 """
             )
+            # columns added after the first release: stores created before them are migrated in place
+            for table, column in (
+                ("tokens", "expires_at"),
+                ("tokens", "scope"),
+                ("audit", "prev_hash"),
+                ("audit", "hash"),
+            ):
+                if column not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not self.path.exists():
+            # tokens' hashes and the audit log: readable by the workspace's owner only
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         db = sqlite3.connect(self.path, timeout=10)
         try:
             db.execute("PRAGMA journal_mode=WAL")
@@ -141,7 +166,15 @@ class AccessStore:
         finally:
             db.close()
 
-    def add(self, name: str, role: str, organisation: str | None = None) -> tuple[str, str]:
+    def add(
+        self,
+        name: str,
+        role: str,
+        organisation: str | None = None,
+        *,
+        expires: timedelta | None = None,
+        scope: list[str] | None = None,
+    ) -> tuple[str, str]:
         """Create a token; return ``(token_id, token)``. The token itself is never stored."""
         chosen = _role(role, "--role")
         if chosen in (Role.partner, Role.contractor) and not organisation:
@@ -151,10 +184,14 @@ class AccessStore:
             )
         token_id = secrets.token_hex(4)
         secret = secrets.token_urlsafe(24)
+        now = datetime.now(UTC)
+        until = (now + expires).isoformat() if expires is not None else None
+        scoped = ",".join(sorted(set(scope))) if scope else None
         with self.connect() as db:
             db.execute(
-                "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                (token_id, _hash(secret), name, chosen.value, organisation, datetime.now(UTC).isoformat()),
+                "INSERT INTO tokens (token_id, token_hash, name, role, organisation, created_at, revoked_at, "
+                "expires_at, scope) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+                (token_id, _hash(secret), name, chosen.value, organisation, now.isoformat(), until, scoped),
             )
         return token_id, f"{TOKEN_PREFIX}_{token_id}_{secret}"
 
@@ -162,7 +199,8 @@ class AccessStore:
         with self.connect() as db:
             db.row_factory = sqlite3.Row
             rows = db.execute(
-                "SELECT token_id, name, role, organisation, created_at, revoked_at FROM tokens ORDER BY created_at"
+                "SELECT token_id, name, role, organisation, created_at, revoked_at, expires_at, scope FROM tokens "
+                "ORDER BY created_at"
             ).fetchall()
         return [dict(r) for r in rows]
 
@@ -179,16 +217,32 @@ class AccessStore:
                 )
 
     def authenticate(self, token: str) -> Principal | None:
-        """The principal of a valid, unrevoked token; ``None`` for anything else."""
+        """The principal of a valid, unrevoked, unexpired token; ``None`` for anything else."""
         parts = token.split("_", 2)
         if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
             return None
         _, token_id, secret = parts
         with self.connect() as db:
             row = db.execute(
-                "SELECT token_hash, name, role, organisation FROM tokens WHERE token_id = ? AND revoked_at IS NULL",
+                "SELECT token_hash, name, role, organisation, expires_at, scope FROM tokens "
+                "WHERE token_id = ? AND revoked_at IS NULL",
                 (token_id,),
             ).fetchone()
         if row is None or not hmac.compare_digest(row[0], _hash(secret)):
             return None
-        return Principal(row[1], Role(row[2]), row[3], token_id)
+        if row[4] is not None and datetime.fromisoformat(row[4]) <= datetime.now(UTC):
+            return None
+        scope = frozenset(row[5].split(",")) if row[5] else None
+        return Principal(row[1], Role(row[2]), row[3], token_id, scope)
+
+
+DURATION = re.compile(r"^(\d+)\s*([dhw])$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90d``, ``12h``, ``2w``: a token's lifetime."""
+    found = DURATION.match(text.strip().lower())
+    if not found or int(found.group(1)) == 0:
+        raise UserError(f"--expires: {text!r} is not a duration", hint="a number and a unit: 90d, 12h or 2w")
+    unit = {"d": "days", "h": "hours", "w": "weeks"}[found.group(2)]
+    return timedelta(**{unit: int(found.group(1))})

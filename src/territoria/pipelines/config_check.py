@@ -21,8 +21,9 @@ from territoria.connectors.spec import get_connector
 from territoria.core.errors import TerritoriaError
 from territoria.core.yamlio import InvalidConfigFile, Issue, compose, issues_of, line_of, load_model
 from territoria.footprint.params import load_policy
+from territoria.governance.levels import Node, effective_levels
 from territoria.governance.secrecy.rules import load_ruleset
-from territoria.pipelines.plan import build_plan
+from territoria.pipelines.plan import Plan, build_plan
 from territoria.reference.referential import referential
 from territoria.workspace import Workspace
 from territoria.workspace.model import TerritoryConfig
@@ -43,9 +44,34 @@ def check_workspace(root: Path) -> list[Issue]:
     problems += _check_policies(root / POLICIES)
     if not problems:
         try:
-            build_plan(Workspace(root))
+            plan = build_plan(Workspace(root))
         except TerritoriaError as exc:
             problems.append(Issue("packs and models", None, exc.message, exc.hint, exc.slug))
+        else:
+            problems += check_levels(plan, root / POLICIES)
+    return problems
+
+
+def check_levels(plan: Plan, policies: Path) -> list[Issue]:
+    """A declared access level below what the dataset's inputs give it (the API enforces the latter)."""
+    nodes = {
+        name: Node(info.access, tuple(plan.steps[plan.producers[name]].inputs), info.secrecy)
+        for name, info in plan.datasets.items()
+    }
+    problems = []
+    for name, level in effective_levels(nodes, load_policies(policies).declassify).items():
+        if level.understated and not name.startswith("published."):
+            problems.append(
+                Issue(
+                    name,
+                    None,
+                    f"{name!r} is declared {level.declared.value} but is made from {level.inherited_from!r}, "
+                    f"{level.effective.value}: the API serves it as {level.effective.value}",
+                    f"declare `access: {level.effective.value}`, apply a secrecy rule set, or sign a "
+                    f"`declassify:` entry for {name!r} in {POLICIES}",
+                    "access-below-inputs",
+                )
+            )
     return problems
 
 

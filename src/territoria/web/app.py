@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from territoria.core.serves import serves
 from territoria.workspace import Workspace
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -33,7 +34,8 @@ def router(workspace: Workspace) -> APIRouter:
     page = render_index(workspace)
     api_router = APIRouter(include_in_schema=False)
 
-    @api_router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
+    # the shell holds no data: the page reads it from the API, whose routes check access
+    @api_router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, openapi_extra=serves("public"))
     def dashboard() -> HTMLResponse:
         # The shell is small and names the current asset files: never serve a stale one.
         headers = {"Cache-Control": "no-cache", "Content-Security-Policy": CONTENT_SECURITY_POLICY}

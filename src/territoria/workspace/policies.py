@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from territoria.core.band import Band, band
-from territoria.core.vocab import Role
+from territoria.core.vocab import AccessLevel, Role
 from territoria.core.yamlio import load_model, validate_data
 
 FILE = "policies.yaml"
@@ -32,6 +32,7 @@ EXAMPLES = {
     "roles": "roles: [public, agent, elu, partner, contractor, admin]",
     "access": "access: {open: [public, agent], restricted: [agent, admin], personal: [admin]}",
     "conventions": "conventions: [{partner: enedis, datasets: [consommation-electricite], until: 2027-12-31}]",
+    "declassify": "declassify: [{dataset: exposition_75_plus, level: open, by: 'J. Martin, DPO', why: '...'}]",
     "secrecy": "secrecy: {energy: {rules: {min-points: {threshold: 11}}}}",
     "retention": "retention: {landing: {keep_versions: 5, days: 90}}",
     "footprint": "footprint: {grid: FR, budget: {run_wh: 0.5}}",
@@ -63,6 +64,23 @@ class ConventionRule(_Strict):
     roles: list[Role] = Field(default_factory=lambda: [Role.partner, Role.contractor])
     purpose: str | None = None
     until: date | None = None
+
+
+class Declassification(_Strict):
+    """A signed decision to publish a dataset below the level its inputs would give it.
+
+    Without one (or a secrecy rule set on the dataset), a dataset derived from restricted or
+    personal inputs is at least as closed as they are (``governance.access.effective_levels``).
+    """
+
+    dataset: str = Field(min_length=1)
+    #: the level the dataset is released at
+    level: AccessLevel
+    #: who decided (a person and their function): the signature of the decision
+    by: str = Field(min_length=1)
+    #: why the release discloses nothing the inputs protect
+    why: str = Field(min_length=1)
+    on: date | None = None
 
 
 class SecrecyOverride(_Strict):
@@ -152,6 +170,7 @@ class Policies(_Strict):
     roles: list[Role] = Field(default_factory=lambda: list(Role))
     access: AccessRules = Field(default_factory=default_access)
     conventions: list[ConventionRule] = Field(default_factory=list)
+    declassify: list[Declassification] = Field(default_factory=list)
     secrecy: dict[str, SecrecyOverride] = Field(default_factory=dict)
     retention: Retention = Field(default_factory=Retention)
     footprint: FootprintPolicy = Field(default_factory=FootprintPolicy)

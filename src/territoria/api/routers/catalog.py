@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from territoria.api.deps import Pub, Who, readable
+from territoria.api import scrub
+from territoria.api.deps import Pub, Who, level_of, readable
+from territoria.core.serves import serves
 from territoria.publication.reader import Publication
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
@@ -50,7 +52,7 @@ def last_runs(pub: Publication, step: str, limit: int = 5) -> list[dict[str, Any
     )
 
 
-@router.get("", summary="Search the catalog")
+@router.get("", summary="Search the catalog", openapi_extra=serves("public"))
 def search_catalog(
     request: Request,
     pub: Pub,
@@ -68,7 +70,7 @@ def search_catalog(
     return JSONResponse({"datasets": docs, "total": len(docs), "run_id": pub.run_id})
 
 
-@router.get("/{dataset_id}", summary="One dataset's page")
+@router.get("/{dataset_id}", summary="One dataset's page", openapi_extra=serves("public"))
 def dataset_page(
     request: Request, pub: Pub, who: Who, dataset_id: Annotated[str, Path(max_length=100)]
 ) -> JSONResponse:
@@ -76,9 +78,9 @@ def dataset_page(
     doc = dict(meta.doc)
     doc["readable"] = readable(request, who, meta)
     doc["last_runs"] = last_runs(pub, doc["step"])
-    if not doc["readable"]:
-        for run in doc["last_runs"]:
-            run["error"] = "(hidden: non-open data)" if run["error"] else None
+    for run in doc["last_runs"]:
+        run["error"] = scrub.error(who, run["error"])
+    doc["access"] = level_of(request, meta).value  # the effective level: what this API enforces
     doc["lineage"] = pub.lineage(dataset_id)
     links = {"lineage": f"/api/catalog/{dataset_id}"}
     if doc["published"]:

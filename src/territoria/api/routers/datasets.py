@@ -18,10 +18,11 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.routing import APIRoute
 from starlette.background import BackgroundTask
 
-from territoria.api.deps import Pub, Purpose, Who, authorize
+from territoria.api.deps import Pub, Purpose, Who
 from territoria.api.errors import ApiError
 from territoria.api.routers import catalog
 from territoria.core.errors import UserError
+from territoria.core.serves import serves
 from territoria.core.suggest import did_you_mean
 from territoria.engines.base import quote_ident
 from territoria.publication.formats import ExportJob, formats, get_format
@@ -118,17 +119,23 @@ def query_rows(
     return rows, int(total)
 
 
-@router.get("/{dataset_id}", summary="A published dataset's catalog page (as GET /api/catalog/{id})")
+@router.get(
+    "/{dataset_id}",
+    summary="A published dataset's catalog page (as GET /api/catalog/{id})",
+    openapi_extra=serves("public"),
+)
 def dataset_page(request: Request, pub: Pub, who: Who, dataset_id: DatasetId) -> JSONResponse:
     pub.dataset(dataset_id)
     return catalog.dataset_page(request, pub, who, dataset_id)
 
 
-@router.get("/{dataset_id}/rows", summary="Rows of a published dataset")
+@router.get(
+    "/{dataset_id}/rows",
+    summary="Rows of a published dataset",
+    openapi_extra=serves("dataset", "dataset_id", action="rows"),
+)
 def dataset_rows(
-    request: Request,
     pub: Pub,
-    who: Who,
     dataset_id: DatasetId,
     purpose: Purpose = None,
     filter: Annotated[
@@ -139,9 +146,6 @@ def dataset_rows(
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> JSONResponse:
     meta = pub.dataset(dataset_id)
-    where_clause(meta, filter or [])  # reject bad filters before anything is audited
-    order_clause(meta, sort)
-    authorize(request, who, meta, "rows", purpose, {"filter": filter, "limit": limit, "offset": offset})
     rows, total = query_rows(pub, meta, filter or [], sort, limit, offset)
     columns = [{"name": c, "type": t} for c, t in meta.columns]
     return JSONResponse(
@@ -166,7 +170,6 @@ class ExportRoute(APIRoute):
 def dataset_export(
     request: Request,
     pub: Pub,
-    who: Who,
     dataset_id: DatasetId,
     purpose: Purpose = None,
     format: Annotated[
@@ -190,7 +193,6 @@ def dataset_export(
     except UserError as exc:
         tmp.rmdir()
         raise ApiError(400, exc.message, hint=exc.hint) from exc
-    authorize(request, who, meta, f"export-{format}", purpose, {})
     export_format.write(job)
 
     def cleanup() -> None:
@@ -208,4 +210,5 @@ router.add_api_route(
     methods=["GET"],
     summary="Download a published dataset",
     route_class_override=ExportRoute,
+    openapi_extra=serves("dataset", "dataset_id", action="export"),
 )

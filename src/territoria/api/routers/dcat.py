@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from territoria.api.deps import Pub
+from territoria.core.serves import serves
 from territoria.publication import dcat
 from territoria.publication.reader import Publication
 
@@ -25,11 +26,21 @@ def feed(pub: Publication, request: Request) -> dict[str, Any]:
     return dcat.feed(pub.catalog["dcat"], str(request.base_url))
 
 
-@router.get("/dcat.jsonld", summary="DCAT-AP 3 catalog (JSON-LD)", responses={200: {"content": {JSONLD: {}}}})
+@router.get(
+    "/dcat.jsonld",
+    summary="DCAT-AP 3 catalog (JSON-LD)",
+    openapi_extra=serves("public"),
+    responses={200: {"content": {JSONLD: {}}}},
+)
 def dcat_jsonld(request: Request, pub: Pub) -> Response:
     return Response(json.dumps(feed(pub, request), ensure_ascii=False).encode(), media_type=JSONLD)
 
 
-@router.get("/dcat.ttl", summary="DCAT-AP 3 catalog (Turtle)", responses={200: {"content": {TURTLE: {}}}})
+@router.get(
+    "/dcat.ttl",
+    summary="DCAT-AP 3 catalog (Turtle)",
+    openapi_extra=serves("public"),
+    responses={200: {"content": {TURTLE: {}}}},
+)
 def dcat_turtle(request: Request, pub: Pub) -> Response:
     return Response(dcat.turtle(feed(pub, request)).encode(), media_type=f"{TURTLE}; charset=utf-8")

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from territoria.api.deps import Pub
+from territoria.core.serves import serves
 from territoria.publication.reader import Publication
 
 router = APIRouter(prefix="/api/geo", tags=["geo"])
@@ -46,6 +47,7 @@ def _missing(pub: Publication, territory: dict[str, Any]) -> list[dict[str, str 
 @router.get(
     "/communes",
     summary="Commune boundaries (GeoJSON FeatureCollection, WGS84) and the communes without one",
+    openapi_extra=serves("public"),
     responses={200: {"content": {"application/geo+json": {}}}},
 )
 async def communes(pub: Pub) -> Response:

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from territoria.api.deps import Pub, Purpose, Who, authorize_async, readable
+from territoria.api.deps import Pub, Purpose, Who, readable
+from territoria.core.serves import serves
 from territoria.publication.reader import Publication
 
 router = APIRouter(prefix="/api/indicators", tags=["indicators"])
@@ -103,18 +104,25 @@ def _by_place(pub: Publication, indicator_id: str) -> dict[tuple[str, str], list
     return found
 
 
-@router.get("", response_model=list[Indicator], summary="Every published indicator")
+@router.get("", response_model=list[Indicator], summary="Every published indicator", openapi_extra=serves("public"))
 async def list_indicators(request: Request, pub: Pub, who: Who) -> JSONResponse:
     ids = [i for i in pub.indicators if i in pub.manifest["tables"]]
     return JSONResponse([describe(pub, request, who, i) for i in ids])
 
 
-@router.get("/{indicator_id}", response_model=Indicator, summary="One indicator's definition")
+@router.get(
+    "/{indicator_id}", response_model=Indicator, summary="One indicator's definition", openapi_extra=serves("public")
+)
 async def get_indicator(request: Request, pub: Pub, who: Who, indicator_id: IndicatorId) -> JSONResponse:
     return JSONResponse(describe(pub, request, who, indicator_id))
 
 
-@router.get("/{indicator_id}/values", response_model=IndicatorValues, summary="Values with their quality flags")
+@router.get(
+    "/{indicator_id}/values",
+    response_model=IndicatorValues,
+    summary="Values with their quality flags",
+    openapi_extra=serves("dataset", "indicator_id", action="indicator-values"),
+)
 async def indicator_values(
     request: Request,
     pub: Pub,
@@ -127,11 +135,7 @@ async def indicator_values(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1000,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> JSONResponse:
-    meta = pub.dataset(indicator_id)
     info = describe(pub, request, who, indicator_id)
-    await authorize_async(
-        request, who, meta, "indicator-values", purpose, {"mesh": mesh, "code": code, "period": period}
-    )
     candidates = (
         _by_place(pub, indicator_id).get((mesh, code), [])
         if mesh is not None and code is not None
@@ -149,7 +153,12 @@ async def indicator_values(
     return JSONResponse(body)
 
 
-@router.get("/{indicator_id}/lineage", response_model=LineageTree, summary="Where the figure comes from")
+@router.get(
+    "/{indicator_id}/lineage",
+    response_model=LineageTree,
+    summary="Where the figure comes from",
+    openapi_extra=serves("public"),
+)
 async def indicator_lineage(pub: Pub, indicator_id: IndicatorId) -> JSONResponse:
     pub.indicator(indicator_id)
     return JSONResponse(pub.lineage(indicator_id))

@@ -17,9 +17,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from territoria.api.deps import Pub, Purpose, Who, authorize, authorize_async, readable
+from territoria.api.deps import Pub, Purpose, Who, readable
 from territoria.api.errors import ApiError
 from territoria.core.errors import NotFoundError
+from territoria.core.serves import serves
 from territoria.core.suggest import did_you_mean
 from territoria.engines.base import quote_ident
 from territoria.publication.reader import DatasetMeta, Publication, json_value
@@ -135,15 +136,18 @@ def _collection_doc(base: str, coll: Collection) -> dict[str, Any]:
     return doc
 
 
-def _get(request: Request, pub: Publication, who: Any, cid: str) -> Collection:
+def _get(pub: Publication, cid: str) -> Collection:
     found = collections(pub)
     coll = found.get(cid)
     if coll is None:
-        visible = [k for k, c in found.items() if _visible(request, who, c)]
-        raise NotFoundError(f"unknown collection {cid[:80]!r}", hint=did_you_mean(cid, visible))
-    if coll.meta is not None and not _visible(request, who, coll):
-        authorize(request, who, coll.meta, "ogc", None, {})  # raises 401 or 403
+        raise NotFoundError(f"unknown collection {cid[:80]!r}", hint=did_you_mean(cid, list(found)))
     return coll
+
+
+def collection_meta(pub: Publication, cid: str) -> DatasetMeta | None:
+    """The dataset a collection serves (None: the boundaries, open reference data): the access
+    check (``deps.guard``) decides on it before the route runs."""
+    return _get(pub, cid).meta
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:
@@ -169,7 +173,7 @@ def _intersects(b: tuple[float, float, float, float], box: tuple[float, float, f
     return in_x and b[1] <= y1 and b[3] >= y0
 
 
-@router.get("", summary="OGC API landing page")
+@router.get("", summary="OGC API landing page", openapi_extra=serves("public"))
 async def landing(request: Request, pub: Pub) -> JSONResponse:
     base = _base(request)
     root = str(request.base_url).rstrip("/")
@@ -192,12 +196,12 @@ async def landing(request: Request, pub: Pub) -> JSONResponse:
     )
 
 
-@router.get("/conformance", summary="Conformance classes")
+@router.get("/conformance", summary="Conformance classes", openapi_extra=serves("public"))
 async def conformance() -> JSONResponse:
     return JSONResponse({"conformsTo": CONFORMANCE})
 
 
-@router.get("/collections", summary="Feature collections")
+@router.get("/collections", summary="Feature collections", openapi_extra=serves("public"))
 async def list_collections(request: Request, pub: Pub, who: Who) -> JSONResponse:
     base = _base(request)
     docs = [_collection_doc(base, c) for c in collections(pub).values() if _visible(request, who, c)]
@@ -208,31 +212,32 @@ async def list_collections(request: Request, pub: Pub, who: Who) -> JSONResponse
 CollectionId = Annotated[str, Path(max_length=100)]
 
 
-@router.get("/collections/{collection_id}", summary="One feature collection")
-async def get_collection(request: Request, pub: Pub, who: Who, collection_id: CollectionId) -> JSONResponse:
-    return JSONResponse(_collection_doc(_base(request), _get(request, pub, who, collection_id)))
+@router.get(
+    "/collections/{collection_id}",
+    summary="One feature collection",
+    openapi_extra=serves("dataset", "collection_id", lookup="collection", action="ogc-collection"),
+)
+async def get_collection(request: Request, pub: Pub, collection_id: CollectionId) -> JSONResponse:
+    return JSONResponse(_collection_doc(_base(request), _get(pub, collection_id)))
 
 
 @router.get(
     "/collections/{collection_id}/items",
     summary="Features of a collection (GeoJSON)",
     responses={200: {"content": {GEOJSON: {}}}},
+    openapi_extra=serves("dataset", "collection_id", lookup="collection", action="ogc-items"),
 )
 async def items(
     request: Request,
     pub: Pub,
-    who: Who,
     collection_id: CollectionId,
     purpose: Purpose = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     bbox: Annotated[str | None, Query(max_length=200, description="minLon,minLat,maxLon,maxLat")] = None,
 ) -> Response:
-    coll = _get(request, pub, who, collection_id)
+    coll = _get(pub, collection_id)
     box = parse_bbox(bbox) if bbox is not None else None
-    if coll.meta is not None:
-        detail = {"bbox": bbox, "limit": limit, "offset": offset}
-        await authorize_async(request, who, coll.meta, "ogc-items", purpose, detail)
     if box is None:
         selected = coll.features
     else:
@@ -265,21 +270,19 @@ async def items(
     "/collections/{collection_id}/items/{feature_id}",
     summary="One feature",
     responses={200: {"content": {GEOJSON: {}}}},
+    openapi_extra=serves("dataset", "collection_id", lookup="collection", action="ogc-item"),
 )
 async def item(
     request: Request,
     pub: Pub,
-    who: Who,
     collection_id: CollectionId,
     feature_id: Annotated[str, Path(max_length=20)],
     purpose: Purpose = None,
 ) -> Response:
-    coll = _get(request, pub, who, collection_id)
+    coll = _get(pub, collection_id)
     index = int(feature_id) if feature_id.isascii() and feature_id.isdigit() and len(feature_id) < 10 else 0
     if not 1 <= index <= len(coll.features):
         raise NotFoundError(f"no feature {feature_id[:20]!r} in {coll.id}", hint="feature ids are 1..numberMatched")
-    if coll.meta is not None:
-        await authorize_async(request, who, coll.meta, "ogc-item", purpose, {"feature": index})
     base = f"{_base(request)}/collections/{coll.id}"
     links = json.dumps(
         [

@@ -8,8 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from territoria.api import scrub
 from territoria.api.deps import Pub, Who, readable
 from territoria.core.errors import NotFoundError
+from territoria.core.serves import serves
 from territoria.governance.access import Principal
 from territoria.publication.reader import Publication
 
@@ -21,9 +23,10 @@ RUN_COLUMNS = (
 )
 
 
-@router.get("", summary="Run history, newest first")
+@router.get("", summary="Run history, newest first", openapi_extra=serves("public"))
 def list_runs(
     pub: Pub,
+    who: Who,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     status: Annotated[str | None, Query(pattern="^(success|failed|interrupted|running)$")] = None,
@@ -34,22 +37,27 @@ def list_runs(
         f"SELECT {RUN_COLUMNS} FROM meta.runs {where} ORDER BY started_at DESC LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
+    for run in runs:
+        run["error"] = scrub.error(who, run["error"])
     return JSONResponse({"runs": runs, "total": int(total), "published_run": pub.run_id})
 
 
 def redact(request: Request, who: Principal, pub: Publication, step: dict[str, Any]) -> None:
-    """Errors and reports of a step over data the caller may not read may quote that data."""
+    """Errors and reports may quote data: counters only for non-administrators, and nothing at
+    all of a step over data the caller may not read."""
+    step["error"] = scrub.error(who, step.get("error"))
+    step["report"] = scrub.report(who, step["report"])
     meta = pub.datasets.get(str(step["step"]).split(":", 1)[-1])
     if meta is not None and not readable(request, who, meta):
-        step["error"] = "(hidden: the step works on non-open data)" if step.get("error") else None
         step["report"] = {}
 
 
-@router.get("/{run_id}", summary="One run and its steps")
+@router.get("/{run_id}", summary="One run and its steps", openapi_extra=serves("public"))
 def get_run(request: Request, pub: Pub, who: Who, run_id: Annotated[str, Path(max_length=64)]) -> JSONResponse:
     found = pub.rows(f"SELECT {RUN_COLUMNS} FROM meta.runs WHERE run_id = ?", [run_id])
     if not found:
         raise NotFoundError(f"unknown run {run_id!r}", hint="GET /api/runs lists them")
+    found[0]["error"] = scrub.error(who, found[0]["error"])
     steps = pub.rows(
         "SELECT step, kind, status, reason, started_at::VARCHAR AS started_at, ended_at::VARCHAR AS ended_at, "
         "rows_in, rows_out, rows_quarantined, bytes_read, bytes_written, wall_s, cpu_s, peak_rss_bytes, "

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from territoria.core.errors import NotFoundError, TerritoriaError, error_envelope
+from territoria.core.serves import serves
 from territoria.sensors.sta.model import ENTITY_SETS, EntitySet
 from territoria.sensors.sta.odata import Options, QueryError, parse_options
 from territoria.sensors.sta.service import Service, decode_observation_id
@@ -33,6 +34,36 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/iot_sensing/1.1/req/request-data",
     "https://territoria.readthedocs.io/sensors#aggregation-extension",
 ]
+
+
+#: the sensor store's tables (``source: {kind: sensors, table: ...}`` in the catalog) each entity set
+#: reveals: raw observations give away the hourly and daily aggregates, hourly ones the daily ones
+TABLES_OF = {
+    "Observations": ("hourly", "daily", "datastreams"),
+    "HourlyAggregates": ("hourly", "daily", "datastreams"),
+    "DailyAggregates": ("daily", "datastreams"),
+}
+WORD = re.compile(r"[A-Za-z]+")
+
+
+def entity_sets_touched(path: str, query: dict[str, str]) -> set[str]:
+    """Every entity set a request may read: named in its path or in any query option ($expand,
+    $filter, $orderby, $select), directly or as a navigation property. An over-approximation on
+    purpose: a word that only looks like a navigation property costs a refusal, never a leak."""
+    targets = {name: {name} for name in ENTITY_SETS}
+    for es in ENTITY_SETS.values():
+        for nav_name, nav in es.navs.items():
+            targets.setdefault(nav_name, set()).add(nav.target)
+    touched: set[str] = set()
+    for text in (path, *query.keys(), *query.values()):
+        for word in WORD.findall(text):
+            touched |= targets.get(word, set())
+    return touched
+
+
+def tables_touched(path: str, query: dict[str, str]) -> set[str]:
+    """The sensor store's tables a request reads (``datastreams``: the registry)."""
+    return {t for es in entity_sets_touched(path, query) for t in TABLES_OF.get(es, ("datastreams",))}
 
 
 class Resource:
@@ -202,12 +233,12 @@ def make_router(service: Service) -> APIRouter:
     api = Api(service)
     r = APIRouter(prefix=PREFIX, tags=["SensorThings API v1.1"])
 
-    @r.get("")
-    @r.get("/")
+    @r.get("", openapi_extra=serves("public"))
+    @r.get("/", openapi_extra=serves("public"))
     def root(request: Request) -> Response:
         return _json(root_document(str(request.base_url).rstrip("/") + PREFIX))
 
-    @r.get("/{path:path}")
+    @r.get("/{path:path}", openapi_extra=serves("sensors"))
     def resource(path: str, request: Request) -> Response:
         base = str(request.base_url).rstrip("/") + PREFIX
         try:

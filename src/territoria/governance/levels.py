@@ -1,0 +1,80 @@
+"""Access levels flow through lineage: a dataset is at least as closed as what it is made from.
+
+A dataset derived from restricted or personal inputs inherits the strictest of their levels,
+unless its definition declares a release rule: a secrecy rule set applied on publication
+(aggregation with primary and secondary suppression), or a declassification signed in
+``policies.yaml`` (``declassify:`` with the dataset, the level, who decided and why). The
+effective level is what the API enforces; ``config validate`` reports each declared level below it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from territoria.core.vocab import AccessLevel
+from territoria.workspace.policies import Declassification
+
+RANK = {AccessLevel.open: 0, AccessLevel.restricted: 1, AccessLevel.personal: 2}
+
+
+def strictest(levels: Iterable[AccessLevel]) -> AccessLevel:
+    return max(levels, key=RANK.__getitem__, default=AccessLevel.open)
+
+
+@dataclass(frozen=True)
+class Node:
+    """What the computation needs of a dataset: its declared level, release rule and inputs."""
+
+    declared: AccessLevel
+    inputs: tuple[str, ...] = ()
+    #: the secrecy rule set its publication applies, if any: a release rule
+    secrecy: str | None = None
+
+
+@dataclass(frozen=True)
+class Level:
+    dataset: str
+    declared: AccessLevel
+    effective: AccessLevel
+    #: the input whose level the dataset inherits (None: its own declaration holds)
+    inherited_from: str | None
+    #: how the dataset is released below its inputs' level, if it is
+    released_by: str | None
+
+    @property
+    def understated(self) -> bool:
+        return RANK[self.declared] < RANK[self.effective]
+
+
+def effective_levels(nodes: Mapping[str, Node], declassified: Iterable[Declassification] = ()) -> dict[str, Level]:
+    """The effective level of every dataset of a lineage graph (inputs not in the graph are ignored)."""
+    signed = {d.dataset: d for d in declassified}
+    done: dict[str, Level] = {}
+
+    def visit(name: str, path: frozenset[str]) -> AccessLevel:
+        if name in done:
+            return done[name].effective
+        node = nodes[name]
+        strict_input, strict = None, AccessLevel.open
+        for i in node.inputs:
+            if i in nodes and i not in path:  # a cycle is the planner's error, not ours
+                level = visit(i, path | {name})
+                if RANK[level] > RANK[strict]:
+                    strict_input, strict = i, level
+        released_by = None
+        if RANK[strict] > RANK[node.declared]:
+            if name in signed:
+                d = signed[name]
+                strict = strictest([d.level, node.declared])
+                released_by = f"declassified by {d.by}: {d.why}"
+            elif node.secrecy:
+                strict, released_by = node.declared, f"secrecy rule set {node.secrecy!r}"
+        effective = strictest([node.declared, strict])
+        inherited = strict_input if RANK[effective] > RANK[node.declared] else None
+        done[name] = Level(name, node.declared, effective, inherited, released_by)
+        return effective
+
+    for name in nodes:
+        visit(name, frozenset())
+    return done

@@ -1,0 +1,73 @@
+"""Non-administrators never read error texts, cell values or secrecy labels; policies are live."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from api_support import PARTNER_ORG, RESTRICTED, auth
+
+from territoria.api import create_app
+from territoria.api.scrub import HIDDEN_ERROR
+from territoria.governance.access import ACCESS_DB, AccessStore
+from territoria.workspace import Workspace
+
+LEAK = "Could not convert string 'Jean Dupont 35001 IBAN FR76 3000' to INT32"
+
+
+@pytest.fixture
+def ws(built_ws: Workspace, tmp_path: Path) -> Workspace:
+    root = tmp_path / "ws"
+    shutil.copytree(built_ws.root, root, ignore=shutil.ignore_patterns("*.wal"))
+    return Workspace(root)
+
+
+def _get(app: object, url: str, headers: dict[str, str]) -> httpx.Response:
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            return await c.get(url, headers=headers)
+
+    return asyncio.run(get())
+
+
+def test_run_errors_and_reports_are_scrubbed(ws: Workspace) -> None:
+    store = AccessStore(ws.private / ACCESS_DB)
+    agent, admin = store.add("a", "agent")[1], store.add("b", "admin")[1]
+    app = create_app(ws.root, extensions=False)
+    pub = app.state.territoria.source.get()
+    run_id = pub.run_id
+    report = '{"rows_in": 3, "primary_cells": 2, "rule": "min-points", "cells": [{"code": "35238", "value": 7}]}'
+    pub.con.execute("UPDATE meta.runs SET error = ?", [LEAK])
+    pub.con.execute("UPDATE meta.step_runs SET error = ?, report = ?::JSON", [LEAK, report])
+    for headers in ({}, auth(agent)):
+        listed = _get(app, "/api/runs", headers)
+        one = _get(app, f"/api/runs/{run_id}", headers)
+        page = _get(app, "/api/catalog/communes", headers)
+        for r in (listed, one, page):
+            assert r.status_code == 200 and "Jean" not in r.text and "35238" not in r.text, r.text[:300]
+            assert "primary" not in r.text and "min-points" not in r.text
+        assert listed.json()["runs"][0]["error"] == HIDDEN_ERROR
+    steps = _get(app, f"/api/runs/{run_id}", auth(agent)).json()["steps"]
+    assert steps and 3 in {s["report"].get("rows_in") for s in steps}  # counters stay
+    full = _get(app, f"/api/runs/{run_id}", auth(admin))
+    assert "Jean Dupont" in full.text and "min-points" in full.text
+
+
+def test_a_removed_convention_stops_access_without_restart(ws: Workspace) -> None:
+    partner = AccessStore(ws.private / ACCESS_DB).add("p", "partner", PARTNER_ORG)[1]
+    app = create_app(ws.root, extensions=False)
+    url = f"/api/datasets/{RESTRICTED}/rows"
+    assert _get(app, url, auth(partner)).status_code == 200
+    policies = ws.root / "policies.yaml"
+    data = yaml.safe_load(policies.read_text(encoding="utf-8"))
+    data["conventions"] = []
+    policies.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert _get(app, url, auth(partner)).status_code == 403
+    policies.write_text("access: [not, a, mapping\n", encoding="utf-8")
+    broken = _get(app, url, auth(partner))
+    assert broken.status_code == 503 and "policies.yaml" in broken.json()["error"]["message"]
