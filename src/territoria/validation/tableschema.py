@@ -176,8 +176,9 @@ def _stats(engine: Engine, wt: str, total: int, repaired: int, rejected: Rejecte
         )
         reasons = {r[0]: int(r[1]) for r in rows}
     n_rejected = rejected.count if rejected else 0
-    if n_rejected:
-        reasons["wrong number of fields"] = n_rejected
+    if rejected and n_rejected:
+        for reason, count in (rejected.reasons or {"wrong number of fields": n_rejected}).items():
+            reasons[reason] = reasons.get(reason, 0) + count
     stats: dict[str, Any] = {
         "rows_in": total + n_rejected,
         "rows_valid": total - int(bad),
