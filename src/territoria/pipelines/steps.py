@@ -68,7 +68,9 @@ def run_ingest(ws: Workspace, engine: Engine, step: Step, fetch: Fetched) -> Ste
     try:
         raw = get_reader(fmt)(engine, landed, read_options, tmp)
         try:
-            outcome = validate_relation(engine, raw, entry.schema_, f"_validate_{entry.identifier}")
+            outcome = validate_relation(
+                engine, raw, entry.schema_, f"_validate_{entry.identifier}", dataset=entry.identifier
+            )
         except TerritoriaError:
             raise
         except Exception as exc:

@@ -114,7 +114,9 @@ def _unzip(path: Path, out: Path, options: dict[str, Any], limit: int) -> None:
             with zf.open(member) as fin:
                 _copy_capped(fin, out, limit, "zip")
     except zipfile.BadZipFile as exc:
-        raise DataError(f"the zip archive is corrupt ({exc})", hint="download it again; the previous version is kept")
+        raise DataError(
+            f"the zip archive is corrupt ({exc})", hint="download it again; the previous version is kept"
+        ) from exc
 
 
 def _member(zf: zipfile.ZipFile, chosen: Any) -> zipfile.ZipInfo:
@@ -137,8 +139,7 @@ def _member(zf: zipfile.ZipFile, chosen: Any) -> zipfile.ZipInfo:
             hint="check that the source points at the archive of the data",
         )
     raise DataError(
-        f"the zip archive holds {len(data)} files ({', '.join(i.filename for i in data[:10])}): "
-        "which one is the data?",
+        f"the zip archive holds {len(data)} files ({', '.join(i.filename for i in data[:10])}): which one is the data?",
         hint="name it with `read: {member: NAME}` in the source",
     )
 
