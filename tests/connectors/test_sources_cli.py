@@ -109,16 +109,27 @@ def test_add_udata_follows_the_schema_reference(small_ws: Workspace, udata: Serv
     assert types(entry)["coordonneesXY"] == "string"  # geopoint: read as text
 
 
+META = ("--licence", "Licence Ouverte 2.0", "--publisher", "Rennes Métropole")
+
+
 def test_add_http_csv_infers_french_conventions(small_ws: Workspace, files: FileServer) -> None:
     text = "CODGEO;LIBGEO;PMUN;PART\n01001;L'Abergement;832;12,5\n35210;Pacé;12000;s\n35238;Rennes;227830;3\n"
     (files.root / "population.csv").write_bytes(text.encode("cp1252"))
     result = cli(small_ws, "sources", "add", f"{files.url}/population.csv")
+    assert "does not say its licence or publisher" in str(result.exception)
+    result = cli(small_ws, "sources", "add", f"{files.url}/population.csv", *META)
     assert result.exit_code == 0, result.output
     entry = proposed(small_ws, "population")
     assert entry["source"]["format"] == "csv"
     assert entry["source"]["read"] == {"delimiter": ";", "encoding": "cp1252"}
     fields = {f["name"]: f for f in entry["schema"]["fields"]}
-    assert fields["CODGEO"]["type"] == "string" and fields["PMUN"]["type"] == "integer"
+    assert fields["CODGEO"] == {
+        "name": "CODGEO",
+        "type": "string",
+        "constraints": {"pattern": "[0-9][0-9AB][0-9]{3}"},
+        "format": "insee-commune",
+    }
+    assert fields["PMUN"]["type"] == "integer"
     assert fields["PART"] == {"name": "PART", "type": "number", "decimalChar": ",", "secretValues": ["s"]}
 
 
@@ -131,14 +142,14 @@ def test_add_hubeau_ogcapi_postgres(
     assert entry["source"]["query"] == {"code_commune": "35238"}
     assert types(entry)["resultat_numerique"] == "number" and types(entry)["reseaux"] == "object"
 
-    assert cli(small_ws, "sources", "add", f"{ogc[0]}/collections/communes/items").exit_code == 0
+    assert cli(small_ws, "sources", "add", f"{ogc[0]}/collections/communes/items", *META).exit_code == 0
     entry = proposed(small_ws, "communes")
     assert entry["title"] == "Communes" and types(entry) == {"code": "string", "rang": "integer", "geom": "geometry"}
 
     dsn = pg.create_database()
     with psycopg.connect(dsn, autocommit=True) as con:
         con.execute("CREATE TABLE sites (id int, nom text, geom geometry(Point, 4326))")
-    assert cli(small_ws, "sources", "add", f"{dsn}#public.sites").exit_code == 0
+    assert cli(small_ws, "sources", "add", f"{dsn}#public.sites", *META).exit_code == 0
     assert types(proposed(small_ws, "sites")) == {"id": "integer", "nom": "string", "geom": "geometry"}
     pg.drop_database(dsn)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -34,7 +35,10 @@ DOC_NAMES = ("readme", "lisezmoi", "licence", "license", "notice", "documentatio
 
 def compression_of(path: Path) -> str | None:
     with path.open("rb") as fh:
-        head = fh.read(4)
+        return _kind(fh.read(4))
+
+
+def _kind(head: bytes) -> str | None:
     if head.startswith(GZIP_MAGIC):
         return "gzip"
     if head.startswith(BZ2_MAGIC):
@@ -151,3 +155,34 @@ def _is_doc(name: str) -> bool:
 
 def _size(n: int) -> str:
     return f"{n / (1 << 30):g} GiB" if n >= 1 << 30 else f"{n / (1 << 20):g} MiB"
+
+
+def inflate_sample(data: bytes, size: int) -> bytes:
+    """The first ``size`` bytes of what a gzip or bz2 sample inflates to (a sample is cut short,
+    so the stream is decoded incrementally, never to its end)."""
+    kind = _kind(data[:4])
+    if kind is None:
+        return data
+    if kind == "zip":
+        raise DataError(
+            "the file is a zip archive: its list of members is at its end, which a sample does not reach",
+            hint="download it into the workspace (for instance data/) and propose from that path",
+        )
+    inflater = zlib.decompressobj(wbits=31) if kind == "gzip" else bz2.BZ2Decompressor()
+    try:
+        return bytes(inflater.decompress(data, size))
+    except (OSError, zlib.error, EOFError) as exc:
+        raise DataError(f"the {kind} file is corrupt ({exc})", hint="check the file") from exc
+
+
+def open_sample(path: Path, size: int, options: dict[str, Any]) -> bytes:
+    """The first ``size`` bytes of a local file's payload, through gzip, bz2 or a zip's data member."""
+    kind = compression_of(path)
+    if kind == "zip":
+        try:
+            with zipfile.ZipFile(path) as zf, zf.open(_member(zf, options.get("member"))) as fh:
+                return fh.read(size)
+        except zipfile.BadZipFile as exc:
+            raise DataError(f"the zip archive is corrupt ({exc})", hint="check the file") from exc
+    with path.open("rb") as fh:
+        return inflate_sample(fh.read(size if kind is None else 4 * size), size)
