@@ -212,3 +212,13 @@ def test_secret_markers_end_to_end_in_windows_1252(make_source: SourceFactory) -
     assert not (src.ws.tmp_dir / "ingest-conso").exists()
     # unchanged file: the step is skipped, nothing is read again
     assert src.run().records[0].status == "skipped"
+
+
+def test_placeholder_licence_is_a_warning_of_the_run(make_source: SourceFactory) -> None:
+    src = make_source("good.csv", schema=CONSO_SCHEMA)
+    yaml_path = src.ws.root / "sources" / "conso.yaml"
+    yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace("Licence Ouverte", "(à compléter)"))
+    summary = src.run()
+    assert summary.status == "success"
+    (warnings,) = [r.report["warnings"] for r in summary.records if "reader" in r.report]
+    assert warnings == ["the licence of 'conso' is left at a placeholder: fill it in sources/conso.yaml"]

@@ -12,9 +12,10 @@ from rich.table import Table
 from territoria.catalog.model import DatasetEntry
 from territoria.cli.common import WorkspaceOpt, console, err_console, open_workspace
 from territoria.connectors.checking import check_source
-from territoria.connectors.propose import SCHEMA_CATALOG, placeholders, propose
+from territoria.connectors.propose import SCHEMA_CATALOG, propose
 from territoria.core.errors import ConfigError, TerritoriaError, UserError
 from territoria.ledger import ensure_meta, source_state
+from territoria.validation.metadata import placeholders
 
 app = typer.Typer(help="A workspace's sources: propose one from a URL, check which changed.", no_args_is_help=True)
 

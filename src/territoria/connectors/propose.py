@@ -36,26 +36,6 @@ FORMATS = {
 }
 #: what ``sources add`` writes where the source says nothing; ``placeholders`` flags it
 PLACEHOLDER = "(à compléter)"
-#: licence and publisher values that say nothing (what a template or a portal left in)
-PLACEHOLDERS = {
-    "",
-    PLACEHOLDER.lower(),
-    "à compléter",
-    "a completer",
-    "todo",
-    "tbd",
-    "unknown",
-    "inconnu",
-    "n/a",
-    "none",
-    "other",
-    "notspecified",
-    "license not specified",
-    "other-unspecified",
-    "xxx",
-    "-",
-    "?",
-}
 SAMPLE = 1 << 16
 
 
@@ -270,14 +250,6 @@ def _postgres(kind: str, source: dict[str, Any], _: str) -> Found:
         columns = db.relation().columns
     found = {"_id": source["table"].split(".")[-1], "title": source["table"]}
     return found, infer.schema_from_pg(columns), ["add `cursor:` (a growing column) for incremental reads"]
-
-
-def placeholders(entry: dict[str, Any]) -> list[str]:
-    """The metadata a human still has to fill in: a source without them cannot be reused legally."""
-    publisher = entry.get("publisher")
-    name = publisher.get("name") if isinstance(publisher, dict) else publisher
-    values = {"licence": entry.get("licence"), "publisher": name}
-    return [k for k, v in values.items() if str(v or "").strip().lower() in PLACEHOLDERS]
 
 
 def _http(kind: str, source: dict[str, Any], _: str) -> Found:

@@ -15,6 +15,7 @@ from territoria.governance.guards import get_guard
 from territoria.indicators.definition import REQUIRED_COLUMNS, IndicatorDef
 from territoria.pipelines.spec import DatasetInfo, Step, render_sql
 from territoria.validation import validate_relation
+from territoria.validation.metadata import placeholder_warnings
 from territoria.workspace import Workspace
 
 
@@ -79,6 +80,7 @@ def run_ingest(ws: Workspace, engine: Engine, step: Step, fetch: Fetched) -> Ste
                 hint="the file may be truncated or not in the declared format; the previous version is kept",
             ) from exc
         report = outcome.report(engine)
+        report["warnings"] += placeholder_warnings(entry)
         report["reader"] = raw.notes
     except BaseException:
         _remove_tree(tmp)

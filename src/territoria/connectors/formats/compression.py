@@ -16,7 +16,7 @@ import gzip
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import Any, Protocol
 
 from territoria.core.errors import ConfigError, DataError
 
@@ -31,6 +31,10 @@ MAX_LAYERS = 3
 NOT_DATA = ("__MACOSX/", ".DS_Store", "Thumbs.db")
 DOC_SUFFIXES = (".md", ".pdf", ".html", ".htm", ".doc", ".docx", ".odt", ".rtf")
 DOC_NAMES = ("readme", "lisezmoi", "licence", "license", "notice", "documentation")
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 def compression_of(path: Path) -> str | None:
@@ -86,7 +90,7 @@ def unwrap(path: Path, options: dict[str, Any], tmp_dir: Path, *, zip_is_data: b
     return current, layers
 
 
-def _copy_capped(fin: IO[bytes], out: Path, limit: int, kind: str) -> None:
+def _copy_capped(fin: Readable, out: Path, limit: int, kind: str) -> None:
     written = 0
     try:
         with out.open("wb") as fout:
