@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 from typer.testing import CliRunner
 
 from territoria.cli.main import app
@@ -109,16 +112,27 @@ def test_add_udata_follows_the_schema_reference(small_ws: Workspace, udata: Serv
     assert types(entry)["coordonneesXY"] == "string"  # geopoint: read as text
 
 
+META = ("--licence", "Licence Ouverte 2.0", "--publisher", "Rennes Métropole")
+
+
 def test_add_http_csv_infers_french_conventions(small_ws: Workspace, files: FileServer) -> None:
     text = "CODGEO;LIBGEO;PMUN;PART\n01001;L'Abergement;832;12,5\n35210;Pacé;12000;s\n35238;Rennes;227830;3\n"
     (files.root / "population.csv").write_bytes(text.encode("cp1252"))
     result = cli(small_ws, "sources", "add", f"{files.url}/population.csv")
+    assert "does not say its licence or publisher" in str(result.exception)
+    result = cli(small_ws, "sources", "add", f"{files.url}/population.csv", *META)
     assert result.exit_code == 0, result.output
     entry = proposed(small_ws, "population")
     assert entry["source"]["format"] == "csv"
     assert entry["source"]["read"] == {"delimiter": ";", "encoding": "cp1252"}
     fields = {f["name"]: f for f in entry["schema"]["fields"]}
-    assert fields["CODGEO"]["type"] == "string" and fields["PMUN"]["type"] == "integer"
+    assert fields["CODGEO"] == {
+        "name": "CODGEO",
+        "type": "string",
+        "constraints": {"pattern": "[0-9][0-9AB][0-9]{3}"},
+        "format": "insee-commune",
+    }
+    assert fields["PMUN"]["type"] == "integer"
     assert fields["PART"] == {"name": "PART", "type": "number", "decimalChar": ",", "secretValues": ["s"]}
 
 
@@ -131,21 +145,77 @@ def test_add_hubeau_ogcapi_postgres(
     assert entry["source"]["query"] == {"code_commune": "35238"}
     assert types(entry)["resultat_numerique"] == "number" and types(entry)["reseaux"] == "object"
 
-    assert cli(small_ws, "sources", "add", f"{ogc[0]}/collections/communes/items").exit_code == 0
+    assert cli(small_ws, "sources", "add", f"{ogc[0]}/collections/communes/items", *META).exit_code == 0
     entry = proposed(small_ws, "communes")
     assert entry["title"] == "Communes" and types(entry) == {"code": "string", "rang": "integer", "geom": "geometry"}
 
     dsn = pg.create_database()
     with psycopg.connect(dsn, autocommit=True) as con:
         con.execute("CREATE TABLE sites (id int, nom text, geom geometry(Point, 4326))")
-    assert cli(small_ws, "sources", "add", f"{dsn}#public.sites").exit_code == 0
+    assert cli(small_ws, "sources", "add", f"{dsn}#public.sites", *META).exit_code == 0
     assert types(proposed(small_ws, "sites")) == {"id": "integer", "nom": "string", "geom": "geometry"}
     pg.drop_database(dsn)
 
 
 def test_add_refuses_what_it_cannot_fetch(small_ws: Workspace) -> None:
     result = cli(small_ws, "sources", "add", "ftp://example.org/data.csv")
-    assert "only http(s):// and postgresql:// URLs are proposed" in result.exception.message
+    assert "only http(s)://, file:// and postgresql:// URLs and local paths" in result.exception.message
+
+
+def test_add_local_paths_and_compressed_files(small_ws: Workspace, tmp_path: Path) -> None:
+    data = small_ws.root / "data"
+    data.mkdir(exist_ok=True)
+    text = "Code Commune;Nom;Conso;Date\n01001;L'Abergement;1 234,5;01/02/2023\n2A004;Ajaccio;s;15/12/2022\n"
+    (data / "conso.csv.gz").write_bytes(gzip.compress(text.encode()))
+    assert cli(small_ws, "sources", "add", "data/conso.csv.gz", *META).exit_code == 0
+    entry = proposed(small_ws, "conso")
+    assert entry["source"] == {"kind": "file", "path": "data/conso.csv.gz", "format": "csv", "read": {"delimiter": ";"}}
+    fields = {f["name"]: f for f in entry["schema"]["fields"]}
+    assert fields["Code Commune"]["format"] == "insee-commune"
+    assert fields["Conso"] == {
+        "name": "Conso",
+        "type": "number",
+        "decimalChar": ",",
+        "groupChar": " ",
+        "secretValues": ["s"],
+    }
+    assert fields["Date"] == {"name": "Date", "type": "date", "format": "%d/%m/%Y"}
+    plain = data / "plain.csv"
+    plain.write_text(text)
+    assert cli(small_ws, "sources", "add", f"file://{plain}", *META).exit_code == 0
+    assert proposed(small_ws, "plain")["source"]["path"] == "data/plain.csv"
+    outside = tmp_path / "outside.csv"
+    outside.write_text(text)
+    assert "outside the workspace" in cli(small_ws, "sources", "add", str(outside), *META).exception.message
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("page.csv", b"<!DOCTYPE html><html><body>404</body></html>", "HTML page"),
+        ("vide.csv", b"", "empty"),
+        ("entete.csv", b"a;b\n", "no data row"),
+        ("classeur.csv", b"PK\x03\x04" + b"\x00" * 64, "zip archive is corrupt"),
+        ("binaire.csv", b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
+    ],
+)
+def test_add_refuses_files_that_are_not_data(small_ws: Workspace, name: str, content: bytes, words: str) -> None:
+    data = small_ws.root / "data"
+    data.mkdir(exist_ok=True)
+    (data / name).write_bytes(content)
+    result = cli(small_ws, "sources", "add", f"data/{name}", *META)
+    assert result.exit_code == 1 and words in result.exception.message
+    assert not (small_ws.sources_dir / name.replace(".csv", ".yaml")).exists()
+
+
+def test_add_refuses_a_zip_of_several_files(small_ws: Workspace) -> None:
+    data = small_ws.root / "data"
+    data.mkdir(exist_ok=True)
+    with zipfile.ZipFile(data / "deux.zip", "w") as zf:
+        zf.writestr("a.csv", "x;y\n1;2\n")
+        zf.writestr("b.csv", "x;y\n1;2\n")
+    result = cli(small_ws, "sources", "add", "data/deux.zip", *META)
+    assert "holds 2 files" in result.exception.message and "read: {member: NAME}" in result.exception.hint
 
 
 def test_check_tells_what_changed_without_downloading(

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import io
 import json
 import zipfile
@@ -62,6 +64,32 @@ def csv_files() -> dict[str, bytes]:
     }
 
 
+def zipped(members: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in members.items():
+            zf.writestr(name, text)
+    return buf.getvalue()
+
+
+def compressed_and_volume_files() -> dict[str, bytes]:
+    """Compressed payloads (told by their bytes, whatever the name) and files that lost their rows."""
+    return {
+        "good.csv.gz": gzip.compress(GOOD.encode("utf-8"), mtime=0),
+        "good.csv.bz2": bz2.compress(GOOD.encode("utf-8")),
+        "good_csv.zip": zipped({"conso/LISEZMOI.md": "notice", "conso/conso.csv": GOOD}),
+        # 4 MiB of zeros in 4 KiB: inflated past a lowered cap
+        "bomb.csv.gz": gzip.compress(b"0" * (4 << 20), mtime=0),
+        "truncated.csv.gz": gzip.compress(GOOD.encode("utf-8") * 50, mtime=0)[:-12],
+        "several_csv.zip": zipped({"2021.csv": GOOD, "2022.csv": GOOD}),
+        "readme_only.zip": zipped({"LISEZMOI.md": "données indisponibles"}),
+        "header_only.csv": HEADER.encode("utf-8"),
+        "one_row.csv": (HEADER + ROWS[0]).encode("utf-8"),
+        "unknown_commune.csv": (HEADER + "".join(ROWS[:3]) + "99999;Nulle part;2022;1,5;1\n").encode("utf-8"),
+        "all_unknown_communes.csv": (HEADER + "".join("9999" + str(i) + r[5:] for i, r in enumerate(ROWS))).encode(),
+    }
+
+
 def geojson_files() -> dict[str, bytes]:
     square = polygon([[-1.70, 48.10], [-1.69, 48.10], [-1.69, 48.11], [-1.70, 48.11], [-1.70, 48.10]])
     bowtie = polygon([[-1.70, 48.10], [-1.69, 48.11], [-1.69, 48.10], [-1.70, 48.11], [-1.70, 48.10]])
@@ -81,6 +109,8 @@ def geojson_files() -> dict[str, bytes]:
         "legacy_l93.geojson": json.dumps(legacy_l93).encode(),
         "not_feature_collection.geojson": json.dumps({"error": "dataset not found", "status": 404}).encode(),
         "single_feature.geojson": json.dumps(feature({"code": "A"}, square)).encode(),
+        # valid JSON nested 5 000 deep: Python's parser hits its recursion limit
+        "deep_nesting.geojson": b'{"type": "FeatureCollection", "features": ' + b"[" * 5000 + b"]" * 5000 + b"}",
     }
 
 
@@ -143,7 +173,7 @@ def main() -> None:
     CORPUS.mkdir(exist_ok=True)
     tmp = CORPUS / ".tmp"
     tmp.mkdir(exist_ok=True)
-    files = {**csv_files(), **geojson_files(), **other_files(tmp)}
+    files = {**csv_files(), **compressed_and_volume_files(), **geojson_files(), **other_files(tmp)}
     tmp.rmdir()
     for name, content in files.items():
         (CORPUS / name).write_bytes(content)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -12,8 +13,15 @@ from typer.testing import CliRunner
 
 from territoria.cli.main import app
 
-from .support import CONSO_SCHEMA, SourceFactory
+from .make_corpus import HEADER, ROWS
+from .support import CONSO_SCHEMA, CORPUS, SourceFactory
 
+#: the conso schema with its commune codes checked against the referential
+COMMUNE_SCHEMA: dict[str, Any] = {
+    **CONSO_SCHEMA,
+    "fields": [{**CONSO_SCHEMA["fields"][0], "format": "insee-commune"}, *CONSO_SCHEMA["fields"][1:]],
+}
+SMALL_CAP = {"max_decompressed_bytes": 1 << 20}
 GEO_SCHEMA: dict[str, Any] = {
     "fields": [{"name": "code", "type": "string"}, {"name": "geom", "type": "geometry"}],
 }
@@ -29,6 +37,14 @@ BAD: list[tuple[str, str, str, dict[str, Any], dict[str, Any] | None, list[str]]
     ("good.csv", "type_changed.csv", "csv", {}, CONSO_SCHEMA, ["conso_mwh", "changed the column's type"]),
     ("good.csv", "wrong_encoding.csv", "csv", {"encoding": "utf-8"}, CONSO_SCHEMA, ["utf-8", "read.encoding"]),
     ("good.csv", "wrong_delimiter.csv", "csv", {}, CONSO_SCHEMA, ["number of fields", "read.delimiter"]),
+    ("good.csv", "header_only.csv", "csv", {}, CONSO_SCHEMA, ["no data row"]),
+    ("good.csv", "one_row.csv", "csv", {}, CONSO_SCHEMA, ["1 valid rows, 75% fewer than the 4", "maxRowDrop"]),
+    ("good.csv", "all_unknown_communes.csv", "csv", {}, COMMUNE_SCHEMA, ["none of the 4 rows", "unknown commune"]),
+    ("good.csv", "bomb.csv.gz", "csv", SMALL_CAP, CONSO_SCHEMA, ["inflates to more than 1 MiB", "max_decompressed"]),
+    ("good.csv", "truncated.csv.gz", "csv", {}, CONSO_SCHEMA, ["gzip file is corrupt or truncated"]),
+    ("good.csv", "several_csv.zip", "csv", {}, CONSO_SCHEMA, ["holds 2 files", "read: {member: NAME}"]),
+    ("good.csv", "readme_only.zip", "csv", {}, CONSO_SCHEMA, ["no data file", "LISEZMOI.md"]),
+    ("good.geojson", "deep_nesting.geojson", "geojson", {}, GEO_SCHEMA, ["nested more than"]),
     ("good.geojson", "not_feature_collection.geojson", "geojson", {}, GEO_SCHEMA, ["not a GeoJSON FeatureCollection"]),
     ("good.geojson", "single_feature.geojson", "geojson", {}, GEO_SCHEMA, ["'Feature', not 'FeatureCollection'"]),
     ("good.geojson", "good.csv", "geojson", {}, GEO_SCHEMA, ["not valid JSON"]),
@@ -76,6 +92,64 @@ def test_bad_file_fails_clearly_and_keeps_previous_rows(
     assert "hint:" in error
     assert src.staged == before
     assert not (src.ws.tmp_dir / "ingest-conso").exists()
+    # the bytes as fetched stay in the landing area, to look at or replay
+    assert src.ws.landing.has(hashlib.sha256(src.data.read_bytes()).hexdigest())
+
+
+@pytest.mark.parametrize("packed", ["good.csv.gz", "good.csv.bz2", "good_csv.zip"])
+def test_compressed_files_read_like_the_plain_one(make_source: SourceFactory, packed: str) -> None:
+    plain = make_source("good.csv", schema=CONSO_SCHEMA, name="plain")
+    assert plain.run().status == "success"
+    # the name says nothing (.dat): the compression is told by the bytes
+    src = make_source(packed, schema=CONSO_SCHEMA)
+    summary = src.run()
+    assert summary.status == "success"
+    assert src.staged == plain.staged and len(src.staged) == 4
+    (read,) = [r.report["reader"] for r in summary.records if r.report.get("reader")]
+    assert read["compression"] == [{"gz": "gzip", "bz2": "bz2", "zip": "zip"}[packed.rsplit(".", 1)[-1]]]
+
+
+def test_unknown_commune_code_is_quarantined(make_source: SourceFactory) -> None:
+    src = make_source("unknown_commune.csv", schema=COMMUNE_SCHEMA)
+    summary = src.run()
+    assert summary.status == "success"
+    assert [r[0] for r in src.staged] == ["35047", "35206", "35238"]
+    assert [(q[0], q[2]) for q in src.quarantined] == [(5, ["code_commune: unknown commune code"])]
+
+
+@pytest.mark.parametrize("size", [3 << 20, 40 << 20])
+def test_over_long_line_is_quarantined_with_its_number(make_source: SourceFactory, size: int) -> None:
+    """DuckDB rejects a 3 MB line but lost a 40 MB one (longer than its buffer) without a trace."""
+    long = "35047;" + "x" * size + ";2022;1;1\n"
+    text = HEADER + ROWS[0] + long + ROWS[2] + ROWS[3]
+    src = make_source(text.encode("utf-8"), schema=CONSO_SCHEMA)
+    summary = src.run()
+    assert summary.status == "success"
+    assert [r[0] for r in src.staged] == ["35051", "35206", "35238"]
+    ((line, raw, errors),) = src.quarantined
+    assert line == 3 and raw.startswith("35047;xxx") and len(raw) < 300
+    assert errors == [f"line too long: {len(long) - 1} bytes, more than the 1999984 a CSV line may have (not read)"]
+    assert summary.records[0].report["reasons"] == {"line too long": 1}
+
+
+def test_a_file_of_one_huge_line_fails_and_keeps_the_table(make_source: SourceFactory) -> None:
+    """The 100 MB-line case, scaled down with a lowered line limit: nothing valid is left, so the
+    step fails instead of emptying the published table."""
+    src = make_source("good.csv", schema=CONSO_SCHEMA, read={"max_line_size": 1 << 16})
+    assert src.run().status == "success"
+    before = src.staged
+    src.put((HEADER + "35238;" + "y" * (3 << 20) + "\n").encode("utf-8"))
+    summary = src.run()
+    assert summary.status == "failed"
+    assert "none of the 1 rows is valid" in (summary.failed[0].error or "")
+    assert "line too long (1)" in (summary.failed[0].error or "")
+    assert src.staged == before
+
+
+def test_corpus_has_every_case() -> None:
+    files = {p.name for p in CORPUS.iterdir() if p.is_file()}
+    named = {b[1] for b in BAD} | {"good.csv.gz", "good.csv.bz2", "good_csv.zip", "unknown_commune.csv"}
+    assert named <= files and len(files) >= 30
 
 
 def test_cli_reports_a_bad_file_without_traceback(make_source: SourceFactory) -> None:
@@ -138,3 +212,13 @@ def test_secret_markers_end_to_end_in_windows_1252(make_source: SourceFactory) -
     assert not (src.ws.tmp_dir / "ingest-conso").exists()
     # unchanged file: the step is skipped, nothing is read again
     assert src.run().records[0].status == "skipped"
+
+
+def test_placeholder_licence_is_a_warning_of_the_run(make_source: SourceFactory) -> None:
+    src = make_source("good.csv", schema=CONSO_SCHEMA)
+    yaml_path = src.ws.root / "sources" / "conso.yaml"
+    yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace("Licence Ouverte", "(à compléter)"))
+    summary = src.run()
+    assert summary.status == "success"
+    (warnings,) = [r.report["warnings"] for r in summary.records if "reader" in r.report]
+    assert warnings == ["the licence of 'conso' is left at a placeholder: fill it in sources/conso.yaml"]

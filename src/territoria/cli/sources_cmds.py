@@ -15,6 +15,7 @@ from territoria.connectors.checking import check_source
 from territoria.connectors.propose import SCHEMA_CATALOG, propose
 from territoria.core.errors import ConfigError, TerritoriaError, UserError
 from territoria.ledger import ensure_meta, source_state
+from territoria.validation.metadata import placeholders
 
 app = typer.Typer(help="A workspace's sources: propose one from a URL, check which changed.", no_args_is_help=True)
 
@@ -29,11 +30,27 @@ def add(
         str, typer.Option(help="schema.data.gouv.fr catalog used to follow a resource's schema reference.")
     ] = SCHEMA_CATALOG,
     force: Annotated[bool, typer.Option(help="Overwrite an existing sources/<id>.yaml.")] = False,
+    licence: Annotated[str | None, typer.Option(help="The data's licence, when the source does not say it.")] = None,
+    publisher: Annotated[
+        str | None, typer.Option(help="Who publishes the data, when the source does not say it.")
+    ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Propose `sources/<id>.yaml` from URL: detected kind, metadata, inferred Table Schema. Review it, then run."""
     ws = open_workspace(workspace)
-    proposal = propose(url, identifier, schema_catalog)
+    proposal = propose(url, identifier, schema_catalog, root=ws.root)
+    if licence:
+        proposal.entry["licence"] = licence
+    if publisher:
+        proposal.entry["publisher"] = {"name": publisher}
+    missing = placeholders(proposal.entry)
+    if missing:
+        raise UserError(
+            f"the source does not say its {' or '.join(missing)}: a dataset without them cannot be reused legally",
+            hint="pass "
+            + " and ".join(f"--{m} TEXT" for m in missing)
+            + " (for instance --licence 'Licence Ouverte 2.0')",
+        )
     try:
         DatasetEntry.model_validate(proposal.entry)
     except ValueError as exc:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from territoria.connectors import infer
+from territoria.connectors.formats.compression import inflate_sample, open_sample
+from territoria.connectors.formats.parquet import PARQUET_MAGIC
 from territoria.connectors.http.client import HttpClient, HttpOptions, expect
 from territoria.connectors.hubeau.connector import HubeauOptions, read_page
 from territoria.connectors.ods.connector import OdsOptions, dataset_metadata
@@ -22,7 +25,18 @@ from territoria.core.errors import SourceError, UserError
 
 SCHEMA_CATALOG = "https://schema.data.gouv.fr/schemas/schemas.json"
 UDATA_FREQUENCIES = {"annual", "monthly", "weekly", "daily", "quarterly", "semiannual", "continuous", "hourly"}
-FORMATS = {".csv": "csv", ".txt": "csv", ".geojson": "geojson", ".parquet": "parquet", ".xlsx": "xlsx"}
+FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".parquet": "parquet",
+    ".geoparquet": "parquet",
+    ".xlsx": "xlsx",
+}
+#: what ``sources add`` writes where the source says nothing; ``placeholders`` flags it
+PLACEHOLDER = "(à compléter)"
+SAMPLE = 1 << 16
 
 
 @dataclass
@@ -38,8 +52,11 @@ def slug(text: str) -> str:
 
 
 def detect(url: str) -> tuple[str, dict[str, Any]]:
-    """(kind, source options) for a URL."""
+    """(kind, source options) for a URL, or for a local path (plain or ``file://``)."""
     parts = urlsplit(url)
+    if parts.scheme == "file" or not parts.scheme or re.fullmatch(r"[A-Za-z]", parts.scheme):
+        # no scheme, or a Windows drive letter: a path on this machine
+        return "file", {"path": url.removeprefix("file://")}
     query = {k.lower(): v[0] for k, v in parse_qs(parts.query).items()}
     root = f"{parts.scheme}://{parts.netloc}"
     if parts.scheme in ("postgresql", "postgres"):
@@ -47,7 +64,9 @@ def detect(url: str) -> tuple[str, dict[str, Any]]:
             raise UserError("say which table: postgresql://user@host/db#schema.table")
         return "postgres", {"dsn": url.split("#", 1)[0], "table": parts.fragment}
     if parts.scheme not in ("http", "https"):
-        raise UserError(f"cannot add {url!r}: only http(s):// and postgresql:// URLs are proposed")
+        raise UserError(
+            f"cannot add {url!r}: only http(s)://, file:// and postgresql:// URLs and local paths are proposed"
+        )
     if m := re.search(r"/api/explore/v2\.[01]/catalog/datasets/([^/?#]+)", parts.path) or re.search(
         r"/explore/dataset/([^/?#]+)", parts.path
     ):
@@ -72,8 +91,14 @@ def detect(url: str) -> tuple[str, dict[str, Any]]:
     return "http", {"url": url}
 
 
-def propose(url: str, identifier: str | None = None, schema_catalog: str = SCHEMA_CATALOG) -> Proposal:
+def propose(
+    url: str, identifier: str | None = None, schema_catalog: str = SCHEMA_CATALOG, root: Path | None = None
+) -> Proposal:
+    """``root``: the workspace, that a local path must be inside (the file connector reads nothing else)."""
     kind, source = detect(url)
+    if kind == "file":
+        source["path"] = _workspace_path(source["path"], root or Path.cwd())
+        source["_root"] = str(root or Path.cwd())
     handler = {
         "ods": _ods,
         "udata": _udata,
@@ -82,6 +107,7 @@ def propose(url: str, identifier: str | None = None, schema_catalog: str = SCHEM
         "wfs": _features,
         "postgres": _postgres,
         "http": _http,
+        "file": _file,
     }[kind]
     meta, schema, notes = handler(kind, source, schema_catalog)
     ident = identifier or slug(str(meta.pop("_id")))
@@ -90,8 +116,8 @@ def propose(url: str, identifier: str | None = None, schema_catalog: str = SCHEM
         "identifier": ident,
         "title": meta.pop("title", None) or ident,
         "description": meta.pop("description", "") or "",
-        "publisher": {"name": meta.pop("publisher", None) or "(à compléter)"},
-        "licence": meta.pop("licence", None) or "(à compléter)",
+        "publisher": {"name": meta.pop("publisher", None) or PLACEHOLDER},
+        "licence": meta.pop("licence", None) or PLACEHOLDER,
         **meta,
         "source": {"kind": kind, **source},
     }
@@ -228,17 +254,50 @@ def _postgres(kind: str, source: dict[str, Any], _: str) -> Found:
 
 def _http(kind: str, source: dict[str, Any], _: str) -> Found:
     url = source["url"]
-    name = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] or "source"
-    stem, dot, ext = name.rpartition(".")
     with HttpClient("(new source)", HttpOptions(retries=1)) as client:
-        sample, headers = client.sample(url)
+        sample, headers = client.sample(url, 4 * SAMPLE)
+    json_type = "json" in headers.get("content-type", "")
+    return _from_sample(urlsplit(url).path, sample, source, json_type)
+
+
+def _file(kind: str, source: dict[str, Any], _: str) -> Found:
+    root = Path(source.pop("_root"))
+    path = root / source["path"]
+    if not path.is_file():
+        raise UserError(f"no file at {path}", hint="check the path (relative to the workspace)")
+    sample = open_sample(path, SAMPLE, {})
+    return _from_sample(source["path"], sample, source, False, inflated=True)
+
+
+def _from_sample(path: str, sample: bytes, source: dict[str, Any], json_type: bool, inflated: bool = False) -> Found:
+    """The format from the name and the first bytes; a schema for CSV."""
+    name = path.rstrip("/").rsplit("/", 1)[-1] or "source"
+    for suffix in (".gz", ".bz2", ".zip"):
+        name = name.removesuffix(suffix)
+    stem, dot, ext = name.rpartition(".")
     fmt = FORMATS.get(f".{ext.lower()}" if dot else "", "csv")
-    if "json" in headers.get("content-type", "") and sample.lstrip().startswith(b"{"):
+    if not inflated and fmt != "xlsx":
+        sample = inflate_sample(sample, SAMPLE)
+    if sample.startswith(PARQUET_MAGIC):
+        fmt = "parquet"
+    elif json_type or sample.lstrip().startswith(b"{"):
         fmt = "geojson"
     source["format"] = fmt
     found = {"_id": stem or name, "title": stem or name}
+    infer.refuse_non_data(sample)
     if fmt != "csv":
         return found, None, []
-    schema, read = infer.schema_from_csv(sample)
+    schema, read = infer.schema_from_csv(sample[:SAMPLE])
     source["read"] = read
     return found, schema, ["schema inferred from the first 64 KB of the file"]
+
+
+def _workspace_path(text: str, root: Path) -> str:
+    raw = Path(text)
+    path = (raw if raw.is_absolute() else root / raw).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise UserError(
+            f"{text} is outside the workspace {root}",
+            hint=f"copy the file under {root / 'data'} and run `territoria sources add data/{raw.name}`",
+        )
+    return str(path.relative_to(root.resolve()))

@@ -24,6 +24,7 @@ from territoria.indicators.definition import REQUIRED_COLUMNS
 from territoria.pipelines.indicator_tests import indicator_failures
 from territoria.pipelines.spec import DatasetInfo, IndicatorStep, IngestStep, ModelStep, PublishStep, Step
 from territoria.validation import validate_relation
+from territoria.validation.metadata import placeholder_warnings
 from territoria.workspace import Workspace
 
 
@@ -170,7 +171,9 @@ def run_ingest(ws: Workspace, engine: Engine, entry: DatasetEntry, fetch: Fetche
     try:
         raw = get_reader(fmt)(engine, landed, read_options, tmp)
         try:
-            outcome = validate_relation(engine, raw, entry.schema_, f"_validate_{entry.identifier}")
+            outcome = validate_relation(
+                engine, raw, entry.schema_, f"_validate_{entry.identifier}", dataset=entry.identifier
+            )
         except TerritoriaError:
             raise
         except Exception as exc:
@@ -179,6 +182,7 @@ def run_ingest(ws: Workspace, engine: Engine, entry: DatasetEntry, fetch: Fetche
                 hint="the file may be truncated or not in the declared format; the previous version is kept",
             ) from exc
         report = outcome.report(engine)
+        report["warnings"] += placeholder_warnings(entry)
         report["reader"] = raw.notes
     except BaseException:
         _remove_tree(tmp)

@@ -11,6 +11,7 @@ from typing import Any
 
 from territoria.catalog.model import Field, TableSchema
 from territoria.engines.base import quote_ident, quote_literal
+from territoria.reference.referential import data_dir
 
 SQL_TYPES = {
     "string": "VARCHAR",
@@ -26,6 +27,9 @@ SQL_TYPES = {
     "object": "VARCHAR",
 }
 TEXTUAL = ("string", "any", "object", "yearmonth")
+#: Table Schema ``format`` of a code field checked against the shipped referential -> the code's
+#: length that names the commune (an IRIS code starts with its commune's)
+REFERENCE_CODES = {"insee-commune": 5, "insee-iris": 5}
 
 
 @dataclass
@@ -157,7 +161,20 @@ def constraint_checks(f: Field, v: str, t: str, raw_type: str) -> list[tuple[str
         checks.append((f"length({text}) > {int(c.maxLength)}", f"maxLength {c.maxLength}"))
     if c.pattern:
         checks.append((f"NOT regexp_full_match({text}, {quote_literal(c.pattern)})", "pattern"))
+    if f.format in REFERENCE_CODES:
+        checks.append(reference_check(f.format, text))
     return [(cond, f"{f.name}: {label}") for cond, label in checks]
+
+
+def reference_check(fmt: str, text: str) -> tuple[str, str]:
+    """A code that is not a commune of the referential's vintage: a typo, a merged commune, or
+    a placeholder such as 99999 that would otherwise be published as a place."""
+    communes = quote_literal(str(data_dir() / "communes.parquet"))
+    code = f"upper(left({text}, {REFERENCE_CODES[fmt]}))"
+    unknown = f"{code} NOT IN (SELECT code FROM read_parquet({communes}))"
+    if fmt == "insee-iris":
+        return f"{text} IS NOT NULL AND ({unknown} OR length({text}) <> 9)", "unknown IRIS code"
+    return f"{text} IS NOT NULL AND {unknown}", "unknown commune code"
 
 
 def _bound(value: float | str, f: Field) -> str:

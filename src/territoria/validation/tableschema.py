@@ -27,6 +27,7 @@ from territoria.core.errors import DataError
 from territoria.core.suggest import did_you_mean
 from territoria.engines.base import Engine, quote_ident, quote_literal
 from territoria.validation.expressions import FieldSQL, field_sql, geometry_sql
+from territoria.validation.volume import check_volume
 
 #: a column whose values mostly fail to parse changed type upstream: fail instead of quarantining it all
 TYPE_CHANGE_SHARE = 0.5
@@ -176,8 +177,9 @@ def _stats(engine: Engine, wt: str, total: int, repaired: int, rejected: Rejecte
         )
         reasons = {r[0]: int(r[1]) for r in rows}
     n_rejected = rejected.count if rejected else 0
-    if n_rejected:
-        reasons["wrong number of fields"] = n_rejected
+    if rejected and n_rejected:
+        for reason, count in (rejected.reasons or {"wrong number of fields": n_rejected}).items():
+            reasons[reason] = reasons.get(reason, 0) + count
     stats: dict[str, Any] = {
         "rows_in": total + n_rejected,
         "rows_valid": total - int(bad),
@@ -202,11 +204,12 @@ def _check_type_changes(stats: dict[str, Any]) -> None:
 
 
 def validate_relation(
-    engine: Engine, raw: RawRelation, schema: TableSchema | None, work_table: str
+    engine: Engine, raw: RawRelation, schema: TableSchema | None, work_table: str, dataset: str | None = None
 ) -> ValidationOutcome:
     """Check ``raw`` against ``schema``: failing rows go to ``work_table`` (temporary), the valid
     ones are typed by ``staging_sql``, which scans the file again rather than copying millions of
-    rows through a temporary table."""
+    rows through a temporary table. With ``dataset``, a row count far below the previous
+    ingest's fails (see ``volume``)."""
     wt = quote_ident(work_table)
     parts, names, warnings = _plan(raw, schema)
     keys = _keys(schema)
@@ -219,6 +222,7 @@ def validate_relation(
                 _flag_duplicates(engine, _statement(rescan, raw, parts), wt, key, kind)
         stats = _stats(engine, wt, total, repaired, rejected)
         _check_type_changes(stats)
+        check_volume(engine, stats, schema, dataset)
     except BaseException:
         engine.execute(f"DROP TABLE IF EXISTS {wt}")
         raise

@@ -21,6 +21,8 @@ class Rejected:
     #: SQL expression over ``w._line`` that gives the file's line number once rejected lines are
     #: accounted for (the reader numbers the rows it accepted); ``None`` when nothing shifts
     line_fix: str | None = None
+    #: why the lines were rejected (reason -> lines), when not all for a wrong number of fields
+    reasons: dict[str, int] | None = None
 
 
 @dataclass

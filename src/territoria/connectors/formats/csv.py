@@ -12,7 +12,9 @@ file, a header with empty or duplicate names or no header at all, a file cut in 
 line or of a quoted value, bytes that are not in the encoding, a wrong separator.
 
 Options (``read:``): ``delimiter``, ``encoding`` (``auto``, ``utf-8``, ``cp1252``, ``latin-1``...),
-``header_row`` (0-based line of the header), ``header: false`` with ``columns: [...]``, and
+``header_row`` (0-based line of the header), ``header: false`` with ``columns: [...]``,
+``max_line_size`` (bytes, at most DuckDB's 2 MB: longer lines are quarantined unread, see
+``csv_lines``), ``max_decompressed_bytes`` and ``member`` (gzip/bz2/zip, see ``compression``), and
 ``x``/``y`` (coordinate columns, decimal comma accepted) with ``crs`` to build a ``geom`` point
 column in WGS84.
 """
@@ -27,10 +29,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+from territoria.connectors.formats import csv_lines
 from territoria.connectors.formats.base import RawRelation, Rejected
+from territoria.connectors.formats.compression import unwrap
+from territoria.connectors.formats.csv_lines import DEFAULT_MAX_LINE, LongLine
 from territoria.connectors.formats.geo import geometry_policy, wgs84_select
 from territoria.core.errors import ConfigError, DataError
-from territoria.engines.base import Engine, quote_ident, require
+from territoria.engines.base import Engine, quote_ident, quote_literal, require
 
 SNIFF_BYTES = 1 << 16
 DELIMITERS = [";", ",", "\t", "|"]
@@ -40,7 +45,6 @@ FATAL = {
     "UNQUOTED VALUE": "a quoted value is not closed (the file may be truncated)",
     "INVALID ENCODING": "bytes that are not valid {encoding}",
     "INVALID STATE": "a quote in the middle of a value",
-    "LINE SIZE OVER MAXIMUM": "a line longer than 2 MB (not a CSV?)",
 }
 #: beyond this share of ragged lines, the separator or the file is wrong, not a few lines
 RAGGED_SHARE = 0.5
@@ -146,6 +150,7 @@ def _readable(path: Path, encoding: str, tmp_dir: Path) -> Path:
 
 def read_csv(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path) -> RawRelation:
     require(engine, "reads_files", "reading a landed CSV file")
+    path, layers = unwrap(path, options, tmp_dir)
     with path.open("rb") as fh:
         sample = fh.read(SNIFF_BYTES)
     if not sample.strip():
@@ -160,6 +165,13 @@ def read_csv(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path)
         )
     names, delimiter, offset = _header(text, options)
     readable = _readable(path, encoding, tmp_dir)
+    limit = _max_line(options)
+    long_lines = csv_lines.find_long_lines(readable, limit)
+    if long_lines:
+        # one field too many: DuckDB rejects the marker at the long line's own line number
+        shortened = tmp_dir / f"{path.name}.short.csv"
+        csv_lines.without_long_lines(readable, shortened, long_lines, delimiter.join(["#"] * (len(names) + 1)).encode())
+        readable = shortened
     rejects = "_rejects_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
     engine.execute(f"DROP TABLE IF EXISTS {rejects}")
     engine.execute(f"DROP TABLE IF EXISTS {rejects}_s")
@@ -171,6 +183,8 @@ def read_csv(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path)
     sql, rescan_sql = (numbered.format(offset=offset, cols=cols, r=r) for r in (relation, rescan))
     unnumbered_sql = f"(SELECT CAST(NULL AS BIGINT) AS _line, {cols} FROM {rescan})"
     notes: dict[str, Any] = {"encoding": encoding, "delimiter": delimiter, "columns": len(names)}
+    if layers:
+        notes["compression"] = layers
     columns = [(n, "VARCHAR") for n in names]
     if options.get("x") or options.get("y"):
         sql, rescan_sql, unnumbered_sql = (
@@ -180,7 +194,7 @@ def read_csv(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path)
     ends_with_newline = _ends_with_newline(path)
 
     def finish(eng: Engine, accepted: int) -> Rejected | None:
-        return _rejected(eng, rejects, accepted, offset, encoding, ends_with_newline)
+        return _rejected(eng, rejects, accepted, offset, encoding, ends_with_newline, (limit, long_lines))
 
     return RawRelation(
         sql,
@@ -216,8 +230,24 @@ def _ends_with_newline(path: Path) -> bool:
         return fh.read().endswith(b"\n")
 
 
+def _max_line(options: dict[str, Any]) -> int:
+    value = options.get("max_line_size", DEFAULT_MAX_LINE)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= DEFAULT_MAX_LINE:
+        raise ConfigError(
+            f"`read.max_line_size` must be a number of bytes between 1 and {DEFAULT_MAX_LINE}, not {value!r}",
+            hint="leave it out to use the largest line DuckDB reads",
+        )
+    return value
+
+
 def _rejected(
-    engine: Engine, table: str, accepted: int, offset: int, encoding: str, ends_with_newline: bool
+    engine: Engine,
+    table: str,
+    accepted: int,
+    offset: int,
+    encoding: str,
+    ends_with_newline: bool,
+    long: tuple[int, list[LongLine]],
 ) -> Rejected | None:
     rows = engine.fetch_all(
         f"SELECT line, any_value(csv_line), list(DISTINCT CAST(error_type AS VARCHAR)), any_value(error_message) "
@@ -232,25 +262,43 @@ def _rejected(
                 f"line {line}: {FATAL[fatal[0]].format(encoding=encoding)} ({message})",
                 hint=_fatal_hint(fatal[0], ends_with_newline),
             )
+    limit, long_lines = long
+    too_long = {x.line for x in long_lines} | {r[0] for r in rows if "LINE SIZE OVER MAXIMUM" in r[2]}
+    ragged = len(rows) - len(too_long)
     last_line = rows[-1][0]
-    if not ends_with_newline and accepted + offset < last_line:
+    if not ends_with_newline and accepted + offset < last_line and last_line not in too_long:
         raise DataError(
             f"the last line ({last_line}) is incomplete and the file does not end with a line break: "
             "the file looks truncated",
             hint="download it again; the previous version is kept",
         )
-    if len(rows) > RAGGED_SHARE * (len(rows) + accepted):
+    if ragged > RAGGED_SHARE * (ragged + accepted):
         raise DataError(
-            f"{len(rows)} of {len(rows) + accepted} lines do not have the header's number of fields",
+            f"{ragged} of {ragged + accepted} lines do not have the header's number of fields",
             hint="check the separator (declare `read.delimiter`) and the header line (`read.header_row`)",
         )
+    raw, errors = _reject_labels(limit, long_lines)
     engine.execute(
         f"CREATE OR REPLACE TEMP TABLE {table}_lines AS SELECT line::BIGINT AS _line, "
-        "any_value(csv_line) AS _raw, list(DISTINCT 'wrong number of fields: ' || error_message) AS _errors, "
+        f"{raw} AS _raw, {errors} AS _errors, "
         f"(line - {offset}) - row_number() OVER (ORDER BY line) AS gap FROM {table} GROUP BY line"
     )
     fix = f"w._line + (SELECT count(*) FROM {table}_lines g WHERE g.gap < w._line - {offset})"
-    return Rejected(f"{table}_lines", len(rows), fix)
+    reasons = {k: v for k, v in {"wrong number of fields": ragged, csv_lines.REASON: len(too_long)}.items() if v}
+    return Rejected(f"{table}_lines", len(rows), fix, reasons)
+
+
+def _reject_labels(limit: int, long_lines: list[LongLine]) -> tuple[str, str]:
+    """SQL for the raw text and the errors of a rejected line (grouped by ``line``)."""
+    generic = (
+        "list(DISTINCT CASE WHEN error_type = 'LINE SIZE OVER MAXIMUM' THEN 'line too long: ' "
+        "ELSE 'wrong number of fields: ' END || error_message)"
+    )
+    if not long_lines:
+        return "any_value(csv_line)", generic
+    raw = " ".join(f"WHEN {x.line} THEN {quote_literal(x.head)}" for x in long_lines)
+    errors = " ".join(f"WHEN {x.line} THEN [{quote_literal(csv_lines.label(limit, x))}]" for x in long_lines)
+    return f"CASE line {raw} ELSE any_value(csv_line) END", f"CASE line {errors} ELSE {generic} END"
 
 
 def _fatal_hint(kind: str, ends_with_newline: bool) -> str:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from territoria.connectors.formats.base import RawRelation
+from territoria.connectors.formats.compression import unwrap
 from territoria.connectors.formats.geo import describe, geometry_policy, wgs84_select
 from territoria.core.errors import ConfigError, DataError
 from territoria.engines.base import Engine, quote_literal, require
@@ -32,6 +34,9 @@ def _geojson_problem(path: Path) -> str | None:
             data = json.loads(path.read_bytes())
         except ValueError as exc:
             return f"it is not valid JSON ({exc})"
+        except RecursionError:
+            # GeoJSON nests a few levels (a MultiPolygon's rings are 4 deep); hundreds are an attack or a bug
+            return f"its JSON is nested more than {sys.getrecursionlimit()} levels deep"
         if not isinstance(data, dict):
             return f"its top level is a JSON {type(data).__name__}, not an object"
         kind = data.get("type")
@@ -49,6 +54,7 @@ def _geojson_problem(path: Path) -> str | None:
 
 
 def read_geojson(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path) -> RawRelation:
+    path, layers = unwrap(path, options, tmp_dir)
     with path.open("rb") as fh:
         head = fh.read(1 << 16).decode("utf-8", errors="replace")
     if not head.strip():
@@ -67,7 +73,10 @@ def read_geojson(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: P
     if "crs" not in options and (legacy := LEGACY_CRS.search(head)):
         # Pre-RFC 7946 files from French producers still declare Lambert-93 this way.
         options = {**options, "crs": f"EPSG:{legacy.group(2)}"}
-    return _read_vector(engine, str(path), options, "GeoJSON")
+    raw = _read_vector(engine, str(path), options, "GeoJSON")
+    if layers:
+        raw.notes["compression"] = layers
+    return raw
 
 
 def _shapefile_in(path: Path, options: dict[str, Any]) -> str:

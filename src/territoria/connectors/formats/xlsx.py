@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from territoria.connectors.formats.base import RawRelation
+from territoria.connectors.formats.compression import unwrap
 from territoria.connectors.formats.csv import check_header
 from territoria.core.errors import ConfigError, DataError
 from territoria.engines.base import Engine, quote_ident, quote_literal, require
@@ -75,6 +76,8 @@ def _rows(sheet: Any, header_row: int) -> Iterator[tuple[int, list[str | None]]]
 
 def read_xlsx(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path) -> RawRelation:
     require(engine, "reads_files", "reading a landed spreadsheet (converted to Parquet first)")
+    # an XLSX is itself a zip: only gzip and bz2 around it are taken off
+    path, _ = unwrap(path, options, tmp_dir, zip_is_data=True)
     with path.open("rb") as fh:
         return _read(engine, fh, path.name, options, tmp_dir)
 

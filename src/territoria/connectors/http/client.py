@@ -16,6 +16,7 @@ import hashlib
 import json
 import random
 import re
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from territoria.landing import LandedObject, Landing
 
 CHUNK = 1 << 20
 MAX_JSON_BYTES = 256 << 20
+DEFAULT_MAX_BYTES = 2 << 30
 TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 RECORDED_HEADERS = (
     "etag",
@@ -62,6 +64,9 @@ class HttpOptions(BaseModel):
     backoff: float = 1.0
     #: the longest ``Retry-After`` honoured; a server asking for more fails the fetch as transient
     max_wait: float = 300.0
+    #: the largest body landed, counted after the transfer encoding (gzip, br...) is inflated:
+    #: a small compressed answer must not fill the disk
+    max_bytes: int = Field(default=DEFAULT_MAX_BYTES, gt=0)
 
 
 def check_url(url: str, dataset: str) -> None:
@@ -272,6 +277,12 @@ class HttpClient:
             with landing.writer() as out:
                 for chunk in resp.iter_bytes(CHUNK):
                     out.write(chunk)
+                    if out.size > self.options.max_bytes:
+                        raise SourceError(
+                            f"source {self.dataset!r}: {shown} sent more than {self.options.max_bytes} bytes "
+                            f"(once inflated: {resp.headers.get('content-encoding') or 'not compressed'})",
+                            hint="if the file is genuine, raise `max_bytes` in the source's options (nothing was kept)",
+                        )
                     if digest:
                         digest.update(chunk)
                 if out.size == 0:
@@ -336,7 +347,7 @@ def _error_detail(body: bytes, ctype: str) -> str:
         return f"an HTML page{' titled ' + repr(title) if title else ''}"
     try:
         doc = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return body[:200].decode("utf-8", "replace").strip()
     if isinstance(doc, dict):
         parts = [str(doc[k]) for k in ("error_code", "message", "error", "detail", "description") if doc.get(k)]
@@ -362,6 +373,12 @@ def parse_json(body: bytes, ctype: str, where: str) -> Any:
         raise SourceError(
             f"{where} did not answer valid JSON ({exc.__class__.__name__}: {exc})",
             hint="the API may be down or the URL wrong; the previous data is kept",
+        ) from exc
+    except RecursionError as exc:
+        # no API page nests hundreds of levels: a broken or hostile answer, not a Python bug
+        raise SourceError(
+            f"{where} answered JSON nested more than {sys.getrecursionlimit()} levels deep",
+            hint="check the API URL; the previous data is kept",
         ) from exc
 
 
