@@ -90,7 +90,7 @@ class Landing:
             tmp.unlink()
             return LandedObject(sha, target, size, new=False)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.chmod(0o444)
+        tmp.chmod(0o400)  # immutable, and private like the rest of .territoria/
         os.replace(tmp, target)
         return LandedObject(sha, target, size, new=True)
 

@@ -11,6 +11,8 @@ Layout::
 
 from __future__ import annotations
 
+import os
+
 import re
 import shutil
 import unicodedata
@@ -40,6 +42,15 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "territoire"
 
 
+def _private_dir(private: Path) -> None:
+    """``.territoria/`` holds the store, raw payloads, tokens and the audit log: only its owner may
+    enter it (0700), whatever the umask; a folder made by an older version is tightened once."""
+    private.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = private.stat().st_mode & 0o777
+    if mode != 0o700 and private.stat().st_uid == os.getuid():
+        private.chmod(0o700)
+
+
 class Workspace:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
@@ -53,8 +64,9 @@ class Workspace:
         self.private = self.root / PRIVATE
         self.store_dir = self.private / "store"
         self.tmp_dir = self.private / "tmp"
+        _private_dir(self.private)
         for d in (self.store_dir, self.tmp_dir):
-            d.mkdir(parents=True, exist_ok=True)
+            d.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.landing = Landing(self.private / "landing")
 
     @property
