@@ -92,6 +92,27 @@ class Secondary(BaseModel):
     cost: str = "1"
 
 
+class Share(BaseModel):
+    """Cells this rule set's table publishes that another published table publishes too.
+
+    The two tables are protected jointly (``governance/secrecy/joint.py``): a cell suppressed in
+    one is suppressed in the other, until neither adds a suppression.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: the table this rule set protects, and the other table (both by dataset name)
+    dataset: str
+    with_: str = Field(alias="with")
+    #: the other table's rule set
+    ruleset: str
+    #: this table's key column -> the other table's column naming the same cell
+    keys: dict[str, str]
+    #: SQL booleans selecting the shared rows of this table and of the other (default: all)
+    where: str | None = None
+    other_where: str | None = None
+
+
 class RuleSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -105,6 +126,8 @@ class RuleSet(BaseModel):
     #: an outsider's interval for a suppressed cell must reach ±protection of its value
     #: (``territoria secrecy audit``; default 10 %)
     protection: float | None = Field(default=None, gt=0, lt=1)
+    #: tables sharing cells with this one, protected with one set of decisions
+    shares: list[Share] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RuleSet:
@@ -149,6 +172,15 @@ def _merge_overrides(body: dict[str, Any], override: dict[str, Any]) -> dict[str
         merged["rules"] = rule_over
     merged.update({k: v for k, v in override.items() if k != "rules"})
     return merged
+
+
+def sharing_ruleset_names(policies: dict[str, Any] | None = None) -> list[str]:
+    """The rule sets (shipped by the installed packs or declared in ``policies.yaml``) that declare
+    ``shares:``, sorted."""
+    overrides = (policies or {}).get("secrecy") or {}
+    names = {n for n, (body, _) in _pack_rulesets().items() if body.get("shares")}
+    names.update(n for n, body in overrides.items() if isinstance(body, dict) and body.get("shares"))
+    return sorted(names)
 
 
 def load_ruleset(name: str, policies: dict[str, Any] | None = None) -> RuleSet:

@@ -288,12 +288,24 @@ class Protector:
         return rows.reshape(len(cells), -1), ~broken.reshape(len(cells), -1).any(axis=1)
 
 
-def protect_cells(table: pa.Table, secondary: Secondary | None, primary: Array, masked: Array, cost: Array) -> Decision:
-    """Decide, for each row of ``table``, whether it is published or suppressed and why."""
+def protect_cells(
+    table: pa.Table,
+    secondary: Secondary | None,
+    primary: Array,
+    masked: Array,
+    cost: Array,
+    forced: Array | None = None,
+) -> Decision:
+    """Decide, for each row of ``table``, whether it is published or suppressed and why.
+
+    ``forced``: cells suppressed whatever their own rules say (another table that publishes them
+    suppressed them); they are secondary suppressions and protected like primary ones."""
     n = table.num_rows
     status = np.where(masked, MASKED, np.where(primary & ~masked, PRIMARY, PUBLISHED)).astype(np.int8)
+    if forced is not None:
+        status[(status == PUBLISHED) & forced] = SECONDARY
     protects = np.full(n, -1, dtype=np.int64)
-    if secondary is None or not (status == PRIMARY).any():
+    if secondary is None or not ((status == PRIMARY) | (status == SECONDARY)).any():
         return Decision(status, protects)
     # numpy releases the GIL in its array loops: dimensions, lines and chunks of cells are worked on
     # in threads; results are applied in order, so the outcome does not depend on the threads
@@ -301,9 +313,9 @@ def protect_cells(table: pa.Table, secondary: Secondary | None, primary: Array, 
         trees = list(pool.map(functools.partial(encode_dimension, table), secondary.dimensions))
         partition = encode_partition(table, secondary.partition)
         prot = Protector(trees, partition, ~masked, np.asarray(cost, dtype=np.float64))
-        suppressed = status == PRIMARY
+        suppressed = (status == PRIMARY) | (status == SECONDARY)
         prot.prepare(suppressed, pool)
-        pending = np.flatnonzero(status == PRIMARY)
+        pending = np.flatnonzero(suppressed)
         pending = pending[np.argsort(prot.index.keys[pending], kind="stable")]  # key order, whatever the row order
         # Cheapest sibling in every dimension first, then other siblings and paths for sparse tables.
         options = [[0, *range(1, SIBLING_RANKS), -1] if prot.depth[d] else [0] for d in range(len(trees))]
