@@ -248,6 +248,35 @@ def test_two_tables_sharing_cells_disclose_no_primary_cell(engine: DuckDBEngine)
     assert secret_el == {k[:2] for k, s in _secrets(elec).items() if s}
 
 
+leaf_tables = st.lists(st.integers(0, 45), min_size=12, max_size=12).map(
+    lambda counts: dict(zip(sorted(LEAVES), counts, strict=True))
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(leaves=leaf_tables, threshold=st.sampled_from([3, 10]))
+def test_random_tables_sharing_cells_disclose_no_primary_cell_together(
+    engine: DuckDBEngine, leaves: dict[tuple[str, str, str], int], threshold: int
+) -> None:
+    policies = _sharing_policies(threshold, "energies", "electricity", ELEC_DIMS)
+    _stage(engine, "energies", _cube(leaves, ["el", "gz"]))
+    _stage(engine, "electricity", _cube(leaves, ["el"]).drop_columns(["energy"]))
+    try:
+        both = _protect(engine, "energies", _cube(leaves, ["el", "gz"]), threshold, policies=policies)
+        elec = _protect(engine, "electricity", _cube(leaves, ["el"]), threshold, policies=policies)
+    except DataError:
+        return  # nothing is published when a cell cannot be protected
+    elec = dataclasses.replace(
+        elec, link=CellLink(columns={c: c for c in ("code", "sector", "period")}, constants={"energy": "el"})
+    )
+    union = audit([both, elec])
+    for cell in union.disclosed_primary:
+        note(f"{cell.key} true={cell.true_value} in [{cell.low}, {cell.high}]")
+    assert union.disclosed_primary == []
+
+
 def _secrets(table: PublishedTable) -> dict[tuple[Any, ...], bool]:
     cols = [c for c in ("code", "sector", "energy") if c in table.rows.column_names]
     return {tuple(r[c] for c in cols): bool(r["secret"]) for r in table.rows.to_pylist()}
