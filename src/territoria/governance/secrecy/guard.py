@@ -22,7 +22,7 @@ import pyarrow as pa
 from territoria.core.errors import ConfigError
 from territoria.engines.base import Engine, quote_ident, quote_literal
 from territoria.governance.guards import GuardResult
-from territoria.governance.secrecy.joint import Member, group_shares, joint_decisions, link_rows, read_member
+from territoria.governance.secrecy.joint import Link, Member, group_shares, joint_decisions, link_rows, read_member
 from territoria.governance.secrecy.primary import checked_rules, fails_sql, masked_sql, rule_columns
 from territoria.governance.secrecy.rules import RuleSet, load_ruleset
 from territoria.governance.secrecy.secondary import MASKED, PRIMARY, PUBLISHED, SECONDARY, Decision
@@ -165,8 +165,8 @@ def _decide(engine: Engine, member: Member, rel: str, policies: dict[str, Any] |
     for share in shares:
         if share.dataset in members and share.with_ in members:
             a, b = members[share.dataset], members[share.with_]
-            rows_a, rows_b = link_rows(engine, share, a, b)
-            links.append((order.index(a.dataset), order.index(b.dataset), rows_a, rows_b))
+            rows_a, rows_b, bound = link_rows(engine, share, a, b)
+            links.append(Link(order.index(a.dataset), order.index(b.dataset), rows_a, rows_b, bound))
     decisions = joint_decisions([members[n] for n in order], links)
     return decisions[order.index(member.dataset)], [n for n in order if n != member.dataset]
 

@@ -110,19 +110,34 @@ def _positions(rows: Array, ids: Array) -> Array:
     return found
 
 
-def link_rows(engine: Engine, share: Share, a: Member, b: Member) -> tuple[Array, Array]:
-    """Positions, in ``a`` and in ``b``, of the cells both publish (matched on their keys as text)."""
+@dataclass
+class Link:
+    """The cells two members both publish: positions in ``a`` and in ``b``, and which of them are
+    lower bounds in ``b`` (suppressed there, and not tied to ``a``'s cell)."""
+
+    a: int
+    b: int
+    rows_a: Array
+    rows_b: Array
+    bound: Array
+
+
+def link_rows(engine: Engine, share: Share, a: Member, b: Member) -> tuple[Array, Array, Array]:
+    """Positions, in ``a`` and in ``b``, of the cells both publish (matched on their keys as text),
+    and whether ``b``'s cell is a lower bound (``other_lower_bound``)."""
     ka = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS _k{i}" for i, c in enumerate(share.keys))
     kb = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS _k{i}" for i, c in enumerate(share.keys.values()))
     on = " AND ".join(f"x._k{i} = y._k{i}" for i in range(len(share.keys)))
     pairs = engine.fetch_arrow(
-        f"SELECT x._row AS a, y._row AS b FROM (SELECT {a.row_id} AS _row, {ka} FROM {a.relation} "
-        f"WHERE {share.where or 'true'}) x JOIN (SELECT {b.row_id} AS _row, {kb} FROM {b.relation} "
-        f"WHERE {share.other_where or 'true'}) y ON {on}"
+        f"SELECT x._row AS a, y._row AS b, y._bound FROM (SELECT {a.row_id} AS _row, {ka} FROM {a.relation} "
+        f"WHERE {share.where or 'true'}) x JOIN (SELECT {b.row_id} AS _row, {kb}, "
+        f"coalesce({share.other_lower_bound or 'false'}, false) AS _bound FROM {b.relation} "
+        f"WHERE {share.other_where or 'true'}) y ON {on} ORDER BY x._row, y._row"
     )
     rows_a = a.flags["_row"].to_numpy()
     rows_b = b.flags["_row"].to_numpy()
-    return _positions(rows_a, pairs["a"].to_numpy()), _positions(rows_b, pairs["b"].to_numpy())
+    bound = pairs["_bound"].to_numpy(zero_copy_only=False).astype(bool)
+    return _positions(rows_a, pairs["a"].to_numpy()), _positions(rows_b, pairs["b"].to_numpy()), bound
 
 
 def _hidden(decision: Decision) -> Array:
@@ -130,10 +145,13 @@ def _hidden(decision: Decision) -> Array:
     return mask
 
 
-def joint_decisions(members: list[Member], links: list[tuple[int, int, Array, Array]]) -> list[Decision]:
+def joint_decisions(members: list[Member], links: list[Link]) -> list[Decision]:
     """One decision per member such that a cell suppressed by one member is suppressed (or masked
-    upstream) in every member that publishes it, each member protecting its own suppressions."""
+    upstream) in every member that publishes it, each member protecting its own suppressions;
+    a lower bound of a cell another member publishes complete is suppressed from the start."""
     forced = [np.zeros(m.flags.num_rows, dtype=bool) for m in members]
+    for link in links:
+        forced[link.b][link.rows_b[link.bound]] = True
     decisions: list[Decision | None] = [None] * len(members)
     dirty = set(range(len(members)))
     while dirty:
@@ -142,10 +160,12 @@ def joint_decisions(members: list[Member], links: list[tuple[int, int, Array, Ar
         decision = members[i].decide(forced[i])
         decisions[i] = decision
         hidden = _hidden(decision)
-        for a, b, rows_a, rows_b in links:
-            if i not in (a, b):
+        for link in links:
+            if i not in (link.a, link.b):
                 continue
-            j, mine, theirs = (b, rows_a, rows_b) if i == a else (a, rows_b, rows_a)
+            same = ~link.bound  # a lower bound is another quantity: hiding it hides nothing of a's
+            rows_a, rows_b = link.rows_a[same], link.rows_b[same]
+            j, mine, theirs = (link.b, rows_a, rows_b) if i == link.a else (link.a, rows_b, rows_a)
             want = theirs[hidden[mine]]
             other = decisions[j]
             open_there = want[other.status[want] == PUBLISHED] if other is not None else want[~forced[j][want]]

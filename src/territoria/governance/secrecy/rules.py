@@ -111,6 +111,11 @@ class Share(BaseModel):
     #: SQL booleans selecting the shared rows of this table and of the other (default: all)
     where: str | None = None
     other_where: str | None = None
+    #: SQL boolean marking the other table's shared rows that are lower bounds (sums leaving out
+    #: cells masked upstream): not the same quantity as this table's cell, and this cell minus
+    #: that bound is what was masked, which can pin a cell this table suppresses. They are
+    #: suppressed in the other table (and protected by its margins) whatever this table does.
+    other_lower_bound: str | None = None
 
 
 class RuleSet(BaseModel):
