@@ -22,7 +22,7 @@ from territoria.core.errors import DataError
 from territoria.engines.duckdb.engine import DuckDBEngine, open_duckdb
 from territoria.governance.secrecy.adversary import CellLink, PublishedTable, audit, inferred_rounding
 from territoria.governance.secrecy.guard import apply_ruleset
-from territoria.governance.secrecy.rules import Dimension, RuleSet
+from territoria.governance.secrecy.rules import Dimension, RuleSet, load_ruleset
 from territoria.pipelines import run_pipeline
 from territoria.workspace import Workspace, init_workspace
 
@@ -112,17 +112,29 @@ def engine() -> Iterator[DuckDBEngine]:
     eng.close()
 
 
-def _protect(
-    engine: DuckDBEngine, name: str, table: Table | pa.Table, threshold: int, extra: list[Dimension] | None = None
-) -> PublishedTable:
-    """The table as the real guard publishes it, with the truth and the status of each cell."""
+def _stage(engine: DuckDBEngine, name: str, table: Table | pa.Table) -> pa.Table:
+    """The unprotected table ``main.<name>`` (a single period when it has none)."""
     truth = table.arrow() if isinstance(table, Table) else table
     if "period" not in truth.column_names:
         truth = truth.append_column("period", pa.array(["2020"] * truth.num_rows))
     engine.register_arrow(f"src_{name}", truth)
     engine.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM src_{name}")
-    ruleset = _ruleset(threshold, extra)
-    result = apply_ruleset(engine, name, f"SELECT * FROM main.{name}", ruleset)
+    return truth
+
+
+def _protect(
+    engine: DuckDBEngine,
+    name: str,
+    table: Table | pa.Table,
+    threshold: int,
+    extra: list[Dimension] | None = None,
+    policies: dict[str, Any] | None = None,
+) -> PublishedTable:
+    """The table as the real guard publishes it, with the truth and the status of each cell
+    (``policies``: the rule sets, when the table shares cells with another; already staged)."""
+    truth = _stage(engine, name, table) if policies is None else engine.fetch_arrow(f"SELECT * FROM main.{name}")
+    ruleset = _ruleset(threshold, extra) if policies is None else load_ruleset(name, policies)
+    result = apply_ruleset(engine, name, f"SELECT * FROM main.{name}", ruleset, policies)
     published = engine.fetch_arrow(result.select_sql)
     status = {
         tuple(json.loads(cell).values()): st
@@ -193,23 +205,81 @@ def _cube(leaves: dict[tuple[str, str, str], int], energies: list[str]) -> pa.Ta
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cross-table differencing (issue 12): each table is protected on its own. Counts (commune, sector, "
-    "energy) C0S0 el 2 gz 20, C0S1 40/40, C1S0 40/1, C1S1 5/1, C2S0 12/40, C2S1 12/12, threshold 10, with margins "
-    "over communes (E), sectors (T) and energies (TT); a second table publishes the electricity cells alone. "
-    "Neither table discloses a primary cell, their union gives C1 x T x gaz = 2 exactly",
-)
-def test_two_tables_sharing_cells_disclose_no_primary_cell(engine: DuckDBEngine) -> None:
+def _sharing_policies(threshold: int, first: str, second: str, second_dims: list[Dimension]) -> dict[str, Any]:
+    """Rule sets ``first`` (with an energy dimension) and ``second`` (its electricity cells alone),
+    declared as sharing cells: ``first``'s (code, sector, period) cells of energy ``el``."""
     energy = Dimension(column="energy", total="TT")
-    both = _protect(engine, "energies", _cube(LEAVES, ["el", "gz"]), 10, extra=[energy])
-    elec = _protect(engine, "electricity", _cube(LEAVES, ["el"]).drop_columns(["energy"]), 10)
+    both = _ruleset(threshold, [energy]).model_dump(by_alias=True, exclude={"name"})
+    both["shares"] = [
+        {
+            "dataset": first,
+            "with": second,
+            "ruleset": second,
+            "keys": {c: c for c in ("code", "sector", "period")},
+            "where": "energy = 'el'",
+        }
+    ]
+    alone = _ruleset(threshold).model_dump(by_alias=True, exclude={"name"})
+    alone["secondary"]["dimensions"] = [d.model_dump() for d in second_dims]
+    return {"secrecy": {first: both, second: alone}}
+
+
+ELEC_DIMS = [GEO, SECTOR, Dimension(column="period")]
+
+
+def test_two_tables_sharing_cells_disclose_no_primary_cell(engine: DuckDBEngine) -> None:
+    """Counts (commune, sector, energy) C0S0 el 2 gz 20, C0S1 40/40, C1S0 40/1, C1S1 5/1, C2S0 12/40,
+    C2S1 12/12, threshold 10, with margins over communes (E), sectors (T) and energies (TT); a second
+    table publishes the electricity cells alone. Protected one at a time, neither table discloses a
+    primary cell but their union gives C1 x T x gaz = 2 exactly; protected jointly, it does not."""
+    policies = _sharing_policies(10, "energies", "electricity", ELEC_DIMS)
+    _stage(engine, "energies", _cube(LEAVES, ["el", "gz"]))
+    _stage(engine, "electricity", _cube(LEAVES, ["el"]).drop_columns(["energy"]))
+    both = _protect(engine, "energies", _cube(LEAVES, ["el", "gz"]), 10, policies=policies)
+    elec = _protect(engine, "electricity", _cube(LEAVES, ["el"]), 10, policies=policies)
     elec = dataclasses.replace(
         elec, link=CellLink(columns={c: c for c in ("code", "sector", "period")}, constants={"energy": "el"})
     )
     assert audit([both]).disclosed_primary == [] and audit([elec]).disclosed_primary == []
     union = audit([both, elec])
     assert [(c.key, c.true_value) for c in union.disclosed_primary] == []
+    # one set of decisions: every shared cell is suppressed in both tables or in neither
+    secret_el = {k[:2] for k, s in _secrets(both).items() if k[2] == "el" and s}
+    assert secret_el == {k[:2] for k, s in _secrets(elec).items() if s}
+
+
+leaf_tables = st.lists(st.integers(0, 45), min_size=12, max_size=12).map(
+    lambda counts: dict(zip(sorted(LEAVES), counts, strict=True))
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(leaves=leaf_tables, threshold=st.sampled_from([3, 10]))
+def test_random_tables_sharing_cells_disclose_no_primary_cell_together(
+    engine: DuckDBEngine, leaves: dict[tuple[str, str, str], int], threshold: int
+) -> None:
+    policies = _sharing_policies(threshold, "energies", "electricity", ELEC_DIMS)
+    _stage(engine, "energies", _cube(leaves, ["el", "gz"]))
+    _stage(engine, "electricity", _cube(leaves, ["el"]).drop_columns(["energy"]))
+    try:
+        both = _protect(engine, "energies", _cube(leaves, ["el", "gz"]), threshold, policies=policies)
+        elec = _protect(engine, "electricity", _cube(leaves, ["el"]), threshold, policies=policies)
+    except DataError:
+        return  # nothing is published when a cell cannot be protected
+    elec = dataclasses.replace(
+        elec, link=CellLink(columns={c: c for c in ("code", "sector", "period")}, constants={"energy": "el"})
+    )
+    union = audit([both, elec])
+    for cell in union.disclosed_primary:
+        note(f"{cell.key} true={cell.true_value} in [{cell.low}, {cell.high}]")
+    assert union.disclosed_primary == []
+
+
+def _secrets(table: PublishedTable) -> dict[tuple[Any, ...], bool]:
+    cols = [c for c in ("code", "sector", "energy") if c in table.rows.column_names]
+    return {tuple(r[c] for c in cols): bool(r["secret"]) for r in table.rows.to_pylist()}
 
 
 # -- the CLI ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from territoria.catalog.packs import load_pack
 from territoria.core.errors import ConfigError, UserError
 from territoria.core.suggest import did_you_mean
 from territoria.core.vocab import AccessLevel
+from territoria.governance.secrecy.joint import shared_datasets
 from territoria.pipelines.spec import DatasetInfo, IndicatorStep, IngestStep, ModelStep, PublishStep, Step, sql_refs
 from territoria.workspace import Workspace
 
@@ -67,6 +68,13 @@ def _territory_params(ws: Workspace) -> dict[str, Any]:
         "territory.epci": c.epci or "",
         "territory.communes": list(c.communes),
     }
+
+
+def _shared(dataset: str, secrecy: str | None, policies: dict[str, Any], known: dict[str, DatasetInfo]) -> list[str]:
+    """The datasets whose cells a statistical rule set decides together with ``dataset``'s."""
+    if not (secrecy or "").startswith("statistical."):
+        return []
+    return [d for d in shared_datasets(dataset, policies) if d in known]
 
 
 def build_plan(ws: Workspace) -> Plan:
@@ -140,6 +148,7 @@ def build_plan(ws: Workspace) -> Plan:
                 pack=pack_name,
             )
 
+    policies = ws.policies()
     for key, info in list(datasets.items()):
         if not info.publish:
             continue
@@ -147,7 +156,8 @@ def build_plan(ws: Workspace) -> Plan:
         datasets[out] = DatasetInfo(key, "published", info.title, info.access, info.pack, info.secrecy, True)
         steps[f"publish:{key}"] = PublishStep(
             id=f"publish:{key}",
-            inputs=(key,),
+            # tables sharing cells are protected with one set of decisions: each reads the others
+            inputs=(key, *_shared(key, info.secrecy, policies, datasets)),
             outputs=(out,),
             definition={"access": info.access.value, "secrecy": info.secrecy, "publisher": 1},
             pack=info.pack,

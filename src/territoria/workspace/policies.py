@@ -95,6 +95,10 @@ class SecrecyOverride(_Strict):
     measures: list[str] | None = None
     rules: dict[str, dict[str, Any]] | list[dict[str, Any]] | None = None
     secondary: dict[str, Any] | None = None
+    #: tables whose cells this rule set decides jointly with another's (``governance/secrecy/joint.py``)
+    shares: list[dict[str, Any]] | None = None
+    #: protection range as a share of a suppressed cell's value (the adversary audit's threshold)
+    protection: float | None = Field(default=None, gt=0, lt=1)
 
 
 class LandingRetention(_Strict):

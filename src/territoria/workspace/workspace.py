@@ -12,7 +12,6 @@ Layout::
 from __future__ import annotations
 
 import os
-
 import re
 import shutil
 import unicodedata

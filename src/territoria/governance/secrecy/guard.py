@@ -24,9 +24,10 @@ import pyarrow as pa
 from territoria.core.errors import ConfigError
 from territoria.engines.base import Engine, quote_ident, quote_literal
 from territoria.governance.guards import GuardResult
-from territoria.governance.secrecy.primary import checked_rules, fails_sql, flags_sql, masked_sql, rule_columns
+from territoria.governance.secrecy.joint import Link, Member, group_shares, joint_decisions, link_rows, read_member
+from territoria.governance.secrecy.primary import checked_rules, fails_sql, masked_sql, rule_columns
 from territoria.governance.secrecy.rules import RuleSet, load_ruleset
-from territoria.governance.secrecy.secondary import MASKED, PRIMARY, PUBLISHED, SECONDARY, Decision, protect_cells
+from territoria.governance.secrecy.secondary import MASKED, PRIMARY, PUBLISHED, SECONDARY, Decision
 from territoria.ledger import SUPPRESSIONS, replace_suppressions, suppression_examples
 from territoria.workspace.policies import Policies
 
@@ -86,27 +87,23 @@ def _has_rowid(engine: Engine, relation: str) -> bool:
     return any(r[0].lower() == "rowid" for r in engine.fetch_all(f"DESCRIBE SELECT * FROM {relation}"))
 
 
-def apply_ruleset(engine: Engine, dataset: str, select_sql: str, ruleset: RuleSet) -> GuardResult:
+def apply_ruleset(
+    engine: Engine,
+    dataset: str,
+    select_sql: str,
+    ruleset: RuleSet,
+    policies: Policies | Mapping[str, Any] | None = None,
+) -> GuardResult:
     rel, row_id = _relation(engine, dataset, select_sql)
     columns = [c for c in _columns(engine, rel) if c != ROW_ID]
-    missing = sorted(c for c in rule_columns(ruleset) if c not in columns)
-    if missing:
-        raise ConfigError(
-            f"secrecy rule set {ruleset.name!r} names column(s) {', '.join(missing)} that {dataset} does not have",
-            hint=f"columns of {dataset}: {', '.join(columns)}",
-        )
+    _check_columns(ruleset, dataset, columns)
     has_secret = "secret" in columns
     keys = key_columns(ruleset, columns)
     if ruleset.secondary is None:
         return _row_by_row(engine, dataset, ruleset, rel, keys, _exclude(has_secret, row_id), has_secret)
-    flags = engine.fetch_arrow(flags_sql(ruleset, rel, has_secret, row_id))
-    fails = [flags[f"_rule{i}"].to_numpy(zero_copy_only=False).astype(bool) for i in range(len(checked_rules(ruleset)))]
-    primary = np.logical_or.reduce(fails) if fails else np.zeros(flags.num_rows, dtype=bool)
-    masked = flags["_masked"].to_numpy(zero_copy_only=False).astype(bool)
-    cost = flags["_cost"].to_numpy(zero_copy_only=False)
-    if np.isnan(cost).any():
-        cost = np.nan_to_num(cost, nan=1.0)
-    decision = protect_cells(flags, ruleset.secondary, primary, masked, cost)
+    member = read_member(engine, dataset, ruleset, rel, row_id)
+    decision, partners = _decide(engine, member, rel, policies)
+    flags, fails = member.flags, member.fails
     status = decision.status
     row = flags["_row"].to_numpy()
     secret_rows = quote_ident(f"_secrecy_secret_{_safe(dataset)}")
@@ -115,6 +112,8 @@ def apply_ruleset(engine: Engine, dataset: str, select_sql: str, ruleset: RuleSe
     engine.execute("DROP VIEW IF EXISTS _secrecy_arrow")  # the connection no longer holds the arrays
     by_rule = {r.id: int((f & (status == PRIMARY)).sum()) for r, f in zip(checked_rules(ruleset), fails, strict=True)}
     report = _report(engine, dataset, ruleset, _suppressions(flags, keys, decision, fails), keys, status, by_rule)
+    if partners:
+        report["shared_with"] = partners
     nulls = ", ".join(
         f"CASE WHEN s._row IS NULL THEN w.{quote_ident(m)} END AS {quote_ident(m)}" for m in ruleset.measures
     )
@@ -124,6 +123,61 @@ def apply_ruleset(engine: Engine, dataset: str, select_sql: str, ruleset: RuleSe
         f"FROM {rel} w LEFT JOIN {secret_rows} s ON s._row = w.{row_id}"
     )
     return GuardResult(select, report)
+
+
+def _check_columns(ruleset: RuleSet, dataset: str, columns: list[str]) -> None:
+    missing = sorted(c for c in rule_columns(ruleset) if c not in columns)
+    if missing:
+        raise ConfigError(
+            f"secrecy rule set {ruleset.name!r} names column(s) {', '.join(missing)} that {dataset} does not have",
+            hint=f"columns of {dataset}: {', '.join(columns)}",
+        )
+
+
+def _partner_relation(engine: Engine, own: str, dataset: str) -> str | None:
+    """The unprotected table of a dataset sharing cells with ours: beside ours (same schema) first,
+    else in any schema but the published one; None when it is not built (nor published)."""
+    plain = _PLAIN_SCAN.fullmatch(f"SELECT * FROM {own}")
+    schema = _unquote(plain.group(1)) if plain else ""
+    found = engine.fetch_all(
+        "SELECT schema_name FROM duckdb_tables() WHERE database_name = current_database() AND table_name = ? "
+        "AND schema_name <> 'published' ORDER BY schema_name <> ?, schema_name LIMIT 1",
+        [dataset, schema],
+    )
+    return f"{quote_ident(found[0][0])}.{quote_ident(dataset)}" if found else None
+
+
+def _decide(
+    engine: Engine, member: Member, rel: str, policies: Policies | Mapping[str, Any] | None
+) -> tuple[Decision, list[str]]:
+    """This table's decision, taken with every table that shares cells with it (``joint``)."""
+    names, shares = group_shares(member.dataset, policies)
+    members = {member.dataset: member}
+    for name in sorted(names):
+        if name in members:
+            continue
+        relation = _partner_relation(engine, rel, name)
+        if relation is None:
+            continue  # not built in this workspace: it publishes nothing
+        ruleset = load_ruleset(names[name], policies)
+        if ruleset.secondary is None:
+            raise ConfigError(
+                f"secrecy rule set {ruleset.name!r} shares cells with {member.dataset} but declares no margins",
+                hint="give it a `secondary:` section (its dimensions), or remove the `shares:` entry",
+            )
+        _check_columns(ruleset, name, _columns(engine, relation))
+        members[name] = read_member(engine, name, ruleset, relation, "rowid")
+    if len(members) == 1:
+        return member.decide(), []
+    order = sorted(members)
+    links = []
+    for share in shares:
+        if share.dataset in members and share.with_ in members:
+            a, b = members[share.dataset], members[share.with_]
+            rows_a, rows_b, bound = link_rows(engine, share, a, b)
+            links.append(Link(order.index(a.dataset), order.index(b.dataset), rows_a, rows_b, bound))
+    decisions = joint_decisions([members[n] for n in order], links)
+    return decisions[order.index(member.dataset)], [n for n in order if n != member.dataset]
 
 
 def _exclude(has_secret: bool, row_id: str) -> str:
@@ -271,4 +325,4 @@ class StatisticalGuard:
                 f"secrecy rule {rule!r} names no rule set; the dataset is not published",
                 hint="write `secrecy: statistical.<ruleset>`, e.g. statistical.energy",
             )
-        return apply_ruleset(engine, dataset, select_sql, load_ruleset(name, policies, packs))
+        return apply_ruleset(engine, dataset, select_sql, load_ruleset(name, policies, packs), policies)

@@ -95,6 +95,32 @@ class Secondary(BaseModel):
     cost: str = "1"
 
 
+class Share(BaseModel):
+    """Cells this rule set's table publishes that another published table publishes too.
+
+    The two tables are protected jointly (``governance/secrecy/joint.py``): a cell suppressed in
+    one is suppressed in the other, until neither adds a suppression.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: the table this rule set protects, and the other table (both by dataset name)
+    dataset: str
+    with_: str = Field(alias="with")
+    #: the other table's rule set
+    ruleset: str
+    #: this table's key column -> the other table's column naming the same cell
+    keys: dict[str, str]
+    #: SQL booleans selecting the shared rows of this table and of the other (default: all)
+    where: str | None = None
+    other_where: str | None = None
+    #: SQL boolean marking the other table's shared rows that are lower bounds (sums leaving out
+    #: cells masked upstream): not the same quantity as this table's cell, and this cell minus
+    #: that bound is what was masked, which can pin a cell this table suppresses. They are
+    #: suppressed in the other table (and protected by its margins) whatever this table does.
+    other_lower_bound: str | None = None
+
+
 class RuleSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -108,6 +134,8 @@ class RuleSet(BaseModel):
     #: an outsider's interval for a suppressed cell must reach ±protection of its value
     #: (``territoria secrecy audit``; default 10 %)
     protection: float | None = Field(default=None, gt=0, lt=1)
+    #: tables sharing cells with this one, protected with one set of decisions
+    shares: list[Share] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RuleSet:
@@ -152,6 +180,15 @@ def _merge_overrides(body: dict[str, Any], override: dict[str, Any]) -> dict[str
         merged["rules"] = rule_over
     merged.update({k: v for k, v in override.items() if k != "rules"})
     return merged
+
+
+def sharing_ruleset_names(policies: Policies | Mapping[str, Any] | None = None) -> list[str]:
+    """The rule sets (shipped by the installed packs or declared in ``policies.yaml``) that declare
+    ``shares:``, sorted."""
+    overrides = as_policies(policies).secrecy
+    names = {n for n, (body, _) in _pack_rulesets(None).items() if body.get("shares")}
+    names.update(n for n, body in overrides.items() if body.shares)
+    return sorted(names)
 
 
 def load_ruleset(

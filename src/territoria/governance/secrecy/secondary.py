@@ -72,6 +72,16 @@ class Lines:
         g = self.group(keys)
         return np.where(g >= 0, self.rows[self.starts[np.maximum(g, 0)]] if len(self.rows) else -1, -1)
 
+    def nth(self, keys: Array, rank: int) -> Array:
+        """The ``rank``-th cheapest cell of each line (by its parent's key), -1 if none."""
+        g = self.group(keys)
+        if not len(self.starts):
+            return np.full(len(keys), -1, dtype=np.int64)
+        g0 = np.maximum(g, 0)
+        j = self.starts[g0] + rank
+        ok = (g >= 0) & (j < self.ends[g0])
+        return np.where(ok, self.rows[np.minimum(j, len(self.rows) - 1)], -1)
+
     def has_sibling(self, parent_keys: Array, rank: int) -> Array:
         """Whether each cell's line (by its parent's key) has a ``rank``-th cheapest other cell."""
         g = self.group(parent_keys)
@@ -163,12 +173,17 @@ class Protector:
         build = functools.partial(build_lines, self.index, present=self.present, ranks=ranks)
         self.lines = list(pool.map(build, self.trees, [int(s) for s in self.index.strides]))
 
-    def _chain(self, d: int, base: Array, node: Array) -> list[Array]:
-        """Cheapest descendants of ``node`` (one per level) at the cells' other coordinates."""
+    def _chain(self, d: int, base: Array, node: Array, first: Array | None = None) -> list[Array]:
+        """Cheapest descendants of ``node`` (one per level) at the cells' other coordinates; at the
+        first level, the ``first``-th cheapest child instead where given (0: the cheapest)."""
         out = []
         stride = self.index.strides[d]
-        for _ in range(self.depth[d]):
-            child = self.lines[d].first(np.where(node >= 0, base + node * stride, -1))
+        for level in range(self.depth[d]):
+            keys = np.where(node >= 0, base + node * stride, -1)
+            if level == 0 and first is not None and first.any():
+                child = np.where(first > 0, self.lines[d].nth(keys, int(first.max())), self.lines[d].first(keys))
+            else:
+                child = self.lines[d].first(keys)
             node = np.where(child >= 0, self.trees[d].nodes[np.maximum(child, 0)], -1)
             out.append(node)
         return out
@@ -188,7 +203,10 @@ class Protector:
             pkeys = np.where(parent >= 0, base + parent * stride, -1)
             sib = self.lines[d].sibling(cells, pkeys, choice)
         y = np.where(sib >= 0, tree.nodes[np.maximum(sib, 0)], -1)
-        chain_x, chain_y = self._chain(d, base, x), self._chain(d, base, y)
+        # a top cell (no parent, hence no sibling) tries its ``choice``-th cheapest child instead:
+        # its only other pattern, tried when the cheapest child's corners are missing
+        first = np.where((parent < 0) & (choice > 0), choice, 0) if choice > 0 else None
+        chain_x, chain_y = self._chain(d, base, x, first), self._chain(d, base, y)
         ancestors: list[Array] = []
         node = parent
         for _ in range(self.depth[d]):
@@ -233,7 +251,12 @@ class Protector:
             x = tree.nodes[cells]
             parent = tree.parent[x]
             pkeys = np.where(parent >= 0, self.index.keys[cells] + (parent - x) * stride, -1)
-            repeat |= ~self.lines[d].has_sibling(pkeys, previous)
+            top = parent < 0
+            if choice > 0 and top.any():  # a top cell's choice is its n-th child: new if it has one
+                child = self.lines[d].nth(np.where(top, self.index.keys[cells], -1), choice)
+                repeat |= np.where(top, child < 0, ~self.lines[d].has_sibling(pkeys, previous))
+            else:
+                repeat |= ~self.lines[d].has_sibling(pkeys, previous)
         return repeat
 
     def corners(self, cells: Array, choices: tuple[int, ...]) -> tuple[tuple[Array, Array], Array]:
@@ -288,12 +311,24 @@ class Protector:
         return rows.reshape(len(cells), -1), ~broken.reshape(len(cells), -1).any(axis=1)
 
 
-def protect_cells(table: pa.Table, secondary: Secondary | None, primary: Array, masked: Array, cost: Array) -> Decision:
-    """Decide, for each row of ``table``, whether it is published or suppressed and why."""
+def protect_cells(
+    table: pa.Table,
+    secondary: Secondary | None,
+    primary: Array,
+    masked: Array,
+    cost: Array,
+    forced: Array | None = None,
+) -> Decision:
+    """Decide, for each row of ``table``, whether it is published or suppressed and why.
+
+    ``forced``: cells suppressed whatever their own rules say (another table that publishes them
+    suppressed them); they are secondary suppressions and protected like primary ones."""
     n = table.num_rows
     status = np.where(masked, MASKED, np.where(primary & ~masked, PRIMARY, PUBLISHED)).astype(np.int8)
+    if forced is not None:
+        status[(status == PUBLISHED) & forced] = SECONDARY
     protects = np.full(n, -1, dtype=np.int64)
-    if secondary is None or not (status == PRIMARY).any():
+    if secondary is None or not ((status == PRIMARY) | (status == SECONDARY)).any():
         return Decision(status, protects)
     # numpy releases the GIL in its array loops: dimensions, lines and chunks of cells are worked on
     # in threads; results are applied in order, so the outcome does not depend on the threads
@@ -301,9 +336,9 @@ def protect_cells(table: pa.Table, secondary: Secondary | None, primary: Array, 
         trees = list(pool.map(functools.partial(encode_dimension, table), secondary.dimensions))
         partition = encode_partition(table, secondary.partition)
         prot = Protector(trees, partition, ~masked, np.asarray(cost, dtype=np.float64))
-        suppressed = status == PRIMARY
+        suppressed = (status == PRIMARY) | (status == SECONDARY)
         prot.prepare(suppressed, pool)
-        pending = np.flatnonzero(status == PRIMARY)
+        pending = np.flatnonzero(suppressed)
         pending = pending[np.argsort(prot.index.keys[pending], kind="stable")]  # key order, whatever the row order
         # Cheapest sibling in every dimension first, then other siblings and paths for sparse tables.
         options = [[0, *range(1, SIBLING_RANKS), -1] if prot.depth[d] else [0] for d in range(len(trees))]

@@ -1,0 +1,178 @@
+"""Secrecy as one plan over every published table that shares cells.
+
+Two tables that publish the same cell (the commune x sector electricity cells of the energy cube and
+of the IRIS table re-aggregated to communes) cannot be protected one at a time: a cell one
+suppresses and the other publishes is disclosed, and the margins of one can pin what the other
+hides. A rule set declares the cells it shares (``shares:`` in ``secrecy.yaml``: the two datasets,
+the other's rule set, how this table's key columns name the other's cells, and which rows of each
+are shared). The tables of a group are then decided together:
+
+1. each table's primary cells are protected by its own secondary suppression;
+2. every cell suppressed in one table is forced suppressed in the other tables that publish it,
+   whose secondary suppression then protects it against their own margins;
+3. repeat until no table adds a suppression (the suppressed set only grows: this ends).
+
+Each member of a group is published by its own step, and each step computes the same decisions
+(members in name order, cells in key order): one set of decisions, whichever step comes first.
+The plan makes every member's publish step read every other member (``shared_datasets``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from territoria.core.errors import ConfigError
+from territoria.engines.base import Engine, quote_ident
+from territoria.governance.secrecy.primary import checked_rules, flags_sql
+from territoria.governance.secrecy.rules import RuleSet, Share, load_ruleset, sharing_ruleset_names
+from territoria.governance.secrecy.secondary import PRIMARY, PUBLISHED, SECONDARY, Decision, protect_cells
+from territoria.workspace.policies import Policies as WorkspacePolicies
+
+Array = np.ndarray
+#: a workspace's policies, typed or as the mapping ``Workspace.policies()`` returns
+Policies = WorkspacePolicies | Mapping[str, Any]
+
+
+@dataclass
+class Member:
+    """One table of a group: its cells as the guard reads them (one row per cell)."""
+
+    dataset: str
+    ruleset: RuleSet
+    relation: str
+    row_id: str
+    flags: pa.Table
+    fails: list[Array]
+    primary: Array
+    masked: Array
+    cost: Array
+
+    def decide(self, forced: Array | None = None) -> Decision:
+        return protect_cells(self.flags, self.ruleset.secondary, self.primary, self.masked, self.cost, forced)
+
+
+def read_member(engine: Engine, dataset: str, ruleset: RuleSet, relation: str, row_id: str) -> Member:
+    has_secret = any(r[0] == "secret" for r in engine.fetch_all(f"DESCRIBE {relation}"))
+    flags = engine.fetch_arrow(flags_sql(ruleset, relation, has_secret, row_id))
+    fails = [flags[f"_rule{i}"].to_numpy(zero_copy_only=False).astype(bool) for i in range(len(checked_rules(ruleset)))]
+    primary = np.logical_or.reduce(fails) if fails else np.zeros(flags.num_rows, dtype=bool)
+    masked = flags["_masked"].to_numpy(zero_copy_only=False).astype(bool)
+    cost = flags["_cost"].to_numpy(zero_copy_only=False)
+    if np.isnan(cost).any():
+        cost = np.nan_to_num(cost, nan=1.0)
+    return Member(dataset, ruleset, relation, row_id, flags, fails, primary, masked, cost)
+
+
+def _declared(policies: Policies | None) -> list[tuple[str, Share]]:
+    """Every ``shares:`` declaration of every known rule set, with the rule set declaring it."""
+    found: list[tuple[str, Share]] = []
+    for name in sharing_ruleset_names(policies):
+        try:
+            ruleset = load_ruleset(name, policies)
+        except ConfigError:
+            continue  # an invalid rule set fails the publication of its own tables
+        found.extend((name, share) for share in ruleset.shares)
+    return found
+
+
+def group_shares(dataset: str, policies: Policies | None) -> tuple[dict[str, str], list[Share]]:
+    """The datasets sharing cells with ``dataset``, directly or through another (dataset -> rule set),
+    and the declarations linking them."""
+    declared = _declared(policies)
+    members: dict[str, str] = {}
+    links: list[Share] = []
+    todo = [dataset]
+    while todo:
+        current = todo.pop()
+        for name, share in declared:
+            if current not in (share.dataset, share.with_) or share in links:
+                continue
+            links.append(share)
+            for ds, rs in ((share.dataset, name), (share.with_, share.ruleset)):
+                if ds not in members:
+                    members[ds] = rs
+                    todo.append(ds)
+    return members, links
+
+
+def shared_datasets(dataset: str, policies: Policies | None) -> list[str]:
+    """The other datasets whose cells the publication of ``dataset`` is decided with."""
+    members, _ = group_shares(dataset, policies)
+    return sorted(m for m in members if m != dataset)
+
+
+def _positions(rows: Array, ids: Array) -> Array:
+    """Index in ``rows`` (row ids of a member's flags) of each of ``ids``."""
+    order = np.argsort(rows, kind="stable")
+    found: Array = order[np.searchsorted(rows[order], ids)]
+    return found
+
+
+@dataclass
+class Link:
+    """The cells two members both publish: positions in ``a`` and in ``b``, and which of them are
+    lower bounds in ``b`` (suppressed there, and not tied to ``a``'s cell)."""
+
+    a: int
+    b: int
+    rows_a: Array
+    rows_b: Array
+    bound: Array
+
+
+def link_rows(engine: Engine, share: Share, a: Member, b: Member) -> tuple[Array, Array, Array]:
+    """Positions, in ``a`` and in ``b``, of the cells both publish (matched on their keys as text),
+    and whether ``b``'s cell is a lower bound (``other_lower_bound``)."""
+    ka = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS _k{i}" for i, c in enumerate(share.keys))
+    kb = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS _k{i}" for i, c in enumerate(share.keys.values()))
+    on = " AND ".join(f"x._k{i} = y._k{i}" for i in range(len(share.keys)))
+    pairs = engine.fetch_arrow(
+        f"SELECT x._row AS a, y._row AS b, y._bound FROM (SELECT {a.row_id} AS _row, {ka} FROM {a.relation} "
+        f"WHERE {share.where or 'true'}) x JOIN (SELECT {b.row_id} AS _row, {kb}, "
+        f"coalesce({share.other_lower_bound or 'false'}, false) AS _bound FROM {b.relation} "
+        f"WHERE {share.other_where or 'true'}) y ON {on} ORDER BY x._row, y._row"
+    )
+    rows_a = a.flags["_row"].to_numpy()
+    rows_b = b.flags["_row"].to_numpy()
+    bound = pairs["_bound"].to_numpy(zero_copy_only=False).astype(bool)
+    return _positions(rows_a, pairs["a"].to_numpy()), _positions(rows_b, pairs["b"].to_numpy()), bound
+
+
+def _hidden(decision: Decision) -> Array:
+    mask: Array = (decision.status == PRIMARY) | (decision.status == SECONDARY)
+    return mask
+
+
+def joint_decisions(members: list[Member], links: list[Link]) -> list[Decision]:
+    """One decision per member such that a cell suppressed by one member is suppressed (or masked
+    upstream) in every member that publishes it, each member protecting its own suppressions;
+    a lower bound of a cell another member publishes complete is suppressed from the start."""
+    forced = [np.zeros(m.flags.num_rows, dtype=bool) for m in members]
+    for link in links:
+        forced[link.b][link.rows_b[link.bound]] = True
+    decisions: list[Decision | None] = [None] * len(members)
+    dirty = set(range(len(members)))
+    while dirty:
+        i = min(dirty)  # members in a fixed order: the outcome does not depend on who asks
+        dirty.discard(i)
+        decision = members[i].decide(forced[i])
+        decisions[i] = decision
+        hidden = _hidden(decision)
+        for link in links:
+            if i not in (link.a, link.b):
+                continue
+            same = ~link.bound  # a lower bound is another quantity: hiding it hides nothing of a's
+            rows_a, rows_b = link.rows_a[same], link.rows_b[same]
+            j, mine, theirs = (link.b, rows_a, rows_b) if i == link.a else (link.a, rows_b, rows_a)
+            want = theirs[hidden[mine]]
+            other = decisions[j]
+            open_there = want[other.status[want] == PUBLISHED] if other is not None else want[~forced[j][want]]
+            if len(open_there):
+                forced[j][open_there] = True
+                dirty.add(j)
+    return [d for d in decisions if d is not None]
