@@ -38,6 +38,10 @@ class PackDef(BaseModel):
     title: str
     description: str = ""
     version: str = "1"
+    #: packs whose datasets this one reads; ``territoria init --pack`` enables them too
+    requires: list[str] = Field(default_factory=list)
+    #: a value, or ``{value: ..., to_fill: true, description: ...}`` for a territory's own choice
+    #: (a climate target): no default is applied, the workspace must set it
     parameters: dict[str, Any] = Field(default_factory=dict)
     sources: list[str] = Field(default_factory=list)
     models: list[ModelDef] = Field(default_factory=list)
@@ -46,6 +50,10 @@ class PackDef(BaseModel):
     prepare: str | None = None
     #: ``module:function(workspace)`` run by ``territoria demo`` (synthetic demo inputs)
     prepare_demo: str | None = None
+
+
+def _is_spec(value: Any) -> bool:
+    return isinstance(value, dict) and "value" in value and set(value) <= {"value", "to_fill", "description"}
 
 
 class Pack:
@@ -70,6 +78,18 @@ class Pack:
         module_name, _, func = target.partition(":")
         getattr(importlib.import_module(module_name), func)(workspace)
 
+    def defaults(self) -> dict[str, Any]:
+        """The parameters' default values (``None`` for those the territory must fill in)."""
+        return {k: (v["value"] if _is_spec(v) else v) for k, v in self.definition.parameters.items()}
+
+    def to_fill(self) -> dict[str, str]:
+        """Parameters that are the territory's own choice, with what they mean."""
+        return {
+            k: str(v.get("description") or "")
+            for k, v in self.definition.parameters.items()
+            if _is_spec(v) and v.get("to_fill")
+        }
+
     def source_files(self) -> list[Path]:
         return [self.directory / "sources" / f"{s}.yaml" for s in self.definition.sources]
 
@@ -91,3 +111,23 @@ def load_pack(name: str, path: Path | None = None) -> Pack:
     # a pack plugin is a package: its folder holds pack.yaml
     module = registry.get(PACKS, name)
     return Pack(Path(next(iter(module.__path__))))
+
+
+def with_requirements(names: list[str]) -> list[Pack]:
+    """The packs named and, transitively, those they require, each required pack before the
+    packs that need it (the order of territory.yaml and of ``prepare`` hooks)."""
+    ordered: dict[str, Pack] = {}
+
+    def visit(name: str, chain: tuple[str, ...]) -> None:
+        if name in ordered:
+            return
+        if name in chain:
+            raise ConfigError(f"packs require each other in a cycle: {' -> '.join((*chain, name))}")
+        pack = load_pack(name)
+        for required in pack.definition.requires:
+            visit(required, (*chain, name))
+        ordered[name] = pack
+
+    for name in names:
+        visit(name, ())
+    return list(ordered.values())

@@ -40,6 +40,7 @@ STATUS_STYLE = {
     "blocked": "red",
     "interrupted": "yellow",
     "running": "yellow",
+    "waiting": "yellow",
 }
 
 
@@ -95,6 +96,8 @@ def print_summary(ws: Workspace, summary: RunSummary) -> None:
     for rec in summary.records:
         if rec.error and rec.status == "failed":
             console.print(f"[bold red]✗ {rec.step}:[/] {rec.error}")
+        elif rec.error and rec.status == "waiting" and rec.step.startswith("ingest:"):
+            console.print(f"[yellow]… {rec.step}:[/] {rec.error}")
         for warning in rec.report.get("warnings", []):
             console.print(f"[yellow]! {rec.step}:[/] {warning}")
         missing = rec.report.get("fetch", {}).get("communes_without_boundary")
@@ -103,7 +106,8 @@ def print_summary(ws: Workspace, summary: RunSummary) -> None:
     style = STATUS_STYLE.get(summary.status, "")
     console.print(
         f"[{style}]{summary.status}[/]: {summary.count('success')} run, {summary.count('skipped')} unchanged, "
-        f"{summary.count('failed')} failed, {summary.count('blocked')} blocked in {summary.wall_s:.2f}s "
+        f"{summary.count('failed')} failed, {summary.count('blocked')} blocked, {summary.count('waiting')} waiting "
+        f"in {summary.wall_s:.2f}s "
         f"(CPU {summary.cpu_s:.2f}s)"
     )
     print_footprint(summary.footprint)

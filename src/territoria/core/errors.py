@@ -57,6 +57,14 @@ class SourceError(TerritoriaError):
     slug = "source-error"
 
 
+class WaitingForData(SourceError):
+    """An input is not there yet (a file to drop in, a sensor network with no data, a parameter
+    the territory has not set): the step waits, which is neither a failure nor a success, and
+    what reads its output waits too. The ``hint`` says what to provide."""
+
+    slug = "waiting-for-data"
+
+
 class TransientSourceError(SourceError):
     transient = True
     slug = "source-unavailable"

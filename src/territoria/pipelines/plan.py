@@ -13,7 +13,17 @@ from territoria.core.errors import ConfigError, UserError
 from territoria.core.suggest import did_you_mean
 from territoria.core.vocab import AccessLevel
 from territoria.governance.secrecy.joint import shared_datasets
-from territoria.pipelines.spec import DatasetInfo, IndicatorStep, IngestStep, ModelStep, PublishStep, Step, sql_refs
+from territoria.pipelines.spec import (
+    PARAM,
+    DatasetInfo,
+    IndicatorStep,
+    IngestStep,
+    ModelStep,
+    PublishStep,
+    SqlStep,
+    Step,
+    sql_refs,
+)
 from territoria.workspace import Workspace
 
 
@@ -26,6 +36,8 @@ class Plan:
     params: dict[str, dict[str, Any]]
     #: the folders of the packs the workspace loads, by name (installed or workspace-local)
     packs: dict[str, Path] = field(default_factory=dict)
+    #: step -> why it waits before it runs (a parameter the territory has not set yet)
+    waiting: dict[str, str] = field(default_factory=dict)
 
     def consumers(self, dataset: str) -> list[str]:
         return [s.id for s in self.steps.values() if dataset in s.inputs]
@@ -75,6 +87,21 @@ def _shared(dataset: str, secrecy: str | None, policies: dict[str, Any], known: 
     if not (secrecy or "").startswith("statistical."):
         return []
     return [d for d in shared_datasets(dataset, policies) if d in known]
+
+
+def _unset_parameters(steps: dict[str, Step]) -> dict[str, str]:
+    """Steps whose SQL uses a parameter left unset (``null`` in territory.yaml): they wait for
+    the territory's own value rather than compute with someone else's."""
+    waiting: dict[str, str] = {}
+    for step in steps.values():
+        if not isinstance(step, SqlStep):
+            continue
+        unset = [k for k in dict.fromkeys(PARAM.findall(step.sql)) if step.params.get(k) is None]
+        if unset:
+            waiting[step.id] = (
+                f"waiting for parameter {', '.join(unset)}: set it under packs.{step.pack}.parameters in territory.yaml"
+            )
+    return waiting
 
 
 def build_plan(ws: Workspace) -> Plan:
@@ -185,7 +212,7 @@ def build_plan(ws: Workspace) -> Plan:
         raise ConfigError(
             f"the steps form a cycle: {' -> '.join(exc.args[1])}", hint="a model cannot read its own output"
         ) from exc
-    return Plan(steps, datasets, order, producers, params, packs)
+    return Plan(steps, datasets, order, producers, params, packs, _unset_parameters(steps))
 
 
 __all__ = ["AccessLevel", "Plan", "build_plan"]

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from territoria.catalog.model import DatasetEntry
-from territoria.core.errors import TerritoriaError
+from territoria.core.errors import TerritoriaError, WaitingForData
 from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
 from territoria.footprint import StepMeter, load_policy, not_due
@@ -114,6 +114,8 @@ class Runner:
         # one catalog query instead of one per step output (the no-change refresh is mostly these checks)
         self.tables = engine.tables()
         self.context = StepContext(ws, engine, plan.datasets, self.policies, tuple(plan.packs.values()))
+        #: steps waiting for an input (data or parameter): neither failed nor run; what reads them waits too
+        self.waiting: set[str] = set()
 
     def outputs_exist(self, step: Step) -> bool:
         return all((self.plan.datasets[o].schema, self.plan.datasets[o].name) in self.tables for o in step.outputs)
@@ -317,6 +319,10 @@ def run_pipeline(
                 rec.status, rec.reason = "blocked", "(upstream failed)"
                 rec.error = f"not run: {', '.join(blockers)} failed"
                 broken.add(step.id)
+            elif step.id in plan.waiting or any(plan.producers[i] in runner.waiting for i in step.inputs):
+                rec.status, rec.reason = "waiting", "(waiting for data)"
+                rec.error = plan.waiting.get(step.id) or "not run: an input is waiting for data"
+                runner.waiting.add(step.id)
             else:
                 _run_one(runner, step, rec, broken)
             rec.ended_at = rec.ended_at or now()
@@ -352,6 +358,9 @@ def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> N
             rec.bytes_read = outcome.bytes_read
             rec.report.update(outcome.report)
             runner.commit(step, rec, outcome)
+    except WaitingForData as exc:
+        rec.status, rec.reason, rec.error = "waiting", "(waiting for data)", str(exc)
+        runner.waiting.add(step.id)
     except TerritoriaError as exc:
         rec.status, rec.error = "failed", str(exc)
         broken.add(step.id)

@@ -260,5 +260,3 @@ def run_indicator(engine: Engine, step: IndicatorStep, datasets: dict[str, Datas
 
 def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-

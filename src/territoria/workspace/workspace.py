@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from typing import Any
 
 from territoria.catalog.model import DatasetEntry
 from territoria.core.errors import ConfigError, NotFoundError, UserError
+from territoria.core.suggest import did_you_mean
 from territoria.core.yamlio import load_model, write_yaml
 from territoria.engines.base import Engine
 from territoria.engines.registry import open_engine
@@ -96,6 +96,30 @@ class Workspace:
         path = self.config.packs[name].path
         return (self.root / path) if path else None
 
+    def set_parameters(self, pack: str, values: dict[str, Any], *, only_unset: bool = False) -> None:
+        """Set parameters of a pack in territory.yaml (what a user does by hand); ``only_unset``
+        leaves the values the workspace already set alone."""
+        if pack not in self.config.packs:
+            raise ConfigError(f"pack {pack!r} is not in {CONFIG}", hint=did_you_mean(pack, self.config.packs))
+        current = self.config.packs[pack].parameters
+        changes = {k: v for k, v in values.items() if not only_unset or current.get(k) is None}
+        if not changes:
+            return
+        current.update(changes)
+        write_yaml(self.root / CONFIG, self.config.model_dump(mode="json"))
+
+    def parameters_to_fill(self) -> dict[str, dict[str, str]]:
+        """pack -> {parameter: what it means} for the territory's own choices still unset."""
+        from territoria.catalog.packs import load_pack
+
+        result: dict[str, dict[str, str]] = {}
+        for name in self.enabled_packs():
+            wanted = load_pack(name, self.pack_path(name)).to_fill()
+            unset = {k: v for k, v in wanted.items() if self.config.packs[name].parameters.get(k) is None}
+            if unset:
+                result[name] = unset
+        return result
+
     def enabled_packs(self) -> list[str]:
         return [name for name, pack in self.config.packs.items() if pack.enabled]
 
@@ -131,6 +155,40 @@ def resolve_communes(
     return sorted(dict.fromkeys(codes)), epci, epci_name
 
 
+PLACEHOLDER = re.compile(r"\$\{([a-z_.]+)\}")
+
+
+def territory_placeholders(config: TerritoryConfig) -> dict[str, str]:
+    """What a pack's catalog entries may say as ``${territory.X}``, filled in at init: a pack's
+    sources name the workspace's territory, never the one it was written for."""
+    ref = referential()
+    members = [ref.communes[c] for c in config.communes if c in ref.communes]
+    deps = sorted({m.departement for m in members if m.departement})
+    regions = sorted({m.region for m in members if m.region})
+    quoted = ", ".join(f'"{c}"' for c in config.communes)
+    return {
+        "territory.epci": config.epci or "",
+        "territory.communes": ",".join(config.communes),
+        "territory.departements": ",".join(deps),
+        "territory.regions": ",".join(regions),
+        # an Opendatasoft `where` selecting the territory's rows (by EPCI, or by commune without one)
+        "territory.ods_where": f'code_epci="{config.epci}"' if config.epci else f"code_commune IN ({quoted})",
+    }
+
+
+def fill_placeholders(text: str, values: dict[str, str]) -> str:
+    def fill(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in values:
+            raise ConfigError(
+                f"unknown placeholder ${{{key}}} in a pack's source",
+                hint=did_you_mean(key, values) or f"known: {', '.join(values)}",
+            )
+        return values[key]
+
+    return PLACEHOLDER.sub(fill, text)
+
+
 def init_workspace(
     directory: Path,
     *,
@@ -140,7 +198,7 @@ def init_workspace(
     packs: list[str] | None = None,
     force: bool = False,
 ) -> Workspace:
-    from territoria.catalog.packs import load_pack
+    from territoria.catalog.packs import with_requirements
 
     ref = referential()
     codes, epci_code, epci_name = resolve_communes(ref, epci, communes)
@@ -153,8 +211,8 @@ def init_workspace(
     title = (
         name or epci_name or (ref.commune(codes[0]).nom if len(codes) == 1 else f"Territoire de {len(codes)} communes")
     )
-    pack_names = packs if packs is not None else ["territory"]
-    loaded = [load_pack(p) for p in pack_names]
+    # a pack's required packs come with it (the energy pack reads the territory pack's communes)
+    loaded = with_requirements(packs if packs is not None else ["territory"])
     config = TerritoryConfig(
         name=title,
         slug=slugify(title),
@@ -165,7 +223,7 @@ def init_workspace(
             "communes": ref.vintages["communes"]["version"],
             "boundaries": f"IGN Admin Express {ref.vintages['boundaries']['vintage']}",
         },
-        packs={p.name: PackConfig(parameters=dict(p.definition.parameters)) for p in loaded},
+        packs={p.name: PackConfig(parameters=p.defaults()) for p in loaded},
         communes_without_boundary=sorted(c for c in codes if c in ref.without_boundary),
     )
     directory.mkdir(parents=True, exist_ok=True)
@@ -175,11 +233,12 @@ def init_workspace(
     if force or not (directory / POLICIES).exists():
         write_yaml(directory / POLICIES, DEFAULT_POLICIES)
     (directory / ".gitignore").write_text(f"{PRIVATE}/\n", encoding="utf-8")
+    fills = territory_placeholders(config)
     for pack in loaded:
         for src in pack.source_files():
             target = directory / "sources" / src.name
             if force or not target.exists():
-                shutil.copyfile(src, target)
+                target.write_text(fill_placeholders(src.read_text(encoding="utf-8"), fills), encoding="utf-8")
     ws = Workspace(directory)
     for pack in loaded:
         pack.run_hook("prepare", ws)

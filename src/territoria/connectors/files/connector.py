@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from territoria.connectors.spec import FetchContext, FetchRecord, FetchResult
-from territoria.core.errors import ConfigError, SourceError
+from territoria.core.errors import ConfigError, WaitingForData
 
 
 class FileOptions(BaseModel):
@@ -44,9 +44,11 @@ class FileConnector:
         path = self.resolve(options, ctx.workspace_root)
         url = str(path.relative_to(ctx.workspace_root.resolve()))
         if not path.is_file():
-            raise SourceError(
+            # a file the team has not dropped in yet: the step waits (see `territoria sources status`)
+            raise WaitingForData(
                 f"source file {url} does not exist",
-                hint=f"put the file there or fix `source.path` in sources/{ctx.dataset}.yaml",
+                hint=f"put the file there (`territoria sources status` says where to get it) or fix `source.path` "
+                f"in sources/{ctx.dataset}.yaml",
             )
         stat = path.stat()
         prev = ctx.previous_state or {}

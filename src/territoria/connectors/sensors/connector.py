@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict
 
 from territoria.connectors.spec import FetchContext, FetchRecord, FetchResult
+from territoria.core.errors import WaitingForData
 from territoria.core.hashing import stable_hash
 from territoria.sensors.aggregates import connect, daily_sql, hourly_relation, hourly_sql
 from territoria.sensors.ingest import open_registry, store_for
@@ -68,6 +69,12 @@ class SensorsConnector:
             record = FetchRecord(ctx.dataset, self.kind, url, "unchanged (sensor store)", False, 0, prev["sha256"])
             return FetchResult(False, prev["sha256"], prev, record)
         table = self._build(options, ctx, store)
+        if table.num_rows == 0:
+            # no network declared, or no uplink yet: nothing to compute on, which is not a failure
+            raise WaitingForData(
+                f"the sensor store has no {options.table} data for {', '.join(options.quantities) or 'any quantity'}",
+                hint=f"declare the sensors in {REGISTRY} and feed uplinks (`territoria sensors --help`)",
+            )
         buffer = io.BytesIO()
         pq.write_table(table, buffer, compression="zstd")
         landed = ctx.landing.put_stream([buffer.getvalue()])

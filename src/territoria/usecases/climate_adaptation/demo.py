@@ -251,7 +251,12 @@ def write_population_75(root: Path, communes: list[str]) -> None:
     (root / "data" / "population-75-plus.synthetic.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+# Météo-France's thresholds reported for Ille-et-Vilaine (35), the demonstration's département.
+DEMO_CANICULE = {"canicule_ibmn": 18.0, "canicule_ibmx": 33.0}
+
+
 def prepare_demo(ws: Any) -> None:
+    ws.set_parameters("climate_adaptation", DEMO_CANICULE, only_unset=True)
     devices = plan_network(ws.config.communes)
     write_registry(ws.root, devices)
     write_population_75(ws.root, ws.config.communes)
