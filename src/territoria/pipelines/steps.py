@@ -260,3 +260,5 @@ def run_indicator(engine: Engine, step: IndicatorStep, datasets: dict[str, Datas
 
 def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
