@@ -1,4 +1,4 @@
-"""sources add | check."""
+"""sources add | check | status."""
 
 from __future__ import annotations
 
@@ -15,9 +15,13 @@ from territoria.connectors.checking import check_source
 from territoria.connectors.propose import SCHEMA_CATALOG, propose
 from territoria.core.errors import ConfigError, TerritoriaError, UserError
 from territoria.ledger import ensure_meta, source_state
+from territoria.pipelines.readiness import sources_status
 from territoria.validation.metadata import placeholders
 
-app = typer.Typer(help="A workspace's sources: propose one from a URL, check which changed.", no_args_is_help=True)
+app = typer.Typer(
+    help="A workspace's sources: propose one from a URL, check which changed, see what is missing.",
+    no_args_is_help=True,
+)
 
 
 @app.command()
@@ -102,3 +106,27 @@ def check(
     console.print(table)
     if any("error" in r for r in results):
         err_console.print("some sources could not be checked (see above)")
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Per pack and source: present, missing, stale or failing, and what to do; then the parameters to fill."""
+    ws = open_workspace(workspace)
+    with ws.engine() as engine:
+        ensure_meta(engine)
+        rows = sources_status(ws, engine)
+    to_fill = ws.parameters_to_fill()
+    if as_json:
+        print(json.dumps({"sources": [r.as_dict() for r in rows], "parameters_to_fill": to_fill}, ensure_ascii=False))
+        return
+    table = Table("pack", "source", "kind", "state", "what to do")
+    style = {"present": "green", "missing": "yellow", "stale": "yellow", "failing": "bold red", "not run": "dim"}
+    for r in rows:
+        table.add_row(r.pack or "", r.dataset, r.kind, f"[{style[r.state]}]{r.state}[/]", r.todo)
+    console.print(table)
+    for pack, params in to_fill.items():
+        for name, meaning in params.items():
+            console.print(f"[yellow]à renseigner[/] {pack}.{name}: {meaning} (territory.yaml, packs.{pack}.parameters)")

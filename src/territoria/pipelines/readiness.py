@@ -1,0 +1,99 @@
+"""Which inputs a workspace has, and what to do about those it lacks (``territoria sources status``).
+
+Per pack and source: ``present`` (its last ingest succeeded and it is not overdue), ``missing``
+(a file not dropped in yet, or a source whose last ingest waited for data), ``stale`` (not checked
+for longer than its declared frequency), ``failing`` (its last ingest failed), or ``not run``.
+What to do names the file to drop where and, from the catalog entry's ``source.upstream``, the
+real portal and dataset to take it from. The parameters a territory must set itself come last.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from territoria.catalog.model import FREQUENCIES, DatasetEntry
+from territoria.engines.base import Engine
+from territoria.ledger import META, now, source_checks
+from territoria.sensors.registry import REGISTRY
+from territoria.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    pack: str | None
+    dataset: str
+    kind: str
+    state: str
+    todo: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"pack": self.pack, "dataset": self.dataset, "kind": self.kind, "state": self.state, "todo": self.todo}
+
+
+def _last_ingests(engine: Engine) -> dict[str, tuple[str, str | None]]:
+    """dataset -> (status, error) of its latest ingest record."""
+    rows = engine.fetch_all(
+        f"SELECT step, arg_max(status, started_at), arg_max(error, started_at) FROM {META}.step_runs "
+        "WHERE step LIKE 'ingest:%' GROUP BY step"
+    )
+    return {r[0].removeprefix("ingest:"): (r[1], r[2]) for r in rows}
+
+
+def where_to_get(entry: DatasetEntry) -> str:
+    """The real origin of a source, from its catalog entry."""
+    up = entry.source.upstream or {}
+    if up.get("portal") and up.get("dataset_id"):
+        where = f" with where {up['where']}" if up.get("where") else ""
+        return f"export dataset {up['dataset_id']} from {up['portal']}{where}"
+    if up.get("url"):
+        return f"download {up['url']}" + (f" ({up['note']})" if up.get("note") else "")
+    page = entry.landing_page or entry.publisher.uri
+    return f"see {page} ({entry.publisher.name})" if page else f"ask {entry.publisher.name}"
+
+
+def _missing_todo(ws: Workspace, entry: DatasetEntry) -> str | None:
+    """What to provide when the source's input is absent, or ``None`` when it is there."""
+    options = entry.source.options
+    if entry.source.kind == "file":
+        path = str(options.get("path", ""))
+        if (ws.root / path).is_file():
+            return None
+        return f"drop the file at {path}: {where_to_get(entry)}"
+    if entry.source.kind == "sensors" and not (ws.root / REGISTRY).is_file():
+        return f"declare the sensors in {REGISTRY} and feed uplinks (`territoria sensors --help`)"
+    return None
+
+
+def _stale(entry: DatasetEntry, checked_at: datetime | None) -> bool:
+    days = FREQUENCIES.get(entry.frequency)
+    if not days or checked_at is None:
+        return False
+    return now() - checked_at > timedelta(days=days)
+
+
+def sources_status(ws: Workspace, engine: Engine) -> list[SourceStatus]:
+    last = _last_ingests(engine)
+    checks = source_checks(engine)
+    result: list[SourceStatus] = []
+    for name, entry in sorted(ws.entries().items(), key=lambda kv: (kv[1].pack or "", kv[0])):
+        status, error = last.get(name, (None, None))
+        missing = _missing_todo(ws, entry)
+        if missing is not None:
+            state, todo = "missing", missing
+        elif status == "waiting":
+            state, todo = "missing", (error or "").replace("\n  hint: ", " — ")
+        elif status in ("failed", "blocked"):
+            state, todo = "failing", (error or "").replace("\n  hint: ", " — ")
+        elif status is None:
+            state, todo = "not run", "run `territoria run`"
+        elif _stale(entry, checks.get(name, (None, None))[0]):
+            state, todo = "stale", f"not checked for longer than its frequency ({entry.frequency}): run it again"
+        else:
+            state, todo = "present", ""
+        result.append(SourceStatus(entry.pack, name, entry.source.kind, state, todo))
+    return result
+
+
+__all__ = ["SourceStatus", "sources_status", "where_to_get"]
