@@ -21,6 +21,8 @@ A, B, REF = "a840410000000001", "a840410000000002", "a840410000000003"
 @pytest.fixture
 def pack_ws(tmp_path: Path) -> Workspace:
     ws = init_workspace(tmp_path / "ws", epci="243500139", packs=["territory", "climate_adaptation"])
+    # the département's heat-wave thresholds are the territory's to set (Ille-et-Vilaine's here)
+    ws.set_parameters("climate_adaptation", demo.DEMO_CANICULE)
     write_registry(ws.root)
     demo.write_population_75(ws.root, ws.config.communes)
     lines = []

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from territoria.catalog.model import DatasetEntry
 from territoria.connectors.formats import get_reader
 from territoria.connectors.spec import FetchContext, FetchResult, get_connector, parse_options
-from territoria.core.errors import DataError, SourceError, TerritoriaError
+from territoria.core.errors import DataError, SourceError, TerritoriaError, WaitingForData
 from territoria.core.registry import registry
 from territoria.engines.base import Engine, TableWrite, quote_ident
 from territoria.governance.guards import get_guard
@@ -231,6 +231,12 @@ def run_indicator(engine: Engine, step: IndicatorStep, datasets: dict[str, Datas
     work = quote_ident(f"_indicator_{ind.id}")
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {work} AS SELECT * FROM ({sql})")
     try:
+        if not engine.fetch_all(f"SELECT 1 FROM {work} LIMIT 1"):
+            # an empty indicator published as a success would read as "nothing to report"
+            raise WaitingForData(
+                f"indicator {ind.id} has no row: its inputs hold no data for the territory yet",
+                hint="see `territoria sources status` for what is missing",
+            )
         cols = [r[0] for r in engine.fetch_all(f"DESCRIBE {work}")]
         missing = [c for c in REQUIRED_COLUMNS if c not in cols]
         if missing:
