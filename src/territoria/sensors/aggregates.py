@@ -2,7 +2,8 @@
 
 Hours are UTC hours; days are local days of the registry's time zone (Europe/Paris by default),
 derived from the hourly sums so that they are exact (every offset of a French time zone is a
-whole number of hours). Means are ``sum / n`` of the raw observations, not means of means.
+whole number of hours). Means are ``sum / n`` of the raw observations, not means of means; the
+hourly sums are added as DECIMAL(38, 9), exactly, so a day's mean does not depend on the thread count.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def daily_sql(relation: str, timezone: str) -> str:
     tz = quote_literal(timezone)
     return (
         f"SELECT datastream, CAST(timezone({tz}, hour) AS DATE) AS day, sum(n)::BIGINT AS n, "
-        f"sum(sum) / sum(n) AS mean, min(min) AS min, max(max) AS max, count(*)::INTEGER AS hours "
+        f"sum(sum::DECIMAL(38, 9)) / sum(n) AS mean, min(min) AS min, max(max) AS max, count(*)::INTEGER AS hours "
         f"FROM {relation} GROUP BY ALL"
     )
 

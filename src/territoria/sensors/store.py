@@ -294,12 +294,14 @@ class StoreWriter:
             self.db.register("_empty_hourly", HOURLY_SCHEMA.empty_table())
             merged = self.db.execute(
                 f"""
-                SELECT datastream, hour, sum(n)::BIGINT AS n, sum(sum) AS sum, min(min) AS min, max(max) AS max
+                -- sums of readings are added as decimals: exact, whatever the order (the thread count)
+                SELECT datastream, hour, sum(n)::BIGINT AS n, sum(sum::DECIMAL(38, 9))::DOUBLE AS sum,
+                       min(min) AS min, max(max) AS max
                 FROM (
                     {previous}
                     UNION ALL
-                    SELECT datastream, date_trunc('hour', time) AS hour, count(*), sum(result), min(result),
-                           max(result)
+                    SELECT datastream, date_trunc('hour', time) AS hour, count(*), sum(result::DECIMAL(38, 9)),
+                           min(result), max(result)
                     FROM read_parquet(?) GROUP BY ALL
                 ) GROUP BY ALL ORDER BY datastream, hour
                 """,

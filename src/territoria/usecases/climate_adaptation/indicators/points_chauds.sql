@@ -1,5 +1,6 @@
+-- Means of temperatures add them as DECIMAL(38, 9): exact, so they do not depend on the thread count.
 WITH s AS (
-    SELECT thing, commune, commune_nom, avg(tmax) AS tmax_moy, count(*) AS jours
+    SELECT thing, commune, commune_nom, avg(tmax::DECIMAL(38, 9)) AS tmax_moy, count(*) AS jours
     FROM ref('jours_capteurs') GROUP BY ALL
 ),
 p AS (SELECT strftime(min(day), '%Y-%m-%d') || '/' || strftime(max(day), '%Y-%m-%d') AS period,

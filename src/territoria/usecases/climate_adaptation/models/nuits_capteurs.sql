@@ -1,5 +1,6 @@
 -- A night is named by the local date of its evening: hours nuit_debut..23 of day D and 0..nuit_fin-1 of D+1.
 -- Its mean is the mean of the hourly means (each hour weighs the same, whatever the number of readings).
+-- Means of temperatures add them as DECIMAL(38, 9): exact, so they do not depend on the thread count.
 WITH h AS (
     SELECT datastream, local_hour, mean,
            CASE WHEN local_hour >= param('nuit_debut') THEN local_date ELSE local_date - 1 END AS nuit
@@ -7,10 +8,10 @@ WITH h AS (
     WHERE local_hour >= param('nuit_debut') OR local_hour < param('nuit_fin')
 ),
 n AS (
-    SELECT datastream, nuit, avg(mean) AS t_nuit, count(*) AS heures FROM h GROUP BY ALL
+    SELECT datastream, nuit, avg(mean::DECIMAL(38, 9)) AS t_nuit, count(*) AS heures FROM h GROUP BY ALL
 ),
 ref_nuits AS (
-    SELECT n.nuit, avg(n.t_nuit) AS t_reference, min(n.heures) AS heures_reference
+    SELECT n.nuit, avg(n.t_nuit::DECIMAL(38, 9)) AS t_reference, min(n.heures) AS heures_reference
     FROM n JOIN ref('capteurs_temperature') AS s USING (datastream)
     WHERE s.reference GROUP BY ALL
 )

@@ -6,6 +6,8 @@
 -- less than a copy of millions of rows; the totals carry only keys and numbers through the
 -- aggregate, their label and cell attributes come from the TOUTES cell they are joined to, and
 -- their factors are a bit set (one bit per factor of the version) spelled out once per total.
+-- Emissions are computed and added up as decimals (consumption to 1e-6 MWh, factors to 1e-9):
+-- exact, so a total does not depend on the order of addition; published as DOUBLE.
 WITH f AS (
     SELECT energy, year, year_from, year_to, value AS factor, factor_id, version,
            CASE WHEN row_number() OVER (ORDER BY factor_id) > 128
@@ -15,7 +17,8 @@ WITH f AS (
 ),
 cells AS NOT MATERIALIZED (SELECT * FROM ref('published.energie_cellules')),
 leaf AS NOT MATERIALIZED (
-    SELECT c.mesh, c.code, c.libelle, c.period, c.sector, c.energy, c.consumption_mwh * f.factor AS value,
+    SELECT c.mesh, c.code, c.libelle, c.period, c.sector, c.energy,
+           c.consumption_mwh::DECIMAL(38, 6) * f.factor::DECIMAL(38, 9) AS value,
            c.masked_share, c.completeness, c.lower_bound, c.secret, f.factor_id, f.version, f.bit,
            CASE WHEN f.year = c.period THEN 0.0 ELSE 1.0 END AS estimated
     FROM cells c JOIN f ON f.energy = c.energy AND c.period BETWEEN f.year_from AND f.year_to
@@ -28,11 +31,12 @@ total AS (
            coalesce(sum(l.value * l.estimated) / nullif(sum(l.value), 0), max(l.estimated)) AS estimated
     FROM leaf l GROUP BY l.mesh, l.code, l.period, l.sector
 )
-SELECT mesh, code, libelle, period, sector, energy, value, masked_share, estimated AS estimated_share, completeness,
-       lower_bound, secret, factor_id AS emission_factors, version AS emission_factor_version
+SELECT mesh, code, libelle, period, sector, energy, value::DOUBLE AS value, masked_share, estimated AS estimated_share,
+       completeness, lower_bound, secret, factor_id AS emission_factors, version AS emission_factor_version
 FROM leaf
 UNION ALL
-SELECT t.mesh, t.code, c.libelle, t.period, t.sector, t.energy, t.value, c.masked_share, t.estimated, c.completeness,
+SELECT t.mesh, t.code, c.libelle, t.period, t.sector, t.energy, t.value::DOUBLE, c.masked_share, t.estimated,
+       c.completeness,
        t.lower_bound OR c.lower_bound, t.secret OR c.secret,
        (SELECT array_to_string(list(factor_id ORDER BY factor_id), ',') FROM f WHERE (t.factor_bits >> f.bit) & 1 = 1),
        param('emission_factor_version')

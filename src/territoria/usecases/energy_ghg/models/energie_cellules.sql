@@ -8,6 +8,8 @@
 -- two columns and each margin is one small aggregate of that grid: no pass hashes every leaf once
 -- per margin. A sum over cells is null only when every cell in it is (as SQL's sum). The rows
 -- come in no particular order (the guard identifies cells by their key; readers sort them).
+-- Consumption stays DECIMAL(38, 6) (as energie_conso_commune sums it) through every margin, so
+-- that no sum depends on the order of addition, and is published as DOUBLE at the end.
 WITH leaves AS (SELECT * FROM ref('energie_conso_commune')),
 present AS (SELECT DISTINCT code, period FROM leaves),
 sectors AS (SELECT DISTINCT period, sector FROM leaves),
@@ -16,11 +18,11 @@ territory AS (SELECT coalesce(nullif(param('territory.epci'), ''), 'territoire')
 pairs AS MATERIALIZED (
     SELECT
         g.code, g.period, g.sector,
-        CASE WHEN e.code IS NULL THEN 0.0 ELSE e.consumption_mwh END AS e_mwh,
+        CASE WHEN e.code IS NULL THEN 0::DECIMAL(38, 6) ELSE e.consumption_mwh END AS e_mwh,
         CASE WHEN e.code IS NULL THEN 0 ELSE e.nb_sites END::BIGINT AS e_sites,
         coalesce(e.masked_components, 0)::BIGINT AS e_masked,
         coalesce(e.components, 0)::BIGINT AS e_n,
-        CASE WHEN z.code IS NULL THEN 0.0 ELSE z.consumption_mwh END AS z_mwh,
+        CASE WHEN z.code IS NULL THEN 0::DECIMAL(38, 6) ELSE z.consumption_mwh END AS z_mwh,
         CASE WHEN z.code IS NULL THEN 0 ELSE z.nb_sites END::BIGINT AS z_sites,
         coalesce(z.masked_components, 0)::BIGINT AS z_masked,
         coalesce(z.components, 0)::BIGINT AS z_n
@@ -109,7 +111,7 @@ SELECT
     period,
     sector,
     energy,
-    consumption_mwh,
+    consumption_mwh::DOUBLE AS consumption_mwh,
     nb_sites,
     consumption_mwh IS NULL AS masked_input,
     consumption_mwh IS NOT NULL AND masked_components > 0 AS lower_bound,

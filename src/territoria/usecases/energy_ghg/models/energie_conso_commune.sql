@@ -1,6 +1,9 @@
 -- Commune cells (sector x energy x year) of the Agence ORE file, for the territory's communes.
 -- A cell masked by the producer ("s") stays null with masked_input; a cell with only some
 -- masked components (several NAF rows) is the sum of the known ones, flagged lower_bound.
+-- Consumption is summed as DECIMAL(38, 6) (exact to the kWh/1000): a sum of doubles depends on
+-- the order of addition, hence on the thread count, and published figures must not. The energy
+-- models keep it exact and publish it as DOUBLE once, the same double for the same decimal.
 WITH rows AS (
     SELECT
         code_commune AS code,
@@ -25,7 +28,7 @@ SELECT
     period,
     sector,
     energy,
-    sum(conso_totale_mwh) FILTER (WHERE NOT masked) AS consumption_mwh,
+    sum(conso_totale_mwh::DECIMAL(38, 6)) FILTER (WHERE NOT masked) AS consumption_mwh,
     sum(nb_sites) FILTER (WHERE NOT masked) AS nb_sites,
     count(*) FILTER (WHERE masked) AS masked_components,
     count(*) AS components

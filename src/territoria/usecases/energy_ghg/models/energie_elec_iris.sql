@@ -1,6 +1,7 @@
 -- Electricity by IRIS re-aggregated to communes and the territory (IRIS -> commune -> EPCI).
 -- IRIS cells masked by Enedis stay masked; every sum over them is the sum of the known cells,
 -- a lower bound flagged lower_bound with the share of masked components: nothing is un-masked.
+-- Sums are exact (DECIMAL(38, 6)), so that they do not depend on the thread count.
 WITH wide AS (
     SELECT * FROM ref('conso-elec-iris') WHERE code_commune IN (SELECT unnest(param('territory.communes')))
 ),
@@ -33,7 +34,7 @@ cube AS (
         END AS parent_code,
         period,
         coalesce(sector, 'TOUS') AS sector,
-        sum(consumption_mwh) FILTER (WHERE NOT masked) AS consumption_mwh,
+        sum(consumption_mwh::DECIMAL(38, 6)) FILTER (WHERE NOT masked)::DOUBLE AS consumption_mwh,
         sum(nb_sites) FILTER (WHERE NOT masked)::BIGINT AS nb_sites,
         count(*) FILTER (WHERE masked) AS masked_components,
         count(*) AS components

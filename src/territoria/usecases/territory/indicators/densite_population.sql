@@ -1,3 +1,4 @@
+-- The territory's surface is summed as DECIMAL(38, 6) (to the m²): exact, whatever the thread count.
 WITH d AS (
     SELECT c.code, c.nom, c.population, s.surface_km2
     FROM ref('communes') AS c LEFT JOIN ref('surface_communes') AS s USING (code)
@@ -8,6 +9,6 @@ SELECT 'commune' AS mesh, code, nom AS libelle, param('population_year') AS peri
 FROM d
 UNION ALL
 SELECT 'epci', param('territory.epci'), param('territory.name'), param('population_year'),
-       sum(population) FILTER (WHERE surface_km2 IS NOT NULL) / sum(surface_km2), 0.0, 0.0,
+       sum(population) FILTER (WHERE surface_km2 IS NOT NULL) / sum(surface_km2::DECIMAL(38, 6)), 0.0, 0.0,
        coalesce(sum(population) FILTER (WHERE surface_km2 IS NOT NULL) / nullif(sum(population), 0), 0.0)
 FROM d
