@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import Any, Literal
 
 import typer
 from typer.core import TyperGroup
@@ -51,7 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "secrecy": ("secrecy_cmds", "Statistical secrecy: what an outsider can prove about suppressed cells."),
 }
 
-MARKUP = "markdown"
+MARKUP: Literal["markdown"] = "markdown"
 
 
 def load_module_commands(module_name: str) -> dict[str, Any]:

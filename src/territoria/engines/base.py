@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-
 from territoria.core.errors import ConfigError
 
 if TYPE_CHECKING:  # Arrow only types these signatures: importing the engine does not load it
