@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace
-from territoria.core.errors import NotFoundError, UserError
+from territoria.core.errors import NotFoundError
 from territoria.core.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -330,14 +330,7 @@ def export_destination(dataset: str, extension: str, output: Path | None) -> Pat
     default = f"{dataset}.{extension}"
     if output is None:
         return Path(default)
-    if output.is_dir():
-        return output / default
-    if not output.parent.is_dir():
-        raise UserError(
-            f"cannot write {output}: folder {output.parent} does not exist",
-            hint=f"create it first (mkdir -p {output.parent}) or choose another --output",
-        )
-    return output
+    return output / default if output.is_dir() else output
 
 
 def export(
