@@ -109,5 +109,5 @@ def test_planted_cell_and_complements_are_suppressed_in_the_csv_export(energy_ru
         for row in rows:
             if (row["code"], row["sector"], row["energy"], int(row["period"])) in keys:
                 seen += 1
-                assert row[value] == "" and row["secret"] == "true", (dataset, row)
+                assert row[value] == "" and row["secret"] == "oui", (dataset, row)
         assert seen == len(keys)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from territoria.workspace import Workspace
+if TYPE_CHECKING:
+    from territoria.workspace import Workspace
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -26,6 +27,8 @@ WorkspaceOpt = Annotated[
 
 
 def open_workspace(path: Path | None) -> Workspace:
+    from territoria.workspace import Workspace  # imported on use: `--help` does not load the engines
+
     chosen = path or Path(os.environ.get("TERRITORIA_WORKSPACE", "."))
     return Workspace(chosen)
 

@@ -1,37 +1,30 @@
-"""run, status, lineage, runs, export."""
+"""run, status, lineage, runs, export.
+
+Every command imports what it runs inside its function: loading this module for
+``territoria status`` must not load Rich's progress bars, the access store or the exporters.
+Commands with ``--json`` print one JSON document on stdout whose keys are documented in
+docs/quickstart.md ("Machine-readable output") and kept stable.
+"""
 
 from __future__ import annotations
 
 import json
-from getpass import getuser
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
-from rich.tree import Tree
 
 from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace
-from territoria.governance.access import ACCESS_DB, AccessStore
-from territoria.governance.audit import AuditLog
-from territoria.ledger import StepRecord, run_steps
-from territoria.pipelines import build_plan, run_pipeline
-from territoria.pipelines.hooks import RunContext, RunHook, installed_hooks
-from territoria.pipelines.inspect import LineageNode, dataset_status, downstream, recent_runs, upstream
-from territoria.pipelines.runner import RunSummary
-from territoria.publication.export import export_dataset
-from territoria.publication.formats import formats, formats_help, get_format
-from territoria.workspace import Workspace
+from territoria.core.errors import NotFoundError
+from territoria.core.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from rich.table import Table
+    from rich.tree import Tree
+
+    from territoria.pipelines.inspect import DatasetStatus, LineageNode
+    from territoria.pipelines.runner import RunSummary
+    from territoria.workspace import Workspace
 
 STATUS_STYLE = {
     "success": "green",
@@ -42,6 +35,12 @@ STATUS_STYLE = {
     "running": "yellow",
     "waiting": "yellow",
 }
+#: layers in the order ``status`` lists them, upstream first
+LAYERS = ("staging", "model", "indicator", "published")
+#: last step statuses that make ``territoria status`` exit 1
+BROKEN = ("failed", "blocked")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output (keys in docs/quickstart.md).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -52,81 +51,29 @@ def register(app: typer.Typer) -> None:
     app.command(cls=ExportCommand)(export)
 
 
-class ProgressBar(RunHook):
-    """The progress display of ``territoria run``: a run hook like publication."""
-
-    def __init__(self, progress: Progress, task: TaskID) -> None:
-        self.progress, self.task = progress, task
-
-    def before_step(self, run: RunContext, step: str) -> None:
-        self.progress.update(self.task, description=step)
-
-    def after_step(self, run: RunContext, rec: StepRecord) -> None:
-        self.progress.advance(self.task)
-
-
 def run_with_progress(
-    ws: Workspace, *, only: list[str] | None, force: bool, command: str, wait: float = 0.0, check_all: bool = False
+    ws: Workspace,
+    *,
+    only: list[str] | None,
+    force: bool,
+    command: str,
+    wait: float = 0.0,
+    check_all: bool = False,
+    show: bool = True,
 ) -> RunSummary:
+    """Run the pipeline, with a progress bar unless ``show`` is false (``--json``)."""
+    from territoria.cli.run_display import ProgressBar, progress_display
+    from territoria.pipelines import build_plan, run_pipeline
+    from territoria.pipelines.hooks import installed_hooks
+
     with ws.engine(wait_seconds=wait) as engine:
-        total = len(build_plan(ws).select(only)) if only else len(build_plan(ws).steps)
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("starting", total=total)
-            hooks = [*installed_hooks(), ProgressBar(progress, task)]
+        plan = build_plan(ws)
+        total = len(plan.select(only)) if only else len(plan.steps)
+        with progress_display(show) as progress:
+            hooks = [*installed_hooks()]
+            if progress is not None:
+                hooks.append(ProgressBar(progress, progress.add_task("starting", total=total)))
             return run_pipeline(ws, engine, only=only, force=force, hooks=hooks, command=command, check_all=check_all)
-
-
-def print_summary(ws: Workspace, summary: RunSummary) -> None:
-    table = Table("step", "status", "rows", "quarantined", "time", title=f"run {summary.run_id}")
-    for rec in summary.records:
-        style = STATUS_STYLE.get(rec.status, "")
-        detail = rec.reason or ""
-        rows = fmt_int(rec.rows_out) if rec.status == "success" else "—"
-        quarantined = fmt_int(rec.rows_quarantined) if rec.rows_quarantined else ""
-        table.add_row(rec.step, f"[{style}]{rec.status}[/] {detail}".strip(), rows, quarantined, f"{rec.wall_s:.2f}s")
-    console.print(table)
-    for rec in summary.records:
-        if rec.error and rec.status == "failed":
-            console.print(f"[bold red]✗ {rec.step}:[/] {rec.error}")
-        elif rec.error and rec.status == "waiting" and rec.step.startswith("ingest:"):
-            console.print(f"[yellow]… {rec.step}:[/] {rec.error}")
-        for warning in rec.report.get("warnings", []):
-            console.print(f"[yellow]! {rec.step}:[/] {warning}")
-        missing = rec.report.get("fetch", {}).get("communes_without_boundary")
-        if missing:
-            console.print(f"[yellow]! {rec.step}:[/] no boundary for {len(missing)} commune(s): {', '.join(missing)}")
-    style = STATUS_STYLE.get(summary.status, "")
-    console.print(
-        f"[{style}]{summary.status}[/]: {summary.count('success')} run, {summary.count('skipped')} unchanged, "
-        f"{summary.count('failed')} failed, {summary.count('blocked')} blocked, {summary.count('waiting')} waiting "
-        f"in {summary.wall_s:.2f}s "
-        f"(CPU {summary.cpu_s:.2f}s)"
-    )
-    print_footprint(summary.footprint)
-
-
-def print_footprint(fp: dict[str, Any]) -> None:
-    from territoria.cli.footprint_cmds import UNITS_G, fmt_band
-
-    if not fp.get("energy_wh"):
-        console.print(f"[dim]footprint: {fp.get('method', 'not measured')}[/]")
-        return
-    avoided = (fp.get("avoided") or {}).get("energy_wh")
-    console.print(
-        f"[dim]footprint ({fp['method']}): {fmt_band(fp['energy_wh'])}, {fmt_band(fp['co2e_g'], UNITS_G)} CO2e"
-        + (f"; avoided by skipping unchanged work {fmt_band(avoided)}" if avoided and avoided["value"] else "")
-        + "[/]"
-    )
-    for warning in fp.get("warnings") or []:
-        console.print(f"[yellow]! budget:[/] {warning}")
 
 
 def run(
@@ -142,45 +89,111 @@ def run(
     wait: Annotated[
         float, typer.Option(help="Seconds to wait for another territoria process to release the workspace.")
     ] = 0.0,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List unchanged (skipped) steps too.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Fetch what changed, validate, model, compute indicators and publish.
 
-    Steps whose inputs and definition did not change are skipped. A failed step publishes
-    nothing and leaves the previous outputs as they were.
+    Steps whose inputs and definition did not change are skipped (counted as unchanged;
+    `--verbose` lists them). A failed step publishes nothing and leaves the previous outputs
+    as they were. The exit code is 1 when a step failed or was blocked.
     """
+    from territoria.cli.run_display import print_summary, summary_json
+
     ws = open_workspace(workspace)
-    summary = run_with_progress(ws, only=only, force=force, command="run", wait=wait, check_all=check_all)
-    print_summary(ws, summary)
+    summary = run_with_progress(
+        ws, only=only, force=force, command="run", wait=wait, check_all=check_all, show=not as_json
+    )
+    if as_json:
+        print(json.dumps(summary_json(summary), default=str, ensure_ascii=False, indent=1))
+    else:
+        print_summary(summary, verbose=verbose)
     if summary.status != "success":
         raise typer.Exit(1)
 
 
-def status(workspace: WorkspaceOpt = None) -> None:
-    """Freshness of every dataset: rows, last update, last step status, quarantine."""
+def status_json(name: str, rows: list[DatasetStatus]) -> dict[str, Any]:
+    return {
+        "workspace": name,
+        "datasets": [
+            {
+                "dataset": r.name,
+                "layer": r.layer,
+                "title": r.title,
+                "access": r.access,
+                "rows": r.rows,
+                "quarantined": r.quarantined,
+                "updated_at": r.updated_at.isoformat() if r.updated_at else None,
+                "last_status": r.last_status,
+                "freshness": r.freshness,
+            }
+            for r in rows
+        ],
+    }
+
+
+def status(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """Freshness of every dataset: rows, last update, last step status, quarantine.
+
+    The exit code is 1 when the last step of any dataset failed or was blocked.
+    """
+    from territoria.pipelines import build_plan
+    from territoria.pipelines.inspect import dataset_status
+
     ws = open_workspace(workspace)
     plan = build_plan(ws)
     with ws.engine() as engine:
         rows = dataset_status(ws, engine, plan)
-    table = Table(
-        "dataset", "layer", "access", "rows", "quarantined", "updated", "last step", "freshness", title=ws.config.name
-    )
-    for r in rows:
-        updated = r.updated_at.strftime("%Y-%m-%d %H:%M") if r.updated_at else "—"
-        last = f"[{STATUS_STYLE.get(r.last_status or '', '')}]{r.last_status or '—'}[/]"
-        table.add_row(
+    if as_json:
+        print(json.dumps(status_json(ws.config.name, rows), ensure_ascii=False, indent=1))
+    else:
+        print_status(ws.config.name, rows)
+    if any(r.last_status in BROKEN for r in rows):
+        raise typer.Exit(1)
+
+
+def print_status(title: str, rows: list[DatasetStatus]) -> None:
+    """One line per dataset, grouped under its layer, in 80 columns for the demo's ids.
+
+    Dataset ids are what users type next: never cut. No other word is cut either (each column
+    is as wide as its longest value word, values wrap at spaces); the quarantine column only shows
+    when something is quarantined.
+    """
+    order = {layer: i for i, layer in enumerate(LAYERS)}
+    rows = sorted(rows, key=lambda r: order.get(r.layer, len(order)))  # stable: plan order in a layer
+    with_quarantine = any(r.quarantined for r in rows)
+    cells = [
+        [
             r.name,
-            r.layer,
             r.access,
             fmt_int(r.rows),
-            fmt_int(r.quarantined) if r.quarantined is not None else "",
-            updated,
-            last,
+            *([fmt_int(r.quarantined) if r.quarantined is not None else ""] if with_quarantine else []),
+            r.updated_at.strftime("%Y-%m-%d %H:%M") if r.updated_at else "—",
+            r.last_status or "—",
             r.freshness,
-        )
+        ]
+        for r in rows
+    ]
+    headers = ("access", "rows", *(("quarantined",) if with_quarantine else ()), "updated", "last step", "freshness")
+    table = id_table("dataset", headers, title)
+    for i, column in enumerate(table.columns):
+        column.min_width = max(len(word) for row in cells for word in row[i].replace("\u202f", " ").split() or [""])
+    layer = None
+    for r, row in zip(rows, cells, strict=True):
+        if r.layer != layer:
+            layer = r.layer
+            table.add_row(f"[bold]{layer}[/]", end_section=False)
+        row[-2] = f"[{STATUS_STYLE.get(r.last_status or '', '')}]{row[-2]}[/]"
+        table.add_row(*row)
     console.print(table)
+    broken = [r.name for r in rows if r.last_status in BROKEN]
+    if broken:
+        console.print(f"[bold red]{len(broken)} dataset(s) failed or blocked:[/] {', '.join(broken)}", soft_wrap=True)
 
 
 def _tree(node: LineageNode, tree: Tree) -> None:
+    from rich.markup import escape
+
     for child in node.children:
         _tree(child, tree.add(escape(child.label)))
 
@@ -188,71 +201,74 @@ def _tree(node: LineageNode, tree: Tree) -> None:
 def lineage(
     dataset: Annotated[str, typer.Argument(help="Dataset name (see `territoria status`).")],
     workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Where a dataset comes from (down to the landed bytes and their source) and what uses it."""
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    from territoria.pipelines import build_plan
+    from territoria.pipelines.inspect import downstream, upstream
+
     ws = open_workspace(workspace)
     plan = build_plan(ws)
     if dataset not in plan.datasets:
-        from territoria.core.errors import NotFoundError
-        from territoria.core.suggest import did_you_mean
-
         raise NotFoundError(f"unknown dataset {dataset!r}", hint=did_you_mean(dataset, plan.datasets))
     with ws.engine() as engine:
         up = upstream(plan, engine, dataset)
-    root = Tree(f"[bold]{escape(up.label)}[/] ← comes from")
-    _tree(up, root)
-    console.print(root)
     down = downstream(plan, dataset)
-    root = Tree(f"[bold]{escape(down.label)}[/] → feeds")
-    _tree(down, root)
-    console.print(root)
+    if as_json:
+        doc = {"dataset": dataset, "upstream": up.as_dict(), "downstream": down.as_dict()}
+        print(json.dumps(doc, ensure_ascii=False, indent=1))
+        return
+    for node, arrow in ((up, "← comes from"), (down, "→ feeds")):
+        root = Tree(f"[bold]{escape(node.label)}[/] {arrow}")
+        _tree(node, root)
+        console.print(root)
+
+
+RUN_KEYS = (
+    "run_id",
+    "started_at",
+    "status",
+    "command",
+    "steps_total",
+    "steps_run",
+    "steps_skipped",
+    "steps_failed",
+    "wall_s",
+    "cpu_s",
+    "error",
+)
 
 
 def runs(
     workspace: WorkspaceOpt = None,
     run_id: Annotated[str | None, typer.Option("--run", help="Show the steps of one run.")] = None,
     limit: Annotated[int, typer.Option(help="How many runs to list.")] = 20,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """History of runs, or the steps of one run."""
+    from territoria.pipelines.inspect import recent_runs
+
     ws = open_workspace(workspace)
     with ws.engine() as engine:
         if run_id:
+            from territoria.ledger import run_steps
+
             steps = run_steps(engine, run_id)
-            if as_json:
-                print(json.dumps(steps, default=str, indent=1))
-                return
-            table = Table("step", "status", "in", "out", "quarantined", "wall", "cpu", title=f"run {run_id}")
-            for s in steps:
-                table.add_row(
-                    s["step"],
-                    f"[{STATUS_STYLE.get(s['status'], '')}]{s['status']}[/] {s['reason'] or ''}",
-                    fmt_int(s["rows_in"]),
-                    fmt_int(s["rows_out"]),
-                    fmt_int(s["rows_quarantined"]),
-                    f"{s['wall_s']:.3f}s",
-                    f"{s['cpu_s']:.3f}s",
+            if not steps:
+                known = [r[0] for r in recent_runs(engine, 1000)]
+                raise NotFoundError(
+                    f"unknown run {run_id!r}",
+                    hint=did_you_mean(run_id, known) or "`territoria runs` lists the runs",
                 )
-            console.print(table)
-            return
+            return print_run_steps(run_id, steps, as_json)
         rows = recent_runs(engine, limit)
     if as_json:
-        keys = [
-            "run_id",
-            "started_at",
-            "status",
-            "command",
-            "steps_total",
-            "steps_run",
-            "steps_skipped",
-            "steps_failed",
-            "wall_s",
-            "cpu_s",
-            "error",
-        ]
-        print(json.dumps([dict(zip(keys, r, strict=True)) for r in rows], default=str, indent=1))
+        print(json.dumps([dict(zip(RUN_KEYS, r, strict=True)) for r in rows], default=str, indent=1))
         return
-    table = Table("run", "started", "status", "command", "run", "unchanged", "failed", "wall")
+    table = id_table("run", ("started", "status", "command", "run", "unchanged", "failed", "wall"))
     for r in rows:
         table.add_row(
             r[0],
@@ -267,27 +283,78 @@ def runs(
     console.print(table)
 
 
+def id_table(key: str, headers: tuple[str, ...], title: str | None = None) -> Table:
+    """A table whose first column is an identifier users copy: never cut, the others fold."""
+    from rich.table import Table
+
+    # light borders and one space between columns: 80 columns hold the widest demo rows
+    table = Table(title=title, box=None, pad_edge=False, padding=(0, 1, 0, 0), header_style="bold underline")
+    table.add_column(key, no_wrap=True)
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    return table
+
+
+def print_run_steps(run_id: str, steps: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(steps, default=str, indent=1))
+        return
+    table = id_table("step", ("status", "in", "out", "quarantined", "wall", "cpu"), title=f"run {run_id}")
+    for s in steps:
+        table.add_row(
+            s["step"],
+            f"[{STATUS_STYLE.get(s['status'], '')}]{s['status']}[/] {s['reason'] or ''}",
+            fmt_int(s["rows_in"]),
+            fmt_int(s["rows_out"]),
+            fmt_int(s["rows_quarantined"]),
+            f"{s['wall_s']:.3f}s",
+            f"{s['cpu_s']:.3f}s",
+        )
+    console.print(table)
+
+
 class ExportCommand(typer.core.TyperCommand):
     """``export``, whose ``--format`` help lists the formats registered when help is asked for:
     a format plugin shows up with no change to the CLI."""
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
+        from territoria.publication.formats import formats, formats_help
+
         for param in self.params:
             if param.name == "fmt" and isinstance(param, typer.core.TyperOption):
                 param.help = f"One of {', '.join(formats())}. {formats_help()}."
         super().format_help(ctx, formatter)
 
 
+def export_destination(dataset: str, extension: str, output: Path | None) -> Path:
+    """Where ``export`` writes: ``--output`` (a file, or a folder to put DATASET.EXT in)."""
+    default = f"{dataset}.{extension}"
+    if output is None:
+        return Path(default)
+    return output / default if output.is_dir() else output
+
+
 def export(
     dataset: Annotated[str, typer.Argument(help="Published dataset to export.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="An export format (listed by --help).")] = "csv",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: DATASET.EXT).")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File or existing folder to write to (default: DATASET.EXT, here)."),
+    ] = None,
     purpose: Annotated[str | None, typer.Option(help="Why you export restricted or personal data (audited).")] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Export a published dataset (only published, secrecy-protected data ever leaves)."""
+    from getpass import getuser
+
+    from territoria.governance.access import ACCESS_DB, AccessStore
+    from territoria.governance.audit import AuditLog
+    from territoria.pipelines import build_plan
+    from territoria.publication.export import export_dataset
+    from territoria.publication.formats import get_format
+
     ws = open_workspace(workspace)
-    dest = output or Path(f"{dataset}.{get_format(fmt).extension}")
+    dest = export_destination(dataset, get_format(fmt).extension, output)
     plan = build_plan(ws)
     with ws.engine() as engine:
         audit = AuditLog(AccessStore(ws.private / ACCESS_DB))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import sys
@@ -42,6 +43,25 @@ def ensure_publication(ws: Workspace) -> str:
         return write_snapshot(ws, engine, build_plan(ws), runs[0][0]).run_id
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` and listening, or a ``UserError`` saying why not."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        in_use = exc.errno == errno.EADDRINUSE
+        raise UserError(
+            f"cannot listen on {host}:{port}: " + ("the port is in use" if in_use else exc.strerror or str(exc)),
+            hint=f"choose another port (--port {port + 1}, or --port 0 for any free one)"
+            if in_use
+            else "check --host: it must be an address of this machine",
+        ) from exc
+    return sock
+
+
 def serve(
     workspace: WorkspaceOpt = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -60,6 +80,7 @@ def serve(
     ws = open_workspace(workspace)
     run_id = ensure_publication(ws)
     if workers > 1:
+        listening_socket(host, port).close()  # uvicorn's own bind error would be a traceback
         os.environ["TERRITORIA_WORKSPACE"] = str(ws.root)
         console.print(f"[green]✓[/] serving {ws.config.name} (publication {run_id}) on http://{host}:{port}/")
         uvicorn.run("territoria.api.app:app_from_env", host=host, port=port, workers=workers, factory=True)
@@ -67,10 +88,7 @@ def serve(
     # Build the app, bind and listen before saying where: `--port 0` then prints the port it got,
     # and a client that connects as soon as it reads the line waits in the backlog, not refused.
     app = create_app(ws.root)
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
+    sock = listening_socket(host, port)
     bound = sock.getsockname()[1]
     console.print(f"[green]✓[/] serving {ws.config.name} (publication {run_id}) on http://{host}:{bound}/")
     sys.stdout.flush()

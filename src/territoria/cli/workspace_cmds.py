@@ -6,12 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from territoria.cli.common import console, fmt_int
-from territoria.cli.pipeline_cmds import print_summary, run_with_progress
-from territoria.reference.referential import referential
-from territoria.workspace import init_demo_workspace, init_workspace
+
+# Each command imports what it runs: loading this module does not load the engines.
 
 
 def register(app: typer.Typer) -> None:
@@ -36,6 +34,9 @@ def init(
 
         territoria init mes-communes --communes 35238,35047 --name "Rennes et Bruz"
     """
+    from territoria.reference.referential import referential
+    from territoria.workspace import init_workspace
+
     codes = [c for c in (communes or "").split(",") if c.strip()]
     ws = init_workspace(directory, epci=epci, communes=codes or None, name=name, packs=pack, force=force)
     cfg = ws.config
@@ -56,13 +57,17 @@ def demo(
     force: Annotated[bool, typer.Option(help="Rebuild the configuration of an existing demo workspace.")] = True,
 ) -> None:
     """Build the Rennes Métropole workspace (EPCI 243500139, 43 communes) with every pack and run it end to end."""
+    from territoria.cli.pipeline_cmds import run_with_progress
+    from territoria.cli.run_display import print_summary
+    from territoria.workspace import init_demo_workspace
+
     ws = init_demo_workspace(directory, force=force)
     console.print(
         f"[green]✓[/] demo workspace {ws.root} ({ws.config.name}, {len(ws.config.communes)} communes, "
         f"packs: {', '.join(ws.config.packs)})"
     )
     summary = run_with_progress(ws, only=None, force=False, command="demo")
-    print_summary(ws, summary)
+    print_summary(summary)
     if summary.status != "success":
         raise typer.Exit(1)
     console.print(
@@ -76,6 +81,10 @@ def reference(
     missing: Annotated[bool, typer.Option(help="List the communes that have no 2018 boundary.")] = False,
 ) -> None:
     """Show the shipped national referential: vintages, counts, attributions."""
+    from rich.table import Table
+
+    from territoria.reference.referential import referential
+
     ref = referential()
     if search:
         table = Table("kind", "code", "name")

@@ -16,11 +16,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from territoria.core.errors import ConfigError
+
+if TYPE_CHECKING:  # Arrow only types these signatures: importing the engine does not load it
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from territoria.engines.base import Engine, quote_ident
 from territoria.governance.access import Principal, Role
 from territoria.governance.audit import AuditLog
 from territoria.pipelines.plan import Plan
-from territoria.pipelines.spec import IngestStep
+from territoria.pipelines.spec import IndicatorStep, IngestStep
 from territoria.publication.formats import ExportJob, get_format
 
 
@@ -31,6 +31,18 @@ def boundaries_relation(plan: Plan, engine: Engine) -> str | None:
     if entry is None or not engine.table_exists("staging", entry.identifier):
         return None
     return f"staging.{quote_ident(entry.identifier)}"
+
+
+def column_metadata(plan: Plan, dataset: str) -> tuple[dict[str, str], dict[str, int]]:
+    """Titles (from the source's Table Schema) and declared decimals (an indicator's
+    ``value``) of the columns of a published dataset."""
+    producer = plan.producers.get(dataset)
+    step = plan.steps.get(producer) if producer else None
+    if isinstance(step, IngestStep) and step.entry.schema_ is not None:
+        return {f.name: f.title for f in step.entry.schema_.fields if f.title}, {}
+    if isinstance(step, IndicatorStep):
+        return {}, {"value": step.indicator.decimals}
+    return {}, {}
 
 
 def published_relation(plan: Plan, engine: Engine, dataset: str) -> tuple[str, AccessLevel]:
@@ -67,9 +79,14 @@ def export_dataset(
     """Write ``dataset`` to ``dest`` in format ``fmt``; returns its row count."""
     export_format = get_format(fmt)
     relation, access = published_relation(plan, engine, dataset)
-    job = ExportJob(
-        engine, relation, engine.columns("published", dataset), dest, dataset, boundaries_relation(plan, engine), iri
-    )
+    if not dest.parent.is_dir():
+        raise UserError(
+            f"cannot write {dest}: folder {dest.parent} does not exist",
+            hint=f"create it first (mkdir -p {dest.parent}) or write somewhere else",
+        )
+    titles, decimals = column_metadata(plan, dataset)
+    columns = engine.columns("published", dataset)
+    job = ExportJob(engine, relation, columns, dest, dataset, boundaries_relation(plan, engine), iri, titles, decimals)
     export_format.check(job)  # before anything is audited
     if access is not AccessLevel.open:
         if not purpose:
@@ -82,4 +99,4 @@ def export_dataset(
     return int(engine.fetch_all(f"SELECT count(*) FROM {relation}")[0][0])
 
 
-__all__ = ["boundaries_relation", "export_dataset", "plan_entries", "published_relation"]
+__all__ = ["boundaries_relation", "column_metadata", "export_dataset", "plan_entries", "published_relation"]

@@ -8,8 +8,8 @@ whatever is registered when they are asked, so a plugin shows up in both without
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from territoria.core.errors import UserError
@@ -33,6 +33,10 @@ class ExportJob:
     boundaries: str | None = None
     #: IRI of the dataset, the subject linked-data formats hang rows on
     iri: str = ""
+    #: column -> its title in the dataset's Table Schema (French headers of the French CSV)
+    titles: Mapping[str, str] = field(default_factory=dict)
+    #: column -> decimals the dataset declares (an indicator's ``value``): text formats round to them
+    decimals: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def geometry(self) -> str | None:

@@ -1,9 +1,12 @@
 """Built-in table formats: CSV (French and standard), GeoJSON, Parquet and XLSX.
 
 ``csv`` is the French convention spreadsheet users expect (``;``, decimal comma, UTF-8 with
-BOM); ``csv-std`` is RFC 4180 with a dot; ``geojson`` joins the boundaries when the dataset
-has a ``code`` column and no geometry; ``parquet`` keeps types (GeoParquet when there is a
-geometry); ``xlsx`` is a sheet a French reader opens as is (typed cells, French number formats).
+BOM, ``oui``/``non``, the Table Schema's French titles as headers); ``csv-std`` is RFC 4180
+with a dot and the column names (default file ``DATASET.std.csv``, beside ``DATASET.csv``);
+both write floats without binary noise, rounded to the decimals a dataset declares.
+``geojson`` joins the boundaries when the dataset has a ``code`` column and no geometry;
+``parquet`` keeps types (GeoParquet when there is a geometry); ``xlsx`` is a sheet a French
+reader opens as is (typed cells, French number formats).
 """
 
 from __future__ import annotations
@@ -32,14 +35,36 @@ def _as_text_geometry(job: ExportJob, select: str) -> str:
     return f"SELECT * REPLACE (ST_AsText({quote_ident(geom)}) AS {quote_ident(geom)}) FROM ({select})"
 
 
+def _number_text(job: ExportJob, column: str) -> str:
+    """A float column as the shortest text that reads back the same value at 15 significant
+    digits (``22543.895``, never ``22543.894999999997``; a count ``451``, not ``451.0``),
+    rounded first to the decimals the dataset declares."""
+    value = f"CAST({quote_ident(column)} AS DOUBLE)"
+    if column in job.decimals:
+        value = f"round({value}, {int(job.decimals[column])})"
+    return f"format('{{:.15g}}', {value})"
+
+
+def _csv_select(job: ExportJob, *, french: bool) -> str:
+    """The rows as text columns: numbers without binary noise; in French, decimal comma,
+    ``oui``/``non`` and the Table Schema's titles as headers."""
+    exprs = []
+    for column, typ in job.columns:
+        expr, upper = quote_ident(column), typ.upper()
+        if column == job.geometry:
+            expr = f"ST_AsText({expr})"
+        elif _decimal(typ):
+            expr = f"replace({_number_text(job, column)}, '.', ',')" if french else _number_text(job, column)
+        elif french and upper == "BOOLEAN":
+            expr = f"CASE WHEN {expr} THEN 'oui' WHEN NOT {expr} THEN 'non' END"
+        header = job.titles.get(column, column) if french else column
+        exprs.append(f"{expr} AS {quote_ident(header)}")
+    return f"SELECT {', '.join(exprs)} FROM ({job.select})"
+
+
 def write_csv_fr(job: ExportJob) -> None:
-    select = _as_text_geometry(job, job.select)
-    numeric = [c for c, t in job.columns if _decimal(t)]
-    if numeric:
-        repl = ", ".join(f"replace(CAST({quote_ident(c)} AS VARCHAR), '.', ',') AS {quote_ident(c)}" for c in numeric)
-        select = f"SELECT * REPLACE ({repl}) FROM ({select})"
     tmp = job.dest.with_name(job.dest.name + ".part")
-    job.engine.copy_to(select, tmp, "CSV", {"HEADER": "true", "DELIMITER": ";"})
+    job.engine.copy_to(_csv_select(job, french=True), tmp, "CSV", {"HEADER": "true", "DELIMITER": ";"})
     with job.dest.open("wb") as out, tmp.open("rb") as fh:
         out.write(b"\xef\xbb\xbf")
         while chunk := fh.read(1 << 20):
@@ -48,7 +73,7 @@ def write_csv_fr(job: ExportJob) -> None:
 
 
 def write_csv_std(job: ExportJob) -> None:
-    job.engine.copy_to(_as_text_geometry(job, job.select), job.dest, "CSV", {"HEADER": "true", "DELIMITER": ","})
+    job.engine.copy_to(_csv_select(job, french=False), job.dest, "CSV", {"HEADER": "true", "DELIMITER": ","})
 
 
 def write_geojson(job: ExportJob) -> None:
@@ -131,9 +156,15 @@ def _cell(sheet: Any, value: Any) -> Any:
 
 
 CSV_FR = ExportFormat(
-    "csv", "text/csv; charset=utf-8", "csv", "French spreadsheet CSV (`;`, decimal comma, UTF-8 with BOM)", write_csv_fr
+    "csv",
+    "text/csv; charset=utf-8",
+    "csv",
+    "French spreadsheet CSV (`;`, decimal comma, oui/non, French headers, UTF-8 with BOM)",
+    write_csv_fr,
 )
-CSV_STD = ExportFormat("csv-std", "text/csv; charset=utf-8", "csv", "RFC 4180 CSV (`,`, decimal dot)", write_csv_std)
+CSV_STD = ExportFormat(
+    "csv-std", "text/csv; charset=utf-8", "std.csv", "RFC 4180 CSV (`,`, decimal dot)", write_csv_std
+)
 GEOJSON = ExportFormat(
     "geojson",
     "application/geo+json",

@@ -15,8 +15,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from territoria.core.errors import NotFoundError
 from territoria.core.suggest import did_you_mean
 
@@ -46,6 +44,8 @@ class Epci:
 
 class Referential:
     def __init__(self, directory: Path | None = None) -> None:
+        import pyarrow.parquet as pq  # on first use: commands that never need the referential skip Arrow
+
         self.directory = directory or data_dir()
         self.communes_path = self.directory / "communes.parquet"
         self.epci_path = self.directory / "epci.parquet"

@@ -13,13 +13,15 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 
 from territoria.core.errors import EngineError, WorkspaceLockedError
 from territoria.engines.base import Capabilities, TableWrite, quote_ident, quote_literal
+
+if TYPE_CHECKING:  # Arrow only types these signatures: importing the engine does not load it
+    import pyarrow as pa
 
 CAPABILITIES = Capabilities(
     name="duckdb",
