@@ -266,10 +266,12 @@ def protection_loop(
     decisions = decide(extra)
     out = Outcome()
     while True:
-        hidden = np.zeros(group.size, dtype=bool)
+        # unknown to an outsider: suppressed, and published by no member of the group
+        hidden, shown = np.zeros(group.size, dtype=bool), np.zeros(group.size, dtype=bool)
         for v, d in zip(group.var, decisions, strict=True):
-            hid = (d.status == PRIMARY) | (d.status == SECONDARY)
-            hidden[v[hid & (v >= 0)]] = True
+            hidden[v[((d.status == PRIMARY) | (d.status == SECONDARY)) & (v >= 0)]] = True
+            shown[v[(d.status == PUBLISHED) & (v >= 0)]] = True
+        hidden &= ~shown
         exposed = exposed_cells(group, hidden, out)
         if not exposed:
             break
