@@ -277,10 +277,10 @@ def protection_loop(
             break
         added = complements(group, hidden, exposed) if out.rounds < MAX_ROUNDS else np.zeros(0, np.int64)
         if not len(added):
-            shown = "; ".join(_describe(members, group, v) for v in exposed[:EXAMPLES])
+            examples = "; ".join(_describe(members, group, v) for v in exposed[:EXAMPLES])
             raise DataError(
                 f"secrecy: {len(exposed)} suppressed cell(s) can be bounded within their protection range "
-                f"after {out.rounds} round(s) of complementary suppression, e.g. {shown}",
+                f"after {out.rounds} round(s) of complementary suppression, e.g. {examples}",
                 hint="publish coarser breakdowns, lower `protection:` in the rule set, or check the "
                 "cells with `territoria secrecy audit`; the previous publication is kept",
             )
