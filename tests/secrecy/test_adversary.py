@@ -205,9 +205,12 @@ def _cube(leaves: dict[tuple[str, str, str], int], energies: list[str]) -> pa.Ta
     )
 
 
-def _sharing_policies(threshold: int, first: str, second: str, second_dims: list[Dimension]) -> dict[str, Any]:
+def _sharing_policies(
+    threshold: int, first: str, second: str, second_dims: list[Dimension], loop: bool = False
+) -> dict[str, Any]:
     """Rule sets ``first`` (with an energy dimension) and ``second`` (its electricity cells alone),
-    declared as sharing cells: ``first``'s (code, sector, period) cells of energy ``el``."""
+    declared as sharing cells: ``first``'s (code, sector, period) cells of energy ``el``; ``loop``:
+    with the protection-range loop (the joint patterns alone can leave a primary cell computable)."""
     energy = Dimension(column="energy", total="TT")
     both = _ruleset(threshold, [energy]).model_dump(by_alias=True, exclude={"name"})
     both["shares"] = [
@@ -221,6 +224,7 @@ def _sharing_policies(threshold: int, first: str, second: str, second_dims: list
     ]
     alone = _ruleset(threshold).model_dump(by_alias=True, exclude={"name"})
     alone["secondary"]["dimensions"] = [d.model_dump() for d in second_dims]
+    both["protection_loop"] = alone["protection_loop"] = loop
     return {"secrecy": {first: both, second: alone}}
 
 
@@ -260,7 +264,7 @@ leaf_tables = st.lists(st.integers(0, 45), min_size=12, max_size=12).map(
 def test_random_tables_sharing_cells_disclose_no_primary_cell_together(
     engine: DuckDBEngine, leaves: dict[tuple[str, str, str], int], threshold: int
 ) -> None:
-    policies = _sharing_policies(threshold, "energies", "electricity", ELEC_DIMS)
+    policies = _sharing_policies(threshold, "energies", "electricity", ELEC_DIMS, loop=True)
     _stage(engine, "energies", _cube(leaves, ["el", "gz"]))
     _stage(engine, "electricity", _cube(leaves, ["el"]).drop_columns(["energy"]))
     try:

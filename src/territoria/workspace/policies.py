@@ -99,6 +99,8 @@ class SecrecyOverride(_Strict):
     shares: list[dict[str, Any]] | None = None
     #: protection range as a share of a suppressed cell's value (the adversary audit's threshold)
     protection: float | None = Field(default=None, gt=0, lt=1)
+    #: enforce the protection range at publication (``governance/secrecy/protection.py``)
+    protection_loop: bool | None = None
 
 
 class LandingRetention(_Strict):

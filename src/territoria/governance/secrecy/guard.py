@@ -26,6 +26,7 @@ from territoria.engines.base import Engine, quote_ident, quote_literal
 from territoria.governance.guards import GuardResult
 from territoria.governance.secrecy.joint import Link, Member, group_shares, joint_decisions, link_rows, read_member
 from territoria.governance.secrecy.primary import checked_rules, fails_sql, masked_sql, rule_columns
+from territoria.governance.secrecy.protection import protection_loop
 from territoria.governance.secrecy.rules import RuleSet, load_ruleset
 from territoria.governance.secrecy.secondary import MASKED, PRIMARY, PUBLISHED, SECONDARY, Decision
 from territoria.ledger import SUPPRESSIONS, replace_suppressions, suppression_examples
@@ -102,7 +103,7 @@ def apply_ruleset(
     if ruleset.secondary is None:
         return _row_by_row(engine, dataset, ruleset, rel, keys, _exclude(has_secret, row_id), has_secret)
     member = read_member(engine, dataset, ruleset, rel, row_id)
-    decision, partners = _decide(engine, member, rel, policies)
+    decision, partners, loop = _decide(engine, member, rel, policies)
     flags, fails = member.flags, member.fails
     status = decision.status
     row = flags["_row"].to_numpy()
@@ -114,6 +115,8 @@ def apply_ruleset(
     report = _report(engine, dataset, ruleset, _suppressions(flags, keys, decision, fails), keys, status, by_rule)
     if partners:
         report["shared_with"] = partners
+    if loop is not None:
+        report["protection_loop"] = loop
     nulls = ", ".join(
         f"CASE WHEN s._row IS NULL THEN w.{quote_ident(m)} END AS {quote_ident(m)}" for m in ruleset.measures
     )
@@ -149,8 +152,9 @@ def _partner_relation(engine: Engine, own: str, dataset: str) -> str | None:
 
 def _decide(
     engine: Engine, member: Member, rel: str, policies: Policies | Mapping[str, Any] | None
-) -> tuple[Decision, list[str]]:
-    """This table's decision, taken with every table that shares cells with it (``joint``)."""
+) -> tuple[Decision, list[str], dict[str, Any] | None]:
+    """This table's decision, taken with every table that shares cells with it (``joint``), and the
+    report of the protection loop when the rule sets ask for it (``protection_loop: true``)."""
     names, shares = group_shares(member.dataset, policies)
     members = {member.dataset: member}
     for name in sorted(names):
@@ -167,17 +171,26 @@ def _decide(
             )
         _check_columns(ruleset, name, _columns(engine, relation))
         members[name] = read_member(engine, name, ruleset, relation, "rowid")
-    if len(members) == 1:
-        return member.decide(), []
     order = sorted(members)
+    group = [members[n] for n in order]
     links = []
     for share in shares:
         if share.dataset in members and share.with_ in members:
             a, b = members[share.dataset], members[share.with_]
             rows_a, rows_b, bound = link_rows(engine, share, a, b)
             links.append(Link(order.index(a.dataset), order.index(b.dataset), rows_a, rows_b, bound))
-    decisions = joint_decisions([members[n] for n in order], links)
-    return decisions[order.index(member.dataset)], [n for n in order if n != member.dataset]
+
+    def decide(extra: list[np.ndarray] | None) -> list[Decision]:
+        if len(group) == 1:
+            return [group[0].decide(None if extra is None else extra[0])]
+        return joint_decisions(group, links, extra)
+
+    loop = None
+    if any(m.ruleset.protection_loop for m in group):
+        decisions, loop = protection_loop(group, links, decide)
+    else:
+        decisions = decide(None)
+    return decisions[order.index(member.dataset)], [n for n in order if n != member.dataset], loop
 
 
 def _exclude(has_secret: bool, row_id: str) -> str:

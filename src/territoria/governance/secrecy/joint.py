@@ -148,11 +148,14 @@ def _hidden(decision: Decision) -> Array:
     return mask
 
 
-def joint_decisions(members: list[Member], links: list[Link]) -> list[Decision]:
+def joint_decisions(members: list[Member], links: list[Link], extra: list[Array] | None = None) -> list[Decision]:
     """One decision per member such that a cell suppressed by one member is suppressed (or masked
     upstream) in every member that publishes it, each member protecting its own suppressions;
-    a lower bound of a cell another member publishes complete is suppressed from the start."""
-    forced = [np.zeros(m.flags.num_rows, dtype=bool) for m in members]
+    a lower bound of a cell another member publishes complete is suppressed from the start, and so
+    are the ``extra`` cells of each member (complements of the protection loop)."""
+    forced = [
+        np.zeros(m.flags.num_rows, dtype=bool) if extra is None else extra[i].copy() for i, m in enumerate(members)
+    ]
     for link in links:
         forced[link.b][link.rows_b[link.bound]] = True
     decisions: list[Decision | None] = [None] * len(members)

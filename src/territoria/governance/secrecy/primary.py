@@ -59,8 +59,11 @@ def masked_sql(ruleset: RuleSet, has_secret: bool) -> str:
 
 def flags_sql(ruleset: RuleSet, relation: str, has_secret: bool, row_id: str = "rowid") -> str:
     """Per row of ``relation``: its id (``_row``, from ``row_id``), whether it fails each checked rule
-    (``_rule0``, ``_rule1``...), whether it was masked upstream, its cost and its key columns."""
+    (``_rule0``, ``_rule1``...), its measures (``_v0``...), whether it was masked upstream, its cost and
+    its key columns."""
     rules = [f"{fails_sql(r)} AS _rule{i}" for i, r in enumerate(checked_rules(ruleset))]
+    # the true values (``_v0``, ``_v1``...): the protection loop bounds them as an outsider would
+    rules += [f"CAST({quote_ident(m)} AS DOUBLE) AS _v{i}" for i, m in enumerate(ruleset.measures)]
     cost = ruleset.secondary.cost if ruleset.secondary else "1"
     extra = []
     if ruleset.secondary:

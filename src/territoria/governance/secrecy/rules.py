@@ -134,6 +134,9 @@ class RuleSet(BaseModel):
     #: an outsider's interval for a suppressed cell must reach ±protection of its value
     #: (``territoria secrecy audit``; default 10 %)
     protection: float | None = Field(default=None, gt=0, lt=1)
+    #: enforce the protection range at publication: complements are added until no suppressed
+    #: cell can be bounded narrower than it (``governance/secrecy/protection.py``)
+    protection_loop: bool = False
     #: tables sharing cells with this one, protected with one set of decisions
     shares: list[Share] = Field(default_factory=list)
 

@@ -1,0 +1,299 @@
+"""Protection ranges: no suppressed cell may be pinned closer than ±protection of its value.
+
+Balanced patterns (``secondary.py``) make every suppressed cell underivable, but an outsider can
+still bound it by linear programming over the published margins (``adversary/``). After the
+pattern (and the joint decisions) is chosen, this loop plays that outsider over the equations of
+every table of the group at once (a cell two tables publish is one unknown), one connected
+component of the suppressed cells at a time, and requires each suppressed non-empty cell's
+interval to be at least as wide as its protection range (2 x ``protection`` x value, default
+10 %; a primary cell with value 0 must not be computable). A cell that is too narrow gets a
+complement: the cheapest published cell of an equation it is in (one large enough to move it by
+its range when there is one); the complements are forced into the balanced patterns, and only
+the components whose unknowns changed are solved again. At the cap of rounds the publication
+fails, naming the cells still exposed (keys only: the error may be read by non-admins).
+
+Speed: the true table is a feasible point; two programs per component (all candidate cells low,
+then high) and their repeats on what is left spread most cells at once, so only cells these
+points do not already show wide enough get programs of their own (min, then max if needed).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import bmat, csc_matrix, csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from territoria.core.errors import DataError
+from territoria.governance.secrecy.joint import Link, Member
+from territoria.governance.secrecy.secondary import PRIMARY, PUBLISHED, SECONDARY, Decision
+from territoria.governance.secrecy.tree import CellIndex, encode_dimension, encode_partition
+
+Array = np.ndarray
+DEFAULT_PROTECTION = 0.10
+MAX_ROUNDS = 8
+SPREADS = 3  # aggregate low/high programs per component before cell-by-cell programs
+EXAMPLES = 5
+#: relative slack on the width test (floating-point noise of the solver)
+TOLERANCE = 1e-7
+
+
+@dataclass
+class Group:
+    """The equations of every member, over variables shared between members."""
+
+    var: list[Array]  # per member: variable of each row (-1: masked upstream, in no equation)
+    equations: csr_matrix  # equations x variables: +1 margin, -1 children
+    values: Array  # measures x variables (true values)
+    cost: Array
+    primary: Array
+    protection: Array
+    owner: Array  # variables x 2: a (member, row) of each variable, for messages
+
+    @property
+    def size(self) -> int:
+        return len(self.cost)
+
+
+def _member_equations(member: Member) -> tuple[Array, Array, Array, Array]:
+    """(equation, row, coefficient) entries of a member's margin lines, and each row's cell key."""
+    secondary = member.ruleset.secondary
+    assert secondary is not None
+    trees = [encode_dimension(member.flags, d) for d in secondary.dimensions]
+    index = CellIndex.build(trees, encode_partition(member.flags, secondary.partition), ~member.masked)
+    eqs, rows, coefs = [], [], []
+    next_eq = 0
+    for d, tree in enumerate(trees):
+        parent_node = tree.parent[tree.nodes]
+        child = np.flatnonzero((parent_node >= 0) & ~member.masked)
+        if not len(child):
+            continue
+        shift = (parent_node[child] - tree.nodes[child]) * index.strides[d]
+        margin = index.lookup(index.keys[child] + shift)
+        child, margin = child[margin >= 0], margin[margin >= 0]
+        lines, eq = np.unique(margin, return_inverse=True)
+        eqs += [next_eq + np.arange(len(lines)), next_eq + eq]
+        rows += [lines, child]
+        coefs += [np.ones(len(lines)), -np.ones(len(child))]
+        next_eq += len(lines)
+    if not eqs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), index.keys
+    return np.concatenate(eqs), np.concatenate(rows), np.concatenate(coefs), index.keys
+
+
+def build_group(members: list[Member], links: list[Link]) -> Group:
+    """Variables (cells, in key order within each member; a linked cell is its first member's)."""
+    entries, keys, var = [], [], []
+    offset = 0
+    for m in members:
+        eq, row, coef, cell_keys = _member_equations(m)
+        entries.append((eq, row, coef))
+        rank = np.empty(len(cell_keys), dtype=np.int64)
+        rank[np.argsort(cell_keys, kind="stable")] = np.arange(len(cell_keys))
+        var.append(offset + rank)
+        keys.append(cell_keys)
+        offset += len(cell_keys)
+    for link in links:  # the other member's copy of a shared cell is the same unknown
+        same = ~link.bound
+        var[link.b][link.rows_b[same]] = var[link.a][link.rows_a[same]]
+    used, compact = np.unique(np.concatenate(var), return_inverse=True)
+    var = np.split(compact, np.cumsum([len(v) for v in var])[:-1])
+    n = len(used)
+    measures = max(len(m.ruleset.measures) for m in members)
+    values, cost = np.zeros((measures, n)), np.full(n, np.inf)
+    primary, protection = np.zeros(n, dtype=bool), np.full(n, DEFAULT_PROTECTION)
+    owner = np.zeros((n, 2), dtype=np.int64)
+    eq_parts, var_parts, coef_parts = [], [], []
+    eq_offset = 0
+    for i, (m, (eq, row, coef)) in enumerate(reversed(list(zip(members, entries, strict=True)))):
+        i = len(members) - 1 - i  # first member last: its values and owners win
+        v = var[i]
+        for k in range(len(m.ruleset.measures)):
+            values[k, v] = np.nan_to_num(m.flags[f"_v{k}"].to_numpy(zero_copy_only=False).astype(float))
+        np.minimum.at(cost, v, m.cost)
+        np.logical_or.at(primary, v, m.primary)
+        protection[v] = m.ruleset.protection or DEFAULT_PROTECTION
+        owner[v] = np.column_stack([np.full(len(v), i), np.arange(len(v))])
+        eq_parts.append(eq + eq_offset)
+        var_parts.append(v[row])
+        coef_parts.append(coef)
+        eq_offset += int(eq.max(initial=-1)) + 1
+        v[m.masked] = -1
+    matrix = csr_matrix(
+        (np.concatenate(coef_parts), (np.concatenate(eq_parts), np.concatenate(var_parts))), shape=(eq_offset, n)
+    )
+    return Group(var, matrix, values, cost, primary, protection, owner)
+
+
+@dataclass
+class Outcome:
+    rounds: int = 0
+    added: int = 0
+    programs: int = 0
+    components: int = 0
+    exposed: list[int] = field(default_factory=list)
+    cache: dict[bytes, list[int]] = field(default_factory=dict)
+
+
+def _optimum(c: Array, matrix: csr_matrix, rhs: Array) -> Array | None:
+    res = linprog(c, A_eq=matrix, b_eq=rhs, bounds=(0, None), method="highs")
+    return np.asarray(res.x) if res.status == 0 else None
+
+
+def _narrow(matrix: csr_matrix, rhs: Array, truth: Array, need: Array, out: Outcome) -> Array:
+    """Columns whose interval (min and max over the program) is narrower than ``need``."""
+    low, high = truth.copy(), truth.copy()
+
+    def seen(point: Array | None) -> None:
+        if point is not None:
+            np.minimum(low, point, out=low)
+            np.maximum(high, point, out=high)
+
+    def short() -> Array:
+        return np.flatnonzero((need > 0) & (high - low < need * (1 - TOLERANCE)))
+
+    for _ in range(SPREADS):
+        todo = short()
+        if not len(todo):
+            return todo
+        weight = np.zeros(len(truth))
+        weight[todo] = 1.0 / np.maximum(np.abs(truth[todo]), 1.0)
+        before = len(todo)
+        seen(_optimum(weight, matrix, rhs))
+        seen(_optimum(-weight, matrix, rhs))
+        out.programs += 2
+        if len(short()) == before:
+            break
+    narrow = []
+    for j in short():
+        for sign in (1.0, -1.0):
+            if high[j] - low[j] >= need[j] * (1 - TOLERANCE):
+                break
+            c = np.zeros(len(truth))
+            c[j] = sign
+            res = linprog(c, A_eq=matrix, b_eq=rhs, bounds=(0, None), method="highs")
+            out.programs += 1
+            if res.status == 3:  # unbounded above
+                high[j] = np.inf
+            seen(np.asarray(res.x) if res.status == 0 else None)
+        if high[j] - low[j] < need[j] * (1 - TOLERANCE):
+            narrow.append(j)
+    return np.asarray(narrow, dtype=np.int64)
+
+
+def _groups(label: Array) -> dict[int, Array]:
+    """Positions of each label (sorted positions within a label)."""
+    order = np.argsort(label, kind="stable")
+    cuts = np.flatnonzero(np.diff(label[order])) + 1
+    return {int(label[part[0]]): part for part in np.split(order, cuts) if len(part)}
+
+
+def exposed_cells(group: Group, hidden: Array, out: Outcome) -> list[int]:
+    """Hidden variables whose interval, for some measure, is narrower than their protection range."""
+    unknown = np.flatnonzero(hidden)
+    found: set[int] = set()
+    for k in range(group.values.shape[0]):
+        value = group.values[k]
+        need = np.where(value != 0, 2 * group.protection * np.abs(value), np.where(group.primary, 1e-6, 0.0))
+        known = ~hidden
+        rhs_all = -(group.equations[:, np.flatnonzero(known)] @ value[known])
+        sub = group.equations[:, unknown].tocsr()
+        rows = np.flatnonzero(np.diff(sub.indptr) > 0)
+        sub, rhs_all = sub[rows], rhs_all[rows]
+        graph = bmat([[None, sub], [sub.T, None]]).tocsr()
+        _, label = connected_components(graph, directed=False)
+        row_groups, col_groups = _groups(label[: len(rows)]), _groups(label[len(rows) :])
+        for comp, cols in col_groups.items():
+            if not (need[unknown[cols]] > 0).any():
+                continue
+            tag = np.int64(k).tobytes() + unknown[cols].tobytes()
+            if tag not in out.cache:
+                eq = row_groups.get(comp)
+                if eq is None:  # in no equation: nothing bounds it above
+                    out.cache[tag] = []
+                    continue
+                out.components += 1
+                narrow = _narrow(sub[eq][:, cols], rhs_all[eq], value[unknown[cols]], need[unknown[cols]], out)
+                out.cache[tag] = [int(x) for x in unknown[cols][narrow]]
+            found.update(out.cache[tag])
+    return sorted(found)
+
+
+def complements(group: Group, hidden: Array, exposed: list[int]) -> Array:
+    """For each exposed variable, the cheapest published cell of an equation it is in, preferring
+    one whose value could move it across its range."""
+    by_var = csc_matrix(group.equations)
+    rows_of = group.equations.tocsr()
+    chosen: set[int] = set()
+    for v in exposed:
+        eqs = by_var.indices[by_var.indptr[v] : by_var.indptr[v + 1]]
+        cands = np.unique(np.concatenate([rows_of.indices[rows_of.indptr[e] : rows_of.indptr[e + 1]] for e in eqs]))
+        cands = cands[~hidden[cands]]
+        if not len(cands):
+            continue
+        big = group.values[0, cands] >= group.protection[v] * abs(group.values[0, v])
+        pool = cands[big] if big.any() else cands
+        order = np.lexsort((pool, group.cost[pool]))
+        chosen.add(int(pool[order[0]]))
+    return np.asarray(sorted(chosen), dtype=np.int64)
+
+
+def _describe(members: list[Member], group: Group, v: int) -> str:
+    i, row = (int(x) for x in group.owner[v])
+    m = members[i]
+    secondary = m.ruleset.secondary
+    cols = [
+        *(secondary.partition if secondary else []),
+        *(d.column for d in (secondary.dimensions if secondary else [])),
+    ]
+    key = ", ".join(f"{c}={m.flags[c][row].as_py()}" for c in cols)
+    return f"{m.dataset} ({key})"
+
+
+def protection_loop(
+    members: list[Member], links: list[Link], decide: Callable[[list[Array]], list[Decision]]
+) -> tuple[list[Decision], dict[str, Any]]:
+    """Decisions in which no suppressed cell is narrower than its protection range (``decide``
+    takes the extra forced cells of each member); a DataError when the cap of rounds is reached."""
+    started = time.perf_counter()
+    group = build_group(members, links)
+    extra = [np.zeros(m.flags.num_rows, dtype=bool) for m in members]
+    decisions = decide(extra)
+    out = Outcome()
+    while True:
+        # unknown to an outsider: suppressed, and published by no member of the group
+        hidden, shown = np.zeros(group.size, dtype=bool), np.zeros(group.size, dtype=bool)
+        for v, d in zip(group.var, decisions, strict=True):
+            hidden[v[((d.status == PRIMARY) | (d.status == SECONDARY)) & (v >= 0)]] = True
+            shown[v[(d.status == PUBLISHED) & (v >= 0)]] = True
+        hidden &= ~shown
+        exposed = exposed_cells(group, hidden, out)
+        if not exposed:
+            break
+        added = complements(group, hidden, exposed) if out.rounds < MAX_ROUNDS else np.zeros(0, np.int64)
+        if not len(added):
+            examples = "; ".join(_describe(members, group, v) for v in exposed[:EXAMPLES])
+            raise DataError(
+                f"secrecy: {len(exposed)} suppressed cell(s) can be bounded within their protection range "
+                f"after {out.rounds} round(s) of complementary suppression, e.g. {examples}",
+                hint="publish coarser breakdowns, lower `protection:` in the rule set, or check the "
+                "cells with `territoria secrecy audit`; the previous publication is kept",
+            )
+        out.rounds += 1
+        out.added += len(added)
+        for i, v in enumerate(group.var):
+            extra[i] |= np.isin(v, added) & (decisions[i].status == PUBLISHED)
+        decisions = decide(extra)
+    report = {
+        "rounds": out.rounds,
+        "added": out.added,
+        "components": out.components,
+        "programs": out.programs,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    return decisions, report
