@@ -40,13 +40,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Serve the API, the OGC API Features, the DCAT feed (and the dashboard when installed).",
     ),
     "users": ("serve_cmds", "API tokens: each carries a role (and an organisation for partners)."),
+    "audit": ("serve_cmds", "The audit log of reads and refused attempts."),
     "catalog": ("catalog_cmds", "The workspace's datasets: sources, models and indicators."),
     "config": ("config_cmds", "Check a workspace's configuration."),
     "footprint": (
         "footprint_cmds",
         "Energy and CO2e of the data chain itself: by run, use case, dataset; top consumers; trend.",
     ),
-    "sources": ("sources_cmds", "A workspace's sources: propose one from a URL, check which changed."),
+    "sources": (
+        "sources_cmds",
+        "A workspace's sources: propose one from a URL, check which changed, see what is missing.",
+    ),
     "sensors": ("sensors_cmds", "LoRaWAN sensors: replay files, listen to the broker, show the store."),
     "secrecy": ("secrecy_cmds", "Statistical secrecy: what an outsider can prove about suppressed cells."),
 }
