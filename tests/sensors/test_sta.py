@@ -211,3 +211,24 @@ def test_errors_are_clear(get: Any) -> None:
     assert "unknown function" in get("/Things", 400, **{"$filter": "frobnicate(name)"})["error"]["message"]
     assert "non-negative" in get("/Things", 400, **{"$top": "-1"})["error"]["message"]
     assert "unknown query option" in get("/Things", 400, **{"$frob": "1"})["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("option", "text", "message"),
+    [
+        ("$filter", "(" * 40 + "name eq 'x'" + ")" * 40, "nested too deeply"),
+        ("$filter", "not " * 40 + "name eq 'x'", "nested too deeply"),
+        ("$filter", "length(" * 40 + "name" + ")" * 40 + " gt 1", "nested too deeply"),
+        ("$filter", "(" * 5000 + "name eq 'x'" + ")" * 5000, "too long"),
+        ("$filter", " add ".join(["1"] * 600) + " eq 1", "too long"),
+        ("$expand", "Datastreams($expand=Thing($expand=" * 20 + "Datastreams" + "))" * 20, "nested too deeply"),
+    ],
+)
+def test_deep_or_long_queries_are_refused_clearly(get: Any, option: str, text: str, message: str) -> None:
+    body = get("/Things", 400, **{option: text})
+    assert message in body["error"]["message"] and body["error"]["hint"]
+
+
+def test_nesting_within_the_limit_still_works(get: Any) -> None:
+    body = get("/Things", **{"$filter": "(" * 30 + "not (name eq 'nothing')" + ")" * 30})
+    assert body["value"]

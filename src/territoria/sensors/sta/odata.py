@@ -31,6 +31,11 @@ TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
+#: deepest nesting of parentheses, function calls and ``not`` a ``$filter`` may use: far above what a
+#: client writes, far below what would exhaust the parser's (recursive) stack
+MAX_DEPTH = 32
+#: most tokens in a ``$filter``: a flat chain (``a add b add ...``) nests as deep in the SQL
+MAX_TOKENS = 1000
 COMPARE = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 ARITH = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%"}
 
@@ -62,6 +67,11 @@ def tokenize(text: str) -> list[tuple[str, str]]:
             raise QueryError(f"cannot read $filter at position {pos}: {text[pos : pos + 20]!r}")
         kind = m.lastgroup or ""
         tokens.append((kind, m.group(kind)))
+        if len(tokens) > MAX_TOKENS:
+            raise QueryError(
+                f"$filter is too long (more than {MAX_TOKENS} terms)",
+                hint="split the query into simpler ones, or filter on fewer values",
+            )
         pos = m.end()
         while pos < len(text) and text[pos].isspace():
             pos += 1
@@ -78,6 +88,16 @@ class FilterParser:
     resolver: Resolver
     pos: int = 0
     functions: dict[str, Callable[[list[Term]], Term]] = field(default_factory=dict)
+    depth: int = 0
+
+    def enter(self) -> None:
+        """One level deeper (parenthesis, function call, ``not``): refused past ``MAX_DEPTH``."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QueryError(
+                f"$filter is nested too deeply (more than {MAX_DEPTH} levels of parentheses, functions or not)",
+                hint="remove redundant parentheses, or split the query into simpler ones",
+            )
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -121,7 +141,10 @@ class FilterParser:
     def not_(self) -> Term:
         if self.word() == "not":
             self.take()
-            return Term(f"(NOT {self.not_().sql})", "bool")
+            self.enter()
+            inner = self.not_()
+            self.depth -= 1
+            return Term(f"(NOT {inner.sql})", "bool")
         return self.compare()
 
     def compare(self) -> Term:
@@ -150,8 +173,10 @@ class FilterParser:
     def primary(self) -> Term:
         kind, value = self.take()
         if kind == "punct" and value == "(":
+            self.enter()
             inner = self.or_()
             self.expect(")")
+            self.depth -= 1
             return Term(f"({inner.sql})", inner.kind)
         if kind == "str":
             return Term(quote_literal(value[1:-1].replace("''", "'")), "text")
@@ -181,6 +206,7 @@ class FilterParser:
 
     def call(self, name: str) -> Term:
         self.expect("(")
+        self.enter()
         args: list[Term] = []
         if self.peek() != ("punct", ")"):
             args.append(self.or_())
@@ -188,6 +214,7 @@ class FilterParser:
                 self.take()
                 args.append(self.or_())
         self.expect(")")
+        self.depth -= 1
         fn = FUNCTIONS.get(name)
         if fn is None:
             raise QueryError(f"$filter: unknown function {name}", hint=f"supported: {', '.join(sorted(FUNCTIONS))}")
@@ -321,7 +348,11 @@ class Options:
     result_format: str | None = None
 
 
-def parse_options(params: dict[str, str], *, nested: bool = False) -> Options:
+def parse_options(params: dict[str, str], *, nested: bool = False, depth: int = 0) -> Options:
+    if depth > MAX_DEPTH:
+        raise QueryError(
+            f"$expand is nested too deeply (more than {MAX_DEPTH} levels)", hint="expand fewer levels per request"
+        )
     opts = Options()
     for raw_key, value in params.items():
         key = raw_key if raw_key.startswith("$") else ("$" + raw_key if nested else raw_key)
@@ -344,7 +375,7 @@ def parse_options(params: dict[str, str], *, nested: bool = False) -> Options:
         elif key == "$filter":
             opts.filter = value
         elif key == "$expand":
-            opts.expand = [_expand_item(item) for item in split_top_level(value, ",")]
+            opts.expand = [_expand_item(item, depth + 1) for item in split_top_level(value, ",")]
         elif key == "$resultFormat":
             opts.result_format = value
         elif key.startswith("$"):
@@ -352,14 +383,14 @@ def parse_options(params: dict[str, str], *, nested: bool = False) -> Options:
     return opts
 
 
-def _expand_item(item: str) -> tuple[list[str], Options]:
+def _expand_item(item: str, depth: int) -> tuple[list[str], Options]:
     if "(" in item and item.endswith(")"):
         path, inner = item[: item.index("(")], item[item.index("(") + 1 : -1]
         params: dict[str, str] = {}
         for part in split_top_level(inner, ";"):
             k, _, v = part.partition("=")
             params[k.strip()] = v.strip()
-        return path.strip().split("/"), parse_options(params, nested=True)
+        return path.strip().split("/"), parse_options(params, nested=True, depth=depth)
     return item.strip().split("/"), Options()
 
 
