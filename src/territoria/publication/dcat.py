@@ -8,6 +8,7 @@ their inputs, so a harvester sees the lineage too. The feed is built at publicat
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -15,6 +16,21 @@ from urllib.parse import quote
 from territoria.catalog.model import FREQUENCIES, DatasetEntry
 from territoria.pipelines.plan import Plan
 from territoria.pipelines.spec import IndicatorStep
+from territoria.publication.dcat_terms import (
+    AVAILABLE,
+    ETALAB_2_0,
+    FILE_TYPE_URI,
+    IANA_MEDIA,
+    THEME_URI,
+    api_distributions,
+    derived_licence,
+    language_ref,
+    licence_ref,
+    licence_uri,
+    literal,
+    places,
+    themes,
+)
 from territoria.publication.turtle import to_turtle
 from territoria.workspace import Workspace
 
@@ -27,6 +43,8 @@ CONTEXT = {
     "adms": "http://www.w3.org/ns/adms#",
     "vcard": "http://www.w3.org/2006/vcard/ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcatap": "http://data.europa.eu/r5r/",
 }
 
 FREQ_URI = "http://publications.europa.eu/resource/authority/frequency/"
@@ -44,17 +62,16 @@ FREQ_CODES = {
 }
 ACCESS_URI = "http://publications.europa.eu/resource/authority/access-right/"
 ACCESS_CODES = {"open": "PUBLIC", "restricted": "RESTRICTED", "personal": "NON_PUBLIC"}
-FILE_TYPE_URI = "http://publications.europa.eu/resource/authority/file-type/"
 FILE_TYPES = {"csv": "CSV", "parquet": "PARQUET", "json": "JSON", "geojson": "GEOJSON", "xlsx": "XLSX", "zip": "ZIP"}
 assert set(FREQ_CODES) == set(FREQUENCIES)
 
 
-def _literal(text: str, lang: str = "fr") -> dict[str, str]:
-    return {"@value": text, "@language": lang}
-
-
 def _date(value: date) -> dict[str, str]:
     return {"@value": value.isoformat(), "@type": "xsd:date"}
+
+
+def _datetime(value: str | None) -> dict[str, str] | None:
+    return {"@value": value, "@type": "xsd:dateTime"} if value else None
 
 
 def _ref(uri: str, rdf_type: str) -> dict[str, str]:
@@ -62,24 +79,73 @@ def _ref(uri: str, rdf_type: str) -> dict[str, str]:
     return {"@id": uri, "@type": rdf_type}
 
 
-def entry_to_dcat(entry: DatasetEntry, base: str) -> dict[str, Any]:
+def _page(base: str, identifier: str) -> dict[str, str]:
+    """The dataset's page in the API's catalog (``GET /api/catalog/{id}``), its landing page."""
+    return _ref(f"{base}/api/catalog/{quote(identifier)}", "foaf:Document")
+
+
+@dataclass(frozen=True)
+class Served:
+    """What the API serves of a dataset, from the publication's catalog (None: nothing known)."""
+
+    published: bool = False
+    modified: str | None = None
+    mappable: bool = False
+
+    @classmethod
+    def of(cls, doc: dict[str, Any] | None) -> Served:
+        if doc is None:
+            return cls()
+        fields = {f.get("name") for f in (doc.get("schema") or {}).get("fields", [])}
+        return cls(bool(doc.get("published")), doc.get("updated_at"), bool(doc.get("geometry")) or "code" in fields)
+
+
+def _common(
+    base: str, identifier: str, title: str, descriptions: list[str], access: str, served: Served, spatial: list[Any]
+) -> dict[str, Any]:
     node: dict[str, Any] = {
-        "@id": f"{base}/datasets/{entry.identifier}",
+        "@id": f"{base}/datasets/{identifier}",
         "@type": "dcat:Dataset",
-        "dct:identifier": entry.identifier,
-        "dct:title": _literal(entry.title),
-        "dct:description": _literal(entry.description or entry.title),
-        "dct:publisher": {
-            "@id": entry.publisher.uri or f"{base}/publishers/{quote(entry.publisher.name)}",
-            "@type": "foaf:Agent",
-            "foaf:name": entry.publisher.name,
-        },
-        "dct:accrualPeriodicity": _ref(FREQ_URI + FREQ_CODES[entry.frequency], "dct:Frequency"),
-        "dct:accessRights": _ref(ACCESS_URI + ACCESS_CODES[entry.access.value], "dct:RightsStatement"),
-        "dcat:keyword": [_literal(k) for k in entry.keywords],
+        "dct:identifier": identifier,
+        "dct:title": literal(title),
+        "dct:description": [literal(d) for d in descriptions],
+        "dct:accessRights": _ref(ACCESS_URI + ACCESS_CODES[access], "dct:RightsStatement"),
+        "dct:language": language_ref(),
+        "dct:spatial": spatial,
+        "dcat:landingPage": [_page(base, identifier)],
     }
+    modified = _datetime(served.modified)
+    if modified:
+        node["dct:modified"] = modified
+    return node
+
+
+def entry_to_dcat(
+    entry: DatasetEntry, base: str, served: Served | None = None, spatial: list[Any] | None = None
+) -> dict[str, Any]:
+    served = served or Served()
+    descriptions = [entry.description.strip() or entry.title]
+    if entry.synthetic:
+        descriptions.append("Données synthétiques de démonstration.")
+    node = _common(
+        base,
+        entry.identifier,
+        entry.title,
+        descriptions,
+        entry.access.value,
+        served,
+        [{"@id": entry.spatial, "@type": "dct:Location"}] if entry.spatial else (spatial or []),
+    )
+    node["dct:publisher"] = {
+        "@id": entry.publisher.uri or f"{base}/publishers/{quote(entry.publisher.name)}",
+        "@type": "foaf:Agent",
+        "foaf:name": entry.publisher.name,
+    }
+    node["dct:accrualPeriodicity"] = _ref(FREQ_URI + FREQ_CODES[entry.frequency], "dct:Frequency")
+    node["dcat:keyword"] = [literal(k) for k in entry.keywords]
+    node["dcat:theme"] = themes(entry.themes)
     if entry.landing_page:
-        node["dcat:landingPage"] = _ref(entry.landing_page, "foaf:Document")
+        node["dcat:landingPage"].append(_ref(entry.landing_page, "foaf:Document"))
     if entry.temporal.start or entry.temporal.end:
         period: dict[str, Any] = {"@type": "dct:PeriodOfTime"}
         if entry.temporal.start:
@@ -87,64 +153,157 @@ def entry_to_dcat(entry: DatasetEntry, base: str) -> dict[str, Any]:
         if entry.temporal.end:
             period["dcat:endDate"] = _date(entry.temporal.end)
         node["dct:temporal"] = period
-    if entry.spatial:
-        node["dct:spatial"] = {"@id": entry.spatial}
-    access_url = (entry.source.upstream or {}).get("url") or f"{base}/api/datasets/{entry.identifier}"
-    fmt = str(entry.source.options.get("format", "parquet" if entry.source.kind == "referential" else ""))
-    node["dcat:distribution"] = [
-        {
-            "@id": f"{base}/datasets/{entry.identifier}/distribution",
-            "@type": "dcat:Distribution",
-            "dcat:accessURL": _ref(access_url, "rdfs:Resource"),
-            "dct:license": _ref(entry.licence_url or f"{base}/licences/{quote(entry.licence)}", "dct:LicenseDocument"),
-            "dct:format": _ref(FILE_TYPE_URI + FILE_TYPES.get(fmt, "BIN"), "dct:MediaTypeOrExtent"),
-        }
-    ]
+    licence = licence_ref(entry.licence, entry.licence_url)
+    distributions = []
+    upstream = (entry.source.upstream or {}).get("url")
+    if upstream:
+        fmt = str(entry.source.options.get("format", ""))
+        distributions.append(
+            {
+                "@id": f"{base}/datasets/{entry.identifier}/distribution",
+                "@type": "dcat:Distribution",
+                "dct:title": literal(f"{entry.title} (source)"),
+                "dct:description": literal(f"Le fichier tel que le publie {entry.publisher.name}."),
+                "dcat:accessURL": _ref(upstream, "rdfs:Resource"),
+                "dct:license": licence,
+                "dct:format": _ref(FILE_TYPE_URI + FILE_TYPES.get(fmt, "BIN"), "dct:MediaTypeOrExtent"),
+            }
+        )
+    if served.published:
+        distributions += api_distributions(
+            base, entry.identifier, licence, mappable=served.mappable, modified=_datetime(served.modified)
+        )
+    if entry.role == "boundaries":
+        distributions.append(
+            {
+                "@id": f"{base}/datasets/{entry.identifier}/distribution/geojson",
+                "@type": "dcat:Distribution",
+                "dct:title": literal("Contours des communes du territoire (GeoJSON, WGS84)"),
+                "dct:description": literal("Les contours des communes servis par l'API, en GeoJSON (WGS84)."),
+                "dcatap:availability": AVAILABLE,
+                "dcat:accessURL": _ref(f"{base}/api/geo/communes", "rdfs:Resource"),
+                "dcat:downloadURL": _ref(f"{base}/api/geo/communes", "rdfs:Resource"),
+                "dcat:mediaType": _ref(IANA_MEDIA + "application/geo+json", "dct:MediaType"),
+                "dct:format": _ref(FILE_TYPE_URI + "GEOJSON", "dct:MediaTypeOrExtent"),
+                "dct:license": licence,
+            }
+        )
+    if distributions:
+        node["dcat:distribution"] = distributions
     if entry.synthetic:
         node["adms:status"] = {"@id": "http://purl.org/adms/status/UnderDevelopment"}
-        node["dct:description"] = _literal(
-            (entry.description or entry.title) + " (données synthétiques de démonstration)"
-        )
     return node
 
 
 def derived_to_dcat(
-    name: str, title: str, description: str, inputs: list[str], access: str, base: str
+    name: str,
+    title: str,
+    description: str,
+    inputs: list[str],
+    access: str,
+    base: str,
+    served: Served | None = None,
+    licence: str = ETALAB_2_0,
+    spatial: list[Any] | None = None,
+    theme_codes: list[str] | None = None,
 ) -> dict[str, Any]:
-    return {
-        "@id": f"{base}/datasets/{name}",
-        "@type": "dcat:Dataset",
-        "dct:identifier": name,
-        "dct:title": _literal(title),
-        "dct:description": _literal(description or title),
-        "dct:accessRights": _ref(ACCESS_URI + ACCESS_CODES[access], "dct:RightsStatement"),
-        "prov:wasDerivedFrom": [{"@id": f"{base}/datasets/{i}"} for i in inputs],
-    }
+    served = served or Served()
+    node = _common(base, name, title, [description or title], access, served, spatial or [])
+    node["dct:publisher"] = {"@id": f"{base}/publisher", "@type": "foaf:Agent"}
+    node["dcat:theme"] = themes(theme_codes or [])
+    node["prov:wasDerivedFrom"] = [{"@id": f"{base}/datasets/{i}"} for i in inputs]
+    if served.published:
+        node["dcat:distribution"] = api_distributions(
+            base,
+            name,
+            _ref(licence, "dct:LicenseDocument"),
+            mappable=served.mappable,
+            modified=_datetime(served.modified),
+        )
+    return node
 
 
-def catalog_document(title: str, base: str, datasets: list[dict[str, Any]], publisher: str) -> dict[str, Any]:
-    return {
+def catalog_document(
+    title: str,
+    base: str,
+    datasets: list[dict[str, Any]],
+    publisher: str,
+    modified: str | None = None,
+    spatial: list[Any] | None = None,
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {
         "@context": CONTEXT,
         "@id": f"{base}/catalog",
         "@type": "dcat:Catalog",
-        "dct:title": _literal(title),
-        "dct:description": _literal(f"Catalogue des données territoriales — {title}"),
+        "dct:title": literal(title),
+        "dct:description": literal(f"Catalogue des données territoriales — {title}"),
         "dct:publisher": {"@id": f"{base}/publisher", "@type": "foaf:Agent", "foaf:name": publisher},
+        "dct:language": language_ref(),
+        "dct:license": _ref(ETALAB_2_0, "dct:LicenseDocument"),
+        "foaf:homepage": _ref(f"{base}/api", "foaf:Document"),
+        "dcat:themeTaxonomy": {
+            "@id": THEME_URI,
+            "@type": "skos:ConceptScheme",
+            "dct:title": {"@value": "Data theme", "@language": "en"},
+        },
         "dcat:dataset": datasets,
     }
+    if spatial:
+        doc["dct:spatial"] = spatial
+    if modified:
+        doc["dct:modified"] = _datetime(modified)
+    return doc
 
 
-def dcat_catalog(ws: Workspace, plan: Plan, base: str = "urn:territoria") -> dict[str, Any]:
+def _sources(plan: Plan, key: str, entries: dict[str, DatasetEntry]) -> list[DatasetEntry]:
+    """The source entries a derived dataset reads, through the models in between."""
+    found: dict[str, DatasetEntry] = {}
+    seen: set[str] = set()
+    todo = [key]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current in entries:
+            found[current] = entries[current]
+        elif current in plan.producers:
+            todo.extend(plan.steps[plan.producers[current]].inputs)
+    return [found[k] for k in sorted(found)]
+
+
+def dcat_catalog(
+    ws: Workspace, plan: Plan, base: str = "urn:territoria", datasets: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The workspace's DCAT-AP catalog. ``datasets`` (the publication's catalog entries) says what
+    the API serves: published datasets get one distribution per export format, and ``dct:modified``."""
     base = base.rstrip("/") + f"/{ws.config.slug}" if base.startswith("urn:") else base.rstrip("/")
+    docs = {d["id"]: d for d in datasets or []}
+    spatial = places(ws.config.epci, ws.config.communes)
     entries = ws.entries()
-    datasets = [entry_to_dcat(e, base) for e in entries.values()]
+    nodes = [entry_to_dcat(e, base, Served.of(docs.get(e.identifier)), spatial) for e in entries.values()]
     for key, info in plan.datasets.items():
         if info.layer in ("staging", "published"):
             continue
         step = plan.steps[plan.producers[key]]
         description = step.indicator.description if isinstance(step, IndicatorStep) else ""
-        datasets.append(derived_to_dcat(key, info.title, description, list(step.inputs), info.access.value, base))
-    return catalog_document(ws.config.name, base, datasets, ws.config.name)
+        sources = _sources(plan, key, entries)
+        nodes.append(
+            derived_to_dcat(
+                key,
+                info.title,
+                description,
+                list(step.inputs),
+                info.access.value,
+                base,
+                Served.of(docs.get(key)),
+                derived_licence(licence_uri(e.licence, e.licence_url) for e in sources),
+                spatial,
+                [t for e in sources for t in e.themes],
+            )
+        )
+    modified = max((str(d["updated_at"]) for d in docs.values() if d.get("updated_at")), default=None)
+    return catalog_document(ws.config.name, base, nodes, ws.config.name, modified, spatial)
 
 
 def rebase(doc: Any, old: str, new: str) -> Any:

@@ -312,7 +312,7 @@ def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str) -> Sn
             "indicators": _indicators(plan),
             # flat: trees are drawn from it per request (``pipelines.inspect.lineage_tree``)
             "lineage_graph": lineage_graph(plan, LineageIndex.load(engine)),
-            "dcat": dcat_catalog(ws, plan),
+            "dcat": dcat_catalog(ws, plan, datasets=datasets),
         }
         manifest = {
             "run_id": run_id,
