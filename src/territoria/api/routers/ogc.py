@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -28,6 +29,7 @@ from territoria.publication.reader import DatasetMeta, Publication, json_value
 router = APIRouter(prefix="/ogc", tags=["ogc-api-features"])
 
 CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
@@ -45,6 +47,10 @@ class Collection:
     meta: DatasetMeta | None  # None: the boundaries, open reference data
     features: list[str]
     bboxes: list[tuple[float, float, float, float]]
+    #: each feature's geometry as WKB (None: no geometry), for exact ``bbox`` intersection
+    shapes: list[bytes | None]
+    #: each feature's year (its ``period`` or ``annee``), for ``datetime``; None: no temporal property
+    years: list[int | None] | None = None
 
     @property
     def extent(self) -> list[float] | None:
@@ -65,24 +71,89 @@ def _relation(pub: Publication, meta: DatasetMeta) -> tuple[str, str] | None:
     return None
 
 
-def _encode(pub: Publication, cid: str, source: str, geom: str, props: list[str]) -> tuple[list[str], list[Any]]:
+def _encode(
+    pub: Publication, cid: str, source: str, geom: str, props: list[str]
+) -> tuple[list[str], list[Any], list[bytes | None]]:
     cols = ", ".join(f"d.{quote_ident(c)}" for c in props)
     order = ", ".join(f"d.{quote_ident(c)}" for c in props) or "1"
     rows = (
         pub.cursor()
         .execute(
-            f"SELECT ST_AsGeoJSON({geom}), ST_XMin({geom}), ST_YMin({geom}), ST_XMax({geom}), ST_YMax({geom})"
-            f"{', ' if cols else ''}{cols} FROM {source} ORDER BY {order}"
+            f"SELECT ST_AsGeoJSON({geom}), ST_XMin({geom}), ST_YMin({geom}), ST_XMax({geom}), ST_YMax({geom}),"
+            f" ST_AsWKB({geom}){', ' if cols else ''}{cols} FROM {source} ORDER BY {order}"
         )
         .fetchall()
     )
-    features, bboxes = [], []
+    features, bboxes, shapes = [], [], []
     for fid, row in enumerate(rows, start=1):
-        properties = json.dumps(dict(zip(props, map(json_value, row[5:]), strict=True)), ensure_ascii=False)
+        properties = json.dumps(dict(zip(props, map(json_value, row[6:]), strict=True)), ensure_ascii=False)
         geometry = row[0] or "null"
         features.append(f'{{"type":"Feature","id":{fid},"geometry":{geometry},"properties":{properties}}}')
         bboxes.append((row[1], row[2], row[3], row[4]) if row[0] else (math.nan,) * 4)
-    return features, bboxes
+        shapes.append(bytes(row[5]) if row[0] else None)
+    return features, bboxes, shapes
+
+
+TEMPORAL = ("period", "annee")
+
+
+def _years(features: list[str], props: list[str]) -> list[int | None] | None:
+    name = next((p for p in TEMPORAL if p in props), None)
+    if name is None:
+        return None
+    years = []
+    for feature in features:
+        value = json.loads(feature)["properties"].get(name)
+        years.append(
+            int(value) if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()) else None
+        )
+    return years
+
+
+def parse_datetime(text: str) -> tuple[datetime | None, datetime | None]:
+    """An RFC 3339 instant or interval (``a/b``, ``../b``, ``a/..``), as OGC API Features reads it."""
+
+    def instant(part: str, end: bool) -> datetime | None:
+        if part in ("..", ""):
+            return None
+        try:
+            if len(part) == 10:  # a full date: the whole day
+                day = datetime.fromisoformat(part).replace(tzinfo=UTC)
+                return day + timedelta(days=1) - timedelta(microseconds=1) if end else day
+            if "T" not in part.upper():
+                raise ValueError(part)
+            value = datetime.fromisoformat(part.upper().replace("Z", "+00:00"))
+        except ValueError:
+            raise ApiError(
+                400,
+                f"invalid datetime {text[:60]!r}",
+                hint="an RFC 3339 date-time (2024-01-01T00:00:00Z), a date, or an interval a/b with '..' for open ends",
+            ) from None
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    parts = text.split("/")
+    if len(parts) > 2 or (len(parts) == 2 and parts[0] in ("..", "") and parts[1] in ("..", "")):
+        raise ApiError(
+            400, f"invalid datetime {text[:60]!r}", hint="an instant, or an interval a/b with one end at most open"
+        )
+    start = instant(parts[0], end=False)
+    end = (
+        instant(parts[-1], end=True) if len(parts) == 2 else (start if len(parts[0]) != 10 else instant(parts[0], True))
+    )
+    if start and end and start > end:
+        raise ApiError(
+            400, f"invalid datetime {text[:60]!r}: the interval ends before it starts", hint="write start/end"
+        )
+    return start, end
+
+
+def _in_period(year: int | None, period: tuple[datetime | None, datetime | None]) -> bool:
+    """Whether a feature of ``year`` (the whole calendar year) overlaps the requested period."""
+    if year is None:
+        return False
+    start, end = period
+    first, last = datetime(year, 1, 1, tzinfo=UTC), datetime(year, 12, 31, 23, 59, 59, tzinfo=UTC)
+    return (end is None or first <= end) and (start is None or last >= start)
 
 
 def collections(pub: Publication) -> dict[str, Collection]:
@@ -95,16 +166,29 @@ def collections(pub: Publication) -> dict[str, Collection]:
             if rel is None:
                 continue
             props = [c for c, t in meta.columns if not t.upper().startswith("GEOMETRY")]
-            features, bboxes = _encode(pub, meta.id, rel[0], rel[1], props)
+            features, bboxes, shapes = _encode(pub, meta.id, rel[0], rel[1], props)
+            if not any(shapes):
+                # nothing to draw (e.g. an indicator on the EPCI mesh only, or keyed by sensor):
+                # a feature collection without features would mislead GIS clients
+                continue
             doc = meta.doc
-            found[meta.id] = Collection(meta.id, doc["title"], doc.get("description") or "", meta, features, bboxes)
+            found[meta.id] = Collection(
+                meta.id,
+                doc["title"],
+                doc.get("description") or "",
+                meta,
+                features,
+                bboxes,
+                shapes,
+                _years(features, props),
+            )
         boundaries = pub.boundaries
         if boundaries and boundaries not in found:
-            features, bboxes = _encode(pub, boundaries, "geo.communes d", "d.geometry", ["code", "nom"])
+            features, bboxes, shapes = _encode(pub, boundaries, "geo.communes d", "d.geometry", ["code", "nom"])
             doc = pub.datasets[boundaries].doc if boundaries in pub.datasets else {}
             title = doc.get("title") or "Contours des communes du territoire"
             description = doc.get("description") or "WGS84"
-            found[boundaries] = Collection(boundaries, title, description, None, features, bboxes)
+            found[boundaries] = Collection(boundaries, title, description, None, features, bboxes, shapes)
         return found
 
     result: dict[str, Collection] = pub.cached("ogc:collections", build)
@@ -221,6 +305,39 @@ async def get_collection(request: Request, pub: Pub, collection_id: CollectionId
     return JSONResponse(_collection_doc(_base(request), _get(pub, collection_id)))
 
 
+#: the query parameters of ``/items``: any other is refused (OGC API Features Part 1, /req/core/query-param-unknown)
+ITEMS_PARAMS = {"limit", "offset", "bbox", "datetime", "purpose", "f"}
+
+
+def _int_param(params: Any, name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10) or not low <= int(raw) <= high:
+        raise ApiError(400, f"invalid {name} {raw[:20]!r}", hint=f"{name} is an integer from {low} to {high}")
+    return int(raw)
+
+
+def _within(pub: Publication, coll: Collection, box: tuple[float, float, float, float]) -> list[int]:
+    """Indexes of the features whose geometry intersects ``box``: the bounding boxes first (cheap),
+    then DuckDB spatial's exact ``ST_Intersects`` on the candidates' shapes."""
+    candidates = [i for i, b in enumerate(coll.bboxes) if _intersects(b, box)]
+    if not candidates:
+        return []
+    x0, y0, x1, y1 = box
+    boxes = [(x0, y0, x1, y1)] if x0 <= x1 else [(x0, y0, 180.0, y1), (-180.0, y0, x1, y1)]
+    test = " OR ".join(f"ST_Intersects(g, ST_MakeEnvelope({a!r}, {b!r}, {c!r}, {d!r}))" for a, b, c, d in boxes)
+    rows = (
+        pub.cursor()
+        .execute(
+            f"SELECT i FROM (SELECT unnest($1) AS i, ST_GeomFromWKB(unnest($2)) AS g) WHERE {test} ORDER BY i",
+            [candidates, [coll.shapes[i] for i in candidates]],
+        )
+        .fetchall()
+    )
+    return [r[0] for r in rows]
+
+
 @router.get(
     "/collections/{collection_id}/items",
     summary="Features of a collection (GeoJSON)",
@@ -232,28 +349,41 @@ async def items(
     pub: Pub,
     collection_id: CollectionId,
     purpose: Purpose = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    limit: Annotated[str | None, Query(description=f"1 to {MAX_LIMIT} (default 10)")] = None,
+    offset: Annotated[str | None, Query(description="0 or more (default 0)")] = None,
     bbox: Annotated[str | None, Query(max_length=200, description="minLon,minLat,maxLon,maxLat")] = None,
+    datetime_: Annotated[
+        str | None, Query(alias="datetime", max_length=100, description="RFC 3339 instant or interval")
+    ] = None,
 ) -> Response:
+    params = request.query_params
+    unknown = sorted(set(params) - ITEMS_PARAMS)
+    if unknown:
+        raise ApiError(
+            400, f"unknown query parameter {unknown[0][:40]!r}", hint=f"supported: {', '.join(sorted(ITEMS_PARAMS))}"
+        )
+    size = _int_param(params, "limit", 10, 1, MAX_LIMIT)
+    start = _int_param(params, "offset", 0, 0, 10**9)
     coll = _get(pub, collection_id)
     box = parse_bbox(bbox) if bbox is not None else None
-    if box is None:
-        selected = coll.features
-    else:
-        selected = [f for f, b in zip(coll.features, coll.bboxes, strict=True) if _intersects(b, box)]
-    page = selected[offset : offset + limit]
+    period = parse_datetime(datetime_) if datetime_ is not None else None
+    indexes = range(len(coll.features)) if box is None else _within(pub, coll, box)
+    if period is not None and coll.years is not None:  # a collection without dates is not filtered in time
+        years = coll.years
+        indexes = [i for i in indexes if _in_period(years[i], period)]
+    selected = [coll.features[i] for i in indexes]
+    page = selected[start : start + size]
     base = f"{_base(request)}/collections/{coll.id}/items"
-    extra = f"&bbox={bbox}" if bbox else ""
+    extra = "".join(f"&{k}={quote(v)}" for k, v in (("bbox", bbox), ("datetime", datetime_)) if v)
     links = [
-        {"href": f"{base}?limit={limit}&offset={offset}{extra}", "rel": "self", "type": GEOJSON},
+        {"href": f"{base}?limit={size}&offset={start}{extra}", "rel": "self", "type": GEOJSON},
         {"href": f"{_base(request)}/collections/{coll.id}", "rel": "collection", "type": "application/json"},
     ]
-    if offset + limit < len(selected):
-        links.append({"href": f"{base}?limit={limit}&offset={offset + limit}{extra}", "rel": "next", "type": GEOJSON})
-    if offset > 0:
+    if start + size < len(selected):
+        links.append({"href": f"{base}?limit={size}&offset={start + size}{extra}", "rel": "next", "type": GEOJSON})
+    if start > 0:
         links.append(
-            {"href": f"{base}?limit={limit}&offset={max(0, offset - limit)}{extra}", "rel": "prev", "type": GEOJSON}
+            {"href": f"{base}?limit={size}&offset={max(0, start - size)}{extra}", "rel": "prev", "type": GEOJSON}
         )
     head = {
         "type": "FeatureCollection",
@@ -263,7 +393,7 @@ async def items(
         "links": links,
     }
     body = json.dumps(head, ensure_ascii=False)[:-1] + ',"features":[' + ",".join(page) + "]}"
-    return Response(body.encode(), media_type=GEOJSON)
+    return Response(body.encode(), media_type=GEOJSON, headers={"Content-Crs": f"<{CRS84}>"})
 
 
 @router.get(
