@@ -32,8 +32,8 @@ READERS = {"open": set(ROLES), "restricted": {"agent", "elu", "admin"}, "persona
 CONVENTION = {("partner", RESTRICTED)}
 #: the indicator each app sets to the level under test
 INDICATOR = "population"
-#: mounts that serve files of the package, no data (the dashboard's scripts and styles)
-ASSET_MOUNTS = {"/static"}
+#: mounts that serve files of the package, no data (the dashboard's and Swagger UI's scripts and styles)
+ASSET_MOUNTS = {"/static", "/docs/assets"}
 #: requests the SensorThings route is tried with: entities, navigation, $expand, $filter, aggregates
 STA_PATHS = [
     "Things",

@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI
 
 from territoria import __version__
-from territoria.api import errors
+from territoria.api import docs, errors
 from territoria.api.deps import ApiState, guard
 from territoria.api.routers import catalog, datasets, dcat, geo, indicators, ogc, runs
 from territoria.core.errors import ConfigError
@@ -65,9 +65,11 @@ def create_app(workspace_root: Path, *, extensions: bool = True) -> FastAPI:
         ),
         responses=errors.ERROR_RESPONSES,
         dependencies=[Depends(guard)],  # the one access check, on every route (see api/deps.py)
+        docs_url=None,  # served by api/docs.py from vendored assets: works offline
     )
     app.state.territoria = ApiState.of(ws, store)
     errors.install(app)
+    docs.install(app)
     for router in CORE_ROUTERS:
         app.include_router(router)
     if extensions:
