@@ -6,7 +6,9 @@ workspace's audit log (``governance/audit.py``), the one ``territoria audit`` an
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from territoria.catalog.model import DatasetEntry, with_role
 from territoria.core.errors import NotFoundError, UserError
@@ -33,16 +35,36 @@ def boundaries_relation(plan: Plan, engine: Engine) -> str | None:
     return f"staging.{quote_ident(entry.identifier)}"
 
 
-def column_metadata(plan: Plan, dataset: str) -> tuple[dict[str, str], dict[str, int]]:
+ColumnMetadata = tuple[dict[str, str], dict[str, int]]
+
+
+def _column_metadata(fields: Iterable[tuple[str, str | None]], value_decimals: int | None) -> ColumnMetadata:
+    """Titles (of the Table Schema's fields) and declared decimals (an indicator's ``value``)."""
+    return {name: title for name, title in fields if title}, (
+        {} if value_decimals is None else {"value": value_decimals}
+    )
+
+
+def column_metadata(plan: Plan, dataset: str) -> ColumnMetadata:
     """Titles (from the source's Table Schema) and declared decimals (an indicator's
-    ``value``) of the columns of a published dataset."""
+    ``value``) of the columns of a published dataset, from the workspace's plan."""
     producer = plan.producers.get(dataset)
     step = plan.steps.get(producer) if producer else None
     if isinstance(step, IngestStep) and step.entry.schema_ is not None:
-        return {f.name: f.title for f in step.entry.schema_.fields if f.title}, {}
+        return _column_metadata(((f.name, f.title) for f in step.entry.schema_.fields), None)
     if isinstance(step, IndicatorStep):
-        return {}, {"value": step.indicator.decimals}
+        return _column_metadata((), step.indicator.decimals)
     return {}, {}
+
+
+def snapshot_column_metadata(doc: dict[str, Any], indicator: dict[str, Any] | None) -> ColumnMetadata:
+    """The same as ``column_metadata``, from a publication's catalog (what the API reads): the
+    dataset's catalog document and, for an indicator, its definition."""
+    fields = (doc.get("schema") or {}).get("fields") or []
+    decimals = indicator.get("decimals") if indicator else None
+    return _column_metadata(
+        ((f["name"], f.get("title")) for f in fields), int(decimals) if decimals is not None else None
+    )
 
 
 def published_relation(plan: Plan, engine: Engine, dataset: str) -> tuple[str, AccessLevel]:
@@ -99,4 +121,11 @@ def export_dataset(
     return int(engine.fetch_all(f"SELECT count(*) FROM {relation}")[0][0])
 
 
-__all__ = ["boundaries_relation", "column_metadata", "export_dataset", "plan_entries", "published_relation"]
+__all__ = [
+    "boundaries_relation",
+    "column_metadata",
+    "export_dataset",
+    "plan_entries",
+    "published_relation",
+    "snapshot_column_metadata",
+]

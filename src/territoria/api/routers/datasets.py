@@ -25,6 +25,7 @@ from territoria.core.errors import UserError
 from territoria.core.serves import serves
 from territoria.core.suggest import did_you_mean
 from territoria.engines.base import quote_ident
+from territoria.publication.export import snapshot_column_metadata
 from territoria.publication.formats import ExportJob, formats, get_format
 from territoria.publication.reader import DatasetMeta, Publication
 
@@ -185,8 +186,18 @@ def dataset_export(
     boundaries = "geo.communes" if pub.boundaries else None
     tmp = FsPath(tempfile.mkdtemp(prefix="territoria-export-"))
     dest = tmp / f"{dataset_id}.{export_format.extension}"
+    # the CLI's French CSV, from the publication: Table Schema titles as headers, declared decimals
+    titles, decimals = snapshot_column_metadata(meta.doc, pub.indicators.get(dataset_id))
     job = ExportJob(
-        pub.engine, meta.relation, meta.columns, dest, dataset_id, boundaries, f"{base}/datasets/{dataset_id}"
+        pub.engine,
+        meta.relation,
+        meta.columns,
+        dest,
+        dataset_id,
+        boundaries,
+        f"{base}/datasets/{dataset_id}",
+        titles,
+        decimals,
     )
     try:
         export_format.check(job)
