@@ -10,6 +10,8 @@ import pytest
 from shapely.geometry import Point, box, shape
 
 ITEMS = "/ogc/collections/densite_population/items"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+L93 = "http://www.opengis.net/def/crs/EPSG/0/2154"
 
 
 def _all(client: httpx.Client, path: str, **params: Any) -> dict[str, Any]:
@@ -89,7 +91,7 @@ def test_datetime_filters_on_the_period(client: httpx.Client) -> None:
 
 def test_items_declare_their_crs(client: httpx.Client) -> None:
     r = client.get(ITEMS, params={"limit": 1})
-    assert r.headers["content-crs"] == "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    assert r.headers["content-crs"] == f"<{CRS84}>"
 
 
 def test_every_listed_collection_has_features(client: httpx.Client) -> None:
@@ -100,6 +102,47 @@ def test_every_listed_collection_has_features(client: httpx.Client) -> None:
 
 def test_conformance_lists_what_is_honoured(client: httpx.Client) -> None:
     classes = set(client.get("/ogc/conformance").json()["conformsTo"])
-    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in classes
-    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in classes
-    assert not any("ogcapi-features-2" in c for c in classes)  # Part 2 (CRS by reference) is not served
+    assert classes == {
+        "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+        "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    }
+    assert client.get("/openapi.json").status_code == 200  # oas30: the service description
+
+
+def test_collections_declare_their_crs(client: httpx.Client) -> None:
+    listing = client.get("/ogc/collections").json()
+    assert {CRS84, L93} <= set(listing["crs"])
+    coll = client.get("/ogc/collections/densite_population").json()
+    assert coll["storageCrs"] == CRS84 and {CRS84, L93} <= set(coll["crs"])
+
+
+def test_features_in_lambert_93(client: httpx.Client) -> None:
+    r = client.get(ITEMS, params={"limit": 100, "crs": L93})
+    assert r.status_code == 200 and r.headers["content-crs"] == f"<{L93}>"
+    rennes = next(f for f in r.json()["features"] if f["properties"]["code"] == "35238")
+    centre = shape(rennes["geometry"]).centroid
+    assert abs(centre.x - 351_500) < 5_000 and abs(centre.y - 6_789_500) < 5_000  # Rennes in Lambert-93 metres
+    one = client.get(f"/ogc/collections/densite_population/items/{rennes['id']}", params={"crs": L93})
+    assert one.headers["content-crs"] == f"<{L93}>" and shape(one.json()["geometry"]).equals_exact(
+        shape(rennes["geometry"]), 1e-6
+    )
+
+
+def test_bbox_in_lambert_93(client: httpx.Client) -> None:
+    lambert = client.get(ITEMS, params={"limit": 100, "crs": L93}).json()["features"]
+    rennes = next(f for f in lambert if f["properties"]["code"] == "35238")
+    p = shape(rennes["geometry"]).representative_point()
+    r = client.get(ITEMS, params={"bbox": f"{p.x - 5},{p.y - 5},{p.x + 5},{p.y + 5}", "bbox-crs": L93})
+    assert r.status_code == 200
+    assert {f["properties"]["code"] for f in r.json()["features"]} == {"35238"}
+    # the same box read as degrees is refused (out of range), not silently misread
+    assert client.get(ITEMS, params={"bbox": f"{p.x - 5},{p.y - 5},{p.x + 5},{p.y + 5}"}).status_code == 400
+
+
+@pytest.mark.parametrize("param", ["crs", "bbox-crs"])
+def test_unsupported_crs_is_400(client: httpx.Client, param: str) -> None:
+    r = client.get(ITEMS, params={param: "http://www.opengis.net/def/crs/EPSG/0/3857", "bbox": "-1.7,48.1,-1.6,48.2"})
+    assert r.status_code == 400 and "unsupported" in r.json()["error"]["message"]

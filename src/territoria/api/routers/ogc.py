@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -20,6 +20,18 @@ from fastapi.responses import JSONResponse
 
 from territoria.api.deps import Pub, Purpose, Who, readable
 from territoria.api.errors import ApiError
+from territoria.api.routers.ogc_query import (
+    CRS84,
+    CRSS,
+    STORAGE_CRS,
+    Box,
+    box_intersects,
+    in_period,
+    int_param,
+    parse_bbox,
+    parse_crs,
+    parse_datetime,
+)
 from territoria.core.errors import NotFoundError
 from territoria.core.serves import serves
 from territoria.core.suggest import did_you_mean
@@ -33,8 +45,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GEOJSON = "application/geo+json"
 MAX_LIMIT = 10000
 
@@ -110,52 +122,6 @@ def _years(features: list[str], props: list[str]) -> list[int | None] | None:
     return years
 
 
-def parse_datetime(text: str) -> tuple[datetime | None, datetime | None]:
-    """An RFC 3339 instant or interval (``a/b``, ``../b``, ``a/..``), as OGC API Features reads it."""
-
-    def instant(part: str, end: bool) -> datetime | None:
-        if part in ("..", ""):
-            return None
-        try:
-            if len(part) == 10:  # a full date: the whole day
-                day = datetime.fromisoformat(part).replace(tzinfo=UTC)
-                return day + timedelta(days=1) - timedelta(microseconds=1) if end else day
-            if "T" not in part.upper():
-                raise ValueError(part)
-            value = datetime.fromisoformat(part.upper().replace("Z", "+00:00"))
-        except ValueError:
-            raise ApiError(
-                400,
-                f"invalid datetime {text[:60]!r}",
-                hint="an RFC 3339 date-time (2024-01-01T00:00:00Z), a date, or an interval a/b with '..' for open ends",
-            ) from None
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-    parts = text.split("/")
-    if len(parts) > 2 or (len(parts) == 2 and parts[0] in ("..", "") and parts[1] in ("..", "")):
-        raise ApiError(
-            400, f"invalid datetime {text[:60]!r}", hint="an instant, or an interval a/b with one end at most open"
-        )
-    start = instant(parts[0], end=False)
-    end = (
-        instant(parts[-1], end=True) if len(parts) == 2 else (start if len(parts[0]) != 10 else instant(parts[0], True))
-    )
-    if start and end and start > end:
-        raise ApiError(
-            400, f"invalid datetime {text[:60]!r}: the interval ends before it starts", hint="write start/end"
-        )
-    return start, end
-
-
-def _in_period(year: int | None, period: tuple[datetime | None, datetime | None]) -> bool:
-    """Whether a feature of ``year`` (the whole calendar year) overlaps the requested period."""
-    if year is None:
-        return False
-    start, end = period
-    first, last = datetime(year, 1, 1, tzinfo=UTC), datetime(year, 12, 31, 23, 59, 59, tzinfo=UTC)
-    return (end is None or first <= end) and (start is None or last >= start)
-
-
 def collections(pub: Publication) -> dict[str, Collection]:
     def build() -> dict[str, Collection]:
         found: dict[str, Collection] = {}
@@ -209,7 +175,8 @@ def _collection_doc(base: str, coll: Collection) -> dict[str, Any]:
         "title": coll.title,
         "description": coll.description,
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": list(CRSS),
+        "storageCrs": STORAGE_CRS,
         "links": [
             {"href": f"{base}/collections/{coll.id}", "rel": "self", "type": "application/json"},
             {"href": f"{base}/collections/{coll.id}/items", "rel": "items", "type": GEOJSON},
@@ -232,29 +199,6 @@ def collection_meta(pub: Publication, cid: str) -> DatasetMeta | None:
     """The dataset a collection serves (None: the boundaries, open reference data): the access
     check (``deps.guard``) decides on it before the route runs."""
     return _get(pub, cid).meta
-
-
-def parse_bbox(text: str) -> tuple[float, float, float, float]:
-    parts = text.split(",")
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        values = []
-    if len(values) == 6:
-        values = [values[0], values[1], values[3], values[4]]
-    if len(values) != 4 or not all(math.isfinite(v) for v in values):
-        raise ApiError(400, f"invalid bbox {text[:80]!r}", hint="bbox=minLon,minLat,maxLon,maxLat (WGS84)")
-    x0, y0, x1, y1 = values
-    if y0 > y1 or not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
-        raise ApiError(400, f"invalid bbox {text[:80]!r}: out of range or min > max", hint="WGS84 degrees")
-    return x0, y0, x1, y1
-
-
-def _intersects(b: tuple[float, float, float, float], box: tuple[float, float, float, float]) -> bool:
-    x0, y0, x1, y1 = box
-    # A box crossing the antimeridian (x0 > x1) is two boxes.
-    in_x = (b[0] <= x1 and b[2] >= x0) if x0 <= x1 else (b[2] >= x0 or b[0] <= x1)
-    return in_x and b[1] <= y1 and b[3] >= y0
 
 
 @router.get("", summary="OGC API landing page", openapi_extra=serves("public"))
@@ -290,7 +234,7 @@ async def list_collections(request: Request, pub: Pub, who: Who) -> JSONResponse
     base = _base(request)
     docs = [_collection_doc(base, c) for c in collections(pub).values() if _visible(request, who, c)]
     links = [{"href": f"{base}/collections", "rel": "self", "type": "application/json"}]
-    return JSONResponse({"links": links, "collections": docs})
+    return JSONResponse({"links": links, "crs": list(CRSS), "collections": docs})
 
 
 CollectionId = Annotated[str, Path(max_length=100)]
@@ -306,27 +250,39 @@ async def get_collection(request: Request, pub: Pub, collection_id: CollectionId
 
 
 #: the query parameters of ``/items``: any other is refused (OGC API Features Part 1, /req/core/query-param-unknown)
-ITEMS_PARAMS = {"limit", "offset", "bbox", "datetime", "purpose", "f"}
+ITEMS_PARAMS = {"limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "purpose", "f"}
 
 
-def _int_param(params: Any, name: str, default: int, low: int, high: int) -> int:
-    raw = params.get(name)
-    if raw is None:
-        return default
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10) or not low <= int(raw) <= high:
-        raise ApiError(400, f"invalid {name} {raw[:20]!r}", hint=f"{name} is an integer from {low} to {high}")
-    return int(raw)
+def _query_shapes(box: Box, crs: str) -> list[str]:
+    """The ``bbox`` as SQL geometries in CRS84 (two across the antimeridian)."""
+    x0, y0, x1, y1 = box
+    if crs == CRS84:
+        boxes = [(x0, y0, x1, y1)] if x0 <= x1 else [(x0, y0, 180.0, y1), (-180.0, y0, x1, y1)]
+        return [f"ST_MakeEnvelope({a!r}, {b!r}, {c!r}, {d!r})" for a, b, c, d in boxes]
+    # a projected box is a polygon in CRS84, its edges densified: they curve once projected back
+    n = 16
+    ring = (
+        [(x0 + (x1 - x0) * i / n, y0) for i in range(n)]
+        + [(x1, y0 + (y1 - y0) * i / n) for i in range(n)]
+        + [(x1 - (x1 - x0) * i / n, y1) for i in range(n)]
+        + [(x0, y1 - (y1 - y0) * i / n) for i in range(n)]
+    )
+    wkt = "POLYGON((" + ", ".join(f"{x!r} {y!r}" for x, y in [*ring, ring[0]]) + "))"
+    return [f"ST_Transform(ST_GeomFromText('{wkt}'), '{CRSS[crs]}', 'OGC:CRS84')"]
 
 
-def _within(pub: Publication, coll: Collection, box: tuple[float, float, float, float]) -> list[int]:
+def _within(pub: Publication, coll: Collection, box: Box, crs: str) -> list[int]:
     """Indexes of the features whose geometry intersects ``box``: the bounding boxes first (cheap),
     then DuckDB spatial's exact ``ST_Intersects`` on the candidates' shapes."""
-    candidates = [i for i, b in enumerate(coll.bboxes) if _intersects(b, box)]
+    shapes = _query_shapes(box, crs)
+    prefilter = box
+    if crs != CRS84:
+        row = pub.cursor().execute(f"SELECT ST_XMin(g), ST_YMin(g), ST_XMax(g), ST_YMax(g) FROM (SELECT {shapes[0]} g)")
+        prefilter = row.fetchone() or box
+    candidates = [i for i, b in enumerate(coll.bboxes) if box_intersects(b, prefilter)]
     if not candidates:
         return []
-    x0, y0, x1, y1 = box
-    boxes = [(x0, y0, x1, y1)] if x0 <= x1 else [(x0, y0, 180.0, y1), (-180.0, y0, x1, y1)]
-    test = " OR ".join(f"ST_Intersects(g, ST_MakeEnvelope({a!r}, {b!r}, {c!r}, {d!r}))" for a, b, c, d in boxes)
+    test = " OR ".join(f"ST_Intersects(g, {shape})" for shape in shapes)
     rows = (
         pub.cursor()
         .execute(
@@ -336,6 +292,28 @@ def _within(pub: Publication, coll: Collection, box: tuple[float, float, float, 
         .fetchall()
     )
     return [r[0] for r in rows]
+
+
+def _in_crs(pub: Publication, features: list[str], crs: str) -> list[str]:
+    """``features`` (GeoJSON text in CRS84) with their geometries in ``crs``."""
+    if crs == STORAGE_CRS or not features:
+        return features
+    docs = [json.loads(f) for f in features]
+    geometries = [json.dumps(d["geometry"]) if d["geometry"] else None for d in docs]
+    rows = (
+        pub.cursor()
+        .execute(
+            "SELECT ST_AsGeoJSON(ST_Transform(ST_GeomFromGeoJSON(g), 'OGC:CRS84', $2)) "
+            "FROM (SELECT unnest($1) AS g, generate_subscripts($1, 1) AS n) ORDER BY n",
+            [geometries, CRSS[crs]],
+        )
+        .fetchall()
+    )
+    out = []
+    for doc, (geometry,) in zip(docs, rows, strict=True):
+        doc["geometry"] = json.loads(geometry) if geometry else None
+        out.append(json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
+    return out
 
 
 @router.get(
@@ -352,6 +330,8 @@ async def items(
     limit: Annotated[str | None, Query(description=f"1 to {MAX_LIMIT} (default 10)")] = None,
     offset: Annotated[str | None, Query(description="0 or more (default 0)")] = None,
     bbox: Annotated[str | None, Query(max_length=200, description="minLon,minLat,maxLon,maxLat")] = None,
+    crs: Annotated[str | None, Query(max_length=200, description="CRS of the geometries returned")] = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", max_length=200, description="CRS of bbox")] = None,
     datetime_: Annotated[
         str | None, Query(alias="datetime", max_length=100, description="RFC 3339 instant or interval")
     ] = None,
@@ -362,19 +342,21 @@ async def items(
         raise ApiError(
             400, f"unknown query parameter {unknown[0][:40]!r}", hint=f"supported: {', '.join(sorted(ITEMS_PARAMS))}"
         )
-    size = _int_param(params, "limit", 10, 1, MAX_LIMIT)
-    start = _int_param(params, "offset", 0, 0, 10**9)
+    size = int_param(params, "limit", 10, 1, MAX_LIMIT)
+    start = int_param(params, "offset", 0, 0, 10**9)
+    out_crs, box_crs = parse_crs(crs, "crs"), parse_crs(bbox_crs, "bbox-crs")
     coll = _get(pub, collection_id)
-    box = parse_bbox(bbox) if bbox is not None else None
+    box = parse_bbox(bbox, box_crs) if bbox is not None else None
     period = parse_datetime(datetime_) if datetime_ is not None else None
-    indexes = range(len(coll.features)) if box is None else _within(pub, coll, box)
+    indexes = range(len(coll.features)) if box is None else _within(pub, coll, box, box_crs)
     if period is not None and coll.years is not None:  # a collection without dates is not filtered in time
         years = coll.years
-        indexes = [i for i in indexes if _in_period(years[i], period)]
+        indexes = [i for i in indexes if in_period(years[i], period)]
     selected = [coll.features[i] for i in indexes]
-    page = selected[start : start + size]
+    page = _in_crs(pub, selected[start : start + size], out_crs)
     base = f"{_base(request)}/collections/{coll.id}/items"
-    extra = "".join(f"&{k}={quote(v)}" for k, v in (("bbox", bbox), ("datetime", datetime_)) if v)
+    given = (("bbox", bbox), ("bbox-crs", bbox_crs), ("crs", crs), ("datetime", datetime_))
+    extra = "".join(f"&{k}={quote(v, safe='')}" for k, v in given if v)
     links = [
         {"href": f"{base}?limit={size}&offset={start}{extra}", "rel": "self", "type": GEOJSON},
         {"href": f"{_base(request)}/collections/{coll.id}", "rel": "collection", "type": "application/json"},
@@ -393,7 +375,7 @@ async def items(
         "links": links,
     }
     body = json.dumps(head, ensure_ascii=False)[:-1] + ',"features":[' + ",".join(page) + "]}"
-    return Response(body.encode(), media_type=GEOJSON, headers={"Content-Crs": f"<{CRS84}>"})
+    return Response(body.encode(), media_type=GEOJSON, headers={"Content-Crs": f"<{out_crs}>"})
 
 
 @router.get(
@@ -408,7 +390,12 @@ async def item(
     collection_id: CollectionId,
     feature_id: Annotated[str, Path(max_length=20)],
     purpose: Purpose = None,
+    crs: Annotated[str | None, Query(max_length=200, description="CRS of the geometry returned")] = None,
 ) -> Response:
+    unknown = sorted(set(request.query_params) - {"crs", "purpose", "f"})
+    if unknown:
+        raise ApiError(400, f"unknown query parameter {unknown[0][:40]!r}", hint="supported: crs, f, purpose")
+    out_crs = parse_crs(crs, "crs")
     coll = _get(pub, collection_id)
     index = int(feature_id) if feature_id.isascii() and feature_id.isdigit() and len(feature_id) < 10 else 0
     if not 1 <= index <= len(coll.features):
@@ -420,4 +407,7 @@ async def item(
             {"href": base, "rel": "collection", "type": "application/json"},
         ]
     )
-    return Response((coll.features[index - 1][:-1] + f',"links":{links}}}').encode(), media_type=GEOJSON)
+    feature = _in_crs(pub, [coll.features[index - 1]], out_crs)[0]
+    return Response(
+        (feature[:-1] + f',"links":{links}}}').encode(), media_type=GEOJSON, headers={"Content-Crs": f"<{out_crs}>"}
+    )
