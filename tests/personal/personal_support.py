@@ -17,6 +17,8 @@ from territoria.workspace import Workspace, init_workspace
 from territoria.workspace.workspace import DEFAULT_POLICIES
 
 DATASET = "individus"
+PURPOSE = "Plan canicule : registre des personnes vulnérables"
+DERIVED = ["personnes_agees", "personnes_par_commune"]
 COMMUNES = ["35238", "35047", "35206"]
 FIRST = ["Maëlle", "Gwenaël", "Rozenn", "Yannick", "Soizic", "Erwan", "Katell", "Loïc", "Nolwenn", "Tanguy"]
 LAST = ["Le Goff", "Kerhervé", "Quéméner", "Le Bihan", "Tanguy-Prigent", "Morvan", "Guivarc'h", "Le Floc'h"]
@@ -94,7 +96,7 @@ POLICIES: dict[str, Any] = {
         "dpo": "DPO synthétique",
         "datasets": {
             DATASET: {
-                "purpose": "Plan canicule : registre des personnes vulnérables",
+                "purpose": PURPOSE,
                 "legal_basis": "mission d'intérêt public (art. 6-1-e RGPD)",
                 "subject": "identifiant",
                 "consent": True,
