@@ -60,7 +60,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "register": (
         "personal_cmds",
-        "The register of processing activities (GDPR art. 30), generated from the workspace.",
+        "The register of processing activities (GDPR article 30), generated from the workspace.",
     ),
 }
 

@@ -231,7 +231,7 @@ def register_cmd(
     fmt: Annotated[str, typer.Option("--format", "-f", help="markdown or html.")] = "markdown",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the document to this file.")] = None,
 ) -> None:
-    """The register of processing activities (GDPR art. 30), generated from the workspace."""
+    """The register of processing activities (GDPR article 30), generated from the workspace."""
     from territoria.governance.personal.register import build_register, to_html, to_markdown
 
     if fmt not in ("markdown", "html"):
