@@ -12,17 +12,16 @@ Events are appended, never updated: the history of a consent is kept.
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
 from territoria.core.errors import UserError
-from territoria.governance.personal.keys import Keyring, personal_dir
+from territoria.governance.personal.files import personal_dir, private_db
+from territoria.governance.personal.keys import Keyring
 
 DB = "consent.sqlite"
 Event = Literal["given", "withdrawn"]
@@ -49,16 +48,8 @@ class ConsentLedger:
                 "recorded_at TEXT NOT NULL)"
             )
 
-    @contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
-        if not self.path.exists():
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+    def connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return private_db(self.path)
 
     def record(self, identifier: str, dataset: str, purpose: str, event: Event, on: date | None = None) -> int:
         """Record one event for the person ``identifier`` (stored as pseudonyms only); return how many rows."""

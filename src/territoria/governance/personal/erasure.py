@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from territoria.engines.base import Engine, quote_ident
+from territoria.governance.personal.files import DIR, personal_dir
 from territoria.landing import Landing
 from territoria.ledger import META, dataset_states, fetch_history
 from territoria.workspace.policies import Policies
@@ -156,7 +157,7 @@ class ErasureLog:
     """The signed, chained record of erasures (one JSON object per line)."""
 
     def __init__(self, private: Path, signing: bytes) -> None:
-        self.path = private / "personal" / RECORD
+        self.path = private / DIR / RECORD
         self.signing = signing
 
     def _sign(self, prev: str, body: dict[str, Any]) -> str:
@@ -173,7 +174,7 @@ class ErasureLog:
         prev = entries[-1]["signature"] if entries else GENESIS
         body = {"seq": len(entries) + 1, "at": at.isoformat(), **asdict(item)}
         entry = {**body, "prev": prev, "signature": self._sign(prev, body)}
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        personal_dir(self.path.parent.parent)
         fd = os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
         with os.fdopen(fd, "a", encoding="utf-8") as f:
             f.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")

@@ -25,16 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from territoria.core.errors import ConfigError
+from territoria.governance.personal.files import DIR, personal_dir
 
-DIR = "personal"
 KEYS = "keys.json"
-
-
-def personal_dir(private: Path) -> Path:
-    """``.territoria/personal/``: keys, consent ledger, erasure record, re-identification table."""
-    folder = private / DIR
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return folder
 
 
 def normalise(value: str) -> str:

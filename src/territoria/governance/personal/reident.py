@@ -9,17 +9,16 @@ found or not — is written to the hash-chained audit log first.
 
 from __future__ import annotations
 
-import os
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from territoria.core.errors import NotFoundError, UserError
 from territoria.core.vocab import AccessLevel
 from territoria.governance.access import Principal, Role
 from territoria.governance.audit import AuditLog
-from territoria.governance.personal.keys import personal_dir
+from territoria.governance.personal.files import personal_dir, private_db
 
 DB = "reident.sqlite"
 
@@ -33,16 +32,8 @@ class ReidentificationTable:
                 "identifier TEXT NOT NULL, PRIMARY KEY (pseudonym, dataset))"
             )
 
-    @contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
-        if not self.path.exists():
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+    def connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return private_db(self.path)
 
     def add(self, dataset: str, pairs: Iterable[tuple[str, str]]) -> None:
         with self.connect() as db:
