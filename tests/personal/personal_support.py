@@ -136,7 +136,7 @@ def build(root: Path, persons: list[Person]) -> Workspace:
     models = []
     for name, sql in MODELS.items():
         (pack / "models" / f"{name}.sql").write_text(sql, encoding="utf-8")
-        models.append({"name": name, "title": name, "sql": f"models/{name}.sql", "publish": True})
+        models.append({"name": name, "title": name, "sql": f"models/{name}.sql", "publish": True, "access": "personal"})
     definition = {"name": "social_test", "title": "Pack local (test)", "models": models}
     (pack / "pack.yaml").write_text(yaml.safe_dump(definition, allow_unicode=True), encoding="utf-8")
     config = yaml.safe_load((ws.root / "territory.yaml").read_text(encoding="utf-8"))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 from personal_support import DATASET, PURPOSE
 from pydantic import ValidationError
 
@@ -128,3 +130,18 @@ def test_personal_declarations_are_checked() -> None:
         as_policies(
             {"conventions": [{"partner": "p", "datasets": ["d"], "start": "2026-01-01", "until": "2025-01-01"}]}
         )
+
+
+def test_config_validate_names_rules_for_unknown_datasets_and_planning_writes_nothing(tmp_path: Path) -> None:
+    from personal_support import build, people
+
+    from territoria.pipelines.config_check import check_workspace
+
+    ws = build(tmp_path / "ws", people(3))
+    policies = yaml.safe_load((ws.root / "policies.yaml").read_text(encoding="utf-8"))
+    policies["retention"]["datasets"]["individu"] = {"landing_days": 1}
+    (ws.root / "policies.yaml").write_text(yaml.safe_dump(policies, allow_unicode=True), encoding="utf-8")
+    issues = check_workspace(ws.root)
+    assert [i.slug for i in issues] == ["unknown-dataset"] and "individus" in (issues[0].hint or ""), issues
+    assert not (ws.private / "personal" / "keys.json").exists()
+    assert not (ws.private / "personal" / "consent.sqlite").exists()

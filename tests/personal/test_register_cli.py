@@ -17,7 +17,7 @@ from territoria.governance.personal.register import build_register, to_markdown
 def test_the_register_says_what_article_30_asks(scenario: dict[str, Any]) -> None:
     ws = scenario["ws"]
     reg = build_register(ws)
-    assert [e.dataset for e in reg.entries] == [DATASET, "personnes_agees"][:1]
+    assert [e.dataset for e in reg.entries] == [DATASET]
     text = to_markdown(reg)
     headings = [
         "# Registre des activités de traitement",

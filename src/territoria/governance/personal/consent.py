@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from territoria.core.errors import UserError
-from territoria.governance.personal.files import personal_dir, private_db
+from territoria.governance.personal.files import DIR, personal_dir, private_db
 from territoria.governance.personal.keys import Keyring
 
 DB = "consent.sqlite"
@@ -40,16 +40,19 @@ class ConsentEvent:
 class ConsentLedger:
     def __init__(self, private: Path) -> None:
         self.private = private
-        self.path = personal_dir(private) / DB
+        self.path = private / DIR / DB
+
+    def connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        personal_dir(self.private)
+        return private_db(self.path)
+
+    def _create(self) -> None:
         with self.connect() as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS consent (id INTEGER PRIMARY KEY AUTOINCREMENT, subject TEXT NOT NULL, "
                 "dataset TEXT NOT NULL, purpose TEXT NOT NULL, event TEXT NOT NULL, on_date TEXT NOT NULL, "
                 "recorded_at TEXT NOT NULL)"
             )
-
-    def connect(self) -> AbstractContextManager[sqlite3.Connection]:
-        return private_db(self.path)
 
     def record(self, identifier: str, dataset: str, purpose: str, event: Event, on: date | None = None) -> int:
         """Record one event for the person ``identifier`` (stored as pseudonyms only); return how many rows."""
@@ -60,6 +63,7 @@ class ConsentLedger:
         day = on or datetime.now(UTC).date()
         at = datetime.now(UTC).isoformat()
         keys = Keyring(self.private).all()
+        self._create()
         with self.connect() as db:
             db.executemany(
                 "INSERT INTO consent (subject, dataset, purpose, event, on_date, recorded_at) "
@@ -69,6 +73,8 @@ class ConsentLedger:
         return len(keys)
 
     def events(self, dataset: str | None = None) -> list[ConsentEvent]:
+        if not self.path.exists():  # nothing recorded yet: reading creates nothing
+            return []
         sql = "SELECT subject, dataset, purpose, event, on_date, recorded_at FROM consent"
         params: tuple[str, ...] = ()
         if dataset:

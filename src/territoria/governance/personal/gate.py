@@ -85,6 +85,14 @@ def definition(private: Path, entry: DatasetEntry, policies: Policies, today: da
     return {"personal": state}
 
 
+def unknown_datasets(policies: Policies, known: set[str]) -> list[tuple[str, str]]:
+    """``(section, name)`` of the datasets ``personal.datasets`` and ``retention.datasets`` name
+    that the workspace does not have (a typo there silently protects nothing)."""
+    named = [("personal.datasets", n) for n in policies.personal.datasets]
+    named += [("retention.datasets", n) for n in policies.retention.datasets]
+    return [(section, name) for section, name in named if name not in known]
+
+
 @dataclass
 class Gated:
     raw: RawRelation
@@ -187,4 +195,13 @@ def _redacted(rejected: Rejected | None) -> Any:
     return lambda _engine, _rows: safe
 
 
-__all__ = ["Gated", "apply_gate", "definition", "is_personal", "personal_fields", "subject_field", "suspension"]
+__all__ = [
+    "Gated",
+    "apply_gate",
+    "definition",
+    "is_personal",
+    "personal_fields",
+    "subject_field",
+    "suspension",
+    "unknown_datasets",
+]

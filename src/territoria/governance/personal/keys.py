@@ -93,7 +93,8 @@ class Keyring:
         return [Key(i, bytes.fromhex(data["keys"][i]["secret"])) for i in ids]
 
     def current_id(self) -> str:
-        return str(self._ensure()["current"])
+        """The current key's id, without creating the keyring (planning a run writes nothing)."""
+        return str(self._load().get("current", "k1"))
 
     def signing(self) -> bytes:
         return bytes.fromhex(self._ensure()["signing"])
