@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from personal_support import DATASET, PURPOSE
 from pydantic import ValidationError
 
@@ -145,3 +147,21 @@ def test_config_validate_names_rules_for_unknown_datasets_and_planning_writes_no
     assert [i.slug for i in issues] == ["unknown-dataset"] and "individus" in (issues[0].hint or ""), issues
     assert not (ws.private / "personal" / "keys.json").exists()
     assert not (ws.private / "personal" / "consent.sqlite").exists()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    blank=st.text(alphabet=" \t\n\r\u00a0\u2009", min_size=1, max_size=6),
+    words=st.lists(st.text(alphabet="abcdéèçàABCDÉ'", min_size=1, max_size=8), min_size=1, max_size=4),
+    gaps=st.lists(st.sampled_from([" ", "  ", "\t", " \n "]), min_size=5, max_size=5),
+)
+def test_purposes_property(blank: str, words: list[str], gaps: list[str]) -> None:
+    """Whitespace alone is never a purpose; under a convention, only its own words (any case, any
+    spacing) are, and anything else is refused."""
+    purpose = " ".join(words)
+    conv = AccessPolicy({"conventions": [{"partner": "p", "datasets": ["d"], "purpose": purpose}]})
+    decision = conv.decide(Principal("p", Role.partner, "p", "t"), "d", AccessLevel.personal)
+    assert check_purpose(decision, AccessLevel.personal, blank).refusal == "the purpose is blank"
+    respaced = gaps[0] + "".join(w.swapcase() + g for w, g in zip(words, gaps[1:] + [" "] * 4, strict=False))
+    assert check_purpose(decision, AccessLevel.personal, respaced).refusal is None
+    assert check_purpose(decision, AccessLevel.personal, purpose + " bis").refusal is not None
