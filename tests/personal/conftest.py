@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from personal_support import DATASET, DERIVED, PURPOSE, Person, build, people
+from personal_support import BAD_NEEDLES, DATASET, DERIVED, PURPOSE, Person, build, people, phone
 from scan import scan_api, scan_files, scan_store
 
 from territoria.governance.personal.consent import ConsentLedger
@@ -34,8 +34,9 @@ def _rows(ws: Workspace, sql: str) -> list[tuple[Any, ...]]:
 
 
 def _needles(persons: list[Person]) -> set[str]:
-    # names are unique (suffixed); addresses and identifiers as written in the file
-    return {p.nom for p in persons} | {p.adresse for p in persons} | {p.identifiant for p in persons}
+    # names are unique (suffixed); addresses, identifiers and phones as written in the file
+    found = {p.nom for p in persons} | {p.adresse for p in persons} | {p.identifiant for p in persons}
+    return found | {phone(p) for p in persons} | BAD_NEEDLES
 
 
 def _published_ids(ws: Workspace, table: str) -> set[str]:
@@ -62,6 +63,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     obs["files_raw"] = scan_files(ws, needles, {ws.private / "personal" / "reident.sqlite"})
     obs["api"] = scan_api(ws, needles, [DATASET, *DERIVED, "communes"], PURPOSE)
     obs["staging_before"] = _rows(ws, f"SELECT count(*) FROM staging.{DATASET}")[0][0]
+    obs["quarantine"] = _rows(ws, f"SELECT _line, _raw, _errors FROM quarantine.{DATASET} ORDER BY _line")
 
     # an elderly person (so in the derived table too) withdraws their consent
     leaving = next(p for p in persons if p.age >= 75)

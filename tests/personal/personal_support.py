@@ -52,6 +52,20 @@ def people(n: int = 40, seed: int = 15) -> list[Person]:
     return out
 
 
+def phone(p: Person) -> str:
+    """An undeclared column of the file: it must not even reach the quarantine."""
+    return f"06 99 {p.identifiant[-4:-2]} {p.identifiant[-2:]} 00"
+
+
+#: a row that fails validation (its raw values go to the quarantine) and a ragged line (the reader
+#: rejects it with its text): neither may leave a name behind
+BAD_ROWS = [
+    ["SYN-9999", "Anne", "Quarantaine-Invalide", "1 rue Introuvable", "35238", "quatre-vingts", "06 99 99 99 00"],
+    ["SYN-9998", "Jean", "Ligne-Bancale", "2 rue Bancale", "35238", "80", "06 99 99 98 00", "en trop"],
+]
+BAD_NEEDLES = {"Quarantaine-Invalide", "1 rue Introuvable", "SYN-9999", "Ligne-Bancale", "2 rue Bancale", "SYN-9998"}
+
+
 SCHEMA = {
     "primaryKey": "identifiant",
     "fields": [
@@ -114,8 +128,9 @@ def build(root: Path, persons: list[Person]) -> Workspace:
     ws = init_workspace(root, communes=COMMUNES, name="Trois communes (synthétique)")
     with (ws.root / "data" / "individus.csv").open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, delimiter=";")
-        writer.writerow(["identifiant", "prenom", "nom", "adresse", "code", "age"])
-        writer.writerows([p.identifiant, p.prenom, p.nom, p.adresse, p.code, p.age] for p in persons)
+        writer.writerow(["identifiant", "prenom", "nom", "adresse", "code", "age", "telephone"])
+        writer.writerows([p.identifiant, p.prenom, p.nom, p.adresse, p.code, p.age, phone(p)] for p in persons)
+        writer.writerows(BAD_ROWS)
     write_yaml(
         ws.sources_dir / f"{DATASET}.yaml",
         {

@@ -24,6 +24,12 @@ def test_no_direct_identifier_reaches_staging_models_or_the_records(scenario: di
     tables, hits = scenario["store"]
     assert tables > 20 and hits == []
     assert scenario["staging_before"] == len(scenario["persons"])
+    # the failing row and the ragged line are in the quarantine, by line and reason, without identifiers
+    (bad, bad_raw, bad_errors), (ragged, ragged_raw, ragged_errors) = scenario["quarantine"]
+    n = len(scenario["persons"])
+    assert (bad, ragged) == (n + 2, n + 3) and ragged_raw is None
+    assert "age: type-error" in " ".join(bad_errors) and "k1:" in bad_raw and "telephone" not in bad_raw
+    assert "wrong number of fields" in " ".join(ragged_errors)
 
 
 def test_no_direct_identifier_in_any_file_but_the_raw_landing(scenario: dict[str, Any]) -> None:

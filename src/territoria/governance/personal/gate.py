@@ -9,6 +9,9 @@ A source's schema declares its personal fields (``personal:`` on a field, ``cata
 - ``drop``: the column is removed (names, addresses): it never reaches staging;
 - ``indirect``: kept as is (an age, a commune), but the dataset is personal data all the same.
 
+A column the schema does not declare is dropped too (it would otherwise reach the quarantine's
+copy of a failing row's raw values).
+
 Then, for the processing declared under ``personal.datasets`` in ``policies.yaml``: the rows of
 people whose consent is withdrawn are removed (matched under every key held), and when the
 dataset is supplied under conventions none of which is running, its staging is emptied (and so
@@ -130,6 +133,12 @@ def apply_gate(
                 hint=f"set personal.datasets.{entry.identifier}.subject to the field that identifies the person",
             )
         table, report["withdrawn_rows"] = _without_withdrawn(table, subject, private, entry.identifier, day)
+
+    # minimisation: a column the schema does not declare would reach the quarantine's raw values
+    declared = {f.name for f in entry.schema_.fields} if entry.schema_ is not None else set(table.column_names)
+    undeclared = [c for c in table.column_names if c != "_line" and c not in declared]
+    table = table.drop_columns(undeclared)
+    report["undeclared_dropped"] = undeclared
 
     reident: list[tuple[str, str]] = []
     for name, kind in fields.items():
