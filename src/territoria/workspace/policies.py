@@ -155,6 +155,16 @@ class DatasetRetention(_Strict):
     staging_days: int | None = Field(None, ge=0)
     #: the dataset's copies in earlier publication snapshots (the current one is what is served)
     published_days: int | None = Field(None, ge=0)
+    #: fields blanked once the version carrying them was first ingested more than N days ago
+    fields: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("fields")
+    @classmethod
+    def _days(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = [name for name, days in value.items() if days < 0]
+        if bad:
+            raise ValueError(f"retention days must be 0 or more (fields {', '.join(bad)})")
+        return value
 
 
 class Retention(_Strict):

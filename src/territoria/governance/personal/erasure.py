@@ -9,7 +9,10 @@ Three copies of a dataset age separately, each against its own horizon:
 - ``staging_days``: the staging table and its quarantine, aged by their last ingest; the next
   run rebuilds them only from a source still supplied, and derived tables follow;
 - ``published_days``: the dataset's copies in earlier publication snapshots (the current one is
-  what is served; it is replaced by the next run).
+  what is served; it is replaced by the next run);
+- ``fields``: a field of the current version first ingested more than N days ago is marked
+  expired (``versions.py``); the next run ingests again and blanks it, in staging and in
+  everything derived and published.
 
 ``plan`` lists what ``apply`` would erase now; ``apply`` erases exactly that list and appends one
 entry per erasure to ``.territoria/personal/erasures.jsonl``: what, when, how many bytes or rows,
@@ -30,6 +33,7 @@ from typing import Any
 
 from territoria.engines.base import Engine, quote_ident
 from territoria.governance.personal.files import DIR, personal_dir
+from territoria.governance.personal.versions import Versions
 from territoria.landing import Landing
 from territoria.ledger import META, dataset_states, fetch_history
 from territoria.workspace.policies import Policies
@@ -41,7 +45,7 @@ GENESIS = "0" * 64
 @dataclass(frozen=True)
 class Erasure:
     dataset: str
-    #: ``landing``, ``staging`` or ``published``
+    #: ``landing``, ``staging``, ``published`` or ``field``
     layer: str
     #: the landed object's hash, the table, or the snapshot file
     what: str
@@ -67,7 +71,34 @@ def plan(private: Path, landing: Landing, engine: Engine, policies: Policies, no
             out += _staging(engine, dataset, rule.staging_days, now)
         if rule.published_days is not None:
             out += _published(private, dataset, rule.published_days, now)
+        out += _fields(private, engine, dataset, rule.fields, now)
     return out
+
+
+def _fields(private: Path, engine: Engine, dataset: str, fields: dict[str, int], now: datetime) -> list[Erasure]:
+    """Fields of the current version past their retention (blanked by the next run's ingest)."""
+    current = Versions(private).current(dataset) if fields else None
+    if current is None:
+        return []
+    sha, first = current
+    done = set(Versions(private).expired(dataset, sha))
+    rows = (
+        int(dataset_states(engine).get(dataset, (None, 0, None))[1] or 0)
+        if engine.table_exists(META, "datasets")
+        else 0
+    )
+    return [
+        Erasure(
+            dataset,
+            "field",
+            f"{sha}:{name}",
+            rows,
+            first.isoformat(),
+            f"field older than {days} days: blanked by the next run",
+        )
+        for name, days in sorted(fields.items())
+        if name not in done and _older(first, days, now)
+    ]
 
 
 def _landing(landing: Landing, engine: Engine, dataset: str, days: int, now: datetime) -> list[Erasure]:
@@ -146,6 +177,9 @@ def _erase(private: Path, landing: Landing, engine: Engine, item: Erasure) -> No
             if path.is_file():
                 path.chmod(0o600)
                 path.unlink()
+    elif item.layer == "field":
+        sha, field = item.what.split(":", 1)
+        Versions(private).expire(item.dataset, sha, field)
     elif item.layer == "staging":
         schema, name = item.what.split(".", 1)
         engine.execute(f"DROP TABLE IF EXISTS {quote_ident(schema)}.{quote_ident(name)}")

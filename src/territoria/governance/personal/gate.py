@@ -9,6 +9,7 @@ A source's schema declares its personal fields (``personal:`` on a field, ``cata
 - ``drop``: the column is removed (names, addresses): it never reaches staging;
 - ``indirect``: kept as is (an age, a commune), but the dataset is personal data all the same.
 
+Fields whose retention ``territoria retention apply`` expired are blanked (``versions.py``).
 A column the schema does not declare is dropped too (it would otherwise reach the quarantine's
 copy of a failing row's raw values).
 
@@ -40,6 +41,7 @@ from territoria.engines.base import Engine, quote_literal
 from territoria.governance.personal.consent import ConsentLedger
 from territoria.governance.personal.keys import Key, Keyring
 from territoria.governance.personal.reident import ReidentificationTable
+from territoria.governance.personal.versions import Versions
 from territoria.workspace.policies import Policies, Processing
 
 
@@ -82,6 +84,8 @@ def definition(private: Path, entry: DatasetEntry, policies: Policies, today: da
         return {}
     day = today or datetime.now(UTC).date()
     state: dict[str, Any] = {"key": Keyring(private).current_id(), "held": suspension(policies, entry.identifier, day)}
+    if entry.identifier in policies.retention.datasets:
+        state["expired_fields"] = Versions(private).expired(entry.identifier)
     processing = policies.personal.datasets.get(entry.identifier)
     if processing is not None and processing.consent:
         state["withdrawn"] = ConsentLedger(private).digest(entry.identifier, day)
@@ -112,6 +116,7 @@ def apply_gate(
     raw: RawRelation,
     tmp: Path,
     policies: Policies,
+    sha: str,
     today: date | None = None,
 ) -> Gated:
     """Pseudonymise, drop and filter the rows of a personal dataset; others pass unchanged."""
@@ -139,6 +144,13 @@ def apply_gate(
     undeclared = [c for c in table.column_names if c != "_line" and c not in declared]
     table = table.drop_columns(undeclared)
     report["undeclared_dropped"] = undeclared
+
+    versions = Versions(private)
+    versions.ingested(entry.identifier, sha, datetime.now(UTC).replace(tzinfo=None))
+    report["expired_fields"] = [f for f in versions.expired(entry.identifier, sha) if f in table.column_names]
+    for name in report["expired_fields"]:
+        position = table.column_names.index(name)
+        table = table.set_column(position, name, pa.nulls(table.num_rows, table.schema.field(name).type))
 
     reident: list[tuple[str, str]] = []
     for name, kind in fields.items():

@@ -64,6 +64,7 @@ def _retention(rule: DatasetRetention | None) -> list[str]:
         _days(rule.landing_days, "fichiers bruts reçus"),
         _days(rule.staging_days, "table de travail (staging)"),
         _days(rule.published_days, "copies dans les publications antérieures"),
+        *(f"champ {name} : {days} jours après sa première intégration" for name, days in sorted(rule.fields.items())),
     ]
 
 
