@@ -13,6 +13,7 @@ from territoria.core.errors import ConfigError, UserError
 from territoria.core.suggest import did_you_mean
 from territoria.core.vocab import AccessLevel
 from territoria.governance.personal.gate import definition as personal_definition
+from territoria.governance.personal.gate import is_personal
 from territoria.governance.secrecy.joint import shared_datasets
 from territoria.pipelines.spec import (
     PARAM,
@@ -117,8 +118,10 @@ def build_plan(ws: Workspace) -> Plan:
             raise ConfigError(f"dataset {key!r} is declared twice ({where})", hint="rename one of them")
         datasets[key] = info
 
-    typed = as_policies(ws.policies())
-    for entry in ws.entries().values():
+    entries = ws.entries()
+    # read typed only when a source holds personal data (its state is part of its definition)
+    typed = as_policies(ws.policies()) if any(is_personal(e) for e in entries.values()) else None
+    for entry in entries.values():
         add_dataset(
             entry.identifier,
             DatasetInfo(
@@ -134,7 +137,7 @@ def build_plan(ws: Workspace) -> Plan:
                 "source": entry.source.model_dump(mode="json"),
                 "schema": entry.model_dump(mode="json", by_alias=True).get("schema"),
                 # key id, consents in effect, supply conventions running (personal data only)
-                **personal_definition(ws.private, entry, typed),
+                **(personal_definition(ws.private, entry, typed) if typed else {}),
             },
             entry=entry,
             pack=entry.pack,

@@ -173,7 +173,7 @@ def run_ingest(ws: Workspace, engine: Engine, entry: DatasetEntry, fetch: Fetche
     try:
         raw = get_reader(fmt)(engine, landed, read_options, tmp)
         # personal fields are pseudonymised or dropped before anything checks or stages them
-        gated = apply_gate(ws.private, engine, entry, raw, tmp, as_policies(ws.policies()), sha256)
+        gated = apply_gate(ws.private, engine, entry, raw, tmp, lambda: as_policies(ws.policies()), sha256)
         try:
             outcome = validate_relation(
                 engine, gated.raw, gated.schema, f"_validate_{entry.identifier}", dataset=entry.identifier

@@ -25,6 +25,7 @@ a consent withdrawal or a convention's end reruns the ingest even when the file 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -115,7 +116,7 @@ def apply_gate(
     entry: DatasetEntry,
     raw: RawRelation,
     tmp: Path,
-    policies: Policies,
+    read_policies: Callable[[], Policies],
     sha: str,
     today: date | None = None,
 ) -> Gated:
@@ -124,6 +125,7 @@ def apply_gate(
     if not fields:
         return Gated(raw, entry.schema_)
     day = today or datetime.now(UTC).date()
+    policies = read_policies()  # only for personal data: other sources do not pay for it
     processing = policies.personal.datasets.get(entry.identifier)
     table = engine.fetch_arrow(f"SELECT * FROM {raw.sql}")
     rejected = raw.finish(engine, table.num_rows) if raw.finish is not None else None
@@ -203,7 +205,7 @@ def _matches(value: str, keys: list[Key], withdrawn: set[str]) -> bool:
     return any(k.pseudonym(value) in withdrawn for k in keys)
 
 
-def _redacted(rejected: Rejected | None) -> Any:
+def _redacted(rejected: Rejected | None) -> Callable[[Engine, int], Rejected | None] | None:
     """The reader's rejected lines without their text (it holds identifiers): line and reason only."""
     if rejected is None:
         return None
