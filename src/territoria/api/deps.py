@@ -21,7 +21,7 @@ from territoria.api.errors import ApiError
 from territoria.core.errors import TerritoriaError
 from territoria.core.serves import declared
 from territoria.core.vocab import AccessLevel
-from territoria.governance.access import ANONYMOUS, AccessPolicy, AccessStore, Principal
+from territoria.governance.access import ANONYMOUS, AccessPolicy, AccessStore, Principal, check_purpose
 from territoria.governance.audit import AuditLog
 from territoria.governance.levels import Level, Node, effective_levels, strictest
 from territoria.publication.reader import DatasetMeta, Publication, PublicationSource
@@ -181,13 +181,11 @@ def decide(
         if who.anonymous:
             raise ApiError(401, f"dataset {dataset!r} is {level.value}", hint="send a token: Bearer <token>")
         raise ApiError(403, decision.reason, hint="a convention in policies.yaml can grant a partner access")
-    why = purpose or (decision.convention.purpose if decision.convention else None)
-    if level is AccessLevel.personal and not why:
-        _deny(request, who, dataset, level, action, "no purpose given")
-        raise ApiError(
-            400, f"dataset {dataset!r} holds personal data: say why you read it", hint="add ?purpose=... to the request"
-        )
-    return why
+    checked = check_purpose(decision, level, purpose)
+    if checked.refusal is not None:
+        _deny(request, who, dataset, level, action, checked.refusal)
+        raise ApiError(400, f"dataset {dataset!r}: {checked.refusal}", hint=checked.hint)
+    return checked.purpose
 
 
 def authorize(

@@ -68,6 +68,24 @@ class Field(BaseModel):
     falseValues: list[str] = PydField(default_factory=lambda: ["false", "False", "FALSE", "0", "non", "Non", "NON"])
     #: values that mean "masked by statistical secrecy" (kept as masked, not parse errors)
     secretValues: list[str] = PydField(default_factory=list)
+    #: personal data (``governance/personal``): ``pseudonymise`` a direct identifier (keyed HMAC at
+    #: the landing door), ``drop`` it before staging (names, addresses), or mark an ``indirect`` one
+    personal: Literal["pseudonymise", "drop", "indirect"] | None = None
+
+    @model_validator(mode="after")
+    def _personal(self) -> Field:
+        if self.personal == "pseudonymise":
+            if self.type not in ("string", "any"):
+                raise ValueError(
+                    f"field {self.name!r}: a pseudonymised field is a string (its pseudonym), not {self.type}"
+                )
+            checked = [k for k in ("pattern", "enum", "minLength", "maxLength") if getattr(self.constraints, k)]
+            if checked:
+                raise ValueError(
+                    f"field {self.name!r}: {', '.join(checked)} would be checked on the pseudonym, not the identifier; "
+                    "remove them"
+                )
+        return self
 
 
 class TableSchema(BaseModel):

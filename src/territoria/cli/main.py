@@ -53,6 +53,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "sensors": ("sensors_cmds", "LoRaWAN sensors: replay files, listen to the broker, show the store."),
     "secrecy": ("secrecy_cmds", "Statistical secrecy: what an outsider can prove about suppressed cells."),
+    "personal": ("personal_cmds", "Personal data: pseudonymisation keys, consent, re-identification."),
+    "retention": (
+        "personal_cmds",
+        "Retention per dataset: what the next enforcement erases, and erase it (signed).",
+    ),
+    "register": (
+        "personal_cmds",
+        "The register of processing activities (GDPR article 30), generated from the workspace.",
+    ),
 }
 
 MARKUP: Literal["markdown"] = "markdown"

@@ -47,7 +47,7 @@ class PruneResult:
 
 
 def archive_path(landing: Landing, sha: str) -> Path:
-    return landing.root / "archive" / f"{sha}.zst"
+    return landing.archived(sha)
 
 
 def keep_set(engine: Engine, policy: LandingRetention, now: datetime) -> tuple[set[str], set[str], set[str]]:

@@ -8,7 +8,13 @@ organisations read which restricted or personal datasets under a convention (``c
         datasets: [consommation-electricite]
         roles: [partner]           # default: partner and contractor
         purpose: "Plan climat : suivi des consommations"
-        until: 2027-12-31          # optional end date
+        legal_basis: "mission d'intérêt public"
+        start: 2025-01-01          # optional start and end dates
+        until: 2027-12-31
+
+A read of personal data states its purpose; under a convention, the convention's purpose
+(``check_purpose``). ``kind: supply`` conventions (a partner supplies the data) grant no read:
+``governance/personal`` empties their datasets outside their dates.
 
 Tokens are random secrets shown once at creation; only their SHA-256 is stored, in
 ``.territoria/access.sqlite`` (SQLite: safe while ``territoria run`` and ``serve`` both work;
@@ -70,6 +76,7 @@ class Convention:
     roles: frozenset[Role]
     purpose: str | None
     until: date | None
+    start: date | None = None
 
     def covers(self, who: Principal, dataset: str, today: date) -> bool:
         return (
@@ -77,6 +84,7 @@ class Convention:
             and who.organisation == self.partner
             and who.role in self.roles
             and dataset in self.datasets
+            and (self.start is None or self.start <= today)
             and (self.until is None or today <= self.until)
         )
 
@@ -86,6 +94,39 @@ class Decision:
     allowed: bool
     reason: str
     convention: Convention | None = None
+
+
+@dataclass(frozen=True)
+class PurposeCheck:
+    """The purpose a read is audited with, or why the read is refused (``purpose`` is then None)."""
+
+    purpose: str | None
+    refusal: str | None = None
+    hint: str | None = None
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def check_purpose(decision: Decision, level: AccessLevel, purpose: str | None) -> PurposeCheck:
+    """A read's stated purpose: never blank; for personal data, stated, and the convention's own
+    purpose when the read is allowed by a convention (its wording, case and spaces aside)."""
+    if purpose is not None and not purpose.strip():
+        return PurposeCheck(None, "the purpose is blank", "say why you read the data in words: ?purpose=...")
+    stated = " ".join(purpose.split()) if purpose else None
+    conv = decision.convention
+    if level is not AccessLevel.personal:
+        return PurposeCheck(stated or (conv.purpose if conv else None))
+    if stated is None:
+        return PurposeCheck(None, "it holds personal data: say why you read it", "add ?purpose=...")
+    if conv is not None and conv.purpose and _words(stated) != _words(conv.purpose):
+        return PurposeCheck(
+            None,
+            f"the purpose {stated!r} is not the one of the convention with {conv.partner}",
+            f"the convention allows this read for: {conv.purpose!r}",
+        )
+    return PurposeCheck(stated)
 
 
 def _role(value: str, where: str) -> Role:
@@ -103,9 +144,11 @@ class AccessPolicy:
         self.readers: dict[AccessLevel, frozenset[Role]] = {
             level: frozenset(getattr(typed.access, level.value)) for level in AccessLevel
         }
+        # a supply convention (the partner sends data) grants no read
         self.conventions = [
-            Convention(c.partner, frozenset(c.datasets), frozenset(c.roles), c.purpose, c.until)
+            Convention(c.partner, frozenset(c.datasets), frozenset(c.roles), c.purpose, c.until, c.start)
             for c in typed.conventions
+            if c.kind == "access"
         ]
         self.declassify = list(typed.declassify)
 

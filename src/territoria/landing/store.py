@@ -61,6 +61,10 @@ class Landing:
     def path(self, sha256: str) -> Path:
         return self.objects / sha256[:2] / sha256
 
+    def archived(self, sha256: str) -> Path:
+        """Where the zstd archive of an object lives (``footprint.retention.archive``)."""
+        return self.root / "archive" / f"{sha256}.zst"
+
     def has(self, sha256: str) -> bool:
         return self.path(sha256).exists()
 

@@ -19,9 +19,11 @@ from pydantic import ValidationError
 from territoria.catalog.model import DatasetEntry
 from territoria.connectors.spec import get_connector
 from territoria.core.errors import TerritoriaError
+from territoria.core.suggest import did_you_mean
 from territoria.core.yamlio import InvalidConfigFile, Issue, compose, issues_of, line_of, load_model
 from territoria.footprint.params import load_policy
 from territoria.governance.levels import Node, effective_levels
+from territoria.governance.personal.gate import unknown_datasets
 from territoria.governance.secrecy.rules import load_ruleset
 from territoria.pipelines.plan import Plan, build_plan
 from territoria.reference.referential import referential
@@ -49,7 +51,23 @@ def check_workspace(root: Path) -> list[Issue]:
             problems.append(Issue("packs and models", None, exc.message, exc.hint, exc.slug))
         else:
             problems += check_levels(plan, root / POLICIES)
+            problems += check_personal(plan, root / POLICIES)
     return problems
+
+
+def check_personal(plan: Plan, policies: Path) -> list[Issue]:
+    """Processing and retention rules must name datasets of the workspace."""
+    known = {name for name in plan.datasets if "." not in name}
+    return [
+        Issue(
+            POLICIES,
+            None,
+            f"{section}: no dataset {name!r} in this workspace: its rules protect nothing",
+            did_you_mean(name, sorted(known)) or "see `territoria catalog` for the datasets' names",
+            "unknown-dataset",
+        )
+        for section, name in unknown_datasets(load_policies(policies), known)
+    ]
 
 
 def check_levels(plan: Plan, policies: Path) -> list[Issue]:

@@ -12,6 +12,8 @@ from territoria.catalog.packs import load_pack
 from territoria.core.errors import ConfigError, UserError
 from territoria.core.suggest import did_you_mean
 from territoria.core.vocab import AccessLevel
+from territoria.governance.personal.gate import definition as personal_definition
+from territoria.governance.personal.gate import is_personal
 from territoria.governance.secrecy.joint import shared_datasets
 from territoria.pipelines.spec import (
     PARAM,
@@ -25,6 +27,7 @@ from territoria.pipelines.spec import (
     sql_refs,
 )
 from territoria.workspace import Workspace
+from territoria.workspace.policies import as_policies
 
 
 @dataclass
@@ -115,7 +118,10 @@ def build_plan(ws: Workspace) -> Plan:
             raise ConfigError(f"dataset {key!r} is declared twice ({where})", hint="rename one of them")
         datasets[key] = info
 
-    for entry in ws.entries().values():
+    entries = ws.entries()
+    # read typed only when a source holds personal data (its state is part of its definition)
+    typed = as_policies(ws.policies()) if any(is_personal(e) for e in entries.values()) else None
+    for entry in entries.values():
         add_dataset(
             entry.identifier,
             DatasetInfo(
@@ -130,6 +136,8 @@ def build_plan(ws: Workspace) -> Plan:
             definition={
                 "source": entry.source.model_dump(mode="json"),
                 "schema": entry.model_dump(mode="json", by_alias=True).get("schema"),
+                # key id, consents in effect, supply conventions running (personal data only)
+                **(personal_definition(ws.private, entry, typed) if typed else {}),
             },
             entry=entry,
             pack=entry.pack,

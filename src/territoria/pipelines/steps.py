@@ -20,12 +20,14 @@ from territoria.core.errors import DataError, SourceError, TerritoriaError, Wait
 from territoria.core.registry import registry
 from territoria.engines.base import Engine, TableWrite, quote_ident
 from territoria.governance.guards import get_guard
+from territoria.governance.personal.gate import apply_gate
 from territoria.indicators.definition import REQUIRED_COLUMNS
 from territoria.pipelines.indicator_tests import indicator_failures
 from territoria.pipelines.spec import DatasetInfo, IndicatorStep, IngestStep, ModelStep, PublishStep, Step
 from territoria.validation import validate_relation
 from territoria.validation.metadata import placeholder_warnings
 from territoria.workspace import Workspace
+from territoria.workspace.policies import as_policies
 
 
 @dataclass
@@ -170,9 +172,11 @@ def run_ingest(ws: Workspace, engine: Engine, entry: DatasetEntry, fetch: Fetche
     tmp.mkdir(parents=True, exist_ok=True)
     try:
         raw = get_reader(fmt)(engine, landed, read_options, tmp)
+        # personal fields are pseudonymised or dropped before anything checks or stages them
+        gated = apply_gate(ws.private, engine, entry, raw, tmp, lambda: as_policies(ws.policies()), sha256)
         try:
             outcome = validate_relation(
-                engine, raw, entry.schema_, f"_validate_{entry.identifier}", dataset=entry.identifier
+                engine, gated.raw, gated.schema, f"_validate_{entry.identifier}", dataset=entry.identifier
             )
         except TerritoriaError:
             raise
@@ -183,7 +187,12 @@ def run_ingest(ws: Workspace, engine: Engine, entry: DatasetEntry, fetch: Fetche
             ) from exc
         report = outcome.report(engine)
         report["warnings"] += placeholder_warnings(entry)
-        report["reader"] = raw.notes
+        report["reader"] = gated.raw.notes
+        if gated.suspended:
+            # the data may not be held today: nothing is staged, so nothing is derived or published
+            outcome.staging_sql = f"SELECT * FROM ({outcome.staging_sql}) WHERE false"
+            outcome.quarantine_sql = f"SELECT * FROM ({outcome.quarantine_sql}) WHERE false"
+            report["warnings"].append(f"not staged: {gated.suspended}")
     except BaseException:
         _remove_tree(tmp)
         raise

@@ -111,7 +111,7 @@ def export_dataset(
     job = ExportJob(engine, relation, columns, dest, dataset, boundaries_relation(plan, engine), iri, titles, decimals)
     export_format.check(job)  # before anything is audited
     if access is not AccessLevel.open:
-        if not purpose:
+        if not purpose or not purpose.strip():  # a blank purpose is no purpose
             raise UserError(
                 f"dataset {dataset!r} is {access.value}: its export is audited",
                 hint='say why with --purpose "..." (it is written to the audit log)',

@@ -14,9 +14,9 @@ import os
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from territoria.core.band import Band, band
 from territoria.core.vocab import AccessLevel, Role
@@ -34,7 +34,8 @@ EXAMPLES = {
     "conventions": "conventions: [{partner: enedis, datasets: [consommation-electricite], until: 2027-12-31}]",
     "declassify": "declassify: [{dataset: exposition_75_plus, level: open, by: 'J. Martin, DPO', why: '...'}]",
     "secrecy": "secrecy: {energy: {rules: {min-points: {threshold: 11}}}}",
-    "retention": "retention: {landing: {keep_versions: 5, days: 90}}",
+    "retention": "retention: {landing: {keep_versions: 5, days: 90}, datasets: {individus: {landing_days: 30}}}",
+    "personal": "personal: {controller: Rennes Métropole, datasets: {individus: {purpose: '...', legal_basis: '...'}}}",
     "footprint": "footprint: {grid: FR, budget: {run_wh: 0.5}}",
 }
 
@@ -55,15 +56,45 @@ def default_access() -> AccessRules:
     return AccessRules(open=list(Role), restricted=[Role.agent, Role.elu, Role.admin], personal=[Role.admin])
 
 
+def _not_blank(value: str | None, what: str) -> str | None:
+    if value is not None and not value.strip():
+        raise ValueError(f"{what} is blank: write it out, or leave the key out")
+    return value
+
+
 class ConventionRule(_Strict):
-    """A partner organisation reads restricted or personal datasets under a convention."""
+    """A convention with a partner organisation: partner × datasets × purpose × legal basis × dates.
+
+    ``kind: access`` (the default): the partner reads restricted or personal datasets while the
+    convention runs. ``kind: supply``: the partner supplies the datasets; outside its dates they
+    are emptied at the next run, and so is everything derived from them (``governance/personal``).
+    """
 
     #: the organisation named on the partner's tokens
     partner: str = Field(min_length=1)
     datasets: list[str] = Field(min_length=1)
+    kind: Literal["access", "supply"] = "access"
     roles: list[Role] = Field(default_factory=lambda: [Role.partner, Role.contractor])
+    #: why the partner reads (or supplies) the data; a read's stated purpose must match it
     purpose: str | None = None
+    #: the GDPR art. 6 basis of the processing (``mission d'intérêt public``, ``consentement``...)
+    legal_basis: str | None = None
+    start: date | None = None
     until: date | None = None
+
+    @field_validator("purpose", "legal_basis")
+    @classmethod
+    def _filled(cls, value: str | None) -> str | None:
+        return _not_blank(value, "this text")
+
+    @model_validator(mode="after")
+    def _dates(self) -> ConventionRule:
+        if self.start and self.until and self.until < self.start:
+            raise ValueError(f"the convention with {self.partner} ends ({self.until}) before it starts ({self.start})")
+        return self
+
+    def active(self, today: date) -> bool:
+        return (self.start is None or self.start <= today) and (self.until is None or today <= self.until)
 
 
 class Declassification(_Strict):
@@ -111,8 +142,65 @@ class LandingRetention(_Strict):
     zstd_level: int = Field(9, ge=1, le=22)
 
 
+class DatasetRetention(_Strict):
+    """How long territoria keeps one dataset's copies (days since they were made); unset: no limit.
+
+    Enforced by ``territoria retention apply`` (``governance/personal/erasure.py``), which signs
+    a record of every erasure; ``territoria retention plan`` shows what it would erase.
+    """
+
+    #: raw landed versions (the bytes as fetched: for personal data, with direct identifiers)
+    landing_days: int | None = Field(None, ge=0)
+    #: the staging table (and its quarantine), counted from the last ingest
+    staging_days: int | None = Field(None, ge=0)
+    #: the dataset's copies in earlier publication snapshots (the current one is what is served)
+    published_days: int | None = Field(None, ge=0)
+    #: fields blanked once the version carrying them was first ingested more than N days ago
+    fields: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("fields")
+    @classmethod
+    def _days(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = [name for name, days in value.items() if days < 0]
+        if bad:
+            raise ValueError(f"retention days must be 0 or more (fields {', '.join(bad)})")
+        return value
+
+
 class Retention(_Strict):
     landing: LandingRetention = Field(default_factory=LandingRetention)
+    datasets: dict[str, DatasetRetention] = Field(default_factory=dict)
+
+
+class Processing(_Strict):
+    """A processing of personal data (GDPR art. 30): why a dataset about individuals is held."""
+
+    purpose: str = Field(min_length=1)
+    legal_basis: str = Field(min_length=1)
+    #: the pseudonymised field that identifies the person the row is about (consent is keyed on it)
+    subject: str | None = None
+    #: rows need the person's consent: a withdrawn consent removes the person at the next run
+    consent: bool = False
+    #: who the data is about and what it says (register headings)
+    subjects: str = "personnes physiques"
+    categories: list[str] = Field(default_factory=list)
+    #: keep a re-identification table (pseudonym -> identifier), admin-only, every read audited
+    reidentify: bool = False
+
+    @field_validator("purpose", "legal_basis")
+    @classmethod
+    def _filled(cls, value: str) -> str:
+        return _not_blank(value, "this text") or value
+
+
+class PersonalPolicy(_Strict):
+    """The controller of the processings and each personal dataset's processing."""
+
+    controller: str | None = None
+    dpo: str | None = None
+    datasets: dict[str, Processing] = Field(default_factory=dict)
+    #: security measures beyond the ones territoria applies (listed in the register)
+    measures: list[str] = Field(default_factory=list)
 
 
 class ModelParams(_Strict):
@@ -179,6 +267,7 @@ class Policies(_Strict):
     declassify: list[Declassification] = Field(default_factory=list)
     secrecy: dict[str, SecrecyOverride] = Field(default_factory=dict)
     retention: Retention = Field(default_factory=Retention)
+    personal: PersonalPolicy = Field(default_factory=PersonalPolicy)
     footprint: FootprintPolicy = Field(default_factory=FootprintPolicy)
 
 
