@@ -151,12 +151,13 @@ def test_keyboard_reaches_the_map_and_its_table(page: Any, server: Server) -> No
     assert page.evaluate("document.activeElement.textContent") == "Aller au contenu"
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "contenu"
-    # Then, in order: the indicator, the year, the map (arrows pan it, +/- zoom), its zoom buttons.
+    # Then, in order: the indicator, the year, the view (total or per km²), the map (arrows pan it,
+    # +/- zoom), its zoom buttons.
     focused = []
-    for _ in range(5):
+    for _ in range(6):
         page.keyboard.press("Tab")
         focused.append(page.evaluate("document.activeElement.id || document.activeElement.className"))
-    assert focused[:4] == ["choix-indicateur", "choix-annee", "maplibregl-canvas", "maplibregl-ctrl-zoom-in"]
+    assert focused[:5] == ["choix-indicateur", "choix-annee", "choix-rapport", "maplibregl-canvas", "maplibregl-ctrl-zoom-in"]
     zoom = page.evaluate("window.territoriaMap.getZoom()")
     page.focus("#map canvas")
     page.keyboard.press("Equal")
