@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -62,4 +63,22 @@ def test_pages_fit_a_phone(page: Any, server: Server, route: str) -> None:
     # Nothing wider than the screen: no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, f"dashboard-390-{route.strip('#/').replace('/', '-')}.png")
+    assert page.errors == []
+
+
+def test_indicator_page_offers_downloads_in_every_format(page: Any, server: Server) -> None:
+    page.goto(f"{server.url}/#/indicateur/densite_population")
+    page.wait_for_selector(".downloads [data-format=csv]")
+    formats = page.locator(".downloads [data-format]").evaluate_all("els => els.map(e => e.dataset.format)")
+    assert formats == ["csv", "xlsx", "geojson", "csv-std", "parquet"]
+    with page.expect_download() as info:
+        page.click(".downloads [data-format=csv]")
+    text = Path(info.value.path()).read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0].count(";") >= 2  # the French spreadsheet CSV
+    rows = server.get("/api/indicators/densite_population/values", mesh="commune", code=BRUZ)["values"]
+    assert f"{rows[0]['value']:.1f}".replace(".", ",") in text
+    # Every format answers with a file.
+    for fmt in formats:
+        href = page.locator(f".downloads [data-format={fmt}]").get_attribute("href")
+        assert href and server.client.get(href).status_code == 200, fmt
     assert page.errors == []

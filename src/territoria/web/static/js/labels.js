@@ -18,6 +18,7 @@ export const STATUS = {
   skipped: ["Inchangé", "neutral"],
   unchanged: ["Inchangé", "neutral"],
   blocked: ["Bloqué", "warn"],
+  waiting: ["En attente de données", "warn"],
 };
 
 export const FRESHNESS = {
