@@ -165,7 +165,13 @@ def test_keyboard_reaches_the_map_and_its_table(page: Any, server: Server) -> No
     for _ in range(6):
         page.keyboard.press("Tab")
         focused.append(page.evaluate("document.activeElement.id || document.activeElement.className"))
-    assert focused[:5] == ["choix-indicateur", "choix-annee", "choix-rapport", "maplibregl-canvas", "maplibregl-ctrl-zoom-in"]
+    assert focused[:5] == [
+        "choix-indicateur",
+        "choix-annee",
+        "choix-rapport",
+        "maplibregl-canvas",
+        "maplibregl-ctrl-zoom-in",
+    ]
     zoom = page.evaluate("window.territoriaMap.getZoom()")
     page.focus("#map canvas")
     page.keyboard.press("Equal")

@@ -100,14 +100,17 @@ def test_per_inhabitant_and_per_area_views(page: Any, server: Server) -> None:
         "const r = m.ratios;"
         # A 0.01° x 0.01° square at 48° N: 1.1119 km x 0.7440 km.
         "const square = {type: 'Polygon', coordinates: [[[0, 48], [0.01, 48], [0.01, 48.01], [0, 48.01], [0, 48]]]};"
-        "const holed = {type: 'Polygon', coordinates: [square.coordinates[0], [[0, 48], [0, 48.005], [0.005, 48.005], [0.005, 48], [0, 48]]]};"
+        "const hole = [[0, 48], [0, 48.005], [0.005, 48.005], [0.005, 48], [0, 48]];"
+        "const holed = {type: 'Polygon', coordinates: [square.coordinates[0], hole]};"
         "const pop = r.populationFor([{code: 'a', period: 2021, value: 100}, {code: 'a', period: 2023, value: 120},"
         "  {code: 'b', period: 2025, value: 50}, {code: 'c', period: 2022, value: null}], 2022);"
-        "const rows = [{code: 'a', value: 50}, {code: 'b', value: 10}, {code: 'c', value: 7}, {code: 'd', value: null, secret: true}];"
+        "const rows = [{code: 'a', value: 50}, {code: 'b', value: 10}, {code: 'c', value: 7},"
+        "  {code: 'd', value: null, secret: true}];"
         "return {area: r.areaKm2(square), holed: r.areaKm2(holed), pop: [...pop.entries()],"
         "  per: r.applyRatio(rows, 'habitant', {population: pop}),"
         "  energy: [r.ratioOptions({id: 'x', unit: 'MWh'}).map(o => o[0]), r.defaultRatio({id: 'x', unit: 'MWh'})],"
-        "  population: [r.ratioOptions({id: 'population', unit: 'habitants'}).map(o => o[0]), r.defaultRatio({id: 'population', unit: 'habitants'})],"
+        "  population: [r.ratioOptions({id: 'population', unit: 'habitants'}).map(o => o[0]),"
+        "    r.defaultRatio({id: 'population', unit: 'habitants'})],"
         "  share: [r.ratioOptions({id: 'y', unit: '%'}).map(o => o[0]), r.defaultRatio({id: 'y', unit: '%'})],"
         "  decimals: [r.ratioDecimals([0.0123, 0.02], 1), r.ratioDecimals([12.3, 20], 1), r.ratioDecimals([], 1)]};",
     )

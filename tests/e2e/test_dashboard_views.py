@@ -23,12 +23,15 @@ def test_per_area_view_divides_by_the_commune_area(page: Any, server: Server) ->
     page.wait_for_function("() => location.hash.includes('rapport=km2')")
     wait_until(page, "() => document.querySelector('#titre-tableau')?.textContent.includes('par km²')")
     page.click(f'tr[data-code="{BRUZ}"] button')
-    wait_until(page, f"() => document.querySelector('[data-testid=commune-name]')?.textContent === 'Bruz'")
+    wait_until(page, "() => document.querySelector('[data-testid=commune-name]')?.textContent === 'Bruz'")
     shown = french_number(page.inner_text("[data-testid=commune-value]"))
     assert "habitants/km²" in page.inner_text("[data-testid=commune-panel]")
     # The total stays in view next to the ratio.
     population = server.get("/api/indicators/population/values", mesh="commune", code=BRUZ)["values"][0]["value"]
-    assert french_number(page.inner_text("[data-testid=commune-total]").split("soit")[1].split("habitants")[0]) == population
+    assert (
+        french_number(page.inner_text("[data-testid=commune-total]").split("soit")[1].split("habitants")[0])
+        == population
+    )
     feature = next(f for f in server.get("/api/geo/communes")["features"] if f["properties"]["code"] == BRUZ)
     area_km2 = abs(Geod(ellps="WGS84").geometry_area_perimeter(shape(feature["geometry"]))[0]) / 1e6
     assert shown == pytest.approx(population / area_km2, rel=0.01)
@@ -40,7 +43,9 @@ def test_per_area_view_divides_by_the_commune_area(page: Any, server: Server) ->
     assert page.errors == []
 
 
-@pytest.mark.parametrize("route", ["#/carte", "#/indicateur/population", "#/catalogue", "#/executions", "#/indicateurs"])
+@pytest.mark.parametrize(
+    "route", ["#/carte", "#/indicateur/population", "#/catalogue", "#/executions", "#/indicateurs"]
+)
 def test_pages_fit_a_phone(page: Any, server: Server, route: str) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{server.url}/{route}")
