@@ -18,7 +18,7 @@ def run_module(page: Any, server: Server, script: str) -> Any:
         page.wait_for_selector("main h1")
         page.evaluate(
             """async () => {
-                const names = ["format", "quality", "choropleth", "chart", "indicator-data", "lineage", "ratios"];
+                const names = ["format", "quality", "choropleth", "chart", "indicator-data", "lineage", "ratios", "labels"];
                 window.__modules = {};
                 for (const n of names) window.__modules[n.replace("-", "_")] = await import(`/static/js/${n}.js`);
             }"""
@@ -169,3 +169,27 @@ def test_trend_chart_with_target_trajectory(page: Any, server: Server) -> None:
     assert info["rows"] == 6  # 5 observed years + 2030
     screenshot(page, "dashboard-chart.png")
     assert page.errors == []
+
+
+def test_quarantine_reasons_in_french(page: Any, server: Server) -> None:
+    reasons = [
+        "type-error (expected integer)",
+        "pattern",
+        "unknown commune code",
+        "primary-key duplicate (code, annee)",
+        "geom: invalid geometry",
+        "line too long",
+        "minimum 0",
+        "something new",
+    ]
+    out = run_module(page, server, f"return {reasons!r}.map(m.labels.quarantineReason);")
+    assert out == [
+        "valeur illisible comme nombre entier",
+        "ne respecte pas le format attendu",
+        "code commune inconnu du référentiel",
+        "ligne en double (même identifiant : code, annee)",
+        "géométrie invalide (geom)",
+        "ligne trop longue",
+        "valeur inférieure au minimum (0)",
+        "something new",  # an unknown reason is shown as recorded, never hidden
+    ]

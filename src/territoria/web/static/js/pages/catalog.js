@@ -3,7 +3,7 @@
 
 import * as api from "../api.js";
 import { add, clear, h, table } from "../dom.js";
-import { formatAge, formatDate, formatDateTime, formatDuration, formatNumber } from "../format.js";
+import { formatAge, formatDate, formatDateTime, formatDuration, formatNumber, plural } from "../format.js";
 import { ACCESS, badge, FREQUENCY, FRESHNESS, KIND, STATUS } from "../labels.js";
 import { downloadSection } from "../downloads.js";
 import { lineageTree } from "../lineage.js";
@@ -26,7 +26,7 @@ function fold(text) {
 
 function quarantineCell(d) {
   if (d.quarantined === null || d.quarantined === undefined) return "—";
-  return d.quarantined > 0 ? h("span", { class: "badge warn" }, `${formatNumber(d.quarantined, 0)} lignes`) : "aucune";
+  return d.quarantined > 0 ? h("span", { class: "badge warn" }, plural(d.quarantined, "ligne")) : "aucune";
 }
 
 export async function renderCatalog(page) {
