@@ -18,7 +18,8 @@ def run_module(page: Any, server: Server, script: str) -> Any:
         page.wait_for_selector("main h1")
         page.evaluate(
             """async () => {
-                const names = ["format", "quality", "choropleth", "chart", "indicator-data", "lineage", "ratios", "labels"];
+                const names = ["format", "quality", "choropleth", "chart", "indicator-data", "lineage", "ratios",
+                  "labels"];
                 window.__modules = {};
                 for (const n of names) window.__modules[n.replace("-", "_")] = await import(`/static/js/${n}.js`);
             }"""
