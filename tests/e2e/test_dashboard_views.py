@@ -87,3 +87,22 @@ def test_indicator_page_offers_downloads_in_every_format(page: Any, server: Serv
         href = page.locator(f".downloads [data-format={fmt}]").get_attribute("href")
         assert href and server.client.get(href).status_code == 200, fmt
     assert page.errors == []
+
+
+def test_commune_names_on_the_map_never_overlap(page: Any, server: Server) -> None:
+    open_map(page, server, "population")
+    labels = page.evaluate(
+        """() => [...document.querySelectorAll('.place-name')].map(e => {
+             const b = e.getBoundingClientRect();
+             const box = [b.left, b.top, b.right, b.bottom];
+             return {name: e.textContent, code: e.dataset.code, hidden: e.hidden, box};
+           })"""
+    )
+    names = {f["properties"]["code"]: f["properties"]["nom"] for f in server.get("/api/geo/communes")["features"]}
+    assert {label["code"]: label["name"] for label in labels} == names  # every commune with a boundary
+    shown = [label["box"] for label in labels if not label["hidden"]]
+    assert shown, "no name shown"
+    for i, a in enumerate(shown):
+        for b in shown[i + 1 :]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+    assert page.errors == [] and page.outside == []

@@ -3,6 +3,7 @@
 // the INSEE code: changing indicator or year recolours without re-tessellating the polygons.
 
 import { NO_DATA } from "./choropleth.js";
+import { addPlaceNames } from "./placenames.js";
 
 const SOURCE = "communes";
 
@@ -120,6 +121,8 @@ export async function createMap(container, geojson, { onHover, onSelect }) {
     const code = event.features[0]?.properties.code;
     if (code) onSelect(code);
   });
+
+  addPlaceNames(maplibregl, map, geojson);
 
   const codes = geojson.features.map((f) => f.properties.code);
   return {
