@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,10 @@ def built_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     return ws
 
 
-@pytest.fixture(scope="session")
-def server(built_ws: Workspace, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    log = tmp_path_factory.mktemp("server") / "serve.log"
-    command = [sys.executable, "-m", "territoria.cli.main", "serve", "-w", str(built_ws.root), "--port", "0"]
+@contextmanager
+def serving(ws: Workspace, log: Path) -> Iterator[Server]:
+    """`territoria serve` on the workspace (a real uvicorn on a free port) for as long as needed."""
+    command = [sys.executable, "-m", "territoria.cli.main", "serve", "-w", str(ws.root), "--port", "0"]
     with log.open("wb") as out:
         # A wide terminal keeps the printed URL on one line.
         env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "500"}
@@ -61,6 +62,12 @@ def server(built_ws: Workspace, tmp_path_factory: pytest.TempPathFactory) -> Ite
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(built_ws: Workspace, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(built_ws, tmp_path_factory.mktemp("server") / "serve.log") as srv:
+        yield srv
 
 
 @pytest.fixture(scope="session")

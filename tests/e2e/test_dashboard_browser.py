@@ -106,6 +106,14 @@ def test_catalog_and_runs_pages(page: Any, server: Server) -> None:
     assert len(titles) == len(datasets)
     page.fill("#recherche-catalogue", "contours")
     assert page.locator("main tbody tr").count() == sum("contours" in d["id"] for d in datasets)
+    page.fill("#recherche-catalogue", "")
+    page.select_option("#filtre-type", "indicator")
+    assert page.locator("main tbody tr").count() == sum(d["kind"] == "indicator" for d in datasets)
+    page.select_option("#filtre-acces", "restricted")
+    expected = sum(d["kind"] == "indicator" and d["access"] == "restricted" for d in datasets)
+    assert page.locator("main tbody tr").count() == expected
+    page.select_option("#filtre-type", "")
+    assert page.locator("main tbody tr").count() == sum(d["access"] == "restricted" for d in datasets) > 0
     page.goto(f"{server.url}/#/catalogue/population-communes")
     page.wait_for_selector("text=Schéma des données")
     assert "PMUN" in page.inner_text("main") and "Dernières exécutions" in page.inner_text("main")
@@ -130,7 +138,7 @@ def test_signing_in_opens_restricted_data(page: Any, server: Server, elu_token: 
     page.wait_for_selector("text=vous pouvez lire ces données")
     assert page.inner_text("#connexion") == "Se déconnecter"
     with page.expect_download() as info:
-        page.click("text=Télécharger les données (CSV)")
+        page.click(".downloads [data-format=csv]")
     assert "1200" in Path(info.value.path()).read_text(encoding="utf-8-sig")
     page.click("#connexion")
     page.wait_for_selector("text=vous n’avez pas accès à ces données")
@@ -151,12 +159,19 @@ def test_keyboard_reaches_the_map_and_its_table(page: Any, server: Server) -> No
     assert page.evaluate("document.activeElement.textContent") == "Aller au contenu"
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "contenu"
-    # Then, in order: the indicator, the year, the map (arrows pan it, +/- zoom), its zoom buttons.
+    # Then, in order: the indicator, the year, the view (total or per km²), the map (arrows pan it,
+    # +/- zoom), its zoom buttons.
     focused = []
-    for _ in range(5):
+    for _ in range(6):
         page.keyboard.press("Tab")
         focused.append(page.evaluate("document.activeElement.id || document.activeElement.className"))
-    assert focused[:4] == ["choix-indicateur", "choix-annee", "maplibregl-canvas", "maplibregl-ctrl-zoom-in"]
+    assert focused[:5] == [
+        "choix-indicateur",
+        "choix-annee",
+        "choix-rapport",
+        "maplibregl-canvas",
+        "maplibregl-ctrl-zoom-in",
+    ]
     zoom = page.evaluate("window.territoriaMap.getZoom()")
     page.focus("#map canvas")
     page.keyboard.press("Equal")

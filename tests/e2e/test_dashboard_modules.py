@@ -18,7 +18,8 @@ def run_module(page: Any, server: Server, script: str) -> Any:
         page.wait_for_selector("main h1")
         page.evaluate(
             """async () => {
-                const names = ["format", "quality", "choropleth", "chart", "indicator-data", "lineage"];
+                const names = ["format", "quality", "choropleth", "chart", "indicator-data", "lineage", "ratios",
+                  "labels"];
                 window.__modules = {};
                 for (const n of names) window.__modules[n.replace("-", "_")] = await import(`/static/js/${n}.js`);
             }"""
@@ -62,10 +63,71 @@ def test_quality_flags_in_plain_words(page: Any, server: Server) -> None:
     assert secret == ["Valeur masquée par le secret statistique (trop peu de sources pour la publier)."]
     assert clean == ["Données complètes, ni estimées ni masquées."]
     assert summary == [
-        "1 commune sur 3 communes avec des valeurs masquées par le secret statistique.",
+        "1 commune sur 3 communes dont la valeur est masquée par le secret statistique.",
         "1 commune sur 3 communes avec des valeurs estimées.",
         "1 commune sur 3 communes sans valeur.",
     ]
+
+
+def test_masked_is_never_counted_as_missing(page: Any, server: Server) -> None:
+    summary = run_module(
+        page,
+        server,
+        "return m.quality.communeSummary([{value: null, secret: true}, {value: null, secret: true},"
+        " {value: 3, masked_share: 0.2}, {value: null}]).map(n => n.text);",
+    )
+    assert [normal(t) for t in summary] == [
+        "2 communes sur 4 communes dont la valeur est masquée par le secret statistique.",
+        "1 commune sur 4 communes dont une partie de la valeur est masquée par le secret statistique.",
+        "1 commune sur 4 communes sans valeur.",
+    ]
+
+
+def test_legend_names_masked_apart_from_missing(page: Any, server: Server) -> None:
+    text = run_module(
+        page,
+        server,
+        "const s = m.choropleth.classify([1, 2, 3]);"
+        "return m.choropleth.legend(s, [1, 2, 3, null], {unit: 'MWh/hab', decimals: 1, masked: 2}).textContent;",
+    )
+    assert "masquée par le secret statistique (2 communes)" in normal(text)
+    assert "pas de donnée (1 commune)" in normal(text)
+
+
+def test_per_inhabitant_and_per_area_views(page: Any, server: Server) -> None:
+    out = run_module(
+        page,
+        server,
+        "const r = m.ratios;"
+        # A 0.01° x 0.01° square at 48° N: 1.1119 km x 0.7440 km.
+        "const square = {type: 'Polygon', coordinates: [[[0, 48], [0.01, 48], [0.01, 48.01], [0, 48.01], [0, 48]]]};"
+        "const hole = [[0, 48], [0, 48.005], [0.005, 48.005], [0.005, 48], [0, 48]];"
+        "const holed = {type: 'Polygon', coordinates: [square.coordinates[0], hole]};"
+        "const pop = r.populationFor([{code: 'a', period: 2021, value: 100}, {code: 'a', period: 2023, value: 120},"
+        "  {code: 'b', period: 2025, value: 50}, {code: 'c', period: 2022, value: null}], 2022);"
+        "const rows = [{code: 'a', value: 50}, {code: 'b', value: 10}, {code: 'c', value: 7},"
+        "  {code: 'd', value: null, secret: true}];"
+        "return {area: r.areaKm2(square), holed: r.areaKm2(holed), pop: [...pop.entries()],"
+        "  per: r.applyRatio(rows, 'habitant', {population: pop}),"
+        "  energy: [r.ratioOptions({id: 'x', unit: 'MWh'}).map(o => o[0]), r.defaultRatio({id: 'x', unit: 'MWh'})],"
+        "  population: [r.ratioOptions({id: 'population', unit: 'habitants'}).map(o => o[0]),"
+        "    r.defaultRatio({id: 'population', unit: 'habitants'})],"
+        "  share: [r.ratioOptions({id: 'y', unit: '%'}).map(o => o[0]), r.defaultRatio({id: 'y', unit: '%'})],"
+        "  decimals: [r.ratioDecimals([0.0123, 0.02], 1), r.ratioDecimals([12.3, 20], 1), r.ratioDecimals([], 1)]};",
+    )
+    assert out["area"] == pytest.approx(1.1119 * 0.7440, rel=2e-3)
+    assert out["holed"] == pytest.approx(out["area"] * 0.75, rel=2e-3)
+    # The same year when published, else the nearest earlier one, else the nearest later one.
+    assert dict((k, v["period"]) for k, v in out["pop"]) == {"a": "2021", "b": "2025"}
+    per = {row["code"]: row for row in out["per"]}
+    assert per["a"]["value"] == pytest.approx(0.5) and per["a"]["total_value"] == 50
+    assert per["b"]["value"] == pytest.approx(0.2)
+    assert per["c"]["value"] is None and per["c"]["ratio_missing"] is True  # no population: no value
+    assert per["d"]["secret"] is True and per["d"]["value"] is None  # secret stays secret
+    assert out["energy"] == [["total", "habitant", "km2"], "habitant"]
+    assert out["population"] == [["total", "km2"], "total"]
+    assert out["share"] == [["total"], "total"]
+    assert out["decimals"] == [4, 1, 1]
 
 
 def test_choropleth_classes_are_never_empty(page: Any, server: Server) -> None:
@@ -108,3 +170,27 @@ def test_trend_chart_with_target_trajectory(page: Any, server: Server) -> None:
     assert info["rows"] == 6  # 5 observed years + 2030
     screenshot(page, "dashboard-chart.png")
     assert page.errors == []
+
+
+def test_quarantine_reasons_in_french(page: Any, server: Server) -> None:
+    reasons = [
+        "type-error (expected integer)",
+        "pattern",
+        "unknown commune code",
+        "primary-key duplicate (code, annee)",
+        "geom: invalid geometry",
+        "line too long",
+        "minimum 0",
+        "something new",
+    ]
+    out = run_module(page, server, f"return {reasons!r}.map(m.labels.quarantineReason);")
+    assert out == [
+        "valeur illisible comme nombre entier",
+        "ne respecte pas le format attendu",
+        "code commune inconnu du référentiel",
+        "ligne en double (même identifiant : code, annee)",
+        "géométrie invalide (geom)",
+        "ligne trop longue",
+        "valeur inférieure au minimum (0)",
+        "something new",  # an unknown reason is shown as recorded, never hidden
+    ]

@@ -6,6 +6,7 @@ import * as api from "./api.js";
 import { clear, errorBox, h } from "./dom.js";
 import { renderCatalog, renderDataset } from "./pages/catalog.js";
 import { renderFootprint } from "./pages/footprint.js";
+import { heatIndicator, renderHeat } from "./pages/heat.js";
 import { renderIndicator, renderIndicators } from "./pages/indicators.js";
 import { renderMap } from "./pages/map.js";
 import { renderRun, renderRuns } from "./pages/runs.js";
@@ -18,6 +19,7 @@ const routes = {
   indicateur: { nav: "indicateurs", render: (main, args, params) => renderIndicator(main, args[0], params) },
   catalogue: { nav: "catalogue", render: (main, args) => (args[0] ? renderDataset(main, args[0]) : renderCatalog(main)) },
   executions: { nav: "executions", render: (main, args) => (args[0] ? renderRun(main, args[0]) : renderRuns(main)) },
+  chaleur: { nav: "chaleur", render: (main, args, params) => renderHeat(main, params) },
   empreinte: { nav: "empreinte", render: (main) => renderFootprint(main) },
 };
 
@@ -73,6 +75,14 @@ async function showFootprintLink() {
   }
 }
 
+async function showHeatLink() {
+  try {
+    if (await heatIndicator()) document.getElementById("nav-chaleur").hidden = false;
+  } catch (error) {
+    console.warn("heat-island indicators unavailable", error);
+  }
+}
+
 window.addEventListener("hashchange", () => {
   // In-page anchors ("#contenu") are not pages.
   if (location.hash === "" || location.hash.startsWith("#/")) render();
@@ -84,5 +94,6 @@ window.addEventListener("DOMContentLoaded", () => {
   });
   setupSession(render);
   showFootprintLink();
+  showHeatLink();
   render();
 });

@@ -5,6 +5,9 @@ import { h } from "./dom.js";
 import { formatNumber, plural } from "./format.js";
 
 export const NO_DATA = "#d4d4d4";
+// Withheld by statistical secrecy: a value exists but may not be shown. Darker than "no data" and
+// named apart in the legend, so a reader never takes one for the other.
+export const MASKED = "#6f6f6f";
 const PALETTES = {
   neutral: ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"], // YlGnBu
   lowerIsBetter: ["#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000"], // OrRd: more is worse
@@ -52,7 +55,7 @@ export function colorOf(scale, value) {
 }
 
 /** Legend with the limits of each class and how many communes fall in it. */
-export function legend(scale, values, { unit, decimals }) {
+export function legend(scale, values, { unit, decimals, masked = 0 }) {
   const counts = new Array(scale.colors.length).fill(0);
   let missing = 0;
   for (const v of values) {
@@ -72,6 +75,7 @@ export function legend(scale, values, { unit, decimals }) {
   const items = scale.colors.map((color, i) =>
     h("li", {}, h("span", { class: "swatch", style: `background:${color}` }), h("span", {}, label(i), " ", h("span", { class: "muted" }, `(${plural(counts[i], "commune")})`))),
   );
-  if (missing) items.push(h("li", {}, h("span", { class: "swatch no-data" }), h("span", {}, "pas de valeur ", h("span", { class: "muted" }, `(${plural(missing, "commune")})`))));
+  if (masked) items.push(h("li", { "data-testid": "legende-secret" }, h("span", { class: "swatch masked" }), h("span", {}, "masquée par le secret statistique ", h("span", { class: "muted" }, `(${plural(masked, "commune")})`))));
+  if (missing) items.push(h("li", { "data-testid": "legende-sans-valeur" }, h("span", { class: "swatch no-data" }), h("span", {}, "pas de donnée ", h("span", { class: "muted" }, `(${plural(missing, "commune")})`))));
   return h("div", { class: "legend" }, h("h2", { class: "h3" }, `Légende (${unit})`), h("ul", {}, items));
 }

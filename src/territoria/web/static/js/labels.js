@@ -18,6 +18,7 @@ export const STATUS = {
   skipped: ["Inchangé", "neutral"],
   unchanged: ["Inchangé", "neutral"],
   blocked: ["Bloqué", "warn"],
+  waiting: ["En attente de données", "warn"],
 };
 
 export const FRESHNESS = {
@@ -39,6 +40,35 @@ export const FREQUENCY = {
   irregular: "irrégulière",
   never: "aucune mise à jour prévue",
 };
+
+const TYPE_NAMES = { integer: "nombre entier", number: "nombre", date: "date", datetime: "date et heure", year: "année", boolean: "oui / non", geometry: "géométrie" };
+
+// The validation's reasons (English, as the run records keep them) in words a reader understands.
+const REASONS = [
+  [/^type-error \(expected (\w+)\)$/, (m) => `valeur illisible comme ${TYPE_NAMES[m[1]] || m[1]}`],
+  [/^required$/, () => "valeur obligatoire manquante"],
+  [/^enum$/, () => "valeur hors de la liste autorisée"],
+  [/^minimum (.+)$/, (m) => `valeur inférieure au minimum (${m[1]})`],
+  [/^maximum (.+)$/, (m) => `valeur supérieure au maximum (${m[1]})`],
+  [/^minLength (.+)$/, (m) => `texte trop court (au moins ${m[1]} caractères)`],
+  [/^maxLength (.+)$/, (m) => `texte trop long (au plus ${m[1]} caractères)`],
+  [/^pattern$/, () => "ne respecte pas le format attendu"],
+  [/^unknown commune code$/, () => "code commune inconnu du référentiel"],
+  [/^unknown IRIS code$/, () => "code IRIS inconnu du référentiel"],
+  [/^(.+): invalid geometry$/, (m) => `géométrie invalide (${m[1]})`],
+  [/^wrong number of fields$/, () => "nombre de colonnes incorrect"],
+  [/^line too long$/, () => "ligne trop longue"],
+  [/^primary-key duplicate \((.+)\)$/, (m) => `ligne en double (même identifiant : ${m[1]})`],
+  [/^unique duplicate \((.+)\)$/, (m) => `valeur en double dans une colonne unique (${m[1]})`],
+];
+
+export function quarantineReason(reason) {
+  for (const [pattern, say] of REASONS) {
+    const match = String(reason).match(pattern);
+    if (match) return say(match);
+  }
+  return String(reason);
+}
 
 /** A coloured badge whose text carries the meaning (colour is never the only cue). */
 export function badge(vocabulary, key) {

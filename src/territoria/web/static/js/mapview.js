@@ -3,6 +3,7 @@
 // the INSEE code: changing indicator or year recolours without re-tessellating the polygons.
 
 import { NO_DATA } from "./choropleth.js";
+import { addPlaceNames } from "./placenames.js";
 
 const SOURCE = "communes";
 
@@ -74,7 +75,7 @@ function waitForLibrary() {
 
 /**
  * Create the map in `container`. Callbacks: onHover(code|null, point), onSelect(code).
- * Returns {setColors(colorByCode), select(code), map}.
+ * Returns {setColors(colorByCode), select(code), setPoints(points), whenIdle(), map}.
  */
 export async function createMap(container, geojson, { onHover, onSelect }) {
   const maplibregl = await waitForLibrary();
@@ -121,6 +122,8 @@ export async function createMap(container, geojson, { onHover, onSelect }) {
     if (code) onSelect(code);
   });
 
+  addPlaceNames(maplibregl, map, geojson);
+
   const codes = geojson.features.map((f) => f.properties.code);
   return {
     map,
@@ -129,6 +132,38 @@ export async function createMap(container, geojson, { onHover, onSelect }) {
     },
     select(code) {
       map.setFilter("communes-selected", ["==", ["get", "code"], code ?? ""]);
+    },
+    /**
+     * Measurement points (sensors, weather stations) over the communes: `points` is a GeoJSON
+     * FeatureCollection whose properties carry `color` and `reference` (drawn as a ringed white
+     * dot). onPoint(id|null, point) on hover and click, with the feature's `id` property.
+     */
+    setPoints(points, { onPoint = () => {} } = {}) {
+      if (map.getSource("points")) {
+        map.getSource("points").setData(points);
+        return;
+      }
+      map.addSource("points", { type: "geojson", data: points });
+      map.addLayer({
+        id: "points",
+        type: "circle",
+        source: "points",
+        paint: {
+          "circle-radius": ["case", ["get", "reference"], 8, 6],
+          "circle-color": ["case", ["get", "reference"], "#ffffff", ["coalesce", ["get", "color"], NO_DATA]],
+          "circle-stroke-color": "#1b1b1b",
+          "circle-stroke-width": ["case", ["get", "reference"], 3, 1],
+        },
+      });
+      map.on("mousemove", "points", (event) => {
+        map.getCanvas().style.cursor = "pointer";
+        onPoint(event.features[0]?.properties.id ?? null, event.point);
+      });
+      map.on("mouseleave", "points", () => {
+        map.getCanvas().style.cursor = "";
+        onPoint(null, null);
+      });
+      map.on("click", "points", (event) => onPoint(event.features[0]?.properties.id ?? null, event.point, true));
     },
     whenIdle() {
       return new Promise((resolve) => {

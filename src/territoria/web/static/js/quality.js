@@ -52,15 +52,18 @@ export function qualityNotes(row) {
 /** A summary across communes: how many are masked, estimated, incomplete. */
 export function communeSummary(rows) {
   const count = (test) => rows.filter(test).length;
-  const masked = count((r) => r.secret === true || (isShare(r.masked_share) && r.masked_share > 0));
+  const secret = count((r) => r.secret === true);
+  const partlyMasked = count((r) => r.secret !== true && isShare(r.masked_share) && r.masked_share > 0);
   const estimated = count((r) => isShare(r.estimated_share) && r.estimated_share > 0);
   const hasValue = (r) => r.value !== null && r.value !== undefined;
   const incomplete = count((r) => hasValue(r) && isShare(r.completeness) && r.completeness < 1);
-  const missing = count((r) => !hasValue(r));
+  // A value withheld by secrecy exists: it is counted as masked, never as missing.
+  const missing = count((r) => !hasValue(r) && r.secret !== true);
   const total = rows.length;
   const lines = [];
   const of = `sur ${plural(total, "commune")}`;
-  if (masked) lines.push({ level: "warn", text: `${plural(masked, "commune")} ${of} avec des valeurs masquées par le secret statistique.` });
+  if (secret) lines.push({ level: "warn", text: `${plural(secret, "commune")} ${of} dont la valeur est masquée par le secret statistique.` });
+  if (partlyMasked) lines.push({ level: "warn", text: `${plural(partlyMasked, "commune")} ${of} dont une partie de la valeur est masquée par le secret statistique.` });
   if (estimated) lines.push({ level: "warn", text: `${plural(estimated, "commune")} ${of} avec des valeurs estimées.` });
   if (incomplete) lines.push({ level: "warn", text: `${plural(incomplete, "commune")} ${of} avec des données incomplètes.` });
   if (missing) lines.push({ level: "bad", text: `${plural(missing, "commune")} ${of} sans valeur.` });

@@ -3,8 +3,9 @@
 
 import * as api from "../api.js";
 import { add, clear, h, table } from "../dom.js";
-import { formatAge, formatDate, formatDateTime, formatDuration, formatNumber } from "../format.js";
+import { formatAge, formatDate, formatDateTime, formatDuration, formatNumber, plural } from "../format.js";
 import { ACCESS, badge, FREQUENCY, FRESHNESS, KIND, STATUS } from "../labels.js";
+import { downloadSection } from "../downloads.js";
 import { lineageTree } from "../lineage.js";
 
 const TYPES = {
@@ -25,7 +26,7 @@ function fold(text) {
 
 function quarantineCell(d) {
   if (d.quarantined === null || d.quarantined === undefined) return "—";
-  return d.quarantined > 0 ? h("span", { class: "badge warn" }, `${formatNumber(d.quarantined, 0)} lignes`) : "aucune";
+  return d.quarantined > 0 ? h("span", { class: "badge warn" }, plural(d.quarantined, "ligne")) : "aucune";
 }
 
 export async function renderCatalog(page) {
@@ -37,13 +38,28 @@ export async function renderCatalog(page) {
   const search = h("input", { type: "search", id: "recherche-catalogue", placeholder: "population, énergie…", autocomplete: "off" });
   const count = h("p", { class: "muted", "aria-live": "polite" });
   const wrap = h("div", { class: "table-wrap" });
-  add(page, h("div", { class: "controls" }, h("div", {}, h("label", { for: "recherche-catalogue" }, "Rechercher"), search)), count, wrap);
+  const kinds = [["", "Tous"], ...Object.entries(KIND).filter(([k]) => datasets.some((d) => d.kind === k)).map(([k, label]) => [k, `${label}s`])];
+  const kindFilter = h("select", { id: "filtre-type" }, kinds.map(([v, text]) => h("option", { value: v }, text)));
+  const levels = [["", "Tous"], ...Object.entries(ACCESS).filter(([k]) => datasets.some((d) => d.access === k)).map(([k, [label]]) => [k, label])];
+  const accessFilter = h("select", { id: "filtre-acces" }, levels.map(([v, text]) => h("option", { value: v }, text)));
+  add(
+    page,
+    h(
+      "div",
+      { class: "controls" },
+      h("div", {}, h("label", { for: "recherche-catalogue" }, "Rechercher"), search),
+      h("div", {}, h("label", { for: "filtre-type" }, "Type"), kindFilter),
+      h("div", {}, h("label", { for: "filtre-acces" }, "Accès"), accessFilter),
+    ),
+    count,
+    wrap,
+  );
 
   const show = () => {
     const words = fold(search.value).split(/\s+/).filter(Boolean);
     const shown = datasets.filter((d) => {
       const hay = fold(`${d.id} ${d.title} ${d.description}`);
-      return words.every((w) => hay.includes(w));
+      return words.every((w) => hay.includes(w)) && (!kindFilter.value || d.kind === kindFilter.value) && (!accessFilter.value || d.access === accessFilter.value);
     });
     count.textContent = `${shown.length} jeu${shown.length > 1 ? "x" : ""} de données sur ${datasets.length}`;
     const rows = shown.map((d) => [
@@ -59,6 +75,8 @@ export async function renderCatalog(page) {
     clear(wrap).append(table(null, ["Jeu de données", "Type", "Accès", "Lignes", "Mis à jour", "Fraîcheur", "Dernière exécution", "Quarantaine"], rows, { numeric: [3] }));
   };
   search.addEventListener("input", show);
+  kindFilter.addEventListener("change", show);
+  accessFilter.addEventListener("change", show);
   show();
 }
 
@@ -117,7 +135,7 @@ export async function renderDataset(page, id) {
           ["Secret statistique", d.secrecy ? `règle « ${d.secrecy} » appliquée avant publication` : "non concerné"],
           ["Accès", d.readable === false ? "vous n’avez pas accès à ces données" : "vous pouvez lire ces données"],
         ]),
-        downloads(d),
+        downloadSection(d, { geometry: d.geometry === true || d.kind === "indicator" }),
       ),
     ),
   );
@@ -125,21 +143,6 @@ export async function renderDataset(page, id) {
   if (d.lineage) {
     add(page, h("section", { "aria-labelledby": "titre-origine" }, h("h2", { id: "titre-origine" }, "Origine"), lineageTree(d.lineage, titles)));
   }
-}
-
-function downloads(d) {
-  const links = d.links || {};
-  if (!links.export || d.readable === false) return null;
-  if (d.access === "open") return h("p", {}, h("a", { href: links.export, download: "" }, "Télécharger les données (CSV)"));
-  if (d.access === "personal") return h("p", { class: "muted" }, "Données personnelles : à télécharger par l’API, en indiquant le motif (paramètre purpose).");
-  // A plain link would not send the token: fetch with it, then save.
-  const status = h("span", { "aria-live": "polite" });
-  const button = h("button", { type: "button", class: "link-button" }, "Télécharger les données (CSV)");
-  button.addEventListener("click", () => {
-    status.textContent = "";
-    api.download(links.export, `${d.id}.csv`).catch((error) => (status.textContent = ` ${error.message}`));
-  });
-  return h("p", {}, button, status);
 }
 
 function schemaSection(schema) {

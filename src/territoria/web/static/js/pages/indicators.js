@@ -7,6 +7,7 @@ import { add, clear, errorBox, h } from "../dom.js";
 import { formatFigure, formatNumber, formatPeriod, formatValue } from "../format.js";
 import { byPeriod, decimals, latestPeriod, MESH_LABELS, periods, placeMeshes, targetTrajectory, territoryMesh } from "../indicator-data.js";
 import { choiceLabel, dimensionControls, dimensions, pick } from "../dimensions.js";
+import { downloadSection } from "../downloads.js";
 import { lineageTree } from "../lineage.js";
 import { communeSummary, qualityList, qualityNotes } from "../quality.js";
 import { replaceParams } from "../router.js";
@@ -143,7 +144,7 @@ export async function renderIndicator(page, id, params) {
     );
   }
   show();
-  add(page, methodSection(ind), await originSection(ind, titles));
+  add(page, downloadSection(ind), methodSection(ind), await originSection(ind, titles));
 }
 
 function figureCard(ind, last, rows, target, detail) {

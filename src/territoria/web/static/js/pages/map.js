@@ -3,12 +3,13 @@
 
 import * as api from "../api.js";
 import { replaceParams } from "../router.js";
-import { classify, colorOf, legend } from "../choropleth.js";
+import { classify, colorOf, legend, MASKED } from "../choropleth.js";
 import { add, announce, clear, errorBox, h } from "../dom.js";
 import { formatFigure, formatNumber, formatPeriod, formatValue } from "../format.js";
 import { decimals, latestPeriod, periods, territoryMesh } from "../indicator-data.js";
 import { choiceLabel, dimensionControls, dimensions, pick } from "../dimensions.js";
 import { createMap } from "../mapview.js";
+import { applyRatio, areaKm2, defaultRatio, populationFor, ratioDecimals, ratioOptions, ratioUnit } from "../ratios.js";
 import { communeSummary, qualityList, qualityNotes } from "../quality.js";
 
 function select(id, label, options, value, onChange) {
@@ -30,7 +31,7 @@ export async function renderMap(page, params) {
   const indicators = published.filter((i) => !i.meshes || i.meshes.length === 0 || i.meshes.includes("commune"));
   add(page, 
     h("h1", {}, `Carte du territoire — ${geojson.name || ""}`),
-    h("p", { class: "lead" }, "Choisissez un indicateur et une année. Survolez ou cliquez une commune pour voir sa valeur ; le tableau sous la carte donne toutes les valeurs."),
+    h("p", { class: "lead" }, "Choisissez un indicateur et une année. Survolez ou cliquez une commune pour voir sa valeur ; le tableau sous la carte donne toutes les valeurs. Les quantités (énergie, émissions, personnes) sont rapportées par défaut au nombre d’habitants, pour comparer des communes de tailles différentes."),
   );
   if (indicators.length === 0) {
     add(page, h("p", { class: "note" }, "Aucun indicateur par commune n’est encore publié. Lancez territoria run puis rechargez la page."));
@@ -40,17 +41,23 @@ export async function renderMap(page, params) {
     indicator: indicators.find((i) => i.id === params.get("indicateur")) || indicators[0],
     period: params.get("annee"),
     code: params.get("commune"),
+    ratio: params.get("rapport"),
     rows: [],
     sort: "nom",
     allRows: [],
     territoryRows: [],
     dims: [],
     // breakdown choices (sector, energy...) come back from the address too
-    choice: Object.fromEntries([...params.entries()].filter(([k]) => !["indicateur", "annee", "commune"].includes(k))),
+    choice: Object.fromEntries([...params.entries()].filter(([k]) => !["indicateur", "annee", "commune", "rapport"].includes(k))),
   };
   const names = new Map(geojson.features.map((f) => [f.properties.code, f.properties.nom]));
   for (const m of geojson.missing || []) names.set(m.code, m.nom);
   const missing = new Set((geojson.missing || []).map((m) => m.code));
+  // Denominators of the per-inhabitant and per-km² views.
+  const areas = new Map(geojson.features.map((f) => [f.properties.code, areaKm2(f.geometry)]));
+  const denominators = { population: new Map(), area: areas };
+  const unit = () => ratioUnit(state.indicator, state.ratio);
+  const dec = () => (state.ratio === "total" ? decimals(state.indicator) : ratioDecimals(state.rows.map((r) => r.value), decimals(state.indicator)));
 
   const controls = h("div", { class: "controls" });
   const mapEl = h("div", { id: "map", role: "region" });
@@ -78,8 +85,7 @@ export async function renderMap(page, params) {
         return;
       }
       const row = rowOf(code);
-      const { unit } = state.indicator;
-      clear(tooltip).append(h("strong", {}, names.get(code) || code), formatValue(row ? row.value : null, unit, decimals(state.indicator)));
+      clear(tooltip).append(h("strong", {}, names.get(code) || code), row && row.secret === true ? "secret statistique" : formatValue(row ? row.value : null, unit(), dec()));
       tooltip.style.left = `${point.x + 14}px`;
       tooltip.style.top = `${point.y + 14}px`;
       tooltip.hidden = false;
@@ -91,6 +97,7 @@ export async function renderMap(page, params) {
 
   function saveParams() {
     const p = new URLSearchParams({ indicateur: state.indicator.id });
+    if (state.ratio !== defaultRatio(state.indicator)) p.set("rapport", state.ratio);
     if (state.period) p.set("annee", state.period);
     if (state.code) p.set("commune", state.code);
     for (const d of state.dims) p.set(d.name, state.choice[d.name]);
@@ -104,7 +111,7 @@ export async function renderMap(page, params) {
     for (const tr of tableSection.querySelectorAll("tr[data-code]")) tr.classList.toggle("selected", tr.dataset.code === code);
     saveParams();
     const row = rowOf(code);
-    announce(`${names.get(code) || code} : ${formatValue(row ? row.value : null, state.indicator.unit, decimals(state.indicator))}`);
+    announce(`${names.get(code) || code} : ${row && row.secret === true ? "valeur masquée par le secret statistique" : formatValue(row ? row.value : null, unit(), dec())}`);
   }
 
   function renderPanel() {
@@ -121,9 +128,10 @@ export async function renderMap(page, params) {
       h(
         "p",
         { class: "figure" },
-        h("span", { class: "figure-value", "data-testid": "commune-value", "data-value": row && row.value !== null ? row.value : "" }, formatFigure(row ? row.value : null, decimals(ind))),
-        h("span", { class: "figure-unit" }, ind.unit),
+        h("span", { class: "figure-value", "data-testid": "commune-value", "data-value": row && row.value !== null ? row.value : "" }, row && row.secret === true ? "secret" : formatFigure(row ? row.value : null, dec())),
+        h("span", { class: "figure-unit" }, row && row.secret === true ? "" : unit()),
       ),
+      row && typeof row.total_value === "number" ? h("p", { class: "muted", "data-testid": "commune-total" }, `soit ${formatValue(row.total_value, ind.unit, decimals(ind))} au total`) : null,
       h("p", { class: "figure-caption" }, `${subject()}, ${formatPeriod(state.period)}`),
       qualityList(qualityNotes(row || { value: null })),
       h("p", {}, h("a", { href: `#/indicateur/${encodeURIComponent(ind.id)}?code=${encodeURIComponent(state.code)}` }, "Évolution et origine de ce chiffre")),
@@ -134,6 +142,7 @@ export async function renderMap(page, params) {
     const ind = state.indicator;
     const all = periods(ind);
     if (!all.includes(state.period)) state.period = latestPeriod(ind);
+    if (!ratioOptions(ind).some(([key]) => key === state.ratio)) state.ratio = defaultRatio(ind);
     if (ind.readable === false) {
       Object.assign(state, { allRows: [], territoryRows: [], dims: [] });
       renderControls();
@@ -147,10 +156,12 @@ export async function renderMap(page, params) {
       return;
     }
     const mesh = territoryMesh(ind);
-    const [rows, territory] = await Promise.all([
+    const [rows, territory, population] = await Promise.all([
       api.values(ind.id, { mesh: "commune", period: state.period }),
       mesh ? api.values(ind.id, { mesh, period: state.period }) : Promise.resolve([]),
+      state.ratio === "habitant" ? populationRows() : Promise.resolve([]),
     ]);
+    denominators.population = populationFor(population, state.period);
     if (ind !== state.indicator) return; // another indicator was picked meanwhile
     state.allRows = rows;
     state.territoryRows = territory;
@@ -164,17 +175,20 @@ export async function renderMap(page, params) {
   async function apply() {
     const ind = state.indicator;
     saveParams();
-    state.rows = pick(state.allRows, state.dims, state.choice);
+    state.rows = applyRatio(pick(state.allRows, state.dims, state.choice), state.ratio, denominators);
     const rows = state.rows;
     const scale = classify(
       rows.map((r) => r.value),
       { higherIsBetter: ind.higher_is_better },
     );
-    view.setColors(new Map(rows.map((r) => [r.code, colorOf(scale, r.value)])));
+    // Masked by secrecy is not "no data": its own colour, its own line in the legend.
+    view.setColors(new Map(rows.map((r) => [r.code, r.secret === true ? MASKED : colorOf(scale, r.value)])));
     view.select(state.code);
     mapEl.setAttribute("aria-label", `Carte des communes : ${subject()} en ${formatPeriod(state.period)}. Les mêmes valeurs figurent dans le tableau sous la carte.`);
-    renderSummary(pick(state.territoryRows, state.dims, state.choice)[0], rows);
-    clear(legendCard).append(legend(scale, [...names.keys()].map((code) => rowOf(code)?.value ?? null), { unit: ind.unit, decimals: decimals(ind) }));
+    renderSummary(applyRatio(pick(state.territoryRows, state.dims, state.choice), state.ratio, territoryDenominators())[0], rows);
+    const shown = [...names.keys()].map((code) => rowOf(code));
+    const masked = shown.filter((r) => r && r.secret === true).length;
+    clear(legendCard).append(legend(scale, shown.filter((r) => !r || r.secret !== true).map((r) => r?.value ?? null), { unit: unit(), decimals: dec(), masked }));
     renderPanel();
     renderTable();
     await view.whenIdle();
@@ -184,7 +198,8 @@ export async function renderMap(page, params) {
   /** "Consommation d'énergie (Résidentiel, Électricité)" */
   function subject() {
     const detail = choiceLabel(state.dims, state.choice);
-    return detail ? `${state.indicator.title} (${detail})` : state.indicator.title;
+    const title = state.ratio === "habitant" ? `${state.indicator.title} par habitant` : state.ratio === "km2" ? `${state.indicator.title} par km²` : state.indicator.title;
+    return detail ? `${title} (${detail})` : title;
   }
 
   function renderControls() {
@@ -200,6 +215,14 @@ export async function renderMap(page, params) {
         load().catch(showError);
       }),
       ...dimensionControls(state.dims, state.choice, () => apply().catch(showError)),
+      ...(ratioOptions(state.indicator).length > 1
+        ? [
+            select("choix-rapport", "Rapporter", ratioOptions(state.indicator), state.ratio, (ratio) => {
+              state.ratio = ratio;
+              load().catch(showError);
+            }),
+          ]
+        : []),
     );
   }
 
@@ -208,7 +231,7 @@ export async function renderMap(page, params) {
     clear(summaryCard).append(h("h2", { class: "h3" }, territoryRow ? territoryRow.libelle || "Territoire" : "Territoire"));
     if (territoryRow) {
       summaryCard.append(
-        h("p", { class: "figure" }, h("span", { class: "figure-value" }, formatFigure(territoryRow.value, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
+        h("p", { class: "figure" }, h("span", { class: "figure-value" }, formatFigure(territoryRow.value, dec())), h("span", { class: "figure-unit" }, unit())),
         h("p", { class: "figure-caption" }, `${subject()}, ${formatPeriod(state.period)}`),
       );
     }
@@ -218,20 +241,19 @@ export async function renderMap(page, params) {
   }
 
   function renderTable() {
-    const ind = state.indicator;
-    const d = decimals(ind);
+    const d = dec();
     const byName = [...names.keys()].sort((a, b) => (names.get(a) || a).localeCompare(names.get(b) || b, "fr"));
     const valueOf = (code) => rowOf(code)?.value ?? -Infinity;
     const ordered = state.sort === "valeur" ? [...byName].sort((a, b) => valueOf(b) - valueOf(a)) : byName;
     const body = ordered.map((code) => {
       const row = rowOf(code);
-      const notes = qualityNotes(row || { value: null }).filter((n) => n.level !== "ok");
+      const notes = row && row.ratio_missing ? [{ text: state.ratio === "habitant" ? "Population inconnue pour cette année." : "Surface inconnue (pas de contour)." }] : qualityNotes(row || { value: null }).filter((n) => n.level !== "ok");
       return h(
         "tr",
         { "data-code": code, class: code === state.code ? "selected" : null },
         h("th", { scope: "row" }, h("button", { type: "button", class: "link-button", onclick: () => choose(code) }, names.get(code) || code)),
         h("td", {}, code, missing.has(code) ? h("span", { class: "muted" }, " (sans contour)") : null),
-        h("td", { class: "num" }, formatNumber(row ? row.value : null, d)),
+        h("td", { class: "num" }, row && row.secret === true ? "secret" : formatNumber(row ? row.value : null, d)),
         h("td", {}, notes.map((n) => n.text).join(" ") || "—"),
       );
     });
@@ -249,12 +271,25 @@ export async function renderMap(page, params) {
         h(
           "table",
           { class: "data" },
-          h("caption", { class: "visually-hidden" }, `${subject()} par commune en ${formatPeriod(state.period)}, en ${ind.unit}`),
-          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Commune"), h("th", { scope: "col" }, "Code INSEE"), h("th", { scope: "col", class: "num" }, `Valeur (${ind.unit})`), h("th", { scope: "col" }, "Qualité"))),
+          h("caption", { class: "visually-hidden" }, `${subject()} par commune en ${formatPeriod(state.period)}, en ${unit()}`),
+          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Commune"), h("th", { scope: "col" }, "Code INSEE"), h("th", { scope: "col", class: "num" }, `Valeur (${unit()})`), h("th", { scope: "col" }, "Qualité"))),
           h("tbody", {}, body),
         ),
       ),
     );
+  }
+
+  /** Population of the whole territory (its own mesh) and the sum of the communes' areas. */
+  function territoryDenominators() {
+    const code = state.territoryRows[0]?.code;
+    const area = new Map(code ? [[code, [...areas.values()].reduce((a, b) => a + (b || 0), 0)]] : []);
+    return { population: denominators.population, area };
+  }
+
+  async function populationRows() {
+    const meshes = ["commune", territoryMesh(state.indicator)].filter(Boolean);
+    const parts = await Promise.all(meshes.map((mesh) => api.values("population", { mesh }).catch(() => [])));
+    return parts.flat();
   }
 
   function showError(error) {

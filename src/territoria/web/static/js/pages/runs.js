@@ -3,7 +3,7 @@
 import * as api from "../api.js";
 import { add, h, table } from "../dom.js";
 import { formatDateTime, formatDuration, formatNumber, plural } from "../format.js";
-import { badge, STATUS } from "../labels.js";
+import { badge, quarantineReason, STATUS } from "../labels.js";
 
 const COMMANDS = { run: "mise à jour", demo: "démonstration", init: "création" };
 const STEP_KINDS = { ingest: "Réception", model: "Calcul", indicator: "Indicateur", publish: "Publication" };
@@ -61,7 +61,7 @@ function remark(step) {
   if (step.error) return step.error;
   const reasons = (step.report && step.report.reasons) || {};
   const entries = Object.entries(reasons);
-  if (entries.length) return `Mises en quarantaine : ${entries.map(([why, n]) => `${why} (${formatNumber(n, 0)})`).join(", ")}`;
+  if (entries.length) return `Mises en quarantaine : ${entries.map(([why, n]) => `${quarantineReason(why)} (${plural(n, "ligne")})`).join(", ")}`;
   return step.reason || "";
 }
 
