@@ -70,3 +70,17 @@ def test_real_sinoe_file_loads_unmodified_and_a_bad_report_is_quarantined(tmp_pa
     ]
     quarantined = _query(root, 'SELECT _line, _errors FROM quarantine."dechets-rapport-annuel" ORDER BY _line')
     assert quarantined == [(3, ["FLUX: enum"]), (4, ["TONNAGE_T: minimum 0.0"])]
+
+
+def test_the_example_report_is_valid(tmp_path: Path) -> None:
+    """The example shipped for territories to copy passes the schema it illustrates."""
+    example = PACKAGED.parents[1] / "examples" / "dechets-rapport-annuel.example.csv"
+    ws = init_workspace(tmp_path / "ws", communes=["35238"], packs=["resources"])
+    (ws.root / "data" / "dechets-rapport-annuel.csv").write_bytes(example.read_bytes())
+    with ws.engine() as engine:
+        summary = run_pipeline(ws, engine, only=["dechets-rapport-annuel", "dechets_flux", "dechets_valorisation"], hooks=[])
+    steps = {r.step: r for r in summary.records}
+    assert steps["indicator:dechets_valorisation"].status == "success", steps["indicator:dechets_valorisation"].error
+    assert _query(ws.root, 'SELECT count(*) FROM quarantine."dechets-rapport-annuel"') == [(0,)]
+    dma = _query(ws.root, "SELECT round(value, 1) FROM indicator.dechets_valorisation WHERE measure = 'dma'")
+    assert dma == [(round(100 * (2308.6 + 1790.1 + 593.6 + 4096.8 + 3445.0 + 1908.0 + 33.2) / 25850.0, 1),)]
