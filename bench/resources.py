@@ -127,7 +127,12 @@ def load(engine: Engine, inputs: dict[str, tuple[str, pa.Table]]) -> dict[str, D
 
 def territoria_pipeline(engine: Engine, datasets: dict[str, DatasetInfo]) -> tuple[float, float]:
     pack = load_pack("resources")
-    params = {"territory.name": "France", "territory.epci": EPCI, "territory.communes": [], **pack.definition.parameters}
+    params = {
+        "territory.name": "France",
+        "territory.epci": EPCI,
+        "territory.communes": [],
+        **pack.definition.parameters,
+    }
     t0, c0 = time.perf_counter(), time.process_time()
     steps = []
     for layer, name in STEPS:

@@ -46,7 +46,9 @@ def zan(flows: pd.DataFrame) -> pd.DataFrame:
     periods = pd.DataFrame({"period": range(ZAN_START, ZAN_START + ZAN_YEARS)})
     grid = reference.rename("reference_ha").reset_index().merge(periods, how="cross")
     grid = grid.merge(last.rename("last").reset_index(), on=keys)
-    grid = grid.merge(since[[*keys, "annee", "cumul"]].rename(columns={"annee": "period"}), on=[*keys, "period"], how="left")
+    grid = grid.merge(
+        since[[*keys, "annee", "cumul"]].rename(columns={"annee": "period"}), on=[*keys, "period"], how="left"
+    )
     grid["value"] = grid["cumul"].where(grid["period"] <= grid["last"])
     envelope = grid["reference_ha"] * (1 - ZAN_REDUCTION)
     grid["target_value"] = envelope * (grid["period"] - ZAN_START + 1) / ZAN_YEARS
@@ -65,7 +67,10 @@ def land_shares(naf: pd.DataFrame, flows: pd.DataFrame, surface: pd.DataFrame) -
 
 
 def water_compliance(results: pd.DataFrame) -> pd.DataFrame:
-    limits = {"bacteriologique": "conformite_limites_bact_prelevement", "physico_chimique": "conformite_limites_pc_prelevement"}
+    limits = {
+        "bacteriologique": "conformite_limites_bact_prelevement",
+        "physico_chimique": "conformite_limites_pc_prelevement",
+    }
     samples = results.assign(annee=pd.to_datetime(results["date_prelevement"]).dt.year)
     out = []
     for measure, column in limits.items():

@@ -13,8 +13,8 @@ from datetime import date, timedelta
 import pyarrow.parquet as pq
 import pytest
 
-from territoria.publication.dcat import dcat_catalog
 from territoria.pipelines.plan import build_plan
+from territoria.publication.dcat import dcat_catalog
 
 from .conftest import COMMUNES, ResourcesRun
 
@@ -68,13 +68,17 @@ def test_departement_context_from_the_real_sinoe_file(resources_run: ResourcesRu
     )
     # the population is one vintage (2022): every survey year's ratio is flagged estimated
     assert {r["estimated_share"] for r in got} == {1.0}
-    assert {r["code"] for r in resources_run.rows("SELECT DISTINCT code FROM published.decheteries_departement")} == {"35"}
+    assert {r["code"] for r in resources_run.rows("SELECT DISTINCT code FROM published.decheteries_departement")} == {
+        "35"
+    }
 
 
 def test_land_consumption_zan_and_population(resources_run: ResourcesRun) -> None:
     text = (resources_run.ws.root / "data" / "consommation-espaces-naf.csv").read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
-    flows = {r["idcom"]: {y: float(r[f"naf{y % 100:02d}art{(y + 1) % 100:02d}"]) for y in range(2009, 2023)} for r in rows}
+    flows = {
+        r["idcom"]: {y: float(r[f"naf{y % 100:02d}art{(y + 1) % 100:02d}"]) for y in range(2009, 2023)} for r in rows
+    }
     epci = resources_run.rows("SELECT period, value FROM published.consommation_espaces WHERE mesh = 'epci'")
     assert {r["period"]: r["value"] for r in epci} == pytest.approx(
         {y: round(sum(f[y] for f in flows.values()) / 1e4, 2) for y in range(2009, 2023)}, abs=0.0051
@@ -97,7 +101,9 @@ def test_land_consumption_zan_and_population(resources_run: ResourcesRun) -> Non
     )
     assert len(shares) == len(COMMUNES)
     for r in shares:
-        assert r["value"] == pytest.approx(round(100 * sum(flows[r["code"]].values()) / 1e6 / r["surface_km2"], 2), abs=0.0051)
+        assert r["value"] == pytest.approx(
+            round(100 * sum(flows[r["code"]].values()) / 1e6 / r["surface_km2"], 2), abs=0.0051
+        )
 
 
 def test_drinking_water_compliance(resources_run: ResourcesRun) -> None:
@@ -132,7 +138,9 @@ def test_drought_days(resources_run: ResourcesRun) -> None:
         while d <= end:
             days[(row["code_commune"], d.year)].add(d)
             d += timedelta(days=1)
-    got = resources_run.rows("SELECT code, period, value FROM published.jours_restriction_secheresse WHERE mesh = 'commune'")
+    got = resources_run.rows(
+        "SELECT code, period, value FROM published.jours_restriction_secheresse WHERE mesh = 'commune'"
+    )
     for r in got:
         assert r["value"] == len(days.get((r["code"], r["period"]), set())), r
     assert any(r["value"] > 0 for r in got) and any(r["value"] == 0 for r in got)
@@ -143,7 +151,9 @@ def test_withdrawals_total_is_the_sum_of_uses(resources_run: ResourcesRun) -> No
     by_year: dict[int, float] = defaultdict(float)
     for r in table:
         by_year[r["annee"]] += r["volume"]
-    got = resources_run.rows("SELECT period, value FROM published.prelevements_eau WHERE mesh = 'epci' AND usage = 'TOUS'")
+    got = resources_run.rows(
+        "SELECT period, value FROM published.prelevements_eau WHERE mesh = 'epci' AND usage = 'TOUS'"
+    )
     assert {r["period"]: r["value"] for r in got} == pytest.approx(dict(by_year), abs=0.51)
 
 

@@ -25,7 +25,11 @@ def _query(root: Path, sql: str) -> list[tuple[object, ...]]:
 def test_the_packaged_extract_holds_the_producers_lines() -> None:
     packaged = gzip.decompress(PACKAGED.read_bytes()).splitlines(keepends=True)
     fixture = FIXTURE.read_bytes().splitlines(keepends=True)
-    assert packaged[0] == fixture[0] == b"ANNEE,C_REGION,L_REGION,C_DEPT,N_DEPT,C_TYP_REG_DECHET,L_TYP_REG_DECHET,TONNAGE_T\n"
+    assert (
+        packaged[0]
+        == fixture[0]
+        == b"ANNEE,C_REGION,L_REGION,C_DEPT,N_DEPT,C_TYP_REG_DECHET,L_TYP_REG_DECHET,TONNAGE_T\n"
+    )
     assert set(fixture) <= set(packaged) and len(packaged) == 5300
 
 
@@ -54,11 +58,14 @@ def test_real_sinoe_file_loads_unmodified_and_a_bad_report_is_quarantined(tmp_pa
     # "23504,78" in the file: the decimal comma is read, not dropped
     assert _query(
         root,
-        'SELECT TONNAGE_T FROM staging."sinoe-decheteries" WHERE ANNEE = 2009 AND C_DEPT = \'35\' '
+        "SELECT TONNAGE_T FROM staging.\"sinoe-decheteries\" WHERE ANNEE = 2009 AND C_DEPT = '35' "
         "AND C_TYP_REG_DECHET = '02B'",
     ) == [(23504.78,)]
     assert _query(root, 'SELECT DISTINCT C_DEPT FROM staging."sinoe-decheteries" ORDER BY 1') == [
-        ("2A",), ("35",), ("56",), ("971",)
+        ("2A",),
+        ("35",),
+        ("56",),
+        ("971",),
     ]
     # the indicator keeps the territory's départements: Ille-et-Vilaine and Corse-du-Sud
     assert steps["indicator:decheteries_departement"].status == "success"
@@ -78,7 +85,9 @@ def test_the_example_report_is_valid(tmp_path: Path) -> None:
     ws = init_workspace(tmp_path / "ws", communes=["35238"], packs=["resources"])
     (ws.root / "data" / "dechets-rapport-annuel.csv").write_bytes(example.read_bytes())
     with ws.engine() as engine:
-        summary = run_pipeline(ws, engine, only=["dechets-rapport-annuel", "dechets_flux", "dechets_valorisation"], hooks=[])
+        summary = run_pipeline(
+            ws, engine, only=["dechets-rapport-annuel", "dechets_flux", "dechets_valorisation"], hooks=[]
+        )
     steps = {r.step: r for r in summary.records}
     assert steps["indicator:dechets_valorisation"].status == "success", steps["indicator:dechets_valorisation"].error
     assert _query(ws.root, 'SELECT count(*) FROM quarantine."dechets-rapport-annuel"') == [(0,)]

@@ -28,7 +28,9 @@ def naf_table(communes: list[list[int]]) -> pa.Table:
     for d in DESTS:
         for k, year in enumerate(NAF_YEARS):
             # everything to housing: the split is not what these properties are about
-            columns[f"art{year % 100:02d}{d}{(year + 1) % 100:02d}"] = [float(c[k]) if d == "hab" else 0.0 for c in communes]
+            columns[f"art{year % 100:02d}{d}{(year + 1) % 100:02d}"] = [
+                float(c[k]) if d == "hab" else 0.0 for c in communes
+            ]
     return pa.table(columns)
 
 
@@ -134,7 +136,7 @@ def test_waste_trajectory(engine_datasets: Any, report: dict[int, tuple[int, lis
 
     recycling = run_step(engine, datasets, "indicator", "dechets_valorisation")
     for r in recycling:
-        pop, tonnages, shares = report[r["period"]]
+        _, tonnages, shares = report[r["period"]]
         keep = [i for i, f in enumerate(STREAMS) if r["measure"] == "dma" or f not in ("gravats", "dechets_dangereux")]
         total = sum(tonnages[i] for i in keep)
         if total == 0:

@@ -137,6 +137,21 @@ PARAMETERS = [("1449", "Escherichia coli /100ml - MF", "n/(100mL)"), ("1340", "N
               ("1295", "Turbidité néphélométrique NFU", "NFU")]  # fmt: skip
 
 
+def _sample(
+    code: str, nom: str, ident: str, day: str, network: dict[str, str], bact: str, pc: str
+) -> dict[str, object]:
+    """The fields of a Hub'Eau result that do not depend on the parameter."""
+    verdict = "Eau conforme" if "N" not in (bact, pc) else "Eau non conforme (données synthétiques)"
+    return {
+        "code_departement": code[:2], "code_prelevement": ident, "code_commune": code, "nom_commune": nom,
+        "nom_distributeur": "SYNTHÉTIQUE", "nom_uge": f"UGE {nom.upper()}", "date_prelevement": day,
+        "conclusion_conformite_prelevement": verdict, "conformite_limites_bact_prelevement": bact,
+        "conformite_limites_pc_prelevement": pc, "conformite_references_bact_prelevement": "C",
+        "conformite_references_pc_prelevement": "C",
+        "reseaux": json.dumps([network], ensure_ascii=False, sort_keys=True),
+    }  # fmt: skip
+
+
 def water_records(ws: Workspace) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for n, (code, (nom, pop)) in enumerate(_populations(ws).items()):
@@ -144,30 +159,28 @@ def water_records(ws: Workspace) -> list[dict[str, object]]:
         for year in WATER_YEARS:
             rng = _rng("eau", code, year)
             for s in range(4 + pop // 10_000):
-                udi = f"0350{n:03d}{s % networks:02d}"
+                network = {"code": f"0350{n:03d}{s % networks:02d}", "nom": f"{nom.upper()} {s % networks + 1}",
+                           "debit": "100 %"}  # fmt: skip
                 bact = "N" if rng.random() < 0.015 else ("S" if rng.random() < 0.02 else "C")
                 pc = "N" if rng.random() < 0.006 else "C"
                 day = f"{year}-{1 + s % 12:02d}-{1 + int(rng.integers(0, 28)):02d}T09:30:00Z"
-                network = [{"code": udi, "nom": f"{nom.upper()} {s % networks + 1}", "debit": "100 %"}]
+                sample = _sample(code, nom, f"{code}{year}{s:04d}", day, network, bact, pc)
                 for param, label, unit in PARAMETERS:
                     value = round(float(rng.lognormal(2.5, 0.4)), 1) if param == "1340" else float(bact == "N")
                     rows.append({
-                        "code_departement": code[:2], "code_prelevement": f"{code}{year}{s:04d}", "code_parametre": param,
-                        "libelle_parametre": label, "resultat_numerique": value, "resultat_alphanumerique": str(value),
-                        "libelle_unite": unit, "limite_qualite_parametre": "<=50 mg/L" if param == "1340" else None,
-                        "reference_qualite_parametre": None, "code_commune": code, "nom_commune": nom,
-                        "nom_distributeur": "SYNTHÉTIQUE", "nom_uge": f"UGE {nom.upper()}", "date_prelevement": day,
-                        "conclusion_conformite_prelevement": "Eau conforme" if bact != "N" and pc != "N"
-                        else "Eau non conforme (données synthétiques)",
-                        "conformite_limites_bact_prelevement": bact, "conformite_limites_pc_prelevement": pc,
-                        "conformite_references_bact_prelevement": "C", "conformite_references_pc_prelevement": "C",
-                        "reseaux": json.dumps(network, ensure_ascii=False, sort_keys=True),
+                        **sample, "code_parametre": param, "libelle_parametre": label, "resultat_numerique": value,
+                        "resultat_alphanumerique": str(value), "libelle_unite": unit,
+                        "limite_qualite_parametre": "<=50 mg/L" if param == "1340" else None,
+                        "reference_qualite_parametre": None,
                     })  # fmt: skip
     return rows
 
 
-USAGES = [("AEP", "EAU POTABLE", 1.0), ("IND", "INDUSTRIE ET ACTIVITES ECONOMIQUES (hors irrigation, hors énergie)", 0.15),
-          ("IRR", "IRRIGATION", 0.08)]  # fmt: skip
+USAGES = [
+    ("AEP", "EAU POTABLE", 1.0),
+    ("IND", "INDUSTRIE ET ACTIVITES ECONOMIQUES (hors irrigation, hors énergie)", 0.15),
+    ("IRR", "IRRIGATION", 0.08),
+]
 
 
 def withdrawal_records(ws: Workspace) -> list[dict[str, object]]:
