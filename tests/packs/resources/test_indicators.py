@@ -3,6 +3,7 @@ written in plain Python from the input files."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import gzip
 import io
@@ -10,9 +11,11 @@ import json
 from collections import defaultdict
 from datetime import date, timedelta
 
+import httpx
 import pyarrow.parquet as pq
 import pytest
 
+from territoria.api import create_app
 from territoria.pipelines.plan import build_plan
 from territoria.publication.dcat import dcat_catalog
 
@@ -172,3 +175,24 @@ def test_synthetic_inputs_are_labelled_down_to_dcat(resources_run: ResourcesRun)
     assert "données synthétiques" not in json.dumps(nodes["sinoe-decheteries"], ensure_ascii=False)
     for name in INDICATORS:
         assert name in nodes and nodes[name]["dct:title"]
+
+
+def test_indicators_reach_the_api_and_the_dcat_feed(resources_run: ResourcesRun) -> None:
+    asyncio.run(_check_api(resources_run))
+
+
+async def _check_api(resources_run: ResourcesRun) -> None:
+    transport = httpx.ASGITransport(app=create_app(resources_run.ws.root))
+    async with httpx.AsyncClient(transport=transport, base_url="http://territoria.test") as client:
+        listed = (await client.get("/api/indicators")).json()
+        items = listed["indicators"] if isinstance(listed, dict) else listed
+        by_id = {i["id"]: i for i in items}
+        assert set(INDICATORS) <= set(by_id)
+        assert by_id["zan_trajectoire"]["title"].startswith("Consommation d'espaces depuis 2021")
+        values = (
+            await client.get("/api/indicators/decheteries_departement/values", params={"mesh": "departement"})
+        ).json()
+        assert {v["code"] for v in values["values"]} == {"35"}
+        feed = (await client.get("/api/dcat.jsonld")).text
+        assert "eau-potable-resultats" in feed and "données synthétiques" in feed
+        assert (await client.get("/")).status_code == 200
