@@ -25,9 +25,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).parent))
+# the tests' loader of in-memory inputs (tests/packs/resources/packsql.py), shared rather than copied
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 
 from resources_pandas import EPCI, pandas_pipeline
 
+from packs.resources.packsql import load as load_inputs
 from territoria.catalog.packs import load_pack
 from territoria.engines.base import Engine, TableWrite
 from territoria.engines.duckdb.engine import open_duckdb
@@ -112,13 +115,8 @@ def drought_input(codes: np.ndarray, years: list[int], rng: np.random.Generator)
 
 
 def load(engine: Engine, inputs: dict[str, tuple[str, pa.Table]]) -> dict[str, DatasetInfo]:
-    datasets = {}
-    for name, (layer, table) in inputs.items():
-        info = DatasetInfo(name, layer, name)
-        engine.ensure_schema(info.schema)
-        engine.register_arrow("_in", table)
-        engine.execute(f"CREATE TABLE {info.qualified} AS SELECT * FROM _in")
-        datasets[name] = info
+    datasets: dict[str, DatasetInfo] = {}
+    load_inputs(engine, datasets, inputs)
     for layer, name in STEPS:
         datasets[name] = DatasetInfo(name, layer, name)
         engine.ensure_schema(datasets[name].schema)
