@@ -102,7 +102,7 @@ def write_waste_report(path: Path, population: int) -> None:
 def naf_header() -> list[str]:
     yearly = [f"naf{y % 100:02d}art{(y + 1) % 100:02d}" for y in NAF_YEARS]
     split = [f"art{y % 100:02d}{d}{(y + 1) % 100:02d}" for d in DESTINATIONS for y in NAF_YEARS]
-    # the national file has more columns (region, texts, households, jobs): kept here as a sample
+    # the national file has more columns (texts, households, jobs); the region ones are declared too
     return ["idcom", "idcomtxt", "idreg", "idregtxt", "iddep", "epci23", *yearly, *split,
             "naf11art21", "surfcom2023", "pop13", "pop19", "pop1319"]  # fmt: skip
 
