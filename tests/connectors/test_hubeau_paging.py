@@ -26,7 +26,8 @@ def test_hubeau_follows_cursor_next_links(small_ws: Workspace, hubeau: Server) -
 
 
 def test_hubeau_waits_out_its_rate_limit(small_ws: Workspace, hubeau: Server) -> None:
-    hubeau.served.state["rate_limit"] = (2, 1.0)
+    # one request per 2 s: the second page, asked right after the first, is refused and retried
+    hubeau.served.state["rate_limit"] = (1, 2.0)
     add_source(small_ws, "eau", hubeau_source(hubeau, size=500, retries=4))
     rec = step(run_one(small_ws, "eau"), "eau")
     assert rec.status == "success", rec.error
