@@ -3,11 +3,20 @@
 Envelope ``{"count", "first", "last", "prev", "next", "api_version", "data"}``; ``page`` and
 ``size`` (size ≤ 20 000); 206 Partial Content while more pages exist, 200 on the last; a request
 beyond the depth limit (``page × size`` > 20 000) is a 400 with a JSON message. Filters by
-equality on any field (``code_commune=35238``), comma-separated lists accepted.
+equality on any field (``code_commune=35238``), comma-separated lists accepted. A query matching
+nothing is a 200 with ``count`` 0 and an empty ``data``.
+
+Steering (``served.state``): ``rate_limit = (requests, seconds)`` answers 429 Too Many Requests
+with ``Retry-After`` (whole seconds until the window frees) beyond that many requests per window,
+as the API's quota does; ``cursor = True`` serves the ``next`` links of the cursor-paged APIs
+(``cursor=<opaque>`` instead of ``page``), which a client can only follow, not compute.
 """
 
 from __future__ import annotations
 
+import math
+import threading
+import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,15 +42,43 @@ def water_rows(n: int) -> list[dict[str, Any]]:
     ]
 
 
+_QUOTA_LOCK = threading.Lock()
+
+
 class HubeauHandler(Handler):
+    def throttled(self) -> bool:
+        limit = self.served.state.get("rate_limit")
+        if not limit:
+            return False
+        count, window = limit
+        with _QUOTA_LOCK:
+            now = time.monotonic()
+            recent = [t for t in self.served.state.setdefault("_quota", []) if now - t < window]
+            if len(recent) >= count:
+                wait = max(1, math.ceil(window - (now - recent[0])))
+                self.served.state["_quota"] = recent
+                self.send_json(429, {"code": 429, "message": "Too Many Requests"}, {"Retry-After": str(wait)})
+                return True
+            self.served.state["_quota"] = [*recent, now]
+        return False
+
     def route(self, req: Request) -> None:
+        if self.throttled():
+            return
         endpoints: dict[str, list[dict[str, Any]]] = self.served.state["endpoints"]
         rows = endpoints.get(req.path)
         if rows is None:
             self.send_json(404, {"code": 404, "message": f"Unknown endpoint {req.path}"})
             return
         q = {k: v[0] for k, v in req.query.items()}
-        page, size = int(q.pop("page", 1)), int(q.pop("size", 5000))
+        cursor = q.pop("cursor", None)
+        if cursor is not None:
+            # the opaque token carries what a page number would (Hub'Eau's own is a base64 of its state)
+            page, size = (int(x) for x in bytes.fromhex(cursor).decode().split(":"))
+            q.pop("page", None)
+            q.pop("size", None)
+        else:
+            page, size = int(q.pop("page", 1)), int(q.pop("size", 5000))
         if size > DEPTH or page * size > DEPTH:
             msg = f"Le produit de la page demandée et de la taille de page ({page} x {size}) doit être ≤ {DEPTH}"
             self.send_json(400, {"code": 400, "message": msg, "field_errors": []})
@@ -52,6 +89,9 @@ class HubeauHandler(Handler):
         last_page = max(1, -(-len(rows) // size))
 
         def link(p: int) -> str:
+            if self.served.state.get("cursor"):
+                token = f"{p}:{size}".encode().hex()
+                return f"{self.base_url}{req.path}?{urlencode({**q, 'cursor': token})}"
             return f"{self.base_url}{req.path}?{urlencode({**q, 'page': p, 'size': size})}"
 
         doc = {

@@ -1,0 +1,1 @@
+"""Use case 2: resources — waste, land and water."""
