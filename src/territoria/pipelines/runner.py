@@ -363,6 +363,8 @@ def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> N
         runner.waiting.add(step.id)
     except TerritoriaError as exc:
         rec.status, rec.error = "failed", str(exc)
+        if exc.transient:  # trying again later may succeed (``territoria up`` retries these only)
+            rec.report["transient"] = True
         broken.add(step.id)
     except Exception as exc:  # a bug, not a user mistake: keep the traceback in the record
         rec.status = "failed"

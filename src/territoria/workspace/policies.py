@@ -4,7 +4,7 @@ One model for the whole file, so that a misspelled key (``retension:``), an unkn
 coefficient or a malformed ``access:`` is reported, with its line, by ``territoria config
 validate`` and by any command that reads the policies, instead of being silently ignored.
 The sections are read by their owners: ``access``/``conventions`` by ``governance.access``,
-``secrecy`` by ``governance.secrecy``, ``retention`` and ``footprint`` by ``footprint``. They
+``secrecy`` by ``governance.secrecy``, ``retention`` and ``footprint`` by ``footprint``, ``operations`` by ``daemon``. They
 are declared here, below those layers, because the workspace reads the file.
 """
 
@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from territoria.core.band import Band, band
+from territoria.workspace.operations import OperationsPolicy
 from territoria.core.vocab import AccessLevel, Role
 from territoria.core.yamlio import load_model, validate_data
 
@@ -36,6 +37,7 @@ EXAMPLES = {
     "secrecy": "secrecy: {energy: {rules: {min-points: {threshold: 11}}}}",
     "retention": "retention: {landing: {keep_versions: 5, days: 90}}",
     "footprint": "footprint: {grid: FR, budget: {run_wh: 0.5}}",
+    "operations": "operations: {schedules: {population-communes: '0 6 * * 1'}, alerts: {email: {to: [ops@x.fr]}}}",
 }
 
 
@@ -180,6 +182,8 @@ class Policies(_Strict):
     secrecy: dict[str, SecrecyOverride] = Field(default_factory=dict)
     retention: Retention = Field(default_factory=Retention)
     footprint: FootprintPolicy = Field(default_factory=FootprintPolicy)
+    #: what `territoria up` does on its own: schedules, retries, alerts (``workspace/operations.py``)
+    operations: OperationsPolicy = Field(default_factory=OperationsPolicy)
 
 
 #: what ``territoria init`` writes: the sections a data team edits first
