@@ -62,18 +62,19 @@ def _access_copy(ws: Workspace) -> dict[str, bytes]:
     heads = sorted(p for p in ws.private.iterdir() if p.name.startswith(f"{ACCESS_DB}.") and p.is_file())
     with tempfile.TemporaryDirectory(dir=ws.tmp_dir) as tmp:
         copy = Path(tmp) / ACCESS_DB
-        src = sqlite3.connect(path, timeout=30)
+        writer = sqlite3.connect(path, timeout=30)
         try:
-            src.execute("BEGIN IMMEDIATE")  # the API's audit writes wait until the head is read too
-            dst = sqlite3.connect(copy)
+            writer.execute("BEGIN IMMEDIATE")  # the API's audit writes wait until the head is read too
+            src, dst = sqlite3.connect(path, timeout=30), sqlite3.connect(copy)
             try:
-                src.backup(dst)
+                src.backup(dst)  # another connection: a backup cannot read through the one holding the lock
             finally:
+                src.close()
                 dst.close()
             found = {p.relative_to(ws.root).as_posix(): p.read_bytes() for p in heads}
-            src.execute("ROLLBACK")
+            writer.execute("ROLLBACK")
         finally:
-            src.close()
+            writer.close()
         found[path.relative_to(ws.root).as_posix()] = copy.read_bytes()
     return found
 
@@ -127,6 +128,20 @@ def restore_backup(archive: Path, target: Path) -> dict[str, Any]:
     target = target.resolve()
     if target.exists() and any(target.iterdir()):
         raise UserError(f"{target} is not empty", hint="restore into a new or empty folder")
+    # everything is written beside the target and renamed into place once checked: no half restore
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}.") as tmp:
+        manifest = _extract(archive, Path(tmp))
+        if target.exists():
+            target.rmdir()
+        os.replace(tmp, target)
+        target.chmod(0o755)
+        Path(tmp).mkdir()  # for the context manager's clean-up
+    Workspace(target)  # opens: the restored configuration is valid
+    return manifest
+
+
+def _extract(archive: Path, target: Path) -> dict[str, Any]:
     try:
         tar = tarfile.open(archive, "r:gz")
     except (tarfile.TarError, OSError) as exc:
@@ -140,6 +155,8 @@ def restore_backup(archive: Path, target: Path) -> dict[str, Any]:
         expected = manifest["files"]
         seen = set()
         for member in tar:
+            if member is first:
+                continue
             rel = member.name.removeprefix("workspace/")
             if rel not in expected or not member.isfile() or Path(rel).is_absolute() or ".." in Path(rel).parts:
                 raise UserError(f"{archive}: unexpected member {member.name}", hint="the archive was altered")
@@ -154,11 +171,11 @@ def restore_backup(archive: Path, target: Path) -> dict[str, Any]:
         missing = set(expected) - seen
         if missing:
             raise UserError(f"{archive} lacks {len(missing)} files of its manifest", hint="the archive is truncated")
+    (target / PRIVATE).mkdir(mode=0o700, exist_ok=True)
     (target / PRIVATE).chmod(0o700)
     for rel in seen:
         if rel.startswith(f"{PRIVATE}/"):
             (target / rel).chmod(0o600)
-    Workspace(target)  # opens: the restored configuration is valid
     return manifest
 
 
