@@ -28,5 +28,3 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
     controller.start()
     yield box, controller.port
     controller.stop()
-
-

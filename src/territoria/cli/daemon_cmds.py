@@ -68,7 +68,7 @@ def restore(
     archive: Annotated[Path, typer.Argument(help="An archive written by `territoria backup`.")],
     workspace: Annotated[Path, typer.Option("--workspace", "-w", help="The new workspace folder (empty or absent).")],
 ) -> None:
-    """Bring a workspace back from a backup archive, checking every file against its manifest."""
+    """Bring a workspace back from a backup archive, every file checked against the manifest."""
     from territoria.daemon.backup import restore_backup
 
     manifest = restore_backup(archive, workspace)

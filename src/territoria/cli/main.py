@@ -57,7 +57,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Keep the workspace fresh: each source at its own pace, changes as they come, API and sensors.",
     ),
     "backup": ("daemon_cmds", "Archive a workspace consistently, even while `territoria up` runs."),
-    "restore": ("daemon_cmds", "Bring a workspace back from a backup archive, checking every file against its manifest."),
+    "restore": (
+        "daemon_cmds",
+        "Bring a workspace back from a backup archive, every file checked against the manifest.",
+    ),
     "secrecy": ("secrecy_cmds", "Statistical secrecy: what an outsider can prove about suppressed cells."),
 }
 

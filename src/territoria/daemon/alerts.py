@@ -16,9 +16,9 @@ import logging
 import os
 import queue
 import smtplib
-import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -95,6 +95,8 @@ class AlertBook:
         self.policy = policy
         #: key -> {"message", "since", "sent" (monotonic-free wall time of the last notification)}
         self.notified = notified
+        for known in notified.values():
+            known["queued"] = False  # a notice queued by a process that stopped was not delivered
         self.workspace = workspace
         self.metrics = metrics
         self.outbox: queue.Queue[Notice | None] = queue.Queue(maxsize=1000)
@@ -111,8 +113,17 @@ class AlertBook:
                 del self.notified[key]
                 self.metrics.alerts.labels(kind, subject).set(0)
                 if known.get("sent"):
-                    self._post(Notice(key, kind, subject, f"back to normal: {known['message']}", True, self.workspace,
-                                      now.isoformat()))
+                    self._post(
+                        Notice(
+                            key,
+                            kind,
+                            subject,
+                            f"back to normal: {known['message']}",
+                            True,
+                            self.workspace,
+                            now.isoformat(),
+                        )
+                    )
             return
         self.metrics.alerts.labels(kind, subject).set(1)
         if known is None:
@@ -147,16 +158,17 @@ class AlertBook:
 
     def _send(self, notice: Notice) -> bool:
         ok = True
-        for name, target, send in (
-            ("e-mail", self.policy.email, send_email),
-            ("webhook", self.policy.webhook, send_webhook),
-        ):
-            if target is None:
-                continue
+        email, webhook = self.policy.email, self.policy.webhook
+        channels: list[tuple[str, Callable[[], None]]] = []
+        if email is not None:
+            channels.append(("e-mail", lambda: send_email(email, notice)))
+        if webhook is not None:
+            channels.append(("webhook", lambda: send_webhook(webhook, notice)))
+        for name, send in channels:
             try:
-                send(target, notice)  # type: ignore[operator]  # each sender takes its own target type
+                send()
                 log.info("alert sent", extra={"event": "alert.sent", "by": name, "alert": notice.as_dict()})
-            except (OSError, smtplib.SMTPException, httpx.HTTPError, socket.timeout) as exc:
+            except (TimeoutError, OSError, smtplib.SMTPException, httpx.HTTPError) as exc:
                 ok = False
                 self.metrics.notify_failures.inc()
                 log.warning("alert not delivered by %s: %s", name, exc, extra={"event": "alert.failed"})

@@ -143,7 +143,7 @@ def restore_backup(archive: Path, target: Path) -> dict[str, Any]:
 
 def _extract(archive: Path, target: Path) -> dict[str, Any]:
     try:
-        tar = tarfile.open(archive, "r:gz")
+        tar = tarfile.open(archive, "r:gz")  # noqa: SIM115  # closed by the `with` below
     except (tarfile.TarError, OSError) as exc:
         raise UserError(f"{archive} is not a territoria backup: {exc}", hint="it is a .tar.gz with a manifest") from exc
     with tar:

@@ -44,20 +44,27 @@ class Observatory:
         self.health = Health()
         self.lock = threading.Lock()
         r = self.registry
-        self.runs = Counter("territoria_runs", "Pipeline runs started by the supervisor", ["trigger", "status"], registry=r)
+        self.runs = Counter("territoria_runs", "Runs started by the supervisor", ["trigger", "status"], registry=r)
         self.run_seconds = Histogram(
             "territoria_run_duration_seconds", "Wall time of runs", ["trigger"], buckets=RUN_BUCKETS, registry=r
         )
         self.steps = Counter("territoria_steps", "Steps by outcome", ["step", "kind", "status"], registry=r)
         self.step_seconds = Histogram(
-            "territoria_step_duration_seconds", "Wall time of steps that ran", ["kind"], buckets=STEP_BUCKETS, registry=r
+            "territoria_step_duration_seconds",
+            "Wall time of steps run",
+            ["kind"],
+            buckets=STEP_BUCKETS,
+            registry=r,
         )
         self.step_failures = Counter("territoria_step_failures", "Failed or blocked steps", ["step"], registry=r)
         self.rows = Counter("territoria_rows_written", "Rows written by steps that ran", ["step"], registry=r)
         self.quarantined = Counter("territoria_rows_quarantined", "Rows set aside by validation", ["step"], registry=r)
-        self.age = Gauge("territoria_source_age_seconds", "Time since a source was last checked", ["dataset"], registry=r)
+        self.age = Gauge("territoria_source_age_seconds", "Since a source was last checked", ["dataset"], registry=r)
         self.period = Gauge(
-            "territoria_source_period_seconds", "Expected period of a source (frequency or cron)", ["dataset"], registry=r
+            "territoria_source_period_seconds",
+            "Expected period of a source",
+            ["dataset"],
+            registry=r,
         )
         self.lag = Gauge(
             "territoria_source_freshness_lag_seconds",
@@ -78,7 +85,7 @@ class Observatory:
         self.energy = Counter("territoria_footprint_energy_wh", "Energy of runs (central estimate)", registry=r)
         self.store_bytes = Gauge("territoria_store_bytes", "Size of the store", registry=r)
         self.alerts = Gauge("territoria_alerts_firing", "Alerts in force", ["kind", "subject"], registry=r)
-        self.notify_failures = Counter("territoria_alert_notifications_failed", "Notifications not delivered", registry=r)
+        self.notify_failures = Counter("territoria_alert_notifications_failed", "Undelivered notifications", registry=r)
 
     def step(self, rec: StepRecord) -> None:
         self.steps.labels(rec.step, rec.kind, rec.status).inc()

@@ -58,7 +58,9 @@ class Supervisor:
         #: datasets the plan produces (a catalog entry of a disabled pack is not run)
         self.producible: set[str] = set()
         self.api: ApiService | None = ApiService(ws, self.metrics, host, port) if api else None
-        self.sensors = SensorService(ws, self.metrics, self.sensor_news.set) if sensors and SensorService.wanted(ws) else None
+        self.sensors = (
+            SensorService(ws, self.metrics, self.sensor_news.set) if sensors and SensorService.wanted(ws) else None
+        )
         self.lock = WorkspaceLock(ws.private / "daemon" / "lock")
         self._stamp = self._config_stamp()
 
@@ -106,7 +108,9 @@ class Supervisor:
             )
         if self.sensors is not None:
             self.sensors.start()
-            log.info("mqtt listener started", extra={"event": "mqtt.started", "broker": self.sensors.listener.broker.host})
+            log.info(
+                "mqtt listener started", extra={"event": "mqtt.started", "broker": self.sensors.listener.broker.host}
+            )
         # models, indicators and publications whose definition changed while we were down, with the due sources
         plan = build_plan(self.ws)
         self.producible = set(plan.producers)
@@ -204,9 +208,9 @@ class Supervisor:
             self._step_alerts(rec)
         at = now()
         for name, why in triggers.items():
-            rec = next((r for r in summary.records if r.step == f"ingest:{name}"), None)
-            if rec is not None and rec.status == "failed" and rec.report.get("transient"):
-                self._retry(name, rec.error or "")
+            ingest = next((r for r in summary.records if r.step == f"ingest:{name}"), None)
+            if ingest is not None and ingest.status == "failed" and ingest.report.get("transient"):
+                self._retry(name, ingest.error or "")
                 continue
             self.state.retries.pop(name, None)
             if name in self.schedule.sources:
@@ -222,8 +226,15 @@ class Supervisor:
             summary.count("success"),
             summary.count("skipped"),
             len(summary.failed),
-            extra={"event": "run.finished", "run_id": summary.run_id, "status": summary.status, "trigger": trigger,
-                   "ran": ran, "wall_s": round(wall, 3), "sources": sorted(triggers)},
+            extra={
+                "event": "run.finished",
+                "run_id": summary.run_id,
+                "status": summary.status,
+                "trigger": trigger,
+                "ran": ran,
+                "wall_s": round(wall, 3),
+                "sources": sorted(triggers),
+            },
         )
 
     def _step_alerts(self, rec: Any) -> None:
@@ -243,7 +254,9 @@ class Supervisor:
         if attempt >= retry.attempts:
             self.state.retries.pop(name, None)
             self.schedule.checked(name, now(), scheduled=False)
-            log.warning("%s still failing after %d attempts: %s", name, attempt, error, extra={"event": "retry.gave_up"})
+            log.warning(
+                "%s still failing after %d attempts: %s", name, attempt, error, extra={"event": "retry.gave_up"}
+            )
             return
         delay = min(retry.base * 2 ** (attempt - 1), retry.max)
         self.state.retries[name] = [attempt, (now() + timedelta(seconds=delay)).isoformat()]

@@ -4,8 +4,9 @@ One model for the whole file, so that a misspelled key (``retension:``), an unkn
 coefficient or a malformed ``access:`` is reported, with its line, by ``territoria config
 validate`` and by any command that reads the policies, instead of being silently ignored.
 The sections are read by their owners: ``access``/``conventions`` by ``governance.access``,
-``secrecy`` by ``governance.secrecy``, ``retention`` and ``footprint`` by ``footprint``, ``operations`` by ``daemon``. They
-are declared here, below those layers, because the workspace reads the file.
+``secrecy`` by ``governance.secrecy``, ``retention`` and ``footprint`` by ``footprint``,
+``operations`` by ``daemon``. They are declared here, below those layers, because the workspace
+reads the file.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from territoria.core.band import Band, band
-from territoria.workspace.operations import OperationsPolicy
 from territoria.core.vocab import AccessLevel, Role
 from territoria.core.yamlio import load_model, validate_data
+from territoria.workspace.operations import OperationsPolicy
 
 FILE = "policies.yaml"
 
