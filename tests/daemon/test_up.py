@@ -34,7 +34,7 @@ def _operations(ws: Workspace, smtp_port: int) -> None:
     policies["operations"] = {
         "sensors_debounce": "1s",
         "alerts": {
-            "max_age": {POPULATION: "6s"},
+            "max_age": {POPULATION: "4s"},
             "email": {"host": "127.0.0.1", "port": smtp_port, "sender": "up@test.fr", "to": ["ops@test.fr"]},
         },
     }
@@ -95,7 +95,7 @@ def _drive(
         assert _metric(after, ingested) >= 2
         assert "territoria_source_age_seconds" in after
 
-        # the population file is not refreshed for longer than its 6 s limit: one e-mail, then its recovery
+        # the population file is not refreshed for longer than its 4 s limit: one e-mail, then its recovery
         late = mailbox.wait(lambda m: "ALERT" in m["Subject"] and POPULATION in m["Subject"], timeout=20)
         assert "late" in late["Subject"] and "ops@test.fr" in late["To"]
         _bump(csv)  # refreshed: the condition clears
