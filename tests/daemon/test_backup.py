@@ -46,7 +46,7 @@ def _cli(*args: str) -> str:
     return result.output
 
 
-def test_a_restored_backup_serves_the_same_publication_lineage_and_audit_chain(built: Workspace, tmp_path: Path) -> None:
+def test_a_restored_backup_serves_the_same_publication_lineage_and_audit(built: Workspace, tmp_path: Path) -> None:
     archive = tmp_path / "ws.tar.gz"
     _cli("backup", "-w", str(built.root), "-o", str(archive))
     _cli("restore", str(archive), "-w", str(tmp_path / "copy"))

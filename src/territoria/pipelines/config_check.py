@@ -66,7 +66,8 @@ def check_operations(plan: Plan, policies: Path) -> list[Issue]:
             if name not in sources:
                 hint = did_you_mean(name, sources) or f"sources: {', '.join(sources)}"
                 line = line_of(compose(policies), (*loc, name))
-                problems.append(Issue(POLICIES, line, f"{'.'.join(loc)}: {name!r} is not a source", hint, "config-error"))
+                message = f"{'.'.join(loc)}: {name!r} is not a source"
+                problems.append(Issue(POLICIES, line, message, hint, "config-error"))
     return problems
 
 
