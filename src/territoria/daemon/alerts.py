@@ -148,6 +148,7 @@ class AlertBook:
         while True:
             notice = self.outbox.get()
             if notice is None:
+                self.outbox.task_done()
                 return
             ok = self._send(notice)
             known = self.notified.get(notice.key)
@@ -155,6 +156,14 @@ class AlertBook:
                 known["queued"] = False
                 if ok:
                     known["sent"] = time.time()
+            self.outbox.task_done()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued notice was tried; ``False`` if some are still pending."""
+        deadline = time.monotonic() + timeout
+        while self.outbox.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return not self.outbox.unfinished_tasks
 
     def _send(self, notice: Notice) -> bool:
         ok = True
