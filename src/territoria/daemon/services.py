@@ -7,9 +7,7 @@ finishes the requests in flight.
 
 from __future__ import annotations
 
-import errno
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -17,8 +15,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from territoria.core.errors import UserError
 from territoria.daemon.metrics import Observatory
+from territoria.daemon.net import listening_socket
 from territoria.sensors.ingest import Ingestor, IngestReport, open_registry, store_for
 from territoria.sensors.mqtt import Listener, ListenerState
 from territoria.sensors.registry import REGISTRY
@@ -109,23 +107,6 @@ class SensorService:
             self.thread.join(timeout)
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port`` (0: any free port), or a ``UserError`` saying why not."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-        sock.listen(2048)
-    except OSError as exc:
-        sock.close()
-        busy = exc.errno == errno.EADDRINUSE
-        raise UserError(
-            f"cannot listen on {host}:{port}: " + ("the port is in use" if busy else exc.strerror or str(exc)),
-            hint="choose another --port (0 picks a free one)" if busy else "check --host: an address of this machine",
-        ) from exc
-    return sock
-
-
 class ApiService:
     """The API (``territoria serve``'s application) with the operations routes fed by ``metrics``."""
 
@@ -136,7 +117,7 @@ class ApiService:
 
         app = create_app(ws.root)
         app.state.operations = metrics
-        self.sock = bind(host, port)
+        self.sock = listening_socket(host, port)
         self.host, self.port = host, self.sock.getsockname()[1]
         self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_keep_alive=20))
         self.thread = threading.Thread(target=self._run, name="territoria-api", daemon=True)
@@ -154,4 +135,4 @@ class ApiService:
         self.sock.close()
 
 
-__all__ = ["ApiService", "ObservedListener", "SensorService", "bind"]
+__all__ = ["ApiService", "ObservedListener", "SensorService"]
