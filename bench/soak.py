@@ -174,6 +174,12 @@ def main() -> None:
                 event = events.get(timeout=60)
                 log.append(event)
                 port = event.get("port") if event.get("event") == "api.listening" else None
+            deadline = time.monotonic() + 60
+            while httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code != 200:
+                if time.monotonic() > deadline:
+                    raise SystemExit("territoria up is not ready (no publication, or not subscribed to the broker)")
+                time.sleep(0.2)
+            time.sleep(1.0)  # subscribed a moment after connecting: uplinks before that are the broker's to drop
             started = time.monotonic()
             publisher.start()
             proc = psutil.Process(up.pid)
@@ -224,7 +230,11 @@ def main() -> None:
           f"{sum(1 for r in runs if r['status'] != 'success')} not successful")  # fmt: skip
     print(f"schedules   : every-minute source checked {scheduled} times by schedule in {args.minutes:g} min; "
           f"missed (started > 60 s late): {metric(scraped, 'territoria_schedule_missed'):.0f}")  # fmt: skip
-    print(f"file changes: {changes} made, {by_trigger.get('change', 0)} runs triggered by a change")
+    changed = sum(1 for r in runs if "change" in r["trigger"].split("+"))
+    print(f"file changes: {changes} made, {changed} runs triggered by a change")
+    for r in runs:
+        if r["status"] != "success":
+            print(f"  run {r['run_id']} ({r['trigger']}): failed steps {', '.join(r.get('failed', []))}")
     print(f"observations: {publisher.distinct} distinct uplinks sent ({expected_obs} observations), "
           f"{publisher.repeated} sent twice; stored {stored}, lost {expected_obs - stored}, "
           f"repeats recognised {stats.get('duplicates', 0)}")  # fmt: skip

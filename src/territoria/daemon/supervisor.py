@@ -232,6 +232,7 @@ class Supervisor:
                 "status": summary.status,
                 "trigger": trigger,
                 "ran": ran,
+                "failed": [r.step for r in summary.failed],
                 "wall_s": round(wall, 3),
                 "sources": sorted(triggers),
             },
