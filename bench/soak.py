@@ -234,7 +234,8 @@ def main() -> None:
     print(f"file changes: {changes} made, {changed} runs triggered by a change")
     for r in runs:
         if r["status"] != "success":
-            print(f"  run {r['run_id']} ({r['trigger']}): failed steps {', '.join(r.get('failed', []))}")
+            for step, error in r.get("failed", {}).items():
+                print(f"  run {r['run_id']} ({r['trigger']}): {step} failed: {error}")
     print(f"observations: {publisher.distinct} distinct uplinks sent ({expected_obs} observations), "
           f"{publisher.repeated} sent twice; stored {stored}, lost {expected_obs - stored}, "
           f"repeats recognised {stats.get('duplicates', 0)}")  # fmt: skip

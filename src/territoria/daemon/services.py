@@ -31,6 +31,8 @@ class ObservedListener(Listener):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.oldest: float | None = None
+        #: held while a run reads the sensor store: its files are not rewritten under the reader
+        self.quiet = threading.Lock()
 
     @property
     def queue_depth(self) -> int:
@@ -43,8 +45,9 @@ class ObservedListener(Listener):
         super()._on_message(client, userdata, message)
 
     def flush(self, ingestor: Ingestor) -> int:
-        oldest, self.oldest = self.oldest, None
-        taken = super().flush(ingestor)
+        with self.quiet:
+            oldest, self.oldest = self.oldest, None
+            taken = super().flush(ingestor)
         if taken and oldest is not None:
             self.lag = time.monotonic() - oldest
         return taken
@@ -93,6 +96,10 @@ class SensorService:
         self.seen = IngestReport(**{k: v for k, v in report.as_dict().items() if k != "quarantined"})
         if new:
             self.on_new()
+
+    def quiet(self) -> threading.Lock:
+        """Hold it to read the sensor store while nothing writes it (uplinks wait in memory, unacknowledged)."""
+        return self.listener.quiet
 
     def sample(self) -> None:
         """Gauges read on each supervisor tick."""

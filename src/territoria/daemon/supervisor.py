@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -171,8 +172,10 @@ class Supervisor:
             return None
         self.metrics.health.running = trigger
         started = time.perf_counter()
+        reads_sensors = any(self.schedule.sources[n].kind == "sensors" for n in triggers if n in self.schedule.sources)
+        hold = self.sensors.quiet() if self.sensors is not None and reads_sensors else nullcontext()
         try:
-            with self.ws.engine() as engine:
+            with self.ws.engine() as engine, hold:
                 summary = run_pipeline(self.ws, engine, only=only, check_all=True, command=f"up:{trigger}")
                 self.checks = source_checks(engine)
                 self.metrics.store_bytes.set(engine.capabilities.store_size(self.ws.store_dir))
@@ -232,7 +235,7 @@ class Supervisor:
                 "status": summary.status,
                 "trigger": trigger,
                 "ran": ran,
-                "failed": [r.step for r in summary.failed],
+                "failed": {r.step: (r.error or "")[:300] for r in summary.failed},
                 "wall_s": round(wall, 3),
                 "sources": sorted(triggers),
             },
