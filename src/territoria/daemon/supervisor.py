@@ -58,10 +58,11 @@ class Supervisor:
         self.last_audit = 0.0
         #: datasets the plan produces (a catalog entry of a disabled pack is not run)
         self.producible: set[str] = set()
-        self.api: ApiService | None = ApiService(ws, self.metrics, host, port) if api else None
-        self.sensors = (
-            SensorService(ws, self.metrics, self.sensor_news.set) if sensors and SensorService.wanted(ws) else None
-        )
+        # built once the supervisor's lock is held: a second `up` is refused before it binds a port
+        self.want_api = (host, port) if api else None
+        self.want_sensors = sensors
+        self.api: ApiService | None = None
+        self.sensors: SensorService | None = None
         self.lock = WorkspaceLock(ws.private / "daemon" / "lock")
         self._stamp = self._config_stamp()
 
@@ -94,6 +95,10 @@ class Supervisor:
             log.info("stopped", extra={"event": "stopped"})
 
     def _start(self) -> None:
+        if self.want_api is not None:
+            self.api = ApiService(self.ws, self.metrics, *self.want_api)
+        if self.want_sensors and SensorService.wanted(self.ws):
+            self.sensors = SensorService(self.ws, self.metrics, self.sensor_news.set)
         with self.ws.engine(wait_seconds=60) as engine:
             ensure_meta(engine)
             self.checks = source_checks(engine)
