@@ -41,6 +41,7 @@ from territoria.sensors.broker import PrivateBroker
 from territoria.sensors.decoders import encode_lht65
 from territoria.sensors.ingest import store_for
 from territoria.sensors.registry import REGISTRY
+from territoria.testing.lorawan import LHT65_PROFILE
 from territoria.workspace import Workspace, init_workspace
 from territoria.workspace.policies import FILE, load_policies
 
@@ -56,14 +57,6 @@ def eui(n: int) -> str:
 def workspace(root: Path, devices: int, port: int) -> Workspace:
     ws = init_workspace(root, communes=["35238", "35047", "35206"], packs=["territory", "climate_adaptation"])
     (ws.root / REGISTRY).parent.mkdir(parents=True, exist_ok=True)
-    profile = {
-        "decoder": "dragino_lht65",
-        "sensor": {"name": "Dragino LHT65"},
-        "measures": {
-            "temperature": {"key": "TempC_SHT", "unit": "Cel", "min": -40.0, "max": 60.0},
-            "humidity": {"key": "Hum_SHT", "unit": "%", "min": 0.0, "max": 100.0},
-        },
-    }
     devs = [
         {"dev_eui": eui(n), "thing": f"capteur-{n}", "profile": "LHT65",
          "location": {"lon": -1.6778 + (n % 5) * 0.002, "lat": 48.1113 + (n // 5) * 0.002},
@@ -74,7 +67,7 @@ def workspace(root: Path, devices: int, port: int) -> Workspace:
         ws.root / REGISTRY,
         {
             "broker": {"host": "127.0.0.1", "port": port, "application_id": APP, "client_id": "soak-up"},
-            "profiles": {"LHT65": profile},
+            "profiles": {"LHT65": LHT65_PROFILE},
             "devices": devs,
         },
     )

@@ -16,23 +16,17 @@ from collections.abc import Callable
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from territoria.core.yamlio import write_yaml
 from territoria.sensors.decoders import encode_lht65
 from territoria.sensors.registry import REGISTRY
+from territoria.testing.lorawan import LHT65_PROFILE
 from territoria.workspace import Workspace, init_workspace
 
+T = TypeVar("T")
 APP = "3ef9e6b9-0000-4000-8000-0000000000d1"
 DEVICES = {"a840410000000011": ("rennes-centre", (-1.6778, 48.1113)), "a840410000000012": ("bruz", (-1.7470, 48.0245))}
-LHT65 = {
-    "decoder": "dragino_lht65",
-    "sensor": {"name": "Dragino LHT65"},
-    "measures": {
-        "temperature": {"key": "TempC_SHT", "unit": "Cel", "min": -40.0, "max": 60.0},
-        "humidity": {"key": "Hum_SHT", "unit": "%", "min": 0.0, "max": 100.0},
-    },
-}
 
 
 def write_devices(root: Path, port: int) -> None:
@@ -41,7 +35,7 @@ def write_devices(root: Path, port: int) -> None:
         root / REGISTRY,
         {
             "broker": {"host": "127.0.0.1", "port": port, "application_id": APP, "client_id": "territoria-up-test"},
-            "profiles": {"LHT65": LHT65},
+            "profiles": {"LHT65": LHT65_PROFILE},
             "devices": [
                 {"dev_eui": eui, "thing": thing, "profile": "LHT65", "location": {"lon": lon, "lat": lat},
                  "valid_from": "2025-01-01T00:00:00Z", "properties": {"role": "urbain"}}
@@ -93,15 +87,23 @@ class Mailbox:
         return "250 OK"
 
     def wait(self, predicate: Callable[[Message], bool], timeout: float) -> Message:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                mail = self.messages.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if predicate(mail):
-                return mail
-        raise AssertionError("no such e-mail arrived")
+        found = first(self.messages, predicate, timeout)
+        if found is None:
+            raise AssertionError("no such e-mail arrived")
+        return found
+
+
+def first(items: queue.Queue[T], predicate: Callable[[T], bool], timeout: float) -> T | None:
+    """The first item of ``items`` (skipping the others) that ``predicate`` accepts within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            item = items.get(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            return None
+        if predicate(item):
+            return item
+    return None
 
 
 def small_workspace(root: Path) -> Workspace:
@@ -136,14 +138,11 @@ class UpProcess:
                 continue
 
     def wait_for(self, event: str, timeout: float = 20.0, **match: Any) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                found = self.events.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if found.get("event") == event and all(found.get(k) == v for k, v in match.items()):
-                return found
+        found = first(
+            self.events, lambda e: e.get("event") == event and all(e.get(k) == v for k, v in match.items()), timeout
+        )
+        if found is not None:
+            return found
         tail = "\n".join(self.lines[-30:])
         raise AssertionError(f"no {event} {match or ''} within {timeout}s; last log lines:\n{tail}")
 
