@@ -219,6 +219,8 @@ def main() -> None:
     mib = 2**20
     print(f"memory      : {warm[0] / mib:.1f} MiB after warm-up -> {warm[-1] / mib:.1f} MiB at the end "
           f"(growth {(warm[-1] - warm[0]) / mib:+.1f} MiB, peak {max(v for _, v in rss) / mib:.1f} MiB)")  # fmt: skip
+    quarter = [warm[min(len(warm) - 1, len(warm) * k // 4)] / mib for k in range(1, 5)]
+    print(f"memory trend: {' -> '.join(f'{v:.0f}' for v in quarter)} MiB at each quarter after warm-up")
     print(f"runs        : {len(runs)} ({', '.join(f'{k}: {v}' for k, v in sorted(by_trigger.items()))}), "
           f"{sum(1 for r in runs if r['status'] != 'success')} not successful")  # fmt: skip
     print(f"schedules   : every-minute source checked {scheduled} times by schedule in {args.minutes:g} min; "

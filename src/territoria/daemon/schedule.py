@@ -81,6 +81,8 @@ class Schedule:
         self.sources = sources
         self.state = state
         self.missed = 0
+        #: dataset -> a new stamp seen once: a file still being written is read when it stops changing
+        self.settling: dict[str, tuple[int, int]] = {}
 
     def start(self, checks: dict[str, datetime | None], now: datetime) -> None:
         """Due times of the sources the state does not know yet: one period after their last
@@ -110,8 +112,9 @@ class Schedule:
         return min((self.due_at(n) for n in self.sources), default=None)
 
     def changed_files(self, landed: dict[str, str | None]) -> list[str]:
-        """File sources whose content changed since last seen (a new stamp alone is not a change);
-        a file never seen is compared with the content last landed (``landed``, from the ledger)."""
+        """File sources whose content changed since last seen (a new stamp alone is not a change, and
+        a stamp must hold for two looks: a file being written is not read half-way); a file never
+        seen is compared with the content last landed (``landed``, from the ledger)."""
         changed = []
         for name, source in self.sources.items():
             if source.path is None:
@@ -124,7 +127,12 @@ class Schedule:
                     changed.append(name)  # the file went away: its ingest now waits, which status shows
                 continue
             if seen is not None and [stamp[0], stamp[1]] == seen[:2]:
+                self.settling.pop(name, None)
                 continue
+            if seen is not None and self.settling.get(name) != stamp:
+                self.settling[name] = stamp  # changed since the last look: look again before reading it
+                continue
+            self.settling.pop(name, None)
             digest = sha256_of(source.path)
             self.state.stamps[name] = [stamp[0], stamp[1], digest]
             before = seen[2] if seen is not None else landed.get(name)

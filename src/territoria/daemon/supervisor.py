@@ -56,6 +56,7 @@ class Supervisor:
         self.sensor_news = threading.Event()
         self.last_sensor_run = 0.0
         self.last_audit = 0.0
+        self.last_watch = 0.0
         #: datasets the plan produces (a catalog entry of a disabled pack is not run)
         self.producible: set[str] = set()
         # built once the supervisor's lock is held: a second `up` is refused before it binds a port
@@ -129,9 +130,10 @@ class Supervisor:
         self._reload()
         at = now()
         triggers: dict[str, str] = {}
-        landed = {k: v[1] for k, v in self.checks.items()}
-        for name in self.schedule.changed_files(landed):
-            triggers[name] = "change"
+        if time.monotonic() - self.last_watch >= self.policy.watch_every:
+            self.last_watch = time.monotonic()
+            for name in self.schedule.changed_files({k: v[1] for k, v in self.checks.items()}):
+                triggers[name] = "change"
         for name in self.schedule.due(at):
             triggers.setdefault(name, "schedule")
         if self.sensor_news.is_set() and time.monotonic() - self.last_sensor_run >= self.policy.sensors_debounce:

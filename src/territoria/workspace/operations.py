@@ -99,7 +99,7 @@ class OperationsPolicy(_Strict):
     #: new sensor observations trigger the sensor sources' refresh at most this often
     sensors_debounce: Duration = 60.0
     #: how often source files are looked at for a change (size, mtime, then content hash)
-    watch_every: Duration = 2.0
+    watch_every: Duration = 1.0
     retry: Retry = Field(default_factory=Retry)
     alerts: Alerts = Field(default_factory=Alerts)
 
