@@ -52,6 +52,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "A workspace's sources: propose one from a URL, check which changed, see what is missing.",
     ),
     "sensors": ("sensors_cmds", "LoRaWAN sensors: replay files, listen to the broker, show the store."),
+    "up": (
+        "daemon_cmds",
+        "Keep the workspace fresh: each source at its own pace, changes as they come, API and sensors.",
+    ),
+    "backup": ("daemon_cmds", "Archive a workspace consistently, even while `territoria up` runs."),
+    "restore": (
+        "daemon_cmds",
+        "Bring a workspace back from a backup archive, every file checked against the manifest.",
+    ),
     "secrecy": ("secrecy_cmds", "Statistical secrecy: what an outsider can prove about suppressed cells."),
     "personal": ("personal_cmds", "Personal data: pseudonymisation keys, consent, re-identification."),
     "retention": (

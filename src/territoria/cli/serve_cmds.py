@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import errno
 import os
-import socket
 import sys
 from typing import Annotated
 
@@ -13,6 +11,7 @@ from rich.table import Table
 
 from territoria.cli.common import WorkspaceOpt, console, open_workspace
 from territoria.core.errors import UserError
+from territoria.daemon.net import listening_socket
 from territoria.governance.access import ACCESS_DB, AccessStore, Role, parse_duration
 from territoria.governance.audit import AuditLog
 from territoria.pipelines import build_plan
@@ -41,25 +40,6 @@ def ensure_publication(ws: Workspace) -> str:
         if not runs:
             raise UserError("nothing has been built in this workspace yet", hint="run `territoria run` first")
         return write_snapshot(ws, engine, build_plan(ws), runs[0][0]).run_id
-
-
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A socket bound to ``host:port`` and listening, or a ``UserError`` saying why not."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-        sock.listen(2048)
-    except OSError as exc:
-        sock.close()
-        in_use = exc.errno == errno.EADDRINUSE
-        raise UserError(
-            f"cannot listen on {host}:{port}: " + ("the port is in use" if in_use else exc.strerror or str(exc)),
-            hint=f"choose another port (--port {port + 1}, or --port 0 for any free one)"
-            if in_use
-            else "check --host: it must be an address of this machine",
-        ) from exc
-    return sock
 
 
 def serve(

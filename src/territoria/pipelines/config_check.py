@@ -52,6 +52,25 @@ def check_workspace(root: Path) -> list[Issue]:
         else:
             problems += check_levels(plan, root / POLICIES)
             problems += check_personal(plan, root / POLICIES)
+            problems += check_operations(plan, root / POLICIES)
+    return problems
+
+
+def check_operations(plan: Plan, policies: Path) -> list[Issue]:
+    """Schedules and freshness limits of ``operations:`` name sources the workspace has."""
+    from territoria.core.suggest import did_you_mean
+
+    ops = load_policies(policies).operations
+    sources = sorted(d for d, step in plan.producers.items() if plan.steps[step].kind == "ingest")
+    problems = []
+    for section, names in (("schedules", ops.schedules), ("max_age", ops.alerts.max_age)):
+        loc = ("operations", section) if section == "schedules" else ("operations", "alerts", section)
+        for name in names:
+            if name not in sources:
+                hint = did_you_mean(name, sources) or f"sources: {', '.join(sources)}"
+                line = line_of(compose(policies), (*loc, name))
+                message = f"{'.'.join(loc)}: {name!r} is not a source"
+                problems.append(Issue(POLICIES, line, message, hint, "config-error"))
     return problems
 
 

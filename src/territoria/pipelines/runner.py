@@ -294,6 +294,8 @@ def run_pipeline(
     plan = build_plan(ws)
     selected = plan.select(only) if only else set(plan.steps)
     runner = Runner(ws, engine, plan, force=force, check_all=check_all)
+    # a step left out of the selection whose outputs were never built has nothing to give: what reads it waits
+    runner.waiting.update(s for s in plan.steps if s not in selected and not runner.outputs_exist(plan.steps[s]))
     summary = RunSummary(new_run_id(), "running")
     run = RunContext(ws, engine, plan, summary.run_id, [s for s in plan.order if s in selected], runner.policies)
     hook = Hooks(installed_hooks() if hooks is None else hooks)
@@ -363,6 +365,8 @@ def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> N
         runner.waiting.add(step.id)
     except TerritoriaError as exc:
         rec.status, rec.error = "failed", str(exc)
+        if exc.transient:  # trying again later may succeed (``territoria up`` retries these only)
+            rec.report["transient"] = True
         broken.add(step.id)
     except Exception as exc:  # a bug, not a user mistake: keep the traceback in the record
         rec.status = "failed"

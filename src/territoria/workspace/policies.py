@@ -4,8 +4,9 @@ One model for the whole file, so that a misspelled key (``retension:``), an unkn
 coefficient or a malformed ``access:`` is reported, with its line, by ``territoria config
 validate`` and by any command that reads the policies, instead of being silently ignored.
 The sections are read by their owners: ``access``/``conventions`` by ``governance.access``,
-``secrecy`` by ``governance.secrecy``, ``retention`` and ``footprint`` by ``footprint``. They
-are declared here, below those layers, because the workspace reads the file.
+``secrecy`` by ``governance.secrecy``, ``retention`` and ``footprint`` by ``footprint``,
+``operations`` by ``daemon``. They are declared here, below those layers, because the workspace
+reads the file.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from territoria.core.band import Band, band
 from territoria.core.vocab import AccessLevel, Role
 from territoria.core.yamlio import load_model, validate_data
+from territoria.workspace.operations import OperationsPolicy
 
 FILE = "policies.yaml"
 
@@ -37,6 +39,7 @@ EXAMPLES = {
     "retention": "retention: {landing: {keep_versions: 5, days: 90}, datasets: {individus: {landing_days: 30}}}",
     "personal": "personal: {controller: Rennes Métropole, datasets: {individus: {purpose: '...', legal_basis: '...'}}}",
     "footprint": "footprint: {grid: FR, budget: {run_wh: 0.5}}",
+    "operations": "operations: {schedules: {population-communes: '0 6 * * 1'}, alerts: {email: {to: [ops@x.fr]}}}",
 }
 
 
@@ -269,6 +272,8 @@ class Policies(_Strict):
     retention: Retention = Field(default_factory=Retention)
     personal: PersonalPolicy = Field(default_factory=PersonalPolicy)
     footprint: FootprintPolicy = Field(default_factory=FootprintPolicy)
+    #: what `territoria up` does on its own: schedules, retries, alerts (``workspace/operations.py``)
+    operations: OperationsPolicy = Field(default_factory=OperationsPolicy)
 
 
 #: what ``territoria init`` writes: the sections a data team edits first
