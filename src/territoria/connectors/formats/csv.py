@@ -14,7 +14,8 @@ line or of a quoted value, bytes that are not in the encoding, a wrong separator
 Options (``read:``): ``delimiter``, ``encoding`` (``auto``, ``utf-8``, ``cp1252``, ``latin-1``...),
 ``header_row`` (0-based line of the header), ``header: false`` with ``columns: [...]``,
 ``max_line_size`` (bytes, at most DuckDB's 2 MB: longer lines are quarantined unread, see
-``csv_lines``), ``max_decompressed_bytes`` and ``member`` (gzip/bz2/zip, see ``compression``), and
+``csv_lines``), ``max_decompressed_bytes`` and ``member`` (gzip/bz2/zip, see ``compression``),
+``header_map`` (file label -> column name, see ``base.apply_header_map``), and
 ``x``/``y`` (coordinate columns, decimal comma accepted) with ``crs`` to build a ``geom`` point
 column in WGS84.
 """
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from territoria.connectors.formats import csv_lines
-from territoria.connectors.formats.base import RawRelation, Rejected
+from territoria.connectors.formats.base import RawRelation, Rejected, apply_header_map
 from territoria.connectors.formats.compression import unwrap
 from territoria.connectors.formats.csv_lines import DEFAULT_MAX_LINE, LongLine
 from territoria.connectors.formats.geo import geometry_policy, wgs84_select
@@ -111,7 +112,7 @@ def _header(text: str, options: dict[str, Any]) -> tuple[list[str], str, int]:
     delimiter = options.get("delimiter") or detect_delimiter(header_line)
     names = [n.strip() for n in next(csv.reader(io.StringIO(header_line), delimiter=delimiter))]
     check_header(names, header_row + 1)
-    return names, delimiter, header_row + 1
+    return apply_header_map(names, options), delimiter, header_row + 1
 
 
 def check_header(names: list[str], line: int) -> None:
