@@ -56,7 +56,9 @@ def test_energy_pack_reads_the_national_ore_file_of_grenoble(tmp_path: Path) -> 
             "SELECT period, energy, sum(consumption_mwh), sum(masked_components) FROM model.energie_conso_commune "
             f"WHERE code = '{GRENOBLE}' GROUP BY ALL"
         )
-        communes = engine.fetch_all("SELECT count(DISTINCT code), min(period), max(period) FROM model.energie_conso_commune")
+        communes = engine.fetch_all(
+            "SELECT count(DISTINCT code), min(period), max(period) FROM model.energie_conso_commune"
+        )
     rec = next(r for r in summary.records if r.step == "ingest:conso-elec-gaz-commune")
     assert (rec.status, rec.rows_in, rec.rows_quarantined) == ("success", 9166, 0), rec.error
     assert not summary.failed, [(r.step, r.error) for r in summary.failed]
@@ -89,7 +91,10 @@ def _hourly_fixture(path: Path) -> None:
     by day, except 30 °C at 20 h UTC, which is 22 h local in July (CEST): inside the night."""
     lines = ["NUM_POSTE;NOM_USUEL;LAT;LON;ALTI;AAAAMMJJHH;RR1;QRR1;T;QT;TD;QTD;TN;QTN;TX;QTX;U;QU"]
     start = datetime(2025, 7, 1, tzinfo=UTC)
-    for station, name, night, day in ((GALLET, "RENNES GALLET", 22.0, 28.0), (SAINT_JACQUES, "RENNES-ST JACQUES", 18.0, 26.0)):
+    for station, name, night, day in (
+        (GALLET, "RENNES GALLET", 22.0, 28.0),
+        (SAINT_JACQUES, "RENNES-ST JACQUES", 18.0, 26.0),
+    ):
         for h in range(24 * 4):
             when = start + timedelta(hours=h)
             t = night if when.hour >= 20 or when.hour < 4 else day
@@ -104,10 +109,24 @@ def _small_sensor_network(ws: Workspace, tmp_path: Path) -> None:
     """Two synthetic sensors (one urban in Rennes, the rural reference) for the first days of July
     2025: 25 °C all along in Rennes, 19 °C at the reference."""
     devices = [
-        {"dev_eui": "a840410000000a01", "thing": "capteur-rennes", "profile": "LHT65", "lon": -1.6778, "lat": 48.1113,
-         "role": "urbain", "commune": "35238"},
-        {"dev_eui": "a840410000000a02", "thing": "reference-langan", "profile": "LHT65", "lon": -1.84, "lat": 48.24,
-         "role": "reference_rurale", "commune": "35144"},
+        {
+            "dev_eui": "a840410000000a01",
+            "thing": "capteur-rennes",
+            "profile": "LHT65",
+            "lon": -1.6778,
+            "lat": 48.1113,
+            "role": "urbain",
+            "commune": "35238",
+        },
+        {
+            "dev_eui": "a840410000000a02",
+            "thing": "reference-langan",
+            "profile": "LHT65",
+            "lon": -1.84,
+            "lat": 48.24,
+            "role": "reference_rurale",
+            "commune": "35144",
+        },
     ]
     demo.write_registry(ws.root, devices)
     lines = []
@@ -178,7 +197,8 @@ def test_hourly_station_file_gives_night_means_in_local_time(rennes: tuple[Works
     assert statuses(summary)["indicator:icu_nuit_stations"] == "success"
     with ws.engine() as engine:
         nights = engine.fetch_all(
-            "SELECT station, nuit, t_nuit, heures FROM model.stations_meteo_nuits WHERE nuit = DATE '2025-07-01' ORDER BY 1"
+            "SELECT station, nuit, t_nuit, heures FROM model.stations_meteo_nuits "
+            "WHERE nuit = DATE '2025-07-01' ORDER BY 1"
         )
         rows = engine.fetch_all("SELECT code, period, value, nuits_completes FROM indicator.icu_nuit_stations")
     # 22 h–6 h local = 20 h–4 h UTC: 8 hours, among them Saint-Jacques's 30 °C at 20 h UTC
@@ -194,7 +214,9 @@ def test_a_sensor_is_paired_with_the_reference_station(rennes: tuple[Workspace, 
     ws, summary = rennes
     assert statuses(summary)["indicator:icu_capteurs_reference_meteo"] == "success"
     with ws.engine() as engine:
-        rows = engine.fetch_all("SELECT code, period, value, jours_complets FROM indicator.icu_capteurs_reference_meteo")
+        rows = engine.fetch_all(
+            "SELECT code, period, value, jours_complets FROM indicator.icu_capteurs_reference_meteo"
+        )
         sensor_days = engine.fetch_all(
             "SELECT day, tmin FROM model.jours_capteurs WHERE thing = 'capteur-rennes' ORDER BY day"
         )

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from territoria.catalog.model import FREQUENCIES, DatasetEntry
 from territoria.pipelines.plan import Plan
 from territoria.pipelines.spec import IndicatorStep
+from territoria.publication.provenance import SYNTHETIC_LABEL, provenance
 from territoria.publication.turtle import to_turtle
 from territoria.workspace import Workspace
 
@@ -101,11 +102,16 @@ def entry_to_dcat(entry: DatasetEntry, base: str) -> dict[str, Any]:
         }
     ]
     if entry.synthetic:
-        node["adms:status"] = {"@id": "http://purl.org/adms/status/UnderDevelopment"}
-        node["dct:description"] = _literal(
-            (entry.description or entry.title) + " (données synthétiques de démonstration)"
-        )
+        label_synthetic(node, entry.description or entry.title)
     return node
+
+
+def label_synthetic(node: dict[str, Any], description: str) -> None:
+    """Say in the DCAT node that its data is invented: status, description and a keyword."""
+    node["adms:status"] = {"@id": "http://purl.org/adms/status/UnderDevelopment"}
+    node["dct:description"] = _literal(description + " (données synthétiques de démonstration)")
+    keywords = node.get("dcat:keyword") or []
+    node["dcat:keyword"] = [*keywords, _literal(SYNTHETIC_LABEL.lower())]
 
 
 def derived_to_dcat(
@@ -143,7 +149,10 @@ def dcat_catalog(ws: Workspace, plan: Plan, base: str = "urn:territoria") -> dic
             continue
         step = plan.steps[plan.producers[key]]
         description = step.indicator.description if isinstance(step, IndicatorStep) else ""
-        datasets.append(derived_to_dcat(key, info.title, description, list(step.inputs), info.access.value, base))
+        node = derived_to_dcat(key, info.title, description, list(step.inputs), info.access.value, base)
+        if provenance(plan, key)["synthetic"]:  # computed from a synthetic source: labelled too
+            label_synthetic(node, description or info.title)
+        datasets.append(node)
     return catalog_document(ws.config.name, base, datasets, ws.config.name)
 
 

@@ -6,7 +6,9 @@ workspace's audit log (``governance/audit.py``), the one ``territoria audit`` an
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from territoria.catalog.model import DatasetEntry, with_role
 from territoria.core.errors import NotFoundError, UserError
@@ -18,6 +20,7 @@ from territoria.governance.audit import AuditLog
 from territoria.pipelines.plan import Plan
 from territoria.pipelines.spec import IndicatorStep, IngestStep
 from territoria.publication.formats import ExportJob, get_format
+from territoria.publication.provenance import SYNTHETIC_LABEL, export_metadata, provenance
 
 
 def plan_entries(plan: Plan) -> dict[str, DatasetEntry]:
@@ -86,7 +89,19 @@ def export_dataset(
         )
     titles, decimals = column_metadata(plan, dataset)
     columns = engine.columns("published", dataset)
-    job = ExportJob(engine, relation, columns, dest, dataset, boundaries_relation(plan, engine), iri, titles, decimals)
+    prov = provenance(plan, f"published.{dataset}")
+    job = ExportJob(
+        engine,
+        relation,
+        columns,
+        dest,
+        dataset,
+        boundaries_relation(plan, engine),
+        iri,
+        titles,
+        decimals,
+        export_metadata(prov),
+    )
     export_format.check(job)  # before anything is audited
     if access is not AccessLevel.open:
         if not purpose:
@@ -96,7 +111,32 @@ def export_dataset(
             )
         audit.record(Principal(who, Role.admin), f"export-{fmt}", dataset, access, purpose)
     export_format.write(job)
+    if export_format.extension == "csv":
+        write_csvw_sidecar(dest, dataset, prov)
     return int(engine.fetch_all(f"SELECT count(*) FROM {relation}")[0][0])
 
 
-__all__ = ["boundaries_relation", "column_metadata", "export_dataset", "plan_entries", "published_relation"]
+def write_csvw_sidecar(dest: Path, dataset: str, prov: dict[str, Any]) -> Path:
+    """``<file>-metadata.json`` beside a CSV (the CSV on the Web convention): whether the data is
+    synthetic, and the producer, vintage, licence and last update of each source."""
+    sidecar = dest.with_name(dest.name + "-metadata.json")
+    doc = {
+        "@context": "http://www.w3.org/ns/csvw",
+        "url": dest.name,
+        "dc:identifier": dataset,
+        "territoria:synthetic": prov["synthetic"],
+        **({"dc:description": SYNTHETIC_LABEL} if prov["synthetic"] else {}),
+        "dc:source": prov["sources"],
+    }
+    sidecar.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    return sidecar
+
+
+__all__ = [
+    "boundaries_relation",
+    "column_metadata",
+    "export_dataset",
+    "plan_entries",
+    "published_relation",
+    "write_csvw_sidecar",
+]

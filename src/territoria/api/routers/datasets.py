@@ -26,6 +26,7 @@ from territoria.core.serves import serves
 from territoria.core.suggest import did_you_mean
 from territoria.engines.base import quote_ident
 from territoria.publication.formats import ExportJob, formats, get_format
+from territoria.publication.provenance import export_metadata
 from territoria.publication.reader import DatasetMeta, Publication
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
@@ -186,7 +187,14 @@ def dataset_export(
     tmp = FsPath(tempfile.mkdtemp(prefix="territoria-export-"))
     dest = tmp / f"{dataset_id}.{export_format.extension}"
     job = ExportJob(
-        pub.engine, meta.relation, meta.columns, dest, dataset_id, boundaries, f"{base}/datasets/{dataset_id}"
+        pub.engine,
+        meta.relation,
+        meta.columns,
+        dest,
+        dataset_id,
+        boundaries,
+        f"{base}/datasets/{dataset_id}",
+        metadata=export_metadata(meta.doc),
     )
     try:
         export_format.check(job)
@@ -200,7 +208,12 @@ def dataset_export(
         tmp.rmdir()
 
     return FileResponse(
-        dest, media_type=export_format.media_type, filename=dest.name, background=BackgroundTask(cleanup)
+        dest,
+        media_type=export_format.media_type,
+        filename=dest.name,
+        background=BackgroundTask(cleanup),
+        # every format says whether the data is invented, even those without a metadata slot
+        headers={"Territoria-Synthetic": "true" if meta.doc.get("synthetic") else "false"},
     )
 
 

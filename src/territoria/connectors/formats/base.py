@@ -58,7 +58,7 @@ def apply_header_map(names: list[str], options: dict[str, Any]) -> list[str]:
         return names
     if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
         raise ConfigError(
-            "`read.header_map` must map the file's column labels to names: {\"Code Commune\": code_commune, ...}",
+            '`read.header_map` must map the file\'s column labels to names: {"Code Commune": code_commune, ...}',
             hint="write one `label: name` pair per line under `header_map:`",
         )
     renamed = [mapping.get(n, n) for n in names]

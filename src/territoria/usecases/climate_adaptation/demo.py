@@ -274,6 +274,7 @@ def label_sensor_sources_synthetic(root: Path) -> None:
         if entry.get("synthetic"):
             continue
         entry["synthetic"] = True
+        entry["temporal"] = {"start": "2025-06-01", "end": "2025-08-31"}
         entry["title"] = f"{entry['title']} — données synthétiques"
         entry["description"] = (
             f"{entry.get('description', '').strip()} DEMO DATA: the demonstration's network of 61 sensors "
@@ -293,6 +294,11 @@ def drop_real_stations(ws: Any) -> None:
     target = ws.root / STATIONS_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(STATIONS_EXTRACT, target)
+    path = ws.root / "sources" / "stations-meteo-quotidien.yaml"
+    if path.is_file():  # the extract's own vintage, shown next to every figure computed from it
+        entry = read_yaml(path)
+        entry["temporal"] = {"start": "2025-06-01", "end": "2025-08-31"}
+        write_yaml(path, entry)
     ws.set_parameters("climate_adaptation", {"station_reference": DEMO_STATION_REFERENCE}, only_unset=True)
 
 
