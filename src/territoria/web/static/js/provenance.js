@@ -14,7 +14,7 @@ export function realityBadge(item) {
 function sourceText(source) {
   const details = [
     source.vintage ? `millésime ${source.vintage}` : null,
-    source.licence ? `licence ${source.licence}` : null,
+    source.licence ? (/^licen[cs]e/i.test(source.licence) ? source.licence : `licence ${source.licence}`) : null,
     source.updated_at ? `mis à jour le ${formatDate(source.updated_at)}` : null,
     source.synthetic ? "synthétique" : null,
   ].filter(Boolean);
@@ -31,7 +31,7 @@ export function provenanceLine(item) {
     realityBadge(item),
     " ",
     `${sources.length > 1 ? "Sources" : "Source"} : `,
-    sources.map(sourceText).join(" · "),
+    [...new Set(sources.map(sourceText))].join(" · "),
   );
 }
 
