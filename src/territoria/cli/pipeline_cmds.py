@@ -134,8 +134,9 @@ def status_json(name: str, rows: list[DatasetStatus], to_fill: dict[str, dict[st
 
 
 def status(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
-    """Freshness of every dataset: rows, last update, last step status, quarantine; then the
-    territory's parameters still to fill ("à renseigner"), which make steps wait.
+    """Freshness of every dataset: rows, last update, last step status, quarantine.
+
+    Then the territory's parameters still to fill ("à renseigner"), which make steps wait.
 
     The exit code is 1 when the last step of any dataset failed or was blocked.
     """
