@@ -4,6 +4,7 @@ territory's parameters still to fill are listed where they make figures wait."""
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from territoria.usecases.energy_ghg import demo
 from territoria.workspace import Workspace, init_workspace
 
 COMMUNES = ["35047", "35066"]  # Bruz, Chartres-de-Bretagne
+REGION_FILE = "conso-elec-gaz-annuelle-par-naf-agregee-region.bretagne.csv"
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +101,24 @@ def test_parameters_to_fill_are_shown(ws: Workspace, api: httpx.Client) -> None:
     assert "à renseigner" in text and "energy_ghg.climate_target_reduction" in text
     waiting = api.get("/api/catalog/ges_trajectoire").json()
     assert waiting["to_fill"] == ["energy_ghg.climate_target_reduction"]
+
+
+def test_the_territory_is_compared_with_its_real_region(ws: Workspace) -> None:
+    """part_region: the (synthetic) consumption of the two communes against Bretagne's real total,
+    summed here from Agence ORE's real lines of Bretagne."""
+    region_file = Path(__file__).parent / "data" / "real" / REGION_FILE
+    bretagne: dict[int, float] = {}
+    with region_file.open(encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter=";"):
+            if row["filiere"] == "Electricité":
+                bretagne[int(row["annee"])] = bretagne.get(int(row["annee"]), 0.0) + float(row["conso"])
+    with ws.engine() as engine:
+        rows = engine.fetch_all(
+            "SELECT p.period, p.value, p.region, c.consumption_mwh FROM indicator.part_region p "
+            "JOIN published.energie_cellules c ON c.mesh = 'epci' AND c.sector = 'TOUS' "
+            "AND c.energy = p.energy AND c.period = p.period WHERE p.energy = 'electricite' ORDER BY 1"
+        )
+    assert [r[0] for r in rows] == list(range(2011, 2022))  # the years both files cover
+    for period, value, region, territory in rows:
+        assert region == "Bretagne"
+        assert value == pytest.approx(round(100 * territory / bretagne[period], 2), abs=0.006)

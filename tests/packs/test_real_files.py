@@ -10,6 +10,7 @@ import csv
 import gzip
 import hashlib
 import io
+import runpy
 import shutil
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -22,15 +23,20 @@ from territoria.pipelines import run_pipeline
 from territoria.pipelines.runner import RunSummary
 from territoria.sensors.ingest import open_registry, replay, store_for
 from territoria.usecases.climate_adaptation import demo
+from territoria.usecases.energy_ghg import demo as demo_energy
 from territoria.workspace import Workspace, init_workspace
 
 REAL = Path(__file__).parent / "data" / "real"
 ORE = REAL / "consommation-annuelle-electricite-gaz-par-commune-grenoble-alpes-metropole.csv"
 METEO = REAL / "Q_35_latest-2025-2026_RR-T-Vent.csv.gz"
+#: the header and Bretagne's 731 lines of Agence ORE's regional file, byte for byte
+ORE_REGION = REAL / "conso-elec-gaz-annuelle-par-naf-agregee-region.bretagne.csv"
+PACKAGED_REGIONS = Path(demo_energy.__file__).parent / "data" / "conso-elec-gaz-region.csv"
 #: the producers' bytes: a changed fixture is no longer the real file
 SHA256 = {
     ORE: "d643a210c6d90133f8e352acf6634d47f53d2119383ea19dde3204bf1d3e4c7b",
     METEO: "8996d2b118c85459d5bfe3b769c6c5ac5a561e4f73b08e87d68e34cf4162252c",
+    ORE_REGION: "851ec610ab51494b7949e3508ded0cbfe49555974aa25387404bfaef9959e2a6",
 }
 GRENOBLE_METRO, GRENOBLE = "200040715", "38185"
 GALLET, SAINT_JACQUES, LE_RHEU = "35238003", "35281001", "35240001"
@@ -44,6 +50,15 @@ def test_the_real_files_are_the_producers_bytes() -> None:
     for path, digest in SHA256.items():
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"{path.name} was modified"
     assert ORE.read_bytes().startswith(b"\xef\xbb\xbfOPERATEUR;FILIERE;Ann\xc3\xa9e;Code Commune;")
+
+
+def test_the_packaged_regional_totals_are_the_real_file_summed() -> None:
+    """The energy pack ships Agence ORE's regional totals (scripts/derive_ore_region.py): summing
+    the real lines of Bretagne again gives the packaged rows of Bretagne exactly."""
+    derive = runpy.run_path(str(Path(__file__).parents[2] / "scripts" / "derive_ore_region.py"))["derive"]
+    expected = [";".join(row) for row in derive(ORE_REGION)]
+    packaged = [line for line in PACKAGED_REGIONS.read_text(encoding="utf-8").splitlines() if line.startswith("53;")]
+    assert packaged == expected and len(expected) == 11 * 2 * 5  # years x energies x major sectors
 
 
 def test_energy_pack_reads_the_national_ore_file_of_grenoble(tmp_path: Path) -> None:
