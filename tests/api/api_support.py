@@ -3,17 +3,14 @@ restricted and a personal published dataset, a partner convention, and a token p
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 
-import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 
 from territoria.core.serves import serves
 from territoria.core.yamlio import write_yaml
 from territoria.pipelines import run_pipeline
+from territoria.testing.live import LiveServer  # noqa: F401  # re-exported to the API tests
 from territoria.workspace import Workspace, init_workspace
 from territoria.workspace.workspace import DEFAULT_POLICIES
 
@@ -59,33 +56,6 @@ def build_workspace(root: Path) -> Workspace:
     assert summary.status == "success", [r.error for r in summary.failed]
     assert summary.publication, summary.publication_error
     return Workspace(root)
-
-
-class LiveServer:
-    """A real uvicorn server on 127.0.0.1, on a port the OS picks, in a thread of the test process."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.sock.close()
 
 
 def auth(token: str | None) -> dict[str, str]:

@@ -118,6 +118,30 @@ def test_html_error_page_is_refused(small_ws: Workspace, files: FileServer) -> N
     assert not landed_objects(small_ws)
 
 
+def test_a_body_over_max_bytes_is_refused_and_nothing_lands(small_ws: Workspace, files: FileServer) -> None:
+    setup(small_ws, files, max_bytes=4096)
+    run_one(small_ws, "valeurs")
+    before = landed_objects(small_ws)
+    (files.root / "valeurs.csv").write_text(CSV + "35206;Pacé;1,0\n" * 400, encoding="utf-8")  # 6.5 kB
+    touch_later(files.root / "valeurs.csv")
+    rec = step(run_one(small_ws, "valeurs"), "valeurs")
+    assert rec.status == "failed"
+    assert "sent more than 4096 bytes (once inflated: not compressed)" in rec.error and "raise `max_bytes`" in rec.error
+    assert landed_objects(small_ws) == before
+    assert not any((small_ws.private / "landing" / "tmp").iterdir())
+    assert table(small_ws, "valeurs") == [("35047", "Bruz", 3.25), ("35238", "Rennes", 12.5)]  # kept
+
+
+def test_a_compressed_body_is_capped_once_inflated(small_ws: Workspace, files: FileServer) -> None:
+    setup(small_ws, files, max_bytes=1 << 20)
+    files.served.fault("/valeurs.csv", "gzip-bomb:20000000")  # 20 MB of zeros in a ~20 kB answer
+    rec = step(run_one(small_ws, "valeurs"), "valeurs")
+    assert rec.status == "failed"
+    assert f"sent more than {1 << 20} bytes (once inflated: gzip)" in rec.error
+    assert not landed_objects(small_ws)
+    assert not any((small_ws.private / "landing" / "tmp").iterdir())
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [

@@ -92,6 +92,10 @@ def test_indicator_page_value_quality_and_lineage(page: Any, server: Server) -> 
         assert french_number(page.inner_text("[data-testid=indicator-value]")) == pytest.approx(expected)
     text = page.inner_text("main")
     assert "Qualité des données" in text and "D’où vient ce chiffre" in text
+    # next to the figure: real or synthetic, and each source's producer, vintage, licence and update
+    provenance = page.inner_text("[data-testid=provenance]")
+    assert "Données réelles" in provenance and "INSEE" in provenance and "Licence Ouverte" in provenance
+    assert "mis à jour le" in provenance
     # The lineage goes down to the original sources.
     assert "source d’origine" in text and "Fichier reçu" in text
     screenshot(page, "dashboard-indicator.png")

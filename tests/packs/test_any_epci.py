@@ -1,11 +1,14 @@
 """Every pack on any territory: three EPCIs other than Rennes Métropole, picked at random from the
-shipped referential with a fixed seed, initialised with every pack and run offline. Nothing fails,
-nothing carries Rennes's codes or choices, and every indicator either has rows or waits, saying why."""
+shipped referential with a fixed seed, initialised with every pack, given the real files of the test
+data (Agence ORE's commune file of Grenoble-Alpes-Métropole, Météo-France's stations of
+Ille-et-Vilaine: another territory's data) and run offline. Nothing fails, nothing carries Rennes's
+codes or choices, and every indicator either has rows or waits, saying why."""
 
 from __future__ import annotations
 
 import json
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,12 @@ from territoria.workspace import Workspace, init_workspace
 RENNES = "243500139"
 RENNES_MARKERS = (RENNES, "35238", "Rennes")
 PACKS = ["territory", "energy_ghg", "climate_adaptation"]
+REAL = Path(__file__).parent / "data" / "real"
+#: real files of the test data -> where the packs' sources read them
+REAL_FILES = {
+    "consommation-annuelle-electricite-gaz-par-commune-grenoble-alpes-metropole.csv": "data/conso-elec-gaz-commune.csv",
+    "Q_35_latest-2025-2026_RR-T-Vent.csv.gz": "data/meteo-france/stations-quotidien.csv.gz",
+}
 
 
 def _three_epcis() -> list[str]:
@@ -40,6 +49,9 @@ def test_every_pack_runs_on_another_epci(siren: str, tmp_path: Path) -> None:
     # the territory's own choices are not anybody's default
     assert ws.config.packs["energy_ghg"].parameters["climate_target_reduction"] is None
     assert "climate_target_reduction" in ws.parameters_to_fill()["energy_ghg"]
+    for name, target in REAL_FILES.items():
+        (root / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REAL / name, root / target)
 
     with ws.engine() as engine:
         summary = run_pipeline(ws, engine, hooks=[])
@@ -60,7 +72,10 @@ def test_every_pack_runs_on_another_epci(siren: str, tmp_path: Path) -> None:
             assert counts[name if kind == "indicator" else f"published.{name}"] > 0, f"{step} published nothing"
     # the referential-derived inputs build; the absent energy files and sensors make their steps wait
     assert by_status["indicator:population"].status == "success"
-    assert by_status["ingest:conso-elec-gaz-commune"].status == "waiting"
+    assert by_status["ingest:conso-elec-gaz-commune"].status == "success"  # read, and none of its rows is ours
+    assert by_status["ingest:stations-meteo-quotidien"].status == "success"
+    assert "station_reference" in (by_status["model:stations_meteo"].error or "")  # the territory's choice
+    assert by_status["ingest:conso-elec-iris"].status == "waiting"
     assert by_status["indicator:ges_trajectoire"].status == "waiting"
     assert "climate_target" in (by_status["indicator:ges_trajectoire"].error or "")
     assert by_status["ingest:capteurs-temperature-journalier"].status == "waiting"
@@ -70,10 +85,9 @@ def test_every_pack_runs_on_another_epci(siren: str, tmp_path: Path) -> None:
     report = json.loads(result.output)
     states = {s["dataset"]: s for s in report["sources"]}
     assert states["population-communes"]["state"] == "present"
-    for waiting in ("conso-elec-gaz-commune", "conso-elec-iris", "capteurs-reseau", "population-75-plus"):
+    for waiting in ("conso-elec-iris", "capteurs-reseau", "population-75-plus", "stations-meteo-horaire"):
         assert states[waiting]["state"] == "missing", states[waiting]
-    assert "opendata.agenceore.fr" in states["conso-elec-gaz-commune"]["todo"]
-    assert siren in states["conso-elec-gaz-commune"]["todo"]
+    assert "data.enedis.fr" in states["conso-elec-iris"]["todo"] and siren in states["conso-elec-iris"]["todo"]
     assert set(report["parameters_to_fill"]) == {"energy_ghg", "climate_adaptation"}
 
 

@@ -35,3 +35,13 @@ def open_workspace(path: Path | None) -> Workspace:
 
 def fmt_int(value: int | None) -> str:
     return "—" if value is None else f"{value:,}".replace(",", "\u202f")
+
+
+def print_to_fill(to_fill: dict[str, dict[str, str]]) -> None:
+    """The territory's own choices still unset (``Workspace.parameters_to_fill``), one line each."""
+    for pack, params in to_fill.items():
+        for name, meaning in params.items():
+            console.print(
+                f"[yellow]à renseigner[/] {pack}.{name}: {meaning} (territory.yaml, packs.{pack}.parameters)",
+                soft_wrap=True,
+            )

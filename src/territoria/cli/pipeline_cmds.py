@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace
+from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace, print_to_fill
 from territoria.core.errors import NotFoundError
 from territoria.core.suggest import did_you_mean
 
@@ -112,9 +112,10 @@ def run(
         raise typer.Exit(1)
 
 
-def status_json(name: str, rows: list[DatasetStatus]) -> dict[str, Any]:
+def status_json(name: str, rows: list[DatasetStatus], to_fill: dict[str, dict[str, str]]) -> dict[str, Any]:
     return {
         "workspace": name,
+        "parameters_to_fill": to_fill,
         "datasets": [
             {
                 "dataset": r.name,
@@ -135,6 +136,8 @@ def status_json(name: str, rows: list[DatasetStatus]) -> dict[str, Any]:
 def status(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     """Freshness of every dataset: rows, last update, last step status, quarantine.
 
+    Then the territory's parameters still to fill ("à renseigner"), which make steps wait.
+
     The exit code is 1 when the last step of any dataset failed or was blocked.
     """
     from territoria.pipelines import build_plan
@@ -144,10 +147,12 @@ def status(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     plan = build_plan(ws)
     with ws.engine() as engine:
         rows = dataset_status(ws, engine, plan)
+    to_fill = ws.parameters_to_fill()
     if as_json:
-        print(json.dumps(status_json(ws.config.name, rows), ensure_ascii=False, indent=1))
+        print(json.dumps(status_json(ws.config.name, rows, to_fill), ensure_ascii=False, indent=1))
     else:
         print_status(ws.config.name, rows)
+        print_to_fill(to_fill)
     if any(r.last_status in BROKEN for r in rows):
         raise typer.Exit(1)
 

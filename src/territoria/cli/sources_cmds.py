@@ -10,7 +10,7 @@ import yaml
 from rich.table import Table
 
 from territoria.catalog.model import DatasetEntry
-from territoria.cli.common import WorkspaceOpt, console, err_console, open_workspace
+from territoria.cli.common import WorkspaceOpt, console, err_console, open_workspace, print_to_fill
 from territoria.connectors.checking import check_source
 from territoria.connectors.propose import SCHEMA_CATALOG, propose
 from territoria.core.errors import ConfigError, TerritoriaError, UserError
@@ -127,6 +127,4 @@ def status(
     for r in rows:
         table.add_row(r.pack or "", r.dataset, r.kind, f"[{style[r.state]}]{r.state}[/]", r.todo)
     console.print(table)
-    for pack, params in to_fill.items():
-        for name, meaning in params.items():
-            console.print(f"[yellow]à renseigner[/] {pack}.{name}: {meaning} (territory.yaml, packs.{pack}.parameters)")
+    print_to_fill(to_fill)

@@ -92,14 +92,19 @@ def _shared(dataset: str, secrecy: str | None, policies: dict[str, Any], known: 
     return [d for d in shared_datasets(dataset, policies) if d in known]
 
 
+def unset_parameters(step: Step) -> list[str]:
+    """The parameters a SQL step uses that the workspace left unset (``null``), in SQL order."""
+    if not isinstance(step, SqlStep):
+        return []
+    return [k for k in dict.fromkeys(PARAM.findall(step.sql)) if step.params.get(k) is None]
+
+
 def _unset_parameters(steps: dict[str, Step]) -> dict[str, str]:
     """Steps whose SQL uses a parameter left unset (``null`` in territory.yaml): they wait for
     the territory's own value rather than compute with someone else's."""
     waiting: dict[str, str] = {}
     for step in steps.values():
-        if not isinstance(step, SqlStep):
-            continue
-        unset = [k for k in dict.fromkeys(PARAM.findall(step.sql)) if step.params.get(k) is None]
+        unset = unset_parameters(step)
         if unset:
             waiting[step.id] = (
                 f"waiting for parameter {', '.join(unset)}: set it under packs.{step.pack}.parameters in territory.yaml"

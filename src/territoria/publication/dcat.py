@@ -31,6 +31,7 @@ from territoria.publication.dcat_terms import (
     places,
     themes,
 )
+from territoria.publication.provenance import SYNTHETIC_LABEL, provenance
 from territoria.publication.turtle import to_turtle
 from territoria.workspace import Workspace
 
@@ -191,8 +192,21 @@ def entry_to_dcat(
     if distributions:
         node["dcat:distribution"] = distributions
     if entry.synthetic:
-        node["adms:status"] = {"@id": "http://purl.org/adms/status/UnderDevelopment"}
+        label_synthetic(node)
     return node
+
+
+def label_synthetic(node: dict[str, Any]) -> None:
+    """Say in the DCAT node that its data is invented: status, description and a keyword."""
+    node["adms:status"] = {"@id": "http://purl.org/adms/status/UnderDevelopment"}
+    descriptions = node.get("dct:description") or [literal(node["dct:title"]["@value"])]
+    if isinstance(descriptions, dict):
+        descriptions = [descriptions]
+    node["dct:description"] = [
+        literal(d["@value"].rstrip() + " (données synthétiques de démonstration)") for d in descriptions
+    ]
+    keywords = node.get("dcat:keyword") or []
+    node["dcat:keyword"] = [*keywords, literal(SYNTHETIC_LABEL.lower())]
 
 
 def derived_to_dcat(
@@ -288,20 +302,21 @@ def dcat_catalog(
         step = plan.steps[plan.producers[key]]
         description = step.indicator.description if isinstance(step, IndicatorStep) else ""
         sources = _sources(plan, key, entries)
-        nodes.append(
-            derived_to_dcat(
-                key,
-                info.title,
-                description,
-                list(step.inputs),
-                info.access.value,
-                base,
-                Served.of(docs.get(key)),
-                derived_licence(licence_uri(e.licence, e.licence_url) for e in sources),
-                spatial,
-                [t for e in sources for t in e.themes],
-            )
+        node = derived_to_dcat(
+            key,
+            info.title,
+            description,
+            list(step.inputs),
+            info.access.value,
+            base,
+            Served.of(docs.get(key)),
+            derived_licence(licence_uri(e.licence, e.licence_url) for e in sources),
+            spatial,
+            [t for e in sources for t in e.themes],
         )
+        if provenance(plan, key)["synthetic"]:  # computed from a synthetic source: labelled too
+            label_synthetic(node)
+        nodes.append(node)
     modified = max((str(d["updated_at"]) for d in docs.values() if d.get("updated_at")), default=None)
     return catalog_document(ws.config.name, base, nodes, ws.config.name, modified, spatial)
 

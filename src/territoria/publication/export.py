@@ -7,6 +7,7 @@ workspace's audit log (``governance/audit.py``), the one ``territoria audit`` an
 from __future__ import annotations
 
 from collections.abc import Iterable
+import json
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from territoria.governance.audit import AuditLog
 from territoria.pipelines.plan import Plan
 from territoria.pipelines.spec import IndicatorStep, IngestStep
 from territoria.publication.formats import ExportJob, get_format
+from territoria.publication.provenance import SYNTHETIC_LABEL, export_metadata, provenance
 
 
 def plan_entries(plan: Plan) -> dict[str, DatasetEntry]:
@@ -108,7 +110,19 @@ def export_dataset(
         )
     titles, decimals = column_metadata(plan, dataset)
     columns = engine.columns("published", dataset)
-    job = ExportJob(engine, relation, columns, dest, dataset, boundaries_relation(plan, engine), iri, titles, decimals)
+    prov = provenance(plan, f"published.{dataset}")
+    job = ExportJob(
+        engine,
+        relation,
+        columns,
+        dest,
+        dataset,
+        boundaries_relation(plan, engine),
+        iri,
+        titles,
+        decimals,
+        export_metadata(prov),
+    )
     export_format.check(job)  # before anything is audited
     if access is not AccessLevel.open:
         if not purpose or not purpose.strip():  # a blank purpose is no purpose
@@ -118,7 +132,25 @@ def export_dataset(
             )
         audit.record(Principal(who, Role.admin), f"export-{fmt}", dataset, access, purpose)
     export_format.write(job)
+    if export_format.extension == "csv":
+        write_csvw_sidecar(dest, dataset, prov)
     return int(engine.fetch_all(f"SELECT count(*) FROM {relation}")[0][0])
+
+
+def write_csvw_sidecar(dest: Path, dataset: str, prov: dict[str, Any]) -> Path:
+    """``<file>-metadata.json`` beside a CSV (the CSV on the Web convention): whether the data is
+    synthetic, and the producer, vintage, licence and last update of each source."""
+    sidecar = dest.with_name(dest.name + "-metadata.json")
+    doc = {
+        "@context": "http://www.w3.org/ns/csvw",
+        "url": dest.name,
+        "dc:identifier": dataset,
+        "territoria:synthetic": prov["synthetic"],
+        **({"dc:description": SYNTHETIC_LABEL} if prov["synthetic"] else {}),
+        "dc:source": prov["sources"],
+    }
+    sidecar.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    return sidecar
 
 
 __all__ = [
@@ -128,4 +160,5 @@ __all__ = [
     "plan_entries",
     "published_relation",
     "snapshot_column_metadata",
+    "write_csvw_sidecar",
 ]

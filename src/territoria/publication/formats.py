@@ -37,6 +37,9 @@ class ExportJob:
     titles: Mapping[str, str] = field(default_factory=dict)
     #: column -> decimals the dataset declares (an indicator's ``value``): text formats round to them
     decimals: Mapping[str, int] = field(default_factory=dict)
+    #: provenance to embed where the format can hold it (synthetic or not, producers, licences,
+    #: vintages: ``publication.provenance.export_metadata``)
+    metadata: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def geometry(self) -> str | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,11 @@ from territoria.catalog.model import DatasetEntry, with_role
 from territoria.core.errors import NotFoundError
 from territoria.engines.base import Engine, quote_ident
 from territoria.ledger import dataset_fingerprints, ensure_meta, now, record_relation
-from territoria.pipelines.inspect import LineageIndex, dataset_status, lineage_graph
-from territoria.pipelines.plan import Plan
+from territoria.pipelines.inspect import DatasetStatus, LineageIndex, dataset_status, lineage_graph
+from territoria.pipelines.plan import Plan, unset_parameters
 from territoria.pipelines.spec import IndicatorStep
 from territoria.publication.dcat import dcat_catalog
+from territoria.publication.provenance import provenance
 from territoria.workspace import Workspace
 
 KEEP = 3
@@ -127,6 +129,7 @@ def _dataset_entries(
     ws: Workspace, engine: Engine, plan: Plan, columns: Columns, entries: dict[str, DatasetEntry]
 ) -> list[dict[str, Any]]:
     statuses = {s.name: s for s in dataset_status(ws, engine, plan)}
+    updated = source_updates(statuses.values())
     out = []
     for key, info in plan.datasets.items():
         if info.layer == "published":
@@ -170,13 +173,21 @@ def _dataset_entries(
                     "landing_page": entry.landing_page,
                 }
             )
+        doc.update(provenance(plan, key, updated))  # synthetic if any source is; producers, vintages
+        if step.id in plan.waiting:  # the territory's own choices this figure waits for ("à renseigner")
+            doc["to_fill"] = [f"{step.pack}.{name}" for name in unset_parameters(step)]
         if published:
             doc["geometry"] = any(t.upper().startswith("GEOMETRY") for _, t in columns[("published", key)])
         out.append(doc)
     return out
 
 
-def _indicators(plan: Plan) -> list[dict[str, Any]]:
+def source_updates(statuses: Iterable[DatasetStatus]) -> dict[str, str | None]:
+    """dataset -> when its data last changed (ISO), for the provenance of every figure."""
+    return {s.name: s.updated_at.isoformat() if s.updated_at else None for s in statuses}
+
+
+def _indicators(plan: Plan, updated: dict[str, str | None]) -> list[dict[str, Any]]:
     out = []
     for step in plan.steps.values():
         if not isinstance(step, IndicatorStep):
@@ -184,6 +195,7 @@ def _indicators(plan: Plan) -> list[dict[str, Any]]:
         doc = step.indicator.model_dump(mode="json", exclude={"sql", "tests"})
         doc["pack"] = step.pack
         doc["inputs"] = list(step.inputs)
+        doc.update(provenance(plan, step.indicator.id, updated))
         out.append(doc)
     return out
 
@@ -309,7 +321,7 @@ def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str) -> Sn
         cfg = ws.config
         catalog = {
             "datasets": datasets,
-            "indicators": _indicators(plan),
+            "indicators": _indicators(plan, {d["id"]: d["updated_at"] for d in datasets}),
             # flat: trees are drawn from it per request (``pipelines.inspect.lineage_tree``)
             "lineage_graph": lineage_graph(plan, LineageIndex.load(engine)),
             "dcat": dcat_catalog(ws, plan, datasets=datasets),

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from territoria.core.errors import UserError
-from territoria.engines.base import quote_ident, require
+from territoria.engines.base import quote_ident, quote_literal, require
 from territoria.publication.formats import ExportFormat, ExportJob
 
 #: an Excel sheet holds 1,048,576 rows, the header included
@@ -84,8 +84,21 @@ def write_geojson(job: ExportJob) -> None:
     job.engine.copy_to(select, job.dest, "GDAL", {"DRIVER": "GeoJSON"})
 
 
+class _Struct:
+    """A DuckDB struct literal, rendered as is in a COPY option (``KV_METADATA``)."""
+
+    def __init__(self, items: dict[str, str]) -> None:
+        self.sql = "{" + ", ".join(f"{quote_literal(k)}: {quote_literal(v)}" for k, v in items.items()) + "}"
+
+    def __str__(self) -> str:
+        return self.sql
+
+
 def write_parquet(job: ExportJob) -> None:
-    job.engine.copy_to(job.select, job.dest, "PARQUET", {"COMPRESSION": "zstd"})
+    options: dict[str, Any] = {"COMPRESSION": "zstd"}
+    if job.metadata:  # the provenance travels with the file (synthetic or not, producers, licences)
+        options["KV_METADATA"] = _Struct(dict(job.metadata))
+    job.engine.copy_to(job.select, job.dest, "PARQUET", options)
 
 
 def _xlsx_format(typ: str) -> str | None:

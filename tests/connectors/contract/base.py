@@ -7,6 +7,7 @@ export get 429 with Retry-After: 1" or "close the connection in the middle of th
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 from collections import deque
@@ -83,6 +84,11 @@ class Handler(BaseHTTPRequestHandler):
         elif fault == "html":
             body = b"<!DOCTYPE html><html><head><title>Erreur 500 - Portail</title></head><body>Oups</body></html>"
             self.send_bytes(200, body, "text/html; charset=utf-8")
+        elif fault.startswith("gzip-bomb:"):
+            # a small gzip body (Content-Encoding) that inflates to the given number of bytes
+            size = int(fault.removeprefix("gzip-bomb:"))
+            body = gzip.compress(b"code;nom;valeur\n" + b"0" * size, mtime=0)
+            self.send_bytes(200, body, "text/csv; charset=utf-8", {"Content-Encoding": "gzip"})
         elif fault == "truncate":
             # announce a body, send half of it, then drop the connection
             self.send_response(200)

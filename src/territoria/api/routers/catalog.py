@@ -31,6 +31,7 @@ SUMMARY = (
     "quarantined",
     "synthetic",
     "geometry",
+    "to_fill",
 )
 
 

@@ -27,6 +27,7 @@ from territoria.core.suggest import did_you_mean
 from territoria.engines.base import quote_ident
 from territoria.publication.export import snapshot_column_metadata
 from territoria.publication.formats import ExportJob, formats, get_format
+from territoria.publication.provenance import export_metadata
 from territoria.publication.reader import DatasetMeta, Publication
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
@@ -198,6 +199,7 @@ def dataset_export(
         f"{base}/datasets/{dataset_id}",
         titles,
         decimals,
+        metadata=export_metadata(meta.doc),
     )
     try:
         export_format.check(job)
@@ -211,7 +213,12 @@ def dataset_export(
         tmp.rmdir()
 
     return FileResponse(
-        dest, media_type=export_format.media_type, filename=dest.name, background=BackgroundTask(cleanup)
+        dest,
+        media_type=export_format.media_type,
+        filename=dest.name,
+        background=BackgroundTask(cleanup),
+        # every format says whether the data is invented, even those without a metadata slot
+        headers={"Territoria-Synthetic": "true" if meta.doc.get("synthetic") else "false"},
     )
 
 

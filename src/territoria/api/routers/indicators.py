@@ -33,6 +33,10 @@ class Indicator(BaseModel):
     higher_is_better: bool | None
     access: str
     readable: bool
+    #: true when any source it is computed from is synthetic (demonstration data)
+    synthetic: bool = False
+    #: the sources it is computed from: producer, vintage, licence, last update of each
+    sources: list[dict[str, Any]] = []
 
 
 class IndicatorValues(BaseModel):
@@ -78,6 +82,8 @@ def _static_description(pub: Publication, indicator_id: str) -> dict[str, Any]:
             "access": definition["access"],
             "decimals": definition.get("decimals"),
             "extra": definition.get("extra", {}),
+            "synthetic": definition.get("synthetic", False),
+            "sources": definition.get("sources", []),
         }
 
     found: dict[str, Any] = pub.cached(f"indicator-description:{indicator_id}", build)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from territoria.core.errors import ConfigError, DataError
 from territoria.engines.base import Engine
 
 GeometryPolicy = Literal["repair", "quarantine"]
@@ -43,3 +44,28 @@ class RawRelation:
     finish: Callable[[Engine, int], Rejected | None] | None = None
     #: what to do with invalid geometries: repair them (ST_MakeValid, counted) or quarantine the row
     invalid_geometries: GeometryPolicy = "repair"
+
+
+def apply_header_map(names: list[str], options: dict[str, Any]) -> list[str]:
+    """The column names after the source's ``read.header_map`` (file label -> schema name).
+
+    One source reads a producer's layouts that differ only by their labels (Agence ORE's national
+    file says ``Code Commune`` where its API export says ``code_commune``): the mapping is declared
+    in the source's YAML, and a label the file does not have is simply not used.
+    """
+    mapping = options.get("header_map")
+    if mapping is None:
+        return names
+    if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+        raise ConfigError(
+            '`read.header_map` must map the file\'s column labels to names: {"Code Commune": code_commune, ...}',
+            hint="write one `label: name` pair per line under `header_map:`",
+        )
+    renamed = [mapping.get(n, n) for n in names]
+    clashes = sorted({n for n in renamed if renamed.count(n) > 1})
+    if clashes:
+        raise DataError(
+            f"after `read.header_map`, several columns are named {', '.join(clashes)}",
+            hint="the file already has a column of that name: map only the labels it does not share",
+        )
+    return renamed

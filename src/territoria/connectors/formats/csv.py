@@ -14,7 +14,9 @@ line or of a quoted value, bytes that are not in the encoding, a wrong separator
 Options (``read:``): ``delimiter``, ``encoding`` (``auto``, ``utf-8``, ``cp1252``, ``latin-1``...),
 ``header_row`` (0-based line of the header), ``header: false`` with ``columns: [...]``,
 ``max_line_size`` (bytes, at most DuckDB's 2 MB: longer lines are quarantined unread, see
-``csv_lines``), ``max_decompressed_bytes`` and ``member`` (gzip/bz2/zip, see ``compression``), and
+``csv_lines``), ``max_decompressed_bytes`` and ``member`` (gzip/bz2/zip, see ``compression``),
+``header_map`` (file label -> column name, see ``base.apply_header_map``), ``select`` (the only
+columns to read, after ``header_map``; a required one missing is the schema's error), and
 ``x``/``y`` (coordinate columns, decimal comma accepted) with ``crs`` to build a ``geom`` point
 column in WGS84.
 """
@@ -30,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from territoria.connectors.formats import csv_lines
-from territoria.connectors.formats.base import RawRelation, Rejected
+from territoria.connectors.formats.base import RawRelation, Rejected, apply_header_map
 from territoria.connectors.formats.compression import unwrap
 from territoria.connectors.formats.csv_lines import DEFAULT_MAX_LINE, LongLine
 from territoria.connectors.formats.geo import geometry_policy, wgs84_select
@@ -111,7 +113,7 @@ def _header(text: str, options: dict[str, Any]) -> tuple[list[str], str, int]:
     delimiter = options.get("delimiter") or detect_delimiter(header_line)
     names = [n.strip() for n in next(csv.reader(io.StringIO(header_line), delimiter=delimiter))]
     check_header(names, header_row + 1)
-    return names, delimiter, header_row + 1
+    return apply_header_map(names, options), delimiter, header_row + 1
 
 
 def check_header(names: list[str], line: int) -> None:
@@ -178,14 +180,17 @@ def read_csv(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path)
     # The UTF-8 BOM is skipped along with the header line, so nothing special is needed for it.
     relation = engine.read_csv_relation(readable, delimiter=delimiter, columns=names, skip=offset, rejects=rejects)
     rescan = engine.read_csv_relation(readable, delimiter=delimiter, columns=names, skip=offset, skip_bad_lines=True)
-    cols = ", ".join(quote_ident(n) for n in names)
+    kept = _kept_columns(names, options)
+    cols = ", ".join(quote_ident(n) for n in kept)
     numbered = "(SELECT row_number() OVER () + {offset} AS _line, {cols} FROM {r})"
     sql, rescan_sql = (numbered.format(offset=offset, cols=cols, r=r) for r in (relation, rescan))
     unnumbered_sql = f"(SELECT CAST(NULL AS BIGINT) AS _line, {cols} FROM {rescan})"
     notes: dict[str, Any] = {"encoding": encoding, "delimiter": delimiter, "columns": len(names)}
+    if len(kept) < len(names):
+        notes["columns_not_read"] = len(names) - len(kept)
     if layers:
         notes["compression"] = layers
-    columns = [(n, "VARCHAR") for n in names]
+    columns = [(n, "VARCHAR") for n in kept]
     if options.get("x") or options.get("y"):
         sql, rescan_sql, unnumbered_sql = (
             _with_point(engine, r, names, options, notes) for r in (sql, rescan_sql, unnumbered_sql)
@@ -222,6 +227,17 @@ def _with_point(engine: Engine, relation: str, names: list[str], options: dict[s
     select, geo = wgs84_select(engine, base, [("geom", "GEOMETRY")], options)
     notes["geometry"] = geo
     return f"(SELECT {select} FROM {base})"
+
+
+def _kept_columns(names: list[str], options: dict[str, Any]) -> list[str]:
+    """The columns handed to validation: all, or those ``read.select`` lists (a producer's wide
+    file of which a source uses a few columns, such as Météo-France's station files)."""
+    wanted = options.get("select")
+    if wanted is None:
+        return names
+    if not isinstance(wanted, list) or not all(isinstance(w, str) for w in wanted):
+        raise ConfigError("`read.select` must list column names", hint="e.g. `select: [NUM_POSTE, AAAAMMJJ, TN]`")
+    return [n for n in names if n in wanted]
 
 
 def _ends_with_newline(path: Path) -> bool:

@@ -21,13 +21,14 @@ from __future__ import annotations
 import base64
 import gzip
 import math
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from territoria.core.yamlio import write_yaml
+from territoria.core.yamlio import read_yaml, write_yaml
 from territoria.reference.referential import referential
 from territoria.sensors.decoders import encode_lht65
 from territoria.sensors.ingest import open_registry, replay, store_for
@@ -253,10 +254,58 @@ def write_population_75(root: Path, communes: list[str]) -> None:
 
 # Météo-France's thresholds reported for Ille-et-Vilaine (35), the demonstration's département.
 DEMO_CANICULE = {"canicule_ibmn": 18.0, "canicule_ibmx": 33.0}
+# Real Météo-France stations of Ille-et-Vilaine, summer 2025 (see data/ATTRIBUTION.md), and the
+# reference the demonstration compares them with: Rennes–Saint-Jacques, the airport outside the city.
+STATIONS_EXTRACT = Path(__file__).parent / "data" / "Q_35_ete-2025_RR-T-Vent.csv.gz"
+STATIONS_DEPARTEMENT = "35"
+STATIONS_FILE = "data/meteo-france/stations-quotidien.csv.gz"
+DEMO_STATION_REFERENCE = "35281001"
+SENSOR_SOURCES = ("capteurs-reseau", "capteurs-temperature-horaire", "capteurs-temperature-journalier")
+
+
+def label_sensor_sources_synthetic(root: Path) -> None:
+    """The demonstration's sensor network is invented: its catalog entries say so, so that every
+    figure computed from it is labelled synthetic down to the dashboard, API, exports and DCAT."""
+    for name in SENSOR_SOURCES:
+        path = root / "sources" / f"{name}.yaml"
+        if not path.is_file():
+            continue
+        entry = read_yaml(path)
+        if entry.get("synthetic"):
+            continue
+        entry["synthetic"] = True
+        entry["temporal"] = {"start": "2025-06-01", "end": "2025-08-31"}
+        entry["title"] = f"{entry['title']} — données synthétiques"
+        entry["description"] = (
+            f"{entry.get('description', '').strip()} DEMO DATA: the demonstration's network of 61 sensors "
+            "and its summer 2025 uplinks are invented (seeded), see territoria.usecases.climate_adaptation.demo."
+        )
+        write_yaml(path, entry)
+
+
+def drop_real_stations(ws: Any) -> None:
+    """Put the real Météo-France summer 2025 extract where the station source reads it, when the
+    workspace lies in its département (anywhere else, the source waits for the territory's file)."""
+    from territoria.workspace.workspace import territory_placeholders
+
+    departements = territory_placeholders(ws.config)["territory.departements"].split(",")
+    if STATIONS_DEPARTEMENT not in departements:
+        return
+    target = ws.root / STATIONS_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(STATIONS_EXTRACT, target)
+    path = ws.root / "sources" / "stations-meteo-quotidien.yaml"
+    if path.is_file():  # the extract's own vintage, shown next to every figure computed from it
+        entry = read_yaml(path)
+        entry["temporal"] = {"start": "2025-06-01", "end": "2025-08-31"}
+        write_yaml(path, entry)
+    ws.set_parameters("climate_adaptation", {"station_reference": DEMO_STATION_REFERENCE}, only_unset=True)
 
 
 def prepare_demo(ws: Any) -> None:
     ws.set_parameters("climate_adaptation", DEMO_CANICULE, only_unset=True)
+    label_sensor_sources_synthetic(ws.root)
+    drop_real_stations(ws)
     devices = plan_network(ws.config.communes)
     write_registry(ws.root, devices)
     write_population_75(ws.root, ws.config.communes)

@@ -25,6 +25,7 @@ from territoria.workspace import Workspace
 YEARS = range(2011, 2025)
 SERIES_BREAK = 2018  # petits professionnels split out of residential (décret 2020-196, millésime 2018)
 FACTORS_FILE = "facteurs-emission.csv"
+REGION_FILE = "conso-elec-gaz-region.csv"
 ORE_FILE = "conso-elec-gaz-commune.csv"
 IRIS_FILE = "conso-elec-iris.csv"
 
@@ -73,10 +74,13 @@ def _num(x: float) -> str:
 
 
 def prepare(ws: Workspace) -> None:
-    """Copy the versioned emission-factor table shipped with the pack into ``data/``."""
+    """Copy the versioned emission-factor table and the regional totals shipped with the pack into ``data/``."""
     src = Path(str(resources.files("territoria.usecases.energy_ghg") / "data" / FACTORS_FILE))
     (ws.root / "data").mkdir(exist_ok=True)
     shutil.copyfile(src, ws.root / "data" / FACTORS_FILE)
+    # Agence ORE's real regional totals (see data/ATTRIBUTION.md), for the share of the region
+    region = Path(str(resources.files("territoria.usecases.energy_ghg") / "data" / REGION_FILE))
+    shutil.copyfile(region, ws.root / "data" / REGION_FILE)
 
 
 @dataclass

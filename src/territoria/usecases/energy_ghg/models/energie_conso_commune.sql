@@ -1,5 +1,6 @@
 -- Commune cells (sector x energy x year) of the Agence ORE file, for the territory's communes.
--- A cell masked by the producer ("s") stays null with masked_input; a cell with only some
+-- A cell masked by the producer ("s" in the API export; empty with a positive "Nombre de mailles
+-- secretisées" in the national file) stays null with masked_input; a cell with only some
 -- masked components (several NAF rows) is the sum of the known ones, flagged lower_bound.
 -- Consumption is summed as DECIMAL(38, 6) (exact to the kWh/1000): a sum of doubles depends on
 -- the order of addition, hence on the thread count, and published figures must not. The energy
@@ -19,7 +20,8 @@ WITH rows AS (
         CASE WHEN filiere = 'Gaz' THEN 'gaz' ELSE 'electricite' END AS energy,
         conso_totale_mwh,
         nb_sites,
-        conso_totale_mwh_secret OR nb_sites_secret AS masked
+        conso_totale_mwh_secret OR nb_sites_secret
+            OR (conso_totale_mwh IS NULL AND coalesce(nombre_mailles_secretisees, 0) > 0) AS masked
     FROM ref('conso-elec-gaz-commune')
     WHERE code_commune IN (SELECT unnest(param('territory.communes')))
 )

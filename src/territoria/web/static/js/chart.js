@@ -27,7 +27,12 @@ function niceTicks(min, max, count = 5) {
 
 let chartCount = 0;
 
-const periodNumber = (p) => Number(String(p).slice(0, 4)) + (String(p).length > 4 ? 0.5 : 0);
+// A year, a month ("2025-07": placed at its middle) or an interval (placed mid-year).
+const periodNumber = (p) => {
+  const month = String(p).match(/^(\d{4})-(\d{2})$/);
+  if (month) return Number(month[1]) + (Number(month[2]) - 0.5) / 12;
+  return Number(String(p).slice(0, 4)) + (String(p).length > 4 ? 0.5 : 0);
+};
 
 /**
  * series: [{period, value}], target: [{period, value}] or [], unit, decimals, title.

@@ -37,9 +37,13 @@ export function formatShare(share) {
 
 const dayMonth = new Intl.DateTimeFormat("fr-FR", { day: "numeric", month: "long", timeZone: "UTC" });
 
-/** A period as read: "2022", or an ISO interval "2025-06-01/2025-08-31" -> "1 juin – 31 août 2025". */
+/** A period as read: "2022", a month "2025-07" -> "juillet 2025", or an ISO interval "2025-06-01/2025-08-31" -> "1 juin – 31 août 2025". */
+const monthYear = new Intl.DateTimeFormat("fr-FR", { month: "long", year: "numeric", timeZone: "UTC" });
+
 export function formatPeriod(period) {
   const text = String(period ?? "");
+  const month = text.match(/^(\d{4})-(\d{2})$/);
+  if (month) return monthYear.format(new Date(`${text}-01T00:00:00Z`));
   const m = text.match(/^(\d{4})-(\d{2})-(\d{2})\/(\d{4})-(\d{2})-(\d{2})$/);
   if (!m) return text;
   const [start, end] = [new Date(`${m[1]}-${m[2]}-${m[3]}T00:00:00Z`), new Date(`${m[4]}-${m[5]}-${m[6]}T00:00:00Z`)];

@@ -10,6 +10,7 @@ export const MESH_LABELS = {
   territory: "Territoire",
   iris: "Quartier (IRIS)",
   capteur: "Capteur",
+  station: "Station Météo-France",
   departement: "Département",
 };
 

@@ -9,10 +9,11 @@ import { byPeriod, decimals, latestPeriod, MESH_LABELS, periods, placeMeshes, ta
 import { choiceLabel, dimensionControls, dimensions, pick } from "../dimensions.js";
 import { downloadSection } from "../downloads.js";
 import { lineageTree } from "../lineage.js";
+import { provenanceLine, realityBadge, toFillSection } from "../provenance.js";
 import { communeSummary, qualityList, qualityNotes } from "../quality.js";
 import { replaceParams } from "../router.js";
 
-const MESH_PLURALS = { commune: "Communes", capteur: "Capteurs", iris: "Quartiers (IRIS)" };
+const MESH_PLURALS = { commune: "Communes", capteur: "Capteurs", station: "Stations Météo-France", iris: "Quartiers (IRIS)" };
 const ACCESS = { open: "Ouvert à tous", restricted: "Restreint (agents et élus)", personal: "Données personnelles" };
 
 /** The territory's latest observed value, for the total of each breakdown (or the first). */
@@ -33,13 +34,13 @@ async function headline(ind) {
 }
 
 export async function renderIndicators(page) {
-  const indicators = await api.indicators();
+  const [indicators, catalog] = await Promise.all([api.indicators(), api.catalog().catch(() => [])]);
   add(page, 
     h("h1", {}, "Indicateurs"),
     h("p", { class: "lead" }, "Les chiffres clés du territoire, pour la dernière année disponible. Chaque fiche donne l’évolution, la qualité des données et leur origine."),
   );
   if (!indicators.length) {
-    add(page, h("p", { class: "note" }, "Aucun indicateur n’est encore publié."));
+    add(page, h("p", { class: "note" }, "Aucun indicateur n’est encore publié."), toFillSection(catalog));
     return;
   }
   const grid = h("div", { class: "grid" });
@@ -56,9 +57,11 @@ export async function renderIndicators(page) {
           ? h("span", { class: "muted" }, "Accès restreint")
           : h("span", { class: "figure" }, h("span", { class: "figure-value" }, formatFigure(row ? row.value : null, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
         h("span", { class: "figure-caption" }, row ? [row.highest ? `${row.libelle || row.code} (valeur la plus forte)` : row.libelle || "Territoire", row.detail, formatPeriod(row.period)].filter(Boolean).join(", ") : "Pas encore de valeur"),
+        h("span", {}, realityBadge(ind)),
       ),
     );
   });
+  add(page, toFillSection(catalog));
 }
 
 export async function renderIndicator(page, id, params) {
@@ -157,6 +160,7 @@ function figureCard(ind, last, rows, target, detail) {
     h("span", { class: "kpi-title" }, last.libelle || last.code),
     h("p", { class: "figure" }, h("span", { class: "figure-value", "data-testid": "indicator-value" }, formatFigure(last.value, decimals(ind))), h("span", { class: "figure-unit" }, ind.unit)),
     h("p", { class: "figure-caption" }, `${detail ? `${detail}, ` : ""}${/^\d{4}$/.test(String(last.period)) ? "en " : ""}${formatPeriod(last.period)}`),
+    provenanceLine(ind),
   );
   const previous = rows[rows.length - 2];
   if (previous && typeof previous.value === "number" && previous.value !== 0 && typeof last.value === "number") {

@@ -1,0 +1,81 @@
+"""Where a published figure comes from, and whether it is real: from its lineage in the plan.
+
+A dataset is synthetic as soon as one source it is computed from says ``synthetic: true`` in its
+catalog entry (a demonstration file, an invented sensor network): one invented input is enough to
+make the figure invented. Every dataset also carries the list of its sources with their producer,
+vintage, licence and last update, shown next to the figure (API, dashboard, exports, DCAT).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from territoria.catalog.model import DatasetEntry
+from territoria.pipelines.plan import Plan
+from territoria.pipelines.spec import IngestStep
+
+#: the note every synthetic figure carries, in French (dashboard, DCAT, export metadata)
+SYNTHETIC_LABEL = "Données synthétiques"
+
+
+def source_entries(plan: Plan, dataset: str) -> list[DatasetEntry]:
+    """The catalog entries of the sources ``dataset`` is computed from (itself, for a source)."""
+    seen: set[str] = set()
+    found: dict[str, DatasetEntry] = {}
+    frontier = [dataset]
+    while frontier:
+        key = frontier.pop()
+        if key in seen or key not in plan.producers:
+            continue
+        seen.add(key)
+        step = plan.steps[plan.producers[key]]
+        if isinstance(step, IngestStep):
+            found[step.entry.identifier] = step.entry
+        frontier.extend(step.inputs)
+    return [found[k] for k in sorted(found)]
+
+
+def vintage(entry: DatasetEntry) -> str | None:
+    start, end = entry.temporal.start, entry.temporal.end
+    if start and end:
+        return str(start.year) if start.year == end.year else f"{start.year}–{end.year}"
+    if start or end:
+        return str((start or end).year)  # type: ignore[union-attr]  # one of them is set
+    return None
+
+
+def provenance(plan: Plan, dataset: str, updated: Mapping[str, str | None] | None = None) -> dict[str, Any]:
+    """``synthetic`` and ``sources`` (producer, vintage, licence, last update of each) of a dataset;
+    ``updated`` maps a source's id to the time its data last changed, when known."""
+    entries = source_entries(plan, dataset)
+    return {
+        "synthetic": any(e.synthetic for e in entries),
+        "sources": [
+            {
+                "id": e.identifier,
+                "title": e.title,
+                "producer": e.publisher.name,
+                "producer_uri": e.publisher.uri,
+                "vintage": vintage(e),
+                "licence": e.licence,
+                "licence_url": e.licence_url,
+                "updated_at": (updated or {}).get(e.identifier),
+                "synthetic": e.synthetic,
+            }
+            for e in entries
+        ],
+    }
+
+
+def export_metadata(prov: Mapping[str, Any]) -> dict[str, str]:
+    """Flat key/value metadata for export files (Parquet key-value metadata, CSVW sidecars)."""
+    sources = prov.get("sources", [])
+    return {
+        "territoria:synthetic": "true" if prov.get("synthetic") else "false",
+        **({"territoria:note": SYNTHETIC_LABEL} if prov.get("synthetic") else {}),
+        "territoria:producers": "; ".join(dict.fromkeys(s["producer"] for s in sources)),
+        "territoria:licences": "; ".join(dict.fromkeys(s["licence"] for s in sources)),
+        "territoria:vintages": "; ".join(f"{s['id']}: {s['vintage'] or 'n.c.'}" for s in sources),
+        "territoria:sources": "; ".join(s["id"] for s in sources),
+    }

@@ -1,0 +1,18 @@
+-- Météo-France stations of the daily file, with their commune and role. A station's number starts
+-- with the INSEE code of its commune (Météo-France's numbering): a station is in the territory when
+-- that commune is. The reference station is the territory's choice (station_reference); every
+-- other station of the territory is compared with it.
+WITH s AS (
+    SELECT NUM_POSTE AS station, any_value(NOM_USUEL) AS nom, any_value(LAT) AS lat, any_value(LON) AS lon,
+           any_value(ALTI) AS altitude, min(AAAAMMJJ) AS premier_jour, max(AAAAMMJJ) AS dernier_jour
+    FROM ref('stations-meteo-quotidien')
+    GROUP BY NUM_POSTE
+)
+SELECT s.station, s.nom, s.lat, s.lon, s.altitude, c.code AS commune, c.nom AS commune_nom,
+       CASE WHEN s.station = CAST(param('station_reference') AS VARCHAR) THEN 'reference'
+            WHEN c.code IS NOT NULL THEN 'urbain'
+            ELSE 'hors_territoire' END AS role,
+       s.premier_jour, s.dernier_jour
+FROM s
+LEFT JOIN ref('communes') AS c ON c.code = left(s.station, 5)
+ORDER BY s.station
