@@ -88,7 +88,7 @@ def test_dcat_labels_derived_synthetic_datasets(ws: Workspace) -> None:
     nodes = {n["dct:identifier"]: n for n in dcat_catalog(ws, build_plan(ws))["dcat:dataset"]}
     derived = nodes["energie_consommation"]
     assert derived["adms:status"]["@id"].endswith("/UnderDevelopment")
-    assert "données synthétiques" in derived["dct:description"]["@value"]
+    assert all("données synthétiques" in d["@value"] for d in derived["dct:description"])
     assert any(k["@value"] == "données synthétiques" for k in derived["dcat:keyword"])
     assert "adms:status" not in nodes["population"]
 

@@ -6,8 +6,8 @@ workspace's audit log (``governance/audit.py``), the one ``territoria audit`` an
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
