@@ -45,4 +45,9 @@ def prepare(ws: Workspace) -> None:
 
 def prepare_demo(ws: Workspace) -> None:
     """The Filosofi rows, and the synthetic inputs of the heat-vulnerability index."""
+    from territoria.usecases.social_health.synthetic import write_cool_places, write_population_iris
+
     prepare(ws)
+    codes = list(ws.config.communes)
+    write_population_iris(ws.root / "data", codes)
+    write_cool_places(ws.root / "data", codes)
