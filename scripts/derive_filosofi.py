@@ -5,9 +5,9 @@ Run by a maintainer when the files are refreshed (never at run time):
     python scripts/derive_filosofi.py ../shared/data/real/insee
 
 The national files are shipped as they are, gzipped (their bytes come back unchanged, which the
-script checks): ``territoria init`` writes the rows of the workspace's communes, whole lines
-under the original header, into the workspace's ``data/`` folder, so the pack's Table Schemas
-read INSEE's own layout (``;``, decimal comma, ``s``/``nd``/``ns``/``so`` markers, codes as
+script checks): ``territoria init`` writes the lines of the territory's départements, under
+the original header, into the workspace's ``data/`` folder, so the pack's Table Schemas read
+INSEE's own layout (``;``, decimal comma, ``s``/``nd``/``ns``/``so`` markers, codes as
 strings). The attribution (producer, licence, vintage, checksums) goes to ``ATTRIBUTION.md``.
 """
 
@@ -31,8 +31,9 @@ ATTRIBUTION = """# Data shipped in this folder
 | `filosofi-2021-iris-disp.csv.gz` | `BASE_TD_FILO_IRIS_2021_DISP.csv`, unmodified: disposable income by IRIS (poverty rate, median, deciles, Gini, income structure) ({iris_rows} IRIS of communes of 5,000 inhabitants or more; `s`, `nd`, `ns`, `so`) | INSEE, Filosofi 2021 — revenus, pauvreté et niveau de vie par IRIS (https://www.insee.fr/fr/statistiques/8229323) | 2021 incomes, 2022 geography | Licence Ouverte / Open Licence 2.0 — « Source : INSEE, Filosofi 2021 » |
 
 Derived by `scripts/derive_filosofi.py`: gzip of the national files as published (SHA-256 of the
-uncompressed bytes below); `territoria init` writes the rows of the workspace's communes (whole
-lines, original header) into `data/`. INSEE states that Filosofi 2021 is the last edition.
+uncompressed bytes below); `territoria init` writes the lines of the territory's départements
+(original header, whole lines) into the workspace's `data/`; the pack's models keep the
+territory's communes and IRIS. INSEE states that Filosofi 2021 is the last edition.
 
 | file | SHA-256 of the uncompressed bytes |
 | --- | --- |

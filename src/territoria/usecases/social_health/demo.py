@@ -1,15 +1,14 @@
 """Inputs of the social and health pack.
 
-``prepare`` (``territoria init``, any territory) writes the real INSEE Filosofi 2021 rows of the
-workspace's communes: whole lines of the national files shipped with the pack, under their
-original header, so the files in ``data/`` are INSEE's own bytes. ``prepare_demo`` adds the
+``prepare`` (``territoria init``, any territory) writes the rows of the territory's départements
+from INSEE's national Filosofi 2021 files shipped with the pack: whole lines under the original
+header, INSEE's own bytes, read through the pack's Table Schemas as the national files would be. ``prepare_demo`` adds the
 inputs nothing real is shipped for (see ``synthetic.py``), labelled synthetic.
 """
 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 
@@ -24,23 +23,25 @@ def shipped(name: str) -> Path:
     return Path(str(resources.files("territoria.usecases.social_health") / "data" / name))
 
 
-def _subset(source: Path, target: Path, keep: Callable[[bytes], bool]) -> int:
-    """Write the header and the lines ``keep`` accepts, byte for byte; the number of rows kept."""
-    with gzip.open(source, "rb") as raw:
-        lines: Iterable[bytes] = iter(raw)
-        header = next(iter(lines))
-        kept = [line for line in lines if keep(line)]
-    target.write_bytes(header + b"".join(kept))
-    return len(kept)
+def _departement(code: bytes) -> bytes:
+    return code[:3] if code.startswith(b"97") else code[:2]
 
 
 def prepare(ws: Workspace) -> None:
-    """Write the Filosofi rows (commune and IRIS files) of the workspace's communes into ``data/``."""
-    codes = {c.encode() for c in ws.config.communes}
+    """Write the Filosofi rows of the territory's départements (commune and IRIS files) into
+    ``data/``: whole lines of INSEE's national files under their header, byte for byte; the models
+    keep the territory's communes and IRIS. A département has IRIS rows even when none of the
+    territory's communes is split into IRIS, so the IRIS source always loads; a territory INSEE
+    does not cover (Mayotte) gets no file, and the pack waits for one."""
+    deps = {_departement(c.encode()) for c in ws.config.communes}
     data = ws.root / "data"
     data.mkdir(exist_ok=True)
-    _subset(shipped(COMMUNES_FILE + ".gz"), data / COMMUNES_FILE, lambda line: line.split(b";", 1)[0] in codes)
-    _subset(shipped("filosofi-2021-iris-disp.csv.gz"), data / IRIS_FILE, lambda line: line[:5] in codes)
+    for name in (COMMUNES_FILE, IRIS_FILE):
+        with gzip.open(shipped(name + ".gz"), "rb") as raw:
+            header = raw.readline()
+            kept = [line for line in raw if _departement(line) in deps]
+        if kept:
+            (data / name).write_bytes(header + b"".join(kept))
 
 
 def prepare_demo(ws: Workspace) -> None:
