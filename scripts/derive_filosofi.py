@@ -23,12 +23,28 @@ FILES = {
     "cc_filosofi_2021_COM.csv": "filosofi-2021-communes.csv.gz",
     "BASE_TD_FILO_IRIS_2021_DISP.csv": "filosofi-2021-iris-disp.csv.gz",
 }
+ROWS = [
+    (
+        "filosofi-2021-communes.csv.gz",
+        "`cc_filosofi_2021_COM.csv`, unmodified: median disposable income, poverty rate at 60 %, D1, D9, "
+        "D9/D1, income structure, by commune ({com_rows} communes; `s` = secret)",
+        "INSEE, Filosofi 2021 — indicateurs de revenus et de pauvreté par commune "
+        "(https://www.insee.fr/fr/statistiques/7756729)",
+    ),
+    (
+        "filosofi-2021-iris-disp.csv.gz",
+        "`BASE_TD_FILO_IRIS_2021_DISP.csv`, unmodified: disposable income by IRIS (poverty rate, median, "
+        "deciles, Gini, income structure) ({iris_rows} IRIS of communes of 5,000 inhabitants or more; "
+        "`s`, `nd`, `ns`, `so`)",
+        "INSEE, Filosofi 2021 — revenus, pauvreté et niveau de vie par IRIS (https://www.insee.fr/fr/statistiques/8229323)",
+    ),
+]
+LICENCE = "2021 incomes, 2022 geography | Licence Ouverte / Open Licence 2.0 — « Source : INSEE, Filosofi 2021 »"
 ATTRIBUTION = """# Data shipped in this folder
 
 | file | content | producer, dataset | vintage | licence |
 | --- | --- | --- | --- | --- |
-| `filosofi-2021-communes.csv.gz` | `cc_filosofi_2021_COM.csv`, unmodified: median disposable income, poverty rate at 60 %, D1, D9, D9/D1, income structure, by commune ({com_rows} communes; `s` = secret) | INSEE, Filosofi 2021 — indicateurs de revenus et de pauvreté par commune (https://www.insee.fr/fr/statistiques/7756729) | 2021 incomes, 2022 geography | Licence Ouverte / Open Licence 2.0 — « Source : INSEE, Filosofi 2021 » |
-| `filosofi-2021-iris-disp.csv.gz` | `BASE_TD_FILO_IRIS_2021_DISP.csv`, unmodified: disposable income by IRIS (poverty rate, median, deciles, Gini, income structure) ({iris_rows} IRIS of communes of 5,000 inhabitants or more; `s`, `nd`, `ns`, `so`) | INSEE, Filosofi 2021 — revenus, pauvreté et niveau de vie par IRIS (https://www.insee.fr/fr/statistiques/8229323) | 2021 incomes, 2022 geography | Licence Ouverte / Open Licence 2.0 — « Source : INSEE, Filosofi 2021 » |
+{rows}
 
 Derived by `scripts/derive_filosofi.py`: gzip of the national files as published (SHA-256 of the
 uncompressed bytes below); `territoria init` writes the lines of the territory's départements
@@ -53,11 +69,14 @@ def main(folder: Path) -> None:
         (OUT / target).write_bytes(packed)
         sums.append(f"| `{target}` | `{hashlib.sha256(raw).hexdigest()}` |")
         rows[target] = raw.count(b"\n") - 1
-    text = ATTRIBUTION.format(
-        com_rows=f"{rows['filosofi-2021-communes.csv.gz']:,}",
-        iris_rows=f"{rows['filosofi-2021-iris-disp.csv.gz']:,}",
-        sums="\n".join(sums),
+    counts = {
+        "com_rows": f"{rows['filosofi-2021-communes.csv.gz']:,}",
+        "iris_rows": f"{rows['filosofi-2021-iris-disp.csv.gz']:,}",
+    }
+    table = "\n".join(
+        f"| `{f}` | {content.format(**counts)} | {producer} | {LICENCE} |" for f, content, producer in ROWS
     )
+    text = ATTRIBUTION.format(rows=table, sums="\n".join(sums))
     (OUT / "ATTRIBUTION.md").write_text(text, encoding="utf-8")
     print(f"wrote {', '.join(FILES.values())} and ATTRIBUTION.md into {OUT}")
 

@@ -55,14 +55,18 @@ def test_the_real_files_load_unmodified(loaded: tuple[Workspace, dict[str, str]]
                 assert engine.fetch_all(f'SELECT count(*) FROM quarantine."{name}"')[0][0] == 0
         # codes stay strings (leading zeros, Corsica), decimal commas are numbers, INSEE's "s" is secret
         row = engine.fetch_all(
-            'SELECT CODGEO, MED21, TP6021, PIMPOT21, TP6021_secret FROM staging."filosofi-communes" WHERE CODGEO = \'01004\''
+            'SELECT CODGEO, MED21, TP6021, PIMPOT21, TP6021_secret FROM staging."filosofi-communes" '
+            "WHERE CODGEO = '01004'"
         )[0]
         assert row == ("01004", 21660.0, 17.0, -14.8, False)
-        assert engine.fetch_all('SELECT count(*) FROM staging."filosofi-communes" WHERE CODGEO LIKE \'2A%\'')[0][0] > 0
+        assert engine.fetch_all("SELECT count(*) FROM staging.\"filosofi-communes\" WHERE CODGEO LIKE '2A%'")[0][0] > 0
         secret_in_file = sum(1 for line in com_lines[1:] if line.split(";")[5] == "s")
-        assert engine.fetch_all(
-            'SELECT count(*) FROM staging."filosofi-communes" WHERE TP6021_secret AND TP6021 IS NULL'
-        )[0][0] == secret_in_file
+        assert (
+            engine.fetch_all('SELECT count(*) FROM staging."filosofi-communes" WHERE TP6021_secret AND TP6021 IS NULL')[
+                0
+            ][0]
+            == secret_in_file
+        )
         # "nd", "ns", "so" are missing values, not secrets and not zeros
         nd = [line.split(";") for line in iris_lines[1:] if line.split(";")[4] in ("nd", "ns", "so")]
         assert nd, "the subset has IRIS without a published median"
@@ -84,9 +88,12 @@ def test_secret_cells_stay_secret_when_published(loaded: tuple[Workspace, dict[s
         assert engine.fetch_all(
             "SELECT value, secret FROM published.filosofi_cellules WHERE code = '35238' AND measure = 'taux_pauvrete'"
         ) == [(21.0, False)]
-        assert engine.fetch_all("SELECT count(*) FROM published.filosofi_cellules WHERE secret AND value IS NOT NULL")[
-            0
-        ][0] == 0
+        assert (
+            engine.fetch_all("SELECT count(*) FROM published.filosofi_cellules WHERE secret AND value IS NOT NULL")[0][
+                0
+            ]
+            == 0
+        )
         # only the territory's places
         codes = {c for (c,) in engine.fetch_all("SELECT DISTINCT left(code, 5) FROM published.filosofi_cellules")}
         assert codes <= set(COMMUNES)
@@ -143,7 +150,10 @@ def test_the_shipped_files_are_insee_bytes() -> None:
         raw = gzip.decompress(shipped(name).read_bytes())
         assert f"`{hashlib.sha256(raw).hexdigest()}`" in attribution, name
     # the test files are whole lines of the shipped national files, header included
-    for subset, name in ((COM_SUBSET, "filosofi-2021-communes.csv.gz"), (IRIS_SUBSET, "filosofi-2021-iris-disp.csv.gz")):
+    for subset, name in (
+        (COM_SUBSET, "filosofi-2021-communes.csv.gz"),
+        (IRIS_SUBSET, "filosofi-2021-iris-disp.csv.gz"),
+    ):
         national = gzip.decompress(shipped(name).read_bytes()).splitlines(keepends=True)
         lines = subset.read_bytes().splitlines(keepends=True)
         assert lines[0] == national[0]

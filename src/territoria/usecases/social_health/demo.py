@@ -2,8 +2,9 @@
 
 ``prepare`` (``territoria init``, any territory) writes the rows of the territory's départements
 from INSEE's national Filosofi 2021 files shipped with the pack: whole lines under the original
-header, INSEE's own bytes, read through the pack's Table Schemas as the national files would be. ``prepare_demo`` adds the
-inputs nothing real is shipped for (see ``synthetic.py``), labelled synthetic.
+header, INSEE's own bytes, read through the pack's Table Schemas as the national files would be.
+``prepare_demo`` adds the inputs nothing real is shipped for (see ``synthetic.py``), labelled
+synthetic.
 """
 
 from __future__ import annotations
