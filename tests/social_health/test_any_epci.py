@@ -19,7 +19,10 @@ from territoria.reference.referential import referential
 from territoria.workspace import init_workspace
 
 RENNES = "243500139"
-MY_STEPS = ("filosofi", "revenu", "pauvrete", "deciles", "interdecile", "structure", "vulnerabilite", "lieux")
+MY_STEPS = (
+    "filosofi", "revenu", "pauvrete", "deciles", "interdecile", "structure", "vulnerabilite", "lieux", "logements",
+    "precarite", "energie_logement", "effort_energetique", "dpe",
+)  # fmt: skip
 
 
 def _an_epci() -> list[str]:
@@ -32,7 +35,7 @@ def _an_epci() -> list[str]:
 def test_the_pack_runs_or_waits_on_another_epci(siren: str, tmp_path: Path) -> None:
     root = tmp_path / siren
     ws = init_workspace(root, epci=siren, packs=["social_health"])
-    assert list(ws.config.packs) == ["territory", "climate_adaptation", "social_health"]
+    assert list(ws.config.packs) == ["territory", "energy_ghg", "climate_adaptation", "social_health"]
     written = (root / "data" / "filosofi-2021-communes.csv").read_text(encoding="utf-8").splitlines()
     assert written[0].startswith("CODGEO;NBMENFISC21;")
     # whole lines of the territory's départements
@@ -58,9 +61,14 @@ def test_the_pack_runs_or_waits_on_another_epci(siren: str, tmp_path: Path) -> N
     assert records["indicator:vulnerabilite_chaleur"].status == "waiting"
     assert records["ingest:lieux-frais"].status == "waiting"
     assert "lieux-frais.csv" in (records["ingest:lieux-frais"].error or "")
+    # fuel poverty waits for the energy files, the housing file and the territory's prices
+    assert records["indicator:energie_logement_par_menage"].status == "waiting"
+    assert "prix_electricite_eur_mwh" in (records["indicator:effort_energetique_d1"].error or "")
+    assert "social_health" in ws.parameters_to_fill()
 
     result = CliRunner().invoke(app, ["sources", "status", "--json", "--workspace", str(root)])
     assert result.exit_code == 0, result.output
     states = {s["dataset"]: s["state"] for s in json.loads(result.output)["sources"]}
     assert states["filosofi-communes"] == "present"
-    assert states["population-iris"] == "missing" and states["lieux-frais"] == "missing"
+    for missing in ("population-iris", "lieux-frais", "logements-communes"):
+        assert states[missing] == "missing", missing

@@ -125,19 +125,28 @@ def test_the_territory_rate_adds_published_communes_only(loaded: tuple[Workspace
     assert 0 < territory[1] < 1  # Bécherel's and La Chapelle-Thouarault's persons are left out
 
 
-def test_a_cell_of_fewer_than_11_households_is_not_published(tmp_path: Path) -> None:
-    ws = init_workspace(tmp_path / "ws", communes=["35238", "35022"], packs=["social_health"])
+def test_a_cell_of_fewer_than_11_households_is_not_published(
+    loaded: tuple[Workspace, dict[str, str]], tmp_path: Path
+) -> None:
+    # a copy of the loaded workspace, store included, run again on a planted file: only the
+    # Filosofi steps rerun (the rest is unchanged)
+    root = tmp_path / "planted"
+    shutil.copytree(loaded[0].root, root)
+    ws = Workspace(root)
     lines = COM_SUBSET.read_text(encoding="utf-8").splitlines(keepends=True)
     # a planted, unrealistic cell (test fixture): Rennes with 9 fiscal households
     planted = [re.sub(r"^35238;96019;", "35238;9;", line) for line in lines]
-    (ws.root / "data" / COMMUNES_FILE).write_text("".join(planted), encoding="utf-8")
+    (root / "data" / COMMUNES_FILE).write_text("".join(planted), encoding="utf-8")
     with ws.engine() as engine:
-        run_pipeline(ws, engine, hooks=[])
+        run_pipeline(ws, engine, only=["ingest:filosofi-communes"], hooks=[])
         cells = engine.fetch_all(
             "SELECT count(*), count(value), bool_and(secret) FROM published.filosofi_cellules "
             "WHERE mesh = 'commune' AND code = '35238'"
         )[0]
-        assert cells[1] == 0 and cells[2], cells
+        assert cells[0] > 0 and cells[1] == 0 and cells[2], cells
+        assert engine.fetch_all("SELECT value, secret FROM published.revenu_median WHERE code = '35238'") == [
+            (None, True)
+        ]
         # the model still holds INSEE's values: the guard decides at publication
         assert engine.fetch_all(
             "SELECT value FROM model.filosofi_cellules WHERE code = '35238' AND measure = 'mediane'"

@@ -17,6 +17,10 @@ from territoria.workspace import Workspace
 
 COMMUNES_FILE = "filosofi-2021-communes.csv"
 IRIS_FILE = "filosofi-2021-iris-disp.csv"
+# Orders of magnitude of 2021 French residential prices, taxes included (electricity about
+# 0.19 €/kWh, natural gas about 0.08 €/kWh PCS), for the demonstration only: a territory sets the
+# SDES figures of its own (the parameters are to be filled, see pack.yaml).
+DEMO_PRICES = {"prix_electricite_eur_mwh": 190.0, "prix_gaz_eur_mwh": 80.0}
 
 
 def shipped(name: str) -> Path:
@@ -47,9 +51,11 @@ def prepare(ws: Workspace) -> None:
 
 def prepare_demo(ws: Workspace) -> None:
     """The Filosofi rows, and the synthetic inputs of the heat-vulnerability index."""
-    from territoria.usecases.social_health.synthetic import write_cool_places, write_population_iris
+    from territoria.usecases.social_health.synthetic import write_cool_places, write_housing, write_population_iris
 
     prepare(ws)
+    ws.set_parameters("social_health", DEMO_PRICES, only_unset=True)
     codes = list(ws.config.communes)
     write_population_iris(ws.root / "data", codes)
     write_cool_places(ws.root / "data", codes)
+    write_housing(ws.root / "data", codes)

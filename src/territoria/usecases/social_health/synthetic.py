@@ -106,3 +106,24 @@ def write_cool_places(data: Path, codes: list[str]) -> None:
             name = f"{kind.replace('_', ' ').capitalize()} {i + 1} de {commune.nom} (synthétique)"
             lines.append(f"LF-{code}-{i + 1:03d};{name};{kind};{lon};{lat};{code};9h-19h;true")
     (data / PLACES_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+HOUSING_FILE = "logements-communes.synthetic.csv"
+
+
+def write_housing(data: Path, codes: list[str]) -> None:
+    """Main residences by period of construction and DPE counts per commune: about 2.2 persons a
+    main residence, a third built before 1971 (more in small old communes), a DPE for about a
+    quarter of them, 10 to 25 % of those labelled F or G."""
+    ref = referential()
+    lines = ["CODGEO;P21_RP_ACHTOT;P21_RP_ACH1919;P21_RP_ACH1945;P21_RP_ACH1970;nb_dpe;nb_dpe_f_g;SYNTHETIQUE"]
+    for code in codes:
+        rng = _rng("logements", code)
+        rp = (ref.communes[code].population or 0) / 2.2 * float(rng.uniform(0.9, 1.1))
+        old = float(rng.uniform(0.2, 0.45))
+        split = rng.dirichlet([2.0, 1.0, 3.0])
+        dpe = int(rng.binomial(int(rp), 0.25))
+        fg = int(rng.binomial(dpe, float(rng.uniform(0.10, 0.25))))
+        before = [rp * old * float(s) for s in split]
+        lines.append(f"{code};{rp:.2f};{before[0]:.2f};{before[1]:.2f};{before[2]:.2f};{dpe};{fg};oui")
+    (data / HOUSING_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
