@@ -10,6 +10,7 @@ import { choiceLabel, dimensionControls, dimensions, pick } from "../dimensions.
 import { lineageTree } from "../lineage.js";
 import { communeSummary, qualityList, qualityNotes } from "../quality.js";
 import { replaceParams } from "../router.js";
+import { factorSharesSection } from "../factor-shares.js";
 
 const MESH_PLURALS = { commune: "Communes", capteur: "Capteurs", iris: "Quartiers (IRIS)" };
 const ACCESS = { open: "Ouvert à tous", restricted: "Restreint (agents et élus)", personal: "Données personnelles" };
@@ -143,7 +144,7 @@ export async function renderIndicator(page, id, params) {
     );
   }
   show();
-  add(page, methodSection(ind), await originSection(ind, titles));
+  add(page, factorSharesSection(ind, places.map((m, i) => [m, placeRows[i]])), methodSection(ind), await originSection(ind, titles));
 }
 
 function figureCard(ind, last, rows, target, detail) {
