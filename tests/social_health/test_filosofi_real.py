@@ -12,28 +12,10 @@ from pathlib import Path
 import pytest
 
 from territoria.pipelines import run_pipeline
-from territoria.usecases.social_health.demo import COMMUNES_FILE, IRIS_FILE, shipped
-from territoria.workspace import Workspace, init_workspace
+from territoria.usecases.social_health.demo import COMMUNES_FILE, shipped
+from territoria.workspace import Workspace
 
-DATA = Path(__file__).parent / "data"
-COM_SUBSET = DATA / "cc_filosofi_2021_COM.subset.csv"
-IRIS_SUBSET = DATA / "BASE_TD_FILO_IRIS_2021_DISP.subset.csv"
-# Rennes (split into IRIS), Bécherel and La Chapelle-Thouarault (small: INSEE masks their rates),
-# Bourg-en-Bresse (01053) and Ajaccio (2A004): leading zeros and Corsica
-COMMUNES = ["35238", "35022", "35065", "01053", "2A004"]
-
-
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict[str, str]]:
-    ws = init_workspace(tmp_path_factory.mktemp("filosofi") / "ws", communes=COMMUNES, packs=["social_health"])
-    # the real files as INSEE published them (whole lines of départements 01, 35, 2A, 2B, 97x):
-    # more communes than the territory, which the models leave out
-    shutil.copyfile(COM_SUBSET, ws.root / "data" / COMMUNES_FILE)
-    shutil.copyfile(IRIS_SUBSET, ws.root / "data" / IRIS_FILE)
-    with ws.engine() as engine:
-        summary = run_pipeline(ws, engine, hooks=[])
-    statuses = {r.step: r.status for r in summary.records}
-    return ws, statuses
+from .conftest import COM_SUBSET, COMMUNES, IRIS_SUBSET
 
 
 def test_the_real_files_load_unmodified(loaded: tuple[Workspace, dict[str, str]]) -> None:

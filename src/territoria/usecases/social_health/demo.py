@@ -52,6 +52,7 @@ def prepare(ws: Workspace) -> None:
 def prepare_demo(ws: Workspace) -> None:
     """The Filosofi rows, and the synthetic inputs of the heat-vulnerability index."""
     from territoria.usecases.social_health.synthetic import write_cool_places, write_housing, write_population_iris
+    from territoria.usecases.social_health.synthetic_air import write_atmo, write_station_measures
 
     prepare(ws)
     ws.set_parameters("social_health", DEMO_PRICES, only_unset=True)
@@ -59,3 +60,5 @@ def prepare_demo(ws: Workspace) -> None:
     write_population_iris(ws.root / "data", codes)
     write_cool_places(ws.root / "data", codes)
     write_housing(ws.root / "data", codes)
+    write_station_measures(ws.root / "data", codes)
+    write_atmo(ws.root / "data", codes)
