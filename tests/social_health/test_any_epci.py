@@ -21,7 +21,7 @@ from territoria.workspace import init_workspace
 RENNES = "243500139"
 MY_STEPS = (
     "filosofi", "revenu", "pauvrete", "deciles", "interdecile", "structure", "vulnerabilite", "lieux", "logements",
-    "precarite", "energie_logement", "effort_energetique", "dpe",
+    "precarite", "energie_logement", "effort_energetique", "dpe", "air", "atmo",
 )  # fmt: skip
 
 
@@ -65,10 +65,13 @@ def test_the_pack_runs_or_waits_on_another_epci(siren: str, tmp_path: Path) -> N
     assert records["indicator:energie_logement_par_menage"].status == "waiting"
     assert "prix_electricite_eur_mwh" in (records["indicator:effort_energetique_d1"].error or "")
     assert "social_health" in ws.parameters_to_fill()
+    # air quality waits for the AASQA's files
+    assert records["indicator:air_exposition_communes"].status == "waiting"
+    assert records["indicator:jours_qualite_air_degradee"].status == "waiting"
 
     result = CliRunner().invoke(app, ["sources", "status", "--json", "--workspace", str(root)])
     assert result.exit_code == 0, result.output
     states = {s["dataset"]: s["state"] for s in json.loads(result.output)["sources"]}
     assert states["filosofi-communes"] == "present"
-    for missing in ("population-iris", "lieux-frais", "logements-communes"):
+    for missing in ("population-iris", "lieux-frais", "logements-communes", "qualite-air-mesures", "indice-atmo"):
         assert states[missing] == "missing", missing
