@@ -18,7 +18,7 @@ import numpy as np
 from territoria.reference.referential import referential
 
 POPULATION_FILE = "population-iris.synthetic.csv"
-PLACES_FILE = "lieux-frais.csv"
+PLACES_FILE = "lieux-frais.synthetic.csv"
 CLIMATE_75_FILE = "population-75-plus.synthetic.csv"  # written by the climate pack's demo
 # national orders of magnitude (RP 2021): 75+ about 9.5 % of the population, 80+ about 58 % of
 # the 75+, and about 45 % of the 80+ living alone
