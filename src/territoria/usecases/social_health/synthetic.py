@@ -26,7 +26,8 @@ SHARE_75, SHARE_80, SHARE_ALONE = 0.095, 0.58, 0.45
 PLACE_TYPES = ["parc", "jardin", "salle_rafraichie", "bibliotheque", "piscine", "lieu_de_culte", "brumisateur"]
 
 
-def _rng(*parts: object) -> np.random.Generator:
+def seeded(*parts: object) -> np.random.Generator:
+    """A generator seeded by its parts: the same parts always draw the same numbers."""
     return np.random.default_rng(zlib.crc32("|".join(map(str, parts)).encode()))
 
 
@@ -58,7 +59,7 @@ def write_population_iris(data: Path, codes: list[str]) -> None:
     for code, iris in _iris_codes(data, codes).items():
         pop = float(ref.communes[code].population or 0)
         p75 = known_75.get(code, pop * SHARE_75)
-        rng = _rng("population-iris", code)
+        rng = seeded("population-iris", code)
         n = len(iris)
         w_pop = rng.dirichlet(np.full(n, 8.0)) if n > 1 else np.ones(1)
         # older people are unevenly spread between neighbourhoods: a second, wider draw
@@ -98,7 +99,7 @@ def write_cool_places(data: Path, codes: list[str]) -> None:
     lines = ["identifiant;nom;type;longitude;latitude;code_commune;horaires;synthetique"]
     for code in sorted(geoms):
         commune = ref.communes[code]
-        rng = _rng("lieux-frais", code)
+        rng = seeded("lieux-frais", code)
         count = max(1, round((commune.population or 0) / 3500 * float(rng.uniform(0.6, 1.4))))
         for i in range(count):
             kind = PLACE_TYPES[int(rng.integers(len(PLACE_TYPES)))]
@@ -118,7 +119,7 @@ def write_housing(data: Path, codes: list[str]) -> None:
     ref = referential()
     lines = ["CODGEO;P21_RP_ACHTOT;P21_RP_ACH1919;P21_RP_ACH1945;P21_RP_ACH1970;nb_dpe;nb_dpe_f_g;SYNTHETIQUE"]
     for code in codes:
-        rng = _rng("logements", code)
+        rng = seeded("logements", code)
         rp = (ref.communes[code].population or 0) / 2.2 * float(rng.uniform(0.9, 1.1))
         old = float(rng.uniform(0.2, 0.45))
         split = rng.dirichlet([2.0, 1.0, 3.0])

@@ -8,13 +8,13 @@ about 30, PM10 about 16, PM2.5 about 9), the values invented."""
 from __future__ import annotations
 
 import json
-import zlib
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 
 from territoria.reference.referential import referential
+from territoria.usecases.social_health.synthetic import seeded
 
 MEASURES_FILE = "qualite-air-mesures.synthetic.json"
 ATMO_FILE = "indice-atmo.synthetic.csv"
@@ -34,10 +34,6 @@ LABELS = {1: ("Bon", "#50F0E6"), 2: ("Moyen", "#50CCAA"), 3: ("Dégradé", "#F0E
 BOUNDS = {"no2": (40, 90, 120), "pm10": (20, 40, 50), "pm25": (10, 20, 25)}
 
 
-def _rng(*parts: object) -> np.random.Generator:
-    return np.random.default_rng(zlib.crc32("|".join(map(str, parts)).encode()))
-
-
 def _days() -> list[date]:
     start = date(YEAR, 1, 1)
     return [start + timedelta(days=i) for i in range((date(YEAR + 1, 1, 1) - start).days)]
@@ -45,7 +41,7 @@ def _days() -> list[date]:
 
 def _weather() -> np.ndarray:
     """A shared day-to-day factor: stagnant winter spells and a spring particle episode."""
-    rng = _rng("air-weather", YEAR)
+    rng = seeded("air-weather", YEAR)
     days = np.arange(len(_days()))
     seasonal = 1 + 0.35 * np.cos(2 * np.pi * days / 365)
     noise = np.exp(np.convolve(rng.normal(0, 0.35, len(days)), np.ones(4) / 4, mode="same"))
@@ -61,7 +57,7 @@ def write_station_measures(data: Path, codes: list[str]) -> None:
     for s, (suffix, kind, *levels) in enumerate(STATIONS):
         station = f"SYN{code}{s + 1}"
         name = f"{commune.nom} {kind} (synthétique)"
-        rng = _rng("air-station", code, suffix)
+        rng = seeded("air-station", code, suffix)
         for p, (polluant, (label, pll)) in enumerate(POLLUTANTS.items()):
             for i, day in enumerate(_days()):
                 if rng.random() < 0.04:  # analyser down for the day
@@ -90,7 +86,7 @@ def write_atmo(data: Path, codes: list[str]) -> None:
     for code in sorted(codes):
         commune = ref.communes[code]
         urban = min(1.0, 0.4 + (commune.population or 0) / 60000)
-        rng = _rng("atmo", code)
+        rng = seeded("atmo", code)
         for i, day in enumerate(_days()):
             no2 = _sub_index(45 * urban * weather[i] * float(rng.lognormal(0, 0.2)), BOUNDS["no2"])
             pm10 = _sub_index(18 * weather[i] * float(rng.lognormal(0, 0.25)), BOUNDS["pm10"])
