@@ -12,6 +12,7 @@ import { lineageTree } from "../lineage.js";
 import { provenanceLine, realityBadge, toFillSection } from "../provenance.js";
 import { communeSummary, qualityList, qualityNotes } from "../quality.js";
 import { replaceParams } from "../router.js";
+import { factorSharesSection } from "../factor-shares.js";
 
 const MESH_PLURALS = { commune: "Communes", capteur: "Capteurs", station: "Stations Météo-France", iris: "Quartiers (IRIS)" };
 const ACCESS = { open: "Ouvert à tous", restricted: "Restreint (agents et élus)", personal: "Données personnelles" };
@@ -147,7 +148,7 @@ export async function renderIndicator(page, id, params) {
     );
   }
   show();
-  add(page, downloadSection(ind), methodSection(ind), await originSection(ind, titles));
+  add(page, factorSharesSection(ind, places.map((m, i) => [m, placeRows[i]])), downloadSection(ind), methodSection(ind), await originSection(ind, titles));
 }
 
 function figureCard(ind, last, rows, target, detail) {

@@ -1,0 +1,5 @@
+-- First and ninth deciles of disposable income per consumption unit (commune and IRIS).
+SELECT mesh, code, libelle, period, upper(measure) AS decile, value,
+       CASE WHEN secret THEN 1.0 ELSE 0.0 END AS masked_share, 0.0 AS estimated_share,
+       CASE WHEN value IS NULL AND NOT secret THEN 0.0 ELSE 1.0 END AS completeness, secret
+FROM ref('published.filosofi_cellules') WHERE measure IN ('d1', 'd9')
