@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import bmat, csc_matrix, csr_matrix
+from scipy.sparse import bmat, csc_matrix, csr_matrix, hstack
 from scipy.sparse.csgraph import connected_components
 
 from territoria.core.errors import DataError
+from territoria.governance.secrecy.adversary.model import inferred_rounding
 from territoria.governance.secrecy.joint import Link, Member
+from territoria.governance.secrecy.lp import Program
 from territoria.governance.secrecy.secondary import PRIMARY, PUBLISHED, SECONDARY, Decision
 from territoria.governance.secrecy.tree import CellIndex, encode_dimension, encode_partition
 
@@ -39,8 +40,10 @@ DEFAULT_PROTECTION = 0.10
 MAX_ROUNDS = 8
 SPREADS = 3  # aggregate low/high programs per component before cell-by-cell programs
 EXAMPLES = 5
-#: relative slack on the width test (floating-point noise of the solver)
+#: relative slack on the range tests, on the safe side (floating-point noise of the solver)
 TOLERANCE = 1e-7
+#: a primary cell whose value is 0 must not be computable: it must be able to reach this
+EMPTY_PRIMARY = 1e-6
 
 
 @dataclass
@@ -50,6 +53,7 @@ class Group:
     var: list[Array]  # per member: variable of each row (-1: masked upstream, in no equation)
     equations: csr_matrix  # equations x variables: +1 margin, -1 children
     values: Array  # measures x variables (true values)
+    step: Array  # measures x variables: the published precision (rounding step, 0: exact)
     cost: Array
     primary: Array
     protection: Array
@@ -106,6 +110,7 @@ def build_group(members: list[Member], links: list[Link]) -> Group:
     n = len(used)
     measures = max(len(m.ruleset.measures) for m in members)
     values, cost = np.zeros((measures, n)), np.full(n, np.inf)
+    step = np.zeros((measures, n))
     primary, protection = np.zeros(n, dtype=bool), np.full(n, DEFAULT_PROTECTION)
     owner = np.zeros((n, 2), dtype=np.int64)
     eq_parts, var_parts, coef_parts = [], [], []
@@ -115,6 +120,7 @@ def build_group(members: list[Member], links: list[Link]) -> Group:
         v = var[i]
         for k in range(len(m.ruleset.measures)):
             values[k, v] = np.nan_to_num(m.flags[f"_v{k}"].to_numpy(zero_copy_only=False).astype(float))
+            np.maximum.at(step[k], v, inferred_rounding(m.flags[f"_v{k}"]))
         np.minimum.at(cost, v, m.cost)
         np.logical_or.at(primary, v, m.primary)
         protection[v] = m.ruleset.protection or DEFAULT_PROTECTION
@@ -127,7 +133,7 @@ def build_group(members: list[Member], links: list[Link]) -> Group:
     matrix = csr_matrix(
         (np.concatenate(coef_parts), (np.concatenate(eq_parts), np.concatenate(var_parts))), shape=(eq_offset, n)
     )
-    return Group(var, matrix, values, cost, primary, protection, owner)
+    return Group(var, matrix, values, step, cost, primary, protection, owner)
 
 
 @dataclass
@@ -140,48 +146,74 @@ class Outcome:
     cache: dict[bytes, list[int]] = field(default_factory=dict)
 
 
-def _optimum(c: Array, matrix: csr_matrix, rhs: Array) -> Array | None:
-    res = linprog(c, A_eq=matrix, b_eq=rhs, bounds=(0, None), method="highs")
-    return np.asarray(res.x) if res.status == 0 else None
+@dataclass
+class Needs:
+    """What an outsider must not be able to prove about each column of a program: its interval
+    must reach ``low`` or ``high`` (one side is enough: a cell bounded within its range on one
+    side only is not pinned) and be wider than ``width`` (the published precision)."""
+
+    wanted: Array
+    low: Array
+    high: Array
+    width: Array
+
+    @classmethod
+    def of(cls, value: Array, protection: Array, primary: Array, step: Array) -> Needs:
+        size = np.abs(value)
+        margin = TOLERANCE * np.maximum(size, 1.0)
+        empty = value == 0
+        return cls(
+            wanted=~empty | primary,
+            low=np.where(empty, -np.inf, value - protection * size - margin),
+            high=np.where(empty, EMPTY_PRIMARY, value + protection * size + margin),
+            width=step + margin,
+        )
+
+    def take(self, cols: Array) -> Needs:
+        return Needs(self.wanted[cols], self.low[cols], self.high[cols], self.width[cols])
+
+    def short(self, low: Array, high: Array) -> Array:
+        ok = ((low <= self.low) | (high >= self.high)) & (high - low > self.width)
+        return np.flatnonzero(self.wanted & ~ok)
 
 
-def _narrow(matrix: csr_matrix, rhs: Array, truth: Array, need: Array, out: Outcome) -> Array:
-    """Columns whose interval (min and max over the program) is narrower than ``need``."""
-    low, high = truth.copy(), truth.copy()
+def _narrow(program: Program, truth: Array, needs: Needs, out: Outcome) -> Array:
+    """Columns an outsider pins inside their protection range (both sides) or to the published
+    precision. Feasible points met on the way widen every column's known range; a column gets
+    programs of its own (max, then min) only while those points do not clear it. (The truth is
+    not taken as a point: two tables may publish one cell with different roundings.)"""
+    low, high = np.full(len(truth), np.inf), np.full(len(truth), -np.inf)
 
     def seen(point: Array | None) -> None:
         if point is not None:
             np.minimum(low, point, out=low)
             np.maximum(high, point, out=high)
 
-    def short() -> Array:
-        return np.flatnonzero((need > 0) & (high - low < need * (1 - TOLERANCE)))
-
     for _ in range(SPREADS):
-        todo = short()
+        todo = needs.short(low, high)
         if not len(todo):
             return todo
         weight = np.zeros(len(truth))
         weight[todo] = 1.0 / np.maximum(np.abs(truth[todo]), 1.0)
         before = len(todo)
-        seen(_optimum(weight, matrix, rhs))
-        seen(_optimum(-weight, matrix, rhs))
+        seen(program.minimize(-weight)[2])
+        seen(program.minimize(weight)[2])
         out.programs += 2
-        if len(short()) == before:
+        if len(needs.short(low, high)) == before:
             break
     narrow = []
-    for j in short():
-        for sign in (1.0, -1.0):
-            if high[j] - low[j] >= need[j] * (1 - TOLERANCE):
-                break
+    for j in needs.short(low, high):
+        for sign in (-1.0, 1.0):
             c = np.zeros(len(truth))
             c[j] = sign
-            res = linprog(c, A_eq=matrix, b_eq=rhs, bounds=(0, None), method="highs")
+            status, _, point = program.minimize(c)
             out.programs += 1
-            if res.status == 3:  # unbounded above
+            if status == "unbounded":  # unbounded above
                 high[j] = np.inf
-            seen(np.asarray(res.x) if res.status == 0 else None)
-        if high[j] - low[j] < need[j] * (1 - TOLERANCE):
+            seen(point)
+            if not len(needs.take(np.array([j])).short(low[j : j + 1], high[j : j + 1])):
+                break
+        else:
             narrow.append(j)
     return np.asarray(narrow, dtype=np.int64)
 
@@ -194,22 +226,29 @@ def _groups(label: Array) -> dict[int, Array]:
 
 
 def exposed_cells(group: Group, hidden: Array, out: Outcome) -> list[int]:
-    """Hidden variables whose interval, for some measure, is narrower than their protection range."""
+    """Hidden variables an outsider pins inside their protection range, for some measure.
+
+    The outsider's program is the audit's (``adversary/solve.py``): a published value is exact
+    when the table publishes exact values, else a variable within its rounding interval; each
+    component of the hidden cells is solved on its own (a rounded cell in two components varies
+    separately in each, as in the audit)."""
     unknown = np.flatnonzero(hidden)
     found: set[int] = set()
     for k in range(group.values.shape[0]):
-        value = group.values[k]
-        need = np.where(value != 0, 2 * group.protection * np.abs(value), np.where(group.primary, 1e-6, 0.0))
-        known = ~hidden
-        rhs_all = -(group.equations[:, np.flatnonzero(known)] @ value[known])
+        value, step = group.values[k], group.step[k]
+        needs = Needs.of(value, group.protection, group.primary, step)
+        exact = np.flatnonzero(~hidden & (step == 0))
+        rounded = np.flatnonzero(~hidden & (step > 0))
+        rhs_all = -(group.equations[:, exact] @ value[exact])
         sub = group.equations[:, unknown].tocsr()
         rows = np.flatnonzero(np.diff(sub.indptr) > 0)
         sub, rhs_all = sub[rows], rhs_all[rows]
+        near = group.equations[rows][:, rounded].tocsr()
         graph = bmat([[None, sub], [sub.T, None]]).tocsr()
         _, label = connected_components(graph, directed=False)
         row_groups, col_groups = _groups(label[: len(rows)]), _groups(label[len(rows) :])
         for comp, cols in col_groups.items():
-            if not (need[unknown[cols]] > 0).any():
+            if not needs.wanted[unknown[cols]].any():
                 continue
             tag = np.int64(k).tobytes() + unknown[cols].tobytes()
             if tag not in out.cache:
@@ -218,8 +257,18 @@ def exposed_cells(group: Group, hidden: Array, out: Outcome) -> list[int]:
                     out.cache[tag] = []
                     continue
                 out.components += 1
-                narrow = _narrow(sub[eq][:, cols], rhs_all[eq], value[unknown[cols]], need[unknown[cols]], out)
-                out.cache[tag] = [int(x) for x in unknown[cols][narrow]]
+                around = near[eq]
+                used = np.flatnonzero(np.diff(around.tocsc().indptr) > 0)
+                cells = np.concatenate([unknown[cols], rounded[used]])
+                matrix = hstack([sub[eq][:, cols], around[:, used]]).tocsr()
+                half = step[cells] / 2
+                known = np.r_[np.zeros(len(cols), dtype=bool), np.ones(len(used), dtype=bool)]
+                lower = np.where(known, np.maximum(value[cells] - half, 0.0), 0.0)
+                upper = np.where(known, value[cells] + half, np.inf)
+                wanted = needs.take(cells)
+                wanted.wanted &= ~known
+                narrow = _narrow(Program(matrix, rhs_all[eq], lower, upper), value[cells], wanted, out)
+                out.cache[tag] = [int(x) for x in cells[narrow]]
             found.update(out.cache[tag])
     return sorted(found)
 

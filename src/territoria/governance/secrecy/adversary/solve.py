@@ -10,14 +10,13 @@ claims a disclosure an outsider could not make.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
 from territoria.governance.secrecy.adversary.equations import System
+from territoria.governance.secrecy.lp import Program
 
 
 @dataclass
@@ -69,10 +68,10 @@ def components(system: System, measure: str) -> list[list[tuple[int, list[int]]]
     return list(groups.values())
 
 
-Program = tuple[list[int], csr_matrix, np.ndarray, np.ndarray]
+Equations = tuple[list[int], csr_matrix, np.ndarray, np.ndarray]
 
 
-def _program(system: System, lines: list[tuple[int, list[int]]]) -> Program:
+def _program(system: System, lines: list[tuple[int, list[int]]]) -> Equations:
     """Columns (variable ids), the equality matrix, its right-hand side and the column bounds."""
     columns: dict[int, int] = {}
     rows, cols, coefs = [], [], []
@@ -94,19 +93,6 @@ def _program(system: System, lines: list[tuple[int, list[int]]]) -> Program:
         bounds[j] = (max(floor, v.low), v.high) if v.known else (floor, np.inf)  # type: ignore[type-var]
     matrix = csr_matrix((coefs, (rows, cols)), shape=(len(lines), len(order)))
     return order, matrix, rhs, bounds
-
-
-Optimum = tuple[float | None, np.ndarray | None]
-
-
-def _optimum(c: np.ndarray, matrix: csr_matrix, rhs: np.ndarray, bounds: np.ndarray) -> Optimum:
-    """min c.x over the program and a point reaching it; -inf when unbounded, None when infeasible."""
-    res = linprog(c, A_eq=matrix, b_eq=rhs, bounds=bounds, method="highs")
-    if res.status == 3:
-        return -math.inf, None
-    if res.status != 0:
-        return None, None
-    return float(res.fun), np.asarray(res.x)
 
 
 class _Witnesses:
@@ -134,12 +120,19 @@ def _component(system: System, lines: list[tuple[int, list[int]]], targets: set[
     if not wanted:
         return
     out.components += 1
+    program = Program(matrix, rhs, bounds[:, 0], bounds[:, 1])
+
+    def optimum(c: np.ndarray) -> tuple[float | None, np.ndarray | None]:
+        """min c.x and a point reaching it; -inf when unbounded, None when infeasible."""
+        status, value, point = program.minimize(c)
+        return (value if status != "infeasible" else None), point
+
     seen = _Witnesses(len(order))
     if not exact:  # two cheap programs (all unknowns low, all high) spread most cells at once
         spread = np.zeros(len(order))
         spread[wanted] = 1.0
         for sign in (1.0, -1.0):
-            seen.add(_optimum(sign * spread, matrix, rhs, bounds)[1])
+            seen.add(optimum(sign * spread)[1])
             out.programs += 1
     for j in wanted:
         v = system.variables[order[j]]
@@ -149,8 +142,8 @@ def _component(system: System, lines: list[tuple[int, list[int]]], targets: set[
             continue
         c = np.zeros(len(order))
         c[j] = 1.0
-        low, at_low = _optimum(c, matrix, rhs, bounds)
-        high, at_high = _optimum(-c, matrix, rhs, bounds)
+        low, at_low = optimum(c)
+        high, at_high = optimum(-c)
         out.programs += 2
         seen.add(at_low)
         seen.add(at_high)
