@@ -10,6 +10,7 @@ a dataset is at least as closed as its inputs (``governance.levels``). Policies 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -172,6 +173,19 @@ def level_of(request: Request, meta: DatasetMeta) -> AccessLevel:
     found = levels(request, pub).get(meta.id)
     # the catalog's own declaration can only raise the level (e.g. a test or an operator closing a dataset)
     return strictest([meta.access, found.effective]) if found else meta.access
+
+
+def closed(request: Request, pub: Publication) -> Callable[[str], bool]:
+    """Whether a dataset of the snapshot (a lineage node) is restricted or personal in effect."""
+    found = levels(request, pub)
+
+    def check(name: str) -> bool:
+        level = found.get(name) or found.get(name.removeprefix("published."))
+        meta = pub.datasets.get(name) or pub.datasets.get(name.removeprefix("published."))
+        declared_level = meta.access if meta else AccessLevel.open
+        return strictest([declared_level, level.effective if level else AccessLevel.open]) is not AccessLevel.open
+
+    return check
 
 
 def _deny(request: Request, who: Principal, dataset: str, level: AccessLevel, action: str, reason: str) -> None:
