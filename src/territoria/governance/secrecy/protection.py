@@ -5,16 +5,20 @@ still bound it by linear programming over the published margins (``adversary/``)
 pattern (and the joint decisions) is chosen, this loop plays that outsider over the equations of
 every table of the group at once (a cell two tables publish is one unknown), one connected
 component of the suppressed cells at a time, and requires each suppressed non-empty cell's
-interval to be at least as wide as its protection range (2 x ``protection`` x value, default
-10 %; a primary cell with value 0 must not be computable). A cell that is too narrow gets a
+interval to reach its protection range on one side at least (value x (1 ± ``protection``),
+default 10 %), and to be wider than the published precision (``rounding:``; a primary cell with
+value 0 must not be computable): the audit's verdicts exposed and disclosed, with the audit's
+program (published values exact, or intervals of their rounding). A cell pinned gets a
 complement: the cheapest published cell of an equation it is in (one large enough to move it by
 its range when there is one); the complements are forced into the balanced patterns, and only
 the components whose unknowns changed are solved again. At the cap of rounds the publication
 fails, naming the cells still exposed (keys only: the error may be read by non-admins).
 
-Speed: the true table is a feasible point; two programs per component (all candidate cells low,
-then high) and their repeats on what is left spread most cells at once, so only cells these
-points do not already show wide enough get programs of their own (min, then max if needed).
+Speed: the decisions are computed once per content of the group (``joint.GROUP_PLANS``), not in
+each member's publish step; a component keeps one HiGHS model warm across its programs (``lp.py``);
+two programs per component (all candidate cells high, then low) and their repeats on what is left
+spread most cells at once, so only cells these points do not already clear get programs of their
+own (max, then min only if needed: one side is enough).
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ from scipy.sparse import bmat, csc_matrix, csr_matrix, hstack
 from scipy.sparse.csgraph import connected_components
 
 from territoria.core.errors import DataError
-from territoria.governance.secrecy.adversary.model import inferred_rounding
 from territoria.governance.secrecy.joint import Link, Member
 from territoria.governance.secrecy.lp import Program
 from territoria.governance.secrecy.secondary import PRIMARY, PUBLISHED, SECONDARY, Decision
@@ -120,7 +123,7 @@ def build_group(members: list[Member], links: list[Link]) -> Group:
         v = var[i]
         for k in range(len(m.ruleset.measures)):
             values[k, v] = np.nan_to_num(m.flags[f"_v{k}"].to_numpy(zero_copy_only=False).astype(float))
-            np.maximum.at(step[k], v, inferred_rounding(m.flags[f"_v{k}"]))
+            np.maximum.at(step[k], v, m.ruleset.rounding.get(m.ruleset.measures[k], 0.0))
         np.minimum.at(cost, v, m.cost)
         np.logical_or.at(primary, v, m.primary)
         protection[v] = m.ruleset.protection or DEFAULT_PROTECTION
