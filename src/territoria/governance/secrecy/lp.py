@@ -14,7 +14,12 @@ wrapper; when that module is missing the programs fall back to ``linprog``, same
 
 from __future__ import annotations
 
+import ctypes
 import math
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -27,6 +32,23 @@ except ImportError:  # pragma: no cover - every supported scipy ships it
     _highs = None
 
 Array = np.ndarray
+_LIBC = ctypes.CDLL(None)
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """HiGHS prints a few diagnostics with printf whatever its options (an ``Unknown`` model
+    status): C's stdout goes to /dev/null while it runs, so that ``--json`` output stays JSON."""
+    sys.stdout.flush()
+    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        _LIBC.fflush(None)
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
 
 
 class Program:
@@ -76,7 +98,8 @@ class Program:
         if len(reset):
             model.changeColsCost(len(reset), reset, cost[reset])
         self._cost_set = nonzero
-        model.run()
+        with _quiet():
+            model.run()
         status = model.getModelStatus()
         if status == _highs.HighsModelStatus.kOptimal:
             x = np.asarray(model.getSolution().col_value)
@@ -87,7 +110,8 @@ class Program:
             return "unbounded", -math.inf, None
         if status == _highs.HighsModelStatus.kInfeasible:
             return "infeasible", math.nan, None
-        return self._linprog(cost)  # anything unusual (iteration limit...): solve from scratch
+        model.clearSolver()  # anything unusual (iteration limit...): drop the basis, solve from scratch
+        return self._linprog(cost)
 
     def _linprog(self, cost: Array) -> tuple[str, float, Array | None]:
         bounds = np.column_stack([self.lower, self.upper])
