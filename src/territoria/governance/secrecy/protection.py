@@ -40,7 +40,9 @@ from territoria.governance.secrecy.tree import CellIndex, encode_dimension, enco
 
 Array = np.ndarray
 DEFAULT_PROTECTION = 0.10
-MAX_ROUNDS = 8
+MAX_ROUNDS = 16
+#: how far (in equations) a complement is looked for when every cell near the exposed one is suppressed
+NEIGHBOURHOOD = 3
 SPREADS = 3  # aggregate low/high programs per component before cell-by-cell programs
 EXAMPLES = 5
 #: relative slack on the range tests, on the safe side (floating-point noise of the solver)
@@ -276,22 +278,42 @@ def exposed_cells(group: Group, hidden: Array, out: Outcome) -> list[int]:
     return sorted(found)
 
 
-def complements(group: Group, hidden: Array, exposed: list[int]) -> Array:
+def complements(group: Group, hidden: Array, exposed: list[int], again: set[int] | None = None) -> Array:
     """For each exposed variable, the cheapest published cell of an equation it is in, preferring
-    one whose value could move it across its range."""
+    one whose value could move it across its range; for a variable already given one in an
+    earlier round (``again``), the best of each of its equations (it needs more room than one
+    complement gave)."""
     by_var = csc_matrix(group.equations)
     rows_of = group.equations.tocsr()
     chosen: set[int] = set()
-    for v in exposed:
-        eqs = by_var.indices[by_var.indptr[v] : by_var.indptr[v + 1]]
-        cands = np.unique(np.concatenate([rows_of.indices[rows_of.indptr[e] : rows_of.indptr[e + 1]] for e in eqs]))
+
+    def best(v: int, cands: Array) -> int | None:
         cands = cands[~hidden[cands]]
         if not len(cands):
-            continue
+            return None
         big = group.values[0, cands] >= group.protection[v] * abs(group.values[0, v])
         pool = cands[big] if big.any() else cands
-        order = np.lexsort((pool, group.cost[pool]))
-        chosen.add(int(pool[order[0]]))
+        return int(pool[np.lexsort((pool, group.cost[pool]))[0]])
+
+    def lines_of(cells: Array) -> list[Array]:
+        eqs = np.unique(np.concatenate([by_var.indices[by_var.indptr[c] : by_var.indptr[c + 1]] for c in cells]))
+        return [rows_of.indices[rows_of.indptr[e] : rows_of.indptr[e + 1]] for e in eqs]
+
+    for v in exposed:
+        reach = np.array([v])
+        # the equations of the cell, else (every cell in them suppressed) those of its neighbours
+        for _ in range(NEIGHBOURHOOD):
+            lines = lines_of(reach)
+            if not lines:
+                break
+            if again and v in again:
+                picks = [best(v, line) for line in lines]
+            else:
+                picks = [best(v, np.unique(np.concatenate(lines)))]
+            if any(p is not None for p in picks):
+                chosen.update(p for p in picks if p is not None)
+                break
+            reach = np.unique(np.concatenate(lines))
     return np.asarray(sorted(chosen), dtype=np.int64)
 
 
@@ -317,6 +339,7 @@ def protection_loop(
     extra = [np.zeros(m.flags.num_rows, dtype=bool) for m in members]
     decisions = decide(extra)
     out = Outcome()
+    seen: set[int] = set()  # cells given a complement in an earlier round
     while True:
         # unknown to an outsider: suppressed, and published by no member of the group
         hidden, shown = np.zeros(group.size, dtype=bool), np.zeros(group.size, dtype=bool)
@@ -327,7 +350,8 @@ def protection_loop(
         exposed = exposed_cells(group, hidden, out)
         if not exposed:
             break
-        added = complements(group, hidden, exposed) if out.rounds < MAX_ROUNDS else np.zeros(0, np.int64)
+        added = complements(group, hidden, exposed, seen) if out.rounds < MAX_ROUNDS else np.zeros(0, np.int64)
+        seen.update(exposed)
         if not len(added):
             examples = "; ".join(_describe(members, group, v) for v in exposed[:EXAMPLES])
             raise DataError(
