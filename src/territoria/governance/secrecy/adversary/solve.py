@@ -96,8 +96,8 @@ def _program(system: System, lines: list[tuple[int, list[int]]]) -> Equations:
 
 
 class _Witnesses:
-    """The lowest and highest value of each column over the feasible points met so far: a cell the
-    points already spread beyond its protection range on both sides needs no program of its own."""
+    """The lowest and highest value of each column over the feasible points met so far: a side of
+    a cell's protection range the points already reach needs no program of its own."""
 
     def __init__(self, size: int) -> None:
         self.low = np.full(size, np.inf)
@@ -108,10 +108,11 @@ class _Witnesses:
             np.minimum(self.low, point, out=self.low)
             np.maximum(self.high, point, out=self.high)
 
-    def covers(self, j: int, value: float | None, protection: float) -> bool:
+    def reach(self, j: int, value: float | None, protection: float) -> tuple[bool, bool]:
+        """Whether the points already reach ``value`` x (1 - protection), and x (1 + protection)."""
         if value is None or value <= 0:
-            return False
-        return bool(self.low[j] <= value * (1 - protection) and self.high[j] >= value * (1 + protection))
+            return False, False
+        return bool(self.low[j] <= value * (1 - protection)), bool(self.high[j] >= value * (1 + protection))
 
 
 def _component(system: System, lines: list[tuple[int, list[int]]], targets: set[int], exact: bool, out: Bounds) -> None:
@@ -135,29 +136,29 @@ def _component(system: System, lines: list[tuple[int, list[int]]], targets: set[
             seen.add(optimum(sign * spread)[1])
             out.programs += 1
     for j in wanted:
-        v = system.variables[order[j]]
-        if not exact and seen.covers(j, v.truth, v.protection):
-            out.low[order[j]], out.high[order[j]] = float(seen.low[j]), float(seen.high[j])
-            out.partial.add(order[j])
-            continue
+        var = order[j]
+        v = system.variables[var]
+        low_ok, high_ok = seen.reach(j, v.truth, v.protection) if not exact else (False, False)
+        if low_ok or high_ok:
+            out.partial.add(var)  # a side the points already reach: that bound is the points' own
         c = np.zeros(len(order))
         c[j] = 1.0
-        low, at_low = optimum(c)
-        high, at_high = optimum(-c)
-        out.programs += 2
+        low, at_low = (float(seen.low[j]), None) if low_ok else optimum(c)
+        high, at_high = (-float(seen.high[j]), None) if high_ok else optimum(-c)
+        out.programs += (not low_ok) + (not high_ok)
         seen.add(at_low)
         seen.add(at_high)
         if low is None or high is None:
             continue  # the published numbers contradict each other: no claim on this cell
-        out.low[order[j]], out.high[order[j]] = low, -high
+        out.low[var], out.high[var] = low, -high
 
 
 def solve(system: System, targets: set[int], exact: bool = False) -> Bounds:
     """Min and max of every target unknown, over each measure's components.
 
-    Unless ``exact``, a cell whose protection range is already covered by feasible points found
-    for other cells (its true value is known) gets those points' range, a sub-interval of its
-    exact interval (listed in ``partial``): its verdict is exact, its interval a lower bound."""
+    Unless ``exact``, a side of a cell's protection range already reached by feasible points found
+    for other cells (its true value is known) takes those points' bound, inside its exact interval
+    (the cell is listed in ``partial``): its verdict is the exact one, or stricter."""
     out = Bounds({}, {})
     for measure in list(system.equations):
         for lines in components(system, measure):
