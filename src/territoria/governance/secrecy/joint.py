@@ -112,6 +112,24 @@ def shared_datasets(dataset: str, policies: Policies | None) -> list[str]:
     return sorted(m for m in members if m != dataset)
 
 
+def rules_fingerprint(dataset: str, secrecy: str | None, policies: Policies | None) -> str | None:
+    """A hash of the rule sets that decide ``dataset``'s publication (its own and those of the
+    tables sharing cells with it), as loaded with the workspace's overrides: part of the publish
+    step's definition, so that a change of a rule (a threshold, ``protection_loop``, rounding) in
+    ``policies.yaml`` or a pack publishes again. None for a dataset without a statistical rule set."""
+    if not (secrecy or "").startswith("statistical."):
+        return None
+    own = (secrecy or "").split(".", 1)[1]
+    members, _ = group_shares(dataset, policies)
+    h = hashlib.blake2b(digest_size=16)
+    for name in sorted({own, *members.values()}):
+        try:
+            h.update(name.encode() + b"=" + load_ruleset(name, policies).model_dump_json().encode() + b";")
+        except ConfigError as err:  # an invalid rule set fails its publish step; the text keys it here
+            h.update(name.encode() + b"!" + err.message.encode() + b";")
+    return h.hexdigest()
+
+
 def _positions(rows: Array, ids: Array) -> Array:
     """Index in ``rows`` (row ids of a member's flags) of each of ``ids``."""
     order = np.argsort(rows, kind="stable")
