@@ -71,3 +71,23 @@ def test_a_removed_convention_stops_access_without_restart(ws: Workspace) -> Non
     policies.write_text("access: [not, a, mapping\n", encoding="utf-8")
     broken = _get(app, url, auth(partner))
     assert broken.status_code == 503 and "policies.yaml" in broken.json()["error"]["message"]
+
+
+def _hashes(node: dict[str, object]) -> dict[str, object]:
+    found = {str(node["name"]): node["hash"]}
+    for child in node["children"]:  # type: ignore[attr-defined]
+        found.update(_hashes(child))
+    return found
+
+
+def test_lineage_hides_the_content_hashes_of_closed_datasets(client: httpx.Client, tokens: dict[str, str]) -> None:
+    """A content hash fingerprints a table's rows: of a restricted dataset, only an administrator sees it."""
+    public = client.get(f"/api/catalog/{RESTRICTED}").json()["lineage"]
+    admin = client.get(f"/api/catalog/{RESTRICTED}", headers=auth(tokens["admin"])).json()["lineage"]
+    seen, full = _hashes(public), _hashes(admin)
+    assert admin["hash"] and sum(h is not None for h in full.values()) >= 2  # the dataset and its landed payload
+    assert public["name"] == RESTRICTED and public["hash"] is None
+    assert all(v is None for v in seen.values()), seen  # its own hash, its inputs' and its landed payload's
+    assert not any(str(h) in str(public) for h in full.values() if h)
+    opened = client.get("/api/indicators/densite_population/lineage").json()  # open data keeps its hashes
+    assert opened["hash"]

@@ -362,3 +362,17 @@ def test_links_put_shared_cells_in_one_unknown() -> None:
     union = audit([_table(rows), _table(other, name="u", link=CellLink(columns={"code": "code", "sector": "sector"}))])
     got = {c.key["code"]: (c.low, c.high, c.verdict) for c in union.cells}
     assert got == {"A": (2.0, 2.0, "disclosed"), "B": (28.0, 28.0, "disclosed")}
+
+
+def test_a_changed_rule_publishes_again(tmp_path: Path) -> None:
+    """The rule set's contents are part of the publish step's definition, not only its name."""
+    from territoria.pipelines.plan import build_plan
+
+    ws = _cells_workspace(tmp_path / "ws")
+    before = build_plan(ws).steps["publish:cells"].definition
+    policies = yaml.safe_load((ws.root / "policies.yaml").read_text(encoding="utf-8"))
+    policies["secrecy"]["cells"]["rules"][0]["threshold"] = 4
+    (ws.root / "policies.yaml").write_text(yaml.safe_dump(policies), encoding="utf-8")
+    after = build_plan(Workspace(ws.root)).steps["publish:cells"].definition
+    assert before["rules"] and after["rules"] and before["rules"] != after["rules"]
+    assert {k: v for k, v in before.items() if k != "rules"} == {k: v for k, v in after.items() if k != "rules"}

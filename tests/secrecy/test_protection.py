@@ -1,10 +1,10 @@
-"""The protection-range loop: after the guard's pattern, no suppressed non-empty cell can be bounded
-narrower than its protection range and no primary cell can be computed (checked independently by
-the LP adversary with a program per cell)."""
+"""The protection-range loop: after the guard's pattern, no suppressed non-empty cell can be pinned
+inside its protection range (both sides within ±10 % of its value) or to its published precision,
+and no primary cell can be computed (checked independently by the LP adversary with a program per
+cell)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from territoria.core.errors import DataError
 from territoria.engines.duckdb.engine import DuckDBEngine, open_duckdb
-from territoria.governance.secrecy.adversary import PublishedTable, audit
+from territoria.governance.secrecy.adversary import BREACHES, PublishedTable, audit
 from territoria.governance.secrecy.guard import apply_ruleset
 from territoria.governance.secrecy.rules import RuleSet, load_ruleset
 
@@ -64,20 +64,14 @@ def _publish(engine: DuckDBEngine, rows: pa.Table, ruleset: RuleSet) -> tuple[pa
 
 
 def _too_narrow(published: pa.Table, truth: pa.Table, ruleset: RuleSet) -> list[tuple[Any, ...]]:
-    """Suppressed non-empty cells whose exact interval (one program per cell) is narrower than
-    2 x protection x value, and primary cells that are computable."""
+    """Suppressed non-empty cells whose exact interval (one program per cell, values exact) is
+    inside ±protection of their value on both sides or of width 0, and computable primary cells."""
     table = PublishedTable.from_ruleset("cells", published, ruleset, truth=truth, rounding={"value": 0, "nb": 0})
     report = audit([table], exact=True)
-    status = {tuple(r[c] for c in ("code", "sector", "period")): r for r in published.to_pylist()}
-    bad = []
-    for c in report.cells:
-        if not c.true_value:
-            continue
-        width = c.high - c.low
-        if math.isfinite(width) and width < 2 * PROTECTION * abs(c.true_value) * (1 - 1e-6):
-            bad.append((c.key, c.measure, c.true_value, c.low, c.high))
-    assert status  # the published table is not empty
-    return bad
+    assert published.num_rows  # the published table is not empty
+    bad = [(c.key, c.measure, c.true_value, c.low, c.high) for c in report.cells if c.verdict in BREACHES]
+    primary = [c for c in report.cells if c.status == "primary" and c.true_value == 0 and c.high - c.low < 1e-9]
+    return bad + [(c.key, c.measure, 0.0, c.low, c.high) for c in primary]
 
 
 tables = st.builds(

@@ -10,6 +10,7 @@ a dataset is at least as closed as its inputs (``governance.levels``). Policies 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,9 +22,9 @@ from territoria.api.errors import ApiError
 from territoria.core.errors import TerritoriaError
 from territoria.core.serves import declared
 from territoria.core.vocab import AccessLevel
-from territoria.governance.access import ANONYMOUS, AccessPolicy, AccessStore, Principal, check_purpose
+from territoria.governance.access import ANONYMOUS, AccessPolicy, AccessStore, Principal, Role, check_purpose
 from territoria.governance.audit import AuditLog
-from territoria.governance.levels import Level, Node, effective_levels, strictest
+from territoria.governance.levels import RANK, Level, Node, effective_levels, strictest
 from territoria.publication.reader import DatasetMeta, Publication, PublicationSource
 from territoria.sensors.sta.router import tables_touched
 from territoria.workspace import Workspace
@@ -127,6 +128,13 @@ async def principal(
         raise ApiError(401, "the Authorization header must be `Bearer <token>`", hint="or send no header to be public")
     who = await run_in_threadpool(state(request).store.authenticate, token.strip())
     if who is None:
+        # a refused token is a denied attempt: logged with the token id it claims (never its secret)
+        claimed = token.strip().split("_")[1] if token.count("_") >= 2 else None
+        detail = {"reason": "invalid, expired or revoked token", "claimed_token_id": claimed}
+        stranger = Principal("invalid token", Role.public)
+        await run_in_threadpool(
+            state(request).audit.record, stranger, "denied:token", request.url.path, AccessLevel.open, None, detail
+        )
         raise ApiError(401, "invalid, expired or revoked token", hint="ask an administrator: `territoria users add`")
     return who
 
@@ -165,6 +173,19 @@ def level_of(request: Request, meta: DatasetMeta) -> AccessLevel:
     found = levels(request, pub).get(meta.id)
     # the catalog's own declaration can only raise the level (e.g. a test or an operator closing a dataset)
     return strictest([meta.access, found.effective]) if found else meta.access
+
+
+def closed(request: Request, pub: Publication) -> Callable[[str], bool]:
+    """Whether a dataset of the snapshot (a lineage node) is restricted or personal in effect."""
+    found = levels(request, pub)
+
+    def check(name: str) -> bool:
+        level = found.get(name) or found.get(name.removeprefix("published."))
+        meta = pub.datasets.get(name) or pub.datasets.get(name.removeprefix("published."))
+        declared_level = meta.access if meta else AccessLevel.open
+        return strictest([declared_level, level.effective if level else AccessLevel.open]) is not AccessLevel.open
+
+    return check
 
 
 def _deny(request: Request, who: Principal, dataset: str, level: AccessLevel, action: str, reason: str) -> None:
@@ -213,9 +234,13 @@ def _resolve(pub: Publication, ident: str, lookup: str) -> DatasetMeta | None:
 def _sensors(request: Request, who: Principal, purpose: str | None) -> None:
     query = dict(request.query_params)
     datasets = state(request).sensor_datasets()
-    for table in sorted(tables_touched(request.path_params.get("path", ""), query)):
-        # a table no catalog entry declares was released by no one: it is read as restricted
-        dataset, level = datasets.get(table, (f"sensors:{table}", AccessLevel.restricted))
+    # a table no catalog entry declares was released by no one: it is read as restricted
+    touched = [
+        datasets.get(table, (f"sensors:{table}", AccessLevel.restricted))
+        for table in tables_touched(request.path_params.get("path", ""), query)
+    ]
+    # the strictest first: a refusal names (and logs) the most closed dataset the request reads
+    for dataset, level in sorted(touched, key=lambda t: (-RANK[t[1]], t[0])):
         why = decide(request, who, dataset, level, "sensorthings", purpose)
         if level is not AccessLevel.open:
             state(request).audit.record(who, "sensorthings", dataset, level, why, {"path": request.url.path})

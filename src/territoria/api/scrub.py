@@ -4,11 +4,14 @@ An error message can quote the value that failed (``Could not convert string 'Je
 a report can list rows or cells, and a secrecy report says which cells are primary and under
 which rule, which is itself a disclosure. Non-administrators get the error's presence, never its
 text, and of a report only its counters (numbers under names that carry no cell or label).
-Administrators see everything.
+Administrators see everything. A content hash is a fingerprint of a table's rows (whoever holds a
+candidate table can confirm it), so lineage shows those of closed datasets, and of the payloads
+landed for them, to administrators only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from territoria.governance.access import Principal
@@ -32,3 +35,22 @@ def report(who: Principal, found: dict[str, Any]) -> dict[str, Any]:
         for k, v in found.items()
         if isinstance(v, int | float) and not isinstance(v, bool) and not any(u in k.lower() for u in UNSAFE)
     }
+
+
+def lineage(who: Principal, tree: dict[str, Any] | None, closed: Callable[[str], bool]) -> dict[str, Any] | None:
+    """A lineage tree (``LineageNode.as_dict``) without the hashes of closed datasets (``closed(name)``)
+    and of their landed payloads, for callers who are not administrators."""
+    if tree is None or who.admin:
+        return tree
+
+    def walk(node: dict[str, Any], hide: bool) -> dict[str, Any]:
+        hidden = hide if node.get("layer") == "landing" else closed(str(node.get("name")))
+        out = dict(node)
+        if hidden:
+            out["hash"] = None
+            if node.get("layer") == "landing":
+                out["name"] = "(landed payload: hidden)"
+        out["children"] = [walk(c, hidden) for c in node.get("children", [])]
+        return out
+
+    return walk(tree, False)

@@ -7,6 +7,7 @@ import math
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace
@@ -79,13 +80,25 @@ def _share(report: AuditReport) -> str:
     return f"{100 * narrow.share:.2f} %"
 
 
+#: the report's columns after ``tables``: short headers so that the table fits 80 columns
+COLUMNS = ("sup-\npressed", "ex-\nposed", "dis-\nclosed", "primary\ndiscl.", "weak", "narrow-\nest", "time")
+
+
 def show(reports: list[AuditReport], notes: list[str]) -> None:
-    table = Table(title="secrecy audit: intervals an outsider proves from the published margins")
-    for col in ("tables", "suppressed", "exposed", "disclosed", "primary disclosed", "weak", "narrowest", "time"):
-        table.add_column(col, justify="left" if col == "tables" else "right")
+    """One row per audit; the tables of a union one per line, never cut (the other columns wrap)."""
+    table = Table(
+        title="secrecy audit: what an outsider proves from the published margins",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    names = [name for r in reports for name in r.tables]
+    table.add_column("tables", no_wrap=True, min_width=max((len(n) + 2 for n in names), default=6))
+    for header in COLUMNS:
+        table.add_column(header, justify="right", overflow="fold", min_width=max(map(len, header.split("\n"))))
     for r in reports:
         table.add_row(
-            r.scope,
+            " +\n".join(r.tables),
             fmt_int(r.suppressed),
             fmt_int(r.exposed),
             fmt_int(r.count("disclosed")),

@@ -14,7 +14,7 @@ from territoria.core.suggest import did_you_mean
 from territoria.core.vocab import AccessLevel
 from territoria.governance.personal.gate import definition as personal_definition
 from territoria.governance.personal.gate import is_personal
-from territoria.governance.secrecy.joint import shared_datasets
+from territoria.governance.secrecy.joint import rules_fingerprint, shared_datasets
 from territoria.pipelines.spec import (
     PARAM,
     DatasetInfo,
@@ -199,7 +199,13 @@ def build_plan(ws: Workspace) -> Plan:
             # tables sharing cells are protected with one set of decisions: each reads the others
             inputs=(key, *_shared(key, info.secrecy, policies, datasets)),
             outputs=(out,),
-            definition={"access": info.access.value, "secrecy": info.secrecy, "publisher": 1},
+            definition={
+                "access": info.access.value,
+                "secrecy": info.secrecy,
+                "publisher": 1,
+                # the rule sets' contents: a changed rule publishes again
+                **({"rules": rules} if (rules := rules_fingerprint(key, info.secrecy, policies)) else {}),
+            },
             pack=info.pack,
         )
 

@@ -135,6 +135,8 @@ class SecrecyOverride(_Strict):
     protection: float | None = Field(default=None, gt=0, lt=1)
     #: enforce the protection range at publication (``governance/secrecy/protection.py``)
     protection_loop: bool | None = None
+    #: the step each measure is published rounded to (the protection loop reads values as intervals)
+    rounding: dict[str, float] | None = None
 
 
 class LandingRetention(_Strict):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from territoria.api import scrub
-from territoria.api.deps import Pub, Who, level_of, readable
+from territoria.api.deps import Pub, Who, closed, level_of, readable
 from territoria.core.serves import serves
 from territoria.publication.reader import Publication
 
@@ -82,7 +82,7 @@ def dataset_page(
     for run in doc["last_runs"]:
         run["error"] = scrub.error(who, run["error"])
     doc["access"] = level_of(request, meta).value  # the effective level: what this API enforces
-    doc["lineage"] = pub.lineage(dataset_id)
+    doc["lineage"] = scrub.lineage(who, pub.lineage(dataset_id), closed(request, pub))
     links = {"lineage": f"/api/catalog/{dataset_id}"}
     if doc["published"]:
         links = {

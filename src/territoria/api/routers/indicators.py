@@ -8,7 +8,8 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from territoria.api.deps import Pub, Purpose, Who, readable
+from territoria.api import scrub
+from territoria.api.deps import Pub, Purpose, Who, closed, readable
 from territoria.core.serves import serves
 from territoria.publication.reader import Publication
 
@@ -165,6 +166,6 @@ async def indicator_values(
     summary="Where the figure comes from",
     openapi_extra=serves("public"),
 )
-async def indicator_lineage(pub: Pub, indicator_id: IndicatorId) -> JSONResponse:
+async def indicator_lineage(request: Request, pub: Pub, who: Who, indicator_id: IndicatorId) -> JSONResponse:
     pub.indicator(indicator_id)
-    return JSONResponse(pub.lineage(indicator_id))
+    return JSONResponse(scrub.lineage(who, pub.lineage(indicator_id), closed(request, pub)))

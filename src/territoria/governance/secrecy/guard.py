@@ -24,7 +24,15 @@ import pyarrow as pa
 from territoria.core.errors import ConfigError
 from territoria.engines.base import Engine, quote_ident, quote_literal
 from territoria.governance.guards import GuardResult
-from territoria.governance.secrecy.joint import Link, Member, group_shares, joint_decisions, link_rows, read_member
+from territoria.governance.secrecy.joint import (
+    GROUP_PLANS,
+    Link,
+    Member,
+    group_shares,
+    joint_decisions,
+    link_rows,
+    read_member,
+)
 from territoria.governance.secrecy.primary import checked_rules, fails_sql, masked_sql, rule_columns
 from territoria.governance.secrecy.protection import protection_loop
 from territoria.governance.secrecy.rules import RuleSet, load_ruleset
@@ -185,11 +193,13 @@ def _decide(
             return [group[0].decide(None if extra is None else extra[0])]
         return joint_decisions(group, links, extra)
 
-    loop = None
-    if any(m.ruleset.protection_loop for m in group):
-        decisions, loop = protection_loop(group, links, decide)
-    else:
-        decisions = decide(None)
+    def plan() -> tuple[list[Decision], dict[str, Any] | None]:
+        if any(m.ruleset.protection_loop for m in group):
+            return protection_loop(group, links, decide)
+        return decide(None), None
+
+    # each member's publish step needs the group's decisions: computed once for the same inputs
+    decisions, loop = GROUP_PLANS.get(group, links, plan) if len(group) > 1 else plan()
     return decisions[order.index(member.dataset)], [n for n in order if n != member.dataset], loop
 
 

@@ -12,14 +12,20 @@ are shared). The tables of a group are then decided together:
    whose secondary suppression then protects it against their own margins;
 3. repeat until no table adds a suppression (the suppressed set only grows: this ends).
 
-Each member of a group is published by its own step, and each step computes the same decisions
+Each member of a group is published by its own step, and each step gets the same decisions
 (members in name order, cells in key order): one set of decisions, whichever step comes first.
-The plan makes every member's publish step read every other member (``shared_datasets``).
+The plan makes every member's publish step read every other member (``shared_datasets``). The
+decisions are computed once per content of the group (``GROUP_PLANS``): the first step of a run
+computes them, the others of the same process reuse them when every member's cells, rules and
+links are byte for byte the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +112,24 @@ def shared_datasets(dataset: str, policies: Policies | None) -> list[str]:
     return sorted(m for m in members if m != dataset)
 
 
+def rules_fingerprint(dataset: str, secrecy: str | None, policies: Policies | None) -> str | None:
+    """A hash of the rule sets that decide ``dataset``'s publication (its own and those of the
+    tables sharing cells with it), as loaded with the workspace's overrides: part of the publish
+    step's definition, so that a change of a rule (a threshold, ``protection_loop``, rounding) in
+    ``policies.yaml`` or a pack publishes again. None for a dataset without a statistical rule set."""
+    if not (secrecy or "").startswith("statistical."):
+        return None
+    own = (secrecy or "").split(".", 1)[1]
+    members, _ = group_shares(dataset, policies)
+    h = hashlib.blake2b(digest_size=16)
+    for name in sorted({own, *members.values()}):
+        try:
+            h.update(name.encode() + b"=" + load_ruleset(name, policies).model_dump_json().encode() + b";")
+        except ConfigError as err:  # an invalid rule set fails its publish step; the text keys it here
+            h.update(name.encode() + b"!" + err.message.encode() + b";")
+    return h.hexdigest()
+
+
 def _positions(rows: Array, ids: Array) -> Array:
     """Index in ``rows`` (row ids of a member's flags) of each of ``ids``."""
     order = np.argsort(rows, kind="stable")
@@ -179,3 +203,52 @@ def joint_decisions(members: list[Member], links: list[Link], extra: list[Array]
                 forced[j][open_there] = True
                 dirty.add(j)
     return [d for d in decisions if d is not None]
+
+
+def _digest(members: list[Member], links: list[Link]) -> str:
+    """A content hash of everything a group's decisions depend on: each member's rule set and
+    cells (every buffer of its flags, row ids included), and the links between members."""
+    h = hashlib.blake2b(digest_size=32)
+    for m in members:
+        h.update(m.dataset.encode() + b"\x00" + m.ruleset.model_dump_json().encode() + b"\x00")
+        for name in m.flags.column_names:
+            h.update(name.encode() + b"\x00")
+            for chunk in m.flags[name].chunks:
+                h.update(f"{chunk.type}:{chunk.offset}:{len(chunk)}".encode())
+                for buf in chunk.buffers():
+                    h.update(b"-" if buf is None else buf)
+    for link in links:
+        h.update(f"{link.a}:{link.b}".encode())
+        for arr in (link.rows_a, link.rows_b, link.bound):
+            h.update(np.ascontiguousarray(arr).tobytes() + b"|")
+    return h.hexdigest()
+
+
+Plan = tuple[list[Decision], dict[str, Any] | None]
+
+
+class GroupPlans:
+    """The last few groups' decisions by content hash (a run publishes each group's members one
+    step after the other: the second step finds the first one's decisions)."""
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self._plans: OrderedDict[str, Plan] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, members: list[Member], links: list[Link], compute: Callable[[], Plan]) -> Plan:
+        key = _digest(members, links)
+        with self._lock:
+            if key in self._plans:
+                self._plans.move_to_end(key)
+                decisions, report = self._plans[key]
+                return [Decision(d.status.copy(), d.protects.copy()) for d in decisions], report
+        plan = compute()
+        with self._lock:
+            self._plans[key] = plan
+            while len(self._plans) > self.size:
+                self._plans.popitem(last=False)
+        return plan
+
+
+GROUP_PLANS = GroupPlans()

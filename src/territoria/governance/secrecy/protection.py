@@ -5,16 +5,20 @@ still bound it by linear programming over the published margins (``adversary/``)
 pattern (and the joint decisions) is chosen, this loop plays that outsider over the equations of
 every table of the group at once (a cell two tables publish is one unknown), one connected
 component of the suppressed cells at a time, and requires each suppressed non-empty cell's
-interval to be at least as wide as its protection range (2 x ``protection`` x value, default
-10 %; a primary cell with value 0 must not be computable). A cell that is too narrow gets a
+interval to reach its protection range on one side at least (value x (1 ± ``protection``),
+default 10 %), and to be wider than the published precision (``rounding:``; a primary cell with
+value 0 must not be computable): the audit's verdicts exposed and disclosed, with the audit's
+program (published values exact, or intervals of their rounding). A cell pinned gets a
 complement: the cheapest published cell of an equation it is in (one large enough to move it by
 its range when there is one); the complements are forced into the balanced patterns, and only
 the components whose unknowns changed are solved again. At the cap of rounds the publication
 fails, naming the cells still exposed (keys only: the error may be read by non-admins).
 
-Speed: the true table is a feasible point; two programs per component (all candidate cells low,
-then high) and their repeats on what is left spread most cells at once, so only cells these
-points do not already show wide enough get programs of their own (min, then max if needed).
+Speed: the decisions are computed once per content of the group (``joint.GROUP_PLANS``), not in
+each member's publish step; a component keeps one HiGHS model warm across its programs (``lp.py``);
+two programs per component (all candidate cells high, then low) and their repeats on what is left
+spread most cells at once, so only cells these points do not already clear get programs of their
+own (max, then min only if needed: one side is enough).
 """
 
 from __future__ import annotations
@@ -25,22 +29,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import bmat, csc_matrix, csr_matrix
+from scipy.sparse import bmat, csc_matrix, csr_matrix, hstack
 from scipy.sparse.csgraph import connected_components
 
 from territoria.core.errors import DataError
 from territoria.governance.secrecy.joint import Link, Member
+from territoria.governance.secrecy.lp import Program
 from territoria.governance.secrecy.secondary import PRIMARY, PUBLISHED, SECONDARY, Decision
 from territoria.governance.secrecy.tree import CellIndex, encode_dimension, encode_partition
 
 Array = np.ndarray
 DEFAULT_PROTECTION = 0.10
-MAX_ROUNDS = 8
+MAX_ROUNDS = 16
+#: how far (in equations) a complement is looked for when every cell near the exposed one is suppressed
+NEIGHBOURHOOD = 3
 SPREADS = 3  # aggregate low/high programs per component before cell-by-cell programs
 EXAMPLES = 5
-#: relative slack on the width test (floating-point noise of the solver)
+#: relative slack on the range tests, on the safe side (floating-point noise of the solver)
 TOLERANCE = 1e-7
+#: a primary cell whose value is 0 must not be computable: it must be able to reach this
+EMPTY_PRIMARY = 1e-6
 
 
 @dataclass
@@ -50,6 +58,7 @@ class Group:
     var: list[Array]  # per member: variable of each row (-1: masked upstream, in no equation)
     equations: csr_matrix  # equations x variables: +1 margin, -1 children
     values: Array  # measures x variables (true values)
+    step: Array  # measures x variables: the published precision (rounding step, 0: exact)
     cost: Array
     primary: Array
     protection: Array
@@ -106,6 +115,7 @@ def build_group(members: list[Member], links: list[Link]) -> Group:
     n = len(used)
     measures = max(len(m.ruleset.measures) for m in members)
     values, cost = np.zeros((measures, n)), np.full(n, np.inf)
+    step = np.zeros((measures, n))
     primary, protection = np.zeros(n, dtype=bool), np.full(n, DEFAULT_PROTECTION)
     owner = np.zeros((n, 2), dtype=np.int64)
     eq_parts, var_parts, coef_parts = [], [], []
@@ -115,6 +125,7 @@ def build_group(members: list[Member], links: list[Link]) -> Group:
         v = var[i]
         for k in range(len(m.ruleset.measures)):
             values[k, v] = np.nan_to_num(m.flags[f"_v{k}"].to_numpy(zero_copy_only=False).astype(float))
+            np.maximum.at(step[k], v, m.ruleset.rounding.get(m.ruleset.measures[k], 0.0))
         np.minimum.at(cost, v, m.cost)
         np.logical_or.at(primary, v, m.primary)
         protection[v] = m.ruleset.protection or DEFAULT_PROTECTION
@@ -127,7 +138,7 @@ def build_group(members: list[Member], links: list[Link]) -> Group:
     matrix = csr_matrix(
         (np.concatenate(coef_parts), (np.concatenate(eq_parts), np.concatenate(var_parts))), shape=(eq_offset, n)
     )
-    return Group(var, matrix, values, cost, primary, protection, owner)
+    return Group(var, matrix, values, step, cost, primary, protection, owner)
 
 
 @dataclass
@@ -140,48 +151,74 @@ class Outcome:
     cache: dict[bytes, list[int]] = field(default_factory=dict)
 
 
-def _optimum(c: Array, matrix: csr_matrix, rhs: Array) -> Array | None:
-    res = linprog(c, A_eq=matrix, b_eq=rhs, bounds=(0, None), method="highs")
-    return np.asarray(res.x) if res.status == 0 else None
+@dataclass
+class Needs:
+    """What an outsider must not be able to prove about each column of a program: its interval
+    must reach ``low`` or ``high`` (one side is enough: a cell bounded within its range on one
+    side only is not pinned) and be wider than ``width`` (the published precision)."""
+
+    wanted: Array
+    low: Array
+    high: Array
+    width: Array
+
+    @classmethod
+    def of(cls, value: Array, protection: Array, primary: Array, step: Array) -> Needs:
+        size = np.abs(value)
+        margin = TOLERANCE * np.maximum(size, 1.0)
+        empty = value == 0
+        return cls(
+            wanted=~empty | primary,
+            low=np.where(empty, -np.inf, value - protection * size - margin),
+            high=np.where(empty, EMPTY_PRIMARY, value + protection * size + margin),
+            width=step + margin,
+        )
+
+    def take(self, cols: Array) -> Needs:
+        return Needs(self.wanted[cols], self.low[cols], self.high[cols], self.width[cols])
+
+    def short(self, low: Array, high: Array) -> Array:
+        ok = ((low <= self.low) | (high >= self.high)) & (high - low > self.width)
+        return np.flatnonzero(self.wanted & ~ok)
 
 
-def _narrow(matrix: csr_matrix, rhs: Array, truth: Array, need: Array, out: Outcome) -> Array:
-    """Columns whose interval (min and max over the program) is narrower than ``need``."""
-    low, high = truth.copy(), truth.copy()
+def _narrow(program: Program, truth: Array, needs: Needs, out: Outcome) -> Array:
+    """Columns an outsider pins inside their protection range (both sides) or to the published
+    precision. Feasible points met on the way widen every column's known range; a column gets
+    programs of its own (max, then min) only while those points do not clear it. (The truth is
+    not taken as a point: two tables may publish one cell with different roundings.)"""
+    low, high = np.full(len(truth), np.inf), np.full(len(truth), -np.inf)
 
     def seen(point: Array | None) -> None:
         if point is not None:
             np.minimum(low, point, out=low)
             np.maximum(high, point, out=high)
 
-    def short() -> Array:
-        return np.flatnonzero((need > 0) & (high - low < need * (1 - TOLERANCE)))
-
     for _ in range(SPREADS):
-        todo = short()
+        todo = needs.short(low, high)
         if not len(todo):
             return todo
         weight = np.zeros(len(truth))
         weight[todo] = 1.0 / np.maximum(np.abs(truth[todo]), 1.0)
         before = len(todo)
-        seen(_optimum(weight, matrix, rhs))
-        seen(_optimum(-weight, matrix, rhs))
+        seen(program.minimize(-weight)[2])
+        seen(program.minimize(weight)[2])
         out.programs += 2
-        if len(short()) == before:
+        if len(needs.short(low, high)) == before:
             break
     narrow = []
-    for j in short():
-        for sign in (1.0, -1.0):
-            if high[j] - low[j] >= need[j] * (1 - TOLERANCE):
-                break
+    for j in needs.short(low, high):
+        for sign in (-1.0, 1.0):
             c = np.zeros(len(truth))
             c[j] = sign
-            res = linprog(c, A_eq=matrix, b_eq=rhs, bounds=(0, None), method="highs")
+            status, _, point = program.minimize(c)
             out.programs += 1
-            if res.status == 3:  # unbounded above
+            if status == "unbounded":  # unbounded above
                 high[j] = np.inf
-            seen(np.asarray(res.x) if res.status == 0 else None)
-        if high[j] - low[j] < need[j] * (1 - TOLERANCE):
+            seen(point)
+            if not len(needs.take(np.array([j])).short(low[j : j + 1], high[j : j + 1])):
+                break
+        else:
             narrow.append(j)
     return np.asarray(narrow, dtype=np.int64)
 
@@ -194,22 +231,29 @@ def _groups(label: Array) -> dict[int, Array]:
 
 
 def exposed_cells(group: Group, hidden: Array, out: Outcome) -> list[int]:
-    """Hidden variables whose interval, for some measure, is narrower than their protection range."""
+    """Hidden variables an outsider pins inside their protection range, for some measure.
+
+    The outsider's program is the audit's (``adversary/solve.py``): a published value is exact
+    when the table publishes exact values, else a variable within its rounding interval; each
+    component of the hidden cells is solved on its own (a rounded cell in two components varies
+    separately in each, as in the audit)."""
     unknown = np.flatnonzero(hidden)
     found: set[int] = set()
     for k in range(group.values.shape[0]):
-        value = group.values[k]
-        need = np.where(value != 0, 2 * group.protection * np.abs(value), np.where(group.primary, 1e-6, 0.0))
-        known = ~hidden
-        rhs_all = -(group.equations[:, np.flatnonzero(known)] @ value[known])
+        value, step = group.values[k], group.step[k]
+        needs = Needs.of(value, group.protection, group.primary, step)
+        exact = np.flatnonzero(~hidden & (step == 0))
+        rounded = np.flatnonzero(~hidden & (step > 0))
+        rhs_all = -(group.equations[:, exact] @ value[exact])
         sub = group.equations[:, unknown].tocsr()
         rows = np.flatnonzero(np.diff(sub.indptr) > 0)
         sub, rhs_all = sub[rows], rhs_all[rows]
+        near = group.equations[rows][:, rounded].tocsr()
         graph = bmat([[None, sub], [sub.T, None]]).tocsr()
         _, label = connected_components(graph, directed=False)
         row_groups, col_groups = _groups(label[: len(rows)]), _groups(label[len(rows) :])
         for comp, cols in col_groups.items():
-            if not (need[unknown[cols]] > 0).any():
+            if not needs.wanted[unknown[cols]].any():
                 continue
             tag = np.int64(k).tobytes() + unknown[cols].tobytes()
             if tag not in out.cache:
@@ -218,28 +262,58 @@ def exposed_cells(group: Group, hidden: Array, out: Outcome) -> list[int]:
                     out.cache[tag] = []
                     continue
                 out.components += 1
-                narrow = _narrow(sub[eq][:, cols], rhs_all[eq], value[unknown[cols]], need[unknown[cols]], out)
-                out.cache[tag] = [int(x) for x in unknown[cols][narrow]]
+                around = near[eq]
+                used = np.flatnonzero(np.diff(around.tocsc().indptr) > 0)
+                cells = np.concatenate([unknown[cols], rounded[used]])
+                matrix = hstack([sub[eq][:, cols], around[:, used]]).tocsr()
+                half = step[cells] / 2
+                known = np.r_[np.zeros(len(cols), dtype=bool), np.ones(len(used), dtype=bool)]
+                lower = np.where(known, np.maximum(value[cells] - half, 0.0), 0.0)
+                upper = np.where(known, value[cells] + half, np.inf)
+                wanted = needs.take(cells)
+                wanted.wanted &= ~known
+                narrow = _narrow(Program(matrix, rhs_all[eq], lower, upper), value[cells], wanted, out)
+                out.cache[tag] = [int(x) for x in cells[narrow]]
             found.update(out.cache[tag])
     return sorted(found)
 
 
-def complements(group: Group, hidden: Array, exposed: list[int]) -> Array:
+def complements(group: Group, hidden: Array, exposed: list[int], again: set[int] | None = None) -> Array:
     """For each exposed variable, the cheapest published cell of an equation it is in, preferring
-    one whose value could move it across its range."""
+    one whose value could move it across its range; for a variable already given one in an
+    earlier round (``again``), the best of each of its equations (it needs more room than one
+    complement gave)."""
     by_var = csc_matrix(group.equations)
     rows_of = group.equations.tocsr()
     chosen: set[int] = set()
-    for v in exposed:
-        eqs = by_var.indices[by_var.indptr[v] : by_var.indptr[v + 1]]
-        cands = np.unique(np.concatenate([rows_of.indices[rows_of.indptr[e] : rows_of.indptr[e + 1]] for e in eqs]))
+
+    def best(v: int, cands: Array) -> int | None:
         cands = cands[~hidden[cands]]
         if not len(cands):
-            continue
+            return None
         big = group.values[0, cands] >= group.protection[v] * abs(group.values[0, v])
         pool = cands[big] if big.any() else cands
-        order = np.lexsort((pool, group.cost[pool]))
-        chosen.add(int(pool[order[0]]))
+        return int(pool[np.lexsort((pool, group.cost[pool]))[0]])
+
+    def lines_of(cells: Array) -> list[Array]:
+        eqs = np.unique(np.concatenate([by_var.indices[by_var.indptr[c] : by_var.indptr[c + 1]] for c in cells]))
+        return [rows_of.indices[rows_of.indptr[e] : rows_of.indptr[e + 1]] for e in eqs]
+
+    for v in exposed:
+        reach = np.array([v])
+        # the equations of the cell, else (every cell in them suppressed) those of its neighbours
+        for _ in range(NEIGHBOURHOOD):
+            lines = lines_of(reach)
+            if not lines:
+                break
+            if again and v in again:
+                picks = [best(v, line) for line in lines]
+            else:
+                picks = [best(v, np.unique(np.concatenate(lines)))]
+            if any(p is not None for p in picks):
+                chosen.update(p for p in picks if p is not None)
+                break
+            reach = np.unique(np.concatenate(lines))
     return np.asarray(sorted(chosen), dtype=np.int64)
 
 
@@ -265,6 +339,7 @@ def protection_loop(
     extra = [np.zeros(m.flags.num_rows, dtype=bool) for m in members]
     decisions = decide(extra)
     out = Outcome()
+    seen: set[int] = set()  # cells given a complement in an earlier round
     while True:
         # unknown to an outsider: suppressed, and published by no member of the group
         hidden, shown = np.zeros(group.size, dtype=bool), np.zeros(group.size, dtype=bool)
@@ -275,7 +350,8 @@ def protection_loop(
         exposed = exposed_cells(group, hidden, out)
         if not exposed:
             break
-        added = complements(group, hidden, exposed) if out.rounds < MAX_ROUNDS else np.zeros(0, np.int64)
+        added = complements(group, hidden, exposed, seen) if out.rounds < MAX_ROUNDS else np.zeros(0, np.int64)
+        seen.update(exposed)
         if not len(added):
             examples = "; ".join(_describe(members, group, v) for v in exposed[:EXAMPLES])
             raise DataError(

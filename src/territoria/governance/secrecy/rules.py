@@ -135,8 +135,11 @@ class RuleSet(BaseModel):
     #: (``territoria secrecy audit``; default 10 %)
     protection: float | None = Field(default=None, gt=0, lt=1)
     #: enforce the protection range at publication: complements are added until no suppressed
-    #: cell can be bounded narrower than it (``governance/secrecy/protection.py``)
+    #: cell can be pinned inside it (``governance/secrecy/protection.py``)
     protection_loop: bool = False
+    #: the step each measure is published rounded to (the protection loop's outsider reads a
+    #: published value as an interval of that width); a measure not listed is exact
+    rounding: dict[str, float] = Field(default_factory=dict)
     #: tables sharing cells with this one, protected with one set of decisions
     shares: list[Share] = Field(default_factory=list)
 

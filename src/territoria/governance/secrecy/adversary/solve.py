@@ -10,14 +10,13 @@ claims a disclosure an outsider could not make.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
 from territoria.governance.secrecy.adversary.equations import System
+from territoria.governance.secrecy.lp import Program
 
 
 @dataclass
@@ -69,10 +68,10 @@ def components(system: System, measure: str) -> list[list[tuple[int, list[int]]]
     return list(groups.values())
 
 
-Program = tuple[list[int], csr_matrix, np.ndarray, np.ndarray]
+Equations = tuple[list[int], csr_matrix, np.ndarray, np.ndarray]
 
 
-def _program(system: System, lines: list[tuple[int, list[int]]]) -> Program:
+def _program(system: System, lines: list[tuple[int, list[int]]]) -> Equations:
     """Columns (variable ids), the equality matrix, its right-hand side and the column bounds."""
     columns: dict[int, int] = {}
     rows, cols, coefs = [], [], []
@@ -96,22 +95,9 @@ def _program(system: System, lines: list[tuple[int, list[int]]]) -> Program:
     return order, matrix, rhs, bounds
 
 
-Optimum = tuple[float | None, np.ndarray | None]
-
-
-def _optimum(c: np.ndarray, matrix: csr_matrix, rhs: np.ndarray, bounds: np.ndarray) -> Optimum:
-    """min c.x over the program and a point reaching it; -inf when unbounded, None when infeasible."""
-    res = linprog(c, A_eq=matrix, b_eq=rhs, bounds=bounds, method="highs")
-    if res.status == 3:
-        return -math.inf, None
-    if res.status != 0:
-        return None, None
-    return float(res.fun), np.asarray(res.x)
-
-
 class _Witnesses:
-    """The lowest and highest value of each column over the feasible points met so far: a cell the
-    points already spread beyond its protection range on both sides needs no program of its own."""
+    """The lowest and highest value of each column over the feasible points met so far: a side of
+    a cell's protection range the points already reach needs no program of its own."""
 
     def __init__(self, size: int) -> None:
         self.low = np.full(size, np.inf)
@@ -122,10 +108,11 @@ class _Witnesses:
             np.minimum(self.low, point, out=self.low)
             np.maximum(self.high, point, out=self.high)
 
-    def covers(self, j: int, value: float | None, protection: float) -> bool:
+    def reach(self, j: int, value: float | None, protection: float) -> tuple[bool, bool]:
+        """Whether the points already reach ``value`` x (1 - protection), and x (1 + protection)."""
         if value is None or value <= 0:
-            return False
-        return bool(self.low[j] <= value * (1 - protection) and self.high[j] >= value * (1 + protection))
+            return False, False
+        return bool(self.low[j] <= value * (1 - protection)), bool(self.high[j] >= value * (1 + protection))
 
 
 def _component(system: System, lines: list[tuple[int, list[int]]], targets: set[int], exact: bool, out: Bounds) -> None:
@@ -134,37 +121,44 @@ def _component(system: System, lines: list[tuple[int, list[int]]], targets: set[
     if not wanted:
         return
     out.components += 1
+    program = Program(matrix, rhs, bounds[:, 0], bounds[:, 1])
+
+    def optimum(c: np.ndarray) -> tuple[float | None, np.ndarray | None]:
+        """min c.x and a point reaching it; -inf when unbounded, None when infeasible."""
+        status, value, point = program.minimize(c)
+        return (value if status != "infeasible" else None), point
+
     seen = _Witnesses(len(order))
     if not exact:  # two cheap programs (all unknowns low, all high) spread most cells at once
         spread = np.zeros(len(order))
         spread[wanted] = 1.0
         for sign in (1.0, -1.0):
-            seen.add(_optimum(sign * spread, matrix, rhs, bounds)[1])
+            seen.add(optimum(sign * spread)[1])
             out.programs += 1
     for j in wanted:
-        v = system.variables[order[j]]
-        if not exact and seen.covers(j, v.truth, v.protection):
-            out.low[order[j]], out.high[order[j]] = float(seen.low[j]), float(seen.high[j])
-            out.partial.add(order[j])
-            continue
+        var = order[j]
+        v = system.variables[var]
+        low_ok, high_ok = seen.reach(j, v.truth, v.protection) if not exact else (False, False)
+        if low_ok or high_ok:
+            out.partial.add(var)  # a side the points already reach: that bound is the points' own
         c = np.zeros(len(order))
         c[j] = 1.0
-        low, at_low = _optimum(c, matrix, rhs, bounds)
-        high, at_high = _optimum(-c, matrix, rhs, bounds)
-        out.programs += 2
+        low, at_low = (float(seen.low[j]), None) if low_ok else optimum(c)
+        high, at_high = (-float(seen.high[j]), None) if high_ok else optimum(-c)
+        out.programs += (not low_ok) + (not high_ok)
         seen.add(at_low)
         seen.add(at_high)
         if low is None or high is None:
             continue  # the published numbers contradict each other: no claim on this cell
-        out.low[order[j]], out.high[order[j]] = low, -high
+        out.low[var], out.high[var] = low, -high
 
 
 def solve(system: System, targets: set[int], exact: bool = False) -> Bounds:
     """Min and max of every target unknown, over each measure's components.
 
-    Unless ``exact``, a cell whose protection range is already covered by feasible points found
-    for other cells (its true value is known) gets those points' range, a sub-interval of its
-    exact interval (listed in ``partial``): its verdict is exact, its interval a lower bound."""
+    Unless ``exact``, a side of a cell's protection range already reached by feasible points found
+    for other cells (its true value is known) takes those points' bound, inside its exact interval
+    (the cell is listed in ``partial``): its verdict is the exact one, or stricter."""
     out = Bounds({}, {})
     for measure in list(system.equations):
         for lines in components(system, measure):

@@ -1,0 +1,125 @@
+"""End to end: the hourly sensor dataset declared ``access: personal`` closes SensorThings.
+
+A workspace with three sensors and a few hours of uplinks in its sensor store, and the catalog
+entry of the hourly aggregates at the personal level. No token, a garbage token and a revoked
+token are answered 401 on the observations (direct, and through ``$expand``), and each refusal is
+in the hash-chained audit log; an administrator's token (the only role that reads personal data),
+with a purpose, reads the observations.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+
+import httpx
+import pytest
+from api_support import RENNES, LiveServer
+
+from territoria.api import create_app
+from territoria.core.yamlio import write_yaml
+from territoria.governance.access import ACCESS_DB, AccessStore
+from territoria.governance.audit import AuditLog
+from territoria.sensors.ingest import Ingestor, open_registry, store_for
+from territoria.workspace import Workspace, init_workspace
+
+HOURLY = "capteurs-temperature-horaire"
+OBSERVATIONS = [
+    ("/sta/v1.1/Observations", {}),
+    ("/sta/v1.1/Datastreams", {"$expand": "Observations"}),
+]
+
+
+def _sensor_helpers() -> ModuleType:
+    """The uplink and registry builders of the sensor tests (one definition of the device fixtures)."""
+    path = Path(__file__).parents[1] / "sensors" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("sensor_test_helpers", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def sensor_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    helpers = _sensor_helpers()
+    ws = init_workspace(tmp_path_factory.mktemp("sta-personal") / "ws", epci=RENNES, name="Capteurs (test)")
+    helpers.write_registry(ws.root)
+    write_yaml(
+        ws.sources_dir / f"{HOURLY}.yaml",
+        {
+            "identifier": HOURLY,
+            "title": "Températures horaires des capteurs (test)",
+            "publisher": {"name": "Rennes Métropole"},
+            "licence": "Licence Ouverte / Open Licence",
+            "access": "personal",
+            "source": {"kind": "sensors", "table": "hourly", "quantities": ["temperature"]},
+        },
+    )
+    registry = open_registry(ws.root, ws.private, ws.config.communes)
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=6)
+    messages = [
+        helpers.message(helpers.uplink(eui, h, (start + timedelta(hours=h)).isoformat(), 18.0 + h, 50.0))
+        for eui in helpers.DEVICES
+        for h in range(4)
+    ]
+    with store_for(ws.private).writer() as writer:
+        Ingestor(registry, writer, live=False).ingest(messages)
+    return Workspace(ws.root)
+
+
+@pytest.fixture(scope="module")
+def client(sensor_ws: Workspace) -> Iterator[httpx.Client]:
+    with LiveServer(create_app(sensor_ws.root)) as live, httpx.Client(base_url=live.url, timeout=30) as c:
+        yield c
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_personal_sensor_data_is_closed_to_outsiders_and_audited(sensor_ws: Workspace, client: httpx.Client) -> None:
+    store = AccessStore(sensor_ws.private / ACCESS_DB)
+    revoked_id, revoked = store.add("ancien agent", "admin")
+    store.revoke(revoked_id)
+    audit = AuditLog(store)
+    before = len(audit.entries(10_000))
+    attempts = {
+        "none": {},
+        "garbage": _bearer("ttr_deadbeef_not-a-token"),
+        "revoked": _bearer(revoked),
+    }
+    for path, params in OBSERVATIONS:
+        for name, headers in attempts.items():
+            r = client.get(path, params=params, headers=headers)
+            assert r.status_code == 401, (path, name, r.status_code, r.text[:300])
+            assert "result" not in r.text, (path, name)
+    entries = audit.entries(10_000)
+    refused = entries[: len(entries) - before]
+    assert len(refused) == len(OBSERVATIONS) * len(attempts)  # one entry per refused request
+    anonymous = [e for e in refused if e["who"] == "anonymous"]
+    assert len(anonymous) == len(OBSERVATIONS)
+    assert {(e["action"], e["dataset"], e["access"]) for e in anonymous} == {
+        ("denied:sensorthings", HOURLY, "personal")
+    }
+    tokens = [e for e in refused if e["who"] == "invalid token"]  # refused before any dataset is looked at
+    assert sorted(e["dataset"] for e in tokens) == sorted(p for p, _ in OBSERVATIONS for _ in range(2))
+    assert {e["detail"]["claimed_token_id"] for e in tokens} == {"deadbeef", revoked_id}
+    assert all(e["action"] == "denied:token" and revoked not in str(e) for e in tokens)
+    assert audit.verify().ok
+
+
+def test_an_administrator_reads_personal_sensor_data_with_a_purpose(sensor_ws: Workspace, client: httpx.Client) -> None:
+    _, admin = AccessStore(sensor_ws.private / ACCESS_DB).add("dpo", "admin")
+    r = client.get("/sta/v1.1/Observations", params={"purpose": "contrôle RGPD"}, headers=_bearer(admin))
+    assert r.status_code == 200, r.text[:300]
+    assert len(r.json()["value"]) > 0 and "result" in r.json()["value"][0]
+    expanded = client.get(
+        "/sta/v1.1/Datastreams",
+        params={"$expand": "Observations", "purpose": "contrôle RGPD"},
+        headers=_bearer(admin),
+    )
+    assert expanded.status_code == 200 and any(d.get("Observations") for d in expanded.json()["value"])
