@@ -147,7 +147,7 @@ def run_child(args: list[str], cwd: Path) -> tuple[float, float, int, str]:
 def territoria_run(csv_path: Path, work: Path, memory_limit: str | None) -> dict[str, Any]:
     from territoria.workspace import init_workspace
 
-    root = work / "ws"
+    root = work / "bench-ingest-ws"  # the bench's own workspace, rebuilt at each run
     shutil.rmtree(root, ignore_errors=True)
     init_workspace(root, communes=["35238"], packs=[])
     if memory_limit:
@@ -206,9 +206,17 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--reuse", action="store_true", help="keep the CSV already in --workdir")
     args = parser.parse_args()
+    if args.workdir is None:
+        # only a directory the bench created itself is deleted at the end; a --workdir is the user's
+        with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+            bench(args, Path(tmp))
+    else:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        bench(args, args.workdir)
+
+
+def bench(args: argparse.Namespace, work: Path) -> None:
     rows = int(args.gb * 1e9 / 84) if args.gb else args.rows  # ~84 bytes per generated line
-    work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    work.mkdir(parents=True, exist_ok=True)
     csv_path = work / "conso.csv"
     t0 = time.perf_counter()
     if not (args.reuse and csv_path.exists()):
@@ -250,7 +258,6 @@ def main() -> None:
         f"{fast['cpu_s'] / terr['cpu_s']:.2f}x CPU"
     )
     print(f"goals: >= 1M rows/s: {t_rate >= 1e6}; >= 5x pandas to_sql: {extrapolated / terr['wall_s'] >= 5}")
-    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
