@@ -150,6 +150,11 @@ class Service:
                 kind = {"geojson": "geometry", "interval": "time"}.get(prop.kind, prop.kind)
                 return Term(sql, kind)
             nav = es.navs.get(head)
+            to_one = nav is not None and not nav.many
+            if nav is not None and to_one and nav.remote == "id" and len(path) == 2 and path[1] in ("id", "@iot.id"):
+                # `Datastream/@iot.id eq 1` is the foreign key itself: no correlated subquery, so the
+                # filter reaches the scan (as fast as the path form `Datastreams(1)/Observations`)
+                return Term(f"{alias}.{nav.local}", "number")
             if nav is not None and not nav.many and len(path) > 1 and depth < 4:
                 target = ENTITY_SETS[nav.target]
                 sub = f"n{depth}"
