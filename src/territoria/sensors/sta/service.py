@@ -203,13 +203,13 @@ class Service:
         clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         order = [f"{resolver.resolve(name.split('/')).sql} {'DESC' if desc else 'ASC'}" for name, desc in opts.orderby]
         order.append("t.id ASC")
-        sql = (
-            f"SELECT {select} FROM {es.table} t{clause} ORDER BY {', '.join(order)} LIMIT {top + 1} OFFSET {opts.skip}"
-        )
         cursor = self.con.cursor()
         try:
             try:
-                rows = cursor.execute(sql).fetchall()
+                if es.table == "sta_observations" and not opts.orderby:
+                    return _observations_page(cursor, select, conditions, opts, top)
+                sql = f"SELECT {select} FROM {es.table} t{clause} ORDER BY {', '.join(order)} LIMIT {top + 1} "
+                rows = cursor.execute(sql + f"OFFSET {opts.skip}").fetchall()
                 count = cursor.execute(f"SELECT count(*) FROM {es.table} t{clause}").fetchone() if opts.count else None
             except duckdb.Error as exc:
                 raise QueryError(f"the query cannot be evaluated: {str(exc).splitlines()[0]}") from exc
@@ -246,6 +246,38 @@ class Service:
                 sql = f"strftime({sql}, '%Y-%m-%dT%H:%M:%S.%gZ')"
             columns.append((name, sql, prop.kind))
         return columns
+
+
+def _observations_page(
+    cursor: duckdb.DuckDBPyConnection, select: str, conditions: list[str], opts: Options, top: int
+) -> tuple[list[tuple[Any, ...]], int | None, bool]:
+    """A page of Observations in id order without sorting them all.
+
+    An Observation's id is ``datastream << 42 | epoch ms``: id order is datastream order, then
+    time. Counting the matching rows per datastream (one scan of a narrow column) tells which
+    datastreams hold rows ``skip .. skip + top``; only those are read and sorted. The counts also
+    answer ``$count``.
+    """
+    clause = f" WHERE {' AND '.join(f'({c})' for c in conditions)}" if conditions else ""
+    counts = cursor.execute(
+        f"SELECT t.datastream_id, count(*) FROM sta_observations t{clause} GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    wanted, before, seen = [], 0, 0
+    for ds, n in counts:
+        if seen + n > opts.skip and seen < opts.skip + top + 1:
+            if not wanted:
+                before = seen
+            wanted.append(int(ds))
+        seen += n
+    rows: list[tuple[Any, ...]] = []
+    if wanted:
+        keep = f"t.datastream_id IN ({', '.join(map(str, wanted))})"
+        where = " WHERE " + " AND ".join([*(f"({c})" for c in conditions), keep])
+        rows = cursor.execute(
+            f"SELECT {select} FROM sta_observations t{where} ORDER BY t.id ASC "
+            f"LIMIT {top + 1} OFFSET {opts.skip - before}"
+        ).fetchall()
+    return rows[:top], seen if opts.count else None, len(rows) > top
 
 
 def _row(columns: list[tuple[str, str, str]], values: tuple[Any, ...]) -> dict[str, Any]:
