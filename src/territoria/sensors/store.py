@@ -184,6 +184,14 @@ class SensorStore:
         path = self.root / "stats.json"
         return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
+    def hourly_versions(self) -> dict[str, tuple[int, int]]:
+        """Size and modification time of each month's hourly aggregates (changed by every write)."""
+        out = {}
+        for p in self.hourly_files():
+            st = p.stat()
+            out[p.stem.removeprefix("month=")] = (st.st_size, st.st_mtime_ns)
+        return out
+
     def version(self) -> str:
         """Changes whenever the aggregates change (used by the pipeline's connector)."""
         parts = [f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in self.hourly_files()]

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from territoria.engines.base import quote_ident, quote_literal
 from territoria.engines.duckdb.engine import DuckDBEngine
-from territoria.sensors.aggregates import daily_sql, hourly_relation
+from territoria.sensors.aggregates import daily_sql
 from territoria.sensors.ingest import open_registry, store_for
 from territoria.sensors.registry import QUANTITIES, REGISTRY, Placement, Registry
 from territoria.sensors.sta.model import ENTITY_SETS, OBS_ID_SHIFT, EntitySet, Prop
@@ -52,7 +52,8 @@ class Service:
         self._engine: DuckDBEngine | None = None
         self._lock = threading.Lock()
         self._engine_lock = threading.Lock()
-        self._version: tuple[Any, ...] | None = None
+        self._version: tuple[int | None, dict[str, tuple[int, int]]] | None = None
+        self._registry: Registry | None = None
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -67,70 +68,87 @@ class Service:
 
     # -- catalog -----------------------------------------------------------------------------
     def refresh(self) -> None:
+        """Bring the relations up to date with the registry and the store (a few ``stat`` calls
+        when nothing changed). A write to the store changes one or two months of hourly
+        aggregates: only those months' hours and local days are replaced, so the cost of a
+        request right after a write does not grow with the history."""
         reg = self.root / REGISTRY
         stat = reg.stat() if reg.exists() else None
+        registry_version = stat.st_mtime_ns if stat else None
         # Every write folds into (and compaction re-stamps) the hourly files: their stat is the signal.
-        version = (stat.st_mtime_ns if stat else None, self.store.version())
-        if version == self._version:
+        months = self.store.hourly_versions()
+        if (registry_version, months) == self._version:
             return
         with self._lock:
-            if version == self._version:
+            if self._version is not None and (registry_version, months) == self._version:
                 return
-            registry = open_registry(self.root, self.private, self.communes) if stat else None
-            self._build(registry)
-            self._version = version
+            previous = self._version
+            if previous is None or previous[0] != registry_version:
+                self._registry = open_registry(self.root, self.private, self.communes) if stat else None
+                self._build_registry(self._registry)
+                changed = set(months)
+                full = True
+            else:
+                old = previous[1]
+                changed = {m for m in set(months) | set(old) if months.get(m) != old.get(m)}
+                full = False
+            self._update_store(changed, full)
+            self._version = (registry_version, months)
 
-    def _build(self, registry: Registry | None) -> None:
+    def _build_registry(self, registry: Registry | None) -> None:
         con = self.con
-        tables = _registry_tables(registry)
-        for name, rows in tables.items():
+        for name, rows in _registry_tables(registry).items():
             con.register(f"_{name}", pa.Table.from_pylist(rows, schema=SCHEMAS[name]))
             con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _{name}")
             con.unregister(f"_{name}")
-        files = [str(p) for p in self.store.obs_files()]
-        if files:
-            listed = ", ".join(quote_literal(f) for f in files)
-            source = f"read_parquet([{listed}])"
-        else:
-            source = "(SELECT NULL::INTEGER AS datastream, NULL::TIMESTAMPTZ AS time, NULL::DOUBLE AS result, " \
-                     "NULL::INTEGER AS foi, NULL::BIGINT AS fcnt WHERE false)"  # fmt: skip
+        empty = "FROM (SELECT NULL::BIGINT AS datastream_id, NULL::TIMESTAMPTZ AS start_time, NULL::BIGINT AS n, " \
+                "NULL::DOUBLE AS sum, NULL::DOUBLE AS min, NULL::DOUBLE AS max WHERE false)"  # fmt: skip
+        con.execute(f"CREATE OR REPLACE TABLE sta_hourly AS SELECT {HOURLY_COLUMNS} {empty}")
         con.execute(
-            f"""CREATE OR REPLACE VIEW sta_observations AS
-            SELECT (datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(time) AS id, time AS phenomenon_time, result,
-                   datastream::BIGINT AS datastream_id, foi::BIGINT AS foi_id, json_object('fCnt', fcnt) AS parameters
-            FROM {source}"""
+            f"CREATE OR REPLACE TABLE sta_daily AS SELECT {DAILY_COLUMNS.format(tz=quote_literal('UTC'))} "
+            f"FROM ({daily_sql(HOURLY_AS_STORED, 'UTC')}) WHERE false"
         )
-        tz = registry.config.timezone if registry else "UTC"
-        hourly = hourly_relation(con, self.store, "_sta_hourly_src")
-        con.execute(
-            f"""CREATE OR REPLACE TABLE sta_hourly AS
-            SELECT (datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(hour) AS id, datastream AS datastream_id,
-                   hour AS start_time, n, sum / n AS mean, min, max,
-                   strftime(hour, '%Y-%m-%dT%H:%M:%SZ') || '/' || strftime(hour + INTERVAL 1 HOUR, '%Y-%m-%dT%H:%M:%SZ')
-                       AS phenomenon_time
-            FROM {hourly} ORDER BY datastream, hour"""
-        )
-        con.execute(
-            f"""CREATE OR REPLACE TABLE sta_daily AS
-            WITH d AS ({daily_sql(hourly, tz)})
-            SELECT (datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(timezone({quote_literal(tz)}, day::TIMESTAMP))
-                       AS id, datastream AS datastream_id, timezone({quote_literal(tz)}, day::TIMESTAMP) AS start_time,
-                   n, mean, min, max,
-                   strftime(timezone({quote_literal(tz)}, day::TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ') || '/' ||
-                   strftime(timezone({quote_literal(tz)}, (day + 1)::TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ')
-                       AS phenomenon_time
-            FROM d ORDER BY datastream, day"""
-        )
-        con.execute(
-            """CREATE OR REPLACE TABLE sta_datastreams AS
-            SELECT d.* EXCLUDE (start_time, phenomenon_time),
-                   coalesce(h.first, NULL) AS start_time,
-                   strftime(h.first, '%Y-%m-%dT%H:%M:%SZ') || '/' || strftime(h.last, '%Y-%m-%dT%H:%M:%SZ')
-                       AS phenomenon_time
-            FROM sta_datastreams_base d
-            LEFT JOIN (SELECT datastream_id, min(start_time) AS first, max(start_time) + INTERVAL 1 HOUR AS last
-                       FROM sta_hourly GROUP BY ALL) h ON h.datastream_id = d.id"""
-        )
+
+    def _update_store(self, months: set[str], full: bool) -> None:
+        """Replace the hours of ``months`` (UTC months, the store's hourly files) and the local days
+        they touch; then the Observations view and the Datastreams' phenomenon times."""
+        con = self.con.cursor()
+        tz = self._registry.config.timezone if self._registry else "UTC"
+        try:
+            con.execute("BEGIN TRANSACTION")
+            if not full:
+                for month in sorted(months):
+                    con.execute(f"DELETE FROM sta_hourly WHERE {_month_range('start_time', month)}")
+            files = [str(self.store.hourly_dir / f"month={m}.parquet") for m in sorted(months)]
+            files = [f for f in files if Path(f).exists()]
+            if files:
+                con.execute(
+                    f"""INSERT INTO sta_hourly SELECT {HOURLY_COLUMNS} FROM (
+                        SELECT datastream::BIGINT AS datastream_id, hour AS start_time, n, sum, min, max
+                        FROM read_parquet([{", ".join(quote_literal(f) for f in files)}]))"""
+                )
+            for day_range in _local_days(months, tz, full):
+                con.execute(f"DELETE FROM sta_daily WHERE {day_range.format(col='start_time')}")
+                src = f"(SELECT * FROM {HOURLY_AS_STORED} WHERE {day_range.format(col='hour')})"
+                con.execute(f"INSERT INTO sta_daily SELECT {DAILY_COLUMNS.format(tz=quote_literal(tz))} "
+                            f"FROM ({daily_sql(src, tz)})")  # fmt: skip
+            con.execute(
+                """CREATE OR REPLACE TABLE sta_datastreams AS
+                SELECT d.* EXCLUDE (start_time, phenomenon_time),
+                       coalesce(h.first, NULL) AS start_time,
+                       strftime(h.first, '%Y-%m-%dT%H:%M:%SZ') || '/' || strftime(h.last, '%Y-%m-%dT%H:%M:%SZ')
+                           AS phenomenon_time
+                FROM sta_datastreams_base d
+                LEFT JOIN (SELECT datastream_id, min(start_time) AS first, max(start_time) + INTERVAL 1 HOUR AS last
+                           FROM sta_hourly GROUP BY ALL) h ON h.datastream_id = d.id"""
+            )
+            con.execute(_observations_view(self.store.obs_files()))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
 
     # -- queries -----------------------------------------------------------------------------
     def resolver(self, es: EntitySet, alias: str = "t", depth: int = 0) -> Resolver:
@@ -246,6 +264,58 @@ class Service:
                 sql = f"strftime({sql}, '%Y-%m-%dT%H:%M:%S.%gZ')"
             columns.append((name, sql, prop.kind))
         return columns
+
+
+#: an hourly statistic as served (``sum`` is kept to derive the local days exactly)
+HOURLY_COLUMNS = f"""(datastream_id << {OBS_ID_SHIFT}) | epoch_ms(start_time) AS id, datastream_id, start_time, n,
+    sum / n AS mean, min, max,
+    strftime(start_time, '%Y-%m-%dT%H:%M:%SZ') || '/' || strftime(start_time + INTERVAL 1 HOUR, '%Y-%m-%dT%H:%M:%SZ')
+        AS phenomenon_time, sum"""
+#: ``sta_hourly`` with the store's column names, which ``daily_sql`` reads
+HOURLY_AS_STORED = "(SELECT datastream_id AS datastream, start_time AS hour, n, sum, min, max FROM sta_hourly)"
+#: a local day as served, from ``daily_sql``'s columns (``{tz}``: the registry's time zone, quoted)
+DAILY_COLUMNS = f"""(datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(timezone({{tz}}, day::TIMESTAMP)) AS id,
+    datastream::BIGINT AS datastream_id, timezone({{tz}}, day::TIMESTAMP) AS start_time, n, mean, min, max,
+    strftime(timezone({{tz}}, day::TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ') || '/' ||
+    strftime(timezone({{tz}}, (day + 1)::TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ') AS phenomenon_time"""
+
+
+def _month_range(column: str, month: str) -> str:
+    start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
+    end = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+    return f"{column} >= TIMESTAMPTZ '{start.isoformat()}' AND {column} < TIMESTAMPTZ '{end.isoformat()}'"
+
+
+def _local_days(months: set[str], tz: str, full: bool) -> list[str]:
+    """Conditions (``{col}``: a TIMESTAMPTZ column) selecting the whole local days that the hours
+    of ``months`` fall in: the day before a month's first hour and after its last may be shared
+    with the neighbouring month, and are recomputed from the hours of both."""
+    if full:
+        return ["true"] if months else []
+    zone = quote_literal(tz)
+    out = []
+    for month in sorted(months):
+        start = datetime.strptime(month, "%Y-%m")
+        end = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+        # local days from the one holding the month's first UTC hour to the one holding its last
+        first = f"CAST(timezone({zone}, TIMESTAMPTZ '{start.isoformat()}+00:00') AS DATE)"
+        last = f"CAST(timezone({zone}, TIMESTAMPTZ '{end.isoformat()}+00:00' - INTERVAL 1 HOUR) AS DATE)"
+        out.append(
+            f"{{col}} >= timezone({zone}, {first}::TIMESTAMP) AND {{col}} < timezone({zone}, ({last} + 1)::TIMESTAMP)"
+        )
+    return out
+
+
+def _observations_view(files: list[Path]) -> str:
+    if files:
+        source = f"read_parquet([{', '.join(quote_literal(str(f)) for f in files)}])"
+    else:
+        source = "(SELECT NULL::INTEGER AS datastream, NULL::TIMESTAMPTZ AS time, NULL::DOUBLE AS result, " \
+                 "NULL::INTEGER AS foi, NULL::BIGINT AS fcnt WHERE false)"  # fmt: skip
+    return f"""CREATE OR REPLACE VIEW sta_observations AS
+        SELECT (datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(time) AS id, time AS phenomenon_time, result,
+               datastream::BIGINT AS datastream_id, foi::BIGINT AS foi_id, json_object('fCnt', fcnt) AS parameters
+        FROM {source}"""
 
 
 def _observations_page(
