@@ -332,7 +332,8 @@ def _observations_page(
     counts = cursor.execute(
         f"SELECT t.datastream_id, count(*) FROM sta_observations t{clause} GROUP BY ALL ORDER BY 1"
     ).fetchall()
-    wanted, before, seen = [], 0, 0
+    wanted: list[int] = []
+    before = seen = 0
     for ds, n in counts:
         if seen + n > opts.skip and seen < opts.skip + top + 1:
             if not wanted:
