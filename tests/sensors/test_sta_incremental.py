@@ -29,8 +29,7 @@ def write(registry: Registry, store: SensorStore, start: datetime, hours: int, b
 
 def content(service: Service) -> dict[str, list[tuple[object, ...]]]:
     service.refresh()
-    return {t: service.con.execute(f"SELECT * EXCLUDE (sum) FROM {t} ORDER BY ALL" if t == "sta_hourly"
-                                   else f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in TABLES}  # fmt: skip
+    return {t: service.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in TABLES}
 
 
 def test_writes_update_the_relations_in_place(sensor_ws: Workspace, registry: Registry, store: SensorStore) -> None:

@@ -101,36 +101,50 @@ class Service:
             con.register(f"_{name}", pa.Table.from_pylist(rows, schema=SCHEMAS[name]))
             con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _{name}")
             con.unregister(f"_{name}")
-        empty = "FROM (SELECT NULL::BIGINT AS datastream_id, NULL::TIMESTAMPTZ AS start_time, NULL::BIGINT AS n, " \
-                "NULL::DOUBLE AS sum, NULL::DOUBLE AS min, NULL::DOUBLE AS max WHERE false)"  # fmt: skip
-        con.execute(f"CREATE OR REPLACE TABLE sta_hourly AS SELECT {HOURLY_COLUMNS} {empty}")
         con.execute(
-            f"CREATE OR REPLACE TABLE sta_daily AS SELECT {DAILY_COLUMNS.format(tz=quote_literal('UTC'))} "
-            f"FROM ({daily_sql(HOURLY_AS_STORED, 'UTC')}) WHERE false"
+            "CREATE OR REPLACE TABLE sta_spans (month VARCHAR, datastream_id BIGINT, first TIMESTAMPTZ, "
+            "last TIMESTAMPTZ)"
+        )
+        con.execute(
+            "CREATE OR REPLACE TABLE sta_daily_t (id BIGINT, datastream_id BIGINT, start_time TIMESTAMPTZ, "
+            "end_time TIMESTAMPTZ, n BIGINT, mean DOUBLE, min DOUBLE, max DOUBLE)"
+        )
+        con.execute(
+            """CREATE OR REPLACE VIEW sta_daily AS SELECT * EXCLUDE (end_time),
+            strftime(start_time, '%Y-%m-%dT%H:%M:%SZ') || '/' || strftime(end_time, '%Y-%m-%dT%H:%M:%SZ')
+                AS phenomenon_time
+            FROM sta_daily_t"""
         )
 
     def _update_store(self, months: set[str], full: bool) -> None:
-        """Replace the hours of ``months`` (UTC months, the store's hourly files) and the local days
-        they touch; then the Observations view and the Datastreams' phenomenon times."""
+        """The hourly statistics are a view over the store's month files (read when queried); the
+        local days that the hours of ``months`` fall in are recomputed, and so are those months'
+        first and last hours per datastream; then the Observations view and the Datastreams'
+        phenomenon times (from the per-month spans)."""
         con = self.con.cursor()
         tz = self._registry.config.timezone if self._registry else "UTC"
+        stored = {p.stem.removeprefix("month="): p for p in self.store.hourly_files()}
         try:
             con.execute("BEGIN TRANSACTION")
-            if not full:
-                for month in sorted(months):
-                    con.execute(f"DELETE FROM sta_hourly WHERE {_month_range('start_time', month)}")
-            files = [str(self.store.hourly_dir / f"month={m}.parquet") for m in sorted(months)]
-            files = [f for f in files if Path(f).exists()]
-            if files:
-                con.execute(
-                    f"""INSERT INTO sta_hourly SELECT {HOURLY_COLUMNS} FROM (
-                        SELECT datastream::BIGINT AS datastream_id, hour AS start_time, n, sum, min, max
-                        FROM read_parquet([{", ".join(quote_literal(f) for f in files)}]))"""
-                )
-            for day_range in _local_days(months, tz, full):
-                con.execute(f"DELETE FROM sta_daily WHERE {day_range.format(col='start_time')}")
-                src = f"(SELECT * FROM {HOURLY_AS_STORED} WHERE {day_range.format(col='hour')})"
-                con.execute(f"INSERT INTO sta_daily SELECT {DAILY_COLUMNS.format(tz=quote_literal(tz))} "
+            con.execute(_hourly_view(list(stored.values())))
+            if full:
+                con.execute("DELETE FROM sta_spans")
+            for month in sorted(months):
+                if not full:
+                    con.execute(f"DELETE FROM sta_spans WHERE month = {quote_literal(month)}")
+                if month in stored:
+                    con.execute(
+                        f"INSERT INTO sta_spans SELECT {quote_literal(month)}, datastream, min(hour), max(hour) "
+                        f"FROM read_parquet({quote_literal(str(stored[month]))}) GROUP BY ALL"
+                    )
+            for day_range, neighbours in _local_days(months, tz, full):
+                files = [stored[m] for m in neighbours if m in stored]
+                con.execute(f"DELETE FROM sta_daily_t WHERE {day_range.format(col='start_time')}")
+                if not files:
+                    continue
+                listed = ", ".join(quote_literal(str(f)) for f in files)
+                src = f"(SELECT * FROM read_parquet([{listed}]) WHERE {day_range.format(col='hour')})"
+                con.execute(f"INSERT INTO sta_daily_t SELECT {DAILY_COLUMNS.format(tz=quote_literal(tz))} "
                             f"FROM ({daily_sql(src, tz)})")  # fmt: skip
             con.execute(
                 """CREATE OR REPLACE TABLE sta_datastreams AS
@@ -139,8 +153,8 @@ class Service:
                        strftime(h.first, '%Y-%m-%dT%H:%M:%SZ') || '/' || strftime(h.last, '%Y-%m-%dT%H:%M:%SZ')
                            AS phenomenon_time
                 FROM sta_datastreams_base d
-                LEFT JOIN (SELECT datastream_id, min(start_time) AS first, max(start_time) + INTERVAL 1 HOUR AS last
-                           FROM sta_hourly GROUP BY ALL) h ON h.datastream_id = d.id"""
+                LEFT JOIN (SELECT datastream_id, min(first) AS first, max(last) + INTERVAL 1 HOUR AS last
+                           FROM sta_spans GROUP BY ALL) h ON h.datastream_id = d.id"""
             )
             con.execute(_observations_view(self.store.obs_files()))
             con.execute("COMMIT")
@@ -266,43 +280,47 @@ class Service:
         return columns
 
 
-#: an hourly statistic as served (``sum`` is kept to derive the local days exactly)
-HOURLY_COLUMNS = f"""(datastream_id << {OBS_ID_SHIFT}) | epoch_ms(start_time) AS id, datastream_id, start_time, n,
-    sum / n AS mean, min, max,
-    strftime(start_time, '%Y-%m-%dT%H:%M:%SZ') || '/' || strftime(start_time + INTERVAL 1 HOUR, '%Y-%m-%dT%H:%M:%SZ')
-        AS phenomenon_time, sum"""
-#: ``sta_hourly`` with the store's column names, which ``daily_sql`` reads
-HOURLY_AS_STORED = "(SELECT datastream_id AS datastream, start_time AS hour, n, sum, min, max FROM sta_hourly)"
 #: a local day as served, from ``daily_sql``'s columns (``{tz}``: the registry's time zone, quoted)
 DAILY_COLUMNS = f"""(datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(timezone({{tz}}, day::TIMESTAMP)) AS id,
-    datastream::BIGINT AS datastream_id, timezone({{tz}}, day::TIMESTAMP) AS start_time, n, mean, min, max,
-    strftime(timezone({{tz}}, day::TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ') || '/' ||
-    strftime(timezone({{tz}}, (day + 1)::TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ') AS phenomenon_time"""
+    datastream::BIGINT AS datastream_id, timezone({{tz}}, day::TIMESTAMP) AS start_time,
+    timezone({{tz}}, (day + 1)::TIMESTAMP) AS end_time, n, mean, min, max"""
 
 
-def _month_range(column: str, month: str) -> str:
-    start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
-    end = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
-    return f"{column} >= TIMESTAMPTZ '{start.isoformat()}' AND {column} < TIMESTAMPTZ '{end.isoformat()}'"
+def _hourly_view(files: list[Path]) -> str:
+    if files:
+        source = f"read_parquet([{', '.join(quote_literal(str(f)) for f in files)}])"
+    else:
+        source = "(SELECT NULL::INTEGER AS datastream, NULL::TIMESTAMPTZ AS hour, NULL::BIGINT AS n, " \
+                 "NULL::DOUBLE AS sum, NULL::DOUBLE AS min, NULL::DOUBLE AS max WHERE false)"  # fmt: skip
+    return f"""CREATE OR REPLACE VIEW sta_hourly AS
+        SELECT (datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(hour) AS id, datastream::BIGINT AS datastream_id,
+               hour AS start_time, n, sum / n AS mean, min, max,
+               strftime(hour, '%Y-%m-%dT%H:%M:%SZ') || '/' || strftime(hour + INTERVAL 1 HOUR, '%Y-%m-%dT%H:%M:%SZ')
+                   AS phenomenon_time
+        FROM {source}"""
 
 
-def _local_days(months: set[str], tz: str, full: bool) -> list[str]:
-    """Conditions (``{col}``: a TIMESTAMPTZ column) selecting the whole local days that the hours
-    of ``months`` fall in: the day before a month's first hour and after its last may be shared
-    with the neighbouring month, and are recomputed from the hours of both."""
+def _next_month(month: str, step: int = 1) -> str:
+    year, mon = divmod(int(month[:4]) * 12 + int(month[5:7]) - 1 + step, 12)
+    return f"{year:04d}-{mon + 1:02d}"
+
+
+def _local_days(months: set[str], tz: str, full: bool) -> list[tuple[str, list[str]]]:
+    """For each month of hours, a condition (``{col}``: a TIMESTAMPTZ column) selecting the whole
+    local days its hours fall in, and the months whose hours those days hold: the day of a
+    month's first hour and the day of its last may be shared with the neighbouring month."""
     if full:
-        return ["true"] if months else []
+        return [("true", sorted(months))] if months else []
     zone = quote_literal(tz)
     out = []
     for month in sorted(months):
-        start = datetime.strptime(month, "%Y-%m")
-        end = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
-        # local days from the one holding the month's first UTC hour to the one holding its last
-        first = f"CAST(timezone({zone}, TIMESTAMPTZ '{start.isoformat()}+00:00') AS DATE)"
-        last = f"CAST(timezone({zone}, TIMESTAMPTZ '{end.isoformat()}+00:00' - INTERVAL 1 HOUR) AS DATE)"
-        out.append(
+        start, end = f"{month}-01 00:00:00+00:00", f"{_next_month(month)}-01 00:00:00+00:00"
+        first = f"CAST(timezone({zone}, TIMESTAMPTZ '{start}') AS DATE)"
+        last = f"CAST(timezone({zone}, TIMESTAMPTZ '{end}' - INTERVAL 1 HOUR) AS DATE)"
+        condition = (
             f"{{col}} >= timezone({zone}, {first}::TIMESTAMP) AND {{col}} < timezone({zone}, ({last} + 1)::TIMESTAMP)"
         )
+        out.append((condition, [_next_month(month, -1), month, _next_month(month)]))
     return out
 
 
