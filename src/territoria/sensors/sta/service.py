@@ -98,9 +98,7 @@ class Service:
     def _build_registry(self, registry: Registry | None) -> None:
         con = self.con
         for name, rows in _registry_tables(registry).items():
-            con.register(f"_{name}", pa.Table.from_pylist(rows, schema=SCHEMAS[name]))
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _{name}")
-            con.unregister(f"_{name}")
+            con.execute(_table_sql(name, SCHEMAS[name], rows))
         con.execute(
             "CREATE OR REPLACE TABLE sta_spans (month VARCHAR, datastream_id BIGINT, first TIMESTAMPTZ, "
             "last TIMESTAMPTZ)"
@@ -471,6 +469,36 @@ def _placement_rows(registry: Registry, p: Placement, thing_id: int, current: bo
             }
         )
     return rows
+
+
+_SQL_TYPES = {"int64": "BIGINT", "string": "VARCHAR", "double": "DOUBLE", "bool": "BOOLEAN",
+              "timestamp[us, tz=UTC]": "TIMESTAMPTZ"}  # fmt: skip
+
+
+def _literal(value: Any, sql_type: str) -> str:
+    if value is None:
+        return "NULL"
+    if sql_type == "VARCHAR":
+        return quote_literal(str(value))
+    if sql_type == "BOOLEAN":
+        return "true" if value else "false"
+    if sql_type == "TIMESTAMPTZ":
+        return f"make_timestamp({int(value)}::BIGINT)::TIMESTAMPTZ"  # microseconds since the epoch, UTC session
+    return repr(int(value) if sql_type == "BIGINT" else float(value))
+
+
+def _table_sql(name: str, schema: pa.Schema, rows: list[dict[str, Any]]) -> str:
+    """CREATE the small registry table from SQL literals: handing DuckDB a Python object (an Arrow
+    table to register) makes it import pandas, a second of the API's first request."""
+    types = [(f.name, _SQL_TYPES[str(f.type)]) for f in schema]
+    columns = ", ".join(f"{quote_ident(c)} {t}" for c, t in types)
+    if not rows:
+        return f"CREATE OR REPLACE TABLE {name} ({columns})"
+    values = ", ".join(
+        "(" + ", ".join(f"CAST({_literal(row.get(c), t)} AS {t})" for c, t in types) + ")" for row in rows
+    )
+    names = ", ".join(quote_ident(c) for c, _ in types)
+    return f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM (VALUES {values}) AS v({names})"
 
 
 def _registry_tables(registry: Registry | None) -> dict[str, list[dict[str, Any]]]:
