@@ -284,12 +284,16 @@ DAILY_COLUMNS = f"""(datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(timezone({
     timezone({{tz}}, (day + 1)::TIMESTAMP) AS end_time, n, mean, min, max"""
 
 
-def _hourly_view(files: list[Path]) -> str:
+def _files(files: list[Path], empty: dict[str, str]) -> str:
+    """The Parquet files as one relation, or no rows with the ``empty`` columns (name: SQL type)."""
     if files:
-        source = f"read_parquet([{', '.join(quote_literal(str(f)) for f in files)}])"
-    else:
-        source = "(SELECT NULL::INTEGER AS datastream, NULL::TIMESTAMPTZ AS hour, NULL::BIGINT AS n, " \
-                 "NULL::DOUBLE AS sum, NULL::DOUBLE AS min, NULL::DOUBLE AS max WHERE false)"  # fmt: skip
+        return f"read_parquet([{', '.join(quote_literal(str(f)) for f in files)}])"
+    return f"(SELECT {', '.join(f'NULL::{t} AS {c}' for c, t in empty.items())} WHERE false)"
+
+
+def _hourly_view(files: list[Path]) -> str:
+    source = _files(files, {"datastream": "INTEGER", "hour": "TIMESTAMPTZ", "n": "BIGINT", "sum": "DOUBLE",
+                            "min": "DOUBLE", "max": "DOUBLE"})  # fmt: skip
     return f"""CREATE OR REPLACE VIEW sta_hourly AS
         SELECT (datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(hour) AS id, datastream::BIGINT AS datastream_id,
                hour AS start_time, n, sum / n AS mean, min, max,
@@ -323,11 +327,8 @@ def _local_days(months: set[str], tz: str, full: bool) -> list[tuple[str, list[s
 
 
 def _observations_view(files: list[Path]) -> str:
-    if files:
-        source = f"read_parquet([{', '.join(quote_literal(str(f)) for f in files)}])"
-    else:
-        source = "(SELECT NULL::INTEGER AS datastream, NULL::TIMESTAMPTZ AS time, NULL::DOUBLE AS result, " \
-                 "NULL::INTEGER AS foi, NULL::BIGINT AS fcnt WHERE false)"  # fmt: skip
+    source = _files(files, {"datastream": "INTEGER", "time": "TIMESTAMPTZ", "result": "DOUBLE", "foi": "INTEGER",
+                            "fcnt": "BIGINT"})  # fmt: skip
     return f"""CREATE OR REPLACE VIEW sta_observations AS
         SELECT (datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(time) AS id, time AS phenomenon_time, result,
                datastream::BIGINT AS datastream_id, foi::BIGINT AS foi_id, json_object('fCnt', fcnt) AS parameters
