@@ -8,6 +8,7 @@ uplinks are visible as soon as they are written.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,6 +55,8 @@ class Service:
         self._engine_lock = threading.Lock()
         self._version: tuple[int | None, dict[str, tuple[int, int]]] | None = None
         self._registry: Registry | None = None
+        #: the observation files of each datastream (their partition directory names it)
+        self._obs_files: dict[int, list[Path]] = {}
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -154,7 +157,12 @@ class Service:
                 LEFT JOIN (SELECT datastream_id, min(first) AS first, max(last) + INTERVAL 1 HOUR AS last
                            FROM sta_spans GROUP BY ALL) h ON h.datastream_id = d.id"""
             )
-            con.execute(_observations_view(self.store.obs_files()))
+            files = self.store.obs_files()
+            con.execute(_observations_view(files))
+            by_stream: dict[int, list[Path]] = {}
+            for f in files:
+                by_stream.setdefault(int(f.parent.name.removeprefix("datastream=")), []).append(f)
+            self._obs_files = by_stream
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -237,7 +245,7 @@ class Service:
         try:
             try:
                 if es.table == "sta_observations" and not opts.orderby:
-                    return _observations_page(cursor, select, conditions, opts, top)
+                    return _observations_page(cursor, self._observations_of(conditions), select, conditions, opts, top)
                 sql = f"SELECT {select} FROM {es.table} t{clause} ORDER BY {', '.join(order)} LIMIT {top + 1} "
                 rows = cursor.execute(sql + f"OFFSET {opts.skip}").fetchall()
                 count = cursor.execute(f"SELECT count(*) FROM {es.table} t{clause}").fetchone() if opts.count else None
@@ -246,6 +254,18 @@ class Service:
         finally:
             cursor.close()
         return rows[:top], int(count[0]) if count else None, len(rows) > top
+
+    def _observations_of(self, conditions: list[str]) -> str:
+        """The Observations relation, over only the files of the datastreams the query names.
+
+        ``Datastreams(1)/Observations`` and ``$filter=Datastream/@iot.id eq 1`` both give the
+        condition ``t.datastream_id = 1``: reading only that datastream's partition spares DuckDB
+        opening the footer of every other file."""
+        named = [int(m.group(1)) for c in conditions if (m := SAME_DATASTREAM.fullmatch(c.strip()))]
+        if not named:
+            return "sta_observations"
+        files = [f for ds in set(named) for f in self._obs_files.get(ds, [])]
+        return f"({_observations_select(files)})"
 
     def lookup(self, es: EntitySet, where: list[str], column: str) -> Any:
         """One column of the single entity matching ``where`` (None when there is none)."""
@@ -326,17 +346,24 @@ def _local_days(months: set[str], tz: str, full: bool) -> list[tuple[str, list[s
     return out
 
 
+#: a condition naming one datastream (the path form's, or the translation of ``Datastream/@iot.id eq N``)
+SAME_DATASTREAM = re.compile(r"\(?t\.datastream_id = (\d+)\)?")
+
+
 def _observations_view(files: list[Path]) -> str:
+    return f"CREATE OR REPLACE VIEW sta_observations AS {_observations_select(files)}"
+
+
+def _observations_select(files: list[Path]) -> str:
     source = _files(files, {"datastream": "INTEGER", "time": "TIMESTAMPTZ", "result": "DOUBLE", "foi": "INTEGER",
                             "fcnt": "BIGINT"})  # fmt: skip
-    return f"""CREATE OR REPLACE VIEW sta_observations AS
-        SELECT (datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(time) AS id, time AS phenomenon_time, result,
+    return f"""SELECT (datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(time) AS id, time AS phenomenon_time, result,
                datastream::BIGINT AS datastream_id, foi::BIGINT AS foi_id, json_object('fCnt', fcnt) AS parameters
         FROM {source}"""
 
 
 def _observations_page(
-    cursor: duckdb.DuckDBPyConnection, select: str, conditions: list[str], opts: Options, top: int
+    cursor: duckdb.DuckDBPyConnection, relation: str, select: str, conditions: list[str], opts: Options, top: int
 ) -> tuple[list[tuple[Any, ...]], int | None, bool]:
     """A page of Observations in id order without sorting them all.
 
@@ -347,7 +374,7 @@ def _observations_page(
     """
     clause = f" WHERE {' AND '.join(f'({c})' for c in conditions)}" if conditions else ""
     counts = cursor.execute(
-        f"SELECT t.datastream_id, count(*) FROM sta_observations t{clause} GROUP BY ALL ORDER BY 1"
+        f"SELECT t.datastream_id, count(*) FROM {relation} t{clause} GROUP BY ALL ORDER BY 1"
     ).fetchall()
     wanted: list[int] = []
     before = seen = 0
@@ -362,8 +389,7 @@ def _observations_page(
         keep = f"t.datastream_id IN ({', '.join(map(str, wanted))})"
         where = " WHERE " + " AND ".join([*(f"({c})" for c in conditions), keep])
         rows = cursor.execute(
-            f"SELECT {select} FROM sta_observations t{where} ORDER BY t.id ASC "
-            f"LIMIT {top + 1} OFFSET {opts.skip - before}"
+            f"SELECT {select} FROM {relation} t{where} ORDER BY t.id ASC LIMIT {top + 1} OFFSET {opts.skip - before}"
         ).fetchall()
     return rows[:top], seen if opts.count else None, len(rows) > top
 
