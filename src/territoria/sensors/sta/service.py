@@ -1,8 +1,9 @@
 """Build the SensorThings relations from the registry and the store, and run queries on them.
 
-The small entity tables are rebuilt when the registry or the store's aggregates change (checked
-at each request, a few ``stat`` calls); Observations read the Parquet files directly, so new
-uplinks are visible as soon as they are written.
+The small entity tables are rebuilt when the registry changes; a write to the store (seen at each
+request by a few ``stat`` calls on the hourly files) only replaces the local days and per-month
+spans of the months it touched. Observations and hourly statistics read the Parquet files
+directly, so new uplinks are visible as soon as they are written.
 """
 
 from __future__ import annotations
