@@ -28,6 +28,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import psutil
 import psycopg
 from sensor_ingest import postgres_dsn
 
@@ -115,13 +116,27 @@ def serve(root: Path) -> tuple[str, subprocess.Popen[bytes]]:
     raise RuntimeError("the API server did not start")
 
 
-def timed(fn: object, repeat: int) -> list[float]:
+#: the server's CPU seconds spent in each timed call (filled when ``timed`` is given the server)
+SERVER_CPU: list[float] = []
+
+
+def timed(fn: object, repeat: int, server: psutil.Process | None = None) -> list[float]:
+    """Wall seconds of each call; with ``server``, its CPU seconds go to ``SERVER_CPU`` (a figure the
+    machine's load inflates far less than wall time on a shared machine)."""
     out = []
     for _ in range(repeat):
+        c0 = sum(server.cpu_times()[:2]) if server else 0.0
         t0 = time.perf_counter()
         fn()  # type: ignore[operator]
         out.append(time.perf_counter() - t0)
+        if server:
+            SERVER_CPU.append(sum(server.cpu_times()[:2]) - c0)
     return out
+
+
+def cpu_ms(start: int) -> str:
+    """Median server CPU of the calls recorded since ``start``."""
+    return f"{statistics.median(SERVER_CPU[start:]) * 1000:.0f} ms server CPU"
 
 
 def naive_postgres(dsn: str, ds: np.ndarray, ts: np.ndarray, vals: np.ndarray, repeat: int) -> tuple[list[float], int]:
@@ -196,12 +211,18 @@ def main() -> None:
                 response.raise_for_status()
                 rows = response.json()["value"]
 
-            cold = timed(query, 1)[0]
-            warm = timed(query, args.repeat)
+            proc = psutil.Process(server.pid)
+            cold = timed(query, 1, proc)[0]
+            cold_cpu = cpu_ms(0)
+            mark = len(SERVER_CPU)
+            warm = timed(query, args.repeat, proc)
+            warm_cpu = cpu_ms(mark)
             after = []
+            mark = len(SERVER_CPU)
             for i in range(args.repeat):
                 write_more(ws, args.sensors, args.days * 144 + i)
-                after += timed(query, 1)
+                after += timed(query, 1, proc)
+            after_cpu = cpu_ms(mark)
             first = int(ds[0])
             for name, path in {
                 "Observations, path form": f"/Datastreams({first})/Observations?$top=100",
@@ -212,16 +233,18 @@ def main() -> None:
                 "Datastreams": "/Datastreams?$top=100",
                 "Things with their Datastreams": "/Things?$top=100&$expand=Datastreams",
             }.items():
-                pages[name] = min(timed(lambda p=path: client.get(base + p).raise_for_status(), args.repeat))
+                mark = len(SERVER_CPU)
+                took = min(timed(lambda p=path: client.get(base + p).raise_for_status(), args.repeat, proc))
+                pages[name] = (took, cpu_ms(mark))
         server.terminate()
         server.wait(30)
         ours = statistics.median(warm)
         print(f"territoria  : {len(rows):,} daily means via GET /DailyAggregates: cold (first request, builds the "
-              f"API tables) {cold * 1000:.0f} ms; warm median {ours * 1000:.0f} ms; right after a write: "
-              f"median {statistics.median(after) * 1000:.0f} ms, max {max(after) * 1000:.0f} ms  "
-              f"[{load()}]")  # fmt: skip
-        for name, took in pages.items():
-            print(f"STA page    : {name}: best {took * 1000:.0f} ms  [{load()}]")
+              f"API tables) {cold * 1000:.0f} ms ({cold_cpu}); warm median {ours * 1000:.0f} ms ({warm_cpu}); "
+              f"right after a write: median {statistics.median(after) * 1000:.0f} ms, max {max(after) * 1000:.0f} ms "
+              f"({after_cpu})  [{load()}]")  # fmt: skip
+        for name, (took, cpu) in pages.items():
+            print(f"STA page    : {name}: best {took * 1000:.0f} ms, median {cpu}  [{load()}]")
         dsn, pg_proc = postgres_dsn(Path(tmp))
         try:
             naive, n_rows = naive_postgres(dsn, ds, ts, vals, args.repeat)
@@ -235,7 +258,7 @@ def main() -> None:
         worst = max(cold, ours, max(after))
         print(f"ratio       : {theirs / ours:.1f}x (warm); goal <= 300 ms cold, warm and after a write: "
               f"{'met' if worst <= 0.3 else 'NOT met'} (worst {worst * 1000:.0f} ms); "
-              f"STA pages <= 50 ms: {'met' if max(pages.values()) <= 0.05 else 'NOT met'}")  # fmt: skip
+              f"STA pages <= 50 ms: {'met' if max(t for t, _ in pages.values()) <= 0.05 else 'NOT met'}")  # fmt: skip
 
 
 if __name__ == "__main__":
