@@ -139,8 +139,8 @@ def pct(values: list[float], q: float) -> float:
 
 
 def indicator_urls(base: str, n: int, rng: random.Random) -> list[str]:
-    indicators = [i for i in httpx.get(f"{base}/api/indicators").json() if i["readable"]]  # anonymous client
-    communes = [f["properties"]["code"] for f in httpx.get(f"{base}/api/geo/communes").json()["features"]]
+    indicators = [i for i in httpx.get(f"{base}/api/indicators", timeout=120).json() if i["readable"]]  # anonymous
+    communes = [f["properties"]["code"] for f in httpx.get(f"{base}/api/geo/communes", timeout=120).json()["features"]]
     urls = []
     for _ in range(n):
         ind = rng.choice(indicators)
@@ -198,12 +198,13 @@ def ogc_rps(
 
 
 def bench_ogc(ours: str, our_pid: int, n: int, concurrency: int, processes: int) -> None:
-    features = httpx.get(f"{ours}/ogc/collections/contours-communes/items", params={"limit": 10000}).json()
+    features = httpx.get(f"{ours}/ogc/collections/contours-communes/items", params={"limit": 10000}, timeout=300).json()
     total = len(features["features"])
     with tempfile.TemporaryDirectory() as tmp:
         cmd, env = start_pygeoapi(Path(tmp), {"type": "FeatureCollection", "features": features["features"]})
         with process(cmd, r"Uvicorn running on (http://127\.0\.0\.1:\d+)", env) as (peer, peer_pid):
-            check = httpx.get(f"{peer}/collections/communes/items", params={"limit": 10, "f": "json"}).json()
+            params = {"limit": 10, "f": "json"}
+            check = httpx.get(f"{peer}/collections/communes/items", params=params, timeout=120).json()
             assert len(check["features"]) == 10, check
             peer_rps, peer_err, peer_p99, peer_cpu = ogc_rps(
                 peer, peer_pid, "/collections/communes/items", n, total, concurrency, processes

@@ -9,6 +9,7 @@ the steps the single-source change re-ran (they must be exactly that source's do
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -55,7 +56,8 @@ def main() -> None:
     call = {k: statistics.median(c for _, c in runs) for k, runs in timed.items()}
     wall = {k: statistics.median(s.wall_s for s in runs) for k, runs in kinds.items()}
     steps = len(kinds["full"][0].records)
-    print(f"demo territory, {steps} steps, {args.repeat} runs of each kind (medians)")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"demo territory, {steps} steps, {args.repeat} runs of each kind (medians); load average {load}")
     print(
         "CPU: the run as recorded (up to its run record); "
         "call: the whole call (opening the store, the run, the publication snapshot)"

@@ -22,6 +22,7 @@ are printed.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -139,7 +140,9 @@ def main() -> None:
     t, w, d, k = (statistics.median(x) for x in (ours, work, theirs, kept))
     overhead = statistics.median(o - b for o, b in zip(ours, work, strict=True))
     dagster = f"dagster {__import__('dagster').__version__} execute_in_process"
-    print(f"chain of {n} trivial steps, {args.repeat} repetitions, medians; marginal cost per step:")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"chain of {n} trivial steps, {args.repeat} repetitions alternated, medians; load average {load}; "
+          "marginal cost per step:")  # fmt: skip
     print(
         f"  territoria (durable DuckDB store; records, fingerprints, lineage on): {t * 1000:7.3f} ms/step "
         f"(whole run {statistics.median(ours_total):.3f} s)"

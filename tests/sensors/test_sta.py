@@ -232,3 +232,29 @@ def test_deep_or_long_queries_are_refused_clearly(get: Any, option: str, text: s
 def test_nesting_within_the_limit_still_works(get: Any) -> None:
     body = get("/Things", **{"$filter": "(" * 30 + "not (name eq 'nothing')" + ")" * 30})
     assert body["value"]
+
+
+def test_observations_pages_in_id_order_across_datastreams(get: Any, server: tuple[str, Workspace, Registry]) -> None:
+    def walk(**params: str) -> tuple[list[int], int]:
+        page = get("/Observations", **{"$top": "31", "$count": "true", "$select": "@iot.id,result", **params})
+        count, seen = page["@iot.count"], [o["@iot.id"] for o in page["value"]]
+        while "@iot.nextLink" in page:
+            page = get(page["@iot.nextLink"])
+            seen += [o["@iot.id"] for o in page["value"]]
+        return seen, count
+
+    seen, count = walk()
+    assert count == len(seen) == len(set(seen)) == len(get("/Datastreams")["value"]) * HOURS
+    assert seen == sorted(seen)
+    assert seen == [o["@iot.id"] for o in get("/Observations", **{"$top": "1000", "$orderby": "@iot.id"})["value"]]
+    late, late_count = walk(**{"$filter": "phenomenonTime ge 2025-07-02T12:00:00Z or result lt 11"})
+    assert late == sorted(late) and late_count == len(late) and 0 < len(late) < len(seen)
+
+
+def test_datastream_id_filter_is_the_path_form(get: Any, server: tuple[str, Workspace, Registry]) -> None:
+    ds = ds_id(server[2], A)
+    by_path = get(f"/Datastreams({ds})/Observations", **{"$top": "1000", "$count": "true"})
+    by_filter = get("/Observations", **{"$top": "1000", "$count": "true", "$filter": f"Datastream/@iot.id eq {ds}"})
+    assert by_filter["value"] == by_path["value"] and by_filter["@iot.count"] == by_path["@iot.count"] == HOURS
+    nested = get("/Observations", **{"$filter": f"Datastream/Thing/@iot.id eq {server[2].ids['thing:rennes-centre']}"})
+    assert {o["@iot.id"] >> 42 for o in nested["value"]} == {ds, ds_id(server[2], A, "humidity")}

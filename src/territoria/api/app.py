@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from territoria import __version__
 from territoria.api import docs, errors
+from territoria.api.cache import PublishedResponseCache
 from territoria.api.deps import ApiState, guard
 from territoria.api.routers import catalog, datasets, dcat, geo, indicators, ogc, runs
 from territoria.core.errors import ConfigError
@@ -68,6 +69,7 @@ def create_app(workspace_root: Path, *, extensions: bool = True) -> FastAPI:
         docs_url=None,  # served by api/docs.py from vendored assets: works offline
     )
     app.state.territoria = ApiState.of(ws, store)
+    app.add_middleware(PublishedResponseCache, state=app.state.territoria)
     errors.install(app)
     docs.install(app)
     for router in CORE_ROUTERS:

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from territoria.api.cache import CACHEABLE
 from territoria.api.errors import ApiError
 from territoria.core.errors import TerritoriaError
 from territoria.core.serves import declared
@@ -49,6 +50,10 @@ class PolicyFile:
         except FileNotFoundError:
             return (0, 0, 0)
         return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def stamp(self) -> tuple[int, int, int]:
+        """Changes whenever the file does (what cached answers are keyed on)."""
+        return self._stat()
 
     def current(self) -> AccessPolicy:
         stamp = self._stat()
@@ -256,6 +261,7 @@ async def guard(request: Request, who: Who) -> None:
     purpose = purpose[:MAX_PURPOSE] if purpose else None
     kind = rule["kind"]
     if kind == "public":
+        request.scope[CACHEABLE] = who.anonymous
         return
     if kind == "admin":
         if not who.admin:
@@ -270,9 +276,12 @@ async def guard(request: Request, who: Who) -> None:
     request.state.publication = pub
     meta = _resolve(pub, request.path_params[rule["param"]], rule["lookup"])
     if meta is None:  # open reference data (the boundaries' collection)
+        request.scope[CACHEABLE] = who.anonymous
         return
     action = str(rule.get("action") or getattr(route, "name", None) or "read")
     detail = {k: v for k, v in request.query_params.multi_items() if k != "purpose"}
     if level_of(request, meta) is AccessLevel.open and readable(request, who, meta):
+        # an open read, audited by no one: an anonymous caller's answer may be served again (api/cache.py)
+        request.scope[CACHEABLE] = who.anonymous
         return
     await run_in_threadpool(authorize, request, who, meta, action, purpose, detail)

@@ -9,11 +9,12 @@ for the stores that predate it.
 from __future__ import annotations
 
 import weakref
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from territoria.engines.base import Engine
+
+if TYPE_CHECKING:  # Arrow is imported when a record is written, not when the ledger is imported
+    import pyarrow as pa
 
 META = "_territoria"
 
@@ -57,22 +58,46 @@ SUPPRESSIONS_DDL = (
 #: every record table of the schema (a test checks that a fresh store holds nothing else)
 TABLES = ("runs", "step_runs", "datasets", "step_state", "source_state", "fetches", "lineage", "secrecy_suppressions")
 
-_TEXT, _INT, _REAL, _STAMP = pa.string(), pa.int64(), pa.float64(), pa.timestamp("us")
-#: the tables appended to in bulk, as Arrow (a test keeps them equal to the DDL's column order)
-STEP_RUNS = pa.schema(
-    [(c, _TEXT) for c in ("run_id", "step", "kind", "status", "reason")]
-    + [("started_at", _STAMP), ("ended_at", _STAMP), ("input_key", _TEXT), ("definition_hash", _TEXT)]
-    + [("inputs", _TEXT), ("outputs", _TEXT)]
-    + [(c, _INT) for c in ("rows_in", "rows_out", "rows_quarantined", "bytes_read", "bytes_written")]
-    + [("wall_s", _REAL), ("cpu_s", _REAL), ("peak_rss_bytes", _INT)]
-    + [("report", _TEXT), ("error", _TEXT), ("footprint", _TEXT)]
-)
-DATASETS = pa.schema(
-    [(c, _TEXT) for c in ("name", "layer", "table_schema", "table_name", "content_hash")]
-    + [("rows", _INT), ("updated_at", _STAMP), ("run_id", _TEXT), ("step", _TEXT)]
-)
-STEP_STATE = pa.schema([("step", _TEXT), ("input_key", _TEXT), ("run_id", _TEXT), ("updated_at", _STAMP)])
-LINEAGE = pa.schema([(c, _TEXT) for c in ("run_id", "step", "source", "target")] + [("recorded_at", _STAMP)])
+#: the tables appended to in bulk, as Arrow (a test keeps them equal to the DDL's column order);
+#: built on first use (``STEP_RUNS``, ``DATASETS``, ``STEP_STATE``, ``LINEAGE`` are module attributes)
+ARROW_TABLES = ("STEP_RUNS", "DATASETS", "STEP_STATE", "LINEAGE")
+_ARROW: dict[str, pa.Schema] = {}
+
+
+def _arrow_schemas() -> dict[str, pa.Schema]:
+    import pyarrow as pa
+
+    text, integer, real, stamp = pa.string(), pa.int64(), pa.float64(), pa.timestamp("us")
+    return {
+        "STEP_RUNS": pa.schema(
+            [(c, text) for c in ("run_id", "step", "kind", "status", "reason")]
+            + [("started_at", stamp), ("ended_at", stamp), ("input_key", text), ("definition_hash", text)]
+            + [("inputs", text), ("outputs", text)]
+            + [(c, integer) for c in ("rows_in", "rows_out", "rows_quarantined", "bytes_read", "bytes_written")]
+            + [("wall_s", real), ("cpu_s", real), ("peak_rss_bytes", integer)]
+            + [("report", text), ("error", text), ("footprint", text)]
+        ),
+        "DATASETS": pa.schema(
+            [(c, text) for c in ("name", "layer", "table_schema", "table_name", "content_hash")]
+            + [("rows", integer), ("updated_at", stamp), ("run_id", text), ("step", text)]
+        ),
+        "STEP_STATE": pa.schema([("step", text), ("input_key", text), ("run_id", text), ("updated_at", stamp)]),
+        "LINEAGE": pa.schema([(c, text) for c in ("run_id", "step", "source", "target")] + [("recorded_at", stamp)]),
+    }
+
+
+def arrow_schema(name: str) -> pa.Schema:
+    """The Arrow layout of a record table appended in bulk (one of ``ARROW_TABLES``)."""
+    if not _ARROW:
+        _ARROW.update(_arrow_schemas())
+    return _ARROW[name]
+
+
+def __getattr__(name: str) -> pa.Schema:
+    if name in ARROW_TABLES:
+        return arrow_schema(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _READY: weakref.WeakSet[Any] = weakref.WeakSet()
 
@@ -101,7 +126,8 @@ def ensure_suppressions(engine: Engine) -> None:
     engine.execute(SUPPRESSIONS_DDL)
 
 
-__all__ = [
+__all__ = [  # noqa: F822 - the Arrow layouts are built on first access (module ``__getattr__``)
+    "ARROW_TABLES",
     "DATASETS",
     "DDL",
     "LINEAGE",
@@ -110,6 +136,7 @@ __all__ = [
     "STEP_STATE",
     "SUPPRESSIONS",
     "TABLES",
+    "arrow_schema",
     "ensure_meta",
     "ensure_suppressions",
 ]

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from territoria.engines.base import Engine
 from territoria.ledger.rows import FetchRow, RunClose, RunStart, StepRecord, now
-from territoria.ledger.schema import DATASETS, LINEAGE, META, STEP_RUNS, STEP_STATE, SUPPRESSIONS, ensure_suppressions
+from territoria.ledger.schema import META, SUPPRESSIONS, arrow_schema, ensure_suppressions
+
+if TYPE_CHECKING:  # Arrow is imported by the first bulk write, not by ``import territoria.ledger``
+    import pyarrow as pa
 
 
 def arrow_rows(schema: pa.Schema, rows: Iterable[Sequence[Any]]) -> pa.Table:
     """Rows (sequences in ``schema``'s column order) as an Arrow table."""
+    import pyarrow as pa
+
     columns = list(zip(*rows, strict=True))
     arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
     return pa.Table.from_arrays(arrays, schema=schema)
@@ -28,7 +31,7 @@ def arrow_rows(schema: pa.Schema, rows: Iterable[Sequence[Any]]) -> pa.Table:
 def write_step_records(engine: Engine, records: Sequence[StepRecord]) -> None:
     """One Arrow append: a VALUES list costs the engine per value, and this runs once per commit."""
     if records:
-        engine.append_arrow(f"{META}.step_runs", arrow_rows(STEP_RUNS, [rec.row() for rec in records]))
+        engine.append_arrow(f"{META}.step_runs", arrow_rows(arrow_schema("STEP_RUNS"), [rec.row() for rec in records]))
 
 
 def write_fetch(engine: Engine, fetch: FetchRow, state: dict[str, Any], sha256: str | None) -> None:
@@ -69,9 +72,9 @@ def write_state(
     """Dataset state and step state (replacing by key) and lineage edges (appended): rows of
     ``DatasetRow``, ``StepStateRow`` and ``LineageRow`` shape, three Arrow appends in all."""
     for table, schema, rows, replace in (
-        ("datasets", DATASETS, list(datasets), True),
-        ("step_state", STEP_STATE, list(step_states), True),
-        ("lineage", LINEAGE, list(lineage), False),
+        ("datasets", arrow_schema("DATASETS"), list(datasets), True),
+        ("step_state", arrow_schema("STEP_STATE"), list(step_states), True),
+        ("lineage", arrow_schema("LINEAGE"), list(lineage), False),
     ):
         if rows:
             engine.append_arrow(f"{META}.{table}", arrow_rows(schema, rows), replace=replace)

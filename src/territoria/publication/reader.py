@@ -130,10 +130,11 @@ class Publication:
         return [{k: json_value(v) for k, v in r.items()} for r in self.query(sql, params).to_pylist()]
 
     def columns(self, schema: str, name: str) -> list[tuple[str, str]]:
+        # duckdb_columns() answers in a tenth of the time of information_schema, and literals (no
+        # parameters) spare the import of pandas that DuckDB does to bind Python values
         rows = self.cursor().execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-            [schema, name],
+            "SELECT column_name, data_type FROM duckdb_columns() "
+            f"WHERE schema_name = {quote_literal(schema)} AND table_name = {quote_literal(name)} ORDER BY column_index"
         )
         return [(r[0], r[1]) for r in rows.fetchall()]
 

@@ -25,6 +25,7 @@ never typed by hand. Datastream ids are stable: they are kept in ``.territoria/s
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -268,9 +269,10 @@ def locate_communes(points: list[tuple[float, float]], codes: list[str]) -> dict
     import pyarrow.parquet as pq
     import shapely
 
-    from territoria.reference.referential import referential
+    from territoria.reference.referential import data_dir
 
-    table = pq.read_table(referential().boundaries_path, columns=["code", "geometry"])
+    # the boundaries file alone: building the whole referential (every commune and EPCI) costs more
+    table = pq.ParquetFile(data_dir() / "communes_geom.parquet").read(columns=["code", "geometry"])
     table = table.filter(pc.is_in(table["code"], value_set=__import__("pyarrow").array(codes)))
     polygons = shapely.from_wkb(table["geometry"].to_numpy(zero_copy_only=False))
     tree = shapely.STRtree(polygons)
@@ -292,4 +294,25 @@ def load_registry(root: Path, private: Path, communes: list[str]) -> Registry:
     config = load_model(path, RegistryFile)
     ids = _assign_ids(config, private / "ids.json")
     points = sorted({(d.location.lon, d.location.lat) for d in config.devices})
-    return Registry(config, ids, locate_communes(points, communes) if points else {})
+    return Registry(config, ids, _located(points, communes, private / "located.json") if points else {})
+
+
+def _located(points: list[tuple[float, float]], codes: list[str], cache: Path) -> dict[tuple[float, float], str | None]:
+    """``locate_communes``, remembered in ``cache`` for the same points, communes and referential
+    (reading the boundaries costs more than everything else a registry load does)."""
+    from territoria.reference.referential import data_dir
+
+    vintage = (data_dir() / "vintages.json").read_text(encoding="utf-8")
+    key = hashlib.sha256(json.dumps([points, sorted(codes), vintage]).encode()).hexdigest()
+    try:
+        saved = json.loads(cache.read_text(encoding="utf-8"))
+        if saved.get("key") == key:
+            return {(lon, lat): code for lon, lat, code in saved["found"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # no cache yet, or one we cannot read: locate again
+    found = locate_communes(points, codes)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"key": key, "found": [[lon, lat, c] for (lon, lat), c in found.items()]}), "utf-8")
+    tmp.replace(cache)
+    return found

@@ -10,8 +10,11 @@ Layout::
     stats.json                                             counters since the store was created
     lock                                                   one writer at a time (flock)
 
-Every file is written to a temporary name and renamed into place, so readers (the SensorThings
-API, the pipeline's ``sensors`` connector) never see half a file. The hourly aggregates are
+Every file is written to a temporary name, fsync'd, renamed into place and its directory fsync'd,
+so readers (the SensorThings API, the pipeline's ``sensors`` connector) never see half a file and
+what ``append`` returned from survives an OS crash: the listener acknowledges a batch only after
+it. The files of one batch are fsync'd together (several threads, so the file system commits
+them in a few journal transactions rather than one per file). The hourly aggregates are
 folded in incrementally: each month file records, in its Parquet metadata, which observation
 files it already contains; at open, files written but not yet folded (a crash between the two
 writes) are folded in, so the aggregates never miss nor double-count an observation. Daily
@@ -25,7 +28,8 @@ import json
 import os
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -90,13 +94,59 @@ COMPACT_AFTER = 8
 KEY_MONTHS = 3
 
 
+def _fsync(path: Path, directory: bool = False) -> None:
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Durable:
+    """Files written to temporary names, made durable and renamed into place together.
+
+    ``commit`` fsyncs every temporary file, renames them, then fsyncs their directories: after it
+    returns, the files are on disk under their final names whatever happens to the machine.
+    """
+
+    def __init__(self) -> None:
+        self.files: list[tuple[Path, Path]] = []
+
+    def write(self, table: pa.Table, path: Path, metadata: dict[bytes, bytes] | None = None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        if metadata:
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+        pq.write_table(table, tmp, compression="zstd")
+        self.files.append((tmp, path))
+
+    def commit(self) -> None:
+        files, self.files = self.files, []
+        if not files:
+            return
+        _parallel(_fsync, [tmp for tmp, _ in files])
+        dirs: dict[Path, None] = {}
+        for tmp, path in files:
+            os.replace(tmp, path)
+            dirs[path.parent] = None
+            # a new partition directory must itself be recorded in its parent
+            dirs[path.parent.parent] = None
+        _parallel(lambda d: _fsync(d, directory=True), list(dirs))
+
+
+def _parallel(fn: Callable[[Path], None], paths: list[Path]) -> None:
+    if len(paths) == 1:
+        fn(paths[0])
+        return
+    with ThreadPoolExecutor(max_workers=min(16, len(paths))) as pool:
+        list(pool.map(fn, paths))
+
+
 def write_atomic(table: pa.Table, path: Path, metadata: dict[bytes, bytes] | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    if metadata:
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
+    """Write one file durably (see ``Durable``)."""
+    durable = Durable()
+    durable.write(table, path, metadata)
+    durable.commit()
 
 
 def _folded(path: Path) -> set[str]:
@@ -133,6 +183,14 @@ class SensorStore:
     def stats(self) -> dict[str, Any]:
         path = self.root / "stats.json"
         return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+    def hourly_versions(self) -> dict[str, tuple[int, int]]:
+        """Size and modification time of each month's hourly aggregates (changed by every write)."""
+        out = {}
+        for p in self.hourly_files():
+            st = p.stat()
+            out[p.stem.removeprefix("month=")] = (st.st_size, st.st_mtime_ns)
+        return out
 
     def version(self) -> str:
         """Changes whenever the aggregates change (used by the pipeline's connector)."""
@@ -215,6 +273,7 @@ class StoreWriter:
         duplicates = len(batch) - len(rows)
         quarantine = [q for q in batch.quarantine if q["key"] is None or q["key"] not in self.quarantined_keys]
         written: dict[str, list[str]] = {}
+        durable = Durable()
         if rows:
             table = pa.table(
                 {
@@ -227,8 +286,9 @@ class StoreWriter:
                 },
                 schema=OBS_SCHEMA,
             )
-            written = self._write_partitions(table)
-        self._write_side(quarantine, batch.events, received)
+            written = self._write_partitions(table, durable)
+        self._write_side(quarantine, batch.events, durable)
+        durable.commit()
         for i in rows:
             self.keys(months[i]).add(batch.key[i])
         self.quarantined_keys.update(q["key"] for q in quarantine if q["key"] is not None)
@@ -237,7 +297,7 @@ class StoreWriter:
         self._count(batch, len(rows), duplicates, quarantine)
         return AppendResult(len(rows), duplicates, [q["reason"] for q in quarantine])
 
-    def _write_partitions(self, table: pa.Table) -> dict[str, list[str]]:
+    def _write_partitions(self, table: pa.Table, durable: Durable) -> dict[str, list[str]]:
         self.db.register("_batch", table)
         parts = self.db.execute(
             "SELECT strftime(time, '%Y-%m') AS month, datastream, list(row_id ORDER BY time) "
@@ -247,18 +307,18 @@ class StoreWriter:
         written: dict[str, list[str]] = {}
         for month, ds, row_ids in parts:
             path = self.store.obs_dir / f"month={month}" / f"datastream={ds}" / f"part-{uuid.uuid4().hex}.parquet"
-            write_atomic(table.take(pa.array(row_ids)), path)
+            durable.write(table.take(pa.array(row_ids)), path)
             written.setdefault(month, []).append(f"{ds}/{path.name}")
         return written
 
-    def _write_side(self, quarantine: list[dict[str, Any]], events: list[dict[str, Any]], received: int) -> None:
+    def _write_side(self, quarantine: list[dict[str, Any]], events: list[dict[str, Any]], durable: Durable) -> None:
         if quarantine:
             rows = [{**q, "received": q["received_us"], "okey": q["key"]} for q in quarantine]
             table = pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA)
-            write_atomic(table, self.store.quarantine_dir / f"part-{uuid.uuid4().hex}.parquet")
+            durable.write(table, self.store.quarantine_dir / f"part-{uuid.uuid4().hex}.parquet")
         if events:
             rows = [{**e, "received": e["received_us"]} for e in events]
-            write_atomic(
+            durable.write(
                 pa.Table.from_pylist(rows, schema=EVENTS_SCHEMA),
                 self.store.events_dir / f"part-{uuid.uuid4().hex}.parquet",
             )
@@ -280,6 +340,7 @@ class StoreWriter:
 
     def _fold(self, written: dict[str, list[str]]) -> None:
         """Add the hourly sums of newly written observation files to their month's aggregates."""
+        durable = Durable()
         for month, names in written.items():
             path = self.store.hourly_dir / f"month={month}.parquet"
             folded = _folded(path) if path.exists() else set()
@@ -308,7 +369,8 @@ class StoreWriter:
                 [files],
             ).to_arrow_table()
             self.db.unregister("_empty_hourly")
-            write_atomic(merged.cast(HOURLY_SCHEMA), path, {FOLDED: json.dumps(sorted(folded | set(todo))).encode()})
+            durable.write(merged.cast(HOURLY_SCHEMA), path, {FOLDED: json.dumps(sorted(folded | set(todo))).encode()})
+        durable.commit()
 
     def recover(self) -> None:
         """Fold observation files a crash left out of the aggregates; finish interrupted compactions."""

@@ -2,13 +2,20 @@
 
 Extensions are never downloaded: auto-install and auto-load are off and the spatial extension
 is loaded from the file shipped in the ``duckdb-extension-spatial`` wheel, so geometry works on
-a machine with no network. DuckDB itself refuses a second writer process on the same file; the
-workspace lock (``workspace.lock``) turns that into a clear message before we get here.
+a machine with no network. It is loaded lazily, by the first statement that needs it (loading
+it costs 0.2-0.6 s per connection, and ``status``, a no-change run or a publication switch in
+the server need none of it): GEOMETRY is a core type of DuckDB 1.5, so tables with geometry
+columns open and copy without it; a statement naming a spatial function (``ST_*``, GDAL) loads
+it first, and any statement DuckDB refuses because a function "exists in the spatial
+extension" loads it and runs again (a binding error runs nothing and leaves a transaction open).
+DuckDB itself refuses a second writer process on the same file; the workspace lock
+(``workspace.lock``) turns that into a clear message before we get here.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -47,6 +54,77 @@ def _extension_file(name: str) -> Path:
     return candidate
 
 
+#: statements that certainly need the spatial extension (anything else is retried on DuckDB's hint)
+SPATIAL_SQL = re.compile(r"\bst_\w+\s*\(|\bgdal\b|_2d\b", re.IGNORECASE)
+
+
+def needs_spatial(error: BaseException) -> bool:
+    """DuckDB refused a statement because a function or type lives in the spatial extension."""
+    return isinstance(error, duckdb.Error) and "spatial extension" in str(error)
+
+
+class _Spatial:
+    """Loads the spatial extension into one database at most once (shared by its cursors)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self._lock = threading.Lock()
+        self.loaded = False
+
+    def load(self) -> None:
+        if self.loaded:
+            return
+        with self._lock:
+            if not self.loaded:
+                self._con.execute(f"LOAD {quote_literal(str(_extension_file('spatial')))}")
+                self.loaded = True
+
+    def run(self, fn: Any, sql: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self.loaded and isinstance(sql, str) and SPATIAL_SQL.search(sql):
+            self.load()
+        try:
+            return fn(sql, *args, **kwargs)
+        except duckdb.Error as exc:
+            if self.loaded or not needs_spatial(exc):
+                raise
+        self.load()
+        return fn(sql, *args, **kwargs)
+
+
+class LazySpatialConnection:
+    """A DuckDB connection (or cursor) whose ``execute``/``sql``/``query`` load spatial on demand.
+
+    Everything else is the wrapped connection's; ``cursor()`` gives a wrapped cursor of the same
+    database. This is what ``engine.con`` hands to code that queries DuckDB directly (the API's
+    publication reader, the SensorThings service).
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, spatial: _Spatial) -> None:
+        self._raw = con
+        self._spatial = spatial
+
+    def execute(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._spatial.run(self._raw.execute, sql, *args, **kwargs)
+
+    def sql(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._spatial.run(self._raw.sql, sql, *args, **kwargs)
+
+    def query(self, sql: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._spatial.run(self._raw.query, sql, *args, **kwargs)
+
+    def cursor(self) -> LazySpatialConnection:
+        return LazySpatialConnection(self._raw.cursor(), self._spatial)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+    def __enter__(self) -> LazySpatialConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._raw.close()
+
+
 class DuckDBEngine:
     capabilities = CAPABILITIES
 
@@ -64,7 +142,7 @@ class DuckDBEngine:
             # territory.yaml `engine_options: {memory_limit: 1GB}` bounds the buffer pool; DuckDB spills beyond it.
             config["memory_limit"] = memory_limit
         try:
-            self.con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only, config=config)
+            raw = duckdb.connect(str(path) if path else ":memory:", read_only=read_only, config=config)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise WorkspaceLockedError(
@@ -76,7 +154,13 @@ class DuckDBEngine:
         self._lock = threading.RLock()
         self._depth = 0
         self._schemas: set[str] = set()
-        self.con.execute(f"LOAD {quote_literal(str(_extension_file('spatial')))}")
+        self.spatial = _Spatial(raw)
+        #: the connection, typed as DuckDB's: what it lacks (spatial) it loads when a statement needs it
+        self.con: duckdb.DuckDBPyConnection = LazySpatialConnection(raw, self.spatial)  # type: ignore[assignment]
+
+    def load_spatial(self) -> None:
+        """Load the spatial extension now (statements that need it do so by themselves)."""
+        self.spatial.load()
 
     # -- plain SQL -------------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:

@@ -1,13 +1,15 @@
 """Build the SensorThings relations from the registry and the store, and run queries on them.
 
-The small entity tables are rebuilt when the registry or the store's aggregates change (checked
-at each request, a few ``stat`` calls); Observations read the Parquet files directly, so new
-uplinks are visible as soon as they are written.
+The small entity tables are rebuilt when the registry changes; a write to the store (seen at each
+request by a few ``stat`` calls on the hourly files) only replaces the local days and per-month
+spans of the months it touched. Observations and hourly statistics read the Parquet files
+directly, so new uplinks are visible as soon as they are written.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,21 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from territoria.engines.base import quote_ident, quote_literal
 from territoria.engines.duckdb.engine import DuckDBEngine
-from territoria.sensors.aggregates import daily_sql, hourly_relation
+from territoria.sensors.aggregates import daily_sql
 from territoria.sensors.ingest import open_registry, store_for
-from territoria.sensors.registry import QUANTITIES, REGISTRY, Placement, Registry
+from territoria.sensors.registry import REGISTRY, Registry
+from territoria.sensors.sta.entities import SCHEMAS, registry_tables, table_sql
 from territoria.sensors.sta.model import ENTITY_SETS, OBS_ID_SHIFT, EntitySet, Prop
 from territoria.sensors.sta.odata import Options, QueryError, Resolver, Term, parse_filter
-
-OM_MEASUREMENT = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement"
-
-
-def _geojson(lon: float, lat: float) -> str:
-    return json.dumps({"type": "Point", "coordinates": [lon, lat]})
 
 
 def _iso(us: int) -> str:
@@ -52,7 +48,10 @@ class Service:
         self._engine: DuckDBEngine | None = None
         self._lock = threading.Lock()
         self._engine_lock = threading.Lock()
-        self._version: tuple[Any, ...] | None = None
+        self._version: tuple[int | None, dict[str, tuple[int, int]]] | None = None
+        self._registry: Registry | None = None
+        #: the observation files of each datastream (their partition directory names it)
+        self._obs_files: dict[int, list[Path]] = {}
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -67,70 +66,104 @@ class Service:
 
     # -- catalog -----------------------------------------------------------------------------
     def refresh(self) -> None:
+        """Bring the relations up to date with the registry and the store (a few ``stat`` calls
+        when nothing changed). A write to the store changes one or two months of hourly
+        aggregates: only those months' hours and local days are replaced, so the cost of a
+        request right after a write does not grow with the history."""
         reg = self.root / REGISTRY
         stat = reg.stat() if reg.exists() else None
+        registry_version = stat.st_mtime_ns if stat else None
         # Every write folds into (and compaction re-stamps) the hourly files: their stat is the signal.
-        version = (stat.st_mtime_ns if stat else None, self.store.version())
-        if version == self._version:
+        months = self.store.hourly_versions()
+        if (registry_version, months) == self._version:
             return
         with self._lock:
-            if version == self._version:
+            if self._version is not None and (registry_version, months) == self._version:
                 return
-            registry = open_registry(self.root, self.private, self.communes) if stat else None
-            self._build(registry)
-            self._version = version
+            previous = self._version
+            if previous is None or previous[0] != registry_version:
+                self._registry = open_registry(self.root, self.private, self.communes) if stat else None
+                self._build_registry(self._registry)
+                changed = set(months)
+                full = True
+            else:
+                old = previous[1]
+                changed = {m for m in set(months) | set(old) if months.get(m) != old.get(m)}
+                full = False
+            self._update_store(changed, full)
+            self._version = (registry_version, months)
 
-    def _build(self, registry: Registry | None) -> None:
+    def _build_registry(self, registry: Registry | None) -> None:
         con = self.con
-        tables = _registry_tables(registry)
-        for name, rows in tables.items():
-            con.register(f"_{name}", pa.Table.from_pylist(rows, schema=SCHEMAS[name]))
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _{name}")
-            con.unregister(f"_{name}")
-        files = [str(p) for p in self.store.obs_files()]
-        if files:
-            listed = ", ".join(quote_literal(f) for f in files)
-            source = f"read_parquet([{listed}])"
-        else:
-            source = "(SELECT NULL::INTEGER AS datastream, NULL::TIMESTAMPTZ AS time, NULL::DOUBLE AS result, " \
-                     "NULL::INTEGER AS foi, NULL::BIGINT AS fcnt WHERE false)"  # fmt: skip
+        for name, rows in registry_tables(registry).items():
+            con.execute(table_sql(name, SCHEMAS[name], rows))
         con.execute(
-            f"""CREATE OR REPLACE VIEW sta_observations AS
-            SELECT (datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(time) AS id, time AS phenomenon_time, result,
-                   datastream::BIGINT AS datastream_id, foi::BIGINT AS foi_id, json_object('fCnt', fcnt) AS parameters
-            FROM {source}"""
-        )
-        tz = registry.config.timezone if registry else "UTC"
-        hourly = hourly_relation(con, self.store, "_sta_hourly_src")
-        con.execute(
-            f"""CREATE OR REPLACE TABLE sta_hourly AS
-            SELECT (datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(hour) AS id, datastream AS datastream_id,
-                   hour AS start_time, n, sum / n AS mean, min, max,
-                   strftime(hour, '%Y-%m-%dT%H:%M:%SZ') || '/' || strftime(hour + INTERVAL 1 HOUR, '%Y-%m-%dT%H:%M:%SZ')
-                       AS phenomenon_time
-            FROM {hourly} ORDER BY datastream, hour"""
+            "CREATE OR REPLACE TABLE sta_spans (month VARCHAR, datastream_id BIGINT, first TIMESTAMPTZ, "
+            "last TIMESTAMPTZ)"
         )
         con.execute(
-            f"""CREATE OR REPLACE TABLE sta_daily AS
-            WITH d AS ({daily_sql(hourly, tz)})
-            SELECT (datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(timezone({quote_literal(tz)}, day::TIMESTAMP))
-                       AS id, datastream AS datastream_id, timezone({quote_literal(tz)}, day::TIMESTAMP) AS start_time,
-                   n, mean, min, max,
-                   strftime(timezone({quote_literal(tz)}, day::TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ') || '/' ||
-                   strftime(timezone({quote_literal(tz)}, (day + 1)::TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ')
-                       AS phenomenon_time
-            FROM d ORDER BY datastream, day"""
+            "CREATE OR REPLACE TABLE sta_daily_t (id BIGINT, datastream_id BIGINT, start_time TIMESTAMPTZ, "
+            "end_time TIMESTAMPTZ, n BIGINT, mean DOUBLE, min DOUBLE, max DOUBLE)"
         )
         con.execute(
-            """CREATE OR REPLACE TABLE sta_datastreams AS
-            SELECT d.* EXCLUDE (start_time, phenomenon_time),
-                   coalesce(h.first, NULL) AS start_time,
-                   strftime(h.first, '%Y-%m-%dT%H:%M:%SZ') || '/' || strftime(h.last, '%Y-%m-%dT%H:%M:%SZ')
-                       AS phenomenon_time
-            FROM sta_datastreams_base d
-            LEFT JOIN (SELECT datastream_id, min(start_time) AS first, max(start_time) + INTERVAL 1 HOUR AS last
-                       FROM sta_hourly GROUP BY ALL) h ON h.datastream_id = d.id"""
+            """CREATE OR REPLACE VIEW sta_daily AS SELECT * EXCLUDE (end_time),
+            strftime(start_time, '%Y-%m-%dT%H:%M:%SZ') || '/' || strftime(end_time, '%Y-%m-%dT%H:%M:%SZ')
+                AS phenomenon_time
+            FROM sta_daily_t"""
         )
+
+    def _update_store(self, months: set[str], full: bool) -> None:
+        """The hourly statistics are a view over the store's month files (read when queried); the
+        local days that the hours of ``months`` fall in are recomputed, and so are those months'
+        first and last hours per datastream; then the Observations view and the Datastreams'
+        phenomenon times (from the per-month spans)."""
+        con = self.con.cursor()
+        tz = self._registry.config.timezone if self._registry else "UTC"
+        stored = {p.stem.removeprefix("month="): p for p in self.store.hourly_files()}
+        try:
+            con.execute("BEGIN TRANSACTION")
+            con.execute(_hourly_view(list(stored.values())))
+            if full:
+                con.execute("DELETE FROM sta_spans")
+            for month in sorted(months):
+                if not full:
+                    con.execute(f"DELETE FROM sta_spans WHERE month = {quote_literal(month)}")
+                if month in stored:
+                    con.execute(
+                        f"INSERT INTO sta_spans SELECT {quote_literal(month)}, datastream, min(hour), max(hour) "
+                        f"FROM read_parquet({quote_literal(str(stored[month]))}) GROUP BY ALL"
+                    )
+            for day_range, neighbours in _local_days(months, tz, full):
+                files = [stored[m] for m in neighbours if m in stored]
+                con.execute(f"DELETE FROM sta_daily_t WHERE {day_range.format(col='start_time')}")
+                if not files:
+                    continue
+                listed = ", ".join(quote_literal(str(f)) for f in files)
+                src = f"(SELECT * FROM read_parquet([{listed}]) WHERE {day_range.format(col='hour')})"
+                con.execute(f"INSERT INTO sta_daily_t SELECT {DAILY_COLUMNS.format(tz=quote_literal(tz))} "
+                            f"FROM ({daily_sql(src, tz)})")  # fmt: skip
+            con.execute(
+                """CREATE OR REPLACE TABLE sta_datastreams AS
+                SELECT d.* EXCLUDE (start_time, phenomenon_time),
+                       coalesce(h.first, NULL) AS start_time,
+                       strftime(h.first, '%Y-%m-%dT%H:%M:%SZ') || '/' || strftime(h.last, '%Y-%m-%dT%H:%M:%SZ')
+                           AS phenomenon_time
+                FROM sta_datastreams_base d
+                LEFT JOIN (SELECT datastream_id, min(first) AS first, max(last) + INTERVAL 1 HOUR AS last
+                           FROM sta_spans GROUP BY ALL) h ON h.datastream_id = d.id"""
+            )
+            files = self.store.obs_files()
+            con.execute(_observations_view(files))
+            by_stream: dict[int, list[Path]] = {}
+            for f in files:
+                by_stream.setdefault(int(f.parent.name.removeprefix("datastream=")), []).append(f)
+            self._obs_files = by_stream
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
 
     # -- queries -----------------------------------------------------------------------------
     def resolver(self, es: EntitySet, alias: str = "t", depth: int = 0) -> Resolver:
@@ -150,6 +183,11 @@ class Service:
                 kind = {"geojson": "geometry", "interval": "time"}.get(prop.kind, prop.kind)
                 return Term(sql, kind)
             nav = es.navs.get(head)
+            to_one = nav is not None and not nav.many
+            if nav is not None and to_one and nav.remote == "id" and len(path) == 2 and path[1] in ("id", "@iot.id"):
+                # `Datastream/@iot.id eq 1` is the foreign key itself: no correlated subquery, so the
+                # filter reaches the scan (as fast as the path form `Datastreams(1)/Observations`)
+                return Term(f"{alias}.{nav.local}", "number")
             if nav is not None and not nav.many and len(path) > 1 and depth < 4:
                 target = ENTITY_SETS[nav.target]
                 sub = f"n{depth}"
@@ -198,19 +236,31 @@ class Service:
         clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         order = [f"{resolver.resolve(name.split('/')).sql} {'DESC' if desc else 'ASC'}" for name, desc in opts.orderby]
         order.append("t.id ASC")
-        sql = (
-            f"SELECT {select} FROM {es.table} t{clause} ORDER BY {', '.join(order)} LIMIT {top + 1} OFFSET {opts.skip}"
-        )
         cursor = self.con.cursor()
         try:
             try:
-                rows = cursor.execute(sql).fetchall()
+                if es.table == "sta_observations" and not opts.orderby:
+                    return _observations_page(cursor, self._observations_of(conditions), select, conditions, opts, top)
+                sql = f"SELECT {select} FROM {es.table} t{clause} ORDER BY {', '.join(order)} LIMIT {top + 1} "
+                rows = cursor.execute(sql + f"OFFSET {opts.skip}").fetchall()
                 count = cursor.execute(f"SELECT count(*) FROM {es.table} t{clause}").fetchone() if opts.count else None
             except duckdb.Error as exc:
                 raise QueryError(f"the query cannot be evaluated: {str(exc).splitlines()[0]}") from exc
         finally:
             cursor.close()
         return rows[:top], int(count[0]) if count else None, len(rows) > top
+
+    def _observations_of(self, conditions: list[str]) -> str:
+        """The Observations relation, over only the files of the datastreams the query names.
+
+        ``Datastreams(1)/Observations`` and ``$filter=Datastream/@iot.id eq 1`` both give the
+        condition ``t.datastream_id = 1``: reading only that datastream's partition spares DuckDB
+        opening the footer of every other file."""
+        named = [int(m.group(1)) for c in conditions if (m := SAME_DATASTREAM.fullmatch(c.strip()))]
+        if not named:
+            return "sta_observations"
+        files = [f for ds in set(named) for f in self._obs_files.get(ds, [])]
+        return f"({_observations_select(files)})"
 
     def lookup(self, es: EntitySet, where: list[str], column: str) -> Any:
         """One column of the single entity matching ``where`` (None when there is none)."""
@@ -243,6 +293,102 @@ class Service:
         return columns
 
 
+#: a local day as served, from ``daily_sql``'s columns (``{tz}``: the registry's time zone, quoted)
+DAILY_COLUMNS = f"""(datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(timezone({{tz}}, day::TIMESTAMP)) AS id,
+    datastream::BIGINT AS datastream_id, timezone({{tz}}, day::TIMESTAMP) AS start_time,
+    timezone({{tz}}, (day + 1)::TIMESTAMP) AS end_time, n, mean, min, max"""
+
+
+def _files(files: list[Path], empty: dict[str, str]) -> str:
+    """The Parquet files as one relation, or no rows with the ``empty`` columns (name: SQL type)."""
+    if files:
+        return f"read_parquet([{', '.join(quote_literal(str(f)) for f in files)}])"
+    return f"(SELECT {', '.join(f'NULL::{t} AS {c}' for c, t in empty.items())} WHERE false)"
+
+
+def _hourly_view(files: list[Path]) -> str:
+    source = _files(files, {"datastream": "INTEGER", "hour": "TIMESTAMPTZ", "n": "BIGINT", "sum": "DOUBLE",
+                            "min": "DOUBLE", "max": "DOUBLE"})  # fmt: skip
+    return f"""CREATE OR REPLACE VIEW sta_hourly AS
+        SELECT (datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(hour) AS id, datastream::BIGINT AS datastream_id,
+               hour AS start_time, n, sum / n AS mean, min, max,
+               strftime(hour, '%Y-%m-%dT%H:%M:%SZ') || '/' || strftime(hour + INTERVAL 1 HOUR, '%Y-%m-%dT%H:%M:%SZ')
+                   AS phenomenon_time
+        FROM {source}"""
+
+
+def _next_month(month: str, step: int = 1) -> str:
+    year, mon = divmod(int(month[:4]) * 12 + int(month[5:7]) - 1 + step, 12)
+    return f"{year:04d}-{mon + 1:02d}"
+
+
+def _local_days(months: set[str], tz: str, full: bool) -> list[tuple[str, list[str]]]:
+    """For each month of hours, a condition (``{col}``: a TIMESTAMPTZ column) selecting the whole
+    local days its hours fall in, and the months whose hours those days hold: the day of a
+    month's first hour and the day of its last may be shared with the neighbouring month."""
+    if full:
+        return [("true", sorted(months))] if months else []
+    zone = quote_literal(tz)
+    out = []
+    for month in sorted(months):
+        start, end = f"{month}-01 00:00:00+00:00", f"{_next_month(month)}-01 00:00:00+00:00"
+        first = f"CAST(timezone({zone}, TIMESTAMPTZ '{start}') AS DATE)"
+        last = f"CAST(timezone({zone}, TIMESTAMPTZ '{end}' - INTERVAL 1 HOUR) AS DATE)"
+        condition = (
+            f"{{col}} >= timezone({zone}, {first}::TIMESTAMP) AND {{col}} < timezone({zone}, ({last} + 1)::TIMESTAMP)"
+        )
+        out.append((condition, [_next_month(month, -1), month, _next_month(month)]))
+    return out
+
+
+#: a condition naming one datastream (the path form's, or the translation of ``Datastream/@iot.id eq N``)
+SAME_DATASTREAM = re.compile(r"\(?t\.datastream_id = (\d+)\)?")
+
+
+def _observations_view(files: list[Path]) -> str:
+    return f"CREATE OR REPLACE VIEW sta_observations AS {_observations_select(files)}"
+
+
+def _observations_select(files: list[Path]) -> str:
+    source = _files(files, {"datastream": "INTEGER", "time": "TIMESTAMPTZ", "result": "DOUBLE", "foi": "INTEGER",
+                            "fcnt": "BIGINT"})  # fmt: skip
+    return f"""SELECT (datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(time) AS id, time AS phenomenon_time, result,
+               datastream::BIGINT AS datastream_id, foi::BIGINT AS foi_id, json_object('fCnt', fcnt) AS parameters
+        FROM {source}"""
+
+
+def _observations_page(
+    cursor: duckdb.DuckDBPyConnection, relation: str, select: str, conditions: list[str], opts: Options, top: int
+) -> tuple[list[tuple[Any, ...]], int | None, bool]:
+    """A page of Observations in id order without sorting them all.
+
+    An Observation's id is ``datastream << 42 | epoch ms``: id order is datastream order, then
+    time. Counting the matching rows per datastream (one scan of a narrow column) tells which
+    datastreams hold rows ``skip .. skip + top``; only those are read and sorted. The counts also
+    answer ``$count``.
+    """
+    clause = f" WHERE {' AND '.join(f'({c})' for c in conditions)}" if conditions else ""
+    counts = cursor.execute(
+        f"SELECT t.datastream_id, count(*) FROM {relation} t{clause} GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    wanted: list[int] = []
+    before = seen = 0
+    for ds, n in counts:
+        if seen + n > opts.skip and seen < opts.skip + top + 1:
+            if not wanted:
+                before = seen
+            wanted.append(int(ds))
+        seen += n
+    rows: list[tuple[Any, ...]] = []
+    if wanted:
+        keep = f"t.datastream_id IN ({', '.join(map(str, wanted))})"
+        where = " WHERE " + " AND ".join([*(f"({c})" for c in conditions), keep])
+        rows = cursor.execute(
+            f"SELECT {select} FROM {relation} t{where} ORDER BY t.id ASC LIMIT {top + 1} OFFSET {opts.skip - before}"
+        ).fetchall()
+    return rows[:top], seen if opts.count else None, len(rows) > top
+
+
 def _row(columns: list[tuple[str, str, str]], values: tuple[Any, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for (name, _sql, kind), value in zip(columns, values, strict=True):
@@ -253,130 +399,6 @@ def _row(columns: list[tuple[str, str, str]], values: tuple[Any, ...]) -> dict[s
         else:
             out[name] = value
     return out
-
-
-SCHEMAS = {
-    "sta_things": pa.schema([("id", pa.int64()), ("name", pa.string()), ("description", pa.string()),
-                             ("properties", pa.string())]),
-    "sta_locations": pa.schema([("id", pa.int64()), ("name", pa.string()), ("description", pa.string()),
-                                ("encoding_type", pa.string()), ("location", pa.string()), ("lon", pa.float64()),
-                                ("lat", pa.float64()), ("properties", pa.string()), ("thing_id", pa.int64()),
-                                ("current", pa.bool_())]),
-    "sta_features": pa.schema([("id", pa.int64()), ("name", pa.string()), ("description", pa.string()),
-                               ("encoding_type", pa.string()), ("feature", pa.string()), ("lon", pa.float64()),
-                               ("lat", pa.float64()), ("properties", pa.string())]),
-    "sta_historical_locations": pa.schema([("id", pa.int64()), ("time", pa.timestamp("us", tz="UTC")),
-                                           ("thing_id", pa.int64()), ("location_id", pa.int64())]),
-    "sta_datastreams_base": pa.schema([("id", pa.int64()), ("name", pa.string()), ("description", pa.string()),
-                                       ("unit_of_measurement", pa.string()), ("observation_type", pa.string()),
-                                       ("observed_area", pa.string()), ("lon", pa.float64()), ("lat", pa.float64()),
-                                       ("properties", pa.string()), ("thing_id", pa.int64()),
-                                       ("sensor_id", pa.int64()), ("observed_property_id", pa.int64()),
-                                       ("start_time", pa.timestamp("us", tz="UTC")),
-                                       ("phenomenon_time", pa.string())]),
-    "sta_sensors": pa.schema([("id", pa.int64()), ("name", pa.string()), ("description", pa.string()),
-                              ("encoding_type", pa.string()), ("metadata", pa.string()), ("properties", pa.string())]),
-    "sta_observed_properties": pa.schema([("id", pa.int64()), ("name", pa.string()), ("definition", pa.string()),
-                                          ("description", pa.string()), ("properties", pa.string())]),
-}  # fmt: skip
-
-
-def _placement_rows(registry: Registry, p: Placement, thing_id: int, current: bool) -> dict[str, list[dict[str, Any]]]:
-    e = p.entry
-    point = _geojson(e.location.lon, e.location.lat)
-    where = f" (commune {p.commune})" if p.commune else ""
-    loc = {
-        "id": p.location_id,
-        "name": f"{e.thing} @ {e.location.lon:.5f},{e.location.lat:.5f}",
-        "description": f"Position of {e.thing}{where}",
-        "encoding_type": "application/geo+json",
-        "lon": e.location.lon,
-        "lat": e.location.lat,
-        "properties": json.dumps({"commune": p.commune}),
-    }
-    profile = registry.config.profiles[e.profile]
-    sensor_id = registry.ids[f"sensor:{e.profile}"]
-    rows: dict[str, list[dict[str, Any]]] = {
-        "sta_locations": [{**loc, "location": point, "thing_id": thing_id, "current": current}],
-        "sta_features": [{**loc, "feature": point}],
-        "sta_historical_locations": [{"time": max(p.start_us, 0), "thing_id": thing_id, "location_id": p.location_id}],
-        "sta_sensors": [
-            {
-                "id": sensor_id,
-                "name": profile.sensor.name,
-                "description": profile.sensor.description or profile.sensor.name,
-                "encoding_type": profile.sensor.encoding_type,
-                "metadata": profile.sensor.metadata,
-                "properties": json.dumps({"decoder": profile.decoder}),
-            }
-        ],
-        "sta_observed_properties": [],
-        "sta_datastreams_base": [],
-    }
-    for quantity, (ds, measure, _scale, _offset) in p.streams.items():
-        q = QUANTITIES[quantity]
-        prop_id = registry.ids[f"property:{quantity}"]
-        rows["sta_observed_properties"].append(
-            {"id": prop_id, "name": quantity, "definition": q["definition"], "description": q["description"],
-             "properties": "{}"}
-        )  # fmt: skip
-        properties = {
-            "validRange": [measure.min, measure.max],
-            "sourceUnit": measure.unit,
-            "commune": p.commune,
-            "role": e.properties.get("role"),
-        }
-        rows["sta_datastreams_base"].append(
-            {
-                "id": ds,
-                "name": f"{e.thing} — {quantity}",
-                "description": f"{q['description']} at {e.thing}",
-                "unit_of_measurement": json.dumps(q["unit"]),
-                "observation_type": OM_MEASUREMENT,
-                "observed_area": point,
-                "lon": e.location.lon,
-                "lat": e.location.lat,
-                "properties": json.dumps(properties),
-                "thing_id": thing_id,
-                "sensor_id": sensor_id,
-                "observed_property_id": prop_id,
-                "start_time": None,
-                "phenomenon_time": None,
-            }
-        )
-    return rows
-
-
-def _registry_tables(registry: Registry | None) -> dict[str, list[dict[str, Any]]]:
-    tables: dict[str, list[dict[str, Any]]] = {name: [] for name in SCHEMAS}
-    if registry is None:
-        return tables
-    placements = [p for ps in registry.by_eui.values() for p in ps]
-    latest: dict[str, int] = {}
-    for p in placements:
-        latest[p.entry.thing] = max(latest.get(p.entry.thing, -(2**63)), p.start_us)
-    for p in sorted(placements, key=lambda p: (p.entry.thing, p.start_us)):
-        e = p.entry
-        thing_id = registry.ids[f"thing:{e.thing}"]
-        current = p.start_us == latest[e.thing]
-        if current:
-            props = {**e.properties, "devEui": e.dev_eui, "commune": p.commune, "deviceProfile": e.profile}
-            tables["sta_things"].append(
-                {
-                    "id": thing_id,
-                    "name": e.thing,
-                    "description": e.description or e.thing,
-                    "properties": json.dumps(props),
-                }
-            )
-        for name, rows in _placement_rows(registry, p, thing_id, current).items():
-            tables[name].extend(rows)
-    for n, row in enumerate(tables["sta_historical_locations"], start=1):
-        row["id"] = n
-    for name in ("sta_sensors", "sta_observed_properties", "sta_datastreams_base", "sta_features", "sta_things"):
-        unique = {row["id"]: row for row in tables[name]}
-        tables[name] = [unique[k] for k in sorted(unique)]
-    return tables
 
 
 def decode_observation_id(value: int) -> tuple[int, int]:

@@ -1,0 +1,60 @@
+"""A write to the sensor store updates the SensorThings relations in place, to what a rebuild gives."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from territoria.sensors.ingest import Ingestor
+from territoria.sensors.registry import Registry
+from territoria.sensors.sta.service import Service
+from territoria.sensors.store import SensorStore
+from territoria.workspace import Workspace
+
+from .conftest import message, uplink
+
+A, REF = "a840410000000001", "a840410000000003"
+TABLES = ("sta_hourly", "sta_daily", "sta_datastreams")
+
+
+def write(registry: Registry, store: SensorStore, start: datetime, hours: int, base: float) -> None:
+    messages = []
+    for h in range(hours):
+        when = start + timedelta(hours=h)
+        fcnt = int(when.timestamp()) // 3600
+        messages.append(message(uplink(A, fcnt, when.isoformat(), base + h % 7, 50.0)))
+        messages.append(message(uplink(REF, fcnt, when.isoformat(), base - 3, 70.0)))
+    with store.writer() as writer:
+        Ingestor(registry, writer, live=False).ingest(messages)
+
+
+def content(service: Service) -> dict[str, list[tuple[object, ...]]]:
+    service.refresh()
+    return {t: service.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in TABLES}
+
+
+def test_writes_update_the_relations_in_place(sensor_ws: Workspace, registry: Registry, store: SensorStore) -> None:
+    # the end of June in UTC is already July 1st in Paris: a local day spans two months of hours
+    write(registry, store, datetime(2025, 6, 30, 12, tzinfo=UTC), 20, 20.0)
+    live = Service(sensor_ws.root, sensor_ws.private, sensor_ws.config.communes)
+    first = content(live)
+    assert first["sta_daily"]
+    builds: list[set[str]] = []
+    update = live._update_store
+
+    def spy(months: set[str], full: bool) -> None:
+        builds.append(months if not full else {"full"})
+        update(months, full)
+
+    live._update_store = spy  # type: ignore[method-assign]
+    write(registry, store, datetime(2025, 7, 1, 0, tzinfo=UTC), 30, 25.0)  # July, and the shared day
+    write(registry, store, datetime(2025, 8, 31, 20, tzinfo=UTC), 3, 18.0)  # a new month
+    after = content(live)
+    assert builds == [{"2025-07", "2025-08"}]  # only the months written, never a full rebuild
+    fresh = Service(sensor_ws.root, sensor_ws.private, sensor_ws.config.communes)
+    assert after == content(fresh)
+    assert after != first
+    with store.writer() as writer:
+        assert writer.compact(min_files=2) > 0  # compaction re-stamps the hourly files, data unchanged
+    assert content(live) == content(fresh)
+    count = live.con.execute("SELECT count(*) FROM sta_observations").fetchone()
+    assert count == (2 * 2 * (20 + 30 + 3 - 8),)  # 2 devices x 2 quantities; 8 hours written twice
