@@ -109,7 +109,8 @@ def test_catalog_and_runs_pages(page: Any, server: Server) -> None:
     titles = page.locator("main tbody tr").all_inner_texts()
     assert len(titles) == len(datasets)
     page.fill("#recherche-catalogue", "contours")
-    assert page.locator("main tbody tr").count() == sum("contours" in d["id"] for d in datasets)
+    found = sum("contours" in f"{d['id']} {d['title']} {d['description']}".lower() for d in datasets)
+    assert page.locator("main tbody tr").count() == found > 0
     page.fill("#recherche-catalogue", "")
     page.select_option("#filtre-type", "indicator")
     assert page.locator("main tbody tr").count() == sum(d["kind"] == "indicator" for d in datasets)
@@ -118,9 +119,14 @@ def test_catalog_and_runs_pages(page: Any, server: Server) -> None:
     assert page.locator("main tbody tr").count() == expected
     page.select_option("#filtre-type", "")
     assert page.locator("main tbody tr").count() == sum(d["access"] == "restricted" for d in datasets) > 0
+    # Public texts in French; the data team's English notes folded away.
+    assert "`" not in page.inner_text("main tbody")
     page.goto(f"{server.url}/#/catalogue/population-communes")
     page.wait_for_selector("text=Schéma des données")
     assert "PMUN" in page.inner_text("main") and "Dernières exécutions" in page.inner_text("main")
+    assert page.inner_text("main .lead") == "Population municipale légale de chaque commune (INSEE)."
+    assert not page.locator("details.notes").evaluate("d => d.open")
+    assert "Notes techniques" in page.inner_text("details.notes summary")
     runs = server.get("/api/runs")["runs"]
     page.goto(f"{server.url}/#/executions")
     page.wait_for_selector("main table")

@@ -147,6 +147,9 @@ class DatasetEntry(BaseModel):
     identifier: str
     title: str
     description: str = ""
+    #: what the data is, in French for the public (catalogue, dashboard, DCAT); ``description``
+    #: keeps the technical notes for the data team
+    summary: str = ""
     publisher: Publisher
     licence: str
     licence_url: str | None = None

@@ -25,6 +25,8 @@ class ModelDef(BaseModel):
     name: str
     title: str
     description: str = ""
+    #: what the table is, in French for the public (catalogue, dashboard); ``description`` is for developers
+    summary: str = ""
     sql: str
     publish: bool = False
     access: AccessLevel = AccessLevel.open

@@ -158,7 +158,16 @@ def build_plan(ws: Workspace) -> Plan:
             sql = pack.read_sql(model.sql)
             add_dataset(
                 model.name,
-                DatasetInfo(model.name, "model", model.title, model.access, pack_name, model.secrecy, model.publish),
+                DatasetInfo(
+                    model.name,
+                    "model",
+                    model.title,
+                    model.access,
+                    pack_name,
+                    model.secrecy,
+                    model.publish,
+                    model.summary,
+                ),
                 f"pack {pack_name}",
             )
             steps[f"model:{model.name}"] = ModelStep(

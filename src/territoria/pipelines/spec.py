@@ -44,6 +44,8 @@ class DatasetInfo:
     pack: str | None = None
     secrecy: str | None = None
     publish: bool = False
+    #: the French public summary of a model (sources and indicators carry their own)
+    summary: str = ""
 
     @property
     def schema(self) -> str:

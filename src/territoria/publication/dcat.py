@@ -125,9 +125,9 @@ def entry_to_dcat(
     entry: DatasetEntry, base: str, served: Served | None = None, spatial: list[Any] | None = None
 ) -> dict[str, Any]:
     served = served or Served()
-    descriptions = [entry.description.strip() or entry.title]
-    if entry.synthetic:
-        descriptions.append("Données synthétiques de démonstration.")
+    # the public summary (French) first, then the technical notes (tagged by their language);
+    # a synthetic source is labelled by ``label_synthetic`` below
+    descriptions = [d.strip() for d in (entry.summary, entry.description) if d.strip()] or [entry.title]
     node = _common(
         base,
         entry.identifier,

@@ -142,8 +142,10 @@ def _dataset_entries(
         doc: dict[str, Any] = {
             "id": key,
             "title": info.title,
-            "description": (entry.description if entry else "")
+            "description": (entry.summary or entry.description if entry else info.summary)
             or (step.indicator.description if isinstance(step, IndicatorStep) else ""),
+            # a source's technical notes (English, for the data team) when it has a public summary
+            "notes": entry.description if entry and entry.summary else None,
             "kind": {"staging": "source"}.get(info.layer, info.layer),
             "layer": info.layer,
             "pack": info.pack,

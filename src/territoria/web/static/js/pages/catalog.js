@@ -100,6 +100,8 @@ export async function renderDataset(page, id) {
     h("h1", {}, d.title || d.id),
     h("p", {}, badge(ACCESS, d.access), " ", badge(FRESHNESS, d.freshness), " ", d.synthetic ? h("span", { class: "badge neutral" }, "Données de démonstration (synthétiques)") : null),
     d.description ? h("p", { class: "lead" }, d.description) : null,
+    // The data team's notes (format, columns, how to plug the real data): out of the way, one click away.
+    d.notes ? h("details", { class: "notes" }, h("summary", {}, "Notes techniques pour l’équipe données (en anglais)"), h("p", { lang: "en" }, d.notes)) : null,
   );
   const temporal = d.temporal && (d.temporal.start || d.temporal.end) ? `du ${formatDate(d.temporal.start)} au ${formatDate(d.temporal.end)}` : null;
   add(page, 
