@@ -34,7 +34,7 @@ class ModelDef(BaseModel):
 
 
 class PackDef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
     title: str
@@ -58,10 +58,23 @@ def _is_spec(value: Any) -> bool:
     return isinstance(value, dict) and "value" in value and set(value) <= {"value", "to_fill", "description"}
 
 
+# pack.yaml parsed once per file version: a plan reads every pack's definition for each publish
+# step's rule sets, and `status`, `run` and the daemon plan often
+_DEFINITIONS: dict[tuple[Path, int, int], PackDef] = {}
+
+
+def _definition(path: Path) -> PackDef:
+    stat = path.stat()
+    key = (path.resolve(), stat.st_mtime_ns, stat.st_size)
+    if key not in _DEFINITIONS:
+        _DEFINITIONS[key] = load_model(path, PackDef)
+    return _DEFINITIONS[key]  # shared: a pack's definition is read-only (PackDef is frozen)
+
+
 class Pack:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.definition = load_model(directory / "pack.yaml", PackDef)
+        self.definition = _definition(directory / "pack.yaml")
 
     @property
     def name(self) -> str:

@@ -19,8 +19,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from territoria.core.errors import ConfigError, NotFoundError
 from territoria.engines.base import Engine
 from territoria.landing import Landing
@@ -107,6 +105,8 @@ def archive(landing: Landing, engine: Engine, policy: LandingRetention) -> Archi
         target = archive_path(landing, sha)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp")
+        import pyarrow as pa  # zstd streams: loaded when archiving, not on import
+
         with path.open("rb") as src, pa.CompressedOutputStream(str(tmp), "zstd") as out:
             for chunk in iter(lambda: src.read(CHUNK), b""):
                 out.write(chunk)
@@ -123,6 +123,8 @@ def archive(landing: Landing, engine: Engine, policy: LandingRetention) -> Archi
 
 def _zst_sha256(path: Path) -> str:
     digest = hashlib.sha256()
+    import pyarrow as pa  # zstd streams: loaded when archiving, not on import
+
     with pa.CompressedInputStream(str(path), "zstd") as stream:
         for chunk in iter(lambda: stream.read(CHUNK), b""):
             digest.update(chunk)
@@ -136,6 +138,8 @@ def restore(landing: Landing, sha: str) -> Path:
         return landing.path(sha)
     if not source.exists():
         raise NotFoundError(f"no archived version {sha[:12]}…", hint="see `territoria footprint prune --dry-run`")
+    import pyarrow as pa  # zstd streams: loaded when archiving, not on import
+
     with pa.CompressedInputStream(str(source), "zstd") as stream:
         landed = landing.put_stream(iter(lambda: stream.read(CHUNK), b""))
     if landed.sha256 != sha:

@@ -14,7 +14,7 @@ from territoria.core.suggest import did_you_mean
 from territoria.core.vocab import AccessLevel
 from territoria.governance.personal.gate import definition as personal_definition
 from territoria.governance.personal.gate import is_personal
-from territoria.governance.secrecy.joint import rules_fingerprint, shared_datasets
+from territoria.governance.secrecy.groups import rules_fingerprint, shared_datasets
 from territoria.pipelines.spec import (
     PARAM,
     DatasetInfo,

@@ -29,10 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from territoria.catalog.model import DatasetEntry, TableSchema
 from territoria.connectors.formats.base import RawRelation, Rejected
@@ -44,6 +41,9 @@ from territoria.governance.personal.keys import Key, Keyring
 from territoria.governance.personal.reident import ReidentificationTable
 from territoria.governance.personal.versions import Versions
 from territoria.workspace.policies import Policies, Processing
+
+if TYPE_CHECKING:  # Arrow loads when a personal dataset is landed, not when a run is planned
+    import pyarrow as pa
 
 
 def personal_fields(entry: DatasetEntry) -> dict[str, str]:
@@ -121,6 +121,9 @@ def apply_gate(
     today: date | None = None,
 ) -> Gated:
     """Pseudonymise, drop and filter the rows of a personal dataset; others pass unchanged."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     fields = personal_fields(entry)
     if not fields:
         return Gated(raw, entry.schema_)
@@ -190,6 +193,8 @@ def apply_gate(
 
 
 def _without_withdrawn(table: pa.Table, subject: str, private: Path, dataset: str, day: date) -> tuple[pa.Table, int]:
+    import pyarrow as pa
+
     withdrawn = ConsentLedger(private).withdrawn(dataset, day)
     if not withdrawn:
         return table, 0

@@ -5,7 +5,22 @@
 published cells and margins, and ``guard`` ties them to the publish step.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from territoria.governance.secrecy.rules import RuleSet, load_ruleset
-from territoria.governance.secrecy.secondary import Decision, protect_cells
+
+if TYPE_CHECKING:
+    from territoria.governance.secrecy.secondary import Decision, protect_cells
 
 __all__ = ["Decision", "RuleSet", "load_ruleset", "protect_cells"]
+
+
+def __getattr__(name: str) -> Any:
+    # the suppression machinery (numpy, Arrow) loads when a publication needs it, not on import
+    if name in ("Decision", "protect_cells"):
+        from territoria.governance.secrecy import secondary
+
+        return getattr(secondary, name)
+    raise AttributeError(name)

@@ -24,11 +24,11 @@ import pyarrow as pa
 from territoria.core.errors import ConfigError
 from territoria.engines.base import Engine, quote_ident, quote_literal
 from territoria.governance.guards import GuardResult
+from territoria.governance.secrecy.groups import group_shares
 from territoria.governance.secrecy.joint import (
     GROUP_PLANS,
     Link,
     Member,
-    group_shares,
     joint_decisions,
     link_rows,
     read_member,

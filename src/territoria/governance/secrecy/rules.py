@@ -164,10 +164,21 @@ def _pack_rulesets(packs: Sequence[Path] | None) -> dict[str, tuple[dict[str, An
     for path in files:
         if not path.is_file():
             continue
-        data = read_yaml(path) or {}
-        for name, body in (data.get("rulesets") or {}).items():
-            found[name] = (body, path)
+        for name, body in _rulesets_file(path).items():
+            found[name] = (copy.deepcopy(body), path)
     return found
+
+
+# secrecy.yaml parsed once per file version (the plan asks for the rule sets of every publish step)
+_FILES: dict[tuple[Path, int, int], dict[str, Any]] = {}
+
+
+def _rulesets_file(path: Path) -> dict[str, Any]:
+    stat = path.stat()
+    key = (path.resolve(), stat.st_mtime_ns, stat.st_size)
+    if key not in _FILES:
+        _FILES[key] = dict((read_yaml(path) or {}).get("rulesets") or {})
+    return _FILES[key]
 
 
 def _merge_overrides(body: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
