@@ -40,7 +40,7 @@ ORDERS = [
 def _inputs() -> dict[str, tuple[str, pa.Table]]:
     days: list[dict[str, Any]] = []
     for ds, (commune, ref, temps) in SENSORS.items():
-        for i, (tn, tx) in enumerate(temps):
+        for i in range(len(temps)):
             w = temps[max(0, i - 2) : i + 1]
             full = len(w) == 3
             days.append({

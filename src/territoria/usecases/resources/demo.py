@@ -35,6 +35,8 @@ NAF_YEARS = range(2009, 2023)
 DESTINATIONS = ("hab", "act", "mix", "rou", "fer", "inc")
 DESTINATION_SHARES = (0.55, 0.27, 0.05, 0.08, 0.01, 0.04)
 WATER_YEARS = range(2021, 2025)
+# Worst level per summer; alerte and above run from early July to September, so in 2025 they
+# cover the climate demo's synthetic August heat wave (jours_secheresse_canicule, pack water_heat).
 DROUGHT_YEARS = {2019: "alerte", 2020: "vigilance", 2021: "vigilance", 2022: "crise", 2023: "alerte_renforcee",
                  2024: None, 2025: "alerte"}  # fmt: skip
 
