@@ -323,7 +323,8 @@ def run_pipeline(
                 broken.add(step.id)
             elif step.id in plan.waiting or any(plan.producers[i] in runner.waiting for i in step.inputs):
                 rec.status, rec.reason = "waiting", "(waiting for data)"
-                rec.error = plan.waiting.get(step.id) or "not run: an input is waiting for data"
+                late = [i for i in step.inputs if plan.producers[i] in runner.waiting]
+                rec.error = plan.waiting.get(step.id) or f"not run: an input is waiting for data ({', '.join(late)})"
                 runner.waiting.add(step.id)
             else:
                 _run_one(runner, step, rec, broken)

@@ -3,7 +3,8 @@
 Envelope ``{"count", "first", "last", "prev", "next", "api_version", "data"}``; ``page`` and
 ``size`` (size ≤ 20 000); 206 Partial Content while more pages exist, 200 on the last; a request
 beyond the depth limit (``page × size`` > 20 000) is a 400 with a JSON message. Filters by
-equality on any field (``code_commune=35238``), comma-separated lists accepted. A query matching
+equality on any field (``code_commune=35238``), comma-separated lists accepted; the hydrometry
+APIs' ``code_entite`` matches a site's or a station's code. A query matching
 nothing is a 200 with ``count`` 0 and an empty ``data``.
 
 Steering (``served.state``): ``rate_limit = (requests, seconds)`` answers 429 Too Many Requests
@@ -17,6 +18,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,6 +42,25 @@ def water_rows(n: int) -> list[dict[str, Any]]:
         }
         for i in range(n)
     ]
+
+
+def hydrometry_rows(stations: int, days: int) -> list[dict[str, Any]]:
+    """``/api/v2/hydrometrie/obs_elab`` as documented: one elaborated observation per station, day
+    and quantity (here QmnJ, the daily mean flow in l/s, and QmM on the first of each month)."""
+    rows: list[dict[str, Any]] = []
+    for s in range(stations):
+        site = f"J{7 + s}010610"
+        for d in range(days):
+            day = date(2025, 6, 1) + timedelta(days=d)
+            for quantity in ("QmnJ", "QmM") if day.day == 1 else ("QmnJ",):
+                rows.append({
+                    "code_site": site, "code_station": f"{site}01", "date_obs_elab": day.isoformat(),
+                    "resultat_obs_elab": round(3000.0 * (1 + s) * (0.99**d), 1), "grandeur_hydro_elab": quantity,
+                    "date_prod": f"{day.isoformat()}T12:00:00Z", "code_statut": "8",
+                    "libelle_statut": "Donnée pré-validée", "code_methode": "12", "libelle_methode": "Interpolée",
+                    "code_qualification": "20", "libelle_qualification": "Bonne", "longitude": -1.7, "latitude": 48.1,
+                })  # fmt: skip
+    return rows
 
 
 _QUOTA_LOCK = threading.Lock()
@@ -84,7 +105,11 @@ class HubeauHandler(Handler):
             self.send_json(400, {"code": 400, "message": msg, "field_errors": []})
             return
         for name, value in q.items():
-            rows = [r for r in rows if str(r.get(name)) in value.split(",")]
+            wanted = value.split(",")
+            if name == "code_entite":  # hydrometry: a site's or a station's code
+                rows = [r for r in rows if r.get("code_site") in wanted or r.get("code_station") in wanted]
+                continue
+            rows = [r for r in rows if str(r.get(name)) in wanted]
         chunk = rows[(page - 1) * size : page * size]
         last_page = max(1, -(-len(rows) // size))
 

@@ -24,11 +24,13 @@ OWN_INPUTS = {
     "eau-potable-resultats": "hubeau.eaufrance.fr",
     "prelevements-eau": "hubeau.eaufrance.fr",
     "restrictions-secheresse": "vigieau",
+    "stations-hydrometrie": "hubeau.eaufrance.fr",
+    "debits-cours-eau": "hubeau.eaufrance.fr",
 }
 WAITING = [
     "dechets_par_habitant", "dechets_trajectoire", "dechets_valorisation", "consommation_espaces", "zan_trajectoire",
     "part_surface_consommee", "consommation_par_nouvel_habitant", "eau_potable_conformite",
-    "eau_potable_conformite_reseau", "prelevements_eau", "jours_restriction_secheresse",
+    "eau_potable_conformite_reseau", "prelevements_eau", "jours_restriction_secheresse", "jours_etiage",
 ]  # fmt: skip
 
 

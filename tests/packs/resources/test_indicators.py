@@ -25,6 +25,7 @@ INDICATORS = [
     "dechets_par_habitant", "dechets_trajectoire", "dechets_valorisation", "decheteries_departement",
     "consommation_espaces", "zan_trajectoire", "part_surface_consommee", "consommation_par_nouvel_habitant",
     "eau_potable_conformite", "eau_potable_conformite_reseau", "prelevements_eau", "jours_restriction_secheresse",
+    "jours_etiage",
 ]  # fmt: skip
 
 
@@ -165,7 +166,7 @@ def test_synthetic_inputs_are_labelled_down_to_dcat(resources_run: ResourcesRun)
     synthetic = {n for n, e in entries.items() if e.pack == "resources" and e.synthetic}
     assert synthetic == {
         "dechets-rapport-annuel", "consommation-espaces-naf", "eau-potable-resultats", "prelevements-eau",
-        "restrictions-secheresse",
+        "restrictions-secheresse", "stations-hydrometrie", "debits-cours-eau",
     }  # fmt: skip
     assert not entries["sinoe-decheteries"].synthetic
     doc = dcat_catalog(resources_run.ws, build_plan(resources_run.ws))

@@ -7,7 +7,8 @@ context of the waste indicators then builds for any territory.
 ``prepare_demo`` (``territoria demo``) writes the territory's own inputs, all synthetic and
 labelled so in their catalog entries: the annual waste report, the Cerema land-consumption file
 (the national file's exact layout), Hub'Eau-shaped drinking-water results and BNPE withdrawals
-(Parquet, as the hubeau connector lands them), and VigiEau drought orders. Magnitudes follow the
+(Parquet, as the hubeau connector lands them), VigiEau drought orders, and Hub'Eau-shaped
+hydrometric stations with their daily mean flows. Magnitudes follow the
 real populations of the referential; values are invented, seeded by commune and year, so every
 run writes the same bytes.
 """
@@ -35,6 +36,8 @@ NAF_YEARS = range(2009, 2023)
 DESTINATIONS = ("hab", "act", "mix", "rou", "fer", "inc")
 DESTINATION_SHARES = (0.55, 0.27, 0.05, 0.08, 0.01, 0.04)
 WATER_YEARS = range(2021, 2025)
+# Worst level per summer; alerte and above run from early July to September, so in 2025 they
+# cover the climate demo's synthetic August heat wave (jours_secheresse_canicule, pack water_heat).
 DROUGHT_YEARS = {2019: "alerte", 2020: "vigilance", 2021: "vigilance", 2022: "crise", 2023: "alerte_renforcee",
                  2024: None, 2025: "alerte"}  # fmt: skip
 
@@ -218,6 +221,48 @@ def write_drought(path: Path, ws: Workspace) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+HYDRO_DAYS = (np.datetime64("2019-01-01"), np.datetime64("2025-09-30"))
+DRY_SUMMERS = {2022: 0.45, 2025: 0.55}  # the summer flows' factor: drier summers
+RIVERS = ("La Vilaine (synthétique)", "L'Ille (synthétique)", "La Seiche (synthétique)")
+
+
+def hydrometry_records(ws: Workspace) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """Three invented stations on the workspace's most populous communes and their daily mean
+    flows (QmnJ, l/s), as Hub'Eau's referentiel/stations and obs_elab serve them."""
+    ref = referential()
+    biggest = sorted(_populations(ws).items(), key=lambda kv: -kv[1][1])[:3]
+    stations: list[dict[str, object]] = []
+    flows: list[dict[str, object]] = []
+    days = np.arange(HYDRO_DAYS[0], HYDRO_DAYS[1] + 1)
+    years = days.astype("datetime64[Y]").astype(int) + 1970
+    doy = (days - days.astype("datetime64[Y]")).astype(int)
+    for n, (code, (nom, _)) in enumerate(biggest):
+        site = f"X{n + 1:03d}0010"
+        rng = _rng("hydro", code)
+        lon, lat = -1.68 + 0.05 * n, 48.11 - 0.03 * n
+        stations.append({
+            "code_station": f"{site}01", "libelle_station": f"{RIVERS[n]} à {nom}", "code_site": site,
+            "libelle_cours_eau": RIVERS[n], "code_commune_station": code, "libelle_commune": nom,
+            "code_departement": ref.communes[code].departement, "longitude_station": lon, "latitude_station": lat,
+            "en_service": True, "seuil_etiage_l_s": 900.0 if n == 1 else None,
+        })  # fmt: skip
+        base = (12_000.0, 4_000.0, 2_500.0)[n]
+        season = 1 + 0.85 * np.cos(2 * np.pi * (doy - 30) / 365)
+        summer = (doy > 150) & (doy < 290)
+        dry = np.array([DRY_SUMMERS.get(int(y), 1.0) for y in years])
+        noise = np.exp(np.convolve(rng.normal(0, 0.08, len(days)), np.ones(7) / np.sqrt(7), "same"))
+        flow = base * season * np.where(summer, dry, 1.0) * noise
+        for day, q in zip(days, flow, strict=True):
+            flows.append({
+                "code_site": site, "code_station": f"{site}01", "date_obs_elab": str(day),
+                "resultat_obs_elab": round(float(q), 1), "grandeur_hydro_elab": "QmnJ",
+                "date_prod": f"{day}T12:00:00Z", "code_statut": "8", "libelle_statut": "Donnée pré-validée",
+                "code_methode": "12", "libelle_methode": "Interpolée", "code_qualification": "20",
+                "libelle_qualification": "Bonne", "longitude": lon, "latitude": lat,
+            })  # fmt: skip
+    return stations, flows
+
+
 def prepare_demo(ws: Workspace) -> None:
     prepare(ws)
     data = ws.root / "data"
@@ -227,3 +272,6 @@ def prepare_demo(ws: Workspace) -> None:
     pq.write_table(pa.Table.from_pylist(water_records(ws)), data / "eau-potable-resultats.parquet")
     pq.write_table(pa.Table.from_pylist(withdrawal_records(ws)), data / "prelevements-eau.parquet")
     write_drought(data / "restrictions-secheresse.csv", ws)
+    stations, flows = hydrometry_records(ws)
+    pq.write_table(pa.Table.from_pylist(stations), data / "stations-hydrometrie.parquet")
+    pq.write_table(pa.Table.from_pylist(flows), data / "debits-cours-eau.parquet")
