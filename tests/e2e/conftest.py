@@ -3,14 +3,10 @@ port), driven by Debian's headless Chromium through playwright. Screenshots go t
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +19,7 @@ from e2e_support import (
     RESTRICTED_SOURCE,
     Server,
     leaves_machine,
-    wait_for_server,
+    serving,
 )
 
 from territoria.core.yamlio import write_yaml
@@ -41,27 +37,6 @@ def built_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
         summary = run_pipeline(ws, engine)
     assert not summary.failed, [r.error for r in summary.failed]
     return ws
-
-
-@contextmanager
-def serving(ws: Workspace, log: Path) -> Iterator[Server]:
-    """`territoria serve` on the workspace (a real uvicorn on a free port) for as long as needed."""
-    command = [sys.executable, "-m", "territoria.cli.main", "serve", "-w", str(ws.root), "--port", "0"]
-    with log.open("wb") as out:
-        # A wide terminal keeps the printed URL on one line.
-        env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "500"}
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
-    try:
-        srv = Server(wait_for_server(process, log), process, log)
-        yield srv
-        srv.client.close()
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="session")

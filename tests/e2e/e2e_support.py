@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from territoria.workspace import Workspace
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -135,3 +141,24 @@ def wait_until(page: Any, predicate: str, timeout_s: float = 15.0) -> None:
         if time.monotonic() > end:
             raise AssertionError(f"timed out waiting for {predicate}")
         page.wait_for_timeout(50)
+
+
+@contextmanager
+def serving(ws: Workspace, log: Path) -> Iterator[Server]:
+    """`territoria serve` on the workspace (a real uvicorn on a free port) for as long as needed."""
+    command = [sys.executable, "-m", "territoria.cli.main", "serve", "-w", str(ws.root), "--port", "0"]
+    with log.open("wb") as out:
+        # A wide terminal keeps the printed URL on one line.
+        env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "500"}
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        srv = Server(wait_for_server(process, log), process, log)
+        yield srv
+        srv.client.close()
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from e2e_support import Server, screenshot
+from e2e_support import Server, screenshot, serving
 
-from conftest import serving
 from territoria.pipelines import run_pipeline
 from territoria.sensors.ingest import open_registry, replay, store_for
 from territoria.usecases.climate_adaptation import demo
