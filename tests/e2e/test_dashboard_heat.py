@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from e2e_support import Server, screenshot, serving
 
 from territoria.pipelines import run_pipeline
-from territoria.sensors.ingest import open_registry, replay, store_for
-from territoria.usecases.climate_adaptation import demo
-from territoria.workspace import init_workspace
 
 pytestmark = pytest.mark.slow
 
@@ -23,23 +18,12 @@ A, B, REF = "a840410000000001", "a840410000000002", "a840410000000003"
 
 @pytest.fixture(scope="module")
 def heat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    from sensors.conftest import uplink, write_registry
+    from sensors.conftest import NETWORK_A, NETWORK_B, network_workspace
 
     root = tmp_path_factory.mktemp("heat")
-    ws = init_workspace(root / "ws", epci="243500139", packs=["territory", "climate_adaptation"])
-    ws.set_parameters("climate_adaptation", demo.DEMO_CANICULE)
-    write_registry(ws.root)
-    demo.write_population_75(ws.root, ws.config.communes)
-    lines = []
-    start = datetime(2025, 7, 1, tzinfo=UTC)
-    for h in range(24 * 5):
-        when = (start + timedelta(hours=h)).isoformat()
-        lines.append(json.dumps(uplink(A, h, when, 25.0, 50.0)))
-        lines.append(json.dumps(uplink(B, h, when, 22.0, 50.0)))
-        lines.append(json.dumps(uplink(REF, h, when, 19.0, 50.0)))
-    path = root / "uplinks.jsonl"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    replay(open_registry(ws.root, ws.private, ws.config.communes), store_for(ws.private), path)
+    # Rennes centre 25 °C, Bruz 22 °C, the rural reference 19 °C, every hour of five days
+    city = {NETWORK_A: 25.0, NETWORK_B: 22.0}
+    ws = network_workspace(root, lambda eui, h: city.get(eui, 19.0), object_for=frozenset())
     with ws.engine() as engine:
         summary = run_pipeline(ws, engine)
     assert not summary.failed, [(r.step, r.error) for r in summary.failed]

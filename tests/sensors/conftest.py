@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from territoria.core.yamlio import write_yaml
 from territoria.sensors.broker import PrivateBroker
 from territoria.sensors.decoders import encode_lht65
-from territoria.sensors.ingest import open_registry, store_for
+from territoria.sensors.ingest import open_registry, replay, store_for
 from territoria.sensors.registry import REGISTRY, Registry
 from territoria.sensors.store import SensorStore
 from territoria.workspace import Workspace, init_workspace
@@ -104,6 +105,38 @@ def topic(dev_eui: str, event: str = "up") -> str:
 
 def message(body: dict[str, Any], event: str = "up") -> tuple[str, bytes]:
     return topic(body["deviceInfo"]["devEui"], event), json.dumps(body).encode()
+
+
+# The three sensors of a known network: Rennes centre, Bruz and the rural reference.
+NETWORK_A, NETWORK_B, NETWORK_REF = "a840410000000001", "a840410000000002", "a840410000000003"
+
+
+def network_workspace(
+    root: Path,
+    temperatures: Callable[[str, int], float],
+    *,
+    hours: int = 24 * 5,
+    object_for: frozenset[str] = frozenset({NETWORK_B}),
+) -> Workspace:
+    """Rennes Métropole with the territory and climate packs, Ille-et-Vilaine's heat-wave thresholds,
+    and ``hours`` hourly uplinks (from 2025-07-01 UTC) of the three known sensors replayed into the
+    store; ``temperatures(dev_eui, hour)`` gives each reading."""
+    from territoria.usecases.climate_adaptation import demo
+
+    ws = init_workspace(root / "ws", epci="243500139", packs=["territory", "climate_adaptation"])
+    ws.set_parameters("climate_adaptation", demo.DEMO_CANICULE)
+    write_registry(ws.root)
+    demo.write_population_75(ws.root, ws.config.communes)
+    start = datetime(2025, 7, 1, tzinfo=UTC)
+    lines = []
+    for h in range(hours):
+        when = (start + timedelta(hours=h)).isoformat()
+        for eui in (NETWORK_A, NETWORK_B, NETWORK_REF):
+            lines.append(json.dumps(uplink(eui, h, when, temperatures(eui, h), 50.0, with_object=eui in object_for)))
+    path = root / "uplinks.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    replay(open_registry(ws.root, ws.private, ws.config.communes), store_for(ws.private), path)
+    return ws
 
 
 @pytest.fixture

@@ -2,40 +2,25 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from territoria.pipelines import run_pipeline
-from territoria.sensors.ingest import open_registry, replay, store_for
+from territoria.sensors.ingest import store_for
 from territoria.usecases.climate_adaptation import demo
-from territoria.workspace import Workspace, init_workspace
+from territoria.workspace import Workspace
 
-from .conftest import uplink, write_registry
-
-A, B, REF = "a840410000000001", "a840410000000002", "a840410000000003"
+from .conftest import NETWORK_A as A
+from .conftest import NETWORK_B as B
+from .conftest import network_workspace
 
 
 @pytest.fixture
 def pack_ws(tmp_path: Path) -> Workspace:
-    ws = init_workspace(tmp_path / "ws", epci="243500139", packs=["territory", "climate_adaptation"])
-    # the département's heat-wave thresholds are the territory's to set (Ille-et-Vilaine's here)
-    ws.set_parameters("climate_adaptation", demo.DEMO_CANICULE)
-    write_registry(ws.root)
-    demo.write_population_75(ws.root, ws.config.communes)
-    lines = []
-    start = datetime(2025, 7, 1, tzinfo=UTC)
-    for h in range(24 * 5):
-        when = (start + timedelta(hours=h)).isoformat()
-        lines.append(json.dumps(uplink(A, h, when, 25.0, 50.0)))
-        lines.append(json.dumps(uplink(B, h, when, 22.0, 50.0, with_object=True)))
-        lines.append(json.dumps(uplink(REF, h, when, 19.0 if h % 24 < 21 else 31.0, 50.0)))
-    path = tmp_path / "uplinks.jsonl"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    replay(open_registry(ws.root, ws.private, ws.config.communes), store_for(ws.private), path)
-    return ws
+    # the reference reads 31 °C from 21h to 23h59 UTC, else 19 °C; the city 25 °C, Bruz 22 °C
+    city = {A: 25.0, B: 22.0}
+    return network_workspace(tmp_path, lambda eui, h: city.get(eui, 19.0 if h % 24 < 21 else 31.0))
 
 
 def values(ws: Workspace, indicator: str) -> dict[str, float]:
