@@ -215,6 +215,10 @@ class StoreWriter:
             ) from None
         self.db = duckdb.connect()
         self.db.execute("SET TimeZone = 'UTC'")
+        # Each file this connection reads is one it has just written, read once: DuckDB's cache of
+        # external files (on by default, bounded only by memory_limit) would keep every one of them,
+        # and a long-running listener would grow by the size of what it stores.
+        self.db.execute("SET enable_external_file_cache = false")
         #: keys of stored observations, per month, loaded when a month is touched (LRU, bounded memory)
         self._keys: OrderedDict[str, set[int]] = OrderedDict()
         self._day_month: dict[int, str] = {}

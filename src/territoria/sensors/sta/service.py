@@ -61,6 +61,9 @@ class Service:
                 if self._engine is None:
                     engine = DuckDBEngine(None)
                     engine.con.execute("SET TimeZone = 'UTC'")
+                    # Observation files come and go (every flush writes some, compaction replaces them):
+                    # DuckDB's external file cache, bounded only by memory_limit, would keep each one read.
+                    engine.con.execute("SET enable_external_file_cache = false")
                     self._engine = engine
         return self._engine.con
 
