@@ -18,7 +18,7 @@ from email.message import Message
 from pathlib import Path
 from typing import Any, TypeVar
 
-from territoria.core.yamlio import write_yaml
+from territoria.core.yamlio import read_yaml, write_yaml
 from territoria.sensors.decoders import encode_lht65
 from territoria.sensors.registry import REGISTRY
 from territoria.testing.lorawan import LHT65_PROFILE
@@ -30,19 +30,22 @@ DEVICES = {"a840410000000011": ("rennes-centre", (-1.6778, 48.1113)), "a84041000
 
 
 def write_devices(root: Path, port: int) -> None:
-    (root / REGISTRY).parent.mkdir(parents=True, exist_ok=True)
-    write_yaml(
-        root / REGISTRY,
-        {
-            "broker": {"host": "127.0.0.1", "port": port, "application_id": APP, "client_id": "territoria-up-test"},
-            "profiles": {"LHT65": LHT65_PROFILE},
-            "devices": [
-                {"dev_eui": eui, "thing": thing, "profile": "LHT65", "location": {"lon": lon, "lat": lat},
-                 "valid_from": "2025-01-01T00:00:00Z", "properties": {"role": "urbain"}}
-                for eui, (thing, (lon, lat)) in DEVICES.items()
-            ],
-        },
-    )  # fmt: skip
+    """Point the workspace's device registry at the test broker and add the two test devices (the
+    demo's own devices, already in its sensor store, stay listed)."""
+    path = root / REGISTRY
+    path.parent.mkdir(parents=True, exist_ok=True)
+    registry = (read_yaml(path) or {}) if path.is_file() else {}
+    registry["broker"] = {"host": "127.0.0.1", "port": port, "application_id": APP, "client_id": "territoria-up-test"}
+    registry["profiles"] = {**(registry.get("profiles") or {}), "LHT65": LHT65_PROFILE}
+    registry["devices"] = [
+        *(d for d in registry.get("devices") or [] if d.get("dev_eui") not in DEVICES),
+        *(
+            {"dev_eui": eui, "thing": thing, "profile": "LHT65", "location": {"lon": lon, "lat": lat},
+             "valid_from": "2025-01-01T00:00:00Z", "properties": {"role": "urbain"}}
+            for eui, (thing, (lon, lat)) in DEVICES.items()
+        ),
+    ]  # fmt: skip
+    write_yaml(path, registry)
 
 
 def uplinks(fcnt0: int, hour: str) -> list[tuple[str, bytes]]:

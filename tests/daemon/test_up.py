@@ -21,7 +21,7 @@ from territoria.governance.access import ACCESS_DB, AccessStore
 from territoria.pipelines import build_plan
 from territoria.pipelines.plan import Plan
 from territoria.sensors.broker import PrivateBroker
-from territoria.workspace import Workspace
+from territoria.workspace import Workspace, init_demo_workspace
 from territoria.workspace.policies import FILE, load_policies
 
 pytestmark = pytest.mark.slow
@@ -61,11 +61,18 @@ def _metric(text: str, name: str) -> float:
 
 
 def _drive(
-    up: UpProcess, ws: Workspace, plan: Plan, broker: PrivateBroker, mailbox: Mailbox, admin: str, tmp_path: Path
+    up: UpProcess,
+    ws: Workspace,
+    plan: Plan,
+    broker: PrivateBroker,
+    mailbox: Mailbox,
+    admin: str,
+    tmp_path: Path,
+    first_run_s: float = 60,
 ) -> Path:
     with ExitStack() as stack:
         port = up.wait_for("api.listening", timeout=30)["port"]
-        first = up.wait_for("run.finished", timeout=60, trigger="start")
+        first = up.wait_for("run.finished", timeout=first_run_s, trigger="start")
         assert f"ingest:{POPULATION}" in first["ran"]
         api = stack.enter_context(httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10))
         assert api.get("/healthz").json()["supervisor"] is True
@@ -108,18 +115,21 @@ def _drive(
     return archive
 
 
+@pytest.mark.parametrize("workspace", ["small", "demo"])
 def test_up_runs_each_flow_on_its_own_and_stops_cleanly(
-    tmp_path: Path, broker: PrivateBroker, smtp: tuple[Mailbox, int]
+    tmp_path: Path, broker: PrivateBroker, smtp: tuple[Mailbox, int], workspace: str
 ) -> None:
+    """On a three-commune workspace, and on the Rennes Métropole demo with every pack (its first run
+    builds everything: 150 steps)."""
     mailbox, smtp_port = smtp
-    ws = small_workspace(tmp_path / "ws")
+    ws = small_workspace(tmp_path / "ws") if workspace == "small" else init_demo_workspace(tmp_path / "ws")
     write_devices(ws.root, broker.port)
     _operations(ws, smtp_port)
     admin = AccessStore(ws.private / ACCESS_DB).add("prometheus", "admin", None)[1]
     plan = build_plan(ws)
     up = UpProcess(ws.root)
     try:
-        archive = _drive(up, ws, plan, broker, mailbox, admin, tmp_path)
+        archive = _drive(up, ws, plan, broker, mailbox, admin, tmp_path, 60 if workspace == "small" else 300)
     except BaseException:
         up.kill()
         raise
