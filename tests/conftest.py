@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from territoria.engines.base import Engine
 from territoria.pipelines import run_pipeline
+from territoria.sensors.broker import PrivateBroker
 from territoria.workspace import Workspace, init_workspace
 
 RENNES = "243500139"
@@ -28,3 +30,12 @@ def run(ws: Workspace, **kwargs: object) -> tuple[object, Engine]:
     with ws.engine() as engine:
         summary = run_pipeline(ws, engine, **kwargs)  # type: ignore[arg-type]
     return summary, engine
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[PrivateBroker]:
+    """A private Mosquitto on a free port, for the sensor and supervisor tests."""
+    instance = PrivateBroker(tmp_path / "mosquitto")
+    instance.start()
+    yield instance
+    instance.stop()

@@ -1,24 +1,14 @@
-"""Fixtures of the supervisor tests: a private Mosquitto and a local SMTP server."""
+"""Fixtures of the supervisor tests: a local SMTP server (the private Mosquitto is `broker`, tests/conftest.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from daemon_support import Mailbox
 
-from territoria.sensors.broker import PrivateBroker
 from territoria.testing.ports import free_port
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[PrivateBroker]:
-    instance = PrivateBroker(tmp_path / "mosquitto")
-    instance.start()
-    yield instance
-    instance.stop()
 
 
 @pytest.fixture

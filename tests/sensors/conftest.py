@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -156,12 +156,4 @@ def store(sensor_ws: Workspace) -> SensorStore:
     return store_for(sensor_ws.private)
 
 
-Mosquitto = PrivateBroker
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    instance = Mosquitto(tmp_path / "mosquitto")
-    instance.start()
-    yield instance
-    instance.stop()
+Mosquitto = PrivateBroker  # the `broker` fixture (tests/conftest.py) gives one
