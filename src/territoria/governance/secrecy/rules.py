@@ -165,7 +165,7 @@ def _pack_rulesets(packs: Sequence[Path] | None) -> dict[str, tuple[dict[str, An
         if not path.is_file():
             continue
         for name, body in _rulesets_file(path).items():
-            found[name] = (copy.deepcopy(body), path)
+            found[name] = (body, path)  # shared with the file cache: read-only (overrides merge a copy)
     return found
 
 
