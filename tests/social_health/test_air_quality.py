@@ -66,3 +66,24 @@ def test_a_file_that_is_not_a_records_payload_is_refused(tmp_path: Path) -> None
     with pytest.raises(DataError) as err:
         read_ods_records_v1(None, bad, {}, tmp_path)  # type: ignore[arg-type]  # refused before the engine is used
     assert "records" in err.value.message and "csv" in (err.value.hint or "")
+
+
+def test_synthetic_stations_are_placed_like_a_portal_places_them(tmp_path: Path) -> None:
+    """The demo's synthetic payload carries what the real one does (geometry, Lambert-93, record
+    timestamp), so the demo loads without a warning; the Lambert-93 formulas agree with the
+    coordinates the real portal publishes for every one of its stations."""
+    from territoria.usecases.social_health.synthetic_air import MEASURES_FILE, lambert93, write_station_measures
+
+    real = json.loads(AIR_PAYLOAD.read_text(encoding="utf-8"))
+    for record in real[:50]:
+        lon, lat = record["geometry"]["coordinates"]
+        x, y = lambert93(lon, lat)
+        assert abs(x - record["fields"]["x_l93"]) < 0.05 and abs(y - record["fields"]["y_l93"]) < 0.05
+
+    write_station_measures(tmp_path, ["35238", "35047"])
+    synthetic = json.loads((tmp_path / MEASURES_FILE).read_text(encoding="utf-8"))
+    first = synthetic[0]
+    assert set(real[0]) >= set(first) >= {"recordid", "fields", "geometry", "record_timestamp"}
+    lon, lat = first["geometry"]["coordinates"]
+    assert (first["fields"]["x_l93"], first["fields"]["y_l93"]) == lambert93(lon, lat)
+    assert -1.76 < lon < -1.62 and 48.07 < lat < 48.16  # inside Rennes

@@ -8,6 +8,7 @@ about 30, PM10 about 16, PM2.5 about 9), the values invented."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -48,16 +49,47 @@ def _weather() -> np.ndarray:
     return np.asarray(seasonal * noise)
 
 
+def lambert93(lon: float, lat: float) -> tuple[float, float]:
+    """RGF93 longitude/latitude (degrees) to Lambert-93 metres (EPSG:2154), by the IGN's formulas
+    for the conformal conic projection on GRS80 (within a millimetre of PROJ)."""
+    e, n, c, xs, ys = 0.0818191910428158, 0.7256077650532670, 11754255.426096, 700000.0, 12655612.049876
+    phi = math.radians(lat)
+    iso = math.log(math.tan(math.pi / 4 + phi / 2) * ((1 - e * math.sin(phi)) / (1 + e * math.sin(phi))) ** (e / 2))
+    r, gamma = c * math.exp(-n * iso), n * math.radians(lon - 3.0)
+    return round(xs + r * math.sin(gamma), 2), round(ys - r * math.cos(gamma), 2)
+
+
+def _station_points(code: str) -> list[tuple[float, float]]:
+    """One invented point per station inside the commune (seeded), as a portal would geolocate them."""
+    import pyarrow.parquet as pq
+    import shapely
+
+    table = pq.read_table(referential().boundaries_path, filters=[("code", "=", code)]).to_pylist()
+    geom = shapely.from_wkb(table[0]["geometry"])
+    rng = seeded("air-station-points", code)
+    minx, miny, maxx, maxy = geom.bounds
+    points: list[tuple[float, float]] = []
+    while len(points) < len(STATIONS):
+        x, y = float(rng.uniform(minx, maxx)), float(rng.uniform(miny, maxy))
+        if geom.contains(shapely.Point(x, y)):
+            points.append((round(x, 6), round(y, 6)))
+    return points
+
+
 def write_station_measures(data: Path, codes: list[str]) -> None:
     ref = referential()
     code = max(codes, key=lambda c: ref.communes[c].population or 0)
     commune = ref.communes[code]
     weather = _weather()
     records = []
+    points = _station_points(code)
     for s, (suffix, kind, *levels) in enumerate(STATIONS):
         station = f"SYN{code}{s + 1}"
         name = f"{commune.nom} {kind} (synthétique)"
         rng = seeded("air-station", code, suffix)
+        lon, lat = points[s]
+        x93, y93 = lambert93(lon, lat)
+        geometry = {"type": "Point", "coordinates": [lon, lat]}
         for p, (polluant, (label, pll)) in enumerate(POLLUTANTS.items()):
             for i, day in enumerate(_days()):
                 if rng.random() < 0.04:  # analyser down for the day
@@ -67,10 +99,12 @@ def write_station_measures(data: Path, codes: list[str]) -> None:
                     "cd_sttn": station, "nm_sttn": name, "id_com": code, "nom_com": commune.nom, "nom_pll": label,
                     "id_pll": pll, "metriqu": "moyenne journalière", "valeur": value, "unite": "ug.m-3",
                     "dat_dbt": f"{day} 00:00:00", "date_fn": f"{day + timedelta(days=1)} 00:00:00", "sttt_vl": 1,
+                    "x_l93": x93, "y_l93": y93,
                 }  # fmt: skip
                 records.append(
-                    {"datasetid": "synthetique", "recordid": f"{station}-{polluant}-{day}", "fields": fields}
-                )
+                    {"datasetid": "synthetique", "recordid": f"{station}-{polluant}-{day}", "fields": fields,
+                     "geometry": geometry, "record_timestamp": f"{day + timedelta(days=1)}T06:00:00+01:00"}
+                )  # fmt: skip
     (data / MEASURES_FILE).write_text(json.dumps(records, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
 
