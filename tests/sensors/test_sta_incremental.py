@@ -58,3 +58,41 @@ def test_writes_update_the_relations_in_place(sensor_ws: Workspace, registry: Re
     assert content(live) == content(fresh)
     count = live.con.execute("SELECT count(*) FROM sta_observations").fetchone()
     assert count == (2 * 2 * (20 + 30 + 3 - 8),)  # 2 devices x 2 quantities; 8 hours written twice
+
+
+def test_the_server_builds_the_relations_before_it_accepts_requests(
+    sensor_ws: Workspace, registry: Registry, store: SensorStore
+) -> None:
+    """The first request after a start is served like any other: the API's tables are built in
+    the application's start-up (lifespan), before uvicorn takes connections."""
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+    from fastapi import FastAPI
+
+    from territoria.sensors.sta.router import make_router
+
+    write(registry, store, datetime(2025, 7, 1, 0, tzinfo=UTC), 30, 25.0)
+    service = Service(sensor_ws.root, sensor_ws.private, sensor_ws.config.communes)
+    app = FastAPI()
+    app.include_router(make_router(service))
+    built: list[set[str]] = []
+    update = service._update_store
+    service._update_store = lambda months, full: (built.append(months), update(months, full))[1]  # type: ignore[method-assign]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not srv.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert srv.started and service._version is not None and built == [{"2025-07"}]  # built at start-up
+        port = srv.servers[0].sockets[0].getsockname()[1]
+        response = httpx.get(f"http://127.0.0.1:{port}/sta/v1.1/Datastreams", timeout=30)
+        assert response.status_code == 200 and response.json()["value"]
+        assert len(built) == 1  # the first request found the tables current
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)

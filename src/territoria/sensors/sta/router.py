@@ -11,13 +11,16 @@ the store as uplinks arrive.
 from __future__ import annotations
 
 import json
+import logging
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from territoria.core.errors import NotFoundError, TerritoriaError, error_envelope
@@ -229,9 +232,28 @@ def _json(body: Any, status: int = 200) -> Response:
     )
 
 
+log = logging.getLogger(__name__)
+
+
+def warm_up(service: Service) -> Callable[[FastAPI], Any]:
+    """A lifespan that builds the API's tables (registry, daily aggregates, spans) before the
+    server accepts connections, so that the first request is served like any other; a store that
+    cannot be read is logged and left to the first request, which says why."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            await run_in_threadpool(service.refresh)
+        except Exception as exc:  # the API still serves everything else
+            log.warning("SensorThings tables not built at start (%s): the first request will retry", exc)
+        yield
+
+    return lifespan
+
+
 def make_router(service: Service) -> APIRouter:
     api = Api(service)
-    r = APIRouter(prefix=PREFIX, tags=["SensorThings API v1.1"])
+    r = APIRouter(prefix=PREFIX, tags=["SensorThings API v1.1"], lifespan=warm_up(service))
 
     @r.get("", openapi_extra=serves("public"))
     @r.get("/", openapi_extra=serves("public"))
