@@ -79,5 +79,5 @@ def ingest(
     staging = engine.fetch_all(outcome.staging_sql)
     columns = [r[0] for r in engine.fetch_all(f"DESCRIBE {outcome.staging_sql}")]
     quarantine = engine.fetch_all(outcome.quarantine_sql)
-    engine.execute(f"DROP TABLE IF EXISTS {outcome.work_table}")
+    outcome.drop(engine)
     return Ingested(staging, columns, quarantine, outcome.report(engine), raw.notes)

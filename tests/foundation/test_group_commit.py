@@ -199,3 +199,25 @@ def test_without_grouping_every_step_commits_alone(chain_ws: Workspace, monkeypa
     assert summary.count("success") == STEPS and values(chain_ws) == list(range(STEPS))
     assert all(r.bytes_written >= 0 for r in summary.records)
     assert chain_sql(1) == "SELECT x + 1 AS x FROM ref('m_0')"
+
+
+def test_the_group_fingerprint_query_gives_each_table_its_own_print(tmp_path: Path) -> None:
+    """One aggregate over every table's row hashes: each table, an empty one included, gets the
+    fingerprint it had when fingerprinted alone (so stores written before keep their keys)."""
+    from territoria.engines.duckdb.engine import open_duckdb
+    from territoria.pipelines.group import fingerprints_sql, print_of
+
+    engine = open_duckdb(tmp_path)
+    try:
+        engine.execute("CREATE TABLE a AS SELECT range AS x, range::VARCHAR AS s FROM range(5000)")
+        engine.execute("CREATE TABLE b AS SELECT 1 AS x, NULL::VARCHAR AS s")
+        engine.execute("CREATE TABLE e (x INTEGER, s VARCHAR)")
+        engine.execute("CREATE TABLE c AS SELECT range AS x, range::VARCHAR AS s FROM range(5000) WHERE range <> 7")
+        tables = ["a", "b", "e", "c"]
+        found = {k: print_of(n, d) for k, n, d in engine.fetch_all(fingerprints_sql(tables))}
+        grouped = [found.get(k, print_of(0, None)) for k in range(len(tables))]
+        alone = [print_of(*engine.fetch_all(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {n} t")[0]) for n in tables]
+        assert grouped == alone and grouped[2] == "0:None"
+        assert len(set(grouped)) == len(tables)  # one row less is another print
+    finally:
+        engine.close()

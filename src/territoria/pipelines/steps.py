@@ -210,7 +210,7 @@ def run_ingest(ws: Workspace, engine: Engine, entry: DatasetEntry, fetch: Fetche
         bytes_read=landed.stat().st_size,
         report=report,
         lineage=lineage,
-        cleanup=[outcome.work_table],
+        cleanup=outcome.scratch,
         # readers may leave files (transcoded CSV, XLSX as Parquet) that the writes still read
         cleanup_dirs=[tmp],
     )
@@ -275,5 +275,3 @@ def run_indicator(engine: Engine, step: IndicatorStep, datasets: dict[str, Datas
 
 def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-

@@ -8,6 +8,7 @@ vintage, licence and last update, shown next to the figure (API, dashboard, expo
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,19 +22,31 @@ SYNTHETIC_LABEL = "Données synthétiques"
 
 def source_entries(plan: Plan, dataset: str) -> list[DatasetEntry]:
     """The catalog entries of the sources ``dataset`` is computed from (itself, for a source)."""
-    seen: set[str] = set()
-    found: dict[str, DatasetEntry] = {}
-    frontier = [dataset]
-    while frontier:
-        key = frontier.pop()
-        if key in seen or key not in plan.producers:
-            continue
-        seen.add(key)
-        step = plan.steps[plan.producers[key]]
+    return list(_upstream(plan).get(dataset, ()))
+
+
+#: id(plan) -> (the plan, weakly, and every dataset's sources): a snapshot asks for each dataset
+_UPSTREAM: dict[int, tuple[weakref.ref[Plan], dict[str, tuple[DatasetEntry, ...]]]] = {}
+
+
+def _upstream(plan: Plan) -> dict[str, tuple[DatasetEntry, ...]]:
+    """Every dataset's source entries, sorted by identifier, in one pass in run order and once
+    per plan: a walk up from each dataset is quadratic in the depth of the graph."""
+    cached = _UPSTREAM.get(id(plan))
+    if cached is not None and cached[0]() is plan:
+        return cached[1]
+    found: dict[str, tuple[DatasetEntry, ...]] = {}
+    for step_id in plan.order:
+        step = plan.steps[step_id]
+        sources = {e.identifier: e for i in step.inputs for e in found.get(i, ())}
         if isinstance(step, IngestStep):
-            found[step.entry.identifier] = step.entry
-        frontier.extend(step.inputs)
-    return [found[k] for k in sorted(found)]
+            sources[step.entry.identifier] = step.entry
+        ordered = tuple(sources[k] for k in sorted(sources))
+        for out in step.outputs:
+            found[out] = ordered
+    key = id(plan)
+    _UPSTREAM[key] = (weakref.ref(plan, lambda _: _UPSTREAM.pop(key, None)), found)
+    return found
 
 
 def vintage(entry: DatasetEntry) -> str | None:

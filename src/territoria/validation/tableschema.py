@@ -11,9 +11,11 @@ year, geometry, any; constraints required, unique, minimum, maximum, minLength, 
 pattern, enum; ``primaryKey``; ``missingValues``; and the territoria extension
 ``secretValues`` (``s``, ``nd``...): the typed value is null and ``<field>_secret`` is true.
 
-Speed: valid rows cost one pass with no per-row allocation: the list of errors and the JSON
-of the raw values are only built for the rows that fail a check (a CASE over their OR), and
-duplicate keys are searched with a GROUP BY before any window runs.
+Speed: the file is read, typed and checked once, into a temporary table (in the engine's
+buffer pool, spilled to disk beyond its memory limit); staging and quarantine are copied from
+it, rather than the file read and typed a second time. The list of errors and the JSON of the
+raw values are only built for the rows that fail a check (a CASE over their OR), and duplicate
+keys are searched with a GROUP BY before any window runs.
 """
 
 from __future__ import annotations
@@ -40,9 +42,15 @@ class ValidationOutcome:
     warnings: list[str] = field(default_factory=list)
     work_table: str = ""
     stats: dict[str, Any] = field(default_factory=dict)
+    #: every temporary table ``staging_sql`` and ``quarantine_sql`` read, to drop once they are written
+    scratch: list[str] = field(default_factory=list)
 
     def report(self, engine: Engine) -> dict[str, Any]:
         return {**self.stats, "warnings": self.warnings}
+
+    def drop(self, engine: Engine) -> None:
+        for table in self.scratch:
+            engine.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def match_columns(schema: TableSchema, columns: list[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
@@ -131,8 +139,8 @@ def _key_sql(key: list[str]) -> tuple[str, str]:
     return cols, not_null
 
 
-def _first_pass(engine: Engine, statement: str, wt: str, keys: list[tuple[list[str], str]]) -> list[int]:
-    """One scan: counts, and the failing rows kept in ``wt``; valid rows are not materialised."""
+def _first_pass(engine: Engine, statement: str, rows: str, wt: str, keys: list[tuple[list[str], str]]) -> list[int]:
+    """The one scan: every row typed and checked into ``rows``; counts; the failing rows in ``wt``."""
     distinct = []
     for i, (key, _) in enumerate(keys):
         cols, not_null = _key_sql(key)
@@ -140,19 +148,16 @@ def _first_pass(engine: Engine, statement: str, wt: str, keys: list[tuple[list[s
         distinct.append(
             f"count(DISTINCT ({cols})) FILTER ({cond}) AS _k{i}_distinct, count(*) FILTER ({cond}) AS _k{i}_rows"
         )
-    agg = quote_ident(wt.strip('"') + "_agg")
-    engine.execute(
-        f"CREATE OR REPLACE TEMP TABLE {agg} AS SELECT count(*) AS total, count(*) FILTER (_repaired) AS repaired, "
-        "list({'_line': _line, '_raw': _raw, '_errors': _errors}) FILTER (_errors IS NOT NULL) AS bad"
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {rows} AS {statement}")
+    counts = engine.fetch_all(
+        "SELECT count(*) AS total, count(*) FILTER (_repaired) AS repaired"
         + "".join(", " + d for d in distinct)
-        + f" FROM ({statement})"
-    )
+        + f" FROM {rows}"
+    )[0]
     engine.execute(
-        f"CREATE OR REPLACE TEMP TABLE {wt} AS SELECT b._line::BIGINT AS _line, b._raw AS _raw, b._errors AS _errors "
-        f"FROM (SELECT unnest(bad) AS b FROM {agg})"
+        f"CREATE OR REPLACE TEMP TABLE {wt} AS SELECT _line::BIGINT AS _line, _raw, _errors "
+        f"FROM {rows} WHERE _errors IS NOT NULL"
     )
-    counts = engine.fetch_all(f"SELECT * EXCLUDE (bad) FROM {agg}")[0]
-    engine.execute(f"DROP TABLE {agg}")
     return [int(c or 0) for c in counts]
 
 
@@ -206,42 +211,41 @@ def _check_type_changes(stats: dict[str, Any]) -> None:
 def validate_relation(
     engine: Engine, raw: RawRelation, schema: TableSchema | None, work_table: str, dataset: str | None = None
 ) -> ValidationOutcome:
-    """Check ``raw`` against ``schema``: failing rows go to ``work_table`` (temporary), the valid
-    ones are typed by ``staging_sql``, which scans the file again rather than copying millions of
-    rows through a temporary table. With ``dataset``, a row count far below the previous
-    ingest's fails (see ``volume``)."""
-    wt = quote_ident(work_table)
+    """Check ``raw`` against ``schema`` in one scan: every row typed and checked into
+    ``<work_table>_rows``, the failing ones listed in ``work_table`` (both temporary, see
+    ``ValidationOutcome.scratch``); ``staging_sql`` copies the valid rows, ``quarantine_sql`` the
+    failing ones. With ``dataset``, a row count far below the previous ingest's fails (see ``volume``)."""
+    wt, rows = quote_ident(work_table), quote_ident(work_table + "_rows")
     parts, names, warnings = _plan(raw, schema)
     keys = _keys(schema)
     try:
-        total, repaired, *key_counts = _first_pass(engine, _statement(raw.sql, raw, parts), wt, keys)
+        total, repaired, *key_counts = _first_pass(engine, _statement(raw.sql, raw, parts), rows, wt, keys)
         rejected = raw.finish(engine, total) if raw.finish is not None else None
-        rescan = raw.rescan_sql or raw.sql
         for i, (key, kind) in enumerate(keys):
             if key_counts[2 * i] != key_counts[2 * i + 1]:
-                _flag_duplicates(engine, _statement(rescan, raw, parts), wt, key, kind)
+                _flag_duplicates(engine, f"SELECT * FROM {rows}", wt, key, kind)
         stats = _stats(engine, wt, total, repaired, rejected)
         _check_type_changes(stats)
         check_volume(engine, stats, schema, dataset)
     except BaseException:
         engine.execute(f"DROP TABLE IF EXISTS {wt}")
+        engine.execute(f"DROP TABLE IF EXISTS {rows}")
         raise
     line = rejected.line_fix if rejected and rejected.line_fix else "w._line"
     quarantine = f"SELECT {line} AS _line, w._raw, w._errors FROM {wt} AS w"
     if rejected:
         quarantine = f"SELECT * FROM ({quarantine} UNION ALL SELECT _line, _raw, _errors FROM {rejected.sql})"
-    # The second scan only types the rows: the checks ran in the first, whose failures are in `wt`.
+    # The rows were typed and checked by the one scan: staging copies the valid ones.
     cols = ", ".join(quote_ident(n) for n in names)
     if stats["rows_valid"] < total:
-        staging = (
-            f"SELECT {cols} FROM ({_statement(rescan, raw, parts, False)}) WHERE _line NOT IN (SELECT _line FROM {wt})"
-        )
+        staging = f"SELECT {cols} FROM {rows} WHERE _errors IS NULL AND _line NOT IN (SELECT _line FROM {wt})"
     else:
-        staging = f"SELECT {cols} FROM ({_statement(raw.unnumbered_sql or rescan, raw, parts, False)})"
+        staging = f"SELECT {cols} FROM {rows}"
     return ValidationOutcome(
         staging_sql=staging,
         quarantine_sql=f"{quarantine} ORDER BY _line",
         warnings=warnings,
         work_table=wt,
         stats=stats,
+        scratch=[wt, rows],
     )
