@@ -63,11 +63,11 @@ def run_with_progress(
 ) -> RunSummary:
     """Run the pipeline, with a progress bar unless ``show`` is false (``--json``)."""
     from territoria.cli.run_display import ProgressBar, progress_display
-    from territoria.pipelines import build_plan, run_pipeline
+    from territoria.pipelines import load_plan, run_pipeline
     from territoria.pipelines.hooks import installed_hooks
 
     with ws.engine(wait_seconds=wait) as engine:
-        plan = build_plan(ws)
+        plan = load_plan(ws)
         total = len(plan.select(only)) if only else len(plan.steps)
         with progress_display(show) as progress:
             hooks = [*installed_hooks()]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from territoria.engines.base import Engine
@@ -37,15 +38,23 @@ def write_step_records(engine: Engine, records: Sequence[StepRecord]) -> None:
 def write_fetch(engine: Engine, fetch: FetchRow, state: dict[str, Any], sha256: str | None) -> None:
     """A fetch and the source state it leaves, together: the next fetch starts from that state.
     ``changed_at`` moves only when the content changed."""
-    checked = now()
+    write_fetches(engine, [(fetch, state, sha256, now())])
+
+
+def write_fetches(engine: Engine, fetches: Sequence[tuple[FetchRow, dict[str, Any], str | None, datetime]]) -> None:
+    """``write_fetch`` for several fetches (each with when it was checked), in one transaction:
+    a run that finds every source unchanged commits once, not once per source."""
+    if not fetches:
+        return
     with engine.transaction():
-        engine.execute(f"INSERT INTO {META}.fetches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", fetch.row())
-        engine.execute(
-            f"INSERT OR REPLACE INTO {META}.source_state VALUES (?, ?, ?, ?, "
-            "coalesce(CASE WHEN ? THEN ?::TIMESTAMP END, "
-            f"(SELECT changed_at FROM {META}.source_state WHERE dataset = ?)))",
-            [fetch.dataset, json.dumps(state), sha256, checked, fetch.changed, checked, fetch.dataset],
-        )
+        for fetch, state, sha256, checked in fetches:
+            engine.execute(f"INSERT INTO {META}.fetches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", fetch.row())
+            engine.execute(
+                f"INSERT OR REPLACE INTO {META}.source_state VALUES (?, ?, ?, ?, "
+                "coalesce(CASE WHEN ? THEN ?::TIMESTAMP END, "
+                f"(SELECT changed_at FROM {META}.source_state WHERE dataset = ?)))",
+                [fetch.dataset, json.dumps(state), sha256, checked, fetch.changed, checked, fetch.dataset],
+            )
 
 
 def start_run(engine: Engine, run: RunStart) -> None:
@@ -97,6 +106,7 @@ __all__ = [
     "replace_suppressions",
     "start_run",
     "write_fetch",
+    "write_fetches",
     "write_state",
     "write_step_records",
 ]

@@ -41,6 +41,8 @@ class Plan:
     packs: dict[str, Path] = field(default_factory=dict)
     #: step -> why it waits before it runs (a parameter the territory has not set yet)
     waiting: dict[str, str] = field(default_factory=dict)
+    #: changes whenever a file the plan is built from changes; ``None`` when unknown (``plan_cache.py``)
+    fingerprint: str | None = None
 
     def consumers(self, dataset: str) -> list[str]:
         return [s.id for s in self.steps.values() if dataset in s.inputs]
