@@ -93,7 +93,7 @@ def load_plan(ws: Workspace) -> Plan:
     cached = _read(path)
     if cached is not None:
         saved, plan = cached
-        plan.fingerprint = stable_hash(saved)
+        plan.stamps, plan.fingerprint = saved, stable_hash(saved)
         return plan
     started = time.time()
     before = stamps(_config_paths(ws))  # taken first: an edit during the build shows at the next load
@@ -106,7 +106,7 @@ def load_plan(ws: Workspace) -> Plan:
         _write(path, saved, plan)
     except OSError:
         return plan  # a read-only workspace plans every time
-    plan.fingerprint = stable_hash(saved)
+    plan.stamps, plan.fingerprint = saved, stable_hash(saved)
     return plan
 
 

@@ -26,7 +26,8 @@ from territoria.catalog.model import DatasetEntry, with_role
 from territoria.core.errors import NotFoundError
 from territoria.engines.base import Engine, quote_ident
 from territoria.ledger import dataset_fingerprints, ensure_meta, now, record_relation
-from territoria.pipelines.inspect import DatasetStatus, LineageIndex, dataset_status, lineage_graph
+from territoria.pipelines.inspect import LineageIndex, dataset_status, lineage_graph
+from territoria.pipelines.summary import DatasetStatus
 from territoria.pipelines.plan import Plan, unset_parameters
 from territoria.pipelines.spec import IndicatorStep
 from territoria.publication.dcat import dcat_catalog
@@ -303,8 +304,9 @@ def _write_meta(
     return history
 
 
-def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str) -> Snapshot:
-    """Copy what is published into a new snapshot and make it current (atomically)."""
+def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str, *, state: str | None = None) -> Snapshot:
+    """Copy what is published into a new snapshot and make it current (atomically). ``state``
+    is the digest of what it shows (``publication.hooks.publication_state``), kept in the manifest."""
     ensure_meta(engine)
     root = publication_dir(ws)
     root.mkdir(parents=True, exist_ok=True)
@@ -339,6 +341,7 @@ def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str) -> Sn
             # the boundaries' dataset id (``role: boundaries``), or None: readers never guess a name
             "boundaries": boundaries,
             "names": (work / "geo" / "names.parquet").is_file(),
+            "state": state,
         }
         (work / "catalog.json").write_text(json.dumps(catalog, ensure_ascii=False, default=str), encoding="utf-8")
         (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
