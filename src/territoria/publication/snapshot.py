@@ -27,9 +27,9 @@ from territoria.core.errors import NotFoundError
 from territoria.engines.base import Engine, quote_ident
 from territoria.ledger import dataset_fingerprints, ensure_meta, now, record_relation
 from territoria.pipelines.inspect import LineageIndex, dataset_status, lineage_graph
-from territoria.pipelines.summary import DatasetStatus
 from territoria.pipelines.plan import Plan, unset_parameters
 from territoria.pipelines.spec import IndicatorStep
+from territoria.pipelines.summary import DatasetStatus
 from territoria.publication.dcat import dcat_catalog
 from territoria.publication.provenance import provenance
 from territoria.workspace import Workspace
