@@ -7,6 +7,9 @@ it was built from: ``territory.yaml``, ``policies.yaml``, ``sources/``, the pack
 territoria package's code and the folders plugins are installed in (entry points). Any of them
 changed, created or removed, and the plan is built again.
 
+A process that plans again (``territoria up``, a benchmark) keeps the last plan of each
+workspace in memory too, and checks the same stamps before it hands out a copy.
+
 Not cached: plans with personal data (their definition holds the day's consents and key, which
 live in ``.territoria/``), and plans built from files modified less than ``SETTLE_S`` ago (their
 stamps cannot tell a second edit within the file system's clock tick).
@@ -19,6 +22,7 @@ import pickle
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import territoria
@@ -33,6 +37,8 @@ FILE = "plan.pickle"
 #: bumped when what the file holds changes shape
 FORMAT = 1
 _CODE_SUFFIXES = (".py", ".yaml", ".yml", ".sql", ".json")
+#: workspace private folder -> the stamps and plan last loaded or saved in this process
+_MEMO: dict[Path, tuple[Stamps, Plan]] = {}
 
 
 def _config_paths(ws: Workspace) -> list[str]:
@@ -90,11 +96,13 @@ def load_plan(ws: Workspace) -> Plan:
     The plan's ``fingerprint`` is set when it can be trusted to change with its files (it is
     ``None`` for plans that are not cached)."""
     path = ws.private / FILE
-    cached = _read(path)
+    memo = _MEMO.get(ws.private)
+    cached = memo if memo is not None and unchanged(memo[0]) else _read(path)
     if cached is not None:
         saved, plan = cached
         plan.stamps, plan.fingerprint = saved, stable_hash(saved)
-        return plan
+        _MEMO[ws.private] = (saved, plan)
+        return _copy(plan)
     started = time.time()
     before = stamps(_config_paths(ws))  # taken first: an edit during the build shows at the next load
     plan = build_plan(ws)
@@ -107,7 +115,22 @@ def load_plan(ws: Workspace) -> Plan:
     except OSError:
         return plan  # a read-only workspace plans every time
     plan.stamps, plan.fingerprint = saved, stable_hash(saved)
-    return plan
+    _MEMO[ws.private] = (saved, plan)
+    return _copy(plan)
+
+
+def _copy(plan: Plan) -> Plan:
+    """A plan of its own for the caller: its steps and dataset infos are frozen, its maps copied."""
+    return replace(
+        plan,
+        steps=dict(plan.steps),
+        datasets=dict(plan.datasets),
+        order=list(plan.order),
+        producers=dict(plan.producers),
+        params={k: dict(v) for k, v in plan.params.items()},
+        packs=dict(plan.packs),
+        waiting=dict(plan.waiting),
+    )
 
 
 __all__ = ["FILE", "load_plan", "plan_stamps"]
