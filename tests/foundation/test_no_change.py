@@ -1,12 +1,15 @@
 """A refresh that finds nothing to do costs nothing it can avoid: the plan comes from its cache
-while the files it is built from are unchanged, and the publication snapshot is kept while
-nothing it shows changed. Changing any of those files or inputs must still be seen."""
+while the files it is built from are unchanged, and the publication snapshot links its catalog while
+nothing its catalog shows changed. Changing any of those files or inputs must still be seen."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from territoria.pipelines import build_plan, load_plan, run_pipeline
 from territoria.pipelines.plan_cache import FILE
 from territoria.pipelines.runner import RunSummary
+from territoria.publication.reader import Publication
 from territoria.publication.snapshot import current_snapshot
 from territoria.testing.clock import backdate
 from territoria.workspace import Workspace
@@ -21,6 +24,12 @@ def run(ws: Workspace, **kwargs: object) -> RunSummary:
 
 def definitions(ws_plan: object) -> dict[str, str]:
     return {s.id: s.definition_hash for s in ws_plan.steps.values()}  # type: ignore[attr-defined]
+
+
+def linked(later: RunSummary, earlier: RunSummary) -> bool:
+    """The later run's snapshot shares the earlier one's catalog file."""
+    a, b = (Path(str(s.publication)) / "catalog.json" for s in (later, earlier))
+    return a.stat().st_ino == b.stat().st_ino
 
 
 def retitle(ws: Workspace, source: str, suffix: str) -> None:
@@ -63,13 +72,24 @@ def test_a_torn_cache_file_is_rebuilt(small_ws: Workspace) -> None:
     assert definitions(load_plan(small_ws)) == definitions(build_plan(small_ws))
 
 
-def test_a_no_change_run_keeps_the_snapshot_and_a_change_publishes(small_ws: Workspace) -> None:
+def test_a_no_change_run_links_the_catalog_and_a_change_computes_it(small_ws: Workspace) -> None:
     backdate(small_ws.root)
     first = run(small_ws)
+    run(small_ws)  # the last statuses move from success to skipped: the catalog says so
     again = run(small_ws)
-    assert again.count("success") == 0 and again.publication == first.publication
+    last = run(small_ws)
+    assert again.count("success") == 0 and last.count("success") == 0
+    # a new snapshot, with every run in its history, but the catalog linked, not computed again
     snap = current_snapshot(small_ws.private)
-    assert snap is not None and str(snap.path) == first.publication
+    assert snap is not None and str(snap.path) == last.publication and snap.run_id == last.run_id
+    catalog = (Path(last.publication) / "catalog.json").stat()
+    assert catalog.st_ino == (Path(str(again.publication)) / "catalog.json").stat().st_ino
+    pub = Publication(snap.path)
+    try:
+        runs = {r["run_id"] for r in pub.rows("SELECT run_id FROM meta.runs")}
+    finally:
+        pub.close()
+    assert {first.run_id, again.run_id, last.run_id} <= runs
 
     pop = small_ws.root / POP
     lines = pop.read_text(encoding="utf-8").splitlines()
@@ -78,12 +98,12 @@ def test_a_no_change_run_keeps_the_snapshot_and_a_change_publishes(small_ws: Wor
     lines[1] = ";".join(fields)
     pop.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
     changed = run(small_ws)
-    assert changed.count("success") > 0 and changed.publication not in (None, first.publication)
+    assert changed.count("success") > 0 and not linked(changed, last)
 
     # a failed step changes what the catalog shows (its last status): published again
     pop.write_text("<!DOCTYPE html><html><body>Erreur 502</body></html>", encoding="utf-8")
     failed = run(small_ws)
-    assert failed.status == "failed" and failed.publication not in (None, changed.publication)
+    assert failed.status == "failed" and not linked(failed, changed)
 
     # a changed catalog entry (its title is in the catalog) publishes again, with no step to run
     pop.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
@@ -91,4 +111,4 @@ def test_a_no_change_run_keeps_the_snapshot_and_a_change_publishes(small_ws: Wor
     retitle(small_ws, "population-communes", " (modifié)")
     backdate(small_ws.root)
     retitled = run(small_ws)
-    assert retitled.publication not in (None, repaired.publication)
+    assert not linked(retitled, repaired)
