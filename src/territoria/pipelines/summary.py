@@ -108,7 +108,10 @@ def save_summary(ws: Workspace, engine: Engine, plan: Plan) -> None:
             for r in rows
         ],
     }
-    fd, tmp = tempfile.mkstemp(prefix=".status-", dir=ws.private)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".status-", dir=ws.private)
+    except OSError:
+        return  # a workspace we cannot write to: status reads the store every time
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(json.dumps(doc, ensure_ascii=False))  # one C encoder call; ``json.dump`` encodes piece by piece
