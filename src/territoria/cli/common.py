@@ -26,11 +26,15 @@ WorkspaceOpt = Annotated[
 ]
 
 
+def workspace_root(path: Path | None) -> Path:
+    """The workspace folder a command is given: ``--workspace``, else $TERRITORIA_WORKSPACE, else here."""
+    return path or Path(os.environ.get("TERRITORIA_WORKSPACE", "."))
+
+
 def open_workspace(path: Path | None) -> Workspace:
     from territoria.workspace import Workspace  # imported on use: `--help` does not load the engines
 
-    chosen = path or Path(os.environ.get("TERRITORIA_WORKSPACE", "."))
-    return Workspace(chosen)
+    return Workspace(workspace_root(path))
 
 
 def fmt_int(value: int | None) -> str:

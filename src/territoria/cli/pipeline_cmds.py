@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace, print_to_fill
+from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace, print_to_fill, workspace_root
 from territoria.core.errors import NotFoundError
 from territoria.core.suggest import did_you_mean
 
@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.tree import Tree
 
-    from territoria.pipelines.inspect import DatasetStatus, LineageNode
+    from territoria.pipelines.inspect import LineageNode
     from territoria.pipelines.runner import RunSummary
+    from territoria.pipelines.summary import DatasetStatus
     from territoria.workspace import Workspace
 
 STATUS_STYLE = {
@@ -63,11 +64,11 @@ def run_with_progress(
 ) -> RunSummary:
     """Run the pipeline, with a progress bar unless ``show`` is false (``--json``)."""
     from territoria.cli.run_display import ProgressBar, progress_display
-    from territoria.pipelines import build_plan, run_pipeline
+    from territoria.pipelines import load_plan, run_pipeline
     from territoria.pipelines.hooks import installed_hooks
 
     with ws.engine(wait_seconds=wait) as engine:
-        plan = build_plan(ws)
+        plan = load_plan(ws)
         total = len(plan.select(only)) if only else len(plan.steps)
         with progress_display(show) as progress:
             hooks = [*installed_hooks()]
@@ -140,21 +141,32 @@ def status(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
 
     The exit code is 1 when the last step of any dataset failed or was blocked.
     """
-    from territoria.pipelines import build_plan
-    from territoria.pipelines.inspect import dataset_status
+    from territoria.pipelines.summary import read_summary
 
-    ws = open_workspace(workspace)
-    plan = build_plan(ws)
-    with ws.engine() as engine:
-        rows = dataset_status(ws, engine, plan)
-    to_fill = ws.parameters_to_fill()
+    # the summary saved by the last run or status, while neither the store nor the configuration changed
+    saved = read_summary(workspace_root(workspace).resolve())
+    name, rows, to_fill = saved or _read_status(workspace)
     if as_json:
-        print(json.dumps(status_json(ws.config.name, rows, to_fill), ensure_ascii=False, indent=1))
+        print(json.dumps(status_json(name, rows, to_fill), ensure_ascii=False, indent=1))
     else:
-        print_status(ws.config.name, rows)
+        print_status(name, rows)
         print_to_fill(to_fill)
     if any(r.last_status in BROKEN for r in rows):
         raise typer.Exit(1)
+
+
+def _read_status(workspace: Path | None) -> tuple[str, list[DatasetStatus], dict[str, dict[str, str]]]:
+    """The statuses read from the store (the summary is then saved for the next ``status``)."""
+    from territoria.pipelines import load_plan
+    from territoria.pipelines.inspect import dataset_status
+    from territoria.pipelines.summary import save_summary
+
+    ws = open_workspace(workspace)
+    plan = load_plan(ws)
+    with ws.engine() as engine:
+        rows = dataset_status(ws, engine, plan)
+        save_summary(ws, engine, plan)
+    return ws.config.name, rows, ws.parameters_to_fill()
 
 
 def print_status(title: str, rows: list[DatasetStatus]) -> None:

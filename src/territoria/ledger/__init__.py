@@ -37,6 +37,7 @@ from territoria.ledger.writes import (
     replace_suppressions,
     start_run,
     write_fetch,
+    write_fetches,
     write_state,
     write_step_records,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "step_keys",
     "suppression_examples",
     "write_fetch",
+    "write_fetches",
     "write_state",
     "write_step_records",
 ]

@@ -3,51 +3,47 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 from territoria import ledger
 from territoria.catalog.model import FREQUENCIES
-from territoria.engines.base import Engine
+from territoria.engines.base import Engine, quote_ident, quote_literal
 from territoria.ledger import ensure_meta
 from territoria.ledger import now as utc_now
 from territoria.pipelines.plan import Plan
 from territoria.pipelines.spec import IngestStep
+from territoria.pipelines.summary import DatasetStatus, freshness
 from territoria.workspace import Workspace
 
 
-@dataclass
-class DatasetStatus:
-    name: str
-    layer: str
-    title: str
-    access: str
-    rows: int | None
-    updated_at: datetime | None
-    last_status: str | None
-    freshness: str
-    quarantined: int | None = None
+def quarantine_counts(engine: Engine, datasets: list[str]) -> dict[str, int]:
+    """Rows in quarantine of each of ``datasets`` that has a quarantine table, in one query."""
+    tables = engine.tables()
+    present = [d for d in datasets if ("quarantine", d) in tables]
+    if not present:
+        return {}
+    union = " UNION ALL ".join(f"SELECT {quote_literal(d)}, count(*) FROM quarantine.{quote_ident(d)}" for d in present)
+    return {name: int(n) for name, n in engine.fetch_all(union)}
 
 
 def dataset_status(ws: Workspace, engine: Engine, plan: Plan) -> list[DatasetStatus]:
+    """Every dataset of ``plan`` with its rows, last update, last step status, freshness and
+    quarantine (``ws`` is the workspace the plan was built from)."""
     ensure_meta(engine)
     state = ledger.dataset_states(engine)
     last = ledger.last_step_status(engine)
     checked = ledger.source_changes(engine)
-    entries = ws.entries()
+    # the plan's sources are the workspace's catalog entries, already read
+    entries = {s.outputs[0]: s.entry for s in plan.steps.values() if isinstance(s, IngestStep)}
+    staging = [key for key, info in plan.datasets.items() if info.layer == "staging"]
+    quarantine = quarantine_counts(engine, staging)
     out = []
     now = utc_now()
     for key, info in plan.datasets.items():
         row = state.get(key)
         step = plan.producers[key]
-        freshness = "never built" if row is None else "built"
-        if key in entries and key in checked:
-            period = timedelta(days=FREQUENCIES[entries[key].frequency])
-            checked_at = checked[key][0]
-            freshness = "due for a check" if checked_at and now - checked_at > period else "fresh"
-        quarantined = None
-        if info.layer == "staging" and engine.table_exists("quarantine", key):
-            quarantined = int(engine.fetch_all(f'SELECT count(*) FROM quarantine."{key}"')[0][0])
+        period = FREQUENCIES[entries[key].frequency] if key in entries and key in checked else None
+        checked_at = checked[key][0] if period is not None else None
         out.append(
             DatasetStatus(
                 key,
@@ -57,8 +53,10 @@ def dataset_status(ws: Workspace, engine: Engine, plan: Plan) -> list[DatasetSta
                 int(row[1]) if row else None,
                 row[2] if row else None,
                 last.get(step),
-                freshness,
-                quarantined,
+                freshness(row is not None, period, checked_at, now),
+                quarantine.get(key),
+                period,
+                checked_at,
             )
         )
     return out

@@ -10,6 +10,7 @@ from typing import Any
 
 from territoria.catalog.packs import load_pack
 from territoria.core.errors import ConfigError, UserError
+from territoria.core.stamps import Stamps
 from territoria.core.suggest import did_you_mean
 from territoria.core.vocab import AccessLevel
 from territoria.governance.personal.gate import definition as personal_definition
@@ -41,6 +42,9 @@ class Plan:
     packs: dict[str, Path] = field(default_factory=dict)
     #: step -> why it waits before it runs (a parameter the territory has not set yet)
     waiting: dict[str, str] = field(default_factory=dict)
+    #: stamps of the files the plan is built from, and their hash; ``None`` when unknown (``plan_cache.py``)
+    stamps: Stamps | None = None
+    fingerprint: str | None = None
 
     def consumers(self, dataset: str) -> list[str]:
         return [s.id for s in self.steps.values() if dataset in s.inputs]

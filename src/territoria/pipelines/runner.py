@@ -38,11 +38,13 @@ from territoria.ledger import (
     start_run,
     step_keys,
     write_fetch,
+    write_fetches,
 )
 from territoria.ledger import write_step_records as insert_many
 from territoria.pipelines.group import GROUP_SECONDS, Group, input_key
 from territoria.pipelines.hooks import Hooks, RunContext, RunHook, installed_hooks
-from territoria.pipelines.plan import Plan, build_plan
+from territoria.pipelines.plan import Plan
+from territoria.pipelines.plan_cache import load_plan
 from territoria.pipelines.spec import Step
 from territoria.pipelines.steps import FetchFirst, StepContext, StepOutcome, step_handler
 from territoria.workspace import Workspace
@@ -102,6 +104,8 @@ class Runner:
         self.keys = step_keys(engine)
         self.policies = ws.policies()
         self.pending: list[StepRecord] = []
+        #: fetches that found their source unchanged, written with the next records (``_save_fetch``)
+        self.fetches: list[tuple[FetchRow, dict[str, Any], str | None, datetime]] = []
         self.store0 = self.store_bytes = engine.capabilities.store_size(ws.store_dir)
         #: the open group commit (``pipelines/group.py``); grouping stops for the rest of a run after a replay
         self.group: Group | None = None
@@ -178,7 +182,10 @@ class Runner:
         fetch = FetchRow(
             run_id, r.dataset, r.kind, r.url, r.status, r.changed, r.bytes, r.sha256, r.request, r.headers, r.at
         )
-        write_fetch(self.engine, fetch, fetched.state, fetched.sha256)
+        if r.changed:
+            write_fetch(self.engine, fetch, fetched.state, fetched.sha256)
+        else:  # nothing new to read: recorded with the next commit, so a no-change run commits once
+            self.fetches.append((fetch, fetched.state, fetched.sha256, now()))
 
     # -- commits ---------------------------------------------------------------------------
     def open_group(self) -> None:
@@ -238,11 +245,13 @@ class Runner:
             group.resolve(self.engine, self.plan.datasets, self.hashes, self.keys)
             group.write_state(self.engine)
             insert_many(self.engine, ready)
+            write_fetches(self.engine, self.fetches)
         except BaseException:
             self.rollback_group()
             raise
         self.group = None
         group.stack.close()
+        self.fetches.clear()
         self.pending = [rec for rec in self.pending if id(rec) in members]
         # The store grows at the commit; the steps that shared it share that growth.
         self.store_bytes = self.engine.capabilities.store_size(self.ws.store_dir)
@@ -267,10 +276,12 @@ class Runner:
         """Write the step records waiting in memory, in their own transaction. A record waits
         for the next commit (or the end of the run), so that an unchanged run costs one
         write, not one per step; a killed run may lose the last records, never data or state."""
-        if self.pending:
+        if self.pending or self.fetches:
             with self.engine.transaction():
                 insert_many(self.engine, self.pending)
+                write_fetches(self.engine, self.fetches)
             self.pending.clear()
+            self.fetches.clear()
 
 
 class RolledBack(Exception):
@@ -291,7 +302,7 @@ def run_pipeline(
     called around the run and each step (``pipelines/hooks.py``)."""
     ensure_meta(engine)
     swept = ws.landing.sweep()
-    plan = build_plan(ws)
+    plan = load_plan(ws)
     selected = plan.select(only) if only else set(plan.steps)
     runner = Runner(ws, engine, plan, force=force, check_all=check_all)
     # a step left out of the selection whose outputs were never built has nothing to give: what reads it waits

@@ -3,21 +3,45 @@
 from __future__ import annotations
 
 from territoria.core.errors import TerritoriaError
+from territoria.core.hashing import stable_hash
+from territoria.engines.base import Engine
+from territoria.ledger import dataset_states, last_step_status, step_keys
 from territoria.pipelines.hooks import RunContext, RunHook
+from territoria.pipelines.inspect import dataset_status
+from territoria.pipelines.plan import Plan
 from territoria.pipelines.runner import RunSummary
 from territoria.publication.snapshot import write_snapshot
+from territoria.workspace import Workspace
+
+#: bumped when what ``publication_state`` covers changes
+STATE_FORMAT = 1
+
+
+def publication_state(ws: Workspace, engine: Engine, plan: Plan) -> str | None:
+    """A digest of what a snapshot's catalog is computed from: the plan's files, every dataset's
+    content, rows and last update, every step's input key and last status, and each source's
+    freshness. ``None`` when the plan's files are not stamped (``plan_cache.py``): the catalog
+    is then always computed again."""
+    if plan.fingerprint is None:
+        return None
+    freshness = {s.name: s.freshness for s in dataset_status(ws, engine, plan) if s.period_days is not None}
+    return stable_hash(
+        [STATE_FORMAT, plan.fingerprint, dataset_states(engine), step_keys(engine), last_step_status(engine), freshness]
+    )
 
 
 class PublishSnapshot(RunHook):
     """Write the publication snapshot; a failure is reported in the summary, not raised: the
-    run itself succeeded, and the API keeps serving the previous snapshot."""
+    run itself succeeded, and the API keeps serving the previous snapshot. A run that changed
+    nothing the catalog shows links the current snapshot's catalog (``write_snapshot``)."""
 
     def after_run(self, run: RunContext, summary: RunSummary) -> None:
         # A failed step kept its previous outputs, so what is published is consistent either way.
         try:
-            summary.publication = str(write_snapshot(run.ws, run.engine, run.plan, summary.run_id).path)
+            state = publication_state(run.ws, run.engine, run.plan)
+            summary.publication = str(write_snapshot(run.ws, run.engine, run.plan, summary.run_id, state=state).path)
         except (OSError, TerritoriaError) as exc:
             summary.publication_error = str(exc)
 
 
-__all__ = ["PublishSnapshot"]
+__all__ = ["PublishSnapshot", "publication_state"]

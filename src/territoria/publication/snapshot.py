@@ -26,9 +26,10 @@ from territoria.catalog.model import DatasetEntry, with_role
 from territoria.core.errors import NotFoundError
 from territoria.engines.base import Engine, quote_ident
 from territoria.ledger import dataset_fingerprints, ensure_meta, now, record_relation
-from territoria.pipelines.inspect import DatasetStatus, LineageIndex, dataset_status, lineage_graph
+from territoria.pipelines.inspect import LineageIndex, dataset_status, lineage_graph
 from territoria.pipelines.plan import Plan, unset_parameters
 from territoria.pipelines.spec import IndicatorStep
+from territoria.pipelines.summary import DatasetStatus
 from territoria.publication.dcat import dcat_catalog
 from territoria.publication.provenance import provenance
 from territoria.workspace import Workspace
@@ -303,8 +304,38 @@ def _write_meta(
     return history
 
 
-def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str) -> Snapshot:
-    """Copy what is published into a new snapshot and make it current (atomically)."""
+def _catalog(ws: Workspace, engine: Engine, plan: Plan, work: Path, columns: Columns) -> tuple[str | None, bool]:
+    """Write ``catalog.json`` and ``geo/``; returns the boundaries' dataset id and whether names were written."""
+    entries = ws.entries()
+    boundaries = _write_boundaries(work, engine, entries, columns)
+    datasets = _dataset_entries(ws, engine, plan, columns, entries)
+    catalog = {
+        "datasets": datasets,
+        "indicators": _indicators(plan, {d["id"]: d["updated_at"] for d in datasets}),
+        # flat: trees are drawn from it per request (``pipelines.inspect.lineage_tree``)
+        "lineage_graph": lineage_graph(plan, LineageIndex.load(engine)),
+        "dcat": dcat_catalog(ws, plan, datasets=datasets),
+    }
+    (work / "catalog.json").write_text(json.dumps(catalog, ensure_ascii=False, default=str), encoding="utf-8")
+    return boundaries, (work / "geo" / "names.parquet").is_file()
+
+
+def _link_catalog(previous: Path, work: Path) -> None:
+    """Hard-link ``catalog.json`` and ``geo/`` of the previous snapshot (they show the same state)."""
+    os.link(previous / "catalog.json", work / "catalog.json")
+    if (previous / "geo").is_dir():
+        (work / "geo").mkdir()
+        for part in (previous / "geo").iterdir():
+            os.link(part, work / "geo" / part.name)
+
+
+def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str, *, state: str | None = None) -> Snapshot:
+    """Copy what is published into a new snapshot and make it current (atomically).
+
+    ``state`` is the digest of what the catalog shows (``publication.hooks.publication_state``),
+    kept in the manifest: when the current snapshot has the same one (a run that changed nothing),
+    its catalog and boundaries are hard-linked rather than computed again; the run records are
+    always brought up to date, so the API's run history holds every run."""
     ensure_meta(engine)
     root = publication_dir(ws)
     root.mkdir(parents=True, exist_ok=True)
@@ -317,17 +348,12 @@ def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str) -> Sn
         previous = _previous(root)
         tables = _write_published(engine, plan, work, _previous_tables(previous), columns)
         history = _write_meta(engine, work, previous, run_id)
-        entries = ws.entries()
-        boundaries = _write_boundaries(work, engine, entries, columns)
-        datasets = _dataset_entries(ws, engine, plan, columns, entries)
+        if state is not None and previous is not None and previous[1].get("state") == state:
+            _link_catalog(previous[0], work)
+            boundaries, names = previous[1].get("boundaries"), bool(previous[1].get("names"))
+        else:
+            boundaries, names = _catalog(ws, engine, plan, work, columns)
         cfg = ws.config
-        catalog = {
-            "datasets": datasets,
-            "indicators": _indicators(plan, {d["id"]: d["updated_at"] for d in datasets}),
-            # flat: trees are drawn from it per request (``pipelines.inspect.lineage_tree``)
-            "lineage_graph": lineage_graph(plan, LineageIndex.load(engine)),
-            "dcat": dcat_catalog(ws, plan, datasets=datasets),
-        }
         manifest = {
             "run_id": run_id,
             "created_at": now().isoformat(),
@@ -338,9 +364,9 @@ def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str) -> Sn
             "history": history,
             # the boundaries' dataset id (``role: boundaries``), or None: readers never guess a name
             "boundaries": boundaries,
-            "names": (work / "geo" / "names.parquet").is_file(),
+            "names": names,
+            "state": state,
         }
-        (work / "catalog.json").write_text(json.dumps(catalog, ensure_ascii=False, default=str), encoding="utf-8")
         (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
         shutil.rmtree(final, ignore_errors=True)
         work.rename(final)
