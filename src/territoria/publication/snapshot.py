@@ -31,6 +31,7 @@ from territoria.pipelines.plan import Plan, unset_parameters
 from territoria.pipelines.spec import IndicatorStep
 from territoria.publication.dcat import dcat_catalog
 from territoria.publication.provenance import provenance
+from territoria.publication.quarantine import write_quarantine
 from territoria.workspace import Workspace
 
 KEEP = 3
@@ -319,6 +320,7 @@ def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str) -> Sn
         history = _write_meta(engine, work, previous, run_id)
         entries = ws.entries()
         boundaries = _write_boundaries(work, engine, entries, columns)
+        quarantine = write_quarantine(engine, plan, work, set(columns))
         datasets = _dataset_entries(ws, engine, plan, columns, entries)
         cfg = ws.config
         catalog = {
@@ -339,6 +341,8 @@ def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str) -> Sn
             # the boundaries' dataset id (``role: boundaries``), or None: readers never guess a name
             "boundaries": boundaries,
             "names": (work / "geo" / "names.parquet").is_file(),
+            # dataset -> its quarantined rows (``publication/quarantine.py``), served at its access level
+            "quarantine": quarantine,
         }
         (work / "catalog.json").write_text(json.dumps(catalog, ensure_ascii=False, default=str), encoding="utf-8")
         (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
