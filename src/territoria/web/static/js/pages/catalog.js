@@ -33,6 +33,8 @@ function quarantineCell(d) {
 function quarantineLink(d) {
   const cell = quarantineCell(d);
   if (!(d.quarantined > 0) || !(d.links || {}).quarantine || d.readable === false) return cell;
+  // personal data is read with a stated purpose, which the dashboard does not ask for (as downloads)
+  if (d.access === "personal") return h("span", {}, cell, " — à consulter par l’API, en indiquant le motif (paramètre purpose)");
   return h("span", {}, cell, " ", h("a", { href: `#/catalogue/${encodeURIComponent(d.id)}/ecartees`, class: "quarantine-link" }, "Voir les lignes écartées"));
 }
 
