@@ -31,13 +31,26 @@ def test_headers_are_the_french_titles(client: httpx.Client) -> None:
     assert rows and all(len(r.split(";")) == 4 for r in rows)
 
 
+def test_indicator_headers_are_french_titles(client: httpx.Client) -> None:
+    """An indicator's columns come from its SQL: their titles from the shared vocabulary, the
+    value's with the indicator's unit; the catalog's schema shows the same titles."""
+    header = _api_csv(client, "densite_population").decode("utf-8-sig").splitlines()[0].split(";")
+    assert header[:3] == ["Indicateur", "Version de l’indicateur", "Maille"]
+    assert {"Code du lieu", "Nom du lieu", "Période", "Valeur (hab/km²)", "Secret statistique"} <= set(header)
+    assert not {"code", "value", "period", "mesh"} & set(header)
+    fields = client.get("/api/catalog/densite_population").json()["schema"]["fields"]
+    assert [f.get("title", f["name"]) for f in fields] == header
+    std = client.get("/api/datasets/densite_population/export", params={"format": "csv-std"}).text.splitlines()[0]
+    assert std.split(",")[:3] == ["indicator", "version", "mesh"]  # csv-std keeps the machine names
+
+
 def test_decimal_comma_at_declared_decimals_and_oui_non(client: httpx.Client) -> None:
     rows = list(csv.DictReader(io.StringIO(_api_csv(client, "densite_population").decode("utf-8-sig")), delimiter=";"))
-    rennes = next(r for r in rows if r["code"] == "35238")
-    whole, _, fraction = rennes["value"].partition(",")
+    rennes = next(r for r in rows if r["Code du lieu"] == "35238")
+    whole, _, fraction = rennes["Valeur (hab/km²)"].partition(",")
     assert whole.isdigit() and len(fraction) <= 1  # densite_population declares 1 decimal
-    assert {r["secret"] for r in rows} <= {"oui", "non", ""}
-    assert "." not in rennes["value"]
+    assert {r["Secret statistique"] for r in rows} <= {"oui", "non", ""}
+    assert "." not in rennes["Valeur (hab/km²)"]
 
 
 @pytest.mark.parametrize("dataset", ["population-communes", "densite_population", "communes"])

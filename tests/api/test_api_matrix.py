@@ -131,6 +131,8 @@ def _expected(rule: dict[str, Any], role: str | None, level: str, dataset: str) 
         return role == "admin"
     if kind == "sensors":
         return _allowed(role, "restricted", dataset)
+    if rule.get("raw_input") and role is None and level != "open":
+        return False  # raw input (quarantined rows) of a closed dataset: never anonymous
     return _allowed(role, level, dataset)
 
 
@@ -144,6 +146,7 @@ def test_every_route_declares_what_it_serves(apps: dict[str, FastAPI]) -> None:
     paths = {path for path, _ in _rules(apps["open"])}
     assert {"public", "dataset", "sensors"} <= kinds
     assert {"/sta/v1.1/{path:path}", "/api/footprint/datasets/{name}", "/api/runs/{run_id}", "/"} <= paths
+    assert "/api/datasets/{dataset_id}/quarantine" in paths
 
 
 @pytest.mark.parametrize("level", list(LEVELS))

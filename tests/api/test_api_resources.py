@@ -115,8 +115,9 @@ def test_csv_exports(client: httpx.Client, fmt: str, check: object) -> None:
     assert r.status_code == 200 and check(r.content)  # type: ignore[operator]
     delimiter = ";" if fmt == "csv" else ","
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=delimiter))
-    rennes = next(row for row in rows if row["code"] == "35238")
-    assert ("," in rennes["value"]) == (fmt == "csv")
+    code, value = ("Code du lieu", "Valeur (hab/km²)") if fmt == "csv" else ("code", "value")  # French titles
+    rennes = next(row for row in rows if row[code] == "35238")
+    assert ("," in rennes[value]) == (fmt == "csv")
 
 
 def test_geojson_and_parquet_exports(client: httpx.Client) -> None:

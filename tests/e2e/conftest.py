@@ -15,6 +15,9 @@ from e2e_support import (
     CHROMIUM,
     CHROMIUM_FLAGS,
     COMMUNES,
+    QUARANTINED,
+    QUARANTINED_CSV,
+    QUARANTINED_SOURCE,
     RESTRICTED,
     RESTRICTED_SOURCE,
     Server,
@@ -33,6 +36,8 @@ def built_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     ws = init_workspace(tmp_path_factory.mktemp("e2e") / "ws", communes=COMMUNES, name="Territoire d’essai")
     (ws.root / "data" / "conso.csv").write_text("code;conso_mwh;annee\n35238;1200.5;2022\n35047;310.25;2022\n")
     write_yaml(ws.sources_dir / f"{RESTRICTED}.yaml", RESTRICTED_SOURCE)
+    (ws.root / "data" / "velo.csv").write_text(QUARANTINED_CSV, encoding="utf-8")
+    write_yaml(ws.sources_dir / f"{QUARANTINED}.yaml", QUARANTINED_SOURCE)
     with ws.engine() as engine:
         summary = run_pipeline(ws, engine)
     assert not summary.failed, [r.error for r in summary.failed]

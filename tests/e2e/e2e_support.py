@@ -34,18 +34,47 @@ CHROMIUM_FLAGS = [
 # boundary in the shipped referential: the dashboard must list it as such.
 COMMUNES = ["35238", "35047", "35206", "97502"]
 NO_BOUNDARY = "97502"
+
+
+def file_source(identifier: str, title: str, description: str, access: str, csv: str, **extra: Any) -> dict[str, Any]:
+    """The catalog entry of a `;`-separated file in the workspace's data/ folder, published."""
+    return {
+        "identifier": identifier,
+        "title": title,
+        "description": description,
+        "publisher": {"name": "Territoire d’essai"},
+        "licence": "Licence Ouverte / Open Licence",
+        "access": access,
+        "publish": True,
+        "source": {"kind": "file", "path": f"data/{csv}", "format": "csv", "read": {"delimiter": ";"}},
+        **extra,
+    }
+
+
 # A restricted source (readable by agents and elected officials): seen only after signing in.
 RESTRICTED = "conso-gaz-communes"
-RESTRICTED_SOURCE = {
-    "identifier": RESTRICTED,
-    "title": "Consommation de gaz par commune",
-    "description": "Consommation annuelle de gaz (essai).",
-    "publisher": {"name": "Territoire d’essai"},
-    "licence": "Licence Ouverte / Open Licence",
-    "access": "restricted",
-    "publish": True,
-    "source": {"kind": "file", "path": "data/conso.csv", "format": "csv", "read": {"delimiter": ";"}},
-}
+RESTRICTED_SOURCE = file_source(
+    RESTRICTED, "Consommation de gaz par commune", "Consommation annuelle de gaz (essai).", "restricted", "conso.csv"
+)
+# An open source whose file breaks its schema on three lines: the "Lignes écartées" view shows them.
+QUARANTINED = "comptages-velo"
+QUARANTINED_CSV = (
+    "compteur;passages;jour\nC01;120;2024-05-02\nC02;beaucoup;2024-05-02\nC-3;40;2024-05-02\nC04;-1;2024-13-02\n"
+)
+QUARANTINED_SOURCE = file_source(
+    QUARANTINED,
+    "Comptages vélo",
+    "Passages journaliers aux compteurs vélo (essai).",
+    "open",
+    "velo.csv",
+    schema={
+        "fields": [
+            {"name": "compteur", "title": "Compteur", "type": "string", "constraints": {"pattern": "C[0-9]{2}"}},
+            {"name": "passages", "title": "Passages", "type": "integer", "constraints": {"minimum": 0}},
+            {"name": "jour", "title": "Jour", "type": "date"},
+        ]
+    },
+)
 
 
 @dataclass

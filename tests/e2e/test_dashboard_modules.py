@@ -181,6 +181,8 @@ def test_quarantine_reasons_in_french(page: Any, server: Server) -> None:
         "geom: invalid geometry",
         "line too long",
         "minimum 0",
+        "code: pattern",
+        "passages: maximum 10.0",
         "something new",
     ]
     out = run_module(page, server, f"return {reasons!r}.map(m.labels.quarantineReason);")
@@ -192,5 +194,7 @@ def test_quarantine_reasons_in_french(page: Any, server: Server) -> None:
         "géométrie invalide (geom)",
         "ligne trop longue",
         "valeur inférieure au minimum (0)",
+        "code : ne respecte pas le format attendu",  # validation names the field first: it stays
+        "passages : valeur supérieure au maximum (10)",
         "something new",  # an unknown reason is shown as recorded, never hidden
     ]

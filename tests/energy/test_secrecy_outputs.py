@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 from secrecy.tables import derivable_cells  # tests/ is on sys.path (rootdir conftest)
 from territoria.cli.main import app
 from territoria.governance.secrecy.guard import REPORT_TABLE
+from territoria.pipelines import build_plan
+from territoria.publication.export import column_metadata
 
 from .conftest import PLANTED, EnergyRun
 
@@ -102,8 +104,10 @@ def test_planted_cell_and_complements_are_suppressed_in_the_csv_export(energy_ru
             app, ["export", dataset, "--format", "csv", "--output", str(dest), "--workspace", str(energy_run.ws.root)]
         )
         assert result.exit_code == 0, result.output
+        # the French CSV's headers are the columns' titles: read them back as names
+        names = {title: name for name, title in column_metadata(build_plan(energy_run.ws), dataset)[0].items()}
         with dest.open(encoding="utf-8-sig") as fh:
-            rows = list(csv.DictReader(fh, delimiter=";"))
+            rows = [{names.get(k, k): v for k, v in r.items()} for r in csv.DictReader(fh, delimiter=";")]
         value = "consumption_mwh" if dataset == "energie_cellules" else "value"
         seen = 0
         for row in rows:

@@ -168,7 +168,7 @@ def test_status_and_exports(small_ws: Workspace, tmp_path: Path) -> None:
     raw = (tmp_path / "d.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and n == 4
     header, first = raw.decode("utf-8-sig").splitlines()[:2]
-    assert header.split(";")[0] == "indicator" and "," in first.split(";")[-2]
+    assert header.split(";")[0] == "Indicateur" and "," in first.split(";")[-2]  # French titles as headers
     geo = json.loads((tmp_path / "d.geojson").read_text(encoding="utf-8"))
     assert sum(1 for f in geo["features"] if f["geometry"]) == 3
 

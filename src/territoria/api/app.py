@@ -16,7 +16,7 @@ from territoria import __version__
 from territoria.api import docs, errors
 from territoria.api.cache import PublishedResponseCache
 from territoria.api.deps import ApiState, guard
-from territoria.api.routers import catalog, datasets, dcat, geo, indicators, ogc, runs
+from territoria.api.routers import catalog, datasets, dcat, geo, indicators, ogc, quarantine, runs
 from territoria.core.errors import ConfigError
 from territoria.core.registry import registry
 from territoria.core.serves import serves
@@ -31,6 +31,7 @@ CORE_ROUTERS = (
     dcat.router,
     catalog.router,
     datasets.router,
+    quarantine.router,
     runs.router,
     ogc.router,
 )

@@ -280,6 +280,11 @@ async def guard(request: Request, who: Who) -> None:
         return
     action = str(rule.get("action") or getattr(route, "name", None) or "read")
     detail = {k: v for k, v in request.query_params.multi_items() if k != "purpose"}
+    if rule.get("raw_input") and who.anonymous and level_of(request, meta) is not AccessLevel.open:
+        level = level_of(request, meta)
+        reason = "raw input of a non-open dataset is never served to anonymous callers"
+        await run_in_threadpool(_deny, request, who, meta.id, level, action, reason)
+        raise ApiError(401, f"dataset {meta.id!r} is {level.value}: {reason}", hint="send a token: Bearer <token>")
     if level_of(request, meta) is AccessLevel.open and readable(request, who, meta):
         # an open read, audited by no one: an anonymous caller's answer may be served again (api/cache.py)
         request.scope[CACHEABLE] = who.anonymous

@@ -3,7 +3,8 @@
     {"error": {"status": 404, "code": "not-found", "message": "...", "hint": "...", "details": [...]}}
 
 Handlers cover territoria's own errors, HTTP errors raised by routing (404, 405), request
-validation (422) and anything unexpected (500, without internals).
+validation (422) and anything unexpected (500, without internals). The one exception: the OGC API
+Features routes answer in their standard's exception format (``api/ogc_errors.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from territoria.api.ogc_errors import is_ogc, ogc_exception
 from territoria.core.errors import NotFoundError, TerritoriaError, UserError, WorkspaceLockedError
 
 log = logging.getLogger("territoria.api")
@@ -84,35 +86,51 @@ def _status_of(exc: TerritoriaError) -> int:
     return 500
 
 
-async def _territoria_error(_: Request, exc: Exception) -> JSONResponse:
+def _answer(
+    request: Request,
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    hint: str | None = None,
+    details: list[Any] | None = None,
+) -> JSONResponse:
+    if is_ogc(request):
+        return ogc_exception(status, message, hint)
+    return envelope(status, message, code=code, hint=hint, details=details)
+
+
+async def _territoria_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TerritoriaError)
     status = _status_of(exc)
     code = exc.code if isinstance(exc, ApiError) else exc.slug
     if status >= 500:
         log.error("server error: %s", exc, exc_info=exc)
-    return envelope(status, exc.message, code=code, hint=exc.hint)
+    return _answer(request, status, exc.message, code=code, hint=exc.hint)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = str(exc.detail) if exc.detail else CODES.get(exc.status_code, "error")
-    hint = "GET /api lists the resources" if exc.status_code == 404 else None
-    return envelope(exc.status_code, message, hint=hint)
+    hint = None
+    if exc.status_code == 404:
+        hint = "GET /ogc/collections lists the collections" if is_ogc(request) else "GET /api lists the resources"
+    return _answer(request, exc.status_code, message, hint=hint)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     details = [
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
     ]
     first = details[0] if details else {"loc": [], "msg": "invalid request"}
     where = ".".join(str(p) for p in first["loc"])
-    return envelope(422, f"invalid request: {where}: {first['msg']}", details=details)
+    return _answer(request, 422, f"invalid request: {where}: {first['msg']}", details=details)
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unexpected server error", exc_info=exc)
-    return envelope(500, "internal server error", hint="the server logged the details; please report it")
+    return _answer(request, 500, "internal server error", hint="the server logged the details; please report it")
 
 
 def install(app: FastAPI) -> None:

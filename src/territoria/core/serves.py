@@ -14,7 +14,9 @@ Kinds:
 ``dataset``
     the rows of one dataset, named by the path parameter ``param``; ``lookup`` says how the
     name resolves: ``published`` (a published dataset), ``catalog`` (any catalogued dataset),
-    ``collection`` (an OGC collection: a dataset, or the open boundaries).
+    ``collection`` (an OGC collection: a dataset, or the open boundaries). With ``raw_input``
+    (the rows validation quarantined: raw input, possibly personal), an anonymous caller is
+    refused whatever the policies grant, unless the dataset is open.
 ``sensors``
     the SensorThings API: the entity sets a request touches (path, ``$expand``, ``$filter``...)
     each map to the sensor datasets that hold them.
@@ -32,7 +34,12 @@ Lookup = Literal["published", "catalog", "collection"]
 
 
 def serves(
-    kind: Kind, param: str | None = None, *, lookup: Lookup = "published", action: str | None = None
+    kind: Kind,
+    param: str | None = None,
+    *,
+    lookup: Lookup = "published",
+    action: str | None = None,
+    raw_input: bool = False,
 ) -> dict[str, Any]:
     """The ``openapi_extra`` of a route: what it serves (see the module's docstring)."""
     if (kind == "dataset") != (param is not None):
@@ -42,6 +49,10 @@ def serves(
         rule.update(param=param, lookup=lookup)
     if action is not None:
         rule["action"] = action
+    if raw_input:
+        if kind != "dataset":
+            raise ValueError("only a `dataset` route serves a dataset's raw input")
+        rule["raw_input"] = True
     return {KEY: rule}
 
 

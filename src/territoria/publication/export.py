@@ -18,6 +18,7 @@ from territoria.core.vocab import AccessLevel
 from territoria.engines.base import Engine, quote_ident
 from territoria.governance.access import Principal, Role
 from territoria.governance.audit import AuditLog
+from territoria.indicators.columns import column_titles
 from territoria.pipelines.plan import Plan
 from territoria.pipelines.spec import IndicatorStep, IngestStep
 from territoria.publication.formats import ExportJob, get_format
@@ -48,14 +49,18 @@ def _column_metadata(fields: Iterable[tuple[str, str | None]], value_decimals: i
 
 
 def column_metadata(plan: Plan, dataset: str) -> ColumnMetadata:
-    """Titles (from the source's Table Schema) and declared decimals (an indicator's
-    ``value``) of the columns of a published dataset, from the workspace's plan."""
+    """Titles and declared decimals (an indicator's ``value``) of the columns of a dataset, from
+    the workspace's plan: a source's from its Table Schema, an indicator's or a model's from the
+    shared vocabulary (``indicators/columns.py``). The snapshot's catalog carries the same titles."""
     producer = plan.producers.get(dataset)
     step = plan.steps.get(producer) if producer else None
-    if isinstance(step, IngestStep) and step.entry.schema_ is not None:
-        return _column_metadata(((f.name, f.title) for f in step.entry.schema_.fields), None)
+    if isinstance(step, IngestStep):
+        fields = step.entry.schema_.fields if step.entry.schema_ is not None else []
+        return _column_metadata(((f.name, f.title) for f in fields), None)
     if isinstance(step, IndicatorStep):
-        return _column_metadata((), step.indicator.decimals)
+        return _column_metadata(column_titles(step.indicator).items(), step.indicator.decimals)
+    if step is not None:
+        return _column_metadata(column_titles().items(), None)
     return {}, {}
 
 

@@ -80,13 +80,18 @@ class Publication:
         self._local = threading.local()
         self.con: duckdb.DuckDBPyConnection = getattr(self.engine, "con")  # noqa: B009 - see READER_ENGINE
         con = self.con
-        con.execute("CREATE SCHEMA published; CREATE SCHEMA meta; CREATE SCHEMA geo")
+        con.execute("CREATE SCHEMA published; CREATE SCHEMA meta; CREATE SCHEMA geo; CREATE SCHEMA quarantine")
         for name, info in self.manifest["tables"].items():
             self._load(con, "published", name, path / info["file"])
         for file in sorted((path / "meta").glob("*.parquet")):
             self._load(con, "meta", file.stem, file)
         for folder in sorted(p for p in (path / "meta").iterdir() if p.is_dir()):  # history, in parts
             self._load(con, "meta", folder.name, folder / "*.parquet")
+        #: dataset -> rows validation set aside (``publication/quarantine.py``); older snapshots have none
+        self.quarantined: dict[str, int] = {}
+        for name, info in self.manifest.get("quarantine", {}).items():
+            self._load(con, "quarantine", name, path / info["file"])
+            self.quarantined[name] = int(info["rows"])
         if self.boundaries:
             self._load(con, "geo", "communes", path / "geo" / "communes.parquet")
         if self.manifest.get("names"):
@@ -155,6 +160,35 @@ class Publication:
                 hint=did_you_mean(dataset_id, known) or "GET /api/catalog lists the datasets",
             )
         return meta
+
+    def quarantine(self, dataset_id: str, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        """A page of the rows validation set aside from a source (line, raw values, reasons), and
+        their total; a dataset with none (or not a source) has an empty page."""
+        total = self.quarantined.get(dataset_id, 0)
+        if not total:
+            return [], 0
+        found = self.query(
+            f"SELECT _line, _raw, _errors FROM quarantine.{quote_ident(dataset_id)} ORDER BY _line LIMIT ? OFFSET ?",
+            [limit, offset],
+        ).to_pylist()
+        rows = []
+        for r in found:
+            raw = r["_raw"]
+            try:
+                values = json.loads(raw) if raw else {}
+            except ValueError:
+                values = None
+            # a line the reader rejected (wrong number of fields...) is kept as the text it was
+            text = None if isinstance(values, dict) else raw
+            rows.append(
+                {
+                    "line": r["_line"],
+                    "values": values if isinstance(values, dict) else None,
+                    "text": text,
+                    "reasons": list(r["_errors"] or []),
+                }
+            )
+        return rows, total
 
     def indicator(self, indicator_id: str) -> dict[str, Any]:
         found = self.indicators.get(indicator_id)

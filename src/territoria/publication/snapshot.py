@@ -31,7 +31,9 @@ from territoria.pipelines.plan import Plan, unset_parameters
 from territoria.pipelines.spec import IndicatorStep
 from territoria.pipelines.summary import DatasetStatus
 from territoria.publication.dcat import dcat_catalog
+from territoria.publication.export import column_metadata
 from territoria.publication.provenance import provenance
+from territoria.publication.quarantine import link_quarantine, write_quarantine
 from territoria.workspace import Workspace
 
 KEEP = 3
@@ -109,16 +111,20 @@ def _all_columns(engine: Engine) -> Columns:
     return out
 
 
-def _schema_of(cols: list[tuple[str, str]], entry: DatasetEntry | None) -> dict[str, Any] | None:
+def _schema_of(
+    cols: list[tuple[str, str]], entry: DatasetEntry | None, titles: dict[str, str]
+) -> dict[str, Any] | None:
+    """The dataset's Table Schema; ``titles`` are those its French CSV has (``column_metadata``)."""
     if not cols:
         return entry.schema_.model_dump(mode="json", exclude_defaults=True) if entry and entry.schema_ else None
     declared = {f.name: f for f in entry.schema_.fields} if entry and entry.schema_ else {}
     fields = []
     for col, typ in cols:
         field: dict[str, Any] = {"name": col, "type": _table_schema_type(typ)}
-        if col in declared:
-            d = declared[col]
-            field.update({k: v for k, v in (("title", d.title), ("description", d.description)) if v})
+        if col in titles:
+            field["title"] = titles[col]
+        if col in declared and declared[col].description:
+            field["description"] = declared[col].description
         fields.append(field)
     out: dict[str, Any] = {"fields": fields}
     if entry and entry.schema_ and entry.schema_.primary_key:
@@ -160,7 +166,7 @@ def _dataset_entries(
             "quarantined": status.quarantined,
             "step": step.id,
             "inputs": list(step.inputs),
-            "schema": _schema_of(columns.get(schema_src, []), entry),
+            "schema": _schema_of(columns.get(schema_src, []), entry, column_metadata(plan, key)[0]),
         }
         if entry:
             doc.update(
@@ -351,8 +357,10 @@ def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str, *, st
         if state is not None and previous is not None and previous[1].get("state") == state:
             _link_catalog(previous[0], work)
             boundaries, names = previous[1].get("boundaries"), bool(previous[1].get("names"))
+            quarantine = link_quarantine(previous[0], work, previous[1].get("quarantine") or {})
         else:
             boundaries, names = _catalog(ws, engine, plan, work, columns)
+            quarantine = write_quarantine(engine, plan, work, set(columns))
         cfg = ws.config
         manifest = {
             "run_id": run_id,
@@ -366,6 +374,8 @@ def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str, *, st
             "boundaries": boundaries,
             "names": names,
             "state": state,
+            # dataset -> its quarantined rows (``publication/quarantine.py``), served at its access level
+            "quarantine": quarantine,
         }
         (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
         shutil.rmtree(final, ignore_errors=True)

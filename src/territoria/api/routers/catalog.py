@@ -89,6 +89,8 @@ def dataset_page(
             "rows": f"/api/datasets/{dataset_id}/rows",
             "export": f"/api/datasets/{dataset_id}/export?format=csv",
         }
+    if pub.quarantined.get(dataset_id):
+        links["quarantine"] = f"/api/datasets/{dataset_id}/quarantine"
     if dataset_id in pub.indicators:
         links["values"] = f"/api/indicators/{dataset_id}/values"
     doc["links"] = links

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 
 from territoria.api.deps import Pub, Purpose, Who, readable
 from territoria.api.errors import ApiError
+from territoria.api.ogc_errors import OGC_RESPONSES, PREFIX
 from territoria.api.routers.ogc_query import (
     CRS84,
     CRSS,
@@ -38,7 +39,8 @@ from territoria.core.suggest import did_you_mean
 from territoria.engines.base import quote_ident
 from territoria.publication.reader import DatasetMeta, Publication, json_value
 
-router = APIRouter(prefix="/ogc", tags=["ogc-api-features"])
+# errors answer in OGC's exception format, documented as such (``api/ogc_errors.py``)
+router = APIRouter(prefix=PREFIX, tags=["ogc-api-features"], responses=OGC_RESPONSES)
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",

@@ -8,8 +8,8 @@ Three copies of a dataset age separately, each against its own horizon:
   staging was built from them (a later run lands the source again if it is still supplied);
 - ``staging_days``: the staging table and its quarantine, aged by their last ingest; the next
   run rebuilds them only from a source still supplied, and derived tables follow;
-- ``published_days``: the dataset's copies in earlier publication snapshots (the current one is
-  what is served; it is replaced by the next run);
+- ``published_days``: the dataset's copies in earlier publication snapshots, its published rows
+  and its quarantined ones (the current one is what is served; it is replaced by the next run);
 - ``fields``: a field of the current version first ingested more than N days ago is marked
   expired (``versions.py``); the next run ingests again and blanks it, in staging and in
   everything derived and published.
@@ -145,16 +145,18 @@ def _published(private: Path, dataset: str, days: int, now: datetime) -> list[Er
     current = json.loads(pointer.read_text(encoding="utf-8"))["run_id"]
     out = []
     for snap in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != current):
-        target = snap / "published" / f"{dataset}.parquet"
         manifest = snap / "manifest.json"
-        if not target.is_file() or not manifest.is_file():
-            continue
-        made = datetime.fromisoformat(json.loads(manifest.read_text(encoding="utf-8"))["created_at"])
-        made = made.replace(tzinfo=None)
-        if _older(made, days, now):
-            rel = f"publication/{snap.name}/published/{dataset}.parquet"
-            reason = f"earlier publication older than {days} days"
-            out.append(Erasure(dataset, "published", rel, target.stat().st_size, made.isoformat(), reason))
+        # the published rows, and the rows validation set aside (raw input: publication/quarantine.py)
+        for folder in ("published", "quarantine"):
+            target = snap / folder / f"{dataset}.parquet"
+            if not target.is_file() or not manifest.is_file():
+                continue
+            made = datetime.fromisoformat(json.loads(manifest.read_text(encoding="utf-8"))["created_at"])
+            made = made.replace(tzinfo=None)
+            if _older(made, days, now):
+                rel = f"publication/{snap.name}/{folder}/{dataset}.parquet"
+                reason = f"earlier publication older than {days} days"
+                out.append(Erasure(dataset, "published", rel, target.stat().st_size, made.isoformat(), reason))
     return out
 
 

@@ -152,6 +152,11 @@ export function dataset(id) {
   return get(`/api/catalog/${encodeURIComponent(id)}`);
 }
 
+/** A page of the rows a source's validation set aside (line, raw values, reasons) and their total. */
+export function quarantine(id, { limit = 50, offset = 0 } = {}) {
+  return get(`/api/datasets/${encodeURIComponent(id)}/quarantine${query({ limit, offset })}`);
+}
+
 export async function runs(limit = 100) {
   const body = await get(`/api/runs${query({ limit })}`);
   return Array.isArray(body) ? { runs: body } : body;

@@ -9,6 +9,7 @@ import { renderFootprint } from "./pages/footprint.js";
 import { heatIndicator, renderHeat } from "./pages/heat.js";
 import { renderIndicator, renderIndicators } from "./pages/indicators.js";
 import { renderMap } from "./pages/map.js";
+import { renderQuarantine } from "./pages/quarantine.js";
 import { renderRun, renderRuns } from "./pages/runs.js";
 import { parseHash } from "./router.js";
 import { setupSession } from "./session.js";
@@ -17,7 +18,13 @@ const routes = {
   carte: { nav: "carte", render: (main, args, params) => renderMap(main, params) },
   indicateurs: { nav: "indicateurs", render: (main) => renderIndicators(main) },
   indicateur: { nav: "indicateurs", render: (main, args, params) => renderIndicator(main, args[0], params) },
-  catalogue: { nav: "catalogue", render: (main, args) => (args[0] ? renderDataset(main, args[0]) : renderCatalog(main)) },
+  catalogue: {
+    nav: "catalogue",
+    render: (main, args, params) => {
+      if (args[1] === "ecartees") return renderQuarantine(main, args[0], params);
+      return args[0] ? renderDataset(main, args[0]) : renderCatalog(main);
+    },
+  },
   executions: { nav: "executions", render: (main, args) => (args[0] ? renderRun(main, args[0]) : renderRuns(main)) },
   chaleur: { nav: "chaleur", render: (main, args, params) => renderHeat(main, params) },
   empreinte: { nav: "empreinte", render: (main) => renderFootprint(main) },

@@ -10,7 +10,7 @@ const H = 320;
 const M = { top: 30, right: 24, bottom: 40, left: 72 };
 
 /** Round axis ticks: 0, 50 000, 100 000... */
-function niceTicks(min, max, count = 5) {
+export function niceTicks(min, max, count = 5) {
   if (min === max) {
     const pad = Math.abs(min) * 0.1 || 1;
     min -= pad;

@@ -27,6 +27,11 @@ const VALUES = {
   emissions: "Émissions",
 };
 
+/** Whether a breakdown value is the total of its column ("TOUS" secteurs...). */
+export function isTotal(value) {
+  return TOTALS.includes(value);
+}
+
 export function dimensionLabel(name) {
   return NAMES[name] || name.charAt(0).toUpperCase() + name.slice(1).replace(/_/g, " ");
 }

@@ -48,8 +48,8 @@ const REASONS = [
   [/^type-error \(expected (\w+)\)$/, (m) => `valeur illisible comme ${TYPE_NAMES[m[1]] || m[1]}`],
   [/^required$/, () => "valeur obligatoire manquante"],
   [/^enum$/, () => "valeur hors de la liste autorisée"],
-  [/^minimum (.+)$/, (m) => `valeur inférieure au minimum (${m[1]})`],
-  [/^maximum (.+)$/, (m) => `valeur supérieure au maximum (${m[1]})`],
+  [/^minimum (.+)$/, (m) => `valeur inférieure au minimum (${m[1].replace(/\.0+$/, "")})`],
+  [/^maximum (.+)$/, (m) => `valeur supérieure au maximum (${m[1].replace(/\.0+$/, "")})`],
   [/^minLength (.+)$/, (m) => `texte trop court (au moins ${m[1]} caractères)`],
   [/^maxLength (.+)$/, (m) => `texte trop long (au plus ${m[1]} caractères)`],
   [/^pattern$/, () => "ne respecte pas le format attendu"],
@@ -66,6 +66,12 @@ export function quarantineReason(reason) {
   for (const [pattern, say] of REASONS) {
     const match = String(reason).match(pattern);
     if (match) return say(match);
+  }
+  // Validation names the field first ("code: pattern"): the field stays, the check is said in French.
+  const field = String(reason).match(/^([^:()]+): (.+)$/);
+  if (field) {
+    const said = quarantineReason(field[2]);
+    if (said !== field[2]) return `${field[1]} : ${said}`;
   }
   return String(reason);
 }

@@ -29,6 +29,15 @@ function quarantineCell(d) {
   return d.quarantined > 0 ? h("span", { class: "badge warn" }, plural(d.quarantined, "ligne")) : "aucune";
 }
 
+// On the dataset's page, the count leads to the rows themselves when this reader may see them.
+function quarantineLink(d) {
+  const cell = quarantineCell(d);
+  if (!(d.quarantined > 0) || !(d.links || {}).quarantine || d.readable === false) return cell;
+  // personal data is read with a stated purpose, which the dashboard does not ask for (as downloads)
+  if (d.access === "personal") return h("span", {}, cell, " — à consulter par l’API, en indiquant le motif (paramètre purpose)");
+  return h("span", {}, cell, " ", h("a", { href: `#/catalogue/${encodeURIComponent(d.id)}/ecartees`, class: "quarantine-link" }, "Voir les lignes écartées"));
+}
+
 export async function renderCatalog(page) {
   const datasets = await api.catalog();
   add(page, 
@@ -133,7 +142,7 @@ export async function renderDataset(page, id) {
           ["Mis à jour", d.updated_at ? `${formatDateTime(d.updated_at)} (${formatAge(d.updated_at)})` : "jamais"],
           ["Fraîcheur", badge(FRESHNESS, d.freshness)],
           ["Dernière exécution", d.last_status ? badge(STATUS, d.last_status) : "—"],
-          ["Lignes en quarantaine", quarantineCell(d)],
+          ["Lignes en quarantaine", quarantineLink(d)],
           ["Secret statistique", d.secrecy ? `règle « ${d.secrecy} » appliquée avant publication` : "non concerné"],
           ["Accès", d.readable === false ? "vous n’avez pas accès à ces données" : "vous pouvez lire ces données"],
         ]),

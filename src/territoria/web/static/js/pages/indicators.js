@@ -13,6 +13,7 @@ import { provenanceLine, realityBadge, toFillSection } from "../provenance.js";
 import { communeSummary, qualityList, qualityNotes } from "../quality.js";
 import { replaceParams } from "../router.js";
 import { factorSharesSection } from "../factor-shares.js";
+import { sectorDimension, sectorSection } from "../sector-chart.js";
 
 const MESH_PLURALS = { commune: "Communes", capteur: "Capteurs", station: "Stations Météo-France", iris: "Quartiers (IRIS)" };
 const ACCESS = { open: "Ouvert à tous", restricted: "Restreint (agents et élus)", personal: "Données personnelles" };
@@ -145,7 +146,18 @@ export async function renderIndicator(page, id, params) {
         ),
       ),
       h("section", { "aria-labelledby": "titre-evolution" }, h("h2", { id: "titre-evolution" }, "Évolution"), trendChart({ series: rows.map((r) => ({ period: String(r.period), value: r.value })), target, unit: ind.unit, decimals: decimals(ind), title: `${ind.title}${detail ? ` (${detail})` : ""}, ${zoneName()}` })),
+      sectorsOf(isTerritory ? territoryRows : otherRows),
     );
+  }
+
+  // Every sector of the chosen place, under the other breakdowns chosen (the energy...).
+  function sectorsOf(all) {
+    const sector = sectorDimension(dims);
+    if (!sector) return null;
+    const others = dims.filter((d) => d !== sector);
+    const rows = pick(all, others, choice).filter((r) => key(r) === zone);
+    const label = choiceLabel(others, choice);
+    return sectorSection(ind, rows, dims, { decimals: decimals(ind), place: `${zoneName()}${label ? ` (${label})` : ""}` });
   }
   show();
   add(page, factorSharesSection(ind, places.map((m, i) => [m, placeRows[i]])), downloadSection(ind), methodSection(ind), await originSection(ind, titles));
