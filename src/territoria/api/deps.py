@@ -167,7 +167,7 @@ def levels(request: Request, pub: Publication) -> dict[str, Level]:
             nodes.setdefault(name, Node(meta.access, (), meta.doc.get("secrecy")))
         return effective_levels(nodes, policy.declassify)
 
-    found: dict[str, Level] = pub.cached(f"levels:{id(policy)}:{id(pub.datasets)}", build)
+    found: dict[str, Level] = pub.cached(f"levels:{policy.serial}:{id(pub.datasets)}", build)
     return found
 
 

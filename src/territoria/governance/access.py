@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import os
 import re
 import secrets
@@ -136,10 +137,16 @@ def _role(value: str, where: str) -> Role:
         raise UserError(f"{where}: unknown role {value!r}", hint=did_you_mean(value, list(Role))) from None
 
 
+#: a number per policy object made in this process: what caches derived from a policy are keyed on
+#: (``id()`` is reused once an object is freed, so a reloaded policy could find the old one's entries)
+_SERIALS = itertools.count(1)
+
+
 class AccessPolicy:
     """The ``access`` and ``conventions`` sections of the workspace's policies, ready to decide."""
 
     def __init__(self, policies: Policies | Mapping[str, Any] | None) -> None:
+        self.serial = next(_SERIALS)
         typed = as_policies(policies)
         self.readers: dict[AccessLevel, frozenset[Role]] = {
             level: frozenset(getattr(typed.access, level.value)) for level in AccessLevel
