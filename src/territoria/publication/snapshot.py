@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -214,7 +214,7 @@ def _copy(engine: Engine, select: str, dest: Path) -> None:
 
 
 def _write_published(
-    engine: Engine, plan: Plan, target: Path, previous: dict[str, Any], columns: Columns
+    engine: Engine, plan: Plan, target: Path, previous: dict[str, Any], columns: Collection[tuple[str, str]]
 ) -> dict[str, Any]:
     hashes = dataset_fingerprints(engine)
     tables: dict[str, Any] = {}
@@ -350,15 +350,15 @@ def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str, *, st
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     try:
-        columns = _all_columns(engine)
         previous = _previous(root)
-        tables = _write_published(engine, plan, work, _previous_tables(previous), columns)
+        tables = _write_published(engine, plan, work, _previous_tables(previous), engine.tables())
         history = _write_meta(engine, work, previous, run_id)
         if state is not None and previous is not None and previous[1].get("state") == state:
             _link_catalog(previous[0], work)
             boundaries, names = previous[1].get("boundaries"), bool(previous[1].get("names"))
             quarantine = link_quarantine(previous[0], work, previous[1].get("quarantine") or {})
         else:
+            columns = _all_columns(engine)
             boundaries, names = _catalog(ws, engine, plan, work, columns)
             quarantine = write_quarantine(engine, plan, work, set(columns))
         cfg = ws.config
