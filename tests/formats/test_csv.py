@@ -169,6 +169,33 @@ def test_duplicate_primary_key_keeps_the_first(engine: Engine, tmp_path: Path) -
     assert out.quarantine == [(4, '{"code_commune":"35238"}', ["primary-key duplicate (code_commune)"])]
 
 
+def test_one_scan_types_checks_and_numbers_every_kind_of_bad_line(engine: Engine, tmp_path: Path) -> None:
+    """The file is read once: a type error, a duplicate key and a ragged line each keep their own
+    line number and reason, the valid rows are staged typed, and the scratch tables go with drop()."""
+    from territoria.catalog.model import TableSchema
+    from territoria.connectors.formats import get_reader
+    from territoria.validation import validate_relation
+
+    body = (
+        "code_commune;libelle;annee;conso_mwh;nb_sites\n35238;A;2022;1,5;1\n35047;B;deux;1;1\n"
+        "35051;C;2022;1;1;extra\n35238;D;2022;2;2\n35055;E;2021;s;3\n"
+    )
+    raw = get_reader("csv")(engine, write(tmp_path, body.encode()), {}, tmp_path)
+    outcome = validate_relation(engine, raw, TableSchema.model_validate(CONSO_SCHEMA), "_one")
+    staged = engine.fetch_all(
+        f"SELECT code_commune, libelle, annee, conso_mwh, conso_mwh_secret FROM ({outcome.staging_sql})"
+    )
+    assert sorted(staged) == [("35055", "E", 2021, None, True), ("35238", "A", 2022, 1.5, False)]
+    quarantined = {line: errors for line, _, errors in engine.fetch_all(outcome.quarantine_sql)}
+    assert quarantined[3] == ["annee: type-error (expected year)"]
+    assert quarantined[5] == ["primary-key duplicate (code_commune)"]
+    assert sorted(quarantined) == [3, 4, 5]  # line 4 has one field too many
+    assert outcome.stats["rows_in"] == 5 and outcome.stats["rows_valid"] == 2
+    outcome.drop(engine)
+    left = engine.fetch_all("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '_one%'")
+    assert left == []
+
+
 def test_required_column_missing_names_the_close_match(engine: Engine, tmp_path: Path) -> None:
     body = b"code_comune;libelle;annee;conso_mwh;nb_sites\n35238;A;2022;1;1\n"
     with pytest.raises(DataError, match="code_commune") as err:
