@@ -62,10 +62,7 @@ class Group:
         """Fingerprint every table rebuilt so far (one query), then finish the input keys that waited."""
         if self.unprinted:
             names = list(self.unprinted)
-            union = " UNION ALL ".join(
-                f"SELECT {k} AS k, count(*), sum(hash(t)::HUGEINT) FROM {datasets[n].qualified} t"
-                for k, n in enumerate(names)
-            )
+            union = " UNION ALL ".join(fingerprint_sql(k, datasets[n].qualified) for k, n in enumerate(names))
             for k, rows, digest in engine.fetch_all(union):
                 name = names[k]
                 step, rec, at = self.unprinted[name]
@@ -88,6 +85,11 @@ class Group:
         write_state(engine, latest, states, self.lineage)
 
 
+def fingerprint_sql(k: int, qualified: str) -> str:
+    """``k``, row count and the sum of the row hashes of a table (its content, in any order)."""
+    return f"SELECT {k} AS k, count(*), sum(hash(t)::HUGEINT) FROM {qualified} t"
+
+
 def print_of(rows: Any, digest: Any) -> str:
     """A table's content fingerprint: row count and the sum of its row hashes (order-independent)."""
     return f"{int(rows)}:{digest}"
@@ -99,4 +101,4 @@ def input_key(step: Step, rec: StepRecord, hashes: dict[str, str]) -> None:
     rec.input_key = stable_hash([rec.definition_hash, [rec.inputs[i] for i in step.inputs]])
 
 
-__all__ = ["GROUP_SECONDS", "Group", "input_key", "print_of"]
+__all__ = ["GROUP_SECONDS", "Group", "fingerprint_sql", "input_key", "print_of"]

@@ -1,0 +1,185 @@
+"""Pack and pipeline SQL is written once, in DuckDB's dialect; each engine gets it translated.
+
+``translate(sql, dialect)`` uses sqlglot (a maintained SQL transpiler), cached per statement,
+with a few rewrites of our own where sqlglot keeps a DuckDB spelling the target lacks
+(``ST_Transform``'s ``always_xy``, ``ST_AsWKB``, ``CREATE OR REPLACE TABLE``...). What cannot be
+translated is refused with a ``ConfigError`` naming the construct.
+
+Where a model's SQL cannot be translated, its pack ships an engine-specific variant beside it:
+``model.sql`` and ``model.postgres.sql``. ``variant_path`` names that file and
+``mark_variant`` tags its text, so that ``translate`` hands it to that engine verbatim (and
+refuses it for another engine: a variant is not DuckDB SQL).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, ParseError, UnsupportedError
+
+from territoria.core.errors import ConfigError
+
+SOURCE = "duckdb"
+#: the first line of a variant: ``-- territoria:dialect=postgres``
+MARKER = re.compile(r"\A\s*--\s*territoria:dialect=(\w+)[^\n]*\n?")
+
+#: DuckDB function name -> the target's, where sqlglot keeps DuckDB's spelling
+RENAMES: dict[str, dict[str, str]] = {
+    "postgres": {"ST_ASWKB": "ST_AsBinary", "ST_GEOMFROMWKB": "ST_GeomFromWKB", "ERROR": "territoria_error"},
+}
+
+
+def variant_path(sql_file: Path, dialect: str) -> Path:
+    """``model.sql`` -> ``model.postgres.sql``: the engine-specific variant a pack may ship."""
+    return sql_file.with_name(f"{sql_file.stem}.{dialect}{sql_file.suffix}")
+
+
+def mark_variant(sql: str, dialect: str) -> str:
+    return f"-- territoria:dialect={dialect}\n{sql}"
+
+
+def variant_dialect(sql: str) -> str | None:
+    """The dialect a variant is written in, ``None`` for ordinary (DuckDB) SQL."""
+    match = MARKER.match(sql)
+    return match.group(1) if match else None
+
+
+def translate(sql: str, dialect: str) -> str:
+    """``sql`` (DuckDB dialect, or a variant marked for ``dialect``) in ``dialect``."""
+    written_in = variant_dialect(sql)
+    if written_in is not None:
+        if written_in != dialect:
+            raise ConfigError(
+                f"SQL written for the {written_in} engine cannot run on the {dialect} engine",
+                hint=f"ship the DuckDB-dialect SQL beside the variant (the .{written_in}.sql file)",
+            )
+        return MARKER.sub("", sql, count=1)
+    if dialect == SOURCE:
+        return sql
+    return _translate(sql, dialect, "", False)
+
+
+def translate_for_driver(sql: str, dialect: str, *, schema_prefix: str = "", params: bool = False) -> str:
+    """``translate`` for a DB-API driver: schemas renamed ``schema_prefix + name`` (a store's own
+    schema set on a shared server) and, with ``params``, ``?`` placeholders as ``%s`` with every
+    other ``%`` doubled (psycopg's paramstyle)."""
+    written_in = variant_dialect(sql)
+    if written_in is not None and not schema_prefix and not params:
+        return translate(sql, dialect)
+    return _translate(translate(sql, dialect) if written_in else sql, dialect, schema_prefix, params, written_in)
+
+
+#: schemas of the server itself, never renamed by a store's schema prefix
+SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_temp", "territoria_compat"})
+PARAM_TOKEN = "territoria_param_"
+
+
+def _rewrite(dialect: str, prefix: str = "", params: bool = False):  # type: ignore[no-untyped-def]
+    renames = RENAMES.get(dialect, {})
+    aliases = iter(range(1_000_000))
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if (
+            dialect == "postgres"
+            and isinstance(node, exp.Subquery)
+            and not node.alias
+            and isinstance(node.parent, exp.From | exp.Join)
+        ):
+            # PostgreSQL 15 wants a name for every subquery in FROM (16 lifted that)
+            node.set("alias", exp.TableAlias(this=exp.to_identifier(f"_t{next(aliases)}")))
+            return node
+        if dialect == "postgres" and isinstance(node, exp.Table) and _is_range(node):
+            # DuckDB's range(n) names its column `range`; generate_series names it after itself
+            alias = node.args.get("alias")
+            name = alias.this if alias is not None and alias.this else exp.to_identifier("range")
+            node.set("alias", exp.TableAlias(this=name, columns=[exp.to_identifier("range")]))
+            return node
+        if dialect == "postgres" and isinstance(node, exp.IgnoreNulls) and isinstance(node.this, exp.AnyValue):
+            # DuckDB's any_value skips NULLs: so does the compat aggregate (PostgreSQL 15 has none)
+            return exp.Anonymous(this="any_value", expressions=[node.this.this])
+        if dialect == "postgres" and isinstance(node, exp.Select):
+            _expand_group_by_all(node)
+        if params and isinstance(node, exp.Placeholder):
+            return exp.Var(this=PARAM_TOKEN)
+        if prefix and isinstance(node, exp.Table):
+            name = node.args.get("db")  # CREATE/DROP SCHEMA name their schema there too
+            if isinstance(name, exp.Identifier) and name.name not in SYSTEM_SCHEMAS and not node.args.get("catalog"):
+                node.set("db", exp.to_identifier(prefix + name.name, quoted=True))
+            return node
+        if dialect == "postgres" and isinstance(node, exp.DataType) and node.this == exp.DataType.Type.INT128:
+            return exp.DataType.build("NUMERIC")  # HUGEINT: sums of 64-bit hashes
+        if isinstance(node, exp.Anonymous) and node.name.upper() in renames:
+            node.set("this", renames[node.name.upper()])
+        elif dialect == "postgres" and isinstance(node, exp.Anonymous) and node.name.upper() == "ST_TRANSFORM":
+            # PostGIS always reads and writes x/y (lon/lat) order: DuckDB's always_xy flag is moot
+            node.set("expressions", [e for e in node.expressions if not isinstance(e, exp.Kwarg | exp.PropertyEQ)])
+        return node
+
+    return rewrite
+
+
+def _is_aggregate(item: exp.Expression) -> bool:
+    if any(not agg.find_ancestor(exp.Window) for agg in item.find_all(exp.AggFunc)):
+        return True
+    return any(f.name.lower() == "any_value" for f in item.find_all(exp.Anonymous))
+
+
+def _expand_group_by_all(select: exp.Select) -> None:
+    """``GROUP BY ALL`` -> ``GROUP BY 1, 2...``: the positions of the items that aggregate nothing."""
+    group = select.args.get("group")
+    if group is None or not group.args.get("all"):
+        return
+    keys = [
+        exp.Literal.number(i)
+        for i, item in enumerate(select.expressions, 1)
+        if not _is_aggregate(item) and not item.find(exp.Window)
+    ]
+    select.set("group", exp.Group(expressions=keys) if keys else None)
+
+
+def _is_range(table: exp.Table) -> bool:
+    series = table.this
+    alias = table.args.get("alias")
+    return (
+        isinstance(series, exp.GenerateSeries)
+        and bool(series.args.get("is_end_exclusive"))
+        and not (alias is not None and alias.columns)
+    )
+
+
+@lru_cache(maxsize=4096)
+def _translate(sql: str, dialect: str, prefix: str, params: bool, read: str | None = None) -> str:
+    try:
+        statements = sqlglot.parse(sql, read=read or SOURCE)
+    except ParseError as exc:
+        raise ConfigError(
+            f"cannot read this SQL to translate it for the {dialect} engine: {_first_error(exc)}",
+            hint="check the statement on DuckDB first; pack SQL is written in DuckDB's dialect",
+            detail=sql[:2000],
+        ) from exc
+    out: list[str] = []
+    for statement in statements:
+        if statement is None:
+            continue
+        tree = statement.transform(_rewrite(dialect, prefix, params)) if read is None or prefix or params else statement
+        try:
+            out.append(tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE))
+        except UnsupportedError as exc:
+            raise ConfigError(
+                f"the {dialect} engine has no translation for {_first_error(exc)}",
+                hint=f"rewrite it, or ship an engine-specific variant (model.{dialect}.sql beside model.sql)",
+                detail=sql[:2000],
+            ) from exc
+    text = ";\n".join(out)
+    return text.replace("%", "%%").replace(PARAM_TOKEN, "%s") if params else text
+
+
+def _first_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if errors and isinstance(errors[0], dict) and errors[0].get("description"):
+        return str(errors[0]["description"])
+    return str(exc).splitlines()[0]
