@@ -110,3 +110,18 @@ def test_csv_relation_with_rejects(engine: Engine, tmp_path: Path) -> None:
     assert rejected == [(3, "TOO MANY COLUMNS"), (5, "MISSING COLUMNS")]
     skipping = engine.read_csv_relation(path, delimiter=";", columns=["code", "nom"], skip=1, skip_bad_lines=True)
     assert engine.fetch_all(f"SELECT count(*) FROM {skipping}") == [(3,)]
+
+
+def test_files_and_describe_in_duckdb_sql(engine: Engine, tmp_path: Path) -> None:
+    """``read_parquet``/``DESCRIBE``/``* EXCLUDE`` as the readers write them, on every engine."""
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "f.parquet"
+    pq.write_table(pa.table({"code": ["35238", "35047"], "n": [1, 2]}), path)
+    relation = f"read_parquet('{path}', file_row_number=true)"
+    described = engine.fetch_all(f"DESCRIBE SELECT * FROM {relation}")
+    assert [(r[0], r[1]) for r in described] == [("code", "VARCHAR"), ("n", "BIGINT"), ("file_row_number", "BIGINT")]
+    rows = engine.fetch_all(
+        f"SELECT file_row_number + 1 AS _line, * EXCLUDE (file_row_number) FROM {relation} ORDER BY 1"
+    )
+    assert rows == [(1, "35238", 1), (2, "35047", 2)]

@@ -84,3 +84,22 @@ def test_every_pack_sql_translates_or_has_a_variant() -> None:
         pack = load_pack(name)
         for model in [*pack.definition.models, *pack.definition.indicators]:
             translate(pack.read_sql(model.sql, "postgres"), "postgres")
+
+
+@pytest.mark.parametrize(
+    ("duckdb", "postgres"),
+    [
+        ("SELECT a, sum(b) FROM t GROUP BY ALL", "SELECT a, SUM(b) FROM t GROUP BY 1"),
+        ("SELECT any_value(a) FROM t", "SELECT ANY_VALUE(a) FROM t"),
+        ("SELECT * FROM t ORDER BY rowid", "SELECT * FROM t ORDER BY ctid"),
+        (
+            "SELECT arg_max(a, b) FROM t",
+            "SELECT (ARRAY_AGG(a ORDER BY b DESC) FILTER(WHERE b IS NOT NULL))[1] FROM t",
+        ),
+        ("SELECT {'k': a} FROM t", "SELECT JSONB_BUILD_OBJECT('k', a) FROM t"),
+        ("CREATE OR REPLACE TABLE m.t AS SELECT 1", "DROP TABLE IF EXISTS m.t;\nCREATE TABLE m.t AS SELECT 1"),
+        ("SELECT CASE WHEN x THEN ?::TIMESTAMP END", "SELECT CASE WHEN x THEN CAST((%s) AS TIMESTAMP) END"),
+    ],
+)
+def test_duckdb_only_constructs_get_a_postgres_form(duckdb: str, postgres: str) -> None:
+    assert translate(duckdb, "postgres") == postgres

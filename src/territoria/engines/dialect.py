@@ -14,6 +14,7 @@ refuses it for another engine: a variant is not DuckDB SQL).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def _rewrite(dialect: str, prefix: str = "", params: bool = False):  # type: ign
     renames = RENAMES.get(dialect, {})
     aliases = iter(range(1_000_000))
 
-    def rewrite(node: exp.Expression) -> exp.Expression:
+    def rewrite(node: exp.Expr) -> exp.Expr:
         if (
             dialect == "postgres"
             and isinstance(node, exp.Subquery)
@@ -103,6 +104,20 @@ def _rewrite(dialect: str, prefix: str = "", params: bool = False):  # type: ign
             return exp.Anonymous(this="any_value", expressions=[node.this.this])
         if dialect == "postgres" and isinstance(node, exp.Select):
             _expand_group_by_all(node)
+        if dialect == "postgres" and isinstance(node, exp.Column) and node.name.lower() == "rowid":
+            # DuckDB's insertion-order pseudo-column: PostgreSQL's row address orders an append-only table alike
+            node.set("this", exp.to_identifier("ctid"))
+            return node
+        if dialect == "postgres" and isinstance(node, exp.ArgMax | exp.ArgMin):
+            return _arg_extreme(node)
+        if dialect == "postgres" and isinstance(node, exp.Struct):
+            # a DuckDB struct travels as a JSON object (psycopg reads it back as a dict)
+            pairs: list[exp.Expression] = []
+            for item in node.expressions:
+                key = item.this if isinstance(item, exp.PropertyEQ) else item.args.get("alias")
+                value = item.expression if isinstance(item, exp.PropertyEQ) else item.this
+                pairs += [exp.Literal.string(key.name if key is not None else ""), value]
+            return exp.Anonymous(this="jsonb_build_object", expressions=pairs)
         if params and isinstance(node, exp.Placeholder):
             return exp.Var(this=PARAM_TOKEN)
         if prefix and isinstance(node, exp.Table):
@@ -120,6 +135,44 @@ def _rewrite(dialect: str, prefix: str = "", params: bool = False):  # type: ign
         return node
 
     return rewrite
+
+
+def expand_star_excludes(sql: str, columns_of: Callable[[str], list[str]]) -> str:
+    """DuckDB's ``SELECT * EXCLUDE (a)`` with the columns spelled out (``columns_of`` names the
+    columns of a FROM clause, in DuckDB SQL), for engines without it. Unchanged without EXCLUDE."""
+    if not re.search(r"\bEXCLUDE\b", sql, re.IGNORECASE):
+        return sql
+    tree = sqlglot.parse_one(sql, read=SOURCE)
+    for star in list(tree.find_all(exp.Star)):
+        excluded = star.args.get("except_")
+        select = star.parent
+        if not excluded or not isinstance(select, exp.Select) or select.args.get("joins"):
+            continue
+        source = select.args["from_"].this
+        drop = {c.name for c in excluded}
+        kept = [exp.column(c, quoted=True) for c in columns_of(source.sql(SOURCE)) if c not in drop]
+        star.replace(kept[0]) if len(kept) == 1 else None
+        if len(kept) != 1:
+            position = select.expressions.index(star)
+            select.set("expressions", [*select.expressions[:position], *kept, *select.expressions[position + 1 :]])
+    return tree.sql(SOURCE)
+
+
+def _replaces(statement: exp.Expr) -> bool:
+    return (
+        isinstance(statement, exp.Create)
+        and bool(statement.args.get("replace"))
+        and str(statement.args.get("kind")).upper() in ("TABLE", "VIEW")
+    )
+
+
+def _arg_extreme(node: exp.ArgMax | exp.ArgMin) -> exp.Expr:
+    """``arg_max(x, y)`` -> the first ``x`` of the rows ordered by ``y`` (rows without ``y`` skipped)."""
+    value, key = node.this.sql("postgres"), node.expression.sql("postgres")
+    order = "DESC" if isinstance(node, exp.ArgMax) else "ASC"
+    return sqlglot.parse_one(
+        f"(ARRAY_AGG({value} ORDER BY {key} {order}) FILTER (WHERE {key} IS NOT NULL))[1]", read="postgres"
+    )
 
 
 def _is_aggregate(item: exp.Expression) -> bool:
@@ -153,6 +206,8 @@ def _is_range(table: exp.Table) -> bool:
 
 @lru_cache(maxsize=4096)
 def _translate(sql: str, dialect: str, prefix: str, params: bool, read: str | None = None) -> str:
+    if read is None:
+        sql = sql.replace("?::", "(?)::")  # sqlglot 30 misreads `?::TYPE` (as a ternary)
     try:
         statements = sqlglot.parse(sql, read=read or SOURCE)
     except ParseError as exc:
@@ -165,6 +220,15 @@ def _translate(sql: str, dialect: str, prefix: str, params: bool, read: str | No
     for statement in statements:
         if statement is None:
             continue
+        if dialect == "postgres" and read is None and _replaces(statement):
+            # no CREATE OR REPLACE TABLE in PostgreSQL (and its OR REPLACE VIEW keeps the columns)
+            statement.set("replace", False)
+            kind = str(statement.args.get("kind")).upper()
+            table = statement.this.copy()
+            if isinstance(table, exp.Schema):  # CREATE TABLE t (a INT): drop t
+                table = table.this
+            dropped = exp.Drop(tables=[table], kind=kind, exists=True)
+            out.append(dropped.transform(_rewrite(dialect, prefix, params)).sql(dialect=dialect))
         tree = statement.transform(_rewrite(dialect, prefix, params)) if read is None or prefix or params else statement
         try:
             out.append(tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE))

@@ -11,6 +11,7 @@ sent with COPY FROM STDIN: the server never needs access to the workspace's file
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,9 +23,9 @@ import psycopg
 
 from territoria.core.errors import EngineError
 from territoria.engines.base import Capabilities, TableWrite, quote_ident
-from territoria.engines.dialect import translate_for_driver
+from territoria.engines.dialect import expand_star_excludes, translate_for_driver
 from territoria.engines.postgres import arrow as pgarrow
-from territoria.engines.postgres import compat
+from territoria.engines.postgres import compat, duckisms
 from territoria.engines.postgres.csv_copy import copy_csv
 from territoria.engines.postgres.dsn import resolve_dsn
 from territoria.engines.postgres.export import copy_to
@@ -42,6 +43,9 @@ CAPABILITIES = Capabilities(
     sql_dialect="postgres",
 )
 DIALECT = "postgres"
+UPSERT = re.compile(
+    r'\s*INSERT\s+OR\s+REPLACE\s+INTO\s+((?:"[^"]+"|\w+)(?:\.(?:"[^"]+"|\w+))?)\s*(\(([^)]*)\))?', re.IGNORECASE
+)
 
 
 class PostgresEngine:
@@ -59,6 +63,7 @@ class PostgresEngine:
         self._lock = threading.RLock()
         self._schemas: set[str] = set()
         self._names = itertools.count()
+        self._files: dict[tuple[Any, ...], str] = {}
         self._install_compat()
         has_postgis = self._postgis(postgis)
         self.capabilities = replace(CAPABILITIES, spatial=has_postgis)
@@ -102,8 +107,58 @@ class PostgresEngine:
         return f"_territoria_{stem}_{next(self._names)}"
 
     # -- plain SQL -------------------------------------------------------------------------
+    def _upsert(self, sql: str) -> str:
+        """DuckDB's ``INSERT OR REPLACE`` as ``INSERT ... ON CONFLICT (primary key) DO UPDATE``."""
+        match = UPSERT.match(sql)
+        if not match:
+            return sql
+        target = self.sql(f"SELECT * FROM {match.group(1)}").removeprefix("SELECT * FROM ")
+        keys = self._primary_key(target)
+        named = match.group(3)
+        cols = [c.strip().strip('"') for c in named.split(",")] if named else [c for c, _ in self._column_types(target)]
+        update = ", ".join(f"{quote_ident(c)} = EXCLUDED.{quote_ident(c)}" for c in cols if c not in keys)
+        action = f"UPDATE SET {update}" if update else "NOTHING"
+        body = sql[match.start(1) :].rstrip().rstrip(";")
+        return f"INSERT INTO {body} ON CONFLICT ({', '.join(map(quote_ident, keys))}) DO {action}"
+
+    def _column_types(self, target: str) -> list[tuple[str, str]]:
+        rows = self.con.execute(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            [target],
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def _file_table(self, call: str) -> str:
+        """A temporary table holding a file function call's rows (loaded once per file version)."""
+        key = duckisms.file_version(call)
+        if key not in self._files:
+            name = self.temp_name("file")
+            self.register_arrow(name, duckisms.read_locally(call))
+            self._files[key] = f"pg_temp.{quote_ident(name)}"
+        return self._files[key]
+
+    def _describe(self, query: str, params: Sequence[Any] | None) -> list[tuple[Any, ...]]:
+        cursor = self._run(f"SELECT * FROM ({query}) AS _described LIMIT 0", params)
+        rows = []
+        for col in cursor.description or []:
+            info = self.con.adapters.types.get(col.type_code)
+            typname = "geometry" if col.type_code == self.geometry_oid else (info.name if info else "text")
+            rows.append((col.name, duckisms.duckdb_type_of(typname, col.precision, col.scale), "YES", None, None, None))
+        return rows
+
+    def _duckdb_only(self, sql: str) -> str:
+        """What translation cannot do: files read here, ``* EXCLUDE`` spelled out."""
+        sql = duckisms.with_local_files(sql, self._file_table)
+        return expand_star_excludes(sql, self._columns_of)
+
+    def _columns_of(self, relation: str) -> list[str]:
+        cursor = self._run(f"SELECT * FROM {relation} LIMIT 0")
+        return [c.name for c in cursor.description or []]
+
     def _run(self, sql: str, params: Sequence[Any] | None = None) -> psycopg.Cursor[Any]:
-        text = self.sql(sql, params)
+        sql = self._duckdb_only(sql)
+        text = self.sql(self._upsert(sql), params)
         try:
             return self.con.execute(text, list(params) if params else None)
         except psycopg.Error as exc:
@@ -115,6 +170,9 @@ class PostgresEngine:
 
     def fetch_all(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         with self._lock:
+            described = duckisms.describe_query(sql)
+            if described is not None:
+                return self._describe(described, params)
             return self._run(sql, params).fetchall()
 
     def _schema(self, cursor: psycopg.Cursor[Any]) -> tuple[pa.Schema, set[int]]:
@@ -143,7 +201,7 @@ class PostgresEngine:
         """A server-side cursor: the result never sits whole in memory."""
         with self._lock, self.con.transaction(), self.con.cursor(name=self.temp_name("cursor")) as cursor:
             try:
-                cursor.execute(self.sql(sql))
+                cursor.execute(self.sql(self._duckdb_only(sql)))
             except psycopg.Error as exc:
                 raise EngineError(f"PostgreSQL refused a statement: {str(exc).strip()}") from exc
             while True:
@@ -229,7 +287,10 @@ class PostgresEngine:
                 keys = self._primary_key(target)
                 updates = ", ".join(f"{quote_ident(c)} = EXCLUDED.{quote_ident(c)}" for c in table.column_names)
                 conflict = f" ON CONFLICT ({', '.join(map(quote_ident, keys))}) DO UPDATE SET {updates}"
-            self.con.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM pg_temp.{staging}{conflict}")
+            types = dict(self._column_types(target))
+            # Arrow text lands as text: cast to the column's own type (json, timestamptz...)
+            cast = ", ".join(f"CAST({quote_ident(c)} AS {types[c]})" for c in table.column_names)
+            self.con.execute(f"INSERT INTO {target} ({cols}) SELECT {cast} FROM pg_temp.{staging}{conflict}")
             self.con.execute(f"DROP TABLE pg_temp.{staging}")
 
     def _primary_key(self, target: str) -> list[str]:
@@ -267,7 +328,7 @@ class PostgresEngine:
         """Drop and create in one transaction (PostgreSQL has no CREATE OR REPLACE TABLE)."""
         self.ensure_schema(write.schema)
         target = f"{quote_ident(self.schema_name(write.schema))}.{quote_ident(write.name)}"
-        select = self.sql(write.select_sql)
+        select = self.sql(self._duckdb_only(write.select_sql))
         with self._lock, self.con.transaction():
             kind = self.con.execute(
                 "SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
