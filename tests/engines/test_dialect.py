@@ -8,7 +8,13 @@ import pytest
 
 from territoria.catalog.packs import available_packs, load_pack
 from territoria.core.errors import ConfigError
-from territoria.engines.dialect import mark_variant, translate, translate_for_driver, variant_path
+from territoria.engines.dialect import (
+    expand_lateral_aliases,
+    mark_variant,
+    translate,
+    translate_for_driver,
+    variant_path,
+)
 
 
 def test_duckdb_sql_is_translated_for_postgres() -> None:
@@ -103,3 +109,12 @@ def test_every_pack_sql_translates_or_has_a_variant() -> None:
 )
 def test_duckdb_only_constructs_get_a_postgres_form(duckdb: str, postgres: str) -> None:
     assert translate(duckdb, "postgres") == postgres
+
+
+def test_lateral_aliases_are_spelled_out_unless_a_column_has_the_name() -> None:
+    sql = "SELECT trim(a) AS v, length(v) AS n, v || b AS w FROM t"
+    assert expand_lateral_aliases(sql, lambda rel: ["a", "b"]) == (
+        "SELECT TRIM(a) AS v, LENGTH((TRIM(a))) AS n, (TRIM(a)) || b AS w FROM t"
+    )
+    assert "LENGTH(v) AS n" in expand_lateral_aliases(sql, lambda rel: ["a", "b", "v"])  # t.v wins, as in DuckDB
+    assert expand_lateral_aliases("SELECT a AS x FROM t", lambda rel: []) == "SELECT a AS x FROM t"

@@ -158,6 +158,49 @@ def expand_star_excludes(sql: str, columns_of: Callable[[str], list[str]]) -> st
     return tree.sql(SOURCE)
 
 
+@lru_cache(maxsize=4096)
+def _lateral_selects(sql: str) -> bool:
+    """Whether a SELECT list of ``sql`` names an alias made earlier in the same list (DuckDB's
+    lateral column aliases); parsed once per statement text."""
+    try:
+        tree = sqlglot.parse_one(sql, read=SOURCE)
+    except ParseError:
+        return False
+    return any(_lateral_refs(select) for select in tree.find_all(exp.Select))
+
+
+def _lateral_refs(select: exp.Select) -> list[exp.Column]:
+    seen: set[str] = set()
+    refs: list[exp.Column] = []
+    for item in select.expressions:
+        refs += [c for c in item.find_all(exp.Column) if not c.table and c.name in seen]
+        if isinstance(item, exp.Alias):
+            seen.add(item.alias)
+    return refs
+
+
+def expand_lateral_aliases(sql: str, columns_of: Callable[[str], list[str]]) -> str:
+    """DuckDB's ``SELECT f(x) AS a, g(a) AS b`` as ``SELECT f(x) AS a, g(f(x)) AS b`` for engines
+    without lateral aliases; a column of the FROM clause with the alias's name wins, as in DuckDB."""
+    if not _lateral_selects(sql):
+        return sql
+    tree = sqlglot.parse_one(sql, read=SOURCE)
+    for select in list(tree.find_all(exp.Select)):
+        refs = _lateral_refs(select)
+        if not refs:
+            continue
+        source = select.args.get("from_")
+        own = set(columns_of(source.this.sql(SOURCE))) if source is not None and not select.args.get("joins") else set()
+        defined: dict[str, exp.Expr] = {}
+        for item in select.expressions:
+            for col in list(item.find_all(exp.Column)):
+                if not col.table and col.name in defined and col.name not in own:
+                    col.replace(exp.Paren(this=defined[col.name].copy()))
+            if isinstance(item, exp.Alias):
+                defined[item.alias] = item.this
+    return tree.sql(SOURCE)
+
+
 def _replaces(statement: exp.Expr) -> bool:
     return (
         isinstance(statement, exp.Create)

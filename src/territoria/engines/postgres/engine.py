@@ -23,7 +23,7 @@ import psycopg
 
 from territoria.core.errors import EngineError
 from territoria.engines.base import Capabilities, TableWrite, quote_ident
-from territoria.engines.dialect import expand_star_excludes, translate_for_driver
+from territoria.engines.dialect import expand_lateral_aliases, expand_star_excludes, translate_for_driver
 from territoria.engines.postgres import arrow as pgarrow
 from territoria.engines.postgres import compat, duckisms
 from territoria.engines.postgres.csv_copy import copy_csv
@@ -150,7 +150,7 @@ class PostgresEngine:
     def _duckdb_only(self, sql: str) -> str:
         """What translation cannot do: files read here, ``* EXCLUDE`` spelled out."""
         sql = duckisms.with_local_files(sql, self._file_table)
-        return expand_star_excludes(sql, self._columns_of)
+        return expand_lateral_aliases(expand_star_excludes(sql, self._columns_of), self._columns_of)
 
     def _columns_of(self, relation: str) -> list[str]:
         cursor = self._run(f"SELECT * FROM {relation} LIMIT 0")
