@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +25,7 @@ from territoria.core.errors import EngineError
 from territoria.engines.base import Capabilities, TableWrite, quote_ident
 from territoria.engines.dialect import expand_lateral_aliases, expand_star_excludes, translate_for_driver
 from territoria.engines.postgres import arrow as pgarrow
-from territoria.engines.postgres import compat, duckisms
+from territoria.engines.postgres import compat, duckisms, gis
 from territoria.engines.postgres.csv_copy import copy_csv
 from territoria.engines.postgres.dsn import resolve_dsn
 from territoria.engines.postgres.export import copy_to
@@ -342,6 +342,11 @@ class PostgresEngine:
             except psycopg.Error as exc:
                 raise EngineError(f"PostgreSQL refused a statement: {str(exc).strip()}", detail=select[:4000]) from exc
             return cursor.rowcount if cursor.rowcount >= 0 else None
+
+    def expose_published(self, access: Mapping[str, str]) -> list[str]:
+        """Published tables as PostGIS layers under the access-level roles (see ``gis.py``)."""
+        with self._lock:
+            return gis.expose(self, access)
 
     def close(self) -> None:
         with self._lock:
