@@ -15,7 +15,8 @@ for (``GRANT territoria_open TO qgis_agent``). Nothing is granted to PUBLIC.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
@@ -34,18 +35,16 @@ def role(level: str) -> str:
     return ROLE_PREFIX + level
 
 
-def ensure_roles(con: psycopg.Connection[object]) -> None:
-    existing = {
-        r[0] for r in con.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'territoria\\_%'").fetchall()
-    }
+def ensure_roles(con: psycopg.Connection[Any]) -> None:
+    rows = con.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'territoria\\_%'").fetchall()
+    existing = {r[0] for r in rows}
     previous = None
     for level in LEVELS:
         name = role(level)
         if name not in existing:
-            try:
+            # made meanwhile by another store's run: the savepoint keeps the transaction usable
+            with suppress(psycopg.errors.DuplicateObject), con.transaction():
                 con.execute(f"CREATE ROLE {quote_ident(name)} NOLOGIN")
-            except psycopg.errors.DuplicateObject:
-                pass  # made meanwhile by another store's run
         if previous:
             con.execute(f"GRANT {quote_ident(previous)} TO {quote_ident(name)}")
         previous = name
