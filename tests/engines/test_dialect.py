@@ -18,11 +18,16 @@ from territoria.engines.dialect import (
 
 
 def test_duckdb_sql_is_translated_for_postgres() -> None:
-    out = translate("SELECT x::VARCHAR, TRY_CAST(y AS DOUBLE) FROM (SELECT * FROM range(3)) ORDER BY 1", "postgres")
+    out = unquoted("SELECT x::VARCHAR, TRY_CAST(y AS DOUBLE) FROM (SELECT * FROM range(3)) ORDER BY 1")
     assert "CAST(x AS TEXT)" in out and "GENERATE_SERIES(0, 3 - 1) AS range(range)" in out
     assert "AS _t0" in out  # PostgreSQL 15 names every subquery in FROM
     assert translate("SELECT 1::HUGEINT", "postgres") == "SELECT CAST(1 AS DECIMAL)"
+    assert translate("SELECT p.CODGEO FROM t AS p", "postgres") == 'SELECT "p"."CODGEO" FROM "t" AS "p"'  # case kept
     assert translate("SELECT x::VARCHAR", "duckdb") == "SELECT x::VARCHAR"  # the source dialect is untouched
+
+
+def unquoted(sql: str) -> str:
+    return translate(sql, "postgres").replace('"', "")
 
 
 def test_translation_is_cached() -> None:
@@ -45,8 +50,8 @@ def test_driver_form_renames_schemas_and_placeholders() -> None:
         schema_prefix="ws1_",
         params=True,
     )
-    assert '"ws1_meta".s' in out and "pg_catalog.pg_class" in out
-    assert "a %% 2" in out and "k = %s" in out and "'x%%'" in out
+    assert '"ws1_meta"."s"' in out and '"pg_catalog"."pg_class"' in out
+    assert '"a" %% 2' in out and '"k" = %s' in out and "'x%%'" in out
     assert translate_for_driver("CREATE SCHEMA IF NOT EXISTS meta", "postgres", schema_prefix="ws1_").endswith(
         '"ws1_meta"'
     )
@@ -108,13 +113,18 @@ def test_every_pack_sql_translates_or_has_a_variant() -> None:
     ],
 )
 def test_duckdb_only_constructs_get_a_postgres_form(duckdb: str, postgres: str) -> None:
-    assert translate(duckdb, "postgres") == postgres
+    assert unquoted(duckdb) == postgres
 
 
 def test_lateral_aliases_are_spelled_out_unless_a_column_has_the_name() -> None:
     sql = "SELECT trim(a) AS v, length(v) AS n, v || b AS w FROM t"
     assert expand_lateral_aliases(sql, lambda rel: ["a", "b"]) == (
-        "SELECT TRIM(a) AS v, LENGTH((TRIM(a))) AS n, (TRIM(a)) || b AS w FROM t"
+        'SELECT "v", LENGTH(v) AS n, v || b AS w FROM (SELECT *, TRIM(a) AS v FROM t) AS _lateral0'
+    )
+    grouped = "SELECT trim(a) AS v, count(v) AS n FROM t GROUP BY 1"  # aggregates: inlined instead
+    assert (
+        expand_lateral_aliases(grouped, lambda rel: ["a"])
+        == "SELECT TRIM(a) AS v, COUNT((TRIM(a))) AS n FROM t GROUP BY 1"
     )
     assert "LENGTH(v) AS n" in expand_lateral_aliases(sql, lambda rel: ["a", "b", "v"])  # t.v wins, as in DuckDB
     assert expand_lateral_aliases("SELECT a AS x FROM t", lambda rel: []) == "SELECT a AS x FROM t"

@@ -104,6 +104,7 @@ def _rewrite(dialect: str, prefix: str = "", params: bool = False):  # type: ign
             return exp.Anonymous(this="any_value", expressions=[node.this.this])
         if dialect == "postgres" and isinstance(node, exp.Select):
             _expand_group_by_all(node)
+            _expand_order_by_all(node)
         if dialect == "postgres" and isinstance(node, exp.Column) and node.name.lower() == "rowid":
             # DuckDB's insertion-order pseudo-column: PostgreSQL's row address orders an append-only table alike
             node.set("this", exp.to_identifier("ctid"))
@@ -117,7 +118,24 @@ def _rewrite(dialect: str, prefix: str = "", params: bool = False):  # type: ign
                 key = item.this if isinstance(item, exp.PropertyEQ) else item.args.get("alias")
                 value = item.expression if isinstance(item, exp.PropertyEQ) else item.this
                 pairs += [exp.Literal.string(key.name if key is not None else ""), value]
-            return exp.Anonymous(this="jsonb_build_object", expressions=pairs)
+            # at most 100 arguments to a PostgreSQL function: wide rows are built in parts
+            parts = [
+                exp.Anonymous(this="jsonb_build_object", expressions=pairs[i : i + 100])
+                for i in range(0, len(pairs), 100)
+            ]
+            built: exp.Expr = parts[0]
+            for part in parts[1:]:
+                built = exp.DPipe(this=built, expression=part)
+            return built
+        if dialect == "postgres" and isinstance(node, exp.Cast) and _is_field_access(node.this):
+            return _field(node.this, node.args["to"])
+        if dialect == "postgres" and isinstance(node, exp.Column) and _is_field_access(node):
+            return _field(node, None)
+        if dialect == "postgres" and isinstance(node, exp.TryCast):
+            # NULL where the cast fails (a plain CAST raises): the compat function casts by text
+            typed_null = exp.Cast(this=exp.Null(), to=node.args["to"].copy())
+            text = exp.Cast(this=node.this.copy(), to=exp.DataType.build("TEXT"))
+            return exp.Anonymous(this="try_cast", expressions=[text, typed_null])
         if params and isinstance(node, exp.Placeholder):
             return exp.Var(this=PARAM_TOKEN)
         if prefix and isinstance(node, exp.Table):
@@ -190,6 +208,8 @@ def expand_lateral_aliases(sql: str, columns_of: Callable[[str], list[str]]) -> 
         if not refs:
             continue
         source = select.args.get("from_")
+        if _nest_lateral(select, columns_of):
+            continue
         own = set(columns_of(source.this.sql(SOURCE))) if source is not None and not select.args.get("joins") else set()
         defined: dict[str, exp.Expr] = {}
         for item in select.expressions:
@@ -199,6 +219,49 @@ def expand_lateral_aliases(sql: str, columns_of: Callable[[str], list[str]]) -> 
             if isinstance(item, exp.Alias):
                 defined[item.alias] = item.this
     return tree.sql(SOURCE)
+
+
+def _nest_lateral(select: exp.Select, columns_of: Callable[[str], list[str]]) -> bool:
+    """Lateral aliases as nested subqueries, one per level of reference (inlining them instead
+    grows a chain of aliases exponentially). Only for a plain select: one FROM, no join, no
+    grouping, no star, unqualified columns; returns whether it was done."""
+    source = select.args.get("from_")
+    if (
+        source is None
+        or any(select.args.get(k) for k in ("joins", "group", "having", "distinct", "qualify", "windows"))
+        or any(isinstance(i, exp.Star) or i.find(exp.Star, exp.AggFunc, exp.Window) for i in select.expressions)
+        or any(c.table for c in select.find_all(exp.Column))
+    ):
+        return False
+    own = set(columns_of(source.this.sql(SOURCE)))
+    aliases = {i.alias for i in select.expressions if isinstance(i, exp.Alias)}
+    if own & aliases:
+        return False
+    level: dict[str, int] = {}
+    referenced: set[str] = set()
+    for item in select.expressions:
+        used = {c.name for c in item.find_all(exp.Column) if c.name in level}
+        referenced |= used
+        if isinstance(item, exp.Alias):
+            level[item.alias] = 1 + max((level[u] for u in used), default=-1)
+    current: exp.Expr = source.this.copy()
+    for depth in range(max(level[a] for a in referenced) + 1):
+        moved = [
+            i.copy()
+            for i in select.expressions
+            if isinstance(i, exp.Alias) and i.alias in referenced and level[i.alias] == depth
+        ]
+        inner = exp.select(exp.Star(), *moved).from_(current)
+        current = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(f"_lateral{depth}")))
+    select.set(
+        "expressions",
+        [
+            exp.column(i.alias, quoted=True) if isinstance(i, exp.Alias) and i.alias in referenced else i
+            for i in select.expressions
+        ],
+    )
+    select.set("from_", exp.From(this=current))
+    return True
 
 
 def _replaces(statement: exp.Expr) -> bool:
@@ -218,6 +281,37 @@ def _arg_extreme(node: exp.ArgMax | exp.ArgMin) -> exp.Expr:
     )
 
 
+def _is_field_access(node: exp.Expr) -> bool:
+    """``b.x`` where ``b`` is no table of any enclosing query: a field of struct column ``b``."""
+    if not isinstance(node, exp.Column) or not node.table or node.args.get("db"):
+        return False
+    names: set[str] = set()
+    select = node.find_ancestor(exp.Select)
+    while select is not None:
+        sources = [select.args.get("from_"), *(select.args.get("joins") or [])]
+        for source in filter(None, sources):
+            target = source.this
+            names.add(target.alias_or_name)
+            if isinstance(target, exp.Table):
+                names.add(target.name)
+        select = select.find_ancestor(exp.Select)
+    return bool(names) and node.table not in names
+
+
+def _field(column: exp.Column, to: exp.DataType | None) -> exp.Expr:
+    """A struct field as PostgreSQL reads it from the JSON object the struct became."""
+    base = exp.column(column.table)
+    key = exp.Literal.string(column.name)
+    if to is not None and to.is_type(exp.DataType.Type.ARRAY):
+        elements = exp.Anonymous(
+            this="jsonb_array_elements_text", expressions=[exp.JSONExtract(this=base, expression=key)]
+        )
+        listed = exp.Array(expressions=[exp.select(elements)])
+        return exp.Cast(this=listed, to=to.copy())
+    text = exp.JSONExtractScalar(this=base, expression=key)
+    return exp.Cast(this=text, to=to.copy()) if to is not None else text
+
+
 def _is_aggregate(item: exp.Expression) -> bool:
     if any(not agg.find_ancestor(exp.Window) for agg in item.find_all(exp.AggFunc)):
         return True
@@ -235,6 +329,18 @@ def _expand_group_by_all(select: exp.Select) -> None:
         if not _is_aggregate(item) and not item.find(exp.Window)
     ]
     select.set("group", exp.Group(expressions=keys) if keys else None)
+
+
+def _expand_order_by_all(select: exp.Select) -> None:
+    """``ORDER BY ALL`` -> ``ORDER BY 1, 2...`` (every item of the SELECT list)."""
+    order = select.args.get("order")
+    if order is None or len(order.expressions) != 1:
+        return
+    first = order.expressions[0]
+    if isinstance(first.this, exp.Var) and first.this.name.upper() == "ALL":
+        desc = bool(first.args.get("desc"))
+        keys = [exp.Ordered(this=exp.Literal.number(i), desc=desc) for i in range(1, len(select.expressions) + 1)]
+        order.set("expressions", keys)
 
 
 def _is_range(table: exp.Table) -> bool:
@@ -271,10 +377,12 @@ def _translate(sql: str, dialect: str, prefix: str, params: bool, read: str | No
             if isinstance(table, exp.Schema):  # CREATE TABLE t (a INT): drop t
                 table = table.this
             dropped = exp.Drop(tables=[table], kind=kind, exists=True)
-            out.append(dropped.transform(_rewrite(dialect, prefix, params)).sql(dialect=dialect))
+            out.append(dropped.transform(_rewrite(dialect, prefix, params)).sql(dialect=dialect, identify=True))
         tree = statement.transform(_rewrite(dialect, prefix, params)) if read is None or prefix or params else statement
         try:
-            out.append(tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE))
+            # every identifier quoted as written: DuckDB matches names case-insensitively, and
+            # PostgreSQL would fold an unquoted CODGEO to codgeo
+            out.append(tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, identify=dialect == "postgres"))
         except UnsupportedError as exc:
             raise ConfigError(
                 f"the {dialect} engine has no translation for {_first_error(exc)}",

@@ -148,7 +148,8 @@ def _first_pass(engine: Engine, statement: str, wt: str, keys: list[tuple[list[s
         + f" FROM ({statement})"
     )
     engine.execute(
-        f"CREATE OR REPLACE TEMP TABLE {wt} AS SELECT b._line::BIGINT AS _line, b._raw AS _raw, b._errors AS _errors "
+        f"CREATE OR REPLACE TEMP TABLE {wt} AS SELECT b._line::BIGINT AS _line, b._raw::VARCHAR AS _raw, "
+        "b._errors::VARCHAR[] AS _errors "
         f"FROM (SELECT unnest(bad) AS b FROM {agg})"
     )
     counts = engine.fetch_all(f"SELECT * EXCLUDE (bad) FROM {agg}")[0]

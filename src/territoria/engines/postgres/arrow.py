@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any, Literal
 
 import pyarrow as pa
@@ -125,6 +126,8 @@ def to_batch(rows: Sequence[tuple[Any, ...]], schema: pa.Schema, geometry: set[i
     columns = []
     for i, field in enumerate(schema):
         values = [_value(r[i], i in geometry) for r in rows]
+        if pa.types.is_floating(field.type):  # an unbounded numeric: Decimal values, read as doubles
+            values = [float(v) if isinstance(v, Decimal) else v for v in values]
         columns.append(pa.array(values, type=field.type))
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 

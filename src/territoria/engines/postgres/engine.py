@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import psycopg
+from psycopg.types.string import TextLoader
 
 from territoria.core.errors import EngineError
 from territoria.engines.base import Capabilities, TableWrite, quote_ident
@@ -59,6 +60,9 @@ class PostgresEngine:
                 f"cannot connect to the PostgreSQL store: {str(exc).strip().splitlines()[-1]}",
                 hint="check the DSN (host, port, database, user) and that the server is running",
             ) from exc
+        # JSON comes back as text, as DuckDB hands it out (callers parse it when they need to)
+        for name in ("json", "jsonb"):
+            self.con.adapters.register_loader(name, TextLoader)
         self.prefix = schema_prefix
         self._lock = threading.RLock()
         self._schemas: set[str] = set()
@@ -116,7 +120,7 @@ class PostgresEngine:
         keys = self._primary_key(target)
         named = match.group(3)
         cols = [c.strip().strip('"') for c in named.split(",")] if named else [c for c, _ in self._column_types(target)]
-        update = ", ".join(f"{quote_ident(c)} = EXCLUDED.{quote_ident(c)}" for c in cols if c not in keys)
+        update = ", ".join(f"{quote_ident(c)} = excluded.{quote_ident(c)}" for c in cols if c not in keys)
         action = f"UPDATE SET {update}" if update else "NOTHING"
         body = sql[match.start(1) :].rstrip().rstrip(";")
         return f"INSERT INTO {body} ON CONFLICT ({', '.join(map(quote_ident, keys))}) DO {action}"
@@ -285,7 +289,7 @@ class PostgresEngine:
             conflict = ""
             if replace:
                 keys = self._primary_key(target)
-                updates = ", ".join(f"{quote_ident(c)} = EXCLUDED.{quote_ident(c)}" for c in table.column_names)
+                updates = ", ".join(f"{quote_ident(c)} = excluded.{quote_ident(c)}" for c in table.column_names)
                 conflict = f" ON CONFLICT ({', '.join(map(quote_ident, keys))}) DO UPDATE SET {updates}"
             types = dict(self._column_types(target))
             # Arrow text lands as text: cast to the column's own type (json, timestamptz...)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from territoria.engines.base import quote_ident
-from territoria.engines.postgres import arrow as pgarrow
 
 if TYPE_CHECKING:
     from territoria.engines.postgres.engine import PostgresEngine
@@ -20,13 +19,8 @@ def copy_to(engine: PostgresEngine, select_sql: str, path: Path, fmt: str, optio
     # DuckDB pulls Arrow batches from its own threads, and the engine's connection is held by
     # this one: the rows are fetched first (an export is one published table)
     table = engine.fetch_arrow(select_sql)
-    schema = table.schema
-    cols = ", ".join(
-        f"ST_GeomFromWKB({quote_ident(f.name)}) AS {quote_ident(f.name)}"
-        if pgarrow.is_geometry(f)
-        else quote_ident(f.name)
-        for f in schema
-    )
+    # geometry columns carry the geoarrow.wkb tag: DuckDB reads them as GEOMETRY
+    cols = ", ".join(quote_ident(f.name) for f in table.schema)
     writer = DuckDBEngine(None)
     try:
         writer.con.register("_territoria_export", table)
