@@ -30,7 +30,12 @@ MARKER = re.compile(r"\A\s*--\s*territoria:dialect=(\w+)[^\n]*\n?")
 
 #: DuckDB function name -> the target's, where sqlglot keeps DuckDB's spelling
 RENAMES: dict[str, dict[str, str]] = {
-    "postgres": {"ST_ASWKB": "ST_AsBinary", "ST_GEOMFROMWKB": "ST_GeomFromWKB", "ERROR": "territoria_error"},
+    "postgres": {
+        "ST_ASWKB": "ST_AsBinary",
+        "ST_GEOMFROMWKB": "ST_GeomFromWKB",
+        "ERROR": "territoria_error",
+        "ST_UNION_AGG": "ST_Union",
+    },
 }
 
 
@@ -131,6 +136,22 @@ def _rewrite(dialect: str, prefix: str = "", params: bool = False):  # type: ign
             return _field(node.this, node.args["to"])
         if dialect == "postgres" and isinstance(node, exp.Column) and _is_field_access(node):
             return _field(node, None)
+        if dialect == "postgres" and isinstance(node, exp.Explode | exp.Unnest):
+            # unnest(generate_series(...)): DuckDB's series is a list, PostgreSQL's a set already
+            inner = node.this if isinstance(node, exp.Explode) else (node.expressions or [None])[0]
+            if isinstance(inner, exp.GenerateSeries):
+                if isinstance(node, exp.Unnest) and node.args.get("alias") is not None:
+                    return exp.Table(this=inner.copy(), alias=node.args["alias"].copy())
+                return inner.copy()
+        if dialect == "postgres" and isinstance(node, exp.JSONExtract | exp.JSONExtractScalar):
+            if not isinstance(node.this, exp.Cast):  # DuckDB stores JSON as text: read it as json
+                node.set("this", exp.Cast(this=node.this.copy(), to=exp.DataType.build("JSON")))
+            return node
+        if dialect == "postgres" and isinstance(node, exp.DateFromParts):
+            date_parts: list[exp.Expr] = [
+                exp.Cast(this=node.args[k].copy(), to=exp.DataType.build("INT")) for k in ("year", "month", "day")
+            ]
+            return exp.Anonymous(this="make_date", expressions=date_parts)
         if dialect == "postgres" and isinstance(node, exp.TryCast):
             # NULL where the cast fails (a plain CAST raises): the compat function casts by text
             typed_null = exp.Cast(this=exp.Null(), to=node.args["to"].copy())
@@ -156,24 +177,38 @@ def _rewrite(dialect: str, prefix: str = "", params: bool = False):  # type: ign
 
 
 def expand_star_excludes(sql: str, columns_of: Callable[[str], list[str]]) -> str:
-    """DuckDB's ``SELECT * EXCLUDE (a)`` with the columns spelled out (``columns_of`` names the
-    columns of a FROM clause, in DuckDB SQL), for engines without it. Unchanged without EXCLUDE."""
-    if not re.search(r"\bEXCLUDE\b", sql, re.IGNORECASE):
+    """DuckDB's ``SELECT * EXCLUDE (a) REPLACE (f(b) AS b)`` with the columns spelled out
+    (``columns_of`` names the columns of a FROM clause, in DuckDB SQL), for engines without it.
+    Unchanged without EXCLUDE or REPLACE."""
+    if not STAR_MODIFIERS.search(sql):
         return sql
     tree = sqlglot.parse_one(sql, read=SOURCE)
     for star in list(tree.find_all(exp.Star)):
-        excluded = star.args.get("except_")
+        excluded, replaced = star.args.get("except_"), star.args.get("replace")
         select = star.parent
-        if not excluded or not isinstance(select, exp.Select) or select.args.get("joins"):
+        if not (excluded or replaced) or not isinstance(select, exp.Select) or select.args.get("joins"):
             continue
-        source = select.args["from_"].this
-        drop = {c.name for c in excluded}
-        kept = [exp.column(c, quoted=True) for c in columns_of(source.sql(SOURCE)) if c not in drop]
-        star.replace(kept[0]) if len(kept) == 1 else None
-        if len(kept) != 1:
-            position = select.expressions.index(star)
-            select.set("expressions", [*select.expressions[:position], *kept, *select.expressions[position + 1 :]])
+        drop = {c.name for c in excluded or []}
+        swap = {r.alias: r for r in replaced or []}
+        listed = _source_list(tree, select.args["from_"], columns_of)
+        kept = [swap[c].copy() if c in swap else exp.column(c, quoted=True) for c in listed if c not in drop]
+        position = select.expressions.index(star)
+        select.set("expressions", [*select.expressions[:position], *kept, *select.expressions[position + 1 :]])
     return tree.sql(SOURCE)
+
+
+STAR_MODIFIERS = re.compile(r"\*\s*(EXCLUDE|REPLACE)\b", re.IGNORECASE)
+
+
+def _source_list(tree: exp.Expr, source: exp.From, columns_of: Callable[[str], list[str]]) -> list[str]:
+    """The columns of a FROM clause; a CTE of the statement is described with its WITH clause."""
+    target = source.this
+    with_ = tree.args.get("with_")
+    relation = target.sql(SOURCE)
+    ctes = {cte.alias for cte in with_.expressions} if with_ is not None else set()
+    if isinstance(target, exp.Table) and not target.args.get("db") and target.name in ctes:
+        relation = f"({with_.sql(SOURCE)} SELECT * FROM {exp.to_identifier(target.name, quoted=True).sql(SOURCE)})"  # type: ignore[union-attr]
+    return columns_of(relation)
 
 
 @lru_cache(maxsize=4096)
@@ -210,7 +245,11 @@ def expand_lateral_aliases(sql: str, columns_of: Callable[[str], list[str]]) -> 
         source = select.args.get("from_")
         if _nest_lateral(select, columns_of):
             continue
-        own = set(columns_of(source.this.sql(SOURCE))) if source is not None and not select.args.get("joins") else set()
+        own = (
+            set(_source_list(tree, source, columns_of))
+            if source is not None and not select.args.get("joins")
+            else set()
+        )
         defined: dict[str, exp.Expr] = {}
         for item in select.expressions:
             for col in list(item.find_all(exp.Column)):
@@ -233,7 +272,7 @@ def _nest_lateral(select: exp.Select, columns_of: Callable[[str], list[str]]) ->
         or any(c.table for c in select.find_all(exp.Column))
     ):
         return False
-    own = set(columns_of(source.this.sql(SOURCE)))
+    own = set(_source_list(select.root(), source, columns_of))
     aliases = {i.alias for i in select.expressions if isinstance(i, exp.Alias)}
     if own & aliases:
         return False

@@ -107,6 +107,21 @@ def read_locally(call: str) -> pa.Table:
         reader.close()
 
 
+DUCKDB_TABLES = re.compile(r"\bduckdb_tables\(\)", re.IGNORECASE)
+
+
+def with_catalog(sql: str, prefix: str) -> str:
+    """DuckDB's ``duckdb_tables()`` as the store's base tables (schemas without their prefix)."""
+    if not DUCKDB_TABLES.search(sql):
+        return sql
+    start = len(prefix) + 1
+    tables = (
+        f"(SELECT current_database() AS database_name, substr(schemaname, {start}) AS schema_name, "
+        f"tablename AS table_name FROM pg_catalog.pg_tables WHERE starts_with(schemaname, '{prefix}'))"
+    )
+    return DUCKDB_TABLES.sub(lambda _: tables, sql)
+
+
 def describe_query(sql: str) -> str | None:
     """The query a ``DESCRIBE`` statement describes, ``None`` for any other statement."""
     match = DESCRIBE.match(sql)

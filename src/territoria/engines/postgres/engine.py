@@ -24,7 +24,12 @@ from psycopg.types.string import TextLoader
 
 from territoria.core.errors import EngineError
 from territoria.engines.base import Capabilities, TableWrite, quote_ident
-from territoria.engines.dialect import expand_lateral_aliases, expand_star_excludes, translate_for_driver
+from territoria.engines.dialect import (
+    expand_lateral_aliases,
+    expand_star_excludes,
+    translate_for_driver,
+    variant_dialect,
+)
 from territoria.engines.postgres import arrow as pgarrow
 from territoria.engines.postgres import compat, duckisms, gis
 from territoria.engines.postgres.csv_copy import copy_csv
@@ -138,7 +143,7 @@ class PostgresEngine:
         key = duckisms.file_version(call)
         if key not in self._files:
             name = self.temp_name("file")
-            self.register_arrow(name, duckisms.read_locally(call))
+            self._load_arrow(name, duckisms.read_locally(call))
             self._files[key] = f"pg_temp.{quote_ident(name)}"
         return self._files[key]
 
@@ -153,7 +158,9 @@ class PostgresEngine:
 
     def _duckdb_only(self, sql: str) -> str:
         """What translation cannot do: files read here, ``* EXCLUDE`` spelled out."""
-        sql = duckisms.with_local_files(sql, self._file_table)
+        if variant_dialect(sql) is not None:
+            return sql  # a pack's PostgreSQL variant runs as written
+        sql = duckisms.with_catalog(duckisms.with_local_files(sql, self._file_table), self.prefix)
         return expand_lateral_aliases(expand_star_excludes(sql, self._columns_of), self._columns_of)
 
     def _columns_of(self, relation: str) -> list[str]:
@@ -267,11 +274,20 @@ class PostgresEngine:
                 copy.write_row(row)
 
     def register_arrow(self, name: str, table: pa.Table) -> None:
-        """A temporary table ``name`` holding ``table`` (DuckDB scans the Arrow table in place)."""
+        """A temporary view ``name`` of ``table``'s rows, as DuckDB registers one (callers drop it
+        with DROP VIEW); the rows are in a temporary table beside it."""
+        rows = f"_territoria_arrow_{name}"
+        with self._lock:
+            self.con.execute(f"DROP VIEW IF EXISTS pg_temp.{quote_ident(name)}")
+            self._load_arrow(rows, table)
+            self.con.execute(f"CREATE TEMP VIEW {quote_ident(name)} AS SELECT * FROM pg_temp.{quote_ident(rows)}")
+
+    def _load_arrow(self, name: str, table: pa.Table) -> None:
+        """A temporary table ``name`` holding ``table``'s rows, sent by COPY."""
         spec = ", ".join(f"{quote_ident(f.name)} {pgarrow.pg_type(f)}" for f in table.schema)
         geoms = [f.name for f in table.schema if pgarrow.is_geometry(f)]
         with self._lock:
-            self.con.execute(f"DROP TABLE IF EXISTS pg_temp.{quote_ident(name)}")
+            self.con.execute(f"DROP TABLE IF EXISTS pg_temp.{quote_ident(name)} CASCADE")
             self.con.execute(f"CREATE TEMP TABLE {quote_ident(name)} ({spec})")
             self._copy_in(f"pg_temp.{quote_ident(name)}", table)
             for col in geoms:
@@ -285,7 +301,7 @@ class PostgresEngine:
         target = self.sql(f"SELECT * FROM {qualified}").removeprefix("SELECT * FROM ")
         cols = ", ".join(quote_ident(c) for c in table.column_names)
         with self._lock, self.con.transaction():
-            self.register_arrow(staging, table)
+            self._load_arrow(staging, table)
             conflict = ""
             if replace:
                 keys = self._primary_key(target)
