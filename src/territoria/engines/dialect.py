@@ -185,16 +185,39 @@ def expand_star_excludes(sql: str, columns_of: Callable[[str], list[str]]) -> st
     tree = sqlglot.parse_one(sql, read=SOURCE)
     for star in list(tree.find_all(exp.Star)):
         excluded, replaced = star.args.get("except_"), star.args.get("replace")
-        select = star.parent
-        if not (excluded or replaced) or not isinstance(select, exp.Select) or select.args.get("joins"):
+        # `w.* REPLACE (...)`: a star qualified by a source of the FROM clause or a join
+        item = star.parent if isinstance(star.parent, exp.Column) and star.parent.table else star
+        select = item.parent
+        if not (excluded or replaced) or not isinstance(select, exp.Select):
+            continue
+        source = _star_source(select, item.table if isinstance(item, exp.Column) else None)
+        if source is None:
             continue
         drop = {c.name for c in excluded or []}
         swap = {r.alias: r for r in replaced or []}
-        listed = _source_list(tree, select.args["from_"], columns_of)
-        kept = [swap[c].copy() if c in swap else exp.column(c, quoted=True) for c in listed if c not in drop]
-        position = select.expressions.index(star)
+        listed = _source_list(tree, source, columns_of)
+        qualifier = item.table if isinstance(item, exp.Column) else None
+        kept = [
+            swap[c].copy() if c in swap else exp.column(c, table=qualifier, quoted=True)
+            for c in listed
+            if c not in drop
+            for c in listed
+            if c not in drop
+        ]
+        position = select.expressions.index(item)
         select.set("expressions", [*select.expressions[:position], *kept, *select.expressions[position + 1 :]])
     return tree.sql(SOURCE)
+
+
+def _star_source(select: exp.Select, qualifier: str | None) -> exp.From | None:
+    """The FROM (or joined) relation a star stands for: the only one, or the one named ``qualifier``."""
+    joins = select.args.get("joins") or []
+    if qualifier is None:
+        return None if joins else select.args.get("from_")
+    for node in [select.args.get("from_"), *joins]:
+        if node is not None and node.this.alias_or_name == qualifier:
+            return exp.From(this=node.this.copy())
+    return None
 
 
 STAR_MODIFIERS = re.compile(r"\*\s*(EXCLUDE|REPLACE)\b", re.IGNORECASE)

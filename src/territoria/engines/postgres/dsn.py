@@ -1,7 +1,7 @@
 """Where the PostgreSQL engine finds its DSN: never a password in territory.yaml.
 
 ``engine_options`` names an environment variable (``dsn_env``, ``TERRITORIA_PG_DSN`` by default)
-or a file (``dsn_file``, relative to the store directory's workspace) holding the DSN; a plain
+or a file (``dsn_file``, relative to the workspace) holding the DSN; a plain
 ``dsn`` is accepted only without a password (trust, peer or ``~/.pgpass`` authentication).
 """
 
@@ -31,7 +31,7 @@ def resolve_dsn(options: dict[str, Any], store_dir: Path | None) -> str:
     if "dsn_file" in options:
         path = Path(str(options["dsn_file"])).expanduser()
         if not path.is_absolute() and store_dir is not None:
-            path = store_dir.parent / path
+            path = store_dir.parent.parent / path  # the workspace (store_dir is .territoria/store)
         if not path.is_file():
             raise ConfigError(f"the PostgreSQL DSN file {path} does not exist", hint=HINT)
         dsn = path.read_text(encoding="utf-8").strip()
