@@ -111,9 +111,13 @@ def _rewrite(dialect: str, prefix: str = "", params: bool = False):  # type: ign
             _expand_group_by_all(node)
             _expand_order_by_all(node)
         if dialect == "postgres" and isinstance(node, exp.Column) and node.name.lower() == "rowid":
-            # DuckDB's insertion-order pseudo-column: PostgreSQL's row address orders an append-only table alike
-            node.set("this", exp.to_identifier("ctid"))
-            return node
+            # DuckDB's insertion-order pseudo-column, a number: PostgreSQL's row address (page,
+            # item) as one, which orders an append-only table alike and joins with itself
+            ctid = exp.column("ctid", table=node.table or None, quoted=True).sql("postgres")
+            address = f"CAST(CAST({ctid} AS TEXT) AS POINT)"
+            return sqlglot.parse_one(
+                f"(CAST(({address})[0] AS BIGINT) * 65536 + CAST(({address})[1] AS BIGINT))", read="postgres"
+            )
         if dialect == "postgres" and isinstance(node, exp.ArgMax | exp.ArgMin):
             return _arg_extreme(node)
         if dialect == "postgres" and isinstance(node, exp.Struct):
