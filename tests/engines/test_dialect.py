@@ -10,6 +10,7 @@ from territoria.catalog.packs import available_packs, load_pack
 from territoria.core.errors import ConfigError
 from territoria.engines.dialect import (
     expand_lateral_aliases,
+    expand_star_excludes,
     mark_variant,
     translate,
     translate_for_driver,
@@ -132,3 +133,15 @@ def test_lateral_aliases_are_spelled_out_unless_a_column_has_the_name() -> None:
     )
     assert "LENGTH(v) AS n" in expand_lateral_aliases(sql, lambda rel: ["a", "b", "v"])  # t.v wins, as in DuckDB
     assert expand_lateral_aliases("SELECT a AS x FROM t", lambda rel: []) == "SELECT a AS x FROM t"
+
+
+def test_star_modifiers_are_spelled_out_once_per_column() -> None:
+    columns = ["k", "g", "file_row_number"]
+    plain = "SELECT file_row_number + 1 AS _line, * EXCLUDE (file_row_number) REPLACE (g::INT AS g) FROM f"
+    assert expand_star_excludes(plain, lambda rel: columns) == (
+        'SELECT file_row_number + 1 AS _line, "k", CAST(g AS INT) AS g FROM f'
+    )
+    joined = "SELECT w.* REPLACE (NULL AS g), s.x FROM f AS w JOIN s ON s.k = w.k"
+    assert expand_star_excludes(joined, lambda rel: columns) == (
+        'SELECT "w"."k", NULL AS g, "w"."file_row_number", s.x FROM f AS w JOIN s ON s.k = w.k'
+    )

@@ -205,8 +205,6 @@ def expand_star_excludes(sql: str, columns_of: Callable[[str], list[str]]) -> st
             swap[c].copy() if c in swap else exp.column(c, table=qualifier, quoted=True)
             for c in listed
             if c not in drop
-            for c in listed
-            if c not in drop
         ]
         position = select.expressions.index(item)
         select.set("expressions", [*select.expressions[:position], *kept, *select.expressions[position + 1 :]])
