@@ -39,6 +39,10 @@ RENAMES: dict[str, dict[str, str]] = {
 }
 
 
+#: DuckDB's 128-bit integers (sums of 64-bit hashes, bit sets): PostgreSQL's NUMERIC holds them
+WIDE_INTEGERS = frozenset({exp.DataType.Type.INT128, exp.DataType.Type.UINT128})
+
+
 def variant_path(sql_file: Path, dialect: str) -> Path:
     """``model.sql`` -> ``model.postgres.sql``: the engine-specific variant a pack may ship."""
     return sql_file.with_name(f"{sql_file.stem}.{dialect}{sql_file.suffix}")
@@ -168,7 +172,7 @@ def _rewrite(dialect: str, prefix: str = "", params: bool = False):  # type: ign
             if isinstance(name, exp.Identifier) and name.name not in SYSTEM_SCHEMAS and not node.args.get("catalog"):
                 node.set("db", exp.to_identifier(prefix + name.name, quoted=True))
             return node
-        if dialect == "postgres" and isinstance(node, exp.DataType) and node.this == exp.DataType.Type.INT128:
+        if dialect == "postgres" and isinstance(node, exp.DataType) and node.this in WIDE_INTEGERS:
             return exp.DataType.build("NUMERIC")  # HUGEINT: sums of 64-bit hashes
         if isinstance(node, exp.Anonymous) and node.name.upper() in renames:
             node.set("this", renames[node.name.upper()])
