@@ -174,6 +174,11 @@ def _rewrite(dialect: str, prefix: str = "", params: bool = False):  # type: ign
             return node
         if dialect == "postgres" and isinstance(node, exp.DataType) and node.this in WIDE_INTEGERS:
             return exp.DataType.build("NUMERIC")  # HUGEINT: sums of 64-bit hashes
+        if dialect == "postgres" and isinstance(node, exp.Anonymous) and node.name.upper() == "ERROR":
+            # DuckDB's error() fits any CASE branch: here it takes the type of a sibling branch
+            sibling = _sibling_branch(node)
+            if sibling is not None:
+                return exp.Anonymous(this="territoria_error", expressions=[*node.expressions, sibling.copy()])
         if isinstance(node, exp.Anonymous) and node.name.upper() in renames:
             node.set("this", renames[node.name.upper()])
         elif dialect == "postgres" and isinstance(node, exp.Anonymous) and node.name.upper() == "ST_TRANSFORM":
@@ -347,6 +352,16 @@ def _arg_extreme(node: exp.ArgMax | exp.ArgMin) -> exp.Expr:
     return sqlglot.parse_one(
         f"(ARRAY_AGG({value} ORDER BY {key} {order}) FILTER (WHERE {key} IS NOT NULL))[1]", read="postgres"
     )
+
+
+def _sibling_branch(node: exp.Expr) -> exp.Expr | None:
+    """Another result of the CASE whose branch ``node`` is (its ELSE first)."""
+    branch = node.parent
+    case = branch.parent if isinstance(branch, exp.If) and branch.args.get("true") is node else None
+    if not isinstance(case, exp.Case):
+        return None
+    others = [case.args.get("default"), *(b.args.get("true") for b in case.args.get("ifs") or [] if b is not branch)]
+    return next((o for o in others if o is not None and not isinstance(o, exp.Null)), None)
 
 
 def _is_field_access(node: exp.Expr) -> bool:

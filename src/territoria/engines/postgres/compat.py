@@ -10,11 +10,14 @@ created once per database, in a schema of their own placed last on the search pa
 from __future__ import annotations
 
 SCHEMA = "territoria_compat"
-VERSION = "4"
+VERSION = "5"
 
 FUNCTIONS = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
 CREATE OR REPLACE FUNCTION {SCHEMA}.territoria_error(message text) RETURNS text
+    LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '%', message; END $$;
+CREATE OR REPLACE FUNCTION {SCHEMA}.territoria_error(message text, typed_like anycompatible)
+    RETURNS anycompatible
     LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '%', message; END $$;
 CREATE OR REPLACE FUNCTION {SCHEMA}.round(value double precision, digits integer) RETURNS double precision
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT round(value::numeric, digits)::double precision $$;
