@@ -1,8 +1,9 @@
 """What every engine must do for the pipeline, run against each installed engine.
 
-Engines are found through the ``territoria.engines`` entry points; a new engine passes this
-suite or declares the gap in its ``Capabilities`` (the spatial test is skipped where
-``spatial`` is false, with the reason).
+Engines are found through the ``territoria.engines`` entry points and their test stores in
+``conftest.ENGINE_STORES``; a new engine passes this suite, declares the gap in its
+``Capabilities`` (the spatial test is skipped where ``spatial`` is false, with the reason), or
+is named in a strict ``xfail_on`` (an unexpected pass fails the suite too).
 """
 
 from __future__ import annotations
@@ -12,18 +13,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from territoria.engines import open_engine
 from territoria.engines.base import Engine, TableWrite
-from territoria.engines.registry import available_engines
 
-ENGINES = available_engines()
-
-
-@pytest.fixture(params=ENGINES)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    eng = open_engine(request.param, tmp_path)
-    yield eng  # type: ignore[misc]
-    eng.close()
+from .conftest import ENGINES, xfail_on
 
 
 def test_capabilities_are_declared(engine: Engine) -> None:
@@ -113,3 +105,45 @@ def test_csv_relation_reads_text(engine: Engine, tmp_path: Path) -> None:
     path.write_text("a;b\n1;x\n2;y\n", encoding="utf-8")
     rel = engine.read_csv_relation(path, delimiter=";", columns=["a", "b"], skip=1)
     assert engine.fetch_all(f"SELECT * FROM {rel} ORDER BY a") == [("1", "x"), ("2", "y")]
+
+
+def test_a_failed_inner_block_rolls_back_alone(engine: Engine, request: pytest.FixtureRequest) -> None:
+    xfail_on(request, engine, {"duckdb": "DuckDB has no savepoints: a nested block joins the outer one"})
+    engine.create_or_replace(TableWrite("model", "t", "SELECT 1 AS x"))
+    with engine.transaction():
+        engine.create_or_replace(TableWrite("model", "t", "SELECT 2 AS x"))
+        with pytest.raises(Exception, match="inner"), engine.transaction():
+            engine.create_or_replace(TableWrite("model", "t", "SELECT 3 AS x"))
+            raise RuntimeError("inner fails")
+        assert engine.fetch_all('SELECT x FROM "model"."t"') == [(2,)]
+    assert engine.fetch_all('SELECT x FROM "model"."t"') == [(2,)]
+
+
+def test_ddl_rolls_back_with_the_transaction(engine: Engine) -> None:
+    with pytest.raises(RuntimeError), engine.transaction():
+        engine.ensure_schema("fresh")
+        engine.execute('CREATE TABLE "fresh"."t" (a BIGINT)')
+        raise RuntimeError("undo")
+    assert not engine.table_exists("fresh", "t")
+    engine.ensure_schema("fresh")  # the schema is made again after the rollback
+    engine.execute('CREATE TABLE "fresh"."t" (a BIGINT)')
+    assert engine.table_exists("fresh", "t")
+
+
+def test_appends_accumulate_and_respect_the_key(engine: Engine) -> None:
+    engine.ensure_schema("meta")
+    engine.execute('CREATE TABLE "meta"."log" (k BIGINT PRIMARY KEY, seen TIMESTAMP, ok BOOLEAN)')
+    first = pa.table({"k": [1, 2], "seen": pa.array([0, 1], pa.timestamp("us")), "ok": [True, None]})
+    engine.append_arrow('"meta"."log"', first)
+    engine.append_arrow('"meta"."log"', pa.table({"k": [3], "ok": [False]}))
+    assert engine.fetch_all('SELECT k, ok FROM "meta"."log" ORDER BY k') == [(1, True), (2, None), (3, False)]
+    with pytest.raises(Exception):  # noqa: B017 - each engine raises its own constraint error
+        engine.append_arrow('"meta"."log"', pa.table({"k": [1]}))
+    assert engine.fetch_all('SELECT count(*) FROM "meta"."log"') == [(3,)]
+
+
+def test_stream_batches_in_bounded_chunks(engine: Engine) -> None:
+    engine.create_or_replace(TableWrite("model", "big", "SELECT range AS n FROM range(2500)"))
+    batches = list(engine.stream_batches('SELECT n FROM "model"."big" ORDER BY n', batch_rows=1000))
+    assert all(b.num_rows <= 1000 for b in batches)
+    assert [v for b in batches for v in b.column(0).to_pylist()] == list(range(2500))

@@ -16,6 +16,8 @@ from territoria.core.registry import registry
 from territoria.engines.base import Engine, require
 from territoria.engines.registry import available_engines, engine_capabilities, open_engine
 
+from .conftest import store_options
+
 SRC = Path(territoria.__file__).parent
 
 
@@ -27,11 +29,13 @@ def test_engines_come_from_the_registry() -> None:
 
 
 @pytest.mark.parametrize("kind", available_engines())
-def test_store_files_are_known_without_opening_the_store(kind: str, tmp_path: Path) -> None:
+def test_store_files_are_known_without_opening_the_store(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     caps = engine_capabilities(kind)
     assert caps.store_size(tmp_path) == 0
     assert caps.store_exists(tmp_path) == (not caps.store_files)
-    engine = open_engine(kind, tmp_path)
+    engine = open_engine(kind, tmp_path, **store_options(kind, request, tmp_path))
     engine.execute("CREATE TABLE t AS SELECT * FROM range(1000)")
     engine.close()
     assert caps.store_exists(tmp_path)

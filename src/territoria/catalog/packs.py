@@ -16,6 +16,8 @@ from territoria.core.errors import ConfigError
 from territoria.core.registry import registry
 from territoria.core.vocab import AccessLevel
 from territoria.core.yamlio import load_model
+from territoria.engines.dialect import SOURCE as SOURCE_DIALECT
+from territoria.engines.dialect import mark_variant, variant_path
 from territoria.indicators.definition import IndicatorDef
 
 
@@ -80,10 +82,15 @@ class Pack:
     def name(self) -> str:
         return self.definition.name
 
-    def read_sql(self, relative: str) -> str:
+    def read_sql(self, relative: str, dialect: str = SOURCE_DIALECT) -> str:
+        """A model's SQL; for another engine, its variant (``x.postgres.sql`` beside ``x.sql``)
+        when the pack ships one, marked so that the engine runs it untranslated."""
         path = self.directory / relative
         if not path.is_file():
             raise ConfigError(f"pack {self.name!r} names a missing SQL file {relative}")
+        variant = variant_path(path, dialect)
+        if dialect != SOURCE_DIALECT and variant.is_file():
+            return mark_variant(variant.read_text(encoding="utf-8"), dialect)
         return path.read_text(encoding="utf-8")
 
     def run_hook(self, which: str, workspace: Any) -> None:

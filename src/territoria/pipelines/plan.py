@@ -13,6 +13,7 @@ from territoria.core.errors import ConfigError, UserError
 from territoria.core.stamps import Stamps
 from territoria.core.suggest import did_you_mean
 from territoria.core.vocab import AccessLevel
+from territoria.engines.registry import engine_capabilities
 from territoria.governance.personal.gate import definition as personal_definition
 from territoria.governance.personal.gate import is_personal
 from territoria.governance.secrecy.groups import rules_fingerprint, shared_datasets
@@ -153,13 +154,14 @@ def build_plan(ws: Workspace) -> Plan:
         )
 
     base = _territory_params(ws)
+    dialect = engine_capabilities(ws.config.engine).sql_dialect
     for pack_name in ws.enabled_packs():
         pack = load_pack(pack_name, ws.pack_path(pack_name))
         pack_params = {**base, **pack.definition.parameters, **ws.config.packs[pack_name].parameters}
         params[pack_name] = pack_params
         packs[pack_name] = pack.directory
         for model in pack.definition.models:
-            sql = pack.read_sql(model.sql)
+            sql = pack.read_sql(model.sql, dialect)
             add_dataset(
                 model.name,
                 DatasetInfo(
@@ -184,7 +186,7 @@ def build_plan(ws: Workspace) -> Plan:
                 pack=pack_name,
             )
         for ind in pack.definition.indicators:
-            sql = pack.read_sql(ind.sql)
+            sql = pack.read_sql(ind.sql, dialect)
             add_dataset(
                 ind.id,
                 DatasetInfo(ind.id, "indicator", ind.title, ind.access, pack_name, ind.secrecy, True),

@@ -394,7 +394,9 @@ def _replay(runner: Runner, failed: Step, broken: set[str]) -> None:
     """A step failed inside a group: roll the group back, run the steps that had succeeded in it
     again, one transaction each, and commit step by step for the rest of the run."""
     runner.rollback_group()
-    undone, runner.undone = runner.undone, []
+    # the failed step is among them when its own commit failed: running it again would fail again
+    undone = [(step, rec) for step, rec in runner.undone if step.id != failed.id]
+    runner.undone = []
     if undone:  # at most one replay per run: a run with failures is not the one to save commits on
         runner.grouping = False
     for step, rec in undone:

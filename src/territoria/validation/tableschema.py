@@ -155,8 +155,8 @@ def _first_pass(engine: Engine, statement: str, rows: str, wt: str, keys: list[t
         + f" FROM {rows}"
     )[0]
     engine.execute(
-        f"CREATE OR REPLACE TEMP TABLE {wt} AS SELECT _line::BIGINT AS _line, _raw, _errors "
-        f"FROM {rows} WHERE _errors IS NOT NULL"
+        f"CREATE OR REPLACE TEMP TABLE {wt} AS SELECT _line::BIGINT AS _line, _raw::VARCHAR AS _raw, "
+        f"_errors::VARCHAR[] AS _errors FROM {rows} WHERE _errors IS NOT NULL"
     )
     return [int(c or 0) for c in counts]
 

@@ -1,0 +1,61 @@
+-- PostgreSQL variant of energie_elec_iris.sql (sqlglot cannot translate DuckDB's multi-column
+-- UNPIVOT): the same query with the sectors unpivoted by a LATERAL VALUES list; keep both in step.
+-- Electricity by IRIS re-aggregated to communes and the territory (IRIS -> commune -> EPCI).
+-- IRIS cells masked by Enedis stay masked; every sum over them is the sum of the known cells,
+-- a lower bound flagged lower_bound with the share of masked components: nothing is un-masked.
+-- Sums are exact (DECIMAL(38, 6)), so that they do not depend on the thread count.
+WITH wide AS (
+    SELECT * FROM ref('conso-elec-iris') WHERE code_commune = ANY(ARRAY param('territory.communes'))
+),
+leaves AS (
+    -- every sector of every row, null values included: a masked cell stays a (masked) component
+    SELECT w.*, u.sector, u.nb_sites, u.consumption_mwh, u.masked
+    FROM wide AS w CROSS JOIN LATERAL (VALUES
+        ('residentiel', w.nb_sites_residentiel, w.conso_totale_residentiel_mwh, w.nb_sites_residentiel_secret),
+        ('professionnel', w.nb_sites_professionnel, w.conso_totale_professionnel_mwh, w.nb_sites_professionnel_secret),
+        ('agriculture', w.nb_sites_agriculture, w.conso_totale_agriculture_mwh, w.nb_sites_agriculture_secret),
+        ('industrie', w.nb_sites_industrie, w.conso_totale_industrie_mwh, w.nb_sites_industrie_secret),
+        ('tertiaire', w.nb_sites_tertiaire, w.conso_totale_tertiaire_mwh, w.nb_sites_tertiaire_secret),
+        ('non_affecte', w.nb_sites_secteur_non_affecte, w.conso_totale_secteur_non_affecte_mwh, w.nb_sites_secteur_non_affecte_secret)
+    ) AS u(sector, nb_sites, consumption_mwh, masked)
+),
+known AS (
+    -- an empty cell (professionnel before 2018) is not a component; a masked one is
+    SELECT code_iris, code_commune, annee AS period, sector, consumption_mwh, nb_sites, masked
+    FROM leaves WHERE masked OR consumption_mwh IS NOT NULL
+),
+territory AS (SELECT coalesce(nullif(param('territory.epci'), ''), 'territoire') AS code),
+cube AS (
+    SELECT
+        CASE WHEN grouping(code_iris) = 0 THEN 'iris' WHEN grouping(code_commune) = 0 THEN 'commune' ELSE 'epci' END
+            AS mesh,
+        coalesce(code_iris, code_commune, (SELECT code FROM territory)) AS code,
+        CASE
+            WHEN grouping(code_iris) = 0 THEN code_commune
+            WHEN grouping(code_commune) = 0 THEN (SELECT code FROM territory)
+        END AS parent_code,
+        period,
+        coalesce(sector, 'TOUS') AS sector,
+        sum(consumption_mwh::NUMERIC(38, 6)) FILTER (WHERE NOT masked)::DOUBLE PRECISION AS consumption_mwh,
+        sum(nb_sites) FILTER (WHERE NOT masked)::BIGINT AS nb_sites,
+        count(*) FILTER (WHERE masked) AS masked_components,
+        count(*) AS components
+    FROM known
+    GROUP BY GROUPING SETS (
+        (code_iris, code_commune, period, sector), (code_iris, code_commune, period),
+        (code_commune, period, sector), (code_commune, period), (period, sector), (period)
+    )
+)
+SELECT
+    mesh,
+    code,
+    parent_code,
+    period,
+    sector,
+    consumption_mwh,
+    nb_sites,
+    consumption_mwh IS NULL AS masked_input,
+    consumption_mwh IS NOT NULL AND masked_components > 0 AS lower_bound,
+    masked_components::DOUBLE PRECISION / components AS masked_share
+FROM cube
+ORDER BY mesh, code, sector, period

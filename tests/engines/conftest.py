@@ -1,0 +1,87 @@
+"""One place for each engine's test store: ``ENGINE_STORES[kind](request, tmp_path)`` returns the
+``engine_options`` that open a fresh, private store of that engine.
+
+An engine missing from the dict opens with no options. PostgreSQL stores share one database
+per test session (created on the local server, or a private cluster) and are kept apart by a
+schema prefix of their own.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from territoria.engines import open_engine
+from territoria.engines.base import Engine
+from territoria.engines.registry import available_engines
+from territoria.testing.postgres import postgres_server
+
+PG_ENV = "TERRITORIA_PG_DSN"
+
+
+def _postgres(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    request.getfixturevalue("pg_dsn")
+    return {"dsn_env": PG_ENV, "schema_prefix": f"t{secrets.token_hex(3)}_"}
+
+
+ENGINE_STORES: dict[str, Callable[[pytest.FixtureRequest, Path], dict[str, Any]]] = {
+    "duckdb": lambda request, tmp_path: {},
+    "postgres": _postgres,
+}
+
+ENGINES = available_engines()
+
+
+def store_options(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    factory = ENGINE_STORES.get(kind)
+    return factory(request, tmp_path) if factory else {}
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_dsn(pg_server: Any) -> Iterator[str]:
+    """A PostGIS database for the session, its DSN in ``TERRITORIA_PG_DSN`` (never in YAML)."""
+    dsn = pg_server.create_database(postgis=True)
+    previous = os.environ.get(PG_ENV)
+    os.environ[PG_ENV] = dsn
+    try:
+        yield dsn
+    finally:
+        if previous is None:
+            os.environ.pop(PG_ENV, None)
+        else:
+            os.environ[PG_ENV] = previous
+        pg_server.drop_database(dsn)
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    eng = open_engine(request.param, tmp_path, **store_options(request.param, request, tmp_path))
+    yield eng
+    eng.close()
+
+
+@pytest.fixture
+def duckdb_engine(tmp_path: Path) -> Iterator[Engine]:
+    """The reference engine, for cross-engine comparisons."""
+    (tmp_path / "reference").mkdir()
+    eng = open_engine("duckdb", tmp_path / "reference")
+    yield eng
+    eng.close()
+
+
+def xfail_on(request: pytest.FixtureRequest, engine: Engine, reasons: dict[str, str]) -> None:
+    """Strict expected failure for the engines named (an unexpected pass fails the suite)."""
+    reason = reasons.get(engine.capabilities.name)
+    if reason:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))

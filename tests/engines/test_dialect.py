@@ -1,0 +1,147 @@
+"""One SQL for all engines: DuckDB-dialect SQL translated per engine, variants where it cannot be."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from territoria.catalog.packs import available_packs, load_pack
+from territoria.core.errors import ConfigError
+from territoria.engines.dialect import (
+    expand_lateral_aliases,
+    expand_star_excludes,
+    mark_variant,
+    translate,
+    translate_for_driver,
+    variant_path,
+)
+
+
+def test_duckdb_sql_is_translated_for_postgres() -> None:
+    out = unquoted("SELECT x::VARCHAR, TRY_CAST(y AS DOUBLE) FROM (SELECT * FROM range(3)) ORDER BY 1")
+    assert "CAST(x AS TEXT)" in out and "GENERATE_SERIES(0, 3 - 1) AS range(range)" in out
+    assert "AS _t0" in out  # PostgreSQL 15 names every subquery in FROM
+    assert translate("SELECT 1::HUGEINT", "postgres") == "SELECT CAST(1 AS DECIMAL)"
+    assert translate("SELECT p.CODGEO FROM t AS p", "postgres") == 'SELECT "p"."CODGEO" FROM "t" AS "p"'  # case kept
+    assert translate("SELECT x::VARCHAR", "duckdb") == "SELECT x::VARCHAR"  # the source dialect is untouched
+
+
+def unquoted(sql: str) -> str:
+    return translate(sql, "postgres").replace('"', "")
+
+
+def test_translation_is_cached() -> None:
+    sql = "SELECT 41 + 1 AS cached"
+    assert translate(sql, "postgres") is translate(sql, "postgres")
+
+
+def test_an_untranslatable_construct_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"postgres engine has no translation for .*EXCEPT") as err:
+        translate("SELECT * EXCLUDE (a) FROM t", "postgres")
+    assert "model.postgres.sql" in (err.value.hint or "")
+    with pytest.raises(ConfigError, match="cannot read this SQL"):
+        translate("SELECT (((", "postgres")
+
+
+def test_driver_form_renames_schemas_and_placeholders() -> None:
+    out = translate_for_driver(
+        "SELECT a % 2 FROM meta.s JOIN pg_catalog.pg_class c ON true WHERE k = ? AND n LIKE 'x%'",
+        "postgres",
+        schema_prefix="ws1_",
+        params=True,
+    )
+    assert '"ws1_meta"."s"' in out and '"pg_catalog"."pg_class"' in out
+    assert '"a" %% 2' in out and '"k" = %s' in out and "'x%%'" in out
+    assert translate_for_driver("CREATE SCHEMA IF NOT EXISTS meta", "postgres", schema_prefix="ws1_").endswith(
+        '"ws1_meta"'
+    )
+
+
+def test_a_variant_runs_verbatim_on_its_engine_only() -> None:
+    variant = mark_variant("SELECT 1 FROM ONLY some_table", "postgres")
+    assert translate(variant, "postgres") == "SELECT 1 FROM ONLY some_table"
+    with pytest.raises(ConfigError, match="written for the postgres engine cannot run on the spark engine"):
+        translate(variant, "spark")
+
+
+def test_a_pack_variant_is_read_for_its_engine(tmp_path: Path) -> None:
+    (tmp_path / "pack.yaml").write_text("name: p\ntitle: P\nmodels: []\n", encoding="utf-8")
+    (tmp_path / "m.sql").write_text("SELECT 1 AS x", encoding="utf-8")
+    (tmp_path / "m.postgres.sql").write_text("SELECT 1::int4 AS x", encoding="utf-8")
+    pack = load_pack("p", tmp_path)
+    assert pack.read_sql("m.sql") == "SELECT 1 AS x"
+    assert translate(pack.read_sql("m.sql", "postgres"), "postgres") == "SELECT 1::int4 AS x"
+    assert pack.read_sql("m.sql", "spark") == "SELECT 1 AS x"  # no spark variant: translated as usual
+
+
+def models_with_variants(dialect: str) -> list[str]:
+    """The installed packs' models that ship SQL of their own for ``dialect``."""
+    found = []
+    for name in available_packs():
+        pack = load_pack(name)
+        for model in [*pack.definition.models, *pack.definition.indicators]:
+            if variant_path(pack.directory / model.sql, dialect).is_file():
+                found.append(f"{name}:{model.sql}")
+    return found
+
+
+def test_every_pack_sql_translates_or_has_a_variant() -> None:
+    """The compliance list: pack SQL that PostgreSQL gets as a variant instead of a translation."""
+    assert models_with_variants("postgres") == [  # DuckDB UNPIVOT forms sqlglot cannot translate
+        "energy_ghg:models/energie_elec_iris.sql",
+        "resources:models/foncier_flux.sql",
+    ]
+    for name in available_packs():
+        pack = load_pack(name)
+        for model in [*pack.definition.models, *pack.definition.indicators]:
+            translate(pack.read_sql(model.sql, "postgres"), "postgres")
+
+
+@pytest.mark.parametrize(
+    ("duckdb", "postgres"),
+    [
+        ("SELECT a, sum(b) FROM t GROUP BY ALL", "SELECT a, SUM(b) FROM t GROUP BY 1"),
+        ("SELECT any_value(a) FROM t", "SELECT ANY_VALUE(a) FROM t"),
+        (
+            "SELECT * FROM t AS w ORDER BY w.rowid",
+            "SELECT * FROM t AS w ORDER BY (CAST((CAST(CAST(w.ctid AS TEXT) AS POINT))[0] AS BIGINT) * 65536 + "
+            "CAST((CAST(CAST(w.ctid AS TEXT) AS POINT))[1] AS BIGINT))",
+        ),
+        (
+            "SELECT arg_max(a, b) FROM t",
+            "SELECT (ARRAY_AGG(a ORDER BY b DESC) FILTER(WHERE b IS NOT NULL))[1] FROM t",
+        ),
+        ("SELECT {'k': a} FROM t", "SELECT JSONB_BUILD_OBJECT('k', a) FROM t"),
+        ("CREATE OR REPLACE TABLE m.t AS SELECT 1", "DROP TABLE IF EXISTS m.t;\nCREATE TABLE m.t AS SELECT 1"),
+        ("SELECT CASE WHEN x THEN ?::TIMESTAMP END", "SELECT CASE WHEN x THEN CAST((%s) AS TIMESTAMP) END"),
+    ],
+)
+def test_duckdb_only_constructs_get_a_postgres_form(duckdb: str, postgres: str) -> None:
+    assert unquoted(duckdb) == postgres
+
+
+def test_lateral_aliases_are_spelled_out_unless_a_column_has_the_name() -> None:
+    sql = "SELECT trim(a) AS v, length(v) AS n, v || b AS w FROM t"
+    assert expand_lateral_aliases(sql, lambda rel: ["a", "b"]) == (
+        'SELECT "v", LENGTH(v) AS n, v || b AS w FROM (SELECT *, TRIM(a) AS v FROM t) AS _lateral0'
+    )
+    grouped = "SELECT trim(a) AS v, count(v) AS n FROM t GROUP BY 1"  # aggregates: inlined instead
+    assert (
+        expand_lateral_aliases(grouped, lambda rel: ["a"])
+        == "SELECT TRIM(a) AS v, COUNT((TRIM(a))) AS n FROM t GROUP BY 1"
+    )
+    assert "LENGTH(v) AS n" in expand_lateral_aliases(sql, lambda rel: ["a", "b", "v"])  # t.v wins, as in DuckDB
+    assert expand_lateral_aliases("SELECT a AS x FROM t", lambda rel: []) == "SELECT a AS x FROM t"
+
+
+def test_star_modifiers_are_spelled_out_once_per_column() -> None:
+    columns = ["k", "g", "file_row_number"]
+    plain = "SELECT file_row_number + 1 AS _line, * EXCLUDE (file_row_number) REPLACE (g::INT AS g) FROM f"
+    assert expand_star_excludes(plain, lambda rel: columns) == (
+        'SELECT file_row_number + 1 AS _line, "k", CAST(g AS INT) AS g FROM f'
+    )
+    joined = "SELECT w.* REPLACE (NULL AS g), s.x FROM f AS w JOIN s ON s.k = w.k"
+    assert expand_star_excludes(joined, lambda rel: columns) == (
+        'SELECT "w"."k", NULL AS g, "w"."file_row_number", s.x FROM f AS w JOIN s ON s.k = w.k'
+    )
