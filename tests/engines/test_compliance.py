@@ -1,8 +1,8 @@
 """What every engine must do for the pipeline, run against each installed engine.
 
 Engines are found through the ``territoria.engines`` entry points; a new engine passes this
-suite or declares the gap in its ``Capabilities`` (the spatial test is skipped where
-``spatial`` is false, with the reason).
+suite or declares the gap: ``GAPS`` marks the tests an engine is known to fail as strict xfails
+(with the reason; a gap that closes fails the suite until its mark is removed).
 """
 
 from __future__ import annotations
@@ -17,10 +17,20 @@ from territoria.engines.base import Engine, TableWrite
 from territoria.engines.registry import available_engines
 
 ENGINES = available_engines()
+NO_TRANSACTIONAL_DDL = "no transactional DDL: each table swap is atomic by itself (write, then rename)"
+#: (engine, test) -> why the engine fails it
+GAPS = {
+    ("spark", "test_a_failed_transaction_leaves_the_previous_tables"): NO_TRANSACTIONAL_DDL,
+    ("spark", "test_a_nested_transaction_joins_the_outer_one"): NO_TRANSACTIONAL_DDL,
+    ("spark", "test_spatial"): "no spatial functions (Capabilities.spatial is false; callers `require` it)",
+}
 
 
 @pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    gap = GAPS.get((request.param, request.function.__name__))
+    if gap:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=f"{request.param}: {gap}"))
     eng = open_engine(request.param, tmp_path)
     yield eng  # type: ignore[misc]
     eng.close()
@@ -34,8 +44,6 @@ def test_capabilities_are_declared(engine: Engine) -> None:
 def test_a_failed_transaction_leaves_the_previous_tables(engine: Engine) -> None:
     engine.create_or_replace(TableWrite("model", "t", "SELECT 1 AS x"))
     assert engine.fetch_all('SELECT x FROM "model"."t"') == [(1,)]
-    if not engine.capabilities.transactional_ddl:
-        pytest.skip(f"{engine.capabilities.name}: no transactional DDL (atomic swap by rename instead)")
     with pytest.raises(Exception, match="boom"), engine.transaction():
         engine.create_or_replace(TableWrite("model", "t", "SELECT 2 AS x"))
         engine.create_or_replace(TableWrite("model", "u", "SELECT error('boom') AS y"))
@@ -97,8 +105,6 @@ def test_arrow_round_trip(engine: Engine) -> None:
 
 
 def test_spatial(engine: Engine) -> None:
-    if not engine.capabilities.spatial:
-        pytest.skip(f"{engine.capabilities.name} declares no spatial support")
     area = engine.fetch_all("SELECT ST_Area(ST_GeomFromText('POLYGON((0 0, 10 0, 10 10, 0 10, 0 0))'))")[0][0]
     assert area == 100
     x, y = engine.fetch_all(
