@@ -89,7 +89,8 @@ class SparkEngine:
             return self.spark.sql(sql, args=list(params) if params else None)
         except Exception as exc:  # Spark's errors are Py4J-wrapped: one message type for the caller
             if type(exc).__module__.startswith("pyspark"):
-                raise EngineError(f"Spark refused a statement: {str(exc).splitlines()[0]}", detail=sql) from exc
+                first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+                raise EngineError(f"Spark refused a statement: {first}", detail=f"{exc}\n{sql}") from exc
             raise
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> DataFrame:

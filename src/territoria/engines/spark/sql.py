@@ -6,6 +6,8 @@ What translation cannot do is done here, on the parsed statement, before it is t
 - Spark's catalog accepts letters, digits and ``_`` in a table name (``conso-elec-gaz-commune``
   is refused): every schema-qualified table gets a catalog-safe name (``encode``);
 - ``WITH x AS MATERIALIZED (...)`` is a DuckDB planner hint: dropped;
+- ``row_number() OVER ()`` numbers rows in any order; Spark requires one (the order of
+  ``monotonically_increasing_id()``, i.e. of the partitions);
 - DDL and DML a Parquet warehouse cannot run as such (``CREATE TABLE ... (columns)`` with a
   primary key, ``CREATE TEMP TABLE``, ``DELETE``) are classified so that the engine runs them
   itself (a new table written then swapped in).
@@ -63,6 +65,14 @@ def _rename_tables(tree: exp.Expr) -> None:
             table.set("this", exp.to_identifier(encode(table.name), quoted=True))
     for cte in tree.find_all(exp.CTE):
         cte.set("materialized", None)
+    for window in tree.find_all(exp.Window):
+        # DuckDB numbers rows in scan order without ORDER BY; Spark wants an order: any will do
+        if (
+            isinstance(window.this, exp.RowNumber)
+            and not window.args.get("order")
+            and not window.args.get("partition_by")
+        ):
+            window.set("order", exp.Order(expressions=[exp.Ordered(this=exp.func("monotonically_increasing_id"))]))
 
 
 def _columns(schema: exp.Schema) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
@@ -104,7 +114,7 @@ def prepare(sql: str) -> Statement:
     if isinstance(tree, exp.Create):
         return _create(tree)
     if isinstance(tree, exp.Drop):
-        schema, name = _target(tree.this)
+        schema, name = _target(tree.this or tree.args["tables"][0])
         return Statement("drop_" + str(tree.args.get("kind") or "TABLE").lower(), schema=schema, name=name)
     if isinstance(tree, exp.Delete):
         schema, name = _target(tree.this)
