@@ -22,7 +22,7 @@ pytest.importorskip("pyspark", reason="the spark engine is an optional extra (re
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
 
-from national_energy import FACTORS, synthetic_input, territoria_pipeline  # noqa: E402
+from national_energy import FACTORS, synthetic_input, territoria_pipeline
 
 KEYS = ["mesh", "code", "period", "sector", "energy"]
 
