@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from territoria.core.errors import EngineError
+from territoria.core.errors import ConfigError, EngineError
 from territoria.engines.base import Capabilities, TableWrite
 from territoria.engines.spark.catalog import StoreCatalog, TableEntry
 from territoria.engines.spark.files import copy_to, read_csv_view
@@ -52,7 +52,15 @@ def _q(schema: str, name: str) -> str:
 class SparkEngine:
     capabilities = CAPABILITIES
 
-    def __init__(self, store_dir: Path | None, *, workers: int = 2, shuffle_partitions: int | None = None) -> None:
+    def __init__(
+        self,
+        store_dir: Path | None,
+        *,
+        workers: int = 2,
+        shuffle_partitions: int | None = None,
+        read_only: bool = False,
+    ) -> None:
+        self.read_only = read_only
         self._scratch = None if store_dir is not None else Path(tempfile.mkdtemp(prefix="territoria-spark-store-"))
         self.root = (store_dir or self._scratch or Path()) / WAREHOUSE
         self.spark: SparkSession = session(int(workers), shuffle_partitions)
@@ -206,6 +214,7 @@ class SparkEngine:
 
     def _replace(self, schema: str, name: str, df: DataFrame, primary_key: list[str] | None = None) -> int:
         """Write ``df`` as the table's next version, then swap it in (catalog file renamed)."""
+        self._writable()
         self.ensure_schema(schema)
         key = self.catalog.find(schema, name) or (schema, name)
         old = self.catalog.tables.get(key)
@@ -265,8 +274,13 @@ class SparkEngine:
             return []
         return [(f.name, f.dataType.simpleString().upper()) for f in self.spark.table(_q(*key)).schema.fields]
 
+    def _writable(self) -> None:
+        if self.read_only:
+            raise EngineError("the Spark store was opened read-only", hint="open it without read_only to write")
+
     def ensure_schema(self, schema: str) -> None:
         if schema not in self.catalog.schemas:
+            self._writable()
             self.spark.sql(f"CREATE DATABASE IF NOT EXISTS `{encode(schema)}`")
             self.catalog.schemas.add(schema)
             self.catalog.save()
@@ -303,6 +317,13 @@ class SparkEngine:
     @classmethod
     def open(cls, store_dir: Path | None, **options: Any) -> SparkEngine:
         """The warehouse in ``store_dir`` (``None``: a scratch one, deleted at ``close``)."""
+        unknown = sorted(set(options) - {"workers", "shuffle_partitions", "read_only"})
+        workers = options.get("workers", 2)
+        if unknown or not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+            raise ConfigError(
+                f"engine_options for spark: {', '.join(unknown) or f'workers: {workers!r}'} not understood",
+                hint="spark takes `workers: N` (local[N], a whole number >= 1) and `shuffle_partitions: N`",
+            )
         return cls(store_dir, **options)
 
 

@@ -3,6 +3,7 @@ of the process shares it (and its catalog: each engine re-registers its own stor
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -43,8 +44,12 @@ def session(workers: int, shuffle_partitions: int | None = None) -> SparkSession
                     f"a Spark session with {running} worker(s) already runs in this process ({workers} asked)",
                     hint="one Spark session per process: run a different worker count in another process",
                 )
+            if shuffle_partitions:
+                started.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions))
             return started
         sql = _pyspark()
+        # local mode talks to itself: no lookup of the machine's public address (and no warning about it)
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         builder = (
             sql.SparkSession.builder.master(f"local[{workers}]")
             .appName("territoria")
@@ -61,6 +66,7 @@ def session(workers: int, shuffle_partitions: int | None = None) -> SparkSession
             .config("spark.driver.extraJavaOptions", "-XX:+UseSerialGC")
         )
         spark = builder.getOrCreate()
-        spark.sparkContext.setLogLevel("ERROR")
+        # a refused statement reaches the caller as an EngineError with Spark's message: not logged twice
+        spark.sparkContext.setLogLevel("FATAL")
         _SESSION.append((spark, workers))
         return spark  # type: ignore[no-any-return]  # the builder is untyped in PySpark's stubs
