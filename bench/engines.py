@@ -59,7 +59,12 @@ def _cpu() -> float:
 def child(kind: str, workers: int, inputs: Path, output: Path, dsn: str) -> None:
     """One engine's run, in this process: the published cells to ``output``, timings on stdout."""
     staging, communes, factors = (pq.read_table(inputs / f"{n}.parquet") for n in INPUTS)
-    options: dict[str, Any] = {"workers": workers} if kind == "spark" else {"dsn": dsn} if kind == "postgres" else {}
+    options: dict[str, Any] = {"workers": workers} if kind == "spark" else {}
+    if kind == "postgres":
+        # the engine reads its DSN from the environment (never an option with a password in it);
+        # its own schemas, so that the benchmark never replaces a workspace's tables
+        os.environ["TERRITORIA_PG_DSN"] = dsn
+        options = {"schema_prefix": "bench_engines_"}
     with tempfile.TemporaryDirectory(prefix=f"bench-{kind}-") as store:
         engine = open_engine(kind, Path(store), **options)
         cpu0 = _cpu()
