@@ -42,7 +42,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/lint-imports
 
-typecheck: $(STAMP)
+typecheck: $(STAMP) $(SPARK_STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP) $(SPARK_STAMP) system-deps
