@@ -165,7 +165,7 @@ def main() -> None:
             (w1, r1), (w2, r2) = spark[0], spark[-1]
             print(
                 f"spark scaling {w1} -> {w2} workers: wall {r1['wall']:.2f} s -> {r2['wall']:.2f} s "
-                f"(x{r1['wall'] / r2['wall']:.2f} faster), CPU {r1['cpu']:.2f} s -> {r2['cpu']:.2f} s"
+                f"(speed-up x{r1['wall'] / r2['wall']:.2f}), CPU {r1['cpu']:.2f} s -> {r2['cpu']:.2f} s"
             )
     print(f"load average at end: {_load()}")
 

@@ -1,7 +1,7 @@
 """The Spark store's own catalog: which Parquet directory is each table, which SQL each view.
 
 Spark's in-memory catalog lives as long as the process; the store's tables outlive it. The
-catalog file (``catalog.json`` in the warehouse) is the truth: replaced whole by a rename, it
+catalog file (``spark-catalog.json`` beside the warehouse) is the truth: replaced whole by a rename, it
 is what makes a table swap atomic (a new table is written in its own directory, then the file
 names it). Opening a store registers its tables and views in the session's catalog.
 """
@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-CATALOG_FILE = "catalog.json"
+#: beside the warehouse directory, in the workspace's store directory (the store's main file)
+CATALOG_FILE = "spark-catalog.json"
 
 
 @dataclass
@@ -27,6 +28,7 @@ class TableEntry:
 
 @dataclass
 class StoreCatalog:
+    #: the warehouse: table locations are relative to it; the catalog file is beside it
     root: Path
     schemas: set[str] = field(default_factory=set)
     tables: dict[tuple[str, str], TableEntry] = field(default_factory=dict)
@@ -36,7 +38,7 @@ class StoreCatalog:
 
     @property
     def path(self) -> Path:
-        return self.root / CATALOG_FILE
+        return self.root.parent / CATALOG_FILE
 
     @classmethod
     def load(cls, root: Path) -> StoreCatalog:

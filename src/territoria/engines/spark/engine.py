@@ -4,7 +4,7 @@ For the models that outgrow one DuckDB process (the national energy cube, sensor
 the same pack SQL, translated from DuckDB's dialect by sqlglot (``engines.dialect``), runs on
 ``local[N]`` (``engine_options: {workers: N}``, default 2). Each table is a Parquet directory
 of the store's warehouse (``.territoria/store/spark-warehouse``) named by the warehouse's
-catalog file (``catalog.py``). There is no transactional DDL: a table is replaced by writing
+catalog file (``spark-catalog.json``, ``catalog.py``). There is no transactional DDL: a table is replaced by writing
 the new one in a directory of its own and renaming the catalog file (atomic per table; a
 failed block keeps what it already swapped in). No spatial functions are declared: callers
 ``require`` the capability. One SparkSession per process (``session.py``).
@@ -40,7 +40,7 @@ CAPABILITIES = Capabilities(
     concurrent_writers=False,
     reads_files=True,
     sql_dialect="spark",
-    store_files=("spark-warehouse/catalog.json",),
+    store_files=("spark-catalog.json",),
 )
 WAREHOUSE = "spark-warehouse"
 
@@ -101,13 +101,36 @@ class SparkEngine:
                 raise EngineError(f"Spark refused a statement: {first}", detail=f"{exc}\n{sql}") from exc
             raise
 
-    def query(self, sql: str, params: Sequence[Any] | None = None) -> DataFrame:
-        """A DuckDB-dialect query as a Spark DataFrame (lazy)."""
-        return self._sql(spark_query(sql), params)
+    @contextmanager
+    def _materialized(self, st: Statement) -> Iterator[None]:
+        """The statement's MATERIALIZED CTEs computed once each, for the time of the statement."""
+        done: list[tuple[str, Path]] = []
+        try:
+            for name, sql in st.materialize:
+                done.append((name, self._temp_table(name, self._sql(sql))))
+            yield
+        finally:
+            for name, path in done:
+                self.spark.catalog.dropTempView(name)
+                shutil.rmtree(path, ignore_errors=True)
+
+    def _temp_table(self, name: str, df: DataFrame) -> Path:
+        """``df`` written once to the scratch directory, readable as the temp view ``name``."""
+        path = self.root / "_temp" / f"{encode(name)}-{uuid.uuid4().hex}"
+        df.write.parquet(str(path))
+        self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
+        return path
+
+    @contextmanager
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> Iterator[DataFrame]:
+        """A DuckDB-dialect query as a Spark DataFrame, valid inside the block."""
+        st = spark_query(sql)
+        with self._lock, self._materialized(st):
+            yield self._sql(st.sql, params)
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         statement = prepare(sql)
-        with self._lock:
+        with self._lock, self._materialized(statement):
             run = getattr(self, f"_run_{statement.kind}", None)
             if run is not None:
                 run(statement, params)
@@ -115,12 +138,12 @@ class SparkEngine:
                 self._sql(statement.sql, params).collect()
 
     def fetch_all(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return [tuple(row) for row in self.query(sql, params).collect()]
+        with self.query(sql, params) as df:
+            return [tuple(row) for row in df.collect()]
 
     def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
-        with self._lock:
-            return self.query(sql, params).toArrow()
+        with self.query(sql, params) as df:
+            return df.toArrow()
 
     def stream_batches(self, sql: str, batch_rows: int = 65536) -> Iterator[pa.RecordBatch]:
         # Spark hands Arrow results over whole; batches are cut from it (a driver-sized result)
@@ -163,9 +186,7 @@ class SparkEngine:
     def _run_create_temp(self, st: Statement, params: Sequence[Any] | None) -> None:
         """Materialised once (a temp table's rows must not be recomputed: ``row_number() OVER ()``
         would number them differently), in the scratch directory of this engine."""
-        path = self.root / "_temp" / f"{encode(st.name)}-{uuid.uuid4().hex}"
-        self._sql(st.select, params).write.parquet(str(path))
-        self.spark.read.parquet(str(path)).createOrReplaceTempView(st.name)
+        path = self._temp_table(st.name, self._sql(st.select, params))
         old = self._temp.pop(st.name, None)
         self._temp[st.name] = path
         if old is not None:
@@ -230,8 +251,8 @@ class SparkEngine:
         return _parquet_rows(self.root / location)
 
     def create_or_replace(self, write: TableWrite) -> int | None:
-        with self._lock:
-            return self._replace(write.schema, write.name, self.query(write.select_sql))
+        with self.query(write.select_sql) as df:
+            return self._replace(write.schema, write.name, df)
 
     def register_arrow(self, name: str, table: pa.Table) -> None:
         with self._lock:

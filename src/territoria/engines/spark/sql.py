@@ -5,7 +5,10 @@ What translation cannot do is done here, on the parsed statement, before it is t
 
 - Spark's catalog accepts letters, digits and ``_`` in a table name (``conso-elec-gaz-commune``
   is refused): every schema-qualified table gets a catalog-safe name (``encode``);
-- ``WITH x AS MATERIALIZED (...)`` is a DuckDB planner hint: dropped;
+- ``WITH x AS MATERIALIZED (...)`` (a DuckDB planner hint, on the CTEs a model reads several
+  times) is honoured: the engine computes such a CTE once, into a temporary Parquet table the
+  query then reads (Spark would inline and recompute it at each use, and plan a tree that
+  much bigger); nested or parameterised ones are only inlined;
 - ``row_number() OVER ()`` numbers rows in any order; Spark requires one (the order of
   ``monotonically_increasing_id()``, i.e. of the partitions);
 - DDL and DML a Parquet warehouse cannot run as such (``CREATE TABLE ... (columns)`` with a
@@ -15,6 +18,7 @@ What translation cannot do is done here, on the parsed statement, before it is t
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -52,6 +56,8 @@ class Statement:
     #: (column, Spark type) of a CREATE TABLE with a column list
     columns: tuple[tuple[str, str], ...] = ()
     primary_key: tuple[str, ...] = ()
+    #: (temporary table, its Spark query) to compute first, in order: the MATERIALIZED CTEs
+    materialize: tuple[tuple[str, str], ...] = ()
 
 
 def _spark(node: exp.Expr) -> str:
@@ -63,8 +69,6 @@ def _rename_tables(tree: exp.Expr) -> None:
         if table.args.get("db") is not None and isinstance(table.this, exp.Identifier):
             table.set("db", exp.to_identifier(encode(table.db), quoted=True))
             table.set("this", exp.to_identifier(encode(table.name), quoted=True))
-    for cte in tree.find_all(exp.CTE):
-        cte.set("materialized", None)
     for window in tree.find_all(exp.Window):
         # DuckDB numbers rows in scan order without ORDER BY; Spark wants an order: any will do
         if (
@@ -73,6 +77,34 @@ def _rename_tables(tree: exp.Expr) -> None:
             and not window.args.get("partition_by")
         ):
             window.set("order", exp.Order(expressions=[exp.Ordered(this=exp.func("monotonically_increasing_id"))]))
+
+
+def _materialized(query: exp.Expr, sql: str) -> tuple[tuple[str, str], ...]:
+    """Take the top-level ``AS MATERIALIZED`` CTEs out of ``query`` (renamed tables already):
+    each becomes a temporary table computed from the CTEs before it, read by the query. Every
+    other (NOT) MATERIALIZED hint is dropped: Spark has no such syntax."""
+    with_ = query.args.get("with_")
+    steps: list[tuple[str, str]] = []
+    if with_ is not None and "?" not in sql:
+        tag = hashlib.blake2b(sql.encode(), digest_size=6).hexdigest()
+        for i, cte in enumerate(with_.expressions):
+            if not cte.args.get("materialized"):
+                continue
+            name = f"_cte_{tag}_{i}"
+            body = cte.this.copy()
+            earlier = [c.copy() for c in with_.expressions[:i]]
+            if earlier:
+                body.set("with_", exp.With(expressions=earlier))
+            _drop_hints(body)
+            steps.append((name, _spark(body)))
+            cte.set("this", exp.select("*").from_(name))
+    _drop_hints(query)
+    return tuple(steps)
+
+
+def _drop_hints(tree: exp.Expr) -> None:
+    for cte in tree.find_all(exp.CTE):
+        cte.set("materialized", None)
 
 
 def _columns(schema: exp.Schema) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
@@ -126,7 +158,8 @@ def prepare(sql: str) -> Statement:
         return Statement("delete", schema=schema, name=name, select=_spark(keep))
     _rename_tables(tree)
     kind = "select" if isinstance(tree, exp.Query) else "insert" if isinstance(tree, exp.Insert) else "other"
-    return Statement(kind, sql=_spark(tree))
+    steps = _materialized(tree, sql) if kind == "select" else ()
+    return Statement(kind, sql=_spark(tree), materialize=steps)
 
 
 def _create(tree: exp.Create) -> Statement:
@@ -161,13 +194,22 @@ def _create(tree: exp.Create) -> Statement:
     if query is None:
         raise EngineError("CREATE TABLE without a column list nor a query", detail=tree.sql(dialect="duckdb"))
     _rename_tables(query)
+    steps = _materialized(query, tree.sql(dialect="duckdb"))
     kind = "create_temp" if temporary else "create_as"
-    return Statement(kind, schema=schema, name=name, select=_spark(query), replace=replace, if_not_exists=if_not_exists)
+    return Statement(
+        kind,
+        schema=schema,
+        name=name,
+        select=_spark(query),
+        replace=replace,
+        if_not_exists=if_not_exists,
+        materialize=steps,
+    )
 
 
-def spark_query(sql: str) -> str:
-    """A DuckDB-dialect query as Spark SQL, its catalog tables renamed."""
+def spark_query(sql: str) -> Statement:
+    """A DuckDB-dialect query, prepared for Spark (its catalog tables renamed)."""
     statement = prepare(sql)
     if statement.kind != "select":
         raise EngineError("expected a query (SELECT ...)", detail=sql)
-    return statement.sql
+    return statement
