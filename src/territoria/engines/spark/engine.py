@@ -1,13 +1,15 @@
 """Spark engine: PySpark in local mode over a warehouse of Parquet tables in the workspace.
 
-For the models that outgrow one DuckDB process (the national energy cube, sensor aggregates):
-the same pack SQL, translated from DuckDB's dialect by sqlglot (``engines.dialect``), runs on
-``local[N]`` (``engine_options: {workers: N}``, default 2). Each table is a Parquet directory
-of the store's warehouse (``.territoria/store/spark-warehouse``) named by the warehouse's
-catalog file (``spark-catalog.json``, ``catalog.py``). There is no transactional DDL: a table is replaced by writing
-the new one in a directory of its own and renaming the catalog file (atomic per table; a
-failed block keeps what it already swapped in). No spatial functions are declared: callers
-``require`` the capability. One SparkSession per process (``session.py``).
+For the models that outgrow one DuckDB process (the national energy cube with its secrecy
+guard): the same pack SQL, translated from DuckDB's dialect by sqlglot (``engines.dialect``,
+after the rewrites of ``sql.py``), runs on ``local[N]`` (``engine_options: {workers: N}``,
+default 2). Each table is a Parquet directory of the store's warehouse
+(``.territoria/store/spark-warehouse``) named by the catalog file beside it
+(``spark-catalog.json``, ``catalog.py``). There is no transactional DDL: a table is replaced by
+writing the new one in a directory of its own and renaming the catalog file (atomic per table;
+a failed block keeps what it already swapped in). No spatial functions are declared: callers
+``require`` the capability. One SparkSession per process (``session.py``), hence one open
+store at a time: opening a store re-registers the session's catalog with its tables.
 """
 
 from __future__ import annotations
