@@ -5,8 +5,10 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# the Spark engine's PySpark (450 MB): installed for `make test` only, never for `make demo`
+SPARK_STAMP := $(VENV)/.spark-installed
 
-.PHONY: demo test system-deps check lint typecheck pytest bench lock clean reference
+.PHONY: demo spark test system-deps check lint typecheck pytest bench lock clean reference
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "territoria needs Python 3.11 ($(PYTHON) not found)"; exit 1; }
@@ -17,6 +19,13 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 	@echo "== done: the command is $(BIN)/territoria (or run: source $(BIN)/activate)"
+
+$(SPARK_STAMP): requirements-spark.lock $(STAMP)
+	@echo "== installing PySpark for the Spark engine tests (once; about 3 minutes)"
+	$(BIN)/python -m pip install --progress-bar on -r requirements-spark.lock
+	touch $(SPARK_STAMP)
+
+spark: $(SPARK_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/territoria demo demo
@@ -33,10 +42,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/lint-imports
 
-typecheck: $(STAMP)
+typecheck: $(STAMP) $(SPARK_STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) system-deps
+pytest: $(STAMP) $(SPARK_STAMP) system-deps
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from national_energy_pandas import pandas_pipeline
 
 from territoria.catalog.packs import load_pack
-from territoria.engines.base import TableWrite
+from territoria.engines.base import Engine, TableWrite
 from territoria.engines.duckdb.engine import open_duckdb
 from territoria.governance.secrecy.adversary import PublishedTable, audit
 from territoria.governance.secrecy.guard import apply_ruleset
@@ -75,6 +75,8 @@ def synthetic_input(years: range, seed: int = 7) -> tuple[pa.Table, pa.Table]:
                             "nb_sites": pa.array(sites[keep].astype(np.int64), mask=masked),
                             "conso_totale_mwh_secret": masked,
                             "nb_sites_secret": masked,
+                            # the national file's count of masked meshes (the energy model reads it)
+                            "nombre_mailles_secretisees": masked.astype(np.int64),
                         }
                     )
                 )
@@ -82,11 +84,18 @@ def synthetic_input(years: range, seed: int = 7) -> tuple[pa.Table, pa.Table]:
 
 
 def territoria_pipeline(
-    staging: pa.Table, communes: pa.Table, factors: pa.Table
-) -> tuple[pa.Table, pa.Table, tuple[float, float], pa.Table]:
-    """The pack's models, the guard and the emissions on DuckDB; (wall, CPU) seconds of that part."""
+    staging: pa.Table,
+    communes: pa.Table,
+    factors: pa.Table,
+    engine: Engine | None = None,
+    *,
+    emissions: bool = True,
+) -> tuple[pa.Table, pa.Table | None, tuple[float, float], pa.Table]:
+    """The pack's models, the guard and (with ``emissions``) the emissions indicator on ``engine``
+    (default: an in-memory DuckDB, closed at the end); (wall, CPU) seconds of that part."""
     pack = load_pack("energy_ghg")
-    engine = open_duckdb(None)
+    owned = engine is None
+    engine = engine or open_duckdb(None)
     for schema, name, table in (
         ("staging", "conso-elec-gaz-commune", staging),
         ("model", "communes", communes),
@@ -118,15 +127,17 @@ def territoria_pipeline(
         engine.create_or_replace(TableWrite("model", model, sql))
     guard = apply_ruleset(engine, "energie_cellules", 'SELECT * FROM model."energie_cellules"', load_ruleset("energy"))
     engine.create_or_replace(TableWrite("published", "energie_cellules", guard.select_sql))
-    sql = render_sql(pack.read_sql("indicators/ges_emissions.sql"), datasets, params, "ges_emissions")
-    derived = apply_ruleset(engine, "ges_emissions", sql, load_ruleset("energy_derived"))
-    engine.create_or_replace(TableWrite("published", "ges_emissions", derived.select_sql))
+    if emissions:
+        sql = render_sql(pack.read_sql("indicators/ges_emissions.sql"), datasets, params, "ges_emissions")
+        derived = apply_ruleset(engine, "ges_emissions", sql, load_ruleset("energy_derived"))
+        engine.create_or_replace(TableWrite("published", "ges_emissions", derived.select_sql))
     elapsed = (time.perf_counter() - t0, time.process_time() - c0)
     cells = engine.fetch_arrow("SELECT * FROM published.energie_cellules")
-    emissions = engine.fetch_arrow("SELECT * FROM published.ges_emissions")
+    emitted = engine.fetch_arrow("SELECT * FROM published.ges_emissions") if emissions else None
     truth = engine.fetch_arrow('SELECT * FROM model."energie_cellules"')
-    engine.close()
-    return cells, emissions, elapsed, truth
+    if owned:
+        engine.close()
+    return cells, emitted, elapsed, truth
 
 
 def audit_sample(staging: pa.Table, communes: pa.Table, factors: pa.Table, department: str) -> None:
@@ -164,6 +175,7 @@ def main() -> None:
     factors = pa.Table.from_pandas(pd.read_csv(FACTORS, sep=";"), preserve_index=False)
     print(f"input: {staging.num_rows:,} ORE rows, {communes.num_rows:,} communes, {len(years)} years")
     cells, emissions, t_terr, _ = territoria_pipeline(staging, communes, factors)
+    assert emissions is not None
     secret = pc_sum(cells["secret"])
     print(
         f"territoria (DuckDB + secrecy engine): {t_terr[0]:.2f} s wall, {t_terr[1]:.2f} s CPU — "

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite drives as real components (PostgreSQL 15 with
-# PostGIS, Mosquitto, Chromium, GDAL). Services are not started here: the test fixtures start
+# PostGIS, Mosquitto, Chromium, GDAL, Java for the Spark engine). Services are not started here: the test fixtures start
 # their own private instances when nothing answers. Idempotent: installs only what is missing.
 set -euo pipefail
-APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 mosquitto chromium gdal-bin)
+APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 mosquitto chromium gdal-bin default-jre-headless)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -64,8 +64,23 @@ def pg_dsn(pg_server: Any) -> Iterator[str]:
         pg_server.drop_database(dsn)
 
 
+NO_TRANSACTIONAL_DDL = "no transactional DDL: each table swap is atomic by itself (write, then rename)"
+#: (engine, test) -> why the engine fails it: a strict xfail (a gap that closes fails the suite
+#: until its line is removed)
+GAPS = {
+    ("spark", "test_a_failed_transaction_leaves_the_previous_tables"): NO_TRANSACTIONAL_DDL,
+    ("spark", "test_a_nested_transaction_joins_the_outer_one"): NO_TRANSACTIONAL_DDL,
+    ("spark", "test_a_failed_inner_block_rolls_back_alone"): NO_TRANSACTIONAL_DDL,
+    ("spark", "test_ddl_rolls_back_with_the_transaction"): NO_TRANSACTIONAL_DDL,
+    ("spark", "test_spatial"): "no spatial functions (Capabilities.spatial is false; callers `require` it)",
+}
+
+
 @pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    gap = GAPS.get((request.param, request.function.__name__))
+    if gap:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=f"{request.param}: {gap}"))
     eng = open_engine(request.param, tmp_path, **store_options(request.param, request, tmp_path))
     yield eng
     eng.close()

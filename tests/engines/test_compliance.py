@@ -2,8 +2,8 @@
 
 Engines are found through the ``territoria.engines`` entry points and their test stores in
 ``conftest.ENGINE_STORES``; a new engine passes this suite, declares the gap in its
-``Capabilities`` (the spatial test is skipped where ``spatial`` is false, with the reason), or
-is named in a strict ``xfail_on`` (an unexpected pass fails the suite too).
+``Capabilities`` and is named in ``conftest.GAPS`` or a strict ``xfail_on`` (an unexpected pass
+fails the suite too).
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ def test_capabilities_are_declared(engine: Engine) -> None:
 def test_a_failed_transaction_leaves_the_previous_tables(engine: Engine) -> None:
     engine.create_or_replace(TableWrite("model", "t", "SELECT 1 AS x"))
     assert engine.fetch_all('SELECT x FROM "model"."t"') == [(1,)]
-    if not engine.capabilities.transactional_ddl:
-        pytest.skip(f"{engine.capabilities.name}: no transactional DDL (atomic swap by rename instead)")
     with pytest.raises(Exception, match="boom"), engine.transaction():
         engine.create_or_replace(TableWrite("model", "t", "SELECT 2 AS x"))
         engine.create_or_replace(TableWrite("model", "u", "SELECT error('boom') AS y"))
@@ -89,8 +87,6 @@ def test_arrow_round_trip(engine: Engine) -> None:
 
 
 def test_spatial(engine: Engine) -> None:
-    if not engine.capabilities.spatial:
-        pytest.skip(f"{engine.capabilities.name} declares no spatial support")
     area = engine.fetch_all("SELECT ST_Area(ST_GeomFromText('POLYGON((0 0, 10 0, 10 10, 0 10, 0 0))'))")[0][0]
     assert area == 100
     x, y = engine.fetch_all(

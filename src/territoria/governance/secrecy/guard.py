@@ -33,7 +33,14 @@ from territoria.governance.secrecy.joint import (
     link_rows,
     read_member,
 )
-from territoria.governance.secrecy.primary import checked_rules, fails_sql, masked_sql, rule_columns
+from territoria.governance.secrecy.primary import (
+    checked_rules,
+    fails_sql,
+    has_rowid_pseudo_column,
+    masked_sql,
+    relation_columns,
+    rule_columns,
+)
 from territoria.governance.secrecy.protection import protection_loop
 from territoria.governance.secrecy.rules import RuleSet, load_ruleset
 from territoria.governance.secrecy.secondary import MASKED, PRIMARY, PUBLISHED, SECONDARY, Decision
@@ -70,9 +77,11 @@ ROW_ID = "_secrecy_row"
 def _relation(engine: Engine, dataset: str, select_sql: str) -> tuple[str, str]:
     """A base table holding the rows, and the SQL of a row's id in it: the table itself and its
     ``rowid`` for ``SELECT * FROM schema.table``, else a temp table materialising the query once.
-    (A table with its own ``rowid`` column hides the pseudo-column: it gets a numbered copy.)"""
+    (A table with its own ``rowid`` column hides the pseudo-column: it gets a numbered copy, and
+    so does every relation on an engine without DuckDB's ``rowid``.)"""
     plain = _PLAIN_SCAN.fullmatch(select_sql)
-    if plain:
+    rowid = has_rowid_pseudo_column(engine)
+    if plain and rowid:
         schema, name = _unquote(plain.group(1)), _unquote(plain.group(2))
         found = engine.fetch_all(
             "SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ? "
@@ -83,7 +92,7 @@ def _relation(engine: Engine, dataset: str, select_sql: str) -> tuple[str, str]:
         if found and not _has_rowid(engine, table):
             return table, "rowid"
     work = quote_ident(f"_secrecy_work_{_safe(dataset)}")
-    if _has_rowid(engine, f"({select_sql})"):
+    if not rowid or _has_rowid(engine, f"({select_sql})"):
         engine.execute(
             f"CREATE OR REPLACE TEMP TABLE {work} AS SELECT *, row_number() OVER () AS {ROW_ID} FROM ({select_sql})"
         )
@@ -93,7 +102,7 @@ def _relation(engine: Engine, dataset: str, select_sql: str) -> tuple[str, str]:
 
 
 def _has_rowid(engine: Engine, relation: str) -> bool:
-    return any(r[0].lower() == "rowid" for r in engine.fetch_all(f"DESCRIBE SELECT * FROM {relation}"))
+    return any(c.lower() == "rowid" for c in relation_columns(engine, relation))
 
 
 def apply_ruleset(
@@ -109,7 +118,7 @@ def apply_ruleset(
     has_secret = "secret" in columns
     keys = key_columns(ruleset, columns)
     if ruleset.secondary is None:
-        return _row_by_row(engine, dataset, ruleset, rel, keys, _exclude(has_secret, row_id), has_secret)
+        return _row_by_row(engine, dataset, ruleset, rel, keys, columns, has_secret)
     member = read_member(engine, dataset, ruleset, rel, row_id)
     decision, partners, loop = _decide(engine, member, rel, policies)
     flags, fails = member.flags, member.fails
@@ -125,12 +134,9 @@ def apply_ruleset(
         report["shared_with"] = partners
     if loop is not None:
         report["protection_loop"] = loop
-    nulls = ", ".join(
-        f"CASE WHEN s._row IS NULL THEN w.{quote_ident(m)} END AS {quote_ident(m)}" for m in ruleset.measures
-    )
-    exclude = _exclude(has_secret, row_id)
+    nulls = {m: f"CASE WHEN s._row IS NULL THEN w.{quote_ident(m)} END AS {quote_ident(m)}" for m in ruleset.measures}
     select = (
-        f"SELECT w.*{exclude} REPLACE ({nulls}), s._row IS NOT NULL AS secret "
+        f"SELECT {_projection(columns, nulls, 'w.')}, s._row IS NOT NULL AS secret "
         f"FROM {rel} w LEFT JOIN {secret_rows} s ON s._row = w.{row_id}"
     )
     return GuardResult(select, report)
@@ -150,12 +156,8 @@ def _partner_relation(engine: Engine, own: str, dataset: str) -> str | None:
     else in any schema but the published one; None when it is not built (nor published)."""
     plain = _PLAIN_SCAN.fullmatch(f"SELECT * FROM {own}")
     schema = _unquote(plain.group(1)) if plain else ""
-    found = engine.fetch_all(
-        "SELECT schema_name FROM duckdb_tables() WHERE database_name = current_database() AND table_name = ? "
-        "AND schema_name <> 'published' ORDER BY schema_name <> ?, schema_name LIMIT 1",
-        [dataset, schema],
-    )
-    return f"{quote_ident(found[0][0])}.{quote_ident(dataset)}" if found else None
+    found = sorted((s != schema, s) for s, n in engine.tables() if n == dataset and s != "published")
+    return f"{quote_ident(found[0][1])}.{quote_ident(dataset)}" if found else None
 
 
 def _decide(
@@ -178,7 +180,7 @@ def _decide(
                 hint="give it a `secondary:` section (its dimensions), or remove the `shares:` entry",
             )
         _check_columns(ruleset, name, _columns(engine, relation))
-        members[name] = read_member(engine, name, ruleset, relation, "rowid")
+        members[name] = read_member(engine, name, ruleset, *_relation(engine, name, f"SELECT * FROM {relation}"))
     order = sorted(members)
     group = [members[n] for n in order]
     links = []
@@ -203,9 +205,10 @@ def _decide(
     return decisions[order.index(member.dataset)], [n for n in order if n != member.dataset], loop
 
 
-def _exclude(has_secret: bool, row_id: str) -> str:
-    dropped = (["secret"] if has_secret else []) + ([ROW_ID] if row_id == ROW_ID else [])
-    return f" EXCLUDE ({', '.join(dropped)})" if dropped else ""
+def _projection(columns: list[str], replaced: dict[str, str], prefix: str = "") -> str:
+    """The published columns in order: the rows' own but ``secret`` (written anew), the measures
+    replaced by their protected expression (no ``* EXCLUDE/REPLACE``: not every engine has it)."""
+    return ", ".join(replaced.get(c) or f"{prefix}{quote_ident(c)}" for c in columns if c != "secret")
 
 
 def _batched(table: pa.Table) -> pa.Table:
@@ -214,7 +217,7 @@ def _batched(table: pa.Table) -> pa.Table:
 
 
 def _columns(engine: Engine, rel: str) -> list[str]:
-    return [r[0] for r in engine.fetch_all(f"DESCRIBE {rel}")]
+    return relation_columns(engine, rel)
 
 
 def _suppressions(flags: pa.Table, keys: list[str], decision: Decision, fails: list[np.ndarray]) -> pa.Table:
@@ -285,7 +288,7 @@ def _report(
 
 
 def _row_by_row(
-    engine: Engine, dataset: str, ruleset: RuleSet, rel: str, keys: list[str], exclude: str, has_secret: bool
+    engine: Engine, dataset: str, ruleset: RuleSet, rel: str, keys: list[str], columns: list[str], has_secret: bool
 ) -> GuardResult:
     """A rule set without secondary suppression decides each row on its own: all in SQL."""
     rules = checked_rules(ruleset)
@@ -311,7 +314,7 @@ def _row_by_row(
     replace_suppressions(engine, dataset, select if n_primary else "", [dataset, ruleset.name] if n_primary else [])
     examples = suppression_examples(engine, dataset, REPORT_EXAMPLES)
     secret = f"({masked} OR {primary})"
-    nulls = ", ".join(f"CASE WHEN NOT {secret} THEN {quote_ident(m)} END AS {quote_ident(m)}" for m in ruleset.measures)
+    nulls = {m: f"CASE WHEN NOT {secret} THEN {quote_ident(m)} END AS {quote_ident(m)}" for m in ruleset.measures}
     report = {
         "ruleset": ruleset.name,
         "cells": total,
@@ -323,7 +326,7 @@ def _row_by_row(
         "examples": examples,
         "table": REPORT_TABLE,
     }
-    return GuardResult(f"SELECT *{exclude} REPLACE ({nulls}), {secret} AS secret FROM {rel}", report)
+    return GuardResult(f"SELECT {_projection(columns, nulls)}, {secret} AS secret FROM {rel}", report)
 
 
 def _by_id(item: tuple[Any, Any]) -> str:

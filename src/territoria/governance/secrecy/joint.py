@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 
 from territoria.engines.base import Engine, quote_ident
-from territoria.governance.secrecy.primary import checked_rules, flags_sql
+from territoria.governance.secrecy.primary import checked_rules, flags_sql, relation_columns
 from territoria.governance.secrecy.rules import RuleSet, Share
 from territoria.governance.secrecy.secondary import PRIMARY, PUBLISHED, SECONDARY, Decision, protect_cells
 from territoria.workspace.policies import Policies as WorkspacePolicies
@@ -62,7 +62,7 @@ class Member:
 
 
 def read_member(engine: Engine, dataset: str, ruleset: RuleSet, relation: str, row_id: str) -> Member:
-    has_secret = any(r[0] == "secret" for r in engine.fetch_all(f"DESCRIBE {relation}"))
+    has_secret = "secret" in relation_columns(engine, relation)
     flags = engine.fetch_arrow(flags_sql(ruleset, relation, has_secret, row_id))
     fails = [flags[f"_rule{i}"].to_numpy(zero_copy_only=False).astype(bool) for i in range(len(checked_rules(ruleset)))]
     primary = np.logical_or.reduce(fails) if fails else np.zeros(flags.num_rows, dtype=bool)

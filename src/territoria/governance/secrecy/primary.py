@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from territoria.engines.base import quote_ident
+from territoria.engines.base import Engine, quote_ident
 from territoria.governance.secrecy.rules import Rule, RuleSet
+
+
+def relation_columns(engine: Engine, relation: str) -> list[str]:
+    """Column names of a table or a parenthesised query, on any engine (no DESCRIBE: DuckDB's)."""
+    return list(engine.fetch_arrow(f"SELECT * FROM {relation} LIMIT 0").column_names)
+
+
+def has_rowid_pseudo_column(engine: Engine) -> bool:
+    """DuckDB's tables have a ``rowid`` pseudo-column; other dialects number a materialised copy."""
+    return engine.capabilities.sql_dialect == "duckdb"
 
 
 def _violation(rule: Rule) -> str:

@@ -1,0 +1,179 @@
+"""Engines benchmark: the national energy model on every engine, side by side.
+
+The energy pack's models (commune cells, the cube with its margins) and the statistical secrecy
+guard (primary rules + secondary suppression), as ``bench/national_energy.py`` runs them (its
+input generator and model/guard sequence, imported), on each engine of ``--engines``: each run
+in a process of its own (a fresh JVM for Spark, whose session is one per process), timed from
+the first model to the published table (loading the input is not timed). Prints each engine's
+wall and CPU seconds (CPU: the process and its children, the JVM included; a PostgreSQL
+server's backends are not children: client CPU only), the ratio to DuckDB, whether the published
+table is identical to DuckDB's row for row, and Spark with 1 then 2 workers (``local[N]``).
+The emissions indicator is left out on every engine: its factor bit set (UHUGEINT) has no Spark
+type.
+
+    .venv/bin/python bench/engines.py [--years 2] [--departments 35,56] \\
+        [--engines duckdb,postgres,spark] [--pg-dsn postgresql://...] [--spark-workers 1,2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import psutil
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from national_energy import FACTORS, synthetic_input, territoria_pipeline
+
+from territoria.core.errors import TerritoriaError
+from territoria.engines.registry import available_engines, open_engine
+
+KEYS = ["mesh", "code", "period", "sector", "energy"]
+INPUTS = ("staging", "communes", "factors")
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and every live descendant (Spark's JVM is one)."""
+    me = psutil.Process()
+    total = 0.0
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            t = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system
+    return total
+
+
+def child(kind: str, workers: int, inputs: Path, output: Path, dsn: str) -> None:
+    """One engine's run, in this process: the published cells to ``output``, timings on stdout."""
+    staging, communes, factors = (pq.read_table(inputs / f"{n}.parquet") for n in INPUTS)
+    options: dict[str, Any] = {"workers": workers} if kind == "spark" else {}
+    if kind == "postgres":
+        # the engine reads its DSN from the environment (never an option with a password in it);
+        # its own schemas, so that the benchmark never replaces a workspace's tables
+        os.environ["TERRITORIA_PG_DSN"] = dsn
+        options = {"schema_prefix": "bench_engines_"}
+    with tempfile.TemporaryDirectory(prefix=f"bench-{kind}-") as store:
+        engine = open_engine(kind, Path(store), **options)
+        cpu0 = _cpu()
+        cells, _, (wall, _), _ = territoria_pipeline(staging, communes, factors, engine, emissions=False)
+        cpu = _cpu() - cpu0
+        engine.close()
+    pq.write_table(cells, output)
+    print(json.dumps({"wall": wall, "cpu": cpu}))
+
+
+def _run(kind: str, workers: int, inputs: Path, out: Path, dsn: str) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", kind, "--workers", str(workers), "--inputs", str(inputs)]
+    cmd += ["--output", str(out), "--pg-dsn", dsn]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        return {"error": tail}
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _rows(table: pa.Table) -> list[dict[str, Any]]:
+    return table.sort_by([(k, "ascending") for k in KEYS]).to_pylist()
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--years", type=int, default=2)
+    parser.add_argument("--departments", default="", help="comma-separated département codes ('': all France)")
+    parser.add_argument("--engines", default="duckdb,postgres,spark")
+    parser.add_argument("--pg-dsn", default=os.environ.get("TERRITORIA_PG_DSN", ""))
+    parser.add_argument("--spark-workers", default="1,2")
+    parser.add_argument("--child", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=2, help=argparse.SUPPRESS)
+    parser.add_argument("--inputs", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--output", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.workers, Path(args.inputs), Path(args.output), args.pg_dsn)
+        return
+    staging, communes = synthetic_input(range(2025 - args.years, 2025))
+    if args.departments:
+        keep = pc.starts_with(communes["code"], args.departments.split(",")[0])
+        for dep in args.departments.split(",")[1:]:
+            keep = pc.or_(keep, pc.starts_with(communes["code"], dep))
+        communes = communes.filter(keep)
+        staging = staging.filter(pc.is_in(staging["code_commune"], communes["code"]))
+    factors = pa.Table.from_pandas(pd.read_csv(FACTORS, sep=";"), preserve_index=False)
+    where = f"départements {args.departments}" if args.departments else "all France"
+    print(f"input: {staging.num_rows:,} ORE rows, {communes.num_rows:,} communes ({where}), {args.years} years")
+    print(f"load average at start: {_load()} ({os.cpu_count()} cores)")
+    runs: list[tuple[str, int]] = []
+    for kind in args.engines.split(","):
+        if kind not in available_engines():
+            print(f"{kind}: skipped — its engine is not installed in this build ({', '.join(available_engines())})")
+        elif kind == "postgres" and not args.pg_dsn:
+            print("postgres: skipped — no DSN (--pg-dsn or TERRITORIA_PG_DSN)")
+        elif kind == "spark":
+            runs += [("spark", int(w)) for w in args.spark_workers.split(",")]
+        else:
+            runs.append((kind, 0))
+    if ("duckdb", 0) not in runs:
+        runs.insert(0, ("duckdb", 0))  # the reference every other engine is compared with
+    with tempfile.TemporaryDirectory(prefix="bench-engines-") as tmp:
+        inputs = Path(tmp)
+        for name, table in zip(INPUTS, (staging, communes, factors), strict=True):
+            pq.write_table(table, inputs / f"{name}.parquet")
+        results: dict[tuple[str, int], dict[str, Any]] = {}
+        reference: list[dict[str, Any]] = []
+        print(f"{'engine':<10}{'workers':>8}{'wall s':>10}{'CPU s':>10}{'wall/DuckDB':>13}{'CPU/DuckDB':>12}  output")
+        for kind, workers in runs:
+            out = inputs / f"out-{kind}-{workers}.parquet"
+            res = _run(kind, workers, inputs, out, args.pg_dsn)
+            results[(kind, workers)] = res
+            label = str(workers) if workers else "-"
+            if "error" in res:
+                print(f"{kind:<10}{label:>8}  failed: {res['error']}")
+                continue
+            rows = _rows(pq.read_table(out))
+            if kind == "duckdb":
+                reference = rows
+                secret = sum(1 for r in rows if r["secret"])
+                same = f"{len(rows):,} cells, {secret:,} secret (reference)"
+            else:
+                diff = sum(1 for a, b in zip(rows, reference, strict=False) if a != b) + abs(len(rows) - len(reference))
+                same = "identical to DuckDB" if diff == 0 else f"DIFFERS from DuckDB ({diff:,} rows)"
+            base = results[("duckdb", 0)]
+            print(
+                f"{kind:<10}{label:>8}{res['wall']:>10.2f}{res['cpu']:>10.2f}"
+                f"{res['wall'] / base['wall']:>12.1f}x{res['cpu'] / base['cpu']:>11.1f}x  {same}"
+            )
+        spark = [(w, results[("spark", w)]) for k, w in runs if k == "spark" and "error" not in results[("spark", w)]]
+        if len(spark) >= 2:
+            (w1, r1), (w2, r2) = spark[0], spark[-1]
+            print(
+                f"spark scaling {w1} -> {w2} workers: wall {r1['wall']:.2f} s -> {r2['wall']:.2f} s "
+                f"(speed-up x{r1['wall'] / r2['wall']:.2f}), CPU {r1['cpu']:.2f} s -> {r2['cpu']:.2f} s"
+            )
+    print(f"load average at end: {_load()}")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except TerritoriaError as exc:
+        sys.exit(f"error: {exc}")
+    except KeyboardInterrupt:
+        sys.exit(130)
