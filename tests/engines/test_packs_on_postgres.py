@@ -1,7 +1,7 @@
 """Packs end to end on PostgreSQL/PostGIS: the same published content as on DuckDB, then the
 published layers exposed to GIS clients under the access-level roles.
 
-The whole Rennes Métropole demo takes minutes on PostgreSQL (see docs/engines.md): this runs three
+The whole Rennes Métropole demo takes minutes on PostgreSQL (see docs/engines.md): this runs two
 of its packs on the demo's territory and inputs, within the suite's time budget.
 """
 
@@ -22,7 +22,7 @@ from territoria.workspace.workspace import DEMO_EPCI, init_workspace
 
 from .conftest import PG_ENV
 
-PACKS = ["territory", "social_health", "resources"]
+PACKS = ["territory", "social_health"]  # social_health: Filosofi cells through the secrecy guard
 
 
 def _on_postgres(source: Path, target: Path) -> Workspace:
