@@ -89,7 +89,11 @@ def test_fingerprints_follow_content_not_order(engine: Engine) -> None:
 def test_fingerprints_are_equal_across_engines(
     engine: Engine, duckdb_engine: Engine, request: pytest.FixtureRequest
 ) -> None:
-    xfail_on(request, engine, {"postgres": "fingerprints use each engine's own row hash (hash_record on PostgreSQL)"})
+    xfail_on(
+        request,
+        engine,
+        {"postgres": "fingerprints use each engine's own row hash (the md5 of the row text on PostgreSQL)"},
+    )
     select = "SELECT * FROM (VALUES (1, 'x'), (2, 'y')) v(n, s)"
     for eng in (engine, duckdb_engine):
         eng.create_or_replace(TableWrite("model", "a", select))
