@@ -31,6 +31,8 @@ from territoria.engines.base import Engine, quote_ident, quote_literal
 from territoria.validation.expressions import FieldSQL, field_sql, geometry_sql
 from territoria.validation.volume import check_volume
 
+#: the middle projection's column telling whether a row fails a check
+FAILED = "_territoria_failed"
 #: a column whose values mostly fail to parse changed type upstream: fail instead of quarantining it all
 TYPE_CHANGE_SHARE = 0.5
 
@@ -97,14 +99,15 @@ def _plan(raw: RawRelation, schema: TableSchema | None) -> tuple[list[FieldSQL],
     return parts, names, warnings
 
 
-def _statement(raw_sql: str, raw: RawRelation, parts: list[FieldSQL], checked: bool = True) -> str:
-    """The typed rows; with ``checked``, also ``_errors``/``_raw`` (NULL on valid rows) and ``_repaired``."""
+def _statement(raw_sql: str, raw: RawRelation, parts: list[FieldSQL]) -> str:
+    """The typed rows with ``_errors``/``_raw`` (NULL on valid rows) and ``_repaired``. Whether a
+    row fails a check is computed once, in a middle projection, for both (a fifth of the scan's
+    CPU when each CASE evaluated it)."""
     raw_cols = [c for c, _ in raw.columns if c != "_line"]
     inner = ["_line", *(quote_ident(c) for c in raw_cols)]
     inner += [f"{expr} AS {quote_ident(alias)}" for p in parts for alias, expr in p.inner]
     outer = ["_line", *(f"{expr} AS {quote_ident(alias)}" for p in parts for alias, expr in p.outer)]
-    if not checked:
-        return f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {raw_sql})"
+    source = f"(SELECT {', '.join(inner)} FROM {raw_sql})"
     checks = [c for p in parts for c in p.checks]
     if checks:
         bad = " OR ".join(f"({cond})" for cond, _ in checks)
@@ -114,13 +117,14 @@ def _statement(raw_sql: str, raw: RawRelation, parts: list[FieldSQL], checked: b
             + ", ".join(f"{quote_ident(c)} := CAST({quote_ident(c)} AS VARCHAR)" for c in raw_cols)
             + "))::VARCHAR"
         )
-        outer.append(f"CASE WHEN {bad} THEN list_filter([{labels}]::VARCHAR[], x -> x IS NOT NULL) END AS _errors")
-        outer.append(f"CASE WHEN {bad} THEN {raw_json} END AS _raw")
+        outer.append(f"CASE WHEN {FAILED} THEN list_filter([{labels}]::VARCHAR[], x -> x IS NOT NULL) END AS _errors")
+        outer.append(f"CASE WHEN {FAILED} THEN {raw_json} END AS _raw")
+        source = f"(SELECT *, ({bad}) AS {FAILED} FROM {source})"
     else:
         outer += ["CAST(NULL AS VARCHAR[]) AS _errors", "CAST(NULL AS VARCHAR) AS _raw"]
     repaired = [p.repaired for p in parts if p.repaired]
     outer.append(f"({' OR '.join(repaired)}) AS _repaired" if repaired else "false AS _repaired")
-    return f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {raw_sql})"
+    return f"SELECT {', '.join(outer)} FROM {source}"
 
 
 def _keys(schema: TableSchema | None) -> list[tuple[list[str], str]]:

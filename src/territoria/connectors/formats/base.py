@@ -28,17 +28,13 @@ class Rejected:
 
 @dataclass
 class RawRelation:
-    #: a SQL relation (subquery or table function) with a ``_line`` column and the file's columns
+    #: a SQL relation (subquery or table function) with a ``_line`` column and the file's columns,
+    #: scanned once by the validation
     sql: str
     #: the file's column names and their engine types (text for CSV)
     columns: list[tuple[str, str]]
     #: what the reader detected (encoding, delimiter...), kept in the step report
     notes: dict[str, Any] = field(default_factory=dict)
-    #: the same rows for a second scan (without side effects such as filling a rejects table)
-    rescan_sql: str | None = None
-    #: the same rows again with a NULL ``_line``: cheaper when no line has to be told apart
-    #: (numbering rows is a window over the whole file)
-    unnumbered_sql: str | None = None
     #: called once ``sql`` was scanned with the number of rows it gave: raises ``DataError`` when
     #: the file is unusable as a whole (truncated, wrong encoding...), else returns its rejected lines
     finish: Callable[[Engine, int], Rejected | None] | None = None

@@ -179,12 +179,10 @@ def read_csv(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path)
     engine.execute(f"DROP TABLE IF EXISTS {rejects}_s")
     # The UTF-8 BOM is skipped along with the header line, so nothing special is needed for it.
     relation = engine.read_csv_relation(readable, delimiter=delimiter, columns=names, skip=offset, rejects=rejects)
-    rescan = engine.read_csv_relation(readable, delimiter=delimiter, columns=names, skip=offset, skip_bad_lines=True)
     kept = _kept_columns(names, options)
     cols = ", ".join(quote_ident(n) for n in kept)
-    numbered = "(SELECT row_number() OVER () + {offset} AS _line, {cols} FROM {r})"
-    sql, rescan_sql = (numbered.format(offset=offset, cols=cols, r=r) for r in (relation, rescan))
-    unnumbered_sql = f"(SELECT CAST(NULL AS BIGINT) AS _line, {cols} FROM {rescan})"
+    # read once by the validation (``validation/tableschema.py``), which fills the rejects table
+    sql = f"(SELECT row_number() OVER () + {offset} AS _line, {cols} FROM {relation})"
     notes: dict[str, Any] = {"encoding": encoding, "delimiter": delimiter, "columns": len(names)}
     if len(kept) < len(names):
         notes["columns_not_read"] = len(names) - len(kept)
@@ -192,9 +190,7 @@ def read_csv(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path)
         notes["compression"] = layers
     columns = [(n, "VARCHAR") for n in kept]
     if options.get("x") or options.get("y"):
-        sql, rescan_sql, unnumbered_sql = (
-            _with_point(engine, r, names, options, notes) for r in (sql, rescan_sql, unnumbered_sql)
-        )
+        sql = _with_point(engine, sql, names, options, notes)
         columns.append(("geom", "GEOMETRY"))
     ends_with_newline = _ends_with_newline(path)
 
@@ -205,8 +201,6 @@ def read_csv(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path)
         sql,
         columns,
         notes,
-        rescan_sql=rescan_sql,
-        unnumbered_sql=unnumbered_sql,
         finish=finish,
         invalid_geometries=geometry_policy(options),
     )
