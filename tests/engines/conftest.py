@@ -73,6 +73,13 @@ GAPS = {
     ("spark", "test_a_failed_inner_block_rolls_back_alone"): NO_TRANSACTIONAL_DDL,
     ("spark", "test_ddl_rolls_back_with_the_transaction"): NO_TRANSACTIONAL_DDL,
     ("spark", "test_spatial"): "no spatial functions (Capabilities.spatial is false; callers `require` it)",
+    ("spark", "test_appends_accumulate_and_respect_the_key"): "no key constraints: a duplicate key is not refused",
+    ("spark", "test_stream_batches_in_bounded_chunks"): "DuckDB's range() table function is not translated",
+    ("spark", "test_types_round_trip"): "columns() gives Spark's own type names (STRING, TIMESTAMP_NTZ)",
+    ("spark", "test_fingerprints_follow_content_not_order"): "no 128-bit sum of whole-row hashes in Spark SQL",
+    ("spark", "test_fingerprints_are_equal_across_engines"): "no 128-bit sum of whole-row hashes in Spark SQL",
+    ("spark", "test_csv_relation_with_rejects"): "malformed CSV lines are not reported line by line",
+    ("spark", "test_files_and_describe_in_duckdb_sql"): "read_parquet of several files is not translated",
 }
 
 
