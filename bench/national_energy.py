@@ -16,6 +16,7 @@ component per year and measure, out of reach of one program per cell; the sample
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -75,6 +76,8 @@ def synthetic_input(years: range, seed: int = 7) -> tuple[pa.Table, pa.Table]:
                             "nb_sites": pa.array(sites[keep].astype(np.int64), mask=masked),
                             "conso_totale_mwh_secret": masked,
                             "nb_sites_secret": masked,
+                            # ingestion fills the column with nulls when the file lacks it (as here)
+                            "nombre_mailles_secretisees": pa.nulls(n, pa.int64()),
                         }
                     )
                 )
@@ -82,9 +85,11 @@ def synthetic_input(years: range, seed: int = 7) -> tuple[pa.Table, pa.Table]:
 
 
 def territoria_pipeline(
-    staging: pa.Table, communes: pa.Table, factors: pa.Table
-) -> tuple[pa.Table, pa.Table, tuple[float, float], pa.Table]:
-    """The pack's models, the guard and the emissions on DuckDB; (wall, CPU) seconds of that part."""
+    staging: pa.Table, communes: pa.Table, factors: pa.Table, loop: bool = False
+) -> tuple[pa.Table, pa.Table, tuple[float, float], pa.Table, dict[str, Any]]:
+    """The pack's models, the guard and the emissions on DuckDB; (wall, CPU) seconds of that part,
+    and the guard's report. ``loop``: the protection loop on, as the pack publishes (the pandas
+    peer implements the balanced patterns only, so the national comparison runs without it)."""
     pack = load_pack("energy_ghg")
     engine = open_duckdb(None)
     for schema, name, table in (
@@ -116,7 +121,9 @@ def territoria_pipeline(
     for model in ("energie_conso_commune", "energie_cellules"):
         sql = render_sql(pack.read_sql(f"models/{model}.sql"), datasets, params, model)
         engine.create_or_replace(TableWrite("model", model, sql))
-    guard = apply_ruleset(engine, "energie_cellules", 'SELECT * FROM model."energie_cellules"', load_ruleset("energy"))
+    policies = {"secrecy": {"energy": {"protection_loop": loop}}}
+    ruleset = load_ruleset("energy", policies)
+    guard = apply_ruleset(engine, "energie_cellules", 'SELECT * FROM model."energie_cellules"', ruleset, policies)
     engine.create_or_replace(TableWrite("published", "energie_cellules", guard.select_sql))
     sql = render_sql(pack.read_sql("indicators/ges_emissions.sql"), datasets, params, "ges_emissions")
     derived = apply_ruleset(engine, "ges_emissions", sql, load_ruleset("energy_derived"))
@@ -126,7 +133,7 @@ def territoria_pipeline(
     emissions = engine.fetch_arrow("SELECT * FROM published.ges_emissions")
     truth = engine.fetch_arrow('SELECT * FROM model."energie_cellules"')
     engine.close()
-    return cells, emissions, elapsed, truth
+    return cells, emissions, elapsed, truth, guard.report
 
 
 def audit_sample(staging: pa.Table, communes: pa.Table, factors: pa.Table, department: str) -> None:
@@ -134,7 +141,14 @@ def audit_sample(staging: pa.Table, communes: pa.Table, factors: pa.Table, depar
     codes = pc.starts_with(communes["code"], department)
     sample = communes.filter(codes)
     rows = staging.filter(pc.is_in(staging["code_commune"], sample["code"]))
-    cells, _, built, truth = territoria_pipeline(rows, sample, factors)
+    cells, _, built, truth, guard = territoria_pipeline(rows, sample, factors, loop=True)
+    loop = guard.get("protection_loop") or {}
+    print(
+        f"sample publication with the protection loop: {guard['published']:,} cells published, "
+        f"{guard['primary']:,} primary + {guard['secondary']:,} secondary suppressed, {guard['masked_upstream']:,} "
+        f"masked upstream; loop {loop.get('rounds')} rounds, {loop.get('added')} complements, "
+        f"{loop.get('programs')} programs, {loop.get('seconds')} s"
+    )
     table = PublishedTable.from_ruleset("energie_cellules", cells, load_ruleset("energy"), truth=truth)
     t0, c0 = time.perf_counter(), time.process_time()
     report = audit([table])
@@ -163,7 +177,8 @@ def main() -> None:
     staging, communes = synthetic_input(years)
     factors = pa.Table.from_pandas(pd.read_csv(FACTORS, sep=";"), preserve_index=False)
     print(f"input: {staging.num_rows:,} ORE rows, {communes.num_rows:,} communes, {len(years)} years")
-    cells, emissions, t_terr, _ = territoria_pipeline(staging, communes, factors)
+    print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    cells, emissions, t_terr, _, _ = territoria_pipeline(staging, communes, factors)
     secret = pc_sum(cells["secret"])
     print(
         f"territoria (DuckDB + secrecy engine): {t_terr[0]:.2f} s wall, {t_terr[1]:.2f} s CPU — "

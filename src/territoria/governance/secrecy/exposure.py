@@ -118,9 +118,9 @@ def _narrow(program: Program, capped: Program, truth: Array, needs: Needs, out: 
     narrow = []
     for j in todo:
         one = needs.take(np.array([j]))
-        for sign in (-1.0, 1.0):
+        for side in (-1.0, 1.0):
             c = np.zeros(n)
-            c[j] = sign
+            c[j] = side
             status, _, point = program.minimize(c)
             out.programs += 1
             if status == "unbounded":  # unbounded above

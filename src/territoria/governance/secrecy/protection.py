@@ -14,11 +14,14 @@ its range when there is one); the complements are forced into the balanced patte
 the components whose unknowns changed are solved again. At the cap of rounds the publication
 fails, naming the cells still exposed (keys only: the error may be read by non-admins).
 
+Every earlier suppression stays suppressed from round to round (``_keep``: it stays in its old
+balanced pattern), so the suppressed set only grows: a cell shown safe once stays safe and is not
+solved again, and the loop ends.
+
 Speed: the decisions are computed once per content of the group (``joint.GROUP_PLANS``), not in
-each member's publish step; a component keeps one HiGHS model warm across its programs (``lp.py``);
-two programs per component (all candidate cells high, then low) and their repeats on what is left
-spread most cells at once, so only cells these points do not already clear get programs of their
-own (max, then min only if needed: one side is enough).
+each member's publish step; the check (``exposure.py``) solves each component over its suppressed
+cells only, spreads most cells with a few capped aggregate programs, and gives programs of their
+own only to the cells those points do not clear, on warm-started primal simplex (``lp.py``).
 """
 
 from __future__ import annotations
