@@ -65,6 +65,16 @@ class Group:
     def size(self) -> int:
         return len(self.cost)
 
+    @property
+    def top(self) -> Array:
+        """Variables that are a child in no equation: the grand totals (the territory, every
+        sector, every energy, for a year), the most-read figures of the publication."""
+        child = np.zeros(self.size, dtype=bool)
+        entries = self.equations.tocoo()
+        child[entries.col[entries.data < 0]] = True
+        top: Array = ~child
+        return top
+
 
 def _member_equations(member: Member) -> tuple[Array, Array, Array, Array]:
     """(equation, row, coefficient) entries of a member's margin lines, and each row's cell key."""
@@ -213,6 +223,7 @@ def protection_loop(
     needs = [Needs.of(v, group.protection, group.primary, s) for v, s in zip(group.values, group.step, strict=True)]
     cleared = np.zeros(group.values.shape, dtype=bool)  # shown safe in an earlier round
     seen: set[int] = set()  # cells given a complement in an earlier round
+    top = group.top
     while True:
         # unknown to an outsider: suppressed, and published by no member of the group
         hidden, shown = np.zeros(group.size, dtype=bool), np.zeros(group.size, dtype=bool)
@@ -223,7 +234,8 @@ def protection_loop(
         exposed = exposed_cells(group.equations, group.values, group.step, needs, hidden, out, cleared)
         if not exposed:
             break
-        added = complements(group, hidden, exposed, seen) if out.rounds < MAX_ROUNDS else np.zeros(0, np.int64)
+        # a grand total is never a complement (one the patterns suppress stays suppressed)
+        added = complements(group, hidden | top, exposed, seen) if out.rounds < MAX_ROUNDS else np.zeros(0, np.int64)
         seen.update(exposed)
         if not len(added):
             examples = "; ".join(_describe(members, group, v) for v in exposed[:EXAMPLES])
