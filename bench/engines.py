@@ -68,7 +68,7 @@ def child(kind: str, workers: int, inputs: Path, output: Path, dsn: str) -> None
     with tempfile.TemporaryDirectory(prefix=f"bench-{kind}-") as store:
         engine = open_engine(kind, Path(store), **options)
         cpu0 = _cpu()
-        cells, _, (wall, _), _ = territoria_pipeline(staging, communes, factors, engine, emissions=False)
+        cells, _, (wall, _), _, _ = territoria_pipeline(staging, communes, factors, engine, emissions=False)
         cpu = _cpu() - cpu0
         engine.close()
     pq.write_table(cells, output)

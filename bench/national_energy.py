@@ -16,6 +16,7 @@ component per year and measure, out of reach of one program per cell; the sample
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -90,9 +91,12 @@ def territoria_pipeline(
     engine: Engine | None = None,
     *,
     emissions: bool = True,
-) -> tuple[pa.Table, pa.Table | None, tuple[float, float], pa.Table]:
+    loop: bool = False,
+) -> tuple[pa.Table, pa.Table | None, tuple[float, float], pa.Table, dict[str, Any]]:
     """The pack's models, the guard and (with ``emissions``) the emissions indicator on ``engine``
-    (default: an in-memory DuckDB, closed at the end); (wall, CPU) seconds of that part."""
+    (default: an in-memory DuckDB, closed at the end); (wall, CPU) seconds of that part, and the
+    guard's report. ``loop``: the protection loop on, as the pack publishes (the pandas peer
+    implements the balanced patterns only, so the national comparison runs without it)."""
     pack = load_pack("energy_ghg")
     owned = engine is None
     engine = engine or open_duckdb(None)
@@ -125,7 +129,9 @@ def territoria_pipeline(
     for model in ("energie_conso_commune", "energie_cellules"):
         sql = render_sql(pack.read_sql(f"models/{model}.sql"), datasets, params, model)
         engine.create_or_replace(TableWrite("model", model, sql))
-    guard = apply_ruleset(engine, "energie_cellules", 'SELECT * FROM model."energie_cellules"', load_ruleset("energy"))
+    policies = {"secrecy": {"energy": {"protection_loop": loop}}}
+    ruleset = load_ruleset("energy", policies)
+    guard = apply_ruleset(engine, "energie_cellules", 'SELECT * FROM model."energie_cellules"', ruleset, policies)
     engine.create_or_replace(TableWrite("published", "energie_cellules", guard.select_sql))
     if emissions:
         sql = render_sql(pack.read_sql("indicators/ges_emissions.sql"), datasets, params, "ges_emissions")
@@ -137,7 +143,7 @@ def territoria_pipeline(
     truth = engine.fetch_arrow('SELECT * FROM model."energie_cellules"')
     if owned:
         engine.close()
-    return cells, emitted, elapsed, truth
+    return cells, emitted, elapsed, truth, guard.report
 
 
 def audit_sample(staging: pa.Table, communes: pa.Table, factors: pa.Table, department: str) -> None:
@@ -145,7 +151,14 @@ def audit_sample(staging: pa.Table, communes: pa.Table, factors: pa.Table, depar
     codes = pc.starts_with(communes["code"], department)
     sample = communes.filter(codes)
     rows = staging.filter(pc.is_in(staging["code_commune"], sample["code"]))
-    cells, _, built, truth = territoria_pipeline(rows, sample, factors)
+    cells, _, built, truth, guard = territoria_pipeline(rows, sample, factors, loop=True)
+    loop = guard.get("protection_loop") or {}
+    print(
+        f"sample publication with the protection loop: {guard['published']:,} cells published, "
+        f"{guard['primary']:,} primary + {guard['secondary']:,} secondary suppressed, {guard['masked_upstream']:,} "
+        f"masked upstream; loop {loop.get('rounds')} rounds, {loop.get('added')} complements, "
+        f"{loop.get('programs')} programs, {loop.get('seconds')} s"
+    )
     table = PublishedTable.from_ruleset("energie_cellules", cells, load_ruleset("energy"), truth=truth)
     t0, c0 = time.perf_counter(), time.process_time()
     report = audit([table])
@@ -174,7 +187,8 @@ def main() -> None:
     staging, communes = synthetic_input(years)
     factors = pa.Table.from_pandas(pd.read_csv(FACTORS, sep=";"), preserve_index=False)
     print(f"input: {staging.num_rows:,} ORE rows, {communes.num_rows:,} communes, {len(years)} years")
-    cells, emissions, t_terr, _ = territoria_pipeline(staging, communes, factors)
+    print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    cells, emissions, t_terr, _, _ = territoria_pipeline(staging, communes, factors)
     assert emissions is not None
     secret = pc_sum(cells["secret"])
     print(

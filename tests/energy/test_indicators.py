@@ -43,11 +43,12 @@ def test_emissions_record_the_factor_version_and_use_the_factor_of_the_year(ener
         check = engine.fetch_all(
             "SELECT e.value, c.consumption_mwh, e.emission_factors FROM published.ges_emissions e "
             "JOIN published.energie_cellules c USING (code, sector, energy, period) "
-            "WHERE e.code = '35238' AND e.sector = 'TOUS' AND e.energy = 'gaz' AND e.period = 2022"
+            "WHERE e.sector = 'TOUS' AND e.energy = 'gaz' AND e.period = 2022 AND NOT e.secret "
+            "ORDER BY c.consumption_mwh DESC LIMIT 1"  # the protection loop decides which cells are published
         )[0]
         mixed = engine.fetch_all(
             "SELECT emission_factors, estimated_share FROM published.ges_emissions "
-            "WHERE code = '35238' AND sector = 'TOUS' AND energy = 'TOUTES' AND period = 2021"
+            "WHERE sector = 'TOUS' AND energy = 'TOUTES' AND period = 2021 AND NOT secret ORDER BY value DESC LIMIT 1"
         )[0]
     assert versions == [("territoria-ef-2026.1",)]
     assert check[0] == pytest.approx(check[1] * 0.2154, abs=0.06) and check[2] == "GAZ-NAT-MIX-MOYEN-2022-PCS"
@@ -62,7 +63,7 @@ def test_territory_total_and_commune_shares(energy_run: EnergyRun) -> None:
             "WHERE mesh = 'epci' AND sector = 'TOUS' AND energy = 'TOUTES' AND period = 2024"
         )[0]
         shares = engine.fetch_all(
-            "SELECT sum(value), count(*) FILTER (WHERE secret) FROM published.part_communes "
+            "SELECT sum(value), count(*) FILTER (WHERE secret), count(*) FROM published.part_communes "
             "WHERE measure = 'consommation' AND period = 2024"
         )[0]
         per_hab = engine.fetch_all(
@@ -70,7 +71,9 @@ def test_territory_total_and_commune_shares(energy_run: EnergyRun) -> None:
             "WHERE mesh = 'epci' AND energy = 'TOUTES' AND period = 2022"
         )[0]
     assert total[1] == 1.0 and 1e6 < total[0] < 2e7  # MWh for ~480,000 inhabitants
-    assert shares[1] == 0 and shares[0] == pytest.approx(100, abs=0.1)
+    # the protection loop may hide a few communes' totals: the published shares add up to the rest
+    assert shares[1] <= shares[2] // 4 and 50 < shares[0] <= 100.1
+    assert shares[1] > 0 or shares[0] == pytest.approx(100, abs=0.1)
     assert 2 < per_hab[0] < 40 and per_hab[1] == 0.0
 
 
@@ -80,9 +83,16 @@ def test_trajectory_reaches_the_configured_target(energy_run: EnergyRun) -> None
             "SELECT period, value, reference_value, target_value, completeness FROM published.ges_trajectoire "
             "ORDER BY period"
         )
+        secret = engine.fetch_all(
+            "SELECT secret FROM published.ges_emissions WHERE mesh = 'epci' AND sector = 'TOUS' "
+            "AND energy = 'TOUTES' AND period = 2011"
+        )[0][0]
     by_year = {r[0]: r for r in rows}
-    assert by_year[2011][3] == pytest.approx(by_year[2011][2])
-    assert by_year[2030][3] == pytest.approx(by_year[2011][2] * 0.58)
+    if secret:  # the protection loop hid the reference year's emissions: no target is computed from them
+        assert all(r[2] is None and r[3] is None for r in rows)
+    else:
+        assert by_year[2011][3] == pytest.approx(by_year[2011][2])
+        assert by_year[2030][3] == pytest.approx(by_year[2011][2] * 0.58)
     assert by_year[2030][1] is None and by_year[2030][4] == 0.0 and by_year[2024][4] == 1.0
 
 

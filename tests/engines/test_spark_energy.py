@@ -42,10 +42,10 @@ def _rows(table: pa.Table) -> list[dict[str, object]]:
 
 def test_the_energy_cube_with_secrecy_is_identical_on_spark(tmp_path: Path) -> None:
     staging, communes, factors = _sample()
-    duck_cells, _, _, duck_truth = territoria_pipeline(staging, communes, factors, emissions=False)
+    duck_cells, _, _, duck_truth, _ = territoria_pipeline(staging, communes, factors, emissions=False)
     engine = open_engine("spark", tmp_path)
     try:
-        cells, _, _, truth = territoria_pipeline(staging, communes, factors, engine, emissions=False)
+        cells, _, _, truth, _ = territoria_pipeline(staging, communes, factors, engine, emissions=False)
         suppressed = engine.fetch_all(
             "SELECT status, count(*) FROM _territoria.secrecy_suppressions GROUP BY status ORDER BY status"
         )

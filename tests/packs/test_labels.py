@@ -119,6 +119,10 @@ def test_the_territory_is_compared_with_its_real_region(ws: Workspace) -> None:
             "AND c.energy = p.energy AND c.period = p.period WHERE p.energy = 'electricite' ORDER BY 1"
         )
     assert [r[0] for r in rows] == list(range(2011, 2022))  # the years both files cover
+    # the protection loop may hide the territory's electricity total of some years: so is the share
+    assert all(r[1] is None for r in rows if r[3] is None)
+    rows = [r for r in rows if r[3] is not None]
+    assert rows
     for period, value, region, territory in rows:
         assert region == "Bretagne"
         assert value == pytest.approx(round(100 * territory / bretagne[period], 2), abs=0.006)

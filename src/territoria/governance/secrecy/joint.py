@@ -148,18 +148,37 @@ def joint_decisions(members: list[Member], links: list[Link], extra: list[Array]
     return [d for d in decisions if d is not None]
 
 
+def _column_digest(h: Any, column: pa.ChunkedArray) -> None:
+    """Feed ``h`` with a column's values, the same whatever the column's chunks, offsets or the
+    bytes a null slot happens to hold (DuckDB leaves them unset: two reads of one table differ
+    there, and a digest of the raw buffers missed the plan of the group's other publish step)."""
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    h.update(f"{arr.type}:{len(arr)}:{arr.null_count}".encode())
+    if arr.null_count:
+        h.update(np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool).tobytes())
+        arr = arr.fill_null(_ZERO.get(str(arr.type), pa.scalar(0).cast(arr.type)))
+    if pa.types.is_string(arr.type) or pa.types.is_binary(arr.type):
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1, offset=4 * arr.offset)
+        data = arr.buffers()[2]
+        h.update((offsets - offsets[0]).tobytes())
+        if data is not None:
+            h.update(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
+        return
+    h.update(np.ascontiguousarray(arr.to_numpy(zero_copy_only=False)).tobytes())
+
+
+_ZERO = {"string": pa.scalar(""), "binary": pa.scalar(b""), "bool": pa.scalar(False)}
+
+
 def _digest(members: list[Member], links: list[Link]) -> str:
     """A content hash of everything a group's decisions depend on: each member's rule set and
-    cells (every buffer of its flags, row ids included), and the links between members."""
+    cells (every column of its flags, row ids included), and the links between members."""
     h = hashlib.blake2b(digest_size=32)
     for m in members:
         h.update(m.dataset.encode() + b"\x00" + m.ruleset.model_dump_json().encode() + b"\x00")
         for name in m.flags.column_names:
             h.update(name.encode() + b"\x00")
-            for chunk in m.flags[name].chunks:
-                h.update(f"{chunk.type}:{chunk.offset}:{len(chunk)}".encode())
-                for buf in chunk.buffers():
-                    h.update(b"-" if buf is None else buf)
+            _column_digest(h, m.flags[name])
     for link in links:
         h.update(f"{link.a}:{link.b}".encode())
         for arr in (link.rows_a, link.rows_b, link.bound):
@@ -185,7 +204,9 @@ class GroupPlans:
             if key in self._plans:
                 self._plans.move_to_end(key)
                 decisions, report = self._plans[key]
-                return [Decision(d.status.copy(), d.protects.copy()) for d in decisions], report
+                copies = [Decision(d.status.copy(), d.protects.copy()) for d in decisions]
+                # the report says the plan was computed by another member's publish step
+                return copies, None if report is None else {**report, "reused": True}
         plan = compute()
         with self._lock:
             self._plans[key] = plan

@@ -14,27 +14,29 @@ its range when there is one); the complements are forced into the balanced patte
 the components whose unknowns changed are solved again. At the cap of rounds the publication
 fails, naming the cells still exposed (keys only: the error may be read by non-admins).
 
+Every earlier suppression stays suppressed from round to round (``_keep``: it stays in its old
+balanced pattern), so the suppressed set only grows: a cell shown safe once stays safe and is not
+solved again, and the loop ends.
+
 Speed: the decisions are computed once per content of the group (``joint.GROUP_PLANS``), not in
-each member's publish step; a component keeps one HiGHS model warm across its programs (``lp.py``);
-two programs per component (all candidate cells high, then low) and their repeats on what is left
-spread most cells at once, so only cells these points do not already clear get programs of their
-own (max, then min only if needed: one side is enough).
+each member's publish step; the check (``exposure.py``) solves each component over its suppressed
+cells only, spreads most cells with a few capped aggregate programs, and gives programs of their
+own only to the cells those points do not clear, on warm-started primal simplex (``lp.py``).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.sparse import bmat, csc_matrix, csr_matrix, hstack
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse import csc_matrix, csr_matrix
 
 from territoria.core.errors import DataError
+from territoria.governance.secrecy.exposure import Needs, Outcome, exposed_cells
 from territoria.governance.secrecy.joint import Link, Member
-from territoria.governance.secrecy.lp import Program
 from territoria.governance.secrecy.secondary import PRIMARY, PUBLISHED, SECONDARY, Decision
 from territoria.governance.secrecy.tree import CellIndex, encode_dimension, encode_partition
 
@@ -43,12 +45,7 @@ DEFAULT_PROTECTION = 0.10
 MAX_ROUNDS = 16
 #: how far (in equations) a complement is looked for when every cell near the exposed one is suppressed
 NEIGHBOURHOOD = 3
-SPREADS = 3  # aggregate low/high programs per component before cell-by-cell programs
 EXAMPLES = 5
-#: relative slack on the range tests, on the safe side (floating-point noise of the solver)
-TOLERANCE = 1e-7
-#: a primary cell whose value is 0 must not be computable: it must be able to reach this
-EMPTY_PRIMARY = 1e-6
 
 
 @dataclass
@@ -67,6 +64,16 @@ class Group:
     @property
     def size(self) -> int:
         return len(self.cost)
+
+    @property
+    def top(self) -> Array:
+        """Variables that are a child in no equation: the grand totals (the territory, every
+        sector, every energy, for a year), the most-read figures of the publication."""
+        child = np.zeros(self.size, dtype=bool)
+        entries = self.equations.tocoo()
+        child[entries.col[entries.data < 0]] = True
+        top: Array = ~child
+        return top
 
 
 def _member_equations(member: Member) -> tuple[Array, Array, Array, Array]:
@@ -141,143 +148,6 @@ def build_group(members: list[Member], links: list[Link]) -> Group:
     return Group(var, matrix, values, step, cost, primary, protection, owner)
 
 
-@dataclass
-class Outcome:
-    rounds: int = 0
-    added: int = 0
-    programs: int = 0
-    components: int = 0
-    exposed: list[int] = field(default_factory=list)
-    cache: dict[bytes, list[int]] = field(default_factory=dict)
-
-
-@dataclass
-class Needs:
-    """What an outsider must not be able to prove about each column of a program: its interval
-    must reach ``low`` or ``high`` (one side is enough: a cell bounded within its range on one
-    side only is not pinned) and be wider than ``width`` (the published precision)."""
-
-    wanted: Array
-    low: Array
-    high: Array
-    width: Array
-
-    @classmethod
-    def of(cls, value: Array, protection: Array, primary: Array, step: Array) -> Needs:
-        size = np.abs(value)
-        margin = TOLERANCE * np.maximum(size, 1.0)
-        empty = value == 0
-        return cls(
-            wanted=~empty | primary,
-            low=np.where(empty, -np.inf, value - protection * size - margin),
-            high=np.where(empty, EMPTY_PRIMARY, value + protection * size + margin),
-            width=step + margin,
-        )
-
-    def take(self, cols: Array) -> Needs:
-        return Needs(self.wanted[cols], self.low[cols], self.high[cols], self.width[cols])
-
-    def short(self, low: Array, high: Array) -> Array:
-        ok = ((low <= self.low) | (high >= self.high)) & (high - low > self.width)
-        return np.flatnonzero(self.wanted & ~ok)
-
-
-def _narrow(program: Program, truth: Array, needs: Needs, out: Outcome) -> Array:
-    """Columns an outsider pins inside their protection range (both sides) or to the published
-    precision. Feasible points met on the way widen every column's known range; a column gets
-    programs of its own (max, then min) only while those points do not clear it. (The truth is
-    not taken as a point: two tables may publish one cell with different roundings.)"""
-    low, high = np.full(len(truth), np.inf), np.full(len(truth), -np.inf)
-
-    def seen(point: Array | None) -> None:
-        if point is not None:
-            np.minimum(low, point, out=low)
-            np.maximum(high, point, out=high)
-
-    for _ in range(SPREADS):
-        todo = needs.short(low, high)
-        if not len(todo):
-            return todo
-        weight = np.zeros(len(truth))
-        weight[todo] = 1.0 / np.maximum(np.abs(truth[todo]), 1.0)
-        before = len(todo)
-        seen(program.minimize(-weight)[2])
-        seen(program.minimize(weight)[2])
-        out.programs += 2
-        if len(needs.short(low, high)) == before:
-            break
-    narrow = []
-    for j in needs.short(low, high):
-        for sign in (-1.0, 1.0):
-            c = np.zeros(len(truth))
-            c[j] = sign
-            status, _, point = program.minimize(c)
-            out.programs += 1
-            if status == "unbounded":  # unbounded above
-                high[j] = np.inf
-            seen(point)
-            if not len(needs.take(np.array([j])).short(low[j : j + 1], high[j : j + 1])):
-                break
-        else:
-            narrow.append(j)
-    return np.asarray(narrow, dtype=np.int64)
-
-
-def _groups(label: Array) -> dict[int, Array]:
-    """Positions of each label (sorted positions within a label)."""
-    order = np.argsort(label, kind="stable")
-    cuts = np.flatnonzero(np.diff(label[order])) + 1
-    return {int(label[part[0]]): part for part in np.split(order, cuts) if len(part)}
-
-
-def exposed_cells(group: Group, hidden: Array, out: Outcome) -> list[int]:
-    """Hidden variables an outsider pins inside their protection range, for some measure.
-
-    The outsider's program is the audit's (``adversary/solve.py``): a published value is exact
-    when the table publishes exact values, else a variable within its rounding interval; each
-    component of the hidden cells is solved on its own (a rounded cell in two components varies
-    separately in each, as in the audit)."""
-    unknown = np.flatnonzero(hidden)
-    found: set[int] = set()
-    for k in range(group.values.shape[0]):
-        value, step = group.values[k], group.step[k]
-        needs = Needs.of(value, group.protection, group.primary, step)
-        exact = np.flatnonzero(~hidden & (step == 0))
-        rounded = np.flatnonzero(~hidden & (step > 0))
-        rhs_all = -(group.equations[:, exact] @ value[exact])
-        sub = group.equations[:, unknown].tocsr()
-        rows = np.flatnonzero(np.diff(sub.indptr) > 0)
-        sub, rhs_all = sub[rows], rhs_all[rows]
-        near = group.equations[rows][:, rounded].tocsr()
-        graph = bmat([[None, sub], [sub.T, None]]).tocsr()
-        _, label = connected_components(graph, directed=False)
-        row_groups, col_groups = _groups(label[: len(rows)]), _groups(label[len(rows) :])
-        for comp, cols in col_groups.items():
-            if not needs.wanted[unknown[cols]].any():
-                continue
-            tag = np.int64(k).tobytes() + unknown[cols].tobytes()
-            if tag not in out.cache:
-                eq = row_groups.get(comp)
-                if eq is None:  # in no equation: nothing bounds it above
-                    out.cache[tag] = []
-                    continue
-                out.components += 1
-                around = near[eq]
-                used = np.flatnonzero(np.diff(around.tocsc().indptr) > 0)
-                cells = np.concatenate([unknown[cols], rounded[used]])
-                matrix = hstack([sub[eq][:, cols], around[:, used]]).tocsr()
-                half = step[cells] / 2
-                known = np.r_[np.zeros(len(cols), dtype=bool), np.ones(len(used), dtype=bool)]
-                lower = np.where(known, np.maximum(value[cells] - half, 0.0), 0.0)
-                upper = np.where(known, value[cells] + half, np.inf)
-                wanted = needs.take(cells)
-                wanted.wanted &= ~known
-                narrow = _narrow(Program(matrix, rhs_all[eq], lower, upper), value[cells], wanted, out)
-                out.cache[tag] = [int(x) for x in cells[narrow]]
-            found.update(out.cache[tag])
-    return sorted(found)
-
-
 def complements(group: Group, hidden: Array, exposed: list[int], again: set[int] | None = None) -> Array:
     """For each exposed variable, the cheapest published cell of an equation it is in, preferring
     one whose value could move it across its range; for a variable already given one in an
@@ -329,6 +199,17 @@ def _describe(members: list[Member], group: Group, v: int) -> str:
     return f"{m.dataset} ({key})"
 
 
+def _keep(old: Decision, new: Decision) -> Decision:
+    """``new``, with every cell ``old`` suppressed still suppressed: the suppressed set only grows,
+    so the cells a round shows safe stay safe (freeing a published cell only widens what an
+    outsider must consider), and the loop ends. Each old suppression stays in its old balanced
+    pattern (every cell of it is still suppressed): it needs no new one."""
+    again = (old.status == SECONDARY) & (new.status == PUBLISHED)
+    if not again.any():
+        return new
+    return Decision(np.where(again, SECONDARY, new.status), np.where(again, old.protects, new.protects))
+
+
 def protection_loop(
     members: list[Member], links: list[Link], decide: Callable[[list[Array]], list[Decision]]
 ) -> tuple[list[Decision], dict[str, Any]]:
@@ -339,7 +220,10 @@ def protection_loop(
     extra = [np.zeros(m.flags.num_rows, dtype=bool) for m in members]
     decisions = decide(extra)
     out = Outcome()
+    needs = [Needs.of(v, group.protection, group.primary, s) for v, s in zip(group.values, group.step, strict=True)]
+    cleared = np.zeros(group.values.shape, dtype=bool)  # shown safe in an earlier round
     seen: set[int] = set()  # cells given a complement in an earlier round
+    top = group.top
     while True:
         # unknown to an outsider: suppressed, and published by no member of the group
         hidden, shown = np.zeros(group.size, dtype=bool), np.zeros(group.size, dtype=bool)
@@ -347,10 +231,11 @@ def protection_loop(
             hidden[v[((d.status == PRIMARY) | (d.status == SECONDARY)) & (v >= 0)]] = True
             shown[v[(d.status == PUBLISHED) & (v >= 0)]] = True
         hidden &= ~shown
-        exposed = exposed_cells(group, hidden, out)
+        exposed = exposed_cells(group.equations, group.values, group.step, needs, hidden, out, cleared)
         if not exposed:
             break
-        added = complements(group, hidden, exposed, seen) if out.rounds < MAX_ROUNDS else np.zeros(0, np.int64)
+        # a grand total is never a complement (one the patterns suppress stays suppressed)
+        added = complements(group, hidden | top, exposed, seen) if out.rounds < MAX_ROUNDS else np.zeros(0, np.int64)
         seen.update(exposed)
         if not len(added):
             examples = "; ".join(_describe(members, group, v) for v in exposed[:EXAMPLES])
@@ -364,12 +249,13 @@ def protection_loop(
         out.added += len(added)
         for i, v in enumerate(group.var):
             extra[i] |= np.isin(v, added) & (decisions[i].status == PUBLISHED)
-        decisions = decide(extra)
+        decisions = [_keep(old, new) for old, new in zip(decisions, decide(extra), strict=True)]
     report = {
         "rounds": out.rounds,
         "added": out.added,
         "components": out.components,
         "programs": out.programs,
+        "cells_checked": int(cleared.sum()),
         "seconds": round(time.perf_counter() - started, 3),
     }
     return decisions, report
