@@ -213,3 +213,17 @@ def test_required_secret_value_is_not_missing(engine: Engine, tmp_path: Path) ->
 def test_unknown_encoding_is_a_config_error(engine: Engine, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown encoding"):
         ingest(engine, CORPUS / "good.csv", tmp_path, read={"encoding": "ebcdic-martian"})
+
+
+def test_an_optional_column_missing_from_a_layout_is_not_a_warning() -> None:
+    """A column that only some of the producer's layouts carry (``optional: true``) is filled with
+    nulls quietly; any other declared column missing from the file is still said."""
+    from territoria.catalog.model import TableSchema
+    from territoria.validation.tableschema import match_columns
+
+    schema = TableSchema.model_validate(
+        {"fields": [{"name": "code"}, {"name": "mailles", "type": "integer", "optional": True}, {"name": "nom"}]}
+    )
+    present, warnings = match_columns(schema, [("code", "VARCHAR"), ("_line", "BIGINT")])
+    assert present == {"code": "VARCHAR"}
+    assert warnings == ["column 'nom' is not in the file: filled with nulls"]

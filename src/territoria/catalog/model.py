@@ -71,6 +71,9 @@ class Field(BaseModel):
     #: personal data (``governance/personal``): ``pseudonymise`` a direct identifier (keyed HMAC at
     #: the landing door), ``drop`` it before staging (names, addresses), or mark an ``indirect`` one
     personal: Literal["pseudonymise", "drop", "indirect"] | None = None
+    #: the column is in some of the producer's layouts only (e.g. the national file, not the API
+    #: export): when a file lacks it, it is filled with nulls without a warning
+    optional: bool = False
 
     @model_validator(mode="after")
     def _personal(self) -> Field:

@@ -69,7 +69,7 @@ def match_columns(schema: TableSchema, columns: list[tuple[str, str]]) -> tuple[
             hint="; ".join(hints) if hints else "the producer may have renamed columns: update the schema",
         )
     for f in schema.fields:
-        if f.name not in present:
+        if f.name not in present and not f.optional:
             warnings.append(f"column {f.name!r} is not in the file: filled with nulls")
     declared = {f.name for f in schema.fields}
     for name in present:
