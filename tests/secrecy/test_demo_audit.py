@@ -56,3 +56,23 @@ def test_the_loop_publishes_a_share_of_the_cells(demo_energy_ws: Workspace) -> N
         total, published = cells[name]
         assert counts[name] > 0, name
         assert published >= 0.1 * total, (name, published, total)
+
+
+def test_a_small_territory_publishes_and_passes_the_audit(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Three communes (few cells per margin): cells pinned round after round by ever larger margins
+    get every published cell of their equations as complements from round
+    ``protection.ESCALATE_AFTER`` on, so the loop ends within its cap and the audit passes."""
+    from territoria.catalog.packs import load_pack
+    from territoria.pipelines import run_pipeline
+    from territoria.workspace import init_workspace
+
+    root = tmp_path_factory.mktemp("three-communes") / "ws"
+    ws = init_workspace(root, communes=["35238", "35047", "35206"], packs=["territory", "energy_ghg"])
+    load_pack("energy_ghg").run_hook("prepare_demo", ws)
+    with ws.engine() as engine:
+        summary = run_pipeline(ws, engine)
+    assert summary.status == "success", [(r.step, r.error) for r in summary.failed]
+    result = CliRunner().invoke(app, ["secrecy", "audit", "-w", str(root), "--json"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output[-2000:]
+    for report in json.loads(result.output)["reports"]:
+        assert report["exposed"] == 0 and report["disclosed_primary"] == 0, report["tables"]

@@ -43,6 +43,9 @@ from territoria.governance.secrecy.tree import CellIndex, encode_dimension, enco
 Array = np.ndarray
 DEFAULT_PROTECTION = 0.10
 MAX_ROUNDS = 16
+#: from this round on, a cell still exposed gets every published cell of its equations at once
+#: (a few cells pinned round after round by ever larger margins would otherwise use up the cap)
+ESCALATE_AFTER = 8
 #: how far (in equations) a complement is looked for when every cell near the exposed one is suppressed
 NEIGHBOURHOOD = 3
 EXAMPLES = 5
@@ -148,11 +151,13 @@ def build_group(members: list[Member], links: list[Link]) -> Group:
     return Group(var, matrix, values, step, cost, primary, protection, owner)
 
 
-def complements(group: Group, hidden: Array, exposed: list[int], again: set[int] | None = None) -> Array:
+def complements(
+    group: Group, hidden: Array, exposed: list[int], again: set[int] | None = None, *, every: bool = False
+) -> Array:
     """For each exposed variable, the cheapest published cell of an equation it is in, preferring
     one whose value could move it across its range; for a variable already given one in an
     earlier round (``again``), the best of each of its equations (it needs more room than one
-    complement gave)."""
+    complement gave); with ``every``, every published cell of its equations."""
     by_var = csc_matrix(group.equations)
     rows_of = group.equations.tocsr()
     chosen: set[int] = set()
@@ -176,7 +181,11 @@ def complements(group: Group, hidden: Array, exposed: list[int], again: set[int]
             lines = lines_of(reach)
             if not lines:
                 break
-            if again and v in again:
+            picks: list[int | None]
+            if every:
+                cells = np.unique(np.concatenate(lines))
+                picks = [int(c) for c in cells[~hidden[cells]]]
+            elif again and v in again:
                 picks = [best(v, line) for line in lines]
             else:
                 picks = [best(v, np.unique(np.concatenate(lines)))]
@@ -235,7 +244,11 @@ def protection_loop(
         if not exposed:
             break
         # a grand total is never a complement (one the patterns suppress stays suppressed)
-        added = complements(group, hidden | top, exposed, seen) if out.rounds < MAX_ROUNDS else np.zeros(0, np.int64)
+        added = (
+            complements(group, hidden | top, exposed, seen, every=out.rounds >= ESCALATE_AFTER)
+            if out.rounds < MAX_ROUNDS
+            else np.zeros(0, np.int64)
+        )
         seen.update(exposed)
         if not len(added):
             examples = "; ".join(_describe(members, group, v) for v in exposed[:EXAMPLES])
