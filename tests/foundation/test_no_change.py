@@ -112,3 +112,19 @@ def test_a_no_change_run_links_the_catalog_and_a_change_computes_it(small_ws: Wo
     backdate(small_ws.root)
     retitled = run(small_ws)
     assert not linked(retitled, repaired)
+
+
+def test_snapshots_made_in_the_same_second_are_pruned_oldest_first(tmp_path: Path) -> None:
+    """Run ids begin with the second: snapshots of one second must be kept in the order they were
+    made, not by their random suffix (the newest was deleted when its suffix sorted first)."""
+    import json
+
+    from territoria.publication.snapshot import KEEP, _prune
+
+    names = ["20261204T194950-ffffff", "20261204T194950-cccccc", "20261204T194950-888888", "20261204T194950-000000"]
+    for i, name in enumerate(names):  # made in this order, their names sorting the other way
+        (tmp_path / name).mkdir()
+        made = f"2026-12-04T19:49:50.{i:06d}+00:00"
+        (tmp_path / name / "manifest.json").write_text(json.dumps({"created_at": made}), encoding="utf-8")
+    _prune(tmp_path, keep=tmp_path / names[-1])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[-KEEP:])

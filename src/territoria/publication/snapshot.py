@@ -390,7 +390,18 @@ def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str, *, st
     return Snapshot(run_id, final)
 
 
+def _made_at(snapshot: Path) -> str:
+    """When a snapshot was made (its manifest's ``created_at``): run ids begin with the second only,
+    so two runs in the same second do not sort by name in the order they were made."""
+    try:
+        return str(json.loads((snapshot / "manifest.json").read_text(encoding="utf-8"))["created_at"])
+    except (OSError, ValueError, KeyError):
+        return ""  # unreadable: the oldest
+
+
 def _prune(root: Path, keep: Path) -> None:
-    snapshots = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+    snapshots = sorted(
+        (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: (_made_at(p), p.name)
+    )
     for old in [p for p in snapshots if p != keep][: max(0, len(snapshots) - KEEP)]:
         shutil.rmtree(old, ignore_errors=True)
