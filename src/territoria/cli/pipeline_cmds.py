@@ -117,20 +117,7 @@ def status_json(name: str, rows: list[DatasetStatus], to_fill: dict[str, dict[st
     return {
         "workspace": name,
         "parameters_to_fill": to_fill,
-        "datasets": [
-            {
-                "dataset": r.name,
-                "layer": r.layer,
-                "title": r.title,
-                "access": r.access,
-                "rows": r.rows,
-                "quarantined": r.quarantined,
-                "updated_at": r.updated_at.isoformat() if r.updated_at else None,
-                "last_status": r.last_status,
-                "freshness": r.freshness,
-            }
-            for r in rows
-        ],
+        "datasets": [{**r.listed(), "freshness": r.freshness} for r in rows],
     }
 
 

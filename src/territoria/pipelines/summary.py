@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from territoria import __version__
 from territoria.core.stamps import as_json, from_json, stamps, unchanged
@@ -51,6 +51,19 @@ class DatasetStatus:
     #: days between the checks the source declares (its ``frequency``), for a source checked at least once
     period_days: float | None = None
     checked_at: datetime | None = None
+
+    def listed(self) -> dict[str, Any]:
+        """The fields `status --json` and the saved summary both give, in their order."""
+        return {
+            "dataset": self.name,
+            "layer": self.layer,
+            "title": self.title,
+            "access": self.access,
+            "rows": self.rows,
+            "quarantined": self.quarantined,
+            "updated_at": _iso(self.updated_at),
+            "last_status": self.last_status,
+        }
 
 
 def freshness(built: bool, period_days: float | None, checked_at: datetime | None, now: datetime) -> str:
@@ -93,14 +106,7 @@ def save_summary(ws: Workspace, engine: Engine, plan: Plan) -> None:
         "store": as_json(stamps(store)),
         "datasets": [
             {
-                "dataset": r.name,
-                "layer": r.layer,
-                "title": r.title,
-                "access": r.access,
-                "rows": r.rows,
-                "quarantined": r.quarantined,
-                "updated_at": _iso(r.updated_at),
-                "last_status": r.last_status,
+                **r.listed(),
                 "built": r.rows is not None,
                 "period_days": r.period_days,
                 "checked_at": _iso(r.checked_at),
