@@ -258,3 +258,23 @@ def test_datastream_id_filter_is_the_path_form(get: Any, server: tuple[str, Work
     assert by_filter["value"] == by_path["value"] and by_filter["@iot.count"] == by_path["@iot.count"] == HOURS
     nested = get("/Observations", **{"$filter": f"Datastream/Thing/@iot.id eq {server[2].ids['thing:rennes-centre']}"})
     assert {o["@iot.id"] >> 42 for o in nested["value"]} == {ds, ds_id(server[2], A, "humidity")}
+
+
+def test_expanded_pages_are_each_parents_own_page(get: Any) -> None:
+    """``$expand`` of a to-many navigation is one query for the whole page of parents; each parent
+    still gets the page, count and next link that its own path gives."""
+    links = 0
+    for skip in ("0", "1"):
+        options = {"$top": "1", "$skip": skip, "$count": "true", "$orderby": "name desc", "$select": "name"}
+        inner = ";".join(f"{k}={v}" for k, v in options.items())
+        things = get("/Things", **{"$expand": f"Datastreams({inner})", "$orderby": "name"})["value"]
+        assert len(things) == 3 and all(t["Datastreams"] for t in things[:1])
+        for thing in things:
+            own = get(f"/Things({thing['@iot.id']})/Datastreams", **options)
+            assert thing["Datastreams"] == own["value"] and thing["Datastreams@iot.count"] == own["@iot.count"]
+            # the nested link pages the navigation path (without the nested options, as before)
+            assert ("Datastreams@iot.nextLink" in thing) == ("@iot.nextLink" in own)
+            links += "Datastreams@iot.nextLink" in thing
+    assert links > 0
+    plain = get("/Things", **{"$expand": "Datastreams($filter=name eq 'nothing'),Locations"})["value"]
+    assert all(t["Datastreams"] == [] and len(t["Locations"]) == 1 for t in plain)

@@ -96,3 +96,50 @@ def test_the_server_builds_the_relations_before_it_accepts_requests(
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
+
+
+def scanned(service: Service, skip: int, top: int) -> tuple[list[tuple[object, ...]], int]:
+    """A page of every Observation and their number, by a scan of every file (what the counts replace)."""
+    con = service.con
+    rows = con.execute(f"SELECT id, result FROM sta_observations ORDER BY id LIMIT {top} OFFSET {skip}").fetchall()
+    return rows, int(con.execute("SELECT count(*) FROM sta_observations").fetchone()[0])  # type: ignore[index]
+
+
+def paged(service: Service, skip: int, top: int, **where: int) -> tuple[list[tuple[object, ...]], int | None]:
+    from territoria.sensors.sta.model import ENTITY_SETS
+    from territoria.sensors.sta.odata import Options
+
+    conditions = [f"t.datastream_id = {where['datastream']}"] if where else []
+    options = Options(top=top, skip=skip, count=True, select=["result"])
+    page = service.page(ENTITY_SETS["Observations"], conditions, options)
+    return [(r["@iot.id"], r["result"]) for r in page.rows], page.count
+
+
+def test_observation_counts_stay_exact_after_writes_and_compaction(
+    sensor_ws: Workspace, registry: Registry, store: SensorStore
+) -> None:
+    """``$count`` and deep ``$skip`` come from the files' row counts (Parquet metadata), not a scan:
+    they match the scan after every write, across month files, and during a compaction's window
+    where the compacted file and the parts it replaces are both on disk."""
+    live = Service(sensor_ws.root, sensor_ws.private, sensor_ws.config.communes)
+    write(registry, store, datetime(2025, 6, 30, 12, tzinfo=UTC), 20, 20.0)
+    totals = []
+    for start, hours in ((datetime(2025, 7, 1, 0, tzinfo=UTC), 30), (datetime(2025, 8, 31, 20, tzinfo=UTC), 9)):
+        for skip in (0, 7, 40, 95, 10_000):
+            assert paged(live, skip, 13) == scanned(live, skip, 13)
+        totals.append(paged(live, 0, 1)[1])
+        write(registry, store, start, hours, 25.0)
+    total = paged(live, 0, 1)[1]
+    assert totals[0] < totals[1] < total == scanned(live, 0, 1)[1]
+    ds = registry.by_eui[A][0].streams["temperature"][0]
+    sql = f"SELECT id, result FROM sta_observations WHERE datastream_id = {ds} ORDER BY id"
+    by_stream = live.con.execute(sql).fetchall()
+    assert paged(live, 30, 25, datastream=ds) == (by_stream[30:55], len(by_stream))
+    parts = {p: p.read_bytes() for p in store.obs_files()}
+    with store.writer() as writer:
+        assert writer.compact(min_files=2) > 0
+    for path, data in parts.items():  # the window before the replaced parts are deleted
+        if not path.exists():
+            path.write_bytes(data)
+    assert len(store.obs_files()) > len(parts)
+    assert paged(live, 61, 17) == scanned(live, 61, 17) and paged(live, 0, 1)[1] == total

@@ -154,13 +154,13 @@ class Api:
             body["@iot.count"] = page.count
         if page.more:
             body["@iot.nextLink"] = next_link(url, opts, es)
+        self.expand(es, page.rows, opts, base)
         for row in page.rows:
-            self.expand(es, row, opts, base)
             self.links(es, row, base, opts.select)
         body["value"] = page.rows
         return body
 
-    def expand(self, es: EntitySet, row: dict[str, Any], opts: Options, base: str) -> None:
+    def expand(self, es: EntitySet, rows: list[dict[str, Any]], opts: Options, base: str) -> None:
         for path, sub in opts.expand:
             nav = es.navs.get(path[0])
             if nav is None:
@@ -168,24 +168,52 @@ class Api:
             if len(path) > 1:
                 sub = Options(expand=[(path[1:], sub)])
             target = ENTITY_SETS[nav.target]
-            value = row.get("@iot.id") if nav.local == "id" else self._local(es, nav.local, row["@iot.id"])
-            where = [f"t.{nav.remote} = {value if value is not None else 'NULL'}"]
-            if nav.extra:
-                where.append(f"t.{nav.extra}")
-            if nav.many:
-                url = f"{base}/{es.name}({row['@iot.id']})/{path[0]}"
-                child = self.collection(target, where, sub, base, url)
-                row[path[0]] = child["value"]
-                if "@iot.nextLink" in child:
-                    row[f"{path[0]}@iot.nextLink"] = child["@iot.nextLink"]
-                if "@iot.count" in child:
-                    row[f"{path[0]}@iot.count"] = child["@iot.count"]
-            else:
-                page = self.service.page(target, where, Options(select=sub.select, expand=sub.expand), 1)
-                if page.rows:
-                    self.expand(target, page.rows[0], sub, base)
-                    self.links(target, page.rows[0], base, sub.select)
-                row[path[0]] = page.rows[0] if page.rows else None
+            # Observations have their own paging over the store's files, one datastream at a time
+            if nav.many and nav.local == "id" and target.table != "sta_observations" and rows:
+                self._expand_many(es, rows, path[0], sub, base)
+                continue
+            for row in rows:
+                self._expand_one(es, row, path[0], sub, base)
+
+    def _expand_many(self, es: EntitySet, rows: list[dict[str, Any]], name: str, sub: Options, base: str) -> None:
+        """A to-many navigation of every row of a page, in one query (``Service.pages_of``)."""
+        nav = es.navs[name]
+        target = ENTITY_SETS[nav.target]
+        extra = [f"t.{nav.extra}"] if nav.extra else []
+        pages = self.service.pages_of(target, nav.remote, [row["@iot.id"] for row in rows], extra, sub)
+        self.expand(target, [child for page in pages.values() for child in page.rows], sub, base)
+        for row in rows:
+            page = pages[row["@iot.id"]]
+            for child in page.rows:
+                self.links(target, child, base, sub.select)
+            row[name] = page.rows
+            if page.more:
+                url = f"{base}/{es.name}({row['@iot.id']})/{name}"
+                row[f"{name}@iot.nextLink"] = next_link(url, sub, target)
+            if page.count is not None:
+                row[f"{name}@iot.count"] = page.count
+
+    def _expand_one(self, es: EntitySet, row: dict[str, Any], name: str, sub: Options, base: str) -> None:
+        nav = es.navs[name]
+        target = ENTITY_SETS[nav.target]
+        value = row.get("@iot.id") if nav.local == "id" else self._local(es, nav.local, row["@iot.id"])
+        where = [f"t.{nav.remote} = {value if value is not None else 'NULL'}"]
+        if nav.extra:
+            where.append(f"t.{nav.extra}")
+        if nav.many:
+            url = f"{base}/{es.name}({row['@iot.id']})/{name}"
+            child = self.collection(target, where, sub, base, url)
+            row[name] = child["value"]
+            if "@iot.nextLink" in child:
+                row[f"{name}@iot.nextLink"] = child["@iot.nextLink"]
+            if "@iot.count" in child:
+                row[f"{name}@iot.count"] = child["@iot.count"]
+        else:
+            page = self.service.page(target, where, Options(select=sub.select, expand=sub.expand), 1)
+            if page.rows:
+                self.expand(target, page.rows, sub, base)
+                self.links(target, page.rows[0], base, sub.select)
+            row[name] = page.rows[0] if page.rows else None
 
     def _local(self, es: EntitySet, column: str, ident: int) -> Any:
         return self.service.lookup(es, _by_id(es, ident), column)
@@ -200,7 +228,7 @@ class Api:
         row = page.rows[0]
         if res.prop is not None:
             return {res.prop: row.get(res.prop)}
-        self.expand(res.es, row, opts, base)
+        self.expand(res.es, [row], opts, base)
         self.links(res.es, row, base, opts.select)
         return row
 

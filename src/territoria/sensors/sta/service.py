@@ -25,6 +25,7 @@ from territoria.sensors.ingest import open_registry, store_for
 from territoria.sensors.registry import REGISTRY, Registry
 from territoria.sensors.sta.entities import SCHEMAS, registry_tables, table_sql
 from territoria.sensors.sta.model import ENTITY_SETS, OBS_ID_SHIFT, EntitySet, Prop
+from territoria.sensors.sta.obsfiles import ObservationFiles
 from territoria.sensors.sta.odata import Options, QueryError, Resolver, Term, parse_filter
 
 
@@ -50,8 +51,8 @@ class Service:
         self._engine_lock = threading.Lock()
         self._version: tuple[int | None, dict[str, tuple[int, int]]] | None = None
         self._registry: Registry | None = None
-        #: the observation files of each datastream (their partition directory names it)
-        self._obs_files: dict[int, list[Path]] = {}
+        #: the observation files, their row counts, by datastream and month
+        self._files = ObservationFiles()
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -155,12 +156,7 @@ class Service:
                 LEFT JOIN (SELECT datastream_id, min(first) AS first, max(last) + INTERVAL 1 HOUR AS last
                            FROM sta_spans GROUP BY ALL) h ON h.datastream_id = d.id"""
             )
-            files = self.store.obs_files()
-            con.execute(_observations_view(files))
-            by_stream: dict[int, list[Path]] = {}
-            for f in files:
-                by_stream.setdefault(int(f.parent.name.removeprefix("datastream=")), []).append(f)
-            self._obs_files = by_stream
+            con.execute(_observations_view(self._files.update(self.store.obs_files())))
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -227,6 +223,44 @@ class Service:
         rows, count, more = self._run(es, where, opts, 100, f"to_json(struct_pack({', '.join(fields)}))")
         return "[" + ",".join(r[0] for r in rows) + "]", count, more
 
+    def pages_of(
+        self, es: EntitySet, key: str, parents: list[int], where: list[str], opts: Options, default_top: int = 100
+    ) -> dict[int, Page]:
+        """The page of ``es`` under each parent (rows whose ``key`` column is the parent's id), in
+        one query: ``$expand`` of a to-many navigation costs one query per page of parents, not
+        one per parent. ``$top``/``$skip``/``$count`` apply per parent, as the per-parent query would."""
+        self.refresh()
+        columns = self._columns(es, opts.select)
+        top = min(opts.top if opts.top is not None else default_top, es.max_top)
+        resolver = self.resolver(es)
+        conditions = [*where, f"t.{key} IN ({', '.join(str(int(p)) for p in parents)})"]
+        if opts.filter:
+            conditions.append(parse_filter(opts.filter, resolver))
+        order = [f"{resolver.resolve(name.split('/')).sql} {'DESC' if desc else 'ASC'}" for name, desc in opts.orderby]
+        order.append("t.id ASC")
+        picked = ", ".join(f"{sql} AS c{i}" for i, (_, sql, _) in enumerate(columns))
+        sql = f"""SELECT * EXCLUDE (_n) FROM (
+                SELECT t.{key} AS _parent, count(*) OVER (PARTITION BY t.{key}) AS _total,
+                       row_number() OVER (PARTITION BY t.{key} ORDER BY {", ".join(order)}) AS _n, {picked}
+                FROM {es.table} t WHERE {" AND ".join(f"({c})" for c in conditions)})
+            WHERE _n > {opts.skip} AND _n <= {opts.skip + top + 1} ORDER BY _parent, _n"""
+        cursor = self.con.cursor()
+        try:
+            found = cursor.execute(sql).fetchall()
+        except duckdb.Error as exc:
+            raise QueryError(f"the query cannot be evaluated: {str(exc).splitlines()[0]}") from exc
+        finally:
+            cursor.close()
+        pages = {int(p): Page([], 0 if opts.count else None, False) for p in parents}
+        for parent, total, *values in found:
+            page = pages[int(parent)]
+            page.count = int(total) if opts.count else None
+            if len(page.rows) < top:
+                page.rows.append(_row(columns, tuple(values)))
+            else:
+                page.more = True
+        return pages
+
     def _run(
         self, es: EntitySet, where: list[str], opts: Options, default_top: int, select: str
     ) -> tuple[list[tuple[Any, ...]], int | None, bool]:
@@ -243,7 +277,7 @@ class Service:
         try:
             try:
                 if es.table == "sta_observations" and not opts.orderby:
-                    return _observations_page(cursor, self._observations_of(conditions), select, conditions, opts, top)
+                    return self._observations_page(cursor, select, conditions, opts, top)
                 sql = f"SELECT {select} FROM {es.table} t{clause} ORDER BY {', '.join(order)} LIMIT {top + 1} "
                 rows = cursor.execute(sql + f"OFFSET {opts.skip}").fetchall()
                 count = cursor.execute(f"SELECT count(*) FROM {es.table} t{clause}").fetchone() if opts.count else None
@@ -252,6 +286,17 @@ class Service:
         finally:
             cursor.close()
         return rows[:top], int(count[0]) if count else None, len(rows) > top
+
+    def _observations_page(
+        self, cursor: duckdb.DuckDBPyConnection, select: str, conditions: list[str], opts: Options, top: int
+    ) -> tuple[list[tuple[Any, ...]], int | None, bool]:
+        named = [int(m.group(1)) for c in conditions if (m := SAME_DATASTREAM.fullmatch(c.strip()))]
+        if len(named) < len(conditions):
+            return _observations_page(cursor, self._observations_of(conditions), select, conditions, opts, top)
+        # all Observations, or those of one datastream: the files' row counts say where the page is
+        streams = None if not named else set(named) if len(set(named)) == 1 else set()
+        rows, count = self._files.page(cursor, _observations_relation, select, streams, opts.skip, top)
+        return rows[:top], count if opts.count else None, len(rows) > top
 
     def _observations_of(self, conditions: list[str]) -> str:
         """The Observations relation, over only the files of the datastreams the query names.
@@ -262,8 +307,7 @@ class Service:
         named = [int(m.group(1)) for c in conditions if (m := SAME_DATASTREAM.fullmatch(c.strip()))]
         if not named:
             return "sta_observations"
-        files = [f for ds in set(named) for f in self._obs_files.get(ds, [])]
-        return f"({_observations_select(files)})"
+        return _observations_relation(self._files.files_of(set(named)))
 
     def lookup(self, es: EntitySet, where: list[str], column: str) -> Any:
         """One column of the single entity matching ``where`` (None when there is none)."""
@@ -350,6 +394,10 @@ SAME_DATASTREAM = re.compile(r"\(?t\.datastream_id = (\d+)\)?")
 
 def _observations_view(files: list[Path]) -> str:
     return f"CREATE OR REPLACE VIEW sta_observations AS {_observations_select(files)}"
+
+
+def _observations_relation(files: list[Path]) -> str:
+    return f"({_observations_select(files)})"
 
 
 def _observations_select(files: list[Path]) -> str:
