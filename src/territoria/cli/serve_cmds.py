@@ -46,7 +46,9 @@ def serve(
     workspace: WorkspaceOpt = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8000,
-    workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="Server processes sharing the port (each keeps its own response cache).")
+    ] = 1,
 ) -> None:
     """Serve the API, the OGC API Features, the DCAT feed (and the dashboard when installed).
 
@@ -59,21 +61,26 @@ def serve(
 
     ws = open_workspace(workspace)
     run_id = ensure_publication(ws)
-    if workers > 1:
-        listening_socket(host, port).close()  # uvicorn's own bind error would be a traceback
-        os.environ["TERRITORIA_WORKSPACE"] = str(ws.root)
-        console.print(f"[green]✓[/] serving {ws.config.name} (publication {run_id}) on http://{host}:{port}/")
-        uvicorn.run("territoria.api.app:app_from_env", host=host, port=port, workers=workers, factory=True)
-        return
-    # Build the app, bind and listen before saying where: `--port 0` then prints the port it got,
-    # and a client that connects as soon as it reads the line waits in the backlog, not refused.
-    app = create_app(ws.root)
+    if workers < 1:
+        raise UserError(f"--workers {workers}: at least one worker is needed", hint="--workers 1 (the default)")
+    # Bind and listen before saying where: `--port 0` then prints the port it got, and a client that
+    # connects as soon as it reads the line waits in the backlog, not refused. Workers share the socket.
+    app = create_app(ws.root) if workers == 1 else None
     sock = listening_socket(host, port)
     bound = sock.getsockname()[1]
     console.print(f"[green]✓[/] serving {ws.config.name} (publication {run_id}) on http://{host}:{bound}/")
     sys.stdout.flush()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_keep_alive=20))
-    server.run(sockets=[sock])
+    if app is not None:
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_keep_alive=20))
+        server.run(sockets=[sock])
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ["TERRITORIA_WORKSPACE"] = str(ws.root)  # the workers are spawned: they build their own app
+    config = uvicorn.Config(
+        "territoria.api.app:app_from_env", factory=True, workers=workers, log_level="warning", timeout_keep_alive=20
+    )
+    Multiprocess(config, sockets=[sock]).run()
 
 
 audit_app = typer.Typer(help="The audit log of reads and refused attempts.", no_args_is_help=True)
