@@ -6,7 +6,9 @@ directories) and acknowledges after. Peer with the same durability: PostgreSQL f
 the commit. Both consume the same uplinks (LHT65 frames: temperature, humidity and battery, three
 observations each) published by a separate process with a bounded window of unacknowledged
 messages while the consumer's persistent session is away; the consumer then drains that backlog
-and the drain is timed (the single Python publisher would otherwise bound both). Runs alternate
+and the drain is timed (the single Python publisher would otherwise bound both). Both read MQTT with
+territoria's own subscriber (``sensors/subscriber.py``). Wall time and CPU time (the peer's
+includes its PostgreSQL backend's) are printed: on a shared machine CPU compares better. Runs alternate
 (territoria, peer, territoria, ...) and the best of ``--repeat`` is kept;
 prints both rates, the ratio, the load average, and checks that nothing was lost or duplicated.
 
@@ -30,6 +32,7 @@ from typing import Any
 
 import duckdb
 import paho.mqtt.client as mqtt
+import psutil
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
@@ -41,6 +44,7 @@ from territoria.sensors.decoders import dragino_lht65, encode_lht65
 from territoria.sensors.ingest import Ingestor, open_registry, store_for
 from territoria.sensors.mqtt import Listener
 from territoria.sensors.registry import REGISTRY
+from territoria.sensors.subscriber import Endpoint, Subscriber
 from territoria.testing.ports import free_port
 from territoria.workspace import init_workspace
 
@@ -150,7 +154,7 @@ def backlog(port: int, client_id: str, topic: str, app: str, count: int) -> None
     proc.join(900)
 
 
-def run_territoria(port: int, root: Path, uplinks: int, run: int) -> tuple[float, int, int]:
+def run_territoria(port: int, root: Path, uplinks: int, run: int) -> tuple[float, int, int, float, int]:
     app = f"{APP}-{run}"
     ws = init_workspace(root / f"ws{run}", communes=["35238"], name="bench")
     devices = [
@@ -172,18 +176,20 @@ def run_territoria(port: int, root: Path, uplinks: int, run: int) -> tuple[float
         ingestor = Ingestor(registry, writer)
         thread = threading.Thread(target=listener.run, args=(stop, ingestor), daemon=True)
         thread.start()
+        cpu0 = time.process_time()
         t0 = time.perf_counter()
         deadline = t0 + 600
         while ingestor.report.stored < 3 * uplinks and time.perf_counter() < deadline:
             time.sleep(0.005)
         elapsed = time.perf_counter() - t0
+        cpu = time.process_time() - cpu0
         stop.set()
         thread.join(60)
     files = [str(p) for p in store.obs_files()]
     rows, distinct = duckdb.sql(
         f"SELECT count(*), count(DISTINCT (datastream, time)) FROM read_parquet({files!r})"
     ).fetchone() or (0, 0)
-    return elapsed, int(rows), int(distinct)
+    return elapsed, int(rows), int(distinct), cpu, ingestor.flushes
 
 
 def postgres_dsn(root: Path) -> tuple[str, subprocess.Popen[bytes] | None]:
@@ -213,33 +219,36 @@ def postgres_dsn(root: Path) -> tuple[str, subprocess.Popen[bytes] | None]:
     return f"host=127.0.0.1 port={port} user=postgres dbname=postgres", proc
 
 
-def run_naive(port: int, dsn: str, uplinks: int, run: int) -> tuple[float, int]:
+def run_naive(port: int, dsn: str, uplinks: int, run: int) -> tuple[float, int, float]:
     """The peer with the same durability: batches of observations committed to PostgreSQL
     (``synchronous_commit = on``, so the WAL is fsync'd at each commit), QoS 1 messages
-    acknowledged only after the commit holding them, like the territoria listener."""
+    acknowledged only after the commit holding them, like the territoria listener. It reads MQTT
+    with the same lean subscriber as territoria (not paho), so neither is bounded by the client.
+    Returns (seconds, rows, CPU seconds of this process and of the PostgreSQL backend)."""
     table = f"bench_naive_obs_{os.getpid()}_{run}"
     con = psycopg.connect(dsn)
     con.execute("SET synchronous_commit = on")
     con.execute(f"CREATE TABLE {table} (datastream TEXT, phenomenon_time TIMESTAMPTZ, result DOUBLE PRECISION)")
     con.commit()
+    backend = psutil.Process(con.info.backend_pid)
     lock, wake, done = threading.Lock(), threading.Event(), threading.Event()
-    pending: list[tuple[int, bytes]] = []
+    pending: list[tuple[int, int, bytes]] = []
     count = [0]
 
-    def on_message(_c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+    def on_messages(generation: int, messages: list[tuple[int, str, bytes]]) -> None:
         with lock:
-            pending.append((msg.mid, bytes(msg.payload)))
+            pending.extend((generation, pid, payload) for pid, _topic, payload in messages)
             if len(pending) >= 50_000:
                 wake.set()
 
-    def flush(client: mqtt.Client) -> None:
+    def flush(client: Subscriber) -> None:
         with lock:
             taken = pending[:]
             pending.clear()
         if not taken:
             return
         rows = []
-        for _mid, payload in taken:
+        for _g, _pid, payload in taken:
             body = json.loads(payload)
             values = dragino_lht65(base64.b64decode(body["data"]))
             dev = body["deviceInfo"]["devEui"]
@@ -247,40 +256,36 @@ def run_naive(port: int, dsn: str, uplinks: int, run: int) -> tuple[float, int]:
         with con.cursor() as cur:
             cur.executemany(f"INSERT INTO {table} VALUES (%s, %s, %s)", rows)
         con.commit()
-        for mid, _p in taken:
-            client.ack(mid, 1)
+        by_generation: dict[int, list[int]] = {}
+        for generation, pid, _p in taken:
+            by_generation.setdefault(generation, []).append(pid)
+        for generation, ids in by_generation.items():
+            client.ack(generation, ids)
         count[0] += len(taken)
         if count[0] >= uplinks:
             done.set()
 
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2,
-        client_id=f"bench-naive-{run}",
-        protocol=MQTTProtocolVersion.MQTTv5,
-        manual_ack=True,
-    )
-    client.on_message = on_message
     topic = f"application/naive{run}/device/+/event/up"
     backlog(port, f"bench-naive-{run}", topic, f"naive{run}", uplinks)
-    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-    props.SessionExpiryInterval = 3600
+    client = Subscriber(
+        Endpoint("127.0.0.1", port, f"bench-naive-{run}", session_expiry=3600), [(topic, 1)], on_messages
+    )
+    cpu0 = time.process_time() + sum(backend.cpu_times()[:2])
     t0 = time.perf_counter()
-    client.connect("127.0.0.1", port, clean_start=False, properties=props)
-    client.subscribe(topic, qos=1)
-    client.loop_start()
+    client.start()
     deadline = t0 + 600
     while not done.is_set() and time.perf_counter() < deadline:
         wake.wait(0.5)
         wake.clear()
         flush(client)
     elapsed = time.perf_counter() - t0
-    client.disconnect()
-    client.loop_stop()
+    cpu = time.process_time() + sum(backend.cpu_times()[:2]) - cpu0
+    client.stop()
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()
     con.execute(f"DROP TABLE {table}")
     con.commit()
     con.close()
-    return elapsed, int(rows[0]) if rows else 0
+    return elapsed, int(rows[0]) if rows else 0, cpu
 
 
 def load() -> str:
@@ -298,23 +303,26 @@ def main() -> None:
         broker = PrivateBroker(root / "mosquitto")
         broker.start()
         pg_proc = None
-        ours = naive = 0.0
+        ours = naive = ours_cpu = naive_cpu = 0.0
         losses = []
         try:
             dsn, pg_proc = postgres_dsn(root)
             for run in range(args.repeat):
-                elapsed, rows, distinct = run_territoria(broker.port, root, args.uplinks, run)
-                ours = max(ours, rows / elapsed)
+                elapsed, rows, distinct, cpu, batches = run_territoria(broker.port, root, args.uplinks, run)
+                ours, ours_cpu = max(ours, rows / elapsed), max(ours_cpu, rows / cpu)
                 losses.append((3 * args.uplinks - distinct, rows - distinct))
                 print(f"territoria  : {args.uplinks:,} uplinks -> {rows:,} observations ({distinct:,} distinct) "
-                      f"in {elapsed:.2f} s = {rows / elapsed:,.0f} obs/s durable  [{load()}]", flush=True)  # fmt: skip
-                n_elapsed, n_rows = run_naive(broker.port, dsn, args.naive_uplinks, run)
-                naive = max(naive, n_rows / n_elapsed)
+                      f"in {batches} batches, {elapsed:.2f} s = {rows / elapsed:,.0f} obs/s durable; CPU {cpu:.2f} s = "
+                      f"{rows / cpu:,.0f} obs/CPU-s  [{load()}]", flush=True)  # fmt: skip
+                n_elapsed, n_rows, n_cpu = run_naive(broker.port, dsn, args.naive_uplinks, run)
+                naive, naive_cpu = max(naive, n_rows / n_elapsed), max(naive_cpu, n_rows / n_cpu)
                 print(f"peer (PG)   : {args.naive_uplinks:,} uplinks -> {n_rows:,} rows, batched, synchronous_commit "
-                      f"in {n_elapsed:.2f} s = {n_rows / n_elapsed:,.0f} obs/s durable  [{load()}]",
-                      flush=True)  # fmt: skip
+                      f"in {n_elapsed:.2f} s = {n_rows / n_elapsed:,.0f} obs/s durable; CPU (client + backend) "
+                      f"{n_cpu:.2f} s = {n_rows / n_cpu:,.0f} obs/CPU-s  [{load()}]", flush=True)  # fmt: skip
             print(f"best        : territoria {ours:,.0f} obs/s, peer {naive:,.0f} obs/s, "
                   f"ratio {ours / naive:.1f}x  [{load()}]")  # fmt: skip
+            print(f"best CPU    : territoria {ours_cpu:,.0f} obs/CPU-s, peer {naive_cpu:,.0f} obs/CPU-s, "
+                  f"ratio {ours_cpu / naive_cpu:.1f}x")  # fmt: skip
             lost, dup = max(losses)
             print(f"loss        : {lost} lost, {dup} duplicated (goal: 0 and 0)")
             print(f"goals       : >= 20,000 obs/s {'met' if ours >= 20_000 else 'NOT met'}, "

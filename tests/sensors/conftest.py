@@ -157,3 +157,10 @@ def store(sensor_ws: Workspace) -> SensorStore:
 
 
 Mosquitto = PrivateBroker  # the `broker` fixture (tests/conftest.py) gives one
+
+
+@pytest.fixture
+def wired(sensor_ws: Workspace, broker: Mosquitto) -> tuple[Registry, SensorStore]:
+    """The registry and store of ``sensor_ws``, its broker being the private Mosquitto."""
+    write_registry(sensor_ws.root, port=broker.port)
+    return open_registry(sensor_ws.root, sensor_ws.private, sensor_ws.config.communes), store_for(sensor_ws.private)

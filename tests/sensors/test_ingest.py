@@ -8,7 +8,7 @@ import pytest
 
 from territoria.core.errors import ConfigError, WorkspaceLockedError
 from territoria.sensors.ingest import Ingestor, open_registry, read_messages, replay
-from territoria.sensors.normalise import parse_time
+from territoria.sensors.normalise import Normaliser, parse_time
 from territoria.sensors.registry import Registry
 from territoria.sensors.store import SensorStore
 from territoria.workspace import Workspace
@@ -169,3 +169,22 @@ def test_parse_time_variants() -> None:
     assert parse_time("2026-01-20T08:47:43Z") == 1768898863000000
     with pytest.raises(ValueError):
         parse_time("yesterday")
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason", "detail"),
+    [
+        (b"{not json", "malformed JSON", "JSON is malformed"),
+        (b"[1]", "wrong type", "payload: Expected `object`, got `array`"),
+        (b'{"deviceInfo": {"devEui": "a"}, "fCnt": "12"}', "wrong type", "fCnt: Expected `int`, got `str`"),
+        (b'{"deviceInfo": {"devEui": "a"}, "fCnt": true}', "wrong type", "fCnt: Expected `int`, got `bool`"),
+        (b'{"deviceInfo": {"devEui": "a"}, "fCnt": 1.0}', "wrong type", "fCnt: Expected `int`, got `float`"),
+        (b'{"deviceInfo": {}, "fCnt": 1}', "missing field", "deviceInfo.devEui is required"),
+        (b'{"deviceInfo": {"devEui": "a"}}', "missing field", "fCnt is required"),
+    ],
+)
+def test_refused_payloads_say_why_and_where(registry: Registry, payload: bytes, reason: str, detail: str) -> None:
+    batch = Normaliser(registry).process([(topic(A), payload)], 1_751_328_000_000_000)
+    assert len(batch) == 0
+    [row] = batch.quarantine
+    assert row["reason"] == reason and row["detail"].startswith(detail), row["detail"]

@@ -15,13 +15,12 @@ import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from territoria.sensors.ingest import Ingestor, open_registry, store_for
+from territoria.sensors.ingest import Ingestor
 from territoria.sensors.mqtt import Listener
 from territoria.sensors.registry import Registry
 from territoria.sensors.store import SensorStore
-from territoria.workspace import Workspace
 
-from .conftest import DEVICES, Mosquitto, message, topic, uplink, write_registry
+from .conftest import DEVICES, Mosquitto, message, topic, uplink
 
 pytestmark = pytest.mark.slow
 
@@ -89,12 +88,6 @@ def uplinks(count: int, start: int = 0) -> list[tuple[str, bytes]]:
     return out
 
 
-@pytest.fixture
-def wired(sensor_ws: Workspace, broker: Mosquitto) -> tuple[Registry, SensorStore]:
-    write_registry(sensor_ws.root, port=broker.port)
-    return open_registry(sensor_ws.root, sensor_ws.private, sensor_ws.config.communes), store_for(sensor_ws.private)
-
-
 def test_broker_restart_mid_stream_loses_and_duplicates_nothing(
     wired: tuple[Registry, SensorStore], broker: Mosquitto
 ) -> None:
@@ -135,8 +128,7 @@ def test_listener_crash_before_storing_is_redelivered(wired: tuple[Registry, Sen
         pub.publish(t, p, qos=1)
     wait_for(lambda: crashed.state.received == 200, 10, "the first listener to receive everything")
     # dies without storing nor acknowledging anything: no DISCONNECT, the socket just goes away
-    crashed.client.loop_stop()
-    crashed.client.socket().close()  # type: ignore[union-attr]
+    crashed.client.kill()
     with running(registry, store):
         wait_for(lambda: len(stored(store)) >= 400, 20, "the re-delivered messages to be stored")
         time.sleep(0.5)

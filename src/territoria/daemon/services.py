@@ -13,13 +13,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import paho.mqtt.client as mqtt
-
 from territoria.daemon.metrics import Observatory
 from territoria.daemon.net import listening_socket
 from territoria.sensors.ingest import Ingestor, IngestReport, open_registry, store_for
 from territoria.sensors.mqtt import Listener, ListenerState
 from territoria.sensors.registry import REGISTRY
+from territoria.sensors.subscriber import Messages
 from territoria.workspace import Workspace
 
 log = logging.getLogger("territoria.daemon")
@@ -34,15 +33,10 @@ class ObservedListener(Listener):
         #: held while a run reads the sensor store: its files are not rewritten under the reader
         self.quiet = threading.Lock()
 
-    @property
-    def queue_depth(self) -> int:
-        with self._lock:
-            return len(self._pending)
-
-    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+    def _on_messages(self, generation: int, messages: Messages) -> None:
         if self.oldest is None:
             self.oldest = time.monotonic()
-        super()._on_message(client, userdata, message)
+        super()._on_messages(generation, messages)
 
     def flush(self, ingestor: Ingestor) -> int:
         with self.quiet:

@@ -17,56 +17,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from territoria.core.errors import ConfigError
 from territoria.sensors.ingest import Ingestor, IngestReport
 from territoria.sensors.registry import Broker, Registry
 from territoria.sensors.store import SensorStore
+from territoria.sensors.subscriber import Endpoint, Messages, Subscriber
 
 EVENTS = ("up", "status", "log")
-
-
-class BufferedClient(mqtt.Client):
-    """paho reads every packet with several tiny ``recv`` calls and one packet per ``select``.
-
-    At thousands of uplinks per second those system calls dominate; this client reads up to
-    256 KiB at once and hands paho the bytes it asks for from that buffer, and keeps reading
-    packets while complete ones are buffered (select() cannot see bytes already read).
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._buffer = bytearray()
-
-    def _sock_recv(self, bufsize: int) -> bytes:
-        if not self._buffer:
-            data = super()._sock_recv(262_144)
-            if not data:
-                return data
-            self._buffer = bytearray(data)
-        chunk = bytes(self._buffer[:bufsize])
-        del self._buffer[:bufsize]
-        return chunk
-
-    def _sock_close(self) -> None:
-        self._buffer = bytearray()  # bytes of a dead connection mean nothing on the next one
-        super()._sock_close()
-
-    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
-        rc = super().loop_read(max_packets)
-        while rc == MQTTErrorCode.MQTT_ERR_SUCCESS and self._buffer and self._sock is not None:
-            rc = self._packet_read()
-            if rc == MQTTErrorCode.MQTT_ERR_AGAIN:
-                return MQTTErrorCode.MQTT_ERR_SUCCESS
-            if rc > 0:
-                return self._loop_rc_handle(rc)
-        return rc
 
 
 def topics(application_id: str) -> list[str]:
@@ -101,62 +59,59 @@ class Listener:
         self.state = ListenerState()
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._pending: list[tuple[int, int, str, bytes]] = []
-        self._generation = 0
+        #: (generation, packet ids, messages) of each read, in arrival order
+        self._pending: list[tuple[int, Messages]] = []
+        self._queued = 0
         self.client = self._client()
 
-    def _client(self) -> mqtt.Client:
-        client = BufferedClient(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.broker.client_id,
-            protocol=MQTTProtocolVersion.MQTTv5,
-            manual_ack=True,
-        )
-        if self.broker.username:
-            password = os.environ.get(self.broker.password_env or "", None) if self.broker.password_env else None
-            if self.broker.password_env and password is None:
+    def _client(self) -> Subscriber:
+        password = None
+        if self.broker.username and self.broker.password_env:
+            password = os.environ.get(self.broker.password_env)
+            if password is None:
                 raise ConfigError(
                     f"the broker password variable {self.broker.password_env} is not set",
                     hint=f"export {self.broker.password_env}=... before `territoria sensors listen`",
                 )
-            client.username_pw_set(self.broker.username, password)
-        client.max_queued_messages_set(0)
-        client.reconnect_delay_set(min_delay=1, max_delay=5)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
-        return client
+        endpoint = Endpoint(
+            self.broker.host,
+            self.broker.port,
+            self.broker.client_id,
+            username=self.broker.username,
+            password=password,
+            session_expiry=self.broker.session_expiry_s,
+        )
+        return Subscriber(
+            endpoint,
+            [(t, 1) for t in topics(self.broker.application_id)],
+            self._on_messages,
+            on_connect=self._on_connect,
+            on_disconnect=self._on_disconnect,
+        )
 
-    def _on_connect(self, client: mqtt.Client, _u: object, _f: object, reason: object, _p: object) -> None:
-        if getattr(reason, "is_failure", False):
-            self.state.last_error = f"connection refused: {reason}"
-            return
+    def _on_connect(self) -> None:
         self.state.connected = True
         self.state.connections += 1
-        client.subscribe([(t, 1) for t in topics(self.broker.application_id)])
 
-    def _on_disconnect(self, _c: mqtt.Client, _u: object, _f: object, reason: object, _p: object) -> None:
-        with self._lock:
-            # Packet ids of this connection mean nothing on the next one: what we hold will be
-            # stored, and the broker re-sends it, which the store recognises as a repeat.
-            self._generation += 1
+    def _on_disconnect(self, reason: str) -> None:
         self.state.connected = False
         self.state.last_error = f"disconnected: {reason}"
 
-    def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
+    def _on_messages(self, generation: int, messages: Messages) -> None:
         with self._lock:
-            self._pending.append((self._generation, message.mid, message.topic, bytes(message.payload)))
-            full = len(self._pending) >= self.batch_max
-        self.state.received += 1
+            self._pending.append((generation, messages))
+            self._queued += len(messages)
+            full = self._queued >= self.batch_max
+        self.state.received += len(messages)
         if full:
             self._wake.set()
 
+    @property
+    def queue_depth(self) -> int:
+        return self._queued
+
     def connect(self) -> None:
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho ships no annotations here
-        props.SessionExpiryInterval = self.broker.session_expiry_s
-        props.ReceiveMaximum = 65535
-        self.client.connect_async(self.broker.host, self.broker.port, keepalive=30, clean_start=False, properties=props)
-        self.client.loop_start()
+        self.client.start()
 
     def run(self, stop: threading.Event, ingestor: Ingestor) -> IngestReport:
         """Ingest until ``stop`` is set; the caller owns the store writer inside ``ingestor``."""
@@ -168,23 +123,25 @@ class Listener:
                 self.flush(ingestor)
             self.flush(ingestor)
         finally:
-            self.client.disconnect()
-            self.client.loop_stop()
+            self.client.stop()
         return ingestor.report
 
     def flush(self, ingestor: Ingestor) -> int:
         with self._lock:
             taken, self._pending = self._pending, []
-            generation = self._generation
+            self._queued = 0
         if not taken:
             return 0
-        ingestor.ingest([(topic, payload) for _g, _m, topic, payload in taken])
-        for gen, mid, _t, _p in taken:
-            if gen == generation and mid:
-                self.client.ack(mid, 1)
+        ingestor.ingest([(topic, payload) for _g, messages in taken for _pid, topic, payload in messages])
+        # Only now is the batch on disk (``ingest`` returns after the fsync): acknowledge it.
+        by_generation: dict[int, list[int]] = {}
+        for generation, messages in taken:
+            by_generation.setdefault(generation, []).extend(pid for pid, _t, _p in messages)
+        for generation, ids in by_generation.items():
+            self.client.ack(generation, ids)
         if self.on_flush:
             self.on_flush(ingestor.report, self.state)
-        return len(taken)
+        return sum(len(messages) for _g, messages in taken)
 
 
 def listen(
