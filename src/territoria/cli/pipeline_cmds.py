@@ -152,7 +152,7 @@ def _read_status(workspace: Path | None) -> tuple[str, list[DatasetStatus], dict
     plan = load_plan(ws)
     with ws.engine() as engine:
         rows = dataset_status(ws, engine, plan)
-        save_summary(ws, engine, plan)
+        save_summary(ws, engine, plan, rows)
     return ws.config.name, rows, ws.parameters_to_fill()
 
 

@@ -57,6 +57,11 @@ def source_state(engine: Engine, dataset: str) -> dict[str, Any] | None:
     return json.loads(rows[0][0]) if rows else None
 
 
+def source_states(engine: Engine) -> dict[str, dict[str, Any]]:
+    """dataset -> its ``source_state`` (what the next fetch starts from), of every source, in one query."""
+    return {r[0]: json.loads(r[1]) for r in engine.fetch_all(f"SELECT dataset, state FROM {META}.source_state")}
+
+
 def source_checks(engine: Engine) -> dict[str, tuple[datetime | None, str | None]]:
     """dataset -> (last checked, sha256 of the current content)."""
     if not engine.table_exists(META, "source_state"):

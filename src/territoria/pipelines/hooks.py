@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 from territoria.core.registry import registry
 from territoria.engines.base import Engine
 from territoria.footprint.retention import prune, retention_policy
-from territoria.ledger import StepRecord, now
+from territoria.ledger import StepRecord, last_step_status, now
+from territoria.pipelines.inspect import dataset_status
 from territoria.pipelines.plan import Plan
+from territoria.pipelines.summary import DatasetStatus
 from territoria.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -38,6 +40,22 @@ class RunContext:
     #: the selected step ids, in run order
     steps: list[str]
     policies: dict[str, Any] = field(default_factory=dict)
+    _last: dict[str, str] | None = field(default=None, init=False, repr=False)
+    _statuses: list[DatasetStatus] | None = field(default=None, init=False, repr=False)
+
+    def last_status(self) -> dict[str, str]:
+        """step -> the status of its latest record, once the run is closed (``after_run``): read
+        once for all the hooks, which write none of the records it is computed from."""
+        if self._last is None:
+            self._last = last_step_status(self.engine)
+        return self._last
+
+    def statuses(self) -> list[DatasetStatus]:
+        """Every dataset's status (``inspect.dataset_status``) once the run is closed, read once for
+        the publication and the status summary."""
+        if self._statuses is None:
+            self._statuses = dataset_status(self.ws, self.engine, self.plan, last=self.last_status())
+        return self._statuses
 
 
 class RunHook:
@@ -80,6 +98,7 @@ class Hooks:
             hook.after_step(run, rec)
 
     def after_run(self, run: RunContext, summary: RunSummary) -> None:
+        run._last = run._statuses = None  # what a hook read during the run is out of date now
         for hook in self.hooks:
             hook.after_run(run, summary)
 

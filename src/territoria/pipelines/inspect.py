@@ -26,12 +26,15 @@ def quarantine_counts(engine: Engine, datasets: list[str]) -> dict[str, int]:
     return {name: int(n) for name, n in engine.fetch_all(union)}
 
 
-def dataset_status(ws: Workspace, engine: Engine, plan: Plan) -> list[DatasetStatus]:
+def dataset_status(
+    ws: Workspace, engine: Engine, plan: Plan, *, last: dict[str, str] | None = None
+) -> list[DatasetStatus]:
     """Every dataset of ``plan`` with its rows, last update, last step status, freshness and
-    quarantine (``ws`` is the workspace the plan was built from)."""
+    quarantine (``ws`` is the workspace the plan was built from; ``last``, each step's last
+    status, when the caller has already read it)."""
     ensure_meta(engine)
     state = ledger.dataset_states(engine)
-    last = ledger.last_step_status(engine)
+    last = ledger.last_step_status(engine) if last is None else last
     checked = ledger.source_changes(engine)
     # the plan's sources are the workspace's catalog entries, already read
     entries = {s.outputs[0]: s.entry for s in plan.steps.values() if isinstance(s, IngestStep)}

@@ -34,7 +34,7 @@ from territoria.ledger import (
     ensure_meta,
     now,
     source_checks,
-    source_state,
+    source_states,
     start_run,
     step_keys,
     write_fetch,
@@ -115,6 +115,9 @@ class Runner:
         self.check_all = check_all
         self.meter = StepMeter(load_policy(self.policies), engine, {s.id: s.pack for s in plan.steps.values()})
         self.checks = source_checks(engine)
+        #: every source's state, read at the first fetch (one query, not one per source); each
+        #: source is fetched once per run, so what a fetch writes is never read again here
+        self._source_states: dict[str, dict[str, Any]] | None = None
         # one catalog query instead of one per step output (the no-change refresh is mostly these checks)
         self.tables = engine.tables()
         self.context = StepContext(ws, engine, plan.datasets, self.policies, tuple(plan.packs.values()))
@@ -138,7 +141,9 @@ class Runner:
             entry = handler.source(step)
             if self._skip_by_cadence(step, entry, rec):
                 return None
-            fetch = handler.fetch(ctx, step, source_state(self.engine, entry.identifier))
+            if self._source_states is None:
+                self._source_states = source_states(self.engine)
+            fetch = handler.fetch(ctx, step, self._source_states.get(entry.identifier))
             fetched = fetch.result
             self._save_fetch(rec.run_id, fetched)
             rec.inputs = {f"landing:{fetched.sha256}": fetched.sha256}

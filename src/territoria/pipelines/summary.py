@@ -82,9 +82,10 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def save_summary(ws: Workspace, engine: Engine, plan: Plan) -> None:
-    """Compute what ``status`` shows and save it with the stamps it depends on; when the plan's
-    stamps are unknown or the store is not a file of the workspace, remove any older summary."""
+def save_summary(ws: Workspace, engine: Engine, plan: Plan, rows: list[DatasetStatus] | None = None) -> None:
+    """Compute what ``status`` shows (or take ``rows``, computed by the caller) and save it with the
+    stamps it depends on; when the plan's stamps are unknown or the store is not a file of the
+    workspace, remove any older summary."""
     from territoria.pipelines.inspect import dataset_status
 
     path = ws.private / FILE
@@ -92,7 +93,8 @@ def save_summary(ws: Workspace, engine: Engine, plan: Plan) -> None:
     if plan.stamps is None or not store:
         path.unlink(missing_ok=True)
         return
-    rows = dataset_status(ws, engine, plan)
+    if rows is None:
+        rows = dataset_status(ws, engine, plan)
     to_fill = ws.parameters_to_fill()
     if engine.capabilities.sql_dialect == "duckdb":
         # pending writes go to the store file now: closing it then changes none of the stamps below

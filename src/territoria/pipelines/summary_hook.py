@@ -11,7 +11,7 @@ class SaveStatusSummary(RunHook):
     """Registered as ``status-summary``: it runs after ``publish`` (hooks run in name order)."""
 
     def after_run(self, run: RunContext, summary: RunSummary) -> None:
-        save_summary(run.ws, run.engine, run.plan)
+        save_summary(run.ws, run.engine, run.plan, run.statuses())
 
 
 __all__ = ["SaveStatusSummary"]

@@ -10,6 +10,7 @@ from territoria.pipelines.hooks import RunContext, RunHook
 from territoria.pipelines.inspect import dataset_status
 from territoria.pipelines.plan import Plan
 from territoria.pipelines.runner import RunSummary
+from territoria.pipelines.summary import DatasetStatus
 from territoria.publication.snapshot import write_snapshot
 from territoria.workspace import Workspace
 
@@ -17,17 +18,25 @@ from territoria.workspace import Workspace
 STATE_FORMAT = 1
 
 
-def publication_state(ws: Workspace, engine: Engine, plan: Plan) -> str | None:
+def publication_state(
+    ws: Workspace,
+    engine: Engine,
+    plan: Plan,
+    *,
+    statuses: list[DatasetStatus] | None = None,
+    last: dict[str, str] | None = None,
+) -> str | None:
     """A digest of what a snapshot's catalog is computed from: the plan's files, every dataset's
     content, rows and last update, every step's input key and last status, and each source's
     freshness. ``None`` when the plan's files are not stamped (``plan_cache.py``): the catalog
-    is then always computed again."""
+    is then always computed again. ``statuses`` and ``last`` are the datasets' statuses and the
+    steps' last statuses when the caller has read them already."""
     if plan.fingerprint is None:
         return None
-    freshness = {s.name: s.freshness for s in dataset_status(ws, engine, plan) if s.period_days is not None}
-    return stable_hash(
-        [STATE_FORMAT, plan.fingerprint, dataset_states(engine), step_keys(engine), last_step_status(engine), freshness]
-    )
+    last = last_step_status(engine) if last is None else last
+    statuses = dataset_status(ws, engine, plan, last=last) if statuses is None else statuses
+    freshness = {s.name: s.freshness for s in statuses if s.period_days is not None}
+    return stable_hash([STATE_FORMAT, plan.fingerprint, dataset_states(engine), step_keys(engine), last, freshness])
 
 
 class PublishSnapshot(RunHook):
@@ -38,8 +47,10 @@ class PublishSnapshot(RunHook):
     def after_run(self, run: RunContext, summary: RunSummary) -> None:
         # A failed step kept its previous outputs, so what is published is consistent either way.
         try:
-            state = publication_state(run.ws, run.engine, run.plan)
-            summary.publication = str(write_snapshot(run.ws, run.engine, run.plan, summary.run_id, state=state).path)
+            statuses = run.statuses()
+            state = publication_state(run.ws, run.engine, run.plan, statuses=statuses, last=run.last_status())
+            snapshot = write_snapshot(run.ws, run.engine, run.plan, summary.run_id, state=state, statuses=statuses)
+            summary.publication = str(snapshot.path)
         except (OSError, TerritoriaError) as exc:
             summary.publication_error = str(exc)
 

@@ -133,9 +133,9 @@ def _schema_of(
 
 
 def _dataset_entries(
-    ws: Workspace, engine: Engine, plan: Plan, columns: Columns, entries: dict[str, DatasetEntry]
+    plan: Plan, columns: Columns, entries: dict[str, DatasetEntry], status_list: list[DatasetStatus]
 ) -> list[dict[str, Any]]:
-    statuses = {s.name: s for s in dataset_status(ws, engine, plan)}
+    statuses = {s.name: s for s in status_list}
     updated = source_updates(statuses.values())
     out = []
     for key, info in plan.datasets.items():
@@ -310,11 +310,15 @@ def _write_meta(
     return history
 
 
-def _catalog(ws: Workspace, engine: Engine, plan: Plan, work: Path, columns: Columns) -> tuple[str | None, bool]:
+def _catalog(
+    ws: Workspace, engine: Engine, plan: Plan, work: Path, columns: Columns, statuses: list[DatasetStatus] | None
+) -> tuple[str | None, bool]:
     """Write ``catalog.json`` and ``geo/``; returns the boundaries' dataset id and whether names were written."""
     entries = ws.entries()
     boundaries = _write_boundaries(work, engine, entries, columns)
-    datasets = _dataset_entries(ws, engine, plan, columns, entries)
+    datasets = _dataset_entries(
+        plan, columns, entries, dataset_status(ws, engine, plan) if statuses is None else statuses
+    )
     catalog = {
         "datasets": datasets,
         "indicators": _indicators(plan, {d["id"]: d["updated_at"] for d in datasets}),
@@ -335,13 +339,22 @@ def _link_catalog(previous: Path, work: Path) -> None:
             os.link(part, work / "geo" / part.name)
 
 
-def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str, *, state: str | None = None) -> Snapshot:
+def write_snapshot(
+    ws: Workspace,
+    engine: Engine,
+    plan: Plan,
+    run_id: str,
+    *,
+    state: str | None = None,
+    statuses: list[DatasetStatus] | None = None,
+) -> Snapshot:
     """Copy what is published into a new snapshot and make it current (atomically).
 
     ``state`` is the digest of what the catalog shows (``publication.hooks.publication_state``),
     kept in the manifest: when the current snapshot has the same one (a run that changed nothing),
     its catalog and boundaries are hard-linked rather than computed again; the run records are
-    always brought up to date, so the API's run history holds every run."""
+    always brought up to date, so the API's run history holds every run. ``statuses`` are the
+    datasets' statuses (``dataset_status``) when the caller has read them already."""
     ensure_meta(engine)
     root = publication_dir(ws)
     root.mkdir(parents=True, exist_ok=True)
@@ -359,7 +372,7 @@ def write_snapshot(ws: Workspace, engine: Engine, plan: Plan, run_id: str, *, st
             quarantine = link_quarantine(previous[0], work, previous[1].get("quarantine") or {})
         else:
             columns = _all_columns(engine)
-            boundaries, names = _catalog(ws, engine, plan, work, columns)
+            boundaries, names = _catalog(ws, engine, plan, work, columns, statuses)
             quarantine = write_quarantine(engine, plan, work, set(columns))
         cfg = ws.config
         manifest = {
