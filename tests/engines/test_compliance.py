@@ -94,6 +94,12 @@ def test_spatial(engine: Engine) -> None:
         "always_xy := true) AS p)"
     )[0]
     assert abs(x - 3.0) < 1e-6 and abs(y - 46.5) < 1e-6
+    # a transformed geometry mixes with the statement's other geometries (no SRID of its own)
+    inside = engine.fetch_all(
+        "SELECT ST_Within(ST_Transform(ST_Point(3, 46.5), 'EPSG:4326', 'EPSG:2154', always_xy := true), "
+        "ST_Buffer(ST_Point(700000, 6600000), 1))"
+    )
+    assert inside == [(True,)]
 
 
 def test_csv_relation_reads_text(engine: Engine, tmp_path: Path) -> None:
