@@ -82,3 +82,41 @@ def test_run_while_serving(served: tuple[Path, str]) -> None:
     after = httpx.get(f"{url}/api/runs").json()
     assert after["total"] == before["total"] + 1 and after["published_run"] != before["published_run"]
     assert after["runs"][0]["status"] == "success"
+
+
+def test_serve_with_workers(served: tuple[Path, str]) -> None:
+    """`--workers 2 --port 0`: the printed port is the one both worker processes answer on, and a
+    SIGTERM stops them all."""
+    import psutil
+
+    root, _ = served
+    proc = subprocess.Popen(
+        [*CLI, "serve", "-w", str(root), "--port", "0", "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    try:
+        lines: list[str] = []
+        while not (found := re.search(r"http://127\.0\.0\.1:(\d+)/", "".join(lines))):  # the console may wrap it
+            lines.append(proc.stdout.readline())
+            assert lines[-1] or proc.poll() is None, "".join(lines)
+        url = f"http://127.0.0.1:{found.group(1)}"
+        with httpx.Client(timeout=60) as client:
+            assert all(client.get(f"{url}/api/indicators").status_code == 200 for _ in range(4))
+        children = psutil.Process(proc.pid).children()
+        workers = [c for c in children if "resource_tracker" not in " ".join(c.cmdline())]
+        assert len(workers) == 2
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        proc.stdout.close()
+    assert proc.returncode == 0
+    assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+
+
+def test_serve_refuses_zero_workers(served: tuple[Path, str]) -> None:
+    done = subprocess.run([*CLI, "serve", "-w", str(served[0]), "--workers", "0"], capture_output=True, text=True)
+    assert done.returncode != 0 and "at least one worker" in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
