@@ -54,14 +54,24 @@ def is_text(raw_type: str) -> bool:
     return raw_type.upper() == "VARCHAR"
 
 
-def text_value(col: str, nulls: Sequence[str]) -> str:
+def trimmed(col: str, unicode_spaces: bool = True) -> str:
+    """The text of ``col`` without its leading and trailing spaces. ``trim`` copies every value (a
+    third of a CSV's typed scan); when the reader saw no non-ASCII space in the file, only the
+    values that start or end with ' ' go through it."""
+    c = quote_ident(col)
+    if unicode_spaces:
+        return f"trim({c})"
+    return f"CASE WHEN {c} LIKE ' %' OR {c} LIKE '% ' THEN trim({c}) ELSE {c} END"
+
+
+def text_value(col: str, nulls: Sequence[str], unicode_spaces: bool = True) -> str:
     """Trimmed text with the missing (and secret) markers turned into NULL."""
-    trimmed = f"trim({quote_ident(col)})"
+    trimmed_text = trimmed(col, unicode_spaces)
     if not nulls:
-        return trimmed
+        return trimmed_text
     if list(nulls) == [""]:
-        return f"nullif({trimmed}, '')"
-    return f"CASE WHEN {trimmed} IN {in_list(nulls)} THEN NULL ELSE {trimmed} END"
+        return f"nullif({trimmed_text}, '')"
+    return f"CASE WHEN {trimmed_text} IN {in_list(nulls)} THEN NULL ELSE {trimmed_text} END"
 
 
 def typed_value(v: str, f: Field) -> str:
@@ -107,8 +117,11 @@ def geometry_sql(alias: str, expr: str, policy: str, label: str) -> FieldSQL:
     return out
 
 
-def field_sql(f: Field, schema: TableSchema, raw_type: str | None, policy: str) -> FieldSQL:
-    """The expressions validating field ``f``; ``raw_type`` is None when the file lacks the column."""
+def field_sql(
+    f: Field, schema: TableSchema, raw_type: str | None, policy: str, unicode_spaces: bool = True
+) -> FieldSQL:
+    """The expressions validating field ``f``; ``raw_type`` is None when the file lacks the column;
+    ``unicode_spaces`` as ``RawRelation`` says."""
     name = f.name
     target = SQL_TYPES[f.type]
     if raw_type is None:
@@ -119,7 +132,7 @@ def field_sql(f: Field, schema: TableSchema, raw_type: str | None, policy: str) 
     v_alias, t_alias = f"_v_{name}", f"_t_{name}"
     v_ref = quote_ident(v_alias)
     if is_text(raw_type):
-        v = text_value(name, list(schema.missingValues) + list(f.secretValues))
+        v = text_value(name, list(schema.missingValues) + list(f.secretValues), unicode_spaces)
         typed = v_ref if f.type in TEXTUAL else typed_value(v_ref, f)
     else:
         # Typed input (Parquet, GeoJSON...): missing markers do not apply, the engine's cast decides.
@@ -133,7 +146,7 @@ def field_sql(f: Field, schema: TableSchema, raw_type: str | None, policy: str) 
     else:
         out = FieldSQL(inner=[(v_alias, v), (t_alias, typed)], outer=[(name, quote_ident(t_alias))])
     if f.secretValues:
-        secret = f"coalesce(trim({quote_ident(name)}) IN {in_list(f.secretValues)}, false)"
+        secret = f"coalesce({trimmed(name, unicode_spaces)} IN {in_list(f.secretValues)}, false)"
         out.inner.append((name + "_secret", secret if is_text(raw_type) else "false"))
         out.outer.append((name + "_secret", quote_ident(name + "_secret")))
     out.checks.extend(constraint_checks(f, quote_ident(v_alias), quote_ident(t_alias), raw_type))

@@ -40,6 +40,14 @@ class RawRelation:
     finish: Callable[[Engine, int], Rejected | None] | None = None
     #: what to do with invalid geometries: repair them (ST_MakeValid, counted) or quarantine the row
     invalid_geometries: GeometryPolicy = "repair"
+    #: ``sql`` without its ``_line`` column, its rows in the file's order (the n-th, from 1, is line
+    #: n + ``line_offset``): an engine with ``ordered_rowid`` numbers them from the table it stores
+    #: them in, without a window over the scan; None when only ``sql`` gives the lines
+    in_file_order: str | None = None
+    line_offset: int = 0
+    #: False when the reader saw no non-ASCII space in the file (U+00A0 no-break space...), so a
+    #: value needs trimming only when it starts or ends with ' ' (tested without copying it)
+    unicode_spaces: bool = True
 
 
 def apply_header_map(names: list[str], options: dict[str, Any]) -> list[str]:

@@ -14,6 +14,7 @@ break of a chunk to the first one of a later chunk can be long.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -33,12 +34,15 @@ class LongLine:
     head: str
 
 
-def find_long_lines(path: Path, limit: int) -> list[LongLine]:
+def find_long_lines(path: Path, limit: int, watch: Callable[[bytes], None] | None = None) -> list[LongLine]:
+    """The lines of ``limit`` bytes or more; ``watch`` sees every chunk read (see ``spaces``)."""
     step = max(1, limit // 2)
     found: list[tuple[int, int, int]] = []
     pos, newlines, last_break = 0, 0, -1
     with path.open("rb") as fh:
         while chunk := fh.read(step):
+            if watch is not None:
+                watch(chunk)
             first = chunk.find(b"\n")
             if first >= 0:
                 length = pos + first - (last_break + 1)

@@ -38,6 +38,7 @@ CAPABILITIES = Capabilities(
     concurrent_writers=False,
     reads_files=True,
     sql_dialect="duckdb",
+    ordered_rowid=True,
     store_files=("store.duckdb", "store.duckdb.wal"),
 )
 

@@ -1,0 +1,151 @@
+"""The CSV ingest's shortcuts give what the plain path gives: lines numbered from the stored
+table's ``rowid`` instead of a window, ``trim`` only where a value may start or end with a
+space, Windows-1252 transcoded in bytes."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from territoria.catalog.model import TableSchema
+from territoria.connectors.formats import get_reader
+from territoria.connectors.formats.csv import transcode_to_utf8
+from territoria.connectors.formats.spaces import SpaceWatch
+from territoria.engines.base import Engine
+from territoria.engines.duckdb.engine import DuckDBEngine
+from territoria.validation import validate_relation
+
+from .support import ingest
+
+SCHEMA: dict[str, Any] = {
+    "fields": [
+        {"name": "code", "type": "string", "constraints": {"required": True, "pattern": "[0-9]{6}"}},
+        {"name": "annee", "type": "year"},
+        {"name": "valeur", "type": "number", "decimalChar": ",", "secretValues": ["s"]},
+        {"name": "libelle", "type": "string"},
+    ],
+    "primaryKey": ["code"],
+}
+
+
+def _bad_file(path: Path, rows: int) -> set[int]:
+    """A file with type errors, ragged lines and duplicate keys spread through it; their lines."""
+    lines, bad = ["code;annee;valeur;libelle"], set()
+    for i in range(rows):
+        line = i + 2
+        if i % 7919 == 7:
+            lines.append(f"{i:06d};2020;1,5;x;extra")
+            bad.add(line)
+        elif i % 4999 == 11:
+            lines.append(f"{i:06d};deux;1,5; Rennes ")
+            bad.add(line)
+        elif i % 6007 == 13 and line - 1 not in bad:
+            lines.append(f"{i - 1:06d};2021;s;Brest")
+            bad.add(line)
+        else:
+            lines.append(f"{i:06d};{2000 + i % 20};{i % 1000},{i % 10};Saint-Malo ")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return bad
+
+
+def _outcome(engine: Engine, path: Path, tmp: Path, numbered_by_window: bool) -> tuple[list[Any], list[Any]]:
+    raw = get_reader("csv")(engine, path, {}, tmp)
+    if numbered_by_window:
+        raw = dataclasses.replace(raw, in_file_order=None)
+    outcome = validate_relation(engine, raw, TableSchema.model_validate(SCHEMA), "_fast")
+    staged = engine.fetch_all(f"SELECT * FROM ({outcome.staging_sql}) ORDER BY ALL")
+    quarantined = engine.fetch_all(outcome.quarantine_sql)
+    outcome.drop(engine)
+    return staged, quarantined
+
+
+def test_rowid_numbering_equals_the_window_on_a_parallel_scan(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    bad = _bad_file(path, 300_000)
+    engine = DuckDBEngine(tmp_path / "store.duckdb", threads=2, memory_limit="256MB")
+    try:
+        fast = _outcome(engine, path, tmp_path, numbered_by_window=False)
+        window = _outcome(engine, path, tmp_path, numbered_by_window=True)
+    finally:
+        engine.close()
+    assert fast == window
+    staged, quarantined = fast
+    assert {line for line, _, _ in quarantined} == bad
+    assert len(staged) == 300_000 - len(bad)
+    assert {row[-1] for row in staged} == {"Saint-Malo"}  # trailing spaces trimmed
+    by_line = {line: errors for line, _, errors in quarantined}
+    assert by_line[13] == ["annee: type-error (expected year)"]
+    assert by_line[15] == ["primary-key duplicate (code)"]
+
+
+def test_a_parallel_scan_is_stored_in_file_order(tmp_path: Path) -> None:
+    """What ``ordered_rowid`` promises, with buffers small enough for both threads to scan."""
+    path = tmp_path / "order.csv"
+    path.write_text("".join(f"{i};v{i % 97}\n" for i in range(400_000)), encoding="utf-8")
+    engine = DuckDBEngine(None, threads=2)
+    assert engine.capabilities.ordered_rowid
+    try:
+        engine.execute(
+            f"CREATE TEMP TABLE t AS SELECT * FROM read_csv('{path}', delim=';', header=false, auto_detect=false, "
+            "columns={'i': 'BIGINT', 'v': 'VARCHAR'}, buffer_size=262144, parallel=true) WHERE v <> 'v3'"
+        )
+        out_of_order = engine.fetch_all(
+            "SELECT count(*) FROM (SELECT rowid, i, lag(i) OVER (ORDER BY rowid) AS p FROM t) WHERE i <= p"
+        )
+        assert out_of_order == [(0,)]
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "found"),
+    [
+        (b"a; b ;c\n", "utf-8", False),
+        ("a;b\u00a0;c\n".encode(), "utf-8", True),
+        ("a;b\u202f;c\n".encode(), "utf-8", True),
+        ("a;\u3000b\n".encode(), "utf-8", True),
+        ("a;Coût en €;c\n".encode(), "utf-8", False),
+        ("a;b\u00a0\n".encode("cp1252"), "cp1252", True),
+        ("a;Œuvre en €\n".encode("cp1252"), "cp1252", False),
+        ("a;b\n".encode("utf-16"), "utf-16", True),  # not watched: assumed present
+    ],
+)
+def test_space_watch(body: bytes, encoding: str, found: bool) -> None:
+    watch = SpaceWatch(encoding)
+    watch.feed(body)
+    assert watch.found is found
+
+
+def test_space_watch_sees_a_space_cut_by_a_chunk_boundary() -> None:
+    data = "x;y\u2009\n".encode()
+    cut = data.index(b"\xe2") + 1
+    watch = SpaceWatch("utf-8")
+    watch.feed(data[:cut])
+    assert not watch.found
+    watch.feed(data[cut:])
+    assert watch.found
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+@pytest.mark.parametrize("space", [" ", "\u00a0"])
+def test_values_are_trimmed_whichever_space(engine: Engine, tmp_path: Path, encoding: str, space: str) -> None:
+    path = tmp_path / "s.csv"
+    body = f"commune;valeur\n{space}Saint-Malo{space};{space}1,5{space}\nRennes;2\n"
+    path.write_bytes(body.encode(encoding))
+    schema = {
+        "fields": [{"name": "commune", "type": "string"}, {"name": "valeur", "type": "number", "decimalChar": ","}]
+    }
+    out = ingest(engine, path, tmp_path, schema=schema)
+    assert sorted(out.staging) == [("Rennes", 2.0), ("Saint-Malo", 1.5)]
+
+
+def test_cp1252_transcoding_is_byte_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("territoria.connectors.formats.csv.TRANSCODE_CHUNK", 7)  # many chunk boundaries
+    text = "code;libellé\n35238;Œuvre à Rennes ‘€’ …\u00a0\n" * 50
+    src, dest = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_bytes(text.encode("cp1252"))
+    transcode_to_utf8(src, dest, "cp1252")
+    assert dest.read_bytes() == text.encode("utf-8")
