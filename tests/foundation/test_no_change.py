@@ -4,6 +4,7 @@ nothing its catalog shows changed. Changing any of those files or inputs must st
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 from territoria.pipelines import build_plan, load_plan, run_pipeline
@@ -48,6 +49,10 @@ def test_the_plan_is_cached_until_a_file_it_is_built_from_changes(small_ws: Work
     cached = load_plan(small_ws)
     assert cached.fingerprint == first.fingerprint
     assert cached.order == build_plan(small_ws).order and definitions(cached) == definitions(build_plan(small_ws))
+    with (small_ws.private / FILE).open("rb") as f:  # the hashes are saved with the plan: a run never hashes again
+        pickle.load(f)
+        saved = pickle.load(f)
+    assert {s.id: vars(s)["definition_hash"] for s in saved.steps.values()} == definitions(cached)
 
     retitle(small_ws, "population-communes", " (modifié)")
     edited = load_plan(small_ws)

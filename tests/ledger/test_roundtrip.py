@@ -52,6 +52,7 @@ def test_a_fetch_moves_the_source_state_and_changed_at_only_on_change(engine: Du
     assert changed == first_changed and checked is not None and checked >= changed
     assert ledger.source_state(engine, "pop") == {"etag": "e2"}
     assert ledger.source_state(engine, "other") is None
+    assert ledger.source_states(engine) == {"pop": {"etag": "e2"}}  # every source's, in one read
     assert ledger.source_checks(engine)["pop"][1] == "aaa"
     assert [(d, s, at.day) for d, s, at in ledger.fetch_history(engine)] == [("pop", "aaa", 2), ("pop", "aaa", 1)]
     ledger.write_fetch(engine, _fetch("r3", True, "bbb", "2026-03-03T12:00:00+00:00"), {}, "bbb")

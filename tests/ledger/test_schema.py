@@ -11,7 +11,7 @@ import pytest
 import territoria
 from territoria.engines.duckdb.engine import DuckDBEngine, open_duckdb
 from territoria.ledger import META, TABLES, ensure_meta, ensure_suppressions
-from territoria.ledger.schema import DATASETS, DDL, LINEAGE, STEP_RUNS, STEP_STATE
+from territoria.ledger.schema import DATASETS, DDL, LINEAGE, STEP_RUNS, STEP_STATE, has_table
 
 SRC = Path(territoria.__file__).parent
 #: SQL on the record tables: the schema's literal name, or a write through the META constant
@@ -24,6 +24,17 @@ def test_a_fresh_store_holds_only_declared_record_tables(engine: DuckDBEngine) -
     ensure_suppressions(engine)
     found = {name for schema, name in engine.tables() if schema == META}
     assert found == set(TABLES)
+
+
+def test_has_table_trusts_ensure_meta_only_for_the_tables_it_creates() -> None:
+    store = open_duckdb(None)
+    assert not any(has_table(store, t) for t in TABLES)  # a store no run opened: the catalog says so
+    ensure_meta(store)
+    created = {t for t in TABLES if has_table(store, t)}
+    assert created == set(TABLES) - {"secrecy_suppressions"} == {n for s, n in store.tables() if s == META}
+    ensure_suppressions(store)
+    assert has_table(store, "secrecy_suppressions")
+    store.close()
 
 
 def test_no_module_outside_the_ledger_writes_record_sql() -> None:

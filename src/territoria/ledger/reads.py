@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from territoria.engines.base import Engine, quote_literal
-from territoria.ledger.schema import META, SUPPRESSIONS, TABLES
+from territoria.ledger.schema import META, SUPPRESSIONS, TABLES, has_table
 
 
 def _json(text: Any) -> dict[str, Any]:
@@ -64,7 +64,7 @@ def source_states(engine: Engine) -> dict[str, dict[str, Any]]:
 
 def source_checks(engine: Engine) -> dict[str, tuple[datetime | None, str | None]]:
     """dataset -> (last checked, sha256 of the current content)."""
-    if not engine.table_exists(META, "source_state"):
+    if not has_table(engine, "source_state"):
         return {}
     return {
         r[0]: (r[1], r[2]) for r in engine.fetch_all(f"SELECT dataset, checked_at, sha256 FROM {META}.source_state")
@@ -94,7 +94,7 @@ def raw_origins(engine: Engine) -> dict[str, str]:
 
 # -- history -----------------------------------------------------------------------------------
 def has_records(engine: Engine) -> bool:
-    return engine.table_exists(META, "step_runs")
+    return has_table(engine, "step_runs")
 
 
 def last_real_costs(engine: Engine) -> dict[str, dict[str, Any]]:
@@ -191,7 +191,7 @@ def run_steps(engine: Engine, run_id: str) -> list[dict[str, Any]]:
 
 def fetch_history(engine: Engine) -> list[tuple[str, str | None, datetime]]:
     """(dataset, sha256, fetched_at) of every fetch, newest first."""
-    if not engine.table_exists(META, "fetches"):
+    if not has_table(engine, "fetches"):
         return []
     return [
         (r[0], r[1], r[2])
@@ -204,9 +204,9 @@ def fetch_history(engine: Engine) -> list[tuple[str, str | None, datetime]]:
 def current_inputs(engine: Engine) -> set[str]:
     """Landed objects that current staging came from: never pruned."""
     keep: set[str] = set()
-    if engine.table_exists(META, "source_state"):
+    if has_table(engine, "source_state"):
         keep |= {r[0] for r in engine.fetch_all(f"SELECT sha256 FROM {META}.source_state WHERE sha256 IS NOT NULL")}
-    if engine.table_exists(META, "lineage"):
+    if has_table(engine, "lineage"):
         rows = engine.fetch_all(
             f"SELECT arg_max(source, recorded_at) FROM {META}.lineage WHERE source LIKE 'landing:%' GROUP BY target"
         )

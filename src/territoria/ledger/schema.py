@@ -58,6 +58,9 @@ SUPPRESSIONS_DDL = (
 #: every record table of the schema (a test checks that a fresh store holds nothing else)
 TABLES = ("runs", "step_runs", "datasets", "step_state", "source_state", "fetches", "lineage", "secrecy_suppressions")
 
+#: the tables ``DDL`` creates (the suppressions table is created on demand)
+_CREATED = frozenset(TABLES) - {"secrecy_suppressions"}
+
 #: the tables appended to in bulk, as Arrow (a test keeps them equal to the DDL's column order);
 #: built on first use (``STEP_RUNS``, ``DATASETS``, ``STEP_STATE``, ``LINEAGE`` are module attributes)
 ARROW_TABLES = ("STEP_RUNS", "DATASETS", "STEP_STATE", "LINEAGE")
@@ -120,6 +123,14 @@ def ensure_meta(engine: Engine) -> None:
     _READY.add(engine)
 
 
+def has_table(engine: Engine, table: str) -> bool:
+    """Whether the record table ``table`` exists in the store: certain for the tables of ``DDL``
+    once ``ensure_meta`` ran on this engine, asked of the catalog otherwise (a store no run has
+    opened, a read-only one). The catalog query costs milliseconds on a store of many tables,
+    and the reads of a run ask it several times."""
+    return (engine in _READY and table in _CREATED) or engine.table_exists(META, table)
+
+
 def ensure_suppressions(engine: Engine) -> None:
     """The suppression report table, which a guard may need before any run opened the records."""
     engine.ensure_schema(META)
@@ -139,4 +150,5 @@ __all__ = [  # noqa: F822 - the Arrow layouts are built on first access (module 
     "arrow_schema",
     "ensure_meta",
     "ensure_suppressions",
+    "has_table",
 ]

@@ -110,6 +110,8 @@ def load_plan(ws: Workspace) -> Plan:
     if _personal(plan) or not settled(saved, started):
         path.unlink(missing_ok=True)
         return plan
+    for step in plan.steps.values():
+        _ = step.definition_hash  # computed now, saved with the plan: a run reads it, never hashes again
     try:
         _write(path, saved, plan)
     except OSError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar, Literal
 
 from territoria.catalog.model import DatasetEntry
@@ -67,8 +68,9 @@ class Step:
     definition: Mapping[str, Any]
     pack: str | None = None
 
-    @property
+    @cached_property
     def definition_hash(self) -> str:
+        # a step is frozen: hashed once per plan, and kept with the plan in its cache file
         return stable_hash(dict(self.definition))
 
     def check(self, datasets: dict[str, DatasetInfo]) -> None:
