@@ -8,8 +8,9 @@ the first model to the published table (loading the input is not timed). Prints 
 wall and CPU seconds (CPU: the process and its children, the JVM included; a PostgreSQL
 server's backends are not children: client CPU only), the ratio to DuckDB, whether the published
 table is identical to DuckDB's row for row, and Spark with 1 then 2 workers (``local[N]``).
-The emissions indicator is left out on every engine: its factor bit set (UHUGEINT) has no Spark
-type.
+Then the pack's emissions indicator on the published cells (``emissions``: the engine's variant
+of its SQL, Spark's having no 128-bit bit set), timed apart, compared with DuckDB's to 12
+significant digits (DuckDB casts a DECIMAL to DOUBLE with two roundings: a last-digit difference).
 
     .venv/bin/python bench/engines.py [--years 2] [--departments 35,56] \\
         [--engines duckdb,postgres,spark] [--pg-dsn postgresql://...] [--spark-workers 1,2]
@@ -19,10 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +39,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from national_energy import FACTORS, synthetic_input, territoria_pipeline
 
+from territoria.catalog.packs import load_pack
 from territoria.core.errors import TerritoriaError
+from territoria.engines.base import Engine, TableWrite
 from territoria.engines.registry import available_engines, open_engine
+from territoria.governance.secrecy.guard import apply_ruleset
+from territoria.governance.secrecy.rules import load_ruleset
+from territoria.pipelines.spec import DatasetInfo, render_sql
 
 KEYS = ["mesh", "code", "period", "sector", "energy"]
 INPUTS = ("staging", "communes", "factors")
@@ -56,6 +64,38 @@ def _cpu() -> float:
     return total
 
 
+def emissions(engine: Engine) -> pa.Table:
+    """The energy pack's emissions indicator on ``published.energie_cellules``, through the derived
+    secrecy rules, as the pipeline runs it: the pack's SQL for the engine (its variant if any)."""
+    pack = load_pack("energy_ghg")
+    datasets = {
+        "facteurs-emission": DatasetInfo("facteurs-emission", "staging", "facteurs-emission"),
+        "published.energie_cellules": DatasetInfo("energie_cellules", "published", ""),
+    }
+    params = {"territory.name": "France", "territory.epci": "", **pack.definition.parameters}
+    sql = pack.read_sql("indicators/ges_emissions.sql", engine.capabilities.sql_dialect)
+    derived = apply_ruleset(
+        engine, "ges_emissions", render_sql(sql, datasets, params, "ges_emissions"), load_ruleset("energy_derived")
+    )
+    engine.create_or_replace(TableWrite("published", "ges_emissions", derived.select_sql))
+    return engine.fetch_arrow("SELECT * FROM published.ges_emissions")
+
+
+def same_rows(rows: list[dict[str, Any]], reference: list[dict[str, Any]]) -> int:
+    """How many rows differ (floats to 12 significant digits)."""
+    diff = abs(len(rows) - len(reference))
+    for a, b in zip(rows, reference, strict=False):
+        if a.keys() != b.keys() or any(not _equal(a[k], b[k]) for k in a):
+            diff += 1
+    return diff
+
+
+def _equal(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-12)
+    return bool(a == b)
+
+
 def child(kind: str, workers: int, inputs: Path, output: Path, dsn: str) -> None:
     """One engine's run, in this process: the published cells to ``output``, timings on stdout."""
     staging, communes, factors = (pq.read_table(inputs / f"{n}.parquet") for n in INPUTS)
@@ -70,9 +110,13 @@ def child(kind: str, workers: int, inputs: Path, output: Path, dsn: str) -> None
         cpu0 = _cpu()
         cells, _, (wall, _), _, _ = territoria_pipeline(staging, communes, factors, engine, emissions=False)
         cpu = _cpu() - cpu0
+        t0 = time.perf_counter()
+        emitted = emissions(engine)
+        emissions_wall = time.perf_counter() - t0
         engine.close()
     pq.write_table(cells, output)
-    print(json.dumps({"wall": wall, "cpu": cpu}))
+    pq.write_table(emitted, output.with_suffix(".emissions.parquet"))
+    print(json.dumps({"wall": wall, "cpu": cpu, "emissions_wall": emissions_wall}))
 
 
 def _run(kind: str, workers: int, inputs: Path, out: Path, dsn: str) -> dict[str, Any]:
@@ -138,6 +182,7 @@ def main() -> None:
             pq.write_table(table, inputs / f"{name}.parquet")
         results: dict[tuple[str, int], dict[str, Any]] = {}
         reference: list[dict[str, Any]] = []
+        emitted: list[dict[str, Any]] = []
         print(f"{'engine':<10}{'workers':>8}{'wall s':>10}{'CPU s':>10}{'wall/DuckDB':>13}{'CPU/DuckDB':>12}  output")
         for kind, workers in runs:
             out = inputs / f"out-{kind}-{workers}.parquet"
@@ -148,13 +193,17 @@ def main() -> None:
                 print(f"{kind:<10}{label:>8}  failed: {res['error']}")
                 continue
             rows = _rows(pq.read_table(out))
+            emissions_rows = _rows(pq.read_table(out.with_suffix(".emissions.parquet")))
             if kind == "duckdb":
-                reference = rows
+                reference, emitted = rows, emissions_rows
                 secret = sum(1 for r in rows if r["secret"])
                 same = f"{len(rows):,} cells, {secret:,} secret (reference)"
             else:
                 diff = sum(1 for a, b in zip(rows, reference, strict=False) if a != b) + abs(len(rows) - len(reference))
                 same = "identical to DuckDB" if diff == 0 else f"DIFFERS from DuckDB ({diff:,} rows)"
+                wrong = same_rows(emissions_rows, emitted)
+                same += "; emissions " + ("equal" if wrong == 0 else f"DIFFER ({wrong:,} rows)")
+            same += f"; emissions {res['emissions_wall']:.2f} s"
             base = results[("duckdb", 0)]
             print(
                 f"{kind:<10}{label:>8}{res['wall']:>10.2f}{res['cpu']:>10.2f}"

@@ -8,7 +8,9 @@ translated is refused with a ``ConfigError`` naming the construct.
 Where a model's SQL cannot be translated, its pack ships an engine-specific variant beside it:
 ``model.sql`` and ``model.postgres.sql``. ``variant_path`` names that file and
 ``mark_variant`` tags its text, so that ``translate`` hands it to that engine verbatim (and
-refuses it for another engine: a variant is not DuckDB SQL).
+refuses it for another engine: a variant is not DuckDB SQL). The Spark engine parses every
+statement itself (it runs DDL on its warehouse): a ``model.spark.sql`` is written in DuckDB's
+grammar with what Spark has, and goes through the same translation.
 """
 
 from __future__ import annotations

@@ -43,6 +43,18 @@ def daily_sql(relation: str, timezone: str) -> str:
     )
 
 
+def landed_sql(table: str, relation: str, streams: str, timezone: str) -> str:
+    """The rows the ``sensors`` connector lands for ``table`` (hourly or daily): the aggregates of
+    ``relation`` (the store's hourly rows) with each datastream's thing, quantity, commune and role
+    (from ``streams``). Plain SQL, so any engine computes the same table from the same rows."""
+    sql = hourly_sql(relation, timezone) if table == "hourly" else daily_sql(relation, timezone)
+    order = "hour" if table == "hourly" else "day"
+    return (
+        f"SELECT s.thing, s.quantity, s.commune, s.role, a.* FROM ({sql}) a "
+        f"JOIN {streams} s USING (datastream) ORDER BY a.datastream, {order}"
+    )
+
+
 def connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")

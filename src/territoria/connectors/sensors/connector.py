@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from territoria.connectors.spec import FetchContext, FetchRecord, FetchResult
 from territoria.core.errors import WaitingForData
 from territoria.core.hashing import stable_hash
-from territoria.sensors.aggregates import connect, daily_sql, hourly_relation, hourly_sql
+from territoria.sensors.aggregates import connect, hourly_relation, landed_sql
 from territoria.sensors.ingest import open_registry, store_for
 from territoria.sensors.registry import REGISTRY
 
@@ -101,11 +101,6 @@ class SensorsConnector:
         try:
             con.register("_streams", streams)
             relation = hourly_relation(con, store_for(private))
-            sql = hourly_sql(relation, timezone) if options.table == "hourly" else daily_sql(relation, timezone)
-            order = "hour" if options.table == "hourly" else "day"
-            return con.execute(
-                f"SELECT s.thing, s.quantity, s.commune, s.role, a.* FROM ({sql}) a "
-                f"JOIN _streams s USING (datastream) ORDER BY a.datastream, {order}"
-            ).to_arrow_table()
+            return con.execute(landed_sql(options.table, relation, "_streams", timezone)).to_arrow_table()
         finally:
             con.close()

@@ -28,6 +28,7 @@ from sqlglot import exp
 
 from territoria.core.errors import EngineError
 from territoria.engines.dialect import translate
+from territoria.engines.spark.semantics import duckdb_semantics
 
 _UNSAFE = re.compile(r"[^a-z0-9_]")
 #: DuckDB types Spark has no equivalent of, stored as text
@@ -61,7 +62,7 @@ class Statement:
 
 
 def _spark(node: exp.Expr) -> str:
-    return translate(node.sql(dialect="duckdb"), "spark")
+    return translate(duckdb_semantics(node.copy()).sql(dialect="duckdb"), "spark")
 
 
 def _rename_tables(tree: exp.Expr) -> None:

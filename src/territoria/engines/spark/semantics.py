@@ -1,0 +1,88 @@
+"""DuckDB's meaning of a few expressions, spelled in Spark SQL (on the parsed DuckDB statement).
+
+sqlglot translates the syntax; where both engines accept the same spelling but compute something
+else, the statement is rewritten here first, so that the same pack SQL gives the same numbers:
+
+- ``a / b`` is a DOUBLE division in DuckDB whatever the operands (DECIMAL included), NULL when
+  ``b`` is zero; Spark keeps decimals (rounded to its own scale) and raises on zero in ANSI mode;
+- ``avg`` returns a DOUBLE in DuckDB; of a DECIMAL (the packs' exact means, ``avg(x::DECIMAL(38,
+  9))``), the exact sum divided by the count, rounded once. Spark's decimal average is rounded to
+  four more decimals than its input: the mean is computed here as the exact sum over the count
+  with 20 decimals, then made a DOUBLE;
+- ``timezone(zone, t)``: the wall-clock time in ``zone`` of the instant ``t`` (a TIMESTAMPTZ),
+  or the instant at which ``zone``'s clocks read ``t`` (a TIMESTAMP without time zone). The
+  engine's session is in UTC: ``from_utc_timestamp`` and ``to_utc_timestamp``. Which one depends
+  on ``t``'s type, read from the expression (a parsed string or a cast to TIMESTAMP has none; a
+  column of a store table is an instant, as the sensor store and landed files keep them).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+#: the sum of a decimal average, before its division: 18 integer digits, and room for the
+#: quotient's 20 decimals within Spark's 38 digits (DECIMAL(27, s) / DECIMAL(10, 0))
+SUM_DIGITS = 27
+COUNT_DIGITS = 10
+EXACT_SCALE = 9
+
+
+def duckdb_semantics(tree: exp.Expr) -> exp.Expr:
+    """``tree`` (a DuckDB statement, changed in place) with DuckDB's meaning in Spark's spelling."""
+    for avg in list(tree.find_all(exp.Avg)):
+        _average(avg)
+    for div in list(tree.find_all(exp.Div)):
+        div.replace(exp.Anonymous(this="try_divide", expressions=[_double(div.this), _double(div.expression)]))
+    for call in list(tree.find_all(exp.Anonymous)):
+        if call.name.lower() == "timezone" and len(call.expressions) == 2:
+            zone, value = call.expressions
+            function = "to_utc_timestamp" if _naive(value) else "from_utc_timestamp"
+            call.replace(exp.Anonymous(this=function, expressions=[value, zone]))
+    return tree
+
+
+def _double(node: exp.Expr) -> exp.Expr:
+    return exp.Cast(this=node, to=exp.DataType.build("DOUBLE"))
+
+
+def _average(avg: exp.Avg) -> None:
+    window = avg.parent if isinstance(avg.parent, exp.Window) else None
+    target: exp.Expr = window or avg
+    arg = avg.this
+    scale = _decimal_scale(arg)
+    if scale is None or scale > EXACT_SCALE:
+        target.replace(_double(target.copy()))
+        return
+
+    def over(aggregate: exp.Expr) -> exp.Expr:
+        if window is None:
+            return aggregate
+        framed = window.copy()
+        framed.set("this", aggregate)
+        return framed
+
+    total = exp.Cast(this=over(exp.Sum(this=arg.copy())), to=exp.DataType.build(f"DECIMAL({SUM_DIGITS}, {scale})"))
+    count = exp.Cast(this=over(exp.Count(this=arg.copy())), to=exp.DataType.build(f"DECIMAL({COUNT_DIGITS}, 0)"))
+    target.replace(_double(exp.Anonymous(this="try_divide", expressions=[total, count])))
+
+
+def _decimal_scale(node: exp.Expr) -> int | None:
+    """The scale of an explicit ``CAST(x AS DECIMAL(p, s))``, else ``None`` (type unknown)."""
+    if not isinstance(node, exp.Cast) or not node.to.is_type(exp.DataType.Type.DECIMAL):
+        return None
+    params = node.to.expressions
+    if len(params) != 2:
+        return None
+    scale = params[1].this
+    return int(scale.this) if isinstance(scale, exp.Literal) else None
+
+
+def _naive(node: exp.Expr) -> bool:
+    """Whether ``node`` is a TIMESTAMP without time zone, as far as the expression says."""
+    if isinstance(node, exp.StrToTime):
+        return True
+    if isinstance(node, exp.Cast):
+        return node.to.is_type(exp.DataType.Type.TIMESTAMP, exp.DataType.Type.DATETIME)
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "timezone" and len(node.expressions) == 2:
+        return not _naive(node.expressions[1])  # an instant's wall-clock time has no zone
+    return False
