@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import socket
 import struct
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from territoria.sensors import mqttwire as wire
 from territoria.sensors import store as store_module
+from territoria.sensors.broker import PrivateBroker
 from territoria.sensors.ingest import Ingestor
 from territoria.sensors.mqtt import Listener
 from territoria.sensors.registry import Registry
@@ -211,3 +214,26 @@ def test_a_large_backlog_is_stored_once_in_large_batches(
     rows = stored(store)
     assert len(rows) == 40_000 and len(set(rows)) == 40_000
     assert listener.state.received == 20_000
+
+
+@pytest.mark.slow
+def test_credentials_are_sent_and_a_refusal_is_reported(tmp_path: Path) -> None:
+    passwords = tmp_path / "passwords"
+    subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwords), "territoria", "s3cret"], check=True)
+    broker = PrivateBroker(tmp_path / "broker")
+    conf = broker.conf.read_text().replace("allow_anonymous true", f"allow_anonymous false\npassword_file {passwords}")
+    broker.conf.write_text(conf)
+    broker.start()
+    try:
+        ok = Endpoint("127.0.0.1", broker.port, "auth-ok", username="territoria", password="s3cret")
+        ko = Endpoint("127.0.0.1", broker.port, "auth-ko", username="territoria", password="wrong")
+        good, bad = Subscriber(ok, [("t", 1)], Inbox()), Subscriber(ko, [("t", 1)], Inbox())
+        good.start()
+        bad.start()
+        wait_for(lambda: good.connected, 10, "the subscriber with the right password to connect")
+        wait_for(lambda: bad.last_error is not None, 10, "the refusal")
+        assert not bad.connected and "connection refused: reason code 0x8" in str(bad.last_error)
+        good.stop()
+        bad.stop()
+    finally:
+        broker.stop()

@@ -8,6 +8,7 @@ store's idempotent key (devEui, fCnt, time, datastream) turns those repeats into
 
 Messages are batched (``flush_interval`` seconds or ``batch_max`` messages, whichever first): the
 store writes one Parquet file per (month, datastream) per batch, and compacts them as it goes.
+The MQTT client is ``sensors/subscriber.py`` (not paho: see there why).
 """
 
 from __future__ import annotations

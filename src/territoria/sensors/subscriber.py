@@ -128,6 +128,8 @@ class Subscriber:
                 delay = self.reconnect_delay[0]
             except (OSError, ConnectionLost, wire.MalformedPacket) as exc:
                 self.last_error = str(exc) or type(exc).__name__
+            except Exception as exc:  # a failing on_messages must not end the reader: reconnect, re-delivered
+                self.last_error = f"{type(exc).__name__}: {exc}"
             finally:
                 self._drop()
             if self._stopping.wait(delay):
