@@ -93,6 +93,19 @@ def test_suppressions_are_replaced_per_dataset(engine: DuckDBEngine) -> None:
     assert len(ledger.suppression_examples(engine, "other", 5)) == 2
 
 
+def test_the_runs_of_each_history_table_and_the_rows_of_chosen_runs(engine: DuckDBEngine) -> None:
+    ledger.write_step_records(engine, [StepRecord(r, "model:a", "model", started_at=T0) for r in ("r1", "r2")])
+    ledger.write_fetch(engine, _fetch("r2", True, "aaa", "2026-03-01T12:00:00+00:00"), {}, "aaa")
+    assert ledger.runs_in(engine, ["step_runs", "fetches", "lineage"]) == {
+        "step_runs": {"r1", "r2"},
+        "fetches": {"r2"},
+        "lineage": set(),
+    }
+    only = ledger.record_relation("step_runs", only_runs=["r2", "it's"])  # quoted, not pasted
+    assert engine.fetch_all(f"SELECT run_id FROM {only}") == [("r2",)]
+    assert engine.fetch_all(f"SELECT count(*) FROM {ledger.record_relation('step_runs', only_runs=[])}") == [(0,)]
+
+
 def test_readers_answer_empty_on_a_store_no_run_opened() -> None:
     bare = open_duckdb(None)
     assert not ledger.has_records(bare)

@@ -7,6 +7,7 @@ the API) check that the table exists and answer empty; the others expect ``ensur
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,15 +32,30 @@ def dataset_fingerprints(engine: Engine) -> dict[str, tuple[str, int]]:
     return {r[0]: (r[1], r[2]) for r in engine.fetch_all(f"SELECT name, content_hash, rows FROM {META}.datasets")}
 
 
-def record_relation(name: str, *, excluding_runs: list[str] | None = None) -> str:
-    """A SQL relation over one record table (what a snapshot copies), optionally without the
-    rows of ``excluding_runs`` (the runs earlier snapshot parts already hold)."""
+def record_relation(name: str, *, only_runs: list[str] | None = None) -> str:
+    """A SQL relation over one record table (what a snapshot copies), optionally only the rows
+    of ``only_runs`` (the runs no earlier snapshot part holds)."""
     if name not in TABLES:
         raise ValueError(f"{name!r} is not a record table; record tables: {', '.join(TABLES)}")
-    if excluding_runs is None:
+    if only_runs is None:
         return f"{META}.{name}"
-    listed = "[" + ", ".join(quote_literal(r) for r in excluding_runs) + "]::VARCHAR[]"
-    return f"(SELECT * FROM {META}.{name} WHERE NOT list_contains({listed}, run_id))"
+    listed = "[" + ", ".join(quote_literal(r) for r in only_runs) + "]::VARCHAR[]"
+    return f"(SELECT * FROM {META}.{name} WHERE list_contains({listed}, run_id))"
+
+
+def runs_in(engine: Engine, tables: Sequence[str]) -> dict[str, set[str]]:
+    """table -> the run ids its rows belong to, for record tables with a ``run_id``, in one query."""
+    for name in tables:
+        record_relation(name)  # refuses a name that is not a record table
+    if not tables:
+        return {}
+    union = " UNION ALL ".join(
+        f"SELECT DISTINCT {quote_literal(t)}, run_id FROM {META}.{t} WHERE run_id IS NOT NULL" for t in tables
+    )
+    found: dict[str, set[str]] = {t: set() for t in tables}
+    for table, run_id in engine.fetch_all(union):
+        found[table].add(run_id)
+    return found
 
 
 def dataset_states(engine: Engine) -> dict[str, tuple[str, int, datetime]]:

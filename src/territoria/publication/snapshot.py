@@ -25,7 +25,7 @@ from typing import Any
 from territoria.catalog.model import DatasetEntry, with_role
 from territoria.core.errors import NotFoundError
 from territoria.engines.base import Engine, quote_ident
-from territoria.ledger import dataset_fingerprints, ensure_meta, now, record_relation
+from territoria.ledger import dataset_fingerprints, ensure_meta, now, record_relation, runs_in
 from territoria.pipelines.inspect import LineageIndex, dataset_status, lineage_graph
 from territoria.pipelines.plan import Plan, unset_parameters
 from territoria.pipelines.spec import IndicatorStep
@@ -290,6 +290,9 @@ def _write_meta(
         _copy(engine, f"SELECT * FROM {record_relation(name)}", target / "meta" / f"{name}.parquet")
     old_parts = previous[1].get("history", {}) if previous else {}
     history: dict[str, dict[str, list[str]]] = {}
+    # the runs each table holds, then the new ones by difference: the SQL names the few new runs,
+    # never the thousands of old ones
+    held = runs_in(engine, HISTORY_TABLES)
     for name in HISTORY_TABLES:
         folder = target / "meta" / name
         folder.mkdir()
@@ -299,12 +302,11 @@ def _write_meta(
             if old is not None and old.is_file():
                 os.link(old, folder / file)
                 parts[file] = runs
-        covered = sorted({r for runs in parts.values() for r in runs})
-        where = f"FROM {record_relation(name, excluding_runs=covered)}"
-        runs = [r[0] for r in engine.fetch_all(f"SELECT DISTINCT run_id {where} ORDER BY 1")]
+        covered = {r for runs in parts.values() for r in runs}
+        runs = sorted(held[name] - covered)
         if runs or not parts:  # an empty part keeps the table's columns for readers
             file = f"{run_id}.parquet"
-            _copy(engine, f"SELECT * {where}", folder / file)
+            _copy(engine, f"SELECT * FROM {record_relation(name, only_runs=runs)}", folder / file)
             parts[file] = runs
         history[name] = parts
     return history
