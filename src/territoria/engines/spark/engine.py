@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from territoria.core.errors import ConfigError, EngineError
 from territoria.engines.base import Capabilities, TableWrite
 from territoria.engines.spark.catalog import StoreCatalog, TableEntry
-from territoria.engines.spark.files import copy_to, read_csv_view
+from territoria.engines.spark.files import copy_to, read_csv_view, read_csv_with_rejects
 from territoria.engines.spark.session import session
 from territoria.engines.spark.sql import Statement, encode, prepare, spark_query
 
@@ -228,6 +228,17 @@ class SparkEngine:
         key = self._key(st.schema or "main", st.name)
         self._replace(*key, self._sql(st.select, params))
 
+    def _run_add_columns(self, st: Statement, params: Sequence[Any] | None) -> None:
+        """Parquet files are immutable: the table is rewritten with the new columns, NULL."""
+        key = self._key(st.schema or "main", st.name)
+        have = {c.lower() for c in self.spark.table(_q(*key)).columns}
+        new = [(c, t) for c, t in st.columns if c.lower() not in have]
+        if len(new) < len(st.columns) and not st.if_not_exists:
+            raise EngineError(f"table {st.schema}.{st.name} already has a column named in: ADD COLUMN")
+        if new:
+            added = ", ".join(f"CAST(NULL AS {t}) AS `{c}`" for c, t in new)
+            self._replace(*key, self._sql(f"SELECT *, {added} FROM {_q(*key)}"))
+
     # -- writes ----------------------------------------------------------------------------------
     def _key(self, schema: str, name: str) -> tuple[str, str]:
         key = self.catalog.find(schema, name)
@@ -320,10 +331,16 @@ class SparkEngine:
         skip_bad_lines: bool = False,
     ) -> str:
         with self._lock:
+            if rejects:
+                scratch = self.root / "_temp"
+                name = read_csv_with_rejects(
+                    self.spark, scratch, path, delimiter=delimiter, columns=columns, skip=skip, rejects=rejects
+                )
+                self._temp[name] = scratch / name  # removed with the engine's temp tables
+                return name
             return read_csv_view(
-                self.spark, path, delimiter=delimiter, columns=columns, skip=skip, rejects=rejects,
-                skip_bad_lines=skip_bad_lines,
-            )  # fmt: skip
+                self.spark, path, delimiter=delimiter, columns=columns, skip=skip, skip_bad_lines=skip_bad_lines
+            )
 
     def copy_to(self, select_sql: str, path: Path, fmt: str, options: dict[str, Any] | None = None) -> None:
         copy_to(self.fetch_arrow(select_sql), path, fmt, options)
