@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +28,7 @@ from territoria.engines.base import Capabilities, TableWrite
 from territoria.engines.spark.catalog import StoreCatalog, TableEntry
 from territoria.engines.spark.files import copy_to, read_csv_view, read_csv_with_rejects
 from territoria.engines.spark.session import session
-from territoria.engines.spark.sql import Statement, encode, prepare, spark_query
+from territoria.engines.spark.sql import SET_PREFIX, Statement, encode, prepare, spark_query
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -94,9 +94,12 @@ class SparkEngine:
         self.spark.sql(f"CREATE TABLE {_q(schema, name)} USING parquet LOCATION '{path}'")
 
     # -- plain SQL -------------------------------------------------------------------------------
-    def _sql(self, sql: str, params: Sequence[Any] | None = None) -> DataFrame:
+    def _sql(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> DataFrame:
+        args: list[Any] | dict[str, Any] | None = None
+        if params:
+            args = dict(params) if isinstance(params, Mapping) else list(params)
         try:
-            return self.spark.sql(sql, args=list(params) if params else None)
+            return self.spark.sql(sql, args=args)
         except Exception as exc:  # Spark's errors are Py4J-wrapped: one message type for the caller
             if type(exc).__module__.startswith("pyspark"):
                 first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
@@ -227,6 +230,33 @@ class SparkEngine:
         """Parquet files are immutable: the rows kept are written as the table's next version."""
         key = self._key(st.schema or "main", st.name)
         self._replace(*key, self._sql(st.select, params))
+
+    def _run_update(self, st: Statement, params: Sequence[Any] | None) -> None:
+        key = self._key(st.schema or "main", st.name)
+        rows = self._sql(st.select, {f"p{i}": v for i, v in enumerate(params or [])})
+        keep = self.spark.table(_q(*key)).columns
+        lowered = {c.lower() for c in st.assigned}
+        picked = [rows[f"`{SET_PREFIX}{c}`"].alias(c) if c.lower() in lowered else rows[f"`{c}`"] for c in keep]
+        self._replace(*key, rows.select(*picked))
+
+    def _run_insert_replace(self, st: Statement, params: Sequence[Any] | None) -> None:
+        """The new rows, and the table's rows whose key none of them has (without a key: appended)."""
+        key = self._key(st.schema or "main", st.name)
+        table = self.spark.table(_q(*key))
+        incoming = self._sql(st.select, params)
+        listed = [c for c, _ in st.columns] or table.columns[: len(incoming.columns)]
+        incoming = incoming.toDF(*listed)
+        from pyspark.sql import functions as F
+
+        incoming = incoming.select(
+            *[
+                incoming[f"`{c}`"] if c in listed else F.lit(None).cast(t.dataType).alias(c)
+                for c, t in zip(table.columns, table.schema.fields, strict=True)
+            ]
+        )
+        keys = self.catalog.tables[key].primary_key
+        kept = table.join(incoming.select(*keys), on=keys, how="left_anti") if keys else table
+        self._replace(*key, kept.unionByName(incoming))
 
     def _run_add_columns(self, st: Statement, params: Sequence[Any] | None) -> None:
         """Parquet files are immutable: the table is rewritten with the new columns, NULL."""
