@@ -78,7 +78,6 @@ GAPS = {
     ("spark", "test_types_round_trip"): "columns() gives Spark's own type names (STRING, TIMESTAMP_NTZ)",
     ("spark", "test_fingerprints_follow_content_not_order"): "no 128-bit sum of whole-row hashes in Spark SQL",
     ("spark", "test_fingerprints_are_equal_across_engines"): "no 128-bit sum of whole-row hashes in Spark SQL",
-    ("spark", "test_csv_relation_with_rejects"): "malformed CSV lines are not reported line by line",
     ("spark", "test_files_and_describe_in_duckdb_sql"): "read_parquet of several files is not translated",
 }
 

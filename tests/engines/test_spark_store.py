@@ -61,3 +61,20 @@ def test_the_store_outlives_the_session_catalog(tmp_path: Path) -> None:
     with pytest.raises(EngineError, match="read-only"):
         again.create_or_replace(TableWrite("staging", "x", "SELECT 1 AS n"))
     again.close()
+
+
+def test_the_run_records_dml_runs_on_the_warehouse(tmp_path: Path) -> None:
+    """The statements the run records use (``ledger/``), each a table written again."""
+    pytest.importorskip("pyspark", reason="the spark engine is an optional extra (requirements-spark.lock)")
+    engine = open_engine("spark", tmp_path)
+    try:
+        engine.execute("CREATE TABLE IF NOT EXISTS meta.state (k VARCHAR PRIMARY KEY, v INTEGER, note VARCHAR)")
+        engine.execute("INSERT INTO meta.state VALUES ('a', 1, 'x'), ('b', 2, 'y')")
+        engine.execute("ALTER TABLE meta.state ADD COLUMN IF NOT EXISTS extra JSON")
+        engine.execute("ALTER TABLE meta.state ADD COLUMN IF NOT EXISTS extra JSON")  # already there: nothing
+        engine.execute("UPDATE meta.state SET v = v + ?, note = ? WHERE k = ?", [10, "updated", "b"])
+        engine.execute("INSERT OR REPLACE INTO meta.state (k, v) VALUES (?, ?), ('c', 3)", ["a", 5])
+        rows = engine.fetch_all("SELECT k, v, note, extra FROM meta.state ORDER BY k")
+    finally:
+        engine.close()
+    assert rows == [("a", 5, None, None), ("b", 12, "updated", None), ("c", 3, None, None)]

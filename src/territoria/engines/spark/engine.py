@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 from territoria.core.errors import ConfigError, EngineError
 from territoria.engines.base import Capabilities, TableWrite
 from territoria.engines.spark.catalog import StoreCatalog, TableEntry
-from territoria.engines.spark.files import copy_to, read_csv_view
+from territoria.engines.spark.files import copy_to, read_csv_view, read_csv_with_rejects
 from territoria.engines.spark.session import session
-from territoria.engines.spark.sql import Statement, encode, prepare, spark_query
+from territoria.engines.spark.sql import SET_PREFIX, Statement, encode, prepare, spark_query
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -94,9 +94,12 @@ class SparkEngine:
         self.spark.sql(f"CREATE TABLE {_q(schema, name)} USING parquet LOCATION '{path}'")
 
     # -- plain SQL -------------------------------------------------------------------------------
-    def _sql(self, sql: str, params: Sequence[Any] | None = None) -> DataFrame:
+    def _sql(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> DataFrame:
+        args: list[Any] | dict[str, Any] | None = None
+        if params:
+            args = dict(params) if isinstance(params, Mapping) else list(params)
         try:
-            return self.spark.sql(sql, args=list(params) if params else None)
+            return self.spark.sql(sql, args=args)
         except Exception as exc:  # Spark's errors are Py4J-wrapped: one message type for the caller
             if type(exc).__module__.startswith("pyspark"):
                 first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
@@ -228,6 +231,44 @@ class SparkEngine:
         key = self._key(st.schema or "main", st.name)
         self._replace(*key, self._sql(st.select, params))
 
+    def _run_update(self, st: Statement, params: Sequence[Any] | None) -> None:
+        key = self._key(st.schema or "main", st.name)
+        rows = self._sql(st.select, {f"p{i}": v for i, v in enumerate(params or [])})
+        keep = self.spark.table(_q(*key)).columns
+        lowered = {c.lower() for c in st.assigned}
+        picked = [rows[f"`{SET_PREFIX}{c}`"].alias(c) if c.lower() in lowered else rows[f"`{c}`"] for c in keep]
+        self._replace(*key, rows.select(*picked))
+
+    def _run_insert_replace(self, st: Statement, params: Sequence[Any] | None) -> None:
+        """The new rows, and the table's rows whose key none of them has (without a key: appended)."""
+        key = self._key(st.schema or "main", st.name)
+        table = self.spark.table(_q(*key))
+        incoming = self._sql(st.select, params)
+        listed = [c for c, _ in st.columns] or table.columns[: len(incoming.columns)]
+        incoming = incoming.toDF(*listed)
+        from pyspark.sql import functions as F
+
+        incoming = incoming.select(
+            *[
+                incoming[f"`{c}`"] if c in listed else F.lit(None).cast(t.dataType).alias(c)
+                for c, t in zip(table.columns, table.schema.fields, strict=True)
+            ]
+        )
+        keys = self.catalog.tables[key].primary_key
+        kept = table.join(incoming.select(*keys), on=keys, how="left_anti") if keys else table
+        self._replace(*key, kept.unionByName(incoming))
+
+    def _run_add_columns(self, st: Statement, params: Sequence[Any] | None) -> None:
+        """Parquet files are immutable: the table is rewritten with the new columns, NULL."""
+        key = self._key(st.schema or "main", st.name)
+        have = {c.lower() for c in self.spark.table(_q(*key)).columns}
+        new = [(c, t) for c, t in st.columns if c.lower() not in have]
+        if len(new) < len(st.columns) and not st.if_not_exists:
+            raise EngineError(f"table {st.schema}.{st.name} already has a column named in: ADD COLUMN")
+        if new:
+            added = ", ".join(f"CAST(NULL AS {t}) AS `{c}`" for c, t in new)
+            self._replace(*key, self._sql(f"SELECT *, {added} FROM {_q(*key)}"))
+
     # -- writes ----------------------------------------------------------------------------------
     def _key(self, schema: str, name: str) -> tuple[str, str]:
         key = self.catalog.find(schema, name)
@@ -320,10 +361,16 @@ class SparkEngine:
         skip_bad_lines: bool = False,
     ) -> str:
         with self._lock:
+            if rejects:
+                scratch = self.root / "_temp"
+                name = read_csv_with_rejects(
+                    self.spark, scratch, path, delimiter=delimiter, columns=columns, skip=skip, rejects=rejects
+                )
+                self._temp[name] = scratch / name  # removed with the engine's temp tables
+                return name
             return read_csv_view(
-                self.spark, path, delimiter=delimiter, columns=columns, skip=skip, rejects=rejects,
-                skip_bad_lines=skip_bad_lines,
-            )  # fmt: skip
+                self.spark, path, delimiter=delimiter, columns=columns, skip=skip, skip_bad_lines=skip_bad_lines
+            )
 
     def copy_to(self, select_sql: str, path: Path, fmt: str, options: dict[str, Any] | None = None) -> None:
         copy_to(self.fetch_arrow(select_sql), path, fmt, options)

@@ -1,4 +1,11 @@
-"""Files in and out of the Spark engine: CSV read as text columns, results written as one file."""
+"""Files in and out of the Spark engine: CSV read as text columns, results written as one file.
+
+A CSV whose malformed lines are to be reported line by line (``rejects``) is read by an
+in-process DuckDB, whose reader records each rejected line (number, text, error) where Spark's
+drops or fails: the accepted rows are written as Parquet in the engine's scratch directory and
+read from there, the rejects handed over as a temporary view named as asked. The file is read
+on the driver, once, as the PostgreSQL engine reads it: sources are files of a territory.
+"""
 
 from __future__ import annotations
 
@@ -21,15 +28,9 @@ def read_csv_view(
     delimiter: str,
     columns: Sequence[str],
     skip: int,
-    rejects: str | None,
     skip_bad_lines: bool,
 ) -> str:
     """A temp view of the CSV, every column as text in file order; its name is the relation."""
-    if rejects:
-        raise EngineError(
-            "the spark engine does not report a CSV's malformed lines line by line",
-            hint="check the file with `engine: duckdb`, or declare the source `on_bad_lines: skip`",
-        )
     schema = ", ".join(f"`{c.replace('`', '``')}` STRING" for c in columns)
     reader = spark.read.options(
         sep=delimiter, quote='"', escape='"', encoding="UTF-8", multiLine=True, enforceSchema=True,
@@ -44,6 +45,34 @@ def read_csv_view(
     name = f"_csv_{uuid.uuid4().hex[:12]}"
     frame.createOrReplaceTempView(name)
     return name
+
+
+def read_csv_with_rejects(
+    spark: SparkSession, scratch: Path, path: Path, *, delimiter: str, columns: Sequence[str], skip: int, rejects: str
+) -> str:
+    """A temp view of the CSV's accepted lines (text columns, file order; its name is the
+    relation, its Parquet the directory of that name under ``scratch``) and the temp view ``rejects`` of the others."""
+    from territoria.engines.duckdb.engine import open_duckdb
+
+    name = f"_csv_{uuid.uuid4().hex[:12]}"
+    (scratch / name).mkdir(parents=True)
+    reader = open_duckdb(None)
+    try:
+        relation = reader.read_csv_relation(path, delimiter=delimiter, columns=columns, skip=skip, rejects=rejects)
+        reader.copy_to(f"SELECT * FROM {relation}", scratch / name / "part-0.parquet", "parquet")
+        rejected = reader.fetch_arrow(
+            f"SELECT CAST(line AS BIGINT) AS line, csv_line, CAST(error_type AS VARCHAR) AS error_type, "
+            f"error_message FROM {rejects}"
+        )
+    finally:
+        reader.close()
+    spark.read.parquet(str(scratch / name)).createOrReplaceTempView(name)
+    spark.createDataFrame(rejected.to_pylist(), REJECTS_SCHEMA).createOrReplaceTempView(rejects)
+    return name
+
+
+#: the rejects view: as DuckDB's rejects table names the columns callers read
+REJECTS_SCHEMA = "line BIGINT, csv_line STRING, error_type STRING, error_message STRING"
 
 
 def copy_to(table: pa.Table, path: Path, fmt: str, options: dict[str, Any] | None = None) -> None:

@@ -12,8 +12,9 @@ What translation cannot do is done here, on the parsed statement, before it is t
 - ``row_number() OVER ()`` numbers rows in any order; Spark requires one (the order of
   ``monotonically_increasing_id()``, i.e. of the partitions);
 - DDL and DML a Parquet warehouse cannot run as such (``CREATE TABLE ... (columns)`` with a
-  primary key, ``CREATE TEMP TABLE``, ``DELETE``) are classified so that the engine runs them
-  itself (a new table written then swapped in).
+  primary key, ``CREATE TEMP TABLE``, ``DELETE``, ``UPDATE``, ``INSERT OR REPLACE``,
+  ``ALTER TABLE ... ADD COLUMN``) are classified so that the engine runs them itself (a new
+  table written then swapped in).
 """
 
 from __future__ import annotations
@@ -59,6 +60,12 @@ class Statement:
     primary_key: tuple[str, ...] = ()
     #: (temporary table, its Spark query) to compute first, in order: the MATERIALIZED CTEs
     materialize: tuple[tuple[str, str], ...] = ()
+    #: the columns an UPDATE sets: ``select`` gives each one's new value as ``SET_PREFIX + column``
+    assigned: tuple[str, ...] = ()
+
+
+#: an UPDATE's new values, beside the table's columns in its ``select`` (``?`` become ``:p0``...)
+SET_PREFIX = "__territoria_set_"
 
 
 def _spark(node: exp.Expr) -> str:
@@ -149,6 +156,23 @@ def prepare(sql: str) -> Statement:
     if isinstance(tree, exp.Drop):
         schema, name = _target(tree.this or tree.args["tables"][0])
         return Statement("drop_" + str(tree.args.get("kind") or "TABLE").lower(), schema=schema, name=name)
+    actions = (tree.args.get("actions") or []) if isinstance(tree, exp.Alter) else []
+    if actions and all(isinstance(a, exp.ColumnDef) for a in actions):
+        schema, name = _target(tree.this)
+        columns, _ = _columns(exp.Schema(expressions=[a.copy() for a in actions]))
+        exists = all(a.args.get("exists") for a in actions)
+        return Statement("add_columns", schema=schema, name=name, columns=columns, if_not_exists=exists)
+    if isinstance(tree, exp.Update):
+        return _update(tree)
+    if isinstance(tree, exp.Insert) and str(tree.args.get("alternative") or "").upper() == "REPLACE":
+        target = tree.this
+        schema, name = _target(target)
+        listed = tuple(e.name for e in target.expressions) if isinstance(target, exp.Schema) else ()
+        query = tree.expression
+        _rename_tables(query)
+        return Statement(
+            "insert_replace", schema=schema, name=name, select=_spark(query), columns=tuple((c, "") for c in listed)
+        )
     if isinstance(tree, exp.Delete):
         schema, name = _target(tree.this)
         where = tree.args.get("where")
@@ -161,6 +185,33 @@ def prepare(sql: str) -> Statement:
     kind = "select" if isinstance(tree, exp.Query) else "insert" if isinstance(tree, exp.Insert) else "other"
     steps = _materialized(tree, sql) if kind == "select" else ()
     return Statement(kind, sql=_spark(tree), materialize=steps)
+
+
+def _update(tree: exp.Update) -> Statement:
+    """``UPDATE t SET c = v WHERE w`` as the rows of ``t`` with ``CASE WHEN w THEN v ELSE c END``
+    beside each set column (the engine writes the table again); the condition appears once per
+    column, so the ``?`` parameters become named ones, in the order they are written."""
+    schema, name = _target(tree.this)
+    if tree.args.get("from_") is not None:
+        raise EngineError("the Spark engine does not run UPDATE ... FROM", detail=tree.sql(dialect="duckdb"))
+    for i, placeholder in enumerate(list(tree.find_all(exp.Placeholder, bfs=False))):
+        placeholder.replace(exp.Placeholder(this=f"p{i}"))
+    where = tree.args.get("where")
+    condition = where.this if where is not None else exp.true()
+    _rename_tables(tree)
+    table = tree.this.copy()
+    table.set("alias", None)
+    assigned, values = [], []
+    for eq in tree.expressions:
+        column = eq.this.name
+        new = exp.Case(
+            ifs=[exp.If(this=exp.func("coalesce", exp.paren(condition.copy()), exp.false()), true=eq.expression.copy())]
+        )
+        new.set("default", exp.column(column, quoted=True))
+        assigned.append(column)
+        values.append(exp.alias_(new, SET_PREFIX + column, quoted=True))
+    select = exp.select("*", *values).from_(table)
+    return Statement("update", schema=schema, name=name, select=_spark(select), assigned=tuple(assigned))
 
 
 def _create(tree: exp.Create) -> Statement:
