@@ -110,14 +110,15 @@ def server_cpu(pid: int, database: str | None = None) -> float:
     procs = [root, *root.children(recursive=True)]
     if database:
         procs += [p for p in psutil.process_iter(["cmdline"]) if database in " ".join(p.info["cmdline"] or [])]
-    total = 0.0
-    for p in procs:
-        try:
-            times = p.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
+    return sum(map(_cpu_s, procs))
+
+
+def _cpu_s(proc: psutil.Process) -> float:
+    try:
+        times = proc.cpu_times()
+    except psutil.NoSuchProcess:  # a worker or backend that ended meanwhile
+        return 0.0
+    return float(times.user + times.system)
 
 
 def measured(
