@@ -7,7 +7,10 @@
 -- aggregate, their label and cell attributes come from the TOUTES cell they are joined to, and
 -- their factors are a bit set (one bit per factor of the version) spelled out once per total.
 -- Emissions are computed and added up as decimals (consumption to 1e-6 MWh, factors to 1e-9):
--- exact, so a total does not depend on the order of addition; published as DOUBLE.
+-- exact, so a total does not depend on the order of addition; published as DOUBLE. The operands
+-- are only as wide as they need be (consumption below 10^14 MWh, a factor below 10^9): their
+-- product fits DECIMAL(38, 15) without an overflow check per row, the same type and value as
+-- two DECIMAL(38) operands would give.
 WITH f AS (
     SELECT energy, year, year_from, year_to, value AS factor, factor_id, version,
            CASE WHEN row_number() OVER (ORDER BY factor_id) > 128
@@ -18,7 +21,7 @@ WITH f AS (
 cells AS NOT MATERIALIZED (SELECT * FROM ref('published.energie_cellules')),
 leaf AS NOT MATERIALIZED (
     SELECT c.mesh, c.code, c.libelle, c.period, c.sector, c.energy,
-           c.consumption_mwh::DECIMAL(38, 6) * f.factor::DECIMAL(38, 9) AS value,
+           c.consumption_mwh::DECIMAL(20, 6) * f.factor::DECIMAL(18, 9) AS value,
            c.masked_share, c.completeness, c.lower_bound, c.secret, f.factor_id, f.version, f.bit,
            CASE WHEN f.year = c.period THEN 0.0 ELSE 1.0 END AS estimated
     FROM cells c JOIN f ON f.energy = c.energy AND c.period BETWEEN f.year_from AND f.year_to
