@@ -20,9 +20,11 @@ territoria does it before it saves its status summary, bare DuckDB at close, and
 clock at the last statement would charge that work to territoria only. Each figure is the best
 of the repetitions (the chain of 40 and the chain of 1 each at its best, every side alike), in
 wall time and in CPU time (the whole process's, DuckDB's threads included): on a shared
-machine wall times carry the other processes' load, CPU times far less.
+machine wall times carry the other processes' load, CPU times far less. ``--threads N`` gives
+both DuckDB sides N threads (territoria through ``engine_options`` in territory.yaml): on a loaded machine, idle DuckDB
+workers waiting for a core add noise to both figures.
 
-    python bench/orchestration.py [--steps 40] [--repeat 7]
+    python bench/orchestration.py [--steps 40] [--repeat 7] [--threads N]
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 
+import yaml
+
 from territoria.engines.duckdb.engine import open_duckdb
 from territoria.pipelines import run_pipeline
 from territoria.testing.chain import write_chain_pack
@@ -44,9 +48,14 @@ from territoria.workspace import Workspace, init_workspace
 Timing = tuple[float, float]
 
 
-def make_workspace(root: Path, steps: int) -> Workspace:
+def make_workspace(root: Path, steps: int, threads: int | None) -> Workspace:
     ws = init_workspace(root / "ws", communes=["35238"], packs=[])
     write_chain_pack(ws.root, steps)
+    if threads:
+        config_file = ws.root / "territory.yaml"
+        config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+        config["engine_options"] = {"threads": threads}
+        config_file.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return Workspace(ws.root)
 
 
@@ -68,11 +77,11 @@ def territoria_run(ws, steps: int) -> Timing:  # type: ignore[no-untyped-def]
     return took
 
 
-def bare_run(directory: Path, steps: int) -> Timing:
+def bare_run(directory: Path, steps: int, threads: int | None) -> Timing:
     """The steps' own work: the CREATE TABLE statements, one transaction, no orchestration."""
 
     def call() -> None:
-        engine = open_duckdb(directory)
+        engine = open_duckdb(directory, threads=threads)
         with engine.transaction():
             engine.execute("CREATE SCHEMA IF NOT EXISTS model")
             engine.execute("CREATE OR REPLACE TABLE model.m_0 AS SELECT 0 AS x")
@@ -134,6 +143,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=None, help="DuckDB threads of both DuckDB sides")
     args = parser.parse_args()
     n = args.steps
     from dagster import DagsterInstance
@@ -141,7 +151,7 @@ def main() -> None:
     sides = ("territoria", "bare", "dagster", "durable")
     runs: dict[tuple[str, int], list[Timing]] = {(side, k): [] for side in sides for k in (n, 1)}
     with tempfile.TemporaryDirectory() as tmp:
-        ws = {k: make_workspace(Path(tmp) / f"chain{k}", k) for k in (n, 1)}
+        ws = {k: make_workspace(Path(tmp) / f"chain{k}", k, args.threads) for k in (n, 1)}
         chains = {k: dagster_job(k) for k in (n, 1)}
         bare = {k: Path(tmp) / f"bare{k}" for k in (n, 1)}
         for d in bare.values():
@@ -150,7 +160,7 @@ def main() -> None:
         durable = DagsterInstance.local_temp(str(Path(tmp) / "dagster"), overrides={"telemetry": {"enabled": False}})
         call = {
             "territoria": lambda k: territoria_run(ws[k], k),
-            "bare": lambda k: bare_run(bare[k], k),
+            "bare": lambda k: bare_run(bare[k], k, args.threads),
             "dagster": lambda k: dagster_run(chains[k], k),
             "durable": lambda k: dagster_run(chains[k], k, durable),
         }
@@ -164,7 +174,11 @@ def main() -> None:
         durable.dispose()
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     dagster = f"dagster {__import__('dagster').__version__} execute_in_process"
-    print(f"chain of {n} trivial steps, {args.repeat} repetitions alternated, best of each; load average {load}")
+    threads = f"DuckDB threads {args.threads}" if args.threads else "DuckDB threads: its default"
+    print(
+        f"chain of {n} trivial steps, {args.repeat} repetitions alternated, best of each; {threads}; "
+        f"load average {load}"
+    )
     print("marginal cost per step (ms), wall | CPU:")
     labels = {
         "territoria": "territoria (durable DuckDB store; records, fingerprints, lineage on)",
