@@ -8,14 +8,8 @@ import pytest
 
 from territoria.catalog.packs import available_packs, load_pack
 from territoria.core.errors import ConfigError
-from territoria.engines.dialect import (
-    expand_lateral_aliases,
-    expand_star_excludes,
-    mark_variant,
-    translate,
-    translate_for_driver,
-    variant_path,
-)
+from territoria.engines.dialect import mark_variant, translate, translate_for_driver, variant_path
+from territoria.engines.expansions import expand_lateral_aliases, expand_star_excludes
 
 
 def test_duckdb_sql_is_translated_for_postgres() -> None:
@@ -141,6 +135,25 @@ def test_lateral_aliases_are_spelled_out_unless_a_column_has_the_name() -> None:
     )
     assert "LENGTH(v) AS n" in expand_lateral_aliases(sql, lambda rel: ["a", "b", "v"])  # t.v wins, as in DuckDB
     assert expand_lateral_aliases("SELECT a AS x FROM t", lambda rel: []) == "SELECT a AS x FROM t"
+
+
+def test_a_subquery_names_its_columns_without_the_catalog() -> None:
+    asked: list[str] = []
+
+    def columns_of(relation: str) -> list[str]:
+        asked.append(relation)
+        return ["a", "b"]
+
+    nested = "SELECT trim(x) AS v, length(v) AS n FROM (SELECT *, a AS x FROM (SELECT a, b AS c FROM t))"
+    assert "FROM (SELECT *, TRIM(x) AS v FROM (SELECT *, a AS x FROM (SELECT a, b AS c FROM t)" in (
+        expand_lateral_aliases(nested, columns_of)
+    )
+    # a column of the subquery with the alias's name wins (the typed value, then the raw one)
+    raw = "SELECT a_t AS a, CAST(a AS TEXT) AS raw FROM (SELECT a, a + 1 AS a_t FROM t)"
+    assert expand_lateral_aliases(raw, columns_of) == raw
+    assert asked == []
+    assert "LENGTH(x)" in expand_lateral_aliases("SELECT a AS x, length(x) FROM (SELECT * FROM t)", columns_of)
+    assert asked == ["t"]  # under a star, the table's columns come from the catalog
 
 
 def test_star_modifiers_are_spelled_out_once_per_column() -> None:

@@ -16,7 +16,6 @@ grammar with what Spark has, and goes through the same translation.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, UnsupportedError
 
 from territoria.core.errors import ConfigError
+from territoria.engines.expansions import take_parsed
 
 SOURCE = "duckdb"
 #: the first line of a variant: ``-- territoria:dialect=postgres``
@@ -214,154 +214,6 @@ def _transform_by_srid(node: exp.Anonymous) -> exp.Expr:
     return exp.Anonymous(this="ST_SetSRID", expressions=[moved, exp.Literal.number(0)])
 
 
-def expand_star_excludes(sql: str, columns_of: Callable[[str], list[str]]) -> str:
-    """DuckDB's ``SELECT * EXCLUDE (a) REPLACE (f(b) AS b)`` with the columns spelled out
-    (``columns_of`` names the columns of a FROM clause, in DuckDB SQL), for engines without it.
-    Unchanged without EXCLUDE or REPLACE."""
-    if not STAR_MODIFIERS.search(sql):
-        return sql
-    tree = sqlglot.parse_one(sql, read=SOURCE)
-    for star in list(tree.find_all(exp.Star)):
-        excluded, replaced = star.args.get("except_"), star.args.get("replace")
-        # `w.* REPLACE (...)`: a star qualified by a source of the FROM clause or a join
-        item = star.parent if isinstance(star.parent, exp.Column) and star.parent.table else star
-        select = item.parent
-        if not (excluded or replaced) or not isinstance(select, exp.Select):
-            continue
-        source = _star_source(select, item.table if isinstance(item, exp.Column) else None)
-        if source is None:
-            continue
-        drop = {c.name for c in excluded or []}
-        swap = {r.alias: r for r in replaced or []}
-        listed = _source_list(tree, source, columns_of)
-        qualifier = item.table if isinstance(item, exp.Column) else None
-        kept = [
-            swap[c].copy() if c in swap else exp.column(c, table=qualifier, quoted=True)
-            for c in listed
-            if c not in drop
-        ]
-        position = select.expressions.index(item)
-        select.set("expressions", [*select.expressions[:position], *kept, *select.expressions[position + 1 :]])
-    return tree.sql(SOURCE)
-
-
-def _star_source(select: exp.Select, qualifier: str | None) -> exp.From | None:
-    """The FROM (or joined) relation a star stands for: the only one, or the one named ``qualifier``."""
-    joins = select.args.get("joins") or []
-    if qualifier is None:
-        return None if joins else select.args.get("from_")
-    for node in [select.args.get("from_"), *joins]:
-        if node is not None and node.this.alias_or_name == qualifier:
-            return exp.From(this=node.this.copy())
-    return None
-
-
-STAR_MODIFIERS = re.compile(r"\*\s*(EXCLUDE|REPLACE)\b", re.IGNORECASE)
-
-
-def _source_list(tree: exp.Expr, source: exp.From, columns_of: Callable[[str], list[str]]) -> list[str]:
-    """The columns of a FROM clause; a CTE of the statement is described with its WITH clause."""
-    target = source.this
-    with_ = tree.args.get("with_")
-    relation = target.sql(SOURCE)
-    ctes = {cte.alias for cte in with_.expressions} if with_ is not None else set()
-    if isinstance(target, exp.Table) and not target.args.get("db") and target.name in ctes:
-        relation = f"({with_.sql(SOURCE)} SELECT * FROM {exp.to_identifier(target.name, quoted=True).sql(SOURCE)})"  # type: ignore[union-attr]
-    return columns_of(relation)
-
-
-@lru_cache(maxsize=4096)
-def _lateral_selects(sql: str) -> bool:
-    """Whether a SELECT list of ``sql`` names an alias made earlier in the same list (DuckDB's
-    lateral column aliases); parsed once per statement text."""
-    try:
-        tree = sqlglot.parse_one(sql, read=SOURCE)
-    except ParseError:
-        return False
-    return any(_lateral_refs(select) for select in tree.find_all(exp.Select))
-
-
-def _lateral_refs(select: exp.Select) -> list[exp.Column]:
-    seen: set[str] = set()
-    refs: list[exp.Column] = []
-    for item in select.expressions:
-        refs += [c for c in item.find_all(exp.Column) if not c.table and c.name in seen]
-        if isinstance(item, exp.Alias):
-            seen.add(item.alias)
-    return refs
-
-
-def expand_lateral_aliases(sql: str, columns_of: Callable[[str], list[str]]) -> str:
-    """DuckDB's ``SELECT f(x) AS a, g(a) AS b`` as ``SELECT f(x) AS a, g(f(x)) AS b`` for engines
-    without lateral aliases; a column of the FROM clause with the alias's name wins, as in DuckDB."""
-    if not _lateral_selects(sql):
-        return sql
-    tree = sqlglot.parse_one(sql, read=SOURCE)
-    for select in list(tree.find_all(exp.Select)):
-        refs = _lateral_refs(select)
-        if not refs:
-            continue
-        source = select.args.get("from_")
-        if _nest_lateral(select, columns_of):
-            continue
-        own = (
-            set(_source_list(tree, source, columns_of))
-            if source is not None and not select.args.get("joins")
-            else set()
-        )
-        defined: dict[str, exp.Expr] = {}
-        for item in select.expressions:
-            for col in list(item.find_all(exp.Column)):
-                if not col.table and col.name in defined and col.name not in own:
-                    col.replace(exp.Paren(this=defined[col.name].copy()))
-            if isinstance(item, exp.Alias):
-                defined[item.alias] = item.this
-    return tree.sql(SOURCE)
-
-
-def _nest_lateral(select: exp.Select, columns_of: Callable[[str], list[str]]) -> bool:
-    """Lateral aliases as nested subqueries, one per level of reference (inlining them instead
-    grows a chain of aliases exponentially). Only for a plain select: one FROM, no join, no
-    grouping, no star, unqualified columns; returns whether it was done."""
-    source = select.args.get("from_")
-    if (
-        source is None
-        or any(select.args.get(k) for k in ("joins", "group", "having", "distinct", "qualify", "windows"))
-        or any(isinstance(i, exp.Star) or i.find(exp.Star, exp.AggFunc, exp.Window) for i in select.expressions)
-        or any(c.table for c in select.find_all(exp.Column))
-    ):
-        return False
-    own = set(_source_list(select.root(), source, columns_of))
-    aliases = {i.alias for i in select.expressions if isinstance(i, exp.Alias)}
-    if own & aliases:
-        return False
-    level: dict[str, int] = {}
-    referenced: set[str] = set()
-    for item in select.expressions:
-        used = {c.name for c in item.find_all(exp.Column) if c.name in level}
-        referenced |= used
-        if isinstance(item, exp.Alias):
-            level[item.alias] = 1 + max((level[u] for u in used), default=-1)
-    current: exp.Expr = source.this.copy()
-    for depth in range(max(level[a] for a in referenced) + 1):
-        moved = [
-            i.copy()
-            for i in select.expressions
-            if isinstance(i, exp.Alias) and i.alias in referenced and level[i.alias] == depth
-        ]
-        inner = exp.select(exp.Star(), *moved).from_(current)
-        current = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(f"_lateral{depth}")))
-    select.set(
-        "expressions",
-        [
-            exp.column(i.alias, quoted=True) if isinstance(i, exp.Alias) and i.alias in referenced else i
-            for i in select.expressions
-        ],
-    )
-    select.set("from_", exp.From(this=current))
-    return True
-
-
 def _replaces(statement: exp.Expr) -> bool:
     return (
         isinstance(statement, exp.Create)
@@ -465,8 +317,9 @@ def _is_range(table: exp.Table) -> bool:
 def _translate(sql: str, dialect: str, prefix: str, params: bool, read: str | None = None) -> str:
     if read is None:
         sql = sql.replace("?::", "(?)::")  # sqlglot 30 misreads `?::TYPE` (as a ternary)
+    parsed = take_parsed(sql) if read is None else None
     try:
-        statements = sqlglot.parse(sql, read=read or SOURCE)
+        statements = [parsed] if parsed is not None else sqlglot.parse(sql, read=read or SOURCE)
     except ParseError as exc:
         raise ConfigError(
             f"cannot read this SQL to translate it for the {dialect} engine: {_first_error(exc)}",
@@ -486,11 +339,18 @@ def _translate(sql: str, dialect: str, prefix: str, params: bool, read: str | No
                 table = table.this
             dropped = exp.Drop(tables=[table], kind=kind, exists=True)
             out.append(dropped.transform(_rewrite(dialect, prefix, params)).sql(dialect=dialect, identify=True))
-        tree = statement.transform(_rewrite(dialect, prefix, params)) if read is None or prefix or params else statement
+        # a tree of our own parse, used once: rewritten and generated in place (copying a big
+        # statement's tree costs as much as a third of its parse)
+        rewrite = _rewrite(dialect, prefix, params)
+        tree = statement.transform(rewrite, copy=False) if read is None or prefix or params else statement
         try:
             # every identifier quoted as written: DuckDB matches names case-insensitively, and
             # PostgreSQL would fold an unquoted CODGEO to codgeo
-            out.append(tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE, identify=dialect == "postgres"))
+            out.append(
+                tree.sql(
+                    dialect=dialect, copy=False, unsupported_level=ErrorLevel.RAISE, identify=dialect == "postgres"
+                )
+            )
         except UnsupportedError as exc:
             raise ConfigError(
                 f"the {dialect} engine has no translation for {_first_error(exc)}",

@@ -24,12 +24,8 @@ from psycopg.types.string import TextLoader
 
 from territoria.core.errors import EngineError
 from territoria.engines.base import Capabilities, TableWrite, quote_ident
-from territoria.engines.dialect import (
-    expand_lateral_aliases,
-    expand_star_excludes,
-    translate_for_driver,
-    variant_dialect,
-)
+from territoria.engines.dialect import translate_for_driver, variant_dialect
+from territoria.engines.expansions import expand_lateral_aliases, expand_star_excludes
 from territoria.engines.postgres import arrow as pgarrow
 from territoria.engines.postgres import compat, duckisms, gis
 from territoria.engines.postgres.csv_copy import copy_csv
@@ -161,7 +157,14 @@ class PostgresEngine:
         if variant_dialect(sql) is not None:
             return sql  # a pack's PostgreSQL variant runs as written
         sql = duckisms.with_catalog(duckisms.with_local_files(sql, self._file_table), self.prefix)
-        return expand_lateral_aliases(expand_star_excludes(sql, self._columns_of), self._columns_of)
+        described: dict[str, list[str]] = {}  # a relation named twice in the statement is described once
+
+        def columns_of(relation: str) -> list[str]:
+            if relation not in described:
+                described[relation] = self._columns_of(relation)
+            return described[relation]
+
+        return expand_lateral_aliases(expand_star_excludes(sql, columns_of), columns_of)
 
     def _columns_of(self, relation: str) -> list[str]:
         cursor = self._run(f"SELECT * FROM {relation} LIMIT 0")
