@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 from territoria.core.errors import ConfigError, EngineError
 from territoria.engines.base import Capabilities, TableWrite
 from territoria.engines.spark.catalog import StoreCatalog, TableEntry
-from territoria.engines.spark.files import copy_to, read_csv_view, read_csv_with_rejects
+from territoria.engines.spark.files import copy_to, read_csv_view, read_csv_with_rejects, temp_view
 from territoria.engines.spark.session import session
-from territoria.engines.spark.sql import SET_PREFIX, Statement, encode, prepare, spark_query
+from territoria.engines.spark.sql import COLUMNS_VIEW, SET_PREFIX, Statement, encode, prepare, spark_query
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -123,7 +123,7 @@ class SparkEngine:
         """``df`` written once to the scratch directory, readable as the temp view ``name``."""
         path = self.root / "_temp" / f"{encode(name)}-{uuid.uuid4().hex}"
         df.write.parquet(str(path))
-        self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
+        self.spark.read.parquet(str(path)).createOrReplaceTempView(temp_view(name))
         return path
 
     @contextmanager
@@ -131,6 +131,8 @@ class SparkEngine:
         """A DuckDB-dialect query as a Spark DataFrame, valid inside the block."""
         st = spark_query(sql)
         with self._lock, self._materialized(st):
+            if COLUMNS_VIEW in st.sql:
+                self._columns_view()
             yield self._sql(st.sql, params)
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
@@ -299,7 +301,7 @@ class SparkEngine:
 
     def register_arrow(self, name: str, table: pa.Table) -> None:
         with self._lock:
-            self.spark.createDataFrame(table).createOrReplaceTempView(name)
+            self.spark.createDataFrame(table).createOrReplaceTempView(temp_view(name))
 
     def append_arrow(self, qualified: str, table: pa.Table, *, replace: bool = False) -> None:
         from pyspark.sql import functions as F
@@ -337,6 +339,16 @@ class SparkEngine:
         if key is None:
             return []
         return [(f.name, f.dataType.simpleString().upper()) for f in self.spark.table(_q(*key)).schema.fields]
+
+    def _columns_view(self) -> None:
+        """``information_schema.columns`` of this store (DuckDB's type names), as a temp view."""
+        rows = [
+            (schema, name, f.name, _duckdb_type(f.dataType.simpleString()), i)
+            for (schema, name) in sorted(self.catalog.tables) + sorted(self.catalog.views)
+            for i, f in enumerate(self.spark.table(_q(schema, name)).schema.fields, start=1)
+        ]
+        ddl = "table_schema STRING, table_name STRING, column_name STRING, data_type STRING, ordinal_position INT"
+        self.spark.createDataFrame(rows, ddl).createOrReplaceTempView(COLUMNS_VIEW)
 
     def _writable(self) -> None:
         if self.read_only:
@@ -395,6 +407,21 @@ class SparkEngine:
                 hint="spark takes `workers: N` (local[N], a whole number >= 1) and `shuffle_partitions: N`",
             )
         return cls(store_dir, **options)
+
+
+#: Spark's scalar type names, as DuckDB spells them (the others are spelled alike)
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "int": "INTEGER",
+    "timestamp": "TIMESTAMP WITH TIME ZONE",
+    "timestamp_ntz": "TIMESTAMP",
+    "binary": "BLOB",
+    "tinyint": "TINYINT",
+}
+
+
+def _duckdb_type(spark_type: str) -> str:
+    return DUCKDB_TYPES.get(spark_type, spark_type.upper())
 
 
 def _split(qualified: str) -> tuple[str, str]:

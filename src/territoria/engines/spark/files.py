@@ -47,6 +47,12 @@ def read_csv_view(
     return name
 
 
+def temp_view(name: str) -> str:
+    """``name`` as Spark reads a temp view's name (quoted: ``_validate_population-communes`` has a
+    dash); the view is then known, and dropped, by ``name`` itself."""
+    return "`" + name.replace("`", "``") + "`"
+
+
 def read_csv_with_rejects(
     spark: SparkSession, scratch: Path, path: Path, *, delimiter: str, columns: Sequence[str], skip: int, rejects: str
 ) -> str:
@@ -67,7 +73,7 @@ def read_csv_with_rejects(
     finally:
         reader.close()
     spark.read.parquet(str(scratch / name)).createOrReplaceTempView(name)
-    spark.createDataFrame(rejected.to_pylist(), REJECTS_SCHEMA).createOrReplaceTempView(rejects)
+    spark.createDataFrame(rejected.to_pylist(), REJECTS_SCHEMA).createOrReplaceTempView(temp_view(rejects))
     return name
 
 

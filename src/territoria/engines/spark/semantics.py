@@ -13,12 +13,23 @@ else, the statement is rewritten here first, so that the same pack SQL gives the
   or the instant at which ``zone``'s clocks read ``t`` (a TIMESTAMP without time zone). The
   engine's session is in UTC: ``from_utc_timestamp`` and ``to_utc_timestamp``. Which one depends
   on ``t``'s type, read from the expression (a parsed string or a cast to TIMESTAMP has none; a
-  column of a store table is an instant, as the sensor store and landed files keep them).
+  column of a store table is an instant, as the sensor store and landed files keep them);
+- ``ORDER BY ..., rowid``: DuckDB's insertion order, as a tie-break. A warehouse table is Parquet
+  files, each INSERT adding some: the file's write time (milliseconds), then the row's index in
+  its file, from Spark's hidden ``_metadata`` column (rows written by one statement tie);
+- ``hash(t)`` of a whole row (the content fingerprints) is ``xxhash64(t.*)``, and the 128-bit
+  integers their sums are cast to DECIMAL(38, 0): the same order-independent fingerprint, with
+  Spark's hash (so fingerprints compare within one engine);
+- ``CAST(x AS JSON)``: JSON columns are text on Spark, a cast to JSON keeps the text;
+- ``regexp_full_match(x, p)`` (the validation's patterns): Spark's ``RLIKE`` finds a match
+  anywhere, so the pattern is anchored, ``^(?:p)$``.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
+
+from territoria.engines.dialect import WIDE_INTEGERS
 
 #: the sum of a decimal average, before its division: 18 integer digits, and room for the
 #: quotient's 20 decimals within Spark's 38 digits (DECIMAL(27, s) / DECIMAL(10, 0))
@@ -33,12 +44,52 @@ def duckdb_semantics(tree: exp.Expr) -> exp.Expr:
         _average(avg)
     for div in list(tree.find_all(exp.Div)):
         div.replace(exp.Anonymous(this="try_divide", expressions=[_double(div.this), _double(div.expression)]))
+    for ordered in list(tree.find_all(exp.Ordered)):
+        column = ordered.this
+        if isinstance(column, exp.Column) and column.name.lower() == "rowid":
+            column.replace(_insertion_order(column.table))
+    for match in list(tree.find_all(exp.RegexpFullMatch)):
+        anchored = exp.Concat(expressions=[exp.Literal.string("^(?:"), match.expression, exp.Literal.string(")$")])
+        match.replace(exp.RegexpLike(this=match.this, expression=exp.paren(anchored)))
+    for cast in list(tree.find_all(exp.Cast)):
+        if cast.to.this in WIDE_INTEGERS:
+            cast.set("to", exp.DataType.build("DECIMAL(38, 0)"))
+        elif cast.to.this == exp.DataType.Type.JSON:
+            cast.set("to", exp.DataType.build("VARCHAR"))  # JSON is kept as its text (sql.py)
     for call in list(tree.find_all(exp.Anonymous)):
+        if call.name.lower() == "hash" and _whole_row(call):
+            row = exp.Column(this=exp.Star(), table=exp.to_identifier(call.expressions[0].name))
+            call.replace(exp.Anonymous(this="xxhash64", expressions=[row]))
+            continue
         if call.name.lower() == "timezone" and len(call.expressions) == 2:
             zone, value = call.expressions
             function = "to_utc_timestamp" if _naive(value) else "from_utc_timestamp"
             call.replace(exp.Anonymous(this=function, expressions=[value, zone]))
     return tree
+
+
+def _whole_row(call: exp.Anonymous) -> bool:
+    """``hash(t)`` where ``t`` names a relation of the query's FROM clause (DuckDB's whole row)."""
+    if len(call.expressions) != 1 or not isinstance(call.expressions[0], exp.Column) or call.expressions[0].table:
+        return False
+    select = call.find_ancestor(exp.Select)
+    sources = [select.args.get("from_"), *(select.args.get("joins") or [])] if select is not None else []
+    return any(s is not None and s.this.alias_or_name == call.expressions[0].name for s in sources)
+
+
+def _insertion_order(table: str) -> exp.Expr:
+    def hidden(field: str) -> exp.Expr:
+        return exp.Dot.build(
+            [*([exp.to_identifier(table)] if table else []), exp.to_identifier("_metadata"), exp.to_identifier(field)]
+        )
+
+    written = exp.Cast(
+        this=exp.Anonymous(this="unix_millis", expressions=[hidden("file_modification_time")]),
+        to=exp.DataType.build("DECIMAL(38, 0)"),
+    )
+    return exp.paren(
+        exp.Add(this=exp.Mul(this=written, expression=exp.Literal.number(10**9)), expression=hidden("row_index"))
+    )
 
 
 def _double(node: exp.Expr) -> exp.Expr:

@@ -32,6 +32,9 @@ from territoria.engines.dialect import translate
 from territoria.engines.spark.semantics import duckdb_semantics
 
 _UNSAFE = re.compile(r"[^a-z0-9_]")
+_PARAM_CAST = re.compile(r"\?::(\w+)")
+#: the temp view the engine makes of its catalog's columns, for ``information_schema.columns``
+COLUMNS_VIEW = "_territoria_information_schema_columns"
 #: DuckDB types Spark has no equivalent of, stored as text
 _TEXT_TYPES = {"JSON"}
 
@@ -74,7 +77,10 @@ def _spark(node: exp.Expr) -> str:
 
 def _rename_tables(tree: exp.Expr) -> None:
     for table in tree.find_all(exp.Table):
-        if table.args.get("db") is not None and isinstance(table.this, exp.Identifier):
+        if table.db.lower() == "information_schema" and table.name.lower() == "columns":
+            table.set("db", None)
+            table.set("this", exp.to_identifier(COLUMNS_VIEW))
+        elif table.args.get("db") is not None and isinstance(table.this, exp.Identifier):
             table.set("db", exp.to_identifier(encode(table.db), quoted=True))
             table.set("this", exp.to_identifier(encode(table.name), quoted=True))
     for window in tree.find_all(exp.Window):
@@ -144,6 +150,8 @@ def _target(node: exp.Expr) -> tuple[str, str]:
 def prepare(sql: str) -> Statement:
     """Classify one DuckDB-dialect statement and translate its parts (names not yet encoded:
     ``schema`` and ``name`` are the ones the SQL wrote)."""
+    # sqlglot's DuckDB grammar does not take a cast right after a placeholder (`?::JSON`)
+    sql = _PARAM_CAST.sub(r"CAST(? AS \1)", sql)
     try:
         trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
     except sqlglot.errors.ParseError as exc:
