@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from territoria.engines import open_engine
@@ -22,6 +25,11 @@ from territoria.engines.registry import available_engines
 from territoria.testing.postgres import postgres_server
 
 PG_ENV = "TERRITORIA_PG_DSN"
+#: GDAL's command-line tools (gdal-bin, installed by scripts/system-deps.sh): missing on CI is a failure
+needs_ogrinfo = pytest.mark.skipif(
+    shutil.which("ogrinfo") is None and os.environ.get("CI") != "true",
+    reason="gdal-bin is not installed (scripts/system-deps.sh installs it)",
+)
 
 
 def _postgres(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
@@ -105,3 +113,14 @@ def xfail_on(request: pytest.FixtureRequest, engine: Engine, reasons: dict[str, 
     reason = reasons.get(engine.capabilities.name)
     if reason:
         request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+
+
+def ogrinfo(dsn: str, login: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``ogrinfo`` on the store's database through GDAL's PostgreSQL driver (as QGIS connects),
+    logged in as ``login``."""
+    conninfo = {**psycopg.conninfo.conninfo_to_dict(dsn), "user": login}
+    conninfo.pop("password", None)
+    conn = " ".join(f"{k}={v}" for k, v in conninfo.items())
+    return subprocess.run(
+        ["ogrinfo", "-ro", f"PG:{conn}", *args], capture_output=True, text=True, timeout=120, check=False
+    )

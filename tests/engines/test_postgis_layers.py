@@ -4,11 +4,8 @@ a login role cleared for open data only."""
 from __future__ import annotations
 
 import secrets
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
@@ -17,9 +14,9 @@ from territoria.engines import open_engine
 from territoria.engines.base import TableWrite
 from territoria.engines.postgres import PostgresEngine
 
-from .conftest import PG_ENV
+from .conftest import PG_ENV, needs_ogrinfo, ogrinfo
 
-pytestmark = pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="gdal-bin is not installed")
+pytestmark = needs_ogrinfo
 
 ZONES = "SELECT 'z1' AS code, ST_GeomFromText('POLYGON((-1.7 48.1, -1.6 48.1, -1.6 48.2, -1.7 48.1))') AS geom"
 SITES = "SELECT 's1' AS site, 12 AS malades, ST_Point(-1.68, 48.11) AS geom"
@@ -43,13 +40,6 @@ def qgis_login(pg_dsn: str, store: PostgresEngine) -> Iterator[str]:
         con.execute(f'DROP ROLE IF EXISTS "{name}"')
 
 
-def _ogrinfo(dsn: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
-    conn = " ".join(f"{k}={v}" for k, v in dsn.items())
-    return subprocess.run(
-        ["ogrinfo", "-ro", f"PG:{conn}", *args], capture_output=True, text=True, timeout=60, check=False
-    )
-
-
 def test_qgis_opens_open_layers_and_is_refused_restricted_ones(
     store: PostgresEngine, qgis_login: str, pg_dsn: str
 ) -> None:
@@ -71,17 +61,15 @@ def test_qgis_opens_open_layers_and_is_refused_restricted_ones(
     store.execute(f'CREATE ROLE "{qgis_login}" LOGIN')
     store.execute(f'GRANT territoria_open TO "{qgis_login}"')
 
-    conninfo = {**psycopg.conninfo.conninfo_to_dict(pg_dsn), "user": qgis_login}
-    conninfo.pop("password", None)
-    listed = _ogrinfo(conninfo)
+    listed = ogrinfo(pg_dsn, qgis_login)
     assert listed.returncode == 0, listed.stderr
     assert f"{schema}.zones (Polygon)" in listed.stdout
 
-    zones = _ogrinfo(conninfo, "-al", f"{schema}.zones")  # every feature, as QGIS draws them
+    zones = ogrinfo(pg_dsn, qgis_login, "-al", f"{schema}.zones")  # every feature, as QGIS draws them
     assert zones.returncode == 0, zones.stderr
     assert "Feature Count: 1" in zones.stdout and 'ID["EPSG",4326]' in zones.stdout
     assert "code (String) = z1" in zones.stdout and "POLYGON ((-1.7 48.1" in zones.stdout
 
-    refused = _ogrinfo(conninfo, "-al", f"{schema}.sites_sensibles")
+    refused = ogrinfo(pg_dsn, qgis_login, "-al", f"{schema}.sites_sensibles")
     assert "permission denied" in refused.stderr
     assert "malades (Integer) = 12" not in refused.stdout  # the catalog shows columns, never rows
