@@ -85,7 +85,6 @@ GAPS = {
     ("spark", "test_stream_batches_in_bounded_chunks"): "DuckDB's range() table function is not translated",
     ("spark", "test_types_round_trip"): "columns() gives Spark's own type names (STRING, TIMESTAMP_NTZ)",
     ("spark", "test_fingerprints_are_equal_across_engines"): "fingerprints use each engine's own row hash (xxhash64)",
-    ("spark", "test_files_and_describe_in_duckdb_sql"): "read_parquet of several files is not translated",
 }
 
 

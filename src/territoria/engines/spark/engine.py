@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from territoria.core.errors import ConfigError, EngineError
 from territoria.engines.base import Capabilities, TableWrite
+from territoria.engines.dialect import expand_star_excludes
 from territoria.engines.spark.catalog import StoreCatalog, TableEntry
 from territoria.engines.spark.files import copy_to, read_csv_view, read_csv_with_rejects, temp_view
 from territoria.engines.spark.session import session
@@ -129,11 +130,19 @@ class SparkEngine:
     @contextmanager
     def query(self, sql: str, params: Sequence[Any] | None = None) -> Iterator[DataFrame]:
         """A DuckDB-dialect query as a Spark DataFrame, valid inside the block."""
-        st = spark_query(sql)
+        st = spark_query(expand_star_excludes(sql, self._columns_of))
         with self._lock, self._materialized(st):
             if COLUMNS_VIEW in st.sql:
                 self._columns_view()
-            yield self._sql(st.sql, params)
+            df = self._sql(st.sql, params)
+            if st.describe:  # DuckDB's DESCRIBE: column_name, column_type, ...
+                rows = [(r[0], _duckdb_type(r[1]), "YES", None, None, None) for r in df.collect()]
+                df = self.spark.createDataFrame(rows, DESCRIBE_COLUMNS)
+            yield df
+
+    def _columns_of(self, relation: str) -> list[str]:
+        """The columns of a FROM clause (DuckDB SQL), for ``* EXCLUDE`` spelled out."""
+        return [str(r[0]) for r in self.fetch_all(f"DESCRIBE SELECT * FROM {relation}")]
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         statement = prepare(sql)
@@ -261,15 +270,24 @@ class SparkEngine:
         self._replace(*key, kept.unionByName(incoming))
 
     def _run_add_columns(self, st: Statement, params: Sequence[Any] | None) -> None:
-        """Parquet files are immutable: the table is rewritten with the new columns, NULL."""
-        key = self._key(st.schema or "main", st.name)
-        have = {c.lower() for c in self.spark.table(_q(*key)).columns}
-        new = [(c, t) for c, t in st.columns if c.lower() not in have]
+        """Parquet files are immutable: the table is rewritten with the new columns (their
+        DEFAULT, or NULL); a temp table too."""
+        temp = not st.schema and st.name in self._temp
+        source = temp_view(st.name) if temp else _q(*self._key(st.schema or "main", st.name))
+        have = {c.lower() for c in self.spark.table(source).columns}
+        new = [(c, t, d) for (c, t), d in zip(st.columns, st.defaults, strict=True) if c.lower() not in have]
         if len(new) < len(st.columns) and not st.if_not_exists:
             raise EngineError(f"table {st.schema}.{st.name} already has a column named in: ADD COLUMN")
-        if new:
-            added = ", ".join(f"CAST(NULL AS {t}) AS `{c}`" for c, t in new)
-            self._replace(*key, self._sql(f"SELECT *, {added} FROM {_q(*key)}"))
+        if not new:
+            return
+        added = ", ".join(f"CAST({d} AS {t}) AS `{c}`" for c, t, d in new)
+        rows = self._sql(f"SELECT *, {added} FROM {source}")
+        if temp:
+            old = self._temp[st.name]
+            self._temp[st.name] = self._temp_table(st.name, rows)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            self._replace(*self._key(st.schema or "main", st.name), rows)
 
     # -- writes ----------------------------------------------------------------------------------
     def _key(self, schema: str, name: str) -> tuple[str, str]:
@@ -409,6 +427,7 @@ class SparkEngine:
         return cls(store_dir, **options)
 
 
+DESCRIBE_COLUMNS = "column_name STRING, column_type STRING, null STRING, key STRING, default STRING, extra STRING"
 #: Spark's scalar type names, as DuckDB spells them (the others are spelled alike)
 DUCKDB_TYPES = {
     "string": "VARCHAR",

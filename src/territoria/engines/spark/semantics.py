@@ -21,6 +21,8 @@ else, the statement is rewritten here first, so that the same pack SQL gives the
   integers their sums are cast to DECIMAL(38, 0): the same order-independent fingerprint, with
   Spark's hash (so fingerprints compare within one engine);
 - ``CAST(x AS JSON)``: JSON columns are text on Spark, a cast to JSON keeps the text;
+- ``read_parquet('file', file_row_number=true)``: the file read in place (``parquet.`file```),
+  its row numbers from Spark's hidden ``_metadata.row_index`` (one file: its rows in order);
 - ``regexp_full_match(x, p)`` (the validation's patterns): Spark's ``RLIKE`` finds a match
   anywhere, so the pattern is anchored, ``^(?:p)$``.
 """
@@ -48,6 +50,8 @@ def duckdb_semantics(tree: exp.Expr) -> exp.Expr:
         column = ordered.this
         if isinstance(column, exp.Column) and column.name.lower() == "rowid":
             column.replace(_insertion_order(column.table))
+    for read in list(tree.find_all(exp.ReadParquet)):
+        _parquet_file(read)
     for match in list(tree.find_all(exp.RegexpFullMatch)):
         anchored = exp.Concat(expressions=[exp.Literal.string("^(?:"), match.expression, exp.Literal.string(")$")])
         match.replace(exp.RegexpLike(this=match.this, expression=exp.paren(anchored)))
@@ -66,6 +70,23 @@ def duckdb_semantics(tree: exp.Expr) -> exp.Expr:
             function = "to_utc_timestamp" if _naive(value) else "from_utc_timestamp"
             call.replace(exp.Anonymous(this=function, expressions=[value, zone]))
     return tree
+
+
+def _parquet_file(read: exp.ReadParquet) -> None:
+    path, *options = read.expressions
+    table = read.parent
+    if not isinstance(table, exp.Table) or not isinstance(path, exp.Literal) or not path.is_string:
+        return  # a list of files, or a call outside FROM: left to the translation, which names it
+    numbered = any(isinstance(o, exp.EQ) and o.this.name.lower() == "file_row_number" for o in options)
+    scan = exp.Table(this=exp.to_identifier(path.this, quoted=True), db=exp.to_identifier("parquet"))
+    if not numbered:
+        scan.set("alias", table.args.get("alias"))
+        table.replace(scan)
+        return
+    row_index = exp.Dot.build([exp.to_identifier("_metadata"), exp.to_identifier("row_index")])
+    query = exp.select("*", exp.alias_(row_index, "file_row_number")).from_(scan)
+    alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier("_parquet"))
+    table.replace(exp.Subquery(this=query, alias=alias))
 
 
 def _whole_row(call: exp.Anonymous) -> bool:

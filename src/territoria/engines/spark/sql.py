@@ -63,6 +63,10 @@ class Statement:
     primary_key: tuple[str, ...] = ()
     #: (temporary table, its Spark query) to compute first, in order: the MATERIALIZED CTEs
     materialize: tuple[tuple[str, str], ...] = ()
+    #: a ``DESCRIBE SELECT``: ``sql`` is Spark's ``DESCRIBE QUERY`` (its type names)
+    describe: bool = False
+    #: the Spark SQL of each added column's DEFAULT (``NULL`` when it has none)
+    defaults: tuple[str, ...] = ()
     #: the columns an UPDATE sets: ``select`` gives each one's new value as ``SET_PREFIX + column``
     assigned: tuple[str, ...] = ()
 
@@ -169,7 +173,10 @@ def prepare(sql: str) -> Statement:
         schema, name = _target(tree.this)
         columns, _ = _columns(exp.Schema(expressions=[a.copy() for a in actions]))
         exists = all(a.args.get("exists") for a in actions)
-        return Statement("add_columns", schema=schema, name=name, columns=columns, if_not_exists=exists)
+        defaults = tuple(_default(a) for a in actions)
+        return Statement(
+            "add_columns", schema=schema, name=name, columns=columns, if_not_exists=exists, defaults=defaults
+        )
     if isinstance(tree, exp.Update):
         return _update(tree)
     if isinstance(tree, exp.Insert) and str(tree.args.get("alternative") or "").upper() == "REPLACE":
@@ -189,10 +196,21 @@ def prepare(sql: str) -> Statement:
         if where is not None:
             keep = keep.where(exp.not_(exp.func("coalesce", exp.paren(where.this.copy()), exp.false())))
         return Statement("delete", schema=schema, name=name, select=_spark(keep))
+    if isinstance(tree, exp.Describe) and isinstance(tree.this, exp.Query | exp.Table):
+        described = tree.this if isinstance(tree.this, exp.Query) else exp.select("*").from_(tree.this)
+        _rename_tables(described)
+        return Statement("select", sql="DESCRIBE QUERY " + _spark(described), describe=True)
     _rename_tables(tree)
     kind = "select" if isinstance(tree, exp.Query) else "insert" if isinstance(tree, exp.Insert) else "other"
     steps = _materialized(tree, sql) if kind == "select" else ()
     return Statement(kind, sql=_spark(tree), materialize=steps)
+
+
+def _default(column: exp.ColumnDef) -> str:
+    for constraint in column.args.get("constraints") or []:
+        if isinstance(constraint.args.get("kind"), exp.DefaultColumnConstraint):
+            return _spark(constraint.args["kind"].this)
+    return "NULL"
 
 
 def _update(tree: exp.Update) -> Statement:
