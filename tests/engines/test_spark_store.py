@@ -35,6 +35,26 @@ def test_duckdb_only_constructs_are_rewritten_before_translation() -> None:
     assert prepare("DROP VIEW IF EXISTS _secrecy_arrow").kind == "drop_view"
 
 
+def test_duckdb_meanings_are_spelled_for_spark() -> None:
+    """Constructs both engines accept but compute differently (``semantics.py``)."""
+    sql = prepare("SELECT a / b, avg(t::DECIMAL(38, 9)) OVER w, avg(x) FROM s WINDOW w AS (ORDER BY d)").sql
+    assert "TRY_DIVIDE(CAST(a AS DOUBLE), CAST(b AS DOUBLE))" in sql  # DuckDB's / is a DOUBLE division
+    assert "CAST(SUM(CAST(t AS DECIMAL(38, 9))) OVER w AS DECIMAL(27, 9))" in sql  # the exact mean, rounded once
+    assert "CAST(AVG(x) AS DOUBLE)" in sql
+    local = prepare("SELECT timezone('Europe/Paris', hour), timezone('UTC', strptime(h, '%Y%m%d%H')) FROM s").sql
+    assert "FROM_UTC_TIMESTAMP(hour, 'Europe/Paris')" in local and "TO_UTC_TIMESTAMP(TO_TIMESTAMP(" in local
+    assert "RLIKE ('^(?:' || '[0-9]{5}' || ')$')" in prepare("SELECT regexp_full_match(c, '[0-9]{5}') FROM s").sql
+    assert "_metadata.row_index) DESC" in prepare("SELECT * FROM m.f ORDER BY at DESC, rowid DESC").sql
+    parquet = prepare("SELECT file_row_number FROM read_parquet('/d/f.parquet', file_row_number=true)").sql
+    assert "_metadata.row_index AS file_row_number FROM parquet.`/d/f.parquet`" in parquet
+    assert prepare('DESCRIBE "_work"').describe
+    update = prepare("UPDATE m.runs SET status = ?, n = n + 1 WHERE run_id = ?")
+    assert update.kind == "update" and update.assigned == ("status", "n") and ":p1" in update.select
+    assert prepare("INSERT OR REPLACE INTO m.s (k, v) VALUES (?, ?::JSON)").kind == "insert_replace"
+    added = prepare("ALTER TABLE w ADD COLUMN IF NOT EXISTS secret BOOLEAN DEFAULT false")
+    assert added.kind == "add_columns" and added.defaults == ("FALSE",) and added.if_not_exists
+
+
 def test_engine_options_are_checked() -> None:
     with pytest.raises(ConfigError, match="not understood") as err:
         open_engine("spark", Path("/nonexistent"), workerz=2)
