@@ -14,6 +14,13 @@ significant digits (DuckDB casts a DECIMAL to DOUBLE with two roundings: a last-
 
     .venv/bin/python bench/engines.py [--years 2] [--departments 35,56] \\
         [--engines duckdb,postgres,spark] [--pg-dsn postgresql://...] [--spark-workers 1,2]
+
+``--demo`` times the whole Rennes Métropole demo instead (every pack, as ``territoria demo``),
+on DuckDB and PostgreSQL: the demo's files are written once, then each engine runs them end to
+end in a process of its own, on a fresh store (the PostgreSQL schemas ``bench_demo_*`` are
+dropped first). The server's CPU is the backend's (read in /proc: a local server only).
+
+    .venv/bin/python bench/engines.py --demo [--engines duckdb,postgres] [--pg-dsn postgresql://...]
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -119,6 +127,77 @@ def child(kind: str, workers: int, inputs: Path, output: Path, dsn: str) -> None
     print(json.dumps({"wall": wall, "cpu": cpu, "emissions_wall": emissions_wall}))
 
 
+DEMO_PREFIX = "bench_demo_"
+
+
+def _backend_cpu(engine: Any) -> float | None:
+    """CPU seconds of a PostgreSQL engine's server backend, when the server runs on this machine."""
+    pid = engine.con.execute("SELECT pg_backend_pid()").fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def demo_child(kind: str, source: Path, target: Path, dsn: str) -> None:
+    """The demo's files run end to end on one engine, in this process; timings on stdout."""
+    import psycopg
+
+    from territoria.core.yamlio import read_yaml, write_yaml
+    from territoria.pipelines import run_pipeline
+    from territoria.workspace import Workspace
+
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("store", "lock"))
+    if kind != "duckdb":
+        config = read_yaml(target / "territory.yaml")
+        config["engine"], config["engine_options"] = kind, {}
+        if kind == "postgres":
+            os.environ["TERRITORIA_PG_DSN"] = dsn
+            config["engine_options"] = {"schema_prefix": DEMO_PREFIX}
+            with psycopg.connect(dsn, autocommit=True) as con:  # a fresh store: nothing to skip
+                for (schema,) in con.execute(
+                    "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", [DEMO_PREFIX.replace("_", r"\_") + "%"]
+                ).fetchall():
+                    con.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        write_yaml(target / "territory.yaml", config)
+    ws = Workspace(target)
+    with ws.engine() as engine:
+        server0 = _backend_cpu(engine) if kind == "postgres" else None
+        cpu0, wall0 = _cpu(), time.perf_counter()
+        summary = run_pipeline(ws, engine)
+        wall, cpu = time.perf_counter() - wall0, _cpu() - cpu0
+        server = (_backend_cpu(engine) or 0.0) - server0 if server0 is not None else None
+    statuses = [r.status for r in summary.records]
+    steps = ", ".join(f"{statuses.count(s)} {s}" for s in sorted(set(statuses)))
+    print(json.dumps({"wall": wall, "cpu": cpu, "server": server, "steps": steps}))
+
+
+def demo(engines: list[str], dsn: str) -> None:
+    from territoria.workspace import init_demo_workspace
+
+    print(f"load average at start: {_load()} ({os.cpu_count()} cores)")
+    with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:
+        wall0 = time.perf_counter()
+        source = init_demo_workspace(Path(tmp) / "demo").root
+        print(f"demo inputs written in {time.perf_counter() - wall0:.1f} s (not timed below)")
+        print(f"{'engine':<10}{'wall s':>9}{'CPU s':>9}{'server s':>10}{'wall/DuckDB':>13}  steps")
+        base = 0.0
+        for kind in ["duckdb", *(e for e in engines if e != "duckdb")]:
+            cmd = [sys.executable, __file__, "--demo-child", kind, "--inputs", str(source)]
+            cmd += ["--output", str(Path(tmp) / kind), "--pg-dsn", dsn]
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                print(f"{kind:<10}  failed: {(done.stderr.strip().splitlines() or ['(no output)'])[-1]}")
+                continue
+            res = json.loads(done.stdout.strip().splitlines()[-1])
+            base = base or res["wall"]
+            server = f"{res['server']:>10.1f}" if res["server"] is not None else f"{'-':>10}"
+            ratio = res["wall"] / base
+            print(f"{kind:<10}{res['wall']:>9.1f}{res['cpu']:>9.1f}{server}{ratio:>12.1f}x  {res['steps']}")
+    print(f"load average at end: {_load()}")
+
+
 def _run(kind: str, workers: int, inputs: Path, out: Path, dsn: str) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", kind, "--workers", str(workers), "--inputs", str(inputs)]
     cmd += ["--output", str(out), "--pg-dsn", dsn]
@@ -145,13 +224,24 @@ def main() -> None:
     parser.add_argument("--engines", default="duckdb,postgres,spark")
     parser.add_argument("--pg-dsn", default=os.environ.get("TERRITORIA_PG_DSN", ""))
     parser.add_argument("--spark-workers", default="1,2")
+    parser.add_argument("--demo", action="store_true", help="the whole Rennes Métropole demo instead")
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--demo-child", default="", help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=2, help=argparse.SUPPRESS)
     parser.add_argument("--inputs", default="", help=argparse.SUPPRESS)
     parser.add_argument("--output", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.workers, Path(args.inputs), Path(args.output), args.pg_dsn)
+        return
+    if args.demo_child:
+        demo_child(args.demo_child, Path(args.inputs), Path(args.output), args.pg_dsn)
+        return
+    if args.demo:
+        engines = [e for e in args.engines.split(",") if e in ("duckdb", "postgres")]
+        if "postgres" in engines and not args.pg_dsn:
+            sys.exit("the demo on postgres needs a DSN (--pg-dsn or TERRITORIA_PG_DSN)")
+        demo(engines, args.pg_dsn)
         return
     staging, communes = synthetic_input(range(2025 - args.years, 2025))
     if args.departments:
