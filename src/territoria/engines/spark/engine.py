@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from territoria.core.errors import ConfigError, EngineError
 from territoria.engines.base import Capabilities, TableWrite
-from territoria.engines.dialect import expand_star_excludes
+from territoria.engines.expansions import expand_star_excludes
 from territoria.engines.spark.catalog import StoreCatalog, TableEntry
 from territoria.engines.spark.files import copy_to, read_csv_view, read_csv_with_rejects, temp_view
 from territoria.engines.spark.session import session
