@@ -129,13 +129,18 @@ def test_listener_crash_before_storing_is_redelivered(wired: tuple[Registry, Sen
     wait_for(lambda: crashed.state.received == 200, 10, "the first listener to receive everything")
     # dies without storing nor acknowledging anything: no DISCONNECT, the socket just goes away
     crashed.client.kill()
+    assert_redelivered_once(registry, store, pub, 400)
+
+
+def assert_redelivered_once(registry: Registry, store: SensorStore, pub: mqtt.Client, expected: int) -> None:
+    """A new listener gets what the dead one never acknowledged, and stores each observation once."""
     with running(registry, store):
-        wait_for(lambda: len(stored(store)) >= 400, 20, "the re-delivered messages to be stored")
+        wait_for(lambda: len(stored(store)) >= expected, 20, "the re-delivered messages to be stored")
         time.sleep(0.5)
     pub.loop_stop()
     pub.disconnect()
     rows = stored(store)
-    assert len(rows) == 400 and len(set(rows)) == 400
+    assert len(rows) == expected and len(set(rows)) == expected
 
 
 def test_bad_messages_are_quarantined_and_listening_goes_on(

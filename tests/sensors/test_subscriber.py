@@ -21,7 +21,7 @@ from territoria.sensors.store import SensorStore
 from territoria.sensors.subscriber import Endpoint, Messages, Subscriber
 
 from .conftest import Mosquitto
-from .test_mqtt import acked, publisher, running, stored, uplinks, wait_for
+from .test_mqtt import acked, assert_redelivered_once, publisher, running, stored, uplinks, wait_for
 
 
 def publish_packet(topic: str, payload: bytes, packet_id: int = 0, props: bytes = b"") -> bytes:
@@ -185,13 +185,7 @@ def test_a_crash_before_the_fsync_acknowledges_nothing(
             listener.flush(Ingestor(registry, writer))
     listener.client.kill()
     assert stored(store) == []  # nothing under a final name: the batch was never made durable
-    with running(registry, store):
-        wait_for(lambda: len(stored(store)) >= 400, 20, "the re-delivered messages to be stored")
-        time.sleep(0.5)
-    pub.loop_stop()
-    pub.disconnect()
-    rows = stored(store)
-    assert len(rows) == 400 and len(set(rows)) == 400
+    assert_redelivered_once(registry, store, pub, 400)
 
 
 @pytest.mark.slow
