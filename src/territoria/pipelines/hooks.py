@@ -50,6 +50,10 @@ class RunContext:
             self._last = last_step_status(self.engine)
         return self._last
 
+    def forget_reads(self) -> None:
+        """What a hook read during the run is out of date once it is closed."""
+        self._last = self._statuses = None
+
     def statuses(self) -> list[DatasetStatus]:
         """Every dataset's status (``inspect.dataset_status``) once the run is closed, read once for
         the publication and the status summary."""
@@ -98,7 +102,7 @@ class Hooks:
             hook.after_step(run, rec)
 
     def after_run(self, run: RunContext, summary: RunSummary) -> None:
-        run._last = run._statuses = None  # what a hook read during the run is out of date now
+        run.forget_reads()
         for hook in self.hooks:
             hook.after_run(run, summary)
 

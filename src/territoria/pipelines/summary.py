@@ -82,19 +82,15 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def save_summary(ws: Workspace, engine: Engine, plan: Plan, rows: list[DatasetStatus] | None = None) -> None:
-    """Compute what ``status`` shows (or take ``rows``, computed by the caller) and save it with the
+def save_summary(ws: Workspace, engine: Engine, plan: Plan, rows: list[DatasetStatus]) -> None:
+    """Save what ``status`` shows (``rows``, the datasets' statuses the caller has read) with the
     stamps it depends on; when the plan's stamps are unknown or the store is not a file of the
     workspace, remove any older summary."""
-    from territoria.pipelines.inspect import dataset_status
-
     path = ws.private / FILE
     store = engine.capabilities.store_paths(ws.store_dir)
     if plan.stamps is None or not store:
         path.unlink(missing_ok=True)
         return
-    if rows is None:
-        rows = dataset_status(ws, engine, plan)
     to_fill = ws.parameters_to_fill()
     if engine.capabilities.sql_dialect == "duckdb":
         # pending writes go to the store file now: closing it then changes none of the stamps below

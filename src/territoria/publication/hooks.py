@@ -5,36 +5,30 @@ from __future__ import annotations
 from territoria.core.errors import TerritoriaError
 from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
-from territoria.ledger import dataset_states, last_step_status, step_keys
+from territoria.ledger import dataset_states, step_keys
 from territoria.pipelines.hooks import RunContext, RunHook
-from territoria.pipelines.inspect import dataset_status
 from territoria.pipelines.plan import Plan
 from territoria.pipelines.runner import RunSummary
 from territoria.pipelines.summary import DatasetStatus
 from territoria.publication.snapshot import write_snapshot
-from territoria.workspace import Workspace
 
 #: bumped when what ``publication_state`` covers changes
 STATE_FORMAT = 1
 
 
 def publication_state(
-    ws: Workspace,
     engine: Engine,
     plan: Plan,
     *,
-    statuses: list[DatasetStatus] | None = None,
-    last: dict[str, str] | None = None,
+    statuses: list[DatasetStatus],
+    last: dict[str, str],
 ) -> str | None:
     """A digest of what a snapshot's catalog is computed from: the plan's files, every dataset's
-    content, rows and last update, every step's input key and last status, and each source's
-    freshness. ``None`` when the plan's files are not stamped (``plan_cache.py``): the catalog
-    is then always computed again. ``statuses`` and ``last`` are the datasets' statuses and the
-    steps' last statuses when the caller has read them already."""
+    content, rows and last update, every step's input key and last status (``last``), and each
+    source's freshness (from ``statuses``, the datasets' statuses). ``None`` when the plan's files
+    are not stamped (``plan_cache.py``): the catalog is then always computed again."""
     if plan.fingerprint is None:
         return None
-    last = last_step_status(engine) if last is None else last
-    statuses = dataset_status(ws, engine, plan, last=last) if statuses is None else statuses
     freshness = {s.name: s.freshness for s in statuses if s.period_days is not None}
     return stable_hash([STATE_FORMAT, plan.fingerprint, dataset_states(engine), step_keys(engine), last, freshness])
 
@@ -48,7 +42,7 @@ class PublishSnapshot(RunHook):
         # A failed step kept its previous outputs, so what is published is consistent either way.
         try:
             statuses = run.statuses()
-            state = publication_state(run.ws, run.engine, run.plan, statuses=statuses, last=run.last_status())
+            state = publication_state(run.engine, run.plan, statuses=statuses, last=run.last_status())
             snapshot = write_snapshot(run.ws, run.engine, run.plan, summary.run_id, state=state, statuses=statuses)
             summary.publication = str(snapshot.path)
         except (OSError, TerritoriaError) as exc:

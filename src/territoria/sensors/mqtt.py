@@ -60,7 +60,7 @@ class Listener:
         self.state = ListenerState()
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        #: (generation, packet ids, messages) of each read, in arrival order
+        #: (connection generation, messages with their packet ids) of each read, in arrival order
         self._pending: list[tuple[int, Messages]] = []
         self._queued = 0
         self.client = self._client()
