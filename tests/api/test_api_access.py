@@ -91,6 +91,40 @@ def test_revoked_and_forged_tokens(built_ws: Workspace, client: httpx.Client) ->
     assert client.get("/api/catalog", headers={"Authorization": "Basic abc"}).status_code == 401
 
 
+def test_a_refused_token_is_logged_for_what_the_route_reads(built_ws: Workspace, client: httpx.Client) -> None:
+    """The dataset a route reads is resolved from its path before the refusal is logged: its
+    effective level, never the path as a dataset at the open level; no dataset where none is read."""
+    store = AccessStore(built_ws.private / ACCESS_DB)
+    token_id, token = store.add("ancien agent", "agent")
+    store.revoke(token_id)
+    audit = AuditLog(store)
+    doors = [
+        (f"/api/datasets/{RESTRICTED}/rows", RESTRICTED, "restricted"),
+        (f"/ogc/collections/{PERSONAL}/items", PERSONAL, "personal"),
+        ("/api/datasets/communes/rows", "communes", "open"),
+        ("/api/catalog", "", "open"),  # public metadata: no dataset
+        ("/api/datasets/nulle-part/rows", "", "open"),  # names no dataset: none is invented
+    ]
+    for path, _, _ in doors:
+        before = len(audit.entries(10000))
+        assert client.get(path, headers=auth(token)).status_code == 401, path
+        entries = audit.entries(10000)
+        assert len(entries) == before + 1, path  # one entry per refused request
+    logged = audit.entries(len(doors))[::-1]
+    assert [(e["dataset"], e["access"]) for e in logged] == [(d, level) for _, d, level in doors]
+    assert [e["detail"]["path"] for e in logged] == [p for p, _, _ in doors]
+    assert [e["detail"]["dataset_known"] for e in logged] == [True, True, True, False, False]
+    for e in logged:
+        assert (e["action"], e["detail"]["status"], e["token_id"], e["role"]) == (
+            "denied:token",
+            401,
+            token_id,
+            "agent",
+        )
+        assert token.split("_", 2)[2] not in str(e)
+    assert audit.verify().ok
+
+
 def test_tokens_are_hashed_at_rest(built_ws: Workspace, tokens: dict[str, str]) -> None:
     raw = (built_ws.private / ACCESS_DB).read_bytes()
     for token in tokens.values():

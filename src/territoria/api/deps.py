@@ -33,6 +33,8 @@ from territoria.workspace.policies import FILE as POLICIES
 from territoria.workspace.policies import load_policies
 
 MAX_PURPOSE = 500
+#: what the audit log names as the dataset of an administrators-only route
+OPERATIONS = "operations"
 
 
 class PolicyFile:
@@ -133,15 +135,51 @@ async def principal(
         raise ApiError(401, "the Authorization header must be `Bearer <token>`", hint="or send no header to be public")
     who = await run_in_threadpool(state(request).store.authenticate, token.strip())
     if who is None:
-        # a refused token is a denied attempt: logged with the token id it claims (never its secret)
-        claimed = token.strip().split("_")[1] if token.count("_") >= 2 else None
-        detail = {"reason": "invalid, expired or revoked token", "claimed_token_id": claimed}
-        stranger = Principal("invalid token", Role.public)
-        await run_in_threadpool(
-            state(request).audit.record, stranger, "denied:token", request.url.path, AccessLevel.open, None, detail
-        )
+        await _log_refused_token(request, token.strip())
         raise ApiError(401, "invalid, expired or revoked token", hint="ask an administrator: `territoria users add`")
     return who
+
+
+async def _log_refused_token(request: Request, token: str) -> None:
+    """A refused token is a denied attempt, logged for what it was: the dataset the route reads
+    (resolved from the path, as ``guard`` would) with its effective level, or no dataset when the
+    route reads none or names none known (the path is in the detail either way); the token id it
+    claims, and that token's role when the id is one of the store's (never the secret)."""
+    parts = token.split("_", 2)
+    claimed = parts[1] if len(parts) == 3 else None
+    known = {t["token_id"]: t for t in await run_in_threadpool(state(request).store.list)} if claimed else {}
+    role = Role(known[claimed]["role"]) if claimed in known else Role.public
+    stranger = Principal("invalid token", role, None, claimed if claimed in known else None)
+    read = await _route_reads(request)
+    dataset, level = read if read is not None else ("", AccessLevel.open)
+    detail = {
+        "reason": "invalid, expired or revoked token",
+        "status": 401,
+        "claimed_token_id": claimed,
+        "path": request.url.path,
+        "dataset_known": read is not None,
+    }
+    await run_in_threadpool(state(request).audit.record, stranger, "denied:token", dataset, level, None, detail)
+
+
+async def _route_reads(request: Request) -> tuple[str, AccessLevel] | None:
+    """The dataset the matched route reads and its effective level (SensorThings: the most closed
+    of those the request touches); None for a route that reads no dataset, or names none known."""
+    rule = declared(getattr(request.scope.get("route"), "openapi_extra", None))
+    kind = rule["kind"] if rule else None
+    if kind == "admin":
+        return OPERATIONS, AccessLevel.restricted
+    if kind == "sensors":
+        touched = await run_in_threadpool(_sensor_reads, request)
+        return touched[0] if touched else None
+    if kind != "dataset" or rule is None:
+        return None
+    try:
+        pub = await publication(request)
+        meta = _resolve(pub, request.path_params.get(rule["param"], ""), rule["lookup"])
+    except TerritoriaError:  # no snapshot, or no such dataset: the refusal is logged naming none
+        return None
+    return (meta.id, level_of(request, meta)) if meta is not None else None
 
 
 Pub = Annotated[Publication, Depends(publication)]
@@ -236,7 +274,8 @@ def _resolve(pub: Publication, ident: str, lookup: str) -> DatasetMeta | None:
     return pub.dataset(ident, published=lookup == "published")
 
 
-def _sensors(request: Request, who: Principal, purpose: str | None) -> None:
+def _sensor_reads(request: Request) -> list[tuple[str, AccessLevel]]:
+    """The sensor datasets a SensorThings request reads with their levels, the strictest first."""
     query = dict(request.query_params)
     datasets = state(request).sensor_datasets()
     # a table no catalog entry declares was released by no one: it is read as restricted
@@ -244,8 +283,12 @@ def _sensors(request: Request, who: Principal, purpose: str | None) -> None:
         datasets.get(table, (f"sensors:{table}", AccessLevel.restricted))
         for table in tables_touched(request.path_params.get("path", ""), query)
     ]
+    return sorted(touched, key=lambda t: (-RANK[t[1]], t[0]))
+
+
+def _sensors(request: Request, who: Principal, purpose: str | None) -> None:
     # the strictest first: a refusal names (and logs) the most closed dataset the request reads
-    for dataset, level in sorted(touched, key=lambda t: (-RANK[t[1]], t[0])):
+    for dataset, level in _sensor_reads(request):
         why = decide(request, who, dataset, level, "sensorthings", purpose)
         if level is not AccessLevel.open:
             state(request).audit.record(who, "sensorthings", dataset, level, why, {"path": request.url.path})
@@ -266,7 +309,7 @@ async def guard(request: Request, who: Who) -> None:
     if kind == "admin":
         if not who.admin:
             reason = f"role {who.role.value} does not read operations data"
-            await run_in_threadpool(_deny, request, who, "operations", AccessLevel.restricted, "admin", reason)
+            await run_in_threadpool(_deny, request, who, OPERATIONS, AccessLevel.restricted, "admin", reason)
             raise ApiError(401 if who.anonymous else 403, reason, hint="an administrator's token reads it")
         return
     if kind == "sensors":
