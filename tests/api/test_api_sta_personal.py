@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +25,7 @@ from territoria.core.yamlio import write_yaml
 from territoria.governance.access import ACCESS_DB, AccessStore
 from territoria.governance.audit import AuditLog
 from territoria.sensors.ingest import Ingestor, open_registry, store_for
+from territoria.sensors.sta.odata import option_params, parse_options
 from territoria.workspace import Workspace, init_workspace
 
 HOURLY = "capteurs-temperature-horaire"
@@ -128,3 +130,76 @@ def test_an_administrator_reads_personal_sensor_data_with_a_purpose(sensor_ws: W
         headers=_bearer(admin),
     )
     assert expanded.status_code == 200 and any(d.get("Observations") for d in expanded.json()["value"])
+
+
+NESTED = (
+    "Datastreams({top}$select=id,name;$orderby=name desc;"
+    "$expand=Observations({top}$select=result;$filter=result lt 50))"
+)
+
+
+def _walk(client: httpx.Client, headers: dict[str, str], page: dict[str, Any], nav: str) -> list[dict[str, Any]]:
+    """Every entity of an expanded collection, following its next links to the end (and, within
+    each, the next links of the collections it expands), without the links themselves."""
+    rows = list(page[nav])
+    link = page.get(f"{nav}@iot.nextLink")
+    while link:
+        r = client.get(link, headers=headers)
+        assert r.status_code == 200, (link, r.text[:300])
+        rows += r.json()["value"]
+        link = r.json().get("@iot.nextLink")
+    for row in rows:
+        for key in [k for k in row if k.endswith("@iot.nextLink")]:
+            row[key.removesuffix("@iot.nextLink")] = _walk(client, headers, row, key.removesuffix("@iot.nextLink"))
+            del row[key]
+    return rows
+
+
+def test_nested_expand_pages_to_the_end_with_every_option(sensor_ws: Workspace, client: httpx.Client) -> None:
+    """A nested expansion's next link carries the options of its level ($select, $filter, $orderby,
+    its own $expand) and the request's purpose: paging it to the end gives the unpaged answer."""
+    _, admin = AccessStore(sensor_ws.private / ACCESS_DB).add("dpo", "admin")
+    headers = _bearer(admin)
+
+    def things(top: str) -> list[dict[str, Any]]:
+        params = {"$expand": NESTED.format(top=top), "purpose": "contrôle RGPD"}
+        r = client.get("/sta/v1.1/Things", params=params, headers=headers)
+        assert r.status_code == 200, r.text[:300]
+        found: list[dict[str, Any]] = r.json()["value"]
+        return found
+
+    paged = things("$top=1;")
+    assert all("Datastreams@iot.nextLink" in t for t in paged)  # one datastream a page: there is paging
+    for thing in paged:
+        thing["Datastreams"] = _walk(client, headers, thing, "Datastreams")
+        del thing["Datastreams@iot.nextLink"]
+    whole = things("")
+    assert paged == whole
+    datastreams = [d for t in whole for d in t["Datastreams"]]
+    assert len(datastreams) == 6 and all(
+        set(d) == {"@iot.id", "@iot.selfLink", "name", "Observations"} for d in datastreams
+    )
+    results = [o["result"] for d in datastreams for o in d["Observations"]]
+    assert (
+        results
+        and all(r < 50 for r in results)
+        and all(set(o) == {"result"} for d in datastreams for o in d["Observations"])
+    )
+    assert [d["name"] for d in whole[0]["Datastreams"]] == sorted(
+        (d["name"] for d in whole[0]["Datastreams"]), reverse=True
+    )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"$top": "2", "$skip": "4", "$count": "true", "$select": "id,name", "$orderby": "name desc,id"},
+        {"$filter": "name eq 'a;b,(c)' and result lt 50", "$resultFormat": "dataArray"},
+        {"$expand": "Datastreams($top=2;$filter=name ne 'x;y';$expand=Observations($orderby=result desc))"},
+        {"$expand": "Datastreams/Thing,Locations($select=location)"},
+    ],
+)
+def test_options_written_back_read_the_same(params: dict[str, str]) -> None:
+    """``option_params`` is the inverse of ``parse_options``: what a next link carries means the same."""
+    opts = parse_options(params)
+    assert parse_options(dict(option_params(opts))) == opts

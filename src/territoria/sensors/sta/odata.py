@@ -346,6 +346,9 @@ class Options:
     filter: str | None = None
     expand: list[tuple[list[str], Options]] = field(default_factory=list)
     result_format: str | None = None
+    #: the request's parameters that are not query options (``purpose``): a nested expansion's
+    #: next link carries them, as the top level's next link does
+    carry: list[tuple[str, str]] = field(default_factory=list)
 
 
 def parse_options(params: dict[str, str], *, nested: bool = False, depth: int = 0) -> Options:
@@ -380,7 +383,38 @@ def parse_options(params: dict[str, str], *, nested: bool = False, depth: int = 
             opts.result_format = value
         elif key.startswith("$"):
             raise QueryError(f"unknown query option {key}", hint="see the SensorThings API v1.1 query options")
+        else:
+            opts.carry.append((key, value))
     return opts
+
+
+def option_params(opts: Options, *, paging: bool = True) -> list[tuple[str, str]]:
+    """The query options ``opts`` was parsed from, as ``(name, value)`` pairs (the inverse of
+    ``parse_options``, nested expansions included): what a next link of that level carries."""
+    params: list[tuple[str, str]] = []
+    if opts.filter is not None:
+        params.append(("$filter", opts.filter))
+    if opts.select is not None:
+        params.append(("$select", ",".join(opts.select)))
+    if opts.orderby:
+        params.append(("$orderby", ",".join(f"{name} desc" if desc else name for name, desc in opts.orderby)))
+    if opts.expand:
+        params.append(("$expand", ",".join(_expand_text(path, sub) for path, sub in opts.expand)))
+    if opts.count:
+        params.append(("$count", "true"))
+    if opts.result_format is not None:
+        params.append(("$resultFormat", opts.result_format))
+    if paging:
+        if opts.top is not None:
+            params.append(("$top", str(opts.top)))
+        if opts.skip:
+            params.append(("$skip", str(opts.skip)))
+    return params
+
+
+def _expand_text(path: list[str], sub: Options) -> str:
+    inner = ";".join(f"{k}={v}" for k, v in option_params(sub))
+    return "/".join(path) + (f"({inner})" if inner else "")
 
 
 def _expand_item(item: str, depth: int) -> tuple[list[str], Options]:

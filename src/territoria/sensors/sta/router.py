@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse, Response
 from territoria.core.errors import NotFoundError, TerritoriaError, error_envelope
 from territoria.core.serves import serves
 from territoria.sensors.sta.model import ENTITY_SETS, EntitySet
-from territoria.sensors.sta.odata import Options, QueryError, parse_options
+from territoria.sensors.sta.odata import Options, QueryError, option_params, parse_options
 from territoria.sensors.sta.service import Service, decode_observation_id
 
 PREFIX = "/sta/v1.1"
@@ -167,6 +167,7 @@ class Api:
                 raise QueryError(f"$expand: {es.name} has no navigation property {path[0]!r}")
             if len(path) > 1:
                 sub = Options(expand=[(path[1:], sub)])
+            sub.carry = opts.carry
             target = ENTITY_SETS[nav.target]
             # Observations have their own paging over the store's files, one datastream at a time
             if nav.many and nav.local == "id" and target.table != "sta_observations" and rows:
@@ -188,8 +189,7 @@ class Api:
                 self.links(target, child, base, sub.select)
             row[name] = page.rows
             if page.more:
-                url = f"{base}/{es.name}({row['@iot.id']})/{name}"
-                row[f"{name}@iot.nextLink"] = next_link(url, sub, target)
+                row[f"{name}@iot.nextLink"] = next_link(nested_url(base, es, row, name, sub), sub, target)
             if page.count is not None:
                 row[f"{name}@iot.count"] = page.count
 
@@ -201,8 +201,7 @@ class Api:
         if nav.extra:
             where.append(f"t.{nav.extra}")
         if nav.many:
-            url = f"{base}/{es.name}({row['@iot.id']})/{name}"
-            child = self.collection(target, where, sub, base, url)
+            child = self.collection(target, where, sub, base, nested_url(base, es, row, name, sub))
             row[name] = child["value"]
             if "@iot.nextLink" in child:
                 row[f"{name}@iot.nextLink"] = child["@iot.nextLink"]
@@ -231,6 +230,14 @@ class Api:
         self.expand(res.es, [row], opts, base)
         self.links(res.es, row, base, opts.select)
         return row
+
+
+def nested_url(base: str, es: EntitySet, row: dict[str, Any], name: str, sub: Options) -> str:
+    """The URL of an expanded collection with every option of its level (SensorThings 1.1, OGC 18-088:
+    a nested ``$expand``'s options apply to it as top-level ones), so that its next link pages
+    through the same selection, filter, order and expansions; the request's ``purpose`` too."""
+    params = option_params(sub) + sub.carry
+    return f"{base}/{es.name}({row['@iot.id']})/{name}" + (f"?{urlencode(params)}" if params else "")
 
 
 def next_link(url: str, opts: Options, es: EntitySet) -> str:
