@@ -13,7 +13,11 @@ The load generator is wrk when installed (a Lua script cycles through the reques
 httpx client processes (noted: they cost more CPU than the server). Every server listens on
 127.0.0.1; every load is bounded in time.
 
+(c) with ``--first``, only the first OGC requests of a fresh server on the all-France layer (each
+    collection is encoded when first read, not every one on the first OGC request).
+
     python bench/api.py [--seconds 10] [--concurrency 64] [--workers 2] [--ogc-rounds 3] [--workdir DIR]
+    python bench/api.py --first --workdir DIR
 """
 
 from __future__ import annotations
@@ -285,6 +289,31 @@ def bench_ogc(ws: Workspace, args: argparse.Namespace) -> None:
           f"server CPU per request ratio {peer_cpu / ours_cpu:.1f}x")  # fmt: skip
 
 
+def bench_first(ws: Workspace, workers: int) -> None:
+    """(c) The first OGC requests a fresh worker answers on the all-France layer: wall and server CPU
+    milliseconds of each, in order (the publication is loaded first by a catalog request, so that
+    what is timed is the OGC routes' own work)."""
+    with serve_territoria(ws, workers) as (base, pid):
+        answering(base + "/api/catalog")
+        others = [c["id"] for c in httpx.get(f"{base}/ogc/collections", timeout=600).json()["collections"]]
+    other = next(c for c in others if c != OURS_OGC.split("/")[3])
+    steps = [
+        ("items of contours-communes, first", OURS_OGC + "?limit=10"),
+        ("items of contours-communes, again", OURS_OGC + "?limit=10&offset=20000"),
+        (f"items of {other}, first", f"/ogc/collections/{other}/items?limit=10"),
+        ("items of contours-communes, bbox (Rennes)", OURS_OGC + "?limit=10&bbox=-1.75,48.05,-1.6,48.15"),
+        ("collections list", "/ogc/collections"),
+    ]
+    with serve_territoria(ws, workers) as (base, pid):
+        answering(base + "/api/catalog")
+        print(f"(c) first OGC requests of a fresh server ({workers} worker(s), all-France layer)  [{loadavg()}]")
+        for label, path in steps:
+            cpu0, t0 = server_cpu(pid), time.perf_counter()
+            r = httpx.get(base + path, timeout=600)
+            wall, cpu = (time.perf_counter() - t0) * 1000, (server_cpu(pid) - cpu0) * 1000
+            print(f"    {label:<45} HTTP {r.status_code}  {wall:8.1f} ms wall  {cpu:8.1f} ms server CPU")
+
+
 def answering(url: str, limit_s: float = 120) -> None:
     """Wait for a server whose workers listen only once they have started (uvicorn's own ``--workers``)."""
     deadline = time.monotonic() + limit_s
@@ -339,12 +368,18 @@ def main() -> None:
     parser.add_argument("--skip-indicators", action="store_true")
     parser.add_argument("--skip-ogc", action="store_true")
     parser.add_argument(
+        "--first", action="store_true", help="only (c): the first OGC requests of a fresh server (all France)"
+    )
+    parser.add_argument(
         "--workdir", type=Path, help="keep the built workspaces here and reuse them on the next run (never deleted)"
     )
     args = parser.parse_args()
     print(f"load generator: {_load.generator()}")
     with tempfile.TemporaryDirectory() as tmp:
         root = args.workdir or Path(tmp)
+        if args.first:
+            bench_first(workspace(root / "france", france), 1)
+            return
         if not args.skip_indicators:
             bench_indicators(workspace(root / "demo", lambda d: built(init_demo_workspace(d))), args)
         if not args.skip_ogc:

@@ -1,17 +1,13 @@
 """OGC API - Features (Part 1: Core, GeoJSON) under ``/ogc``, so that QGIS and GDAL read the data.
 
-Collections are the published datasets that have a geometry, the published datasets with a
-commune ``code`` joined to the commune boundaries (indicators: their ``commune`` mesh), and the
-boundaries themselves (the dataset with ``role: boundaries``, under its own id). Features are
-encoded once per publication and kept as GeoJSON text, so a page of items is a slice and a join.
+What the collections are and how their features are encoded (each when first read, a page
+alone until the whole collection is): ``api/ogc_features.py``.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -22,6 +18,7 @@ from fastapi.responses import JSONResponse
 from territoria.api.deps import Pub, Purpose, Who, readable
 from territoria.api.errors import ApiError
 from territoria.api.ogc_errors import OGC_RESPONSES, PREFIX
+from territoria.api.ogc_features import Collection, Encoded, collections
 from territoria.api.routers.ogc_query import (
     CRS84,
     CRSS,
@@ -37,8 +34,7 @@ from territoria.api.routers.ogc_query import (
 from territoria.core.errors import NotFoundError
 from territoria.core.serves import serves
 from territoria.core.suggest import did_you_mean
-from territoria.engines.base import quote_ident
-from territoria.publication.reader import DatasetMeta, Publication, json_value
+from territoria.publication.reader import DatasetMeta, Publication
 
 # errors answer in OGC's exception format, documented as such (``api/ogc_errors.py``)
 router = APIRouter(prefix=PREFIX, tags=["ogc-api-features"], responses=OGC_RESPONSES)
@@ -54,116 +50,6 @@ GEOJSON = "application/geo+json"
 MAX_LIMIT = 10000
 
 
-@dataclass
-class Collection:
-    id: str
-    title: str
-    description: str
-    meta: DatasetMeta | None  # None: the boundaries, open reference data
-    features: list[str]
-    bboxes: list[tuple[float, float, float, float]]
-    #: each feature's geometry as WKB (None: no geometry), for exact ``bbox`` intersection
-    shapes: list[bytes | None]
-    #: each feature's year (its ``period`` or ``annee``), for ``datetime``; None: no temporal property
-    years: list[int | None] | None = None
-
-    @property
-    def extent(self) -> list[float] | None:
-        if not self.bboxes:
-            return None
-        xs0, ys0, xs1, ys1 = zip(*self.bboxes, strict=True)
-        return [min(xs0), min(ys0), max(xs1), max(ys1)]
-
-
-def _relation(pub: Publication, meta: DatasetMeta) -> tuple[str, str] | None:
-    """(FROM clause, geometry expression) of a dataset's features, or None if it has none."""
-    if meta.geometry:
-        return meta.relation + " d", f"d.{quote_ident(meta.geometry)}"
-    names = [c for c, _ in meta.columns]
-    if "code" in names and pub.boundaries:
-        mesh = " WHERE d.mesh = 'commune'" if "mesh" in names else ""
-        return f"{meta.relation} d JOIN geo.communes b USING (code){mesh}", "b.geometry"
-    return None
-
-
-def _encode(
-    pub: Publication, cid: str, source: str, geom: str, props: list[str]
-) -> tuple[list[str], list[Any], list[bytes | None]]:
-    cols = ", ".join(f"d.{quote_ident(c)}" for c in props)
-    order = ", ".join(f"d.{quote_ident(c)}" for c in props) or "1"
-    rows = (
-        pub.cursor()
-        .execute(
-            f"SELECT ST_AsGeoJSON({geom}), ST_XMin({geom}), ST_YMin({geom}), ST_XMax({geom}), ST_YMax({geom}),"
-            f" ST_AsWKB({geom}){', ' if cols else ''}{cols} FROM {source} ORDER BY {order}"
-        )
-        .fetchall()
-    )
-    features, bboxes, shapes = [], [], []
-    for fid, row in enumerate(rows, start=1):
-        properties = json.dumps(dict(zip(props, map(json_value, row[6:]), strict=True)), ensure_ascii=False)
-        geometry = row[0] or "null"
-        features.append(f'{{"type":"Feature","id":{fid},"geometry":{geometry},"properties":{properties}}}')
-        bboxes.append((row[1], row[2], row[3], row[4]) if row[0] else (math.nan,) * 4)
-        shapes.append(bytes(row[5]) if row[0] else None)
-    return features, bboxes, shapes
-
-
-TEMPORAL = ("period", "annee")
-
-
-def _years(features: list[str], props: list[str]) -> list[int | None] | None:
-    name = next((p for p in TEMPORAL if p in props), None)
-    if name is None:
-        return None
-    years = []
-    for feature in features:
-        value = json.loads(feature)["properties"].get(name)
-        years.append(
-            int(value) if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()) else None
-        )
-    return years
-
-
-def collections(pub: Publication) -> dict[str, Collection]:
-    def build() -> dict[str, Collection]:
-        found: dict[str, Collection] = {}
-        for meta in pub.datasets.values():
-            if meta.id not in pub.manifest["tables"]:
-                continue
-            rel = _relation(pub, meta)
-            if rel is None:
-                continue
-            props = [c for c, t in meta.columns if not t.upper().startswith("GEOMETRY")]
-            features, bboxes, shapes = _encode(pub, meta.id, rel[0], rel[1], props)
-            if not any(shapes):
-                # nothing to draw (e.g. an indicator on the EPCI mesh only, or keyed by sensor):
-                # a feature collection without features would mislead GIS clients
-                continue
-            doc = meta.doc
-            found[meta.id] = Collection(
-                meta.id,
-                doc["title"],
-                doc.get("description") or "",
-                meta,
-                features,
-                bboxes,
-                shapes,
-                _years(features, props),
-            )
-        boundaries = pub.boundaries
-        if boundaries and boundaries not in found:
-            features, bboxes, shapes = _encode(pub, boundaries, "geo.communes d", "d.geometry", ["code", "nom"])
-            doc = pub.datasets[boundaries].doc if boundaries in pub.datasets else {}
-            title = doc.get("title") or "Contours des communes du territoire"
-            description = doc.get("description") or "WGS84"
-            found[boundaries] = Collection(boundaries, title, description, None, features, bboxes, shapes)
-        return found
-
-    result: dict[str, Collection] = pub.cached("ogc:collections", build)
-    return result
-
-
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/ogc"
 
@@ -172,7 +58,7 @@ def _visible(request: Request, who: Any, coll: Collection) -> bool:
     return coll.meta is None or readable(request, who, coll.meta)
 
 
-def _collection_doc(base: str, coll: Collection) -> dict[str, Any]:
+def _collection_doc(base: str, coll: Collection, pub: Publication) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "id": coll.id,
         "title": coll.title,
@@ -185,8 +71,9 @@ def _collection_doc(base: str, coll: Collection) -> dict[str, Any]:
             {"href": f"{base}/collections/{coll.id}/items", "rel": "items", "type": GEOJSON},
         ],
     }
-    if coll.extent:
-        doc["extent"] = {"spatial": {"bbox": [coll.extent], "crs": CRS84}}
+    extent = coll.summary(pub).extent
+    if extent:
+        doc["extent"] = {"spatial": {"bbox": [extent], "crs": CRS84}}
     return doc
 
 
@@ -235,7 +122,7 @@ async def conformance() -> JSONResponse:
 @router.get("/collections", summary="Feature collections", openapi_extra=serves("public"))
 async def list_collections(request: Request, pub: Pub, who: Who) -> JSONResponse:
     base = _base(request)
-    docs = [_collection_doc(base, c) for c in collections(pub).values() if _visible(request, who, c)]
+    docs = [_collection_doc(base, c, pub) for c in collections(pub).values() if _visible(request, who, c)]
     links = [{"href": f"{base}/collections", "rel": "self", "type": "application/json"}]
     return JSONResponse({"links": links, "crs": list(CRSS), "collections": docs})
 
@@ -249,7 +136,7 @@ CollectionId = Annotated[str, Path(max_length=100)]
     openapi_extra=serves("dataset", "collection_id", lookup="collection", action="ogc-collection"),
 )
 async def get_collection(request: Request, pub: Pub, collection_id: CollectionId) -> JSONResponse:
-    return JSONResponse(_collection_doc(_base(request), _get(pub, collection_id)))
+    return JSONResponse(_collection_doc(_base(request), _get(pub, collection_id), pub))
 
 
 #: the query parameters of ``/items``: any other is refused (OGC API Features Part 1, /req/core/query-param-unknown)
@@ -274,7 +161,7 @@ def _query_shapes(box: Box, crs: str) -> list[str]:
     return [f"ST_Transform(ST_GeomFromText('{wkt}'), '{CRSS[crs]}', 'OGC:CRS84')"]
 
 
-def _within(pub: Publication, coll: Collection, box: Box, crs: str) -> list[int]:
+def _within(pub: Publication, coll: Encoded, box: Box, crs: str) -> list[int]:
     """Indexes of the features whose geometry intersects ``box``: the bounding boxes first (cheap),
     then DuckDB spatial's exact ``ST_Intersects`` on the candidates' shapes."""
     shapes = _query_shapes(box, crs)
@@ -351,12 +238,19 @@ async def items(
     coll = _get(pub, collection_id)
     box = parse_bbox(bbox, box_crs) if bbox is not None else None
     period = parse_datetime(datetime_) if datetime_ is not None else None
-    # a range while nothing filters: a page costs its own features, not a pass over the collection
-    indexes: Sequence[int] = range(len(coll.features)) if box is None else _within(pub, coll, box, box_crs)
-    if period is not None and coll.years is not None:  # a collection without dates is not filtered in time
-        years = coll.years
-        indexes = [i for i in indexes if in_period(years[i], period)]
-    page = _in_crs(pub, [coll.features[i] for i in indexes[start : start + size]], out_crs)
+    if box is None and (period is None or not coll.dated):
+        # nothing filters: a page costs its own features, not a pass over the collection
+        matched = coll.summary(pub).matched
+        page = coll.page(pub, start, min(size, max(0, matched - start)))
+    else:
+        encoded = coll.encoded(pub)
+        indexes: Sequence[int] = range(len(encoded.features)) if box is None else _within(pub, encoded, box, box_crs)
+        if period is not None and encoded.years is not None:  # a collection without dates is not filtered in time
+            years = encoded.years
+            indexes = [i for i in indexes if in_period(years[i], period)]
+        matched = len(indexes)
+        page = [encoded.features[i] for i in indexes[start : start + size]]
+    page = _in_crs(pub, page, out_crs)
     base = f"{_base(request)}/collections/{coll.id}/items"
     given = (("bbox", bbox), ("bbox-crs", bbox_crs), ("crs", crs), ("datetime", datetime_))
     extra = "".join(f"&{k}={quote(v, safe='')}" for k, v in given if v)
@@ -364,7 +258,7 @@ async def items(
         {"href": f"{base}?limit={size}&offset={start}{extra}", "rel": "self", "type": GEOJSON},
         {"href": f"{_base(request)}/collections/{coll.id}", "rel": "collection", "type": "application/json"},
     ]
-    if start + size < len(indexes):
+    if start + size < matched:
         links.append({"href": f"{base}?limit={size}&offset={start + size}{extra}", "rel": "next", "type": GEOJSON})
     if start > 0:
         links.append(
@@ -372,7 +266,7 @@ async def items(
         )
     head = {
         "type": "FeatureCollection",
-        "numberMatched": len(indexes),
+        "numberMatched": matched,
         "numberReturned": len(page),
         "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "links": links,
@@ -401,7 +295,8 @@ async def item(
     out_crs = parse_crs(crs, "crs")
     coll = _get(pub, collection_id)
     index = int(feature_id) if feature_id.isascii() and feature_id.isdigit() and len(feature_id) < 10 else 0
-    if not 1 <= index <= len(coll.features):
+    found = coll.page(pub, index - 1, 1) if index >= 1 else []
+    if not found:
         raise NotFoundError(f"no feature {feature_id[:20]!r} in {coll.id}", hint="feature ids are 1..numberMatched")
     base = f"{_base(request)}/collections/{coll.id}"
     links = json.dumps(
@@ -410,7 +305,7 @@ async def item(
             {"href": base, "rel": "collection", "type": "application/json"},
         ]
     )
-    feature = _in_crs(pub, [coll.features[index - 1]], out_crs)[0]
+    feature = _in_crs(pub, found, out_crs)[0]
     return Response(
         (feature[:-1] + f',"links":{links}}}').encode(), media_type=GEOJSON, headers={"Content-Crs": f"<{out_crs}>"}
     )

@@ -1,0 +1,64 @@
+"""OGC collections are encoded when first read, and only what is read: knowing the collections
+encodes nothing, a first page encodes the block of features that holds it, and blocks encoded one
+by one are byte for byte the whole collection encoded at once."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from api_support import LiveServer
+
+from territoria.api import create_app, ogc_features
+from territoria.api.ogc_features import collections
+from territoria.publication.reader import PublicationSource
+from territoria.workspace import Workspace
+
+
+def test_blocks_encoded_one_by_one_are_the_whole_collection(
+    built_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ogc_features, "BLOCK", 3)  # many blocks, a last one cut short
+    pub = PublicationSource(built_ws.private).get()
+    found = collections(pub)
+    assert len(found) >= 3 and all(c._encoded is None and not c._blocks for c in found.values())
+    for coll in found.values():
+        whole = coll._encode(pub, None)
+        matched = coll.summary(pub).matched
+        assert len(whole.features) == matched > 0
+        # pages across block boundaries, in no particular order, then the whole from the blocks
+        pages = {start: coll.page(pub, start, 2) for start in range(matched - 1, -1, -2)}
+        assert all(pages[s] == whole.features[s : s + 2] for s in pages)
+        assert coll._encoded is not None and not coll._blocks  # every block read: put together
+        assert coll._encoded.features == whole.features and coll._encoded.shapes == whole.shapes
+        assert repr(coll._encoded.bboxes) == repr(whole.bboxes) and coll._encoded.years == whole.years
+
+
+def test_the_first_request_of_a_collection_encodes_only_it(
+    built_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ogc_features, "BLOCK", 10)  # the test's collections are small
+    app = create_app(built_ws.root)
+    with LiveServer(app) as live, httpx.Client(base_url=live.url, timeout=60) as client:
+        listed = client.get("/ogc/collections").json()["collections"]
+        pub = app.state.territoria.source.get()
+        found = collections(pub)
+        assert {c["id"] for c in listed} < set(found)
+        assert all(c._encoded is None and not c._blocks for c in found.values())
+        assert all(c["extent"]["spatial"]["bbox"][0][0] < c["extent"]["spatial"]["bbox"][0][2] for c in listed)
+        first = client.get("/ogc/collections/densite_population/items", params={"limit": 5, "offset": 3})
+        assert first.status_code == 200
+        others = [c for cid, c in found.items() if cid != "densite_population"]
+        assert others and all(c._encoded is None and not c._blocks for c in others)
+        target = found["densite_population"]
+        assert target._encoded is None and list(target._blocks) == [0]  # the block of the page, only
+        assert target.summary(pub).matched > 10
+        with_box = client.get("/ogc/collections/densite_population/items", params={"bbox": "-2,47,-1,49"})
+        assert with_box.status_code == 200 and target._encoded is not None  # a filter reads every feature
+        again = client.get("/ogc/collections/densite_population/items", params={"limit": 5, "offset": 3})
+        one = client.get("/ogc/collections/densite_population/items/4")
+    strip = ("timeStamp",)
+    before = {k: v for k, v in first.json().items() if k not in strip}
+    after = {k: v for k, v in again.json().items() if k not in strip}
+    assert before == after and before["numberMatched"] == target.summary(pub).matched
+    assert [f["id"] for f in before["features"]] == [4, 5, 6, 7, 8]
+    assert one.json()["properties"] == before["features"][0]["properties"]
