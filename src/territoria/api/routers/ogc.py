@@ -206,6 +206,13 @@ def _in_crs(pub: Publication, features: list[str], crs: str) -> list[str]:
     return out
 
 
+def _once(params: Any) -> None:
+    """A parameter given twice (``limit=1&limit=2``) is ambiguous: refused, not one of them picked."""
+    twice = sorted(k for k in set(params) if len(params.getlist(k)) > 1)
+    if twice:
+        raise ApiError(400, f"query parameter {twice[0][:40]!r} is given more than once", hint="give it once")
+
+
 @router.get(
     "/collections/{collection_id}/items",
     summary="Features of a collection (GeoJSON)",
@@ -232,6 +239,7 @@ async def items(
         raise ApiError(
             400, f"unknown query parameter {unknown[0][:40]!r}", hint=f"supported: {', '.join(sorted(ITEMS_PARAMS))}"
         )
+    _once(params)
     size = int_param(params, "limit", 10, 1, MAX_LIMIT)
     start = int_param(params, "offset", 0, 0, 10**9)
     out_crs, box_crs = parse_crs(crs, "crs"), parse_crs(bbox_crs, "bbox-crs")
@@ -292,6 +300,7 @@ async def item(
     unknown = sorted(set(request.query_params) - {"crs", "purpose", "f"})
     if unknown:
         raise ApiError(400, f"unknown query parameter {unknown[0][:40]!r}", hint="supported: crs, f, purpose")
+    _once(request.query_params)
     out_crs = parse_crs(crs, "crs")
     coll = _get(pub, collection_id)
     index = int(feature_id) if feature_id.isascii() and feature_id.isdigit() and len(feature_id) < 10 else 0

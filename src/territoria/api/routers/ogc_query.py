@@ -19,6 +19,8 @@ CRSS = {CRS84: "OGC:CRS84", LAMBERT93: "EPSG:2154"}
 STORAGE_CRS = CRS84
 
 Box = tuple[float, float, float, float]
+#: the largest projected coordinate a bbox may have, in metres (ten times the Earth's circumference)
+PROJECTED_LIMIT = 4e8
 
 
 def parse_crs(value: str | None, name: str) -> str:
@@ -47,6 +49,13 @@ def parse_bbox(text: str, crs: str = CRS84) -> Box:
     if crs != CRS84:
         if x0 > x1 or y0 > y1:
             raise ApiError(400, f"invalid bbox {text[:80]!r}: min > max", hint="bbox=minX,minY,maxX,maxY")
+        if max(map(abs, values)) > PROJECTED_LIMIT:
+            # beyond any projected CRS's domain; and the box's edges, densified, would overflow
+            raise ApiError(
+                400,
+                f"invalid bbox {text[:80]!r}: out of range",
+                hint=f"projected coordinates within ±{PROJECTED_LIMIT:.0e} m",
+            )
         return x0, y0, x1, y1
     if y0 > y1 or not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
         raise ApiError(400, f"invalid bbox {text[:80]!r}: out of range or min > max", hint="WGS84 degrees")
