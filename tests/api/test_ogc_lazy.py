@@ -18,6 +18,7 @@ def test_blocks_encoded_one_by_one_are_the_whole_collection(
     built_ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ogc_features, "BLOCK", 3)  # many blocks, a last one cut short
+    monkeypatch.setattr(ogc_features, "WHOLE_AFTER", 10**6)  # every block read one by one
     pub = PublicationSource(built_ws.private).get()
     found = collections(pub)
     assert len(found) >= 3 and all(c._encoded is None and not c._blocks for c in found.values())
@@ -62,3 +63,17 @@ def test_the_first_request_of_a_collection_encodes_only_it(
     assert before == after and before["numberMatched"] == target.summary(pub).matched
     assert [f["id"] for f in before["features"]] == [4, 5, 6, 7, 8]
     assert one.json()["properties"] == before["features"][0]["properties"]
+
+
+def test_a_client_reading_widely_has_the_whole_collection_encoded_once(
+    built_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ogc_features, "BLOCK", 3)
+    monkeypatch.setattr(ogc_features, "WHOLE_AFTER", 3)
+    pub = PublicationSource(built_ws.private).get()
+    coll = collections(pub)["contours-communes"]
+    whole = coll._encode(pub, None).features
+    assert coll.page(pub, 0, 2) == whole[0:2] and coll.page(pub, 10, 4) == whole[10:14]  # blocks 0, 3 and 4
+    assert coll._encoded is None and sorted(coll._blocks) == [0, 3, 4]
+    assert coll.page(pub, 30, 2) == whole[30:32]  # a fourth block: the whole collection, once
+    assert coll._encoded is not None and coll._encoded.features == whole and not coll._blocks

@@ -7,8 +7,10 @@ boundaries themselves (the dataset with ``role: boundaries``, under its own id).
 Nothing is encoded until a collection is read, and then only what is read: knowing which
 collections exist costs one ``LIMIT 1`` query each, a collection's extent and size one aggregate
 (``ST_Extent``: the boxes geometries carry). A page encodes the blocks of ``BLOCK`` features that
-hold it (a sorted ``LIMIT``/``OFFSET`` query), kept for the next pages; a ``bbox`` or ``datetime``
-filter, which tests every feature's box or year, encodes the whole collection in one query. Feature
+hold it (a sorted ``LIMIT``/``OFFSET`` query), kept for the next pages. A client that reads more
+than ``WHOLE_AFTER`` blocks, and a ``bbox`` or ``datetime`` filter (which tests every feature's box
+or year), has the whole collection encoded in one query, once: a collection never costs more than
+a few blocks beyond what encoding it at once cost. Feature
 ids are positions in the order of the properties, the same either way (rows whose properties are
 all equal may take each other's ids, as they did when the whole collection was encoded at once).
 """
@@ -28,12 +30,15 @@ TEMPORAL = ("period", "annee")
 #: features encoded together when a page reads one of them: a first page of the all-France
 #: commune layer costs 1000 features' encoding (tens of ms), not 35,000 (seconds)
 BLOCK = 1000
+#: blocks read one by one before a collection is encoded whole
+WHOLE_AFTER = 4
 
 
 @dataclass(frozen=True)
 class Encoded:
-    """A whole collection as GeoJSON text, with what filters need: every feature's bounding box
-    (NaN: no geometry), geometry as WKB (None: none) and year (None: none, or no temporal property)."""
+    """A collection, or a block of it, as GeoJSON text, with what filters need: every feature's
+    bounding box (NaN: no geometry), geometry as WKB (None: none) and year (None: none; the list is
+    None when the collection has no temporal property)."""
 
     features: list[str]
     bboxes: list[tuple[float, float, float, float]]
@@ -116,14 +121,19 @@ class Collection:
         end = min(start + size, self.summary(pub).matched)
         if end <= start:
             return []
+        blocks = range(start // BLOCK, (end - 1) // BLOCK + 1)
+        missing = [b for b in blocks if b not in self._blocks]
+        if missing and len(self._blocks) + len(missing) > WHOLE_AFTER:
+            # a client reading widely: the whole collection in one query costs less than block after
+            # block (each sorts the collection again), and is done once
+            return self.encoded(pub).features[start:end]
         features: list[str] = []
-        for block in range(start // BLOCK, (end - 1) // BLOCK + 1):
+        for block in blocks:
             features += self._block(pub, block).features
-        offset = start - (start // BLOCK) * BLOCK
-        page = features[offset : offset + end - start]
         if len(self._blocks) * BLOCK >= self.summary(pub).matched:
             self.encoded(pub)  # every block is read: one list from now on
-        return page
+        offset = start - blocks[0] * BLOCK
+        return features[offset : offset + end - start]
 
     def _block(self, pub: Publication, block: int) -> Encoded:
         found = self._blocks.get(block)
