@@ -206,6 +206,27 @@ def _in_crs(pub: Publication, features: list[str], crs: str) -> list[str]:
     return out
 
 
+def _selected(
+    pub: Publication,
+    coll: Collection,
+    window: tuple[int, int],
+    box: tuple[Box | None, str],
+    period: tuple[datetime | None, datetime | None] | None,
+) -> tuple[list[str], int]:
+    """The page ``window`` (start, size) of the features the filters keep, and how many they keep."""
+    (start, size), (bbox, bbox_crs) = window, box
+    if bbox is None and (period is None or not coll.dated):
+        # nothing filters: a page costs its own features, not a pass over the collection
+        matched = coll.summary(pub).matched
+        return coll.page(pub, start, min(size, max(0, matched - start))), matched
+    encoded = coll.encoded(pub)
+    indexes: Sequence[int] = range(len(encoded.features)) if bbox is None else _within(pub, encoded, bbox, bbox_crs)
+    if period is not None and encoded.years is not None:  # a collection without dates is not filtered in time
+        years = encoded.years
+        indexes = [i for i in indexes if in_period(years[i], period)]
+    return [encoded.features[i] for i in indexes[start : start + size]], len(indexes)
+
+
 def _once(params: Any) -> None:
     """A parameter given twice (``limit=1&limit=2``) is ambiguous: refused, not one of them picked."""
     twice = sorted(k for k in set(params) if len(params.getlist(k)) > 1)
@@ -246,18 +267,7 @@ async def items(
     coll = _get(pub, collection_id)
     box = parse_bbox(bbox, box_crs) if bbox is not None else None
     period = parse_datetime(datetime_) if datetime_ is not None else None
-    if box is None and (period is None or not coll.dated):
-        # nothing filters: a page costs its own features, not a pass over the collection
-        matched = coll.summary(pub).matched
-        page = coll.page(pub, start, min(size, max(0, matched - start)))
-    else:
-        encoded = coll.encoded(pub)
-        indexes: Sequence[int] = range(len(encoded.features)) if box is None else _within(pub, encoded, box, box_crs)
-        if period is not None and encoded.years is not None:  # a collection without dates is not filtered in time
-            years = encoded.years
-            indexes = [i for i in indexes if in_period(years[i], period)]
-        matched = len(indexes)
-        page = [encoded.features[i] for i in indexes[start : start + size]]
+    page, matched = _selected(pub, coll, (start, size), (box, box_crs), period)
     page = _in_crs(pub, page, out_crs)
     base = f"{_base(request)}/collections/{coll.id}/items"
     given = (("bbox", bbox), ("bbox-crs", bbox_crs), ("crs", crs), ("datetime", datetime_))
