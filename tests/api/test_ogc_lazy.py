@@ -10,6 +10,8 @@ from api_support import LiveServer
 
 from territoria.api import create_app, ogc_features
 from territoria.api.ogc_features import collections
+from territoria.api.routers.ogc import _query_shapes, _within
+from territoria.api.routers.ogc_query import CRS84, LAMBERT93
 from territoria.publication.reader import PublicationSource
 from territoria.workspace import Workspace
 
@@ -54,7 +56,10 @@ def test_the_first_request_of_a_collection_encodes_only_it(
         assert target._encoded is None and list(target._blocks) == [0]  # the block of the page, only
         assert target.summary(pub).matched > 10
         with_box = client.get("/ogc/collections/densite_population/items", params={"bbox": "-2,47,-1,49"})
-        assert with_box.status_code == 200 and target._encoded is not None  # a filter reads every feature
+        assert with_box.status_code == 200 and with_box.json()["numberMatched"] > 0
+        assert target._encoded is None  # DuckDB finds what the box keeps: the page alone is encoded
+        in_time = client.get("/ogc/collections/densite_population/items", params={"datetime": "2000-01-01/.."})
+        assert in_time.status_code == 200 and target._encoded is not None  # a year filter reads every feature
         again = client.get("/ogc/collections/densite_population/items", params={"limit": 5, "offset": 3})
         one = client.get("/ogc/collections/densite_population/items/4")
     strip = ("timeStamp",)
@@ -77,3 +82,26 @@ def test_a_client_reading_widely_has_the_whole_collection_encoded_once(
     assert coll._encoded is None and sorted(coll._blocks) == [0, 3, 4]
     assert coll.page(pub, 30, 2) == whole[30:32]  # a fourth block: the whole collection, once
     assert coll._encoded is not None and coll._encoded.features == whole and not coll._blocks
+
+
+BOXES = [
+    ((-1.75, 48.05, -1.6, 48.15), CRS84),
+    ((-1.7, 48.0, -1.5, 48.2), CRS84),
+    ((170.0, -30.0, -170.0, 60.0), CRS84),  # across the antimeridian
+    ((340000.0, 6780000.0, 360000.0, 6800000.0), LAMBERT93),
+    ((-180.0, -90.0, 180.0, 90.0), CRS84),
+]
+
+
+def test_a_bbox_read_before_the_collection_is_encoded_finds_the_same_features(built_ws: Workspace) -> None:
+    """DuckDB finds the features a bbox keeps and the page alone is encoded: the same features,
+    in the same order, with the same ids, as the filter on the whole encoded collection."""
+    pub = PublicationSource(built_ws.private).get()
+    for coll in collections(pub).values():
+        whole = coll._encode(pub, None)
+        for box, crs in BOXES:
+            positions = coll.intersecting(pub, _query_shapes(box, crs))
+            assert positions == _within(pub, whole, box, crs), (coll.id, box)
+            assert coll.at(pub, positions[1:4]) == [whole.features[i] for i in positions[1:4]], (coll.id, box)
+        assert coll._encoded is None  # nothing was encoded whole
+    assert any(coll.intersecting(pub, _query_shapes(*BOXES[0])) for coll in collections(pub).values())

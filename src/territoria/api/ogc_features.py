@@ -7,10 +7,11 @@ boundaries themselves (the dataset with ``role: boundaries``, under its own id).
 Nothing is encoded until a collection is read, and then only what is read: knowing which
 collections exist costs one ``LIMIT 1`` query each, a collection's extent and size one aggregate
 (``ST_Extent``: the boxes geometries carry). A page encodes the blocks of ``BLOCK`` features that
-hold it (a sorted ``LIMIT``/``OFFSET`` query), kept for the next pages. A client that reads more
-than ``WHOLE_AFTER`` blocks, and a ``bbox`` or ``datetime`` filter (which tests every feature's box
-or year), has the whole collection encoded in one query, once: a collection never costs more than
-a few blocks beyond what encoding it at once cost. Feature
+hold it (a sorted ``LIMIT``/``OFFSET`` query), kept for the next pages. A ``bbox`` is answered by
+DuckDB spatial on the source (``intersecting``: the features' positions), and only the page is
+encoded (``at``). A client that reads more than ``WHOLE_AFTER`` blocks, and a ``datetime`` filter
+(which reads every feature's year), has the whole collection encoded in one query, once: a
+collection never costs more than a few blocks beyond what encoding it at once cost. Feature
 ids are positions in the order of the properties, the same either way (rows whose properties are
 all equal may take each other's ids, as they did when the whole collection was encoded at once).
 """
@@ -72,6 +73,10 @@ class Collection:
     def dated(self) -> bool:
         """Whether a ``datetime`` filter applies (a collection without dates is not filtered in time)."""
         return any(p in TEMPORAL for p in self.props)
+
+    @property
+    def is_encoded(self) -> bool:
+        return self._encoded is not None
 
     def summary(self, pub: Publication) -> Summary:
         """Number of features and extent, from one aggregate (never the encoding)."""
@@ -148,25 +153,58 @@ class Collection:
     def _encode(self, pub: Publication, window: tuple[int, int] | None) -> Encoded:
         """Encode the collection, or one window ``(start, size)`` of it: the sort runs on the
         properties alone, the geometries are converted for the rows kept."""
-        props = self.props
-        cols = ", ".join(f"d.{quote_ident(c)}" for c in props)
-        order = ", ".join(quote_ident(c) for c in props) or "1"
-        inner = f"SELECT {self.geom} AS _g{', ' if cols else ''}{cols} FROM {self.source}"
+        inner, order = self._inner(), self._order()
         start = 0
         if window is not None:
             start, size = window
             inner = f"SELECT * FROM ({inner}) ORDER BY {order} LIMIT {int(size)} OFFSET {int(start)}"
-        outer = ", ".join(f"s.{quote_ident(c)}" for c in props)
+        return self._run(pub, inner, order, None, start)
+
+    def intersecting(self, pub: Publication, shapes: list[str]) -> list[int]:
+        """The positions (0-based, ascending) of the features whose shape intersects one of
+        ``shapes`` (SQL geometries), found by DuckDB spatial without encoding any feature."""
+        test = " OR ".join(f"ST_Intersects(_g, {shape})" for shape in shapes)
+        sql = f"SELECT _fid - 1 FROM ({self._numbered()}) WHERE {test} ORDER BY _fid"
+        return [int(r[0]) for r in pub.cursor().execute(sql).fetchall()]
+
+    def at(self, pub: Publication, positions: list[int]) -> list[str]:
+        """The features at ``positions`` (0-based, ascending): slices once the collection is
+        encoded, else these features alone (the page of a ``bbox`` read before the rest)."""
+        found = self._encoded
+        if found is not None:
+            return [found.features[i] for i in positions]
+        if not positions:
+            return []
+        inner = f"SELECT * FROM ({self._numbered()}) WHERE _fid IN (SELECT unnest($1::BIGINT[]))"
+        return self._run(pub, inner, "_fid", [p + 1 for p in positions], 0).features
+
+    def _inner(self) -> str:
+        cols = ", ".join(f"d.{quote_ident(c)}" for c in self.props)
+        return f"SELECT {self.geom} AS _g{', ' if cols else ''}{cols} FROM {self.source}"
+
+    def _order(self) -> str:
+        return ", ".join(quote_ident(c) for c in self.props) or "1"
+
+    def _numbered(self) -> str:
+        """Every feature with its id (``_fid``: its position in the order of the properties, from 1)."""
+        return f"SELECT row_number() OVER (ORDER BY {self._order()}) AS _fid, * FROM ({self._inner()})"
+
+    def _run(self, pub: Publication, inner: str, order: str, fids: list[int] | None, start: int) -> Encoded:
+        """Encode the rows of ``inner`` in ``order``: numbered from ``start + 1``, or by ``_fid``
+        (with ``fids``, the parameter of ``inner``)."""
+        props = self.props
+        outer = "".join(f", s.{quote_ident(c)}" for c in props) + (", s._fid" if fids is not None else "")
         sql = (
             "SELECT ST_AsGeoJSON(_g), ST_XMin(_e), ST_YMin(_e), ST_XMax(_e), ST_YMax(_e), ST_AsWKB(_g)"
-            f"{', ' if outer else ''}{outer} FROM (SELECT *, ST_Extent(_g) AS _e FROM ({inner})) s ORDER BY {order}"
+            f"{outer} FROM (SELECT *, ST_Extent(_g) AS _e FROM ({inner})) s ORDER BY {order}"
         )
-        rows = pub.cursor().execute(sql).fetchall()
+        rows = pub.cursor().execute(sql, [fids] if fids is not None else None).fetchall()
         temporal = next((props.index(p) for p in TEMPORAL if p in props), None)
         features, bboxes, shapes, years = [], [], [], []
         nan = float("nan")
-        for fid, row in enumerate(rows, start=start + 1):
-            values = list(map(json_value, row[6:]))
+        for n, row in enumerate(rows, start=start + 1):
+            values = list(map(json_value, row[6 : 6 + len(props)]))
+            fid = row[-1] if fids is not None else n
             properties = json.dumps(dict(zip(props, values, strict=True)), ensure_ascii=False)
             geometry = row[0] or "null"
             features.append(f'{{"type":"Feature","id":{fid},"geometry":{geometry},"properties":{properties}}}')

@@ -219,6 +219,10 @@ def _selected(
         # nothing filters: a page costs its own features, not a pass over the collection
         matched = coll.summary(pub).matched
         return coll.page(pub, start, min(size, max(0, matched - start))), matched
+    if bbox is not None and (period is None or not coll.dated) and not coll.is_encoded:
+        # a bbox read before the collection is encoded: DuckDB finds the features, the page alone is encoded
+        positions = coll.intersecting(pub, _query_shapes(bbox, bbox_crs))
+        return coll.at(pub, positions[start : start + size]), len(positions)
     encoded = coll.encoded(pub)
     indexes: Sequence[int] = range(len(encoded.features)) if bbox is None else _within(pub, encoded, bbox, bbox_crs)
     if period is not None and encoded.years is not None:  # a collection without dates is not filtered in time
