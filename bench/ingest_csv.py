@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/ingest_csv.py                 # 5 million rows
     .venv/bin/python bench/ingest_csv.py --gb 2          # a ~2 GB file instead
+    .venv/bin/python bench/ingest_csv.py --repeat 3      # then 3 more runs of territoria and polars, medians
 
 Generates a CSV the way French producers publish it (``;``, decimal comma, Windows-1252 with
 é, œ, €, secret markers ``s``), then, each in its own child process on the same file:
@@ -32,6 +33,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -291,7 +293,10 @@ def main() -> None:
     parser.add_argument("--gb", type=float, help="size the file to about this many GB instead of --rows")
     parser.add_argument("--to-sql-budget", type=float, default=60.0, help="seconds given to DataFrame.to_sql")
     parser.add_argument("--memory-limit", default="512MB", help="DuckDB memory_limit of the bench workspace")
-    parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument("--skip-pandas", action="store_true", help="and polars: territoria alone")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="then run territoria and polars this many times more, alternately"
+    )
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--reuse", action="store_true", help="keep the CSV already in --workdir")
     args = parser.parse_args()
@@ -323,8 +328,41 @@ def bench(args: argparse.Namespace, work: Path) -> None:
         f"{terr['step_wall_s']:.1f}s ({rows / terr['step_wall_s']:,.0f} rows/s), {terr['rows_out']:,} rows staged, "
         f"peak RSS {mb(terr['peak_rss'])} (memory_limit {args.memory_limit})  [load {load()}]"
     )
-    if args.skip_pandas:
-        return
+    if not args.skip_pandas:
+        peers(args, csv_path, work, rows, terr)
+    if args.repeat > 1:
+        repeated(args, csv_path, work, rows)
+
+
+def repeated(args: argparse.Namespace, csv_path: Path, work: Path, rows: int) -> None:
+    """territoria and polars run alternately ``--repeat`` times, then their medians: on a machine
+    other jobs load, one run of each says little (CPU seconds vary less than wall seconds)."""
+    runs: dict[str, list[dict[str, Any]]] = {"territoria": [], "polars": []}
+    with_polars = importlib.util.find_spec("polars") is not None
+    for i in range(args.repeat):
+        terr = territoria_run(csv_path, work, args.memory_limit)
+        runs["territoria"].append(terr)
+        line = f"repeat {i + 1}: territoria {terr['wall_s']:.1f}s, CPU {terr['cpu_s']:.1f}s"
+        if with_polars:
+            pol = polars_run(csv_path, work)
+            runs["polars"].append(pol)
+            line += f"; polars {pol['wall_s']:.1f}s, CPU {pol['cpu_s']:.1f}s"
+        print(f"{line}  [load {load()}]")
+    medians = {
+        name: (statistics.median(r["wall_s"] for r in done), statistics.median(r["cpu_s"] for r in done))
+        for name, done in runs.items()
+        if done
+    }
+    summary = "; ".join(f"{n} {w:.1f}s ({rows / w:,.0f} rows/s), CPU {c:.1f}s" for n, (w, c) in medians.items())
+    if with_polars:
+        (t_wall, t_cpu), (p_wall, p_cpu) = medians["territoria"], medians["polars"]
+        summary += f"; territoria / polars: {p_wall / t_wall:.2f}x wall, {p_cpu / t_cpu:.2f}x CPU"
+    print(f"medians of {args.repeat} runs: {summary}")
+
+
+def peers(args: argparse.Namespace, csv_path: Path, work: Path, rows: int, terr: dict[str, Any]) -> None:
+    """The pandas and polars peers on the same file, the ratios and the goals."""
+    t_rate = rows / terr["wall_s"]
     fair = pandas_run(csv_path, work, "validate", 0)
     v_rate = rows / fair["wall_s"]
     print(

@@ -1,6 +1,6 @@
 """The CSV ingest's shortcuts give what the plain path gives: lines numbered from the stored
 table's ``rowid`` instead of a window, ``trim`` only where a value may start or end with a
-space, Windows-1252 transcoded in bytes."""
+space, Windows-1252 transcoded in bytes (and searched for over-long lines as it is written)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from territoria.catalog.model import TableSchema
 from territoria.connectors.formats import get_reader
 from territoria.connectors.formats.csv import transcode_to_utf8
+from territoria.connectors.formats.csv_lines import LineScan, find_long_lines
 from territoria.connectors.formats.spaces import SpaceWatch
 from territoria.engines.base import Engine
 from territoria.engines.duckdb.engine import DuckDBEngine
@@ -149,3 +150,40 @@ def test_cp1252_transcoding_is_byte_exact(tmp_path: Path, monkeypatch: pytest.Mo
     src.write_bytes(text.encode("cp1252"))
     transcode_to_utf8(src, dest, "cp1252")
     assert dest.read_bytes() == text.encode("utf-8")
+
+
+def test_cp1252_decoding_error_gives_its_place_in_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("territoria.connectors.formats.csv.TRANSCODE_CHUNK", 7)
+    src = tmp_path / "in.csv"
+    src.write_bytes(b"code;libelle\n" + b"35238;Rennes\n" * 10 + b"35047;x\x81y\n")  # 0x81: not in cp1252
+    with pytest.raises(UnicodeDecodeError) as err:
+        transcode_to_utf8(src, tmp_path / "out.csv", "cp1252")
+    assert err.value.start == src.read_bytes().index(b"\x81")
+
+
+@pytest.mark.parametrize("piece", [1, 7, 20, 64, 1 << 14])
+def test_line_scan_finds_the_long_lines_whatever_the_chunks(tmp_path: Path, piece: int) -> None:
+    limit = 40
+    text = b"a;b\n" + b"x" * 39 + b"\n" + b"y" * 40 + b"\n" + b"z" * 100 + b"\nok\n\n" + b"w" * 45  # no final newline
+    path = tmp_path / "lines.csv"
+    path.write_bytes(text)
+    scan = LineScan(limit)
+    for start in range(0, len(text), piece):
+        scan.feed(text[start : start + piece])
+    found = scan.long_lines(path)
+    assert [(x.line, x.length) for x in found] == [(3, 40), (4, 100), (7, 45)]
+    assert found == find_long_lines(path, limit)
+
+
+def test_long_line_of_a_cp1252_file_is_quarantined_with_its_number(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    long = "35047;" + "é" * 300 + ";1,5"
+    path.write_bytes(("code;libelle;valeur\n35238;Rennes;2\n" + long + "\n35051;Cesson-Sévigné;3\n").encode("cp1252"))
+    schema = {"fields": [{"name": "code", "type": "string"}, {"name": "libelle", "type": "string"}]}
+    out = ingest(engine, path, tmp_path, read={"max_line_size": 200}, schema=schema)
+    assert out.notes["encoding"] == "cp1252"
+    assert sorted(out.staging) == [("35051", "Cesson-Sévigné"), ("35238", "Rennes")]
+    ((line, raw, errors),) = out.quarantine
+    # the limit counts the UTF-8 bytes DuckDB reads: é is two of them
+    assert line == 3 and raw.startswith("35047;éé")
+    assert errors == [f"line too long: {len(long.encode())} bytes, more than the 200 a CSV line may have (not read)"]

@@ -34,7 +34,7 @@ from typing import Any
 from territoria.connectors.formats import csv_lines
 from territoria.connectors.formats.base import RawRelation, Rejected, apply_header_map
 from territoria.connectors.formats.compression import unwrap
-from territoria.connectors.formats.csv_lines import DEFAULT_MAX_LINE, LongLine
+from territoria.connectors.formats.csv_lines import DEFAULT_MAX_LINE, LineScan, LongLine
 from territoria.connectors.formats.geo import geometry_policy, wgs84_select
 from territoria.connectors.formats.spaces import SpaceWatch
 from territoria.core.errors import ConfigError, DataError
@@ -42,7 +42,9 @@ from territoria.engines.base import Engine, quote_ident, quote_literal, require
 
 SNIFF_BYTES = 1 << 16
 DELIMITERS = [";", ",", "\t", "|"]
-TRANSCODE_CHUNK = 1 << 24
+#: see ``csv_lines.READ_CHUNK``; the UTF-8 is written by 1 MiB (fewer system calls)
+TRANSCODE_CHUNK = csv_lines.READ_CHUNK
+WRITE_BUFFER = 1 << 20
 #: reject errors that make the rest of the file unreliable, with what they mean
 FATAL = {
     "UNQUOTED VALUE": "a quoted value is not closed (the file may be truncated)",
@@ -90,15 +92,31 @@ def detect_delimiter(header: str) -> str:
     return best if counts[best] > 0 else ";"
 
 
-def transcode_to_utf8(src: Path, dest: Path, encoding: str, watch: SpaceWatch | None = None) -> None:
+def transcode_to_utf8(
+    src: Path, dest: Path, encoding: str, watch: SpaceWatch | None = None, lines: LineScan | None = None
+) -> None:
+    """Write ``src`` as UTF-8; ``watch`` sees the bytes read, ``lines`` the bytes written.
+
+    Raises ``UnicodeDecodeError`` with ``start`` counted from the beginning of the file."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    done = 0
     # bytes out, encoded here: a text-mode file's own encoding path took twice the CPU
-    with src.open("rb") as fin, dest.open("wb") as fout:
-        while chunk := fin.read(TRANSCODE_CHUNK):
+    with src.open("rb") as fin, dest.open("wb", buffering=WRITE_BUFFER) as fout:
+        while True:
+            chunk = fin.read(TRANSCODE_CHUNK)
             if watch is not None:
                 watch.feed(chunk)
-            fout.write(decoder.decode(chunk).encode("utf-8"))
-        fout.write(decoder.decode(b"", final=True).encode("utf-8"))
+            try:
+                out = decoder.decode(chunk, final=not chunk).encode("utf-8")
+            except UnicodeDecodeError as exc:
+                exc.start, exc.end = exc.start + done, exc.end + done
+                raise
+            if lines is not None:
+                lines.feed(out)
+            fout.write(out)
+            if not chunk:
+                return
+            done += len(chunk)
 
 
 def _header(text: str, options: dict[str, Any]) -> tuple[list[str], str, int]:
@@ -139,12 +157,12 @@ def check_header(names: list[str], line: int) -> None:
         raise DataError(f"the header repeats column names: {', '.join(dupes)}", hint="give each column a distinct name")
 
 
-def _readable(path: Path, encoding: str, tmp_dir: Path, watch: SpaceWatch) -> Path:
+def _readable(path: Path, encoding: str, tmp_dir: Path, watch: SpaceWatch, lines: LineScan) -> Path:
     if encoding in ("utf-8", "utf-8-sig"):
         return path
     readable = tmp_dir / f"{path.name}.utf8.csv"
     try:
-        transcode_to_utf8(path, readable, encoding, watch)
+        transcode_to_utf8(path, readable, encoding, watch, lines)
     except UnicodeDecodeError as exc:
         readable.unlink(missing_ok=True)
         raise DataError(
@@ -170,11 +188,16 @@ def read_csv(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path)
             hint="open the source URL in a browser to see the message; the previous version is kept",
         )
     names, delimiter, offset = _header(text, options)
-    # the file's bytes are read once more here (transcoding or the long-line search): the watch rides along
+    # the file's bytes are read once more here (transcoding or the long-line search): the watch
+    # and the long-line search ride along
     spaces = SpaceWatch(encoding)
-    readable = _readable(path, encoding, tmp_dir, spaces)
     limit = _max_line(options)
-    long_lines = csv_lines.find_long_lines(readable, limit, spaces.feed if readable == path else None)
+    lines = LineScan(limit)
+    readable = _readable(path, encoding, tmp_dir, spaces, lines)
+    if readable == path:
+        long_lines = csv_lines.find_long_lines(readable, limit, spaces.feed)
+    else:
+        long_lines = lines.long_lines(readable)
     if long_lines:
         # one field too many: DuckDB rejects the marker at the long line's own line number
         shortened = tmp_dir / f"{path.name}.short.csv"

@@ -26,6 +26,7 @@ import duckdb
 
 from territoria.core.errors import EngineError, WorkspaceLockedError
 from territoria.engines.base import Capabilities, TableWrite, quote_ident, quote_literal
+from territoria.engines.duckdb.params import inlined
 
 if TYPE_CHECKING:  # Arrow only types these signatures: importing the engine does not load it
     import pyarrow as pa
@@ -166,11 +167,19 @@ class DuckDBEngine:
     # -- plain SQL -------------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         with self._lock:
-            self.con.execute(sql, params)
+            self._run(sql, params)
 
     def fetch_all(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         with self._lock:
-            return self.con.execute(sql, params).fetchall()
+            return self._run(sql, params).fetchall()  # type: ignore[no-any-return]
+
+    def _run(self, sql: str, params: Sequence[Any] | None) -> Any:
+        literals = inlined(params)
+        if literals is None:
+            return self.con.execute(sql, params)
+        # binding the values would load pandas (see ``params``): the same statement, prepared
+        self.con.execute(f"PREPARE _territoria_statement AS {sql}")
+        return self.con.execute(f"EXECUTE _territoria_statement({', '.join(literals)})")
 
     def fetch_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         with self._lock:
