@@ -3,7 +3,7 @@ workspace's DuckDB store, so that a listener never holds the lock ``territoria r
 
 Layout::
 
-    obs/month=2025-07/datastream=12/part-<uuid>.parquet   observations, sorted by time
+    obs/month=2025-07/part-<uuid>.parquet                 observations of one batch, by datastream and time
     agg/hourly/month=2025-07.parquet                       per datastream and UTC hour: n, sum, min, max
     quarantine/part-<uuid>.parquet                         rejected messages and values, with the reason
     events/part-<uuid>.parquet                             ChirpStack `status` and `log` events
@@ -13,8 +13,9 @@ Layout::
 Every file is written to a temporary name, fsync'd, renamed into place and its directory fsync'd,
 so readers (the SensorThings API, the pipeline's ``sensors`` connector) never see half a file and
 what ``append`` returned from survives an OS crash: the listener acknowledges a batch only after
-it. The files of one batch are fsync'd together (several threads, so the file system commits
-them in a few journal transactions rather than one per file). The hourly aggregates are
+it. A batch writes one observation file per month it touches (``sensors/obslayout.py``), and the
+files of one batch are fsync'd together (several threads when there are several, so the file
+system commits them in a few journal transactions rather than one per file). The hourly aggregates are
 folded in incrementally: each month file records, in its Parquet metadata, which observation
 files it already contains; at open, files written but not yet folded (a crash between the two
 writes) are folded in, so the aggregates never miss nor double-count an observation. Daily
@@ -23,6 +24,7 @@ aggregates are derived from the hourly ones on read (local days of the registry'
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -42,6 +44,16 @@ import pyarrow.parquet as pq
 
 from territoria.core.errors import WorkspaceLockedError
 from territoria.sensors.normalise import Batch
+from territoria.sensors.obslayout import (
+    REPLACES,
+    ROW_GROUP,
+    folded_name,
+    month_files,
+    month_of,
+    path_of,
+    relative_name,
+    rows_metadata,
+)
 
 OBS_SCHEMA = pa.schema(
     [
@@ -89,7 +101,6 @@ EVENTS_SCHEMA = pa.schema(
     ]
 )
 FOLDED = b"territoria.folded"
-REPLACES = b"territoria.replaces"
 COMPACT_AFTER = 8
 #: months of observation keys kept in memory for deduplication (older ones are re-read from disk)
 KEY_MONTHS = 3
@@ -113,12 +124,14 @@ class Durable:
     def __init__(self) -> None:
         self.files: list[tuple[Path, Path]] = []
 
-    def write(self, table: pa.Table, path: Path, metadata: dict[bytes, bytes] | None = None) -> None:
+    def write(
+        self, table: pa.Table, path: Path, metadata: dict[bytes, bytes] | None = None, row_group: int | None = None
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
         if metadata:
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table, tmp, compression="zstd", row_group_size=row_group)
         self.files.append((tmp, path))
 
     def commit(self) -> None:
@@ -143,10 +156,12 @@ def _parallel(fn: Callable[[Path], None], paths: list[Path]) -> None:
         list(pool.map(fn, paths))
 
 
-def write_atomic(table: pa.Table, path: Path, metadata: dict[bytes, bytes] | None = None) -> None:
+def write_atomic(
+    table: pa.Table, path: Path, metadata: dict[bytes, bytes] | None = None, row_group: int | None = None
+) -> None:
     """Write one file durably (see ``Durable``)."""
     durable = Durable()
-    durable.write(table, path, metadata)
+    durable.write(table, path, metadata, row_group)
     durable.commit()
 
 
@@ -176,7 +191,7 @@ class SensorStore:
             d.mkdir(parents=True, exist_ok=True)
 
     def obs_files(self) -> list[Path]:
-        return sorted(self.obs_dir.glob("month=*/datastream=*/*.parquet"))
+        return [f for month in sorted(self.obs_dir.glob("month=*")) for f in month_files(month)]
 
     def hourly_files(self) -> list[Path]:
         return sorted(self.hourly_dir.glob("month=*.parquet"))
@@ -256,7 +271,7 @@ class StoreWriter:
         found = self._keys.get(month)
         if found is None:
             found = set()
-            for f in sorted((self.store.obs_dir / f"month={month}").glob("datastream=*/*.parquet")):
+            for f in month_files(self.store.obs_dir / f"month={month}"):
                 found.update(pq.ParquetFile(f).read(columns=["okey"]).column("okey").to_numpy().tolist())
             self._keys[month] = found
             while len(self._keys) > KEY_MONTHS:
@@ -290,7 +305,7 @@ class StoreWriter:
         fresh: dict[str, pa.Table] = {}
         durable = Durable()
         if len(rows):
-            written, fresh = self._write_partitions(table, rows, months, month_of_row, durable)
+            written, fresh = self._write_months(table, rows, months, month_of_row, durable)
         self._write_side(quarantine, batch.events, durable)
         durable.commit()
         for m, month in enumerate(months):
@@ -322,27 +337,26 @@ class StoreWriter:
                 new[rows[np.fromiter((k in stored for k in candidates), bool, len(candidates))]] = False
         return np.flatnonzero(new)
 
-    def _write_partitions(
+    def _write_months(
         self, table: pa.Table, rows: np.ndarray, months: list[str], month_of_row: np.ndarray, durable: Durable
     ) -> tuple[dict[str, list[str]], dict[str, pa.Table]]:
-        """One file per (month, datastream), sorted by time; also the new rows of each month."""
+        """One file per month, sorted by datastream then time; also the new rows of each month."""
         month = month_of_row[rows]
         ds = table.column("datastream").to_numpy()[rows]
         time_us = table.column("time").cast(pa.int64()).to_numpy()[rows]
         order = np.lexsort((time_us, ds, month))
-        month, ds = month[order], ds[order]
+        month = month[order]
         ordered = table.take(pa.array(rows[order]))
-        cuts = np.flatnonzero((np.diff(month) != 0) | (np.diff(ds) != 0)) + 1
-        starts, ends = [0, *cuts.tolist()], [*cuts.tolist(), len(order)]
-        written: dict[str, list[str]] = {}
-        for start, end in zip(starts, ends, strict=True):
-            name, stream = months[int(month[start])], int(ds[start])
-            path = self.store.obs_dir / f"month={name}" / f"datastream={stream}" / f"part-{uuid.uuid4().hex}.parquet"
-            durable.write(ordered.slice(start, end - start), path)
-            written.setdefault(name, []).append(f"{stream}/{path.name}")
         bounds = np.flatnonzero(np.diff(month) != 0) + 1
-        month_starts, month_ends = [0, *bounds.tolist()], [*bounds.tolist(), len(order)]
-        fresh = {months[int(month[a])]: ordered.slice(a, b - a) for a, b in zip(month_starts, month_ends, strict=True)}
+        written: dict[str, list[str]] = {}
+        fresh: dict[str, pa.Table] = {}
+        for start, end in zip([0, *bounds.tolist()], [*bounds.tolist(), len(order)], strict=True):
+            name = months[int(month[start])]
+            part = ordered.slice(start, end - start)
+            path = self.store.obs_dir / f"month={name}" / f"part-{uuid.uuid4().hex}.parquet"
+            durable.write(part, path, rows_metadata(part.column("datastream")), ROW_GROUP)
+            written[name] = [path.name]
+            fresh[name] = part
         return written, fresh
 
     def _write_side(self, quarantine: list[dict[str, Any]], events: list[dict[str, Any]], durable: Durable) -> None:
@@ -384,10 +398,7 @@ class StoreWriter:
             todo = [n for n in names if n not in folded]
             if not todo:
                 continue
-            files = [
-                str(self.store.obs_dir / f"month={month}" / f"datastream={n.split('/')[0]}" / n.split("/")[1])
-                for n in todo
-            ]
+            files = [str(path_of(self.store.obs_dir / f"month={month}", n)) for n in todo]
             previous = f"SELECT * FROM read_parquet('{path}')" if path.exists() else "SELECT * FROM _empty_hourly"
             self.db.register("_empty_hourly", HOURLY_SCHEMA.empty_table())
             rows = "read_parquet(?)"
@@ -417,52 +428,62 @@ class StoreWriter:
 
     def recover(self) -> None:
         """Fold observation files a crash left out of the aggregates; finish interrupted compactions."""
-        for compacted in self.store.obs_dir.glob("month=*/datastream=*/compact-*.parquet"):
-            meta = pq.read_schema(compacted).metadata or {}
-            for name in json.loads(meta.get(REPLACES, b"[]")):
-                (compacted.parent / name).unlink(missing_ok=True)
+        for month_dir in self.store.obs_dir.glob("month=*"):
+            for compacted in month_dir.glob("**/compact-*.parquet"):
+                meta = pq.read_schema(compacted).metadata or {}
+                for name in json.loads(meta.get(REPLACES, b"[]")):
+                    (compacted.parent / name).unlink(missing_ok=True)
         pending: dict[str, list[str]] = {}
         folded_by_month: dict[str, set[str]] = {}
         for f in self.store.obs_files():
-            month = f.parent.parent.name.removeprefix("month=")
+            month = month_of(f).name.removeprefix("month=")
             if month not in folded_by_month:
                 path = self.store.hourly_dir / f"month={month}.parquet"
                 folded_by_month[month] = _folded(path) if path.exists() else set()
-            name = f"{f.parent.name.removeprefix('datastream=')}/{f.name}"
-            if name not in folded_by_month[month]:
-                pending.setdefault(month, []).append(name)
+            if folded_name(f) not in folded_by_month[month]:
+                pending.setdefault(month, []).append(folded_name(f))
         if pending:
             self._fold(pending)
 
     def compact(self, min_files: int = COMPACT_AFTER) -> int:
-        """Merge the small files of each (month, datastream) partition; return how many were merged."""
+        """Merge the small files of each month; return how many were merged.
+
+        Batch parts are merged once there are ``min_files`` of them, with the month's earlier
+        compacted files when those would then reach ``min_files`` too: each batch's rows are
+        rewritten a few times (logarithmically), not at every compaction."""
         merged = 0
         for month_dir in sorted(self.store.obs_dir.glob("month=*")):
-            renames: dict[str, str] = {}
-            replaced: list[Path] = []
-            for ds_dir in sorted(month_dir.glob("datastream=*")):
-                parts = sorted(ds_dir.glob("*.parquet"))
-                if len(parts) < min_files:
-                    continue
-                ds = ds_dir.name.removeprefix("datastream=")
-                table = read_table(parts, OBS_SCHEMA).sort_by("time")
-                target = ds_dir / f"compact-{uuid.uuid4().hex}.parquet"
-                # The compacted file names the parts it replaces: if we die before deleting them,
-                # the next open deletes them (see ``recover``).
-                write_atomic(table, target, {REPLACES: json.dumps([p.name for p in parts]).encode()})
-                renames.update({f"{ds}/{p.name}": f"{ds}/{target.name}" for p in parts})
-                replaced.extend(parts)
-            if not renames:
+            files = month_files(month_dir)
+            compacts = [f for f in files if f.parent == month_dir and f.name.startswith("compact-")]
+            parts = [f for f in files if f not in compacts]
+            if len(parts) >= min_files:
+                chosen = parts + (compacts if len(compacts) + 1 >= min_files else [])
+            elif len(compacts) >= min_files:
+                chosen = compacts
+            else:
                 continue
-            agg = self.store.hourly_dir / f"{month_dir.name}.parquet"
-            if agg.exists():
-                # The aggregates already hold the merged parts: rename them in the metadata, data unchanged.
-                folded = {renames.get(n, n) for n in _folded(agg)}
-                write_atomic(pq.read_table(agg), agg, {FOLDED: json.dumps(sorted(folded)).encode()})
-            for p in replaced:
-                p.unlink()
-            merged += len(replaced)
+            self._merge(month_dir, chosen)
+            merged += len(chosen)
         return merged
+
+    def _merge(self, month_dir: Path, parts: list[Path]) -> None:
+        table = read_table(parts, OBS_SCHEMA).sort_by([("datastream", "ascending"), ("time", "ascending")])
+        target = month_dir / f"compact-{uuid.uuid4().hex}.parquet"
+        # The compacted file names the parts it replaces: if we die before deleting them, the next
+        # open deletes them (see ``recover``), and readers meanwhile leave them out.
+        replaces = {REPLACES: json.dumps([relative_name(p) for p in parts]).encode()}
+        write_atomic(table, target, {**rows_metadata(table.column("datastream")), **replaces}, ROW_GROUP)
+        agg = self.store.hourly_dir / f"{month_dir.name}.parquet"
+        if agg.exists():
+            # The aggregates already hold the merged parts: rename them in the metadata, data unchanged.
+            renames = {folded_name(p): target.name for p in parts}
+            folded = {renames.get(n, n) for n in _folded(agg)}
+            write_atomic(pq.read_table(agg), agg, {FOLDED: json.dumps(sorted(folded)).encode()})
+        for p in parts:
+            p.unlink()
+            if p.parent != month_dir:
+                with contextlib.suppress(OSError):
+                    p.parent.rmdir()  # a legacy per-datastream directory, empty once merged
 
 
 def read_table(files: Iterable[Path], schema: pa.Schema) -> pa.Table:
