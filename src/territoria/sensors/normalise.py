@@ -144,6 +144,7 @@ class Normaliser:
         #: False when replaying history: arrival time then says nothing about lateness
         self.live = live
         self._streams: dict[int, list[tuple[str, int, Measure, float, float, int]]] = {}
+        self._topics: dict[str, list[str]] = {}
 
     def process(self, messages: list[tuple[str, bytes]], received_us: int) -> Batch:
         batch = Batch()
@@ -181,9 +182,10 @@ class Normaliser:
     def _one(self, batch: Batch, topic: str, payload: bytes, received_us: int) -> Rejection | None:
         if len(payload) > self.max_payload:
             return ("payload too large", f"{len(payload)} bytes > limit {self.max_payload}")
-        # An empty topic is a replayed uplink: the payload alone names its device and application.
-        parts = topic.split("/") if topic else ["application", "", "device", "", "event", "up"]
-        if len(parts) != 6 or parts[0] != "application" or parts[2] != "device" or parts[4] != "event":
+        parts = self._topics.get(topic)
+        if parts is None:
+            parts = self._topic(topic)
+        if not parts:
             return ("unexpected topic", "expected application/{applicationId}/device/{devEui}/event/{event}")
         event = parts[5]
         if event != "up":
@@ -247,6 +249,17 @@ class Normaliser:
                 batch.fcnt.append(up.fCnt)
                 batch.key.append(key)
         return None
+
+    def _topic(self, topic: str) -> list[str]:
+        """The parts of an event topic (empty if it is not one), cached: a device's topics repeat."""
+        # An empty topic is a replayed uplink: the payload alone names its device and application.
+        parts = topic.split("/") if topic else ["application", "", "device", "", "event", "up"]
+        if len(parts) != 6 or parts[0] != "application" or parts[2] != "device" or parts[4] != "event":
+            parts = []
+        if len(self._topics) >= 100_000:
+            self._topics.clear()
+        self._topics[topic] = parts
+        return parts
 
     def _values(self, up: UplinkEvent, profile_name: str) -> dict[str, float] | tuple[str, str]:
         if up.object is not None:

@@ -30,9 +30,8 @@ import json
 import os
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from territoria.core.errors import WorkspaceLockedError
+from territoria.sensors.durable import Durable, write_atomic
 from territoria.sensors.normalise import Batch
 from territoria.sensors.obslayout import (
     REPLACES,
@@ -106,65 +106,6 @@ COMPACT_AFTER = 8
 KEY_MONTHS = 3
 
 
-def _fsync(path: Path, directory: bool = False) -> None:
-    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class Durable:
-    """Files written to temporary names, made durable and renamed into place together.
-
-    ``commit`` fsyncs every temporary file, renames them, then fsyncs their directories: after it
-    returns, the files are on disk under their final names whatever happens to the machine.
-    """
-
-    def __init__(self) -> None:
-        self.files: list[tuple[Path, Path]] = []
-
-    def write(
-        self, table: pa.Table, path: Path, metadata: dict[bytes, bytes] | None = None, row_group: int | None = None
-    ) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        if metadata:
-            table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
-        pq.write_table(table, tmp, compression="zstd", row_group_size=row_group)
-        self.files.append((tmp, path))
-
-    def commit(self) -> None:
-        files, self.files = self.files, []
-        if not files:
-            return
-        _parallel(_fsync, [tmp for tmp, _ in files])
-        dirs: dict[Path, None] = {}
-        for tmp, path in files:
-            os.replace(tmp, path)
-            dirs[path.parent] = None
-            # a new partition directory must itself be recorded in its parent
-            dirs[path.parent.parent] = None
-        _parallel(lambda d: _fsync(d, directory=True), list(dirs))
-
-
-def _parallel(fn: Callable[[Path], None], paths: list[Path]) -> None:
-    if len(paths) == 1:
-        fn(paths[0])
-        return
-    with ThreadPoolExecutor(max_workers=min(16, len(paths))) as pool:
-        list(pool.map(fn, paths))
-
-
-def write_atomic(
-    table: pa.Table, path: Path, metadata: dict[bytes, bytes] | None = None, row_group: int | None = None
-) -> None:
-    """Write one file durably (see ``Durable``)."""
-    durable = Durable()
-    durable.write(table, path, metadata, row_group)
-    durable.commit()
-
-
 def _folded(path: Path) -> set[str]:
     meta = pq.read_schema(path).metadata or {}
     return set(json.loads(meta.get(FOLDED, b"[]")))
@@ -176,6 +117,19 @@ class AppendResult:
     duplicates: int
     #: reasons of the quarantine rows written (repeats of already quarantined values excluded)
     reasons: list[str]
+
+
+@dataclass
+class Staged:
+    """A batch whose files are written under temporary names, not yet durable."""
+
+    batch: Batch
+    stored: int
+    duplicates: int
+    quarantine: list[dict[str, Any]]
+    durable: Durable = field(default_factory=lambda: Durable())
+    written: dict[str, list[str]] = field(default_factory=dict)
+    fresh: dict[str, pa.Table] = field(default_factory=dict)
 
 
 class SensorStore:
@@ -254,6 +208,13 @@ class StoreWriter:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def forget(self) -> None:
+        """Drop the keys held in memory (those of staged batches too): they are read again from the
+        files, which hold only what was committed."""
+        self._keys.clear()
+        self.quarantined_keys.clear()
+        self._load_keys()
+
     def _load_keys(self) -> None:
         for f in sorted(self.store.quarantine_dir.glob("*.parquet")):
             column = pq.ParquetFile(f).read(columns=["okey"]).column("okey").drop_null()
@@ -281,10 +242,16 @@ class StoreWriter:
         return found
 
     def append(self, batch: Batch, received: int) -> AppendResult:
-        """Store a normalised batch; return how many observations were new.
+        """Store a normalised batch; return how many observations were new (once on disk)."""
+        return self.commit(self.stage(batch, received))
+
+    def stage(self, batch: Batch, received: int) -> Staged:
+        """Write a normalised batch's files under temporary names; ``commit`` makes them durable.
 
         Column-wise over the whole batch (numpy and Arrow): at tens of thousands of observations
-        per second a Python step per observation would cost more than writing them."""
+        per second a Python step per observation would cost more than writing them. The batch's
+        keys count as stored from here on, so that the next batch can be staged while this one is
+        committed (its fsyncs release the GIL): a failed ``commit`` forgets them all (see there)."""
         table = pa.table(
             {
                 "datastream": pa.array(batch.datastream, pa.int32()),
@@ -299,22 +266,33 @@ class StoreWriter:
         months, month_of_row = self._months(np.asarray(batch.time_us, dtype=np.int64))
         keys = np.asarray(batch.key, dtype=np.int64)
         rows = self._new_rows(keys, months, month_of_row)
-        duplicates = len(batch) - len(rows)
         quarantine = [q for q in batch.quarantine if q["key"] is None or q["key"] not in self.quarantined_keys]
-        written: dict[str, list[str]] = {}
-        fresh: dict[str, pa.Table] = {}
-        durable = Durable()
+        staged = Staged(batch, len(rows), len(batch) - len(rows), quarantine)
         if len(rows):
-            written, fresh = self._write_months(table, rows, months, month_of_row, durable)
-        self._write_side(quarantine, batch.events, durable)
-        durable.commit()
+            staged.written, staged.fresh = self._write_months(table, rows, months, month_of_row, staged.durable)
+        self._write_side(quarantine, batch.events, staged.durable)
         for m, month in enumerate(months):
             self.keys(month).update(keys[rows[month_of_row[rows] == m]].tolist())
         self.quarantined_keys.update(q["key"] for q in quarantine if q["key"] is not None)
-        if written:
-            self._fold(written, fresh)
-        self._count(batch, len(rows), duplicates, quarantine)
-        return AppendResult(len(rows), duplicates, [q["reason"] for q in quarantine])
+        return staged
+
+    def commit(self, staged: Staged) -> AppendResult:
+        """Make a staged batch durable (see ``Durable``), then fold it into the aggregates.
+
+        Batches are committed in the order they were staged. If this fails, the keys of what was
+        staged are forgotten (read again from the files when next needed): a batch staged after
+        this one may have left out repeats of it, so the caller must not commit that one either,
+        nor acknowledge anything of either (the broker re-delivers them)."""
+        try:
+            staged.durable.commit()
+        except BaseException:
+            staged.durable.discard()
+            self.forget()
+            raise
+        if staged.written:
+            self._fold(staged.written, staged.fresh)
+        self._count(staged.batch, staged.stored, staged.duplicates, staged.quarantine)
+        return AppendResult(staged.stored, staged.duplicates, [q["reason"] for q in staged.quarantine])
 
     def _months(self, time_us: np.ndarray) -> tuple[list[str], np.ndarray]:
         """The months of a batch, and the index in that list of each row's month."""
