@@ -74,11 +74,15 @@ def uplink_key(dev_eui: str, fcnt: int, time_us: int) -> int:
     return int.from_bytes(digest, "little")
 
 
-def _streams(placement: Placement) -> list[tuple[str, int, Measure, float, float, int]]:
-    """(quantity, datastream, measure, scale, offset, datastream's key mix) of each stream of a placement."""
+Stream = tuple[str, int, Measure, str, float, float, float, float, int]
+
+
+def _streams(placement: Placement) -> list[Stream]:
+    """(quantity, datastream, measure, its key, min and max, scale, offset, datastream's key mix) of
+    each stream of a placement: read once per uplink, the measure's fields are unpacked here."""
     return [
-        (quantity, ds, measure, scale, offset, (ds * _GOLDEN) & _MASK)
-        for quantity, (ds, measure, scale, offset) in placement.streams.items()
+        (quantity, ds, m, m.key, m.min, m.max, scale, offset, (ds * _GOLDEN) & _MASK)
+        for quantity, (ds, m, scale, offset) in placement.streams.items()
     ]
 
 
@@ -143,7 +147,7 @@ class Normaliser:
         self.last_time: dict[str, int] = {}
         #: False when replaying history: arrival time then says nothing about lateness
         self.live = live
-        self._streams: dict[int, list[tuple[str, int, Measure, float, float, int]]] = {}
+        self._streams: dict[int, list[Stream]] = {}
         self._topics: dict[str, list[str]] = {}
 
     def process(self, messages: list[tuple[str, bytes]], received_us: int) -> Batch:
@@ -227,8 +231,9 @@ class Normaliser:
         streams = self._streams.get(id(placement))
         if streams is None:
             streams = self._streams[id(placement)] = _streams(placement)
-        for quantity, ds, measure, scale, offset, mix in streams:
-            raw = values.get(measure.key)
+        foi, fcnt = placement.location_id, up.fCnt
+        for quantity, ds, measure, name, low, high, scale, offset, mix in streams:
+            raw = values.get(name)
             if raw is None:
                 continue
             key = (uplink ^ mix) & _MASK  # observation_key(uplink, ds), inlined: once per value
@@ -236,7 +241,7 @@ class Normaliser:
             if raw in SENTINELS:
                 detail = f"{quantity} = {raw} is the sensor's error value"
                 self._quarantine(batch, received_us, topic, payload, "sensor error sentinel", detail, dev_eui, key)
-            elif not measure.min <= raw <= measure.max:  # False for NaN too
+            elif not low <= raw <= high:  # False for NaN too
                 detail = f"{quantity} = {raw} outside [{measure.min}, {measure.max}] {measure.unit}"
                 self._quarantine(batch, received_us, topic, payload, "out of valid range", detail, dev_eui, key)
             else:
@@ -245,8 +250,8 @@ class Normaliser:
                 batch.datastream.append(ds)
                 batch.time_us.append(time_us)
                 batch.result.append(raw * scale + offset)
-                batch.foi.append(placement.location_id)
-                batch.fcnt.append(up.fCnt)
+                batch.foi.append(foi)
+                batch.fcnt.append(fcnt)
                 batch.key.append(key)
         return None
 
