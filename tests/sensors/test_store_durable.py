@@ -39,7 +39,7 @@ def test_append_returns_after_files_and_directories_are_fsynced(
         )
         assert ingestor.report.stored == 4
     files = {f"{p.parent.name}/{p.name}" for p in store.obs_files() + store.hourly_files()}
-    assert len(files) == 6  # 4 partitions, 2 months of hourly aggregates
+    assert len(files) == 4  # one observation file per month of the batch, 2 months of hourly aggregates
     # files are fsync'd under their temporary name (then renamed): match them by their final name
     synced_files = {f"{Path(p).parent.name}/{Path(p).name.removeprefix('.').removesuffix('.tmp')}"
                     for p, is_dir in synced if not is_dir}  # fmt: skip

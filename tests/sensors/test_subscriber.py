@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from territoria.sensors import durable as durable_module
 from territoria.sensors import mqttwire as wire
-from territoria.sensors import store as store_module
 from territoria.sensors.broker import PrivateBroker
 from territoria.sensors.ingest import Ingestor
 from territoria.sensors.mqtt import Listener
@@ -180,11 +180,52 @@ def test_a_crash_before_the_fsync_acknowledges_nothing(
         raise OSError("power cut")
 
     with store.writer() as writer, monkeypatch.context() as patch:
-        patch.setattr(store_module, "_fsync", power_cut)
+        patch.setattr(durable_module, "_fsync", power_cut)
         with pytest.raises(OSError, match="power cut"):
             listener.flush(Ingestor(registry, writer))
     listener.client.kill()
     assert stored(store) == []  # nothing under a final name: the batch was never made durable
+    assert_redelivered_once(registry, store, pub, 400)
+
+
+@pytest.mark.slow
+def test_a_failed_commit_in_the_pipeline_ends_the_run_and_acknowledges_nothing_of_it(
+    wired: tuple[Registry, SensorStore], broker: Mosquitto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``run`` stages a batch while the previous one is committed: when a commit fails, the run
+    ends with the error, what was committed before stays, and the rest is re-delivered once."""
+    registry, store = wired
+    listener = Listener(registry, store, flush_interval=0.2)
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            listener.run(stop, Ingestor(registry, writer))
+        except OSError as exc:
+            errors.append(exc)
+
+    pub = publisher(broker.port)
+    with store.writer() as writer:
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        wait_for(lambda: listener.state.connected, 10, "the listener to connect")
+        time.sleep(0.3)
+        for t, p in uplinks(100):
+            pub.publish(t, p, qos=1)
+        wait_for(lambda: len(stored(store)) == 200, 10, "the first batch to be stored")
+
+        def power_cut(path: object, directory: bool = False) -> None:
+            raise OSError("power cut")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(durable_module, "_fsync", power_cut)
+            for t, p in uplinks(100, start=100):
+                pub.publish(t, p, qos=1)
+            thread.join(15)
+        assert not thread.is_alive() and [str(e) for e in errors] == ["power cut"]
+    assert len(stored(store)) == 200  # the failed batch left no file under a final name
+    assert not list(store.obs_dir.glob("**/.*.tmp"))  # nor any temporary one
     assert_redelivered_once(registry, store, pub, 400)
 
 

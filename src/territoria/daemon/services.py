@@ -9,44 +9,16 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
-from typing import Any
 
 from territoria.daemon.metrics import Observatory
 from territoria.daemon.net import listening_socket
 from territoria.sensors.ingest import Ingestor, IngestReport, open_registry, store_for
 from territoria.sensors.mqtt import Listener, ListenerState
 from territoria.sensors.registry import REGISTRY
-from territoria.sensors.subscriber import Messages
 from territoria.workspace import Workspace
 
 log = logging.getLogger("territoria.daemon")
-
-
-class ObservedListener(Listener):
-    """The listener, measuring how long messages wait before they are stored and how many wait."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.oldest: float | None = None
-        #: held while a run reads the sensor store: its files are not rewritten under the reader
-        self.quiet = threading.Lock()
-
-    def _on_messages(self, generation: int, messages: Messages) -> None:
-        if self.oldest is None:
-            self.oldest = time.monotonic()
-        super()._on_messages(generation, messages)
-
-    def flush(self, ingestor: Ingestor) -> int:
-        with self.quiet:
-            oldest, self.oldest = self.oldest, None
-            taken = super().flush(ingestor)
-        if taken and oldest is not None:
-            self.lag = time.monotonic() - oldest
-        return taken
-
-    lag: float = 0.0
 
 
 class SensorService:
@@ -58,7 +30,7 @@ class SensorService:
         self.on_new = on_new
         self.stop = threading.Event()
         registry = open_registry(ws.root, ws.private, ws.config.communes)
-        self.listener = ObservedListener(registry, store_for(ws.private), on_flush=self._flushed)
+        self.listener = Listener(registry, store_for(ws.private), on_flush=self._flushed)
         self.seen = IngestReport()
         self.error: str | None = None
         self.thread = threading.Thread(target=self._run, name="territoria-mqtt", daemon=True)
@@ -93,7 +65,7 @@ class SensorService:
 
     def quiet(self) -> threading.Lock:
         """Hold it to read the sensor store while nothing writes it (uplinks wait in memory, unacknowledged)."""
-        return self.listener.quiet
+        return self.listener.writing
 
     def sample(self) -> None:
         """Gauges read on each supervisor tick."""
@@ -136,4 +108,4 @@ class ApiService:
         self.sock.close()
 
 
-__all__ = ["ApiService", "ObservedListener", "SensorService"]
+__all__ = ["ApiService", "SensorService"]

@@ -13,9 +13,20 @@ from typing import IO, Any, cast
 from territoria.core.errors import NotFoundError
 from territoria.sensors.normalise import Normaliser
 from territoria.sensors.registry import Registry, load_registry
-from territoria.sensors.store import SensorStore, StoreWriter
+from territoria.sensors.store import SensorStore, Staged, StoreWriter
 
 SENSORS_DIR = "sensors"
+#: batches between two compactions of the observation files
+COMPACT_EVERY = 50
+
+
+@dataclass
+class Pending:
+    """A batch staged by ``Ingestor.stage``, to be committed by ``Ingestor.commit``."""
+
+    staged: Staged
+    messages: int
+    seconds: float
 
 
 @dataclass
@@ -51,16 +62,31 @@ class Ingestor:
         self.writer = writer
         self.report = IngestReport()
         self.flushes = 0
+        self._compacted_at = 0
 
     def ingest(self, messages: list[tuple[str, bytes]]) -> int:
+        """Normalise and store ``messages``; return how many observations were new (once on disk)."""
         if not messages:
             return 0
+        stored = self.commit(self.stage(messages))
+        if self.compaction_due:
+            self.compact()
+        return stored
+
+    def stage(self, messages: list[tuple[str, bytes]]) -> Pending:
+        """Normalise ``messages`` and write their files under temporary names (see ``StoreWriter.stage``)."""
         started = time.perf_counter()
         now_us = time.time_ns() // 1000
         batch = self.normaliser.process(messages, now_us)
-        result = self.writer.append(batch, now_us)
+        return Pending(self.writer.stage(batch, now_us), len(messages), time.perf_counter() - started)
+
+    def commit(self, pending: Pending) -> int:
+        """Make a staged batch durable (in staging order) and count it in the report."""
+        started = time.perf_counter()
+        result = self.writer.commit(pending.staged)
+        batch = pending.staged.batch
         r = self.report
-        r.messages += len(messages)
+        r.messages += pending.messages
         r.uplinks += batch.uplinks
         r.stored += result.stored
         r.duplicates += result.duplicates
@@ -68,11 +94,23 @@ class Ingestor:
         r.out_of_order += batch.out_of_order
         for reason in result.reasons:
             r.quarantined[reason] = r.quarantined.get(reason, 0) + 1
-        r.seconds += time.perf_counter() - started
+        r.seconds += pending.seconds + time.perf_counter() - started
         self.flushes += 1
-        if self.flushes % 50 == 0:
-            self.writer.compact()
         return result.stored
+
+    def discard(self, pending: Pending) -> None:
+        """Give up a staged batch (one staged after a batch whose commit failed)."""
+        pending.staged.durable.discard()
+        self.writer.forget()
+
+    @property
+    def compaction_due(self) -> bool:
+        return self.flushes > 0 and self.flushes % COMPACT_EVERY == 0 and self.flushes != self._compacted_at
+
+    def compact(self) -> None:
+        """Merge small observation files; only while no batch is being committed."""
+        self._compacted_at = self.flushes
+        self.writer.compact()
 
 
 def _open_text(path: Path) -> IO[bytes]:

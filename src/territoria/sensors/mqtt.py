@@ -6,8 +6,12 @@ batch holding the message is written** to the store. A message the broker delive
 not yet stored when the broker, the network or this process went down is delivered again; the
 store's idempotent key (devEui, fCnt, time, datastream) turns those repeats into no-ops.
 
-Messages are batched (``flush_interval`` seconds or ``batch_max`` messages, whichever first): the
-store writes one Parquet file per (month, datastream) per batch, and compacts them as it goes.
+Messages are batched: a batch starts when ``batch_max`` messages are pending, when the broker
+pauses (its backlog drained, or its window of unacknowledged messages full) or after
+``flush_interval``, and holds at most ``batch_max`` messages, so that acknowledgements flow back
+while a large backlog drains (the broker sends at most the receive maximum, 65,535, before it
+waits for them). The store writes one Parquet file per month per batch, and compacts them as it
+goes. A batch is normalised and staged while the previous one is being made durable.
 The MQTT client is ``sensors/subscriber.py`` (not paho: see there why).
 """
 
@@ -17,10 +21,11 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from territoria.core.errors import ConfigError
-from territoria.sensors.ingest import Ingestor, IngestReport
+from territoria.sensors.ingest import Ingestor, IngestReport, Pending
 from territoria.sensors.registry import Broker, Registry
 from territoria.sensors.store import SensorStore
 from territoria.sensors.subscriber import Endpoint, Messages, Subscriber
@@ -49,6 +54,7 @@ class Listener:
         *,
         flush_interval: float = 0.5,
         batch_max: int = 20_000,
+        pause: float = 0.05,
         on_flush: Callable[[IngestReport, ListenerState], None] | None = None,
     ) -> None:
         self.registry = registry
@@ -56,6 +62,12 @@ class Listener:
         self.broker = broker or registry.config.broker
         self.flush_interval = flush_interval
         self.batch_max = batch_max
+        self.pause = pause
+        #: held while the listener changes the store's files (commits, compaction): hold it to read
+        #: the store while nothing rewrites it (messages then wait in memory, unacknowledged)
+        self.writing = threading.Lock()
+        #: seconds the oldest message of the last stored batch waited before it was on disk
+        self.lag = 0.0
         self.on_flush = on_flush
         self.state = ListenerState()
         self._lock = threading.Lock()
@@ -63,6 +75,10 @@ class Listener:
         #: (connection generation, messages with their packet ids) of each read, in arrival order
         self._pending: list[tuple[int, Messages]] = []
         self._queued = 0
+        #: monotonic times of the first and the last message pending
+        self._first = self._last = 0.0
+        #: monotonic time of each pending read
+        self._arrived: list[float] = []
         self.client = self._client()
 
     def _client(self) -> Subscriber:
@@ -99,8 +115,13 @@ class Listener:
         self.state.last_error = f"disconnected: {reason}"
 
     def _on_messages(self, generation: int, messages: Messages) -> None:
+        now = time.monotonic()
         with self._lock:
+            if not self._pending:
+                self._first = now
+            self._last = now
             self._pending.append((generation, messages))
+            self._arrived.append(now)
             self._queued += len(messages)
             full = self._queued >= self.batch_max
         self.state.received += len(messages)
@@ -115,26 +136,104 @@ class Listener:
         self.client.start()
 
     def run(self, stop: threading.Event, ingestor: Ingestor) -> IngestReport:
-        """Ingest until ``stop`` is set; the caller owns the store writer inside ``ingestor``."""
+        """Ingest until ``stop`` is set; the caller owns the store writer inside ``ingestor``.
+
+        Two stages: this thread normalises a batch and writes its files under temporary names
+        while a committer thread makes the previous batch durable (fsyncs, which release the GIL,
+        and the aggregates) and only then acknowledges it. One batch is committed at a time, in
+        order; if a commit fails, the batch staged behind it is discarded, nothing of either is
+        acknowledged, and the error ends the run (the broker re-delivers both)."""
         self.connect()
         try:
-            while not stop.is_set():
-                self._wake.wait(self.flush_interval)
-                self._wake.clear()
-                self.flush(ingestor)
-            self.flush(ingestor)
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="territoria-commit") as committer:
+                committing: Future[None] | None = None
+                while not stop.is_set():
+                    self._wait_for_batch(stop, committing)
+                    committing = self._pipeline(ingestor, committer, committing)
+                left = self._queued  # what arrived before the stop, in batches of at most batch_max
+                while left > 0:
+                    committing = self._pipeline(ingestor, committer, committing)
+                    left -= self.batch_max
+                if committing is not None:
+                    committing.result()
         finally:
             self.client.stop()
         return ingestor.report
 
+    def _wait_for_batch(self, stop: threading.Event, committing: Future[None] | None) -> None:
+        """Until ``batch_max`` messages are pending, or some are and the broker has paused for
+        ``pause`` seconds (its backlog is drained, or it waits for our acknowledgements), or the
+        first of them has waited ``flush_interval``; or until the batch being committed is done
+        (a failure must end the run, not wait for the next message)."""
+        while not stop.is_set() and (committing is None or not committing.done()):
+            now = time.monotonic()
+            with self._lock:
+                queued, first, last = self._queued, self._first, self._last
+            paused = now - last >= self.pause or now - first >= self.flush_interval
+            if queued >= self.batch_max or (queued and paused):
+                return
+            self._wake.wait(self.pause)
+            self._wake.clear()
+
+    def _pipeline(
+        self, ingestor: Ingestor, committer: ThreadPoolExecutor, committing: Future[None] | None
+    ) -> Future[None] | None:
+        """Stage what arrived (while ``committing`` runs), then hand it to the committer."""
+        taken, first = self._take(self.batch_max)
+        pending = ingestor.stage(self._messages(taken)) if taken else None
+        if committing is not None:
+            try:
+                committing.result()
+            except BaseException:
+                if pending is not None:
+                    ingestor.discard(pending)
+                raise
+        if ingestor.compaction_due:
+            with self.writing:
+                ingestor.compact()  # nothing is being committed now
+        if pending is None:
+            return None
+        return committer.submit(self._commit, ingestor, pending, taken, first)
+
     def flush(self, ingestor: Ingestor) -> int:
-        with self._lock:
-            taken, self._pending = self._pending, []
-            self._queued = 0
+        """Store what arrived and acknowledge it, in this thread."""
+        taken, first = self._take()
         if not taken:
             return 0
-        ingestor.ingest([(topic, payload) for _g, messages in taken for _pid, topic, payload in messages])
-        # Only now is the batch on disk (``ingest`` returns after the fsync): acknowledge it.
+        self._commit(ingestor, ingestor.stage(self._messages(taken)), taken, first)
+        if ingestor.compaction_due:
+            with self.writing:
+                ingestor.compact()
+        return sum(len(messages) for _g, messages in taken)
+
+    def _take(self, limit: int | None = None) -> tuple[list[tuple[int, Messages]], float]:
+        """The pending reads (whole reads, up to ``limit`` messages if given), and when the first
+        of them arrived."""
+        with self._lock:
+            cut, count = len(self._pending), self._queued
+            if limit is not None:
+                count = 0
+                for cut, (_g, messages) in enumerate(self._pending, 1):  # noqa: B007 (used after the loop)
+                    count += len(messages)
+                    if count >= limit:
+                        break
+            taken, self._pending = self._pending[:cut], self._pending[cut:]
+            self._queued -= count
+            first = self._first
+            if self._pending:
+                self._first = self._arrived[cut]
+            self._arrived = self._arrived[cut:]
+            return taken, first
+
+    @staticmethod
+    def _messages(taken: list[tuple[int, Messages]]) -> list[tuple[str, bytes]]:
+        return [(topic, payload) for _g, messages in taken for _pid, topic, payload in messages]
+
+    def _commit(self, ingestor: Ingestor, pending: Pending, taken: list[tuple[int, Messages]], first: float) -> None:
+        with self.writing:
+            ingestor.commit(pending)
+        self.lag = time.monotonic() - first
+        # Only now is the batch on disk (``commit`` returns after the fsync): acknowledge it.
         by_generation: dict[int, list[int]] = {}
         for generation, messages in taken:
             by_generation.setdefault(generation, []).extend(pid for pid, _t, _p in messages)
@@ -142,7 +241,6 @@ class Listener:
             self.client.ack(generation, ids)
         if self.on_flush:
             self.on_flush(ingestor.report, self.state)
-        return sum(len(messages) for _g, messages in taken)
 
 
 def listen(

@@ -74,11 +74,15 @@ def uplink_key(dev_eui: str, fcnt: int, time_us: int) -> int:
     return int.from_bytes(digest, "little")
 
 
-def _streams(placement: Placement) -> list[tuple[str, int, Measure, float, float, int]]:
-    """(quantity, datastream, measure, scale, offset, datastream's key mix) of each stream of a placement."""
+Stream = tuple[str, int, Measure, str, float, float, float, float, int]
+
+
+def _streams(placement: Placement) -> list[Stream]:
+    """(quantity, datastream, measure, its key, min and max, scale, offset, datastream's key mix) of
+    each stream of a placement: read once per uplink, the measure's fields are unpacked here."""
     return [
-        (quantity, ds, measure, scale, offset, (ds * _GOLDEN) & _MASK)
-        for quantity, (ds, measure, scale, offset) in placement.streams.items()
+        (quantity, ds, m, m.key, m.min, m.max, scale, offset, (ds * _GOLDEN) & _MASK)
+        for quantity, (ds, m, scale, offset) in placement.streams.items()
     ]
 
 
@@ -143,7 +147,8 @@ class Normaliser:
         self.last_time: dict[str, int] = {}
         #: False when replaying history: arrival time then says nothing about lateness
         self.live = live
-        self._streams: dict[int, list[tuple[str, int, Measure, float, float, int]]] = {}
+        self._streams: dict[int, list[Stream]] = {}
+        self._topics: dict[str, list[str]] = {}
 
     def process(self, messages: list[tuple[str, bytes]], received_us: int) -> Batch:
         batch = Batch()
@@ -181,9 +186,10 @@ class Normaliser:
     def _one(self, batch: Batch, topic: str, payload: bytes, received_us: int) -> Rejection | None:
         if len(payload) > self.max_payload:
             return ("payload too large", f"{len(payload)} bytes > limit {self.max_payload}")
-        # An empty topic is a replayed uplink: the payload alone names its device and application.
-        parts = topic.split("/") if topic else ["application", "", "device", "", "event", "up"]
-        if len(parts) != 6 or parts[0] != "application" or parts[2] != "device" or parts[4] != "event":
+        parts = self._topics.get(topic)
+        if parts is None:
+            parts = self._topic(topic)
+        if not parts:
             return ("unexpected topic", "expected application/{applicationId}/device/{devEui}/event/{event}")
         event = parts[5]
         if event != "up":
@@ -225,8 +231,9 @@ class Normaliser:
         streams = self._streams.get(id(placement))
         if streams is None:
             streams = self._streams[id(placement)] = _streams(placement)
-        for quantity, ds, measure, scale, offset, mix in streams:
-            raw = values.get(measure.key)
+        foi, fcnt = placement.location_id, up.fCnt
+        for quantity, ds, measure, name, low, high, scale, offset, mix in streams:
+            raw = values.get(name)
             if raw is None:
                 continue
             key = (uplink ^ mix) & _MASK  # observation_key(uplink, ds), inlined: once per value
@@ -234,7 +241,7 @@ class Normaliser:
             if raw in SENTINELS:
                 detail = f"{quantity} = {raw} is the sensor's error value"
                 self._quarantine(batch, received_us, topic, payload, "sensor error sentinel", detail, dev_eui, key)
-            elif not measure.min <= raw <= measure.max:  # False for NaN too
+            elif not low <= raw <= high:  # False for NaN too
                 detail = f"{quantity} = {raw} outside [{measure.min}, {measure.max}] {measure.unit}"
                 self._quarantine(batch, received_us, topic, payload, "out of valid range", detail, dev_eui, key)
             else:
@@ -243,10 +250,21 @@ class Normaliser:
                 batch.datastream.append(ds)
                 batch.time_us.append(time_us)
                 batch.result.append(raw * scale + offset)
-                batch.foi.append(placement.location_id)
-                batch.fcnt.append(up.fCnt)
+                batch.foi.append(foi)
+                batch.fcnt.append(fcnt)
                 batch.key.append(key)
         return None
+
+    def _topic(self, topic: str) -> list[str]:
+        """The parts of an event topic (empty if it is not one), cached: a device's topics repeat."""
+        # An empty topic is a replayed uplink: the payload alone names its device and application.
+        parts = topic.split("/") if topic else ["application", "", "device", "", "event", "up"]
+        if len(parts) != 6 or parts[0] != "application" or parts[2] != "device" or parts[4] != "event":
+            parts = []
+        if len(self._topics) >= 100_000:
+            self._topics.clear()
+        self._topics[topic] = parts
+        return parts
 
     def _values(self, up: UplinkEvent, profile_name: str) -> dict[str, float] | tuple[str, str]:
         if up.object is not None:

@@ -3,7 +3,7 @@ workspace's DuckDB store, so that a listener never holds the lock ``territoria r
 
 Layout::
 
-    obs/month=2025-07/datastream=12/part-<uuid>.parquet   observations, sorted by time
+    obs/month=2025-07/part-<uuid>.parquet                 observations of one batch, by datastream and time
     agg/hourly/month=2025-07.parquet                       per datastream and UTC hour: n, sum, min, max
     quarantine/part-<uuid>.parquet                         rejected messages and values, with the reason
     events/part-<uuid>.parquet                             ChirpStack `status` and `log` events
@@ -13,8 +13,9 @@ Layout::
 Every file is written to a temporary name, fsync'd, renamed into place and its directory fsync'd,
 so readers (the SensorThings API, the pipeline's ``sensors`` connector) never see half a file and
 what ``append`` returned from survives an OS crash: the listener acknowledges a batch only after
-it. The files of one batch are fsync'd together (several threads, so the file system commits
-them in a few journal transactions rather than one per file). The hourly aggregates are
+it. A batch writes one observation file per month it touches (``sensors/obslayout.py``), and the
+files of one batch are fsync'd together (several threads when there are several, so the file
+system commits them in a few journal transactions rather than one per file). The hourly aggregates are
 folded in incrementally: each month file records, in its Parquet metadata, which observation
 files it already contains; at open, files written but not yet folded (a crash between the two
 writes) are folded in, so the aggregates never miss nor double-count an observation. Daily
@@ -23,14 +24,14 @@ aggregates are derived from the hourly ones on read (local days of the registry'
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from territoria.core.errors import WorkspaceLockedError
+from territoria.sensors.durable import Durable, write_atomic
 from territoria.sensors.normalise import Batch
+from territoria.sensors.obslayout import (
+    REPLACES,
+    ROW_GROUP,
+    folded_name,
+    month_files,
+    month_of,
+    path_of,
+    relative_name,
+    rows_metadata,
+)
 
 OBS_SCHEMA = pa.schema(
     [
@@ -89,65 +101,9 @@ EVENTS_SCHEMA = pa.schema(
     ]
 )
 FOLDED = b"territoria.folded"
-REPLACES = b"territoria.replaces"
 COMPACT_AFTER = 8
 #: months of observation keys kept in memory for deduplication (older ones are re-read from disk)
 KEY_MONTHS = 3
-
-
-def _fsync(path: Path, directory: bool = False) -> None:
-    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class Durable:
-    """Files written to temporary names, made durable and renamed into place together.
-
-    ``commit`` fsyncs every temporary file, renames them, then fsyncs their directories: after it
-    returns, the files are on disk under their final names whatever happens to the machine.
-    """
-
-    def __init__(self) -> None:
-        self.files: list[tuple[Path, Path]] = []
-
-    def write(self, table: pa.Table, path: Path, metadata: dict[bytes, bytes] | None = None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        if metadata:
-            table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
-        pq.write_table(table, tmp, compression="zstd")
-        self.files.append((tmp, path))
-
-    def commit(self) -> None:
-        files, self.files = self.files, []
-        if not files:
-            return
-        _parallel(_fsync, [tmp for tmp, _ in files])
-        dirs: dict[Path, None] = {}
-        for tmp, path in files:
-            os.replace(tmp, path)
-            dirs[path.parent] = None
-            # a new partition directory must itself be recorded in its parent
-            dirs[path.parent.parent] = None
-        _parallel(lambda d: _fsync(d, directory=True), list(dirs))
-
-
-def _parallel(fn: Callable[[Path], None], paths: list[Path]) -> None:
-    if len(paths) == 1:
-        fn(paths[0])
-        return
-    with ThreadPoolExecutor(max_workers=min(16, len(paths))) as pool:
-        list(pool.map(fn, paths))
-
-
-def write_atomic(table: pa.Table, path: Path, metadata: dict[bytes, bytes] | None = None) -> None:
-    """Write one file durably (see ``Durable``)."""
-    durable = Durable()
-    durable.write(table, path, metadata)
-    durable.commit()
 
 
 def _folded(path: Path) -> set[str]:
@@ -163,6 +119,19 @@ class AppendResult:
     reasons: list[str]
 
 
+@dataclass
+class Staged:
+    """A batch whose files are written under temporary names, not yet durable."""
+
+    batch: Batch
+    stored: int
+    duplicates: int
+    quarantine: list[dict[str, Any]]
+    durable: Durable = field(default_factory=lambda: Durable())
+    written: dict[str, list[str]] = field(default_factory=dict)
+    fresh: dict[str, pa.Table] = field(default_factory=dict)
+
+
 class SensorStore:
     """Paths and read access; ``writer()`` gives the single writer."""
 
@@ -176,7 +145,7 @@ class SensorStore:
             d.mkdir(parents=True, exist_ok=True)
 
     def obs_files(self) -> list[Path]:
-        return sorted(self.obs_dir.glob("month=*/datastream=*/*.parquet"))
+        return [f for month in sorted(self.obs_dir.glob("month=*")) for f in month_files(month)]
 
     def hourly_files(self) -> list[Path]:
         return sorted(self.hourly_dir.glob("month=*.parquet"))
@@ -239,6 +208,13 @@ class StoreWriter:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def forget(self) -> None:
+        """Drop the keys held in memory (those of staged batches too): they are read again from the
+        files, which hold only what was committed."""
+        self._keys.clear()
+        self.quarantined_keys.clear()
+        self._load_keys()
+
     def _load_keys(self) -> None:
         for f in sorted(self.store.quarantine_dir.glob("*.parquet")):
             column = pq.ParquetFile(f).read(columns=["okey"]).column("okey").drop_null()
@@ -256,7 +232,7 @@ class StoreWriter:
         found = self._keys.get(month)
         if found is None:
             found = set()
-            for f in sorted((self.store.obs_dir / f"month={month}").glob("datastream=*/*.parquet")):
+            for f in month_files(self.store.obs_dir / f"month={month}"):
                 found.update(pq.ParquetFile(f).read(columns=["okey"]).column("okey").to_numpy().tolist())
             self._keys[month] = found
             while len(self._keys) > KEY_MONTHS:
@@ -266,10 +242,16 @@ class StoreWriter:
         return found
 
     def append(self, batch: Batch, received: int) -> AppendResult:
-        """Store a normalised batch; return how many observations were new.
+        """Store a normalised batch; return how many observations were new (once on disk)."""
+        return self.commit(self.stage(batch, received))
+
+    def stage(self, batch: Batch, received: int) -> Staged:
+        """Write a normalised batch's files under temporary names; ``commit`` makes them durable.
 
         Column-wise over the whole batch (numpy and Arrow): at tens of thousands of observations
-        per second a Python step per observation would cost more than writing them."""
+        per second a Python step per observation would cost more than writing them. The batch's
+        keys count as stored from here on, so that the next batch can be staged while this one is
+        committed (its fsyncs release the GIL): a failed ``commit`` forgets them all (see there)."""
         table = pa.table(
             {
                 "datastream": pa.array(batch.datastream, pa.int32()),
@@ -284,22 +266,33 @@ class StoreWriter:
         months, month_of_row = self._months(np.asarray(batch.time_us, dtype=np.int64))
         keys = np.asarray(batch.key, dtype=np.int64)
         rows = self._new_rows(keys, months, month_of_row)
-        duplicates = len(batch) - len(rows)
         quarantine = [q for q in batch.quarantine if q["key"] is None or q["key"] not in self.quarantined_keys]
-        written: dict[str, list[str]] = {}
-        fresh: dict[str, pa.Table] = {}
-        durable = Durable()
+        staged = Staged(batch, len(rows), len(batch) - len(rows), quarantine)
         if len(rows):
-            written, fresh = self._write_partitions(table, rows, months, month_of_row, durable)
-        self._write_side(quarantine, batch.events, durable)
-        durable.commit()
+            staged.written, staged.fresh = self._write_months(table, rows, months, month_of_row, staged.durable)
+        self._write_side(quarantine, batch.events, staged.durable)
         for m, month in enumerate(months):
             self.keys(month).update(keys[rows[month_of_row[rows] == m]].tolist())
         self.quarantined_keys.update(q["key"] for q in quarantine if q["key"] is not None)
-        if written:
-            self._fold(written, fresh)
-        self._count(batch, len(rows), duplicates, quarantine)
-        return AppendResult(len(rows), duplicates, [q["reason"] for q in quarantine])
+        return staged
+
+    def commit(self, staged: Staged) -> AppendResult:
+        """Make a staged batch durable (see ``Durable``), then fold it into the aggregates.
+
+        Batches are committed in the order they were staged. If this fails, the keys of what was
+        staged are forgotten (read again from the files when next needed): a batch staged after
+        this one may have left out repeats of it, so the caller must not commit that one either,
+        nor acknowledge anything of either (the broker re-delivers them)."""
+        try:
+            staged.durable.commit()
+        except BaseException:
+            staged.durable.discard()
+            self.forget()
+            raise
+        if staged.written:
+            self._fold(staged.written, staged.fresh)
+        self._count(staged.batch, staged.stored, staged.duplicates, staged.quarantine)
+        return AppendResult(staged.stored, staged.duplicates, [q["reason"] for q in staged.quarantine])
 
     def _months(self, time_us: np.ndarray) -> tuple[list[str], np.ndarray]:
         """The months of a batch, and the index in that list of each row's month."""
@@ -322,27 +315,26 @@ class StoreWriter:
                 new[rows[np.fromiter((k in stored for k in candidates), bool, len(candidates))]] = False
         return np.flatnonzero(new)
 
-    def _write_partitions(
+    def _write_months(
         self, table: pa.Table, rows: np.ndarray, months: list[str], month_of_row: np.ndarray, durable: Durable
     ) -> tuple[dict[str, list[str]], dict[str, pa.Table]]:
-        """One file per (month, datastream), sorted by time; also the new rows of each month."""
+        """One file per month, sorted by datastream then time; also the new rows of each month."""
         month = month_of_row[rows]
         ds = table.column("datastream").to_numpy()[rows]
         time_us = table.column("time").cast(pa.int64()).to_numpy()[rows]
         order = np.lexsort((time_us, ds, month))
-        month, ds = month[order], ds[order]
+        month = month[order]
         ordered = table.take(pa.array(rows[order]))
-        cuts = np.flatnonzero((np.diff(month) != 0) | (np.diff(ds) != 0)) + 1
-        starts, ends = [0, *cuts.tolist()], [*cuts.tolist(), len(order)]
-        written: dict[str, list[str]] = {}
-        for start, end in zip(starts, ends, strict=True):
-            name, stream = months[int(month[start])], int(ds[start])
-            path = self.store.obs_dir / f"month={name}" / f"datastream={stream}" / f"part-{uuid.uuid4().hex}.parquet"
-            durable.write(ordered.slice(start, end - start), path)
-            written.setdefault(name, []).append(f"{stream}/{path.name}")
         bounds = np.flatnonzero(np.diff(month) != 0) + 1
-        month_starts, month_ends = [0, *bounds.tolist()], [*bounds.tolist(), len(order)]
-        fresh = {months[int(month[a])]: ordered.slice(a, b - a) for a, b in zip(month_starts, month_ends, strict=True)}
+        written: dict[str, list[str]] = {}
+        fresh: dict[str, pa.Table] = {}
+        for start, end in zip([0, *bounds.tolist()], [*bounds.tolist(), len(order)], strict=True):
+            name = months[int(month[start])]
+            part = ordered.slice(start, end - start)
+            path = self.store.obs_dir / f"month={name}" / f"part-{uuid.uuid4().hex}.parquet"
+            durable.write(part, path, rows_metadata(part.column("datastream")), ROW_GROUP)
+            written[name] = [path.name]
+            fresh[name] = part
         return written, fresh
 
     def _write_side(self, quarantine: list[dict[str, Any]], events: list[dict[str, Any]], durable: Durable) -> None:
@@ -384,10 +376,7 @@ class StoreWriter:
             todo = [n for n in names if n not in folded]
             if not todo:
                 continue
-            files = [
-                str(self.store.obs_dir / f"month={month}" / f"datastream={n.split('/')[0]}" / n.split("/")[1])
-                for n in todo
-            ]
+            files = [str(path_of(self.store.obs_dir / f"month={month}", n)) for n in todo]
             previous = f"SELECT * FROM read_parquet('{path}')" if path.exists() else "SELECT * FROM _empty_hourly"
             self.db.register("_empty_hourly", HOURLY_SCHEMA.empty_table())
             rows = "read_parquet(?)"
@@ -417,52 +406,62 @@ class StoreWriter:
 
     def recover(self) -> None:
         """Fold observation files a crash left out of the aggregates; finish interrupted compactions."""
-        for compacted in self.store.obs_dir.glob("month=*/datastream=*/compact-*.parquet"):
-            meta = pq.read_schema(compacted).metadata or {}
-            for name in json.loads(meta.get(REPLACES, b"[]")):
-                (compacted.parent / name).unlink(missing_ok=True)
+        for month_dir in self.store.obs_dir.glob("month=*"):
+            for compacted in month_dir.glob("**/compact-*.parquet"):
+                meta = pq.read_schema(compacted).metadata or {}
+                for name in json.loads(meta.get(REPLACES, b"[]")):
+                    (compacted.parent / name).unlink(missing_ok=True)
         pending: dict[str, list[str]] = {}
         folded_by_month: dict[str, set[str]] = {}
         for f in self.store.obs_files():
-            month = f.parent.parent.name.removeprefix("month=")
+            month = month_of(f).name.removeprefix("month=")
             if month not in folded_by_month:
                 path = self.store.hourly_dir / f"month={month}.parquet"
                 folded_by_month[month] = _folded(path) if path.exists() else set()
-            name = f"{f.parent.name.removeprefix('datastream=')}/{f.name}"
-            if name not in folded_by_month[month]:
-                pending.setdefault(month, []).append(name)
+            if folded_name(f) not in folded_by_month[month]:
+                pending.setdefault(month, []).append(folded_name(f))
         if pending:
             self._fold(pending)
 
     def compact(self, min_files: int = COMPACT_AFTER) -> int:
-        """Merge the small files of each (month, datastream) partition; return how many were merged."""
+        """Merge the small files of each month; return how many were merged.
+
+        Batch parts are merged once there are ``min_files`` of them, with the month's earlier
+        compacted files when those would then reach ``min_files`` too: each batch's rows are
+        rewritten a few times (logarithmically), not at every compaction."""
         merged = 0
         for month_dir in sorted(self.store.obs_dir.glob("month=*")):
-            renames: dict[str, str] = {}
-            replaced: list[Path] = []
-            for ds_dir in sorted(month_dir.glob("datastream=*")):
-                parts = sorted(ds_dir.glob("*.parquet"))
-                if len(parts) < min_files:
-                    continue
-                ds = ds_dir.name.removeprefix("datastream=")
-                table = read_table(parts, OBS_SCHEMA).sort_by("time")
-                target = ds_dir / f"compact-{uuid.uuid4().hex}.parquet"
-                # The compacted file names the parts it replaces: if we die before deleting them,
-                # the next open deletes them (see ``recover``).
-                write_atomic(table, target, {REPLACES: json.dumps([p.name for p in parts]).encode()})
-                renames.update({f"{ds}/{p.name}": f"{ds}/{target.name}" for p in parts})
-                replaced.extend(parts)
-            if not renames:
+            files = month_files(month_dir)
+            compacts = [f for f in files if f.parent == month_dir and f.name.startswith("compact-")]
+            parts = [f for f in files if f not in compacts]
+            if len(parts) >= min_files:
+                chosen = parts + (compacts if len(compacts) + 1 >= min_files else [])
+            elif len(compacts) >= min_files:
+                chosen = compacts
+            else:
                 continue
-            agg = self.store.hourly_dir / f"{month_dir.name}.parquet"
-            if agg.exists():
-                # The aggregates already hold the merged parts: rename them in the metadata, data unchanged.
-                folded = {renames.get(n, n) for n in _folded(agg)}
-                write_atomic(pq.read_table(agg), agg, {FOLDED: json.dumps(sorted(folded)).encode()})
-            for p in replaced:
-                p.unlink()
-            merged += len(replaced)
+            self._merge(month_dir, chosen)
+            merged += len(chosen)
         return merged
+
+    def _merge(self, month_dir: Path, parts: list[Path]) -> None:
+        table = read_table(parts, OBS_SCHEMA).sort_by([("datastream", "ascending"), ("time", "ascending")])
+        target = month_dir / f"compact-{uuid.uuid4().hex}.parquet"
+        # The compacted file names the parts it replaces: if we die before deleting them, the next
+        # open deletes them (see ``recover``), and readers meanwhile leave them out.
+        replaces = {REPLACES: json.dumps([relative_name(p) for p in parts]).encode()}
+        write_atomic(table, target, {**rows_metadata(table.column("datastream")), **replaces}, ROW_GROUP)
+        agg = self.store.hourly_dir / f"{month_dir.name}.parquet"
+        if agg.exists():
+            # The aggregates already hold the merged parts: rename them in the metadata, data unchanged.
+            renames = {folded_name(p): target.name for p in parts}
+            folded = {renames.get(n, n) for n in _folded(agg)}
+            write_atomic(pq.read_table(agg), agg, {FOLDED: json.dumps(sorted(folded)).encode()})
+        for p in parts:
+            p.unlink()
+            if p.parent != month_dir:
+                with contextlib.suppress(OSError):
+                    p.parent.rmdir()  # a legacy per-datastream directory, empty once merged
 
 
 def read_table(files: Iterable[Path], schema: pa.Schema) -> pa.Table:

@@ -1,9 +1,10 @@
 """The observation files the SensorThings API reads, with their row counts from Parquet metadata.
 
-A file's footer holds its row count: reading it once per file (files are written whole, under a
-new name, and never rewritten) gives exact counts per datastream and month without scanning a
-row. ``$count`` and deep ``$skip`` on Observations then cost a sum over a few hundred numbers,
-and a page reads only the month files of one datastream that hold its rows.
+A file's footer holds its row count per datastream (``sensors/obslayout.py``): reading it once
+per file (files are written whole, under a new name, and never rewritten) gives exact counts per
+datastream and month without scanning a row. ``$count`` and deep ``$skip`` on Observations then
+cost a sum over a few hundred numbers, and a page reads only the rows of the datastreams and
+months that hold it (the files are sorted by datastream: the others' row groups are skipped).
 
 A compacted file names, in its metadata, the parts it replaces: between its rename and the
 parts' deletion both are on disk, and the replaced parts are left out so that nothing is
@@ -12,20 +13,19 @@ counted twice (nor read after its deletion).
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow.parquet as pq
 
-from territoria.sensors.store import REPLACES
+from territoria.sensors.obslayout import month_of, read_counts
 
 
 @dataclass(frozen=True)
 class Group:
-    """The files of one datastream and one month: their observations' ids form one range, and the
+    """The rows of one datastream in one month: their observations' ids form one range, and the
     groups of a datastream in month order hold its observations in id order."""
 
     datastream: int
@@ -34,18 +34,22 @@ class Group:
     files: tuple[Path, ...]
 
 
+#: the SQL relation of some files' observations, restricted (if given) to some datastreams
+RelationOf = Callable[[list[Path], set[int] | None], str]
+
+
 class ObservationFiles:
     def __init__(self) -> None:
-        #: path -> (row count, names of the parts it replaces), read once per file
-        self._meta: dict[Path, tuple[int, frozenset[str]]] = {}
+        #: path -> (rows per datastream, names of the parts it replaces), read once per file
+        self._meta: dict[Path, tuple[dict[int, int], frozenset[str]]] = {}
         self.groups: list[Group] = []
         self.by_stream: dict[int, list[Group]] = {}
 
     def update(self, listed: list[Path]) -> list[Path]:
         """Take the store's listing; return the live files (without parts a compaction replaced)."""
-        meta: dict[Path, tuple[int, frozenset[str]]] = {}
+        meta: dict[Path, tuple[dict[int, int], frozenset[str]]] = {}
         for p in listed:
-            known = self._meta.get(p) or _read_meta(p)
+            known = self._meta.get(p) or read_counts(p)
             if known is not None:
                 meta[p] = known
         self._meta = meta
@@ -53,10 +57,11 @@ class ObservationFiles:
         live = [p for p in meta if p not in replaced]
         grouped: dict[tuple[int, str], list[Path]] = {}
         for p in live:
-            key = (int(p.parent.name.removeprefix("datastream=")), p.parent.parent.name.removeprefix("month="))
-            grouped.setdefault(key, []).append(p)
+            month = month_of(p).name.removeprefix("month=")
+            for ds in meta[p][0]:
+                grouped.setdefault((ds, month), []).append(p)
         self.groups = [
-            Group(ds, month, sum(meta[f][0] for f in files), tuple(files))
+            Group(ds, month, sum(meta[f][0][ds] for f in files), tuple(files))
             for (ds, month), files in sorted(grouped.items())
         ]
         self.by_stream = {}
@@ -65,12 +70,12 @@ class ObservationFiles:
         return live
 
     def files_of(self, datastreams: set[int]) -> list[Path]:
-        return [f for ds in sorted(datastreams) for g in self.by_stream.get(ds, []) for f in g.files]
+        return list(dict.fromkeys(f for ds in sorted(datastreams) for g in self.by_stream.get(ds, []) for f in g.files))
 
     def page(
         self,
         cursor: duckdb.DuckDBPyConnection,
-        relation_of: Any,
+        relation_of: RelationOf,
         select: str,
         datastreams: set[int] | None,
         skip: int,
@@ -78,7 +83,7 @@ class ObservationFiles:
     ) -> tuple[list[tuple[Any, ...]], int]:
         """Observations ``skip .. skip + top`` (one more, to tell whether more follow) in id order
         of the given datastreams (None: all), and how many there are: only the groups holding
-        those rows are read. ``relation_of(files)`` gives the SQL relation of some files."""
+        those rows are read."""
         if datastreams is None:
             groups = self.groups
         else:
@@ -93,18 +98,15 @@ class ObservationFiles:
             seen += g.rows
         if not wanted:
             return [], seen
-        files = [f for g in wanted for f in g.files]
-        rows = cursor.execute(
-            f"SELECT {select} FROM {relation_of(files)} t ORDER BY t.id ASC LIMIT {top + 1} OFFSET {skip - before}"
-        ).fetchall()
+        # A file holds several datastreams (and a month several files): read, month by month, only
+        # the datastreams of the wanted groups, or rows before the page would shift it.
+        by_month: dict[str, list[Group]] = {}
+        for g in wanted:
+            by_month.setdefault(g.month, []).append(g)
+        parts = []
+        for month_groups in by_month.values():
+            files = list(dict.fromkeys(f for g in month_groups for f in g.files))
+            parts.append(f"SELECT {select} FROM {relation_of(files, {g.datastream for g in month_groups})} t")
+        union = " UNION ALL ".join(parts)
+        rows = cursor.execute(f"SELECT * FROM ({union}) ORDER BY 1 LIMIT {top + 1} OFFSET {skip - before}").fetchall()
         return rows, seen
-
-
-def _read_meta(path: Path) -> tuple[int, frozenset[str]] | None:
-    """Row count and replaced parts; None for a part deleted since the listing (a compaction's)."""
-    try:
-        meta = pq.read_metadata(path)
-    except FileNotFoundError:
-        return None
-    replaces = (meta.metadata or {}).get(REPLACES)
-    return meta.num_rows, frozenset(json.loads(replaces) if replaces else ())

@@ -307,7 +307,7 @@ class Service:
         named = [int(m.group(1)) for c in conditions if (m := SAME_DATASTREAM.fullmatch(c.strip()))]
         if not named:
             return "sta_observations"
-        return _observations_relation(self._files.files_of(set(named)))
+        return _observations_relation(self._files.files_of(set(named)), set(named))
 
     def lookup(self, es: EntitySet, where: list[str], column: str) -> Any:
         """One column of the single entity matching ``where`` (None when there is none)."""
@@ -396,16 +396,19 @@ def _observations_view(files: list[Path]) -> str:
     return f"CREATE OR REPLACE VIEW sta_observations AS {_observations_select(files)}"
 
 
-def _observations_relation(files: list[Path]) -> str:
-    return f"({_observations_select(files)})"
+def _observations_relation(files: list[Path], datastreams: set[int] | None = None) -> str:
+    """The Observations of some files, of only ``datastreams`` if given: the condition is on the
+    stored column, so that DuckDB skips the row groups of other datastreams by their statistics."""
+    return f"({_observations_select(files, datastreams)})"
 
 
-def _observations_select(files: list[Path]) -> str:
+def _observations_select(files: list[Path], datastreams: set[int] | None = None) -> str:
     source = _files(files, {"datastream": "INTEGER", "time": "TIMESTAMPTZ", "result": "DOUBLE", "foi": "INTEGER",
                             "fcnt": "BIGINT"})  # fmt: skip
+    where = f" WHERE datastream IN ({', '.join(map(str, sorted(datastreams)))})" if datastreams else ""
     return f"""SELECT (datastream::BIGINT << {OBS_ID_SHIFT}) | epoch_ms(time) AS id, time AS phenomenon_time, result,
                datastream::BIGINT AS datastream_id, foi::BIGINT AS foi_id, json_object('fCnt', fcnt) AS parameters
-        FROM {source}"""
+        FROM {source}{where}"""
 
 
 def _observations_page(
