@@ -194,7 +194,7 @@ def test_nested_expand_pages_to_the_end_with_every_option(sensor_ws: Workspace, 
     "params",
     [
         {"$top": "2", "$skip": "4", "$count": "true", "$select": "id,name", "$orderby": "name desc,id"},
-        {"$filter": "name eq 'a;b,(c)' and result lt 50", "$resultFormat": "dataArray"},
+        {"$filter": "name eq 'a;b,(c)' and result lt 50"},
         {"$expand": "Datastreams($top=2;$filter=name ne 'x;y';$expand=Observations($orderby=result desc))"},
         {"$expand": "Datastreams/Thing,Locations($select=location)"},
     ],
@@ -249,3 +249,16 @@ def test_hostile_query_options_are_refused_clearly(sensor_ws: Workspace, client:
             assert r.status_code < 500 and "Traceback" not in r.text, (path, option, value[:40], r.text[:300])
             if r.status_code >= 400:
                 assert r.json()["error"]["message"], (path, option, value[:40])
+
+
+@pytest.mark.parametrize("value", ["dataArray", "GeoJSON"])
+def test_a_result_format_is_refused_rather_than_answered_in_another_shape(
+    sensor_ws: Workspace, client: httpx.Client, value: str
+) -> None:
+    """``$resultFormat=dataArray`` asks for another response shape: a 400 that says to leave it out."""
+    _, admin = AccessStore(sensor_ws.private / ACCESS_DB).add("revue", "admin")
+    r = client.get(
+        "/sta/v1.1/Observations", params={"$resultFormat": value, "purpose": "revue"}, headers=_bearer(admin)
+    )
+    assert r.status_code == 400
+    assert "$resultFormat" in r.json()["error"]["message"] and "leave out" in r.json()["error"]["hint"]

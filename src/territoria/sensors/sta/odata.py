@@ -345,7 +345,6 @@ class Options:
     select: list[str] | None = None
     filter: str | None = None
     expand: list[tuple[list[str], Options]] = field(default_factory=list)
-    result_format: str | None = None
     #: the request's parameters that are not query options (``purpose``): a nested expansion's
     #: next link carries them, as the top level's next link does
     carry: list[tuple[str, str]] = field(default_factory=list)
@@ -380,7 +379,12 @@ def parse_options(params: dict[str, str], *, nested: bool = False, depth: int = 
         elif key == "$expand":
             opts.expand = [_expand_item(item, depth + 1) for item in split_top_level(value, ",")]
         elif key == "$resultFormat":
-            opts.result_format = value
+            # STA 1.1's dataArray extension changes the response's shape; answering the default
+            # shape to a client that asked for it would be read wrongly
+            raise QueryError(
+                f"$resultFormat={value} is not supported by this service",
+                hint="leave out $resultFormat: observations are answered in the default JSON format",
+            )
         elif key.startswith("$"):
             raise QueryError(f"unknown query option {key}", hint="see the SensorThings API v1.1 query options")
         else:
@@ -402,8 +406,6 @@ def option_params(opts: Options, *, paging: bool = True) -> list[tuple[str, str]
         params.append(("$expand", ",".join(_expand_text(path, sub) for path, sub in opts.expand)))
     if opts.count:
         params.append(("$count", "true"))
-    if opts.result_format is not None:
-        params.append(("$resultFormat", opts.result_format))
     if paging:
         if opts.top is not None:
             params.append(("$top", str(opts.top)))
