@@ -43,7 +43,9 @@ class Probe:
 
 def network_bytes(report: dict[str, Any]) -> int:
     """Bytes a fetch moved over the network; local files and the shipped referential move none."""
-    fetch = report.get("fetch") or {}
+    fetch = report.get("fetch")
+    if not fetch:  # most steps fetch nothing: no URL to parse (this runs after every step)
+        return 0
     scheme = urlparse(str(fetch.get("url") or "")).scheme.lower()
     return int(fetch.get("bytes") or 0) if scheme in NETWORK_SCHEMES else 0
 

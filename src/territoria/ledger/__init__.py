@@ -8,6 +8,7 @@ It sits right above the engines in the layering, so the runner, the footprint me
 secrecy guard and the publication all reach the records the same way.
 """
 
+from territoria.ledger.checkpoint import COMPACT_EVERY, checkpoint
 from territoria.ledger.reads import (
     current_inputs,
     dataset_fingerprints,
@@ -45,6 +46,7 @@ from territoria.ledger.writes import (
 )
 
 __all__ = [
+    "COMPACT_EVERY",
     "META",
     "SUPPRESSIONS",
     "TABLES",
@@ -56,6 +58,7 @@ __all__ = [
     "StepRecord",
     "StepStateRow",
     "arrow_rows",
+    "checkpoint",
     "close_run",
     "current_inputs",
     "dataset_fingerprints",

@@ -92,9 +92,10 @@ def save_summary(ws: Workspace, engine: Engine, plan: Plan, rows: list[DatasetSt
         path.unlink(missing_ok=True)
         return
     to_fill = ws.parameters_to_fill()
-    if engine.capabilities.sql_dialect == "duckdb":
-        # pending writes go to the store file now: closing it then changes none of the stamps below
-        engine.execute("CHECKPOINT")
+    from territoria.ledger import checkpoint  # not at import: ``status``'s fast path loads no ledger
+
+    # pending writes go to the store file now: closing it then changes none of the stamps below
+    checkpoint(engine)
     doc = {
         "format": FORMAT,
         "version": __version__,
