@@ -28,6 +28,7 @@ import contextlib
 import fcntl
 import json
 import os
+import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -191,6 +192,10 @@ class StoreWriter:
         self.db.execute("SET enable_external_file_cache = false")
         #: keys of stored observations, per month, loaded when a month is touched (LRU, bounded memory)
         self._keys: OrderedDict[str, set[int]] = OrderedDict()
+        #: batches staged and not yet committed: their files are not on disk under their names yet,
+        #: so a month's keys read again from the files (after its eviction) must add theirs
+        self._inflight: list[Staged] = []
+        self._inflight_lock = threading.Lock()
         self._day_month: dict[int, str] = {}
         self.quarantined_keys: set[int] = set()
         self.stats: dict[str, Any] = store.stats() or {"received": 0, "stored": 0, "duplicates": 0}
@@ -211,6 +216,8 @@ class StoreWriter:
     def forget(self) -> None:
         """Drop the keys held in memory (those of staged batches too): they are read again from the
         files, which hold only what was committed."""
+        with self._inflight_lock:
+            self._inflight.clear()
         self._keys.clear()
         self.quarantined_keys.clear()
         self._load_keys()
@@ -234,6 +241,10 @@ class StoreWriter:
             found = set()
             for f in month_files(self.store.obs_dir / f"month={month}"):
                 found.update(pq.ParquetFile(f).read(columns=["okey"]).column("okey").to_numpy().tolist())
+            with self._inflight_lock:
+                inflight = [s.fresh[month] for s in self._inflight if month in s.fresh]
+            for table in inflight:
+                found.update(table.column("okey").to_numpy().tolist())
             self._keys[month] = found
             while len(self._keys) > KEY_MONTHS:
                 self._keys.popitem(last=False)
@@ -274,6 +285,8 @@ class StoreWriter:
         for m, month in enumerate(months):
             self.keys(month).update(keys[rows[month_of_row[rows] == m]].tolist())
         self.quarantined_keys.update(q["key"] for q in quarantine if q["key"] is not None)
+        with self._inflight_lock:
+            self._inflight.append(staged)
         return staged
 
     def commit(self, staged: Staged) -> AppendResult:
@@ -289,6 +302,8 @@ class StoreWriter:
             staged.durable.discard()
             self.forget()
             raise
+        with self._inflight_lock:  # its files are on disk now: a month's keys read again hold them
+            self._inflight = [s for s in self._inflight if s is not staged]
         if staged.written:
             self._fold(staged.written, staged.fresh)
         self._count(staged.batch, staged.stored, staged.duplicates, staged.quarantine)
@@ -405,7 +420,12 @@ class StoreWriter:
         durable.commit()
 
     def recover(self) -> None:
-        """Fold observation files a crash left out of the aggregates; finish interrupted compactions."""
+        """Fold observation files a crash left out of the aggregates; finish interrupted compactions;
+        remove the temporary files of batches staged but never committed (they were not
+        acknowledged: the broker delivers them again)."""
+        for d in (self.store.obs_dir, self.store.hourly_dir, self.store.quarantine_dir, self.store.events_dir):
+            for tmp in d.rglob(".*.parquet.tmp"):
+                tmp.unlink(missing_ok=True)
         for month_dir in self.store.obs_dir.glob("month=*"):
             for compacted in month_dir.glob("**/compact-*.parquet"):
                 meta = pq.read_schema(compacted).metadata or {}

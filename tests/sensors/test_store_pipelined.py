@@ -1,0 +1,56 @@
+"""Batches staged while the previous one is committed (the listener's pipeline): a repeat of an
+uncommitted batch's observation is never stored twice, and a crash between stage and commit leaves
+no temporary file behind."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from territoria.sensors.normalise import Batch
+from territoria.sensors.store import KEY_MONTHS, SensorStore
+
+
+def batch(months: list[int], key_base: int = 0) -> Batch:
+    """One observation of datastream 1 on the first of each month of 2025 (its key from the month)."""
+    b = Batch()
+    for m in months:
+        b.datastream.append(1)
+        b.time_us.append(int(datetime(2025, m, 1, tzinfo=UTC).timestamp()) * 1_000_000)
+        b.result.append(float(m))
+        b.foi.append(1)
+        b.fcnt.append(m)
+        b.key.append(key_base + m)
+    return b
+
+
+def stored_keys(store: SensorStore) -> list[int]:
+    return sorted(k for f in store.obs_files() for k in pq.read_table(f, columns=["okey"]).column("okey").to_pylist())
+
+
+def test_a_repeat_of_an_uncommitted_batch_is_not_stored_again(tmp_path: Path) -> None:
+    store = SensorStore(tmp_path / "sensors")
+    with store.writer() as writer:
+        first = writer.stage(batch([12]), 0)
+        # the next batch touches more months than the keys kept in memory, December last: its keys
+        # must not be re-read from the files alone, which do not hold the first batch yet
+        second = writer.stage(batch([*range(1, KEY_MONTHS + 2), 12]), 0)
+        assert writer.commit(first).stored == 1
+        result = writer.commit(second)
+    assert (result.stored, result.duplicates) == (KEY_MONTHS + 1, 1)
+    assert stored_keys(store) == [*range(1, KEY_MONTHS + 2), 12]
+
+
+def test_a_crash_between_stage_and_commit_leaves_no_temporary_file(tmp_path: Path) -> None:
+    store = SensorStore(tmp_path / "sensors")
+    writer = store.writer()
+    writer.stage(batch([3, 4]), 0)
+    writer.close()  # the process dies: the staged files were never committed
+    assert any(p.name.endswith(".tmp") for p in store.root.rglob("*"))
+    with store.writer() as writer:  # the next open clears them, and the re-delivery is stored once
+        assert writer.append(batch([3, 4]), 0).stored == 2
+        assert writer.append(batch([3, 4]), 0).stored == 0
+    assert not [p for p in store.root.rglob("*") if p.name.endswith(".tmp")]
+    assert stored_keys(store) == [3, 4]
