@@ -174,7 +174,7 @@ class DuckDBEngine:
             return self._run(sql, params).fetchall()  # type: ignore[no-any-return]
 
     def _run(self, sql: str, params: Sequence[Any] | None) -> Any:
-        literals = inlined(params)
+        literals = inlined(self.con, sql, params)
         if literals is None:
             return self.con.execute(sql, params)
         # binding the values would load pandas (see ``params``): the same statement, prepared
