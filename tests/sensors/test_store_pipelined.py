@@ -8,9 +8,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from territoria.sensors.normalise import Batch
+from territoria.sensors.registry import Registry
+from territoria.sensors.sta.service import OBS_ID_SHIFT, Service
 from territoria.sensors.store import KEY_MONTHS, SensorStore
+from territoria.workspace import Workspace
+
+from .test_sta_incremental import paged, write
 
 
 def batch(months: list[int], key_base: int = 0) -> Batch:
@@ -54,3 +60,34 @@ def test_a_crash_between_stage_and_commit_leaves_no_temporary_file(tmp_path: Pat
         assert writer.append(batch([3, 4]), 0).stored == 0
     assert not [p for p in store.root.rglob("*") if p.name.endswith(".tmp")]
     assert stored_keys(store) == [3, 4]
+
+
+def test_a_compaction_between_refresh_and_query_is_not_an_error(
+    sensor_ws: Workspace, registry: Registry, store: SensorStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listener (another process) compacts after a request brought its relations up to date and
+    before its query reads the files: the request reads the compacted file instead."""
+    live = Service(sensor_ws.root, sensor_ws.private, sensor_ws.config.communes)
+    refresh = live.refresh
+    armed: list[int] = []
+
+    def refresh_then_compact() -> None:
+        refresh()
+        if armed:
+            with store.writer() as writer:
+                assert writer.compact(min_files=2) == armed.pop()
+
+    monkeypatch.setattr(live, "refresh", refresh_then_compact)
+    for day in range(3):
+        write(registry, store, datetime(2025, 7, 1 + day, tzinfo=UTC), 6, 20.0 + day)
+    expected = paged(Service(sensor_ws.root, sensor_ws.private, sensor_ws.config.communes), 5, 10)
+    armed.append(3)
+    assert paged(live, 5, 10) == expected  # every datastream: the files' counts, then a read
+    for day in range(3, 5):
+        write(registry, store, datetime(2025, 7, 1 + day, tzinfo=UTC), 6, 20.0 + day)
+    datastream = int(expected[0][0][0]) >> OBS_ID_SHIFT
+    fresh = Service(sensor_ws.root, sensor_ws.private, sensor_ws.config.communes)
+    expected = paged(fresh, 2, 4, datastream=datastream)
+    armed.append(3)  # the two new parts and the compacted file
+    assert paged(live, 2, 4, datastream=datastream) == expected
+    assert not armed

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -27,6 +28,8 @@ from territoria.sensors.sta.entities import SCHEMAS, registry_tables, table_sql
 from territoria.sensors.sta.model import ENTITY_SETS, OBS_ID_SHIFT, EntitySet, Prop
 from territoria.sensors.sta.obsfiles import ObservationFiles
 from territoria.sensors.sta.odata import Options, QueryError, Resolver, Term, parse_filter
+
+T = TypeVar("T")
 
 
 def _iso(us: int) -> str:
@@ -244,13 +247,7 @@ class Service:
                        row_number() OVER (PARTITION BY t.{key} ORDER BY {", ".join(order)}) AS _n, {picked}
                 FROM {es.table} t WHERE {" AND ".join(f"({c})" for c in conditions)})
             WHERE _n > {opts.skip} AND _n <= {opts.skip + top + 1} ORDER BY _parent, _n"""
-        cursor = self.con.cursor()
-        try:
-            found = cursor.execute(sql).fetchall()
-        except duckdb.Error as exc:
-            raise QueryError(f"the query cannot be evaluated: {str(exc).splitlines()[0]}") from exc
-        finally:
-            cursor.close()
+        found = self._read(lambda cursor: cursor.execute(sql).fetchall())
         pages = {int(p): Page([], 0 if opts.count else None, False) for p in parents}
         for parent, total, *values in found:
             page = pages[int(parent)]
@@ -273,19 +270,35 @@ class Service:
         clause = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         order = [f"{resolver.resolve(name.split('/')).sql} {'DESC' if desc else 'ASC'}" for name, desc in opts.orderby]
         order.append("t.id ASC")
-        cursor = self.con.cursor()
-        try:
+
+        def read(cursor: duckdb.DuckDBPyConnection) -> tuple[list[tuple[Any, ...]], int | None, bool]:
+            if es.table == "sta_observations" and not opts.orderby:
+                return self._observations_page(cursor, select, conditions, opts, top)
+            sql = f"SELECT {select} FROM {es.table} t{clause} ORDER BY {', '.join(order)} LIMIT {top + 1} "
+            rows = cursor.execute(sql + f"OFFSET {opts.skip}").fetchall()
+            count = cursor.execute(f"SELECT count(*) FROM {es.table} t{clause}").fetchone() if opts.count else None
+            return rows[:top], int(count[0]) if count else None, len(rows) > top
+
+        return self._read(read)
+
+    def _read(self, query: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """``query`` on a cursor of the relations. The listener (another process) may compact the
+        observation files between the refresh and the read: a part read then is gone, and the
+        compaction has re-stamped the aggregates, so a refresh lists the compacted file instead
+        (compaction runs every 50 batches: reading once more suffices)."""
+        for again in (True, False):
+            cursor = self.con.cursor()
             try:
-                if es.table == "sta_observations" and not opts.orderby:
-                    return self._observations_page(cursor, select, conditions, opts, top)
-                sql = f"SELECT {select} FROM {es.table} t{clause} ORDER BY {', '.join(order)} LIMIT {top + 1} "
-                rows = cursor.execute(sql + f"OFFSET {opts.skip}").fetchall()
-                count = cursor.execute(f"SELECT count(*) FROM {es.table} t{clause}").fetchone() if opts.count else None
+                return query(cursor)
+            except duckdb.IOException as exc:
+                if not again:
+                    raise QueryError(f"the query cannot be evaluated: {str(exc).splitlines()[0]}") from exc
             except duckdb.Error as exc:
                 raise QueryError(f"the query cannot be evaluated: {str(exc).splitlines()[0]}") from exc
-        finally:
-            cursor.close()
-        return rows[:top], int(count[0]) if count else None, len(rows) > top
+            finally:
+                cursor.close()
+            self.refresh()
+        raise AssertionError("unreachable")  # the second attempt returns or raises
 
     def _observations_page(
         self, cursor: duckdb.DuckDBPyConnection, select: str, conditions: list[str], opts: Options, top: int
