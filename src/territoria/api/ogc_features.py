@@ -12,8 +12,8 @@ DuckDB spatial on the source (``intersecting``: the features' positions), and on
 encoded (``at``). A client that reads more than ``WHOLE_AFTER`` blocks, and a ``datetime`` filter
 (which reads every feature's year), has the whole collection encoded in one query, once: a
 collection never costs more than a few blocks beyond what encoding it at once cost. Feature
-ids are positions in the order of the properties, the same either way (rows whose properties are
-all equal may take each other's ids, as they did when the whole collection was encoded at once).
+ids are positions in the order of the properties then of the geometry's hash, the same either way
+(identical features may take each other's ids).
 """
 
 from __future__ import annotations
@@ -183,7 +183,11 @@ class Collection:
         return f"SELECT {self.geom} AS _g{', ' if cols else ''}{cols} FROM {self.source}"
 
     def _order(self) -> str:
-        return ", ".join(quote_ident(c) for c in self.props) or "1"
+        # The geometry's hash breaks ties: blocks are separate queries, which must each put features
+        # of equal properties in the same order, or a page repeats some and misses others. Its hash,
+        # not the geometry: a sort key holding every shape cost 7x the block's query (0.07 -> 0.5
+        # CPU-s for 35,000 polygons), the hash 0.014 CPU-s more. Features still tied are identical.
+        return ", ".join([*(quote_ident(c) for c in self.props), "hash(_g)"])
 
     def _numbered(self) -> str:
         """Every feature with its id (``_fid``: its position in the order of the properties, from 1)."""
