@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from territoria.sensors import store as store_module
 from territoria.sensors.normalise import Batch
 from territoria.sensors.registry import Registry
 from territoria.sensors.sta.service import OBS_ID_SHIFT, Service
@@ -91,3 +93,35 @@ def test_a_compaction_between_refresh_and_query_is_not_an_error(
     armed.append(3)  # the two new parts and the compacted file
     assert paged(live, 2, 4, datastream=datastream) == expected
     assert not armed
+
+
+def test_a_crash_after_a_compacted_file_is_written_counts_nothing_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compaction writes the merged file, then renames the parts in the aggregates' record, then
+    deletes the parts: a crash after the first step must not fold the merged rows in again."""
+    store = SensorStore(tmp_path / "sensors")
+    with store.writer() as writer:
+        for base in range(3):
+            writer.append(batch([5, 6], key_base=100 * base), 0)
+    hourly = sorted(pq.read_table(store.hourly_files()).column("n").to_pylist())
+    real = store_module.write_atomic
+    calls: list[Path] = []
+
+    def crash_on_the_aggregates(table: pa.Table, path: Path, *args: object, **kwargs: object) -> None:
+        calls.append(path)
+        if path.parent == store.hourly_dir:
+            raise OSError("the machine went down")
+        real(table, path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_module, "write_atomic", crash_on_the_aggregates)
+    writer = store.writer()
+    with pytest.raises(OSError, match="went down"):
+        writer.compact(min_files=2)
+    writer.close()
+    monkeypatch.setattr(store_module, "write_atomic", real)
+    assert calls[0].name.startswith("compact-")  # the merged file is on disk, the parts too
+    with store.writer():  # the next open finishes the compaction
+        pass
+    assert [f.name.startswith("compact-") for f in store.obs_files()] == [True, False, False, False]  # May merged
+    assert sorted(pq.read_table(store.hourly_files()).column("n").to_pylist()) == hourly

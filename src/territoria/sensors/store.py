@@ -429,8 +429,10 @@ class StoreWriter:
         for month_dir in self.store.obs_dir.glob("month=*"):
             for compacted in month_dir.glob("**/compact-*.parquet"):
                 meta = pq.read_schema(compacted).metadata or {}
-                for name in json.loads(meta.get(REPLACES, b"[]")):
-                    (compacted.parent / name).unlink(missing_ok=True)
+                parts = [compacted.parent / name for name in json.loads(meta.get(REPLACES, b"[]"))]
+                self._record_merged(month_dir, parts, compacted)
+                for part in parts:
+                    part.unlink(missing_ok=True)
         pending: dict[str, list[str]] = {}
         folded_by_month: dict[str, set[str]] = {}
         for f in self.store.obs_files():
@@ -471,17 +473,26 @@ class StoreWriter:
         # open deletes them (see ``recover``), and readers meanwhile leave them out.
         replaces = {REPLACES: json.dumps([relative_name(p) for p in parts]).encode()}
         write_atomic(table, target, {**rows_metadata(table.column("datastream")), **replaces}, ROW_GROUP)
-        agg = self.store.hourly_dir / f"{month_dir.name}.parquet"
-        if agg.exists():
-            # The aggregates already hold the merged parts: rename them in the metadata, data unchanged.
-            renames = {folded_name(p): target.name for p in parts}
-            folded = {renames.get(n, n) for n in _folded(agg)}
-            write_atomic(pq.read_table(agg), agg, {FOLDED: json.dumps(sorted(folded)).encode()})
+        self._record_merged(month_dir, parts, target)
         for p in parts:
             p.unlink()
             if p.parent != month_dir:
                 with contextlib.suppress(OSError):
                     p.parent.rmdir()  # a legacy per-datastream directory, empty once merged
+
+    def _record_merged(self, month_dir: Path, parts: list[Path], target: Path) -> None:
+        """The aggregates already hold the merged parts: name ``target`` instead of them in their
+        record, data unchanged. Also at open, for a compaction that died before this step: its
+        merged file, not recorded, would otherwise be folded in a second time."""
+        agg = self.store.hourly_dir / f"{month_dir.name}.parquet"
+        if not agg.exists():
+            return
+        folded = _folded(agg)
+        names = {folded_name(p) for p in parts}
+        if names.isdisjoint(folded):
+            return  # recorded already (or the parts were never folded: the open folds the target)
+        renamed = (folded - names) | {folded_name(target)}
+        write_atomic(pq.read_table(agg), agg, {FOLDED: json.dumps(sorted(renamed)).encode()})
 
 
 def read_table(files: Iterable[Path], schema: pa.Schema) -> pa.Table:
