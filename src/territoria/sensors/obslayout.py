@@ -14,6 +14,7 @@ still read (the directory names the datastream) and compaction merges them into 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -82,3 +83,8 @@ def read_counts(path: Path) -> tuple[dict[int, int], frozenset[str]] | None:
         return None
     streams, counts = np.unique(column.to_numpy(), return_counts=True)
     return {int(s): int(n) for s, n in zip(streams, counts, strict=True)}, replaces
+
+
+def read_table(files: Iterable[Path], schema: pa.Schema) -> pa.Table:
+    tables = [pq.ParquetFile(p).read().cast(schema) for p in files]
+    return pa.concat_tables(tables) if tables else schema.empty_table()

@@ -31,7 +31,6 @@ import os
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +51,7 @@ from territoria.sensors.obslayout import (
     month_files,
     month_of,
     path_of,
+    read_table,
     relative_name,
     rows_metadata,
 )
@@ -192,10 +192,11 @@ class StoreWriter:
         self.db.execute("SET enable_external_file_cache = false")
         #: keys of stored observations, per month, loaded when a month is touched (LRU, bounded memory)
         self._keys: OrderedDict[str, set[int]] = OrderedDict()
-        #: batches staged and not yet committed: their files are not on disk under their names yet,
-        #: so a month's keys read again from the files (after its eviction) must add theirs
+        #: batches staged, not committed: a month's keys read again from the files must add theirs
         self._inflight: list[Staged] = []
         self._inflight_lock = threading.Lock()
+        #: a commit failing in the listener's committer thread forgets the keys while one is staged
+        self._keys_lock = threading.RLock()
         self._day_month: dict[int, str] = {}
         self.quarantined_keys: set[int] = set()
         self.stats: dict[str, Any] = store.stats() or {"received": 0, "stored": 0, "duplicates": 0}
@@ -216,11 +217,12 @@ class StoreWriter:
     def forget(self) -> None:
         """Drop the keys held in memory (those of staged batches too): they are read again from the
         files, which hold only what was committed."""
-        with self._inflight_lock:
-            self._inflight.clear()
-        self._keys.clear()
-        self.quarantined_keys.clear()
-        self._load_keys()
+        with self._keys_lock:
+            with self._inflight_lock:
+                self._inflight.clear()
+            self._keys.clear()
+            self.quarantined_keys.clear()
+            self._load_keys()
 
     def _load_keys(self) -> None:
         for f in sorted(self.store.quarantine_dir.glob("*.parquet")):
@@ -263,6 +265,10 @@ class StoreWriter:
         per second a Python step per observation would cost more than writing them. The batch's
         keys count as stored from here on, so that the next batch can be staged while this one is
         committed (its fsyncs release the GIL): a failed ``commit`` forgets them all (see there)."""
+        with self._keys_lock:
+            return self._stage(batch)
+
+    def _stage(self, batch: Batch) -> Staged:
         table = pa.table(
             {
                 "datastream": pa.array(batch.datastream, pa.int32()),
@@ -493,8 +499,3 @@ class StoreWriter:
             return  # recorded already (or the parts were never folded: the open folds the target)
         renamed = (folded - names) | {folded_name(target)}
         write_atomic(pq.read_table(agg), agg, {FOLDED: json.dumps(sorted(renamed)).encode()})
-
-
-def read_table(files: Iterable[Path], schema: pa.Schema) -> pa.Table:
-    tables = [pq.ParquetFile(p).read().cast(schema) for p in files]
-    return pa.concat_tables(tables) if tables else schema.empty_table()
