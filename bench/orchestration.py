@@ -23,7 +23,8 @@ Both DuckDB sides are timed from opening the store to closing it: DuckDB moves w
 committed into the database file (a checkpoint) at the latest when the store is closed;
 territoria does it before it saves its status summary, bare DuckDB at close, and stopping the
 clock at the last statement would charge that work to territoria only. Each figure is the best
-of the repetitions (each chain at its best, every side alike), in
+of the repetitions (each chain at its best, every side alike; the CPU figures also as the median
+of each repetition's own marginal cost, steadier on a loaded machine), in
 wall time and in CPU time (the whole process's, DuckDB's threads included): on a shared
 machine wall times carry the other processes' load, CPU times far less. ``--threads N`` gives
 both DuckDB sides N threads (territoria through ``engine_options`` in territory.yaml): on a loaded machine, idle DuckDB
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -144,6 +146,13 @@ def marginal(long: list[Timing], short: list[Timing], steps: int, kind: int) -> 
     return (best(long, kind) - best(short, kind)) / steps
 
 
+def median_marginal(long: list[Timing], short: list[Timing], steps: int, kind: int) -> float:
+    """Median over the repetitions of each one's marginal cost (long and short chain run one after
+    the other): on a loaded machine the best of each chain, taken apart, may come from different
+    moments; this pairs them."""
+    return statistics.median((a[kind] - b[kind]) / steps for a, b in zip(long, short, strict=True))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=40)
@@ -205,11 +214,12 @@ def report(runs: dict[tuple[str, int], list[Timing]], chains: tuple[int, int], n
         for side in labels
         for kind in (0, 1)
     }
+    med = {side: median_marginal(runs[side, long], runs[side, short], long - short, 1) for side in labels}
     for side, label in labels.items():
         whole = best(runs[side, long], 0)
         print(
             f"  {label:<78} {cost[side, 0] * 1000:7.3f} | {cost[side, 1] * 1000:7.3f}"
-            f"   (whole chain of {long}: {whole:.3f} s wall)"
+            f"   (whole chain of {long}: {whole:.3f} s wall; CPU, median of the repetitions: {med[side] * 1000:.3f})"
         )
     print("per-step overhead (marginal cost minus the step's own work; a Dagster op's work, x + 1, is nil):")
     for kind, name in ((0, "wall"), (1, "CPU")):
@@ -220,6 +230,11 @@ def report(runs: dict[tuple[str, int], list[Timing]], chains: tuple[int, int], n
             f"overhead {eph / ours:5.1f}x, whole marginal cost {eph / cost['territoria', kind]:5.1f}x (goal >= 20x); "
             f"vs persistent Dagster: overhead {dur / ours:5.1f}x"
         )
+    ours = med["territoria"] - med["bare"]
+    print(
+        f"  CPU, medians of the repetitions: territoria {ours * 1000:6.3f} ms/step; "
+        f"vs ephemeral Dagster {med['dagster'] * 1000:6.3f}: overhead {med['dagster'] / ours:5.1f}x"
+    )
 
 
 if __name__ == "__main__":
