@@ -69,17 +69,23 @@ class StepMeter:
         self.run_rapl = self.rapl.read() if self.rapl.available else None
         self.peak = 0
         self.tracker = OfflineTracker(policy.grid) if self.enabled and policy.codecarbon else None
+        #: the I/O counters read at the end of the last step, which the next one starts from
+        self._io: IoCounters | None = None
 
-    def start(self) -> Probe | None:
+    def start(self, *, fresh: bool = False) -> Probe | None:
+        """Readings at the start of a step. The I/O counters are read once per step boundary: the
+        previous step's closing reading opens this one (each reading of ``/proc/self/io`` walks
+        every thread of the process), unless ``fresh`` (work was done since, a commit for one)."""
         if not self.enabled:
             return None
         reset_peak_rss()
-        return Probe(read_io(), self.rapl.read() if self.rapl.available else None)
+        io = self._io if self._io is not None and not fresh else read_io()
+        return Probe(io, self.rapl.read() if self.rapl.available else None)
 
     def finish(self, rec: StepLike, probe: Probe | None) -> dict[str, Any]:
         if probe is None:
             return {"method": "disabled"}
-        io = read_io()
+        io = self._io = read_io()
         joules = self.rapl.joules_between(probe.rapl, self.rapl.read()) if probe.rapl is not None else None
         rec.peak_rss_bytes = peak_rss_bytes()
         self.peak = max(self.peak, rec.peak_rss_bytes)

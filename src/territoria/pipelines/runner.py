@@ -331,7 +331,8 @@ def run_pipeline(
             if swept and fetches:
                 rec.report["landing_swept_tmp_files"] = swept
             hook.before_step(run, step.id)
-            probe = runner.meter.start()
+            # a fetch step's commit of the group before it is not its I/O: its counters are read anew
+            probe = runner.meter.start(fresh=fetches)
             blockers = [plan.producers[i] for i in step.inputs if plan.producers[i] in broken]
             if blockers:
                 rec.status, rec.reason = "blocked", "(upstream failed)"

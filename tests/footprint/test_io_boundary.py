@@ -1,0 +1,39 @@
+"""The meter reads the I/O counters once per step boundary: a step starts from the previous
+step's closing reading, so no byte between two steps is lost or counted twice."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from territoria.footprint.meter import StepMeter
+from territoria.footprint.params import load_policy
+from territoria.footprint.probes import read_io
+from territoria.ledger import StepRecord, ensure_meta
+
+GAP = 300_000
+
+
+def write_bytes(path: Path, n: int) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        os.write(fd, b"x" * n)
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.skipif(read_io() is None, reason="no /proc/self/io on this system")
+def test_steps_share_the_reading_at_their_boundary(tmp_path: Path, small_ws) -> None:  # type: ignore[no-untyped-def]
+    with small_ws.engine() as engine:
+        ensure_meta(engine)
+        meter = StepMeter(load_policy({}), engine, {})
+    records = [StepRecord("run", f"model:{i}", "model", status="success") for i in range(3)]
+    one = meter.finish(records[0], meter.start())
+    write_bytes(tmp_path / "gap", GAP)  # between two steps: counts to the next one
+    two = meter.finish(records[1], meter.start())
+    write_bytes(tmp_path / "gap", GAP)  # a commit between steps, say: a fresh reading leaves it out
+    three = meter.finish(records[2], meter.start(fresh=True))
+    assert one["io"]["written_bytes"] < GAP
+    assert two["io"]["written_bytes"] >= GAP > three["io"]["written_bytes"]
