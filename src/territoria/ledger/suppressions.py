@@ -97,24 +97,29 @@ def _rule_ids(bits: int | None, rules: list[str]) -> list[str]:
 
 
 def _cells(engine: Engine, dataset: str, limit: int | None) -> list[dict[str, Any]]:
+    """The cells of ``dataset``'s report, primary before secondary then by key; with a limit
+    (the step report's examples) without the protected cell, which would cost a join of
+    every cell for a few."""
     found = _report_row(engine, dataset)
     if found is None:
         return _legacy_cells(engine, dataset, limit)
     table, keys, rules = found
     order = ", ".join(f"c.{c}" for c in ["_status", *(quote_ident(k) for k in keys), "_cell"])
-    key_sql = ", ".join(f"c.{quote_ident(k)}" for k in keys)
+    select = ", ".join([*(f"c.{quote_ident(k)}" for k in keys), "c._status", "c._rules"])
+    if limit is None:
+        select += "".join(f", p.{quote_ident(k)} AS {quote_ident('_p_' + k)}" for k in keys)
+        source = f"{table} c LEFT JOIN {table} p ON p._cell = c._protects"
+    else:
+        source = f"{table} c"
     rows = engine.fetch_arrow(
-        f"SELECT {key_sql}, c._status, c._rules, "
-        + ", ".join(f"p.{quote_ident(k)} AS {quote_ident('_p_' + k)}" for k in keys)
-        + f" FROM {table} c LEFT JOIN {table} p ON p._cell = c._protects ORDER BY {order}"
-        + (f" LIMIT {int(limit)}" if limit is not None else "")
+        f"SELECT {select} FROM {source} ORDER BY {order}" + (f" LIMIT {int(limit)}" if limit is not None else "")
     ).to_pylist()
     return [
         {
             "cell": {k: r[k] for k in keys},
             "status": STATUS[r["_status"]],
             "rules": _rule_ids(r["_rules"], rules),
-            "protects": {k: r["_p_" + k] for k in keys} if r["_status"] == SECONDARY_CODE else None,
+            "protects": {k: r["_p_" + k] for k in keys} if r["_status"] == SECONDARY_CODE and limit is None else None,
         }
         for r in rows
     ]
