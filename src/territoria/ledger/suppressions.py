@@ -36,6 +36,8 @@ if TYPE_CHECKING:  # Arrow is imported by the first write, not by ``import terri
 #: the former shape (one row per cell, JSON keys): read, and cleared per dataset on write
 LEGACY = SUPPRESSIONS
 
+_LEGACY_NAME, _REPORTS_NAME = LEGACY.split(".", 1)[1], REPORTS.split(".", 1)[1]
+
 #: the status codes of ``_status``
 STATUS = {1: "primary", 2: "secondary"}
 PRIMARY_CODE, SECONDARY_CODE = 1, 2
@@ -63,7 +65,7 @@ def write_suppressions(
         raise ValueError(f"key column(s) {', '.join(clash)} of {dataset} clash with the suppression report's own")
     ensure_reports(engine)
     table = f"{META}.{quote_ident(cells_table(dataset))}"
-    legacy = has_table(engine, LEGACY.split(".", 1)[1])
+    legacy = has_table(engine, _LEGACY_NAME)
     with engine.transaction():
         engine.execute(f"DELETE FROM {REPORTS} WHERE dataset = ?", [dataset])
         if legacy:
@@ -83,13 +85,13 @@ def write_suppressions(
 
 
 def _report_row(engine: Engine, dataset: str) -> tuple[str, list[str], list[str]] | None:
-    if not has_table(engine, REPORTS.split(".", 1)[1]):
+    if not has_table(engine, _REPORTS_NAME):
         return None
     rows = engine.fetch_all(f"SELECT cells_table, keys, rules FROM {REPORTS} WHERE dataset = ?", [dataset])
     if not rows:
         return None
     table, keys, rules = rows[0]
-    return f"{META}.{quote_ident(table)}", json.loads(keys), json.loads(rules)
+    return f"{META}.{quote_ident(table)}", _loads(keys), _loads(rules)
 
 
 def _rule_ids(bits: int | None, rules: list[str]) -> list[str]:
@@ -126,7 +128,7 @@ def _cells(engine: Engine, dataset: str, limit: int | None) -> list[dict[str, An
 
 
 def _legacy_cells(engine: Engine, dataset: str, limit: int | None) -> list[dict[str, Any]]:
-    if not has_table(engine, LEGACY.split(".", 1)[1]):
+    if not has_table(engine, _LEGACY_NAME):
         return []
     rows = engine.fetch_all(
         f"SELECT cell, status, rules, protects FROM {LEGACY} WHERE dataset = ? ORDER BY status, cell::VARCHAR"
@@ -159,10 +161,10 @@ def suppressed_cells(engine: Engine, dataset: str) -> list[dict[str, Any]]:
 def suppression_counts(engine: Engine) -> dict[tuple[str, str], int]:
     """(dataset, status) → suppressed cells, over every dataset with a report."""
     out: dict[tuple[str, str], int] = {}
-    if has_table(engine, LEGACY.split(".", 1)[1]):
-        for dataset, status, n in engine.fetch_all(f"SELECT dataset, status, count(*) FROM {LEGACY} GROUP BY ALL"):
-            out[(dataset, status)] = int(n)
-    if has_table(engine, REPORTS.split(".", 1)[1]):
+    if has_table(engine, _LEGACY_NAME):
+        rows = engine.fetch_all(f"SELECT dataset, status, count(*) FROM {LEGACY} GROUP BY dataset, status")
+        out.update({(dataset, status): int(n) for dataset, status, n in rows})
+    if has_table(engine, _REPORTS_NAME):
         for dataset, table in engine.fetch_all(f"SELECT dataset, cells_table FROM {REPORTS}"):
             rows = engine.fetch_all(f"SELECT _status, count(*) FROM {META}.{quote_ident(table)} GROUP BY _status")
             out.update({(dataset, STATUS[code]): int(n) for code, n in rows})

@@ -48,7 +48,6 @@ from territoria.ledger import META, cells_table, suppression_examples, write_sup
 from territoria.ledger.suppressions import CELL_COLUMNS, PRIMARY_CODE, SECONDARY_CODE
 from territoria.workspace.policies import Policies
 
-STATUS_LABEL = {PRIMARY: "primary", SECONDARY: "secondary", MASKED: "masked upstream"}
 REPORT_EXAMPLES = 20
 BATCH_ROWS = 122_880
 
