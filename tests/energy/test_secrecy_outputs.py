@@ -4,14 +4,13 @@ its complements are suppressed in every published table and in the CSV export.""
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from secrecy.tables import derivable_cells  # tests/ is on sys.path (rootdir conftest)
 from territoria.cli.main import app
-from territoria.governance.secrecy.guard import REPORT_TABLE
+from territoria.ledger import suppressed_cells
 from territoria.pipelines import build_plan
 from territoria.publication.export import column_metadata
 
@@ -63,12 +62,10 @@ def test_no_suppressed_cell_is_derivable_from_published_cells(energy_run: Energy
 def _suppressed_keys(energy_run: EnergyRun) -> set[tuple[object, ...]]:
     planted = {"code": PLANTED[0], "sector": PLANTED[1], "energy": PLANTED[2], "period": PLANTED[3]}
     with energy_run.ws.engine() as engine:
-        rows = engine.fetch_all(
-            f"SELECT cell, status, rules, protects FROM {REPORT_TABLE} WHERE dataset = 'energie_cellules'"
-        )
-    by_cell = {_key(json.loads(r[0])): r for r in rows}
-    assert by_cell[PLANTED][1] == "primary" and by_cell[PLANTED][2] == ["residentiel-10-points"]
-    complements = {k for k, r in by_cell.items() if r[3] and _key(json.loads(r[3])) == _key(planted)}
+        rows = suppressed_cells(engine, "energie_cellules")
+    by_cell = {_key(r["cell"]): r for r in rows}
+    assert by_cell[PLANTED]["status"] == "primary" and by_cell[PLANTED]["rules"] == ["residentiel-10-points"]
+    complements = {k for k, r in by_cell.items() if r["protects"] and _key(r["protects"]) == _key(planted)}
     assert complements, "the planted cell has no complementary suppression"
     return {PLANTED, *complements}
 

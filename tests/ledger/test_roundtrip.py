@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pyarrow as pa
+import pytest
+
 from territoria import ledger
 from territoria.engines.duckdb.engine import DuckDBEngine, open_duckdb
 from territoria.ledger import DatasetRow, FetchRow, LineageRow, RunClose, RunStart, StepRecord, StepStateRow
@@ -78,19 +81,64 @@ def test_group_state_replaces_by_key_and_appends_lineage(engine: DuckDBEngine) -
     assert ledger.current_inputs(engine) == {"bbb"}
 
 
-def test_suppressions_are_replaced_per_dataset(engine: DuckDBEngine) -> None:
-    cells = (
-        "SELECT ?, 'r', now()::TIMESTAMP, to_json({'code': c}), s, ['n'], NULL "
-        "FROM (VALUES (2, 'secondary'), (1, 'primary')) v(c, s)"
+def _cells(codes: list[int], status: list[int], rules: list[int], protects: list[int | None]) -> pa.Table:
+    return pa.table(
+        {
+            "code": pa.array(codes, pa.int64()),
+            "_cell": pa.array(range(len(codes)), pa.int32()),
+            "_status": pa.array(status, pa.int8()),
+            "_rules": pa.array(rules, pa.int32()),
+            "_protects": pa.array(protects, pa.int32()),
+        }
     )
-    ledger.replace_suppressions(engine, "energy", cells, ["energy"])
-    ledger.replace_suppressions(engine, "other", cells, ["other"])
+
+
+def test_suppressions_are_replaced_per_dataset(engine: DuckDBEngine) -> None:
+    cells = _cells([2, 1, 3], [2, 1, 2], [0, 0b10, 0], [1, None, 1])
+    ledger.write_suppressions(engine, "energy", "r", ["code"], ["m", "n"], cells)
+    ledger.write_suppressions(engine, "other", "r", ["code"], ["m", "n"], cells)
     examples = ledger.suppression_examples(engine, "energy", 5)
-    assert [(e["status"], e["rules"]) for e in examples] == [("primary", ["n"]), ("secondary", ["n"])]
+    assert examples == [
+        {"cell": {"code": 1}, "status": "primary", "rules": ["n"]},
+        {"cell": {"code": 2}, "status": "secondary", "rules": []},
+        {"cell": {"code": 3}, "status": "secondary", "rules": []},
+    ]
+    assert [c["protects"] for c in ledger.suppressed_cells(engine, "energy")] == [None, {"code": 1}, {"code": 1}]
     assert len(ledger.suppression_examples(engine, "energy", 1)) == 1
-    ledger.replace_suppressions(engine, "energy", "")
+    assert ledger.suppression_counts(engine)[("energy", "secondary")] == 2
+    ledger.write_suppressions(engine, "energy", "r", ["code"], ["m", "n"], None)
     assert ledger.suppression_examples(engine, "energy", 5) == []
-    assert len(ledger.suppression_examples(engine, "other", 5)) == 2
+    assert not engine.table_exists(ledger.META, ledger.cells_table("energy"))
+    assert len(ledger.suppression_examples(engine, "other", 5)) == 3
+    with pytest.raises(ValueError, match="clash"):
+        ledger.write_suppressions(engine, "x", "r", ["_status"], [], cells)
+
+
+def test_a_dataset_name_that_is_no_identifier_gets_a_table_of_its_own() -> None:
+    assert ledger.cells_table("energie_cellules") == "secrecy_cells_energie_cellules"
+    assert ledger.cells_table("a.b") != ledger.cells_table("a_b")
+
+
+def test_a_report_of_the_former_shape_is_read_until_its_dataset_is_published_again(engine: DuckDBEngine) -> None:
+    """Stores written before the typed report keep one JSON row per cell: still read, then replaced."""
+    engine.ensure_schema(ledger.META)
+    engine.execute(
+        f"CREATE TABLE {ledger.SUPPRESSIONS} (dataset VARCHAR, ruleset VARCHAR, recorded_at TIMESTAMP, "
+        "cell JSON, status VARCHAR, rules VARCHAR[], protects JSON)"
+    )
+    rows = [("energy", '{"code":1}', "primary", ["n"], None), ("energy", '{"code":2}', "secondary", [], '{"code":1}')]
+    for dataset, cell, status, rules, protects in [*rows, ("other", '{"code":5}', "primary", ["n"], None)]:
+        engine.execute(
+            f"INSERT INTO {ledger.SUPPRESSIONS} VALUES (?, 'r', now(), ?, ?, ?, ?)",
+            [dataset, cell, status, rules, protects],
+        )
+    assert ledger.suppressed_cells(engine, "energy") == [
+        {"cell": {"code": 1}, "status": "primary", "rules": ["n"], "protects": None},
+        {"cell": {"code": 2}, "status": "secondary", "rules": [], "protects": {"code": 1}},
+    ]
+    ledger.write_suppressions(engine, "energy", "r", ["code"], ["n"], _cells([7], [1], [1], [None]))
+    assert [c["cell"] for c in ledger.suppressed_cells(engine, "energy")] == [{"code": 7}]
+    assert ledger.suppression_counts(engine) == {("energy", "primary"): 1, ("other", "primary"): 1}
 
 
 def test_the_runs_of_each_history_table_and_the_rows_of_chosen_runs(engine: DuckDBEngine) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 import territoria
 from territoria.engines.duckdb.engine import DuckDBEngine, open_duckdb
-from territoria.ledger import META, TABLES, ensure_meta, ensure_suppressions
+from territoria.ledger import META, TABLES, ensure_meta, ensure_reports
 from territoria.ledger.schema import DATASETS, DDL, LINEAGE, STEP_RUNS, STEP_STATE, has_table
 
 SRC = Path(territoria.__file__).parent
@@ -21,7 +21,7 @@ ALLOWED: set[str] = set()
 
 
 def test_a_fresh_store_holds_only_declared_record_tables(engine: DuckDBEngine) -> None:
-    ensure_suppressions(engine)
+    ensure_reports(engine)
     found = {name for schema, name in engine.tables() if schema == META}
     assert found == set(TABLES)
 
@@ -31,9 +31,9 @@ def test_has_table_trusts_ensure_meta_only_for_the_tables_it_creates() -> None:
     assert not any(has_table(store, t) for t in TABLES)  # a store no run opened: the catalog says so
     ensure_meta(store)
     created = {t for t in TABLES if has_table(store, t)}
-    assert created == set(TABLES) - {"secrecy_suppressions"} == {n for s, n in store.tables() if s == META}
-    ensure_suppressions(store)
-    assert has_table(store, "secrecy_suppressions")
+    assert created == set(TABLES) - {"secrecy_reports"} == {n for s, n in store.tables() if s == META}
+    ensure_reports(store)
+    assert has_table(store, "secrecy_reports")
     store.close()
 
 

@@ -23,6 +23,7 @@ from territoria.engines.duckdb.engine import DuckDBEngine, open_duckdb
 from territoria.governance.secrecy.adversary import CellLink, PublishedTable, audit, inferred_rounding
 from territoria.governance.secrecy.guard import apply_ruleset
 from territoria.governance.secrecy.rules import Dimension, RuleSet, load_ruleset
+from territoria.ledger import suppressed_cells
 from territoria.pipelines import run_pipeline
 from territoria.workspace import Workspace, init_workspace
 
@@ -136,12 +137,7 @@ def _protect(
     ruleset = _ruleset(threshold, extra) if policies is None else load_ruleset(name, policies)
     result = apply_ruleset(engine, name, f"SELECT * FROM main.{name}", ruleset, policies)
     published = engine.fetch_arrow(result.select_sql)
-    status = {
-        tuple(json.loads(cell).values()): st
-        for cell, st in engine.fetch_all(
-            "SELECT cell, status FROM _territoria.secrecy_suppressions WHERE dataset = ?", [name]
-        )
-    }
+    status = {tuple(c["cell"].values()): c["status"] for c in suppressed_cells(engine, name)}
     return PublishedTable.from_ruleset(name, published, ruleset, truth=truth, status=status)
 
 

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from territoria.cli.main import app
-from territoria.ledger import SUPPRESSIONS
+from territoria.ledger import suppression_counts
 from territoria.workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -42,12 +42,9 @@ def test_the_demo_publication_passes_the_audit(demo_energy_ws: Workspace) -> Non
 def test_the_loop_publishes_a_share_of_the_cells(demo_energy_ws: Workspace) -> None:
     """The protection loop ran (its report is in the run records) and left cells published."""
     with demo_energy_ws.engine() as engine:
-        counts = dict(
-            engine.fetch_all(
-                "SELECT dataset, count(*) FROM " + SUPPRESSIONS + " WHERE status IN ('primary', 'secondary') "
-                "GROUP BY dataset"
-            )
-        )
+        counts: dict[str, int] = {}
+        for (dataset, _), n in suppression_counts(engine).items():
+            counts[dataset] = counts.get(dataset, 0) + n
         cells = {
             name: engine.fetch_all(f"SELECT count(*), count(*) FILTER (WHERE NOT secret) FROM published.{name}")[0]
             for name in UNION

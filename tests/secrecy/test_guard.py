@@ -10,8 +10,9 @@ import pytest
 from territoria.core.errors import ConfigError
 from territoria.engines.duckdb.engine import DuckDBEngine, open_duckdb
 from territoria.governance.guards import get_guard
-from territoria.governance.secrecy.guard import REPORT_TABLE, apply_ruleset
+from territoria.governance.secrecy.guard import apply_ruleset
 from territoria.governance.secrecy.rules import load_ruleset
+from territoria.ledger import suppressed_cells
 
 from .tables import derivable_cells
 
@@ -52,8 +53,10 @@ def test_fiscal_rule_never_publishes_fewer_than_11_households(engine: DuckDBEngi
     )
     got = {r[0]: (r[2], r[3]) for r in rows}
     assert got == {"a": (None, True), "b": (900.0, False), "c": (None, True), "d": (50.0, False)}
-    report = engine.fetch_all(f"SELECT cell, status, rules FROM {REPORT_TABLE} WHERE dataset = 't' ORDER BY cell")
-    assert [(r[1], r[2]) for r in report] == [("primary", ["fiscal-11-menages"])] * 2
+    report = suppressed_cells(engine, "t")
+    assert [(r["cell"], r["status"], r["rules"]) for r in report] == [
+        ({"code": c, "nb_menages": n}, "primary", ["fiscal-11-menages"]) for c, n in (("a", 5), ("c", 0))
+    ]
 
 
 def test_business_rule_frequency_and_dominance(engine: DuckDBEngine) -> None:
@@ -104,8 +107,9 @@ def test_secondary_suppression_in_sql_protects_against_margins(engine: DuckDBEng
     parents = [{"a": "E", "b": "E", "c": "E", "E": None}, {"s1": "T", "s2": "T", "T": None}]
     assert derivable_cells([(r[0], r[1]) for r in published], parents, secret) == []
     assert result.report["primary"] == 1 and result.report["secondary"] == 3
-    protects = engine.fetch_all(f"SELECT DISTINCT protects FROM {REPORT_TABLE} WHERE status = 'secondary'")
-    assert protects == [('{"code":"a","sector":"s1"}',)]
+    report = suppressed_cells(engine, "cells")
+    assert [r["cell"] for r in report if r["status"] == "primary"] == [{"code": "a", "sector": "s1"}]
+    assert [r["protects"] for r in report if r["status"] == "secondary"] == [{"code": "a", "sector": "s1"}] * 3
 
 
 def test_unknown_guard_rule_set_or_column_is_not_published(engine: DuckDBEngine) -> None:

@@ -15,8 +15,9 @@ from territoria.engines.base import Engine
 from territoria.engines.registry import open_engine
 from territoria.governance.secrecy.adversary import AuditReport, PublishedTable, audit
 from territoria.governance.secrecy.adversary.links import linked
-from territoria.governance.secrecy.guard import REPORT_TABLE, key_columns
+from territoria.governance.secrecy.guard import key_columns
 from territoria.governance.secrecy.rules import load_ruleset
+from territoria.ledger import suppressed_cells
 from territoria.pipelines.plan import build_plan
 from territoria.workspace import Workspace
 
@@ -24,14 +25,7 @@ app = typer.Typer(help="Statistical secrecy: what an outsider can prove about su
 
 
 def _statuses(engine: Engine, dataset: str, keys: list[str]) -> dict[tuple[object, ...], str]:
-    if not engine.table_exists("_territoria", "secrecy_suppressions"):
-        return {}
-    rows = engine.fetch_all(f"SELECT cell, status FROM {REPORT_TABLE} WHERE dataset = ?", [dataset])
-    out = {}
-    for cell, status in rows:
-        values = json.loads(cell)
-        out[tuple(values.get(k) for k in keys)] = status
-    return out
+    return {tuple(c["cell"].get(k) for k in keys): c["status"] for c in suppressed_cells(engine, dataset)}
 
 
 def published_tables(ws: Workspace, engine: Engine) -> tuple[list[PublishedTable], list[str]]:

@@ -30,14 +30,20 @@ from territoria.ledger.reads import (
     source_states,
     step_history,
     step_keys,
-    suppression_examples,
 )
 from territoria.ledger.rows import DatasetRow, FetchRow, LineageRow, RunClose, RunStart, StepRecord, StepStateRow, now
-from territoria.ledger.schema import META, SUPPRESSIONS, TABLES, ensure_meta, ensure_suppressions
+from territoria.ledger.schema import META, REPORTS, SUPPRESSIONS, TABLES, ensure_meta, ensure_reports
+from territoria.ledger.suppressions import (
+    STATUS,
+    cells_table,
+    suppressed_cells,
+    suppression_counts,
+    suppression_examples,
+    write_suppressions,
+)
 from territoria.ledger.writes import (
     arrow_rows,
     close_run,
-    replace_suppressions,
     start_run,
     write_fetch,
     write_fetches,
@@ -48,6 +54,8 @@ from territoria.ledger.writes import (
 __all__ = [
     "COMPACT_EVERY",
     "META",
+    "REPORTS",
+    "STATUS",
     "SUPPRESSIONS",
     "TABLES",
     "DatasetRow",
@@ -58,6 +66,7 @@ __all__ = [
     "StepRecord",
     "StepStateRow",
     "arrow_rows",
+    "cells_table",
     "checkpoint",
     "close_run",
     "current_inputs",
@@ -65,7 +74,7 @@ __all__ = [
     "dataset_hashes",
     "dataset_states",
     "ensure_meta",
-    "ensure_suppressions",
+    "ensure_reports",
     "fetch_history",
     "has_records",
     "last_real_costs",
@@ -74,7 +83,6 @@ __all__ = [
     "raw_origins",
     "recent_runs",
     "record_relation",
-    "replace_suppressions",
     "run_history",
     "run_steps",
     "runs_in",
@@ -85,9 +93,12 @@ __all__ = [
     "start_run",
     "step_history",
     "step_keys",
+    "suppressed_cells",
+    "suppression_counts",
     "suppression_examples",
     "write_fetch",
     "write_fetches",
     "write_state",
     "write_step_records",
+    "write_suppressions",
 ]

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from territoria.engines.base import Engine, quote_literal
-from territoria.ledger.schema import META, SUPPRESSIONS, TABLES, has_table
+from territoria.ledger.schema import META, TABLES, has_table
 
 
 def _json(text: Any) -> dict[str, Any]:
@@ -228,13 +228,3 @@ def current_inputs(engine: Engine) -> set[str]:
         )
         keep |= {r[0].removeprefix("landing:") for r in rows}
     return keep
-
-
-def suppression_examples(engine: Engine, dataset: str, limit: int) -> list[dict[str, Any]]:
-    """The first ``limit`` suppressed cells of ``dataset`` (primary before secondary), as the
-    step report shows them."""
-    rows = engine.fetch_all(
-        f"SELECT cell, status, rules FROM {SUPPRESSIONS} WHERE dataset = ? ORDER BY status, cell::VARCHAR LIMIT ?",
-        [dataset, limit],
-    )
-    return [{"cell": r[0], "status": r[1], "rules": r[2]} for r in rows]

@@ -47,19 +47,25 @@ DDL = [
     f"ALTER TABLE {META}.step_runs ADD COLUMN IF NOT EXISTS footprint JSON",
 ]
 
-#: what the statistical secrecy guard suppressed, one row per cell. Created on the first
-#: guarded publication only, so a store without secrecy keeps the tables it always had.
-SUPPRESSIONS = f"{META}.secrecy_suppressions"
-SUPPRESSIONS_DDL = (
-    f"CREATE TABLE IF NOT EXISTS {SUPPRESSIONS} (dataset VARCHAR, ruleset VARCHAR, recorded_at TIMESTAMP, "
-    "cell JSON, status VARCHAR, rules VARCHAR[], protects JSON)"
+#: the secrecy suppression report (``suppressions.py``): one row per protected dataset, its
+#: cells in a typed table of their own. Created on the first guarded publication only, so a
+#: store without secrecy keeps the tables it always had.
+REPORTS = f"{META}.secrecy_reports"
+REPORTS_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {REPORTS} (dataset VARCHAR, ruleset VARCHAR, recorded_at TIMESTAMP, "
+    "cells_table VARCHAR, keys JSON, rules JSON)"
 )
+#: the report's former shape, one row per cell with its key as JSON (dataset, ruleset,
+#: recorded_at, cell JSON, status VARCHAR, rules VARCHAR[], protects JSON): stores written
+#: before keep it, read until the dataset's next publication replaces its rows
+SUPPRESSIONS = f"{META}.secrecy_suppressions"
 
-#: every record table of the schema (a test checks that a fresh store holds nothing else)
-TABLES = ("runs", "step_runs", "datasets", "step_state", "source_state", "fetches", "lineage", "secrecy_suppressions")
+#: every record table of the schema (a test checks that a fresh store holds nothing else;
+#: the cells tables of the suppression report, ``secrecy_cells_<dataset>``, come with it)
+TABLES = ("runs", "step_runs", "datasets", "step_state", "source_state", "fetches", "lineage", "secrecy_reports")
 
-#: the tables ``DDL`` creates (the suppressions table is created on demand)
-_CREATED = frozenset(TABLES) - {"secrecy_suppressions"}
+#: the tables ``DDL`` creates (the report table is created on demand)
+_CREATED = frozenset(TABLES) - {"secrecy_reports"}
 
 #: the tables appended to in bulk, as Arrow (a test keeps them equal to the DDL's column order);
 #: built on first use (``STEP_RUNS``, ``DATASETS``, ``STEP_STATE``, ``LINEAGE`` are module attributes)
@@ -131,10 +137,10 @@ def has_table(engine: Engine, table: str) -> bool:
     return (engine in _READY and table in _CREATED) or engine.table_exists(META, table)
 
 
-def ensure_suppressions(engine: Engine) -> None:
+def ensure_reports(engine: Engine) -> None:
     """The suppression report table, which a guard may need before any run opened the records."""
     engine.ensure_schema(META)
-    engine.execute(SUPPRESSIONS_DDL)
+    engine.execute(REPORTS_DDL)
 
 
 __all__ = [  # noqa: F822 - the Arrow layouts are built on first access (module ``__getattr__``)
@@ -143,12 +149,13 @@ __all__ = [  # noqa: F822 - the Arrow layouts are built on first access (module 
     "DDL",
     "LINEAGE",
     "META",
+    "REPORTS",
     "STEP_RUNS",
     "STEP_STATE",
     "SUPPRESSIONS",
     "TABLES",
     "arrow_schema",
     "ensure_meta",
-    "ensure_suppressions",
+    "ensure_reports",
     "has_table",
 ]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from territoria.engines.base import Engine
 from territoria.ledger.rows import FetchRow, RunClose, RunStart, StepRecord, now
-from territoria.ledger.schema import META, SUPPRESSIONS, arrow_schema, ensure_suppressions
+from territoria.ledger.schema import META, arrow_schema
 
 if TYPE_CHECKING:  # Arrow is imported by the first bulk write, not by ``import territoria.ledger``
     import pyarrow as pa
@@ -92,21 +92,9 @@ def write_state(
             engine.append_arrow(f"{META}.{table}", arrow_rows(schema, rows), replace=replace)
 
 
-def replace_suppressions(engine: Engine, dataset: str, select_sql: str, params: Sequence[Any] = ()) -> None:
-    """The suppression report of ``dataset``: its previous rows replaced by ``select_sql``'s, which
-    yields the table's columns in order (dataset, ruleset, recorded_at, cell, status, rules,
-    protects). An empty ``select_sql`` only clears the dataset's rows."""
-    ensure_suppressions(engine)
-    with engine.transaction():
-        engine.execute(f"DELETE FROM {SUPPRESSIONS} WHERE dataset = ?", [dataset])
-        if select_sql:
-            engine.execute(f"INSERT INTO {SUPPRESSIONS} {select_sql}", list(params))
-
-
 __all__ = [
     "arrow_rows",
     "close_run",
-    "replace_suppressions",
     "start_run",
     "write_fetch",
     "write_fetches",

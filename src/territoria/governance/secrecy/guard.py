@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from territoria.core.errors import ConfigError
-from territoria.engines.base import Engine, quote_ident, quote_literal
+from territoria.engines.base import Engine, quote_ident
 from territoria.governance.guards import GuardResult
 from territoria.governance.secrecy.groups import group_shares
 from territoria.governance.secrecy.joint import (
@@ -44,11 +44,10 @@ from territoria.governance.secrecy.primary import (
 from territoria.governance.secrecy.protection import protection_loop
 from territoria.governance.secrecy.rules import RuleSet, load_ruleset
 from territoria.governance.secrecy.secondary import MASKED, PRIMARY, PUBLISHED, SECONDARY, Decision
-from territoria.ledger import SUPPRESSIONS, replace_suppressions, suppression_examples
+from territoria.ledger import META, cells_table, suppression_examples, write_suppressions
+from territoria.ledger.suppressions import CELL_COLUMNS, PRIMARY_CODE, SECONDARY_CODE
 from territoria.workspace.policies import Policies
 
-REPORT_TABLE = SUPPRESSIONS
-STATUS_LABEL = {PRIMARY: "primary", SECONDARY: "secondary", MASKED: "masked upstream"}
 REPORT_EXAMPLES = 20
 BATCH_ROWS = 122_880
 
@@ -72,6 +71,11 @@ def key_columns(ruleset: RuleSet, columns: list[str]) -> list[str]:
 
 
 ROW_ID = "_secrecy_row"
+
+
+def report_table(dataset: str) -> str:
+    """Where the suppression report lists ``dataset``'s suppressed cells (the step report says so)."""
+    return f"{META}.{cells_table(dataset)}"
 
 
 def _relation(engine: Engine, dataset: str, select_sql: str) -> tuple[str, str]:
@@ -117,6 +121,7 @@ def apply_ruleset(
     _check_columns(ruleset, dataset, columns)
     has_secret = "secret" in columns
     keys = key_columns(ruleset, columns)
+    _reserved_keys(dataset, keys)
     if ruleset.secondary is None:
         return _row_by_row(engine, dataset, ruleset, rel, keys, columns, has_secret)
     member = read_member(engine, dataset, ruleset, rel, row_id)
@@ -221,35 +226,34 @@ def _columns(engine: Engine, rel: str) -> list[str]:
 
 
 def _suppressions(flags: pa.Table, keys: list[str], decision: Decision, fails: list[np.ndarray]) -> pa.Table:
-    """The suppressed cells from the arrays already in hand: key, status, failed rules (a bit set)
-    and the key of the primary cell each secondary one protects (no join back to the table)."""
+    """The suppressed cells from the arrays already in hand, in the report's typed shape: key,
+    number, status code, failed rules (a bit set) and the number of the primary cell each
+    secondary one protects (no join back to the table)."""
     status = decision.status
     suppressed = np.flatnonzero((status == PRIMARY) | (status == SECONDARY))
     protects = decision.protects[suppressed]
     bits = np.zeros(len(suppressed), dtype=np.int64)
     for i, f in enumerate(fails):
         bits |= f[suppressed].astype(np.int64) << i
-    cells = flags.select(keys).take(pa.array(suppressed))
-    protected = flags.select(keys).take(pa.array(np.maximum(protects, 0)))
-    columns: dict[str, Any] = {f"_k{i}": cells[k] for i, k in enumerate(keys)}
-    columns.update({f"_p{i}": protected[k] for i, k in enumerate(keys)})
-    columns["_status"] = status[suppressed]
-    columns["_protects"] = protects >= 0
-    columns["_fails"] = np.where(status[suppressed] == PRIMARY, bits, 0)
+    # a protected cell is a primary one, so it is in ``suppressed``, which is sorted
+    at = np.minimum(np.searchsorted(suppressed, np.maximum(protects, 0)), max(len(suppressed) - 1, 0))
+    found = (protects >= 0) & (suppressed[at] == protects) if len(suppressed) else protects >= 0
+    columns: dict[str, Any] = {k: flags[k].take(pa.array(suppressed)) for k in keys}
+    primary = status[suppressed] == PRIMARY
+    columns["_cell"] = pa.array(np.arange(len(suppressed), dtype=np.int32))
+    columns["_status"] = pa.array(np.where(primary, PRIMARY_CODE, SECONDARY_CODE).astype(np.int8))
+    columns["_rules"] = pa.array(np.where(primary, bits, 0).astype(np.int32))
+    columns["_protects"] = pa.array(at.astype(np.int32), mask=~found)
     return pa.table(columns)
 
 
-def _cell_json(keys: list[str], prefix: str) -> str:
-    return "to_json(struct_pack(" + ", ".join(f"{quote_ident(k)} := d.{prefix}{i}" for i, k in enumerate(keys)) + "))"
-
-
-def _rules_list(ruleset: RuleSet, bits: str) -> str:
-    """The ids of the failed rules from the bit set of a primary cell."""
-    ids = [r.id for r in checked_rules(ruleset)]
-    if not ids:
-        return "[]::VARCHAR[]"
-    items = ", ".join(f"CASE WHEN ({bits} >> {i}) & 1 = 1 THEN {quote_literal(x)} END" for i, x in enumerate(ids))
-    return f"list_filter([{items}]::VARCHAR[], x -> x IS NOT NULL)"
+def _reserved_keys(dataset: str, keys: list[str]) -> None:
+    clash = sorted(set(keys) & set(CELL_COLUMNS))
+    if clash:
+        raise ConfigError(
+            f"{dataset}: key column(s) {', '.join(clash)} take a name the suppression report keeps for itself",
+            hint=f"rename the column(s) in the model (reserved: {', '.join(CELL_COLUMNS)})",
+        )
 
 
 def _report(
@@ -261,18 +265,8 @@ def _report(
     status: np.ndarray,
     by_rule: dict[str, int],
 ) -> dict[str, Any]:
-    """One set-based INSERT of the suppressed cells (key, status, rules, protected cell)."""
-    label = "CASE d._status " + " ".join(f"WHEN {k} THEN '{v}'" for k, v in STATUS_LABEL.items()) + " END"
-    engine.register_arrow("_secrecy_arrow", _batched(suppressions))
-    replace_suppressions(
-        engine,
-        dataset,
-        f"SELECT ?, ?, now()::TIMESTAMP, {_cell_json(keys, '_k')}, {label}, "
-        f"{_rules_list(ruleset, 'd._fails')}, CASE WHEN d._protects THEN {_cell_json(keys, '_p')} END "
-        "FROM _secrecy_arrow d",
-        [dataset, ruleset.name],
-    )
-    engine.execute("DROP VIEW IF EXISTS _secrecy_arrow")
+    """The suppressed cells to the ledger in one typed write, and the step report's counts."""
+    write_suppressions(engine, dataset, ruleset.name, keys, [r.id for r in checked_rules(ruleset)], suppressions)
     examples = suppression_examples(engine, dataset, REPORT_EXAMPLES)
     return {
         "ruleset": ruleset.name,
@@ -283,7 +277,7 @@ def _report(
         "masked_upstream": int((status == MASKED).sum()),
         "primary_by_rule": {k: v for k, v in sorted(by_rule.items()) if v},
         "examples": examples,
-        "table": REPORT_TABLE,
+        "table": report_table(dataset),
     }
 
 
@@ -300,18 +294,26 @@ def _row_by_row(
         + f" FROM {rel}"
     )[0]
     total, n_masked, n_primary = int(counts[0]), int(counts[1]), int(counts[2])
-    rules_list = (
-        "list_filter(["
-        + ", ".join(f"CASE WHEN {fails_sql(r)} THEN {quote_literal(r.id)} END" for r in rules)
-        + "]::VARCHAR[], x -> x IS NOT NULL)"
+    bits = " + ".join(f"CASE WHEN {fails_sql(r)} THEN {1 << i} ELSE 0 END" for i, r in enumerate(rules)) or "0"
+    key_sql = ", ".join(quote_ident(k) for k in keys)
+    cells = (
+        engine.fetch_arrow(f"SELECT {key_sql}, ({bits})::INTEGER AS _rules FROM {rel} WHERE NOT {masked} AND {primary}")
+        if n_primary
+        else None
     )
-    cell = "to_json(struct_pack(" + ", ".join(f"{quote_ident(k)} := {quote_ident(k)}" for k in keys) + "))"
-    select = (
-        f"SELECT ?, ?, now()::TIMESTAMP, {cell}, 'primary', {rules_list}, NULL "
-        f"FROM {rel} WHERE NOT {masked} AND {primary}"
-    )
+    if cells is not None:
+        n = cells.num_rows
+        cells = pa.table(
+            {
+                **{k: cells[k] for k in keys},
+                "_cell": pa.array(np.arange(n, dtype=np.int32)),
+                "_status": pa.array(np.full(n, PRIMARY_CODE, dtype=np.int8)),
+                "_rules": cells["_rules"],
+                "_protects": pa.nulls(n, pa.int32()),
+            }
+        )
     # with no primary cell, the dataset's previous report is only cleared
-    replace_suppressions(engine, dataset, select if n_primary else "", [dataset, ruleset.name] if n_primary else [])
+    write_suppressions(engine, dataset, ruleset.name, keys, [r.id for r in rules], cells)
     examples = suppression_examples(engine, dataset, REPORT_EXAMPLES)
     secret = f"({masked} OR {primary})"
     nulls = {m: f"CASE WHEN NOT {secret} THEN {quote_ident(m)} END AS {quote_ident(m)}" for m in ruleset.measures}
@@ -324,7 +326,7 @@ def _row_by_row(
         "masked_upstream": n_masked,
         "primary_by_rule": {r.id: int(c) for r, c in sorted(zip(rules, counts[3:], strict=True), key=_by_id) if c},
         "examples": examples,
-        "table": REPORT_TABLE,
+        "table": report_table(dataset),
     }
     return GuardResult(f"SELECT {_projection(columns, nulls)}, {secret} AS secret FROM {rel}", report)
 
