@@ -203,3 +203,21 @@ def test_exports_come_in_a_stable_order(small_ws: Workspace, tmp_path: Path) -> 
     geo = json.loads((tmp_path / "c.geojson").read_text(encoding="utf-8"))
     geo_codes = [f["properties"]["code"] for f in geo["features"]]
     assert geo_codes == sorted(geo_codes) and len(geo_codes) == 3
+
+
+def test_an_unreadable_source_file_is_a_clear_source_error(
+    small_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Permissions cannot be refused to root (the tests' user here): the kernel's refusal is raised where
+    the landing copy reads the file, as it would be for a file the process may not read."""
+    import shutil
+
+    def refused(src: object, dst: object, **_: object) -> None:
+        raise PermissionError(13, "Permission denied", str(src))
+
+    monkeypatch.setattr(shutil, "copyfile", refused)
+    summary = run(small_ws)
+    failed = next(r for r in summary.records if r.step == "ingest:population-communes")
+    assert failed.status == "failed"
+    assert "cannot be read: Permission denied" in (failed.error or "") and "internal error" not in (failed.error or "")
+    assert "traceback" not in failed.report and not any(small_ws.landing.tmp.iterdir())

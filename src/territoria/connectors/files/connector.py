@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from territoria.connectors.spec import FetchContext, FetchRecord, FetchResult
-from territoria.core.errors import ConfigError, WaitingForData
+from territoria.core.errors import ConfigError, SourceError, WaitingForData
 
 
 class FileOptions(BaseModel):
@@ -60,7 +60,14 @@ class FileConnector:
         ):
             record = FetchRecord(ctx.dataset, self.kind, url, "unchanged (size and mtime)", False, 0, prev["sha256"])
             return FetchResult(False, prev["sha256"], prev, record)
-        landed = ctx.landing.put_file(path)
+        try:
+            landed = ctx.landing.put_file(path)
+        except OSError as exc:  # unreadable, or gone between the check and the copy: the user's file, not a bug
+            raise SourceError(
+                f"source file {url} cannot be read: {exc.strerror or exc}",
+                hint="give the territoria process read access to the file (or fix `source.path` in "
+                f"sources/{ctx.dataset}.yaml), then run again",
+            ) from exc
         changed = landed.sha256 != prev.get("sha256")
         state = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": landed.sha256}
         status = "new content" if changed else "unchanged (same content hash)"
