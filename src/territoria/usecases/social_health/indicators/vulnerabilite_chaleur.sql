@@ -55,7 +55,9 @@ t AS (
     FROM s
 )
 SELECT mesh, code, libelle, period,
-       CASE WHEN w_connu > 0 THEN 100 * c_total / w_connu END AS value,
+       -- 100 × c_total is rounded before the division: with every known factor at its maximum
+       -- (c_total = w_connu) the quotient can exceed 100 by one unit in the last place
+       CASE WHEN w_connu > 0 THEN least(100.0, 100 * c_total / w_connu) END AS value,
        CASE WHEN w_connu > 0 THEN rank() OVER (PARTITION BY mesh ORDER BY CASE WHEN w_connu > 0 THEN c_total / w_connu END DESC NULLS LAST) END AS rang,
        100 * c_chaleur / nullif(c_total, 0) AS part_chaleur,
        100 * c_age / nullif(c_total, 0) AS part_age,
