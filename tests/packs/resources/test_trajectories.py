@@ -145,3 +145,23 @@ def test_waste_trajectory(engine_datasets: Any, report: dict[int, tuple[int, lis
         expected = 100 * sum(tonnages[i] * shares[i] for i in keep) / total
         assert r["value"] == pytest.approx(expected)
         assert r["cible_atteinte"] == (r["value"] / 100 >= r["target_value"] / 100)
+
+
+def test_waste_sums_do_not_depend_on_the_rows_order(engine_datasets: Any) -> None:
+    """The groups' tonnages (DMA, OMA, ...) add doubles: in the order the threads met the rows they
+    changed in their last bits with the thread count, and so did the published bytes. One thread
+    over the same report in two physical orders makes the two orders of addition differ for certain."""
+    engine, datasets = engine_datasets
+    tonnages = [0.1 * 3**k + 1e5 / (k + 1) for k in range(len(STREAMS))]
+    report = {2022: (215_000, tonnages, [0.1 * k for k in range(len(STREAMS))])}
+    rows = report_table(report).to_pylist()
+    engine.execute("SET threads = 1")
+    try:
+        results = []
+        for order in (rows, rows[::-1]):
+            load(engine, datasets, {"dechets-rapport-annuel": ("staging", pa.Table.from_pylist(order))})
+            results.append(sorted(run_step(engine, datasets, "model", "dechets_flux"), key=lambda r: r["flux"]))
+    finally:
+        engine.execute("RESET threads")
+    assert len(results[0]) == len(STREAMS) + 3  # the streams and the DMA, OMA and DND groups
+    assert results[0] == results[1]

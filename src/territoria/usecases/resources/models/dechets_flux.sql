@@ -22,9 +22,15 @@ SELECT annee, flux, tonnage_t, matiere_t, organique_t, energetique_t, eliminatio
        population
 FROM r
 UNION ALL
-SELECT r.annee, g.groupe, sum(r.tonnage_t), sum(r.matiere_t), sum(r.organique_t), sum(r.energetique_t),
-       sum(r.elimination_t),
-       sum(r.tonnage_t) FILTER (WHERE coalesce(r.matiere_t, r.organique_t, r.energetique_t, r.elimination_t) IS NOT NULL),
+-- each group's doubles are added in one order (ascending), not in the order the threads meet them:
+-- the sums' last bits, hence the published bytes, do not depend on the thread count (a DECIMAL sum
+-- would be exact too, but would round away tonnages under its scale)
+SELECT r.annee, g.groupe, list_sum(list(r.tonnage_t ORDER BY r.tonnage_t)),
+       list_sum(list(r.matiere_t ORDER BY r.matiere_t)), list_sum(list(r.organique_t ORDER BY r.organique_t)),
+       list_sum(list(r.energetique_t ORDER BY r.energetique_t)),
+       list_sum(list(r.elimination_t ORDER BY r.elimination_t)),
+       list_sum(list(r.tonnage_t ORDER BY r.tonnage_t)
+           FILTER (WHERE coalesce(r.matiere_t, r.organique_t, r.energetique_t, r.elimination_t) IS NOT NULL)),
        max(r.population)
 FROM r JOIN groups AS g USING (flux)
 GROUP BY r.annee, g.groupe

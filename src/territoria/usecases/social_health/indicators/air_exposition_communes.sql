@@ -4,8 +4,9 @@
 -- above the WHO 2021 guideline when that mean exceeds it. A commune without a station has no
 -- value (completeness 0): nothing is interpolated. For the territory: the population-weighted
 -- mean over the covered communes, completeness = the share of the population they hold.
+-- Means and weighted sums add DECIMAL(38, 9) values: exact, whatever the thread count.
 WITH s AS (
-    SELECT commune, polluant, annee, avg(valeur) AS valeur, count(*) AS stations
+    SELECT commune, polluant, annee, avg(valeur::DECIMAL(38, 9)) AS valeur, count(*) AS stations
     FROM ref('qualite_air_annuelle') WHERE capture >= param('air_couverture_min') GROUP BY ALL
 ),
 g AS (
@@ -24,7 +25,8 @@ SELECT 'commune' AS mesh, code, nom AS libelle, annee AS period, polluant, valeu
 FROM c
 UNION ALL
 SELECT 'epci', coalesce(nullif(param('territory.epci'), ''), 'territoire'), param('territory.name'), annee, polluant,
-       sum(valeur * population) / nullif(sum(population) FILTER (WHERE valeur IS NOT NULL), 0), sum(stations),
+       (sum(valeur::DECIMAL(38, 9) * population) / nullif(sum(population) FILTER (WHERE valeur IS NOT NULL), 0))::DOUBLE,
+       sum(stations),
        sum(population) FILTER (WHERE valeur IS NOT NULL),
        sum(CASE WHEN valeur > oms THEN population ELSE 0 END) FILTER (WHERE valeur IS NOT NULL), max(oms), 0.0, 0.0,
        coalesce(sum(population) FILTER (WHERE valeur IS NOT NULL) / nullif(sum(population), 0), 0.0)
