@@ -1,16 +1,16 @@
 """The few DuckDB functions pack SQL uses that PostgreSQL 15 lacks, in schema ``territoria_compat``.
 
 sqlglot translates syntax; these fill the gaps in the function library (``any_value`` arrived in
-PostgreSQL 16, ``round(double, int)`` does not exist, DuckDB's ``error()`` raises, ``hash(row)`` fingerprints
-a table: the md5 of the row's text, so fingerprints compare within one engine only; geometry
-has no hash of PostgreSQL's own). They are
-created once per database, in a schema of their own placed last on the search path.
+PostgreSQL 16, ``round(double, int)`` and ``list_sum`` do not exist, DuckDB's ``error()`` raises,
+``hash(row)`` fingerprints a table: the md5 of the row's text, so fingerprints compare within one
+engine only; geometry has no hash of PostgreSQL's own). They are created once per database, in a
+schema of their own placed last on the search path.
 """
 
 from __future__ import annotations
 
 SCHEMA = "territoria_compat"
-VERSION = "5"
+VERSION = "6"
 
 FUNCTIONS = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
@@ -46,6 +46,12 @@ CREATE OR REPLACE FUNCTION {SCHEMA}.try_strptime(value text, fmt text) RETURNS t
     END $$;
 CREATE OR REPLACE FUNCTION {SCHEMA}.strptime(value text, fmt text) RETURNS timestamp
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT to_timestamp(value, {SCHEMA}.strftime_to_pg(fmt))::timestamp $$;
+-- DuckDB's list_sum: the elements added in the list's order (a pack sorts a list to fix the order
+-- of a double sum), NULLs left out, NULL for no element, as sum() does
+CREATE OR REPLACE FUNCTION {SCHEMA}.list_sum(items double precision[]) RETURNS double precision
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT sum(v) FROM unnest(items) AS u(v) $$;
+CREATE OR REPLACE FUNCTION {SCHEMA}.list_sum(items numeric[]) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT sum(v) FROM unnest(items) AS u(v) $$;
 DROP AGGREGATE IF EXISTS {SCHEMA}.any_value(anyelement);
 CREATE AGGREGATE {SCHEMA}.any_value(anyelement) (SFUNC = {SCHEMA}._any_value_step, STYPE = anyelement);
 COMMENT ON SCHEMA {SCHEMA} IS 'territoria compat {VERSION}';
