@@ -166,25 +166,35 @@ def test_a_broker_sending_malformed_packets_is_dropped_and_reconnected() -> None
 def test_a_crash_before_the_fsync_acknowledges_nothing(
     wired: tuple[Registry, SensorStore], broker: Mosquitto, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The production path (``run``): the first batch's fsync fails, so the run ends with the
+    error before any acknowledgement, nothing is stored, and everything is re-delivered once."""
     registry, store = wired
-    listener = Listener(registry, store, flush_interval=3600)
-    listener.connect()
-    wait_for(lambda: listener.state.connected, 10, "the listener to connect")
-    time.sleep(0.3)
-    pub = publisher(broker.port)
-    for t, p in uplinks(200):
-        pub.publish(t, p, qos=1)
-    wait_for(lambda: listener.state.received == 200, 10, "the listener to receive everything")
+    listener = Listener(registry, store, flush_interval=3600)  # a batch starts when the broker pauses
+    errors: list[BaseException] = []
 
     def power_cut(path: object, directory: bool = False) -> None:
         raise OSError("power cut")
 
+    def run() -> None:
+        try:
+            listener.run(threading.Event(), Ingestor(registry, writer))
+        except OSError as exc:
+            errors.append(exc)
+
+    pub = publisher(broker.port)
     with store.writer() as writer, monkeypatch.context() as patch:
         patch.setattr(durable_module, "_fsync", power_cut)
-        with pytest.raises(OSError, match="power cut"):
-            listener.flush(Ingestor(registry, writer))
-    listener.client.kill()
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        wait_for(lambda: listener.state.connected, 10, "the listener to connect")
+        time.sleep(0.3)  # the SUBACK
+        for t, p in uplinks(200):
+            pub.publish(t, p, qos=1)
+        thread.join(15)
+        assert not thread.is_alive() and [str(e) for e in errors] == ["power cut"]
+    assert listener.state.received > 0
     assert stored(store) == []  # nothing under a final name: the batch was never made durable
+    assert not list(store.obs_dir.glob("**/.*.tmp"))  # nor any temporary one
     assert_redelivered_once(registry, store, pub, 400)
 
 

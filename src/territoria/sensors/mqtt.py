@@ -195,28 +195,15 @@ class Listener:
             return None
         return committer.submit(self._commit, ingestor, pending, taken, first)
 
-    def flush(self, ingestor: Ingestor) -> int:
-        """Store what arrived and acknowledge it, in this thread."""
-        taken, first = self._take()
-        if not taken:
-            return 0
-        self._commit(ingestor, ingestor.stage(self._messages(taken)), taken, first)
-        if ingestor.compaction_due:
-            with self.writing:
-                ingestor.compact()
-        return sum(len(messages) for _g, messages in taken)
-
-    def _take(self, limit: int | None = None) -> tuple[list[tuple[int, Messages]], float]:
-        """The pending reads (whole reads, up to ``limit`` messages if given), and when the first
-        of them arrived."""
+    def _take(self, limit: int) -> tuple[list[tuple[int, Messages]], float]:
+        """The pending reads (whole reads, up to ``limit`` messages), and when the first of them
+        arrived."""
         with self._lock:
-            cut, count = len(self._pending), self._queued
-            if limit is not None:
-                count = 0
-                for cut, (_g, messages) in enumerate(self._pending, 1):  # noqa: B007 (used after the loop)
-                    count += len(messages)
-                    if count >= limit:
-                        break
+            cut = count = 0
+            for cut, (_g, messages) in enumerate(self._pending, 1):  # noqa: B007 (used after the loop)
+                count += len(messages)
+                if count >= limit:
+                    break
             taken, self._pending = self._pending[:cut], self._pending[cut:]
             self._queued -= count
             first = self._first
