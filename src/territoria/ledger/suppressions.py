@@ -2,7 +2,8 @@
 
 One row per protected dataset in ``secrecy_reports`` (rule set, when, the key columns, the
 checked rule ids in bit order, the table of its cells), and one typed row per suppressed cell
-in that dataset's own cells table, ``_territoria.secrecy_cells_<dataset>``:
+in that dataset's own cells table, ``_territoria.secrecy_cells_<dataset>`` (see ``cells_table``
+for a name too long for an identifier):
 
 - the key columns, with the dataset's own names and types;
 - ``_cell``: the cell's number in the report (0, 1, …);
@@ -15,7 +16,11 @@ for the protected cell) cost most of the report's time, above all on a store fil
 compresses every string it stores. Typed keys are written as the data holds them, and the
 integers cost next to nothing. Stores written before keep their rows in the former one-table
 shape (``LEGACY``, a JSON key per cell): they are read as they are, until the dataset's next
-guarded publication replaces them.
+guarded publication replaces them. So are reports whose cells table took the whole, longer
+name before names were bounded (DuckDB keeps such names): the next write drops that table. On
+PostgreSQL such a name was cut to its first 63 bytes, so two datasets sharing that prefix shared
+one table: a report whose stored name no table carries exactly is not read (it may be another
+dataset's cells) until its dataset is published again.
 """
 
 from __future__ import annotations
@@ -46,13 +51,38 @@ PRIMARY_CODE, SECONDARY_CODE = 1, 2
 CELL_COLUMNS = ("_cell", "_status", "_rules", "_protects")
 
 
+#: PostgreSQL cuts a longer identifier to this many bytes without an error (NAMEDATALEN - 1)
+MAX_IDENTIFIER_BYTES = 63
+_PREFIX = "secrecy_cells_"
+
+
 def cells_table(dataset: str) -> str:
     """The name (in ``_territoria``) of a dataset's cells table: the dataset's name when it is a
-    plain identifier, else made one and told apart by a hash of the real name."""
+    plain identifier, else made one and told apart by a hash of the real name; and, when that is
+    longer than an identifier may be on every engine, its first bytes and a hash of the whole
+    dataset name (else two long names sharing a prefix would share one table on PostgreSQL)."""
     safe = re.sub(r"[^A-Za-z0-9_]", "_", dataset)
     if safe != dataset:
-        safe += "_" + hashlib.sha256(dataset.encode()).hexdigest()[:8]
-    return f"secrecy_cells_{safe}"
+        safe += "_" + _digest(dataset, 8)
+    name = _PREFIX + safe
+    if len(name) > MAX_IDENTIFIER_BYTES:  # ASCII only: ``safe`` kept nothing else
+        digest = _digest(dataset, 16)
+        name = f"{name[: MAX_IDENTIFIER_BYTES - len(digest) - 1]}_{digest}"
+    return name
+
+
+def _digest(text: str, length: int) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def _stored_table(engine: Engine, name: str) -> str | None:
+    """The qualified cells table a report row names, or None when that name is longer than an
+    identifier and no table carries it exactly: an engine cut it, and the cut name may be
+    another dataset's table (a report written before names were bounded, on PostgreSQL)."""
+    # Not ``table_exists``: PostgreSQL compares the name as its ``name`` type, cut to 63 bytes too.
+    if len(name.encode()) > MAX_IDENTIFIER_BYTES and (META, name) not in engine.tables():
+        return None
+    return f"{META}.{quote_ident(name)}"
 
 
 def write_suppressions(
@@ -67,6 +97,11 @@ def write_suppressions(
     table = f"{META}.{quote_ident(cells_table(dataset))}"
     legacy = has_table(engine, _LEGACY_NAME)
     with engine.transaction():
+        for (former,) in engine.fetch_all(f"SELECT cells_table FROM {REPORTS} WHERE dataset = ?", [dataset]):
+            # a table named before names were bounded; a cut one (None) may be another dataset's
+            stored = _stored_table(engine, former)
+            if stored is not None and stored != table:
+                engine.execute(f"DROP TABLE IF EXISTS {stored}")
         engine.execute(f"DELETE FROM {REPORTS} WHERE dataset = ?", [dataset])
         if legacy:
             engine.execute(f"DELETE FROM {LEGACY} WHERE dataset = ?", [dataset])
@@ -90,8 +125,9 @@ def _report_row(engine: Engine, dataset: str) -> tuple[str, list[str], list[str]
     rows = engine.fetch_all(f"SELECT cells_table, keys, rules FROM {REPORTS} WHERE dataset = ?", [dataset])
     if not rows:
         return None
-    table, keys, rules = rows[0]
-    return f"{META}.{quote_ident(table)}", _loads(keys), _loads(rules)
+    name, keys, rules = rows[0]
+    table = _stored_table(engine, name)
+    return None if table is None else (table, _loads(keys), _loads(rules))
 
 
 def _rule_ids(bits: int | None, rules: list[str]) -> list[str]:
@@ -165,8 +201,11 @@ def suppression_counts(engine: Engine) -> dict[tuple[str, str], int]:
         rows = engine.fetch_all(f"SELECT dataset, status, count(*) FROM {LEGACY} GROUP BY dataset, status")
         out.update({(dataset, status): int(n) for dataset, status, n in rows})
     if has_table(engine, _REPORTS_NAME):
-        for dataset, table in engine.fetch_all(f"SELECT dataset, cells_table FROM {REPORTS}"):
-            rows = engine.fetch_all(f"SELECT _status, count(*) FROM {META}.{quote_ident(table)} GROUP BY _status")
+        for dataset, name in engine.fetch_all(f"SELECT dataset, cells_table FROM {REPORTS}"):
+            table = _stored_table(engine, name)
+            if table is None:
+                continue
+            rows = engine.fetch_all(f"SELECT _status, count(*) FROM {table} GROUP BY _status")
             out.update({(dataset, STATUS[code]): int(n) for code, n in rows})
     return dict(sorted(out.items()))
 
@@ -174,6 +213,7 @@ def suppression_counts(engine: Engine) -> dict[tuple[str, str], int]:
 __all__ = [
     "CELL_COLUMNS",
     "LEGACY",
+    "MAX_IDENTIFIER_BYTES",
     "PRIMARY_CODE",
     "SECONDARY_CODE",
     "STATUS",
