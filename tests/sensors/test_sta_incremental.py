@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from territoria.sensors.ingest import Ingestor
 from territoria.sensors.registry import Registry
@@ -143,3 +146,32 @@ def test_observation_counts_stay_exact_after_writes_and_compaction(
             path.write_bytes(data)
     assert len(store.obs_files()) > len(parts)
     assert paged(live, 61, 17) == scanned(live, 61, 17) and paged(live, 0, 1)[1] == total
+
+
+def test_a_compaction_between_the_listing_and_the_footer_reads_loses_no_observation(
+    sensor_ws: Workspace, registry: Registry, store: SensorStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store is listed, then a compaction (the listener's, in another process) merges and
+    deletes the listed parts before their footers are read: the request lists again, and its
+    ``$count`` and pages hold every observation, as the rows do. The timing is injected; the
+    store, its compaction and the files are real."""
+    for day in range(3):  # three batches: three parts of one month, for the compaction to merge
+        write(registry, store, datetime(2025, 7, 1 + day, tzinfo=UTC), 10, 20.0)
+    expected = 3 * 10 * 2 * 2  # batches x hours x devices x quantities
+    live = Service(sensor_ws.root, sensor_ws.private, sensor_ws.config.communes)
+    listings: list[int] = []
+    list_files = live.store.obs_files
+
+    def listing_then_compaction() -> list[Path]:
+        listed = list_files()
+        listings.append(len(listed))
+        if len(listings) == 1:
+            with store.writer() as writer:
+                assert writer.compact(min_files=2) == 3
+        return listed
+
+    monkeypatch.setattr(live.store, "obs_files", listing_then_compaction)
+    rows, count = paged(live, 0, 1000)
+    assert count == expected and len(rows) == expected
+    assert listings == [3, 1]  # the stale listing of three parts, then the compacted file
+    assert (rows, count) == scanned(live, 0, 1000)

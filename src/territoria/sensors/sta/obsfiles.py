@@ -8,7 +8,9 @@ months that hold it (the files are sorted by datastream: the others' row groups 
 
 A compacted file names, in its metadata, the parts it replaces: between its rename and the
 parts' deletion both are on disk, and the replaced parts are left out so that nothing is
-counted twice (nor read after its deletion).
+counted twice (nor read after its deletion). A listed part deleted before its footer is read
+means a compaction ran in between: its compacted file was renamed in before the deletion, so
+the store is listed again (else that part's rows would be missing from ``$count`` and the pages).
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from typing import Any
 
 import duckdb
 
+from territoria.core.errors import TerritoriaError
 from territoria.sensors.obslayout import month_of, read_counts
+
+#: listings of the store tried before giving up: each further one needs another compaction
+#: to delete a file between that listing and its footer read
+LISTINGS = 5
 
 
 @dataclass(frozen=True)
@@ -45,13 +52,23 @@ class ObservationFiles:
         self.groups: list[Group] = []
         self.by_stream: dict[int, list[Group]] = {}
 
-    def update(self, listed: list[Path]) -> list[Path]:
-        """Take the store's listing; return the live files (without parts a compaction replaced)."""
-        meta: dict[Path, tuple[dict[int, int], frozenset[str]]] = {}
-        for p in listed:
-            known = self._meta.get(p) or read_counts(p)
-            if known is not None:
+    def update(self, list_files: Callable[[], list[Path]]) -> list[Path]:
+        """Take the store's listing (again while listed files vanish, see the module docstring);
+        return the live files (without parts a compaction replaced)."""
+        for _ in range(LISTINGS):
+            meta: dict[Path, tuple[dict[int, int], frozenset[str]]] = {}
+            for p in list_files():
+                known = self._meta.get(p) or read_counts(p)
+                if known is None:
+                    break
                 meta[p] = known
+            else:
+                break
+        else:
+            raise TerritoriaError(
+                f"the sensor store's observation files changed under {LISTINGS} listings in a row",
+                hint="retry the request (compactions run one at a time, every few dozen batches)",
+            )
         self._meta = meta
         replaced = {p.parent / name for p, (_, names) in meta.items() for name in names}
         live = [p for p in meta if p not in replaced]

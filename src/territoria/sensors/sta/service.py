@@ -159,7 +159,7 @@ class Service:
                 LEFT JOIN (SELECT datastream_id, min(first) AS first, max(last) + INTERVAL 1 HOUR AS last
                            FROM sta_spans GROUP BY ALL) h ON h.datastream_id = d.id"""
             )
-            con.execute(_observations_view(self._files.update(self.store.obs_files())))
+            con.execute(_observations_view(self._files.update(self.store.obs_files)))
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
