@@ -102,8 +102,8 @@ def test_a_refused_token_is_logged_for_what_the_route_reads(built_ws: Workspace,
         (f"/api/datasets/{RESTRICTED}/rows", RESTRICTED, "restricted"),
         (f"/ogc/collections/{PERSONAL}/items", PERSONAL, "personal"),
         ("/api/datasets/communes/rows", "communes", "open"),
-        ("/api/catalog", "", "open"),  # public metadata: no dataset
-        ("/api/datasets/nulle-part/rows", "", "open"),  # names no dataset: none is invented
+        ("/api/catalog", None, "open"),  # public metadata: no dataset (NULL, not an empty name)
+        ("/api/datasets/nulle-part/rows", None, "open"),  # names no dataset: none is invented
     ]
     for path, _, _ in doors:
         before = len(audit.entries(10000))

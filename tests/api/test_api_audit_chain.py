@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from territoria.cli.main import app
 from territoria.core.vocab import AccessLevel
+from territoria.governance import audit as audit_module
 from territoria.governance.access import AccessStore, Principal, Role
 from territoria.governance.audit import AuditLog
 
@@ -93,3 +94,54 @@ def test_tokens_expire_and_keep_to_their_scope(tmp_path: Path) -> None:
     assert policy.decide(who, "a", AccessLevel.restricted).allowed
     assert not policy.decide(who, "b", AccessLevel.restricted).allowed
     assert policy.decide(who, "b", AccessLevel.open).allowed
+
+
+#: the audit table as stores created before NULL datasets had it (``dataset`` NOT NULL)
+FORMER_AUDIT = """
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, who TEXT NOT NULL, role TEXT NOT NULL,
+    organisation TEXT, token_id TEXT, action TEXT NOT NULL, dataset TEXT NOT NULL,
+    access TEXT NOT NULL, purpose TEXT, detail TEXT, prev_hash TEXT, hash TEXT)
+"""
+
+
+def _dataset_nullable(path: Path) -> bool:
+    with sqlite3.connect(path) as db:
+        return not any(r[1] == "dataset" and r[3] for r in db.execute("PRAGMA table_info(audit)"))
+
+
+def test_a_former_log_loses_its_not_null_and_keeps_its_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refusal naming no dataset is logged with NULL; a log written when the column was NOT NULL
+    (refusals then had an empty string) is migrated when opened, its entries and hashes as they
+    were, and ``users audit`` shows either as no dataset."""
+    from territoria.workspace import init_workspace
+
+    ws = init_workspace(tmp_path / "ws", epci="243500139")
+    path = ws.private / "access.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute(FORMER_AUDIT)
+    path.chmod(0o600)
+    with monkeypatch.context() as patch:  # the former writer: nothing migrated, "" for no dataset
+        patch.setattr(audit_module, "_dataset_not_null", lambda db: False)
+        former = AuditLog(AccessStore(path))
+        former.record(WHO, "denied:token", "", AccessLevel.open, None, {"dataset_known": False})
+        former.record(WHO, "rows", "d1", AccessLevel.restricted, "contrôle")
+        with pytest.raises(sqlite3.IntegrityError, match="NOT NULL"):
+            former.record(WHO, "denied:token", None, AccessLevel.open, None)
+    assert not _dataset_nullable(path)
+    log = AuditLog(AccessStore(path))
+    assert _dataset_nullable(path)
+    assert [e["dataset"] for e in log.entries()] == ["d1", ""]
+    log.record(WHO, "denied:token", None, AccessLevel.open, None, {"dataset_known": False})
+    assert [e["dataset"] for e in log.entries()] == [None, "d1", ""]
+    assert log.verify().ok and log.verify().entries == 3
+    db = sqlite3.connect(path)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):  # the triggers came back
+        db.execute("DELETE FROM audit WHERE id = 1")
+    db.close()
+    AuditLog(AccessStore(path))  # opened again: nothing left to migrate
+    assert log.verify().ok
+    shown = CliRunner().invoke(app, ["users", "audit", "--workspace", str(ws.root)], terminal_width=200)
+    assert shown.exit_code == 0, shown.output
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in shown.output.splitlines() if "│" in line]
+    assert [row[5] for row in cells] == ["—", "d1", "—"]  # the dataset column, newest first

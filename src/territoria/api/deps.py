@@ -151,7 +151,8 @@ async def _log_refused_token(request: Request, token: str) -> None:
     role = Role(known[claimed]["role"]) if claimed in known else Role.public
     stranger = Principal("invalid token", role, None, claimed if claimed in known else None)
     read = await _route_reads(request)
-    dataset, level = read if read is not None else ("", AccessLevel.open)
+    # no dataset is NULL in the log, never an empty name (``dataset_known`` says the same)
+    dataset, level = read if read is not None else (None, AccessLevel.open)
     detail = {
         "reason": "invalid, expired or revoked token",
         "status": 401,

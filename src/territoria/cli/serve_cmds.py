@@ -160,7 +160,7 @@ def users_audit(
             e["role"],
             e["organisation"] or "",
             e["action"],
-            e["dataset"],
+            e["dataset"] or "—",  # none named (NULL; an empty string in logs written before)
             e["access"],
             e["purpose"] or "",
         )

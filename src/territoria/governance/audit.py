@@ -7,6 +7,12 @@ reordering an entry breaks the chain at that entry, and ``territoria users audit
 (``AuditLog.verify``) says where. SQLite triggers refuse UPDATE and DELETE; someone with the
 file can drop them, but not rewrite the chain without it showing: a verified head (the last
 hash and count) is kept next to the database so that cutting the tail shows too.
+
+``dataset`` is NULL on an entry that names none (a refused request whose route reads no dataset,
+or names none known). Logs created before it could be had the column NOT NULL and such entries
+an empty string: the table is rebuilt without the constraint when the log is opened (the entries
+as they were, their hashes unchanged; the old ones keep their empty string, which readers show
+as no dataset, like NULL).
 """
 
 from __future__ import annotations
@@ -48,18 +54,51 @@ class Verification:
         return not self.problems
 
 
+#: the audit table, its ``dataset`` nullable (``_nullable_dataset`` migrates older logs to it)
+AUDIT_TABLE = """
+CREATE TABLE {name} (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, who TEXT NOT NULL, role TEXT NOT NULL,
+    organisation TEXT, token_id TEXT, action TEXT NOT NULL, dataset TEXT,
+    access TEXT NOT NULL, purpose TEXT, detail TEXT, prev_hash TEXT, hash TEXT)
+"""
+_COLUMNS = (*FIELDS, "prev_hash", "hash")
+
+
+def _dataset_not_null(db: sqlite3.Connection) -> bool:
+    return any(r[1] == "dataset" and r[3] for r in db.execute("PRAGMA table_info(audit)"))
+
+
+def _nullable_dataset(db: sqlite3.Connection) -> None:
+    """Drop NOT NULL from ``audit.dataset`` (SQLite alters no constraint: copy into a new table,
+    in one transaction). The triggers go with the old table; ``APPEND_ONLY`` makes them again.
+    Dropping a table fires no DELETE trigger, and the ids (and the AUTOINCREMENT counter, the
+    largest id) are kept."""
+    db.execute("BEGIN IMMEDIATE")  # a second process opening the log waits, then finds it done
+    if not _dataset_not_null(db):
+        db.execute("COMMIT")
+        return
+    columns = ", ".join(_COLUMNS)
+    db.execute(AUDIT_TABLE.format(name="audit_migrated"))
+    db.execute(f"INSERT INTO audit_migrated ({columns}) SELECT {columns} FROM audit ORDER BY id")
+    db.execute("DROP TABLE audit")
+    db.execute("ALTER TABLE audit_migrated RENAME TO audit")
+    db.execute("COMMIT")
+
+
 class AuditLog:
     def __init__(self, store: AccessStore) -> None:
         self.store = store
         self.head = store.path.with_name(store.path.name + ".audit-head")
         with store.connect() as db:
+            if _dataset_not_null(db):
+                _nullable_dataset(db)
             db.executescript(APPEND_ONLY)
 
     def record(
         self,
         who: Principal,
         action: str,
-        dataset: str,
+        dataset: str | None,
         access: AccessLevel,
         purpose: str | None,
         detail: dict[str, Any] | None = None,
