@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from territoria.testing.postgres import PostgresServer, postgres_server
@@ -129,3 +132,26 @@ def test_dropped_column_fails_before_reading(small_ws: Workspace, db: str) -> No
     rec = step(run_one(small_ws, "bati"), "bati")
     assert rec.status == "failed" and "batiments no longer publishes the field(s) conso_mwh" in rec.error
     assert len(table(small_ws, "bati")) == 3
+
+
+def test_an_unreadable_previous_payload_is_a_clear_source_error(
+    small_ws: Workspace, db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An incremental read merges new rows into the payload landed last time: when that landed file
+    cannot be read, the step fails with what and why, not an internal error. Root (the tests' user
+    here) may read every file: the kernel's refusal is raised where the landed file is read."""
+    add_source(small_ws, "bati", {"kind": "postgres", "dsn": db, "table": "batiments", "cursor": "id"}, SCHEMA)
+    assert step(run_one(small_ws, "bati"), "bati").status == "success"
+    with psycopg.connect(db, autocommit=True) as con:
+        insert(con, 3, 2)
+    objects, read_table = small_ws.landing.objects, pq.read_table
+
+    def refused(source: object, *args: object, **kwargs: object) -> pa.Table:
+        if Path(str(source)).is_relative_to(objects):
+            raise PermissionError(13, "Permission denied", str(source))
+        return read_table(source, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "read_table", refused)
+    failed = step(run_one(small_ws, "bati"), "bati")
+    assert failed.status == "failed" and "traceback" not in failed.report
+    assert "the previous payload of bati" in failed.error and "cannot be read: Permission denied" in failed.error

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
 
-from territoria.core.errors import NotFoundError
+from territoria.core.errors import NotFoundError, SourceError
 from territoria.sensors.normalise import Normaliser
 from territoria.sensors.registry import Registry, load_registry
 from territoria.sensors.store import SensorStore, Staged, StoreWriter
@@ -116,7 +116,13 @@ class Ingestor:
 def _open_text(path: Path) -> IO[bytes]:
     if not path.is_file():
         raise NotFoundError(f"no file {path}", hint="give the path of a JSON-lines file of ChirpStack events")
-    return cast(IO[bytes], gzip.open(path, "rb")) if path.suffix == ".gz" else path.open("rb")
+    try:
+        return cast(IO[bytes], gzip.open(path, "rb")) if path.suffix == ".gz" else path.open("rb")
+    except OSError as exc:  # the user's file, unreadable to this process: not a bug
+        raise SourceError(
+            f"{path} cannot be read: {exc.strerror or exc}",
+            hint="give the territoria process read access to the file, then replay it again",
+        ) from exc
 
 
 def read_messages(path: Path) -> Iterator[tuple[str, bytes]]:

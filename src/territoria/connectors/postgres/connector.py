@@ -32,6 +32,7 @@ from territoria.connectors.spec import (
     still_landed,
     unchanged_result,
 )
+from territoria.core.errors import SourceError
 
 
 class PostgresOptions(BaseModel):
@@ -65,6 +66,19 @@ def _geo_metadata(geometry_columns: list[str]) -> dict[bytes, bytes]:
     columns = {c: {"encoding": "WKB", "geometry_types": []} for c in geometry_columns}
     geo = {"version": "1.0.0", "primary_column": geometry_columns[0], "columns": columns}
     return {b"geo": json.dumps(geo).encode()}
+
+
+def _previous_payload(ctx: FetchContext, sha256: str) -> pa.Table:
+    """The payload landed last time, which the new rows are merged into."""
+    path = ctx.landing.path(sha256)
+    try:
+        return pq.read_table(path)
+    except OSError as exc:  # the landing store's file, unreadable to this process: not a bug
+        raise SourceError(
+            f"the previous payload of {ctx.dataset}, {path}, cannot be read: {exc.strerror or exc}",
+            hint="give the territoria process read access to .territoria/landing (a workspace restored "
+            "or copied as another user?), then run again",
+        ) from exc
 
 
 class PostgresConnector:
@@ -110,7 +124,7 @@ class PostgresConnector:
             and count >= int(prev.get("count") or 0)
         )
         if incremental:
-            previous = pq.read_table(ctx.landing.path(prev["sha256"]))
+            previous = _previous_payload(ctx, prev["sha256"])
             delta = pa.Table.from_batches(list(db.batches(rel, schema, after=prev["cursor_max"])), schema=schema)
             if options.key and delta.num_rows:
                 previous = _drop_keys(previous, delta, options.key)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import io
 from typing import ClassVar, Literal
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict
 
 from territoria.connectors.spec import FetchContext, FetchRecord, FetchResult
-from territoria.core.errors import WaitingForData
+from territoria.core.errors import SourceError, WaitingForData
 from territoria.core.hashing import stable_hash
 from territoria.sensors.aggregates import connect, hourly_relation, landed_sql
 from territoria.sensors.ingest import open_registry, store_for
@@ -45,6 +46,12 @@ DATASTREAM_COLUMNS = {
 }
 
 
+def _reason(exc: OSError | duckdb.IOException) -> str:
+    if isinstance(exc, OSError):
+        return f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
+    return str(exc).splitlines()[0]
+
+
 class SensorsConnector:
     kind: ClassVar[str] = "sensors"
     Options: ClassVar[type[BaseModel]] = SensorsOptions
@@ -68,7 +75,14 @@ class SensorsConnector:
         if prev.get("fingerprint") == fingerprint and prev.get("sha256") and ctx.landing.has(prev["sha256"]):
             record = FetchRecord(ctx.dataset, self.kind, url, "unchanged (sensor store)", False, 0, prev["sha256"])
             return FetchResult(False, prev["sha256"], prev, record)
-        table = self._build(options, ctx, store)
+        try:
+            table = self._build(options, ctx, store)
+        except (OSError, duckdb.IOException) as exc:  # the user's registry or the store's files, not a bug
+            raise SourceError(
+                f"the sensor registry or store cannot be read: {_reason(exc)}",
+                hint=f"give the territoria process read access to {REGISTRY} and .territoria/sensors "
+                "(a workspace restored or copied as another user?), then run again",
+            ) from exc
         if table.num_rows == 0:
             # no network declared, or no uplink yet: nothing to compute on, which is not a failure
             raise WaitingForData(
