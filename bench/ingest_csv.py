@@ -3,6 +3,7 @@
     .venv/bin/python bench/ingest_csv.py                 # 5 million rows
     .venv/bin/python bench/ingest_csv.py --gb 2          # a ~2 GB file instead
     .venv/bin/python bench/ingest_csv.py --repeat 3      # then 3 more runs of territoria and polars, medians
+    .venv/bin/python bench/ingest_csv.py --phases        # then the CPU of each statement and reader pass
 
 Generates a CSV the way French producers publish it (``;``, decimal comma, Windows-1252 with
 é, œ, €, secret markers ``s``), then, each in its own child process on the same file:
@@ -79,6 +80,45 @@ FROM range({rows}) t(i)) TO '{out}' (DELIMITER ';', HEADER)"""
 TERRITORIA_CHILD = """
 import sys
 from territoria.cli.main import main
+sys.argv = ["territoria", "run", "-w", sys.argv[1]]
+main()
+"""
+
+# territoria again, each engine statement and reader pass timed in CPU seconds of the whole process
+# (all DuckDB threads): where the CPU goes, statement by statement (``--phases``)
+PHASES_CHILD = """
+import atexit, resource, sys, time
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+phases, t0 = [], time.perf_counter()
+def timed(owner, name, label):
+    inner = getattr(owner, name)
+    def wrapper(*args, **kwargs):
+        c, t = cpu(), time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            if cpu() - c > 0.02:
+                phases.append((label(args), cpu() - c, time.perf_counter() - t))
+    setattr(owner, name, wrapper)
+from territoria.engines.duckdb.engine import DuckDBEngine
+from territoria.connectors.formats import csv, csv_lines
+from territoria.landing.store import Landing
+from territoria.cli.main import main
+phases.append(("imports", cpu(), time.perf_counter() - t0))
+statement = lambda args: " ".join(str(args[1]).split())[:90]
+for name in ("execute", "fetch_all"):
+    timed(DuckDBEngine, name, statement)
+timed(DuckDBEngine, "create_or_replace", lambda args: "CREATE OR REPLACE TABLE " + args[1].qualified)
+timed(csv, "transcode_to_utf8", lambda args: "transcode_to_utf8 (+ long lines, spaces)")
+timed(csv_lines, "find_long_lines", lambda args: "find_long_lines (+ spaces)")
+timed(Landing, "put_file", lambda args: "landing.put_file")
+@atexit.register
+def report():
+    for label, c, t in phases:
+        print(f"phase {c:6.2f} cpu {t:6.2f} wall  {label}")
+    print(f"phase {cpu():6.2f} cpu {time.perf_counter() - t0:6.2f} wall  TOTAL")
 sys.argv = ["territoria", "run", "-w", sys.argv[1]]
 main()
 """
@@ -226,7 +266,9 @@ def run_child(args: list[str], cwd: Path) -> tuple[float, float, int, str]:
     return wall, cpu, peak, out
 
 
-def territoria_run(csv_path: Path, work: Path, memory_limit: str | None) -> dict[str, Any]:
+def territoria_run(
+    csv_path: Path, work: Path, memory_limit: str | None, child: str = TERRITORIA_CHILD
+) -> dict[str, Any]:
     from territoria.workspace import init_workspace
 
     root = work / "bench-ingest-ws"  # the bench's own workspace, rebuilt at each run
@@ -246,7 +288,7 @@ def territoria_run(csv_path: Path, work: Path, memory_limit: str | None) -> dict
         "schema": SCHEMA,
     }
     (root / "sources" / "conso.yaml").write_text(yaml.safe_dump(entry, allow_unicode=True), encoding="utf-8")
-    wall, cpu, peak, _ = run_child([TERRITORIA_CHILD, str(root)], work)
+    wall, cpu, peak, out = run_child([child, str(root)], work)
     con = duckdb.connect(str(root / ".territoria" / "store" / "store.duckdb"), read_only=True)
     step = con.execute(
         "SELECT rows_in, rows_out, rows_quarantined, wall_s, peak_rss_bytes FROM _territoria.step_runs "
@@ -261,6 +303,7 @@ def territoria_run(csv_path: Path, work: Path, memory_limit: str | None) -> dict
         "rows_in": step[0],
         "rows_out": step[1],
         "step_wall_s": step[3],
+        "phases": [line.removeprefix("phase ") for line in out.splitlines() if line.startswith("phase ")],
     }
 
 
@@ -297,6 +340,9 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="then run territoria and polars this many times more, alternately"
     )
+    parser.add_argument(
+        "--phases", action="store_true", help="then territoria once more, with the CPU of each statement and pass"
+    )
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--reuse", action="store_true", help="keep the CSV already in --workdir")
     args = parser.parse_args()
@@ -332,6 +378,10 @@ def bench(args: argparse.Namespace, work: Path) -> None:
         peers(args, csv_path, work, rows, terr)
     if args.repeat > 1:
         repeated(args, csv_path, work, rows)
+    if args.phases:
+        timed = territoria_run(csv_path, work, args.memory_limit, PHASES_CHILD)
+        print(f"territoria run, where the CPU goes (statements shortened)  [load {load()}]")
+        print("\n".join(f"  {line}" for line in timed["phases"]))
 
 
 def repeated(args: argparse.Namespace, csv_path: Path, work: Path, rows: int) -> None:
