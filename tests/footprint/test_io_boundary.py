@@ -37,3 +37,18 @@ def test_steps_share_the_reading_at_their_boundary(tmp_path: Path, small_ws) -> 
     three = meter.finish(records[2], meter.start(fresh=True))
     assert one["io"]["written_bytes"] < GAP
     assert two["io"]["written_bytes"] >= GAP > three["io"]["written_bytes"]
+
+
+def test_io_counters_read_by_position_or_by_name(tmp_path: Path) -> None:
+    """The usual layout of ``/proc/self/io`` is read by position; any other order, by name."""
+    usual = tmp_path / "usual"
+    usual.write_text(
+        "rchar: 11\nwchar: 22\nsyscr: 3\nsyscw: 4\nread_bytes: 55\nwrite_bytes: 66\ncancelled_write_bytes: 7\n"
+    )
+    shuffled = tmp_path / "shuffled"
+    shuffled.write_text("wchar: 22\nrchar: 11\nwrite_bytes: 66\nread_bytes: 55\n")
+    for path in (usual, shuffled):
+        counters = read_io(str(path))
+        assert counters is not None
+        assert (counters.rchar, counters.wchar, counters.read_bytes, counters.write_bytes) == (11, 22, 55, 66)
+    assert read_io(str(tmp_path / "missing")) is None
