@@ -52,3 +52,18 @@ def test_io_counters_read_by_position_or_by_name(tmp_path: Path) -> None:
         assert counters is not None
         assert (counters.rchar, counters.wchar, counters.read_bytes, counters.write_bytes) == (11, 22, 55, 66)
     assert read_io(str(tmp_path / "missing")) is None
+
+
+@pytest.mark.skipif(read_io() is None, reason="no /proc/self/io on this system")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_forked_child_reads_its_own_counters(tmp_path: Path) -> None:
+    """The descriptors kept open name the process that opened them: a child opens its own."""
+    write_bytes(tmp_path / "parent", GAP)
+    parent = read_io()
+    assert parent is not None and parent.wchar >= GAP
+    pid = os.fork()
+    if pid == 0:  # the child: its counters start from nothing, not from the parent's
+        child = read_io()
+        os._exit(0 if child is not None and child.wchar < parent.wchar else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -72,16 +72,17 @@ class IoCounters:
     write_bytes: int = 0
 
 
-_FDS: dict[tuple[int, str], int] = {}
+_FDS: dict[str, int] = {}
+# ``/proc/self`` was resolved when a descriptor was opened: a forked child opens its own
+os.register_at_fork(after_in_child=_FDS.clear)
 
 
 def _fd(path: str, flags: int) -> int:
     """One descriptor per process and file, kept open: these run around every step, and open/close
-    costs more than the read or write. Keyed by pid: a forked child opens its own."""
-    key = (os.getpid(), path)
-    fd = _FDS.get(key)
+    costs more than the read or write."""
+    fd = _FDS.get(path)
     if fd is None:
-        fd = _FDS[key] = os.open(path, flags)
+        fd = _FDS[path] = os.open(path, flags)
     return fd
 
 
