@@ -135,9 +135,10 @@ class Runner:
             handler = self.handlers[step.kind] = step_handler(step)
         return handler
 
-    def fetches_first(self, step: Step) -> bool:
+    @staticmethod
+    def fetches_first(step: Step) -> bool:
         """The step fetches a source before it is keyed (and commits on its own)."""
-        return isinstance(self.handler(step), FetchFirst)
+        return isinstance(step_handler(step), FetchFirst)
 
     def execute(self, step: Step, rec: StepRecord) -> StepOutcome | None:
         """Run ``step`` if its inputs or definition changed; ``None`` means skipped."""
@@ -331,7 +332,7 @@ def run_pipeline(
             if step_id not in selected:
                 continue
             step = plan.steps[step_id]
-            fetches = runner.fetches_first(step)
+            fetches = isinstance(runner.handler(step), FetchFirst)  # as ``Runner.fetches_first``
             if fetches:
                 runner.commit_group()  # a fetch is recorded on its own, before the step reads it
             rec = StepRecord(summary.run_id, step.id, step.kind)
