@@ -84,3 +84,29 @@ def test_deployment_intensity_and_bad_policies() -> None:
     with pytest.raises(ConfigError, match=r"footprint\.model\.cpu_w_per_core: expected 0 <= low") as err:
         load_policy({"footprint": {"model": {"cpu_w_per_core": {"value": 4, "low": 5, "high": 8}}}})
     assert err.value.hint
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        Usage(wall_s=0.001159, cpu_s=0.001163, peak_rss_bytes=259_940_352),
+        Usage(wall_s=12.7, cpu_s=31.3, peak_rss_bytes=3 * 10**9 + 17, net_bytes=123_456_789),
+        Usage(wall_s=0.0, cpu_s=0.0, peak_rss_bytes=0),
+        Usage(wall_s=1 / 3, cpu_s=2 / 7, peak_rss_bytes=10**6, net_bytes=1, rapl_joules=None),
+    ],
+)
+def test_estimate_has_the_bits_of_the_band_arithmetic(usage: Usage) -> None:
+    """The meter's estimate skips the intermediate bands; its figures keep the very bits of the
+    band arithmetic the model is written in (records stay comparable from one version to the next)."""
+    params = ModelParams(pue=Band(value=1.3, low=1.1, high=1.7))
+    cpu = params.cpu_w_per_core.scale(usage.cpu_s / 3600).times(params.pue)
+    memory = params.memory_w_per_gb.scale(usage.peak_rss_bytes / 1e9 * usage.wall_s / 3600).times(params.pue)
+    parts = [cpu, memory] + ([params.network_kwh_per_gb.scale(usage.net_bytes / 1e9 * 1000)] if usage.net_bytes else [])
+    total = Band.exact(0.0)
+    for part in parts:
+        total = total + part
+    grid = Band(value=52, low=32, high=79)
+    energy = estimate(usage, params)
+    assert list(energy.components.values()) == parts
+    assert energy.total_wh == total
+    assert energy.co2e_g(grid) == total.scale(1e-3).times(grid)

@@ -37,3 +37,33 @@ def test_steps_share_the_reading_at_their_boundary(tmp_path: Path, small_ws) -> 
     three = meter.finish(records[2], meter.start(fresh=True))
     assert one["io"]["written_bytes"] < GAP
     assert two["io"]["written_bytes"] >= GAP > three["io"]["written_bytes"]
+
+
+def test_io_counters_read_by_position_or_by_name(tmp_path: Path) -> None:
+    """The usual layout of ``/proc/self/io`` is read by position; any other order, by name."""
+    usual = tmp_path / "usual"
+    usual.write_text(
+        "rchar: 11\nwchar: 22\nsyscr: 3\nsyscw: 4\nread_bytes: 55\nwrite_bytes: 66\ncancelled_write_bytes: 7\n"
+    )
+    shuffled = tmp_path / "shuffled"
+    shuffled.write_text("wchar: 22\nrchar: 11\nwrite_bytes: 66\nread_bytes: 55\n")
+    for path in (usual, shuffled):
+        counters = read_io(str(path))
+        assert counters is not None
+        assert (counters.rchar, counters.wchar, counters.read_bytes, counters.write_bytes) == (11, 22, 55, 66)
+    assert read_io(str(tmp_path / "missing")) is None
+
+
+@pytest.mark.skipif(read_io() is None, reason="no /proc/self/io on this system")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_forked_child_reads_its_own_counters(tmp_path: Path) -> None:
+    """The descriptors kept open name the process that opened them: a child opens its own."""
+    write_bytes(tmp_path / "parent", GAP)
+    parent = read_io()
+    assert parent is not None and parent.wchar >= GAP
+    pid = os.fork()
+    if pid == 0:  # the child: its counters start from nothing, not from the parent's
+        child = read_io()
+        os._exit(0 if child is not None and child.wchar < parent.wchar else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

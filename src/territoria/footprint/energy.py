@@ -12,16 +12,16 @@ DRAM) instead, and the figure is labelled measured. Network and storage are alwa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from territoria.footprint.params import ZERO, Band, ModelParams
 
 GB = 1e9
 
 
-@dataclass(frozen=True)
-class Usage:
+class Usage(NamedTuple):
+    """What a step or a run used (a tuple: the meter builds one after every step)."""
+
     wall_s: float
     cpu_s: float
     peak_rss_bytes: int
@@ -30,15 +30,24 @@ class Usage:
     rapl_joules: float | None = None
 
 
-@dataclass(frozen=True)
-class Energy:
+class Energy(NamedTuple):
     method: str
     compute_method: str
     total_wh: Band
     components: dict[str, Band]
 
     def co2e_g(self, intensity: Band) -> Band:
-        return self.total_wh.scale(1e-3).times(intensity)
+        t = self.total_wh
+        # the arithmetic of ``total_wh.scale(1e-3).times(intensity)``, without the Band in between
+        return Band(t.value * 1e-3 * intensity.value, t.low * 1e-3 * intensity.low, t.high * 1e-3 * intensity.high)
+
+
+def _scaled(coefficient: Band, factor: float, pue: Band) -> Band:
+    """``coefficient.scale(factor).times(pue)``, same operations in the same order (so the same
+    bits), one Band instead of two: this runs after every step."""
+    return Band(
+        coefficient.value * factor * pue.value, coefficient.low * factor * pue.low, coefficient.high * factor * pue.high
+    )
 
 
 def compute_wh(usage: Usage, params: ModelParams) -> tuple[str, dict[str, Band]]:
@@ -47,8 +56,8 @@ def compute_wh(usage: Usage, params: ModelParams) -> tuple[str, dict[str, Band]]
         wh = usage.rapl_joules / 3600
         measured = Band(wh, wh * (1 - u), wh * (1 + u))
         return "rapl", {"rapl_wh": measured.times(params.pue)}
-    cpu = params.cpu_w_per_core.scale(usage.cpu_s / 3600).times(params.pue)
-    memory = params.memory_w_per_gb.scale(usage.peak_rss_bytes / GB * usage.wall_s / 3600).times(params.pue)
+    cpu = _scaled(params.cpu_w_per_core, usage.cpu_s / 3600, params.pue)
+    memory = _scaled(params.memory_w_per_gb, usage.peak_rss_bytes / GB * usage.wall_s / 3600, params.pue)
     return "model", {"cpu_wh": cpu, "memory_wh": memory}
 
 
@@ -64,24 +73,31 @@ def estimate(usage: Usage, params: ModelParams) -> Energy:
     compute_method, components = compute_wh(usage, params)
     if usage.net_bytes > 0:
         components["network_wh"] = network_wh(usage.net_bytes, params)
-    total = ZERO
+    # the sum ZERO + part + part..., bound by bound in the same order, one Band at the end
+    value = low = high = 0.0
     for part in components.values():
-        total = total + part
+        value, low, high = value + part.value, low + part.low, high + part.high
     method = "estimated"
     if compute_method == "rapl":
         method = "measured+estimated" if usage.net_bytes > 0 else "measured"
-    return Energy(method, compute_method, total, components)
+    return Energy(method, compute_method, Band(value, low, high), components)
 
 
-def describe(energy: Energy, intensity: Band, intensity_label: str) -> dict[str, Any]:
-    """The JSON attached to step and run records."""
+def intensity_json(intensity: Band, intensity_label: str) -> dict[str, Any]:
+    """The grid intensity as records show it (the same for every step of a run: built once)."""
+    return {**intensity.as_dict(3), "source": intensity_label}
+
+
+def describe(energy: Energy, intensity: Band, intensity_as_json: dict[str, Any]) -> dict[str, Any]:
+    """The JSON attached to step and run records; ``intensity_as_json`` is ``intensity_json``'s
+    (copied: each record gets its own)."""
     return {
         "method": energy.method,
         "compute": "RAPL counters (whole machine)" if energy.compute_method == "rapl" else "CPU-time and memory model",
         "energy_wh": energy.total_wh.as_dict(),
         "components": {k: v.as_dict() for k, v in energy.components.items()},
         "co2e_g": energy.co2e_g(intensity).as_dict(),
-        "intensity": {**intensity.as_dict(3), "source": intensity_label},
+        "intensity": dict(intensity_as_json),
     }
 
 

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 from territoria.engines.base import Engine
 from territoria.footprint.codecarbon_offline import OfflineTracker
-from territoria.footprint.energy import Usage, band_of, describe, estimate
+from territoria.footprint.energy import Usage, band_of, describe, estimate, intensity_json
 from territoria.footprint.params import ZERO, Band, FootprintPolicy, intensity
 from territoria.footprint.probes import POWERCAP, IoCounters, RaplReader, peak_rss_bytes, read_io, reset_peak_rss
 from territoria.ledger import last_real_costs
@@ -63,6 +63,7 @@ class StepMeter:
         self.enabled = policy.enabled
         self.packs = packs
         self.intensity, self.intensity_label = intensity(policy)
+        self.intensity_json = intensity_json(self.intensity, self.intensity_label)
         self.rapl = RaplReader(rapl_root) if self.enabled else RaplReader(Path("/nonexistent"))
         self.engine = engine
         self._last_real: dict[str, dict[str, Any]] | None = None
@@ -93,7 +94,7 @@ class StepMeter:
         usage = Usage(rec.wall_s, rec.cpu_s, rec.peak_rss_bytes, net, joules)
         energy = estimate(usage, self.policy.model)
         fetch = rec.report.get("fetch") or {}
-        result = describe(energy, self.intensity, self.intensity_label)
+        result = describe(energy, self.intensity, self.intensity_json)
         result.update(
             pack=self.packs.get(rec.step),
             wall_s=round(rec.wall_s, 6),
@@ -146,7 +147,7 @@ class StepMeter:
         net = sum(int(s.get("net_bytes") or 0) for s in steps)
         joules = self.rapl.joules_between(self.run_rapl, self.rapl.read()) if self.run_rapl is not None else None
         energy = estimate(Usage(wall_s, cpu_s, self.peak or peak_rss_bytes(), net, joules), self.policy.model)
-        result = describe(energy, self.intensity, self.intensity_label)
+        result = describe(energy, self.intensity, self.intensity_json)
         steps_wh, avoided_wh, avoided_co2 = ZERO, ZERO, ZERO
         per_pack: dict[str, float] = {}
         for s in steps:

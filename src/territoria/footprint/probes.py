@@ -72,38 +72,46 @@ class IoCounters:
     write_bytes: int = 0
 
 
-_FDS: dict[tuple[int, str], int] = {}
+_FDS: dict[str, int] = {}
+# ``/proc/self`` was resolved when a descriptor was opened: a forked child opens its own
+os.register_at_fork(after_in_child=_FDS.clear)
 
 
 def _fd(path: str, flags: int) -> int:
     """One descriptor per process and file, kept open: these run around every step, and open/close
-    costs more than the read or write. Keyed by pid: a forked child opens its own."""
-    key = (os.getpid(), path)
-    fd = _FDS.get(key)
+    costs more than the read or write."""
+    fd = _FDS.get(path)
     if fd is None:
-        fd = _FDS[key] = os.open(path, flags)
+        fd = _FDS[path] = os.open(path, flags)
     return fd
 
 
-def _read_proc(path: str) -> str | None:
+def _read_proc(path: str) -> bytes | None:
     try:
-        return os.pread(_fd(path, os.O_RDONLY), 8192, 0).decode("ascii", "replace")
+        return os.pread(_fd(path, os.O_RDONLY), 8192, 0)
     except OSError:
         return None
 
 
+#: the layout of ``/proc/self/io`` on every Linux since 2.6.20: the counters read, in this order
+_IO_NAMES = (b"rchar:", b"wchar:", b"syscr:", b"syscw:", b"read_bytes:", b"write_bytes:")
+
+
 def read_io(path: str = "/proc/self/io") -> IoCounters | None:
-    text = _read_proc(path)
-    if text is None:
+    data = _read_proc(path)
+    if data is None:
         return None
-    # "rchar: 123\nwchar: 456\n...": words alternate name and value
-    words = text.split()
+    # "rchar: 123\nwchar: 456\n...": words alternate name and value. Read by position when the
+    # names are where they always are (this runs at every step boundary; ints parse from bytes).
+    words = data.split()
+    if tuple(words[0:12:2]) == _IO_NAMES:
+        return IoCounters(int(words[1]), int(words[3]), int(words[9]), int(words[11]))
     fields = dict(zip(words[::2], words[1::2], strict=False))
     return IoCounters(
-        int(fields.get("rchar:", 0)),
-        int(fields.get("wchar:", 0)),
-        int(fields.get("read_bytes:", 0)),
-        int(fields.get("write_bytes:", 0)),
+        int(fields.get(b"rchar:", 0)),
+        int(fields.get(b"wchar:", 0)),
+        int(fields.get(b"read_bytes:", 0)),
+        int(fields.get(b"write_bytes:", 0)),
     )
 
 
@@ -118,11 +126,11 @@ def reset_peak_rss() -> bool:
 
 def peak_rss_bytes() -> int:
     """Peak resident memory since the last reset (VmHWM), or since the process started."""
-    text = _read_proc("/proc/self/status")
-    at = text.find("VmHWM:") if text else -1
-    if text and at >= 0:
+    data = _read_proc("/proc/self/status")
+    at = data.find(b"VmHWM:") if data else -1
+    if data and at >= 0:
         try:
-            return int(text[at + 6 : text.index("kB", at)].strip()) * 1024
+            return int(data[at + 6 : data.index(b"kB", at)]) * 1024
         except ValueError:
             pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

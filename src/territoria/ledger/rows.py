@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+#: ``json.dumps(value, default=str)`` without building an encoder at each call (a record's
+#: report and footprint are encoded at every step); the same text
+_dumps = json.JSONEncoder(default=str).encode
+
 
 def now() -> datetime:
     """UTC, without tzinfo: stored as TIMESTAMP so every engine reads it back the same way."""
@@ -68,9 +72,9 @@ class StepRecord:
             self.wall_s,
             self.cpu_s,
             self.peak_rss_bytes,
-            json.dumps(self.report, default=str),
+            _dumps(self.report),
             self.error,
-            json.dumps(self.footprint, default=str),
+            _dumps(self.footprint),
         ]
 
 

@@ -46,7 +46,7 @@ from territoria.pipelines.hooks import Hooks, RunContext, RunHook, installed_hoo
 from territoria.pipelines.plan import Plan
 from territoria.pipelines.plan_cache import load_plan
 from territoria.pipelines.spec import Step
-from territoria.pipelines.steps import FetchFirst, StepContext, StepOutcome, step_handler
+from territoria.pipelines.steps import FetchFirst, StepContext, StepHandler, StepOutcome, step_handler
 from territoria.workspace import Workspace
 
 
@@ -123,9 +123,17 @@ class Runner:
         self.context = StepContext(ws, engine, plan.datasets, self.policies, tuple(plan.packs.values()))
         #: steps waiting for an input (data or parameter): neither failed nor run; what reads them waits too
         self.waiting: set[str] = set()
+        self.handlers: dict[str, StepHandler[Any]] = {}
 
     def outputs_exist(self, step: Step) -> bool:
         return all((self.plan.datasets[o].schema, self.plan.datasets[o].name) in self.tables for o in step.outputs)
+
+    def handler(self, step: Step) -> StepHandler[Any]:
+        """The step's handler, looked up in the registry once per kind and run (twice a step otherwise)."""
+        handler = self.handlers.get(step.kind)
+        if handler is None:
+            handler = self.handlers[step.kind] = step_handler(step)
+        return handler
 
     @staticmethod
     def fetches_first(step: Step) -> bool:
@@ -135,7 +143,7 @@ class Runner:
     def execute(self, step: Step, rec: StepRecord) -> StepOutcome | None:
         """Run ``step`` if its inputs or definition changed; ``None`` means skipped."""
         rec.definition_hash = step.definition_hash
-        handler = step_handler(step)
+        handler = self.handler(step)
         ctx = self.context
         if isinstance(handler, FetchFirst):
             entry = handler.source(step)
@@ -324,7 +332,7 @@ def run_pipeline(
             if step_id not in selected:
                 continue
             step = plan.steps[step_id]
-            fetches = runner.fetches_first(step)
+            fetches = isinstance(runner.handler(step), FetchFirst)  # as ``Runner.fetches_first``
             if fetches:
                 runner.commit_group()  # a fetch is recorded on its own, before the step reads it
             rec = StepRecord(summary.run_id, step.id, step.kind)
