@@ -147,3 +147,25 @@ def test_a_full_disk_under_streamed_payloads_fails_their_steps_clearly(
     assert not any(small_ws.landing.tmp.iterdir())
     # only the file source (copied by the kernel, not refused here) landed
     assert len([p for p in small_ws.landing.objects.rglob("*") if p.is_file()]) == 1
+
+
+def test_a_refusal_is_told_apart_by_the_side_it_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Permission denied`` opening the landing copy is the landing area's; on the source file it
+    stays the caller's ``OSError`` (the file connector reports its source file unreadable)."""
+    src = tmp_path / "conso.csv"
+    src.write_bytes(b"code\n1\n")
+    landing = Landing(tmp_path / "landing")
+
+    def refused_on(side: str) -> Any:
+        def copy(source: object, dst: object, **_: object) -> None:
+            raise PermissionError(errno.EACCES, "Permission denied", str(dst if side == "dst" else source))
+
+        return copy
+
+    monkeypatch.setattr(shutil, "copyfile", refused_on("dst"))
+    with pytest.raises(LandingError, match=r"conso\.csv could not be written .*: Permission denied"):
+        landing.put_file(src)
+    monkeypatch.setattr(shutil, "copyfile", refused_on("src"))
+    with pytest.raises(PermissionError):
+        landing.put_file(src)
+    assert list(landing.tmp.iterdir()) == []
