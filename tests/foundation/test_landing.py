@@ -169,3 +169,24 @@ def test_a_refusal_is_told_apart_by_the_side_it_names(tmp_path: Path, monkeypatc
     with pytest.raises(PermissionError):
         landing.put_file(src)
     assert list(landing.tmp.iterdir()) == []
+
+
+def test_a_run_on_a_read_only_landing_area_with_leftovers_is_a_clear_error(
+    small_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every run first sweeps what an interrupted write left in ``tmp/``: a read-only mount refuses
+    the removal, which names the file and the reason instead of an internal error."""
+    leftover = small_ws.landing.tmp / "incoming-x"
+    leftover.write_bytes(b"half")
+    unlink = Path.unlink
+
+    def read_only(path: Path, missing_ok: bool = False) -> None:
+        if path.parent == small_ws.landing.tmp:
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", read_only)
+    with small_ws.engine() as engine, pytest.raises(LandingError) as refused:
+        run_pipeline(small_ws, engine)
+    assert "the leftover temporary file incoming-x could not be removed from the landing area" in refused.value.message
+    assert "Read-only file system" in refused.value.message and refused.value.hint

@@ -50,21 +50,21 @@ def _write_side(exc: OSError, written: Path) -> bool:
     return exc.errno in _WRITE_ERRNOS or (exc.filename == str(written) and exc.filename2 is None)
 
 
-def _refusal(root: Path, what: str, exc: OSError) -> LandingError:
+def _refusal(root: Path, what: str, exc: OSError, done: str = "written to") -> LandingError:
     return LandingError(
-        f"{what} could not be written to the landing area {root}: {exc.strerror or exc}",
+        f"{what} could not be {done} the landing area {root}: {exc.strerror or exc}",
         hint=f"free space on the disk holding {root} (`territoria footprint` shows what it keeps) "
         "or give the territoria process write access to it, then run again",
     )
 
 
 @contextmanager
-def _writing(root: Path, what: str) -> Iterator[None]:
+def _writing(root: Path, what: str, done: str = "written to") -> Iterator[None]:
     """Turn the kernel's refusal of a write into the landing area into a ``LandingError``."""
     try:
         yield
     except OSError as exc:
-        raise _refusal(root, what, exc) from exc
+        raise _refusal(root, what, exc, done) from exc
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,9 @@ class Landing:
         """Remove temporary files left by an interrupted write; return how many."""
         removed = 0
         for leftover in self.tmp.iterdir():
-            leftover.unlink(missing_ok=True)
+            # every run starts here: a read-only landing area must not make it an internal error
+            with _writing(self.root, f"the leftover temporary file {leftover.name}", "removed from"):
+                leftover.unlink(missing_ok=True)
             removed += 1
         return removed
 
