@@ -145,3 +145,37 @@ def test_a_former_log_loses_its_not_null_and_keeps_its_chain(tmp_path: Path, mon
     assert shown.exit_code == 0, shown.output
     cells = [[c.strip() for c in line.split("│")[1:-1]] for line in shown.output.splitlines() if "│" in line]
     assert [row[5] for row in cells] == ["—", "d1", "—"]  # the dataset column, newest first
+
+
+def test_a_crash_right_after_the_migration_leaves_the_log_append_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rebuilt table lost the triggers with the old one: they are made again in the same
+    transaction, so a process killed once the rebuild is committed leaves no window (until the
+    log's next opening) where an entry can be changed or deleted."""
+    path = tmp_path / "access.sqlite"
+    AccessStore(path)
+    with sqlite3.connect(path) as db:  # a log written when ``dataset`` was NOT NULL, one entry
+        db.execute("DROP TABLE audit")
+        db.execute(FORMER_AUDIT)
+    with monkeypatch.context() as patch:
+        patch.setattr(audit_module, "_dataset_not_null", lambda db: False)
+        AuditLog(AccessStore(path)).record(WHO, "rows", "d1", AccessLevel.restricted, "contrôle")
+    migrate = audit_module._nullable_dataset
+
+    def killed_after(db: sqlite3.Connection) -> None:
+        migrate(db)
+        raise KeyboardInterrupt  # the process dies before the rest of the opening
+
+    monkeypatch.setattr(audit_module, "_nullable_dataset", killed_after)
+    with pytest.raises(KeyboardInterrupt):
+        AuditLog(AccessStore(path))
+    assert _dataset_nullable(path)
+    db = sqlite3.connect(path)
+    try:
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            db.execute("DELETE FROM audit WHERE id = 1")
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            db.execute("UPDATE audit SET dataset = 'd2' WHERE id = 1")
+    finally:
+        db.close()

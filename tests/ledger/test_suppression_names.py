@@ -78,7 +78,9 @@ def test_a_short_name_keeps_its_former_table() -> None:
     assert ledger.cells_table("energie_cellules") == "secrecy_cells_energie_cellules"
 
 
-def _write_under_former_name(engine: Engine, dataset: str, codes: list[int]) -> str:
+def _write_under_former_name(
+    engine: Engine, dataset: str, codes: list[int], at: datetime = datetime(2026, 1, 1)
+) -> str:
     """What the writer did before names were bounded: the whole name, however long."""
     former = "secrecy_cells_" + dataset
     table = f"{ledger.META}.{quote_ident(former)}"
@@ -88,7 +90,7 @@ def _write_under_former_name(engine: Engine, dataset: str, codes: list[int]) -> 
     engine.execute("DROP VIEW IF EXISTS _former_cells")
     engine.execute(
         f"INSERT INTO {ledger.REPORTS} VALUES (?, 'r', ?::TIMESTAMP, ?, ?::JSON, ?::JSON)",
-        [dataset, datetime(2026, 1, 1), former, '["code"]', '["n"]'],
+        [dataset, at, former, '["code"]', '["n"]'],
     )
     return former
 
@@ -118,3 +120,37 @@ def test_a_cut_former_name_on_postgresql_is_not_read_as_the_report(store: Engine
     assert ledger.suppression_counts(engine) == {}
     ledger.write_suppressions(engine, LONG_A, "r", ["code"], ["n"], _cells([5]))
     assert [c["cell"] for c in ledger.suppressed_cells(engine, LONG_A)] == [{"code": 5}]
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_a_cut_former_name_on_postgresql_is_read_by_the_dataset_that_wrote_it_last(store: Engine) -> None:
+    """A cut name is the cells of the dataset that wrote it last (each write dropped and made it
+    again): that dataset's report is read, not lost until its next publication; an older report
+    under the same cut name is not (its cells were replaced), and the one written anew drops it."""
+    engine = store
+    ledger.ensure_reports(engine)
+    _write_under_former_name(engine, LONG_A, [3], datetime(2026, 1, 1))
+    assert [c["cell"] for c in ledger.suppressed_cells(engine, LONG_A)] == [{"code": 3}]  # alone on its name
+    assert ledger.suppression_counts(engine) == {(LONG_A, "primary"): 1}
+    cut = _write_under_former_name(engine, LONG_B, [9], datetime(2026, 2, 1)).encode()[:MAX_IDENTIFIER_BYTES]
+    assert ledger.suppressed_cells(engine, LONG_A) == []  # B's cells now, not A's
+    assert [c["cell"] for c in ledger.suppressed_cells(engine, LONG_B)] == [{"code": 9}]
+    assert ledger.suppression_counts(engine) == {(LONG_B, "primary"): 1}
+    ledger.write_suppressions(engine, LONG_B, "r", ["code"], ["n"], _cells([8]))
+    assert not engine.table_exists(ledger.META, cut.decode())  # B's former table, dropped
+    assert [c["cell"] for c in ledger.suppressed_cells(engine, LONG_B)] == [{"code": 8}]
+    assert ledger.suppressed_cells(engine, LONG_A) == []
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_a_cut_former_name_taken_since_by_a_shorter_dataset_is_not_read(store: Engine) -> None:
+    """A dataset whose own name is exactly that cut name (63 bytes, not cut) wrote the table
+    since: it owns it, and the long-named report does not read its cells."""
+    engine = store
+    ledger.ensure_reports(engine)
+    cut = _write_under_former_name(engine, LONG_A, [3]).encode()[:MAX_IDENTIFIER_BYTES].decode()
+    short = cut.removeprefix("secrecy_cells_")
+    assert ledger.cells_table(short) == cut
+    ledger.write_suppressions(engine, short, "r", ["code"], ["n"], _cells([6]))
+    assert [c["cell"] for c in ledger.suppressed_cells(engine, short)] == [{"code": 6}]
+    assert ledger.suppressed_cells(engine, LONG_A) == []

@@ -30,12 +30,13 @@ from territoria.governance.access import AccessStore, Principal
 
 GENESIS = "0" * 64
 FIELDS = ("id", "at", "who", "role", "organisation", "token_id", "action", "dataset", "access", "purpose", "detail")
-APPEND_ONLY = """
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-"""
+#: one statement each: ``_nullable_dataset`` runs them inside its transaction (``executescript`` commits first)
+TRIGGERS = tuple(
+    f"CREATE TRIGGER IF NOT EXISTS audit_no_{op.lower()} BEFORE {op} ON audit\n"
+    "    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+    for op in ("UPDATE", "DELETE")
+)
+APPEND_ONLY = "".join(f"{trigger};\n" for trigger in TRIGGERS)
 
 
 def entry_hash(prev: str, entry: dict[str, Any]) -> str:
@@ -70,7 +71,8 @@ def _dataset_not_null(db: sqlite3.Connection) -> bool:
 
 def _nullable_dataset(db: sqlite3.Connection) -> None:
     """Drop NOT NULL from ``audit.dataset`` (SQLite alters no constraint: copy into a new table,
-    in one transaction). The triggers go with the old table; ``APPEND_ONLY`` makes them again.
+    in one transaction). The triggers go with the old table and are made again in the same
+    transaction: a process killed right after the rebuild leaves no log without them.
     Dropping a table fires no DELETE trigger, and the ids (and the AUTOINCREMENT counter, the
     largest id) are kept."""
     db.execute("BEGIN IMMEDIATE")  # a second process opening the log waits, then finds it done
@@ -82,6 +84,8 @@ def _nullable_dataset(db: sqlite3.Connection) -> None:
     db.execute(f"INSERT INTO audit_migrated ({columns}) SELECT {columns} FROM audit ORDER BY id")
     db.execute("DROP TABLE audit")
     db.execute("ALTER TABLE audit_migrated RENAME TO audit")
+    for trigger in TRIGGERS:
+        db.execute(trigger)
     db.execute("COMMIT")
 
 

@@ -19,8 +19,8 @@ shape (``LEGACY``, a JSON key per cell): they are read as they are, until the da
 guarded publication replaces them. So are reports whose cells table took the whole, longer
 name before names were bounded (DuckDB keeps such names): the next write drops that table. On
 PostgreSQL such a name was cut to its first 63 bytes, so two datasets sharing that prefix shared
-one table: a report whose stored name no table carries exactly is not read (it may be another
-dataset's cells) until its dataset is published again.
+one table, holding the cells of the dataset that wrote it last: that dataset's report reads it,
+any other naming it is not read (its cells were replaced) until its dataset is published again.
 """
 
 from __future__ import annotations
@@ -75,14 +75,31 @@ def _digest(text: str, length: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-def _stored_table(engine: Engine, name: str) -> str | None:
-    """The qualified cells table a report row names, or None when that name is longer than an
-    identifier and no table carries it exactly: an engine cut it, and the cut name may be
-    another dataset's table (a report written before names were bounded, on PostgreSQL)."""
+def _stored_table(engine: Engine, dataset: str, name: str) -> str | None:
+    """The qualified cells table ``dataset``'s report row names: the name itself, unless it is
+    longer than an identifier and no table carries it exactly (a report written before names
+    were bounded, on PostgreSQL, which cut the name). The cut name is then read only if
+    ``dataset`` owns it (``_cut_owner``), else None: it holds another dataset's cells."""
     # Not ``table_exists``: PostgreSQL compares the name as its ``name`` type, cut to 63 bytes too.
-    if len(name.encode()) > MAX_IDENTIFIER_BYTES and (META, name) not in engine.tables():
+    if len(name.encode()) <= MAX_IDENTIFIER_BYTES or (META, name) in engine.tables():
+        return f"{META}.{quote_ident(name)}"
+    cut = name.encode()[:MAX_IDENTIFIER_BYTES].decode()  # ASCII: ``cells_table`` keeps nothing else
+    if (META, cut) not in engine.tables() or _cut_owner(engine, cut) != dataset:
         return None
-    return f"{META}.{quote_ident(name)}"
+    return f"{META}.{quote_ident(cut)}"
+
+
+def _cut_owner(engine: Engine, cut: str) -> str | None:
+    """The dataset whose report was written last under a name that is ``cut`` once cut to an
+    identifier's length (each write dropped that table and made it again: its cells are that
+    dataset's); None on a tie."""
+    reports = engine.fetch_all(f"SELECT recorded_at, dataset, cells_table FROM {REPORTS}")
+    owners = sorted(
+        ((at, d) for at, d, n in reports if n.encode()[:MAX_IDENTIFIER_BYTES] == cut.encode()), reverse=True
+    )
+    if not owners or (len(owners) > 1 and owners[0][0] == owners[1][0]):
+        return None
+    return str(owners[0][1])
 
 
 def write_suppressions(
@@ -98,8 +115,8 @@ def write_suppressions(
     legacy = has_table(engine, _LEGACY_NAME)
     with engine.transaction():
         for (former,) in engine.fetch_all(f"SELECT cells_table FROM {REPORTS} WHERE dataset = ?", [dataset]):
-            # a table named before names were bounded; a cut one (None) may be another dataset's
-            stored = _stored_table(engine, former)
+            # a table named before names were bounded; a cut one not its own (None) is another dataset's
+            stored = _stored_table(engine, dataset, former)
             if stored is not None and stored != table:
                 engine.execute(f"DROP TABLE IF EXISTS {stored}")
         engine.execute(f"DELETE FROM {REPORTS} WHERE dataset = ?", [dataset])
@@ -126,7 +143,7 @@ def _report_row(engine: Engine, dataset: str) -> tuple[str, list[str], list[str]
     if not rows:
         return None
     name, keys, rules = rows[0]
-    table = _stored_table(engine, name)
+    table = _stored_table(engine, dataset, name)
     return None if table is None else (table, _loads(keys), _loads(rules))
 
 
@@ -202,7 +219,7 @@ def suppression_counts(engine: Engine) -> dict[tuple[str, str], int]:
         out.update({(dataset, status): int(n) for dataset, status, n in rows})
     if has_table(engine, _REPORTS_NAME):
         for dataset, name in engine.fetch_all(f"SELECT dataset, cells_table FROM {REPORTS}"):
-            table = _stored_table(engine, name)
+            table = _stored_table(engine, dataset, name)
             if table is None:
                 continue
             rows = engine.fetch_all(f"SELECT _status, count(*) FROM {table} GROUP BY _status")
