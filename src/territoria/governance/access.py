@@ -188,7 +188,7 @@ class AccessStore:
                     role TEXT NOT NULL, organisation TEXT, created_at TEXT NOT NULL, revoked_at TEXT);
                 CREATE TABLE IF NOT EXISTS audit (
                     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, who TEXT NOT NULL, role TEXT NOT NULL,
-                    organisation TEXT, token_id TEXT, action TEXT NOT NULL, dataset TEXT NOT NULL,
+                    organisation TEXT, token_id TEXT, action TEXT NOT NULL, dataset TEXT,
                     access TEXT NOT NULL, purpose TEXT, detail TEXT);
                 """
             )
