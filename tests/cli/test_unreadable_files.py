@@ -3,14 +3,14 @@ to check), never a traceback: the same for every YAML file a command reads."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from territoria.cli.main import main
 from territoria.workspace import init_workspace
+
+from .conftest import Territoria
 
 #: a file of the workspace, and a command that reads it
 CASES = [
@@ -24,7 +24,7 @@ CASES = [
 
 @pytest.mark.parametrize(("name", "command"), CASES)
 def test_an_unreadable_yaml_file_is_a_user_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str, command: list[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, territoria: Territoria, name: str, command: list[str]
 ) -> None:
     """Root (the tests' user here) may read every file: the kernel's refusal is raised where the
     file is opened, as it would be for a file the process may not read."""
@@ -43,12 +43,7 @@ def test_an_unreadable_yaml_file_is_a_user_error(
     monkeypatch.setattr(Path, "open", refused)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "events.jsonl").write_text("{}\n", encoding="utf-8")
-    monkeypatch.setattr(sys, "argv", ["territoria", *command, "--workspace", str(ws.root)])
-    monkeypatch.setenv("COLUMNS", "400")
-    with pytest.raises(SystemExit) as exited:  # anything but a TerritoriaError would escape main()
-        main()
-    shown = capsys.readouterr()
-    out = " ".join((shown.out + shown.err).split())
-    assert f"{target} cannot be read: Permission denied" in out, out
-    assert "check its permissions and owner" in out and "Traceback" not in out
-    assert exited.value.code == (1 if command[0] == "config" else 2)  # config validate lists problems
+    out = territoria(*command, "--workspace", str(ws.root))
+    assert f"{target} cannot be read: Permission denied" in out.text, out.text
+    assert "check its permissions and owner" in out.text and "Traceback" not in out.text
+    assert out.code == (1 if command[0] == "config" else 2)  # config validate lists problems
