@@ -76,3 +76,11 @@ def test_a_private_folder_that_is_a_file(ws: Workspace, territoria: Territoria) 
     out = territoria("runs", "-w", str(ws.root))
     assert out.code == 2, out.text
     assert f"cannot open the workspace {ws.root}" in out.text and f"ls -la {store}" in out.text
+
+
+def test_a_token_for_no_one(ws: Workspace, territoria: Territoria) -> None:
+    """A blank name would be logged as who read the data: refused, and no token is made."""
+    out = territoria("users", "add", "  ", "--role", "agent", "-w", str(ws.root))
+    assert out.code == 2 and "a token needs the name of who uses it" in out.text, out.text
+    listed = territoria("users", "list", "-w", str(ws.root))
+    assert listed.code == 0 and "agent" not in listed.text, listed.text

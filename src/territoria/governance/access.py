@@ -226,6 +226,8 @@ class AccessStore:
         scope: list[str] | None = None,
     ) -> tuple[str, str]:
         """Create a token; return ``(token_id, token)``. The token itself is never stored."""
+        if not name.strip():  # the audit log names every read by it: a blank name says nothing
+            raise UserError("a token needs the name of who uses it", hint="e.g. territoria users add 'Jeanne Martin'")
         chosen = _role(role, "--role")
         if chosen in (Role.partner, Role.contractor) and not organisation:
             raise UserError(
