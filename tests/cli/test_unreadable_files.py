@@ -4,10 +4,10 @@ to check), never a traceback: the same for every YAML file a command reads."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from territoria.testing.faults import unreadable
 from territoria.workspace import init_workspace
 
 from .conftest import Territoria
@@ -33,17 +33,10 @@ def test_an_unreadable_yaml_file_is_a_user_error(
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text("devices: []\n", encoding="utf-8")
-    opened = Path.open
-
-    def refused(path: Path, *args: Any, **kwargs: Any) -> Any:
-        if path == target:
-            raise PermissionError(13, "Permission denied", str(path))
-        return opened(path, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "open", refused)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "events.jsonl").write_text("{}\n", encoding="utf-8")
-    out = territoria(*command, "--workspace", str(ws.root))
+    with unreadable(target):
+        out = territoria(*command, "--workspace", str(ws.root))
     assert f"{target} cannot be read: Permission denied" in out.text, out.text
     assert "check its permissions and owner" in out.text and "Traceback" not in out.text
     assert out.code == (1 if command[0] == "config" else 2)  # config validate lists problems

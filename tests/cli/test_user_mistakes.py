@@ -3,12 +3,11 @@ error), exit code 2, never a traceback."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from territoria.testing.faults import unreadable
 from territoria.workspace import Workspace, init_workspace
 
 from .conftest import Territoria
@@ -88,20 +87,11 @@ def test_a_token_for_no_one(ws: Workspace, territoria: Territoria) -> None:
     assert listed.code == 0 and "agent" not in listed.text, listed.text
 
 
-def test_a_lock_file_the_process_may_not_open(
-    ws: Workspace, territoria: Territoria, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_lock_file_the_process_may_not_open(ws: Workspace, territoria: Territoria) -> None:
     """Root (the tests' user) opens every file: the kernel's refusal is raised where the lock is
     opened, as it is for a workspace made by another user."""
     lock = ws.root / ".territoria" / "lock"
-    opened = os.open
-
-    def refused(path: Any, *args: Any, **kwargs: Any) -> int:
-        if Path(path) == lock:
-            raise PermissionError(13, "Permission denied", str(path))
-        return opened(path, *args, **kwargs)
-
-    monkeypatch.setattr(os, "open", refused)
-    out = territoria("runs", "-w", str(ws.root))
+    with unreadable(lock):
+        out = territoria("runs", "-w", str(ws.root))
     assert out.code == 2, out.text
     assert f"cannot take the workspace lock {lock}: Permission denied" in out.text and "hint:" in out.text
