@@ -179,3 +179,25 @@ def test_a_crash_right_after_the_migration_leaves_the_log_append_only(
             db.execute("UPDATE audit SET dataset = 'd2' WHERE id = 1")
     finally:
         db.close()
+
+
+def test_a_new_log_is_created_with_a_nullable_dataset_and_not_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store created now has ``dataset`` nullable from the start: opening its log migrates
+    nothing (the rebuild is for logs written before), and a refusal naming no dataset logs NULL."""
+    path = tmp_path / "access.sqlite"
+    AccessStore(path)
+    assert _dataset_nullable(path)
+
+    def no_rebuild(db: sqlite3.Connection) -> None:
+        raise AssertionError("a new log was rebuilt")
+
+    monkeypatch.setattr(audit_module, "_nullable_dataset", no_rebuild)
+    log = AuditLog(AccessStore(path))
+    log.record(WHO, "denied:token", None, AccessLevel.open, None, {"dataset_known": False})
+    log.record(WHO, "rows", "d1", AccessLevel.restricted, "contrôle")
+    assert [e["dataset"] for e in log.entries()] == ["d1", None]
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM audit WHERE dataset IS NULL").fetchone() == (1,)
+    assert log.verify().ok

@@ -2,13 +2,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-import pytest
 from typer.testing import CliRunner
 
 from territoria.cli.main import app
 from territoria.core.errors import SourceError
+from territoria.testing.faults import unreadable
 from territoria.workspace import Workspace
 
 from .conftest import uplink
@@ -35,21 +34,12 @@ def test_replay_missing_file_is_a_clear_error(sensor_ws: Workspace, tmp_path: Pa
     assert "no file" in str(result.exception) or "no file" in result.output
 
 
-def test_replay_of_an_unreadable_file_is_a_clear_error(
-    sensor_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_replay_of_an_unreadable_file_is_a_clear_error(sensor_ws: Workspace, tmp_path: Path) -> None:
     """Root (the tests' user here) may read every file: the kernel's refusal is raised where the
     replayed file is opened, as it would be for a file the process may not read."""
     events = tmp_path / "events.jsonl"
     events.write_text("{}\n", encoding="utf-8")
-    opened = Path.open
-
-    def refused(path: Path, *args: Any, **kwargs: Any) -> Any:
-        if path == events:
-            raise PermissionError(13, "Permission denied", str(path))
-        return opened(path, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "open", refused)
-    result = CliRunner().invoke(app, ["sensors", "replay", str(events), "-w", str(sensor_ws.root)])
+    with unreadable(events):
+        result = CliRunner().invoke(app, ["sensors", "replay", str(events), "-w", str(sensor_ws.root)])
     assert isinstance(result.exception, SourceError), result.exception
     assert f"{events} cannot be read: Permission denied" in result.exception.message and result.exception.hint

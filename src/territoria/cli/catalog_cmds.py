@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from territoria.cli.common import WorkspaceOpt, console, open_workspace
+from territoria.cli.common import WorkspaceOpt, console, open_workspace, output_file
 from territoria.core.errors import NotFoundError
 from territoria.core.suggest import did_you_mean
 from territoria.pipelines import build_plan
@@ -81,6 +81,8 @@ def dcat(
 ) -> None:
     """The catalog as DCAT-AP 3 JSON-LD, for data.gouv.fr or data.europa.eu harvesters."""
     ws = open_workspace(workspace)
+    if output:
+        output_file(output)
     doc = dcat_catalog(ws, build_plan(ws), base)
     text = json.dumps(doc, ensure_ascii=False, indent=2)
     if output:

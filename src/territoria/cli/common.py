@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from territoria.core.errors import UserError
+
 if TYPE_CHECKING:
     from territoria.workspace import Workspace
 
@@ -31,10 +33,54 @@ def workspace_root(path: Path | None) -> Path:
     return path or Path(os.environ.get("TERRITORIA_WORKSPACE", "."))
 
 
+#: a TCP port to listen on (0: the system picks a free one)
+PortOpt = Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0 picks a free one).")]
+
+
 def open_workspace(path: Path | None) -> Workspace:
     from territoria.workspace import Workspace  # imported on use: `--help` does not load the engines
 
-    return Workspace(workspace_root(path))
+    root = workspace_root(path)
+    try:
+        return Workspace(root)
+    except OSError as exc:  # its private folders are made when it opens: one may be a file, or not ours
+        where = exc.filename or root
+        raise UserError(
+            f"cannot open the workspace {root}: {where}: {exc.strerror or exc}",
+            hint=f"the workspace's .territoria/ folders must be folders the user running territoria owns "
+            f"(ls -la {where})",
+        ) from exc
+
+
+def _nearest_existing(path: Path) -> Path:
+    return next(p for p in (path, *path.parents) if p.exists())
+
+
+def output_file(path: Path, *, make_folder: bool = False) -> Path:
+    """``path`` as a file a command may write: not a folder, in a folder that exists (or, with
+    ``make_folder``, that can be made: no file where a folder of it should be)."""
+    if path.is_dir():
+        raise UserError(f"cannot write {path}: it is a folder", hint=f"name a file in it, e.g. {path / 'out'}")
+    nearest = _nearest_existing(path.parent)
+    if not nearest.is_dir():
+        raise UserError(f"cannot write {path}: {nearest} is a file, not a folder", hint="write somewhere else")
+    if not make_folder and nearest != path.parent:
+        raise UserError(
+            f"cannot write {path}: folder {path.parent} does not exist",
+            hint=f"create it first (mkdir -p {path.parent}) or write somewhere else",
+        )
+    return path
+
+
+def new_folder(path: Path) -> Path:
+    """``path`` as a folder a command may create or reuse: no file there, nor where a folder of it should be."""
+    nearest = _nearest_existing(path)
+    if not nearest.is_dir():
+        raise UserError(
+            f"cannot make the folder {path}: {nearest} is a file, not a folder",
+            hint="choose a folder that does not exist yet, or an existing folder",
+        )
+    return path
 
 
 def fmt_int(value: int | None) -> str:

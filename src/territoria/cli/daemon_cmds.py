@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from territoria.cli.common import WorkspaceOpt, console, open_workspace
+from territoria.cli.common import PortOpt, WorkspaceOpt, console, open_workspace, output_file
 
 
 def register(app: typer.Typer) -> None:
@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
 def up(
     workspace: WorkspaceOpt = None,
     host: Annotated[str, typer.Option(help="Address the API listens on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="API port (0 picks a free one).")] = 8000,
+    port: PortOpt = 8000,
     api: Annotated[bool, typer.Option("--api/--no-api", help="Serve the API in the same process.")] = True,
     sensors: Annotated[
         bool, typer.Option("--sensors/--no-sensors", help="Listen to the sensors' MQTT broker (when declared).")
@@ -60,7 +60,7 @@ def backup(
     from territoria.daemon.backup import write_backup
 
     ws = open_workspace(workspace)
-    manifest = write_backup(ws, output, wait_seconds=wait)
+    manifest = write_backup(ws, output_file(output, make_folder=True), wait_seconds=wait)
     console.print(f"[green]✓[/] {output}: {len(manifest['files'])} files, {manifest['bytes']:,} bytes")
 
 

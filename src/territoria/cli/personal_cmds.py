@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 from rich.table import Table
 
-from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace
+from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace, output_file
 from territoria.core.errors import UserError
 
 if TYPE_CHECKING:
@@ -241,7 +241,5 @@ def register_cmd(
     if output is None:
         print(text, end="")
         return
-    if not output.parent.is_dir():
-        raise UserError(f"cannot write {output}: folder {output.parent} does not exist", hint="create it first")
-    output.write_text(text, encoding="utf-8")
+    output_file(output).write_text(text, encoding="utf-8")
     console.print(f"[green]✓[/] register written to {output} ({len(reg.entries)} processing(s))")

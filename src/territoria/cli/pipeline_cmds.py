@@ -187,7 +187,9 @@ def print_status(title: str, rows: list[DatasetStatus]) -> None:
         if r.layer != layer:
             layer = r.layer
             table.add_row(f"[bold]{layer}[/]", end_section=False)
-        row[-2] = f"[{STATUS_STYLE.get(r.last_status or '', '')}]{row[-2]}[/]"
+        style = STATUS_STYLE.get(r.last_status or "")
+        if style:  # a dataset never built has no status: "[]—[/]" would close a tag never opened
+            row[-2] = f"[{style}]{row[-2]}[/]"
         table.add_row(*row)
     console.print(table)
     broken = [r.name for r in rows if r.last_status in BROKEN]
@@ -249,7 +251,7 @@ RUN_KEYS = (
 def runs(
     workspace: WorkspaceOpt = None,
     run_id: Annotated[str | None, typer.Option("--run", help="Show the steps of one run.")] = None,
-    limit: Annotated[int, typer.Option(help="How many runs to list.")] = 20,
+    limit: Annotated[int, typer.Option(min=0, help="How many runs to list.")] = 20,
     as_json: JsonOpt = False,
 ) -> None:
     """History of runs, or the steps of one run."""

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from territoria.cli.common import WorkspaceOpt, console, open_workspace
+from territoria.cli.common import PortOpt, WorkspaceOpt, console, open_workspace
 from territoria.core.errors import UserError
 from territoria.daemon.net import listening_socket
 from territoria.governance.access import ACCESS_DB, AccessStore, Role, parse_duration
@@ -45,7 +45,7 @@ def ensure_publication(ws: Workspace) -> str:
 def serve(
     workspace: WorkspaceOpt = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8000,
+    port: PortOpt = 8000,
     workers: Annotated[
         int, typer.Option(help="Server processes sharing the port (each keeps its own response cache).")
     ] = 1,
@@ -147,7 +147,7 @@ def users_revoke(
 
 @users_app.command("audit")
 def users_audit(
-    limit: Annotated[int, typer.Option(help="How many entries.")] = 50,
+    limit: Annotated[int, typer.Option(min=0, help="How many entries.")] = 50,
     dataset: Annotated[str | None, typer.Option(help="Only reads of this dataset.")] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from territoria.cli.common import console, fmt_int
+from territoria.cli.common import console, fmt_int, new_folder
 
 # Each command imports what it runs: loading this module does not load the engines.
 
@@ -38,7 +38,7 @@ def init(
     from territoria.workspace import init_workspace
 
     codes = [c for c in (communes or "").split(",") if c.strip()]
-    ws = init_workspace(directory, epci=epci, communes=codes or None, name=name, packs=pack, force=force)
+    ws = init_workspace(new_folder(directory), epci=epci, communes=codes or None, name=name, packs=pack, force=force)
     cfg = ws.config
     console.print(f"[green]✓[/] workspace [bold]{cfg.name}[/] created in {ws.root}")
     console.print(f"  {len(cfg.communes)} communes, packs: {', '.join(cfg.packs)}")
@@ -61,7 +61,7 @@ def demo(
     from territoria.cli.run_display import print_summary
     from territoria.workspace import init_demo_workspace
 
-    ws = init_demo_workspace(directory, force=force)
+    ws = init_demo_workspace(new_folder(directory), force=force)
     console.print(
         f"[green]✓[/] demo workspace {ws.root} ({ws.config.name}, {len(ws.config.communes)} communes, "
         f"packs: {', '.join(ws.config.packs)})"

@@ -34,10 +34,16 @@ _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_yaml(path: Path) -> Any:
+    """The parsed file; a :class:`ConfigError` (which file, why) when it cannot be read or parsed."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path} is not UTF-8 text", hint="save the file as UTF-8") from exc
+    except OSError as exc:  # unreadable (permissions, owner), or gone since the caller looked
+        raise ConfigError(
+            f"{path} cannot be read: {exc.strerror or exc}",
+            hint=f"check its permissions and owner (ls -l {path}): the user running territoria must be able to read it",
+        ) from exc
     try:
         return yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:

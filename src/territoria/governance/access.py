@@ -188,7 +188,7 @@ class AccessStore:
                     role TEXT NOT NULL, organisation TEXT, created_at TEXT NOT NULL, revoked_at TEXT);
                 CREATE TABLE IF NOT EXISTS audit (
                     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, who TEXT NOT NULL, role TEXT NOT NULL,
-                    organisation TEXT, token_id TEXT, action TEXT NOT NULL, dataset TEXT NOT NULL,
+                    organisation TEXT, token_id TEXT, action TEXT NOT NULL, dataset TEXT,
                     access TEXT NOT NULL, purpose TEXT, detail TEXT);
                 """
             )
@@ -226,6 +226,8 @@ class AccessStore:
         scope: list[str] | None = None,
     ) -> tuple[str, str]:
         """Create a token; return ``(token_id, token)``. The token itself is never stored."""
+        if not name.strip():  # the audit log names every read by it: a blank name says nothing
+            raise UserError("a token needs the name of who uses it", hint="e.g. territoria users add 'Jeanne Martin'")
         chosen = _role(role, "--role")
         if chosen in (Role.partner, Role.contractor) and not organisation:
             raise UserError(

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from territoria.core.errors import WorkspaceLockedError
+from territoria.core.errors import UserError, WorkspaceLockedError
 
 
 class WorkspaceLock:
@@ -24,8 +24,14 @@ class WorkspaceLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # the workspace another user made, or a lock file that is not a file
+            raise UserError(
+                f"cannot take the workspace lock {self.path}: {exc.strerror or exc}",
+                hint=f"run territoria as the user who owns the workspace (ls -la {self.path.parent})",
+            ) from exc
         deadline = time.monotonic() + self.wait_seconds
         while True:
             try:

@@ -45,6 +45,12 @@ CAPABILITIES = Capabilities(
     sql_dialect="postgres",
 )
 DIALECT = "postgres"
+#: a relation of a store schema by its names: compared as text, since a parameter compared with a
+#: ``name`` column is read as a ``name`` too, cut to 63 bytes, and a longer name would match the
+#: table that carries its cut form (an index lookup all the same: PostgreSQL has ``name = text``)
+NAMED = "n.nspname = %s::text AND c.relname = %s::text"
+#: PostgreSQL cuts a longer identifier to this many bytes without an error (NAMEDATALEN - 1)
+MAX_NAME_BYTES = 63
 UPSERT = re.compile(
     r'\s*INSERT\s+OR\s+REPLACE\s+INTO\s+((?:"[^"]+"|\w+)(?:\.(?:"[^"]+"|\w+))?)\s*(\(([^)]*)\))?', re.IGNORECASE
 )
@@ -236,7 +242,7 @@ class PostgresEngine:
         with self._lock:
             row = self.con.execute(
                 "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'v', 'm', 'p', 'f')",
+                f"WHERE {NAMED} AND c.relkind IN ('r', 'v', 'm', 'p', 'f')",
                 [self.schema_name(schema), name],
             ).fetchone()
         return row is not None
@@ -257,7 +263,7 @@ class PostgresEngine:
             rows = self.con.execute(
                 "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
                 "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+                f"WHERE {NAMED} AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
                 [self.schema_name(schema), name],
             ).fetchall()
         return [(r[0], pgarrow.duckdb_type(r[1].split("(")[0] if r[1].startswith("geometry") else r[1])) for r in rows]
@@ -349,13 +355,18 @@ class PostgresEngine:
     # -- publication -----------------------------------------------------------------------
     def create_or_replace(self, write: TableWrite) -> int | None:
         """Drop and create in one transaction (PostgreSQL has no CREATE OR REPLACE TABLE)."""
+        for name in (self.schema_name(write.schema), write.name):
+            if len(name.encode()) > MAX_NAME_BYTES:  # the server would write it under its cut name
+                raise EngineError(
+                    f"{name!r} is longer than PostgreSQL's {MAX_NAME_BYTES}-byte names",
+                    hint="shorten the dataset's identifier (or the store's schema_prefix)",
+                )
         self.ensure_schema(write.schema)
         target = f"{quote_ident(self.schema_name(write.schema))}.{quote_ident(write.name)}"
         select = self.sql(self._duckdb_only(write.select_sql))
         with self._lock, self.con.transaction():
             kind = self.con.execute(
-                "SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = %s AND c.relname = %s",
+                f"SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {NAMED}",
                 [self.schema_name(write.schema), write.name],
             ).fetchone()
             if kind:

@@ -55,7 +55,7 @@ def expose(engine: PostgresEngine, access: Mapping[str, str]) -> list[str]:
     Returns the tables exposed to the open role."""
     schema = engine.schema_name("published")
     con = engine.con
-    if not access or not con.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema]).fetchone():
+    if not access or not con.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s::text", [schema]).fetchone():
         return []  # nothing published yet
     try:
         with con.transaction():
