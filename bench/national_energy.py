@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _usage import StatementLog, Usage
 from national_energy_pandas import pandas_pipeline
 
 from territoria.catalog.packs import load_pack
@@ -97,11 +98,13 @@ def territoria_pipeline(
     *,
     emissions: bool = True,
     loop: bool = False,
-) -> tuple[pa.Table, pa.Table | None, tuple[float, float], pa.Table, dict[str, Any]]:
+    log: StatementLog | None = None,
+) -> tuple[pa.Table, pa.Table | None, Usage, pa.Table, dict[str, Any]]:
     """The pack's models, the guard and (with ``emissions``) the emissions indicator on ``engine``
-    (default: an in-memory DuckDB, closed at the end); (wall, CPU) seconds of that part, and the
-    guard's report. ``loop``: the protection loop on, as the pack publishes (the pandas peer
-    implements the balanced patterns only, so the national comparison runs without it)."""
+    (default: an in-memory DuckDB, closed at the end); the resources that part used, and the
+    guard's report; ``log`` records each statement's. ``loop``: the protection loop on, as the pack
+    publishes (the pandas peer implements the balanced patterns only, so the national comparison
+    runs without it)."""
     pack = load_pack("energy_ghg")
     owned = engine is None
     engine = engine or open_duckdb(None)
@@ -130,7 +133,9 @@ def territoria_pipeline(
         "territory.communes": communes["code"].to_pylist(),
         **pack.definition.parameters,
     }
-    t0, c0 = time.perf_counter(), time.process_time()
+    if log is not None:
+        log.wrap(engine)
+    start = Usage.now()
     for model in ("energie_conso_commune", "energie_cellules"):
         sql = render_sql(pack.read_sql(f"models/{model}.sql"), datasets, params, model)
         engine.create_or_replace(TableWrite("model", model, sql))
@@ -142,7 +147,9 @@ def territoria_pipeline(
         sql = render_sql(pack.read_sql("indicators/ges_emissions.sql"), datasets, params, "ges_emissions")
         derived = apply_ruleset(engine, "ges_emissions", sql, load_ruleset("energy_derived"))
         engine.create_or_replace(TableWrite("published", "ges_emissions", derived.select_sql))
-    elapsed = (time.perf_counter() - t0, time.process_time() - c0)
+    elapsed = Usage.now() - start
+    if log is not None:
+        log.stop()
     cells = engine.fetch_arrow("SELECT * FROM published.energie_cellules")
     emitted = engine.fetch_arrow("SELECT * FROM published.ges_emissions") if emissions else None
     truth = engine.fetch_arrow('SELECT * FROM model."energie_cellules"')
@@ -171,7 +178,7 @@ def audit_sample(staging: pa.Table, communes: pa.Table, factors: pa.Table, depar
     narrow = report.as_dict()["narrowest_share"]
     print(
         f"audit (sample: département {department}, {sample.num_rows:,} communes, {cells.num_rows:,} cells, "
-        f"built in {built[0]:.2f} s): {wall:.2f} s wall, {cpu:.2f} s CPU — {report.suppressed:,} suppressed, "
+        f"built in {built.wall:.2f} s): {wall:.2f} s wall, {cpu:.2f} s CPU — {report.suppressed:,} suppressed, "
         f"{report.exposed:,} exposed, {len(report.disclosed_primary):,} primary disclosed, narrowest "
         + ("—" if narrow is None else f"{100 * narrow:.2f} %")
         + f", {report.programs:,} programs; the national audit is not run (see the docstring)"
@@ -188,6 +195,7 @@ def main() -> None:
     parser.add_argument("--skip-pandas", action="store_true")
     parser.add_argument("--audit-department", default="90", help="département of the audit sample ('' : none)")
     parser.add_argument("--file-store", action="store_true", help="territoria on a store file, as `territoria run`")
+    parser.add_argument("--statements", action="store_true", help="print each statement's CPU and page faults")
     args = parser.parse_args()
     years = range(2025 - args.years, 2025)
     staging, communes = synthetic_input(years)
@@ -196,24 +204,29 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="national-energy-") as store:
         engine = open_duckdb(Path(store)) if args.file_store else None
-        cells, emissions, t_terr, _, _ = territoria_pipeline(staging, communes, factors, engine)
+        log = StatementLog() if args.statements else None
+        cells, emissions, t_terr, _, _ = territoria_pipeline(staging, communes, factors, engine, log=log)
         if engine is not None:
             engine.close()
     assert emissions is not None
     secret = pc_sum(cells["secret"])
     print(
         f"territoria (DuckDB {'store file' if args.file_store else 'in memory'} + secrecy engine): "
-        f"{t_terr[0]:.2f} s wall, {t_terr[1]:.2f} s CPU — {cells.num_rows:,} cells, {secret:,} secret"
+        f"{t_terr.wall:.2f} s wall, {t_terr.cpu:.2f} s CPU — {cells.num_rows:,} cells, {secret:,} secret"
     )
+    print(f"territoria resources: {t_terr.line()}")
+    if log is not None:
+        log.print(t_terr)
     if args.audit_department:
         audit_sample(staging, communes, factors, args.audit_department)
     if args.skip_pandas:
         return
     frames = staging.to_pandas(), communes.to_pandas(), factors.to_pandas()
-    t0, c0 = time.perf_counter(), time.process_time()
+    start = Usage.now()
     p_cells, p_emissions = pandas_pipeline(*frames)
-    t_pd = (time.perf_counter() - t0, time.process_time() - c0)
-    print(f"pandas: {t_pd[0]:.2f} s wall, {t_pd[1]:.2f} s CPU")
+    t_pd = Usage.now() - start
+    print(f"pandas: {t_pd.wall:.2f} s wall, {t_pd.cpu:.2f} s CPU")
+    print(f"pandas resources: {t_pd.line()}")
     keys = ["code", "sector", "energy", "period"]
     pd.testing.assert_frame_equal(
         _frame(cells, keys)[p_cells.columns.tolist()], p_cells.sort_values(keys).reset_index(drop=True),
@@ -224,7 +237,9 @@ def main() -> None:
         _frame(emissions, keys)[cols], p_emissions.sort_values(keys).reset_index(drop=True)[cols],
         check_dtype=False, check_exact=False, rtol=1e-9,
     )  # fmt: skip
-    print(f"outputs match; pandas / territoria: {t_pd[0] / t_terr[0]:.1f}x (wall), {t_pd[1] / t_terr[1]:.1f}x (CPU)")
+    print(
+        f"outputs match; pandas / territoria: {t_pd.wall / t_terr.wall:.1f}x (wall), {t_pd.cpu / t_terr.cpu:.1f}x (CPU)"
+    )
 
 
 def pc_sum(arr: pa.ChunkedArray) -> int:
