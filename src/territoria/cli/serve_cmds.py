@@ -60,6 +60,9 @@ def serve(
     from territoria.api.app import create_app
 
     ws = open_workspace(workspace)
+    # the access rules are checked before anything is served: a broken or misplaced policies.yaml
+    # stops the server at startup (a user error) rather than answering with the default rules
+    ws.policies()
     run_id = ensure_publication(ws)
     if workers < 1:
         raise UserError(f"--workers {workers}: at least one worker is needed", hint="--workers 1 (the default)")
