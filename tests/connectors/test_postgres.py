@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -155,3 +157,32 @@ def test_an_unreadable_previous_payload_is_a_clear_source_error(
     failed = step(run_one(small_ws, "bati"), "bati")
     assert failed.status == "failed" and "traceback" not in failed.report
     assert "the previous payload of bati" in failed.error and "cannot be read: Permission denied" in failed.error
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EACCES])
+def test_a_refused_write_in_the_temporary_folder_is_a_clear_error(
+    small_ws: Workspace, db: str, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    """The rows are written to a Parquet file in ``.territoria/tmp`` before they land: a full disk
+    or a refused write there fails the step with the file and what to do, lands and publishes
+    nothing, and leaves no half-written file. The kernel's refusal is raised where Arrow writes."""
+    add_source(small_ws, "bati", {"kind": "postgres", "dsn": db, "table": "batiments"}, SCHEMA)
+    writer = pq.ParquetWriter
+
+    class Refused(writer):  # type: ignore[misc, valid-type]
+        def write_batch(self, *args: object, **kwargs: object) -> None:
+            raise OSError(code, os.strerror(code), str(self.where))
+
+        def __init__(self, where: object, *args: object, **kwargs: object) -> None:
+            super().__init__(where, *args, **kwargs)
+            self.where = where
+
+    monkeypatch.setattr(pq, "ParquetWriter", Refused)
+    failed = step(run_one(small_ws, "bati"), "bati")
+    target = small_ws.tmp_dir / "postgres-bati.parquet"
+    assert failed.status == "failed" and "traceback" not in failed.report, failed.error
+    assert f"the rows of bati could not be written to {target} before landing: {os.strerror(code)}" in failed.error
+    assert "internal error" not in failed.error and f"df -h {small_ws.tmp_dir}" in failed.error
+    assert not any(small_ws.tmp_dir.iterdir()) and fetches(small_ws, "bati") == []
+    with small_ws.engine() as engine:
+        assert not engine.table_exists("staging", "bati") and not engine.table_exists("published", "bati")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from typing import Annotated
@@ -11,11 +12,13 @@ from rich.table import Table
 
 from territoria.cli.common import PortOpt, WorkspaceOpt, console, open_workspace
 from territoria.core.errors import UserError
+from territoria.core.suggest import did_you_mean
 from territoria.daemon.net import listening_socket
 from territoria.governance.access import ACCESS_DB, AccessStore, Role, parse_duration
 from territoria.governance.audit import AuditLog
 from territoria.pipelines import build_plan
 from territoria.pipelines.inspect import recent_runs
+from territoria.pipelines.plan_cache import load_plan
 from territoria.publication.snapshot import current_snapshot, write_snapshot
 from territoria.workspace import Workspace
 
@@ -60,6 +63,9 @@ def serve(
     from territoria.api.app import create_app
 
     ws = open_workspace(workspace)
+    # the access rules are checked before anything is served: a broken or misplaced policies.yaml
+    # stops the server at startup (a user error) rather than answering with the default rules
+    ws.policies()
     run_id = ensure_publication(ws)
     if workers < 1:
         raise UserError(f"--workers {workers}: at least one worker is needed", hint="--workers 1 (the default)")
@@ -103,6 +109,29 @@ def _store(workspace: WorkspaceOpt) -> AccessStore:
     return AccessStore(ws.private / ACCESS_DB)
 
 
+def _catalog_names(ws: Workspace) -> set[str]:
+    """The datasets a token's scope may name: those the workspace declares (its catalog entries,
+    models and indicators) and those of the current publication (the names the API decides on)."""
+    names = {name for name in load_plan(ws).datasets if "." not in name}  # not the engine's schemas
+    snap = current_snapshot(ws.private)
+    if snap is not None:
+        catalog = json.loads((snap.path / "catalog.json").read_text(encoding="utf-8"))
+        names.update(doc["id"] for doc in catalog["datasets"])
+    return names
+
+
+def _check_scope(ws: Workspace, datasets: list[str]) -> None:
+    """A scope naming no dataset is a typo that grants nothing today, and grants a dataset created
+    later under that name without anyone deciding it: refused, with the close names."""
+    known = _catalog_names(ws)
+    for name in datasets:
+        if name not in known:
+            raise UserError(
+                f"--scope {name}: no dataset {name!r} in this workspace",
+                hint=did_you_mean(name, sorted(known)) or "`territoria catalog list` shows the datasets' names",
+            )
+
+
 @users_app.command("add")
 def users_add(
     name: Annotated[str, typer.Argument(help="Who the token is for (a person or an application).")],
@@ -119,7 +148,12 @@ def users_add(
     """Create a token. It is printed once: only its hash is kept."""
     lifetime = parse_duration(expires) if expires else None
     datasets = [d.strip() for d in scope.split(",") if d.strip()] if scope else None
-    token_id, token = _store(workspace).add(name, role.value, organisation, expires=lifetime, scope=datasets)
+    ws = open_workspace(workspace)
+    if datasets:
+        _check_scope(ws, datasets)
+    token_id, token = AccessStore(ws.private / ACCESS_DB).add(
+        name, role.value, organisation, expires=lifetime, scope=datasets
+    )
     console.print(f"[green]✓[/] token {token_id} for {name} ({role.value}). Keep it now, it is not shown again:")
     print(token)
 

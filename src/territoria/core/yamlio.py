@@ -11,7 +11,9 @@ that stops on a bad file says everything that is wrong with it.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import stat
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -33,8 +35,46 @@ M = TypeVar("M", bound=BaseModel)
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def _kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), "a device or special file")
+
+
+def present(path: Path, *, folder: bool = False) -> bool:
+    """Whether ``path`` is there as a file (a folder with ``folder``), through symbolic links.
+
+    ``False`` only when nothing at all is at the path. Anything else that exists but is not what
+    the workspace expects (a folder for a file, a broken link, a FIFO that would block the read)
+    is a :class:`ConfigError`, never "absent": policies are access rules, and reading a
+    misplaced ``policies.yaml`` as "no policies" would serve the data with the defaults.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if not path.is_symlink():
+            return False
+        raise ConfigError(
+            f"{path} is a symbolic link to {os.readlink(path)}, which does not exist",
+            hint=f"point the link at the {'folder' if folder else 'file'}, or remove it (rm {path})",
+        ) from None
+    except OSError as exc:  # a link loop, a parent folder that may not be entered, a file as a parent
+        raise ConfigError(
+            f"{path} cannot be read: {exc.strerror or exc}",
+            hint=f"check the path and the permissions of its folders (ls -ld {path.parent})",
+        ) from exc
+    if stat.S_ISDIR(mode) if folder else stat.S_ISREG(mode):
+        return True
+    wanted = "folder" if folder else "file"
+    raise ConfigError(
+        f"{path} is {'a file' if stat.S_ISREG(mode) else _kind(mode)}, not a {wanted}",
+        hint=f"territoria reads a {wanted} there: replace it with one, or remove it to use none",
+    )
+
+
 def read_yaml(path: Path) -> Any:
     """The parsed file; a :class:`ConfigError` (which file, why) when it cannot be read or parsed."""
+    if not present(path):
+        raise ConfigError(f"{path} does not exist", hint="check the path, or create the file")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

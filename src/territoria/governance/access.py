@@ -43,6 +43,7 @@ from territoria.core.errors import NotFoundError, UserError
 from territoria.core.suggest import did_you_mean
 from territoria.core.vocab import AccessLevel
 from territoria.core.vocab import Role as Role  # re-exported: callers import the role vocabulary from here
+from territoria.core.yamlio import present
 from territoria.workspace.policies import Policies, as_policies
 
 ACCESS_DB = "access.sqlite"
@@ -205,7 +206,8 @@ class AccessStore:
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not self.path.exists():
+        # a folder, a FIFO or a broken link in its place is an error: O_CREAT would follow the link
+        if not present(self.path):
             # tokens' hashes and the audit log: readable by the workspace's owner only
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         db = sqlite3.connect(self.path, timeout=10)

@@ -80,11 +80,12 @@ def _stored_table(engine: Engine, dataset: str, name: str) -> str | None:
     longer than an identifier and no table carries it exactly (a report written before names
     were bounded, on PostgreSQL, which cut the name). The cut name is then read only if
     ``dataset`` owns it (``_cut_owner``), else None: it holds another dataset's cells."""
-    # Not ``table_exists``: PostgreSQL compares the name as its ``name`` type, cut to 63 bytes too.
-    if len(name.encode()) <= MAX_IDENTIFIER_BYTES or (META, name) in engine.tables():
+    # ``table_exists`` compares the names as text on every engine (PostgreSQL's included): a long
+    # name does not match the table of its cut form
+    if len(name.encode()) <= MAX_IDENTIFIER_BYTES or engine.table_exists(META, name):
         return f"{META}.{quote_ident(name)}"
     cut = name.encode()[:MAX_IDENTIFIER_BYTES].decode()  # ASCII: ``cells_table`` keeps nothing else
-    if (META, cut) not in engine.tables() or _cut_owner(engine, cut) != dataset:
+    if not engine.table_exists(META, cut) or _cut_owner(engine, cut) != dataset:
         return None
     return f"{META}.{quote_ident(cut)}"
 

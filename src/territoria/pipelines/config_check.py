@@ -20,7 +20,7 @@ from territoria.catalog.model import DatasetEntry
 from territoria.connectors.spec import get_connector
 from territoria.core.errors import TerritoriaError
 from territoria.core.suggest import did_you_mean
-from territoria.core.yamlio import InvalidConfigFile, Issue, compose, issues_of, line_of, load_model
+from territoria.core.yamlio import InvalidConfigFile, Issue, compose, issues_of, line_of, load_model, present
 from territoria.footprint.params import load_policy
 from territoria.governance.levels import Node, effective_levels
 from territoria.governance.personal.gate import unknown_datasets
@@ -113,7 +113,11 @@ def check_levels(plan: Plan, policies: Path) -> list[Issue]:
 
 
 def _check_territory(path: Path) -> list[Issue]:
-    if not path.is_file():
+    try:
+        found = present(path)
+    except TerritoriaError as exc:
+        return _issues(exc, CONFIG)
+    if not found:
         return [
             Issue(
                 CONFIG,
@@ -141,6 +145,11 @@ def _check_territory(path: Path) -> list[Issue]:
 def _check_sources(folder: Path) -> list[Issue]:
     problems: list[Issue] = []
     seen: dict[str, str] = {}
+    try:
+        if not present(folder, folder=True):
+            return problems
+    except TerritoriaError as exc:
+        return _issues(exc, "sources")
     for path in sorted(folder.glob("*.yaml")):
         where = f"sources/{path.name}"
         try:

@@ -35,7 +35,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from territoria.core.errors import ConfigError, NotFoundError
-from territoria.core.yamlio import load_model
+from territoria.core.yamlio import load_model, present
 from territoria.sensors.decoders import DECODERS
 
 REGISTRY = Path("sensors") / "devices.yaml"
@@ -286,7 +286,7 @@ def locate_communes(points: list[tuple[float, float]], codes: list[str]) -> dict
 
 def load_registry(root: Path, private: Path, communes: list[str]) -> Registry:
     path = root / REGISTRY
-    if not path.is_file():
+    if not present(path):  # a folder or a broken link there is a ConfigError, not "no registry"
         raise NotFoundError(
             f"no device registry at {path}",
             hint=f"write {REGISTRY} (see docs/sensors.md), or run `territoria demo` for an example network",

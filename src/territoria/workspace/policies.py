@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from territoria.core.band import Band, band
 from territoria.core.vocab import AccessLevel, Role
-from territoria.core.yamlio import load_model, validate_data
+from territoria.core.yamlio import load_model, present, validate_data
 from territoria.workspace.operations import OperationsPolicy
 
 FILE = "policies.yaml"
@@ -286,7 +286,7 @@ DEFAULT_POLICIES: dict[str, Any] = Policies().model_dump(
 
 def load_policies(path: Path) -> Policies:
     """``policies.yaml`` (defaults when there is none); every problem of the file at once, by line."""
-    if not path.is_file():
+    if not present(path):  # a folder, a broken link or a FIFO there is an error, never "no policies"
         return Policies()
     return load_model(path, Policies, label=FILE, examples=EXAMPLES)
 

@@ -22,7 +22,7 @@ from typing import Any
 from territoria.catalog.model import DatasetEntry
 from territoria.core.errors import ConfigError, NotFoundError, UserError
 from territoria.core.suggest import did_you_mean
-from territoria.core.yamlio import load_model, write_yaml
+from territoria.core.yamlio import load_model, present, write_yaml
 from territoria.engines.base import Engine
 from territoria.engines.registry import open_engine
 from territoria.landing import Landing
@@ -54,7 +54,7 @@ class Workspace:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         config_path = self.root / CONFIG
-        if not config_path.is_file():
+        if not present(config_path):  # a folder or a broken link there is a ConfigError of its own
             raise NotFoundError(
                 f"{self.root} is not a territoria workspace (no {CONFIG})",
                 hint="create one with `territoria init DIR --epci SIREN`, or pass --workspace DIR",
@@ -81,7 +81,7 @@ class Workspace:
 
     def entries(self) -> dict[str, DatasetEntry]:
         entries: dict[str, DatasetEntry] = {}
-        if not self.sources_dir.is_dir():
+        if not present(self.sources_dir, folder=True):  # a file there says so, not "nothing produces X"
             return entries
         for path in sorted(self.sources_dir.glob("*.yaml")):
             entry = load_model(path, DatasetEntry, label=f"sources/{path.name}")

@@ -14,6 +14,7 @@ metadata, so the reader types them GEOMETRY.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import pyarrow as pa
@@ -33,6 +34,7 @@ from territoria.connectors.spec import (
     unchanged_result,
 )
 from territoria.core.errors import SourceError
+from territoria.landing.store import LandingError
 
 
 class PostgresOptions(BaseModel):
@@ -81,6 +83,17 @@ def _previous_payload(ctx: FetchContext, sha256: str) -> pa.Table:
         ) from exc
 
 
+def _unwritable(dataset: str, target: Path, exc: OSError) -> LandingError:
+    """The rows are written to a Parquet file in ``.territoria/tmp`` before they land: a refusal
+    there (ENOSPC, EDQUOT, EACCES, EROFS...) names the file and what to free or grant."""
+    why = exc.strerror or str(exc)  # Arrow's own errors carry no errno: its message says why
+    return LandingError(
+        f"the rows of {dataset} could not be written to {target} before landing: {why}",
+        hint=f"free space on the disk that holds {target.parent} (df -h {target.parent}) and give the "
+        "territoria process write access to it, then run again; nothing was landed or published",
+    )
+
+
 class PostgresConnector:
     kind: ClassVar[str] = "postgres"
     Options: ClassVar[type[BaseModel]] = PostgresOptions
@@ -99,7 +112,10 @@ class PostgresConnector:
                 return unchanged_result(ctx, self.kind, url, "same row count and cursor maximum", prev)
             target = ctx.tmp_dir / f"postgres-{ctx.dataset}.parquet"
             try:
-                mode = self._write(db, rel, options, ctx, prev, stats[0], target)
+                try:
+                    mode = self._write(db, rel, options, ctx, prev, stats[0], target)
+                except OSError as exc:  # a full disk or a refused write in .territoria/tmp: not a bug
+                    raise _unwritable(ctx.dataset, target, exc) from exc
                 landed = ctx.landing.put_file(target)
             finally:
                 target.unlink(missing_ok=True)

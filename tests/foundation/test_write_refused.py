@@ -1,0 +1,58 @@
+"""A full disk or a refused write while a step runs (DuckDB spilling a large statement beside the
+store, a temporary file in ``.territoria/tmp``) fails that step with what could not be written
+and what to free, not as an internal error with a traceback."""
+
+from __future__ import annotations
+
+import errno
+import os
+from typing import Any
+
+import duckdb
+import pytest
+
+from territoria.engines.base import TableWrite
+from territoria.engines.duckdb.engine import DuckDBEngine
+from territoria.pipelines import run_pipeline
+from territoria.workspace import Workspace
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT])
+def test_a_refused_spill_fails_the_step_clearly(
+    small_ws: Workspace, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    """DuckDB's own error for the kernel's refusal, raised where the model's statement runs."""
+    spill = small_ws.store_dir / "store.duckdb.tmp" / "duckdb_temp_storage_DEFAULT-0.tmp"
+    create = DuckDBEngine.create_or_replace
+
+    def refusing(self: DuckDBEngine, write: TableWrite) -> Any:
+        if write.name == "surface_communes":
+            raise duckdb.IOException(f'IO Error: Could not write file "{spill}": {os.strerror(code)}')
+        return create(self, write)
+
+    monkeypatch.setattr(DuckDBEngine, "create_or_replace", refusing)
+    with small_ws.engine() as engine:
+        summary = run_pipeline(small_ws, engine)
+    records = {r.step: r for r in summary.records}
+    failed = records["model:surface_communes"]
+    assert failed.status == "failed" and "traceback" not in failed.report, failed.error
+    assert f'a file could not be written: IO Error: Could not write file "{spill}": {os.strerror(code)}' in (
+        failed.error or ""
+    )
+    assert "internal error" not in (failed.error or "") and f"df -h {small_ws.private}" in (failed.error or "")
+
+
+def test_a_read_refused_elsewhere_stays_an_internal_error(small_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ "Permission denied" on a read outside the workspace is not taken for a full disk."""
+    create = DuckDBEngine.create_or_replace
+
+    def refusing(self: DuckDBEngine, write: TableWrite) -> Any:
+        if write.name == "surface_communes":
+            raise duckdb.IOException('IO Error: Cannot open file "/srv/x.parquet": Permission denied')
+        return create(self, write)
+
+    monkeypatch.setattr(DuckDBEngine, "create_or_replace", refusing)
+    with small_ws.engine() as engine:
+        summary = run_pipeline(small_ws, engine)
+    failed = next(r for r in summary.records if r.step == "model:surface_communes")
+    assert (failed.error or "").startswith("internal error IOException") and "traceback" in failed.report
