@@ -93,3 +93,12 @@ def test_the_example_report_is_valid(tmp_path: Path) -> None:
     assert _query(ws.root, 'SELECT count(*) FROM quarantine."dechets-rapport-annuel"') == [(0,)]
     dma = _query(ws.root, "SELECT round(value, 1) FROM indicator.dechets_valorisation WHERE measure = 'dma'")
     assert dma == [(round(100 * (2308.6 + 1790.1 + 593.6 + 4096.8 + 3445.0 + 1908.0 + 33.2) / 25850.0, 1),)]
+
+
+def test_departement_names_are_the_referentials_not_sinoes(tmp_path: Path) -> None:
+    """SINOE writes "Cotes-d'Armor" and "Hauts-de-seine": the published labels are the referential's."""
+    ws = init_workspace(tmp_path / "ws", communes=["22278", "92012"], packs=["resources"])
+    with ws.engine() as engine:
+        run_pipeline(ws, engine, hooks=[])
+        names = dict(engine.fetch_all("SELECT DISTINCT code, libelle FROM indicator.decheteries_departement"))
+    assert names == {"22": "Côtes-d'Armor", "92": "Hauts-de-Seine"}

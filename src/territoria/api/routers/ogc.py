@@ -25,6 +25,8 @@ from territoria.api.routers.ogc_query import (
     STORAGE_CRS,
     Box,
     box_intersects,
+    check_crs_fits,
+    crss_for,
     in_period,
     int_param,
     parse_bbox,
@@ -59,19 +61,19 @@ def _visible(request: Request, who: Any, coll: Collection) -> bool:
 
 
 def _collection_doc(base: str, coll: Collection, pub: Publication) -> dict[str, Any]:
+    extent = coll.summary(pub).extent
     doc: dict[str, Any] = {
         "id": coll.id,
         "title": coll.title,
         "description": coll.description,
         "itemType": "feature",
-        "crs": list(CRSS),
+        "crs": crss_for(extent),
         "storageCrs": STORAGE_CRS,
         "links": [
             {"href": f"{base}/collections/{coll.id}", "rel": "self", "type": "application/json"},
             {"href": f"{base}/collections/{coll.id}/items", "rel": "items", "type": GEOJSON},
         ],
     }
-    extent = coll.summary(pub).extent
     if extent:
         doc["extent"] = {"spatial": {"bbox": [extent], "crs": CRS84}}
     return doc
@@ -269,6 +271,10 @@ async def items(
     start = int_param(params, "offset", 0, 0, 10**9)
     out_crs, box_crs = parse_crs(crs, "crs"), parse_crs(bbox_crs, "bbox-crs")
     coll = _get(pub, collection_id)
+    extent = coll.summary(pub).extent
+    check_crs_fits(out_crs, extent, "crs")
+    if bbox is not None:
+        check_crs_fits(box_crs, extent, "bbox-crs")
     box = parse_bbox(bbox, box_crs) if bbox is not None else None
     period = parse_datetime(datetime_) if datetime_ is not None else None
     page, matched = _selected(pub, coll, (start, size), (box, box_crs), period)
@@ -317,6 +323,7 @@ async def item(
     _once(request.query_params)
     out_crs = parse_crs(crs, "crs")
     coll = _get(pub, collection_id)
+    check_crs_fits(out_crs, coll.summary(pub).extent, "crs")
     index = int(feature_id) if feature_id.isascii() and feature_id.isdigit() and len(feature_id) < 10 else 0
     found = coll.page(pub, index - 1, 1) if index >= 1 else []
     if not found:

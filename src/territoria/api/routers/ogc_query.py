@@ -13,8 +13,19 @@ from territoria.api.errors import ApiError
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 LAMBERT93 = "http://www.opengis.net/def/crs/EPSG/0/2154"
+EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
+#: the official projected CRS of each part of France (IGN), with its area of use (CRS84 box, from
+#: the EPSG registry): a projection is only offered for collections within its area, since
+#: Lambert-93 coordinates of La Réunion are metres of nothing a GIS can overlay
+PROJECTED: dict[str, tuple[str, tuple[float, float, float, float]]] = {
+    LAMBERT93: ("EPSG:2154", (-9.86, 41.15, 10.38, 51.56)),  # Lambert-93: metropolitan France
+    EPSG + "5490": ("EPSG:5490", (-63.66, 14.08, -57.52, 18.54)),  # RGAF09 / UTM 20N: Antilles
+    EPSG + "2972": ("EPSG:2972", (-54.61, 2.11, -49.45, 8.88)),  # RGFG95 / UTM 22N: Guyane
+    EPSG + "2975": ("EPSG:2975", (51.83, -24.72, 58.24, -18.28)),  # RGR92 / UTM 40S: La Réunion
+    EPSG + "4471": ("EPSG:4471", (43.68, -14.49, 46.7, -11.33)),  # RGM04 / UTM 38S: Mayotte
+}
 #: the CRSs features are served in (Part 2): URI -> the name DuckDB spatial's ST_Transform reads
-CRSS = {CRS84: "OGC:CRS84", LAMBERT93: "EPSG:2154"}
+CRSS = {CRS84: "OGC:CRS84", **{uri: name for uri, (name, _) in PROJECTED.items()}}
 #: the storage CRS: the published geometries are WGS84 longitude/latitude
 STORAGE_CRS = CRS84
 
@@ -122,3 +133,22 @@ def int_param(params: Any, name: str, default: int, low: int, high: int) -> int:
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 10) or not low <= int(raw) <= high:
         raise ApiError(400, f"invalid {name} {raw[:20]!r}", hint=f"{name} is an integer from {low} to {high}")
     return int(raw)
+
+
+def crss_for(extent: list[float] | None) -> list[str]:
+    """The CRSs a collection is served in: CRS84 and the projections whose area of use its extent
+    meets (all of them for a collection without features, which has no extent)."""
+    if not extent:
+        return list(CRSS)
+    box = (extent[0], extent[1], extent[2], extent[3])
+    return [CRS84, *(uri for uri, (_, area) in PROJECTED.items() if box_intersects(box, area))]
+
+
+def check_crs_fits(uri: str, extent: list[float] | None, name: str) -> None:
+    """A 400 for a projection away from the collection's area (OGC API Features Part 2: a ``crs``
+    is one of the collection's), rather than coordinates that land nowhere."""
+    offered = crss_for(extent)
+    if uri not in offered:
+        raise ApiError(
+            400, f"{name} {uri.rsplit('/', 1)[-1]} does not cover this collection", hint=f"one of: {', '.join(offered)}"
+        )

@@ -1,8 +1,12 @@
 -- SINOE déchèterie tonnages of the territory's départements, with their population (the
 -- referential's, one vintage: other years are estimates) and the total of all waste types.
-WITH deps AS (SELECT DISTINCT departement FROM ref('communes') WHERE departement IS NOT NULL),
+-- The départements' names are the referential's: SINOE's drop accents and capitals
+-- ("Cotes-d'Armor", "Hauts-de-seine").
+WITH deps AS (
+    SELECT DISTINCT departement, departement_nom FROM ref('communes') WHERE departement IS NOT NULL
+),
 s AS (
-    SELECT s.ANNEE AS annee, s.C_DEPT AS departement, s.N_DEPT AS departement_nom,
+    SELECT s.ANNEE AS annee, s.C_DEPT AS departement, deps.departement_nom,
            s.C_TYP_REG_DECHET AS code_type, s.L_TYP_REG_DECHET AS type_dechet, s.TONNAGE_T AS tonnage_t
     FROM ref('sinoe-decheteries') AS s JOIN deps ON deps.departement = s.C_DEPT
 ),
