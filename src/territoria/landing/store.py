@@ -42,12 +42,12 @@ class LandingError(TerritoriaError):
 
 
 #: errors only a write gives (the kernel's copy reports both files, whichever side failed)
-_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
 
 
 def _write_side(exc: OSError, written: Path) -> bool:
     """Whether a failed copy into ``written`` failed writing it rather than reading its source."""
-    return exc.errno in _WRITE_ERRNOS or (exc.filename == str(written) and exc.filename2 is None)
+    return exc.errno in WRITE_ERRNOS or (exc.filename == str(written) and exc.filename2 is None)
 
 
 def _refusal(root: Path, what: str, exc: OSError, done: str = "written to") -> LandingError:

@@ -26,6 +26,7 @@ from territoria.core.errors import TerritoriaError, WaitingForData
 from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
 from territoria.footprint import StepMeter, load_policy, not_due
+from territoria.landing.store import WRITE_ERRNOS
 from territoria.ledger import (
     FetchRow,
     RunClose,
@@ -412,7 +413,7 @@ def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> N
 
 #: what the kernel says when it refuses a write, as an OSError's ``strerror`` or inside an engine's
 #: own message (DuckDB's "IO Error: Could not write file ...: No space left on device")
-_REFUSALS = tuple(os.strerror(code) for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG))
+_REFUSALS = tuple(os.strerror(code) for code in sorted(WRITE_ERRNOS))
 
 
 def _write_refused(ws: Workspace, exc: Exception) -> TerritoriaError | None:
