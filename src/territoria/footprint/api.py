@@ -11,11 +11,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
 from territoria.core.errors import TerritoriaError
+from territoria.core.params import WholeNumber
 from territoria.core.serves import serves
 from territoria.engines.registry import engine_capabilities, open_engine
 from territoria.footprint.report import FootprintReport, cost_json, group_json
@@ -72,23 +73,25 @@ def router(workspace: Workspace | Path | str, *, cache_seconds: float = 2.0) -> 
         }
 
     @api.get("", openapi_extra=PUBLIC, summary="Last runs, storage and the grid used")
-    def summary(limit: int = Query(10, ge=1, le=500)) -> dict[str, Any]:
+    def summary(limit: Annotated[WholeNumber, Query(ge=1, le=500)] = 10) -> dict[str, Any]:
         return answer(lambda r: {"runs": group_json(r.by_run(limit)), "storage": r.storage()})
 
     @api.get("/runs", openapi_extra=PUBLIC, summary="Footprint by run")
-    def runs(limit: int = Query(20, ge=1, le=500)) -> dict[str, Any]:
+    def runs(limit: Annotated[WholeNumber, Query(ge=1, le=500)] = 20) -> dict[str, Any]:
         return answer(lambda r: group_json(r.by_run(limit)))
 
     @api.get("/packs", openapi_extra=PUBLIC, summary="Footprint by pack (use case)")
-    def packs(days: int = Query(30, ge=0, le=36500)) -> dict[str, Any]:
+    def packs(days: Annotated[WholeNumber, Query(ge=0, le=36500)] = 30) -> dict[str, Any]:
         return answer(lambda r: group_json(r.by_pack(days or None)))
 
     @api.get("/top", openapi_extra=PUBLIC, summary="Top consuming steps")
-    def top(n: int = Query(10, ge=1, le=200), days: int = Query(30, ge=0, le=36500)) -> dict[str, Any]:
+    def top(
+        n: Annotated[WholeNumber, Query(ge=1, le=200)] = 10, days: Annotated[WholeNumber, Query(ge=0, le=36500)] = 30
+    ) -> dict[str, Any]:
         return answer(lambda r: group_json(r.top_steps(n, days or None)))
 
     @api.get("/trend", openapi_extra=PUBLIC, summary="Energy per day")
-    def trend(days: int = Query(30, ge=1, le=3660)) -> dict[str, Any]:
+    def trend(days: Annotated[WholeNumber, Query(ge=1, le=3660)] = 30) -> dict[str, Any]:
         return answer(lambda r: group_json(r.trend(days)))
 
     @api.get("/datasets", openapi_extra=PUBLIC, summary="Cost of every dataset per refresh and per month")

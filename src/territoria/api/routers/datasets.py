@@ -22,6 +22,7 @@ from territoria.api.deps import Pub, Purpose, Who
 from territoria.api.errors import ApiError
 from territoria.api.routers import catalog
 from territoria.core.errors import UserError
+from territoria.core.params import WholeNumber
 from territoria.core.serves import serves
 from territoria.core.suggest import did_you_mean
 from territoria.engines.base import quote_ident
@@ -144,8 +145,8 @@ def dataset_rows(
         list[str] | None, Query(max_length=500, description="column:op:value (eq ne lt le gt ge in like)")
     ] = None,
     sort: Annotated[str | None, Query(max_length=500, description="columns, `-` for descending: `-value,code`")] = None,
-    limit: Annotated[int, Query(ge=1, le=10000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    limit: Annotated[WholeNumber, Query(ge=1, le=10000)] = 100,
+    offset: Annotated[WholeNumber, Query(ge=0, le=10**9)] = 0,
 ) -> JSONResponse:
     meta = pub.dataset(dataset_id)
     rows, total = query_rows(pub, meta, filter or [], sort, limit, offset)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from territoria.api import scrub
 from territoria.api.deps import Pub, Purpose, Who, closed, readable
+from territoria.core.params import WholeNumber
 from territoria.core.serves import serves
 from territoria.publication.reader import Publication
 
@@ -139,8 +140,8 @@ async def indicator_values(
     mesh: Annotated[str | None, Query(max_length=50, description="`commune`, `epci`...")] = None,
     code: Annotated[str | None, Query(max_length=50, description="INSEE code or SIREN")] = None,
     period: Annotated[str | None, Query(max_length=50, description="e.g. `2022` or `2025-06-01/2025-08-31`")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1000,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    limit: Annotated[WholeNumber, Query(ge=1, le=MAX_LIMIT)] = 1000,
+    offset: Annotated[WholeNumber, Query(ge=0, le=10**9)] = 0,
 ) -> JSONResponse:
     info = describe(pub, request, who, indicator_id)
     candidates = (

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from territoria.api.deps import Pub, Purpose
+from territoria.core.params import WholeNumber
 from territoria.core.serves import serves
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
@@ -29,8 +30,8 @@ def dataset_quarantine(
     pub: Pub,
     dataset_id: Annotated[str, Path(max_length=100, description="Dataset id, as in GET /api/catalog")],
     purpose: Purpose = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    limit: Annotated[WholeNumber, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[WholeNumber, Query(ge=0, le=10**9)] = 0,
 ) -> JSONResponse:
     pub.dataset(dataset_id, published=False)
     rows, total = pub.quarantine(dataset_id, limit, offset)

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from territoria.api import scrub
 from territoria.api.deps import Pub, Who, readable
 from territoria.core.errors import NotFoundError
+from territoria.core.params import WholeNumber
 from territoria.core.serves import serves
 from territoria.governance.access import Principal
 from territoria.publication.reader import Publication
@@ -27,8 +28,8 @@ RUN_COLUMNS = (
 def list_runs(
     pub: Pub,
     who: Who,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    limit: Annotated[WholeNumber, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[WholeNumber, Query(ge=0, le=10**9)] = 0,
     status: Annotated[str | None, Query(pattern="^(success|failed|interrupted|running)$")] = None,
 ) -> JSONResponse:
     where, params = ("WHERE status = ?", [status]) if status else ("", [])
