@@ -4,6 +4,7 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from territoria import ledger
@@ -48,3 +49,17 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         yield engine
     finally:
         engine.close()
+
+
+def cells_of(codes: list[int]) -> pa.Table:
+    """A cells table of primary cells keyed by ``code``, in the report's layout."""
+    n = len(codes)
+    return pa.table(
+        {
+            "code": pa.array(codes, pa.int64()),
+            "_cell": pa.array(range(n), pa.int32()),
+            "_status": pa.array([1] * n, pa.int8()),
+            "_rules": pa.array([1] * n, pa.int32()),
+            "_protects": pa.array([None] * n, pa.int32()),
+        }
+    )

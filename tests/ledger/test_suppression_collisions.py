@@ -8,7 +8,6 @@ import hashlib
 import re
 from datetime import datetime
 
-import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,21 +17,10 @@ from territoria.catalog.model import IDENTIFIER
 from territoria.engines.base import Engine, quote_ident
 from territoria.ledger.suppressions import MAX_IDENTIFIER_BYTES
 
+from .conftest import cells_of
+
 LONG = "consommation_electrique_residentielle_par_iris_et_secteur_a"
 PREFIX = "secrecy_cells_"
-
-
-def _cells(codes: list[int]) -> pa.Table:
-    n = len(codes)
-    return pa.table(
-        {
-            "code": pa.array(codes, pa.int64()),
-            "_cell": pa.array(range(n), pa.int32()),
-            "_status": pa.array([1] * n, pa.int8()),
-            "_rules": pa.array([1] * n, pa.int32()),
-            "_protects": pa.array([None] * n, pa.int32()),
-        }
-    )
 
 
 def _codes(engine: Engine, dataset: str) -> list[int]:
@@ -56,7 +44,7 @@ def _write_as_former_version(engine: Engine, dataset: str, codes: list[int], at:
     ledger.ensure_reports(engine)
     name = _former_name(dataset)
     table = f"{ledger.META}.{quote_ident(name)}"
-    engine.register_arrow("_former_cells", _cells(codes))
+    engine.register_arrow("_former_cells", cells_of(codes))
     engine.execute(f"DROP TABLE IF EXISTS {table}")
     engine.execute(f"CREATE TABLE {table} AS SELECT * FROM _former_cells")
     engine.execute("DROP VIEW IF EXISTS _former_cells")
@@ -71,8 +59,8 @@ def _write_as_former_version(engine: Engine, dataset: str, codes: list[int], at:
 def test_a_name_spelling_another_s_table_name_gets_a_table_of_its_own(store: Engine, dataset: str) -> None:
     twin = ledger.cells_table(dataset).removeprefix(PREFIX)
     assert twin != dataset and IDENTIFIER.match(twin)  # a name the catalog accepts
-    ledger.write_suppressions(store, dataset, "r", ["code"], ["n"], _cells([1]))
-    ledger.write_suppressions(store, twin, "r", ["code"], ["n"], _cells([2, 3]))
+    ledger.write_suppressions(store, dataset, "r", ["code"], ["n"], cells_of([1]))
+    ledger.write_suppressions(store, twin, "r", ["code"], ["n"], cells_of([2, 3]))
     assert _codes(store, dataset) == [1] and _codes(store, twin) == [2, 3]
     assert ledger.suppression_counts(store) == {(dataset, "primary"): 1, (twin, "primary"): 2}
 
@@ -85,9 +73,9 @@ def test_a_table_two_former_reports_shared_is_read_by_the_last_writer_only(store
     _write_as_former_version(store, twin, [2], datetime(2026, 2, 1))
     assert _codes(store, dataset) == [] and _codes(store, twin) == [2]  # not the twin's cells
     assert ledger.suppression_counts(store) == {(twin, "primary"): 1}
-    ledger.write_suppressions(store, "autre", "r", ["code"], ["n"], _cells([9]))  # the store migrates
+    ledger.write_suppressions(store, "autre", "r", ["code"], ["n"], cells_of([9]))  # the store migrates
     assert _codes(store, dataset) == [] and _codes(store, twin) == [2] and _codes(store, "autre") == [9]
-    ledger.write_suppressions(store, dataset, "r", ["code"], ["n"], _cells([4]))
+    ledger.write_suppressions(store, dataset, "r", ["code"], ["n"], cells_of([4]))
     assert _codes(store, dataset) == [4] and _codes(store, twin) == [2]
 
 
@@ -98,7 +86,7 @@ def test_a_former_report_stays_readable_when_a_new_name_is_its_table_s(store: En
     twin = _former_name(dataset).removeprefix(PREFIX)
     assert ledger.cells_table(twin) == _former_name(dataset)
     _write_as_former_version(store, dataset, [1], datetime(2026, 1, 1))
-    ledger.write_suppressions(store, twin, "r", ["code"], ["n"], _cells([2]))
+    ledger.write_suppressions(store, twin, "r", ["code"], ["n"], cells_of([2]))
     assert _codes(store, dataset) == [1] and _codes(store, twin) == [2]
     assert store.table_exists(ledger.META, ledger.cells_table(dataset))  # moved under its own name
     ledger.write_suppressions(store, dataset, "r", ["code"], ["n"], None)
@@ -138,7 +126,7 @@ def test_every_report_reads_its_own_cells(names: list[str]) -> None:
         ledger.ensure_meta(engine)
         every = list(dict.fromkeys(n for name in names for n in (name, ledger.cells_table(name).removeprefix(PREFIX))))
         for i, name in enumerate(every):
-            ledger.write_suppressions(engine, name, "r", ["code"], ["n"], _cells([i]))
+            ledger.write_suppressions(engine, name, "r", ["code"], ["n"], cells_of([i]))
         assert [_codes(engine, name) for name in every] == [[i] for i in range(len(every))]
     finally:
         engine.close()

@@ -5,36 +5,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pyarrow as pa
 import pytest
 
 from territoria import ledger
 from territoria.engines.base import Engine, quote_ident
 from territoria.ledger.suppressions import MAX_IDENTIFIER_BYTES
 
+from .conftest import cells_of
+
 #: two ~60-character dataset names, alike but for their last characters
 PREFIX = "consommation_electrique_residentielle_par_iris_et_secteur_"
 LONG_A, LONG_B = PREFIX + "a", PREFIX + "b"
 
 
-def _cells(codes: list[int]) -> pa.Table:
-    n = len(codes)
-    return pa.table(
-        {
-            "code": pa.array(codes, pa.int64()),
-            "_cell": pa.array(range(n), pa.int32()),
-            "_status": pa.array([1] * n, pa.int8()),
-            "_rules": pa.array([1] * n, pa.int32()),
-            "_protects": pa.array([None] * n, pa.int32()),
-        }
-    )
-
-
 def test_long_names_sharing_a_prefix_keep_reports_of_their_own(store: Engine) -> None:
     names = [ledger.cells_table(d) for d in (LONG_A, LONG_B, "x" * 200, "é" * 40)]
     assert all(len(n.encode()) <= MAX_IDENTIFIER_BYTES for n in names) and len(set(names)) == len(names)
-    ledger.write_suppressions(store, LONG_A, "r", ["code"], ["n"], _cells([1, 2]))
-    ledger.write_suppressions(store, LONG_B, "r", ["code"], ["n"], _cells([7]))
+    ledger.write_suppressions(store, LONG_A, "r", ["code"], ["n"], cells_of([1, 2]))
+    ledger.write_suppressions(store, LONG_B, "r", ["code"], ["n"], cells_of([7]))
     assert [c["cell"] for c in ledger.suppressed_cells(store, LONG_A)] == [{"code": 1}, {"code": 2}]
     assert [c["cell"] for c in ledger.suppressed_cells(store, LONG_B)] == [{"code": 7}]
     counts = ledger.suppression_counts(store)
@@ -54,7 +42,7 @@ def _write_under_former_name(
     """What the writer did before names were bounded: the whole name, however long."""
     former = "secrecy_cells_" + dataset
     table = f"{ledger.META}.{quote_ident(former)}"
-    engine.register_arrow("_former_cells", _cells(codes))
+    engine.register_arrow("_former_cells", cells_of(codes))
     engine.execute(f"DROP TABLE IF EXISTS {table}")
     engine.execute(f"CREATE TABLE {table} AS SELECT * FROM _former_cells")
     engine.execute("DROP VIEW IF EXISTS _former_cells")
@@ -73,7 +61,7 @@ def test_a_report_under_a_former_long_name_is_read_then_replaced(store: Engine) 
     assert len(former) > MAX_IDENTIFIER_BYTES and engine.table_exists(ledger.META, former)
     assert [c["cell"] for c in ledger.suppressed_cells(engine, LONG_A)] == [{"code": 3}, {"code": 4}]
     assert ledger.suppression_counts(engine)[(LONG_A, "primary")] == 2
-    ledger.write_suppressions(engine, LONG_A, "r", ["code"], ["n"], _cells([5]))
+    ledger.write_suppressions(engine, LONG_A, "r", ["code"], ["n"], cells_of([5]))
     assert [c["cell"] for c in ledger.suppressed_cells(engine, LONG_A)] == [{"code": 5}]
     assert not engine.table_exists(ledger.META, former)  # migrated: the long-named table is gone
 
@@ -89,7 +77,7 @@ def test_a_cut_former_name_on_postgresql_is_not_read_as_the_report(store: Engine
     _write_under_former_name(engine, LONG_B, [9])  # the cut name now holds B's cells
     assert ledger.suppressed_cells(engine, LONG_A) == []  # not B's cells
     assert ledger.suppression_counts(engine) == {}
-    ledger.write_suppressions(engine, LONG_A, "r", ["code"], ["n"], _cells([5]))
+    ledger.write_suppressions(engine, LONG_A, "r", ["code"], ["n"], cells_of([5]))
     assert [c["cell"] for c in ledger.suppressed_cells(engine, LONG_A)] == [{"code": 5}]
     assert not engine.table_exists(ledger.META, cut) and ledger.suppressed_cells(engine, LONG_B) == []
 
@@ -108,7 +96,7 @@ def test_a_cut_former_name_on_postgresql_is_read_by_the_dataset_that_wrote_it_la
     assert ledger.suppressed_cells(engine, LONG_A) == []  # B's cells now, not A's
     assert [c["cell"] for c in ledger.suppressed_cells(engine, LONG_B)] == [{"code": 9}]
     assert ledger.suppression_counts(engine) == {(LONG_B, "primary"): 1}
-    ledger.write_suppressions(engine, LONG_B, "r", ["code"], ["n"], _cells([8]))
+    ledger.write_suppressions(engine, LONG_B, "r", ["code"], ["n"], cells_of([8]))
     assert not engine.table_exists(ledger.META, cut.decode())  # B's former table, dropped
     assert [c["cell"] for c in ledger.suppressed_cells(engine, LONG_B)] == [{"code": 8}]
     assert ledger.suppressed_cells(engine, LONG_A) == []
@@ -124,7 +112,7 @@ def test_a_cut_former_name_taken_since_by_a_shorter_dataset_is_moved_first(store
     cut = _write_under_former_name(engine, LONG_A, [3]).encode()[:MAX_IDENTIFIER_BYTES].decode()
     short = cut.removeprefix("secrecy_cells_")
     assert ledger.cells_table(short) == cut
-    ledger.write_suppressions(engine, short, "r", ["code"], ["n"], _cells([6]))
+    ledger.write_suppressions(engine, short, "r", ["code"], ["n"], cells_of([6]))
     assert [c["cell"] for c in ledger.suppressed_cells(engine, short)] == [{"code": 6}]
     assert [c["cell"] for c in ledger.suppressed_cells(engine, LONG_A)] == [{"code": 3}]
     assert engine.table_exists(ledger.META, ledger.cells_table(LONG_A))
