@@ -90,3 +90,6 @@ def test_a_spill_the_kernel_refuses_to_write_is_a_refusal(tmp_path: Path) -> Non
     assert message.startswith("IO Error: Could not write file") and message.endswith("File too large")
     assert refusal(duckdb.IOException('IO Error: Cannot open file "/srv/x.parquet": Permission denied')) is None
     assert refusal(ValueError("No space left on device")) is None
+    spill = tmp_path / ".territoria" / "store" / "store.duckdb.tmp" / "duckdb_temp_storage_DEFAULT-0.tmp"
+    opened = duckdb.IOException(f'IO Error: Cannot open file "{spill}": Permission denied')
+    assert refusal(opened) is None and refusal(opened, tmp_path / ".territoria") == "write"  # in territoria's folder

@@ -34,7 +34,7 @@ def _refusal(ws: Workspace, exc: Exception) -> str | None:
     if "duckdb" in sys.modules:  # a DuckDB error comes with DuckDB loaded, and only then
         from territoria.engines.duckdb.spill import refusal
 
-        return refusal(exc)
+        return refusal(exc, ws.private)
     return None
 
 

@@ -49,16 +49,19 @@ def temp_directory(value: Any, store_dir: Path | None) -> Path:
     return path
 
 
-def refusal(exc: BaseException) -> Literal["write", "memory"] | None:
+def refusal(exc: BaseException, ours: Path | None = None) -> Literal["write", "memory"] | None:
     """``write`` when ``exc`` is DuckDB's error for the kernel refusing one of its writes (a full
-    disk, a quota, a file size limit, a read-only or forbidden folder); ``memory`` when DuckDB ran
-    out of memory (its limit, and the spill folder full or capped); else None (a read, a bug)."""
+    disk, a quota, a file size limit, a read-only or forbidden folder), or refusing to open a
+    file in ``ours`` (territoria's own folder, where nothing is the user's to read); ``memory``
+    when DuckDB ran out of memory (its limit, and the spill folder full or capped); else None
+    (a read refused, a bug)."""
     if isinstance(exc, duckdb.OutOfMemoryException):
         return "memory"
     text = str(exc)
-    if isinstance(exc, duckdb.IOException) and any(w in text for w in _WRITES) and text.endswith(_REFUSED):
-        return "write"
-    return None
+    if not isinstance(exc, duckdb.IOException) or not text.endswith(_REFUSED):
+        return None
+    written = any(w in text for w in _WRITES) or (ours is not None and f'"{ours}/' in text)
+    return "write" if written else None
 
 
 __all__ = ["refusal", "temp_directory"]
