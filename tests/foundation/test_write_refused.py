@@ -14,6 +14,7 @@ import pytest
 from territoria.engines.base import TableWrite
 from territoria.engines.duckdb.engine import DuckDBEngine
 from territoria.pipelines import run_pipeline
+from territoria.pipelines.refusals import write_refused
 from territoria.workspace import Workspace
 
 #: a sort of ~3 M short strings: DuckDB spills it past a 50 MB memory limit
@@ -83,3 +84,16 @@ def test_a_spill_folder_full_fails_the_step_clearly(small_ws: Workspace, monkeyp
     assert "engine_options.memory_limit" in (failed.error or "") and "engine_options.temp_directory" in (
         failed.error or ""
     )
+
+
+def test_a_refusal_is_told_by_the_error_s_type_and_code_not_its_words(small_ws: Workspace) -> None:
+    """PostgreSQL's full disk and out of memory by their SQLSTATE; a bug quoting the words is a bug."""
+    import psycopg.errors
+
+    disk = write_refused(small_ws, psycopg.errors.DiskFull('could not extend file "base/1/2": No space left on device'))
+    assert disk is not None and str(disk).startswith("a file could not be written")
+    assert "PostgreSQL server" in (disk.hint or "")
+    memory = write_refused(small_ws, psycopg.errors.OutOfMemory("out of memory"))
+    assert memory is not None and str(memory).startswith("the engine ran out of memory")
+    assert write_refused(small_ws, ValueError(f"bad value: {os.strerror(errno.ENOSPC)}")) is None
+    assert write_refused(small_ws, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/x")) is not None

@@ -45,6 +45,13 @@ def write_refused(ws: Workspace, exc: Exception) -> TerritoriaError | None:
     kind = _refusal(ws, exc)
     if kind is None:
         return None
+    if hasattr(exc, "sqlstate"):  # the database server's disk or memory, not this machine's
+        what = "a file could not be written" if kind == "write" else "the engine ran out of memory"
+        return TerritoriaError(
+            f"{what}: {exc}",
+            hint="free disk space or memory on the PostgreSQL server that holds the store (ask its "
+            "administrator); the step's previous outputs are kept",
+        )
     spill = f"the engine spills large statements to {_spill_folder(ws)}"
     if kind == "memory":
         return TerritoriaError(
