@@ -95,3 +95,16 @@ def test_a_lock_file_the_process_may_not_open(ws: Workspace, territoria: Territo
         out = territoria("runs", "-w", str(ws.root))
     assert out.code == 2, out.text
     assert f"cannot take the workspace lock {lock}: Permission denied" in out.text and "hint:" in out.text
+
+
+def test_a_spill_folder_that_is_a_file(ws: Workspace, territoria: Territoria) -> None:
+    """``engine_options.temp_directory`` naming a file: the store is not opened, and says why."""
+    (ws.root / "spill").write_text("x", encoding="utf-8")
+    config = ws.root / "territory.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text + "engine_options: {temp_directory: spill}\n", encoding="utf-8")
+    out = territoria("run", "-w", str(ws.root))
+    assert out.code == 2, out.text
+    assert f"engine_options.temp_directory {ws.root / 'spill'} is not a folder territoria can write in" in out.text
+    assert "hint:" in out.text and "Traceback" not in out.text
+    assert (ws.root / "spill").read_text(encoding="utf-8") == "x"

@@ -2,8 +2,8 @@
 
 One row per protected dataset in ``secrecy_reports`` (rule set, when, the key columns, the
 checked rule ids in bit order, the table of its cells), and one typed row per suppressed cell
-in that dataset's own cells table, ``_territoria.secrecy_cells_<dataset>`` (see ``cells_table``
-for a name too long for an identifier):
+in that dataset's own cells table, ``_territoria.secrecy_cells_<dataset>`` (``cells_table``: a
+name that is not plain gets a hash of the whole name, one to one):
 
 - the key columns, with the dataset's own names and types;
 - ``_cell``: the cell's number in the report (0, 1, …);
@@ -16,11 +16,11 @@ for the protected cell) cost most of the report's time, above all on a store fil
 compresses every string it stores. Typed keys are written as the data holds them, and the
 integers cost next to nothing. Stores written before keep their rows in the former one-table
 shape (``LEGACY``, a JSON key per cell): they are read as they are, until the dataset's next
-guarded publication replaces them. So are reports whose cells table took the whole, longer
-name before names were bounded (DuckDB keeps such names): the next write drops that table. On
-PostgreSQL such a name was cut to its first 63 bytes, so two datasets sharing that prefix shared
-one table, holding the cells of the dataset that wrote it last: that dataset's report reads it,
-any other naming it is not read (its cells were replaced) until its dataset is published again.
+guarded publication replaces them. A report row names its table: former versions named some
+otherwise (the whole, longer name, which DuckDB keeps and PostgreSQL cut to 63 bytes; a bounded
+name a crafted name could spell too), and gave some names one table, which holds the cells of
+the report written last (``_report_tables``). Such reports are read where they are; the next
+write of any report moves each to its dataset's own name (``_migrate``).
 """
 
 from __future__ import annotations
@@ -54,53 +54,89 @@ CELL_COLUMNS = ("_cell", "_status", "_rules", "_protects")
 #: PostgreSQL cuts a longer identifier to this many bytes without an error (NAMEDATALEN - 1)
 MAX_IDENTIFIER_BYTES = 63
 _PREFIX = "secrecy_cells_"
+#: a plain name's table is the name itself: lower case (DuckDB folds case), no ``_SEPARATOR``
+_PLAIN = re.compile(r"[a-z0-9_]+")
+#: between a hashed name's readable part and the hash of the whole name; never in a plain name
+_SEPARATOR = "__"
+_HASH_HEX = 16
+_READABLE = MAX_IDENTIFIER_BYTES - len(_PREFIX) - len(_SEPARATOR) - _HASH_HEX
 
 
 def cells_table(dataset: str) -> str:
-    """The name (in ``_territoria``) of a dataset's cells table: the dataset's name when it is a
-    plain identifier, else made one and told apart by a hash of the real name; and, when that is
-    longer than an identifier may be on every engine, its first bytes and a hash of the whole
-    dataset name (else two long names sharing a prefix would share one table on PostgreSQL)."""
-    safe = re.sub(r"[^A-Za-z0-9_]", "_", dataset)
-    if safe != dataset:
-        safe += "_" + _digest(dataset, 8)
-    name = _PREFIX + safe
-    if len(name) > MAX_IDENTIFIER_BYTES:  # ASCII only: ``safe`` kept nothing else
-        digest = _digest(dataset, 16)
-        name = f"{name[: MAX_IDENTIFIER_BYTES - len(digest) - 1]}_{digest}"
-    return name
+    """The name (in ``_territoria``) of a dataset's cells table: ``secrecy_cells_<dataset>`` for
+    a plain name (lower case letters, digits and ``_``, no ``__``, that fits an identifier);
+    any other name gets its first characters made plain, ``__`` and 16 hex of a sha256 of the
+    whole name. One to one: a plain name's part holds no ``__``, a hashed one always does and
+    ends with the hash (the former scheme let a crafted plain name spell another's hashed form
+    and share its table); every name is lower case and within PostgreSQL's 63 bytes."""
+    if _PLAIN.fullmatch(dataset) and _SEPARATOR not in dataset and len(_PREFIX + dataset) <= MAX_IDENTIFIER_BYTES:
+        return _PREFIX + dataset
+    readable = re.sub(r"[^a-z0-9_]", "_", dataset.lower())[:_READABLE]
+    return f"{_PREFIX}{readable}{_SEPARATOR}{_digest(dataset, _HASH_HEX)}"
 
 
 def _digest(text: str, length: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-def _stored_table(engine: Engine, dataset: str, name: str) -> str | None:
-    """The qualified cells table ``dataset``'s report row names: the name itself, unless it is
-    longer than an identifier and no table carries it exactly (a report written before names
-    were bounded, on PostgreSQL, which cut the name). The cut name is then read only if
-    ``dataset`` owns it (``_cut_owner``), else None: it holds another dataset's cells."""
-    # ``table_exists`` compares the names as text on every engine (PostgreSQL's included): a long
-    # name does not match the table of its cut form
-    if len(name.encode()) <= MAX_IDENTIFIER_BYTES or engine.table_exists(META, name):
-        return f"{META}.{quote_ident(name)}"
-    cut = name.encode()[:MAX_IDENTIFIER_BYTES].decode()  # ASCII: ``cells_table`` keeps nothing else
-    if not engine.table_exists(META, cut) or _cut_owner(engine, cut) != dataset:
-        return None
-    return f"{META}.{quote_ident(cut)}"
+def _held(name: str, present: set[str]) -> str | None:
+    """The table a report row naming ``name`` wrote: the name, or on PostgreSQL, which cut a
+    longer one silently (written before names were bounded), its first 63 bytes."""
+    if name in present:  # a long name on DuckDB, which keeps it, or any bounded one
+        return name
+    cut = name.encode()[:MAX_IDENTIFIER_BYTES].decode(errors="ignore")  # as PostgreSQL cuts a character
+    return cut if cut != name and cut in present else None
 
 
-def _cut_owner(engine: Engine, cut: str) -> str | None:
-    """The dataset whose report was written last under a name that is ``cut`` once cut to an
-    identifier's length (each write dropped that table and made it again: its cells are that
-    dataset's); None on a tie."""
-    reports = engine.fetch_all(f"SELECT recorded_at, dataset, cells_table FROM {REPORTS}")
-    owners = sorted(
-        ((at, d) for at, d, n in reports if n.encode()[:MAX_IDENTIFIER_BYTES] == cut.encode()), reverse=True
-    )
-    if not owners or (len(owners) > 1 and owners[0][0] == owners[1][0]):
-        return None
-    return str(owners[0][1])
+def _report_tables(engine: Engine) -> tuple[dict[str, str | None], set[str]]:
+    """dataset -> the table in ``_territoria`` that holds its cells, or None; and the tables no
+    report can read. Former versions gave some names one table (a crafted name spelling
+    another's bounded form, two long names cut alike by PostgreSQL): each write dropped it and
+    made it again, so it holds the cells of the report written last; any other naming it is
+    not read (its cells were replaced), nor any of a tie (which one's cells is unknown)."""
+    present = {name for schema, name in engine.tables() if schema == META}
+    writers: dict[str, list[tuple[Any, str]]] = {}
+    datasets: dict[str, str | None] = {}
+    for dataset, name, at in engine.fetch_all(f"SELECT dataset, cells_table, recorded_at FROM {REPORTS}"):
+        datasets[dataset] = None
+        table = _held(name, present)
+        if table is not None:
+            writers.setdefault(table, []).append((at, dataset))
+    unread = set()
+    for table, by in writers.items():
+        by.sort(reverse=True)
+        if len(by) > 1 and by[0][0] == by[1][0]:
+            unread.add(table)
+        else:
+            datasets[by[0][1]] = table
+    return datasets, unread
+
+
+def _migrate(engine: Engine) -> None:
+    """Every report's cells under its dataset's ``cells_table`` name (a store of a former
+    version holds some under other names, which a new name may be: the report is moved, not
+    lost nor read as the newcomer's); the rows whose cells are lost deleted, and the tables no
+    report can read dropped. Moved by copy, which every engine runs (a one-off)."""
+    datasets, unread = _report_tables(engine)
+    lost = [d for d, table in datasets.items() if table is None]
+    for dataset in lost:
+        engine.execute(f"DELETE FROM {REPORTS} WHERE dataset = ?", [dataset])
+    for table in unread:
+        engine.execute(f"DROP TABLE IF EXISTS {META}.{quote_ident(table)}")
+    moves = {d: t for d, t in datasets.items() if t is not None and t != cells_table(d)}
+    # a target may be a table still to move (names of a former version): all leave theirs first
+    staged = {d: f"_secrecy_cells_move_{i}" for i, d in enumerate(moves)}
+    for dataset, table in moves.items():
+        _move(engine, table, staged[dataset])
+    for dataset, stage in staged.items():
+        engine.execute(f"DROP TABLE IF EXISTS {META}.{quote_ident(cells_table(dataset))}")  # read by no report
+        _move(engine, stage, cells_table(dataset))
+        engine.execute(f"UPDATE {REPORTS} SET cells_table = ? WHERE dataset = ?", [cells_table(dataset), dataset])
+
+
+def _move(engine: Engine, source: str, target: str) -> None:
+    engine.execute(f"CREATE TABLE {META}.{quote_ident(target)} AS SELECT * FROM {META}.{quote_ident(source)}")
+    engine.execute(f"DROP TABLE {META}.{quote_ident(source)}")
 
 
 def write_suppressions(
@@ -115,11 +151,7 @@ def write_suppressions(
     table = f"{META}.{quote_ident(cells_table(dataset))}"
     legacy = has_table(engine, _LEGACY_NAME)
     with engine.transaction():
-        for (former,) in engine.fetch_all(f"SELECT cells_table FROM {REPORTS} WHERE dataset = ?", [dataset]):
-            # a table named before names were bounded; a cut one not its own (None) is another dataset's
-            stored = _stored_table(engine, dataset, former)
-            if stored is not None and stored != table:
-                engine.execute(f"DROP TABLE IF EXISTS {stored}")
+        _migrate(engine)  # the dataset's former table, if any, is now ``table``
         engine.execute(f"DELETE FROM {REPORTS} WHERE dataset = ?", [dataset])
         if legacy:
             engine.execute(f"DELETE FROM {LEGACY} WHERE dataset = ?", [dataset])
@@ -140,12 +172,12 @@ def write_suppressions(
 def _report_row(engine: Engine, dataset: str) -> tuple[str, list[str], list[str]] | None:
     if not has_table(engine, _REPORTS_NAME):
         return None
-    rows = engine.fetch_all(f"SELECT cells_table, keys, rules FROM {REPORTS} WHERE dataset = ?", [dataset])
-    if not rows:
+    rows = engine.fetch_all(f"SELECT keys, rules FROM {REPORTS} WHERE dataset = ?", [dataset])
+    table = _report_tables(engine)[0].get(dataset) if rows else None
+    if table is None:
         return None
-    name, keys, rules = rows[0]
-    table = _stored_table(engine, dataset, name)
-    return None if table is None else (table, _loads(keys), _loads(rules))
+    keys, rules = rows[0]
+    return f"{META}.{quote_ident(table)}", _loads(keys), _loads(rules)
 
 
 def _rule_ids(bits: int | None, rules: list[str]) -> list[str]:
@@ -219,11 +251,10 @@ def suppression_counts(engine: Engine) -> dict[tuple[str, str], int]:
         rows = engine.fetch_all(f"SELECT dataset, status, count(*) FROM {LEGACY} GROUP BY dataset, status")
         out.update({(dataset, status): int(n) for dataset, status, n in rows})
     if has_table(engine, _REPORTS_NAME):
-        for dataset, name in engine.fetch_all(f"SELECT dataset, cells_table FROM {REPORTS}"):
-            table = _stored_table(engine, dataset, name)
+        for dataset, table in _report_tables(engine)[0].items():
             if table is None:
                 continue
-            rows = engine.fetch_all(f"SELECT _status, count(*) FROM {table} GROUP BY _status")
+            rows = engine.fetch_all(f"SELECT _status, count(*) FROM {META}.{quote_ident(table)} GROUP BY _status")
             out.update({(dataset, STATUS[code]): int(n) for code, n in rows})
     return dict(sorted(out.items()))
 

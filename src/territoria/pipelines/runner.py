@@ -9,8 +9,6 @@ depends on it and leaves every previous output as it was; independent branches g
 
 from __future__ import annotations
 
-import errno
-import os
 import resource
 import secrets
 import time
@@ -26,7 +24,6 @@ from territoria.core.errors import TerritoriaError, WaitingForData
 from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
 from territoria.footprint import StepMeter, load_policy, not_due
-from territoria.landing.store import WRITE_ERRNOS
 from territoria.ledger import (
     FetchRow,
     RunClose,
@@ -48,6 +45,7 @@ from territoria.pipelines.group import GROUP_SECONDS, Group, input_key
 from territoria.pipelines.hooks import Hooks, RunContext, RunHook, installed_hooks
 from territoria.pipelines.plan import Plan
 from territoria.pipelines.plan_cache import load_plan
+from territoria.pipelines.refusals import write_refused
 from territoria.pipelines.spec import Step
 from territoria.pipelines.steps import FetchFirst, StepContext, StepHandler, StepOutcome, step_handler
 from territoria.workspace import Workspace
@@ -399,7 +397,7 @@ def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> N
         broken.add(step.id)
     except Exception as exc:  # a bug, not a user mistake: keep the traceback in the record
         rec.status = "failed"
-        refused = _write_refused(runner.ws, exc)
+        refused = write_refused(runner.ws, exc)
         if refused is not None:
             rec.error = str(refused)
         else:
@@ -409,29 +407,6 @@ def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> N
     _measure(rec, t0, c0)
     if rec.status == "failed":
         _replay(runner, step, broken)
-
-
-#: what the kernel says when it refuses a write, as an OSError's ``strerror`` or inside an engine's
-#: own message (DuckDB's "IO Error: Could not write file ...: No space left on device")
-_REFUSALS = tuple(os.strerror(code) for code in sorted(WRITE_ERRNOS))
-
-
-def _write_refused(ws: Workspace, exc: Exception) -> TerritoriaError | None:
-    """A full disk or a refused write in a temporary folder (``.territoria/tmp``, DuckDB's spill
-    folder beside the store) is the machine's state, not a bug: said so, with what to free.
-    "Permission denied" alone may be a read: only in the workspace's private folder, or on a write."""
-    text = str(exc)
-    denied = os.strerror(errno.EACCES) in text and (
-        str(ws.private) in text or any(verb in text.lower() for verb in ("write", "create"))
-    )
-    if not denied and not any(refusal in text for refusal in _REFUSALS):
-        return None
-    return TerritoriaError(
-        f"a file could not be written: {text}",
-        hint=f"free space on the disk that holds {ws.private} (df -h {ws.private}) and give the territoria "
-        f"process write access to it: temporary files go to {ws.tmp_dir}, and the engine spills large "
-        f"statements beside the store in {ws.store_dir}; the step's previous outputs are kept",
-    )
 
 
 def _replay(runner: Runner, failed: Step, broken: set[str]) -> None:

@@ -27,6 +27,7 @@ import duckdb
 
 from territoria.core.errors import EngineError, WorkspaceLockedError
 from territoria.engines.base import Capabilities, TableWrite, quote_ident, quote_literal
+from territoria.engines.duckdb import spill
 from territoria.engines.duckdb.params import inlined
 
 if TYPE_CHECKING:  # Arrow only types these signatures: importing the engine does not load it
@@ -154,6 +155,7 @@ class DuckDBEngine:
         threads: int | None = None,
         memory_limit: str | None = None,
         allocator_flush_threshold: str | None = None,
+        temp_directory: Path | None = None,
     ) -> None:
         self.path = path
         config: dict[str, Any] = {
@@ -170,6 +172,8 @@ class DuckDBEngine:
             config["extension_directory"] = str(path.parent / "duckdb_extensions")
         if threads:
             config["threads"] = threads
+        if temp_directory is not None:  # checked by ``spill.temp_directory``; else beside the store
+            config["temp_directory"] = str(temp_directory)
         if memory_limit:
             # territory.yaml `engine_options: {memory_limit: 1GB}` bounds the buffer pool; DuckDB spills beyond it.
             config["memory_limit"] = memory_limit
@@ -338,6 +342,8 @@ class DuckDBEngine:
     def open(cls, store_dir: Path | None, **options: Any) -> DuckDBEngine:
         """The store file in ``store_dir`` (what the ``territoria.engines`` entry point is asked for)."""
         path = store_dir / CAPABILITIES.store_files[0] if store_dir is not None else None
+        if options.get("temp_directory") is not None:
+            options["temp_directory"] = spill.temp_directory(options["temp_directory"], store_dir)
         return cls(path, **options)
 
 
