@@ -48,3 +48,31 @@ def test_engine_options_set_the_threshold() -> None:
         assert 200 * 1024**2 < _bytes(engine, "allocator_flush_threshold") < 256 * 1024**2
     finally:
         engine.close()
+
+
+def _serialization_compatibility(store: Path) -> int:
+    """The storage format a DuckDB file is written for, from its newer database header (two 4 KiB
+    headers after the main one: checksum, iteration, then five fields before this one)."""
+    data = store.read_bytes()[4096:12288]
+    headers = [data[0:4096], data[4096:8192]]
+    newest = max(headers, key=lambda h: int.from_bytes(h[8:16], "little"))
+    return int.from_bytes(newest[56:64], "little")
+
+
+def test_a_new_store_is_written_in_the_pinned_duckdbs_own_format(tmp_path: Path) -> None:
+    """Not DuckDB's default, readable by DuckDB 0.10.2: that format converts every column's
+    distinct-count sketch at each checkpoint, a cost that grew with the ledger's history."""
+    import duckdb
+
+    (tmp_path / "ours").mkdir()
+    engine = open_engine("duckdb", tmp_path / "ours")
+    engine.execute("CREATE TABLE t AS SELECT 1 AS a")
+    engine.close()
+    con = duckdb.connect(str(tmp_path / "default.duckdb"))
+    con.execute("CREATE TABLE t AS SELECT 1 AS a")
+    con.close()
+    default = _serialization_compatibility(tmp_path / "default.duckdb")
+    assert _serialization_compatibility(tmp_path / "ours" / "store.duckdb") > default
+    # and DuckDB opened with its default settings still reads it
+    with duckdb.connect(str(tmp_path / "ours" / "store.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT a FROM t").fetchall() == [(1,)]

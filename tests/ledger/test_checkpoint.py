@@ -3,13 +3,20 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from territoria import ledger
 from territoria.engines.duckdb.engine import DuckDBEngine, open_duckdb
 from territoria.ledger import COMPACT_EVERY, META, RunStart, StepRecord
 
+#: the module (``ledger.checkpoint`` is its function)
+checkpoint_module = importlib.import_module("territoria.ledger.checkpoint")
 T0 = datetime(2026, 3, 1, 12, 0, 0)
 STEPS = 5
 
@@ -60,3 +67,42 @@ def test_a_store_without_records_is_checkpointed_whole(tmp_path: Path) -> None:
     ledger.checkpoint(engine)  # no ``runs`` table: the plain checkpoint
     engine.close()
     assert not (tmp_path / "store.duckdb.wal").exists()
+
+
+class _Recording(DuckDBEngine):
+    """The real engine, keeping the statements it was given."""
+
+    def __init__(self, path: Path, threads: int) -> None:
+        super().__init__(path / "store.duckdb", threads=threads)
+        self.statements: list[str] = []
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self.statements.append(sql)
+        super().execute(sql, params)
+
+
+def _threads(engine: DuckDBEngine) -> int:
+    return int(engine.fetch_all("SELECT current_setting('threads')")[0][0])
+
+
+def test_a_small_checkpoint_runs_on_the_calling_thread_and_the_setting_comes_back(tmp_path: Path) -> None:
+    """A CHECKPOINT statement runs on a worker thread while the caller polls for it: a small one
+    runs on the caller alone (``threads = 1`` around it), the session's setting restored after."""
+    engine = _Recording(tmp_path, threads=2)
+    ledger.ensure_meta(engine)
+    _run(engine, 1)
+    said = engine.statements
+    assert said.index("SET threads = 1") < said.index("CHECKPOINT") < said.index("SET threads = 2")
+    assert _threads(engine) == 2
+    engine.close()
+
+
+def test_a_large_checkpoint_keeps_more_than_two_threads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checkpoint_module, "SMALL_WAL_BYTES", 0)  # any WAL is large
+    engine = _Recording(tmp_path, threads=4)
+    ledger.ensure_meta(engine)
+    _run(engine, 1)
+    assert "CHECKPOINT" in engine.statements
+    assert not [s for s in engine.statements if s.startswith("SET threads")]
+    assert _threads(engine) == 4
+    engine.close()

@@ -16,28 +16,52 @@ is the same either way: a checkpoint moves committed data, the merge only change
 
 from __future__ import annotations
 
+import os
+
 from territoria.engines.base import Engine
 from territoria.ledger.schema import META, has_table
 
 #: one run's checkpoint in this many merges the small row groups the others left
 COMPACT_EVERY = 32
 
+#: a checkpoint with less than this much to move from the WAL runs on the calling thread alone
+SMALL_WAL_BYTES = 16 * 1024**2
+
 
 def checkpoint(engine: Engine) -> None:
     """Checkpoint a DuckDB store (nothing to do on the other engines), merging small row groups
-    only when the number of runs recorded is a multiple of ``COMPACT_EVERY`` (or unknown)."""
+    only when the number of runs recorded is a multiple of ``COMPACT_EVERY`` (or unknown).
+
+    A small checkpoint runs on the calling thread alone (``threads = 1`` for its duration): a
+    ``CHECKPOINT`` statement runs on one of DuckDB's worker threads while the calling thread polls
+    for it (taking the connection's lock and Python's GIL in a loop), which cost twice the
+    checkpoint's own CPU time and, on a busy machine, a core the worker needed. With two threads
+    or fewer, the worker that runs it was its only worker anyway; with more, a large WAL keeps
+    them all."""
     if engine.capabilities.sql_dialect != "duckdb":
         return
     runs = int(engine.fetch_all(f"SELECT count(*) FROM {META}.runs")[0][0]) if has_table(engine, "runs") else 0
-    if runs % COMPACT_EVERY == 0:
-        engine.execute("CHECKPOINT")
-        return
-    before = engine.fetch_all("SELECT current_setting('max_vacuum_tasks')")[0][0]
-    engine.execute("SET max_vacuum_tasks = 0")
+    vacuum, threads = engine.fetch_all("SELECT current_setting('max_vacuum_tasks'), current_setting('threads')")[0]
+    settings = {} if runs % COMPACT_EVERY == 0 else {"max_vacuum_tasks": 0}
+    if int(threads) > 1 and (int(threads) <= 2 or _wal_bytes(engine) < SMALL_WAL_BYTES):
+        settings["threads"] = 1
+    for name, value in settings.items():
+        engine.execute(f"SET {name} = {value}")
     try:
         engine.execute("CHECKPOINT")
     finally:
-        engine.execute(f"SET max_vacuum_tasks = {int(before)}")
+        before = {"max_vacuum_tasks": int(vacuum), "threads": int(threads)}
+        for name in settings:
+            engine.execute(f"SET {name} = {before[name]}")
+
+
+def _wal_bytes(engine: Engine) -> int:
+    """The size of the store's WAL (0 for an in-memory store or when there is none)."""
+    path = getattr(engine, "path", None)
+    try:
+        return os.stat(f"{path}.wal").st_size if path is not None else 0
+    except OSError:
+        return 0
 
 
 __all__ = ["COMPACT_EVERY", "checkpoint"]

@@ -46,6 +46,13 @@ CAPABILITIES = Capabilities(
 )
 
 
+#: the storage format of the store files this engine creates (a file keeps the format it was created
+#: in). DuckDB's default writes what DuckDB 0.10.2 can read, and to do so converts every column's
+#: distinct-count sketch (HyperLogLog) to that version's layout at each checkpoint, a conversion that
+#: grows with the column's distinct values: on the ledger's history tables it was half of a run's
+#: checkpoint (``bench/orchestration.py``). The pinned DuckDB's own format stores the sketch as it is.
+STORAGE_VERSION = "v1.5.0"
+
 #: at most this much freed memory is kept by DuckDB's allocator when no memory limit is set
 MAX_FLUSH_THRESHOLD = 8 * 1024**3
 
@@ -170,6 +177,7 @@ class DuckDBEngine:
         if path is not None:
             # A project-owned extension directory keeps the user's home untouched.
             config["extension_directory"] = str(path.parent / "duckdb_extensions")
+            config["storage_compatibility_version"] = STORAGE_VERSION
         if threads:
             config["threads"] = threads
         if temp_directory is not None:  # checked by ``spill.temp_directory``; else beside the store
