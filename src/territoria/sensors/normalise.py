@@ -113,22 +113,39 @@ def observation_key(uplink: int, datastream: int) -> int:
     return mixed - (1 << 64) if mixed >= 1 << 63 else mixed
 
 
-_HOURS: dict[str, int] = {}
+#: epoch microseconds of each minute seen (``2025-07-01T10:20:``): a network's uplinks share minutes
+_MINUTES: dict[str, int] = {}
+_MINUTES_CACHED = 100_000
+
+
+def _minute(prefix: str) -> int | None:
+    """Epoch microseconds of ``2025-07-01T10:20:`` (None if it is not the start of a time), cached."""
+    try:
+        moment = datetime.fromisoformat(prefix + "00+00:00")
+    except ValueError:
+        return None
+    if len(_MINUTES) >= _MINUTES_CACHED:
+        _MINUTES.clear()
+    base = _MINUTES[prefix] = int(moment.timestamp()) * 1_000_000
+    return base
 
 
 def parse_time(text: str) -> int:
     """Microseconds since the epoch of an RFC 3339 time (ChirpStack writes nanoseconds)."""
-    # Fast path for ChirpStack's own shape, 2025-07-01T10:20:30.123456789+00:00: the hour's epoch is cached.
+    # Fast path for a UTC time, ChirpStack's 2025-07-01T10:20:30.123456789+00:00: the minute's epoch
+    # is cached, seconds and microseconds are one integer ("30" + "123456"), the rest truncated.
     if len(text) >= 20 and text[13] == ":" and text[16] == ":":
         end = -1 if text[-1] == "Z" else -6 if text[-6:] == "+00:00" else 0
         sep = text[19]
         frac = text[20:end] if sep == "." else ""
-        if end and (sep in "+Z" or (sep == "." and (frac.isdigit() or not frac))):
-            hour = _HOURS.get(text[:13])
-            if hour is None:
-                hour = _HOURS[text[:13]] = int(datetime.fromisoformat(text[:13] + ":00:00+00:00").timestamp())
-            micros = (int(frac[:6]) if len(frac) >= 6 else int(frac.ljust(6, "0"))) if frac else 0
-            return (hour + int(text[14:16]) * 60 + int(text[17:19])) * 1_000_000 + micros
+        micros = text[17:19] + (frac[:6] if len(frac) >= 6 else frac.ljust(6, "0"))
+        valid = micros.isdigit() and text[17] < "6"  # seconds 00-59: the minute itself is checked by _minute
+        if end and (sep in "+Z" or sep == ".") and (frac.isdigit() or not frac) and valid:
+            base = _MINUTES.get(text[:17])
+            if base is None:
+                base = _minute(text[:17])
+            if base is not None:
+                return base + int(micros)
     if "." in text:
         head, _, rest = text.partition(".")
         digits = len(rest) - len(rest.lstrip("0123456789"))
