@@ -125,9 +125,11 @@ class Parser:
         messages: list[tuple[int, str, bytes]] = []
         controls: list[Control] = []
         while end - pos >= 2:
-            first = buf[pos]
-            if buf[pos + 1] < 0x80:  # the common case: a packet under 128 bytes
-                length, start = buf[pos + 1], pos + 2
+            first, low = buf[pos], buf[pos + 1]
+            if low < 0x80:  # a packet under 128 bytes
+                length, start = low, pos + 2
+            elif end - pos >= 3 and buf[pos + 2] < 0x80:  # under 16 KiB: an uplink, inlined (no call)
+                length, start = (low & 0x7F) | buf[pos + 2] << 7, pos + 3
             else:
                 found = _varint_at(buf, pos + 1, end)
                 if found is None:
