@@ -187,9 +187,7 @@ class StoreWriter:
             ) from None
         self.db = duckdb.connect()
         self.db.execute("SET TimeZone = 'UTC'")
-        # One thread: its queries fold one batch (tens of thousands of rows), where a second thread
-        # costs more CPU in coordination than it saves, and the listener stages the next batch meanwhile.
-        self.db.execute("SET threads = 1")
+        self.db.execute("SET threads = 1")  # folds of one batch: a second thread costs more CPU than it saves
         # Each file this connection reads is one it has just written, read once: DuckDB's cache of
         # external files (on by default, bounded only by memory_limit) would keep every one of them,
         # and a long-running listener would grow by the size of what it stores.
@@ -419,8 +417,7 @@ class StoreWriter:
                 FROM (
                     {previous}
                     UNION ALL
-                    -- the hour by integer arithmetic (floored, for times before 1970 too): date_trunc on
-                    -- a TIMESTAMPTZ goes through the time zone library and is most of the cost
+                    -- hours floored by integer arithmetic: date_trunc on a TIMESTAMPTZ goes through ICU, slow
                     SELECT datastream, make_timestamptz(hour_us), n, sum, min, max FROM (
                         SELECT datastream, epoch_us(time) - (epoch_us(time) % 3600000000 + 3600000000) % 3600000000
                                AS hour_us, count(*) AS n, sum(result::DECIMAL(38, 9)) AS sum, min(result) AS min,
