@@ -172,6 +172,23 @@ def test_parse_time_variants() -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "2025-07-01T10:90:30Z",  # minute 90 was read as 11:30
+        "2025-07-01T10:20:75.5+00:00",  # second 75 as 10:21:15
+        "2025-07-01T10:20:-5Z",  # a sign taken for a digit
+        "2025-07-01T10:+1:30.123456789+00:00",
+        "2025-07-01T10:20: 5Z",
+    ],
+)
+def test_parse_time_refuses_what_is_not_a_time(text: str) -> None:
+    """The UTC fast path refuses what the general parser refuses: such an uplink is quarantined
+    ("invalid time"), not stored at a time it never had."""
+    with pytest.raises(ValueError):
+        parse_time(text)
+
+
+@pytest.mark.parametrize(
     ("payload", "reason", "detail"),
     [
         (b"{not json", "malformed JSON", "JSON is malformed"),

@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from territoria.sensors.normalise import Batch
 from territoria.sensors.registry import Registry
 from territoria.sensors.sta.service import Service
 from territoria.sensors.store import FOLDED, SensorStore
@@ -78,3 +81,26 @@ def test_the_former_layout_is_read_then_merged_into_the_new_one(
     with store.writer():  # reopening folds nothing twice: every file is recorded under its new name
         pass
     assert content(Service(sensor_ws.root, sensor_ws.private, sensor_ws.config.communes)) == content(fresh)
+
+
+def test_hourly_aggregates_floor_each_time_to_its_utc_hour_before_1970_too(tmp_path: Path) -> None:
+    """The fold computes hours by integer arithmetic (not date_trunc): floored, not truncated
+    towards 1970, so 23:30 on 31 December 1969 is in the 23:00 hour."""
+    times = ["1969-12-31T23:30:00", "1969-12-31T23:59:59.999999", "1970-01-01T00:00:00", "2025-07-01T10:59:59.5"]
+    batch = Batch()
+    for i, text in enumerate([*times, "2025-07-01T10:00:00"]):
+        batch.datastream.append(1)
+        batch.time_us.append(round(datetime.fromisoformat(text + "+00:00").timestamp() * 1_000_000))
+        batch.result.append(float(2**i))
+        batch.foi.append(1)
+        batch.fcnt.append(i)
+        batch.key.append(i)
+    store = SensorStore(tmp_path / "sensors")
+    with store.writer() as writer:
+        writer.append(batch, 0)
+    rows = pa.concat_tables([pq.read_table(f) for f in store.hourly_files()]).sort_by("hour").to_pylist()
+    assert [(r["hour"].isoformat(), r["n"], r["sum"]) for r in rows] == [
+        ("1969-12-31T23:00:00+00:00", 2, 3.0),
+        ("1970-01-01T00:00:00+00:00", 1, 4.0),
+        ("2025-07-01T10:00:00+00:00", 2, 24.0),
+    ]

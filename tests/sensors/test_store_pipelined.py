@@ -7,11 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from territoria.sensors import store as store_module
+from territoria.sensors.keyset import KeySet
 from territoria.sensors.normalise import Batch
 from territoria.sensors.registry import Registry
 from territoria.sensors.sta.service import OBS_ID_SHIFT, Service
@@ -125,3 +127,13 @@ def test_a_crash_after_a_compacted_file_is_written_counts_nothing_twice(
         pass
     assert [f.name.startswith("compact-") for f in store.obs_files()] == [True, False, False, False]  # May merged
     assert sorted(pq.read_table(store.hourly_files()).column("n").to_pylist()) == hourly
+
+
+def test_the_key_set_finds_what_was_added_and_nothing_else() -> None:
+    keys = KeySet(np.array([5, -3, 5, 2**62, -(2**63)], dtype=np.int64))
+    assert len(keys) == 4  # the repeat is held once
+    probe = np.array([-(2**63), -3, 0, 4, 5, 6, 2**62, 2**63 - 1], dtype=np.int64)
+    assert keys.contains(probe).tolist() == [True, True, False, False, True, False, True, False]
+    keys.add(np.array([0, 6, 2**63 - 1], dtype=np.int64))  # sorted, distinct, new: as ``_new_rows`` gives them
+    assert keys.contains(probe).tolist() == [True, True, True, False, True, True, True, True]
+    assert not KeySet().contains(probe).any()

@@ -35,6 +35,7 @@ def publish_packet(topic: str, payload: bytes, packet_id: int = 0, props: bytes 
 # -- the parser ---------------------------------------------------------------------------------
 def test_many_packets_in_any_cut_of_the_stream_parse_the_same() -> None:
     sent = [(i % 65535 + 1, f"application/a/device/{i:016x}/event/up", b"x" * (i % 300)) for i in range(2000)]
+    sent.append((9, "big/one", b"y" * 20_000))  # a remaining length on three bytes
     sent.append((0, "qos0/topic", b"{}"))  # QoS 0: no packet id
     sent.append((7, "with/properties", b"p"))
     stream = b"".join(publish_packet(t, p, pid) for pid, t, p in sent[:-1])

@@ -38,17 +38,24 @@ class DecodeError(ValueError):
     """The frame does not match the decoder's format."""
 
 
+_LHT65 = struct.Struct(">HhHBh")
+
+
 def dragino_lht65(frame: bytes) -> Decoded:
-    if len(frame) < 6:
+    if len(frame) >= 9:  # the usual 11-byte frame: one unpack
+        bat_raw, temp_raw, hum_raw, ext_kind, ext_raw = _LHT65.unpack_from(frame)
+    elif len(frame) >= 6:
+        bat_raw, temp_raw, hum_raw = struct.unpack_from(">HhH", frame, 0)
+        ext_kind = ext_raw = 0
+    else:
         raise DecodeError(f"LHT65 frame has {len(frame)} bytes, expected 11")
-    bat_raw, temp_raw, hum_raw = struct.unpack_from(">HhH", frame, 0)
     values: Decoded = {
         "BatV": (bat_raw & 0x3FFF) / 1000.0,
         "TempC_SHT": temp_raw / 100.0,
         "Hum_SHT": hum_raw / 10.0,
     }
-    if len(frame) >= 9 and frame[6] == 0x01:
-        values["TempC_DS"] = struct.unpack_from(">h", frame, 7)[0] / 100.0
+    if ext_kind == 0x01:
+        values["TempC_DS"] = ext_raw / 100.0
     return values
 
 

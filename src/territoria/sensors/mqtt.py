@@ -223,7 +223,7 @@ class Listener:
         # Only now is the batch on disk (``commit`` returns after the fsync): acknowledge it.
         by_generation: dict[int, list[int]] = {}
         for generation, messages in taken:
-            by_generation.setdefault(generation, []).extend(pid for pid, _t, _p in messages)
+            by_generation.setdefault(generation, []).extend([m[0] for m in messages])
         for generation, ids in by_generation.items():
             self.client.ack(generation, ids)
         if self.on_flush:

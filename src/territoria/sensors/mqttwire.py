@@ -109,24 +109,27 @@ class Parser:
     """Bytes from the broker in, complete packets out; keeps a partial packet for the next read."""
 
     def __init__(self, max_packet: int = MAX_PACKET) -> None:
-        self.buffer = bytearray()
+        #: the start of a packet the last read ended inside
+        self.buffer = b""
         self.max_packet = max_packet
         self._topics: dict[bytes, str] = {}
 
     def feed(self, data: bytes) -> tuple[list[tuple[int, str, bytes]], list[Control]]:
         """(PUBLISH packets as (packet id, topic, payload), other packets) completed by ``data``.
 
-        A QoS 0 message has packet id 0 (MQTT never gives a QoS 1 message that id)."""
-        buf = self.buffer
-        buf += data
+        A QoS 0 message has packet id 0 (MQTT never gives a QoS 1 message that id). Parsed from
+        ``bytes``, not a ``bytearray``: a topic or a payload is then copied out once, not twice."""
+        buf = self.buffer + data if self.buffer else data
         end = len(buf)
         pos = 0
         messages: list[tuple[int, str, bytes]] = []
         controls: list[Control] = []
         while end - pos >= 2:
-            first = buf[pos]
-            if buf[pos + 1] < 0x80:  # the common case: a packet under 128 bytes
-                length, start = buf[pos + 1], pos + 2
+            first, low = buf[pos], buf[pos + 1]
+            if low < 0x80:  # a packet under 128 bytes
+                length, start = low, pos + 2
+            elif end - pos >= 3 and buf[pos + 2] < 0x80:  # under 16 KiB: an uplink, inlined (no call)
+                length, start = (low & 0x7F) | buf[pos + 2] << 7, pos + 3
             else:
                 found = _varint_at(buf, pos + 1, end)
                 if found is None:
@@ -140,12 +143,12 @@ class Parser:
             if first >> 4 == PUBLISH:
                 messages.append(self._publish(buf, first, start, stop))
             else:
-                controls.append(_control(bytes(buf[start:stop]), first))
+                controls.append(_control(buf[start:stop], first))
             pos = stop
-        del buf[:pos]
+        self.buffer = buf[pos:] if pos < end else b""
         return messages, controls
 
-    def _publish(self, buf: bytearray, first: int, start: int, stop: int) -> tuple[int, str, bytes]:
+    def _publish(self, buf: bytes, first: int, start: int, stop: int) -> tuple[int, str, bytes]:
         qos = (first >> 1) & 0x03
         if qos > 1:
             raise MalformedPacket(f"PUBLISH with QoS {qos} on a subscription granted QoS 1 at most")
@@ -155,7 +158,7 @@ class Parser:
         pos = topic_end + (2 if qos else 0)
         if pos >= stop:  # the property length byte must still fit
             raise MalformedPacket("PUBLISH topic runs past the end of the packet")
-        raw_topic = bytes(buf[start + 2 : topic_end])
+        raw_topic = buf[start + 2 : topic_end]
         topic = self._topics.get(raw_topic)
         if topic is None:
             try:
@@ -178,7 +181,7 @@ class Parser:
         pos += props
         if pos > stop:
             raise MalformedPacket("PUBLISH properties run past the end of the packet")
-        return packet_id, topic, bytes(buf[pos:stop])
+        return packet_id, topic, buf[pos:stop]
 
 
 def _control(body: bytes, first: int) -> Control:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import binascii
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
-from territoria.sensors.decoders import DECODERS, DecodeError
+from territoria.sensors.decoders import DECODERS, Decoded, DecodeError
 from territoria.sensors.registry import SENTINELS, Measure, Placement, Registry
 
 FUTURE_TOLERANCE_US = 300 * 1_000_000
@@ -69,21 +70,41 @@ _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 
 
+def _uplink_digest(dev_eui: str, fcnt: int, time_us: int) -> bytes:
+    return hashlib.blake2b(f"{dev_eui}|{fcnt}|{time_us}".encode(), digest_size=8).digest()
+
+
 def uplink_key(dev_eui: str, fcnt: int, time_us: int) -> int:
-    digest = hashlib.blake2b(f"{dev_eui}|{fcnt}|{time_us}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little")
+    return int.from_bytes(_uplink_digest(dev_eui, fcnt, time_us), "little")
 
 
-Stream = tuple[str, int, Measure, str, float, float, float, float, int]
+#: (quantity, datastream, measure, its key, min, max, scale, offset, key mix, sentinel inside the range)
+Stream = tuple[str, int, Measure, str, float, float, float, float, int, bool]
 
 
-def _streams(placement: Placement) -> list[Stream]:
-    """(quantity, datastream, measure, its key, min and max, scale, offset, datastream's key mix) of
-    each stream of a placement: read once per uplink, the measure's fields are unpacked here."""
-    return [
-        (quantity, ds, m, m.key, m.min, m.max, scale, offset, (ds * _GOLDEN) & _MASK)
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the hot loop needs of a placement, resolved once: its streams with the measure's
+    fields unpacked, and its profile's decoder."""
+
+    streams: tuple[Stream, ...]
+    profile: str
+    decoder: Callable[[bytes], Decoded] | None
+
+
+def _plan(registry: Registry, placement: Placement) -> Plan:
+    streams = tuple(
+        (quantity, ds, m, m.key, m.min, m.max, scale, offset, _signed((ds * _GOLDEN) & _MASK),
+         any(m.min <= s <= m.max for s in SENTINELS))
         for quantity, (ds, m, scale, offset) in placement.streams.items()
-    ]
+    )  # fmt: skip
+    profile = placement.entry.profile
+    decoder = registry.config.profiles[profile].decoder
+    return Plan(streams, profile, DECODERS[decoder] if decoder is not None else None)
 
 
 def observation_key(uplink: int, datastream: int) -> int:
@@ -92,21 +113,39 @@ def observation_key(uplink: int, datastream: int) -> int:
     return mixed - (1 << 64) if mixed >= 1 << 63 else mixed
 
 
-_HOURS: dict[str, int] = {}
+#: epoch microseconds of each minute seen (``2025-07-01T10:20:``): a network's uplinks share minutes
+_MINUTES: dict[str, int] = {}
+_MINUTES_CACHED = 100_000
+
+
+def _minute(prefix: str) -> int | None:
+    """Epoch microseconds of ``2025-07-01T10:20:`` (None if it is not the start of a time), cached."""
+    try:
+        moment = datetime.fromisoformat(prefix + "00+00:00")
+    except ValueError:
+        return None
+    if len(_MINUTES) >= _MINUTES_CACHED:
+        _MINUTES.clear()
+    base = _MINUTES[prefix] = int(moment.timestamp()) * 1_000_000
+    return base
 
 
 def parse_time(text: str) -> int:
     """Microseconds since the epoch of an RFC 3339 time (ChirpStack writes nanoseconds)."""
-    # Fast path for ChirpStack's own shape, 2025-07-01T10:20:30.123456789+00:00: the hour's epoch is cached.
-    if len(text) >= 20 and text[13] == ":" and text[16] == ":" and (text.endswith("+00:00") or text[-1] == "Z"):
-        hour = _HOURS.get(text[:13])
-        if hour is None:
-            hour = _HOURS[text[:13]] = int(datetime.fromisoformat(text[:13] + ":00:00+00:00").timestamp())
-        end = len(text) - (1 if text[-1] == "Z" else 6)
-        frac = text[20:end] if text[19:20] == "." else ""
-        if text[19] in ".+Z" and frac.isdigit() | (frac == ""):
-            micros = int(frac[:6].ljust(6, "0")) if frac else 0
-            return (hour + int(text[14:16]) * 60 + int(text[17:19])) * 1_000_000 + micros
+    # Fast path for a UTC time, ChirpStack's 2025-07-01T10:20:30.123456789+00:00: the minute's epoch
+    # is cached, seconds and microseconds are one integer ("30" + "123456"), the rest truncated.
+    if len(text) >= 20 and text[13] == ":" and text[16] == ":":
+        end = -1 if text[-1] == "Z" else -6 if text[-6:] == "+00:00" else 0
+        sep = text[19]
+        frac = text[20:end] if sep == "." else ""
+        micros = text[17:19] + (frac[:6] if len(frac) >= 6 else frac.ljust(6, "0"))
+        valid = micros.isdigit() and text[17] < "6"  # seconds 00-59: the minute itself is checked by _minute
+        if end and (sep in "+Z" or sep == ".") and (frac.isdigit() or not frac) and valid:
+            base = _MINUTES.get(text[:17])
+            if base is None:
+                base = _minute(text[:17])
+            if base is not None:
+                return base + int(micros)
     if "." in text:
         head, _, rest = text.partition(".")
         digits = len(rest) - len(rest.lstrip("0123456789"))
@@ -147,7 +186,7 @@ class Normaliser:
         self.last_time: dict[str, int] = {}
         #: False when replaying history: arrival time then says nothing about lateness
         self.live = live
-        self._streams: dict[int, list[Stream]] = {}
+        self._plans: dict[int, Plan] = {}
         self._topics: dict[str, list[str]] = {}
 
     def process(self, messages: list[tuple[str, bytes]], received_us: int) -> Batch:
@@ -217,7 +256,10 @@ class Normaliser:
             if dev_eui in self.registry.by_eui:
                 return ("outside validity window", f"{dev_eui} is not registered at {up.time}", dev_eui)
             return ("unknown device", f"{dev_eui} is not in sensors/devices.yaml", dev_eui)
-        values = self._values(up, placement.entry.profile)
+        plan = self._plans.get(id(placement))
+        if plan is None:
+            plan = self._plans[id(placement)] = _plan(self.registry, placement)
+        values = self._values(up, plan)
         if isinstance(values, tuple):
             return (*values, dev_eui)
         batch.uplinks += 1
@@ -227,24 +269,33 @@ class Normaliser:
             batch.out_of_order += 1
         else:
             self.last_time[dev_eui] = time_us
-        uplink = uplink_key(dev_eui, up.fCnt, time_us)
-        streams = self._streams.get(id(placement))
-        if streams is None:
-            streams = self._streams[id(placement)] = _streams(placement)
-        foi, fcnt = placement.location_id, up.fCnt
-        for quantity, ds, measure, name, low, high, scale, offset, mix in streams:
+        uplink = int.from_bytes(_uplink_digest(dev_eui, up.fCnt, time_us), "little", signed=True)
+        message = (received_us, topic, payload, dev_eui)
+        self._add(batch, plan, values, uplink, time_us, placement.location_id, up.fCnt, message)
+        return None
+
+    def _add(
+        self,
+        batch: Batch,
+        plan: Plan,
+        values: Decoded,
+        uplink: int,
+        time_us: int,
+        foi: int,
+        fcnt: int,
+        message: tuple[int, str, bytes, str],
+    ) -> None:
+        """Append an uplink's values to the batch's columns, or quarantine those that are not valid.
+
+        Once per value: the key is the uplink's (signed) XOR the stream's (signed) mix, which is
+        ``observation_key`` in two's complement without the masking, and a value within the range
+        needs no sentinel test when no sentinel lies within that range (the usual case)."""
+        for quantity, ds, measure, name, low, high, scale, offset, mix, guarded in plan.streams:
             raw = values.get(name)
             if raw is None:
                 continue
-            key = (uplink ^ mix) & _MASK  # observation_key(uplink, ds), inlined: once per value
-            key = key - (1 << 64) if key >= 1 << 63 else key
-            if raw in SENTINELS:
-                detail = f"{quantity} = {raw} is the sensor's error value"
-                self._quarantine(batch, received_us, topic, payload, "sensor error sentinel", detail, dev_eui, key)
-            elif not low <= raw <= high:  # False for NaN too
-                detail = f"{quantity} = {raw} outside [{measure.min}, {measure.max}] {measure.unit}"
-                self._quarantine(batch, received_us, topic, payload, "out of valid range", detail, dev_eui, key)
-            else:
+            key = uplink ^ mix
+            if low <= raw <= high and not (guarded and raw in SENTINELS):  # False for NaN too
                 # six column lists rather than one list of row tuples: tuples are objects the
                 # cyclic garbage collector has to visit, and it would, many times over a batch
                 batch.datastream.append(ds)
@@ -253,7 +304,14 @@ class Normaliser:
                 batch.foi.append(foi)
                 batch.fcnt.append(fcnt)
                 batch.key.append(key)
-        return None
+            else:
+                received_us, topic, payload, dev_eui = message
+                if raw in SENTINELS:
+                    reason, detail = "sensor error sentinel", f"{quantity} = {raw} is the sensor's error value"
+                else:
+                    reason = "out of valid range"
+                    detail = f"{quantity} = {raw} outside [{measure.min}, {measure.max}] {measure.unit}"
+                self._quarantine(batch, received_us, topic, payload, reason, detail, dev_eui, key)
 
     def _topic(self, topic: str) -> list[str]:
         """The parts of an event topic (empty if it is not one), cached: a device's topics repeat."""
@@ -266,9 +324,9 @@ class Normaliser:
         self._topics[topic] = parts
         return parts
 
-    def _values(self, up: UplinkEvent, profile_name: str) -> dict[str, float] | tuple[str, str]:
+    def _values(self, up: UplinkEvent, plan: Plan) -> Decoded | tuple[str, str]:
         if up.object is not None:
-            values: dict[str, float] = {}
+            values: Decoded = {}
             for k, v in up.object.items():
                 if isinstance(v, bool) or v is None:
                     continue
@@ -280,17 +338,16 @@ class Normaliser:
                     except ValueError:
                         continue
             return values
-        profile = self.registry.config.profiles[profile_name]
         if up.data is None:
             return ("no payload", "neither `object` nor `data` in the uplink")
-        if profile.decoder is None:
-            return ("no decoder", f"no decoded `object` and profile {profile_name} has no decoder")
+        if plan.decoder is None:
+            return ("no decoder", f"no decoded `object` and profile {plan.profile} has no decoder")
         try:
             frame = binascii.a2b_base64(up.data, strict_mode=True)  # base64.b64decode(validate=True), less overhead
         except (binascii.Error, ValueError):
             return ("undecodable payload", "`data` is not base64")
         try:
-            return DECODERS[profile.decoder](frame)
+            return plan.decoder(frame)
         except DecodeError as exc:
             return ("undecodable payload", str(exc))
 

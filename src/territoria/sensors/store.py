@@ -43,6 +43,7 @@ import pyarrow.parquet as pq
 
 from territoria.core.errors import WorkspaceLockedError
 from territoria.sensors.durable import Durable, write_atomic
+from territoria.sensors.keyset import Keys, KeySet
 from territoria.sensors.normalise import Batch
 from territoria.sensors.obslayout import (
     REPLACES,
@@ -186,12 +187,13 @@ class StoreWriter:
             ) from None
         self.db = duckdb.connect()
         self.db.execute("SET TimeZone = 'UTC'")
+        self.db.execute("SET threads = 1")  # folds of one batch: a second thread costs more CPU than it saves
         # Each file this connection reads is one it has just written, read once: DuckDB's cache of
         # external files (on by default, bounded only by memory_limit) would keep every one of them,
         # and a long-running listener would grow by the size of what it stores.
         self.db.execute("SET enable_external_file_cache = false")
         #: keys of stored observations, per month, loaded when a month is touched (LRU, bounded memory)
-        self._keys: OrderedDict[str, set[int]] = OrderedDict()
+        self._keys: OrderedDict[str, KeySet] = OrderedDict()
         #: batches staged, not committed: a month's keys read again from the files must add theirs
         self._inflight: list[Staged] = []
         self._inflight_lock = threading.Lock()
@@ -236,18 +238,18 @@ class StoreWriter:
             month = self._day_month[day] = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m")
         return month
 
-    def keys(self, month: str) -> set[int]:
+    def keys(self, month: str) -> KeySet:
         """Keys already stored for observations of ``month`` (read from its files on first use)."""
         found = self._keys.get(month)
         if found is None:
-            found = set()
-            for f in month_files(self.store.obs_dir / f"month={month}"):
-                found.update(pq.ParquetFile(f).read(columns=["okey"]).column("okey").to_numpy().tolist())
+            parts = [
+                pq.ParquetFile(f).read(columns=["okey"]).column("okey").to_numpy()
+                for f in month_files(self.store.obs_dir / f"month={month}")
+            ]
             with self._inflight_lock:
                 inflight = [s.fresh[month] for s in self._inflight if month in s.fresh]
-            for table in inflight:
-                found.update(table.column("okey").to_numpy().tolist())
-            self._keys[month] = found
+            parts += [table.column("okey").to_numpy() for table in inflight]
+            found = self._keys[month] = KeySet(np.concatenate(parts) if parts else None)
             while len(self._keys) > KEY_MONTHS:
                 self._keys.popitem(last=False)
         else:
@@ -282,14 +284,14 @@ class StoreWriter:
         )
         months, month_of_row = self._months(np.asarray(batch.time_us, dtype=np.int64))
         keys = np.asarray(batch.key, dtype=np.int64)
-        rows = self._new_rows(keys, months, month_of_row)
+        rows, added = self._new_rows(keys, months, month_of_row)
         quarantine = [q for q in batch.quarantine if q["key"] is None or q["key"] not in self.quarantined_keys]
         staged = Staged(batch, len(rows), len(batch) - len(rows), quarantine)
         if len(rows):
             staged.written, staged.fresh = self._write_months(table, rows, months, month_of_row, staged.durable)
         self._write_side(quarantine, batch.events, staged.durable)
-        for m, month in enumerate(months):
-            self.keys(month).update(keys[rows[month_of_row[rows] == m]].tolist())
+        for month, new in zip(months, added, strict=True):
+            self.keys(month).add(new)
         self.quarantined_keys.update(q["key"] for q in quarantine if q["key"] is not None)
         with self._inflight_lock:
             self._inflight.append(staged)
@@ -323,18 +325,21 @@ class StoreWriter:
         month_of_day = np.array([months.index(n) for n in names], dtype=np.int64)
         return months, month_of_day[day_of_row] if len(days) else np.zeros(0, np.int64)
 
-    def _new_rows(self, keys: np.ndarray, months: list[str], month_of_row: np.ndarray) -> np.ndarray:
-        """Indices of the rows to store: the first of each key in the batch, if not already stored."""
-        _, first = np.unique(keys, return_index=True)
-        new = np.zeros(len(keys), dtype=bool)
-        new[first] = True
+    def _new_rows(self, keys: np.ndarray, months: list[str], month_of_row: np.ndarray) -> tuple[np.ndarray, list[Keys]]:
+        """Indices of the rows to store (the first of each key in the batch, if not already stored),
+        and the keys these add to each month, sorted (looked up and merged in as such)."""
+        distinct, first = np.unique(keys, return_index=True)
+        month_of_key = month_of_row[first]
+        new = np.ones(len(distinct), dtype=bool)
+        added = []
         for m, month in enumerate(months):
-            rows = np.flatnonzero(new & (month_of_row == m)) if len(months) > 1 else np.flatnonzero(new)
-            candidates = keys[rows].tolist()
-            stored = self.keys(month)
-            if stored and not stored.isdisjoint(candidates):
-                new[rows[np.fromiter((k in stored for k in candidates), bool, len(candidates))]] = False
-        return np.flatnonzero(new)
+            mine = np.flatnonzero(month_of_key == m) if len(months) > 1 else np.arange(len(distinct))
+            found = self.keys(month).contains(distinct[mine])
+            new[mine[found]] = False
+            added.append(distinct[mine[~found]])
+        rows = np.zeros(len(keys), dtype=bool)
+        rows[first[new]] = True  # in batch order, without a sort
+        return np.flatnonzero(rows), added
 
     def _write_months(
         self, table: pa.Table, rows: np.ndarray, months: list[str], month_of_row: np.ndarray, durable: Durable
@@ -412,9 +417,13 @@ class StoreWriter:
                 FROM (
                     {previous}
                     UNION ALL
-                    SELECT datastream, date_trunc('hour', time) AS hour, count(*), sum(result::DECIMAL(38, 9)),
-                           min(result), max(result)
-                    FROM {rows} GROUP BY ALL
+                    -- hours floored by integer arithmetic: date_trunc on a TIMESTAMPTZ goes through ICU, slow
+                    SELECT datastream, make_timestamptz(hour_us), n, sum, min, max FROM (
+                        SELECT datastream, epoch_us(time) - (epoch_us(time) % 3600000000 + 3600000000) % 3600000000
+                               AS hour_us, count(*) AS n, sum(result::DECIMAL(38, 9)) AS sum, min(result) AS min,
+                               max(result) AS max
+                        FROM {rows} GROUP BY ALL
+                    )
                 ) GROUP BY ALL ORDER BY datastream, hour
                 """,
                 [files] if files else [],
