@@ -97,6 +97,7 @@ def test_quarantine_reasons(registry: Registry, store: SensorStore) -> None:
     messages = [
         (topic(A), b"{not json"),
         (topic(A), json.dumps({**good, "fCnt": "12"}).encode()),
+        (topic(A), json.dumps({**good, "fCnt": 2**63}).encode()),  # failed the whole batch in the store
         (topic(A), json.dumps({**good, "deviceInfo": {"devEui": 42}}).encode()),
         message(no_payload),
         message(uplink("ffffffffffffffff", 1, "2025-07-01T00:00:00Z")),
@@ -117,6 +118,7 @@ def test_quarantine_reasons(registry: Registry, store: SensorStore) -> None:
     assert rep.quarantined == {
         "malformed JSON": 1,
         "wrong type": 2,
+        "field out of range": 1,
         "no payload": 1,
         "unknown device": 1,
         "outside validity window": 1,
@@ -196,6 +198,12 @@ def test_parse_time_refuses_what_is_not_a_time(text: str) -> None:
         (b'{"deviceInfo": {"devEui": "a"}, "fCnt": "12"}', "wrong type", "fCnt: Expected `int`, got `str`"),
         (b'{"deviceInfo": {"devEui": "a"}, "fCnt": true}', "wrong type", "fCnt: Expected `int`, got `bool`"),
         (b'{"deviceInfo": {"devEui": "a"}, "fCnt": 1.0}', "wrong type", "fCnt: Expected `int`, got `float`"),
+        (
+            b'{"deviceInfo": {"devEui": "a"}, "fCnt": 9223372036854775808}',
+            "field out of range",
+            "fCnt: Expected `int` <=",
+        ),
+        (b'{"deviceInfo": {"devEui": "a"}, "fCnt": -1}', "field out of range", "fCnt: Expected `int` >= 0"),
         (b'{"deviceInfo": {}, "fCnt": 1}', "missing field", "deviceInfo.devEui is required"),
         (b'{"deviceInfo": {"devEui": "a"}}', "missing field", "fCnt is required"),
     ],

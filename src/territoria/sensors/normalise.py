@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -36,6 +36,12 @@ class DeviceInfo(msgspec.Struct, gc=False):
     deviceProfileName: str | None = None
 
 
+#: LoRaWAN's frame counter is 32 bits (ChirpStack's ``uint32 f_cnt``): a value outside is refused
+#: by the decoder, quarantined with its own reason, rather than failing the whole batch when the
+#: store converts the column to int64 (a batch that fails is delivered again, and fails again)
+FrameCounter = Annotated[int, msgspec.Meta(ge=0, le=2**32 - 1)]
+
+
 class UplinkEvent(msgspec.Struct, gc=False):
     """The fields of ChirpStack v4's ``UplinkEvent`` we use (proto3 JSON, lowerCamelCase).
 
@@ -45,7 +51,7 @@ class UplinkEvent(msgspec.Struct, gc=False):
     cycles, and untracked they cost the garbage collector nothing."""
 
     deviceInfo: DeviceInfo
-    fCnt: int
+    fCnt: FrameCounter
     time: str | None = None
     fPort: int | None = None
     data: str | None = None
@@ -374,6 +380,9 @@ class Normaliser:
         return None
 
 
+_BOUND = re.compile(r"^Expected `\w+` [<>]=? ")
+
+
 def _validation_reason(exc: msgspec.ValidationError | msgspec.DecodeError) -> tuple[str, str]:
     """The quarantine reason of a payload msgspec refused, and where in it.
 
@@ -386,4 +395,6 @@ def _validation_reason(exc: msgspec.ValidationError | msgspec.DecodeError) -> tu
     missing = _MISSING.fullmatch(message)
     if missing:
         return ("missing field", f"{where + '.' if where else ''}{missing.group(1)} is required")
+    if _BOUND.search(message):  # ``Expected `int` <= 4294967295``: the right type, out of its range
+        return ("field out of range", f"{where or 'payload'}: {message}")
     return ("wrong type", f"{where or 'payload'}: {message}")
