@@ -64,7 +64,7 @@ def test_cool_place_distance_is_in_real_metres_overseas(tmp_path: Path) -> None:
         "(SELECT ST_PointOnSurface(geometry) AS p FROM read_parquet(?) WHERE code = '97420')",
         [str(referential().boundaries_path)],
     ).fetchone() or (0.0, 0.0)
-    (ws.root / "data" / "lieux-frais.synthetic.csv").write_text(
+    (ws.root / "data" / "lieux-frais.csv").write_text(
         f"identifiant;nom;type;longitude;latitude;code_commune\nL1;Parc;parc;{x!r};{y!r};97420\n", encoding="utf-8"
     )
     with ws.engine() as engine:
