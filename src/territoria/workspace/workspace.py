@@ -29,7 +29,7 @@ from territoria.engines.registry import open_engine
 from territoria.landing import Landing
 from territoria.reference.referential import Referential, referential
 from territoria.workspace.lock import WorkspaceLock
-from territoria.workspace.model import PackConfig, TerritoryConfig
+from territoria.workspace.model import TERRITORY_MESH, PackConfig, TerritoryConfig
 from territoria.workspace.policies import DEFAULT_POLICIES, load_policies
 from territoria.workspace.policies import FILE as POLICIES
 
@@ -241,6 +241,7 @@ def init_workspace(
         slug=slugify(title),
         epci=epci_code,
         epci_name=epci_name,
+        meshes=["commune", "epci" if epci_code else TERRITORY_MESH],
         communes=codes,
         vintages={
             "communes": ref.vintages["communes"]["version"],
