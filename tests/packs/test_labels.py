@@ -116,7 +116,7 @@ def test_the_territory_is_compared_with_its_real_region(ws: Workspace) -> None:
     with ws.engine() as engine:
         rows = engine.fetch_all(
             "SELECT p.period, p.value, p.region, c.consumption_mwh FROM indicator.part_region p "
-            "JOIN published.energie_cellules c ON c.mesh = 'epci' AND c.sector = 'TOUS' "
+            "JOIN published.energie_cellules c ON c.mesh = 'territoire' AND c.sector = 'TOUS' "
             "AND c.energy = p.energy AND c.period = p.period WHERE p.energy = 'electricite' ORDER BY 1"
         )
     assert [r[0] for r in rows] == list(range(2011, 2022))  # the years both files cover

@@ -94,11 +94,11 @@ class Pack:
         return path.read_text(encoding="utf-8")
 
     def run_hook(self, which: str, workspace: Any) -> None:
-        if which == "prepare_demo":  # its inputs are invented: the entries reading them say so
-            workspace.use_demo_entries(self)
         target = getattr(self.definition, which)
         if not target:
             return
+        if which == "prepare_demo":  # the inputs it writes are invented: the entries reading them say so
+            workspace.use_demo_entries(self)
         module_name, _, func = target.partition(":")
         getattr(importlib.import_module(module_name), func)(workspace)
 

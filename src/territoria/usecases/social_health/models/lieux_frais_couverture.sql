@@ -7,10 +7,13 @@
 -- number of places in the commune.
 -- Area, not population: no population grid is shipped (see the pack's method notes). A commune
 -- without a boundary has no coverage (NULL): the index leaves the factor out and says so.
-WITH communes AS (
-    SELECT co.code, co.nom, b.geometry AS g,
-           CASE WHEN left(co.code, 2) = '97' THEN left(co.code, 3) ELSE 'metropole' END AS zone
-    FROM ref('communes') AS co LEFT JOIN ref('contours-communes') AS b USING (code)
+WITH zones AS (
+    SELECT code, nom, CASE WHEN left(code, 2) = '97' THEN left(code, 3) ELSE 'metropole' END AS zone
+    FROM ref('communes')
+),
+places AS (SELECT longitude, latitude FROM ref('lieux-frais')),  -- (the inputs in the lineage's order)
+communes AS (
+    SELECT z.code, z.nom, z.zone, b.geometry AS g FROM zones AS z LEFT JOIN ref('contours-communes') AS b USING (code)
 ),
 extent AS (
     -- each projection serves the places near its communes only (one degree around them, far more
@@ -22,7 +25,7 @@ extent AS (
 geo AS (
     -- the places (no code) and the boundaries in one column, so that one projection serves both
     SELECT NULL AS code, NULL AS nom, e.zone, ST_Point(l.longitude, l.latitude) AS g
-    FROM ref('lieux-frais') AS l JOIN extent AS e
+    FROM places AS l JOIN extent AS e
       ON l.longitude BETWEEN e.x0 AND e.x1 AND l.latitude BETWEEN e.y0 AND e.y1
     UNION ALL
     SELECT code, nom, zone, g FROM communes
