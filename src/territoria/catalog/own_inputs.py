@@ -72,6 +72,8 @@ def to_supply(entry: dict[str, Any]) -> str:
     if delimiter:
         layout += f", separated by '{delimiter}'"
     where = f"the file {source['path']}" if "path" in source else "the source"
-    columns = f"the columns {', '.join(required)}" + (f" (and, optional, {', '.join(optional)})" if optional else "")
+    columns = f"the columns {', '.join(required)} (required: a file without them is refused)"
+    if optional:
+        columns += f", {', '.join(optional)} (a column left out is read as empty)"
     upstream = " (or point `source` at `source.upstream`)" if source.get("upstream") else ""
     return f"TO SUPPLY: {where} ({layout}) with {columns}{upstream}; `territoria sources status` shows what is missing."
