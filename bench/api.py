@@ -160,7 +160,9 @@ def indicator_paths(base: str, n: int, rng: random.Random) -> list[str]:
         elif kind < 0.8:
             paths.append(f"/api/indicators/{ind['id']}/values?mesh=commune&period={period}")
         else:
-            paths.append(f"/api/indicators/{ind['id']}/values?mesh=epci")
+            # the whole territory's rows: mesh `epci`, or `territoire` for a territory made of communes
+            mesh = "territoire" if "territoire" in ind["meshes"] else "epci"
+            paths.append(f"/api/indicators/{ind['id']}/values?mesh={mesh}")
     return paths
 
 

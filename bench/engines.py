@@ -80,7 +80,14 @@ def emissions(engine: Engine) -> pa.Table:
         "facteurs-emission": DatasetInfo("facteurs-emission", "staging", "facteurs-emission"),
         "published.energie_cellules": DatasetInfo("energie_cellules", "published", ""),
     }
-    params = {"territory.name": "France", "territory.epci": "", **pack.definition.parameters}
+    params = {
+        "territory.name": "France",
+        "territory.epci": "",
+        # France's total as bench/national_energy.py and its pandas peer write it
+        "territory.mesh": "epci",
+        "territory.code": "territoire",
+        **pack.definition.parameters,
+    }
     sql = pack.read_sql("indicators/ges_emissions.sql", engine.capabilities.sql_dialect)
     derived = apply_ruleset(
         engine, "ges_emissions", render_sql(sql, datasets, params, "ges_emissions"), load_ruleset("energy_derived")

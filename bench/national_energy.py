@@ -130,6 +130,9 @@ def territoria_pipeline(
     params: dict[str, Any] = {
         "territory.name": "France",
         "territory.epci": "",
+        # France's total as the pandas peer writes it (bench/national_energy_pandas.py)
+        "territory.mesh": "epci",
+        "territory.code": "territoire",
         "territory.communes": communes["code"].to_pylist(),
         **pack.definition.parameters,
     }

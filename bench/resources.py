@@ -128,6 +128,8 @@ def territoria_pipeline(engine: Engine, datasets: dict[str, DatasetInfo]) -> tup
     params = {
         "territory.name": "France",
         "territory.epci": EPCI,
+        "territory.mesh": "epci",
+        "territory.code": EPCI,
         "territory.communes": [],
         **pack.definition.parameters,
     }

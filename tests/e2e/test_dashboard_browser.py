@@ -86,7 +86,7 @@ def test_commune_without_boundary_is_listed_with_its_value(page: Any, server: Se
 def test_indicator_page_value_quality_and_lineage(page: Any, server: Server) -> None:
     page.goto(f"{server.url}/#/indicateur/{INDICATOR}")
     page.wait_for_selector("[data-testid=indicator-value]")
-    territory = server.get(f"/api/indicators/{INDICATOR}/values", mesh="epci")["values"]
+    territory = server.get(f"/api/indicators/{INDICATOR}/values", mesh="territoire")["values"]
     expected = territory[0]["value"] if territory else None
     if expected is not None:
         assert french_number(page.inner_text("[data-testid=indicator-value]")) == pytest.approx(expected)

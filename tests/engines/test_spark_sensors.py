@@ -102,6 +102,8 @@ def climate_tables(engine: Engine, inputs: dict[str, pa.Table]) -> dict[str, pa.
     params = {
         **pack.defaults(),
         "territory.epci": "243500139",
+        "territory.mesh": "epci",
+        "territory.code": "243500139",
         "territory.name": "Rennes Métropole",
         "canicule_ibmn": 19.0,
         "canicule_ibmx": 30.0,

@@ -36,7 +36,7 @@ def test_first_run_builds_everything(small_ws: Workspace) -> None:
     rows = query(small_ws, "SELECT code, value FROM published.population WHERE mesh = 'commune' ORDER BY code")
     assert [r[0] for r in rows] == ["35047", "35206", "35238"]
     assert all(isinstance(r[1], float) and r[1] > 0 for r in rows)
-    total = query(small_ws, "SELECT value FROM published.population WHERE mesh = 'epci'")[0][0]
+    total = query(small_ws, "SELECT value FROM published.population WHERE mesh = 'territoire'")[0][0]
     assert total == sum(r[1] for r in rows)  # type: ignore[misc]
 
 

@@ -16,11 +16,11 @@ import pytest
 from typer.testing import CliRunner
 
 from territoria.api import create_app
+from territoria.catalog.packs import load_pack
 from territoria.cli.main import app as cli
 from territoria.pipelines import build_plan, run_pipeline
 from territoria.publication.dcat import dcat_catalog
 from territoria.testing.live import LiveServer
-from territoria.usecases.energy_ghg import demo
 from territoria.workspace import Workspace, init_workspace
 
 COMMUNES = ["35047", "35066"]  # Bruz, Chartres-de-Bretagne
@@ -30,7 +30,8 @@ REGION_FILE = "conso-elec-gaz-annuelle-par-naf-agregee-region.bretagne.csv"
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     ws = init_workspace(tmp_path_factory.mktemp("labels") / "ws", communes=COMMUNES, packs=["energy_ghg"])
-    demo.prepare_demo(ws)  # synthetic Agence ORE and Enedis files (their sources say `synthetic: true`)
+    # synthetic Agence ORE and Enedis files; the hook labels their sources `synthetic: true`
+    load_pack("energy_ghg").run_hook("prepare_demo", ws)
     ws.set_parameters("energy_ghg", {"climate_target_reduction": None})  # left for the territory to fill
     with ws.engine() as engine:
         summary = run_pipeline(ws, engine)  # and publish the snapshot
@@ -115,7 +116,7 @@ def test_the_territory_is_compared_with_its_real_region(ws: Workspace) -> None:
     with ws.engine() as engine:
         rows = engine.fetch_all(
             "SELECT p.period, p.value, p.region, c.consumption_mwh FROM indicator.part_region p "
-            "JOIN published.energie_cellules c ON c.mesh = 'epci' AND c.sector = 'TOUS' "
+            "JOIN published.energie_cellules c ON c.mesh = 'territoire' AND c.sector = 'TOUS' "
             "AND c.energy = p.energy AND c.period = p.period WHERE p.energy = 'electricite' ORDER BY 1"
         )
     assert [r[0] for r in rows] == list(range(2011, 2022))  # the years both files cover

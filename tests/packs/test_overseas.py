@@ -53,26 +53,52 @@ def test_overseas_areas_and_densities_are_measured_in_their_own_projection(tmp_p
     assert densities["97411"] > 1000
 
 
-def test_cool_place_distance_is_in_real_metres_overseas(tmp_path: Path) -> None:
-    """One cool place in the middle of Sainte-Suzanne: the share of the commune within 300 m of it
-    is a 300 m disc over the commune's area (Lambert-93 made it a disc of about 160 real metres)."""
-    ws = init_workspace(tmp_path / "cinor", communes=["97418", "97420"], packs=["social_health"])
+def _inside(code: str) -> tuple[float, float]:
+    """A point inside the commune (longitude, latitude)."""
     con = duckdb.connect()
     con.execute(f"LOAD '{_extension_file('spatial')}'")
     x, y = con.execute(
-        "SELECT ST_X(p), ST_Y(p) FROM "
-        "(SELECT ST_PointOnSurface(geometry) AS p FROM read_parquet(?) WHERE code = '97420')",
-        [str(referential().boundaries_path)],
+        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geometry) AS p FROM read_parquet(?) WHERE code = ?)",
+        [str(referential().boundaries_path), code],
     ).fetchone() or (0.0, 0.0)
-    (ws.root / "data" / "lieux-frais.synthetic.csv").write_text(
-        f"identifiant;nom;type;longitude;latitude;code_commune\nL1;Parc;parc;{x!r};{y!r};97420\n", encoding="utf-8"
+    return x, y
+
+
+def _cool_places(root: Path, communes: list[str], places: list[str]) -> dict[str, tuple[float, int]]:
+    """(part_couverte, nb_lieux) per commune of a territory with one cool place inside each of ``places``."""
+    ws = init_workspace(root, communes=communes, packs=["social_health"])
+    rows = [f"L{c};Parc;parc;{_inside(c)[0]!r};{_inside(c)[1]!r};{c}" for c in places]
+    (ws.root / "data" / "lieux-frais.csv").write_text(
+        "identifiant;nom;type;longitude;latitude;code_commune\n" + "\n".join(rows) + "\n", encoding="utf-8"
     )
     with ws.engine() as engine:
         run_pipeline(ws, engine, hooks=[])
-        coverage = dict(engine.fetch_all("SELECT code, part_couverte FROM model.lieux_frais_couverture"))
-        places = dict(engine.fetch_all("SELECT code, nb_lieux FROM model.lieux_frais_couverture"))
+        found = engine.fetch_all("SELECT code, part_couverte, nb_lieux FROM model.lieux_frais_couverture")
+    return {code: (part, n) for code, part, n in found}
+
+
+def test_cool_place_distance_is_in_real_metres_overseas(tmp_path: Path) -> None:
+    """One cool place in the middle of Sainte-Suzanne: the share of the commune within 300 m of it
+    is a 300 m disc over the commune's area (Lambert-93 made it a disc of about 160 real metres)."""
+    found = _cool_places(tmp_path / "cinor", ["97418", "97420"], ["97420"])
+    coverage = {code: part for code, (part, _) in found.items()}
+    places = {code: n for code, (_, n) in found.items()}
     area = _geodesic_km2(["97420"])["97420"]
     disc = 16 * math.sin(2 * math.pi / 32) * 0.3**2  # ST_Buffer's 32-sided polygon of radius 300 m, km²
     assert coverage["97420"] * area == pytest.approx(disc, rel=0.01)
     assert coverage["97418"] == 0.0
     assert places == {"97418": 0, "97420": 1}
+
+
+def test_a_metropolitan_and_an_overseas_commune_each_keep_their_own_projection(tmp_path: Path) -> None:
+    """Bruz and Sainte-Suzanne in one territory: each commune's coverage is the one it gets as a
+    territory of its own (one projection for the whole territory made La Réunion's buffers
+    Lambert-93's, about half their real size)."""
+    mixed = _cool_places(tmp_path / "mixed", ["35047", "97420"], ["35047", "97420"])
+    alone = {**_cool_places(tmp_path / "bruz", ["35047"], ["35047"])}
+    alone.update(_cool_places(tmp_path / "sainte-suzanne", ["97420"], ["97420"]))
+    assert set(mixed) == set(alone) == {"35047", "97420"}
+    for code, (part, places) in alone.items():
+        assert places == mixed[code][1] == 1
+        assert 0 < part < 1
+        assert mixed[code][0] == pytest.approx(part, rel=1e-9), code

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from territoria.catalog.packs import load_pack
 from territoria.core.yamlio import write_yaml
 from territoria.sensors.broker import PrivateBroker
 from territoria.sensors.decoders import encode_lht65
@@ -127,6 +128,7 @@ def network_workspace(
     ws.set_parameters("climate_adaptation", demo.DEMO_CANICULE)
     write_registry(ws.root)
     demo.write_population_75(ws.root, ws.config.communes)
+    ws.use_demo_entries(load_pack("climate_adaptation"))  # its entry reads the synthetic file, labelled so
     start = datetime(2025, 7, 1, tzinfo=UTC)
     lines = []
     for h in range(hours):

@@ -30,8 +30,8 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict[st
     shutil.copyfile(COM_SUBSET, ws.root / "data" / COMMUNES_FILE)
     shutil.copyfile(IRIS_SUBSET, ws.root / "data" / IRIS_FILE)
     entry = ws.root / "sources" / "qualite-air-mesures.yaml"
-    text = entry.read_text(encoding="utf-8").replace("qualite-air-mesures.synthetic.json", AIR_PAYLOAD.name)
-    entry.write_text(text.replace("synthetic: true", "synthetic: false"), encoding="utf-8")
+    # a territory's own input: its entry reads data/qualite-air-mesures.json, not labelled synthetic
+    entry.write_text(entry.read_text(encoding="utf-8").replace("qualite-air-mesures.json", AIR_PAYLOAD.name), "utf-8")
     shutil.copyfile(AIR_PAYLOAD, ws.root / "data" / AIR_PAYLOAD.name)
     with ws.engine() as engine:
         summary = run_pipeline(ws, engine, hooks=[])

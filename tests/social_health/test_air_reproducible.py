@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from territoria.catalog.packs import load_pack
 from territoria.pipelines import build_plan, run_pipeline
 from territoria.usecases.social_health.synthetic_air import write_station_measures
 from territoria.workspace import init_workspace
@@ -19,6 +20,7 @@ from territoria.workspace import init_workspace
 def test_annual_means_do_not_depend_on_the_measures_order(tmp_path: Path) -> None:
     ws = init_workspace(tmp_path / "ws", communes=["35238", "35022"], packs=["social_health"])
     write_station_measures(ws.root / "data", ["35238", "35022"])  # a year of daily means at 3 stations
+    ws.use_demo_entries(load_pack("social_health"))  # synthetic: read from the demo's file, labelled so
     with ws.engine() as engine:
         sources = ["communes-referentiel", "population-communes", "qualite-air-mesures"]
         summary = run_pipeline(ws, engine, only=sources, hooks=[])

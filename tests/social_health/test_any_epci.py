@@ -60,7 +60,7 @@ def test_the_pack_runs_or_waits_on_another_epci(siren: str, tmp_path: Path) -> N
     # the index waits for what only the territory can supply
     assert records["indicator:vulnerabilite_chaleur"].status == "waiting"
     assert records["ingest:lieux-frais"].status == "waiting"
-    assert "lieux-frais.synthetic.csv" in (records["ingest:lieux-frais"].error or "")
+    assert "data/lieux-frais.csv" in (records["ingest:lieux-frais"].error or "")
     # fuel poverty waits for the energy files, the housing file and the territory's prices
     assert records["indicator:energie_logement_par_menage"].status == "waiting"
     assert "prix_electricite_eur_mwh" in (records["indicator:effort_energetique_d1"].error or "")

@@ -96,7 +96,7 @@ def test_the_territory_rate_adds_published_communes_only(loaded: tuple[Workspace
             "WHERE mesh = 'commune' AND measure = 'taux_pauvrete'"
         )
         territory = engine.fetch_all(
-            "SELECT value, masked_share, completeness FROM published.taux_pauvrete WHERE mesh = 'epci'"
+            "SELECT value, masked_share, completeness FROM published.taux_pauvrete WHERE mesh = 'territoire'"
         )[0]
     published = [(v, n) for v, n, s in rows if not s and v is not None]
     expected = sum(v * n for v, n in published) / sum(n for _, n in published)

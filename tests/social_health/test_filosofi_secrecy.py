@@ -20,6 +20,7 @@ from territoria.pipelines.spec import DatasetInfo, render_sql
 PACK = load_pack("social_health")
 RATE_SQL = PACK.read_sql("indicators/taux_pauvrete.sql")
 PARAMS = {**PACK.defaults(), "territory.epci": "200000000", "territory.name": "Territoire"}
+PARAMS |= {"territory.mesh": "epci", "territory.code": "200000000"}
 DATASETS = {"published.filosofi_cellules": DatasetInfo("filosofi_cellules", "published", "cellules")}
 
 # a commune: fiscal households (some under the 11-household rule), persons, its rate, and

@@ -17,6 +17,7 @@ from territoria.engines.registry import engine_capabilities
 from territoria.governance.personal.gate import definition as personal_definition
 from territoria.governance.personal.gate import is_personal
 from territoria.governance.secrecy.groups import rules_fingerprint, shared_datasets
+from territoria.indicators.definition import IndicatorDef
 from territoria.pipelines.spec import (
     PARAM,
     DatasetInfo,
@@ -86,8 +87,18 @@ def _territory_params(ws: Workspace) -> dict[str, Any]:
     return {
         "territory.name": c.name,
         "territory.epci": c.epci or "",
+        # the rows summarising the whole territory: mesh `epci` and its SIREN, or `territoire` and its slug
+        "territory.mesh": c.mesh,
+        "territory.code": c.code,
         "territory.communes": list(c.communes),
     }
+
+
+def _on_territory(ind: IndicatorDef, mesh: str) -> IndicatorDef:
+    """A pack's ``epci`` mesh is the whole territory's: a territory made of communes says ``territoire``."""
+    if mesh == "epci" or "epci" not in ind.meshes:
+        return ind
+    return ind.model_copy(update={"meshes": [mesh if m == "epci" else m for m in ind.meshes]})
 
 
 def _shared(dataset: str, secrecy: str | None, policies: dict[str, Any], known: dict[str, DatasetInfo]) -> list[str]:
@@ -185,7 +196,8 @@ def build_plan(ws: Workspace) -> Plan:
                 params=pack_params,
                 pack=pack_name,
             )
-        for ind in pack.definition.indicators:
+        for declared in pack.definition.indicators:
+            ind = _on_territory(declared, ws.config.mesh)
             sql = pack.read_sql(ind.sql, dialect)
             add_dataset(
                 ind.id,

@@ -16,6 +16,10 @@ class PackConfig(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
+#: the mesh of a territory that is no EPCI (``territoria init --communes``)
+TERRITORY_MESH = "territoire"
+
+
 class TerritoryConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -30,3 +34,14 @@ class TerritoryConfig(BaseModel):
     vintages: dict[str, str] = Field(default_factory=dict)
     packs: dict[str, PackConfig] = Field(default_factory=dict)
     communes_without_boundary: list[str] = Field(default_factory=list)
+
+    @property
+    def mesh(self) -> str:
+        """The mesh of the rows that summarise the whole territory: its EPCI's, or ``territoire``
+        for a territory made of communes (which is no EPCI, and has no SIREN)."""
+        return "epci" if self.epci else TERRITORY_MESH
+
+    @property
+    def code(self) -> str:
+        """The code of those rows: the EPCI's SIREN, or the territory's slug (written once, at init)."""
+        return self.epci or self.slug

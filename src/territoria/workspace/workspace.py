@@ -17,20 +17,24 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from territoria.catalog.model import DatasetEntry
+from territoria.catalog.own_inputs import demo_form, territory_form
 from territoria.core.errors import ConfigError, NotFoundError, UserError
 from territoria.core.suggest import did_you_mean
-from territoria.core.yamlio import load_model, present, write_yaml
+from territoria.core.yamlio import load_model, present, read_yaml, write_yaml
 from territoria.engines.base import Engine
 from territoria.engines.registry import open_engine
 from territoria.landing import Landing
 from territoria.reference.referential import Referential, referential
 from territoria.workspace.lock import WorkspaceLock
-from territoria.workspace.model import PackConfig, TerritoryConfig
+from territoria.workspace.model import TERRITORY_MESH, PackConfig, TerritoryConfig
 from territoria.workspace.policies import DEFAULT_POLICIES, load_policies
 from territoria.workspace.policies import FILE as POLICIES
+
+if TYPE_CHECKING:
+    from territoria.catalog.packs import Pack
 
 CONFIG = "territory.yaml"
 PRIVATE = ".territoria"
@@ -120,6 +124,17 @@ class Workspace:
                 result[name] = unset
         return result
 
+    def use_demo_entries(self, pack: Pack) -> None:
+        """Write the demonstration's form of the pack's entries of the territory's own inputs
+        (labelled synthetic, reading the synthetic files its ``prepare_demo`` writes; see
+        ``catalog/own_inputs.py``); the pack's other entries are left as they are."""
+        fills = territory_placeholders(self.config)
+        for src in pack.source_files():
+            text = src.read_text(encoding="utf-8")
+            demo = demo_form(text)
+            if demo != text:
+                (self.sources_dir / src.name).write_text(fill_placeholders(demo, fills), encoding="utf-8")
+
     def enabled_packs(self) -> list[str]:
         return [name for name, pack in self.config.packs.items() if pack.enabled]
 
@@ -176,6 +191,14 @@ def territory_placeholders(config: TerritoryConfig) -> dict[str, str]:
     }
 
 
+def _labelled_synthetic(path: Path) -> bool:
+    try:
+        entry = read_yaml(path)
+    except ConfigError:  # unreadable: rewritten, as any other entry
+        return False
+    return isinstance(entry, dict) and entry.get("synthetic") is True
+
+
 def fill_placeholders(text: str, values: dict[str, str]) -> str:
     def fill(match: re.Match[str]) -> str:
         key = match.group(1)
@@ -218,6 +241,7 @@ def init_workspace(
         slug=slugify(title),
         epci=epci_code,
         epci_name=epci_name,
+        meshes=["commune", "epci" if epci_code else TERRITORY_MESH],
         communes=codes,
         vintages={
             "communes": ref.vintages["communes"]["version"],
@@ -237,8 +261,11 @@ def init_workspace(
     for pack in loaded:
         for src in pack.source_files():
             target = directory / "sources" / src.name
-            if force or not target.exists():
-                target.write_text(fill_placeholders(src.read_text(encoding="utf-8"), fills), encoding="utf-8")
+            # --force rewrites the configuration, but an entry labelled synthetic (the demo's, or
+            # one a team labelled) still reads synthetic files: it keeps its label and its path
+            if not target.exists() or (force and not _labelled_synthetic(target)):
+                text = fill_placeholders(src.read_text(encoding="utf-8"), fills)
+                target.write_text(territory_form(text, f"{pack.name}/sources/{src.name}"), encoding="utf-8")
     ws = Workspace(directory)
     for pack in loaded:
         pack.run_hook("prepare", ws)

@@ -16,7 +16,13 @@ from territoria.engines.base import Engine, TableWrite
 from territoria.engines.duckdb import open_duckdb
 from territoria.pipelines.spec import DatasetInfo, render_sql
 
-TERRITORY = {"territory.name": "Territoire d'essai", "territory.epci": "200000001", "territory.communes": []}
+TERRITORY = {
+    "territory.name": "Territoire d'essai",
+    "territory.epci": "200000001",
+    "territory.mesh": "epci",
+    "territory.code": "200000001",
+    "territory.communes": [],
+}
 
 
 @contextmanager

@@ -83,7 +83,7 @@ def test_land_consumption_zan_and_population(resources_run: ResourcesRun) -> Non
     flows = {
         r["idcom"]: {y: float(r[f"naf{y % 100:02d}art{(y + 1) % 100:02d}"]) for y in range(2009, 2023)} for r in rows
     }
-    epci = resources_run.rows("SELECT period, value FROM published.consommation_espaces WHERE mesh = 'epci'")
+    epci = resources_run.rows("SELECT period, value FROM published.consommation_espaces WHERE mesh = 'territoire'")
     assert {r["period"]: r["value"] for r in epci} == pytest.approx(
         {y: round(sum(f[y] for f in flows.values()) / 1e4, 2) for y in range(2009, 2023)}, abs=0.0051
     )
@@ -156,7 +156,7 @@ def test_withdrawals_total_is_the_sum_of_uses(resources_run: ResourcesRun) -> No
     for r in table:
         by_year[r["annee"]] += r["volume"]
     got = resources_run.rows(
-        "SELECT period, value FROM published.prelevements_eau WHERE mesh = 'epci' AND usage = 'TOUS'"
+        "SELECT period, value FROM published.prelevements_eau WHERE mesh = 'territoire' AND usage = 'TOUS'"
     )
     assert {r["period"]: r["value"] for r in got} == pytest.approx(dict(by_year), abs=0.51)
 

@@ -33,7 +33,7 @@ def test_days_below_the_threshold_match_a_plain_count(resources_run: ResourcesRu
     assert got == {k: float(v) for k, v in expected.items()}
     origins = {r["code"]: r["seuil_origine"] for r in rows if r["mesh"] == "station"}
     assert sorted(origins.values()) == ["declare", "percentile", "percentile"]
-    epci = {r["period"]: r for r in rows if r["mesh"] == "epci"}
+    epci = {r["period"]: r for r in rows if r["mesh"] == "territoire"}
     assert epci[2025]["value"] == pytest.approx(sum(v for (_, y), v in expected.items() if y == 2025) / 3, abs=0.05)
     # the dry summers of the demo stand out; the year under way is incomplete, not low
     assert epci[2022]["value"] > epci[2021]["value"] and epci[2025]["completeness"] < 0.8

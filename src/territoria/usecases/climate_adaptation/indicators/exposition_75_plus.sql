@@ -19,6 +19,6 @@ SELECT 'commune' AS mesh, c.code, c.nom AS libelle, p.period, c.exposes::DOUBLE 
        CASE WHEN c.nuits IS NULL OR c.p75 IS NULL THEN 0.0 ELSE 1.0 END AS completeness
 FROM c, p
 UNION ALL
-SELECT 'epci', param('territory.epci'), param('territory.name'), p.period, sum(c.exposes)::DOUBLE, sum(c.p75),
+SELECT param('territory.mesh'), param('territory.code'), param('territory.name'), p.period, sum(c.exposes)::DOUBLE, sum(c.p75),
        avg(c.nuits), 0.0, 0.0, count(c.exposes) / count(*)
 FROM c, p GROUP BY p.period

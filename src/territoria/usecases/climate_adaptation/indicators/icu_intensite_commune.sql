@@ -9,6 +9,6 @@ SELECT 'commune' AS mesh, s.commune AS code, s.commune_nom AS libelle, p.period,
        count(*) AS capteurs, 0.0 AS masked_share, 0.0 AS estimated_share, avg(s.nuits) / p.nuits AS completeness
 FROM s, p WHERE s.commune IS NOT NULL GROUP BY s.commune, s.commune_nom, p.period, p.nuits
 UNION ALL
-SELECT 'epci', param('territory.epci'), param('territory.name'), p.period, avg(s.icu::DECIMAL(38, 9)), count(*), 0.0, 0.0,
+SELECT param('territory.mesh'), param('territory.code'), param('territory.name'), p.period, avg(s.icu::DECIMAL(38, 9)), count(*), 0.0, 0.0,
        avg(s.nuits) / p.nuits
 FROM s, p GROUP BY p.period, p.nuits

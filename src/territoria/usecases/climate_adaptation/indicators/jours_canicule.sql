@@ -11,6 +11,6 @@ SELECT 'commune' AS mesh, s.commune AS code, s.commune_nom AS libelle, p.period,
        0.0 AS masked_share, 0.0 AS estimated_share, least(1.0, avg(s.jours_evalues) / p.jours) AS completeness
 FROM s, p WHERE s.commune IS NOT NULL GROUP BY s.commune, s.commune_nom, p.period, p.jours
 UNION ALL
-SELECT 'epci', param('territory.epci'), param('territory.name'), p.period, avg(s.jours)::DOUBLE,
+SELECT param('territory.mesh'), param('territory.code'), param('territory.name'), p.period, avg(s.jours)::DOUBLE,
        param('canicule_ibmn'), param('canicule_ibmx'), 0.0, 0.0, least(1.0, avg(s.jours_evalues) / p.jours)
 FROM s, p GROUP BY p.period, p.jours

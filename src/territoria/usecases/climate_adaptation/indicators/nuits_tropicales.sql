@@ -10,6 +10,6 @@ SELECT 'commune' AS mesh, s.commune AS code, s.commune_nom AS libelle, p.period,
        avg(s.jours) / p.jours AS completeness
 FROM s, p WHERE s.commune IS NOT NULL GROUP BY s.commune, s.commune_nom, p.period, p.jours
 UNION ALL
-SELECT 'epci', param('territory.epci'), param('territory.name'), p.period, avg(s.nuits)::DOUBLE, max(s.nuits),
+SELECT param('territory.mesh'), param('territory.code'), param('territory.name'), p.period, avg(s.nuits)::DOUBLE, max(s.nuits),
        count(*), 0.0, 0.0, avg(s.jours) / p.jours
 FROM s, p GROUP BY p.period, p.jours

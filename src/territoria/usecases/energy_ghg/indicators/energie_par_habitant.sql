@@ -3,7 +3,7 @@
 WITH pop AS (
     SELECT code, population FROM ref('communes')
     UNION ALL
-    SELECT coalesce(nullif(param('territory.epci'), ''), 'territoire'), sum(population) FROM ref('communes')
+    SELECT param('territory.code'), sum(population) FROM ref('communes')
 )
 SELECT c.mesh, c.code, c.libelle, c.period, c.energy,
        c.consumption_mwh / nullif(p.population, 0) AS value,

@@ -2,7 +2,7 @@
 -- to (1 - climate_target_reduction) of them in climate_target_year, linear or at a constant
 -- yearly rate (climate_trajectory_shape: linear | geometric). gap_pct > 0 means above target.
 WITH e AS (
-    SELECT * FROM ref('published.ges_emissions') WHERE mesh = 'epci' AND sector = 'TOUS' AND energy = 'TOUTES'
+    SELECT * FROM ref('published.ges_emissions') WHERE mesh = param('territory.mesh') AND sector = 'TOUS' AND energy = 'TOUTES'
 ),
 r AS (SELECT max(value) AS ref_value FROM e WHERE period = param('climate_reference_year')),
 years AS (
@@ -15,7 +15,7 @@ t AS (
                  / (param('climate_target_year') - param('climate_reference_year'))) AS progress
     FROM years y
 )
-SELECT 'epci' AS mesh, coalesce(nullif(param('territory.epci'), ''), 'territoire') AS code,
+SELECT param('territory.mesh') AS mesh, param('territory.code') AS code,
        param('territory.name') AS libelle, t.period, e.value,
        r.ref_value AS reference_value,
        CASE param('climate_trajectory_shape')

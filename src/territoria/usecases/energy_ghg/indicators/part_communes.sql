@@ -13,5 +13,5 @@ SELECT x.mesh, x.code, x.libelle, x.period, x.measure,
        greatest(x.masked_share, t.masked_share) AS masked_share,
        greatest(x.estimated_share, t.estimated_share) AS estimated_share,
        x.completeness, x.lower_bound OR t.lower_bound AS lower_bound, x.secret OR t.secret AS secret
-FROM m x JOIN m t ON t.mesh = 'epci' AND t.period = x.period AND t.measure = x.measure
+FROM m x JOIN m t ON t.mesh = param('territory.mesh') AND t.period = x.period AND t.measure = x.measure
 WHERE x.mesh = 'commune'

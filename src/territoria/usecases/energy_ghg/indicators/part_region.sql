@@ -4,7 +4,7 @@
 WITH t AS (
     SELECT code, libelle, period, energy, consumption_mwh, masked_share, completeness, lower_bound, secret
     FROM ref('published.energie_cellules')
-    WHERE mesh = 'epci' AND sector = 'TOUS' AND energy IN ('electricite', 'gaz', 'TOUTES')
+    WHERE mesh = param('territory.mesh') AND sector = 'TOUS' AND energy IN ('electricite', 'gaz', 'TOUTES')
 ),
 region AS (SELECT any_value(code_region) AS code_region FROM ref('conso-elec-gaz-commune')
            WHERE code_commune IN (SELECT unnest(param('territory.communes')))),
@@ -20,7 +20,7 @@ r_all AS (
     UNION ALL
     SELECT period, 'TOUTES', sum(conso_mwh), any_value(libelle_region) FROM r GROUP BY period
 )
-SELECT 'epci' AS mesh, t.code, t.libelle, t.period, t.energy, r.libelle_region AS region,
+SELECT param('territory.mesh') AS mesh, t.code, t.libelle, t.period, t.energy, r.libelle_region AS region,
        CASE WHEN t.secret THEN NULL ELSE 100 * t.consumption_mwh / nullif(r.conso_mwh, 0) END AS value,
        r.conso_mwh::DOUBLE AS conso_region_mwh, t.masked_share, 0.0 AS estimated_share, t.completeness,
        t.lower_bound, t.secret

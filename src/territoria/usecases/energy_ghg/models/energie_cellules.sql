@@ -13,7 +13,7 @@
 WITH leaves AS (SELECT * FROM ref('energie_conso_commune')),
 present AS (SELECT DISTINCT code, period FROM leaves),
 sectors AS (SELECT DISTINCT period, sector FROM leaves),
-territory AS (SELECT coalesce(nullif(param('territory.epci'), ''), 'territoire') AS code),
+territory AS (SELECT param('territory.code') AS code),
 -- leaves absent from the source for a commune present that year are true zeros
 pairs AS MATERIALIZED (
     SELECT
@@ -99,7 +99,7 @@ cube AS (
     -- plain equi-join (a condition on the left side only would make DuckDB loop over every pair)
     FROM cells c CROSS JOIN territory t LEFT JOIN ref('communes') n ON n.code = c.code
     UNION ALL
-    SELECT 'epci', t.code, param('territory.name'), NULL, m.period, m.sector, m.energy,
+    SELECT param('territory.mesh'), t.code, param('territory.name'), NULL, m.period, m.sector, m.energy,
            m.consumption_mwh, m.nb_sites, m.masked_components, m.components, y.completeness
     FROM margin_cells m CROSS JOIN territory t LEFT JOIN per_year y ON y.period = m.period
 )

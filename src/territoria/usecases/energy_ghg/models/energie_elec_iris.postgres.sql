@@ -24,10 +24,10 @@ known AS (
     SELECT code_iris, code_commune, annee AS period, sector, consumption_mwh, nb_sites, masked
     FROM leaves WHERE masked OR consumption_mwh IS NOT NULL
 ),
-territory AS (SELECT coalesce(nullif(param('territory.epci'), ''), 'territoire') AS code),
+territory AS (SELECT param('territory.code') AS code),
 cube AS (
     SELECT
-        CASE WHEN grouping(code_iris) = 0 THEN 'iris' WHEN grouping(code_commune) = 0 THEN 'commune' ELSE 'epci' END
+        CASE WHEN grouping(code_iris) = 0 THEN 'iris' WHEN grouping(code_commune) = 0 THEN 'commune' ELSE param('territory.mesh') END
             AS mesh,
         coalesce(code_iris, code_commune, (SELECT code FROM territory)) AS code,
         CASE

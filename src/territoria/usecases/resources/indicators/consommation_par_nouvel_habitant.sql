@@ -8,7 +8,7 @@ SELECT 'commune' AS mesh, code, nom AS libelle, '2013-2019' AS period,
        0.0 AS masked_share, 0.0 AS estimated_share, CASE WHEN pop_2013_2019 > 0 THEN 1.0 ELSE 0.0 END AS completeness
 FROM ref('foncier_communes')
 UNION ALL
-SELECT 'epci', coalesce(nullif(param('territory.epci'), ''), 'territoire'), param('territory.name'), '2013-2019',
+SELECT param('territory.mesh'), param('territory.code'), param('territory.name'), '2013-2019',
        CASE WHEN sum(pop_2013_2019) > 0 THEN sum(naf_2013_2019_m2) / sum(pop_2013_2019) END,
        sum(naf_2013_2019_m2) / 1e4, sum(pop_2013_2019), coalesce(sum(pop_2013_2019) <= 0, true),
        0.0, 0.0, count(pop_2013_2019) / count(*)

@@ -13,7 +13,7 @@ t AS (
                     / (param('dechets_annee_cible') - param('dechets_annee_reference')))) AS progress
     FROM years
 )
-SELECT 'epci' AS mesh, coalesce(nullif(param('territory.epci'), ''), 'territoire') AS code, param('territory.name') AS libelle, t.period, d.value,
+SELECT param('territory.mesh') AS mesh, param('territory.code') AS code, param('territory.name') AS libelle, t.period, d.value,
        r.reference_value,
        r.reference_value * (1 - param('dechets_reduction_cible') * t.progress) AS target_value,
        100 * (d.value / (r.reference_value * (1 - param('dechets_reduction_cible') * t.progress)) - 1) AS ecart_pct,

@@ -8,7 +8,7 @@ WITH v AS (
            CASE flux WHEN 'DMA' THEN param('valorisation_dma_annee') ELSE param('valorisation_dnd_annee') END AS annee_cible
     FROM ref('dechets_flux') WHERE flux IN ('DMA', 'DND_NON_INERTES')
 )
-SELECT 'epci' AS mesh, coalesce(nullif(param('territory.epci'), ''), 'territoire') AS code, param('territory.name') AS libelle, period,
+SELECT param('territory.mesh') AS mesh, param('territory.code') AS code, param('territory.name') AS libelle, period,
        CASE flux WHEN 'DMA' THEN 'dma' ELSE 'dnd_non_inertes' END AS measure,
        100 * recycle_t / nullif(tonnage_t, 0) AS value, recycle_t, tonnage_t,
        100 * cible AS target_value, annee_cible AS target_year,

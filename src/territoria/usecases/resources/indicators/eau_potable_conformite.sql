@@ -12,7 +12,7 @@ SELECT 'commune' AS mesh, code, nom AS libelle, annee AS period, measure,
        0.0 AS masked_share, 0.0 AS estimated_share, count(conforme) / count(*) AS completeness
 FROM s GROUP BY code, nom, annee, measure
 UNION ALL
-SELECT 'epci', coalesce(nullif(param('territory.epci'), ''), 'territoire'), param('territory.name'), annee, measure,
+SELECT param('territory.mesh'), param('territory.code'), param('territory.name'), annee, measure,
        100 * count(*) FILTER (WHERE conforme) / nullif(count(conforme), 0), count(conforme),
        count(*) FILTER (WHERE NOT conforme), 0.0, 0.0, count(conforme) / count(*)
 FROM s GROUP BY annee, measure

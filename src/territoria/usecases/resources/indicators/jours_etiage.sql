@@ -18,6 +18,6 @@ SELECT 'commune', commune, commune_nom, period, avg(jours)::DOUBLE, NULL, commun
        least(1.0, avg(couverture))
 FROM s GROUP BY commune, commune_nom, period
 UNION ALL
-SELECT 'epci', coalesce(nullif(param('territory.epci'), ''), 'territoire'), param('territory.name'), period,
+SELECT param('territory.mesh'), param('territory.code'), param('territory.name'), period,
        avg(jours)::DOUBLE, NULL, NULL, NULL, NULL, count(*), 0.0, 0.0, least(1.0, avg(couverture))
 FROM s GROUP BY period

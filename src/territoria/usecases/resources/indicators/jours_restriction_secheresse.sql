@@ -25,6 +25,6 @@ SELECT 'commune' AS mesh, code, nom AS libelle, period, jours_alerte::DOUBLE AS 
        jours_restriction, 0.0 AS masked_share, 0.0 AS estimated_share, 1.0 AS completeness
 FROM c
 UNION ALL
-SELECT 'epci', coalesce(nullif(param('territory.epci'), ''), 'territoire'), param('territory.name'), period,
+SELECT param('territory.mesh'), param('territory.code'), param('territory.name'), period,
        avg(jours_alerte), avg(jours_crise), avg(jours_restriction), 0.0, 0.0, 1.0
 FROM c GROUP BY period

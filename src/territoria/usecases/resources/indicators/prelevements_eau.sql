@@ -15,6 +15,6 @@ SELECT 'commune' AS mesh, code, nom AS libelle, annee AS period, usage, volume A
        0.0 AS masked_share, 0.0 AS estimated_share, 1.0 AS completeness
 FROM u
 UNION ALL
-SELECT 'epci', coalesce(nullif(param('territory.epci'), ''), 'territoire'), param('territory.name'), annee, usage, sum(volume),
+SELECT param('territory.mesh'), param('territory.code'), param('territory.name'), annee, usage, sum(volume),
        sum(volume) / (SELECT sum(population) FROM ref('communes')), 0.0, 0.0, 1.0
 FROM u GROUP BY annee, usage

@@ -5,7 +5,7 @@
 WITH mesh_flux AS (
     SELECT 'commune' AS mesh, code, nom AS libelle, annee, naf_m2 FROM ref('foncier_flux')
     UNION ALL
-    SELECT 'epci', coalesce(nullif(param('territory.epci'), ''), 'territoire'), param('territory.name'), annee, sum(naf_m2) FROM ref('foncier_flux') GROUP BY annee
+    SELECT param('territory.mesh'), param('territory.code'), param('territory.name'), annee, sum(naf_m2) FROM ref('foncier_flux') GROUP BY annee
 ),
 ref_decade AS (
     SELECT mesh, code, libelle,

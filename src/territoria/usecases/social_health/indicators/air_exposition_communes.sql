@@ -24,7 +24,7 @@ SELECT 'commune' AS mesh, code, nom AS libelle, annee AS period, polluant, valeu
        CASE WHEN valeur IS NULL THEN 0.0 ELSE 1.0 END AS completeness
 FROM c
 UNION ALL
-SELECT 'epci', coalesce(nullif(param('territory.epci'), ''), 'territoire'), param('territory.name'), annee, polluant,
+SELECT param('territory.mesh'), param('territory.code'), param('territory.name'), annee, polluant,
        (sum(valeur::DECIMAL(38, 9) * population) / nullif(sum(population) FILTER (WHERE valeur IS NOT NULL), 0))::DOUBLE,
        sum(stations),
        sum(population) FILTER (WHERE valeur IS NOT NULL),

@@ -18,6 +18,6 @@ SELECT 'commune' AS mesh, code, nom AS libelle, annee AS period,
        0.0 AS masked_share, 0.0 AS estimated_share, connus / jours AS completeness
 FROM c
 UNION ALL
-SELECT 'epci', coalesce(nullif(param('territory.epci'), ''), 'territoire'), param('territory.name'), annee,
+SELECT param('territory.mesh'), param('territory.code'), param('territory.name'), annee,
        avg(degrades) FILTER (WHERE connus > 0), sum(connus), 0.0, 0.0, sum(connus) / sum(jours)
 FROM c GROUP BY annee

@@ -4,7 +4,7 @@ SELECT mesh, code, libelle, period, 100 * rp_avant_1971 / nullif(rp_total, 0) AS
        0.0 AS masked_share, 0.0 AS estimated_share, CASE WHEN rp_avant_1971 IS NULL THEN 0.0 ELSE 1.0 END AS completeness
 FROM ref('published.logements_communes')
 UNION ALL
-SELECT 'epci', coalesce(nullif(param('territory.epci'), ''), 'territoire'), param('territory.name'), max(period),
+SELECT param('territory.mesh'), param('territory.code'), param('territory.name'), max(period),
        100 * sum(rp_avant_1971) / nullif(sum(rp_total) FILTER (WHERE rp_avant_1971 IS NOT NULL), 0), sum(rp_total),
        0.0, 0.0, count(rp_avant_1971) / (SELECT count(*) FROM ref('communes'))
 FROM ref('published.logements_communes') HAVING count(*) > 0

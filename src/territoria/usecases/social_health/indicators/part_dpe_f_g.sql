@@ -9,7 +9,7 @@ SELECT mesh, code, libelle, period, 100 * nb_dpe_f_g / nullif(nb_dpe, 0) AS valu
        CASE WHEN nb_dpe IS NULL THEN 0.0 ELSE 1.0 END AS completeness, secret
 FROM c
 UNION ALL
-SELECT 'epci', coalesce(nullif(param('territory.epci'), ''), 'territoire'), param('territory.name'), max(period),
+SELECT param('territory.mesh'), param('territory.code'), param('territory.name'), max(period),
        100 * sum(nb_dpe_f_g) FILTER (WHERE NOT secret) / nullif(sum(nb_dpe) FILTER (WHERE NOT secret), 0),
        sum(nb_dpe) FILTER (WHERE NOT secret),
        coalesce(sum(nb_dpe) FILTER (WHERE secret) / nullif(sum(nb_dpe), 0), 0.0), 0.0,

@@ -11,7 +11,7 @@ SELECT mesh, code, libelle, period, value, nb_personnes,
        CASE WHEN value IS NULL AND NOT secret THEN 0.0 ELSE 1.0 END AS completeness, secret
 FROM c
 UNION ALL
-SELECT 'epci', coalesce(nullif(param('territory.epci'), ''), 'territoire'), param('territory.name'), max(period),
+SELECT param('territory.mesh'), param('territory.code'), param('territory.name'), max(period),
        sum(value * nb_personnes) / nullif(sum(nb_personnes) FILTER (WHERE value IS NOT NULL), 0),
        sum(nb_personnes) FILTER (WHERE value IS NOT NULL),
        coalesce(sum(nb_personnes) FILTER (WHERE secret) / nullif(sum(nb_personnes), 0), 0.0),

@@ -5,12 +5,12 @@
 -- INSEE's masks and adds the fiscal 11-household rule, and every indicator of the pack reads it.
 -- No margin is built here: Filosofi indicators are not additive (medians, rates, deciles).
 WITH com AS (
-    SELECT f.*, c.nom, c.epci FROM ref('filosofi-communes') AS f JOIN ref('communes') AS c ON c.code = f.CODGEO
+    SELECT f.*, c.nom FROM ref('filosofi-communes') AS f JOIN ref('communes') AS c ON c.code = f.CODGEO
 ),
 iris AS (
     SELECT f.*, c.code AS commune, c.nom FROM ref('filosofi-iris') AS f JOIN ref('communes') AS c ON c.code = left(f.IRIS, 5)
 )
-SELECT 'commune' AS mesh, CODGEO AS code, nom AS libelle, coalesce(nullif(epci, ''), 'territoire') AS parent_code,
+SELECT 'commune' AS mesh, CODGEO AS code, nom AS libelle, param('territory.code') AS parent_code,
        param('filosofi_millesime') AS period, s.measure, s.value, NBMENFISC21 AS nb_menages,
        NBPERSMENFISC21 AS nb_personnes, s.masked OR NBMENFISC21_secret AS masked_input
 FROM com CROSS JOIN LATERAL (VALUES

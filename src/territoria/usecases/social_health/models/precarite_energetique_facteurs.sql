@@ -24,7 +24,7 @@ chauffage AS (
     SELECT code_commune AS code, max(taux_de_chauffage_electrique) AS taux_chauffage_electrique
     FROM ref('conso-elec-gaz-commune') WHERE annee = param('filosofi_millesime') GROUP BY code_commune
 ),
-territoire AS (SELECT coalesce(nullif(param('territory.epci'), ''), 'territoire') AS code)
+territoire AS (SELECT param('territory.code') AS code)
 SELECT 'commune' AS mesh, c.code, c.nom AS libelle, param('filosofi_millesime') AS period, f.menages, f.personnes,
        f.d1, coalesce(f.d1_secret, false) AS d1_secret, e.consumption_mwh AS conso_mwh, e_elec.elec_mwh, e_gaz.gaz_mwh,
        coalesce(e.secret, false) OR coalesce(e_elec.elec_secret, false) OR coalesce(e_gaz.gaz_secret, false) AS conso_secret,
@@ -36,7 +36,7 @@ LEFT JOIN e_elec ON e_elec.mesh = 'commune' AND e_elec.code = c.code
 LEFT JOIN e_gaz ON e_gaz.mesh = 'commune' AND e_gaz.code = c.code
 LEFT JOIN chauffage AS ch ON ch.code = c.code
 UNION ALL
-SELECT 'epci', t.code, param('territory.name'), param('filosofi_millesime'),
+SELECT param('territory.mesh'), t.code, param('territory.name'), param('filosofi_millesime'),
        (SELECT sum(menages) FROM f), (SELECT sum(personnes) FROM f), NULL, false,
        e.consumption_mwh, e_elec.elec_mwh, e_gaz.gaz_mwh,
        coalesce(e.secret, false) OR coalesce(e_elec.elec_secret, false) OR coalesce(e_gaz.gaz_secret, false),

@@ -8,7 +8,7 @@ SELECT 'commune' AS mesh, code, nom AS libelle, param('population_year') AS peri
        CASE WHEN surface_km2 IS NULL THEN 0.0 ELSE 1.0 END AS completeness
 FROM d
 UNION ALL
-SELECT 'epci', param('territory.epci'), param('territory.name'), param('population_year'),
+SELECT param('territory.mesh'), param('territory.code'), param('territory.name'), param('population_year'),
        sum(population) FILTER (WHERE surface_km2 IS NOT NULL) / sum(surface_km2::DECIMAL(38, 6)), 0.0, 0.0,
        coalesce(sum(population) FILTER (WHERE surface_km2 IS NOT NULL) / nullif(sum(population), 0), 0.0)
 FROM d

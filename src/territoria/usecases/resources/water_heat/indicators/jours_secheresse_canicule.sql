@@ -35,7 +35,7 @@ SELECT 'commune' AS mesh, s.commune AS code, s.commune_nom AS libelle, s.period,
        least(1.0, avg(s.jours_evalues) / any_value(p.jours)) AS completeness
 FROM s JOIN p USING (period) GROUP BY s.commune, s.commune_nom, s.period
 UNION ALL
-SELECT 'epci', coalesce(nullif(param('territory.epci'), ''), 'territoire'), param('territory.name'), s.period,
+SELECT param('territory.mesh'), param('territory.code'), param('territory.name'), s.period,
        avg(s.jours)::DOUBLE, avg(s.jours_canicule)::DOUBLE, avg(s.jours_restriction)::DOUBLE, count(*), 0.0, 0.0,
        least(1.0, avg(s.jours_evalues) / any_value(p.jours))
 FROM s JOIN p USING (period) GROUP BY s.period
