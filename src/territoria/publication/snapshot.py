@@ -233,9 +233,20 @@ def _write_published(
         if old and digest and old.get("hash") == digest and old_file and old_file.is_file():
             os.link(old_file, target / rel)
         else:
-            _copy(engine, f"SELECT * FROM {info.qualified}", target / rel)
+            _copy(engine, _in_canonical_order(engine, info.qualified, info.name), target / rel)
         tables[info.name] = {"file": rel, "hash": digest, "rows": rows}
     return tables
+
+
+def _in_canonical_order(engine: Engine, qualified: str, name: str) -> str:
+    """The published table's rows sorted on every column, first to last: a model without an ORDER
+    BY comes out of a parallel engine in an order that changes with its threads and from one run
+    to the next, and the same rows must give the same file, byte for byte (issue 18). Rows equal
+    on every column are interchangeable, so the order is total on what the file holds."""
+    if engine.capabilities.sql_dialect == "duckdb":
+        return f"SELECT * FROM {qualified} ORDER BY ALL"
+    ordinals = ", ".join(str(i) for i in range(1, len(engine.columns("published", name)) + 1))
+    return f"SELECT * FROM {qualified}" + (f" ORDER BY {ordinals}" if ordinals else "")
 
 
 def _write_boundaries(target: Path, engine: Engine, entries: dict[str, DatasetEntry], columns: Columns) -> str | None:
