@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from territoria.engines.base import Engine
 from territoria.pipelines import run_pipeline
 from territoria.sensors.broker import PrivateBroker
-from territoria.workspace import Workspace, init_workspace
+from territoria.workspace import Workspace, init_demo_workspace, init_workspace
 
 RENNES = "243500139"
 
@@ -24,6 +25,20 @@ def small_ws(tmp_path: Path) -> Workspace:
 @pytest.fixture
 def rennes_ws(tmp_path: Path) -> Workspace:
     return init_workspace(tmp_path / "rennes", epci=RENNES)
+
+
+@pytest.fixture(scope="session")
+def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Workspace]:
+    """A fresh Rennes Métropole demo workspace (every pack, its inputs written, never run) at a
+    given directory. Writing the demo's inputs replays the synthetic sensor network (about 16 CPU
+    seconds): it is done once for the session and each test gets its own copy of the files."""
+    template = init_demo_workspace(tmp_path_factory.mktemp("demo-template") / "ws").root
+
+    def copy(directory: Path) -> Workspace:
+        shutil.copytree(template, directory, symlinks=True)
+        return Workspace(directory)
+
+    return copy
 
 
 def run(ws: Workspace, **kwargs: object) -> tuple[object, Engine]:
