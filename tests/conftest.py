@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from doc_lines import DEMO_DIR, DEMO_LINE, Shell, sh
 from territoria.engines.base import Engine
 from territoria.pipelines import run_pipeline
 from territoria.sensors.broker import PrivateBroker
@@ -39,6 +41,28 @@ def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Work
         return Workspace(directory)
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def doc_shell(tmp_path_factory: pytest.TempPathFactory) -> Shell:
+    """Runs a docs page's `sh` line as a user types it. The whole demo build (`territoria demo
+    demo`, a minute of CPU) is typed for real once per session; a page that starts with it in a
+    folder without a demo gets a copy of that build and its output."""
+    built: list[tuple[Path, subprocess.CompletedProcess[str]]] = []
+
+    def shell(line: str, cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+        if line.strip() != DEMO_LINE or (cwd / DEMO_DIR).exists():
+            return sh(line, cwd, env, timeout)
+        if not built:
+            home = tmp_path_factory.mktemp("cli-demo")
+            out = sh(line, home, env, timeout)
+            if out.returncode != 0:
+                return out
+            built.append((home / DEMO_DIR, out))
+        shutil.copytree(built[0][0], cwd / DEMO_DIR, symlinks=True)
+        return built[0][1]
+
+    return shell
 
 
 def run(ws: Workspace, **kwargs: object) -> tuple[object, Engine]:
