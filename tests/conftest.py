@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from doc_lines import DEMO_DIR, DEMO_LINE, Shell, sh
+from doc_lines import DEMO_DIR, DEMO_LINE, CliDemo, Shell, sh, shell_env
 from territoria.engines.base import Engine
 from territoria.pipelines import run_pipeline
 from territoria.sensors.broker import PrivateBroker
@@ -44,23 +44,26 @@ def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Work
 
 
 @pytest.fixture(scope="session")
-def doc_shell(tmp_path_factory: pytest.TempPathFactory) -> Shell:
-    """Runs a docs page's `sh` line as a user types it. The whole demo build (`territoria demo
-    demo`, a minute of CPU) is typed for real once per session; a page that starts with it in a
-    folder without a demo gets a copy of that build and its output."""
-    built: list[tuple[Path, subprocess.CompletedProcess[str]]] = []
+def cli_demo(tmp_path_factory: pytest.TempPathFactory) -> CliDemo:
+    """`territoria demo demo` typed for real, once for the session: the whole demo build (about a
+    minute of CPU). Tests that need what it publishes copy ``root``, and never write into it."""
+    home = tmp_path_factory.mktemp("cli-demo")
+    out = sh(DEMO_LINE, home, shell_env(COLUMNS="160"), 900)
+    assert out.returncode == 0, f"`{DEMO_LINE}` failed:\n{out.stdout}\n{out.stderr}"
+    return CliDemo(home / DEMO_DIR, out)
+
+
+@pytest.fixture(scope="session")
+def doc_shell(cli_demo: CliDemo) -> Shell:
+    """Runs a docs page's `sh` line as a user types it, except that a page starting with
+    `territoria demo demo` in a folder without a demo gets a copy of the session's build and its
+    output instead of a second identical build."""
 
     def shell(line: str, cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
         if line.strip() != DEMO_LINE or (cwd / DEMO_DIR).exists():
             return sh(line, cwd, env, timeout)
-        if not built:
-            home = tmp_path_factory.mktemp("cli-demo")
-            out = sh(line, home, env, timeout)
-            if out.returncode != 0:
-                return out
-            built.append((home / DEMO_DIR, out))
-        shutil.copytree(built[0][0], cwd / DEMO_DIR, symlinks=True)
-        return built[0][1]
+        shutil.copytree(cli_demo.root, cwd / DEMO_DIR, symlinks=True)
+        return cli_demo.output
 
     return shell
 

@@ -6,11 +6,20 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 #: the first line of the docs pages that work on the demo, and the folder it builds
 DEMO_LINE, DEMO_DIR = "territoria demo demo", "demo"
 Shell = Callable[[str, Path, dict[str, str], float], "subprocess.CompletedProcess[str]"]
+
+
+@dataclass(frozen=True)
+class CliDemo:
+    """The session's real run of `territoria demo demo` (the ``cli_demo`` fixture)."""
+
+    root: Path
+    output: subprocess.CompletedProcess[str]
 
 
 def shell_env(**extra: str) -> dict[str, str]:
