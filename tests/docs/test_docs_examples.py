@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from doc_lines import sh, shell_env
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 BLOCK = re.compile(r"```sh\n(.*?)```", re.DOTALL)
@@ -20,9 +19,8 @@ def sh_blocks(page: Path) -> list[str]:
 
 @pytest.mark.parametrize("page", ["quickstart.md"])
 def test_doc_examples_run(page: str, tmp_path: Path) -> None:
-    bindir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bindir}:{os.environ.get('PATH', '/usr/bin:/bin')}", "COLUMNS": "160"}
+    env = shell_env(COLUMNS="160")
     for block in sh_blocks(DOCS / page):
         for line in (ln for ln in block.splitlines() if ln.strip() and not ln.startswith("#")):
-            out = subprocess.run(line, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+            out = sh(line, tmp_path, env, 120)
             assert out.returncode == 0, f"{page}: `{line}` failed:\n{out.stdout}\n{out.stderr}"

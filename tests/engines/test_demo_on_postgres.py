@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -28,9 +28,12 @@ from territoria.engines.base import quote_ident
 from territoria.pipelines import run_pipeline
 from territoria.pipelines.plan import build_plan
 from territoria.testing.live import LiveServer
-from territoria.workspace import Workspace, init_demo_workspace
+from territoria.workspace import Workspace
 
 from .conftest import PG_ENV, needs_ogrinfo, ogrinfo
+
+# the module's fixture builds the whole demo twice (DuckDB, PostgreSQL), in the first test's time
+pytestmark = pytest.mark.timeout(1200)
 
 OPEN_LAYER, RESTRICTED_LAYER = "points-fraicheur-essai", "sites-sensibles-essai"
 #: the published indicators have at most 6 decimals
@@ -73,11 +76,13 @@ def _not_the_store(directory: str, names: list[str]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def demo(pg_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Built, Built]]:
+def demo(
+    pg_dsn: str, tmp_path_factory: pytest.TempPathFactory, demo_copy: Callable[[Path], Workspace]
+) -> Iterator[tuple[Built, Built]]:
     """The demo built on DuckDB, then the same workspace files stored in PostgreSQL (DSN from
     the environment, schemas of its own)."""
     root = tmp_path_factory.mktemp("demo")
-    duck = init_demo_workspace(root / "duckdb")
+    duck = demo_copy(root / "duckdb")
     _add_layers(duck)
     # the sensor observations the demo wrote come along (they live beside the store, in files)
     shutil.copytree(duck.root, root / "postgres", ignore=_not_the_store)

@@ -19,7 +19,8 @@ from territoria.cli.main import app
 from territoria.ledger import suppression_counts
 from territoria.workspace import Workspace
 
-pytestmark = pytest.mark.slow
+# the first test to ask for the demo pays its whole build (`territoria demo`): minutes on a loaded machine
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 UNION = ("energie_cellules", "energie_elec_iris")
 

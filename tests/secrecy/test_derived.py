@@ -16,7 +16,8 @@ from territoria.governance.secrecy.adversary import PublishedTable, audit
 from territoria.governance.secrecy.rules import load_ruleset
 from territoria.workspace import Workspace
 
-pytestmark = pytest.mark.slow
+# the first test to ask for the demo pays its whole build (`territoria demo`): minutes on a loaded machine
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 YEAR = 2020  # years are independent components (no margin over years): one is enough
 KEYS = ("code", "period", "sector", "energy")

@@ -205,8 +205,9 @@ def prepare_demo(ws: Workspace) -> None:
     for s in IRIS_SECTORS:
         iris_header += [f"nb_sites_{s}", f"conso_totale_{s}_mwh", f"conso_moyenne_{s}_mwh"]
     iris = [";".join(iris_header)]
+    places = _places(list(ws.config.communes))  # reads the national commune table: once, not once a year
     for year in YEARS:
-        for place in _places(list(ws.config.communes)):
+        for place in places:
             cells = commune_year(place, year)
             mask_rng = _rng("ics", place.code, year)
             for p in PROFILES:
