@@ -4,7 +4,8 @@
 -- estimated_share is the share of emissions computed with a factor that is not that year's own.
 -- The cells and leaves are read twice rather than materialised (NOT MATERIALIZED): a scan costs
 -- less than a copy of millions of rows; the totals carry only keys and numbers through the
--- aggregate, their label and cell attributes come from the TOUTES cell they are joined to, and
+-- aggregate (the cells' key: code, period, sector; the mesh follows from the code), their mesh,
+-- label and cell attributes come from the TOUTES cell they are joined to, and
 -- their factors are a bit set (one bit per factor of the version) spelled out once per total.
 -- Emissions are computed and added up as decimals (consumption to 1e-6 MWh, factors to 1e-9):
 -- exact, so a total does not depend on the order of addition; published as DOUBLE. The operands
@@ -27,18 +28,18 @@ leaf AS NOT MATERIALIZED (
     FROM cells c JOIN f ON f.energy = c.energy AND c.period BETWEEN f.year_from AND f.year_to
 ),
 total AS (
-    SELECT l.mesh, l.code, l.period, l.sector, 'TOUTES' AS energy,
+    SELECT l.code, l.period, l.sector, 'TOUTES' AS energy,
            CASE WHEN bool_or(l.secret) THEN NULL ELSE sum(l.value) END AS value,
            bool_or(l.secret) AS secret, bool_or(l.lower_bound) AS lower_bound,
            bit_or(1::UHUGEINT << l.bit) AS factor_bits,
            coalesce(sum(l.value * l.estimated) / nullif(sum(l.value), 0), max(l.estimated)) AS estimated
-    FROM leaf l GROUP BY l.mesh, l.code, l.period, l.sector
+    FROM leaf l GROUP BY l.code, l.period, l.sector
 )
 SELECT mesh, code, libelle, period, sector, energy, value::DOUBLE AS value, masked_share, estimated AS estimated_share,
        completeness, lower_bound, secret, factor_id AS emission_factors, version AS emission_factor_version
 FROM leaf
 UNION ALL
-SELECT t.mesh, t.code, c.libelle, t.period, t.sector, t.energy, t.value::DOUBLE, c.masked_share, t.estimated,
+SELECT c.mesh, t.code, c.libelle, t.period, t.sector, t.energy, t.value::DOUBLE, c.masked_share, t.estimated,
        c.completeness,
        t.lower_bound OR c.lower_bound, t.secret OR c.secret,
        (SELECT array_to_string(list(factor_id ORDER BY factor_id), ',') FROM f WHERE (t.factor_bits >> f.bit) & 1 = 1),
