@@ -137,7 +137,14 @@ async def indicator_values(
     who: Who,
     indicator_id: IndicatorId,
     purpose: Purpose = None,
-    mesh: Annotated[str | None, Query(max_length=50, description="`commune`, `epci`...")] = None,
+    mesh: Annotated[
+        str | None,
+        Query(
+            max_length=50,
+            description="`commune`, `iris`, `epci` (`territoire` for a territory made of communes): "
+            "the indicator lists its meshes",
+        ),
+    ] = None,
     code: Annotated[str | None, Query(max_length=50, description="INSEE code or SIREN")] = None,
     period: Annotated[str | None, Query(max_length=50, description="e.g. `2022` or `2025-06-01/2025-08-31`")] = None,
     limit: Annotated[WholeNumber, Query(ge=1, le=MAX_LIMIT)] = 1000,
