@@ -235,9 +235,11 @@ def _uplink_chunks(devices: list[dict[str, Any]]) -> Iterator[list[str]]:
     dead_from: dict[int, int] = {7: slots // 3, 23: slots // 2, 41: 2 * slots // 3}
     sentinel_dev, sentinel_slots = 15, slice(slots // 4, slots // 4 + 144)
     reset_dev, reset_at = 30, slots // 2
-    temp[sentinel_dev, sentinel_slots] = 327.67
     fcnt = np.broadcast_to(np.arange(slots, dtype=np.int64) + 1000, temp.shape).copy()
-    fcnt[reset_dev, reset_at:] = np.arange(slots - reset_at)
+    if len(devices) > sentinel_dev:  # the demo's network has them (a test's may be smaller)
+        temp[sentinel_dev, sentinel_slots] = 327.67
+    if len(devices) > reset_dev:
+        fcnt[reset_dev, reset_at:] = np.arange(slots - reset_at)
     alive = np.arange(slots)[:, None] < np.array([dead_from.get(d, slots) for d in range(len(devices))])[None, :]
     rolls = np.full(alive.shape, np.nan)  # (slots, devices): the one draw of each uplink sent, slot by slot
     rolls[alive] = rng.random(int(alive.sum()))
