@@ -66,3 +66,46 @@ def test_demo_network_plan() -> None:
     rennes = [d["urban"] for d in devices if d["commune"] == "35238"]
     others = [d["urban"] for d in devices if d["commune"] not in ("35238",) and d["role"] == "urbain"]
     assert min(rennes) > max(others) - 0.3 and max(rennes) > 0.9
+
+
+def test_demo_lht65_frames_in_bulk_are_encode_lht65s() -> None:
+    import base64
+
+    import numpy as np
+
+    from territoria.sensors.decoders import encode_lht65
+
+    # halves of a hundredth / tenth (rounded half to even, as round()), negatives, the sentinel
+    temps = np.array([0.0, 21.345, -12.5, 0.005, 0.015, -0.005, 59.99, 327.67, 400.0, 18.125])
+    hums = np.array([0.0, 50.05, 100.0, 0.25, 0.35, 20.0, 99.95, 70.0, 12.3, 45.65])
+    expected = [base64.b64encode(encode_lht65(float(t), float(h))).decode() for t, h in zip(temps, hums, strict=True)]
+    assert demo._lht65_data(temps, hums) == expected
+
+
+def test_demo_uplinks_ingested_as_written_store_what_their_replay_stores(tmp_path: Path) -> None:
+    """The demo ingests its uplinks while it writes them: the same store as a replay of the file."""
+    import gzip
+
+    import pyarrow.parquet as pq
+
+    from territoria.sensors.ingest import ingest_messages, open_registry, replay
+
+    communes = ["35238", "35047", "35144"]
+    devices = [d for d in demo.plan_network(communes) if d["commune"] != "35238"]
+    demo.write_registry(tmp_path, devices)
+    path = tmp_path / demo.UPLINKS_FILE
+    written = (("", line.encode()) for chunk in demo.uplinks_written(path, devices) for line in chunk)
+    stores = {}
+    for name, feed in (("written", lambda r, s: ingest_messages(r, s, written)), ("replay", None)):
+        private = tmp_path / name
+        registry, store = open_registry(tmp_path, private, communes), store_for(private)
+        report = feed(registry, store) if feed else replay(registry, store, path)
+        files = [(f.parent.name, pq.read_table(f)) for f in sorted(store.obs_dir.rglob("*.parquet"))]
+        files += [(f.name, pq.read_table(f)) for f in store.hourly_files()]
+        quarantine = pq.read_table(store.quarantine_dir).drop(["received"]).to_pylist()
+        stores[name] = (report.as_dict() | {"seconds": 0}, files, quarantine)
+    assert stores["written"] == stores["replay"]
+    assert stores["written"][0]["stored"] > 40_000 and len(stores["written"][2]) == 6  # the malformed frames
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        assert sum(1 for _ in fh) == stores["replay"][0]["messages"]
+    assert not list(path.parent.glob(".*.partial"))  # written under a temporary name, then renamed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
@@ -158,10 +158,23 @@ def replay(
     progress: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Ingest a JSON-lines file (history back-fill, or a capture) through the listener's path."""
+    return ingest_messages(registry, store, read_messages(path), batch_size=batch_size, progress=progress)
+
+
+def ingest_messages(
+    registry: Registry,
+    store: SensorStore,
+    messages: Iterable[tuple[str, bytes]],
+    *,
+    batch_size: int = 250_000,
+    progress: Callable[[int], None] | None = None,
+) -> IngestReport:
+    """Ingest history, ``(topic, payload)`` messages in batches of ``batch_size``, then compact:
+    ``replay`` of a file, or the demo's uplinks as it writes them."""
     with store.writer() as writer:
         ingestor = Ingestor(registry, writer, live=False)
         pending: list[tuple[str, bytes]] = []
-        for message in read_messages(path):
+        for message in messages:
             pending.append(message)
             if len(pending) >= batch_size:
                 ingestor.ingest(pending)

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import base64
 import gzip
+import io
 import math
 import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,8 +32,7 @@ import numpy as np
 
 from territoria.core.yamlio import read_yaml, write_yaml
 from territoria.reference.referential import referential
-from territoria.sensors.decoders import encode_lht65
-from territoria.sensors.ingest import open_registry, replay, store_for
+from territoria.sensors.ingest import ingest_messages, open_registry, replay, store_for
 from territoria.sensors.registry import REGISTRY
 
 SEED = 20250601
@@ -43,6 +44,8 @@ RENNES_CENTRE = (-1.6778, 48.1113)
 REFERENCE_COMMUNE = "35144"  # Langan: rural, at the north-western edge
 HEAT_WAVES = ((datetime(2025, 6, 29, tzinfo=UTC), 4), (datetime(2025, 8, 9, tzinfo=UTC), 8))
 UPLINKS_FILE = "data/sensors/uplinks-ete-2025.synthetic.jsonl.gz"
+#: slots formatted at once: a few days, a few tens of MB of lines
+_SLOTS_AT_ONCE = 576
 
 PROFILES = {
     "LHT65": {
@@ -178,50 +181,101 @@ def _series(rng: np.random.Generator, devices: list[dict[str, Any]]) -> tuple[np
     return np.round(temp, 2), np.round(hum, 1)
 
 
-def _line(dev: dict[str, Any], fcnt: int, when: str, temp: float, hum: float) -> str:
-    head = (
-        f'{{"time":"{when}","deviceInfo":{{"applicationId":"{APPLICATION}","deviceProfileName":"{dev["profile"]}",'
-        f'"deviceName":"{dev["thing"]}","devEui":"{dev["dev_eui"]}"}},"fCnt":{fcnt},'
+#: the LHT65 frame of ``encode_lht65`` (battery, SHT20 temperature and humidity, DS18B20 probe type
+#: and its error value, reserved) plus one zero byte: 12 bytes encode to base64 on their own
+_LHT65_ROW = np.dtype(
+    [("bat", ">u2"), ("temp", ">i2"), ("hum", ">u2"), ("ext", "u1"), ("ds", ">i2"), ("res", ">u2"), ("pad", "u1")]
+)
+
+
+def _lht65_data(temps: np.ndarray, hums: np.ndarray) -> list[str]:
+    """``base64(encode_lht65(t, h))`` of many values at once: one base64 call over 12-byte rows
+    (a multiple of 3, so rows do not share base64 characters), whose last character, that of the
+    padding byte, is the ``=`` an 11-byte frame ends with."""
+    rows = np.zeros(len(temps), _LHT65_ROW)
+    rows["bat"] = 0xC000 | (round(3.05 * 1000) & 0x3FFF)
+    rows["temp"] = np.where(temps >= 327.67, 0x7FFF, np.rint(temps * 100))
+    rows["hum"] = np.rint(hums * 10)
+    rows["ext"], rows["ds"] = 0x01, 0x7FFF
+    text = base64.b64encode(rows.tobytes())
+    chars = np.frombuffer(text, np.uint8).reshape(-1, 16).copy()
+    chars[:, 15] = ord("=")
+    return np.frombuffer(chars.tobytes(), "S16").astype("U16").tolist()  # type: ignore[no-any-return]
+
+
+def _lines(dev: dict[str, Any], fcnts: list[int], whens: list[str], temps: np.ndarray, hums: np.ndarray) -> list[str]:
+    """One device's uplink events (ChirpStack v4 JSON), formatted as a LoRaWAN network server would."""
+    # a str.format template: the device's fields filled in now, braces of the JSON doubled
+    device = (
+        f'"deviceInfo":{{{{"applicationId":"{APPLICATION}","deviceProfileName":"{dev["profile"]}",'
+        f'"deviceName":"{dev["thing"]}","devEui":"{dev["dev_eui"]}"}}}}'
     )
+    head = '{{"time":"{}",' + device + ',"fCnt":{},'
     if dev["profile"] == "LHT65":
-        data = base64.b64encode(encode_lht65(temp, hum)).decode()
-        return head + f'"fPort":2,"data":"{data}"}}'
-    return head + f'"fPort":85,"object":{{"temperature":{temp},"humidity":{hum},"battery":95}}}}'
+        form = head + '"fPort":2,"data":"{}"}}'
+        return [form.format(*v) for v in zip(whens, fcnts, _lht65_data(temps, hums), strict=True)]
+    form = head + '"fPort":85,"object":{{"temperature":{},"humidity":{},"battery":95}}}}'
+    return [form.format(*v) for v in zip(whens, fcnts, temps.tolist(), hums.tolist(), strict=True)]
 
 
-def write_uplinks(path: Path, devices: list[dict[str, Any]]) -> int:
+def _line(dev: dict[str, Any], fcnt: int, when: str, temp: float, hum: float) -> str:
+    return _lines(dev, [fcnt], [when], np.array([temp]), np.array([hum]))[0]
+
+
+def _uplink_chunks(devices: list[dict[str, Any]]) -> Iterator[list[str]]:
+    """The uplinks file's lines in its order: those of each 10-minute slot, then the late ones and
+    the malformed frames. Formatted a few days at a time (numpy and one base64 call per device) and
+    picked slot by slot, drawing the same random numbers, in the same order, as one draw per uplink."""
     rng = np.random.default_rng(SEED + 1)
     temp, hum = _series(rng, devices)
     slots = int(temp.shape[1])
     offsets = rng.integers(0, STEP_S, len(devices))
     stamps = np.datetime64("2025-06-01T00:00:00", "s") + np.arange(slots)[None, :] * STEP_S + offsets[:, None]
-    times = np.datetime_as_string(stamps, unit="ns")
+    times = np.char.add(np.datetime_as_string(stamps, unit="ns"), "+00:00")
     dead_from: dict[int, int] = {7: slots // 3, 23: slots // 2, 41: 2 * slots // 3}
-    sentinel_dev, sentinel_slots = 15, range(slots // 4, slots // 4 + 144)
+    sentinel_dev, sentinel_slots = 15, slice(slots // 4, slots // 4 + 144)
     reset_dev, reset_at = 30, slots // 2
+    fcnt = np.broadcast_to(np.arange(slots, dtype=np.int64) + 1000, temp.shape).copy()
+    if len(devices) > sentinel_dev:  # the demo's network has them (a test's may be smaller)
+        temp[sentinel_dev, sentinel_slots] = 327.67
+    if len(devices) > reset_dev:
+        fcnt[reset_dev, reset_at:] = np.arange(slots - reset_at)
+    alive = np.arange(slots)[:, None] < np.array([dead_from.get(d, slots) for d in range(len(devices))])[None, :]
+    rolls = np.full(alive.shape, np.nan)  # (slots, devices): the one draw of each uplink sent, slot by slot
+    rolls[alive] = rng.random(int(alive.sum()))
+    # each uplink sent once, or set aside to arrive late (at the end of the file), or sent twice
+    copies = np.where(rolls < 0.002, 0, np.where(rolls > 0.995, 2, 1)) * alive
     late: list[str] = []
-    lines = 0
+    for first in range(0, slots, _SLOTS_AT_ONCE):
+        block = slice(first, min(first + _SLOTS_AT_ONCE, slots))
+        lines = np.empty((block.stop - first, len(devices)), dtype=object)  # (slots, devices) as rolls
+        for d, dev in enumerate(devices):
+            lines[:, d] = _lines(dev, fcnt[d, block].tolist(), times[d, block].tolist(), temp[d, block], hum[d, block])
+        late += lines[alive[block] & (rolls[block] < 0.002)].tolist()
+        sent = np.repeat(lines.ravel(), copies[block].ravel())
+        yield from (chunk.tolist() for chunk in np.split(sent, np.cumsum(copies[block].sum(axis=1))[:-1]))
+    yield late + _malformed(devices[0])
+
+
+def uplinks_written(path: Path, devices: list[dict[str, Any]]) -> Iterator[list[str]]:
+    """Write the uplinks file, yielding each chunk of lines once written (the demo ingests them
+    without reading the file again). Under a temporary name until complete: a file left half
+    written would otherwise be taken for the demo's at the next run."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(path, "wt", encoding="utf-8", compresslevel=1) as out:
-        for s in range(slots):
-            chunk = []
-            for d, dev in enumerate(devices):
-                if s >= dead_from.get(d, slots):
-                    continue
-                t = 327.67 if d == sentinel_dev and s in sentinel_slots else float(temp[d, s])
-                fcnt = s - reset_at if d == reset_dev and s >= reset_at else s + 1000
-                line = _line(dev, fcnt, f"{times[d, s]}+00:00", t, float(hum[d, s]))
-                roll = rng.random()
-                if roll < 0.002:
-                    late.append(line)
-                    continue
-                chunk.append(line)
-                if roll > 0.995:
-                    chunk.append(line)
+    partial = path.with_name(f".{path.name}.partial")
+    with (
+        partial.open("wb") as raw,
+        gzip.GzipFile(path.name, "wb", 1, raw) as packed,  # named as the file, as gzip.open names it
+        io.TextIOWrapper(packed, encoding="utf-8") as out,
+    ):
+        for chunk in _uplink_chunks(devices):
             out.write("\n".join(chunk) + "\n")
-            lines += len(chunk)
-        out.write("\n".join(late + _malformed(devices[0])) + "\n")
-    return lines + len(late) + len(_malformed(devices[0]))
+            yield chunk
+    partial.replace(path)
+
+
+def write_uplinks(path: Path, devices: list[dict[str, Any]]) -> int:
+    return sum(len(chunk) for chunk in uplinks_written(path, devices))
 
 
 def _malformed(dev: dict[str, Any]) -> list[str]:
@@ -310,7 +364,10 @@ def prepare_demo(ws: Any) -> None:
     write_registry(ws.root, devices)
     write_population_75(ws.root, ws.config.communes)
     path = ws.root / UPLINKS_FILE
-    if not path.exists():
-        write_uplinks(path, devices)
     registry = open_registry(ws.root, ws.private, ws.config.communes)
-    replay(registry, store_for(ws.private), path)
+    if path.exists():
+        replay(registry, store_for(ws.private), path)
+        return
+    # the lines as they are written, through the same normaliser and store as a replay of the file
+    written = (("", line.encode()) for chunk in uplinks_written(path, devices) for line in chunk)
+    ingest_messages(registry, store_for(ws.private), written)
