@@ -22,7 +22,12 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: ``json.dumps(value, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))``
+#: with its encoder built once, not at every call (a step's input key is hashed at every step)
+_canonical = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":")).encode
+
+
 def stable_hash(value: Any) -> str:
     """Hash of a JSON-serialisable value that does not depend on dict ordering."""
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+    text = _canonical(value)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

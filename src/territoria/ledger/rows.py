@@ -15,6 +15,8 @@ from typing import Any, NamedTuple
 #: ``json.dumps(value, default=str)`` without building an encoder at each call (a record's
 #: report and footprint are encoded at every step); the same text
 _dumps = json.JSONEncoder(default=str).encode
+#: ``json.dumps(value)``, without its keyword check at each call
+_plain = json.JSONEncoder().encode
 
 
 def now() -> datetime:
@@ -62,8 +64,8 @@ class StepRecord:
             self.ended_at,
             self.input_key,
             self.definition_hash,
-            json.dumps(self.inputs),
-            json.dumps(self.outputs),
+            _plain(self.inputs),
+            _plain(self.outputs),
             self.rows_in,
             self.rows_out,
             self.rows_quarantined,

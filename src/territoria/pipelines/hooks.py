@@ -88,17 +88,20 @@ class Hooks:
 
     def __init__(self, hooks: Sequence[RunHook]) -> None:
         self.hooks = list(hooks)
+        # called around every step: only the hooks that override the moment (most do nothing there)
+        self.step_starts = [h for h in self.hooks if type(h).before_step is not RunHook.before_step]
+        self.step_ends = [h for h in self.hooks if type(h).after_step is not RunHook.after_step]
 
     def before_run(self, run: RunContext) -> None:
         for hook in self.hooks:
             hook.before_run(run)
 
     def before_step(self, run: RunContext, step: str) -> None:
-        for hook in self.hooks:
+        for hook in self.step_starts:
             hook.before_step(run, step)
 
     def after_step(self, run: RunContext, rec: StepRecord) -> None:
-        for hook in self.hooks:
+        for hook in self.step_ends:
             hook.after_step(run, rec)
 
     def after_run(self, run: RunContext, summary: RunSummary) -> None:

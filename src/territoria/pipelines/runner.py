@@ -77,10 +77,16 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
 
-def _cpu() -> float:
+def _usage() -> tuple[float, int]:
+    """CPU seconds (process and children) and peak resident bytes, from one reading of each:
+    ``RUSAGE_SELF`` sums every thread of the process (DuckDB's workers too), so it is read once."""
     self_ = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return self_.ru_utime + self_.ru_stime + children.ru_utime + children.ru_stime
+    return self_.ru_utime + self_.ru_stime + children.ru_utime + children.ru_stime, self_.ru_maxrss * 1024
+
+
+def _cpu() -> float:
+    return _usage()[0]
 
 
 def count_rows(engine: Engine, qualified: str) -> int:
@@ -425,8 +431,8 @@ def _replay(runner: Runner, failed: Step, broken: set[str]) -> None:
 
 def _measure(rec: StepRecord, t0: float, c0: float) -> None:
     rec.wall_s = time.perf_counter() - t0
-    rec.cpu_s = _cpu() - c0
-    rec.peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    cpu, rec.peak_rss_bytes = _usage()
+    rec.cpu_s = cpu - c0
 
 
 def _close_run(

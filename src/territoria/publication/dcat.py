@@ -31,7 +31,7 @@ from territoria.publication.dcat_terms import (
     places,
     themes,
 )
-from territoria.publication.provenance import SYNTHETIC_LABEL, provenance
+from territoria.publication.provenance import SYNTHETIC_LABEL, synthetic
 from territoria.publication.turtle import to_turtle
 from territoria.workspace import Workspace
 
@@ -309,7 +309,7 @@ def dcat_catalog(
             spatial,
             [t for e in sources for t in e.themes],
         )
-        if provenance(plan, key)["synthetic"]:  # computed from a synthetic source: labelled too
+        if synthetic(plan, key):  # computed from a synthetic source: labelled too
             label_synthetic(node)
         nodes.append(node)
     modified = max((str(d["updated_at"]) for d in docs.values() if d.get("updated_at")), default=None)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -184,6 +185,7 @@ def derived_licence(input_licences: Iterable[str | None]) -> str:
     return sorted(found)[0] if found else ETALAB_2_0
 
 
+@lru_cache(maxsize=4096)  # the same titles and summaries at every publication: each dataset's, every run
 def language_of(text: str) -> str:
     """``en`` when the text's function words are clearly English, else ``fr`` (the platform's language)."""
     words = [w.lower() for w in _WORD.findall(text.replace("’", "'"))]

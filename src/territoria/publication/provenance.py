@@ -49,6 +49,11 @@ def _upstream(plan: Plan) -> dict[str, tuple[DatasetEntry, ...]]:
     return found
 
 
+def synthetic(plan: Plan, dataset: str) -> bool:
+    """``provenance(plan, dataset)["synthetic"]``, without the list of sources it builds."""
+    return any(e.synthetic for e in _upstream(plan).get(dataset, ()))
+
+
 def vintage(entry: DatasetEntry) -> str | None:
     start, end = entry.temporal.start, entry.temporal.end
     if start and end:
