@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from territoria import ledger
@@ -105,4 +106,25 @@ def test_a_large_checkpoint_keeps_more_than_two_threads(tmp_path: Path, monkeypa
     assert "CHECKPOINT" in engine.statements
     assert not [s for s in engine.statements if s.startswith("SET threads")]
     assert _threads(engine) == 4
+    engine.close()
+
+
+class _RefusingThreads(_Recording):
+    """The real engine, refusing to change its threads (as a failed ``SET`` would)."""
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        if sql == "SET threads = 1":
+            raise duckdb.InvalidInputException("threads refused")
+        super().execute(sql, params)
+
+
+def test_a_setting_made_before_one_that_failed_comes_back(tmp_path: Path) -> None:
+    engine = _RefusingThreads(tmp_path, threads=2)
+    ledger.ensure_meta(engine)
+    vacuum = engine.fetch_all("SELECT current_setting('max_vacuum_tasks')")[0][0]
+    with pytest.raises(duckdb.InvalidInputException):
+        _run(engine, 1)  # one run: not a compaction, so max_vacuum_tasks = 0 is set first
+    assert "SET max_vacuum_tasks = 0" in engine.statements and "CHECKPOINT" not in engine.statements
+    assert engine.fetch_all("SELECT current_setting('max_vacuum_tasks')")[0][0] == vacuum
+    assert _threads(engine) == 2
     engine.close()

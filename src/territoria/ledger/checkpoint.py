@@ -45,13 +45,17 @@ def checkpoint(engine: Engine) -> None:
     settings = {} if runs % COMPACT_EVERY == 0 else {"max_vacuum_tasks": 0}
     if int(threads) > 1 and (int(threads) <= 2 or _wal_bytes(engine) < SMALL_WAL_BYTES):
         settings["threads"] = 1
-    for name, value in settings.items():
-        engine.execute(f"SET {name} = {value}")
+    before = {"max_vacuum_tasks": int(vacuum), "threads": int(threads)}
+    applied: list[str] = []
     try:
+        for name, value in settings.items():
+            engine.execute(f"SET {name} = {value}")
+            applied.append(name)
         engine.execute("CHECKPOINT")
     finally:
-        before = {"max_vacuum_tasks": int(vacuum), "threads": int(threads)}
-        for name in settings:
+        # a setting made before one that failed comes back too: a long-lived process (`territoria
+        # up`) would otherwise keep one thread, or never merge row groups, for the rest of its life
+        for name in applied:
             engine.execute(f"SET {name} = {before[name]}")
 
 
