@@ -348,12 +348,15 @@ def run_pipeline(
             hook.before_step(run, step.id)
             # a fetch step's commit of the group before it is not its I/O: its counters are read anew
             probe = runner.meter.start(fresh=fetches)
-            blockers = [plan.producers[i] for i in step.inputs if plan.producers[i] in broken]
+            # looked for only once something failed or waits (a run of successes asks neither)
+            blockers = [plan.producers[i] for i in step.inputs if plan.producers[i] in broken] if broken else None
             if blockers:
                 rec.status, rec.reason = "blocked", "(upstream failed)"
                 rec.error = f"not run: {', '.join(blockers)} failed"
                 broken.add(step.id)
-            elif step.id in plan.waiting or any(plan.producers[i] in runner.waiting for i in step.inputs):
+            elif step.id in plan.waiting or (
+                runner.waiting and any(plan.producers[i] in runner.waiting for i in step.inputs)
+            ):
                 rec.status, rec.reason = "waiting", "(waiting for data)"
                 late = [i for i in step.inputs if plan.producers[i] in runner.waiting]
                 rec.error = plan.waiting.get(step.id) or f"not run: an input is waiting for data ({', '.join(late)})"

@@ -48,11 +48,13 @@ class DatasetInfo:
     #: the French public summary of a model (sources and indicators carry their own)
     summary: str = ""
 
-    @property
+    # Both are read several times a step (the runner's commit, its fingerprints, every ref() of
+    # a model's SQL): computed once per dataset, which is frozen (a plan from the cache keeps them).
+    @cached_property
     def schema(self) -> str:
         return LAYER_SCHEMAS[self.layer]
 
-    @property
+    @cached_property
     def qualified(self) -> str:
         return f"{quote_ident(self.schema)}.{quote_ident(self.name)}"
 
