@@ -19,6 +19,7 @@ import os
 import statistics
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -28,7 +29,7 @@ from _usage import Usage
 from territoria.engines.base import Engine
 from territoria.engines.duckdb.engine import DuckDBEngine
 from territoria.pipelines.spec import DatasetInfo
-from territoria.publication.snapshot import _in_canonical_order
+from territoria.publication.snapshot import _all_columns, _in_canonical_order
 
 TABLE = """
 CREATE TABLE published.conso_iris AS
@@ -63,7 +64,7 @@ def main() -> None:
         engine.execute(TABLE.format(rows=args.rows))
         info = DatasetInfo("conso_iris", "published", "")
         every = f"SELECT * FROM {info.qualified} ORDER BY ALL"  # main's order
-        keyed = _in_canonical_order(engine, info, ["annee", "code_iris"])
+        keyed = _in_canonical_order(engine, info, ["annee", "code_iris"], partial(_all_columns, engine))
         print(f"{args.rows:,} rows; A: {every}\nB: {keyed}")
         runs: dict[str, list[Usage]] = {"A": [], "B": [], "C": []}
         digests: dict[str, set[str]] = {"A": set(), "B": set(), "C": set()}

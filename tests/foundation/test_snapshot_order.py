@@ -11,15 +11,23 @@ import dataclasses
 import hashlib
 import json
 import random
+import shutil
+from collections import Counter
+from functools import partial
 from pathlib import Path
+from typing import Any, cast
 
+from territoria.engines.base import Engine
 from territoria.pipelines import run_pipeline
 from territoria.pipelines.plan import build_plan
 from territoria.pipelines.spec import IngestStep
 from territoria.publication.snapshot import (
+    _all_columns,
     _in_canonical_order,
     current_snapshot,
+    publication_dir,
     unique_key,
+    write_snapshot,
 )
 from territoria.workspace import Workspace
 
@@ -66,7 +74,7 @@ def test_a_table_keyed_on_its_first_columns_is_sorted_on_them_into_the_same_byte
     with small_ws.engine() as engine:
         assert run_pipeline(small_ws, engine).count("failed") == 0
         assert (
-            _in_canonical_order(engine, info, unique_key(plan, info))
+            _in_canonical_order(engine, info, unique_key(plan, info), partial(_all_columns, engine))
             == 'SELECT * FROM "published"."releves" ORDER BY 1, 2'
         )
         every_column = small_ws.root / "every_column.parquet"
@@ -100,5 +108,38 @@ def test_every_column_sorts_a_table_whose_key_may_not_hold(small_ws: Workspace) 
     assert unique_key(plan, population) == ["CODGEO", "ANNEE"]  # the key ends on the last column
     with small_ws.engine() as engine:
         run_pipeline(small_ws, engine)
-        assert _in_canonical_order(engine, population, ["CODGEO", "ANNEE"]).endswith(" ORDER BY ALL")
-        assert _in_canonical_order(engine, info, []).endswith(" ORDER BY ALL")
+        assert _in_canonical_order(engine, population, ["CODGEO", "ANNEE"], partial(_all_columns, engine)).endswith(
+            " ORDER BY ALL"
+        )
+        assert _in_canonical_order(engine, info, [], partial(_all_columns, engine)).endswith(" ORDER BY ALL")
+
+
+class CountingEngine:
+    """An engine that is not DuckDB (as the snapshot sees it) and counts each table's column
+    listings; every other call goes to the DuckDB engine it wraps."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self.capabilities = dataclasses.replace(engine.capabilities, sql_dialect="postgres")
+        self.listed: Counter[tuple[str, str]] = Counter()
+
+    def columns(self, schema: str, table: str) -> list[tuple[str, str]]:
+        self.listed[(schema, table)] += 1
+        return self._engine.columns(schema, table)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+
+def test_another_engine_lists_each_table_s_columns_once_per_snapshot(small_ws: Workspace) -> None:
+    """The catalog's listing of every table's columns serves the published tables' sort too."""
+    _keyed_source(small_ws)
+    with small_ws.engine() as engine:
+        assert run_pipeline(small_ws, engine).count("failed") == 0
+        shutil.rmtree(publication_dir(small_ws))  # every published table copied again, the catalog written
+        counting = CountingEngine(engine)
+        snapshot = write_snapshot(small_ws, cast(Engine, counting), build_plan(small_ws), "20990101T000000-count")
+    assert {"population-communes", "releves"} <= {t for s, t in counting.listed if s == "published"}
+    assert [table for table, n in counting.listed.items() if n > 1] == []
+    manifest = json.loads((snapshot.path / "manifest.json").read_text(encoding="utf-8"))
+    assert "releves" in manifest["tables"]

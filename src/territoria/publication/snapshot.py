@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -218,13 +219,18 @@ def _copy(engine: Engine, select: str, dest: Path) -> None:
 
 
 def _write_published(
-    engine: Engine, plan: Plan, target: Path, previous: dict[str, Any], columns: Collection[tuple[str, str]]
+    engine: Engine,
+    plan: Plan,
+    target: Path,
+    previous: dict[str, Any],
+    present: Collection[tuple[str, str]],
+    columns: Callable[[], Columns],
 ) -> dict[str, Any]:
     hashes = dataset_fingerprints(engine)
     tables: dict[str, Any] = {}
     (target / "published").mkdir()
     for key, info in plan.datasets.items():
-        if info.layer != "published" or ("published", info.name) not in columns:
+        if info.layer != "published" or ("published", info.name) not in present:
             continue
         digest, rows = hashes.get(key, (None, None))
         rel = f"published/{info.name}.parquet"
@@ -233,12 +239,12 @@ def _write_published(
         if old and digest and old.get("hash") == digest and old_file and old_file.is_file():
             os.link(old_file, target / rel)
         else:
-            _copy(engine, _in_canonical_order(engine, info, unique_key(plan, info)), target / rel)
+            _copy(engine, _in_canonical_order(engine, info, unique_key(plan, info), columns), target / rel)
         tables[info.name] = {"file": rel, "hash": digest, "rows": rows}
     return tables
 
 
-def _in_canonical_order(engine: Engine, info: DatasetInfo, key: list[str]) -> str:
+def _in_canonical_order(engine: Engine, info: DatasetInfo, key: list[str], columns: Callable[[], Columns]) -> str:
     """The published table's rows sorted on every column, first to last: a model without an ORDER
     BY comes out of a parallel engine in an order that changes with its threads and from one run
     to the next, and the same rows must give the same file, byte for byte (issue 18). Rows equal
@@ -247,11 +253,12 @@ def _in_canonical_order(engine: Engine, info: DatasetInfo, key: list[str]) -> st
     When the table has a unique ``key`` (``unique_key``) among its first columns, the sort stops
     at the last of them: no two rows are equal there, so the columns after it never decide, and
     the order (the file) is the one every column gives, for less work (a sort on every column of
-    a wide table encodes each of them, strings and doubles included)."""
+    a wide table encodes each of them, strings and doubles included). ``columns`` lists every
+    table's columns (``_all_columns``), once per snapshot, when some table needs them."""
     select = f"SELECT * FROM {info.qualified}"
     if engine.capabilities.sql_dialect == "duckdb" and not key:
         return select + " ORDER BY ALL"
-    names = [c for c, _ in engine.columns("published", info.name)]
+    names = [c for c, _ in columns().get(("published", info.name), [])]
     leading = max(names.index(k) for k in key) + 1 if key and set(key) <= set(names) else len(names)
     if engine.capabilities.sql_dialect == "duckdb" and leading == len(names):
         return select + " ORDER BY ALL"
@@ -413,16 +420,18 @@ def write_snapshot(
     work.mkdir()
     try:
         previous = _previous(root)
-        tables = _write_published(engine, plan, work, _previous_tables(previous), engine.tables())
+        # every table's columns, read when first needed (a run that changed nothing reads none)
+        # and then shared by the published tables' sort and the catalog
+        columns = cache(partial(_all_columns, engine))
+        tables = _write_published(engine, plan, work, _previous_tables(previous), engine.tables(), columns)
         history = _write_meta(engine, work, previous, run_id)
         if state is not None and previous is not None and previous[1].get("state") == state:
             _link_catalog(previous[0], work)
             boundaries, names = previous[1].get("boundaries"), bool(previous[1].get("names"))
             quarantine = link_quarantine(previous[0], work, previous[1].get("quarantine") or {})
         else:
-            columns = _all_columns(engine)
-            boundaries, names = _catalog(ws, engine, plan, work, columns, statuses)
-            quarantine = write_quarantine(engine, plan, work, set(columns))
+            boundaries, names = _catalog(ws, engine, plan, work, columns(), statuses)
+            quarantine = write_quarantine(engine, plan, work, set(columns()))
         cfg = ws.config
         manifest = {
             "run_id": run_id,
