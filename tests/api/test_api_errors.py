@@ -117,3 +117,17 @@ def test_hostile_input_gets_a_4xx(client: httpx.Client, path: str, params: dict[
 
 def test_data_survives_hostile_input(client: httpx.Client) -> None:
     assert client.get("/api/datasets/communes/rows").json()["total"] == 44
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "value"),
+    [("/api/footprint/packs", "days", "+3"), ("/api/runs", "limit", "\u00a03"), ("/api/runs", "offset", "1.5")],
+)
+def test_a_whole_number_refused_says_what_to_send(client: httpx.Client, path: str, name: str, value: str) -> None:
+    """A whole-number query parameter (``core.params.WholeNumber``) written otherwise than in ASCII
+    digits is refused with a hint naming the parameter and an example, not ``hint: null``."""
+    r = client.get(path, params={name: value})
+    assert_envelope(r, 422)
+    err = r.json()["error"]
+    assert err["details"][0]["loc"] == ["query", name]
+    assert err["hint"] == f"send a whole number in ASCII digits, e.g. {name}=7"

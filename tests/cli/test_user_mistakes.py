@@ -108,3 +108,14 @@ def test_a_spill_folder_that_is_a_file(ws: Workspace, territoria: Territoria) ->
     assert f"engine_options.temp_directory {ws.root / 'spill'} is not a folder territoria can write in" in out.text
     assert "hint:" in out.text and "Traceback" not in out.text
     assert (ws.root / "spill").read_text(encoding="utf-8") == "x"
+
+
+def test_a_spill_cap_that_is_no_size(ws: Workspace, territoria: Territoria) -> None:
+    """``engine_options.max_temp_directory_size`` without a unit: refused before the store opens."""
+    config = ws.root / "territory.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text + "engine_options: {max_temp_directory_size: 10}\n", encoding="utf-8")
+    out = territoria("run", "-w", str(ws.root))
+    assert out.code == 2, out.text
+    assert "engine_options.max_temp_directory_size 10 is not a size" in out.text
+    assert "hint:" in out.text and "max_temp_directory_size: 10GB" in out.text and "Traceback" not in out.text

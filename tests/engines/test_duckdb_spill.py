@@ -55,11 +55,12 @@ def test_a_temp_directory_that_is_no_writable_folder_is_a_config_error(tmp_path:
 
 
 def test_a_full_spill_folder_is_duckdb_s_out_of_memory() -> None:
-    """The spill folder capped (``max_temp_directory_size``) under a memory limit the statement
-    runs in when it may spill (the test above)."""
-    engine = DuckDBEngine(None, memory_limit="50MB", threads=1)
+    """The spill folder capped (``engine_options.max_temp_directory_size``) under a memory limit
+    the statement runs in when it may spill (the test above)."""
+    engine = open_engine("duckdb", None, memory_limit="50MB", threads=1, max_temp_directory_size="1MB")
+    assert isinstance(engine, DuckDBEngine)
     try:
-        engine.execute("SET max_temp_directory_size = '1MB'")
+        assert _setting(engine, "max_temp_directory_size") == "976.5 KiB"  # 1 MB is 10^6 bytes
         with pytest.raises(duckdb.OutOfMemoryException) as caught:
             engine.fetch_all(SPILLING)
     finally:
@@ -93,3 +94,31 @@ def test_a_spill_the_kernel_refuses_to_write_is_a_refusal(tmp_path: Path) -> Non
     spill = tmp_path / ".territoria" / "store" / "store.duckdb.tmp" / "duckdb_temp_storage_DEFAULT-0.tmp"
     opened = duckdb.IOException(f'IO Error: Cannot open file "{spill}": Permission denied')
     assert refusal(opened) is None and refusal(opened, tmp_path / ".territoria") == "write"  # in territoria's folder
+
+
+@pytest.mark.parametrize("size", ["10GB", "10 GB", "1.5gb", "512MiB", "0GB"])
+def test_the_spill_folder_is_capped_by_a_size(tmp_path: Path, size: str) -> None:
+    engine = open_engine("duckdb", tmp_path, max_temp_directory_size=size)
+    assert isinstance(engine, DuckDBEngine)
+    try:
+        expected = duckdb.connect(config={"max_temp_directory_size": size})
+        assert _setting(engine, "max_temp_directory_size") == str(
+            expected.execute("SELECT current_setting('max_temp_directory_size')").fetchall()[0][0]
+        )
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize("size", ["10", "lots", "-1GB", "90%", 10, "10 GB of disk", ""])
+def test_a_spill_cap_that_is_no_size_is_a_config_error(tmp_path: Path, size: object) -> None:
+    """DuckDB takes ``-1GB`` as no cap at all (16383.9 PiB), and a number without a unit as a
+    parser error in the middle of opening the store: both refused first, with what to write."""
+    with pytest.raises(ConfigError, match=r"engine_options\.max_temp_directory_size .* is not a size") as caught:
+        open_engine("duckdb", tmp_path, max_temp_directory_size=size)
+    assert caught.value.hint is not None and "10GB" in caught.value.hint
+
+
+def test_an_unknown_engine_option_is_a_config_error_with_the_close_names(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="max_temp_dir_size") as caught:
+        open_engine("duckdb", tmp_path, max_temp_dir_size="10GB")
+    assert caught.value.hint is not None and "max_temp_directory_size" in caught.value.hint

@@ -23,7 +23,7 @@ from territoria.engines import open_engine
 from territoria.engines.base import Engine, TableWrite
 from territoria.pipelines.spec import DatasetInfo, render_sql
 from territoria.sensors.aggregates import landed_sql
-from territoria.sensors.store import HOURLY_SCHEMA
+from territoria.sensors.obslayout import HOURLY_SCHEMA
 
 pytest.importorskip("pyspark", reason="the spark engine is an optional extra (requirements-spark.lock)")
 

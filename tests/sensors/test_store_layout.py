@@ -15,7 +15,8 @@ import pyarrow.parquet as pq
 from territoria.sensors.normalise import Batch
 from territoria.sensors.registry import Registry
 from territoria.sensors.sta.service import Service
-from territoria.sensors.store import FOLDED, SensorStore
+from territoria.sensors.store import SensorStore
+from territoria.sensors.upkeep import FOLDED
 from territoria.workspace import Workspace
 
 from .test_sta_incremental import content, paged, scanned, write

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from territoria.sensors import store as store_module
+from territoria.sensors import upkeep as upkeep_module
 from territoria.sensors.keyset import KeySet
 from territoria.sensors.normalise import Batch
 from territoria.sensors.registry import Registry
@@ -107,7 +107,7 @@ def test_a_crash_after_a_compacted_file_is_written_counts_nothing_twice(
         for base in range(3):
             writer.append(batch([5, 6], key_base=100 * base), 0)
     hourly = sorted(pq.read_table(store.hourly_files()).column("n").to_pylist())
-    real = store_module.write_atomic
+    real = upkeep_module.write_atomic
     calls: list[Path] = []
 
     def crash_on_the_aggregates(table: pa.Table, path: Path, *args: object, **kwargs: object) -> None:
@@ -116,12 +116,12 @@ def test_a_crash_after_a_compacted_file_is_written_counts_nothing_twice(
             raise OSError("the machine went down")
         real(table, path, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store_module, "write_atomic", crash_on_the_aggregates)
+    monkeypatch.setattr(upkeep_module, "write_atomic", crash_on_the_aggregates)
     writer = store.writer()
     with pytest.raises(OSError, match="went down"):
         writer.compact(min_files=2)
     writer.close()
-    monkeypatch.setattr(store_module, "write_atomic", real)
+    monkeypatch.setattr(upkeep_module, "write_atomic", real)
     assert calls[0].name.startswith("compact-")  # the merged file is on disk, the parts too
     with store.writer():  # the next open finishes the compaction
         pass

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from territoria.api.ogc_errors import is_ogc, ogc_exception
 from territoria.core.errors import NotFoundError, TerritoriaError, UserError, WorkspaceLockedError
+from territoria.core.params import WHOLE_NUMBER, whole_number_hint
 
 log = logging.getLogger("territoria.api")
 
@@ -125,7 +126,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     ]
     first = details[0] if details else {"loc": [], "msg": "invalid request"}
     where = ".".join(str(p) for p in first["loc"])
-    return _answer(request, 422, f"invalid request: {where}: {first['msg']}", details=details)
+    hint = None
+    if first.get("type") == WHOLE_NUMBER and first["loc"]:
+        hint = whole_number_hint(str(first["loc"][-1]))
+    return _answer(request, 422, f"invalid request: {where}: {first['msg']}", hint=hint, details=details)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from territoria.engines.base import Engine, quote_ident
 from territoria.ledger import dataset_fingerprints, ensure_meta, now, record_relation, runs_in
 from territoria.pipelines.inspect import LineageIndex, dataset_status, lineage_graph
 from territoria.pipelines.plan import Plan, unset_parameters
-from territoria.pipelines.spec import IndicatorStep
+from territoria.pipelines.spec import DatasetInfo, IndicatorStep, IngestStep
 from territoria.pipelines.summary import DatasetStatus
 from territoria.publication.dcat import dcat_catalog
 from territoria.publication.export import column_metadata
@@ -218,13 +219,18 @@ def _copy(engine: Engine, select: str, dest: Path) -> None:
 
 
 def _write_published(
-    engine: Engine, plan: Plan, target: Path, previous: dict[str, Any], columns: Collection[tuple[str, str]]
+    engine: Engine,
+    plan: Plan,
+    target: Path,
+    previous: dict[str, Any],
+    present: Collection[tuple[str, str]],
+    columns: Callable[[], Columns],
 ) -> dict[str, Any]:
     hashes = dataset_fingerprints(engine)
     tables: dict[str, Any] = {}
     (target / "published").mkdir()
     for key, info in plan.datasets.items():
-        if info.layer != "published" or ("published", info.name) not in columns:
+        if info.layer != "published" or ("published", info.name) not in present:
             continue
         digest, rows = hashes.get(key, (None, None))
         rel = f"published/{info.name}.parquet"
@@ -233,20 +239,53 @@ def _write_published(
         if old and digest and old.get("hash") == digest and old_file and old_file.is_file():
             os.link(old_file, target / rel)
         else:
-            _copy(engine, _in_canonical_order(engine, info.qualified, info.name), target / rel)
+            _copy(engine, _in_canonical_order(engine, info, unique_key(plan, info), columns), target / rel)
         tables[info.name] = {"file": rel, "hash": digest, "rows": rows}
     return tables
 
 
-def _in_canonical_order(engine: Engine, qualified: str, name: str) -> str:
+def _in_canonical_order(engine: Engine, info: DatasetInfo, key: list[str], columns: Callable[[], Columns]) -> str:
     """The published table's rows sorted on every column, first to last: a model without an ORDER
     BY comes out of a parallel engine in an order that changes with its threads and from one run
     to the next, and the same rows must give the same file, byte for byte (issue 18). Rows equal
-    on every column are interchangeable, so the order is total on what the file holds."""
-    if engine.capabilities.sql_dialect == "duckdb":
-        return f"SELECT * FROM {qualified} ORDER BY ALL"
-    ordinals = ", ".join(str(i) for i in range(1, len(engine.columns("published", name)) + 1))
-    return f"SELECT * FROM {qualified}" + (f" ORDER BY {ordinals}" if ordinals else "")
+    on every column are interchangeable, so the order is total on what the file holds.
+
+    When the table has a unique ``key`` (``unique_key``) among its first columns, the sort stops
+    at the last of them: no two rows are equal there, so the columns after it never decide, and
+    the order (the file) is the one every column gives, for less work (a sort on every column of
+    a wide table encodes each of them, strings and doubles included). ``columns`` lists every
+    table's columns (``_all_columns``), once per snapshot, when some table needs them."""
+    select = f"SELECT * FROM {info.qualified}"
+    if engine.capabilities.sql_dialect == "duckdb" and not key:
+        return select + " ORDER BY ALL"
+    names = [c for c, _ in columns().get(("published", info.name), [])]
+    leading = max(names.index(k) for k in key) + 1 if key and set(key) <= set(names) else len(names)
+    if engine.capabilities.sql_dialect == "duckdb" and leading == len(names):
+        return select + " ORDER BY ALL"
+    return select + (f" ORDER BY {', '.join(str(i) for i in range(1, leading + 1))}" if leading else "")
+
+
+def unique_key(plan: Plan, info: DatasetInfo) -> list[str]:
+    """The columns no two published rows of ``info`` share, or [] when that is not guaranteed.
+
+    A source's ``primaryKey`` is checked by its ingest (``validation/tableschema.py``): a row
+    repeating the key of another goes to the quarantine, not to staging. That check compares the
+    rows whose key has no NULL only, so the key holds on every row when each of its fields is
+    ``required`` and has no ``secretValues`` (a masked value is NULL and passes ``required``). The
+    published table must be the staging table as validated: a guard (``secrecy``) may rewrite it.
+    The entry is the plan's, the one this run's ingest validated with."""
+    if info.secrecy:
+        return []
+    producer = plan.steps.get(plan.producers.get(info.name, ""))
+    schema = producer.entry.schema_ if isinstance(producer, IngestStep) else None
+    if schema is None or not schema.primary_key:
+        return []
+    fields = {f.name: f for f in schema.fields}
+    for name in schema.primary_key:
+        field = fields.get(name)
+        if field is None or not field.constraints.required or field.secretValues:
+            return []
+    return schema.primary_key
 
 
 def _write_boundaries(target: Path, engine: Engine, entries: dict[str, DatasetEntry], columns: Columns) -> str | None:
@@ -381,16 +420,18 @@ def write_snapshot(
     work.mkdir()
     try:
         previous = _previous(root)
-        tables = _write_published(engine, plan, work, _previous_tables(previous), engine.tables())
+        # every table's columns, read when first needed (a run that changed nothing reads none)
+        # and then shared by the published tables' sort and the catalog
+        columns = cache(partial(_all_columns, engine))
+        tables = _write_published(engine, plan, work, _previous_tables(previous), engine.tables(), columns)
         history = _write_meta(engine, work, previous, run_id)
         if state is not None and previous is not None and previous[1].get("state") == state:
             _link_catalog(previous[0], work)
             boundaries, names = previous[1].get("boundaries"), bool(previous[1].get("names"))
             quarantine = link_quarantine(previous[0], work, previous[1].get("quarantine") or {})
         else:
-            columns = _all_columns(engine)
-            boundaries, names = _catalog(ws, engine, plan, work, columns, statuses)
-            quarantine = write_quarantine(engine, plan, work, set(columns))
+            boundaries, names = _catalog(ws, engine, plan, work, columns(), statuses)
+            quarantine = write_quarantine(engine, plan, work, set(columns()))
         cfg = ws.config
         manifest = {
             "run_id": run_id,

@@ -12,7 +12,8 @@ import duckdb
 import pyarrow as pa
 
 from territoria.engines.base import quote_literal
-from territoria.sensors.store import HOURLY_SCHEMA, SensorStore
+from territoria.sensors.obslayout import HOURLY_SCHEMA
+from territoria.sensors.store import SensorStore
 
 
 def hourly_relation(con: duckdb.DuckDBPyConnection, store: SensorStore, name: str = "_hourly") -> str:

@@ -27,6 +27,53 @@ REPLACES = b"territoria.replaces"
 ROW_GROUP = 32_768
 LEGACY_DIR = "datastream="
 
+#: the store's files: observations, hourly aggregates, quarantined messages, ChirpStack events
+OBS_SCHEMA = pa.schema(
+    [
+        ("datastream", pa.int32()),
+        ("time", pa.timestamp("us", tz="UTC")),
+        ("result", pa.float64()),
+        ("foi", pa.int32()),
+        ("fcnt", pa.int64()),
+        ("okey", pa.int64()),
+    ]
+)
+HOURLY_SCHEMA = pa.schema(
+    [
+        ("datastream", pa.int32()),
+        ("hour", pa.timestamp("us", tz="UTC")),
+        ("n", pa.int64()),
+        ("sum", pa.float64()),
+        ("min", pa.float64()),
+        ("max", pa.float64()),
+    ]
+)
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("received", pa.timestamp("us", tz="UTC")),
+        ("topic", pa.string()),
+        ("dev_eui", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+        ("payload", pa.string()),
+        ("payload_bytes", pa.int64()),
+        ("okey", pa.int64()),
+    ]
+)
+EVENTS_SCHEMA = pa.schema(
+    [
+        ("received", pa.timestamp("us", tz="UTC")),
+        ("dev_eui", pa.string()),
+        ("event", pa.string()),
+        ("time", pa.string()),
+        ("battery_level", pa.float64()),
+        ("margin", pa.int64()),
+        ("level", pa.string()),
+        ("code", pa.string()),
+        ("description", pa.string()),
+    ]
+)
+
 
 def month_files(month_dir: Path) -> list[Path]:
     """The observation files of one month directory (this layout's, then any legacy ones)."""

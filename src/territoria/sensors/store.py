@@ -24,7 +24,6 @@ aggregates are derived from the hourly ones on read (local days of the registry'
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import os
@@ -42,75 +41,22 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from territoria.core.errors import WorkspaceLockedError
-from territoria.sensors.durable import Durable, write_atomic
+from territoria.sensors import upkeep
+from territoria.sensors.durable import Durable
 from territoria.sensors.keyset import Keys, KeySet
 from territoria.sensors.normalise import Batch
 from territoria.sensors.obslayout import (
-    REPLACES,
+    EVENTS_SCHEMA,
+    OBS_SCHEMA,
+    QUARANTINE_SCHEMA,
     ROW_GROUP,
-    folded_name,
     month_files,
-    month_of,
-    path_of,
-    read_table,
-    relative_name,
     rows_metadata,
 )
+from territoria.sensors.upkeep import COMPACT_AFTER
 
-OBS_SCHEMA = pa.schema(
-    [
-        ("datastream", pa.int32()),
-        ("time", pa.timestamp("us", tz="UTC")),
-        ("result", pa.float64()),
-        ("foi", pa.int32()),
-        ("fcnt", pa.int64()),
-        ("okey", pa.int64()),
-    ]
-)
-HOURLY_SCHEMA = pa.schema(
-    [
-        ("datastream", pa.int32()),
-        ("hour", pa.timestamp("us", tz="UTC")),
-        ("n", pa.int64()),
-        ("sum", pa.float64()),
-        ("min", pa.float64()),
-        ("max", pa.float64()),
-    ]
-)
-QUARANTINE_SCHEMA = pa.schema(
-    [
-        ("received", pa.timestamp("us", tz="UTC")),
-        ("topic", pa.string()),
-        ("dev_eui", pa.string()),
-        ("reason", pa.string()),
-        ("detail", pa.string()),
-        ("payload", pa.string()),
-        ("payload_bytes", pa.int64()),
-        ("okey", pa.int64()),
-    ]
-)
-EVENTS_SCHEMA = pa.schema(
-    [
-        ("received", pa.timestamp("us", tz="UTC")),
-        ("dev_eui", pa.string()),
-        ("event", pa.string()),
-        ("time", pa.string()),
-        ("battery_level", pa.float64()),
-        ("margin", pa.int64()),
-        ("level", pa.string()),
-        ("code", pa.string()),
-        ("description", pa.string()),
-    ]
-)
-FOLDED = b"territoria.folded"
-COMPACT_AFTER = 8
 #: months of observation keys kept in memory for deduplication (older ones are re-read from disk)
 KEY_MONTHS = 3
-
-
-def _folded(path: Path) -> set[str]:
-    meta = pq.read_schema(path).metadata or {}
-    return set(json.loads(meta.get(FOLDED, b"[]")))
 
 
 @dataclass
@@ -313,7 +259,7 @@ class StoreWriter:
         with self._inflight_lock:  # its files are on disk now: a month's keys read again hold them
             self._inflight = [s for s in self._inflight if s is not staged]
         if staged.written:
-            self._fold(staged.written, staged.fresh)
+            upkeep.fold(self.db, self.store, staged.written, staged.fresh)
         self._count(staged.batch, staged.stored, staged.duplicates, staged.quarantine)
         return AppendResult(staged.stored, staged.duplicates, [q["reason"] for q in staged.quarantine])
 
@@ -390,121 +336,10 @@ class StoreWriter:
         tmp.write_text(json.dumps(s, indent=1, sort_keys=True), encoding="utf-8")
         os.replace(tmp, self.store.root / "stats.json")
 
-    def _fold(self, written: dict[str, list[str]], fresh: dict[str, pa.Table] | None = None) -> None:
-        """Add the hourly sums of newly written observation files to their month's aggregates.
-
-        ``fresh`` holds, per month, the rows of those files as just written: summed from memory
-        rather than read back from the (many small) files."""
-        durable = Durable()
-        for month, names in written.items():
-            path = self.store.hourly_dir / f"month={month}.parquet"
-            folded = _folded(path) if path.exists() else set()
-            todo = [n for n in names if n not in folded]
-            if not todo:
-                continue
-            files = [str(path_of(self.store.obs_dir / f"month={month}", n)) for n in todo]
-            previous = f"SELECT * FROM read_parquet('{path}')" if path.exists() else "SELECT * FROM _empty_hourly"
-            self.db.register("_empty_hourly", HOURLY_SCHEMA.empty_table())
-            rows = "read_parquet(?)"
-            if fresh is not None and month in fresh and len(todo) == len(names):
-                self.db.register("_fresh", fresh[month])
-                rows, files = "_fresh", []
-            merged = self.db.execute(
-                f"""
-                -- sums of readings are added as decimals: exact, whatever the order (the thread count)
-                SELECT datastream, hour, sum(n)::BIGINT AS n, sum(sum::DECIMAL(38, 9))::DOUBLE AS sum,
-                       min(min) AS min, max(max) AS max
-                FROM (
-                    {previous}
-                    UNION ALL
-                    -- hours floored by integer arithmetic: date_trunc on a TIMESTAMPTZ goes through ICU, slow
-                    SELECT datastream, make_timestamptz(hour_us), n, sum, min, max FROM (
-                        SELECT datastream, epoch_us(time) - (epoch_us(time) % 3600000000 + 3600000000) % 3600000000
-                               AS hour_us, count(*) AS n, sum(result::DECIMAL(38, 9)) AS sum, min(result) AS min,
-                               max(result) AS max
-                        FROM {rows} GROUP BY ALL
-                    )
-                ) GROUP BY ALL ORDER BY datastream, hour
-                """,
-                [files] if files else [],
-            ).to_arrow_table()
-            self.db.unregister("_empty_hourly")
-            if rows == "_fresh":
-                self.db.unregister("_fresh")
-            durable.write(merged.cast(HOURLY_SCHEMA), path, {FOLDED: json.dumps(sorted(folded | set(todo))).encode()})
-        durable.commit()
-
     def recover(self) -> None:
-        """Fold observation files a crash left out of the aggregates; finish interrupted compactions;
-        remove the temporary files of batches staged but never committed (they were not
-        acknowledged: the broker delivers them again)."""
-        for d in (self.store.obs_dir, self.store.hourly_dir, self.store.quarantine_dir, self.store.events_dir):
-            for tmp in d.rglob(".*.parquet.tmp"):
-                tmp.unlink(missing_ok=True)
-        for month_dir in self.store.obs_dir.glob("month=*"):
-            for compacted in month_dir.glob("**/compact-*.parquet"):
-                meta = pq.read_schema(compacted).metadata or {}
-                parts = [compacted.parent / name for name in json.loads(meta.get(REPLACES, b"[]"))]
-                self._record_merged(month_dir, parts, compacted)
-                for part in parts:
-                    part.unlink(missing_ok=True)
-        pending: dict[str, list[str]] = {}
-        folded_by_month: dict[str, set[str]] = {}
-        for f in self.store.obs_files():
-            month = month_of(f).name.removeprefix("month=")
-            if month not in folded_by_month:
-                path = self.store.hourly_dir / f"month={month}.parquet"
-                folded_by_month[month] = _folded(path) if path.exists() else set()
-            if folded_name(f) not in folded_by_month[month]:
-                pending.setdefault(month, []).append(folded_name(f))
-        if pending:
-            self._fold(pending)
+        """Repair what a crash left (``upkeep.recover``): folds, compactions, staged files."""
+        upkeep.recover(self.db, self.store)
 
     def compact(self, min_files: int = COMPACT_AFTER) -> int:
-        """Merge the small files of each month; return how many were merged.
-
-        Batch parts are merged once there are ``min_files`` of them, with the month's earlier
-        compacted files when those would then reach ``min_files`` too: each batch's rows are
-        rewritten a few times (logarithmically), not at every compaction."""
-        merged = 0
-        for month_dir in sorted(self.store.obs_dir.glob("month=*")):
-            files = month_files(month_dir)
-            compacts = [f for f in files if f.parent == month_dir and f.name.startswith("compact-")]
-            parts = [f for f in files if f not in compacts]
-            if len(parts) >= min_files:
-                chosen = parts + (compacts if len(compacts) + 1 >= min_files else [])
-            elif len(compacts) >= min_files:
-                chosen = compacts
-            else:
-                continue
-            self._merge(month_dir, chosen)
-            merged += len(chosen)
-        return merged
-
-    def _merge(self, month_dir: Path, parts: list[Path]) -> None:
-        table = read_table(parts, OBS_SCHEMA).sort_by([("datastream", "ascending"), ("time", "ascending")])
-        target = month_dir / f"compact-{uuid.uuid4().hex}.parquet"
-        # The compacted file names the parts it replaces: if we die before deleting them, the next
-        # open deletes them (see ``recover``), and readers meanwhile leave them out.
-        replaces = {REPLACES: json.dumps([relative_name(p) for p in parts]).encode()}
-        write_atomic(table, target, {**rows_metadata(table.column("datastream")), **replaces}, ROW_GROUP)
-        self._record_merged(month_dir, parts, target)
-        for p in parts:
-            p.unlink()
-            if p.parent != month_dir:
-                with contextlib.suppress(OSError):
-                    p.parent.rmdir()  # a legacy per-datastream directory, empty once merged
-
-    def _record_merged(self, month_dir: Path, parts: list[Path], target: Path) -> None:
-        """The aggregates already hold the merged parts: name ``target`` instead of them in their
-        record, data unchanged. Also at open, for a compaction that died before this step: its
-        merged file, not recorded, would otherwise be folded in a second time."""
-        agg = self.store.hourly_dir / f"{month_dir.name}.parquet"
-        if not agg.exists():
-            return
-        folded = _folded(agg)
-        names = {folded_name(p) for p in parts}
-        if names.isdisjoint(folded):
-            return  # recorded already (or the parts were never folded: the open folds the target)
-        renamed = (folded - names) | {folded_name(target)}
-        write_atomic(pq.read_table(agg), agg, {FOLDED: json.dumps(sorted(renamed)).encode()})
+        """Merge the small files of each month (``upkeep.compact``); return how many were merged."""
+        return upkeep.compact(self.store, min_files)
