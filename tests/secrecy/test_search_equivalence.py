@@ -8,6 +8,9 @@ costs, each row's parent checked on tree nodes. Random cubes, with shuffled rows
 
 from __future__ import annotations
 
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -16,7 +19,7 @@ from hypothesis import strategies as st
 
 from territoria.core.errors import DataError
 from territoria.governance.secrecy.rules import Dimension
-from territoria.governance.secrecy.secondary import _levels, build_lines, cost_ranks
+from territoria.governance.secrecy.secondary import Protector, _levels, build_lines, cost_ranks
 from territoria.governance.secrecy.tree import CellIndex, _codes, _one_dictionary, encode_dimension
 
 from .tables import Table, complete_table
@@ -156,3 +159,25 @@ def test_a_value_with_two_parents_is_named() -> None:
     arrow = arrow.set_column(1, "parent", pa.array(parents))
     with pytest.raises(DataError, match="value 'C1' of 'code' has several parents in 'parent'"):
         encode_dimension(arrow, SECONDARY_SPEC.dimensions[0])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(table=tables, seed=st.integers(0, 2**32 - 1))
+def test_patterns_skip_the_line_lookups_of_leaves_only(table: Table, seed: int) -> None:
+    """A leaf heads no line: the corners found without looking up its (absent) children line are
+    those found when every node is looked up."""
+    arrow, masked, cost = _shuffled(table, seed)
+    trees = [encode_dimension(arrow, d) for d in SECONDARY_SPEC.dimensions]
+    prot = Protector(trees, np.zeros(arrow.num_rows, dtype=np.int64), ~masked, cost)
+    with ThreadPoolExecutor(1) as pool:
+        prot.prepare(np.zeros(arrow.num_rows, dtype=bool), pool)
+    cells = prot.order.rows.astype(np.int64)
+    every = Protector(trees, np.zeros(arrow.num_rows, dtype=np.int64), ~masked, cost)
+    every.order, every.lines = prot.order, prot.lines
+    every.heads = [np.ones(t.size, dtype=bool) for t in trees]
+    options = [[0, 1, -1] if d else [0] for d in prot.depth]
+    for choices in itertools.product(*options):
+        (rows, owners), ok = prot.corners(cells, choices)
+        (rows_all, owners_all), ok_all = every.corners(cells, choices)
+        assert (ok == ok_all).all()
+        assert (rows == rows_all).all() and (owners == owners_all).all()

@@ -151,6 +151,9 @@ def build_lines(index: CellIndex, tree: DimTree, stride: int, order: KeyOrder) -
     stable sort (a merge of runs) orders in a fraction of the time of any sort of shuffled pairs;
     the node of each cell is read from its key (arithmetic, no gather through the row order)."""
     has_parent = tree.parent >= 0  # per node: small tables gathered per cell
+    if not has_parent.any():  # a dimension without margins has no lines (no pass over the cells)
+        none = np.zeros(0, dtype=np.int64)
+        return Lines(KeyMap(None, none, none), none, none, none, np.full(len(index.keys), -1, order.rank.dtype))
     nodes = order.keys // stride % tree.size
     child = has_parent[nodes]
     to_parent = np.where(has_parent, tree.parent - np.arange(tree.size), 0) * stride  # key shift per node
@@ -185,6 +188,10 @@ class Protector:
         self.present = present
         self.cost = cost
         self.depth = [int(t.depth().max(initial=0)) for t in trees]
+        # per dimension and node: whether it has children, i.e. can be the parent of a line (most
+        # nodes of a pattern are leaves: their line lookups, random reads of a table as large as
+        # the key space, are skipped)
+        self.heads = [np.isin(np.arange(t.size), t.parent[t.parent >= 0]) for t in trees]
         self.lines: list[Lines] = []
         self.order: KeyOrder  # set by ``prepare``
 
@@ -199,7 +206,7 @@ class Protector:
         out = []
         stride = self.index.strides[d]
         for level in range(self.depth[d]):
-            keys = np.where(node >= 0, base + node * stride, -1)
+            keys = np.where((node >= 0) & self.heads[d][node], base + node * stride, -1)  # a leaf: no child
             if level == 0 and first is not None and first.any():
                 child = np.where(first > 0, self.lines[d].nth(keys, int(first.max())), self.lines[d].first(keys))
             else:
@@ -317,7 +324,8 @@ class Protector:
             shape = [len(cells)] + [1] * k
             shape[d + 1] = nodes.shape[1]
             keys = keys + nodes.reshape(shape) * self.index.strides[d]
-            belows.append(below.reshape(shape))
+            # only a node with children can have a children line: a leaf's chain may end there
+            belows.append((below | ~self.heads[d][nodes]).reshape(shape))
         rows = self.index.lookup(keys)
         broken = rows == -1
         # A corner whose node ends its chain must have no children line at its coordinates,
