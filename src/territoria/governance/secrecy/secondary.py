@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from territoria.core.errors import DataError
 from territoria.governance.secrecy.rules import Secondary
@@ -108,53 +109,74 @@ def _chain_below(chain: list[Array]) -> list[Array]:
 
 
 def _levels(cost: Array) -> Array:
-    """Order-preserving dense integer levels of the costs (equal costs share a level): the distinct
-    costs (a hash pass) are few and sorted, each cost is found among them."""
-    distinct = np.sort(np.unique_values(cost))
-    found: Array = np.searchsorted(distinct, cost)
+    """Order-preserving integer levels of the costs (equal costs share a level): one hash pass
+    over the costs, and only the (few) distinct costs are sorted; uint16 when they are few."""
+    encoded = pc.dictionary_encode(pa.array(cost))
+    distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
+    # the first place of each distinct cost among them sorted: equal costs (0.0 and -0.0, the
+    # NaNs, which the hash may keep apart) share a level, and NaN comes last as in numpy's sort
+    level_of = np.searchsorted(np.sort(distinct), distinct)
+    if len(distinct) < 2**16:
+        level_of = level_of.astype(np.uint16)  # argsort(kind="stable") is then a radix sort
+    found: Array = level_of[encoded.indices.to_numpy(zero_copy_only=False)]
     return found
 
 
-def cost_ranks(index: CellIndex, cost: Array) -> tuple[Array, Array]:
-    """Each present row's rank by (cost, key) and the row of each rank: cheapest first, ties broken
-    by the cell's key and not its row, so that the pattern does not depend on the row order."""
-    rows = index.rows.in_key_order()
-    level = _levels(cost[rows])
-    if int(level.max(initial=0)) < 2**16:
-        by_rank = rows[np.argsort(level.astype(np.uint16), kind="stable")]  # a radix sort
-    else:
-        by_rank = rows[np.argsort(level, kind="stable")]
+@dataclass
+class KeyOrder:
+    """The present cells in key order: their keys, their rows, and each one's rank by (cost, key)
+    with the row of each rank (cheapest first; ties broken by the cell's key and not its row, so
+    that the pattern does not depend on the row order)."""
+
+    keys: Array
+    rows: Array
+    rank: Array  # rank of each cell, in key order
+    by_rank: Array  # row of each rank
+
+
+def cost_ranks(index: CellIndex, cost: Array) -> KeyOrder:
+    keys, rows = index.rows.items_in_key_order()
     index_type = np.int32 if len(cost) < 2**31 else np.int64  # rows and ranks: half the memory traffic
-    by_rank = by_rank.astype(index_type, copy=False)
-    rank = np.zeros(len(cost), dtype=index_type)  # rows not present are in no line
-    rank[by_rank] = np.arange(len(by_rank), dtype=index_type)
-    return rank, by_rank
+    rows = rows.astype(index_type, copy=False)
+    by_position = np.argsort(_levels(cost[rows]), kind="stable")  # stable: ties stay in key order
+    by_rank = rows[by_position]
+    rank = np.empty(len(rows), dtype=index_type)
+    rank[by_position] = np.arange(len(rows), dtype=index_type)
+    return KeyOrder(keys, rows, rank, by_rank)
 
 
-def build_lines(index: CellIndex, tree: DimTree, stride: int, present: Array, ranks: tuple[Array, Array]) -> Lines:
-    rank, by_rank = ranks
-    has_parent = tree.parent >= 0  # per node: small tables gathered per row
-    rows = np.flatnonzero(has_parent[tree.nodes] & present)
+def build_lines(index: CellIndex, tree: DimTree, stride: int, order: KeyOrder) -> Lines:
+    """The lines of one dimension, each sorted by (cost, key), from the cells in key order: their
+    (parent key, rank) pairs then come in long sorted runs (siblings are a stride apart), which the
+    stable sort (a merge of runs) orders in a fraction of the time of any sort of shuffled pairs;
+    the node of each cell is read from its key (arithmetic, no gather through the row order)."""
+    has_parent = tree.parent >= 0  # per node: small tables gathered per cell
+    if not has_parent.any():  # a dimension without margins has no lines (no pass over the cells)
+        none = np.zeros(0, dtype=np.int64)
+        return Lines(KeyMap(None, none, none), none, none, none, np.full(len(index.keys), -1, order.rank.dtype))
+    nodes = order.keys // stride % tree.size
+    child = has_parent[nodes]
     to_parent = np.where(has_parent, tree.parent - np.arange(tree.size), 0) * stride  # key shift per node
-    pkeys = index.keys[rows]
-    pkeys += to_parent[tree.nodes[rows]]
-    bits = len(rank).bit_length()
+    pkeys = order.keys[child]
+    pkeys += to_parent[nodes[child]]
+    rank = order.rank[child]
+    bits = len(index.keys).bit_length()
     if index.space << bits < 2**62:  # one sort of single integers: (parent key, rank) in one int64
         combined = pkeys
         combined <<= bits
-        combined |= rank[rows]
-        combined.sort()
-        rs = by_rank[combined & ((1 << bits) - 1)]
+        combined |= rank
+        combined.sort(kind="stable")  # the values are unique: the same order as any sort
+        rs = order.by_rank[combined & ((1 << bits) - 1)]
         combined >>= bits
         pk = combined
     else:
-        order = np.lexsort((rank[rows], pkeys))
-        pk, rs = pkeys[order], rows[order]
+        by = np.lexsort((rank, pkeys))
+        pk, rs = pkeys[by], order.by_rank[rank[by]]
     brk = np.r_[True, pk[1:] != pk[:-1]] if len(pk) else np.zeros(0, dtype=bool)
     starts = np.flatnonzero(brk)
     ends = np.r_[starts[1:], len(pk)].astype(np.int64)
-    position = np.full(len(present), -1, dtype=rank.dtype)
-    position[rs] = np.arange(len(rs), dtype=rank.dtype)
+    position = np.full(len(index.keys), -1, dtype=order.rank.dtype)
+    position[rs] = np.arange(len(rs), dtype=order.rank.dtype)
     groups = KeyMap.build(pk[starts], np.arange(len(starts)), index.space)
     return Lines(groups, starts, ends, rs, position)
 
@@ -166,11 +188,16 @@ class Protector:
         self.present = present
         self.cost = cost
         self.depth = [int(t.depth().max(initial=0)) for t in trees]
+        # per dimension and node: whether it has children, i.e. can be the parent of a line (most
+        # nodes of a pattern are leaves: their line lookups, random reads of a table as large as
+        # the key space, are skipped)
+        self.heads = [np.isin(np.arange(t.size), t.parent[t.parent >= 0]) for t in trees]
         self.lines: list[Lines] = []
+        self.order: KeyOrder  # set by ``prepare``
 
     def prepare(self, suppressed: Array, pool: ThreadPoolExecutor) -> None:
-        ranks = cost_ranks(self.index, np.where(suppressed, 0.0, self.cost))
-        build = functools.partial(build_lines, self.index, present=self.present, ranks=ranks)
+        self.order = cost_ranks(self.index, np.where(suppressed, 0.0, self.cost))
+        build = functools.partial(build_lines, self.index, order=self.order)
         self.lines = list(pool.map(build, self.trees, [int(s) for s in self.index.strides]))
 
     def _chain(self, d: int, base: Array, node: Array, first: Array | None = None) -> list[Array]:
@@ -179,7 +206,7 @@ class Protector:
         out = []
         stride = self.index.strides[d]
         for level in range(self.depth[d]):
-            keys = np.where(node >= 0, base + node * stride, -1)
+            keys = np.where((node >= 0) & self.heads[d][node], base + node * stride, -1)  # a leaf: no child
             if level == 0 and first is not None and first.any():
                 child = np.where(first > 0, self.lines[d].nth(keys, int(first.max())), self.lines[d].first(keys))
             else:
@@ -297,7 +324,8 @@ class Protector:
             shape = [len(cells)] + [1] * k
             shape[d + 1] = nodes.shape[1]
             keys = keys + nodes.reshape(shape) * self.index.strides[d]
-            belows.append(below.reshape(shape))
+            # only a node with children can have a children line: a leaf's chain may end there
+            belows.append((below | ~self.heads[d][nodes]).reshape(shape))
         rows = self.index.lookup(keys)
         broken = rows == -1
         # A corner whose node ends its chain must have no children line at its coordinates,
@@ -338,8 +366,8 @@ def protect_cells(
         prot = Protector(trees, partition, ~masked, np.asarray(cost, dtype=np.float64))
         suppressed = (status == PRIMARY) | (status == SECONDARY)
         prot.prepare(suppressed, pool)
-        pending = np.flatnonzero(suppressed)
-        pending = pending[np.argsort(prot.index.keys[pending], kind="stable")]  # key order, whatever the row order
+        rows = prot.order.rows
+        pending = rows[suppressed[rows]].astype(np.int64)  # key order, whatever the row order
         # Cheapest sibling in every dimension first, then other siblings and paths for sparse tables.
         options = [[0, *range(1, SIBLING_RANKS), -1] if prot.depth[d] else [0] for d in range(len(trees))]
         # fewest departures from the cheapest choice first

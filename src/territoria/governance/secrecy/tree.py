@@ -50,7 +50,9 @@ def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[Array, pa.Array]:
     One hash pass over the rows, chunk by chunk (no copy of the column); only the (small) set of
     distinct values is cast and sorted."""
     chunked = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
-    encoded = pa.table({"x": pc.dictionary_encode(chunked)}).unify_dictionaries()["x"]
+    encoded = pc.dictionary_encode(chunked)
+    if not _one_dictionary(encoded):  # Arrow gives every chunk the same dictionary: checked, not assumed
+        encoded = pa.table({"x": encoded}).unify_dictionaries()["x"]
     if not encoded.num_chunks:
         return np.zeros(0, dtype=np.int32), pa.array([], type=pa.string())
     parts = [
@@ -59,6 +61,44 @@ def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[Array, pa.Array]:
     ]
     # dictionary indices are int32: kept as they are (one copy, no widening)
     return np.concatenate(parts).astype(np.int32, copy=False), pc.cast(encoded.chunk(0).dictionary, pa.string())
+
+
+def _one_dictionary(encoded: pa.ChunkedArray) -> bool:
+    """Whether every chunk's dictionary is the same array (the same buffers), so that the indices
+    of every chunk point into one dictionary: unifying them (a hash pass over each chunk's
+    dictionary, all of them the whole dictionary) is then not needed."""
+    if not encoded.num_chunks:
+        return True
+    first = encoded.chunk(0).dictionary
+    same = [(b.address, b.size) if b is not None else None for b in first.buffers()]
+    for chunk in encoded.chunks[1:]:
+        d = chunk.dictionary
+        if d.offset != first.offset or len(d) != len(first):
+            return False
+        if [(b.address, b.size) if b is not None else None for b in d.buffers()] != same:
+            return False
+    return True
+
+
+def _value_parents(codes: Array, parent_codes: Array, size: int) -> Array:
+    """The parent code of each value code (-1: none), from the rows' (value, parent) codes; a
+    DataError names the first row whose value has another parent in another row. Worked on the
+    codes (int32, one scatter and one gather over the rows), not on the rows' tree nodes."""
+    has = parent_codes >= 0
+    target = np.where(has, codes, np.int32(size))  # rows without a parent write to a spare last slot
+    slot = np.full(size + 1, -1, dtype=np.int32)
+    slot[target] = parent_codes
+    clash = slot[target] != parent_codes
+    clash &= has
+    if clash.any():
+        raise _Clash(int(np.argmax(clash)))
+    value_parent: Array = slot[:-1]
+    return value_parent
+
+
+class _Clash(Exception):
+    def __init__(self, row: int) -> None:
+        self.row = row
 
 
 def encode_dimension(table: pa.Table, dim: Dimension) -> DimTree:
@@ -78,21 +118,21 @@ def encode_dimension(table: pa.Table, dim: Dimension) -> DimTree:
     parent = np.full(len(labels), -1, dtype=np.int64)
     if parent_codes is not None and parents is not None:
         parent_of = pc.index_in(parents, value_set=labels_arr).to_numpy(zero_copy_only=False).astype(np.int64)
-        has = parent_codes >= 0
-        row_parent = np.where(has, parent_of[np.maximum(parent_codes, 0)], -1)
-        row_parent = np.where(row_parent == nodes, -1, row_parent)
-        # every row writes its value's parent; rows without one write to a spare last slot
-        target = np.where(has, nodes, len(labels))
-        slot = np.full(len(labels) + 1, -1, dtype=np.int64)
-        slot[target] = row_parent
-        clash = (slot[target] != row_parent) & has
-        if clash.any():
-            bad = labels[int(nodes[int(np.argmax(clash))])]
+        # values and parents are distinct in their dictionaries, so two rows of a value name the
+        # same parent node exactly when they name the same parent code: checked on the codes
+        try:
+            value_parent = _value_parents(codes, parent_codes, len(values))
+        except _Clash as clash:
+            bad = labels[int(nodes[clash.row])]
             raise DataError(
                 f"secrecy: value {bad!r} of {dim.column!r} has several parents in {dim.parent!r}",
                 hint="a value must nest in exactly one parent (e.g. a commune in one EPCI)",
-            )
-        parent = slot[:-1]
+            ) from None
+        node_parent = np.full(len(values), -1, dtype=np.int64)
+        has = value_parent >= 0  # (a parent column of nulls only has no parent to look up)
+        node_parent[has] = parent_of[value_parent[has]]
+        node_parent[node_parent == node_of] = -1  # a value that is its own parent
+        parent[node_of] = node_parent
     elif dim.total is not None and dim.total in labels:
         total = labels.index(dim.total)
         parent[:] = total
@@ -149,6 +189,13 @@ class KeyMap:
             ordered: Array = table[table >= 0]
             return ordered
         return self.values
+
+    def items_in_key_order(self) -> tuple[Array, Array]:
+        """(keys, values), by increasing key."""
+        if self.dense is not None:
+            keys = np.flatnonzero(self.dense[:-1] >= 0)
+            return keys, self.dense[keys]
+        return self.sorted_keys, self.values
 
     def has_duplicates(self, keys: Array, values: Array) -> bool:
         if self.dense is not None:
