@@ -5,6 +5,7 @@ space, Windows-1252 transcoded in bytes (and searched for over-long lines as it 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from territoria.connectors.formats.spaces import SpaceWatch
 from territoria.engines.base import Engine
 from territoria.engines.duckdb.engine import DuckDBEngine
 from territoria.validation import validate_relation
+from territoria.validation.tableschema import _plan, _statement
 
 from .support import ingest
 
@@ -187,3 +189,45 @@ def test_long_line_of_a_cp1252_file_is_quarantined_with_its_number(engine: Engin
     # the limit counts the UTF-8 bytes DuckDB reads: é is two of them
     assert line == 3 and raw.startswith("35047;éé")
     assert errors == [f"line too long: {len(long.encode())} bytes, more than the 200 a CSV line may have (not read)"]
+
+
+CHECKED: dict[str, Any] = {
+    "fields": [
+        {"name": "code", "type": "string", "constraints": {"required": True, "pattern": "[0-9]{5}"}},
+        {"name": "secteur", "type": "string", "constraints": {"enum": ["Résidentiel", "Tertiaire", "Industrie"]}},
+        {"name": "nb", "type": "integer", "constraints": {"minimum": 0, "maximum": 9}},
+        {"name": "jour", "type": "date", "format": "%d/%m/%Y"},
+    ]
+}
+
+
+def test_each_check_is_written_once_and_every_failure_keeps_its_reasons(engine: Engine, tmp_path: Path) -> None:
+    """The scan evaluates each check once (an enum's ``IN`` list is a join over every row in
+    DuckDB), and a row still gets every reason it fails, in the schema's order."""
+    path = tmp_path / "checked.csv"
+    path.write_text(
+        "code;secteur;nb;jour\n35238;Tertiaire;1;01/02/2024\n3523;Autre;-1;32/01/2024\n;Industrie;x;\n"
+        "35047;;10;2024-02-03\n",
+        encoding="utf-8",
+    )
+    raw = get_reader("csv")(engine, path, {}, tmp_path)
+    parts, _, _ = _plan(raw, TableSchema.model_validate(CHECKED))
+    statement = _statement(raw.sql, raw, parts)
+    assert statement.count("NOT IN ('Résidentiel'") == 1
+    assert statement.count("regexp_full_match") == 1
+    assert "_repaired" not in statement  # no geometry to repair: no constant column
+    out = ingest(engine, path, tmp_path, schema=CHECKED)
+    assert out.quarantine == [
+        (
+            3,
+            '{"code":"3523","secteur":"Autre","nb":"-1","jour":"32/01/2024"}',
+            ["code: pattern", "secteur: enum", "nb: minimum 0.0", "jour: type-error (expected date)"],
+        ),
+        (
+            4,
+            '{"code":null,"secteur":"Industrie","nb":"x","jour":null}',
+            ["code: required", "nb: type-error (expected integer)"],
+        ),
+        (5, '{"code":"35047","secteur":null,"nb":"10","jour":"2024-02-03"}', ["nb: maximum 9.0"]),
+    ]
+    assert sorted(out.staging) == [("35238", "Tertiaire", 1, datetime.date(2024, 2, 1))]

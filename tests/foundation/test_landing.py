@@ -91,6 +91,25 @@ def test_a_full_disk_is_a_landing_error_with_nothing_half_written(
     assert list(landing.tmp.iterdir()) == [] and list(landing.objects.iterdir()) == []
 
 
+def test_a_copy_the_disk_refuses_to_flush_is_a_landing_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The flush runs beside the hash (its own thread): its refusal still fails the landing, and
+    the copy is hashed whole all the same."""
+    src = tmp_path / "conso.csv"
+    src.write_bytes(b"code;valeur\n35238;1,5\n" * 50_000)
+    landing = Landing(tmp_path / "landing")
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(LandingError) as refused:
+        landing.put_file(src)
+    assert "a copy of conso.csv could not be written to the landing area" in refused.value.message
+    assert list(landing.tmp.iterdir()) == [] and list(landing.objects.iterdir()) == []
+    monkeypatch.undo()
+    assert landing.put_file(src).sha256 == hashlib.sha256(src.read_bytes()).hexdigest()
+
+
 def test_a_refused_stream_write_is_a_landing_error_and_leaves_no_temporary_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -35,6 +35,8 @@ from territoria.validation.volume import check_volume
 
 #: the middle projection's column telling whether a row fails a check
 FAILED = "_territoria_failed"
+#: the middle projection's flags, one per check (``_territoria_check0``...)
+FLAG = "_territoria_check"
 #: a column whose values mostly fail to parse changed type upstream: fail instead of quarantining it all
 TYPE_CHANGE_SHARE = 0.5
 
@@ -104,9 +106,10 @@ def _plan(raw: RawRelation, schema: TableSchema | None) -> tuple[list[FieldSQL],
 
 
 def _statement(raw_sql: str, raw: RawRelation, parts: list[FieldSQL], numbered: bool = True) -> str:
-    """The typed rows with ``_errors``/``_raw`` (NULL on valid rows) and ``_repaired``, and
-    ``_line`` when ``raw_sql`` is ``numbered``. Whether a row fails a check is computed once, in a
-    middle projection, for both (a fifth of the scan's CPU when each CASE evaluated it)."""
+    """The typed rows with ``_errors``/``_raw`` (NULL on valid rows), ``_repaired`` when a field
+    repairs, and ``_line`` when ``raw_sql`` is ``numbered``. Each check is evaluated once, into a
+    flag of a middle projection that both whether the row fails and its labels read: written
+    twice, an ``enum`` (an ``IN`` list DuckDB turns into a join) was two joins over every row."""
     raw_cols = [c for c, _ in raw.columns if c != "_line"]
     line = ["_line"] if numbered else []
     inner = [*line, *(quote_ident(c) for c in raw_cols)]
@@ -115,8 +118,11 @@ def _statement(raw_sql: str, raw: RawRelation, parts: list[FieldSQL], numbered: 
     source = f"(SELECT {', '.join(inner)} FROM {raw_sql})"
     checks = [c for p in parts for c in p.checks]
     if checks:
-        bad = " OR ".join(f"({cond})" for cond, _ in checks)
-        labels = ", ".join(f"CASE WHEN {cond} THEN {quote_literal(label)} END" for cond, label in checks)
+        flags = [f"{FLAG}{i}" for i in range(len(checks))]
+        middle = ", ".join(f"({cond}) AS {flag}" for (cond, _), flag in zip(checks, flags, strict=True))
+        labels = ", ".join(
+            f"CASE WHEN {flag} THEN {quote_literal(label)} END" for (_, label), flag in zip(checks, flags, strict=True)
+        )
         raw_json = (
             "to_json(struct_pack("
             + ", ".join(f"{quote_ident(c)} := CAST({quote_ident(c)} AS VARCHAR)" for c in raw_cols)
@@ -124,11 +130,13 @@ def _statement(raw_sql: str, raw: RawRelation, parts: list[FieldSQL], numbered: 
         )
         outer.append(f"CASE WHEN {FAILED} THEN list_filter([{labels}]::VARCHAR[], x -> x IS NOT NULL) END AS _errors")
         outer.append(f"CASE WHEN {FAILED} THEN {raw_json} END AS _raw")
-        source = f"(SELECT *, ({bad}) AS {FAILED} FROM {source})"
+        source = f"(SELECT *, ({' OR '.join(flags)}) AS {FAILED} FROM (SELECT *, {middle} FROM {source}))"
     else:
         outer += ["CAST(NULL AS VARCHAR[]) AS _errors", "CAST(NULL AS VARCHAR) AS _raw"]
     repaired = [p.repaired for p in parts if p.repaired]
-    outer.append(f"({' OR '.join(repaired)}) AS _repaired" if repaired else "false AS _repaired")
+    if repaired:
+        # a constant false column was 5 M booleans more in the buffer pool, for a count of 0
+        outer.append(f"({' OR '.join(repaired)}) AS _repaired")
     return f"SELECT {', '.join(outer)} FROM {source}"
 
 
@@ -149,10 +157,16 @@ def _key_sql(key: list[str]) -> tuple[str, str]:
 
 
 def _first_pass(
-    engine: Engine, statement: str, stored: tuple[str, str], wt: str, keys: list[tuple[list[str], str]]
+    engine: Engine,
+    statement: str,
+    stored: tuple[str, str],
+    wt: str,
+    keys: list[tuple[list[str], str]],
+    repairs: bool,
 ) -> list[int]:
     """The one scan: every row typed and checked into the ``stored`` table (with the relation that
-    reads it with ``_line``); counts; the failing rows in ``wt``."""
+    reads it with ``_line``); counts; the failing rows in ``wt``. ``repairs``: the statement has
+    a ``_repaired`` column (a field repairs geometries)."""
     rows, numbered = stored
     distinct = []
     for i, (key, _) in enumerate(keys):
@@ -163,7 +177,7 @@ def _first_pass(
         )
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {rows} AS {statement}")
     counts = engine.fetch_all(
-        "SELECT count(*) AS total, count(*) FILTER (_repaired) AS repaired"
+        f"SELECT count(*) AS total, {'count(*) FILTER (_repaired)' if repairs else '0'} AS repaired"
         + "".join(", " + d for d in distinct)
         + f" FROM {rows}"
     )[0]
@@ -237,7 +251,8 @@ def validate_relation(
     else:
         statement, numbered = _statement(raw.sql, raw, parts), rows
     try:
-        total, repaired, *key_counts = _first_pass(engine, statement, (rows, numbered), wt, keys)
+        repairs = any(p.repaired for p in parts)
+        total, repaired, *key_counts = _first_pass(engine, statement, (rows, numbered), wt, keys, repairs)
         rejected = raw.finish(engine, total) if raw.finish is not None else None
         for i, (key, kind) in enumerate(keys):
             if key_counts[2 * i] != key_counts[2 * i + 1]:
