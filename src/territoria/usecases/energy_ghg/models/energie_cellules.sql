@@ -49,7 +49,7 @@ national_all AS (
            sum(z_sites)::BIGINT AS z_sites, sum(z_masked)::BIGINT AS z_masked, sum(z_n)::BIGINT AS z_n
     FROM national GROUP BY period
 ),
--- each grid row gives its electricity, gas and TOUTES cells
+-- the grid rows and each commune's all-sectors row; each gives its electricity, gas and TOUTES cells
 communes AS (
     SELECT code, period, sector, e_mwh, e_sites, e_masked, e_n, z_mwh, z_sites, z_masked, z_n FROM pairs
     UNION ALL
@@ -65,19 +65,22 @@ per_year AS (
     SELECT period, count(*) / (SELECT count(*) FROM (SELECT unnest(param('territory.communes')))) AS completeness
     FROM present GROUP BY period
 ),
+-- The commune's label is joined once per grid row, and the three cells of a row come from a
+-- three-row cross join: ``communes`` is read once, streamed, never materialised (a UNION ALL of
+-- three reads of it made DuckDB materialise it, and joined the labels once per cell, 3x as often).
+energies AS (SELECT * FROM (VALUES ('electricite', 0), ('gaz', 1), ('TOUTES', 2)) AS e (energy, k)),
 cells AS (
-    SELECT code, period, sector, 'electricite' AS energy, e_mwh AS consumption_mwh, e_sites AS nb_sites,
-           e_masked AS masked_components, e_n AS components
-    FROM communes
-    UNION ALL
-    SELECT code, period, sector, 'gaz', z_mwh, z_sites, z_masked, z_n FROM communes
-    UNION ALL
-    SELECT code, period, sector, 'TOUTES',
-           CASE WHEN e_mwh IS NULL AND z_mwh IS NULL THEN NULL ELSE coalesce(e_mwh, 0) + coalesce(z_mwh, 0) END,
-           CASE WHEN e_sites IS NULL AND z_sites IS NULL THEN NULL
-                ELSE coalesce(e_sites, 0) + coalesce(z_sites, 0) END,
-           e_masked + z_masked, e_n + z_n
-    FROM communes
+    SELECT c.code, n.nom AS libelle, c.period, c.sector, e.energy,
+           CASE e.k WHEN 0 THEN c.e_mwh WHEN 1 THEN c.z_mwh
+                ELSE CASE WHEN c.e_mwh IS NULL AND c.z_mwh IS NULL THEN NULL ELSE coalesce(c.e_mwh, 0) + coalesce(c.z_mwh, 0) END
+           END AS consumption_mwh,
+           CASE e.k WHEN 0 THEN c.e_sites WHEN 1 THEN c.z_sites
+                ELSE CASE WHEN c.e_sites IS NULL AND c.z_sites IS NULL THEN NULL ELSE coalesce(c.e_sites, 0) + coalesce(c.z_sites, 0) END
+           END AS nb_sites,
+           CASE e.k WHEN 0 THEN c.e_masked WHEN 1 THEN c.z_masked ELSE c.e_masked + c.z_masked END AS masked_components,
+           CASE e.k WHEN 0 THEN c.e_n WHEN 1 THEN c.z_n ELSE c.e_n + c.z_n END AS components
+    -- plain equi-join (a condition on the left side only would make DuckDB loop over every pair)
+    FROM communes c LEFT JOIN ref('communes') n ON n.code = c.code CROSS JOIN energies e
 ),
 margin_cells AS (
     SELECT period, sector, 'electricite' AS energy, e_mwh AS consumption_mwh, e_sites AS nb_sites,
@@ -94,10 +97,9 @@ margin_cells AS (
     FROM margins
 ),
 cube AS (
-    SELECT 'commune' AS mesh, c.code, n.nom AS libelle, t.code AS parent_code, c.period, c.sector,
+    SELECT 'commune' AS mesh, c.code, c.libelle, t.code AS parent_code, c.period, c.sector,
            c.energy, c.consumption_mwh, c.nb_sites, c.masked_components, c.components, 1.0 AS completeness
-    -- plain equi-join (a condition on the left side only would make DuckDB loop over every pair)
-    FROM cells c CROSS JOIN territory t LEFT JOIN ref('communes') n ON n.code = c.code
+    FROM cells c CROSS JOIN territory t
     UNION ALL
     SELECT param('territory.mesh'), t.code, param('territory.name'), NULL, m.period, m.sector, m.energy,
            m.consumption_mwh, m.nb_sites, m.masked_components, m.components, y.completeness
