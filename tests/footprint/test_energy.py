@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from territoria.core.errors import ConfigError
-from territoria.footprint.energy import Usage, estimate, storage_wh_per_month
+from territoria.footprint.energy import StepModel, Usage, describe, estimate, intensity_json, storage_wh_per_month
 from territoria.footprint.params import Band, ModelParams, carbon_table, intensity, load_policy
 
 
@@ -110,3 +112,26 @@ def test_estimate_has_the_bits_of_the_band_arithmetic(usage: Usage) -> None:
     assert list(energy.components.values()) == parts
     assert energy.total_wh == total
     assert energy.co2e_g(grid) == total.scale(1e-3).times(grid)
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        Usage(wall_s=0.001159, cpu_s=0.001163, peak_rss_bytes=259_940_352),
+        Usage(wall_s=12.7, cpu_s=31.3, peak_rss_bytes=3 * 10**9 + 17),
+        Usage(wall_s=0.0, cpu_s=0.0, peak_rss_bytes=0),
+        Usage(wall_s=1 / 3, cpu_s=2 / 7, peak_rss_bytes=10**6),
+        *(Usage(wall_s=i * 0.000317, cpu_s=i * 0.000291, peak_rss_bytes=2**20 * (200 + i)) for i in range(1, 40)),
+    ],
+)
+def test_a_step_model_gives_the_text_of_the_band_arithmetic(usage: Usage) -> None:
+    """The meter's per-step figures (``StepModel``, no energy counter, no network) are the very
+    text ``describe(estimate(...))`` gives, and its unrounded total the estimate's."""
+    params = ModelParams(pue=Band(value=1.3, low=1.1, high=1.7))
+    grid = Band(value=52, low=32, high=79)
+    as_json = intensity_json(grid, "FR (table test)")
+    energy = estimate(usage, params)
+    figures, total_wh = StepModel(params, grid, as_json).describe(usage.wall_s, usage.cpu_s, usage.peak_rss_bytes)
+    assert json.dumps(figures) == json.dumps(describe(energy, grid, as_json))
+    assert total_wh == energy.total_wh.value
+    assert figures["intensity"] == as_json and figures["intensity"] is not as_json  # each record its own

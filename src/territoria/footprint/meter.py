@@ -16,8 +16,8 @@ from urllib.parse import urlparse
 
 from territoria.engines.base import Engine
 from territoria.footprint.codecarbon_offline import OfflineTracker
-from territoria.footprint.energy import Usage, band_of, describe, estimate, intensity_json
-from territoria.footprint.params import ZERO, Band, FootprintPolicy, intensity
+from territoria.footprint.energy import StepModel, Usage, band_of, describe, estimate, intensity_json
+from territoria.footprint.params import ZERO, FootprintPolicy, intensity
 from territoria.footprint.probes import POWERCAP, IoCounters, RaplReader, peak_rss_bytes, read_io, reset_peak_rss
 from territoria.ledger import last_real_costs
 
@@ -64,6 +64,7 @@ class StepMeter:
         self.packs = packs
         self.intensity, self.intensity_label = intensity(policy)
         self.intensity_json = intensity_json(self.intensity, self.intensity_label)
+        self.model = StepModel(policy.model, self.intensity, self.intensity_json)
         self.rapl = RaplReader(rapl_root) if self.enabled else RaplReader(Path("/nonexistent"))
         self.engine = engine
         self._last_real: dict[str, dict[str, Any]] | None = None
@@ -90,11 +91,13 @@ class StepMeter:
         joules = self.rapl.joules_between(probe.rapl, self.rapl.read()) if probe.rapl is not None else None
         rec.peak_rss_bytes = peak_rss_bytes()
         self.peak = max(self.peak, rec.peak_rss_bytes)
-        net = network_bytes(rec.report)
-        usage = Usage(rec.wall_s, rec.cpu_s, rec.peak_rss_bytes, net, joules)
-        energy = estimate(usage, self.policy.model)
         fetch = rec.report.get("fetch") or {}
-        result = describe(energy, self.intensity, self.intensity_json)
+        net = network_bytes(rec.report)
+        if joules is None and net == 0:
+            result, spent_wh = self.model.describe(rec.wall_s, rec.cpu_s, rec.peak_rss_bytes)
+        else:
+            energy = estimate(Usage(rec.wall_s, rec.cpu_s, rec.peak_rss_bytes, net, joules), self.policy.model)
+            result, spent_wh = describe(energy, self.intensity, self.intensity_json), energy.total_wh.value
         result.update(
             pack=self.packs.get(rec.step),
             wall_s=round(rec.wall_s, 6),
@@ -113,7 +116,7 @@ class StepMeter:
                 "disk_written_bytes": io.write_bytes - probe.io.write_bytes,
             }
         if rec.status == "skipped":
-            avoided = self._avoided(rec.step, energy.total_wh)
+            avoided = self._avoided(rec.step, spent_wh)
             if avoided:
                 result["avoided"] = avoided
         return result
@@ -125,7 +128,7 @@ class StepMeter:
             self._last_real = last_real_costs(self.engine)
         return self._last_real
 
-    def _avoided(self, step: str, spent: Band) -> dict[str, Any] | None:
+    def _avoided(self, step: str, spent_wh: float) -> dict[str, Any] | None:
         last = self.last_real.get(step)
         if last is None:
             return None
@@ -135,7 +138,7 @@ class StepMeter:
             "energy_wh": would.as_dict(),
             "co2e_g": band_of(last.get("co2e_g")).as_dict(),
             "net_bytes": int(last.get("net_bytes") or 0),
-            "net_saved_wh": round(max(would.value - spent.value, 0.0), 9),
+            "net_saved_wh": round(max(would.value - spent_wh, 0.0), 9),
         }
 
     def run_footprint(

@@ -8,14 +8,15 @@ their inputs, so a harvester sees the lineage too. The feed is built at publicat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
 from territoria.catalog.model import FREQUENCIES, DatasetEntry
 from territoria.pipelines.plan import Plan
-from territoria.pipelines.spec import IndicatorStep
+from territoria.pipelines.spec import DatasetInfo, IndicatorStep
+from territoria.publication.dcat_nodes import NodeCache, Served
 from territoria.publication.dcat_terms import (
     AVAILABLE,
     ETALAB_2_0,
@@ -83,22 +84,6 @@ def _ref(uri: str, rdf_type: str) -> dict[str, str]:
 def _page(base: str, identifier: str) -> dict[str, str]:
     """The dataset's page in the API's catalog (``GET /api/catalog/{id}``), its landing page."""
     return _ref(f"{base}/api/catalog/{quote(identifier)}", "foaf:Document")
-
-
-@dataclass(frozen=True)
-class Served:
-    """What the API serves of a dataset, from the publication's catalog (None: nothing known)."""
-
-    published: bool = False
-    modified: str | None = None
-    mappable: bool = False
-
-    @classmethod
-    def of(cls, doc: dict[str, Any] | None) -> Served:
-        if doc is None:
-            return cls()
-        fields = {f.get("name") for f in (doc.get("schema") or {}).get("fields", [])}
-        return cls(bool(doc.get("published")), doc.get("updated_at"), bool(doc.get("geometry")) or "code" in fields)
 
 
 def _common(
@@ -280,6 +265,40 @@ def _all_sources(plan: Plan, entries: dict[str, DatasetEntry]) -> dict[str, set[
     return found
 
 
+def _derived_node(
+    plan: Plan,
+    entries: dict[str, DatasetEntry],
+    upstream: dict[str, set[str]],
+    base: str,
+    spatial: list[Any],
+    key: str,
+    info: DatasetInfo,
+    served: Served,
+) -> dict[str, Any]:
+    """The node of a dataset computed by the plan; ``upstream``, every dataset's sources, is
+    filled at the first call of a feed."""
+    if not upstream:
+        upstream.update(_all_sources(plan, entries))
+    step = plan.steps[plan.producers[key]]
+    description = step.indicator.description if isinstance(step, IndicatorStep) else ""
+    sources = [entries[k] for k in sorted(upstream.get(key, ()))]
+    node = derived_to_dcat(
+        key,
+        info.title,
+        description,
+        list(step.inputs),
+        info.access.value,
+        base,
+        served,
+        derived_licence(licence_uri(e.licence, e.licence_url) for e in sources),
+        spatial,
+        [t for e in sources for t in e.themes],
+    )
+    if synthetic(plan, key):  # computed from a synthetic source: labelled too
+        label_synthetic(node)
+    return node
+
+
 def dcat_catalog(
     ws: Workspace, plan: Plan, base: str = "urn:territoria", datasets: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
@@ -289,29 +308,19 @@ def dcat_catalog(
     docs = {d["id"]: d for d in datasets or []}
     spatial = places(ws.config.epci, ws.config.communes)
     entries = ws.entries()
-    nodes = [entry_to_dcat(e, base, Served.of(docs.get(e.identifier)), spatial) for e in entries.values()]
-    upstream = _all_sources(plan, entries)
-    for key, info in plan.datasets.items():
-        if info.layer in ("staging", "published"):
-            continue
-        step = plan.steps[plan.producers[key]]
-        description = step.indicator.description if isinstance(step, IndicatorStep) else ""
-        sources = [entries[k] for k in sorted(upstream.get(key, ()))]
-        node = derived_to_dcat(
-            key,
-            info.title,
-            description,
-            list(step.inputs),
-            info.access.value,
-            base,
-            Served.of(docs.get(key)),
-            derived_licence(licence_uri(e.licence, e.licence_url) for e in sources),
-            spatial,
-            [t for e in sources for t in e.themes],
+    # a node depends on the plan's files, the base and what is served: kept per plan fingerprint
+    cache = NodeCache(plan.fingerprint, base)
+    nodes = [
+        cache.node(
+            "entry", e.identifier, Served.of(docs.get(e.identifier)), partial(entry_to_dcat, e, base, spatial=spatial)
         )
-        if synthetic(plan, key):  # computed from a synthetic source: labelled too
-            label_synthetic(node)
-        nodes.append(node)
+        for e in entries.values()
+    ]
+    upstream: dict[str, set[str]] = {}  # filled at the first derived node not kept
+    for key, info in plan.datasets.items():
+        if info.layer not in ("staging", "published"):
+            build = partial(_derived_node, plan, entries, upstream, base, spatial, key, info)
+            nodes.append(cache.node("derived", key, Served.of(docs.get(key)), build))
     modified = max((str(d["updated_at"]) for d in docs.values() if d.get("updated_at")), default=None)
     return catalog_document(ws.config.name, base, nodes, ws.config.name, modified, spatial)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +60,16 @@ def column_metadata(plan: Plan, dataset: str) -> ColumnMetadata:
         return _column_metadata(((f.name, f.title) for f in fields), None)
     if isinstance(step, IndicatorStep):
         return _column_metadata(column_titles(step.indicator).items(), step.indicator.decimals)
-    if step is not None:
-        return _column_metadata(column_titles().items(), None)
+    if step is not None:  # a model: the same titles for all (a copy: the caller's own)
+        return dict(_model_titles()), {}
     return {}, {}
+
+
+@lru_cache(maxsize=1)
+def _model_titles() -> dict[str, str]:
+    """A model's column titles (``column_titles()``): the snapshot's catalog asks for every
+    model, every run, and the shared vocabulary is filtered once rather than for each."""
+    return _column_metadata(column_titles().items(), None)[0]
 
 
 def snapshot_column_metadata(doc: dict[str, Any], indicator: dict[str, Any] | None) -> ColumnMetadata:

@@ -27,14 +27,35 @@ def source_entries(plan: Plan, dataset: str) -> list[DatasetEntry]:
 
 #: id(plan) -> (the plan, weakly, and every dataset's sources): a snapshot asks for each dataset
 _UPSTREAM: dict[int, tuple[weakref.ref[Plan], dict[str, tuple[DatasetEntry, ...]]]] = {}
+#: plan fingerprint -> every dataset's sources: each run loads a plan of its own (a copy), built
+#: from the same files as long as its fingerprint is the same (``pipelines/plan_cache.py``)
+_BY_FINGERPRINT: dict[str, dict[str, tuple[DatasetEntry, ...]]] = {}
+#: fingerprints kept: a long-running process whose files change does not keep every version
+KEEP = 4
 
 
 def _upstream(plan: Plan) -> dict[str, tuple[DatasetEntry, ...]]:
-    """Every dataset's source entries, sorted by identifier, in one pass in run order and once
-    per plan: a walk up from each dataset is quadratic in the depth of the graph."""
+    """Every dataset's source entries, sorted by identifier, once per plan (or per version of the
+    files plans are built from, when known)."""
+    if plan.fingerprint is not None:
+        found = _BY_FINGERPRINT.get(plan.fingerprint)
+        if found is None:
+            while len(_BY_FINGERPRINT) >= KEEP:
+                _BY_FINGERPRINT.pop(next(iter(_BY_FINGERPRINT)))  # the oldest
+            found = _BY_FINGERPRINT[plan.fingerprint] = _sources(plan)
+        return found
     cached = _UPSTREAM.get(id(plan))
     if cached is not None and cached[0]() is plan:
         return cached[1]
+    found = _sources(plan)
+    key = id(plan)
+    _UPSTREAM[key] = (weakref.ref(plan, lambda _: _UPSTREAM.pop(key, None)), found)
+    return found
+
+
+def _sources(plan: Plan) -> dict[str, tuple[DatasetEntry, ...]]:
+    """Every dataset's source entries in one pass in run order: a walk up from each dataset is
+    quadratic in the depth of the graph."""
     found: dict[str, tuple[DatasetEntry, ...]] = {}
     for step_id in plan.order:
         step = plan.steps[step_id]
@@ -44,8 +65,6 @@ def _upstream(plan: Plan) -> dict[str, tuple[DatasetEntry, ...]]:
         ordered = tuple(sources[k] for k in sorted(sources))
         for out in step.outputs:
             found[out] = ordered
-    key = id(plan)
-    _UPSTREAM[key] = (weakref.ref(plan, lambda _: _UPSTREAM.pop(key, None)), found)
     return found
 
 

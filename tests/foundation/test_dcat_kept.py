@@ -1,0 +1,96 @@
+"""Each dataset's DCAT node is kept across publications under the plan's fingerprint
+(``publication/dcat_nodes.py``): the feed must be the very text a node built anew gives, whether
+the node is built (cache cold) or kept (warm), with the dates of each run, and after any change
+that must build it again (a catalog entry edited, an export format added)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from territoria.core.registry import registry
+from territoria.pipelines import load_plan, run_pipeline
+from territoria.pipelines.plan import Plan
+from territoria.publication.dcat import dcat_catalog
+from territoria.publication.dcat_nodes import forget
+from territoria.publication.formats import GROUP, formats
+from territoria.testing.clock import backdate
+from territoria.workspace import Workspace
+
+
+def text(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, ensure_ascii=False, default=str)  # as the snapshot writes catalog.json
+
+
+def built_anew(ws: Workspace, plan: Plan, datasets: list[dict[str, Any]]) -> str:
+    """The feed of nodes all built for this call: a plan without a fingerprint keeps none."""
+    return text(dcat_catalog(ws, replace(plan, fingerprint=None), datasets=datasets))
+
+
+def published(ws: Workspace) -> tuple[dict[str, Any], str]:
+    """A forced run's catalog.json, as written, and its text."""
+    with ws.engine() as engine:
+        summary = run_pipeline(ws, engine, force=True)
+    raw = (Path(str(summary.publication)) / "catalog.json").read_text(encoding="utf-8")
+    return json.loads(raw), raw
+
+
+def retitle(ws: Workspace, source: str, suffix: str) -> None:
+    path = ws.sources_dir / f"{source}.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(line + suffix if line.startswith("title:") else line for line in lines) + "\n", "utf-8")
+
+
+def redated(datasets: list[dict[str, Any]], day: str) -> list[dict[str, Any]]:
+    """The same catalog entries, updated at another time (one of them never updated)."""
+    out = [{**d, "updated_at": f"{day}T10:00:{i % 60:02d}.123456"} for i, d in enumerate(datasets)]
+    out[0]["updated_at"] = None
+    return out
+
+
+def test_kept_nodes_give_the_text_of_nodes_built_anew(small_ws: Workspace) -> None:
+    backdate(small_ws.root)
+    forget()
+    first, _ = published(small_ws)  # the cache is cold: every node built
+    plan = load_plan(small_ws)
+    assert plan.fingerprint is not None
+    assert text(first["dcat"]) == built_anew(small_ws, plan, first["datasets"])
+    assert any("dcat:distribution" in n and "dct:modified" in n for n in first["dcat"]["dcat:dataset"])
+
+    second, raw = published(small_ws)  # warm: every node kept, with this run's dates
+    assert second["dcat"]["dct:modified"] != first["dcat"]["dct:modified"]
+    assert text(second["dcat"]) == built_anew(small_ws, load_plan(small_ws), second["datasets"])
+    assert text(second) == raw  # the whole catalog.json: its text is that of its content
+
+    for day in ("2031-01-02", "2032-03-04"):  # kept nodes, other dates, one dataset never updated
+        docs = redated(second["datasets"], day)
+        kept = text(dcat_catalog(small_ws, plan, datasets=docs))
+        assert kept == built_anew(small_ws, plan, docs) and day in kept
+    assert text(dcat_catalog(small_ws, plan)) == built_anew(small_ws, plan, [])  # nothing served
+
+
+def test_a_change_builds_the_nodes_again(small_ws: Workspace) -> None:
+    backdate(small_ws.root)
+    forget()
+    before, _ = published(small_ws)
+    published(small_ws)  # kept from now on
+
+    retitle(small_ws, "population-communes", " (modifié)")  # a catalog entry: a new fingerprint
+    backdate(small_ws.root)
+    after, _ = published(small_ws)
+    plan = load_plan(small_ws)
+    assert "(modifié)" in text(after["dcat"]) and "(modifié)" not in text(before["dcat"])
+    # the sources of what is computed from it (``provenance``, kept per fingerprint too)
+    sources = [s["title"] for d in after["datasets"] if d["layer"] != "staging" for s in d["sources"]]
+    assert any(t.endswith("(modifié)") for t in sources)
+    assert text(after["dcat"]) == built_anew(small_ws, plan, after["datasets"])
+
+    # another export format (a plugin), same files: published datasets get its distribution
+    csv = formats()["csv"]
+    extra = replace(csv, name="csv-tab", description="CSV tabulé")
+    with registry.registered(GROUP, "csv-tab", extra):
+        doc = text(dcat_catalog(small_ws, plan, datasets=after["datasets"]))
+        assert "CSV tabulé" in doc and doc == built_anew(small_ws, plan, after["datasets"])
+    assert "CSV tabulé" not in text(dcat_catalog(small_ws, plan, datasets=after["datasets"]))
