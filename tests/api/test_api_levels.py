@@ -10,10 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from territoria.api import create_app
 from territoria.core.vocab import AccessLevel
-from territoria.governance.levels import Node, effective_levels
+from territoria.governance.levels import RANK, Node, effective_levels, release_rule
 from territoria.pipelines import build_plan
 from territoria.pipelines.config_check import check_levels, check_workspace
 from territoria.workspace import Workspace
@@ -77,3 +79,62 @@ def test_config_validate_reports_a_level_below_the_inputs(closed_input: Workspac
     problems = check_levels(plan, closed_input.root / "policies.yaml")
     assert sorted(p.where for p in problems) == [DERIVED, "surface_communes"], problems
     assert "declassify" in (problems[0].hint or "")
+
+
+def _release_policies(root: Path) -> None:
+    """Two workspace rule sets: one that only nulls flagged cells (as ``energy_derived`` and
+    ``filosofi_derived`` do), one that suppresses cells itself."""
+    policies = root / "policies.yaml"
+    data = yaml.safe_load(policies.read_text(encoding="utf-8"))
+    data["secrecy"] = {
+        "flags_only": {"measures": ["value"], "rules": []},
+        "suppresses": {
+            "measures": ["value"],
+            "rules": [{"id": "three", "kind": "min_count", "column": "value", "threshold": 3}],
+        },
+    }
+    policies.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+def test_a_rule_set_that_suppresses_nothing_releases_nothing(closed_input: Workspace) -> None:
+    """A derived rule set (no rules, no secondary suppression) protects one input's secret flags:
+    it must not release another input's restricted values (the heat-vulnerability index named
+    `filosofi_derived` and served the restricted sensors' readings to anonymous callers)."""
+    _release_policies(closed_input.root)
+    for ruleset, expected in (("flags_only", 401), ("suppresses", 200), ("no_such_ruleset", 401)):
+        app = create_app(closed_input.root, extensions=False)
+        pub = app.state.territoria.source.get()
+        pub.datasets[SOURCE] = replace(pub.datasets[SOURCE], access=AccessLevel.restricted)
+        derived = pub.datasets[DERIVED]
+        doc = {**derived.doc, "secrecy": f"statistical.{ruleset}"}
+        pub.datasets[DERIVED] = replace(derived, doc=doc)
+        assert _values(app, DERIVED) == expected, ruleset
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(list(AccessLevel)), st.sampled_from([None, "statistical.energy_derived"])),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_a_chain_of_derived_rule_sets_keeps_the_strictest_input(chain: list[tuple[AccessLevel, str | None]]) -> None:
+    """Whatever the chain of datasets named with rules-less rule sets, none is below its inputs."""
+    nodes = {
+        f"d{i}": Node(level, (f"d{i - 1}",) if i else (), release_rule(secrecy))
+        for i, (level, secrecy) in enumerate(chain)
+    }
+    levels = effective_levels(nodes)
+    for i in range(1, len(chain)):
+        assert RANK[levels[f"d{i}"].effective] >= RANK[levels[f"d{i - 1}"].effective]
+
+
+def test_which_rule_sets_release() -> None:
+    assert release_rule(None) is None
+    assert release_rule("statistical.energy_derived") is None
+    assert release_rule("statistical.filosofi_derived") is None
+    assert release_rule("statistical.energy") == "statistical.energy"
+    assert release_rule("statistical.filosofi") == "statistical.filosofi"
+    assert release_rule("statistical.nope") is None  # unreadable: releases nothing
+    assert release_rule("other_guard.x") == "other_guard.x"  # a third-party guard is trusted

@@ -22,7 +22,7 @@ from territoria.core.errors import TerritoriaError
 from territoria.core.suggest import did_you_mean
 from territoria.core.yamlio import InvalidConfigFile, Issue, compose, issues_of, line_of, load_model, present
 from territoria.footprint.params import load_policy
-from territoria.governance.levels import Node, effective_levels
+from territoria.governance.levels import Node, effective_levels, release_rule
 from territoria.governance.personal.gate import unknown_datasets
 from territoria.governance.secrecy.rules import load_ruleset
 from territoria.pipelines.plan import Plan, build_plan
@@ -91,12 +91,16 @@ def check_personal(plan: Plan, policies: Path) -> list[Issue]:
 
 def check_levels(plan: Plan, policies: Path) -> list[Issue]:
     """A declared access level below what the dataset's inputs give it (the API enforces the latter)."""
+    typed = load_policies(policies)
+    packs = list(plan.packs.values())
     nodes = {
-        name: Node(info.access, tuple(plan.steps[plan.producers[name]].inputs), info.secrecy)
+        name: Node(
+            info.access, tuple(plan.steps[plan.producers[name]].inputs), release_rule(info.secrecy, typed, packs)
+        )
         for name, info in plan.datasets.items()
     }
     problems = []
-    for name, level in effective_levels(nodes, load_policies(policies).declassify).items():
+    for name, level in effective_levels(nodes, typed.declassify).items():
         if level.understated and not name.startswith("published."):
             problems.append(
                 Issue(
