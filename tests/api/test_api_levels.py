@@ -6,6 +6,7 @@ import asyncio
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -138,3 +139,24 @@ def test_which_rule_sets_release() -> None:
     assert release_rule("statistical.filosofi") == "statistical.filosofi"
     assert release_rule("statistical.nope") is None  # unreadable: releases nothing
     assert release_rule("other_guard.x") == "other_guard.x"  # a third-party guard is trusted
+
+
+def test_listings_show_the_effective_level(closed_input: Workspace) -> None:
+    """The catalog search and the indicator definitions say the level the API enforces (as the
+    dataset's own page does): an `open` badge on a dataset refused to the public misleads."""
+    app = create_app(closed_input.root, extensions=False)
+    pub = app.state.territoria.source.get()
+    pub.datasets[SOURCE] = replace(pub.datasets[SOURCE], access=AccessLevel.restricted)
+
+    async def get() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            listed = (await c.get("/api/catalog")).json()
+            opened = (await c.get("/api/catalog", params={"access": "open"})).json()
+            return listed, opened, (await c.get(f"/api/indicators/{DERIVED}")).json()
+
+    listed, opened, indicator = asyncio.run(get())
+    levels = {d["id"]: d["access"] for d in listed["datasets"]}
+    assert levels[DERIVED] == "restricted" and levels[SOURCE] == "restricted"
+    assert DERIVED not in {d["id"] for d in opened["datasets"]}
+    assert indicator["access"] == "restricted" and indicator["readable"] is False

@@ -62,10 +62,12 @@ def search_catalog(
     access: Annotated[str | None, Query(pattern="^(open|restricted|personal)$")] = None,
     kind: Annotated[str | None, Query(pattern="^(source|model|indicator)$")] = None,
 ) -> JSONResponse:
+    # the effective level (what this API enforces), as on the dataset's own page
+    found = [(d, level_of(request, d).value) for d in pub.datasets.values()]
     docs = [
-        {**{k: d.doc.get(k) for k in SUMMARY}, "readable": readable(request, who, d)}
-        for d in pub.datasets.values()
-        if (not q or _matches(d.doc, q)) and (not access or d.doc["access"] == access)
+        {**{k: d.doc.get(k) for k in SUMMARY}, "access": level, "readable": readable(request, who, d)}
+        for d, level in found
+        if (not q or _matches(d.doc, q)) and (not access or level == access)
         if not kind or d.doc["kind"] == kind
     ]
     return JSONResponse({"datasets": docs, "total": len(docs), "run_id": pub.run_id})

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from territoria.api import scrub
-from territoria.api.deps import Pub, Purpose, Who, closed, readable
+from territoria.api.deps import Pub, Purpose, Who, closed, level_of, readable
 from territoria.core.params import WholeNumber
 from territoria.core.serves import serves
 from territoria.publication.reader import Publication
@@ -93,9 +93,11 @@ def _static_description(pub: Publication, indicator_id: str) -> dict[str, Any]:
 
 
 def describe(pub: Publication, request: Request, who: Any, indicator_id: str) -> dict[str, Any]:
+    meta = pub.dataset(indicator_id)
     return {
         **_static_description(pub, indicator_id),
-        "readable": readable(request, who, pub.dataset(indicator_id)),
+        "access": level_of(request, meta).value,  # the effective level: what this API enforces
+        "readable": readable(request, who, meta),
     }
 
 
