@@ -142,20 +142,24 @@ def test_which_rule_sets_release() -> None:
 
 
 def test_listings_show_the_effective_level(closed_input: Workspace) -> None:
-    """The catalog search and the indicator definitions say the level the API enforces (as the
-    dataset's own page does): an `open` badge on a dataset refused to the public misleads."""
+    """The catalog search, the indicator definitions and the DCAT feed say the level the API
+    enforces (as the dataset's own page does): `open` on a dataset refused to the public misleads."""
     app = create_app(closed_input.root, extensions=False)
     pub = app.state.territoria.source.get()
     pub.datasets[SOURCE] = replace(pub.datasets[SOURCE], access=AccessLevel.restricted)
 
-    async def get() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    async def get() -> tuple[dict[str, Any], ...]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
             listed = (await c.get("/api/catalog")).json()
             opened = (await c.get("/api/catalog", params={"access": "open"})).json()
-            return listed, opened, (await c.get(f"/api/indicators/{DERIVED}")).json()
+            feed = (await c.get("/api/dcat.jsonld")).json()
+            return listed, opened, (await c.get(f"/api/indicators/{DERIVED}")).json(), feed
 
-    listed, opened, indicator = asyncio.run(get())
+    listed, opened, indicator, feed = asyncio.run(get())
+    rights = {n["dct:identifier"]: n["dct:accessRights"]["@id"].rsplit("/", 1)[1] for n in feed["dcat:dataset"]}
+    assert rights[DERIVED] == "RESTRICTED" and rights[SOURCE] == "RESTRICTED"  # harvesters are not told it is public
+    assert rights["contours-communes"] == "PUBLIC"
     levels = {d["id"]: d["access"] for d in listed["datasets"]}
     assert levels[DERIVED] == "restricted" and levels[SOURCE] == "restricted"
     assert DERIVED not in {d["id"] for d in opened["datasets"]}
