@@ -164,3 +164,4 @@ def test_listings_show_the_effective_level(closed_input: Workspace) -> None:
     assert levels[DERIVED] == "restricted" and levels[SOURCE] == "restricted"
     assert DERIVED not in {d["id"] for d in opened["datasets"]}
     assert indicator["access"] == "restricted" and indicator["readable"] is False
+    assert indicator["periods"] == []  # read from the values: not told to who may not read them

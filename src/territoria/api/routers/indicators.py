@@ -94,11 +94,14 @@ def _static_description(pub: Publication, indicator_id: str) -> dict[str, Any]:
 
 def describe(pub: Publication, request: Request, who: Any, indicator_id: str) -> dict[str, Any]:
     meta = pub.dataset(indicator_id)
-    return {
+    found = {
         **_static_description(pub, indicator_id),
         "access": level_of(request, meta).value,  # the effective level: what this API enforces
         "readable": readable(request, who, meta),
     }
+    if not found["readable"]:  # the years and meshes that have values are read from the values
+        found.update(periods=[], meshes=pub.indicator(indicator_id)["meshes"])
+    return found
 
 
 def _by_place(pub: Publication, indicator_id: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
