@@ -108,8 +108,8 @@ def check_levels(plan: Plan, policies: Path) -> list[Issue]:
                     None,
                     f"{name!r} is declared {level.declared.value} but is made from {level.inherited_from!r}, "
                     f"{level.effective.value}: the API serves it as {level.effective.value}",
-                    f"declare `access: {level.effective.value}`, apply a secrecy rule set, or sign a "
-                    f"`declassify:` entry for {name!r} in {POLICIES}",
+                    f"declare `access: {level.effective.value}`, apply a secrecy rule set that suppresses cells, "
+                    f"or sign a `declassify:` entry for {name!r} in {POLICIES}",
                     "access-below-inputs",
                 )
             )
