@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -165,3 +166,20 @@ def test_listings_show_the_effective_level(closed_input: Workspace) -> None:
     assert DERIVED not in {d["id"] for d in opened["datasets"]}
     assert indicator["access"] == "restricted" and indicator["readable"] is False
     assert indicator["periods"] == []  # read from the values: not told to who may not read them
+
+
+def test_the_dcat_file_states_the_effective_access_rights(closed_input: Workspace) -> None:
+    """`territoria catalog dcat` (the file a national catalogue harvests) says what the API
+    enforces: a dataset made from a restricted source is not announced public."""
+    from typer.testing import CliRunner
+
+    from territoria.cli.main import app
+
+    entry = closed_input.sources_dir / f"{SOURCE}.yaml"
+    entry.write_text(entry.read_text(encoding="utf-8").replace("access: open", "access: restricted"), "utf-8")
+    result = CliRunner().invoke(app, ["catalog", "dcat", "-w", str(closed_input.root)])
+    assert result.exit_code == 0, result.output
+    nodes = json.loads(result.stdout)["dcat:dataset"]
+    rights = {n["dct:identifier"]: n["dct:accessRights"]["@id"].rsplit("/", 1)[1] for n in nodes}
+    assert rights[SOURCE] == "RESTRICTED" and rights[DERIVED] == "RESTRICTED"
+    assert rights["contours-communes"] == "PUBLIC"

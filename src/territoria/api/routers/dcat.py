@@ -26,12 +26,7 @@ TURTLE = "text/turtle"
 
 def feed(pub: Publication, request: Request) -> dict[str, Any]:
     doc = dcat.feed(pub.catalog["dcat"], str(request.base_url))  # a copy: the stored feed stays as built
-    for node in doc.get("dcat:dataset", []):
-        meta = pub.datasets.get(str(node.get("dct:identifier")))
-        if meta is not None:
-            code = dcat.ACCESS_CODES[level_of(request, meta).value]
-            node["dct:accessRights"] = {"@id": dcat.ACCESS_URI + code, "@type": "dct:RightsStatement"}
-    return doc
+    return dcat.with_access_rights(doc, {name: level_of(request, meta).value for name, meta in pub.datasets.items()})
 
 
 @router.get(
