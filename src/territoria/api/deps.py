@@ -25,7 +25,7 @@ from territoria.core.serves import declared
 from territoria.core.vocab import AccessLevel
 from territoria.governance.access import ANONYMOUS, AccessPolicy, AccessStore, Principal, Role, check_purpose
 from territoria.governance.audit import AuditLog
-from territoria.governance.levels import RANK, Level, Node, effective_levels, release_rule, strictest
+from territoria.governance.levels import RANK, Level, Node, effective_levels, release_rule, strictest, suppresses
 from territoria.publication.reader import DatasetMeta, Publication, PublicationSource
 from territoria.sensors.sta.router import tables_touched
 from territoria.workspace import Workspace
@@ -242,6 +242,24 @@ def closed(request: Request, pub: Publication) -> Callable[[str], bool]:
         return strictest([declared_level, level.effective if level else AccessLevel.open]) is not AccessLevel.open
 
     return check
+
+
+def protected(request: Request, pub: Publication) -> Callable[[str], bool]:
+    """Whether a lineage node is a table a secrecy guard protects at publication (the dataset's
+    own table, not its ``published.`` copy): it holds the values the guard suppresses. A rule set
+    that cannot be read counts as protecting (fail closed)."""
+    policy = state(request).policy
+
+    def build() -> frozenset[str]:
+        packs = state(request).pack_dirs()
+        return frozenset(
+            name
+            for name, meta in pub.datasets.items()
+            if suppresses(meta.doc.get("secrecy"), policy.policies, packs) is not False
+        )
+
+    found: frozenset[str] = pub.cached(f"protected:{policy.serial}:{id(pub.datasets)}", build)
+    return lambda name: not name.startswith("published.") and name in found
 
 
 def _deny(request: Request, who: Principal, dataset: str, level: AccessLevel, action: str, reason: str) -> None:

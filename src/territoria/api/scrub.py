@@ -51,20 +51,29 @@ def report(who: Principal, found: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def lineage(who: Principal, tree: dict[str, Any] | None, closed: Callable[[str], bool]) -> dict[str, Any] | None:
+def lineage(
+    who: Principal,
+    tree: dict[str, Any] | None,
+    closed: Callable[[str], bool],
+    protected: Callable[[str], bool] = lambda _: False,
+) -> dict[str, Any] | None:
     """A lineage tree (``LineageNode.as_dict``) without the hashes of closed datasets (``closed(name)``)
-    and of their landed payloads, for callers who are not administrators."""
+    and of their landed payloads, for callers who are not administrators; nor those of a table a
+    secrecy guard protects (``protected(name)``) and of everything it is made from: they hold the
+    values suppressed at publication, which a fingerprint lets anyone confirm by trying them."""
     if tree is None or who.admin:
         return tree
 
-    def walk(node: dict[str, Any], hide: bool) -> dict[str, Any]:
-        hidden = hide if node.get("layer") == "landing" else closed(str(node.get("name")))
+    def walk(node: dict[str, Any], hide: bool, below_protected: bool) -> dict[str, Any]:
+        name = str(node.get("name"))
+        guarded = below_protected or protected(name)
+        hidden = guarded or (hide if node.get("layer") == "landing" else closed(name))
         out = dict(node)
         if hidden:
             out["hash"] = None
             if node.get("layer") == "landing":
                 out["name"] = "(landed payload: hidden)"
-        out["children"] = [walk(c, hidden) for c in node.get("children", [])]
+        out["children"] = [walk(c, hidden, guarded) for c in node.get("children", [])]
         return out
 
-    return walk(tree, False)
+    return walk(tree, False, False)

@@ -50,6 +50,26 @@ class Level:
         return RANK[self.declared] < RANK[self.effective]
 
 
+def suppresses(
+    secrecy: str | None, policies: Policies | Mapping[str, Any] | None = None, packs: Sequence[Path] | None = None
+) -> bool | None:
+    """Whether the guard ``secrecy`` names suppresses cells of its dataset (a statistical rule set
+    with primary rules or secondary suppression; any other guard is taken to); None when the
+    statistical rule set cannot be read."""
+    if not secrecy:
+        return False
+    guard, _, name = secrecy.partition(".")
+    if guard != "statistical":
+        return True
+    from territoria.governance.secrecy.rules import load_ruleset
+
+    try:
+        ruleset = load_ruleset(name, policies, packs)
+    except TerritoriaError:
+        return None
+    return bool(ruleset.rules) or ruleset.secondary is not None
+
+
 def release_rule(
     secrecy: str | None, policies: Policies | Mapping[str, Any] | None = None, packs: Sequence[Path] | None = None
 ) -> str | None:
@@ -59,18 +79,7 @@ def release_rule(
     flags) protects the secret cells of one input and nothing else: an unrelated restricted input
     (e.g. sensor readings beside Filosofi rates) must keep its level. A rule set that cannot be
     read releases nothing (its dataset is not published either). Other guards are trusted."""
-    if not secrecy:
-        return None
-    guard, _, name = secrecy.partition(".")
-    if guard != "statistical":
-        return secrecy
-    from territoria.governance.secrecy.rules import load_ruleset
-
-    try:
-        ruleset = load_ruleset(name, policies, packs)
-    except TerritoriaError:
-        return None
-    return secrecy if ruleset.rules or ruleset.secondary is not None else None
+    return secrecy if suppresses(secrecy, policies, packs) else None
 
 
 def effective_levels(nodes: Mapping[str, Node], declassified: Iterable[Declassification] = ()) -> dict[str, Level]:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from territoria.api import scrub
-from territoria.api.deps import Pub, Who, closed, level_of, readable
+from territoria.api.deps import Pub, Who, closed, level_of, protected, readable
 from territoria.core.serves import serves
 from territoria.publication.reader import Publication
 
@@ -93,7 +93,7 @@ def dataset_page(
     if not doc["readable"]:
         scrub.counts(doc)
     doc["access"] = level_of(request, meta).value  # the effective level: what this API enforces
-    doc["lineage"] = scrub.lineage(who, pub.lineage(dataset_id), closed(request, pub))
+    doc["lineage"] = scrub.lineage(who, pub.lineage(dataset_id), closed(request, pub), protected(request, pub))
     links = {"lineage": f"/api/catalog/{dataset_id}"}
     if doc["published"]:
         links = {

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from territoria.api import scrub
-from territoria.api.deps import Pub, Purpose, Who, closed, level_of, readable
+from territoria.api.deps import Pub, Purpose, Who, closed, level_of, protected, readable
 from territoria.core.params import WholeNumber
 from territoria.core.serves import serves
 from territoria.publication.reader import Publication
@@ -181,4 +181,4 @@ async def indicator_values(
 )
 async def indicator_lineage(request: Request, pub: Pub, who: Who, indicator_id: IndicatorId) -> JSONResponse:
     pub.indicator(indicator_id)
-    return JSONResponse(scrub.lineage(who, pub.lineage(indicator_id), closed(request, pub)))
+    return JSONResponse(scrub.lineage(who, pub.lineage(indicator_id), closed(request, pub), protected(request, pub)))
