@@ -9,7 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from api_support import PARTNER_ORG, RESTRICTED, auth
+from api_support import PARTNER_ORG, PERSONAL, RESTRICTED, auth
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from territoria.api import create_app
 from territoria.api.scrub import HIDDEN_ERROR
@@ -91,3 +93,32 @@ def test_lineage_hides_the_content_hashes_of_closed_datasets(client: httpx.Clien
     assert not any(str(h) in str(public) for h in full.values() if h)
     opened = client.get("/api/indicators/densite_population/lineage").json()  # open data keeps its hashes
     assert opened["hash"]
+
+
+ROLES = ("anonymous", "public", "agent", "elu", "partner", "contractor", "admin")
+
+
+@settings(max_examples=14, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(role=st.sampled_from(ROLES))
+def test_counts_of_unreadable_datasets_are_not_served(client: httpx.Client, tokens: dict[str, str], role: str) -> None:
+    """The number of rows of a dataset is data (of a personal register, the number of persons in
+    it): the catalog, a dataset's page, its last runs and a run's steps give it only to those who
+    may read the rows; to everyone else it is null. Readers keep it."""
+    headers = auth(tokens.get(role))
+    listed = client.get("/api/catalog", headers=headers).json()["datasets"]
+    closed = [d for d in listed if not d["readable"]]
+    opened = [d for d in listed if d["readable"] and d["published"]]
+    assert opened and all(d["rows"] is not None for d in opened)
+    assert all(d["rows"] is None and d["quarantined"] is None for d in closed), closed
+    if role in ("anonymous", "public"):
+        assert {PERSONAL, RESTRICTED} <= {d["id"] for d in closed}
+    for d in closed:
+        page = client.get(f"/api/catalog/{d['id']}", headers=headers).json()
+        assert page["rows"] is None and "quarantine" not in page["links"]
+        assert all(r["rows_in"] is None and r["rows_out"] is None for r in page["last_runs"])
+    run_id = client.get("/api/runs", headers=headers).json()["runs"][0]["run_id"]
+    steps = client.get(f"/api/runs/{run_id}", headers=headers).json()["steps"]
+    names = {d["id"] for d in closed}
+    for step in steps:
+        if step["step"].split(":", 1)[-1] in names:
+            assert all(step[k] is None for k in ("rows_in", "rows_out", "bytes_written")), step

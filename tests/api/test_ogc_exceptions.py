@@ -38,6 +38,7 @@ def assert_ogc(r: httpx.Response, status: int, code: str) -> str:
         ({"datetime": "garbage"}, "datetime"),
         ({"colour": "red"}, "colour"),
         ({"bbox": "x" * 300}, "bbox"),  # refused by the parameter's declared length: a 400 too, not a 422
+        ({"f": "xml"}, "f="),  # GeoJSON is not what was asked for: refused, not served anyway
     ],
 )
 def test_invalid_parameter_is_400_invalid_parameter_value(
@@ -45,6 +46,13 @@ def test_invalid_parameter_is_400_invalid_parameter_value(
 ) -> None:
     description = assert_ogc(client.get(ITEMS, params=params), 400, "InvalidParameterValue")
     assert words in description
+
+
+def test_the_formats_served_are_accepted(client: httpx.Client) -> None:
+    for f in ("json", "geojson", "GeoJSON"):
+        assert client.get(ITEMS, params={"f": f}).status_code == 200, f
+        assert client.get(f"{ITEMS}/1", params={"f": f}).status_code == 200, f
+    assert_ogc(client.get(f"{ITEMS}/1", params={"f": "html"}), 400, "InvalidParameterValue")
 
 
 def test_what_does_not_exist_is_404_not_found(client: httpx.Client) -> None:

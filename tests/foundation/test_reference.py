@@ -42,6 +42,15 @@ def test_unknown_epci_suggests_close_matches() -> None:
     assert err.value.hint is not None and "243500139" in err.value.hint
 
 
+@pytest.mark.parametrize(("code", "commune"), [("69381", "69123"), ("75115", "75056"), ("13201", "13055")])
+def test_an_arrondissement_names_its_commune(code: str, commune: str) -> None:
+    """Arrondissement codes are not communes: the hint says which commune to use, not look-alike
+    codes of other départements (69381 gave 76381 Landes-Vieilles-et-Neuves)."""
+    with pytest.raises(NotFoundError) as err:
+        referential().commune(code)
+    assert err.value.hint is not None and f"use the commune's code, {commune}" in err.value.hint
+
+
 def test_unknown_commune_suggests_close_matches() -> None:
     with pytest.raises(NotFoundError) as err:
         referential().commune("3523")

@@ -114,3 +114,16 @@ def test_the_demo_sets_its_own_target_but_not_over_the_workspace(tmp_path: Path)
     again = Workspace(ws.root).config.packs["energy_ghg"].parameters
     assert again["climate_target_year"] == 2035
     assert again["climate_target_reduction"] == 0.5
+
+
+def test_no_source_of_any_pack_names_ille_et_vilaine_elsewhere(tmp_path: Path) -> None:
+    """The hints `sources status` shows for another département's territory name its files, not
+    Ille-et-Vilaine's (the hourly Météo-France note said "e.g. H_35_2020-2029" for Lyon)."""
+    from territoria.catalog.packs import available_packs
+
+    root = tmp_path / "lyon"
+    init_workspace(root, epci="200046977", packs=available_packs())
+    for path in [*(root / "sources").glob("*.yaml"), root / "territory.yaml"]:
+        text = path.read_text(encoding="utf-8")
+        for marker in (*RENNES_MARKERS, "_35_", "Ille-et-Vilaine"):
+            assert marker not in text, f"{path.name} carries {marker!r}"

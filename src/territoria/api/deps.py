@@ -25,7 +25,7 @@ from territoria.core.serves import declared
 from territoria.core.vocab import AccessLevel
 from territoria.governance.access import ANONYMOUS, AccessPolicy, AccessStore, Principal, Role, check_purpose
 from territoria.governance.audit import AuditLog
-from territoria.governance.levels import RANK, Level, Node, effective_levels, strictest
+from territoria.governance.levels import RANK, Level, Node, effective_levels, release_rule, strictest, suppresses
 from territoria.publication.reader import DatasetMeta, Publication, PublicationSource
 from territoria.sensors.sta.router import tables_touched
 from territoria.workspace import Workspace
@@ -107,6 +107,13 @@ class ApiState:
                     found[table] = (entry.identifier, level)
             self._sensor_levels = (stamp, found)
         return self._sensor_levels[1]
+
+    def pack_dirs(self) -> list[Path]:
+        """The folders of the workspace's packs (where their secrecy rule sets are)."""
+        from territoria.catalog.packs import load_pack
+
+        ws = self.workspace
+        return [load_pack(name, ws.pack_path(name)).directory for name in ws.enabled_packs()]
 
 
 def state(request: Request) -> ApiState:
@@ -196,14 +203,19 @@ def levels(request: Request, pub: Publication) -> dict[str, Level]:
     policy = state(request).policy
 
     def build() -> dict[str, Level]:
+        packs = state(request).pack_dirs()
+
+        def released(meta: DatasetMeta | None) -> str | None:
+            return release_rule(meta.doc.get("secrecy"), policy.policies, packs) if meta else None
+
         nodes: dict[str, Node] = {}
         for name, g in pub.catalog.get("lineage_graph", {}).items():
             meta = pub.datasets.get(name) or pub.datasets.get(name.removeprefix("published."))
             declared_level = meta.access if meta else AccessLevel.open
-            secrecy = meta.doc.get("secrecy") if meta else None
-            nodes[name] = Node(declared_level, tuple(g.get("inputs", [])), secrecy)
+            nodes[name] = Node(declared_level, tuple(g.get("inputs", [])), released(meta))
         for name, meta in pub.datasets.items():
-            nodes.setdefault(name, Node(meta.access, (), meta.doc.get("secrecy")))
+            if name not in nodes:
+                nodes[name] = Node(meta.access, (), released(meta))
         return effective_levels(nodes, policy.declassify)
 
     found: dict[str, Level] = pub.cached(f"levels:{policy.serial}:{id(pub.datasets)}", build)
@@ -230,6 +242,24 @@ def closed(request: Request, pub: Publication) -> Callable[[str], bool]:
         return strictest([declared_level, level.effective if level else AccessLevel.open]) is not AccessLevel.open
 
     return check
+
+
+def protected(request: Request, pub: Publication) -> Callable[[str], bool]:
+    """Whether a lineage node is a table a secrecy guard protects at publication (the dataset's
+    own table, not its ``published.`` copy): it holds the values the guard suppresses. A rule set
+    that cannot be read counts as protecting (fail closed)."""
+    policy = state(request).policy
+
+    def build() -> frozenset[str]:
+        packs = state(request).pack_dirs()
+        return frozenset(
+            name
+            for name, meta in pub.datasets.items()
+            if suppresses(meta.doc.get("secrecy"), policy.policies, packs) is not False
+        )
+
+    found: frozenset[str] = pub.cached(f"protected:{policy.serial}:{id(pub.datasets)}", build)
+    return lambda name: not name.startswith("published.") and name in found
 
 
 def _deny(request: Request, who: Principal, dataset: str, level: AccessLevel, action: str, reason: str) -> None:

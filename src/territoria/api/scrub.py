@@ -4,9 +4,10 @@ An error message can quote the value that failed (``Could not convert string 'Je
 a report can list rows or cells, and a secrecy report says which cells are primary and under
 which rule, which is itself a disclosure. Non-administrators get the error's presence, never its
 text, and of a report only its counters (numbers under names that carry no cell or label).
-Administrators see everything. A content hash is a fingerprint of a table's rows (whoever holds a
-candidate table can confirm it), so lineage shows those of closed datasets, and of the payloads
-landed for them, to administrators only.
+Administrators see everything. Counts of rows (and bytes) of a dataset the caller may not read
+are data too (the size of a personal register): they are blanked (``counts``). A content hash
+is a fingerprint of a table's rows (whoever holds a candidate table can confirm it), so lineage
+shows those of closed datasets, and of the payloads landed for them, to administrators only.
 """
 
 from __future__ import annotations
@@ -19,6 +20,19 @@ from territoria.governance.access import Principal
 HIDDEN_ERROR = "(hidden: an administrator reads the error in the run's record)"
 #: report keys that may name cells, rows or secrecy labels even when their value is a number
 UNSAFE = ("primary", "secondary", "cell", "sample", "value", "example", "rule", "masked", "suppress")
+
+
+#: what a record says of a dataset's rows: counted data, shown only to those who may read the rows
+#: (a personal register's row count is the number of persons in it)
+COUNTS = ("rows", "quarantined", "rows_in", "rows_out", "rows_quarantined", "bytes_read", "bytes_written")
+
+
+def counts(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with its counts of rows (and bytes) blanked, for a caller who may not read the data."""
+    for key in COUNTS:
+        if key in record:
+            record[key] = None
+    return record
 
 
 def error(who: Principal, text: str | None) -> str | None:
@@ -37,20 +51,29 @@ def report(who: Principal, found: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def lineage(who: Principal, tree: dict[str, Any] | None, closed: Callable[[str], bool]) -> dict[str, Any] | None:
+def lineage(
+    who: Principal,
+    tree: dict[str, Any] | None,
+    closed: Callable[[str], bool],
+    protected: Callable[[str], bool] = lambda _: False,
+) -> dict[str, Any] | None:
     """A lineage tree (``LineageNode.as_dict``) without the hashes of closed datasets (``closed(name)``)
-    and of their landed payloads, for callers who are not administrators."""
+    and of their landed payloads, for callers who are not administrators; nor those of a table a
+    secrecy guard protects (``protected(name)``) and of everything it is made from: they hold the
+    values suppressed at publication, which a fingerprint lets anyone confirm by trying them."""
     if tree is None or who.admin:
         return tree
 
-    def walk(node: dict[str, Any], hide: bool) -> dict[str, Any]:
-        hidden = hide if node.get("layer") == "landing" else closed(str(node.get("name")))
+    def walk(node: dict[str, Any], hide: bool, below_protected: bool) -> dict[str, Any]:
+        name = str(node.get("name"))
+        guarded = below_protected or protected(name)
+        hidden = guarded or (hide if node.get("layer") == "landing" else closed(name))
         out = dict(node)
         if hidden:
             out["hash"] = None
             if node.get("layer") == "landing":
                 out["name"] = "(landed payload: hidden)"
-        out["children"] = [walk(c, hidden) for c in node.get("children", [])]
+        out["children"] = [walk(c, hidden, guarded) for c in node.get("children", [])]
         return out
 
-    return walk(tree, False)
+    return walk(tree, False, False)

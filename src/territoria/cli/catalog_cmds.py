@@ -13,8 +13,10 @@ from territoria.cli.common import WorkspaceOpt, console, open_workspace, output_
 from territoria.core.errors import NotFoundError
 from territoria.core.suggest import did_you_mean
 from territoria.pipelines import build_plan
+from territoria.pipelines.config_check import plan_levels
 from territoria.pipelines.spec import IndicatorStep
-from territoria.publication.dcat import dcat_catalog
+from territoria.publication.dcat import dcat_catalog, with_access_rights
+from territoria.workspace.policies import FILE as POLICIES
 
 app = typer.Typer(help="The workspace's datasets: sources, models and indicators.", no_args_is_help=True)
 
@@ -83,7 +85,10 @@ def dcat(
     ws = open_workspace(workspace)
     if output:
         output_file(output)
-    doc = dcat_catalog(ws, build_plan(ws), base)
+    plan = build_plan(ws)
+    # the access rights the API enforces: a dataset made from restricted inputs is not announced public
+    levels = {name: level.effective.value for name, level in plan_levels(plan, ws.root / POLICIES).items()}
+    doc = with_access_rights(dcat_catalog(ws, plan, base), levels)
     text = json.dumps(doc, ensure_ascii=False, indent=2)
     if output:
         output.write_text(text + "\n", encoding="utf-8")

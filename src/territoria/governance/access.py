@@ -149,6 +149,8 @@ class AccessPolicy:
     def __init__(self, policies: Policies | Mapping[str, Any] | None) -> None:
         self.serial = next(_SERIALS)
         typed = as_policies(policies)
+        #: the whole policies: secrecy overrides decide which rule sets release a dataset (``levels``)
+        self.policies = typed
         self.readers: dict[AccessLevel, frozenset[Role]] = {
             level: frozenset(getattr(typed.access, level.value)) for level in AccessLevel
         }

@@ -1,19 +1,22 @@
 """Access levels flow through lineage: a dataset is at least as closed as what it is made from.
 
 A dataset derived from restricted or personal inputs inherits the strictest of their levels,
-unless its definition declares a release rule: a secrecy rule set applied on publication
-(aggregation with primary and secondary suppression), or a declassification signed in
+unless its definition declares a release rule: a secrecy rule set applied on publication that
+suppresses cells itself (primary rules or secondary suppression; ``release_rule``), or a declassification signed in
 ``policies.yaml`` (``declassify:`` with the dataset, the level, who decided and why). The
 effective level is what the API enforces; ``config validate`` reports each declared level below it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+from territoria.core.errors import TerritoriaError
 from territoria.core.vocab import AccessLevel
-from territoria.workspace.policies import Declassification
+from territoria.workspace.policies import Declassification, Policies
 
 RANK = {AccessLevel.open: 0, AccessLevel.restricted: 1, AccessLevel.personal: 2}
 
@@ -45,6 +48,38 @@ class Level:
     @property
     def understated(self) -> bool:
         return RANK[self.declared] < RANK[self.effective]
+
+
+def suppresses(
+    secrecy: str | None, policies: Policies | Mapping[str, Any] | None = None, packs: Sequence[Path] | None = None
+) -> bool | None:
+    """Whether the guard ``secrecy`` names suppresses cells of its dataset (a statistical rule set
+    with primary rules or secondary suppression; any other guard is taken to); None when the
+    statistical rule set cannot be read."""
+    if not secrecy:
+        return False
+    guard, _, name = secrecy.partition(".")
+    if guard != "statistical":
+        return True
+    from territoria.governance.secrecy.rules import load_ruleset
+
+    try:
+        ruleset = load_ruleset(name, policies, packs)
+    except TerritoriaError:
+        return None
+    return bool(ruleset.rules) or ruleset.secondary is not None
+
+
+def release_rule(
+    secrecy: str | None, policies: Policies | Mapping[str, Any] | None = None, packs: Sequence[Path] | None = None
+) -> str | None:
+    """``secrecy`` when it is a release rule: a statistical rule set releases a dataset below its
+    inputs' level only when it suppresses cells itself (primary rules or secondary suppression).
+    One with neither (``energy_derived``, ``filosofi_derived``: the guard nulls what the SQL
+    flags) protects the secret cells of one input and nothing else: an unrelated restricted input
+    (e.g. sensor readings beside Filosofi rates) must keep its level. A rule set that cannot be
+    read releases nothing (its dataset is not published either). Other guards are trusted."""
+    return secrecy if suppresses(secrecy, policies, packs) else None
 
 
 def effective_levels(nodes: Mapping[str, Node], declassified: Iterable[Declassification] = ()) -> dict[str, Level]:

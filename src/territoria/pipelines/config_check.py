@@ -22,7 +22,7 @@ from territoria.core.errors import TerritoriaError
 from territoria.core.suggest import did_you_mean
 from territoria.core.yamlio import InvalidConfigFile, Issue, compose, issues_of, line_of, load_model, present
 from territoria.footprint.params import load_policy
-from territoria.governance.levels import Node, effective_levels
+from territoria.governance.levels import Level, Node, effective_levels, release_rule
 from territoria.governance.personal.gate import unknown_datasets
 from territoria.governance.secrecy.rules import load_ruleset
 from territoria.pipelines.plan import Plan, build_plan
@@ -89,14 +89,23 @@ def check_personal(plan: Plan, policies: Path) -> list[Issue]:
     ]
 
 
-def check_levels(plan: Plan, policies: Path) -> list[Issue]:
-    """A declared access level below what the dataset's inputs give it (the API enforces the latter)."""
+def plan_levels(plan: Plan, policies: Path) -> dict[str, Level]:
+    """The effective access level of every dataset of the plan (what the API enforces)."""
+    typed = load_policies(policies)
+    packs = list(plan.packs.values())
     nodes = {
-        name: Node(info.access, tuple(plan.steps[plan.producers[name]].inputs), info.secrecy)
+        name: Node(
+            info.access, tuple(plan.steps[plan.producers[name]].inputs), release_rule(info.secrecy, typed, packs)
+        )
         for name, info in plan.datasets.items()
     }
+    return effective_levels(nodes, typed.declassify)
+
+
+def check_levels(plan: Plan, policies: Path) -> list[Issue]:
+    """A declared access level below what the dataset's inputs give it (the API enforces the latter)."""
     problems = []
-    for name, level in effective_levels(nodes, load_policies(policies).declassify).items():
+    for name, level in plan_levels(plan, policies).items():
         if level.understated and not name.startswith("published."):
             problems.append(
                 Issue(
@@ -104,8 +113,8 @@ def check_levels(plan: Plan, policies: Path) -> list[Issue]:
                     None,
                     f"{name!r} is declared {level.declared.value} but is made from {level.inherited_from!r}, "
                     f"{level.effective.value}: the API serves it as {level.effective.value}",
-                    f"declare `access: {level.effective.value}`, apply a secrecy rule set, or sign a "
-                    f"`declassify:` entry for {name!r} in {POLICIES}",
+                    f"declare `access: {level.effective.value}`, apply a secrecy rule set that suppresses cells, "
+                    f"or sign a `declassify:` entry for {name!r} in {POLICIES}",
                     "access-below-inputs",
                 )
             )

@@ -8,6 +8,7 @@ their inputs, so a harvester sees the lineage too. The feed is built at publicat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from functools import partial
 from typing import Any
@@ -325,6 +326,17 @@ def dcat_catalog(
     return catalog_document(ws.config.name, base, nodes, ws.config.name, modified, spatial)
 
 
+def with_access_rights(doc: dict[str, Any], levels: Mapping[str, str]) -> dict[str, Any]:
+    """``doc`` (a catalog document of one's own, changed in place) with each dataset's access
+    rights set to ``levels[identifier]`` (open, restricted, personal): the effective levels, which
+    lineage and policies give and the catalog entries alone do not."""
+    for node in doc.get("dcat:dataset", []):
+        level = levels.get(str(node.get("dct:identifier")))
+        if level is not None:
+            node["dct:accessRights"] = _ref(ACCESS_URI + ACCESS_CODES[level], "dct:RightsStatement")
+    return doc
+
+
 def rebase(doc: Any, old: str, new: str) -> Any:
     """``doc`` with every IRI (``@id``, typed IRI value) under ``old`` moved under ``new``.
 
@@ -355,4 +367,13 @@ def turtle(doc: dict[str, Any]) -> str:
     return to_turtle(doc)
 
 
-__all__ = ["catalog_document", "dcat_catalog", "derived_to_dcat", "entry_to_dcat", "feed", "rebase", "turtle"]
+__all__ = [
+    "catalog_document",
+    "dcat_catalog",
+    "derived_to_dcat",
+    "entry_to_dcat",
+    "feed",
+    "rebase",
+    "turtle",
+    "with_access_rights",
+]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -17,6 +18,20 @@ from typing import Any
 
 from territoria.core.errors import NotFoundError
 from territoria.core.suggest import did_you_mean
+
+#: municipal arrondissements (INSEE codes of their own, not communes) -> the commune they divide
+ARRONDISSEMENTS = ((75101, 75120, "75056"), (69381, 69389, "69123"), (13201, 13216, "13055"))
+
+
+def _arrondissement_hint(code: str, communes: Mapping[str, Any]) -> str | None:
+    """Paris, Lyon and Marseille's arrondissements have codes of their own (75101, 69381, 13201...)
+    that are not communes: the hint names the commune, not look-alike codes elsewhere."""
+    number = int(code) if code.isdigit() and len(code) == 5 else 0
+    for low, high, commune in ARRONDISSEMENTS:
+        if low <= number <= high and commune in communes:
+            nom = getattr(communes[commune], "nom", commune)
+            return f"{code} is a municipal arrondissement of {nom}: use the commune's code, {commune}"
+    return None
 
 
 def data_dir() -> Path:
@@ -90,7 +105,9 @@ class Referential:
         code = code.strip().upper()
         found = self.communes.get(code)
         if found is None:
-            hint = did_you_mean(code, self.communes, {k: v.nom for k, v in self.communes.items()})
+            hint = _arrondissement_hint(code, self.communes) or did_you_mean(
+                code, self.communes, {k: v.nom for k, v in self.communes.items()}
+            )
             raise NotFoundError(
                 f"unknown commune code {code!r}: not a current INSEE commune code "
                 f"({self.vintages['communes']['version']})",

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from territoria.api import scrub
-from territoria.api.deps import Pub, Who, closed, level_of, readable
+from territoria.api.deps import Pub, Who, closed, level_of, protected, readable
 from territoria.core.serves import serves
 from territoria.publication.reader import Publication
 
@@ -53,6 +53,11 @@ def last_runs(pub: Publication, step: str, limit: int = 5) -> list[dict[str, Any
     )
 
 
+def _summary(doc: dict[str, Any], level: str, can_read: bool) -> dict[str, Any]:
+    found = {**{k: doc.get(k) for k in SUMMARY}, "access": level, "readable": can_read}
+    return found if can_read else scrub.counts(found)
+
+
 @router.get("", summary="Search the catalog", openapi_extra=serves("public"))
 def search_catalog(
     request: Request,
@@ -62,10 +67,12 @@ def search_catalog(
     access: Annotated[str | None, Query(pattern="^(open|restricted|personal)$")] = None,
     kind: Annotated[str | None, Query(pattern="^(source|model|indicator)$")] = None,
 ) -> JSONResponse:
+    # the effective level (what this API enforces), as on the dataset's own page
+    found = [(d, level_of(request, d).value) for d in pub.datasets.values()]
     docs = [
-        {**{k: d.doc.get(k) for k in SUMMARY}, "readable": readable(request, who, d)}
-        for d in pub.datasets.values()
-        if (not q or _matches(d.doc, q)) and (not access or d.doc["access"] == access)
+        _summary(d.doc, level, readable(request, who, d))
+        for d, level in found
+        if (not q or _matches(d.doc, q)) and (not access or level == access)
         if not kind or d.doc["kind"] == kind
     ]
     return JSONResponse({"datasets": docs, "total": len(docs), "run_id": pub.run_id})
@@ -81,15 +88,19 @@ def dataset_page(
     doc["last_runs"] = last_runs(pub, doc["step"])
     for run in doc["last_runs"]:
         run["error"] = scrub.error(who, run["error"])
+        if not doc["readable"]:
+            scrub.counts(run)
+    if not doc["readable"]:
+        scrub.counts(doc)
     doc["access"] = level_of(request, meta).value  # the effective level: what this API enforces
-    doc["lineage"] = scrub.lineage(who, pub.lineage(dataset_id), closed(request, pub))
+    doc["lineage"] = scrub.lineage(who, pub.lineage(dataset_id), closed(request, pub), protected(request, pub))
     links = {"lineage": f"/api/catalog/{dataset_id}"}
     if doc["published"]:
         links = {
             "rows": f"/api/datasets/{dataset_id}/rows",
             "export": f"/api/datasets/{dataset_id}/export?format=csv",
         }
-    if pub.quarantined.get(dataset_id):
+    if pub.quarantined.get(dataset_id) and doc["readable"]:
         links["quarantine"] = f"/api/datasets/{dataset_id}/quarantine"
     if dataset_id in pub.indicators:
         links["values"] = f"/api/indicators/{dataset_id}/values"

@@ -2,6 +2,8 @@
 
 The feed is built at publication time (``publication/dcat.py``) with ``urn:`` IRIs; it is
 served with its IRIs moved to the API's own address, so distributions point to downloadable URLs.
+Each dataset's access rights are the level this API enforces (its effective level under the
+current policies: a dataset made from restricted inputs is not announced as public).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from territoria.api.deps import Pub
+from territoria.api.deps import Pub, level_of
 from territoria.core.serves import serves
 from territoria.publication import dcat
 from territoria.publication.reader import Publication
@@ -23,7 +25,8 @@ TURTLE = "text/turtle"
 
 
 def feed(pub: Publication, request: Request) -> dict[str, Any]:
-    return dcat.feed(pub.catalog["dcat"], str(request.base_url))
+    doc = dcat.feed(pub.catalog["dcat"], str(request.base_url))  # a copy: the stored feed stays as built
+    return dcat.with_access_rights(doc, {name: level_of(request, meta).value for name, meta in pub.datasets.items()})
 
 
 @router.get(

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from territoria.api import scrub
-from territoria.api.deps import Pub, Purpose, Who, closed, readable
+from territoria.api.deps import Pub, Purpose, Who, closed, level_of, protected, readable
 from territoria.core.params import WholeNumber
 from territoria.core.serves import serves
 from territoria.publication.reader import Publication
@@ -93,10 +93,15 @@ def _static_description(pub: Publication, indicator_id: str) -> dict[str, Any]:
 
 
 def describe(pub: Publication, request: Request, who: Any, indicator_id: str) -> dict[str, Any]:
-    return {
+    meta = pub.dataset(indicator_id)
+    found = {
         **_static_description(pub, indicator_id),
-        "readable": readable(request, who, pub.dataset(indicator_id)),
+        "access": level_of(request, meta).value,  # the effective level: what this API enforces
+        "readable": readable(request, who, meta),
     }
+    if not found["readable"]:  # the years and meshes that have values are read from the values
+        found.update(periods=[], meshes=pub.indicator(indicator_id)["meshes"])
+    return found
 
 
 def _by_place(pub: Publication, indicator_id: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
@@ -176,4 +181,4 @@ async def indicator_values(
 )
 async def indicator_lineage(request: Request, pub: Pub, who: Who, indicator_id: IndicatorId) -> JSONResponse:
     pub.indicator(indicator_id)
-    return JSONResponse(scrub.lineage(who, pub.lineage(indicator_id), closed(request, pub)))
+    return JSONResponse(scrub.lineage(who, pub.lineage(indicator_id), closed(request, pub), protected(request, pub)))

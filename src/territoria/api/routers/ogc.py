@@ -141,6 +141,9 @@ async def get_collection(request: Request, pub: Pub, collection_id: CollectionId
     return JSONResponse(_collection_doc(_base(request), _get(pub, collection_id), pub))
 
 
+#: the values of ``f`` the feature routes answer (both give GeoJSON)
+FORMATS = ("json", "geojson")
+
 #: the query parameters of ``/items``: any other is refused (OGC API Features Part 1, /req/core/query-param-unknown)
 ITEMS_PARAMS = {"limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "purpose", "f"}
 
@@ -238,6 +241,10 @@ def _once(params: Any) -> None:
     twice = sorted(k for k in set(params) if len(params.getlist(k)) > 1)
     if twice:
         raise ApiError(400, f"query parameter {twice[0][:40]!r} is given more than once", hint="give it once")
+    # features are served as GeoJSON only: another format asked for is refused, not answered in GeoJSON
+    wanted = params.get("f")
+    if wanted is not None and wanted.lower() not in FORMATS:
+        raise ApiError(400, f"unsupported format f={wanted[:40]!r}", hint=f"one of: {', '.join(FORMATS)}")
 
 
 @router.get(

@@ -45,12 +45,13 @@ def list_runs(
 
 def redact(request: Request, who: Principal, pub: Publication, step: dict[str, Any]) -> None:
     """Errors and reports may quote data: counters only for non-administrators, and nothing at
-    all of a step over data the caller may not read."""
+    all of a step over data the caller may not read (not even its counts of rows)."""
     step["error"] = scrub.error(who, step.get("error"))
     step["report"] = scrub.report(who, step["report"])
     meta = pub.datasets.get(str(step["step"]).split(":", 1)[-1])
     if meta is not None and not readable(request, who, meta):
         step["report"] = {}
+        scrub.counts(step)
 
 
 @router.get("/{run_id}", summary="One run and its steps", openapi_extra=serves("public"))
