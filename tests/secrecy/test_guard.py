@@ -157,3 +157,60 @@ def test_a_plain_table_is_read_in_place_and_a_rowid_column_is_kept(engine: DuckD
         secret.append({(r[0], r[2]) for r in published if r[-1]})
         assert result.report["primary"] == 1 and result.report["secondary"] == 3
     assert secret[0] == secret[1] and ("a", "s1") in secret[0]
+
+
+@pytest.mark.parametrize(
+    ("rule", "select", "column"),
+    [
+        (
+            {"id": "r", "kind": "min_count", "column": "nb", "threshold": 3},
+            "SELECT 'x' AS code, '5' AS nb, 1.0 AS v",
+            "nb",
+        ),
+        (
+            {"id": "r", "kind": "dominance", "largest": "top", "total": "v"},
+            "SELECT 'x' AS code, 'a' AS top, 1.0 AS v",
+            "top",
+        ),
+        ({"id": "r", "kind": "masked_input", "column": "m"}, "SELECT 'x' AS code, 'oui' AS m, 1.0 AS v", "m"),
+    ],
+)
+def test_a_rule_on_a_column_of_the_wrong_type_is_a_config_error(
+    engine: DuckDBEngine, rule: dict[str, Any], select: str, column: str
+) -> None:
+    """A count read as text (a CSV column left untyped) is a mistake in the source's schema or the
+    rule set: said as such, naming the column and its type, never an engine's binder error."""
+    policies = {"secrecy": {"typed": {"measures": ["v"], "rules": [rule]}}}
+    with pytest.raises(ConfigError, match=rf"'{column}' is string") as err:
+        apply_ruleset(engine, "t", select, load_ruleset("typed", policies), policies)
+    assert err.value.hint and "schema" in err.value.hint
+
+
+def test_a_rule_on_numbers_of_any_kind_is_accepted(engine: DuckDBEngine) -> None:
+    policies = {
+        "secrecy": {
+            "typed": {
+                "measures": ["v", "d"],
+                "rules": [
+                    {"id": "r", "kind": "min_count", "column": "nb", "threshold": 3},
+                    {"id": "m", "kind": "masked_input", "column": "m"},
+                    {"id": "d", "kind": "dominance", "largest": "top", "total": "d"},
+                ],
+            }
+        }
+    }
+    select = (
+        "SELECT 'x' AS code, 5::HUGEINT AS nb, 1.5::REAL AS v, 2.25::DECIMAL(10, 2) AS d, 1 AS top, false AS m "
+        "UNION ALL SELECT 'y', 1, 2, 3, 3, NULL"
+    )
+    result = apply_ruleset(engine, "t", select, load_ruleset("typed", policies), policies)
+    rows = engine.fetch_all(f"SELECT code, secret FROM ({result.select_sql}) ORDER BY code")
+    assert rows == [("x", False), ("y", True)]
+
+
+def test_a_measure_of_an_additive_table_must_be_a_number(engine: DuckDBEngine) -> None:
+    """Margins add measures up: a measure read as text is refused before any cell is decided."""
+    policies = {"secrecy": {"cells": {**CELLS_POLICIES["secrecy"]["cells"]}}}
+    select = "SELECT 'a' AS code, 'E' AS parent_code, 's1' AS sector, '12,5' AS value, 4 AS nb"
+    with pytest.raises(ConfigError, match="'value' is string, the rule set needs a number"):
+        apply_ruleset(engine, "t", select, load_ruleset("cells", policies), policies)

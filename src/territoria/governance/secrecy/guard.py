@@ -38,7 +38,9 @@ from territoria.governance.secrecy.primary import (
     fails_sql,
     has_rowid_pseudo_column,
     masked_sql,
+    mistyped_columns,
     relation_columns,
+    relation_schema,
     rule_columns,
 )
 from territoria.governance.secrecy.protection import protection_loop
@@ -117,8 +119,9 @@ def apply_ruleset(
     policies: Policies | Mapping[str, Any] | None = None,
 ) -> GuardResult:
     rel, row_id = _relation(engine, dataset, select_sql)
-    columns = [c for c in _columns(engine, rel) if c != ROW_ID]
-    _check_columns(ruleset, dataset, columns)
+    schema = relation_schema(engine, rel)
+    columns = [c for c in schema.names if c != ROW_ID]
+    _check_columns(ruleset, dataset, schema)
     has_secret = "secret" in columns
     keys = key_columns(ruleset, columns)
     _reserved_keys(dataset, keys)
@@ -147,12 +150,21 @@ def apply_ruleset(
     return GuardResult(select, report)
 
 
-def _check_columns(ruleset: RuleSet, dataset: str, columns: list[str]) -> None:
+def _check_columns(ruleset: RuleSet, dataset: str, schema: pa.Schema) -> None:
+    columns = [c for c in schema.names if c != ROW_ID]
     missing = sorted(c for c in rule_columns(ruleset) if c not in columns)
     if missing:
         raise ConfigError(
             f"secrecy rule set {ruleset.name!r} names column(s) {', '.join(missing)} that {dataset} does not have",
             hint=f"columns of {dataset}: {', '.join(columns)}",
+        )
+    wrong = mistyped_columns(ruleset, schema)
+    if wrong:
+        said = "; ".join(f"{c!r} is {t}, the rule set needs {need}" for c, t, need in wrong)
+        raise ConfigError(
+            f"secrecy rule set {ruleset.name!r} cannot protect {dataset}: {said}; the dataset is not published",
+            hint="type the column in the source's schema (e.g. `type: integer`), or cast it in the model "
+            "that builds the dataset",
         )
 
 
@@ -184,7 +196,7 @@ def _decide(
                 f"secrecy rule set {ruleset.name!r} shares cells with {member.dataset} but declares no margins",
                 hint="give it a `secondary:` section (its dimensions), or remove the `shares:` entry",
             )
-        _check_columns(ruleset, name, _columns(engine, relation))
+        _check_columns(ruleset, name, relation_schema(engine, relation))
         members[name] = read_member(engine, name, ruleset, *_relation(engine, name, f"SELECT * FROM {relation}"))
     order = sorted(members)
     group = [members[n] for n in order]
@@ -219,10 +231,6 @@ def _projection(columns: list[str], replaced: dict[str, str], prefix: str = "") 
 def _batched(table: pa.Table) -> pa.Table:
     """The engine scans an arrow table batch by batch in parallel: one big chunk would be one thread."""
     return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS), schema=table.schema)
-
-
-def _columns(engine: Engine, rel: str) -> list[str]:
-    return relation_columns(engine, rel)
 
 
 def _suppressions(flags: pa.Table, keys: list[str], decision: Decision, fails: list[np.ndarray]) -> pa.Table:

@@ -2,13 +2,54 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
+
 from territoria.engines.base import Engine, quote_ident
 from territoria.governance.secrecy.rules import Rule, RuleSet
 
 
+def relation_schema(engine: Engine, relation: str) -> pa.Schema:
+    """Columns and types of a table or a parenthesised query, on any engine (no DESCRIBE: DuckDB's)."""
+    return engine.fetch_arrow(f"SELECT * FROM {relation} LIMIT 0").schema
+
+
 def relation_columns(engine: Engine, relation: str) -> list[str]:
-    """Column names of a table or a parenthesised query, on any engine (no DESCRIBE: DuckDB's)."""
-    return list(engine.fetch_arrow(f"SELECT * FROM {relation} LIMIT 0").column_names)
+    return list(relation_schema(engine, relation).names)
+
+
+def _numeric(t: pa.DataType) -> bool:
+    # NULL: a column no row fills has no type of its own, and compares with anything
+    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t) or pa.types.is_null(t)
+
+
+def _boolean(t: pa.DataType) -> bool:
+    return pa.types.is_boolean(t) or pa.types.is_null(t)
+
+
+def mistyped_columns(ruleset: RuleSet, schema: pa.Schema) -> list[tuple[str, str, str]]:
+    """(column, its type, the type a rule needs) for each column a rule reads as a number (a count,
+    a contribution; every measure of an additive table) or as a flag (``masked_input``) that is
+    not one. Compared as written, a count read as text would be compared as text ('2' >= '11')
+    or refused by the engine mid-run, depending on the engine."""
+    needs: dict[str, str] = {}
+    for rule in ruleset.rules:
+        if rule.kind == "min_count" and rule.column:
+            needs[rule.column] = "a number"
+        elif rule.kind == "dominance":
+            needs.update({c: "a number" for c in (rule.largest, rule.total) if c})
+        elif rule.kind == "masked_input" and rule.column:
+            needs[rule.column] = "a boolean"
+    if ruleset.secondary:
+        needs.update({m: "a number" for m in ruleset.measures})
+    out = []
+    for column, need in needs.items():
+        index = schema.get_field_index(column)
+        if index < 0:
+            continue  # a missing column is reported as such
+        t = schema.field(index).type
+        if not (_boolean(t) if need == "a boolean" else _numeric(t)):
+            out.append((column, str(t), need))
+    return out
 
 
 def has_rowid_pseudo_column(engine: Engine) -> bool:
