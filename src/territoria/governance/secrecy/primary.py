@@ -19,11 +19,11 @@ def relation_columns(engine: Engine, relation: str) -> list[str]:
 
 def _numeric(t: pa.DataType) -> bool:
     # NULL: a column no row fills has no type of its own, and compares with anything
-    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t) or pa.types.is_null(t)
+    return bool(pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t) or pa.types.is_null(t))
 
 
 def _boolean(t: pa.DataType) -> bool:
-    return pa.types.is_boolean(t) or pa.types.is_null(t)
+    return bool(pa.types.is_boolean(t) or pa.types.is_null(t))
 
 
 def mistyped_columns(ruleset: RuleSet, schema: pa.Schema) -> list[tuple[str, str, str]]:
