@@ -22,8 +22,8 @@ def _numeric(t: pa.DataType) -> bool:
     return bool(pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t) or pa.types.is_null(t))
 
 
-def _boolean(t: pa.DataType) -> bool:
-    return bool(pa.types.is_boolean(t) or pa.types.is_null(t))
+def _flag(t: pa.DataType) -> bool:
+    return bool(pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_null(t))
 
 
 def mistyped_columns(ruleset: RuleSet, schema: pa.Schema) -> list[tuple[str, str, str]]:
@@ -38,7 +38,7 @@ def mistyped_columns(ruleset: RuleSet, schema: pa.Schema) -> list[tuple[str, str
         elif rule.kind == "dominance":
             needs.update({c: "a number" for c in (rule.largest, rule.total) if c})
         elif rule.kind == "masked_input" and rule.column:
-            needs[rule.column] = "a boolean"
+            needs[rule.column] = "a boolean (or 0/1)"
     if ruleset.secondary:
         needs.update({m: "a number" for m in ruleset.measures})
     out = []
@@ -47,7 +47,7 @@ def mistyped_columns(ruleset: RuleSet, schema: pa.Schema) -> list[tuple[str, str
         if index < 0:
             continue  # a missing column is reported as such
         t = schema.field(index).type
-        if not (_boolean(t) if need == "a boolean" else _numeric(t)):
+        if not (_flag(t) if need.startswith("a boolean") else _numeric(t)):
             out.append((column, str(t), need))
     return out
 
@@ -99,7 +99,8 @@ def fails_sql(rule: Rule) -> str:
 def masked_sql(ruleset: RuleSet, has_secret: bool) -> str:
     """SQL boolean: the cell was masked upstream (a ``masked_input`` rule, or ``secret`` already set)."""
     masked = [
-        f"({_applies(r)} AND coalesce({quote_ident(r.column or '')}, false))"
+        # a flag read as 0/1 is a flag too (DuckDB casts it implicitly, PostgreSQL only when told)
+        f"({_applies(r)} AND coalesce(CAST({quote_ident(r.column or '')} AS BOOLEAN), false))"
         for r in ruleset.rules
         if r.kind == "masked_input"
     ]
