@@ -29,8 +29,8 @@ def _flag(t: pa.DataType) -> bool:
 def mistyped_columns(ruleset: RuleSet, schema: pa.Schema) -> list[tuple[str, str, str]]:
     """(column, its type, the type a rule needs) for each column a rule reads as a number (a count,
     a contribution; every measure of an additive table) or as a flag (``masked_input``) that is
-    not one. Compared as written, a count read as text would be compared as text ('2' >= '11')
-    or refused by the engine mid-run, depending on the engine."""
+    not one. Compared as written, a count read as text is refused by DuckDB and PostgreSQL in the
+    middle of the run, and cast by Spark, where ``'12,5'`` becomes NULL."""
     needs: dict[str, str] = {}
     for rule in ruleset.rules:
         if rule.kind == "min_count" and rule.column:
