@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -10,12 +11,15 @@ from pathlib import Path
 import pytest
 
 from doc_lines import DEMO_DIR, DEMO_LINE, CliDemo, Shell, sh, shell_env
+from spawned import NO_BYTECODE
 from territoria.engines.base import Engine
 from territoria.pipelines import run_pipeline
 from territoria.sensors.broker import PrivateBroker
 from territoria.workspace import Workspace, init_demo_workspace, init_workspace
 
 RENNES = "243500139"
+
+os.environ.update(NO_BYTECODE)  # inherited by every process the tests start
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from spawned import bare_env
 from territoria.cli.main import app
 from territoria.core.errors import NotFoundError
 from territoria.pipelines import run_pipeline
@@ -29,7 +30,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {"COLUMNS": "200", "PATH": "/usr/bin:/bin"}
+    env = bare_env(COLUMNS="200")
     return subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, timeout=120)
 
 

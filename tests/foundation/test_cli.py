@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from spawned import bare_env
+
 
 def territoria(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -13,7 +15,7 @@ def territoria(*args: str, cwd: Path | None = None) -> subprocess.CompletedProce
         capture_output=True,
         text=True,
         cwd=cwd,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+        env=bare_env(COLUMNS="200"),
         timeout=120,
     )
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from spawned import bare_env
 from territoria.catalog.packs import available_packs
 from territoria.core.errors import ConfigError
 from territoria.core.yamlio import InvalidConfigFile
@@ -33,7 +34,7 @@ def validate_cli(root: Path) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "territoria.cli.main", "config", "validate", "-w", str(root)],
         capture_output=True,
         text=True,
-        env={"COLUMNS": "80", "PATH": "/usr/bin:/bin"},
+        env=bare_env(COLUMNS="80"),
         timeout=120,
     )
 
