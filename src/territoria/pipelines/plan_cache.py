@@ -4,8 +4,9 @@ Building the plan reads every catalog entry, every enabled pack's ``pack.yaml``,
 rule sets, and ``policies.yaml``: most of what a run that finds nothing to do costs. ``load_plan``
 saves the plan in ``.territoria/plan.pickle`` with the stamps (``core/stamps.py``) of everything
 it was built from: ``territory.yaml``, ``policies.yaml``, ``sources/``, the packs' folders, the
-territoria package's code and the folders plugins are installed in (entry points). Any of them
-changed, created or removed, and the plan is built again.
+territoria package's code, the plugins' code and metadata and the folders distributions are
+installed in (entry points: ``_plugin_paths``). Any of them changed, created or removed, and the
+plan is built again.
 
 A process that plans again (``territoria up``, a benchmark) keeps the last plan of each
 workspace in memory too, and checks the same stamps before it hands out a copy.
@@ -17,9 +18,10 @@ stamps cannot tell a second edit within the file system's clock tick).
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import os
 import pickle
-import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import territoria
 from territoria.core.hashing import stable_hash
+from territoria.core.registry import GROUPS
 from territoria.core.stamps import Stamps, settled, stamps, tree, unchanged
 from territoria.pipelines.plan import Plan, build_plan
 from territoria.pipelines.spec import IngestStep
@@ -53,10 +56,37 @@ def plan_stamps(ws: Workspace, packs: list[Path]) -> Stamps:
     paths = _config_paths(ws)
     for folder in packs:
         paths.extend(tree(folder))
-    paths.extend(tree(Path(territoria.__file__).parent, _CODE_SUFFIXES))
-    # entry points (connectors, packs, steps): a distribution installed or removed changes its folder
-    paths.extend(p for p in sys.path if p and os.path.isdir(p))
+    paths.extend(_plugin_paths())
     return stamps(dict.fromkeys(paths))
+
+
+def _plugin_paths() -> list[str]:
+    """The code a plan may run or look up: territoria's, and for each distribution declaring an
+    entry point of a territoria group, its metadata (a reinstall replaces it) and its plugin
+    modules' packages; and the folders distributions are installed in, where one installed or
+    removed adds or removes an entry. Other folders of ``sys.path`` are left out: a script's own
+    folder is on it, and a script writing its files there would make every run plan again."""
+    folders: dict[str, None] = {}
+    packages: dict[str, None] = {"territoria": None}
+    paths: list[str] = []
+    for dist in importlib.metadata.distributions():
+        folders[str(dist.locate_file(""))] = None
+        plugins = [ep for ep in dist.entry_points if ep.group in GROUPS]
+        meta = getattr(dist, "_path", None)  # its .dist-info folder, for a distribution on the file system
+        if plugins and isinstance(meta, Path):
+            paths.extend(tree(meta))
+        packages.update((ep.module.partition(".")[0], None) for ep in plugins)
+    for name in packages:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue  # not importable: a plan naming one of its plugins fails, and is not saved
+        if spec is not None and spec.submodule_search_locations:
+            for root in spec.submodule_search_locations:
+                paths.extend(tree(Path(root), _CODE_SUFFIXES))
+        elif spec is not None and spec.origin:
+            paths.append(spec.origin)
+    return [*folders, *paths]
 
 
 def _personal(plan: Plan) -> bool:
