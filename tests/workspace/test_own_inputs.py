@@ -1,7 +1,7 @@
 """The territory's own inputs (its list of cool places, the census bases it downloads...): a
 territory other than the demo gets entries that read ``data/<x>.<ext>`` and are not labelled
 synthetic, down to the published provenance and DCAT; only the demo, which writes synthetic files,
-labels them synthetic, and ``init --force`` over a demo keeps its labels."""
+labels them synthetic, and ``init --force`` labels them as the files they read are."""
 
 from __future__ import annotations
 
@@ -119,3 +119,44 @@ def test_a_pack_cannot_hide_the_label_in_its_block(key: str) -> None:
     with pytest.raises(ConfigError) as err:
         territory_form(text, "x.yaml")
     assert key in err.value.message
+
+
+def _init_force(ws: Workspace, pack: str) -> None:
+    args = ["init", str(ws.root), "--communes", ",".join(COMMUNES), "--pack", pack, "--force"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+
+
+def _synthetic(ws: Workspace, source: str) -> bool:
+    return load_model(ws.sources_dir / f"{source}.yaml", DatasetEntry).synthetic
+
+
+def test_init_force_labels_an_entry_as_the_file_it_reads_is(tmp_path: Path) -> None:
+    """The demo's file replaced by the territory's (same path): `init --force` unlabels the entry;
+    the demo's bytes put back: labelled again. A label follows the data, not the former entry."""
+    ws = init_workspace(tmp_path / "ws", communes=COMMUNES, packs=["energy_ghg"])
+    load_pack("energy_ghg").run_hook("prepare_demo", ws)
+    demo_entry = (ws.sources_dir / "conso-elec-iris.yaml").read_text(encoding="utf-8")
+    data = ws.root / "data" / "conso-elec-iris.csv"
+    demo_bytes = data.read_bytes()
+    _init_force(ws, "energy_ghg")
+    assert (ws.sources_dir / "conso-elec-iris.yaml").read_text(encoding="utf-8") == demo_entry  # untouched: kept
+
+    data.write_bytes(demo_bytes.replace(b"\n", b"\r\n"))  # the territory's own export, with its own bytes
+    _init_force(ws, "energy_ghg")
+    assert not _synthetic(ws, "conso-elec-iris") and _synthetic(ws, "conso-elec-gaz-commune")
+    assert "TO SUPPLY" in (ws.sources_dir / "conso-elec-iris.yaml").read_text(encoding="utf-8")
+
+    data.write_bytes(demo_bytes)
+    _init_force(ws, "energy_ghg")
+    assert (ws.sources_dir / "conso-elec-iris.yaml").read_text(encoding="utf-8") == demo_entry
+
+
+def test_init_force_reads_the_territory_s_file_dropped_next_to_the_demo_s(tmp_path: Path) -> None:
+    ws = init_workspace(tmp_path / "ws", communes=COMMUNES, packs=["social_health"])
+    load_pack("social_health").run_hook("prepare_demo", ws)
+    (ws.root / "data" / "lieux-frais.csv").write_text(PLACES, encoding="utf-8")
+    _init_force(ws, "social_health")
+    entry = load_model(ws.sources_dir / "lieux-frais.yaml", DatasetEntry)
+    assert not entry.synthetic and entry.source.options["path"] == "data/lieux-frais.csv"
+    assert _synthetic(ws, "population-iris")  # its demo file is still the only one: still the demo's

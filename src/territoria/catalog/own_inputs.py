@@ -35,6 +35,21 @@ def demo_form(text: str) -> str:
     return text[: match.start()] if match else text
 
 
+def demo_path(text: str) -> str | None:
+    """The file the demonstration's form of the entry reads (``None`` for an entry that is the same
+    for every territory, or reads no file)."""
+    demo = demo_form(text)
+    if demo == text:
+        return None
+    source = (yaml.safe_load(demo) or {}).get("source") or {}
+    return str(source["path"]) if source.get("path") else None
+
+
+def territory_path(path: str) -> str:
+    """The file a territory supplies where the demonstration reads ``path``."""
+    return path.replace(".synthetic.", ".")
+
+
 def territory_form(text: str, label: str) -> str:
     """The entry a real territory gets (``label`` names the pack's file in errors); an entry
     without the block is the same for every territory and is returned unchanged."""
@@ -54,7 +69,7 @@ def territory_form(text: str, label: str) -> str:
     entry.pop("synthetic", None)
     source = entry["source"]
     if "path" in source:
-        source["path"] = str(source["path"]).replace(".synthetic.", ".")
+        source["path"] = territory_path(str(source["path"]))
     entry["description"] = f"{description.strip()} {to_supply(entry)}"
     return yaml.safe_dump(entry, allow_unicode=True, sort_keys=False, default_flow_style=False, width=100)
 

@@ -101,6 +101,8 @@ class Pack:
             workspace.use_demo_entries(self)
         module_name, _, func = target.partition(":")
         getattr(importlib.import_module(module_name), func)(workspace)
+        if which == "prepare_demo":
+            workspace.record_demo_inputs(self)
 
     def defaults(self) -> dict[str, Any]:
         """The parameters' default values (``None`` for those the territory must fill in)."""

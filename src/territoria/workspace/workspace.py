@@ -11,6 +11,7 @@ Layout::
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import unicodedata
@@ -20,8 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from territoria.catalog.model import DatasetEntry
-from territoria.catalog.own_inputs import demo_form, territory_form
+from territoria.catalog.own_inputs import demo_form, demo_path, territory_form, territory_path
 from territoria.core.errors import ConfigError, NotFoundError, UserError
+from territoria.core.hashing import sha256_file
 from territoria.core.suggest import did_you_mean
 from territoria.core.yamlio import load_model, present, read_yaml, write_yaml
 from territoria.engines.base import Engine
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
 
 CONFIG = "territory.yaml"
 PRIVATE = ".territoria"
+#: in ``.territoria/``: the sha256 of each file a pack's ``prepare_demo`` wrote for its demo entries
+DEMO_INPUTS = "demo-inputs.json"
 
 
 def slugify(text: str) -> str:
@@ -131,9 +135,18 @@ class Workspace:
         fills = territory_placeholders(self.config)
         for src in pack.source_files():
             text = src.read_text(encoding="utf-8")
-            demo = demo_form(text)
-            if demo != text:
-                (self.sources_dir / src.name).write_text(fill_placeholders(demo, fills), encoding="utf-8")
+            if demo_form(text) != text:
+                (self.sources_dir / src.name).write_text(_demo_entry(text, fills), encoding="utf-8")
+
+    def record_demo_inputs(self, pack: Pack) -> None:
+        """Remember what the files of the pack's demo entries hold, as its ``prepare_demo`` just
+        wrote them: ``init --force`` labels such an entry synthetic while its file holds that."""
+        record = _demo_inputs(self.private)
+        for src in pack.source_files():
+            path = demo_path(src.read_text(encoding="utf-8"))
+            if path and (self.root / path).is_file():
+                record[path] = sha256_file(self.root / path)
+        (self.private / DEMO_INPUTS).write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
 
     def enabled_packs(self) -> list[str]:
         return [name for name, pack in self.config.packs.items() if pack.enabled]
@@ -199,6 +212,35 @@ def _labelled_synthetic(path: Path) -> bool:
     return isinstance(entry, dict) and entry.get("synthetic") is True
 
 
+def _demo_inputs(private: Path) -> dict[str, str]:
+    try:
+        record = json.loads((private / DEMO_INPUTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def _demo_entry(text: str, fills: dict[str, str]) -> str:
+    return fill_placeholders(demo_form(text), fills)
+
+
+def _form_over(directory: Path, text: str, target: Path) -> str:
+    """The form of a pack's entry ``init --force`` writes over an existing one: ``territory``,
+    ``demo`` (labelled synthetic) or ``keep``. An entry of the territory's own inputs is labelled
+    as the file it reads is, whatever its label was: the demo's form while that file still holds
+    what the demo wrote, the territory's once the territory supplied its own."""
+    demo = demo_path(text)
+    record = _demo_inputs(directory / PRIVATE)
+    if demo is None or demo not in record:
+        # the same entry for every territory, or a workspace whose demo left no record: an entry
+        # labelled synthetic (the demo's, or one a team labelled) keeps its label and its path
+        return "keep" if _labelled_synthetic(target) else "territory"
+    real, file = directory / territory_path(demo), directory / demo
+    if real != file and real.exists():
+        return "territory"
+    return "demo" if file.is_file() and sha256_file(file) == record[demo] else "territory"
+
+
 def fill_placeholders(text: str, values: dict[str, str]) -> str:
     def fill(match: re.Match[str]) -> str:
         key = match.group(1)
@@ -261,11 +303,13 @@ def init_workspace(
     for pack in loaded:
         for src in pack.source_files():
             target = directory / "sources" / src.name
-            # --force rewrites the configuration, but an entry labelled synthetic (the demo's, or
-            # one a team labelled) still reads synthetic files: it keeps its label and its path
-            if not target.exists() or (force and not _labelled_synthetic(target)):
-                text = fill_placeholders(src.read_text(encoding="utf-8"), fills)
-                target.write_text(territory_form(text, f"{pack.name}/sources/{src.name}"), encoding="utf-8")
+            text = src.read_text(encoding="utf-8")
+            form = "territory" if not target.exists() else _form_over(directory, text, target) if force else "keep"
+            if form == "demo":
+                target.write_text(_demo_entry(text, fills), encoding="utf-8")
+            elif form == "territory":
+                filled = fill_placeholders(text, fills)
+                target.write_text(territory_form(filled, f"{pack.name}/sources/{src.name}"), encoding="utf-8")
     ws = Workspace(directory)
     for pack in loaded:
         pack.run_hook("prepare", ws)
