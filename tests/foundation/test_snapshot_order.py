@@ -13,13 +13,15 @@ import json
 import random
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
 from territoria.engines.base import Engine
+from territoria.ledger import success_definitions
 from territoria.pipelines import run_pipeline
-from territoria.pipelines.plan import build_plan
+from territoria.pipelines.plan import Plan, build_plan
 from territoria.pipelines.spec import IngestStep
 from territoria.publication.snapshot import (
     _all_columns,
@@ -66,15 +68,21 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _as_planned(plan: Plan) -> Callable[[], dict[str, str]]:
+    """``made_with`` of a store whose every step last succeeded with the plan's definition."""
+    return lambda: {step.id: step.definition_hash for step in plan.steps.values()}
+
+
 def test_a_table_keyed_on_its_first_columns_is_sorted_on_them_into_the_same_bytes(small_ws: Workspace) -> None:
     _keyed_source(small_ws)
     plan = build_plan(small_ws)
     info = plan.datasets["published.releves"]
-    assert unique_key(plan, info) == ["annee", "code"]
     with small_ws.engine() as engine:
         assert run_pipeline(small_ws, engine).count("failed") == 0
+        made_with = partial(success_definitions, engine)
+        assert unique_key(plan, info, made_with) == ["annee", "code"]
         assert (
-            _in_canonical_order(engine, info, unique_key(plan, info), partial(_all_columns, engine))
+            _in_canonical_order(engine, info, unique_key(plan, info, made_with), partial(_all_columns, engine))
             == 'SELECT * FROM "published"."releves" ORDER BY 1, 2'
         )
         every_column = small_ws.root / "every_column.parquet"
@@ -101,11 +109,11 @@ def test_every_column_sorts_a_table_whose_key_may_not_hold(small_ws: Workspace) 
         plan.steps["ingest:releves"] = dataclasses.replace(
             ingest, entry=ingest.entry.model_copy(update={"schema_": schema})
         )
-        assert unique_key(plan, info) == []
+        assert unique_key(plan, info, _as_planned(plan)) == []
     plan.steps["ingest:releves"] = ingest
-    assert unique_key(plan, dataclasses.replace(info, secrecy="statistical.x")) == []
+    assert unique_key(plan, dataclasses.replace(info, secrecy="statistical.x"), _as_planned(plan)) == []
     population = plan.datasets["published.population-communes"]
-    assert unique_key(plan, population) == ["CODGEO", "ANNEE"]  # the key ends on the last column
+    assert unique_key(plan, population, _as_planned(plan)) == ["CODGEO", "ANNEE"]  # the key ends on the last column
     with small_ws.engine() as engine:
         run_pipeline(small_ws, engine)
         assert _in_canonical_order(engine, population, ["CODGEO", "ANNEE"], partial(_all_columns, engine)).endswith(
@@ -143,3 +151,32 @@ def test_another_engine_lists_each_table_s_columns_once_per_snapshot(small_ws: W
     assert [table for table, n in counting.listed.items() if n > 1] == []
     manifest = json.loads((snapshot.path / "manifest.json").read_text(encoding="utf-8"))
     assert "releves" in manifest["tables"]
+
+
+def test_rows_an_earlier_definition_validated_sort_on_every_column(small_ws: Workspace) -> None:
+    """A schema edit adds a primary key, and that run's ingest fails: staging keeps rows that were
+    never checked against the key, some equal on it. With no earlier file to link, the snapshot
+    sorts them on every column, not on the key (their order there would be the engine's)."""
+    _keyed_source(small_ws)
+    entry = small_ws.sources_dir / "releves.yaml"
+    entry.write_text(ENTRY.replace("  primaryKey: [annee, code]\n", ""), encoding="utf-8")
+    data = small_ws.root / "data" / "releves.csv"
+    header, *rows = data.read_text(encoding="utf-8").splitlines()
+    twins = [row.rsplit(",", 1)[0] + ",0.5" for row in rows]  # each (annee, code) twice, nom and valeur apart
+    data.write_text("\n".join([header, *rows, *twins]) + "\n", encoding="utf-8")
+    with small_ws.engine() as engine:
+        assert run_pipeline(small_ws, engine).count("failed") == 0
+    entry.write_text(ENTRY, encoding="utf-8")
+    data.write_text("annee,code,nom\n2020,00001,a\n", encoding="utf-8")  # a column gone: the ingest fails
+    with small_ws.engine() as engine:
+        assert "ingest:releves" in {r.step for r in run_pipeline(small_ws, engine).failed}
+        plan = build_plan(small_ws)
+        info = plan.datasets["published.releves"]
+        assert unique_key(plan, info, partial(success_definitions, engine)) == []
+        shutil.rmtree(publication_dir(small_ws))
+        snapshot = write_snapshot(small_ws, engine, plan, "20990101T000000-edit")
+        every_column = small_ws.root / "every_column.parquet"
+        engine.copy_to(f"SELECT * FROM {info.qualified} ORDER BY ALL", every_column, "PARQUET", {"COMPRESSION": "zstd"})
+        assert engine.fetch_all(f"SELECT count(*) FROM {info.qualified}")[0][0] == 2 * len(rows)
+    manifest = json.loads((snapshot.path / "manifest.json").read_text(encoding="utf-8"))
+    assert _sha(snapshot.path / manifest["tables"]["releves"]["file"]) == _sha(every_column)

@@ -30,6 +30,7 @@ from territoria.ledger.reads import (
     source_states,
     step_history,
     step_keys,
+    success_definitions,
 )
 from territoria.ledger.rows import DatasetRow, FetchRow, LineageRow, RunClose, RunStart, StepRecord, StepStateRow, now
 from territoria.ledger.schema import META, REPORTS, SUPPRESSIONS, TABLES, ensure_meta, ensure_reports
@@ -93,6 +94,7 @@ __all__ = [
     "start_run",
     "step_history",
     "step_keys",
+    "success_definitions",
     "suppressed_cells",
     "suppression_counts",
     "suppression_examples",

@@ -99,6 +99,15 @@ def last_step_status(engine: Engine) -> dict[str, str]:
     return {r[0]: r[1] for r in rows}
 
 
+def success_definitions(engine: Engine) -> dict[str, str]:
+    """step -> the definition hash of its last success: the definition its outputs were made with."""
+    rows = engine.fetch_all(
+        f"SELECT step, arg_max(definition_hash, started_at) FROM {META}.step_runs "
+        "WHERE status = 'success' GROUP BY step"
+    )
+    return {r[0]: r[1] for r in rows}
+
+
 def raw_origins(engine: Engine) -> dict[str, str]:
     """dataset -> the landed payload it was last read from, and landed payload -> its source."""
     edges = engine.fetch_all(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import Any
 from territoria.catalog.model import DatasetEntry, with_role
 from territoria.core.errors import NotFoundError
 from territoria.engines.base import Engine, quote_ident
-from territoria.ledger import dataset_fingerprints, ensure_meta, now, record_relation, runs_in
+from territoria.ledger import dataset_fingerprints, ensure_meta, now, record_relation, runs_in, success_definitions
 from territoria.pipelines.inspect import LineageIndex, dataset_status, lineage_graph
 from territoria.pipelines.plan import Plan, unset_parameters
 from territoria.pipelines.spec import DatasetInfo, IndicatorStep, IngestStep
@@ -227,6 +227,7 @@ def _write_published(
     columns: Callable[[], Columns],
 ) -> dict[str, Any]:
     hashes = dataset_fingerprints(engine)
+    made_with = cache(partial(success_definitions, engine))  # read when a table is copied, not linked
     tables: dict[str, Any] = {}
     (target / "published").mkdir()
     for key, info in plan.datasets.items():
@@ -239,7 +240,7 @@ def _write_published(
         if old and digest and old.get("hash") == digest and old_file and old_file.is_file():
             os.link(old_file, target / rel)
         else:
-            _copy(engine, _in_canonical_order(engine, info, unique_key(plan, info), columns), target / rel)
+            _copy(engine, _in_canonical_order(engine, info, unique_key(plan, info, made_with), columns), target / rel)
         tables[info.name] = {"file": rel, "hash": digest, "rows": rows}
     return tables
 
@@ -265,7 +266,7 @@ def _in_canonical_order(engine: Engine, info: DatasetInfo, key: list[str], colum
     return select + (f" ORDER BY {', '.join(str(i) for i in range(1, leading + 1))}" if leading else "")
 
 
-def unique_key(plan: Plan, info: DatasetInfo) -> list[str]:
+def unique_key(plan: Plan, info: DatasetInfo, made_with: Callable[[], Mapping[str, str]]) -> list[str]:
     """The columns no two published rows of ``info`` share, or [] when that is not guaranteed.
 
     A source's ``primaryKey`` is checked by its ingest (``validation/tableschema.py``): a row
@@ -273,19 +274,23 @@ def unique_key(plan: Plan, info: DatasetInfo) -> list[str]:
     rows whose key has no NULL only, so the key holds on every row when each of its fields is
     ``required`` and has no ``secretValues`` (a masked value is NULL and passes ``required``). The
     published table must be the staging table as validated: a guard (``secrecy``) may rewrite it.
-    The entry is the plan's, the one this run's ingest validated with."""
+
+    The key is the plan's entry's only when the staging rows were validated with it: ``made_with``
+    gives each step's definition when it last succeeded (``success_definitions``). A schema edit
+    adding a key whose ingest failed (or waits) leaves rows an earlier definition validated, never
+    checked against this key: they sort on every column."""
     if info.secrecy:
         return []
     producer = plan.steps.get(plan.producers.get(info.name, ""))
     schema = producer.entry.schema_ if isinstance(producer, IngestStep) else None
-    if schema is None or not schema.primary_key:
+    if producer is None or schema is None or not schema.primary_key:
         return []
     fields = {f.name: f for f in schema.fields}
     for name in schema.primary_key:
         field = fields.get(name)
         if field is None or not field.constraints.required or field.secretValues:
             return []
-    return schema.primary_key
+    return schema.primary_key if made_with().get(producer.id) == producer.definition_hash else []
 
 
 def _write_boundaries(target: Path, engine: Engine, entries: dict[str, DatasetEntry], columns: Columns) -> str | None:
