@@ -76,6 +76,28 @@ def test_a_pack_variant_is_read_for_its_engine(tmp_path: Path) -> None:
     assert pack.read_sql("m.sql", "spark") == "SELECT 1 AS x"  # no spark variant: translated as usual
 
 
+def test_a_variant_of_parts_replaces_only_those_parts_of_its_base(tmp_path: Path) -> None:
+    (tmp_path / "pack.yaml").write_text("name: p\ntitle: P\nmodels: []\n", encoding="utf-8")
+    base = "WITH a AS (\n    -- territoria:part a\n    SELECT 1::HUGEINT AS x\n    -- territoria:end\n)\n"
+    base += "SELECT x FROM a\n"
+    (tmp_path / "m.sql").write_text(base, encoding="utf-8")
+    variant = tmp_path / "m.postgres.sql"
+    part = "-- territoria:part a\n    SELECT 1::NUMERIC AS x\n-- territoria:end\n"
+    variant.write_text(f"-- why the variant\n{part}", encoding="utf-8")
+    pack = load_pack("p", tmp_path)
+    assert pack.read_sql("m.sql") == base
+    written = "WITH a AS (\n    SELECT 1::NUMERIC AS x\n)\nSELECT x FROM a\n"
+    assert translate(pack.read_sql("m.sql", "postgres"), "postgres") == written
+    for text, says in (
+        ("-- territoria:part b\nSELECT 2\n-- territoria:end\n", "the base SQL has no part b"),
+        ("-- territoria:part a\nSELECT 2\n-- territoria:end\nSELECT 3\n", "'SELECT 3' is in no part"),
+    ):
+        variant.write_text(text, encoding="utf-8")
+        with pytest.raises(ConfigError, match=says) as err:
+            pack.read_sql("m.sql", "postgres")
+        assert "m.postgres.sql" in err.value.message
+
+
 def models_with_variants(dialect: str) -> list[str]:
     """The installed packs' models that ship SQL of their own for ``dialect``."""
     found = []

@@ -17,7 +17,7 @@ from territoria.core.registry import registry
 from territoria.core.vocab import AccessLevel
 from territoria.core.yamlio import load_model
 from territoria.engines.dialect import SOURCE as SOURCE_DIALECT
-from territoria.engines.dialect import mark_variant, variant_path
+from territoria.engines.dialect import mark_variant, variant_path, with_parts
 from territoria.indicators.definition import IndicatorDef
 
 
@@ -83,15 +83,18 @@ class Pack:
         return self.definition.name
 
     def read_sql(self, relative: str, dialect: str = SOURCE_DIALECT) -> str:
-        """A model's SQL; for another engine, its variant (``x.postgres.sql`` beside ``x.sql``)
-        when the pack ships one, marked so that the engine runs it untranslated."""
+        """A model's SQL; for another engine, its variant (``x.postgres.sql`` beside ``x.sql``, whole
+        or parts of it: ``engines/dialect.with_parts``) when the pack ships one, marked so that the
+        engine runs it untranslated."""
         path = self.directory / relative
         if not path.is_file():
             raise ConfigError(f"pack {self.name!r} names a missing SQL file {relative}")
         variant = variant_path(path, dialect)
+        base = path.read_text(encoding="utf-8")
         if dialect != SOURCE_DIALECT and variant.is_file():
-            return mark_variant(variant.read_text(encoding="utf-8"), dialect)
-        return path.read_text(encoding="utf-8")
+            label = f"pack {self.name!r}, {variant.name}"
+            return mark_variant(with_parts(base, variant.read_text(encoding="utf-8"), label), dialect)
+        return base
 
     def run_hook(self, which: str, workspace: Any) -> None:
         target = getattr(self.definition, which)

@@ -54,6 +54,32 @@ def mark_variant(sql: str, dialect: str) -> str:
     return f"-- territoria:dialect={dialect}\n{sql}"
 
 
+#: a part of a model's SQL that an engine's variant may replace (``with_parts``)
+PART = re.compile(
+    r"^[ \t]*--[ \t]*territoria:part[ \t]+(\w+)[^\n]*\n(.*?)^[ \t]*--[ \t]*territoria:end\b[^\n]*\n?",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def with_parts(base: str, variant: str, label: str) -> str:
+    """The SQL an engine runs where its pack ships ``variant`` beside ``base``. A variant made of
+    parts (``-- territoria:part NAME`` ... ``-- territoria:end``, comments between them) is the
+    base with those parts replaced by the variant's, so the rest of the base is written once and
+    must run as it is on that engine too; any other variant is the whole query."""
+    parts = {m.group(1): m.group(2) for m in PART.finditer(variant)}
+    if not parts:
+        return variant
+    unknown = sorted(set(parts) - {m.group(1) for m in PART.finditer(base)})
+    stray = [line for line in PART.sub("", variant).splitlines() if line.strip() and not line.lstrip().startswith("--")]
+    if unknown or stray:
+        problem = f"the base SQL has no part {', '.join(unknown)}" if unknown else f"{stray[0]!r} is in no part"
+        raise ConfigError(
+            f"{label}: {problem}",
+            hint="such a variant holds `-- territoria:part NAME` ... `-- territoria:end` blocks, named as the base's",
+        )
+    return PART.sub(lambda m: parts.get(m.group(1), m.group(2)), base)
+
+
 def variant_dialect(sql: str) -> str | None:
     """The dialect a variant is written in, ``None`` for ordinary (DuckDB) SQL."""
     match = MARKER.match(sql)
