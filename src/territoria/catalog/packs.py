@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from territoria.catalog.sql_macros import expand_macros
 from territoria.core.errors import ConfigError
 from territoria.core.registry import registry
 from territoria.core.vocab import AccessLevel
@@ -85,7 +86,7 @@ class Pack:
     def read_sql(self, relative: str, dialect: str = SOURCE_DIALECT) -> str:
         """A model's SQL; for another engine, its variant (``x.postgres.sql`` beside ``x.sql``, whole
         or parts of it: ``engines/dialect.with_parts``) when the pack ships one, marked so that the
-        engine runs it untranslated."""
+        engine runs it untranslated; its macros expanded (``catalog/sql_macros.py``)."""
         path = self.directory / relative
         if not path.is_file():
             raise ConfigError(f"pack {self.name!r} names a missing SQL file {relative}")
@@ -93,8 +94,9 @@ class Pack:
         base = path.read_text(encoding="utf-8")
         if dialect != SOURCE_DIALECT and variant.is_file():
             label = f"pack {self.name!r}, {variant.name}"
-            return mark_variant(with_parts(base, variant.read_text(encoding="utf-8"), label), dialect)
-        return base
+            sql = mark_variant(with_parts(base, variant.read_text(encoding="utf-8"), label), dialect)
+            return expand_macros(sql, label)
+        return expand_macros(base, f"pack {self.name!r}, {relative}")
 
     def run_hook(self, which: str, workspace: Any) -> None:
         target = getattr(self.definition, which)

@@ -31,16 +31,7 @@ geo AS (
     SELECT code, nom, zone, g FROM communes
 ),
 projected AS (
-    -- literal CRSs in branches: PostGIS caches transformations by SRID, not by text
-    SELECT code, nom, zone, CASE zone
-        WHEN '971' THEN ST_Transform(g, 'EPSG:4326', 'EPSG:5490', always_xy := true)  -- RGAF09 / UTM 20N
-        WHEN '972' THEN ST_Transform(g, 'EPSG:4326', 'EPSG:5490', always_xy := true)  -- RGAF09 / UTM 20N
-        WHEN '973' THEN ST_Transform(g, 'EPSG:4326', 'EPSG:2972', always_xy := true)  -- RGFG95 / UTM 22N
-        WHEN '974' THEN ST_Transform(g, 'EPSG:4326', 'EPSG:2975', always_xy := true)  -- RGR92 / UTM 40S
-        WHEN '976' THEN ST_Transform(g, 'EPSG:4326', 'EPSG:4471', always_xy := true)  -- RGM04 / UTM 38S
-        ELSE ST_Transform(g, 'EPSG:4326', 'EPSG:2154', always_xy := true)
-    END AS g
-    FROM geo
+    SELECT code, nom, zone, local_projection(g, zone) AS g FROM geo
 ),
 p AS (SELECT zone, g FROM projected WHERE code IS NULL),
 z AS (SELECT zone, ST_Union_Agg(ST_Buffer(g, param('fraicheur_distance_m'))) AS area FROM p GROUP BY zone),
