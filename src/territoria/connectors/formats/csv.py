@@ -37,14 +37,14 @@ from territoria.connectors.formats.compression import unwrap
 from territoria.connectors.formats.csv_lines import DEFAULT_MAX_LINE, LineScan, LongLine
 from territoria.connectors.formats.geo import geometry_policy, wgs84_select
 from territoria.connectors.formats.spaces import SpaceWatch
-from territoria.connectors.formats.writer import BackgroundWriter
 from territoria.core.errors import ConfigError, DataError
 from territoria.engines.base import Engine, quote_ident, quote_literal, require
 
 SNIFF_BYTES = 1 << 16
 DELIMITERS = [";", ",", "\t", "|"]
-#: see ``csv_lines.READ_CHUNK``; the UTF-8 is written by 1 MiB (``writer.BUFFER``)
+#: see ``csv_lines.READ_CHUNK``; the UTF-8 is written by 1 MiB (fewer system calls)
 TRANSCODE_CHUNK = csv_lines.READ_CHUNK
+WRITE_BUFFER = 1 << 20
 #: reject errors that make the rest of the file unreliable, with what they mean
 FATAL = {
     "UNQUOTED VALUE": "a quoted value is not closed (the file may be truncated)",
@@ -100,9 +100,8 @@ def transcode_to_utf8(
     Raises ``UnicodeDecodeError`` with ``start`` counted from the beginning of the file."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     done = 0
-    # bytes out, encoded here: a text-mode file's own encoding path took twice the CPU; written
-    # by a second thread while the next bytes are decoded (``writer``)
-    with src.open("rb") as fin, dest.open("wb", buffering=0) as raw, BackgroundWriter(raw) as fout:
+    # bytes out, encoded here: a text-mode file's own encoding path took twice the CPU
+    with src.open("rb") as fin, dest.open("wb", buffering=WRITE_BUFFER) as fout:
         while True:
             chunk = fin.read(TRANSCODE_CHUNK)
             if watch is not None:
