@@ -44,10 +44,18 @@ class FieldSQL:
     checks: list[tuple[str, str]] = field(default_factory=list)
     #: condition counting a repaired geometry
     repaired: str | None = None
+    #: a check looks values up in another table: a join, after which rows are not in the scan's order
+    joins: bool = False
 
 
-def in_list(values: Sequence[Any]) -> str:
-    return "(" + ", ".join(quote_literal(str(v)) for v in values) + ")"
+def one_of(expr: str, values: Sequence[Any]) -> str:
+    """Whether ``expr`` is one of ``values`` (false when it is NULL). Not ``expr IN (...)``: DuckDB
+    turns an ``IN`` list of five values or more into a join, which does not keep the rows in the
+    scan's order, and a validated file's lines are numbered from that order (``tableschema``)."""
+    if not values:
+        return "false"
+    whens = " ".join(f"WHEN {quote_literal(str(v))} THEN true" for v in values)
+    return f"CASE {expr} {whens} ELSE false END"
 
 
 def is_text(raw_type: str) -> bool:
@@ -71,7 +79,7 @@ def text_value(col: str, nulls: Sequence[str], unicode_spaces: bool = True) -> s
         return trimmed_text
     if list(nulls) == [""]:
         return f"nullif({trimmed_text}, '')"
-    return f"CASE WHEN {trimmed_text} IN {in_list(nulls)} THEN NULL ELSE {trimmed_text} END"
+    return f"CASE WHEN {one_of(trimmed_text, nulls)} THEN NULL ELSE {trimmed_text} END"
 
 
 def typed_value(v: str, f: Field) -> str:
@@ -88,7 +96,7 @@ def typed_value(v: str, f: Field) -> str:
             return f"CASE WHEN strpos({expr}, '.') = 0 THEN TRY_CAST({expr} AS {target}) END"
         return f"TRY_CAST({expr} AS {target})"
     if f.type == "boolean":
-        return f"CASE WHEN {v} IN {in_list(f.trueValues)} THEN true WHEN {v} IN {in_list(f.falseValues)} THEN false END"
+        return f"CASE WHEN {one_of(v, f.trueValues)} THEN true WHEN {one_of(v, f.falseValues)} THEN false END"
     if f.type in ("date", "datetime") and f.format not in (None, "default", "any"):
         # ISO values still parse (spreadsheet dates arrive as ISO text).
         parsed = f"CAST(TRY_STRPTIME({v}, {quote_literal(f.format)}) AS {target})"
@@ -146,10 +154,11 @@ def field_sql(
     else:
         out = FieldSQL(inner=[(v_alias, v), (t_alias, typed)], outer=[(name, quote_ident(t_alias))])
     if f.secretValues:
-        secret = f"coalesce({trimmed(name, unicode_spaces)} IN {in_list(f.secretValues)}, false)"
+        secret = one_of(trimmed(name, unicode_spaces), f.secretValues)
         out.inner.append((name + "_secret", secret if is_text(raw_type) else "false"))
         out.outer.append((name + "_secret", quote_ident(name + "_secret")))
     out.checks.extend(constraint_checks(f, quote_ident(v_alias), quote_ident(t_alias), raw_type))
+    out.joins = f.format in REFERENCE_CODES
     return out
 
 
@@ -162,7 +171,7 @@ def constraint_checks(f: Field, v: str, t: str, raw_type: str) -> list[tuple[str
         masked = f" AND NOT {quote_ident(f.name + '_secret')}" if f.secretValues else ""
         checks.append((f"{v} IS NULL{masked}", "required"))
     if c.enum:
-        checks.append((f"{t} IS NOT NULL AND CAST({t} AS VARCHAR) NOT IN {in_list(c.enum)}", "enum"))
+        checks.append((f"{t} IS NOT NULL AND NOT {one_of(f'CAST({t} AS VARCHAR)', c.enum)}", "enum"))
     if c.minimum is not None:
         checks.append((f"{t} < {_bound(c.minimum, f)}", f"minimum {c.minimum}"))
     if c.maximum is not None:

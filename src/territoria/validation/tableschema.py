@@ -245,7 +245,8 @@ def validate_relation(
     wt, rows = quote_ident(work_table), quote_ident(work_table + "_rows")
     parts, names, warnings = _plan(raw, schema)
     keys = _keys(schema)
-    if raw.in_file_order is not None and engine.capabilities.ordered_rowid:
+    # a join does not keep the scan's order: the rows are then numbered before it, by a window
+    if raw.in_file_order is not None and engine.capabilities.ordered_rowid and not any(p.joins for p in parts):
         statement = _statement(raw.in_file_order, raw, parts, numbered=False)
         numbered = f"(SELECT rowid + {raw.line_offset + 1} AS _line, * FROM {rows})"
     else:
