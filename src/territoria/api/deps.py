@@ -206,7 +206,10 @@ def levels(request: Request, pub: Publication) -> dict[str, Level]:
         packs = state(request).pack_dirs()
 
         def released(meta: DatasetMeta | None) -> str | None:
-            return release_rule(meta.doc.get("secrecy"), policy.policies, packs) if meta else None
+            if meta is None:
+                return None
+            columns = [c for c, _ in meta.columns]
+            return release_rule(meta.doc.get("secrecy"), policy.policies, packs, columns)
 
         nodes: dict[str, Node] = {}
         for name, g in pub.catalog.get("lineage_graph", {}).items():

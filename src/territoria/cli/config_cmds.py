@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from territoria.cli.common import WorkspaceOpt, console
+from territoria.core.errors import TerritoriaError
 
 app = typer.Typer(help="Check a workspace's configuration.", no_args_is_help=True)
 
@@ -28,8 +29,15 @@ def validate(
     from rich.markup import escape
 
     from territoria.pipelines.config_check import check_workspace  # imported on use: it loads every pack
+    from territoria.publication.snapshot import published_columns
+    from territoria.workspace.workspace import PRIVATE
 
-    problems = check_workspace(workspace or Path("."))
+    root = workspace or Path(".")
+    try:
+        columns = published_columns(root / PRIVATE)
+    except TerritoriaError:  # a publication missing on disk: the levels are checked without it
+        columns = None
+    problems = check_workspace(root, columns)
     if as_json:
         doc = {
             "valid": not problems,
