@@ -6,6 +6,7 @@ column beside it must not be served as open (it was: the copy was read anonymous
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -88,3 +89,17 @@ def test_a_rule_set_vouching_for_every_column_releases_the_dataset(copied: Works
     # every cell has fewer than 3 units: the value is suppressed, what the rule set vouched for is not
     assert {(r["value"], r["secret"]) for r in rows.json()["rows"]} == {(None, True)}
     assert not [p for p in check_workspace(ws.root, published_columns(ws.private)) if p.where == DERIVED]
+
+
+def test_config_validate_checks_the_levels_without_a_readable_publication(copied: Workspace) -> None:
+    assert published_columns(copied.private)  # the built workspace's
+    current = (
+        copied.private
+        / "publication"
+        / json.loads((copied.private / "publication" / "current.json").read_text(encoding="utf-8"))["run_id"]
+    )
+    (current / "catalog.json").write_text("{not json", encoding="utf-8")
+    assert published_columns(copied.private) is None
+    (current / "manifest.json").unlink()
+    assert published_columns(copied.private) is None
+    assert check_workspace(copied.root, published_columns(copied.private)) == []

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from territoria.cli.common import WorkspaceOpt, console
-from territoria.core.errors import TerritoriaError
 
 app = typer.Typer(help="Check a workspace's configuration.", no_args_is_help=True)
 
@@ -33,11 +32,7 @@ def validate(
     from territoria.workspace.workspace import PRIVATE
 
     root = workspace or Path(".")
-    try:
-        columns = published_columns(root / PRIVATE)
-    except TerritoriaError:  # a publication missing on disk: the levels are checked without it
-        columns = None
-    problems = check_workspace(root, columns)
+    problems = check_workspace(root, published_columns(root / PRIVATE))
     if as_json:
         doc = {
             "valid": not problems,

@@ -87,11 +87,14 @@ def current_snapshot(ws_private: Path) -> Snapshot | None:
 
 def published_columns(ws_private: Path) -> dict[str, list[str]] | None:
     """The columns of each dataset the current publication serves (from its catalog), or None
-    before the first publication."""
-    found = current_snapshot(ws_private)
-    if found is None:
+    when there is none to read (before the first publication, or one missing on disk)."""
+    try:
+        found = current_snapshot(ws_private)
+        if found is None:
+            return None
+        catalog = json.loads((found.path / "catalog.json").read_text(encoding="utf-8"))
+    except (NotFoundError, OSError, ValueError):
         return None
-    catalog = json.loads((found.path / "catalog.json").read_text(encoding="utf-8"))
     return {
         d["id"]: [f["name"] for f in (d.get("schema") or {}).get("fields", [])]
         for d in catalog["datasets"]
