@@ -7,14 +7,22 @@ from importlib.metadata import entry_points
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 
+from territoria.core.serves import READABLE
 from territoria.workspace import Workspace
 
 
-def app_for(ws: Workspace, **options: float) -> FastAPI:
+def app_for(ws: Workspace, *, reads_all: bool = True, **options: float) -> FastAPI:
+    """The router alone; the API's access check, which says what the caller reads, is played by a
+    dependency that lets it read every dataset (``reads_all``) or none."""
     (ep,) = [e for e in entry_points(group="territoria.routers") if e.name == "footprint"]
-    app = FastAPI()
+
+    def access(request: Request) -> None:
+        if reads_all:
+            request.scope[READABLE] = lambda _name: True
+
+    app = FastAPI(dependencies=[Depends(access)])
     app.include_router(ep.load()(ws, **options))
     return app
 
@@ -54,6 +62,11 @@ def test_footprint_api(ran_ws: Workspace) -> None:
     assert len(top.json()["data"]) == 2
     assert trend.json()["data"][0]["runs"] == 2
     assert len(datasets.json()["data"]) >= 10
+
+
+def test_without_the_access_check_no_dataset_cost_is_listed(ran_ws: Workspace) -> None:
+    (datasets,) = get(app_for(ran_ws, reads_all=False), "/api/footprint/datasets")
+    assert datasets.status_code == 200 and datasets.json()["data"] == []
 
 
 def test_serves_the_last_report_while_a_run_holds_the_store(ran_ws: Workspace) -> None:

@@ -70,3 +70,12 @@ def test_merged_communes_are_rebuilt_from_their_former_communes() -> None:
 def test_search_ignores_accents() -> None:
     hits = referential().search("metropole", limit=50)
     assert ("epci", "243500139", "Rennes Métropole") in hits
+
+
+@pytest.mark.parametrize("typed", ["35238;35047", "35238 35047", "35238|35047"])
+def test_codes_joined_by_another_separator_are_told_to_use_commas(typed: str) -> None:
+    """`--communes 35238;35047` is two good codes badly separated: the hint says so (it offered
+    look-alike codes of other départements, 85047 Challans)."""
+    with pytest.raises(NotFoundError) as err:
+        referential().commune(typed)
+    assert err.value.hint == "separate the codes with commas: 35238,35047"

@@ -74,3 +74,25 @@ def test_a_small_territory_publishes_and_passes_the_audit(tmp_path_factory: pyte
     assert result.exit_code == 0, result.output[-2000:]
     for report in json.loads(result.output)["reports"]:
         assert report["exposed"] == 0 and report["disclosed_primary"] == 0, report["tables"]
+
+
+def test_the_shipped_rule_sets_vouch_for_every_column_of_their_tables(demo_energy_ws: Workspace) -> None:
+    """A territory whose energy or income files come under a convention (restricted) publishes
+    their protected tables open only if the rule set vouches for each published column
+    (`governance.levels.unreleased_columns`): the shipped ones list what they publish as is."""
+    from territoria.catalog.packs import load_pack
+    from territoria.governance.levels import suppresses, unreleased_columns
+    from territoria.publication.reader import PublicationSource
+    from territoria.publication.snapshot import published_columns
+
+    ws = demo_energy_ws
+    packs = [load_pack(name, ws.pack_path(name)).directory for name in ws.enabled_packs()]
+    columns = published_columns(ws.private) or {}
+    protected = {
+        name: meta.doc["secrecy"]
+        for name, meta in PublicationSource(ws.private).get().datasets.items()
+        if meta.doc.get("secrecy") and suppresses(meta.doc["secrecy"], None, packs)
+    }
+    assert set(protected) >= {"energie_cellules", "energie_elec_iris", "filosofi_cellules", "logements_communes"}
+    for name, secrecy in protected.items():
+        assert columns[name] and not unreleased_columns(secrecy, columns[name], None, packs), name

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from territoria.api.cache import CACHEABLE
 from territoria.api.errors import ApiError
 from territoria.core.errors import TerritoriaError
-from territoria.core.serves import declared
+from territoria.core.serves import READABLE, declared
 from territoria.core.vocab import AccessLevel
 from territoria.governance.access import ANONYMOUS, AccessPolicy, AccessStore, Principal, Role, check_purpose
 from territoria.governance.audit import AuditLog
@@ -206,7 +206,10 @@ def levels(request: Request, pub: Publication) -> dict[str, Level]:
         packs = state(request).pack_dirs()
 
         def released(meta: DatasetMeta | None) -> str | None:
-            return release_rule(meta.doc.get("secrecy"), policy.policies, packs) if meta else None
+            if meta is None:
+                return None
+            columns = [c for c, _ in meta.columns]
+            return release_rule(meta.doc.get("secrecy"), policy.policies, packs, columns)
 
         nodes: dict[str, Node] = {}
         for name, g in pub.catalog.get("lineage_graph", {}).items():
@@ -297,6 +300,20 @@ def readable(request: Request, who: Principal, meta: DatasetMeta) -> bool:
     return state(request).policy.decide(who, meta.id, level_of(request, meta)).allowed
 
 
+def _may_read(request: Request, who: Principal) -> Callable[[str], bool]:
+    """Whether ``who`` may read a dataset, by name (``core.serves.readable_in``): a ``published.``
+    copy as its dataset; a name the publication does not know, administrators only."""
+
+    def check(name: str) -> bool:
+        pub: Publication | None = getattr(request.state, "publication", None)
+        if pub is None:
+            pub = request.state.publication = state(request).source.get()
+        meta = pub.datasets.get(name) or pub.datasets.get(name.removeprefix("published."))
+        return who.admin if meta is None else readable(request, who, meta)
+
+    return check
+
+
 def _resolve(pub: Publication, ident: str, lookup: str) -> DatasetMeta | None:
     if lookup == "collection":
         from territoria.api.routers.ogc import collection_meta
@@ -331,6 +348,7 @@ async def guard(request: Request, who: Who) -> None:
     rule = declared(getattr(route, "openapi_extra", None))
     if rule is None:
         raise ApiError(500, "this route declares no access rule: it serves nothing until it does")
+    request.scope[READABLE] = _may_read(request, who)
     purpose = (request.query_params.get("purpose") or None) if request.query_params else None
     purpose = purpose[:MAX_PURPOSE] if purpose else None
     kind = rule["kind"]

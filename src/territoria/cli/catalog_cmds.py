@@ -16,6 +16,7 @@ from territoria.pipelines import build_plan
 from territoria.pipelines.config_check import plan_levels
 from territoria.pipelines.spec import IndicatorStep
 from territoria.publication.dcat import dcat_catalog, with_access_rights
+from territoria.publication.snapshot import published_columns
 from territoria.workspace.policies import FILE as POLICIES
 
 app = typer.Typer(help="The workspace's datasets: sources, models and indicators.", no_args_is_help=True)
@@ -87,7 +88,8 @@ def dcat(
         output_file(output)
     plan = build_plan(ws)
     # the access rights the API enforces: a dataset made from restricted inputs is not announced public
-    levels = {name: level.effective.value for name, level in plan_levels(plan, ws.root / POLICIES).items()}
+    columns = published_columns(ws.private)
+    levels = {name: level.effective.value for name, level in plan_levels(plan, ws.root / POLICIES, columns).items()}
     doc = with_access_rights(dcat_catalog(ws, plan, base), levels)
     text = json.dumps(doc, ensure_ascii=False, indent=2)
     if output:

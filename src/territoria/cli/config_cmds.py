@@ -28,8 +28,11 @@ def validate(
     from rich.markup import escape
 
     from territoria.pipelines.config_check import check_workspace  # imported on use: it loads every pack
+    from territoria.publication.snapshot import published_columns
+    from territoria.workspace.workspace import PRIVATE
 
-    problems = check_workspace(workspace or Path("."))
+    root = workspace or Path(".")
+    problems = check_workspace(root, published_columns(root / PRIVATE))
     if as_json:
         doc = {
             "valid": not problems,

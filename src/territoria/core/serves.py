@@ -26,9 +26,12 @@ Kinds:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 KEY = "x-territoria-serves"
+#: the request scope key where the API's access check leaves whether the caller may read a dataset
+READABLE = "territoria.readable"
 Kind = Literal["public", "dataset", "sensors", "admin"]
 Lookup = Literal["published", "catalog", "collection"]
 
@@ -60,3 +63,16 @@ def declared(openapi_extra: dict[str, Any] | None) -> dict[str, Any] | None:
     """The rule a route declares, if any."""
     rule = (openapi_extra or {}).get(KEY)
     return rule if isinstance(rule, dict) else None
+
+
+def readable_in(scope: Mapping[str, Any]) -> Callable[[str], bool]:
+    """Whether the caller of a request may read a dataset (by name), as the API's access check
+    decided it for this request. A route that lists figures per dataset (a size, a cost) keeps only
+    those: they say how much of the dataset there is. Without the check (a router mounted in
+    another application), nothing is readable."""
+    found = scope.get(READABLE)
+    return found if callable(found) else _nothing
+
+
+def _nothing(_name: str) -> bool:
+    return False

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from territoria.core.errors import TerritoriaError
 from territoria.core.params import WholeNumber
-from territoria.core.serves import serves
+from territoria.core.serves import readable_in, serves
 from territoria.engines.registry import engine_capabilities, open_engine
 from territoria.footprint.report import FootprintReport, cost_json, group_json
 from territoria.workspace import Workspace
@@ -95,8 +95,10 @@ def router(workspace: Workspace | Path | str, *, cache_seconds: float = 2.0) -> 
         return answer(lambda r: group_json(r.trend(days)))
 
     @api.get("/datasets", openapi_extra=PUBLIC, summary="Cost of every dataset per refresh and per month")
-    def datasets() -> dict[str, Any]:
-        return answer(lambda r: [cost_json(c) for c in r.all_datasets()])
+    def datasets(request: Request) -> dict[str, Any]:
+        # each cost is read like its dataset (the route below): it says how much of it there is
+        may_read = readable_in(request.scope)
+        return answer(lambda r: [cost_json(c) for c in r.all_datasets() if may_read(c.dataset)])
 
     # a dataset's cost is read like the dataset: it says how much of it there is
     @api.get(

@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from territoria.core.errors import TerritoriaError
 from territoria.core.vocab import AccessLevel
 from territoria.workspace.policies import Declassification, Policies
+
+if TYPE_CHECKING:
+    from territoria.governance.secrecy.rules import RuleSet
 
 RANK = {AccessLevel.open: 0, AccessLevel.restricted: 1, AccessLevel.personal: 2}
 
@@ -50,6 +53,17 @@ class Level:
         return RANK[self.declared] < RANK[self.effective]
 
 
+def _statistical(
+    secrecy: str, policies: Policies | Mapping[str, Any] | None, packs: Sequence[Path] | None
+) -> RuleSet | None:
+    from territoria.governance.secrecy.rules import load_ruleset
+
+    try:
+        return load_ruleset(secrecy.partition(".")[2], policies, packs)
+    except TerritoriaError:
+        return None
+
+
 def suppresses(
     secrecy: str | None, policies: Policies | Mapping[str, Any] | None = None, packs: Sequence[Path] | None = None
 ) -> bool | None:
@@ -58,28 +72,58 @@ def suppresses(
     statistical rule set cannot be read."""
     if not secrecy:
         return False
-    guard, _, name = secrecy.partition(".")
-    if guard != "statistical":
+    if secrecy.partition(".")[0] != "statistical":
         return True
-    from territoria.governance.secrecy.rules import load_ruleset
-
-    try:
-        ruleset = load_ruleset(name, policies, packs)
-    except TerritoriaError:
+    ruleset = _statistical(secrecy, policies, packs)
+    if ruleset is None:
         return None
     return bool(ruleset.rules) or ruleset.secondary is not None
 
 
+def unreleased_columns(
+    secrecy: str,
+    columns: Sequence[str],
+    policies: Policies | Mapping[str, Any] | None = None,
+    packs: Sequence[Path] | None = None,
+) -> list[str]:
+    """The columns of a dataset that the statistical rule set ``secrecy`` does not vouch for: a
+    suppressed cell nulls its measures only, and every other column is published as it is, in
+    that cell too. A column the rule set neither nulls (``measures``), nor keys its cells by (the
+    secondary suppression's dimensions, their parents and partition), nor lists as ``verbatim``
+    is data the rule set never looked at: a restricted input's column copied into the dataset
+    would be released with it. Other guards are trusted; an unreadable rule set vouches for none."""
+    if secrecy.partition(".")[0] != "statistical":
+        return []
+    ruleset = _statistical(secrecy, policies, packs)
+    if ruleset is None:
+        return list(columns)
+    vouched = {"secret", *ruleset.measures, *ruleset.verbatim}
+    if ruleset.secondary is not None:
+        vouched.update(ruleset.secondary.partition)
+        for d in ruleset.secondary.dimensions:
+            vouched.update(c for c in (d.column, d.parent) if c)
+    return [c for c in columns if c not in vouched]
+
+
 def release_rule(
-    secrecy: str | None, policies: Policies | Mapping[str, Any] | None = None, packs: Sequence[Path] | None = None
+    secrecy: str | None,
+    policies: Policies | Mapping[str, Any] | None = None,
+    packs: Sequence[Path] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> str | None:
     """``secrecy`` when it is a release rule: a statistical rule set releases a dataset below its
     inputs' level only when it suppresses cells itself (primary rules or secondary suppression).
     One with neither (``energy_derived``, ``filosofi_derived``: the guard nulls what the SQL
     flags) protects the secret cells of one input and nothing else: an unrelated restricted input
-    (e.g. sensor readings beside Filosofi rates) must keep its level. A rule set that cannot be
-    read releases nothing (its dataset is not published either). Other guards are trusted."""
-    return secrecy if suppresses(secrecy, policies, packs) else None
+    (e.g. sensor readings beside Filosofi rates) must keep its level. Given the dataset's
+    published ``columns``, it releases only when it vouches for each (``unreleased_columns``). A
+    rule set that cannot be read releases nothing (its dataset is not published either). Other
+    guards are trusted."""
+    if not secrecy or not suppresses(secrecy, policies, packs):
+        return None
+    if columns is not None and unreleased_columns(secrecy, columns, policies, packs):
+        return None
+    return secrecy
 
 
 def effective_levels(nodes: Mapping[str, Node], declassified: Iterable[Declassification] = ()) -> dict[str, Level]:

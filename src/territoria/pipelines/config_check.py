@@ -9,7 +9,7 @@ clean, since a plan over a broken file would only repeat its problems.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from territoria.core.errors import TerritoriaError
 from territoria.core.suggest import did_you_mean
 from territoria.core.yamlio import InvalidConfigFile, Issue, compose, issues_of, line_of, load_model, present
 from territoria.footprint.params import load_policy
-from territoria.governance.levels import Level, Node, effective_levels, release_rule
+from territoria.governance.levels import Level, Node, effective_levels, release_rule, suppresses, unreleased_columns
 from territoria.governance.personal.gate import unknown_datasets
 from territoria.governance.secrecy.rules import load_ruleset
 from territoria.pipelines.plan import Plan, build_plan
@@ -40,7 +40,13 @@ def _issues(exc: TerritoriaError, where: str) -> list[Issue]:
     return [Issue(where, None, exc.message, exc.hint, exc.slug)]
 
 
-def check_workspace(root: Path) -> list[Issue]:
+#: the columns of each published dataset (``publication.snapshot.published_columns``)
+Columns = Mapping[str, Sequence[str]]
+
+
+def check_workspace(root: Path, columns: Columns | None = None) -> list[Issue]:
+    """``columns``: those of the current publication, when there is one (a secrecy rule set
+    releases a dataset below its inputs' level only for the columns it vouches for)."""
     problems = _check_territory(root / CONFIG)
     problems += _check_sources(root / "sources")
     problems += _check_policies(root / POLICIES)
@@ -50,7 +56,7 @@ def check_workspace(root: Path) -> list[Issue]:
         except TerritoriaError as exc:
             problems.append(Issue("packs and models", None, exc.message, exc.hint, exc.slug))
         else:
-            problems += check_levels(plan, root / POLICIES)
+            problems += check_levels(plan, root / POLICIES, columns)
             problems += check_personal(plan, root / POLICIES)
             problems += check_operations(plan, root / POLICIES)
     return problems
@@ -89,35 +95,53 @@ def check_personal(plan: Plan, policies: Path) -> list[Issue]:
     ]
 
 
-def plan_levels(plan: Plan, policies: Path) -> dict[str, Level]:
-    """The effective access level of every dataset of the plan (what the API enforces)."""
+def plan_levels(plan: Plan, policies: Path, columns: Columns | None = None) -> dict[str, Level]:
+    """The effective access level of every dataset of the plan (what the API enforces), given the
+    published ``columns`` of the datasets when they are known."""
     typed = load_policies(policies)
     packs = list(plan.packs.values())
+
+    def released(name: str, secrecy: str | None) -> str | None:
+        published = None if columns is None else columns.get(name.removeprefix("published."), [])
+        return release_rule(secrecy, typed, packs, published)
+
     nodes = {
-        name: Node(
-            info.access, tuple(plan.steps[plan.producers[name]].inputs), release_rule(info.secrecy, typed, packs)
-        )
+        name: Node(info.access, tuple(plan.steps[plan.producers[name]].inputs), released(name, info.secrecy))
         for name, info in plan.datasets.items()
     }
     return effective_levels(nodes, typed.declassify)
 
 
-def check_levels(plan: Plan, policies: Path) -> list[Issue]:
+def check_levels(plan: Plan, policies: Path, columns: Columns | None = None) -> list[Issue]:
     """A declared access level below what the dataset's inputs give it (the API enforces the latter)."""
     problems = []
-    for name, level in plan_levels(plan, policies).items():
+    packs, typed = list(plan.packs.values()), load_policies(policies)
+    for name, level in plan_levels(plan, policies, columns).items():
         if level.understated and not name.startswith("published."):
-            problems.append(
-                Issue(
-                    name,
-                    None,
-                    f"{name!r} is declared {level.declared.value} but is made from {level.inherited_from!r}, "
-                    f"{level.effective.value}: the API serves it as {level.effective.value}",
-                    f"declare `access: {level.effective.value}`, apply a secrecy rule set that suppresses cells, "
-                    f"or sign a `declassify:` entry for {name!r} in {POLICIES}",
-                    "access-below-inputs",
-                )
+            secrecy = plan.datasets[name].secrecy
+            message = (
+                f"{name!r} is declared {level.declared.value} but is made from {level.inherited_from!r}, "
+                f"{level.effective.value}: the API serves it as {level.effective.value}"
             )
+            hint = (
+                f"declare `access: {level.effective.value}`, apply a secrecy rule set that suppresses cells, "
+                f"or sign a `declassify:` entry for {name!r} in {POLICIES}"
+            )
+            loose = (
+                unreleased_columns(secrecy, columns.get(name, []), typed, packs)
+                if secrecy and columns is not None and suppresses(secrecy, typed, packs)
+                else []
+            )
+            if loose:
+                message += (
+                    f"; rule set {secrecy!r} nulls its measures in a suppressed cell, and its columns "
+                    f"{', '.join(loose)} are published as they are"
+                )
+                hint = (
+                    f"list each in the rule set's `measures:` (nulled with the value) or `verbatim:` (labels, "
+                    f"flags: published as they are), or leave it out of {name!r}"
+                )
+            problems.append(Issue(name, None, message, hint, "access-below-inputs"))
     return problems
 
 

@@ -85,6 +85,23 @@ def current_snapshot(ws_private: Path) -> Snapshot | None:
     return Snapshot(data["run_id"], path)
 
 
+def published_columns(ws_private: Path) -> dict[str, list[str]] | None:
+    """The columns of each dataset the current publication serves (from its catalog), or None
+    when there is none to read (before the first publication, or one missing on disk)."""
+    try:
+        found = current_snapshot(ws_private)
+        if found is None:
+            return None
+        catalog = json.loads((found.path / "catalog.json").read_text(encoding="utf-8"))
+    except (NotFoundError, OSError, ValueError):
+        return None
+    return {
+        d["id"]: [f["name"] for f in (d.get("schema") or {}).get("fields", [])]
+        for d in catalog["datasets"]
+        if d.get("published")
+    }
+
+
 def _table_schema_type(duck_type: str) -> str:
     upper = duck_type.upper()
     if upper in _TYPES:

@@ -165,7 +165,12 @@ def write_xlsx(job: ExportJob) -> None:
 def _cell(sheet: Any, value: Any) -> Any:
     from openpyxl.cell import WriteOnlyCell
 
-    return WriteOnlyCell(sheet, value=value)
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        # openpyxl takes a string starting with "=" for a formula, which Excel would evaluate:
+        # data (a source's cell or header) is text
+        cell.data_type = "s"
+    return cell
 
 
 CSV_FR = ExportFormat(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -31,6 +32,14 @@ def _arrondissement_hint(code: str, communes: Mapping[str, Any]) -> str | None:
         if low <= number <= high and commune in communes:
             nom = getattr(communes[commune], "nom", commune)
             return f"{code} is a municipal arrondissement of {nom}: use the commune's code, {commune}"
+    return None
+
+
+def _separator_hint(code: str, communes: Mapping[str, Any]) -> str | None:
+    """Known codes joined by something else than a comma (``35238;35047``)."""
+    parts = re.split(r"[\s;|/]+", code)
+    if len(parts) > 1 and all(p in communes for p in parts):
+        return f"separate the codes with commas: {','.join(parts)}"
     return None
 
 
@@ -105,8 +114,10 @@ class Referential:
         code = code.strip().upper()
         found = self.communes.get(code)
         if found is None:
-            hint = _arrondissement_hint(code, self.communes) or did_you_mean(
-                code, self.communes, {k: v.nom for k, v in self.communes.items()}
+            hint = (
+                _separator_hint(code, self.communes)
+                or _arrondissement_hint(code, self.communes)
+                or did_you_mean(code, self.communes, {k: v.nom for k, v in self.communes.items()})
             )
             raise NotFoundError(
                 f"unknown commune code {code!r}: not a current INSEE commune code "

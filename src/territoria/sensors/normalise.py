@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import binascii
 import hashlib
+import math
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -72,6 +74,7 @@ _UPLINK = msgspec.json.Decoder(UplinkEvent)
 _OTHER = msgspec.json.Decoder(OtherEvent)
 
 
+_FLOAT_MAX = int(sys.float_info.max)
 _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 
@@ -336,8 +339,12 @@ class Normaliser:
             for k, v in up.object.items():
                 if isinstance(v, bool) or v is None:
                     continue
-                if isinstance(v, int | float):
-                    values[k] = float(v)
+                if isinstance(v, float):
+                    values[k] = v
+                elif isinstance(v, int):
+                    # JSON integers have no bound: one beyond a double is out of any valid range and
+                    # quarantined as such (float() raised, and failed the batch at every redelivery)
+                    values[k] = float(v) if -_FLOAT_MAX <= v <= _FLOAT_MAX else math.inf if v > 0 else -math.inf
                 elif isinstance(v, str):
                     try:
                         values[k] = float(v)

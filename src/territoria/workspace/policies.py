@@ -137,6 +137,8 @@ class SecrecyOverride(_Strict):
     protection_loop: bool | None = None
     #: the step each measure is published rounded to (the protection loop reads values as intervals)
     rounding: dict[str, float] | None = None
+    #: columns published as they are in suppressed cells too (``governance/levels.py``)
+    verbatim: list[str] | None = None
 
 
 class LandingRetention(_Strict):

@@ -142,6 +142,11 @@ class RuleSet(BaseModel):
     rounding: dict[str, float] = Field(default_factory=dict)
     #: tables sharing cells with this one, protected with one set of decisions
     shares: list[Share] = Field(default_factory=list)
+    #: columns published as they are, suppressed cells included (labels, quality flags, a count a
+    #: rule compares): with the measures and the secondary suppression's dimensions, the columns
+    #: this rule set vouches for when it releases a dataset below its inputs' level
+    #: (``governance.levels.unreleased_columns``)
+    verbatim: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RuleSet:
