@@ -41,7 +41,8 @@ def init(
     ws = init_workspace(new_folder(directory), epci=epci, communes=codes or None, name=name, packs=pack, force=force)
     cfg = ws.config
     console.print(f"[green]✓[/] workspace [bold]{cfg.name}[/] created in {ws.root}")
-    console.print(f"  {len(cfg.communes)} communes, packs: {', '.join(cfg.packs)}")
+    n = len(cfg.communes)
+    console.print(f"  {n} commune{'s' if n > 1 else ''}, packs: {', '.join(cfg.packs)}")
     if cfg.communes_without_boundary:
         ref = referential()
         missing = ", ".join(f"{c} {ref.communes[c].nom}" for c in cfg.communes_without_boundary)

@@ -16,6 +16,7 @@ from typing import Any
 from territoria.catalog.model import FREQUENCIES, DatasetEntry
 from territoria.engines.base import Engine
 from territoria.ledger import META, now, source_checks
+from territoria.reference.referential import referential
 from territoria.sensors.registry import REGISTRY
 from territoria.workspace import Workspace
 
@@ -53,6 +54,22 @@ def where_to_get(entry: DatasetEntry) -> str:
     return f"see {page} ({entry.publisher.name})" if page else f"ask {entry.publisher.name}"
 
 
+def _departements(ws: Workspace) -> set[str]:
+    ref = referential()
+    return {dep for code in ws.config.communes if code in ref.communes and (dep := ref.communes[code].departement)}
+
+
+def uncovered(ws: Workspace, entry: DatasetEntry) -> tuple[list[str], bool]:
+    """The territory's départements the producer publishes nothing for (``upstream.not_published_for``),
+    and whether that is all of them: no file exists to drop, the pack's figures stay empty."""
+    declared = {str(d) for d in (entry.source.upstream or {}).get("not_published_for", [])}
+    if not declared:
+        return [], False
+    deps = _departements(ws)
+    gaps = sorted(deps & declared)
+    return gaps, bool(gaps) and len(gaps) == len(deps)
+
+
 def _missing_todo(ws: Workspace, entry: DatasetEntry) -> str | None:
     """What to provide when the source's input is absent, or ``None`` when it is there."""
     options = entry.source.options
@@ -60,7 +77,15 @@ def _missing_todo(ws: Workspace, entry: DatasetEntry) -> str | None:
         path = str(options.get("path", ""))
         if (ws.root / path).is_file():
             return None
-        return f"drop the file at {path}: {where_to_get(entry)}"
+        gaps, none_exists = uncovered(ws, entry)
+        if none_exists:
+            return (
+                f"none to get: {entry.publisher.name} publishes no such data for département(s) {', '.join(gaps)}; "
+                "the figures built on it stay empty for this territory (or drop a file of your own at "
+                f"{path}, with the same columns)"
+            )
+        gap = f" (it holds nothing for département(s) {', '.join(gaps)})" if gaps else ""
+        return f"drop the file at {path}: {where_to_get(entry)}{gap}"
     if entry.source.kind == "sensors" and not (ws.root / REGISTRY).is_file():
         return f"declare the sensors in {REGISTRY} and feed uplinks (`territoria sensors --help`)"
     return None
@@ -96,4 +121,4 @@ def sources_status(ws: Workspace, engine: Engine) -> list[SourceStatus]:
     return result
 
 
-__all__ = ["SourceStatus", "sources_status", "where_to_get"]
+__all__ = ["SourceStatus", "sources_status", "uncovered", "where_to_get"]
