@@ -21,6 +21,7 @@ from territoria.api import docs, errors
 from territoria.api.cache import PublishedResponseCache
 from territoria.api.deps import ApiState, guard
 from territoria.api.ogc_features import collections
+from territoria.api.origin import PublicOrigin
 from territoria.api.routers import catalog, datasets, dcat, geo, indicators, ogc, quarantine, runs
 from territoria.core.errors import ConfigError, TerritoriaError
 from territoria.core.registry import registry
@@ -103,6 +104,8 @@ def create_app(workspace_root: Path, *, extensions: bool = True) -> FastAPI:
     )
     app.state.territoria = state
     app.add_middleware(PublishedResponseCache, state=app.state.territoria)
+    if ws.config.public_url:  # added last, so outermost: the cache keys on the public host
+        app.add_middleware(PublicOrigin, url=ws.config.public_url)
     errors.install(app)
     docs.install(app)
     for router in CORE_ROUTERS:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class PackConfig(BaseModel):
@@ -34,6 +35,25 @@ class TerritoryConfig(BaseModel):
     vintages: dict[str, str] = Field(default_factory=dict)
     packs: dict[str, PackConfig] = Field(default_factory=dict)
     communes_without_boundary: list[str] = Field(default_factory=list)
+    #: the address the API is reached at behind a proxy (``api/origin.py``); links are built from it
+    public_url: str | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _origin(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        example = "write the address users type, e.g. https://data.example.fr or https://example.fr/territoria"
+        try:
+            parts = urlsplit(value.strip())
+            parts.port  # noqa: B018  # raises on a port that is not a number
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not an address ({exc}): {example}") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} needs http:// or https:// and a host: {example}")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError(f"{value!r} holds a query, a fragment or credentials: {example}")
+        return parts.geturl().rstrip("/")
 
     @property
     def mesh(self) -> str:
