@@ -23,6 +23,7 @@ from territoria.indicators.columns import column_titles
 from territoria.pipelines.plan import Plan
 from territoria.pipelines.spec import IndicatorStep, IngestStep
 from territoria.publication.formats import ExportJob, get_format
+from territoria.publication.local_export import on_duckdb
 from territoria.publication.provenance import SYNTHETIC_LABEL, export_metadata, provenance
 
 
@@ -136,15 +137,16 @@ def export_dataset(
         decimals,
         export_metadata(prov),
     )
-    export_format.check(job)  # before anything is audited
-    if access is not AccessLevel.open:
-        if not purpose or not purpose.strip():  # a blank purpose is no purpose
-            raise UserError(
-                f"dataset {dataset!r} is {access.value}: its export is audited",
-                hint='say why with --purpose "..." (it is written to the audit log)',
-            )
-        audit.record(Principal(who, Role.admin), f"export-{fmt}", dataset, access, purpose)
-    export_format.write(job)
+    with on_duckdb(job) as written:
+        export_format.check(written)  # before anything is audited
+        if access is not AccessLevel.open:
+            if not purpose or not purpose.strip():  # a blank purpose is no purpose
+                raise UserError(
+                    f"dataset {dataset!r} is {access.value}: its export is audited",
+                    hint='say why with --purpose "..." (it is written to the audit log)',
+                )
+            audit.record(Principal(who, Role.admin), f"export-{fmt}", dataset, access, purpose)
+        export_format.write(written)
     if export_format.extension == "csv":
         write_csvw_sidecar(dest, dataset, prov)
     return int(engine.fetch_all(f"SELECT count(*) FROM {relation}")[0][0])

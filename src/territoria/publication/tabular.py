@@ -1,7 +1,8 @@
 """Built-in table formats: CSV (French and standard), GeoJSON, Parquet and XLSX.
 
 ``csv`` is the French convention spreadsheet users expect (``;``, decimal comma, UTF-8 with
-BOM, ``oui``/``non``, the Table Schema's French titles as headers); ``csv-std`` is RFC 4180
+BOM, ``oui``/``non``, the Table Schema's French titles as headers, a text cell Excel would run
+as a formula prefixed with an apostrophe); ``csv-std`` is RFC 4180
 with a dot and the column names (default file ``DATASET.std.csv``, beside ``DATASET.csv``);
 both write floats without binary noise, rounded to the decimals a dataset declares.
 ``geojson`` joins the boundaries when the dataset has a ``code`` column and no geometry;
@@ -21,6 +22,27 @@ from territoria.publication.formats import ExportFormat, ExportJob
 
 #: an Excel sheet holds 1,048,576 rows, the header included
 XLSX_MAX_ROWS = 1_048_575
+#: how a text cell starts that Excel reads as a formula when it opens a CSV (OWASP's list)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: SQL for one apostrophe, the prefix that makes Excel read a cell as text
+APOSTROPHE = "chr(39)"
+
+
+def _text(typ: str) -> bool:
+    upper = typ.upper()
+    return upper in ("VARCHAR", "TEXT", "STRING") or upper.startswith(("VARCHAR(", "CHARACTER VARYING"))
+
+
+def _defused(expr: str) -> str:
+    """A text cell of the French CSV (the file people open in Excel) that Excel would evaluate
+    (``=HYPERLINK(...)`` from a source's cell) gets a leading apostrophe, which makes it text; a
+    lone ``-`` or ``=`` is left as it is (Excel shows it as text)."""
+    starts = ", ".join(quote_literal(c) for c in FORMULA_STARTS)
+    return f"CASE WHEN length({expr}) > 1 AND left({expr}, 1) IN ({starts}) THEN {APOSTROPHE} || {expr} ELSE {expr} END"
+
+
+def _defused_header(title: str) -> str:
+    return "'" + title if len(title) > 1 and title.startswith(FORMULA_STARTS) else title
 
 
 def _decimal(typ: str) -> bool:
@@ -57,7 +79,9 @@ def _csv_select(job: ExportJob, *, french: bool) -> str:
             expr = f"replace({_number_text(job, column)}, '.', ',')" if french else _number_text(job, column)
         elif french and upper == "BOOLEAN":
             expr = f"CASE WHEN {expr} THEN 'oui' WHEN NOT {expr} THEN 'non' END"
-        header = job.titles.get(column, column) if french else column
+        elif french and _text(typ):
+            expr = _defused(expr)
+        header = _defused_header(job.titles.get(column, column)) if french else column
         exprs.append(f"{expr} AS {quote_ident(header)}")
     return f"SELECT {', '.join(exprs)} FROM ({job.select})"
 
