@@ -12,7 +12,7 @@ def test_every_tables_columns_are_those_information_schema_shows(tmp_path) -> No
     engine = open_duckdb(tmp_path)
     try:
         engine.execute("CREATE SCHEMA model")
-        engine.execute("CREATE TABLE model.t (k INTEGER, v DECIMAL(18, 3), stamped TIMESTAMP, tags VARCHAR[], doc JSON)")
+        engine.execute("CREATE TABLE model.t (k INTEGER, v DECIMAL(18, 3), ts TIMESTAMP, tags VARCHAR[], doc JSON)")
         engine.execute("CREATE VIEW model.v AS SELECT k, v FROM model.t")
         engine.execute("CREATE TEMP TABLE scratch (x DOUBLE)")
         engine.execute("CREATE TABLE model.g AS SELECT ST_Point(1, 2) AS geometry, 'a' AS code")
