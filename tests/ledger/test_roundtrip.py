@@ -161,3 +161,12 @@ def test_readers_answer_empty_on_a_store_no_run_opened() -> None:
     assert ledger.last_real_costs(bare) == ledger.source_checks(bare) == {}
     assert ledger.current_inputs(bare) == set()
     bare.close()
+
+
+def test_the_rows_of_a_few_runs_and_of_many_are_chosen_alike(engine: DuckDBEngine) -> None:
+    """A few runs are named in an IN list, many in a list value (``IN_LIST``): the same rows."""
+    runs = [f"r{i:03d}" for i in range(ledger.IN_LIST + 6)]
+    ledger.write_step_records(engine, [StepRecord(r, "model:a", "model", started_at=T0) for r in runs])
+    for chosen in (runs[:3], runs[: ledger.IN_LIST], runs[: ledger.IN_LIST + 1], runs[2:]):
+        relation = ledger.record_relation("step_runs", only_runs=chosen)
+        assert sorted(r for (r,) in engine.fetch_all(f"SELECT run_id FROM {relation}")) == chosen

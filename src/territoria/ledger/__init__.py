@@ -10,6 +10,7 @@ secrecy guard and the publication all reach the records the same way.
 
 from territoria.ledger.checkpoint import COMPACT_EVERY, checkpoint
 from territoria.ledger.reads import (
+    IN_LIST,
     current_inputs,
     dataset_fingerprints,
     dataset_hashes,
@@ -54,6 +55,7 @@ from territoria.ledger.writes import (
 
 __all__ = [
     "COMPACT_EVERY",
+    "IN_LIST",
     "META",
     "REPORTS",
     "STATUS",

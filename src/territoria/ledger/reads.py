@@ -32,6 +32,11 @@ def dataset_fingerprints(engine: Engine) -> dict[str, tuple[str, int]]:
     return {r[0]: (r[1], r[2]) for r in engine.fetch_all(f"SELECT name, content_hash, rows FROM {META}.datasets")}
 
 
+#: up to this many runs, ``record_relation`` names them in an IN list (a long one costs its
+#: binding more than the filter saves: a store's first snapshot may list thousands of runs)
+IN_LIST = 64
+
+
 def record_relation(name: str, *, only_runs: list[str] | None = None) -> str:
     """A SQL relation over one record table (what a snapshot copies), optionally only the rows
     of ``only_runs`` (the runs no earlier snapshot part holds)."""
@@ -39,6 +44,12 @@ def record_relation(name: str, *, only_runs: list[str] | None = None) -> str:
         raise ValueError(f"{name!r} is not a record table; record tables: {', '.join(TABLES)}")
     if only_runs is None:
         return f"{META}.{name}"
+    if len(only_runs) <= IN_LIST:
+        # an IN list is a filter the scan applies to ``run_id`` first, reading the other columns
+        # (JSON reports and footprints) of the matching rows only: a snapshot copies a run's rows
+        # without reading the whole history
+        listed = ", ".join(quote_literal(r) for r in only_runs) or "NULL"
+        return f"(SELECT * FROM {META}.{name} WHERE run_id IN ({listed}))"
     listed = "[" + ", ".join(quote_literal(r) for r in only_runs) + "]::VARCHAR[]"
     return f"(SELECT * FROM {META}.{name} WHERE list_contains({listed}, run_id))"
 

@@ -95,7 +95,15 @@ class SqlStep(Step):
     params: Mapping[str, Any]
 
     def render(self, datasets: dict[str, DatasetInfo]) -> str:
-        return render_sql(self.sql, datasets, dict(self.params), self.id)
+        # Rendered at plan time, then by the runner at every run: the text depends only on the
+        # infos its refs name (frozen, shared by every copy of a cached plan), so it is kept with
+        # the step while the same infos are given.
+        memo = self.__dict__.get("_rendered")
+        if memo is not None and all(datasets.get(name) is info for name, info in memo[0]):
+            return str(memo[1])
+        sql = render_sql(self.sql, datasets, dict(self.params), self.id)
+        self.__dict__["_rendered"] = (tuple((name, datasets[name]) for name in sql_refs(self.sql)), sql)
+        return sql
 
     def check(self, datasets: dict[str, DatasetInfo]) -> None:
         self.render(datasets)  # unknown refs or params fail at plan time, not in the middle of a run

@@ -121,13 +121,15 @@ Columns = dict[tuple[str, str], list[tuple[str, str]]]
 def _all_columns(engine: Engine) -> Columns:
     """Every table's columns, in one catalog query on DuckDB (one per dataset costs ~1 ms each).
     Another engine's catalog names its schemas and types its own way (a schema prefix on a
-    shared PostgreSQL, ``character varying``): its ``columns()`` gives them in DuckDB's terms."""
+    shared PostgreSQL, ``character varying``): its ``columns()`` gives them in DuckDB's terms.
+    ``duckdb_columns()`` without its internal rows is what ``information_schema.columns`` shows
+    (the same rows and type names), for a fifth less work per table: the view adds columns to it."""
     if engine.capabilities.sql_dialect != "duckdb":
         return {(schema, table): engine.columns(schema, table) for schema, table in sorted(engine.tables())}
     out: Columns = {}
     for schema, table, col, typ in engine.fetch_all(
-        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
-        "ORDER BY table_schema, table_name, ordinal_position"
+        "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() WHERE NOT internal "
+        "ORDER BY schema_name, table_name, column_index"
     ):
         out.setdefault((schema, table), []).append((col, typ))
     return out
@@ -445,9 +447,12 @@ def write_snapshot(
         # every table's columns, read when first needed (a run that changed nothing reads none)
         # and then shared by the published tables' sort and the catalog
         columns = cache(partial(_all_columns, engine))
-        tables = _write_published(engine, plan, work, _previous_tables(previous), engine.tables(), columns)
+        relink = state is not None and previous is not None and previous[1].get("state") == state
+        # the catalog reads every table's columns anyway: the tables present are their keys
+        present = engine.tables() if relink else set(columns())
+        tables = _write_published(engine, plan, work, _previous_tables(previous), present, columns)
         history = _write_meta(engine, work, previous, run_id)
-        if state is not None and previous is not None and previous[1].get("state") == state:
+        if relink and previous is not None:
             _link_catalog(previous[0], work)
             boundaries, names = previous[1].get("boundaries"), bool(previous[1].get("names"))
             quarantine = link_quarantine(previous[0], work, previous[1].get("quarantine") or {})
