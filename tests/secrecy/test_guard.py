@@ -89,15 +89,21 @@ def test_a_workspace_may_declare_its_own_rule_set(engine: DuckDBEngine) -> None:
     assert rows == [("x", 4, None, True)]
 
 
-def test_secondary_suppression_in_sql_protects_against_margins(engine: DuckDBEngine) -> None:
-    """Communes a, b, c of EPCI E by two sectors and their totals: one small cell, complements found."""
+def _epci_rows(codes: list[str] | None = None) -> list[str]:
+    """VALUES rows (code, parent_code, sector, nb, value): communes of EPCI E by two sectors and
+    their totals, one small cell (a, s1)."""
     counts = {("a", "s1"): 2, ("a", "s2"): 40, ("b", "s1"): 25, ("b", "s2"): 30, ("c", "s1"): 12, ("c", "s2"): 50}
     rows = []
-    for g in ["a", "b", "c", "E"]:
+    for g in codes or ["a", "b", "c", "E"]:
         for s in ["s1", "s2", "T"]:
             n = sum(v for (gg, ss), v in counts.items() if (gg == g or g == "E") and (ss == s or s == "T"))
             rows.append(f"('{g}', {'NULL' if g == 'E' else repr('E')}, '{s}', {n}, {n * 10.0})")
-    select = f"SELECT * FROM (VALUES {', '.join(rows)}) t(code, parent_code, sector, nb, value)"
+    return rows
+
+
+def test_secondary_suppression_in_sql_protects_against_margins(engine: DuckDBEngine) -> None:
+    """Communes a, b, c of EPCI E by two sectors and their totals: one small cell, complements found."""
+    select = f"SELECT * FROM (VALUES {', '.join(_epci_rows())}) t(code, parent_code, sector, nb, value)"
     policies = CELLS_POLICIES
     result = apply_ruleset(engine, "cells", select, load_ruleset("cells", policies))
     published = engine.fetch_all(f"SELECT code, sector, value, nb, secret FROM ({result.select_sql})")
@@ -133,12 +139,7 @@ def test_unknown_guard_rule_set_or_column_is_not_published(engine: DuckDBEngine)
 def test_a_plain_table_is_read_in_place_and_a_rowid_column_is_kept(engine: DuckDBEngine) -> None:
     """`SELECT * FROM schema.table` is protected without a copy; a table with its own `rowid`
     column (which hides DuckDB's pseudo-column) gets the same protection and keeps that column."""
-    counts = {("a", "s1"): 2, ("a", "s2"): 40, ("b", "s1"): 25, ("b", "s2"): 30, ("c", "s1"): 12, ("c", "s2"): 50}
-    rows = []
-    for g in ["a", "b", "c", "E"]:
-        for s in ["s1", "s2", "T"]:
-            n = sum(v for (gg, ss), v in counts.items() if (gg == g or g == "E") and (ss == s or s == "T"))
-            rows.append(f"('{g}', {'NULL' if g == 'E' else repr('E')}, '{s}', {n}, {n * 10.0}, {len(rows) % 3})")
+    rows = [f"{r[:-1]}, {i % 3})" for i, r in enumerate(_epci_rows())]
     engine.execute("CREATE SCHEMA IF NOT EXISTS model")
     engine.execute(
         f"CREATE TABLE model.plain AS SELECT * EXCLUDE (rowid) FROM (VALUES {', '.join(rows)}) "
@@ -157,6 +158,30 @@ def test_a_plain_table_is_read_in_place_and_a_rowid_column_is_kept(engine: DuckD
         secret.append({(r[0], r[2]) for r in published if r[-1]})
         assert result.report["primary"] == 1 and result.report["secondary"] == 3
     assert secret[0] == secret[1] and ("a", "s1") in secret[0]
+
+
+def test_secret_rows_of_a_table_with_gaps_are_flagged_by_their_own_ids(engine: DuckDBEngine) -> None:
+    """DuckDB gets the secret rows as a bitmap read by row id, not a join on the ids: a table whose
+    deleted rows left gaps in its ids is protected as its copy without gaps is."""
+    rows = _epci_rows(["a", "b", "c", "E", "gone"])
+    engine.execute("CREATE SCHEMA IF NOT EXISTS model")
+    # the rows to delete come first, so that every kept row's id is not its position
+    engine.execute(
+        f"CREATE TABLE model.gaps AS SELECT * FROM (VALUES {', '.join(rows)}) t(code, parent_code, sector, nb, value) "
+        "ORDER BY code <> 'gone', code, sector"
+    )
+    engine.execute("DELETE FROM model.gaps WHERE code = 'gone'")
+    engine.execute("CREATE TABLE model.dense AS SELECT * FROM model.gaps")
+    assert engine.fetch_all("SELECT min(rowid) FROM model.gaps") == [(3,)]
+    published = []
+    for table in ("gaps", "dense"):
+        result = apply_ruleset(engine, table, f"SELECT * FROM model.{table}", load_ruleset("cells", CELLS_POLICIES))
+        assert "JOIN" not in result.select_sql.replace("CROSS JOIN", "")
+        published.append(engine.fetch_all(f"SELECT * FROM ({result.select_sql}) ORDER BY code, sector"))
+    assert published[0] == published[1]
+    secret = {(r[0], r[2]) for r in published[0] if r[-1]}
+    assert ("a", "s1") in secret and len(secret) == 4
+    assert all(r[3] is None and r[4] is None for r in published[0] if r[-1])
 
 
 @pytest.mark.parametrize(

@@ -132,22 +132,41 @@ def apply_ruleset(
     flags, fails = member.flags, member.fails
     status = decision.status
     row = flags["_row"].to_numpy()
-    secret_rows = quote_ident(f"_secrecy_secret_{_safe(dataset)}")
-    engine.register_arrow("_secrecy_arrow", _batched(pa.table({"_row": row[status > PUBLISHED]})))
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {secret_rows} AS SELECT * FROM _secrecy_arrow")
-    engine.execute("DROP VIEW IF EXISTS _secrecy_arrow")  # the connection no longer holds the arrays
+    secret = _secret_rows(engine, dataset, row, status > PUBLISHED, rel, row_id)
     by_rule = {r.id: int((f & (status == PRIMARY)).sum()) for r, f in zip(checked_rules(ruleset), fails, strict=True)}
     report = _report(engine, dataset, ruleset, _suppressions(flags, keys, decision, fails), keys, status, by_rule)
     if partners:
         report["shared_with"] = partners
     if loop is not None:
         report["protection_loop"] = loop
-    nulls = {m: f"CASE WHEN s._row IS NULL THEN w.{quote_ident(m)} END AS {quote_ident(m)}" for m in ruleset.measures}
-    select = (
-        f"SELECT {_projection(columns, nulls, 'w.')}, s._row IS NOT NULL AS secret "
-        f"FROM {rel} w LEFT JOIN {secret_rows} s ON s._row = w.{row_id}"
-    )
-    return GuardResult(select, report)
+    flag, source = secret
+    nulls = {m: f"CASE WHEN NOT {flag} THEN w.{quote_ident(m)} END AS {quote_ident(m)}" for m in ruleset.measures}
+    return GuardResult(f"SELECT {_projection(columns, nulls, 'w.')}, {flag} AS secret FROM {source}", report)
+
+
+def _secret_rows(
+    engine: Engine, dataset: str, rows: np.ndarray, secret: np.ndarray, rel: str, row_id: str
+) -> tuple[str, str]:
+    """Hands the engine which rows are secret: (SQL of a row's flag, the FROM clause giving it).
+
+    On DuckDB, a bitmap of the rows in one value, each row reading its own bit by its id: no
+    hash join of millions of rows on their ids (rows holds every id of ``rel``, gaps included).
+    Elsewhere, the secret rows' ids in a table, joined."""
+    table = quote_ident(f"_secrecy_secret_{_safe(dataset)}")
+    size = int(rows.max()) + 1 if len(rows) else 0
+    if has_rowid_pseudo_column(engine) and 0 < size < 2**31 and int(rows.min()) >= 0:
+        bits = np.zeros(size, dtype=bool)
+        bits[rows[secret]] = True
+        # BLOB to BIT keeps the bytes in order, most significant bit first: bit i is row i
+        engine.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT CAST(CAST(? AS BLOB) AS BIT) AS bits",
+            [np.packbits(bits).tobytes()],
+        )
+        return f"(get_bit(s.bits, CAST(w.{row_id} AS INTEGER)) = 1)", f"{rel} w CROSS JOIN {table} s"
+    engine.register_arrow("_secrecy_arrow", _batched(pa.table({"_row": rows[secret]})))
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM _secrecy_arrow")
+    engine.execute("DROP VIEW IF EXISTS _secrecy_arrow")  # the connection no longer holds the arrays
+    return "(s._row IS NOT NULL)", f"{rel} w LEFT JOIN {table} s ON s._row = w.{row_id}"
 
 
 def _check_columns(ruleset: RuleSet, dataset: str, schema: pa.Schema) -> None:

@@ -11,7 +11,10 @@
 -- exact, so a total does not depend on the order of addition; published as DOUBLE. The operands
 -- are only as wide as they need be (consumption below 10^14 MWh, a factor below 10^9): their
 -- product fits DECIMAL(38, 15) without an overflow check per row, the same type and value as
--- two DECIMAL(38) operands would give.
+-- two DECIMAL(38) operands would give. A total is converted to DOUBLE once (its value, and the
+-- estimated share's denominator): DuckDB converts a DECIMAL(38) to DOUBLE with 128-bit divisions.
+-- The share's numerator, the sum of the estimated leaves (estimated is 0 or 1), is taken as
+-- DECIMAL(38, 16), the type and value the product value x estimated had, without a product per leaf.
 WITH f AS (
     SELECT energy, year, year_from, year_to, value AS factor, factor_id, version,
            CASE WHEN row_number() OVER (ORDER BY factor_id) > 128
@@ -28,18 +31,19 @@ leaf AS NOT MATERIALIZED (
     FROM cells c JOIN f ON f.energy = c.energy AND c.period BETWEEN f.year_from AND f.year_to
 ),
 total AS (
-    SELECT l.code, l.period, l.sector, 'TOUTES' AS energy,
-           CASE WHEN bool_or(l.secret) THEN NULL ELSE sum(l.value) END AS value,
+    SELECT l.code, l.period, l.sector, 'TOUTES' AS energy, sum(l.value)::DOUBLE AS value,
+           coalesce(sum(l.value) FILTER (WHERE l.estimated = 1.0), 0)::DECIMAL(38, 16)::DOUBLE AS estimated_value,
+           max(l.estimated) AS estimated,
            bool_or(l.secret) AS secret, bool_or(l.lower_bound) AS lower_bound,
-           bit_or(1::UHUGEINT << l.bit) AS factor_bits,
-           coalesce(sum(l.value * l.estimated) / nullif(sum(l.value), 0), max(l.estimated)) AS estimated
+           bit_or(1::UHUGEINT << l.bit) AS factor_bits
     FROM leaf l GROUP BY l.code, l.period, l.sector
 )
 SELECT mesh, code, libelle, period, sector, energy, value::DOUBLE AS value, masked_share, estimated AS estimated_share,
        completeness, lower_bound, secret, factor_id AS emission_factors, version AS emission_factor_version
 FROM leaf
 UNION ALL
-SELECT c.mesh, t.code, c.libelle, t.period, t.sector, t.energy, t.value::DOUBLE, c.masked_share, t.estimated,
+SELECT c.mesh, t.code, c.libelle, t.period, t.sector, t.energy, CASE WHEN t.secret THEN NULL ELSE t.value END,
+       c.masked_share, coalesce(t.estimated_value / nullif(t.value, 0), t.estimated),
        c.completeness,
        t.lower_bound OR c.lower_bound, t.secret OR c.secret,
        (SELECT array_to_string(list(factor_id ORDER BY factor_id), ',') FROM f WHERE (t.factor_bits >> f.bit) & 1 = 1),
