@@ -20,7 +20,7 @@ def app_for(ws: Workspace, *, reads_all: bool = True, **options: float) -> FastA
 
     def access(request: Request) -> None:
         if reads_all:
-            request.scope[READABLE] = lambda _name: True
+            request.scope[READABLE] = lambda _scope, _name: True
 
     app = FastAPI(dependencies=[Depends(access)])
     app.include_router(ep.load()(ws, **options))

@@ -12,11 +12,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope
 
 from territoria.api.cache import CACHEABLE
 from territoria.api.errors import ApiError
@@ -300,18 +302,18 @@ def readable(request: Request, who: Principal, meta: DatasetMeta) -> bool:
     return state(request).policy.decide(who, meta.id, level_of(request, meta)).allowed
 
 
-def _may_read(request: Request, who: Principal) -> Callable[[str], bool]:
+def _may_read(who: Principal, scope: Scope, name: str) -> bool:
     """Whether ``who`` may read a dataset, by name (``core.serves.readable_in``): a ``published.``
-    copy as its dataset; a name the publication does not know, administrators only."""
-
-    def check(name: str) -> bool:
-        pub: Publication | None = getattr(request.state, "publication", None)
-        if pub is None:
-            pub = request.state.publication = state(request).source.get()
-        meta = pub.datasets.get(name) or pub.datasets.get(name.removeprefix("published."))
-        return who.admin if meta is None else readable(request, who, meta)
-
-    return check
+    copy as its dataset; a name the publication does not know, administrators only. The scope
+    holds ``partial(_may_read, who)``, nothing that holds the scope: a closure over the request
+    stored in its own scope made a reference cycle per request, which only the garbage
+    collector's full passes freed (p99 of the OGC pages 8 -> 50-560 ms)."""
+    request = Request(scope)
+    pub: Publication | None = getattr(request.state, "publication", None)
+    if pub is None:
+        pub = request.state.publication = state(request).source.get()
+    meta = pub.datasets.get(name) or pub.datasets.get(name.removeprefix("published."))
+    return who.admin if meta is None else readable(request, who, meta)
 
 
 def _resolve(pub: Publication, ident: str, lookup: str) -> DatasetMeta | None:
@@ -348,7 +350,7 @@ async def guard(request: Request, who: Who) -> None:
     rule = declared(getattr(route, "openapi_extra", None))
     if rule is None:
         raise ApiError(500, "this route declares no access rule: it serves nothing until it does")
-    request.scope[READABLE] = _may_read(request, who)
+    request.scope[READABLE] = partial(_may_read, who)
     purpose = (request.query_params.get("purpose") or None) if request.query_params else None
     purpose = purpose[:MAX_PURPOSE] if purpose else None
     kind = rule["kind"]

@@ -30,7 +30,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 KEY = "x-territoria-serves"
-#: the request scope key where the API's access check leaves whether the caller may read a dataset
+#: the request scope key where the API's access check leaves whether the caller may read a dataset:
+#: a callable of (scope, dataset name) that holds nothing holding the scope (no reference cycle)
 READABLE = "territoria.readable"
 Kind = Literal["public", "dataset", "sensors", "admin"]
 Lookup = Literal["published", "catalog", "collection"]
@@ -70,8 +71,10 @@ def readable_in(scope: Mapping[str, Any]) -> Callable[[str], bool]:
     decided it for this request. A route that lists figures per dataset (a size, a cost) keeps only
     those: they say how much of the dataset there is. Without the check (a router mounted in
     another application), nothing is readable."""
-    found = scope.get(READABLE)
-    return found if callable(found) else _nothing
+    found = scope.get(READABLE)  # called with the scope: what is stored in it must not hold it
+    if not callable(found):
+        return _nothing
+    return lambda name: bool(found(scope, name))
 
 
 def _nothing(_name: str) -> bool:
