@@ -90,3 +90,16 @@ def test_a_wrong_address_is_a_clear_error(root: Path, value: str, said: str) -> 
         assert "e.g. https://data.example.fr" in str(caught.value)
     finally:
         _set(root, None)
+
+
+def test_a_french_host_name_and_a_port_make_ascii_links(root: Path) -> None:
+    _set(root, "https://données.métropole.example:8443/")
+    try:
+        with LiveServer(create_app(root)) as server, httpx.Client(base_url=server.url) as client:
+            r = client.get("/ogc", headers={"Host": "evil.example"})
+        links = {u for u in _links(r.text) if "example" in u}
+        assert links and all(u.startswith("https://xn--donnes-eva.xn--mtropole-b1a.example:8443/") for u in links), (
+            links
+        )
+    finally:
+        _set(root, None)
