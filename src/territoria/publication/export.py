@@ -137,14 +137,15 @@ def export_dataset(
         decimals,
         export_metadata(prov),
     )
-    with on_duckdb(job) as written:
+    audited = access is not AccessLevel.open
+    if audited and (not purpose or not purpose.strip()):  # a blank purpose is no purpose
+        raise UserError(
+            f"dataset {dataset!r} is {access.value}: its export is audited",
+            hint='say why with --purpose "..." (it is written to the audit log)',
+        )
+    with on_duckdb(job) as written:  # no row is fetched from another engine before that
         export_format.check(written)  # before anything is audited
-        if access is not AccessLevel.open:
-            if not purpose or not purpose.strip():  # a blank purpose is no purpose
-                raise UserError(
-                    f"dataset {dataset!r} is {access.value}: its export is audited",
-                    hint='say why with --purpose "..." (it is written to the audit log)',
-                )
+        if audited:
             audit.record(Principal(who, Role.admin), f"export-{fmt}", dataset, access, purpose)
         export_format.write(written)
     if export_format.extension == "csv":

@@ -14,17 +14,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from territoria.engines.base import Engine, quote_ident
 from territoria.publication.formats import ExportJob
 
+if TYPE_CHECKING:
+    from territoria.engines.duckdb import DuckDBEngine
+
 DUCKDB = "duckdb"
 
 
-def _copy(local: Engine, source: Engine, relation: str, schema: str, name: str) -> str:
-    from territoria.engines.duckdb import DuckDBEngine
-
-    assert isinstance(local, DuckDBEngine)
+def _copy(local: DuckDBEngine, source: Engine, relation: str, schema: str, name: str) -> str:
     local.ensure_schema(schema)
     local.con.register("_territoria_rows", source.fetch_arrow(f"SELECT * FROM {relation}"))
     try:
