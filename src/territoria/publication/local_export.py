@@ -22,8 +22,6 @@ from territoria.publication.formats import ExportJob
 if TYPE_CHECKING:
     from territoria.engines.duckdb import DuckDBEngine
 
-DUCKDB = "duckdb"
-
 
 def _copy(local: DuckDBEngine, source: Engine, relation: str, schema: str, name: str) -> str:
     local.ensure_schema(schema)
@@ -39,7 +37,7 @@ def _copy(local: DuckDBEngine, source: Engine, relation: str, schema: str, name:
 @contextmanager
 def on_duckdb(job: ExportJob) -> Iterator[ExportJob]:
     """``job`` itself on a DuckDB store; else the same job on a DuckDB in memory holding a copy."""
-    if job.engine.capabilities.name == DUCKDB:
+    if job.engine.capabilities.sql_dialect == "duckdb":  # the formats' SQL is DuckDB's
         yield job
         return
     from territoria.engines.duckdb import DuckDBEngine

@@ -28,11 +28,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 APOSTROPHE = "chr(39)"
 
 
-def _text(typ: str) -> bool:
-    upper = typ.upper()
-    return upper in ("VARCHAR", "TEXT", "STRING") or upper.startswith(("VARCHAR(", "CHARACTER VARYING"))
-
-
 def _defused(expr: str) -> str:
     """A text cell of the French CSV (the file people open in Excel) that Excel would evaluate
     (``=HYPERLINK(...)`` from a source's cell) gets a leading apostrophe, which makes it text; a
@@ -79,7 +74,7 @@ def _csv_select(job: ExportJob, *, french: bool) -> str:
             expr = f"replace({_number_text(job, column)}, '.', ',')" if french else _number_text(job, column)
         elif french and upper == "BOOLEAN":
             expr = f"CASE WHEN {expr} THEN 'oui' WHEN NOT {expr} THEN 'non' END"
-        elif french and _text(typ):
+        elif french and upper == "VARCHAR":  # DuckDB's types, on every engine (local_export)
             expr = _defused(expr)
         header = _defused_header(job.titles.get(column, column)) if french else column
         exprs.append(f"{expr} AS {quote_ident(header)}")
