@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +21,7 @@ from territoria.core.params import WholeNumber
 from territoria.core.serves import readable_in, serves
 from territoria.engines.registry import engine_capabilities, open_engine
 from territoria.footprint.report import FootprintReport, cost_json, group_json
+from territoria.governance.figures import MayRead
 from territoria.workspace import Workspace
 
 
@@ -54,8 +56,14 @@ class _Reader:
             return self.cached, False
 
 
-#: energy and carbon of runs, packs and steps: operations figures with no data in them
+#: energy and carbon of runs, packs and steps: each caller sees the figures of the steps over data
+#: it may read, and aggregates over those only (``governance.figures``)
 PUBLIC = serves("public")
+
+
+def _may_read(request: Request) -> MayRead:
+    """What the API's access check says the caller reads, asked once per dataset per request."""
+    return cache(readable_in(request.scope))
 
 
 def router(workspace: Workspace | Path | str, *, cache_seconds: float = 2.0) -> APIRouter:
@@ -73,32 +81,39 @@ def router(workspace: Workspace | Path | str, *, cache_seconds: float = 2.0) -> 
         }
 
     @api.get("", openapi_extra=PUBLIC, summary="Last runs, storage and the grid used")
-    def summary(limit: Annotated[WholeNumber, Query(ge=1, le=500)] = 10) -> dict[str, Any]:
-        return answer(lambda r: {"runs": group_json(r.by_run(limit)), "storage": r.storage()})
+    def summary(request: Request, limit: Annotated[WholeNumber, Query(ge=1, le=500)] = 10) -> dict[str, Any]:
+        may_read = _may_read(request)
+        return answer(lambda r: {"runs": group_json(r.by_run(limit, may_read)), "storage": r.storage(may_read)})
 
     @api.get("/runs", openapi_extra=PUBLIC, summary="Footprint by run")
-    def runs(limit: Annotated[WholeNumber, Query(ge=1, le=500)] = 20) -> dict[str, Any]:
-        return answer(lambda r: group_json(r.by_run(limit)))
+    def runs(request: Request, limit: Annotated[WholeNumber, Query(ge=1, le=500)] = 20) -> dict[str, Any]:
+        may_read = _may_read(request)
+        return answer(lambda r: group_json(r.by_run(limit, may_read)))
 
     @api.get("/packs", openapi_extra=PUBLIC, summary="Footprint by pack (use case)")
-    def packs(days: Annotated[WholeNumber, Query(ge=0, le=36500)] = 30) -> dict[str, Any]:
-        return answer(lambda r: group_json(r.by_pack(days or None)))
+    def packs(request: Request, days: Annotated[WholeNumber, Query(ge=0, le=36500)] = 30) -> dict[str, Any]:
+        may_read = _may_read(request)
+        return answer(lambda r: group_json(r.by_pack(days or None, may_read)))
 
     @api.get("/top", openapi_extra=PUBLIC, summary="Top consuming steps")
     def top(
-        n: Annotated[WholeNumber, Query(ge=1, le=200)] = 10, days: Annotated[WholeNumber, Query(ge=0, le=36500)] = 30
+        request: Request,
+        n: Annotated[WholeNumber, Query(ge=1, le=200)] = 10,
+        days: Annotated[WholeNumber, Query(ge=0, le=36500)] = 30,
     ) -> dict[str, Any]:
-        return answer(lambda r: group_json(r.top_steps(n, days or None)))
+        may_read = _may_read(request)
+        return answer(lambda r: group_json(r.top_steps(n, days or None, may_read)))
 
     @api.get("/trend", openapi_extra=PUBLIC, summary="Energy per day")
-    def trend(days: Annotated[WholeNumber, Query(ge=1, le=3660)] = 30) -> dict[str, Any]:
-        return answer(lambda r: group_json(r.trend(days)))
+    def trend(request: Request, days: Annotated[WholeNumber, Query(ge=1, le=3660)] = 30) -> dict[str, Any]:
+        may_read = _may_read(request)
+        return answer(lambda r: group_json(r.trend(days, may_read)))
 
     @api.get("/datasets", openapi_extra=PUBLIC, summary="Cost of every dataset per refresh and per month")
     def datasets(request: Request) -> dict[str, Any]:
         # each cost is read like its dataset (the route below): it says how much of it there is
-        may_read = readable_in(request.scope)
-        return answer(lambda r: [cost_json(c) for c in r.all_datasets() if may_read(c.dataset)])
+        may_read = _may_read(request)
+        return answer(lambda r: [cost_json(c) for c in r.all_datasets(may_read)])
 
     # a dataset's cost is read like the dataset: it says how much of it there is
     @api.get(
@@ -106,9 +121,11 @@ def router(workspace: Workspace | Path | str, *, cache_seconds: float = 2.0) -> 
         openapi_extra=serves("dataset", "name", lookup="catalog"),
         summary="What one dataset or indicator costs, upstream share included",
     )
-    def dataset(name: str) -> dict[str, Any]:
+    def dataset(request: Request, name: str) -> dict[str, Any]:
+        may_read = _may_read(request)
+
         def build(r: FootprintReport) -> dict[str, Any]:
-            cost = r.dataset(name)
+            cost = r.dataset(name, may_read)
             if cost is None:
                 raise HTTPException(404, detail=f"no footprint for {name!r}: unknown, or never built")
             return cost_json(cost)

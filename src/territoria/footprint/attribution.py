@@ -8,10 +8,16 @@ that input: a shared source is paid for once, in equal parts by its consumers.
 Per month, each step's last real cost is multiplied by how often it refreshes: at most as often
 as the fastest of the sources upstream of it, at their declared frequency (DCAT-AP). Raw data
 kept in the landing area adds its storage energy, with the same shares.
+
+Given ``visible`` (whether the caller sees a step record's figures, ``governance.figures``), a
+cost adds up only the steps the caller sees: a dataset released to a wider level than its inputs
+(a secrecy rule set, a signed declassification) must not carry its restricted inputs' bytes and
+times to those who may not read them. ``withheld_steps`` says how many were left out.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -100,6 +106,8 @@ class DatasetCost:
     methods: list[str]
     contributions: list[Contribution] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: steps of its making whose figures the caller does not see (left out of every figure above)
+    withheld_steps: int = 0
 
 
 def _period_days(frequency: str | None) -> float:
@@ -132,12 +140,19 @@ def dataset_cost(
     params: ModelParams,
     intensity: Band,
     now: datetime,
+    visible: Callable[[dict[str, Any]], bool] | None = None,
 ) -> DatasetCost | None:
     """The cost of ``dataset``; ``None`` if no run has produced it yet."""
     graph = graph_from_history(history)
     weights = shares(graph, dataset)
     if not weights:
         return None
+    withheld = 0
+    if visible is not None:
+        latest = {r["step"]: r for r in history}
+        hidden = {s for s in weights if not visible(latest[s])}
+        history = [r for r in history if r["step"] not in hidden and visible(r)]
+        withheld, weights = len(hidden), {s: w for s, w in weights.items() if s not in hidden}
     last_real = {r["step"]: r for r in history if r["status"] == "success" and r["footprint"].get("energy_wh")}
     periods = step_periods(graph, frequencies)
     contributions, methods = [], set()
@@ -179,4 +194,5 @@ def dataset_cost(
         avoided_30d_wh=avoided,
         methods=sorted(methods),
         contributions=contributions,
+        withheld_steps=withheld,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -11,6 +12,7 @@ from territoria.engines.base import Engine
 from territoria.footprint.attribution import DatasetCost, dataset_cost, graph_from_history
 from territoria.footprint.energy import band_of, storage_wh_per_month
 from territoria.footprint.params import ZERO, Band, FootprintPolicy, intensity, load_policy
+from territoria.governance.figures import MayRead, step_visible
 from territoria.ledger import fetch_history, run_history, step_history
 from territoria.workspace import Workspace
 
@@ -34,6 +36,8 @@ class FootprintReport:
         self.intensity, self.intensity_label = intensity(self.policy)
         self.now = _utcnow()
         since = self.now - timedelta(days=max(days, 30)) if days is not None else None
+        #: runs before it have only some of their step records here
+        self.since = since
         self.history = step_history(engine, since)
         self.graph = graph_from_history(self.history)
         self.runs = run_history(engine)
@@ -63,7 +67,9 @@ class FootprintReport:
                 return candidate
         return None
 
-    def dataset(self, name: str) -> DatasetCost | None:
+    def dataset(self, name: str, may_read: MayRead | None = None) -> DatasetCost | None:
+        """The cost of ``name``; with ``may_read``, over the steps whose figures the caller sees
+        (``governance.figures``: a dataset released from restricted inputs costs its visible share)."""
         resolved = self.resolve(name)
         if resolved is None:
             return None
@@ -75,6 +81,7 @@ class FootprintReport:
             self.policy.model,
             self.intensity,
             self.now,
+            visible=_visible(may_read),
         )
         if cost is not None:
             limit = self.policy.budget.monthly_wh.get(name) or self.policy.budget.monthly_wh.get(resolved)
@@ -84,24 +91,72 @@ class FootprintReport:
                 )
         return cost
 
-    def all_datasets(self) -> list[DatasetCost]:
-        return [c for c in (self.dataset(d) for d in self.datasets()) if c is not None]
+    def all_datasets(self, may_read: MayRead | None = None) -> list[DatasetCost]:
+        """The cost of every dataset; with ``may_read``, of those the caller reads, over its steps."""
+        names = [d for d in self.datasets() if may_read is None or may_read(d)]
+        return [c for c in (self.dataset(d, may_read) for d in names) if c is not None]
 
     # -- runs, packs, steps -----------------------------------------------------------------
-    def by_run(self, limit: int = 20) -> list[dict[str, Any]]:
-        return self.runs[:limit]
+    @cached_property
+    def steps_of_run(self) -> dict[str, list[dict[str, Any]]]:
+        found: dict[str, list[dict[str, Any]]] = {}
+        for rec in self.history:
+            found.setdefault(rec["run_id"], []).append(rec)
+        return found
 
-    def by_pack(self, days: int | None = None) -> list[dict[str, Any]]:
-        return self._group(lambda r: r["footprint"].get("pack") or "(workspace)", days)
+    def by_run(self, limit: int = 20, may_read: MayRead | None = None) -> list[dict[str, Any]]:
+        """The ``limit`` latest runs; with ``may_read``, each as the caller may see it (``_run_for``)."""
+        runs = self.runs[:limit]
+        return runs if may_read is None else [self._run_for(run, may_read) for run in runs]
 
-    def top_steps(self, n: int = 10, days: int | None = None) -> list[dict[str, Any]]:
-        return self._group(lambda r: r["step"], days)[:n]
+    def _run_for(self, run: dict[str, Any], may_read: MayRead) -> dict[str, Any]:
+        """A run as recorded when the caller sees every step of it; otherwise its energy, carbon and
+        avoided work summed over the steps it sees, and its times withheld (they cannot be split).
+        A run older than the step history read has figures the caller cannot be shown safely."""
+        if self.since is not None and run["started_at"] < self.since:
+            return {**run, "wall_s": None, "cpu_s": None, "footprint": {}}
+        steps = self.steps_of_run.get(run["run_id"], [])
+        seen = [rec for rec in steps if step_visible(rec, may_read)]
+        if len(seen) == len(steps):
+            return run
+        energy, co2e, avoided_wh, avoided_co2e = ZERO, ZERO, ZERO, ZERO
+        per_pack: dict[str, float] = {}
+        for rec in seen:
+            fp = rec["footprint"]
+            wh = band_of(fp.get("energy_wh"))
+            energy, co2e = energy + wh, co2e + band_of(fp.get("co2e_g"))
+            avoided = fp.get("avoided") or {}
+            avoided_wh = avoided_wh + band_of(avoided.get("energy_wh"))
+            avoided_co2e = avoided_co2e + band_of(avoided.get("co2e_g"))
+            pack = fp.get("pack") or "(workspace)"
+            per_pack[pack] = per_pack.get(pack, 0.0) + wh.value
+        recorded = run["footprint"]
+        footprint = {
+            "method": recorded.get("method"),
+            "intensity": recorded.get("intensity"),
+            "energy_wh": energy,
+            "co2e_g": co2e,
+            "per_pack_wh": per_pack,
+            "avoided": {"energy_wh": avoided_wh, "co2e_g": avoided_co2e},
+            "withheld_steps": len(steps) - len(seen),
+            "scope": "the steps over data you may read (the others' figures are withheld)",
+        }
+        return {**run, "wall_s": None, "cpu_s": None, "footprint": footprint}
 
-    def _group(self, key: Any, days: int | None) -> list[dict[str, Any]]:
+    def by_pack(self, days: int | None = None, may_read: MayRead | None = None) -> list[dict[str, Any]]:
+        return self._group(lambda r: r["footprint"].get("pack") or "(workspace)", days, may_read)
+
+    def top_steps(self, n: int = 10, days: int | None = None, may_read: MayRead | None = None) -> list[dict[str, Any]]:
+        return self._group(lambda r: r["step"], days, may_read)[:n]
+
+    def _group(self, key: Any, days: int | None, may_read: MayRead | None = None) -> list[dict[str, Any]]:
         since = self.now - timedelta(days=days) if days else None
+        visible = _visible(may_read)
         groups: dict[str, dict[str, Any]] = {}
         for rec in self.history:
             if since and rec["started_at"] < since:
+                continue
+            if not visible(rec):
                 continue
             fp = rec["footprint"]
             g = groups.setdefault(
@@ -119,11 +174,12 @@ class FootprintReport:
             g["methods"] = sorted(g["methods"])
         return rows
 
-    def trend(self, days: int = 30) -> list[dict[str, Any]]:
-        """Energy per day over the last ``days`` days, from the run records."""
+    def trend(self, days: int = 30, may_read: MayRead | None = None) -> list[dict[str, Any]]:
+        """Energy per day over the last ``days`` days, from the run records (as ``by_run`` shows them)."""
         since = self.now - timedelta(days=days)
         per_day: dict[str, dict[str, Any]] = {}
-        for run in reversed(self.runs):
+        runs = self.runs if may_read is None else [self._run_for(run, may_read) for run in self.runs]
+        for run in reversed(runs):
             if run["started_at"] < since or not run["footprint"].get("energy_wh"):
                 continue
             day = run["started_at"].strftime("%Y-%m-%d")
@@ -133,7 +189,20 @@ class FootprintReport:
             d["avoided"] = d["avoided"] + band_of((run["footprint"].get("avoided") or {}).get("energy_wh"))
         return list(per_day.values())
 
-    def storage(self) -> dict[str, Any]:
+    def storage(self, may_read: MayRead | None = None) -> dict[str, Any]:
+        """Bytes kept and their energy. The landing area, the archive and the store hold every
+        dataset: a caller who may not read one of them gets the landed bytes of the sources it
+        reads, and neither the archive's nor the store's size (they cannot be split by dataset)."""
+        known = set(self.graph.producers) | set(self.landing_bytes) | set(self.frequencies)
+        if may_read is not None and not all(may_read(d) for d in known):
+            landed = sum(size for d, size in self.landing_bytes.items() if may_read(d))
+            return {
+                "landing_bytes": landed,
+                "archive_bytes": None,
+                "store_bytes": None,
+                "energy_wh_per_month": storage_wh_per_month(landed, self.policy.model).as_dict(),
+                "scope": "the landed data you may read (the rest is withheld)",
+            }
         landing = self.ws.landing.size()
         store = self.capabilities.store_size(self.ws.store_dir)
         archive = sum(p.stat().st_size for p in (self.ws.landing.root / "archive").glob("*") if p.is_file())
@@ -144,6 +213,12 @@ class FootprintReport:
             "store_bytes": store,
             "energy_wh_per_month": storage_wh_per_month(total, self.policy.model).as_dict(),
         }
+
+
+def _visible(may_read: MayRead | None) -> Callable[[dict[str, Any]], bool]:
+    if may_read is None:
+        return lambda _rec: True
+    return lambda rec: step_visible(rec, may_read)
 
 
 def band_json(b: Band) -> dict[str, float]:

@@ -1,19 +1,26 @@
-"""Run history and the steps of one run (as of the current publication)."""
+"""Run history and the steps of one run (as of the current publication).
+
+A caller sees the figures of the steps over data it may read, and a run's totals only when it sees
+every step of the run (``governance.figures``): a run's wall and CPU time add up those of steps over
+closed datasets, so they would tell how much of those there is.
+"""
 
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from territoria.api import scrub
-from territoria.api.deps import Pub, Who, readable
+from territoria.api.deps import Pub, Who
 from territoria.core.errors import NotFoundError
 from territoria.core.params import WholeNumber
-from territoria.core.serves import serves
+from territoria.core.serves import readable_in, serves
 from territoria.governance.access import Principal
+from territoria.governance.figures import RUN_FIGURES, STEP_FIGURES, MayRead, step_visible, withhold
 from territoria.publication.reader import Publication
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
@@ -26,6 +33,7 @@ RUN_COLUMNS = (
 
 @router.get("", summary="Run history, newest first", openapi_extra=serves("public"))
 def list_runs(
+    request: Request,
     pub: Pub,
     who: Who,
     limit: Annotated[WholeNumber, Query(ge=1, le=1000)] = 50,
@@ -38,20 +46,41 @@ def list_runs(
         f"SELECT {RUN_COLUMNS} FROM meta.runs {where} ORDER BY started_at DESC LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
+    may_read = cache(readable_in(request.scope))
+    closed = _runs_with_closed_steps(pub, [r["run_id"] for r in runs], may_read)
     for run in runs:
         run["error"] = scrub.error(who, run["error"])
+        if run["run_id"] in closed:
+            withhold(run, RUN_FIGURES)
     return JSONResponse({"runs": runs, "total": int(total), "published_run": pub.run_id})
 
 
-def redact(request: Request, who: Principal, pub: Publication, step: dict[str, Any]) -> None:
+def _runs_with_closed_steps(pub: Publication, run_ids: list[str], may_read: MayRead) -> set[str]:
+    """The runs among ``run_ids`` with a step whose figures the caller may not see."""
+    if not run_ids:
+        return set()
+    marks = ", ".join("?" for _ in run_ids)
+    steps = pub.rows(
+        f"SELECT run_id, step, inputs::VARCHAR AS inputs, outputs::VARCHAR AS outputs FROM meta.step_runs "
+        f"WHERE run_id IN ({marks})",
+        run_ids,
+    )
+    return {s["run_id"] for s in steps if not step_visible(s, may_read)}
+
+
+def redact(who: Principal, step: dict[str, Any], may_read: MayRead) -> bool:
     """Errors and reports may quote data: counters only for non-administrators, and nothing at
-    all of a step over data the caller may not read (not even its counts of rows)."""
+    all of a step over data the caller may not read (not its rows, bytes, times nor memory).
+    Returns whether the step's figures were withheld."""
     step["error"] = scrub.error(who, step.get("error"))
     step["report"] = scrub.report(who, step["report"])
-    meta = pub.datasets.get(str(step["step"]).split(":", 1)[-1])
-    if meta is not None and not readable(request, who, meta):
+    visible = step_visible(step, may_read)
+    if not visible:
         step["report"] = {}
-        scrub.counts(step)
+        withhold(step, STEP_FIGURES)
+    step.pop("inputs", None)
+    step.pop("outputs", None)
+    return not visible
 
 
 @router.get("/{run_id}", summary="One run and its steps", openapi_extra=serves("public"))
@@ -63,12 +92,17 @@ def get_run(request: Request, pub: Pub, who: Who, run_id: Annotated[str, Path(ma
     steps = pub.rows(
         "SELECT step, kind, status, reason, started_at::VARCHAR AS started_at, ended_at::VARCHAR AS ended_at, "
         "rows_in, rows_out, rows_quarantined, bytes_read, bytes_written, wall_s, cpu_s, peak_rss_bytes, "
-        "report::VARCHAR AS report, error FROM meta.step_runs WHERE run_id = ? ORDER BY started_at",
+        "report::VARCHAR AS report, error, inputs::VARCHAR AS inputs, outputs::VARCHAR AS outputs "
+        "FROM meta.step_runs WHERE run_id = ? ORDER BY started_at",
         [run_id],
     )
+    may_read = cache(readable_in(request.scope))
+    withheld = False
     for s in steps:
         report = json.loads(s["report"]) if s["report"] else {}
         report.pop("traceback", None)  # internals stay in the store, not on the web
         s["report"] = report
-        redact(request, who, pub, s)
+        withheld = redact(who, s, may_read) or withheld
+    if withheld:
+        withhold(found[0], RUN_FIGURES)
     return JSONResponse({**found[0], "steps": steps})
