@@ -134,10 +134,10 @@ class FootprintReport:
         footprint = {
             "method": recorded.get("method"),
             "intensity": recorded.get("intensity"),
-            "energy_wh": energy,
-            "co2e_g": co2e,
+            "energy_wh": energy.as_dict(),
+            "co2e_g": co2e.as_dict(),
             "per_pack_wh": per_pack,
-            "avoided": {"energy_wh": avoided_wh, "co2e_g": avoided_co2e},
+            "avoided": {"energy_wh": avoided_wh.as_dict(), "co2e_g": avoided_co2e.as_dict()},
             "withheld_steps": len(steps) - len(seen),
             "scope": "the steps over data you may read (the others' figures are withheld)",
         }

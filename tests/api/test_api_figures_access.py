@@ -1,0 +1,238 @@
+"""No figure about a dataset reaches a caller who may not read it: the footprint views and the run
+history give such a caller the same answer whatever the dataset's recorded figures (its rows,
+bytes, times, memory, energy and landed size), while an administrator's answer follows them.
+
+Each example rewrites the figures of the steps over the closed datasets in the store and in the
+published snapshot (and the run totals that add them up, and the size of their landed payloads),
+then asks every route again with a fresh app."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+import pytest
+from api_support import PERSONAL, RESTRICTED, auth
+from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from territoria.api import create_app
+from territoria.publication.snapshot import current_snapshot
+from territoria.workspace import Workspace
+
+META = "_territoria"
+ROUTES = (
+    "/api/footprint",
+    "/api/footprint/runs",
+    "/api/footprint/packs",
+    "/api/footprint/top?n=200",
+    "/api/footprint/trend",
+    "/api/footprint/datasets",
+    "/api/footprint/datasets/densite_population",
+    "/api/runs",
+)
+#: who may not read which of the test workspace's closed datasets
+BLIND_TO = {
+    None: {RESTRICTED, PERSONAL},
+    "public": {RESTRICTED, PERSONAL},
+    "contractor": {RESTRICTED, PERSONAL},
+    "agent": {PERSONAL},
+    "partner": {PERSONAL},
+}
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What a closed dataset's steps recorded, and the size of its landed payload."""
+
+    wall_s: float
+    cpu_s: float
+    rows: int
+    bytes: int
+    rss: int
+    energy_wh: float
+    landed: int
+
+
+FIGURES = st.builds(
+    Figures,
+    wall_s=st.floats(0.01, 1e4),
+    cpu_s=st.floats(0.01, 1e4),
+    rows=st.integers(100, 10**9),
+    bytes=st.integers(10**4, 10**12),
+    rss=st.integers(10**6, 10**11),
+    energy_wh=st.floats(1e-3, 1e3),
+    landed=st.integers(100, 50_000),
+)
+
+
+def _over(step: dict[str, Any], closed: set[str]) -> bool:
+    """Whether a step record reads or writes one of ``closed`` (its published copy included)."""
+    names = [*json.loads(step["inputs"] or "{}"), *json.loads(step["outputs"] or "{}"), step["step"].split(":")[-1]]
+    return any(n.removeprefix("published.") in closed for n in names)
+
+
+def _band(value: float) -> dict[str, float]:
+    return {"value": value, "low": value / 2, "high": value * 2}
+
+
+def vary(ws: Workspace, closed: Iterable[str], f: Figures) -> None:
+    """Give the steps over ``closed`` the figures ``f``, in the store and the published snapshot,
+    add them to their runs' totals, and make their landed payloads ``f.landed`` bytes long."""
+    closed = set(closed)
+    store = duckdb.connect(str(ws.store_dir / "store.duckdb"))
+    try:
+        cols = [c[0] for c in store.execute(f"SELECT * FROM {META}.step_runs LIMIT 0").description]
+        steps = [dict(zip(cols, r, strict=True)) for r in store.execute(f"SELECT * FROM {META}.step_runs").fetchall()]
+        extra: dict[str, float] = {}
+        for s in steps:
+            if not _over(s, closed):
+                continue
+            fp = json.loads(s["footprint"])
+            fp.update(energy_wh=_band(f.energy_wh), co2e_g=_band(f.energy_wh * 0.05))
+            fp.update(wall_s=f.wall_s, cpu_s=f.cpu_s, peak_rss_bytes=f.rss, fetched_bytes=f.landed)
+            measured = [f.wall_s, f.cpu_s, f.rows, f.rows, f.rows // 7, f.bytes, f.bytes, f.rss]
+            store.execute(
+                f"UPDATE {META}.step_runs SET wall_s = ?, cpu_s = ?, rows_in = ?, rows_out = ?, rows_quarantined = ?, "
+                "bytes_read = ?, bytes_written = ?, peak_rss_bytes = ?, ended_at = started_at + ?, footprint = ? "
+                "WHERE run_id = ? AND step = ?",
+                [*measured, timedelta(seconds=f.wall_s), json.dumps(fp), s["run_id"], s["step"]],
+            )
+            extra[s["run_id"]] = extra.get(s["run_id"], 0.0) + 1
+        for run_id, n in extra.items():
+            (base,) = store.execute(f"SELECT footprint FROM {META}.runs WHERE run_id = ?", [run_id]).fetchall()[0]
+            fp = json.loads(base)
+            fp["energy_wh"] = _band(fp["energy_wh"]["value"] + n * f.energy_wh)
+            store.execute(
+                f"UPDATE {META}.runs SET wall_s = wall_s + ?, cpu_s = cpu_s + ?, ended_at = ended_at + ?, "
+                "footprint = ? WHERE run_id = ?",
+                [n * f.wall_s, n * f.cpu_s, timedelta(seconds=n * f.wall_s), json.dumps(fp), run_id],
+            )
+        for (sha,) in store.execute(
+            f"SELECT DISTINCT sha256 FROM {META}.fetches WHERE dataset IN (SELECT unnest(?))", [sorted(closed)]
+        ).fetchall():
+            ws.landing.path(sha).write_bytes(b"x" * f.landed)
+        snapshot = current_snapshot(ws.private)
+        assert snapshot is not None
+        meta = snapshot.path / "meta"
+        store.execute(f"COPY {META}.runs TO '{meta / 'runs.parquet'}' (FORMAT parquet)")
+        (part,) = (meta / "step_runs").glob("*.parquet")  # one run, one part
+        part.unlink()  # may be hard-linked: a new file, never the old one's bytes rewritten
+        store.execute(f"COPY {META}.step_runs TO '{part}' (FORMAT parquet)")
+    finally:
+        store.close()
+
+
+def answers(app: FastAPI, token: str | None, routes: Iterable[str]) -> dict[str, Any]:
+    async def go() -> dict[str, Any]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            out: dict[str, Any] = {}
+            for route in routes:
+                r = await client.get(route, headers=auth(token))
+                assert r.status_code == 200, (route, r.text)
+                out[route] = r.json()
+            return out
+
+    return asyncio.run(go())
+
+
+def routes_of(ws: Workspace) -> list[str]:
+    snapshot = current_snapshot(ws.private)
+    assert snapshot is not None
+    return [*ROUTES, f"/api/runs/{snapshot.run_id}"]
+
+
+class Bench:
+    """A pristine copy of the built workspace and every role's answers on it; each example works on
+    a fresh copy of it, with closed figures of its own."""
+
+    def __init__(self, pristine: Path, tokens: dict[str, str], prepare: Callable[[FastAPI], None]) -> None:
+        self.pristine, self.tokens, self.prepare = pristine, tokens, prepare
+        self.examples = 0
+        self.routes = routes_of(Workspace(pristine))
+        app = self.app(pristine)
+        self.before = {role: self.ask(app, role) for role in [*BLIND_TO, "admin"]}
+
+    def app(self, root: Path) -> FastAPI:
+        made = create_app(root)
+        self.prepare(made)
+        return made
+
+    def ask(self, app: FastAPI, role: str | None) -> dict[str, Any]:
+        return answers(app, self.tokens[role] if role else None, self.routes)
+
+    def vary(self, closed: set[str], figures: Figures) -> FastAPI:
+        self.examples += 1
+        root = self.pristine.parent / f"example-{self.examples}"
+        shutil.copytree(self.pristine, root)
+        vary(Workspace(root), closed, figures)
+        return self.app(root)
+
+    def check(self, closed: set[str], figures: Figures, blind_to: dict[str | None, set[str]]) -> set[str]:
+        """Vary ``closed``'s figures; every role blind to all of them must answer exactly as before.
+        Returns the routes whose answer to an administrator changed."""
+        app = self.vary(closed, figures)
+        checked = [role for role, blind in blind_to.items() if closed <= blind]
+        assert checked
+        moved = []
+        for role in checked:
+            after = self.ask(app, role)
+            moved += [(role, route) for route in self.routes if after[route] != self.before[role][route]]
+        assert not moved, f"answers that follow figures of {sorted(closed)}: {moved}"
+        admin = self.ask(app, "admin")
+        return {r for r in self.routes if admin[r] != self.before["admin"][r]}
+
+
+def _nothing(_app: FastAPI) -> None:
+    return None
+
+
+@pytest.fixture
+def bench(built_ws: Workspace, tokens: dict[str, str], tmp_path: Path) -> Bench:
+    pristine = tmp_path / "pristine"
+    shutil.copytree(built_ws.root, pristine, ignore=shutil.ignore_patterns("*.wal"))
+    return Bench(pristine, tokens, _nothing)
+
+
+SETTINGS = settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+
+
+@SETTINGS
+@given(figures=FIGURES, closed=st.sampled_from([{PERSONAL}, {RESTRICTED}, {RESTRICTED, PERSONAL}]))
+def test_no_route_changes_with_the_figures_of_a_dataset_the_caller_may_not_read(
+    bench: Bench, figures: Figures, closed: set[str]
+) -> None:
+    changed = bench.check(closed, figures, BLIND_TO)
+    # the administrator reads them all: every aggregate follows, the open indicator's cost does not
+    assert changed == set(bench.routes) - {"/api/footprint/datasets/densite_population"}
+
+
+def test_a_caller_still_sees_the_figures_of_what_it_reads(bench: Bench) -> None:
+    """The property is not met by hiding everything: the open steps' figures stay."""
+    anonymous = bench.before[None]
+    top = {row["name"]: row for row in anonymous["/api/footprint/top?n=200"]["data"]}
+    assert "indicator:densite_population" in top and top["indicator:densite_population"]["energy"]["value"] > 0
+    assert "ingest:beneficiaires-aides" not in top and f"ingest:{RESTRICTED}" not in top
+    (run,) = anonymous["/api/runs"]["runs"]
+    assert run["wall_s"] is None and run["cpu_s"] is None  # the run ingested the closed sources
+    steps = {s["step"]: s for s in anonymous[bench.routes[-1]]["steps"]}
+    assert steps["indicator:densite_population"]["rows_out"] > 0 and steps["indicator:densite_population"]["wall_s"]
+    assert steps[f"ingest:{PERSONAL}"]["wall_s"] is None and steps[f"ingest:{PERSONAL}"]["ended_at"] is None
+    storage = anonymous["/api/footprint"]["data"]["storage"]
+    assert storage["landing_bytes"] > 0 and storage["store_bytes"] is None
+    agent = {s["step"]: s for s in bench.before["agent"][bench.routes[-1]]["steps"]}
+    assert agent[f"ingest:{RESTRICTED}"]["wall_s"] and agent[f"ingest:{PERSONAL}"]["wall_s"] is None
+    admin = bench.before["admin"]
+    assert admin["/api/runs"]["runs"][0]["wall_s"] > 0 and admin["/api/footprint"]["data"]["storage"]["store_bytes"]
