@@ -12,7 +12,7 @@ import asyncio
 import json
 import shutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,14 @@ from typing import Any
 import duckdb
 import httpx
 import pytest
+import yaml
 from api_support import PERSONAL, RESTRICTED, auth
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from territoria.api import create_app
+from territoria.core.vocab import AccessLevel
 from territoria.publication.snapshot import current_snapshot
 from territoria.workspace import Workspace
 
@@ -236,3 +238,46 @@ def test_a_caller_still_sees_the_figures_of_what_it_reads(bench: Bench) -> None:
     assert agent[f"ingest:{RESTRICTED}"]["wall_s"] and agent[f"ingest:{PERSONAL}"]["wall_s"] is None
     admin = bench.before["admin"]
     assert admin["/api/runs"]["runs"][0]["wall_s"] > 0 and admin["/api/footprint"]["data"]["storage"]["store_bytes"]
+
+
+#: the indicator released by a signed declassification, and what it is made from once its
+#: population source is personal: the source, the model over it and the other indicator
+RELEASED = "densite_population"
+MADE_FROM = {"population-communes", "communes", "population"}
+
+
+def _population_is_personal(app: FastAPI) -> None:
+    pub = app.state.territoria.source.get()
+    pub.datasets["population-communes"] = replace(pub.datasets["population-communes"], access=AccessLevel.personal)
+
+
+@pytest.fixture
+def released(built_ws: Workspace, tokens: dict[str, str], tmp_path: Path) -> Bench:
+    """The built workspace with the population source personal and the density indicator, made
+    from it, released to everyone by a declassification signed in policies.yaml."""
+    pristine = tmp_path / "pristine"
+    shutil.copytree(built_ws.root, pristine, ignore=shutil.ignore_patterns("*.wal"))
+    policies = pristine / "policies.yaml"
+    data = yaml.safe_load(policies.read_text(encoding="utf-8"))
+    data["declassify"] = [{"dataset": RELEASED, "level": "open", "by": "J. Martin, DPO", "why": "densities only"}]
+    policies.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return Bench(pristine, tokens, _population_is_personal)
+
+
+@SETTINGS
+@given(figures=FIGURES)
+def test_a_released_dataset_costs_nothing_of_its_restricted_inputs(released: Bench, figures: Figures) -> None:
+    blind = {role: MADE_FROM | closed for role, closed in BLIND_TO.items()}
+    changed = released.check(MADE_FROM, figures, blind)
+    assert f"/api/footprint/datasets/{RELEASED}" in changed  # the administrator's cost has them
+
+
+def test_a_released_dataset_shows_its_visible_share(released: Bench) -> None:
+    cost = released.before[None][f"/api/footprint/datasets/{RELEASED}"]["data"]
+    steps = {c["step"] for c in cost["contributions"]}
+    # the referential's ingest is read by the personal model only, but its figures are its own
+    assert steps == {"model:surface_communes", "ingest:contours-communes", "ingest:communes-referentiel"}, steps
+    # the population's ingest, the model over it and the indicator's own step (it reads the model)
+    assert cost["withheld_steps"] == 3 and cost["own_wh"]["value"] == 0  # its own step reads a personal input
+    full = released.before["admin"][f"/api/footprint/datasets/{RELEASED}"]["data"]
+    assert full["withheld_steps"] == 0 and full["refresh_wh"]["value"] > cost["refresh_wh"]["value"]
