@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -10,7 +11,8 @@ from fastapi.responses import JSONResponse
 
 from territoria.api import scrub
 from territoria.api.deps import Pub, Who, closed, level_of, protected, readable
-from territoria.core.serves import serves
+from territoria.core.serves import readable_in, serves
+from territoria.governance.figures import STEP_FIGURES, step_visible, withhold
 from territoria.publication.reader import Publication
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
@@ -45,10 +47,12 @@ def _matches(doc: dict[str, Any], q: str) -> bool:
 
 
 def last_runs(pub: Publication, step: str, limit: int = 5) -> list[dict[str, Any]]:
+    """The ``limit`` latest records of ``step``, with the datasets it read and wrote (``inputs``,
+    ``outputs``: what decides who sees their figures)."""
     return pub.rows(
         "SELECT run_id, status, reason, started_at::VARCHAR AS started_at, ended_at::VARCHAR AS ended_at, "
-        "rows_in, rows_out, rows_quarantined, wall_s, error "
-        "FROM meta.step_runs WHERE step = ? ORDER BY started_at DESC LIMIT ?",
+        "rows_in, rows_out, rows_quarantined, wall_s, error, step, inputs::VARCHAR AS inputs, "
+        "outputs::VARCHAR AS outputs FROM meta.step_runs WHERE step = ? ORDER BY started_at DESC LIMIT ?",
         [step, limit],
     )
 
@@ -86,10 +90,15 @@ def dataset_page(
     doc = dict(meta.doc)
     doc["readable"] = readable(request, who, meta)
     doc["last_runs"] = last_runs(pub, doc["step"])
+    may_read = cache(readable_in(request.scope))
     for run in doc["last_runs"]:
         run["error"] = scrub.error(who, run["error"])
-        if not doc["readable"]:
-            scrub.counts(run)
+        # the figures of a step over data the caller may not read (the dataset's own, or an input
+        # of a dataset released below its inputs' level) are withheld (``governance.figures``)
+        if not step_visible(run, may_read):
+            withhold(run, STEP_FIGURES)
+        for key in ("step", "inputs", "outputs"):
+            del run[key]
     if not doc["readable"]:
         scrub.counts(doc)
     doc["access"] = level_of(request, meta).value  # the effective level: what this API enforces
