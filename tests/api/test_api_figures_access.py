@@ -308,3 +308,15 @@ def test_a_released_dataset_shows_its_visible_share(released: Bench) -> None:
     assert cost["withheld_steps"] == 3 and cost["own_wh"]["value"] == 0  # its own step reads a personal input
     full = released.before["admin"][f"/api/footprint/datasets/{RELEASED}"]["data"]
     assert full["withheld_steps"] == 0 and full["refresh_wh"]["value"] > cost["refresh_wh"]["value"]
+
+
+def test_a_step_is_made_of_what_it_read_wrote_and_is_named_after() -> None:
+    from territoria.governance.figures import datasets_of, step_visible
+
+    ingest = {"step": "ingest:a", "inputs": json.dumps({"landing:0f": "0f"}), "outputs": {"a": "1:2"}}
+    assert datasets_of(ingest) == ["a", "a"]  # the landed payload is its dataset's
+    failed = {"step": "model:b", "inputs": None, "outputs": None}  # failed before recording them
+    assert datasets_of(failed) == ["b"]
+    model = {"step": "model:c", "inputs": '{"a": "1", "published.d": "2"}', "outputs": '{"c": "3"}'}
+    assert step_visible(model, lambda n: n != "a") is False
+    assert step_visible(model, lambda n: True) is True
