@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from territoria.api import create_app
 from territoria.core.vocab import AccessLevel
+from territoria.governance.figures import datasets_of, step_visible
 from territoria.publication.snapshot import current_snapshot
 from territoria.workspace import Workspace
 
@@ -311,8 +312,6 @@ def test_a_released_dataset_shows_its_visible_share(released: Bench) -> None:
 
 
 def test_a_step_is_made_of_what_it_read_wrote_and_is_named_after() -> None:
-    from territoria.governance.figures import datasets_of, step_visible
-
     ingest = {"step": "ingest:a", "inputs": json.dumps({"landing:0f": "0f"}), "outputs": {"a": "1:2"}}
     assert datasets_of(ingest) == ["a", "a"]  # the landed payload is its dataset's
     failed = {"step": "model:b", "inputs": None, "outputs": None}  # failed before recording them
