@@ -28,7 +28,7 @@ def test_mayotte_is_told_filosofi_does_not_exist_for_it(tmp_path: Path) -> None:
     assert "1 commune," in made.output
     todo = _todo(tmp_path / "mayotte", "97611,97608")
     for dataset in ("filosofi-communes", "filosofi-iris"):
-        assert todo[dataset].startswith("none to get: INSEE publishes no such data for département(s) 976"), todo
+        assert todo[dataset].startswith("none to get: INSEE publishes no such data for département 976"), todo
         assert "download" not in todo[dataset]
 
 
@@ -36,7 +36,7 @@ def test_a_territory_partly_outside_the_producer_keeps_the_download_and_hears_th
     todo = _todo(tmp_path / "mixed", "97611,97411", drop="filosofi-2021-communes.csv")
     drop = "drop the file at data/filosofi-2021-communes.csv: download https://"
     assert todo["filosofi-communes"].startswith(drop), todo
-    assert todo["filosofi-communes"].endswith("(it holds nothing for département(s) 976)"), todo
+    assert todo["filosofi-communes"].endswith("(it holds nothing for département 976)"), todo
 
 
 def test_a_covered_territory_is_told_nothing_of_it(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from territoria.core.errors import UserError
+from territoria.core.wording import grouped
 
 if TYPE_CHECKING:
     from territoria.workspace import Workspace
@@ -84,7 +85,7 @@ def new_folder(path: Path) -> Path:
 
 
 def fmt_int(value: int | None) -> str:
-    return "—" if value is None else f"{value:,}".replace(",", "\u202f")
+    return "—" if value is None else grouped(value)
 
 
 def print_to_fill(to_fill: dict[str, dict[str, str]]) -> None:

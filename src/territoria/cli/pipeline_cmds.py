@@ -17,6 +17,7 @@ import typer
 from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace, print_to_fill, workspace_root
 from territoria.core.errors import NotFoundError
 from territoria.core.suggest import did_you_mean
+from territoria.core.wording import counted
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -194,7 +195,8 @@ def print_status(title: str, rows: list[DatasetStatus]) -> None:
     console.print(table)
     broken = [r.name for r in rows if r.last_status in BROKEN]
     if broken:
-        console.print(f"[bold red]{len(broken)} dataset(s) failed or blocked:[/] {', '.join(broken)}", soft_wrap=True)
+        failed = counted(len(broken), "dataset")
+        console.print(f"[bold red]{failed} failed or blocked:[/] {', '.join(broken)}", soft_wrap=True)
 
 
 def _tree(node: LineageNode, tree: Tree) -> None:
@@ -365,4 +367,4 @@ def export(
     with ws.engine() as engine:
         audit = AuditLog(AccessStore(ws.private / ACCESS_DB))
         rows = export_dataset(plan, engine, dataset, fmt, dest, purpose=purpose, who=f"cli:{getuser()}", audit=audit)
-    console.print(f"[green]✓[/] {fmt_int(rows)} rows of {dataset} written to {dest}")
+    console.print(f"[green]✓[/] {counted(rows, 'row')} of {dataset} written to {dest}")

@@ -20,6 +20,7 @@ from rich.progress import (
 
 from territoria.cli.common import console, fmt_int
 from territoria.cli.pipeline_cmds import STATUS_STYLE
+from territoria.core.wording import counted
 from territoria.ledger import StepRecord
 from territoria.pipelines.hooks import RunContext, RunHook
 from territoria.pipelines.runner import RunSummary
@@ -116,7 +117,8 @@ def print_problems(records: list[StepRecord]) -> None:
             console.print(f"[yellow]! {rec.step}:[/] {warning}")
         missing = rec.report.get("fetch", {}).get("communes_without_boundary")
         if missing:
-            console.print(f"[yellow]! {rec.step}:[/] no boundary for {len(missing)} commune(s): {', '.join(missing)}")
+            where = f"no boundary for {counted(len(missing), 'commune')}: {', '.join(missing)}"
+            console.print(f"[yellow]! {rec.step}:[/] {where}")
 
 
 def print_footprint(fp: dict[str, Any]) -> None:

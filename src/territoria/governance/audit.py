@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from territoria.core.vocab import AccessLevel
+from territoria.core.wording import counted
 from territoria.governance.access import AccessStore, Principal
 
 GENESIS = "0" * 64
@@ -171,7 +172,7 @@ class AuditLog:
 
     def _check_head(self, rows: list[dict[str, Any]]) -> list[str]:
         if not self.head.exists():
-            return [f"the log has {len(rows)} entries but no head file"] if rows else []
+            return [f"the log has {counted(len(rows), 'entry', 'entries')} but no head file"] if rows else []
         head = json.loads(self.head.read_text(encoding="utf-8"))
         if not rows or rows[-1]["id"] != head["last_id"] or rows[-1]["hash"] != head["hash"]:
             return [f"the log ends before entry {head['last_id']}, the last one written (its tail was cut)"]

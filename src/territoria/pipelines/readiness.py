@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from territoria.catalog.model import FREQUENCIES, DatasetEntry
+from territoria.core.wording import noun
 from territoria.engines.base import Engine
 from territoria.ledger import META, now, source_checks
 from territoria.reference.referential import referential
@@ -78,13 +79,14 @@ def _missing_todo(ws: Workspace, entry: DatasetEntry) -> str | None:
         if (ws.root / path).is_file():
             return None
         gaps, none_exists = uncovered(ws, entry)
+        where = f"{noun(len(gaps), 'département')} {', '.join(gaps)}"
         if none_exists:
             return (
-                f"none to get: {entry.publisher.name} publishes no such data for département(s) {', '.join(gaps)}; "
+                f"none to get: {entry.publisher.name} publishes no such data for {where}; "
                 "the figures built on it stay empty for this territory (or drop a file of your own at "
                 f"{path}, with the same columns)"
             )
-        gap = f" (it holds nothing for département(s) {', '.join(gaps)})" if gaps else ""
+        gap = f" (it holds nothing for {where})" if gaps else ""
         return f"drop the file at {path}: {where_to_get(entry)}{gap}"
     if entry.source.kind == "sensors" and not (ws.root / REGISTRY).is_file():
         return f"declare the sensors in {REGISTRY} and feed uplinks (`territoria sensors --help`)"
