@@ -224,13 +224,13 @@ def _demo_entry(text: str, fills: dict[str, str]) -> str:
     return fill_placeholders(demo_form(text), fills)
 
 
-def _form_over(directory: Path, text: str, target: Path) -> str:
+def _form_over(directory: Path, record: dict[str, str], text: str, target: Path) -> str:
     """The form of a pack's entry ``init --force`` writes over an existing one: ``territory``,
     ``demo`` (labelled synthetic) or ``keep``. An entry of the territory's own inputs is labelled
     as the file it reads is, whatever its label was: the demo's form while that file still holds
-    what the demo wrote, the territory's once the territory supplied its own."""
+    what the demo wrote, the territory's once the territory supplied its own. ``record``: the
+    workspace's ``demo-inputs.json``, read once per init."""
     demo = demo_path(text)
-    record = _demo_inputs(directory / PRIVATE)
     if demo is None or demo not in record:
         # the same entry for every territory, or a workspace whose demo left no record: an entry
         # labelled synthetic (the demo's, or one a team labelled) keeps its label and its path
@@ -299,12 +299,15 @@ def init_workspace(
     if force or not (directory / POLICIES).exists():
         write_yaml(directory / POLICIES, DEFAULT_POLICIES)
     (directory / ".gitignore").write_text(f"{PRIVATE}/\n", encoding="utf-8")
-    fills = territory_placeholders(config)
+    fills, record = territory_placeholders(config), _demo_inputs(directory / PRIVATE)
     for pack in loaded:
         for src in pack.source_files():
             target = directory / "sources" / src.name
             text = src.read_text(encoding="utf-8")
-            form = "territory" if not target.exists() else _form_over(directory, text, target) if force else "keep"
+            if not target.exists():
+                form = "territory"
+            else:
+                form = _form_over(directory, record, text, target) if force else "keep"
             if form == "demo":
                 target.write_text(_demo_entry(text, fills), encoding="utf-8")
             elif form == "territory":
