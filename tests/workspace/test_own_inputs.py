@@ -104,11 +104,16 @@ def test_the_demo_labels_its_inputs_and_init_force_keeps_them(tmp_path: Path) ->
     assert load_model(ws.sources_dir / "lieux-frais.yaml", DatasetEntry).synthetic
     assert (ws.root / "data" / "lieux-frais.synthetic.csv").is_file()
 
-    result = CliRunner().invoke(app, ["init", str(ws.root), "--communes", ",".join(COMMUNES), "--force"])
-    assert result.exit_code == 0, result.output
+    # an entry the demo never labelled, edited by hand: --force rewrites it, as before
+    fresh = init_workspace(tmp_path / "fresh", communes=COMMUNES, packs=["social_health"])
+    filosofi = ws.sources_dir / "filosofi-communes.yaml"
+    filosofi.write_text(filosofi.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+
+    _init_force(ws, "social_health")  # the pack's entries are rewritten only if the pack is named
     assert (ws.sources_dir / "lieux-frais.yaml").read_text(encoding="utf-8") == written
-    # an entry the demo never labelled is rewritten by --force, as before
-    assert not load_model(ws.sources_dir / "filosofi-communes.yaml", DatasetEntry).synthetic
+    assert load_model(ws.sources_dir / "lieux-frais.yaml", DatasetEntry).synthetic
+    assert filosofi.read_text(encoding="utf-8") == (fresh.sources_dir / "filosofi-communes.yaml").read_text("utf-8")
+    assert not load_model(filosofi, DatasetEntry).synthetic
 
 
 @pytest.mark.parametrize("key", ["path", "synthetic"])
