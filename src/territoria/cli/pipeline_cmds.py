@@ -101,15 +101,18 @@ def run(
     as they were. The exit code is 1 when a step failed or was blocked.
     """
     from territoria.cli.run_display import print_summary, summary_json
+    from territoria.pipelines import load_plan
+    from territoria.pipelines.readiness import not_published
 
     ws = open_workspace(workspace)
     summary = run_with_progress(
         ws, only=only, force=force, command="run", wait=wait, check_all=check_all, show=not as_json
     )
+    found = not_published(ws, load_plan(ws))
     if as_json:
-        print(json.dumps(summary_json(summary), default=str, ensure_ascii=False, indent=1))
+        print(json.dumps(summary_json(summary, found), default=str, ensure_ascii=False, indent=1))
     else:
-        print_summary(summary, verbose=verbose)
+        print_summary(summary, verbose=verbose, not_published=found)
     if summary.status != "success":
         raise typer.Exit(1)
 

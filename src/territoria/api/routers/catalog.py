@@ -32,6 +32,7 @@ SUMMARY = (
     "synthetic",
     "geometry",
     "to_fill",
+    "not_published",
 )
 
 
