@@ -138,7 +138,9 @@ class AuditLog:
         tmp = self.head.with_name(self.head.name + ".tmp")
         fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"last_id": count, "hash": digest}, f)
+            # dumps then write, not json.dump: dump encodes with the pure-Python encoder, whose
+            # recursive closures leave a reference cycle per call (one per audited API request)
+            f.write(json.dumps({"last_id": count, "hash": digest}))
         os.replace(tmp, self.head)
 
     def entries(self, limit: int = 100, dataset: str | None = None) -> list[dict[str, Any]]:
