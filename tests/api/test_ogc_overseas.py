@@ -5,6 +5,7 @@ for a projection away from the collection is a 400 that names the ones that fit.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,7 +13,9 @@ from shapely.geometry import shape
 from shapely.ops import unary_union
 
 from territoria.api import create_app
+from territoria.api.routers import ogc_query
 from territoria.pipelines import run_pipeline
+from territoria.reference.crs import OVERSEAS, PROJECTIONS
 from territoria.testing.live import LiveServer
 from territoria.workspace import init_workspace
 
@@ -56,3 +59,13 @@ def test_lambert93_is_refused_overseas(reunion: httpx.Client, params: dict[str, 
     assert response.status_code == 400
     assert "does not cover this collection" in response.text and UTM40S in response.text
     assert reunion.get("/ogc/collections/contours-communes/items/1", params={"crs": L93}).status_code == 400
+
+
+def test_the_api_serves_the_projections_of_reference_crs_and_lists_none_itself() -> None:
+    """One list of France's projections (``reference/crs.py``): the one the areas are measured in
+    is the one features are served in; the OGC query module names no EPSG code of its own."""
+    served = {uri.rsplit("/", 1)[-1] for uri in ogc_query.CRSS if uri != CRS84}
+    assert served == {p.code for p in PROJECTIONS} >= {crs.removeprefix("EPSG:") for crs in OVERSEAS.values()}
+    source = Path(ogc_query.__file__).read_text(encoding="utf-8")
+    for p in PROJECTIONS:
+        assert p.code not in source, f"{p.name} is listed in ogc_query.py as well as reference/crs.py"

@@ -104,11 +104,16 @@ def test_the_demo_labels_its_inputs_and_init_force_keeps_them(tmp_path: Path) ->
     assert load_model(ws.sources_dir / "lieux-frais.yaml", DatasetEntry).synthetic
     assert (ws.root / "data" / "lieux-frais.synthetic.csv").is_file()
 
-    result = CliRunner().invoke(app, ["init", str(ws.root), "--communes", ",".join(COMMUNES), "--force"])
-    assert result.exit_code == 0, result.output
+    # an entry the demo never labelled, edited by hand: --force rewrites it, as before
+    fresh = init_workspace(tmp_path / "fresh", communes=COMMUNES, packs=["social_health"])
+    filosofi = ws.sources_dir / "filosofi-communes.yaml"
+    filosofi.write_text(filosofi.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+
+    _init_force(ws, "social_health")  # the pack's entries are rewritten only if the pack is named
     assert (ws.sources_dir / "lieux-frais.yaml").read_text(encoding="utf-8") == written
-    # an entry the demo never labelled is rewritten by --force, as before
-    assert not load_model(ws.sources_dir / "filosofi-communes.yaml", DatasetEntry).synthetic
+    assert load_model(ws.sources_dir / "lieux-frais.yaml", DatasetEntry).synthetic
+    assert filosofi.read_text(encoding="utf-8") == (fresh.sources_dir / "filosofi-communes.yaml").read_text("utf-8")
+    assert not load_model(filosofi, DatasetEntry).synthetic
 
 
 @pytest.mark.parametrize("key", ["path", "synthetic"])
@@ -160,3 +165,29 @@ def test_init_force_reads_the_territory_s_file_dropped_next_to_the_demo_s(tmp_pa
     entry = load_model(ws.sources_dir / "lieux-frais.yaml", DatasetEntry)
     assert not entry.synthetic and entry.source.options["path"] == "data/lieux-frais.csv"
     assert _synthetic(ws, "population-iris")  # its demo file is still the only one: still the demo's
+
+
+def test_a_demo_workspace_older_than_the_record_is_recorded_by_its_bytes(tmp_path: Path) -> None:
+    """A demo built before ``demo-inputs.json`` existed: `init --force` runs the demo again for the
+    same territory aside and records a file only if it holds exactly what the demo writes; from
+    then on the entry follows its file, as in a recent demo. A file that differs keeps its label
+    (it may be an older demo's)."""
+    ws = init_workspace(tmp_path / "ws", communes=COMMUNES, packs=["social_health"])
+    load_pack("social_health").run_hook("prepare_demo", ws)
+    current = (ws.sources_dir / "lieux-frais.yaml").read_text(encoding="utf-8")
+    (ws.private / "demo-inputs.json").unlink()  # as an older version left it
+    (ws.sources_dir / "lieux-frais.yaml").write_text(current.replace("title:", "title: Ancien"), encoding="utf-8")
+    atmo = ws.root / "data" / "indice-atmo.synthetic.csv"
+    atmo.write_bytes(atmo.read_bytes().replace(b"\n", b"\r\n"))  # not what today's demo writes
+    atmo_entry = (ws.sources_dir / "indice-atmo.yaml").read_text(encoding="utf-8")
+
+    _init_force(ws, "social_health")
+    assert (ws.sources_dir / "lieux-frais.yaml").read_text(encoding="utf-8") == current  # the demo's, updated
+    record = json.loads((ws.private / "demo-inputs.json").read_text(encoding="utf-8"))
+    assert "data/lieux-frais.synthetic.csv" in record and "data/indice-atmo.synthetic.csv" not in record
+    assert (ws.sources_dir / "indice-atmo.yaml").read_text(encoding="utf-8") == atmo_entry  # kept, labelled
+
+    places = ws.root / "data" / "lieux-frais.synthetic.csv"
+    places.write_text(PLACES, encoding="utf-8")  # the territory's own list, where the demo's was
+    _init_force(ws, "social_health")
+    assert not _synthetic(ws, "lieux-frais") and _synthetic(ws, "indice-atmo")

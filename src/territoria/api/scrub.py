@@ -63,17 +63,25 @@ def lineage(
     values suppressed at publication, which a fingerprint lets anyone confirm by trying them."""
     if tree is None or who.admin:
         return tree
+    return _walk(tree, False, False, closed, protected)
 
-    def walk(node: dict[str, Any], hide: bool, below_protected: bool) -> dict[str, Any]:
-        name = str(node.get("name"))
-        guarded = below_protected or protected(name)
-        hidden = guarded or (hide if node.get("layer") == "landing" else closed(name))
-        out = dict(node)
-        if hidden:
-            out["hash"] = None
-            if node.get("layer") == "landing":
-                out["name"] = "(landed payload: hidden)"
-        out["children"] = [walk(c, hidden, guarded) for c in node.get("children", [])]
-        return out
 
-    return walk(tree, False, False)
+def _walk(
+    node: dict[str, Any],
+    hide: bool,
+    below_protected: bool,
+    closed: Callable[[str], bool],
+    protected: Callable[[str], bool],
+) -> dict[str, Any]:
+    """A module-level function, not a closure calling itself: that closure held itself through its
+    cell, a reference cycle per request for the garbage collector."""
+    name = str(node.get("name"))
+    guarded = below_protected or protected(name)
+    hidden = guarded or (hide if node.get("layer") == "landing" else closed(name))
+    out = dict(node)
+    if hidden:
+        out["hash"] = None
+        if node.get("layer") == "landing":
+            out["name"] = "(landed payload: hidden)"
+    out["children"] = [_walk(c, hidden, guarded, closed, protected) for c in node.get("children", [])]
+    return out

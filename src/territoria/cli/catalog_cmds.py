@@ -12,6 +12,7 @@ from rich.table import Table
 from territoria.cli.common import WorkspaceOpt, console, open_workspace, output_file
 from territoria.core.errors import NotFoundError
 from territoria.core.suggest import did_you_mean
+from territoria.core.wording import counted
 from territoria.pipelines import build_plan
 from territoria.pipelines.config_check import plan_levels
 from territoria.pipelines.spec import IndicatorStep
@@ -94,6 +95,6 @@ def dcat(
     text = json.dumps(doc, ensure_ascii=False, indent=2)
     if output:
         output.write_text(text + "\n", encoding="utf-8")
-        console.print(f"[green]✓[/] {len(doc['dcat:dataset'])} datasets written to {output}")
+        console.print(f"[green]✓[/] {counted(len(doc['dcat:dataset']), 'dataset')} written to {output}")
     else:
         print(text)

@@ -10,8 +10,10 @@ import typer
 from rich.console import Console
 
 from territoria.core.errors import UserError
+from territoria.core.wording import grouped
 
 if TYPE_CHECKING:
+    from territoria.pipelines.readiness import NotPublished
     from territoria.workspace import Workspace
 
 console = Console(highlight=False)
@@ -84,7 +86,18 @@ def new_folder(path: Path) -> Path:
 
 
 def fmt_int(value: int | None) -> str:
-    return "—" if value is None else f"{value:,}".replace(",", "\u202f")
+    return "—" if value is None else grouped(value)
+
+
+def print_not_published(figures: dict[NotPublished, list[str]]) -> None:
+    """Indicators no data will come to: their source is not published for the territory
+    (``pipelines.readiness.not_published``), one line per source."""
+    for cause, indicators in figures.items():
+        console.print(
+            f"[yellow]no data for this territory[/] {', '.join(indicators)}: {cause.message}"
+            f" (source {cause.source}; drop a file of your own there if you have one)",
+            soft_wrap=True,
+        )
 
 
 def print_to_fill(to_fill: dict[str, dict[str, str]]) -> None:

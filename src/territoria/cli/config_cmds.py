@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from territoria.cli.common import WorkspaceOpt, console
+from territoria.core.wording import counted
 
 app = typer.Typer(help="Check a workspace's configuration.", no_args_is_help=True)
 
@@ -49,6 +50,6 @@ def validate(
                 f"[bold]{escape(p.where)}[/]: {escape(p.message)}" + (f" — {escape(p.hint)}" if p.hint else ""),
                 soft_wrap=True,
             )
-        console.print(f"[red]{len(problems)} problem{'s' if len(problems) > 1 else ''}[/]")
+        console.print(f"[red]{counted(len(problems), 'problem')}[/]")
     if problems:
         raise typer.Exit(1)

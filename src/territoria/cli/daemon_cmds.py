@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from territoria.cli.common import PortOpt, WorkspaceOpt, console, open_workspace, output_file
+from territoria.core.wording import counted
 
 
 def register(app: typer.Typer) -> None:
@@ -61,7 +62,8 @@ def backup(
 
     ws = open_workspace(workspace)
     manifest = write_backup(ws, output_file(output, make_folder=True), wait_seconds=wait)
-    console.print(f"[green]✓[/] {output}: {len(manifest['files'])} files, {manifest['bytes']:,} bytes")
+    files, size = counted(len(manifest["files"]), "file"), counted(manifest["bytes"], "byte")
+    console.print(f"[green]✓[/] {output}: {files}, {size}")
 
 
 def restore(
@@ -73,6 +75,6 @@ def restore(
 
     manifest = restore_backup(archive, workspace)
     console.print(
-        f"[green]✓[/] restored {manifest['workspace']} into {workspace} ({len(manifest['files'])} files, "
+        f"[green]✓[/] restored {manifest['workspace']} into {workspace} ({counted(len(manifest['files']), 'file')}, "
         f"taken {manifest['taken_at']}); check it with `territoria audit verify -w {workspace}`"
     )

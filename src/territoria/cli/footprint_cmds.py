@@ -11,6 +11,7 @@ from rich.table import Table
 from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace
 from territoria.core.errors import NotFoundError
 from territoria.core.suggest import did_you_mean
+from territoria.core.wording import counted
 from territoria.footprint.attribution import DatasetCost
 from territoria.footprint.params import Band
 from territoria.footprint.report import FootprintReport, cost_json, group_json
@@ -208,9 +209,9 @@ def prune_cmd(
     for sha, size in result.removed:
         console.print(f"  {'-' if not dry_run else '?'} {sha[:16]}… {fmt_int(size)} B")
     console.print(
-        f"[green]✓[/] {len(result.removed)} version(s), {verb} {fmt_int(result.bytes_freed)} B "
+        f"[green]✓[/] {counted(len(result.removed), 'version')}, {verb} {fmt_int(result.bytes_freed)} B "
         f"(keep {policy.keep_versions} per source"
-        + (f" and {policy.days} days" if policy.days is not None else "")
+        + (f" and {counted(policy.days, 'day')}" if policy.days is not None else "")
         + ")"
     )
 
@@ -223,7 +224,7 @@ def archive_cmd(ctx: typer.Context, workspace: WorkspaceOpt = None) -> None:
     with ws.engine() as engine:
         result = archive(ws.landing, engine, policy)
     console.print(
-        f"[green]✓[/] {len(result.archived)} version(s) archived: {fmt_int(result.bytes_before)} B → "
+        f"[green]✓[/] {counted(len(result.archived), 'version')} archived: {fmt_int(result.bytes_before)} B → "
         f"{fmt_int(result.bytes_after)} B"
     )
 

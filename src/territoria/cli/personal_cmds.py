@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 from rich.table import Table
 
-from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace, output_file
+from territoria.cli.common import WorkspaceOpt, console, open_workspace, output_file
 from territoria.core.errors import UserError
+from territoria.core.wording import counted
 
 if TYPE_CHECKING:
     from territoria.governance.personal.erasure import Erasure
@@ -196,7 +197,7 @@ def retention_apply(workspace: WorkspaceOpt = None, as_json: Json = False) -> No
         return
     _show(done, "nothing erased: every copy is within its retention")
     if done:
-        console.print(f"[green]✓[/] {len(done)} erasure(s) recorded in .territoria/personal/{erasure.RECORD}")
+        console.print(f"[green]✓[/] {counted(len(done), 'erasure')} recorded in .territoria/personal/{erasure.RECORD}")
 
 
 @retention_app.command("verify")
@@ -212,7 +213,7 @@ def retention_verify(workspace: WorkspaceOpt = None) -> None:
         for p in problems:
             console.print(f"[red]✗[/] {p}")
         raise typer.Exit(1)
-    console.print(f"[green]✓[/] {len(log.entries())} erasure(s), every one signed and in its place")
+    console.print(f"[green]✓[/] {counted(len(log.entries()), 'erasure')}, every one signed and in its place")
 
 
 def _show(items: list[Erasure], empty: str) -> None:
@@ -221,7 +222,7 @@ def _show(items: list[Erasure], empty: str) -> None:
         return
     table = Table("dataset", "copy", "what", "size", "made", "why")
     for i in items:
-        size = f"{fmt_int(i.size)} {'rows' if i.layer == 'staging' else 'bytes'}"
+        size = counted(i.size, "row" if i.layer == "staging" else "byte")
         table.add_row(i.dataset, i.layer, i.what[:40], size, i.made[:19], i.reason)
     console.print(table)
 
@@ -242,4 +243,5 @@ def register_cmd(
         print(text, end="")
         return
     output_file(output).write_text(text, encoding="utf-8")
-    console.print(f"[green]✓[/] register written to {output} ({len(reg.entries)} processing(s))")
+    activities = counted(len(reg.entries), "processing activity", "processing activities")
+    console.print(f"[green]✓[/] register written to {output} ({activities})")

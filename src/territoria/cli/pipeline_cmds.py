@@ -17,6 +17,7 @@ import typer
 from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace, print_to_fill, workspace_root
 from territoria.core.errors import NotFoundError
 from territoria.core.suggest import did_you_mean
+from territoria.core.wording import counted
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -100,15 +101,18 @@ def run(
     as they were. The exit code is 1 when a step failed or was blocked.
     """
     from territoria.cli.run_display import print_summary, summary_json
+    from territoria.pipelines import load_plan
+    from territoria.pipelines.readiness import not_published
 
     ws = open_workspace(workspace)
     summary = run_with_progress(
         ws, only=only, force=force, command="run", wait=wait, check_all=check_all, show=not as_json
     )
+    found = not_published(ws, load_plan(ws))
     if as_json:
-        print(json.dumps(summary_json(summary), default=str, ensure_ascii=False, indent=1))
+        print(json.dumps(summary_json(summary, found), default=str, ensure_ascii=False, indent=1))
     else:
-        print_summary(summary, verbose=verbose)
+        print_summary(summary, verbose=verbose, not_published=found)
     if summary.status != "success":
         raise typer.Exit(1)
 
@@ -194,7 +198,8 @@ def print_status(title: str, rows: list[DatasetStatus]) -> None:
     console.print(table)
     broken = [r.name for r in rows if r.last_status in BROKEN]
     if broken:
-        console.print(f"[bold red]{len(broken)} dataset(s) failed or blocked:[/] {', '.join(broken)}", soft_wrap=True)
+        failed = counted(len(broken), "dataset")
+        console.print(f"[bold red]{failed} failed or blocked:[/] {', '.join(broken)}", soft_wrap=True)
 
 
 def _tree(node: LineageNode, tree: Tree) -> None:
@@ -365,4 +370,4 @@ def export(
     with ws.engine() as engine:
         audit = AuditLog(AccessStore(ws.private / ACCESS_DB))
         rows = export_dataset(plan, engine, dataset, fmt, dest, purpose=purpose, who=f"cli:{getuser()}", audit=audit)
-    console.print(f"[green]✓[/] {fmt_int(rows)} rows of {dataset} written to {dest}")
+    console.print(f"[green]✓[/] {counted(rows, 'row')} of {dataset} written to {dest}")

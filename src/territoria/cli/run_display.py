@@ -4,7 +4,7 @@ the same as JSON (``--json``, keys documented in docs/quickstart.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,10 +18,12 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from territoria.cli.common import console, fmt_int
+from territoria.cli.common import console, fmt_int, print_not_published
 from territoria.cli.pipeline_cmds import STATUS_STYLE
+from territoria.core.wording import counted
 from territoria.ledger import StepRecord
 from territoria.pipelines.hooks import RunContext, RunHook
+from territoria.pipelines.readiness import NotPublished
 from territoria.pipelines.runner import RunSummary
 
 #: step statuses counted in a summary, in the order they are printed
@@ -51,7 +53,19 @@ def progress_display(show: bool) -> Iterator[Progress | None]:
         yield progress
 
 
-def summary_json(summary: RunSummary) -> dict[str, Any]:
+def _left_empty(summary: RunSummary, found: Mapping[str, NotPublished]) -> dict[NotPublished, list[str]]:
+    """The indicators this run left waiting that no data will come to, by the source that is not
+    published for the territory."""
+    grouped: dict[NotPublished, list[str]] = {}
+    for rec in summary.records:
+        name = rec.step.partition(":")[2]
+        if rec.kind == "indicator" and rec.status == "waiting" and name in found:
+            grouped.setdefault(found[name], []).append(name)
+    return grouped
+
+
+def summary_json(summary: RunSummary, not_published: Mapping[str, NotPublished] | None = None) -> dict[str, Any]:
+    left = _left_empty(summary, not_published or {})
     return {
         "run_id": summary.run_id,
         "status": summary.status,
@@ -74,10 +88,15 @@ def summary_json(summary: RunSummary) -> dict[str, Any]:
             for rec in summary.records
         ],
         "footprint": summary.footprint,
+        "not_published": {i: cause.as_dict() for cause, indicators in left.items() for i in indicators},
     }
 
 
-def print_summary(summary: RunSummary, *, verbose: bool = False) -> None:
+def print_summary(
+    summary: RunSummary, *, verbose: bool = False, not_published: Mapping[str, NotPublished] | None = None
+) -> None:
+    """``not_published``: the datasets no data will come to (``pipelines.readiness.not_published``):
+    their waiting steps say why rather than "waiting for data"."""
     from rich.table import Table
 
     shown = [r for r in summary.records if verbose or r.status != "skipped"]
@@ -93,7 +112,8 @@ def print_summary(summary: RunSummary, *, verbose: bool = False) -> None:
             status = f"[{style}]{rec.status}[/] {rec.reason or ''}".strip()
             table.add_row(rec.step, status, rows, quarantined, f"{rec.wall_s:.2f}s")
         console.print(table)
-    print_problems(summary.records)
+    found = not_published or {}
+    print_problems(summary.records, found)
     style = STATUS_STYLE.get(summary.status, "")
     unchanged = summary.count("skipped")
     console.print(
@@ -103,20 +123,25 @@ def print_summary(summary: RunSummary, *, verbose: bool = False) -> None:
         f"(CPU {summary.cpu_s:.2f}s)"
         + (" — `--verbose` lists the unchanged steps" if unchanged and not verbose else "")
     )
+    print_not_published(_left_empty(summary, found))
     print_footprint(summary.footprint)
 
 
-def print_problems(records: list[StepRecord]) -> None:
+def print_problems(records: list[StepRecord], not_published: Mapping[str, NotPublished] | None = None) -> None:
     for rec in records:
+        source = rec.step.removeprefix("ingest:")
         if rec.error and rec.status == "failed":
             console.print(f"[bold red]✗ {rec.step}:[/] {rec.error}")
+        elif rec.status == "waiting" and rec.step.startswith("ingest:") and source in (not_published or {}):
+            console.print(f"[yellow]… {rec.step}:[/] none to get: {(not_published or {})[source].message}")
         elif rec.error and rec.status == "waiting" and rec.step.startswith("ingest:"):
             console.print(f"[yellow]… {rec.step}:[/] {rec.error}")
         for warning in rec.report.get("warnings", []):
             console.print(f"[yellow]! {rec.step}:[/] {warning}")
         missing = rec.report.get("fetch", {}).get("communes_without_boundary")
         if missing:
-            console.print(f"[yellow]! {rec.step}:[/] no boundary for {len(missing)} commune(s): {', '.join(missing)}")
+            where = f"no boundary for {counted(len(missing), 'commune')}: {', '.join(missing)}"
+            console.print(f"[yellow]! {rec.step}:[/] {where}")
 
 
 def print_footprint(fp: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace
+from territoria.core.wording import counted
 from territoria.sensors.ingest import IngestReport, open_registry, replay, store_for
 
 app = typer.Typer(help="LoRaWAN sensors: replay files, listen to the broker, show the store.", no_args_is_help=True)
@@ -63,8 +64,8 @@ def listen(
     def status(report: IngestReport, state: Any) -> None:
         quarantined = sum(report.quarantined.values())
         console.print(
-            f"  {'connected' if state.connected else 'reconnecting'} · {fmt_int(report.messages)} messages · "
-            f"{fmt_int(report.stored)} observations · {fmt_int(report.duplicates)} repeats · "
+            f"  {'connected' if state.connected else 'reconnecting'} · {counted(report.messages, 'message')} · "
+            f"{counted(report.stored, 'observation')} · {counted(report.duplicates, 'repeat')} · "
             f"{fmt_int(quarantined)} quarantined",
             highlight=False,
         )
@@ -90,8 +91,8 @@ def status(workspace: WorkspaceOpt = None) -> None:
 
 def print_report(title: str, report: IngestReport) -> None:
     console.print(
-        f"[green]✓[/] {title}: {fmt_int(report.messages)} messages, {fmt_int(report.stored)} new observations, "
-        f"{fmt_int(report.duplicates)} repeats ignored, {fmt_int(report.out_of_order)} out of order, "
+        f"[green]✓[/] {title}: {counted(report.messages, 'message')}, {counted(report.stored, 'new observation')}, "
+        f"{counted(report.duplicates, 'repeat')} ignored, {fmt_int(report.out_of_order)} out of order, "
         f"{fmt_int(report.late)} late"
     )
     for reason, n in sorted(report.quarantined.items()):

@@ -13,6 +13,7 @@ from rich.table import Table
 from territoria.cli.common import PortOpt, WorkspaceOpt, console, open_workspace
 from territoria.core.errors import UserError
 from territoria.core.suggest import did_you_mean
+from territoria.core.wording import counted
 from territoria.daemon.net import listening_socket
 from territoria.governance.access import ACCESS_DB, AccessStore, Role, parse_duration
 from territoria.governance.audit import AuditLog
@@ -97,7 +98,7 @@ def audit_verify(workspace: WorkspaceOpt = None) -> None:
     """Check the audit log's hash chain: any edit, deletion or reordering is reported."""
     result = AuditLog(_store(workspace)).verify()
     if result.ok:
-        console.print(f"[green]✓[/] audit log intact: {result.entries} entries")
+        console.print(f"[green]✓[/] audit log intact: {counted(result.entries, 'entry', 'entries')}")
         return
     for problem in result.problems:
         console.print(f"[red]✗[/] {problem}")

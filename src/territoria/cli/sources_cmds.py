@@ -10,12 +10,19 @@ import yaml
 from rich.table import Table
 
 from territoria.catalog.model import DatasetEntry
-from territoria.cli.common import WorkspaceOpt, console, err_console, open_workspace, print_to_fill
+from territoria.cli.common import (
+    WorkspaceOpt,
+    console,
+    err_console,
+    open_workspace,
+    print_not_published,
+    print_to_fill,
+)
 from territoria.connectors.checking import check_source
 from territoria.connectors.propose import SCHEMA_CATALOG, propose
 from territoria.core.errors import ConfigError, TerritoriaError, UserError
 from territoria.ledger import ensure_meta, source_state
-from territoria.pipelines.readiness import sources_status
+from territoria.pipelines.readiness import indicators_not_published, not_published, sources_status
 from territoria.validation.metadata import placeholders
 
 app = typer.Typer(
@@ -114,17 +121,26 @@ def status(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Per pack and source: present, missing, stale or failing, and what to do; then the parameters to fill."""
+    from territoria.pipelines import load_plan
+
     ws = open_workspace(workspace)
     with ws.engine() as engine:
         ensure_meta(engine)
         rows = sources_status(ws, engine)
     to_fill = ws.parameters_to_fill()
+    figures = indicators_not_published(plan := load_plan(ws), not_published(ws, plan))
     if as_json:
-        print(json.dumps({"sources": [r.as_dict() for r in rows], "parameters_to_fill": to_fill}, ensure_ascii=False))
+        doc = {
+            "sources": [r.as_dict() for r in rows],
+            "parameters_to_fill": to_fill,
+            "not_published": {i: cause.as_dict() for cause, indicators in figures.items() for i in indicators},
+        }
+        print(json.dumps(doc, ensure_ascii=False))
         return
     table = Table("pack", "source", "kind", "state", "what to do")
     style = {"present": "green", "missing": "yellow", "stale": "yellow", "failing": "bold red", "not run": "dim"}
     for r in rows:
         table.add_row(r.pack or "", r.dataset, r.kind, f"[{style[r.state]}]{r.state}[/]", r.todo)
     console.print(table)
+    print_not_published(figures)
     print_to_fill(to_fill)

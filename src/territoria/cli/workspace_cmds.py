@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from territoria.cli.common import console, fmt_int, new_folder
+from territoria.core.wording import counted, noun
 
 # Each command imports what it runs: loading this module does not load the engines.
 
@@ -41,13 +42,13 @@ def init(
     ws = init_workspace(new_folder(directory), epci=epci, communes=codes or None, name=name, packs=pack, force=force)
     cfg = ws.config
     console.print(f"[green]✓[/] workspace [bold]{cfg.name}[/] created in {ws.root}")
-    n = len(cfg.communes)
-    console.print(f"  {n} commune{'s' if n > 1 else ''}, packs: {', '.join(cfg.packs)}")
+    console.print(f"  {counted(len(cfg.communes), 'commune')}, packs: {', '.join(cfg.packs)}")
     if cfg.communes_without_boundary:
         ref = referential()
         missing = ", ".join(f"{c} {ref.communes[c].nom}" for c in cfg.communes_without_boundary)
         console.print(
-            f"[yellow]![/] {len(cfg.communes_without_boundary)} commune(s) have no boundary in the 2018 referential "
+            f"[yellow]![/] {counted(len(cfg.communes_without_boundary), 'commune')} "
+            f"{noun(len(cfg.communes_without_boundary), 'has', 'have')} no boundary in the 2018 referential "
             f"(created since): {missing}. Maps will show them as missing; totals still count them."
         )
     console.print(f"  next: [bold]territoria run -w {directory}[/]")
@@ -64,7 +65,7 @@ def demo(
 
     ws = init_demo_workspace(new_folder(directory), force=force)
     console.print(
-        f"[green]✓[/] demo workspace {ws.root} ({ws.config.name}, {len(ws.config.communes)} communes, "
+        f"[green]✓[/] demo workspace {ws.root} ({ws.config.name}, {counted(len(ws.config.communes), 'commune')}, "
         f"packs: {', '.join(ws.config.packs)})"
     )
     summary = run_with_progress(ws, only=None, force=False, command="demo")

@@ -28,6 +28,7 @@ from typing import Any
 
 from territoria import __version__
 from territoria.core.errors import UserError
+from territoria.core.wording import counted
 from territoria.governance.access import ACCESS_DB
 from territoria.workspace import Workspace
 from territoria.workspace.workspace import PRIVATE
@@ -170,7 +171,8 @@ def _extract(archive: Path, target: Path) -> dict[str, Any]:
             seen.add(rel)
         missing = set(expected) - seen
         if missing:
-            raise UserError(f"{archive} lacks {len(missing)} files of its manifest", hint="the archive is truncated")
+            lacks = counted(len(missing), "file")
+            raise UserError(f"{archive} lacks {lacks} of its manifest", hint="the archive is truncated")
     (target / PRIVATE).mkdir(mode=0o700, exist_ok=True)
     (target / PRIVATE).chmod(0o700)
     for rel in seen:

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from territoria.core.errors import TerritoriaError, WorkspaceLockedError
+from territoria.core.wording import counted
 from territoria.daemon.alerts import AlertBook
 from territoria.daemon.metrics import Observatory
 from territoria.daemon.schedule import Schedule, sources_of
@@ -256,7 +257,8 @@ class Supervisor:
         if rec.kind == "ingest" and rec.status == "success" and rec.rows_in:
             rate = rec.rows_quarantined / rec.rows_in
             limit = self.policy.alerts.quarantine_rate
-            too_many = f"{rec.rows_quarantined} of {rec.rows_in} rows quarantined ({rate:.1%}, limit {limit:.1%})"
+            share = f"{rec.rows_quarantined} of {counted(rec.rows_in, 'row')}"
+            too_many = f"{share} quarantined ({rate:.1%}, limit {limit:.1%})"
             self.alerts.set("quarantine", rec.step, too_many if rate > limit else None)
 
     def _retry(self, name: str, error: str) -> None:

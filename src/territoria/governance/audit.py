@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from territoria.core.vocab import AccessLevel
+from territoria.core.wording import counted
 from territoria.governance.access import AccessStore, Principal
 
 GENESIS = "0" * 64
@@ -137,7 +138,9 @@ class AuditLog:
         tmp = self.head.with_name(self.head.name + ".tmp")
         fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"last_id": count, "hash": digest}, f)
+            # dumps then write, not json.dump: dump encodes with the pure-Python encoder, whose
+            # recursive closures leave a reference cycle per call (one per audited API request)
+            f.write(json.dumps({"last_id": count, "hash": digest}))
         os.replace(tmp, self.head)
 
     def entries(self, limit: int = 100, dataset: str | None = None) -> list[dict[str, Any]]:
@@ -171,7 +174,7 @@ class AuditLog:
 
     def _check_head(self, rows: list[dict[str, Any]]) -> list[str]:
         if not self.head.exists():
-            return [f"the log has {len(rows)} entries but no head file"] if rows else []
+            return [f"the log has {counted(len(rows), 'entry', 'entries')} but no head file"] if rows else []
         head = json.loads(self.head.read_text(encoding="utf-8"))
         if not rows or rows[-1]["id"] != head["last_id"] or rows[-1]["hash"] != head["hash"]:
             return [f"the log ends before entry {head['last_id']}, the last one written (its tail was cut)"]

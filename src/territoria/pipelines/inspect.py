@@ -115,21 +115,22 @@ def lineage_graph(plan: Plan, index: LineageIndex) -> Graph:
     return graph
 
 
+# The trees are drawn by module-level functions, not by closures that call themselves: such a
+# closure holds itself (through its cell) and every call left a reference cycle for the garbage
+# collector, per request in the API (``tests/api/test_api_cycles.py``).
+
+
 def lineage_tree(graph: Graph, dataset: str) -> LineageNode:
     """The upstream tree of ``dataset``: its inputs, theirs, down to the landed bytes and their source."""
-
-    def node(name: str) -> LineageNode:
-        g = graph[name]
-        digest = g["hash"]
-        label = f"{name} [{g['layer']}]" + (f" #{digest[:10]}" if digest else " (not built)")
-        children = [node(i) for i in g["inputs"]]
-        if "landing" in g:
-            landing, source = g["landing"], g["source"]
-            sources = [LineageNode(source, name=source, layer="source")] if source else []
-            children.append(LineageNode(landing[:24] + "…", sources, name=landing, layer="landing", hash=landing[8:]))
-        return LineageNode(label, children, name=name, layer=g["layer"], hash=digest)
-
-    return node(dataset)
+    g = graph[dataset]
+    digest = g["hash"]
+    label = f"{dataset} [{g['layer']}]" + (f" #{digest[:10]}" if digest else " (not built)")
+    children = [lineage_tree(graph, i) for i in g["inputs"]]
+    if "landing" in g:
+        landing, source = g["landing"], g["source"]
+        sources = [LineageNode(source, name=source, layer="source")] if source else []
+        children.append(LineageNode(landing[:24] + "…", sources, name=landing, layer="landing", hash=landing[8:]))
+    return LineageNode(label, children, name=dataset, layer=g["layer"], hash=digest)
 
 
 def upstream(plan: Plan, engine: Engine, dataset: str, index: LineageIndex | None = None) -> LineageNode:
@@ -137,11 +138,8 @@ def upstream(plan: Plan, engine: Engine, dataset: str, index: LineageIndex | Non
 
 
 def downstream(plan: Plan, dataset: str) -> LineageNode:
-    def node(name: str) -> LineageNode:
-        children = [node(out) for step_id in plan.consumers(name) for out in plan.steps[step_id].outputs]
-        return LineageNode(f"{name} [{plan.datasets[name].layer}]", children)
-
-    return node(dataset)
+    children = [downstream(plan, out) for step_id in plan.consumers(dataset) for out in plan.steps[step_id].outputs]
+    return LineageNode(f"{dataset} [{plan.datasets[dataset].layer}]", children)
 
 
 def recent_runs(engine: Engine, limit: int = 20) -> list[tuple[Any, ...]]:

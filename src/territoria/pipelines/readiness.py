@@ -14,9 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from territoria.catalog.model import FREQUENCIES, DatasetEntry
+from territoria.core.wording import noun
 from territoria.engines.base import Engine
 from territoria.ledger import META, now, source_checks
-from territoria.reference.referential import referential
+from territoria.pipelines.plan import Plan
+from territoria.reference.referential import departement_name, referential
 from territoria.sensors.registry import REGISTRY
 from territoria.workspace import Workspace
 
@@ -70,6 +72,69 @@ def uncovered(ws: Workspace, entry: DatasetEntry) -> tuple[list[str], bool]:
     return gaps, bool(gaps) and len(gaps) == len(deps)
 
 
+@dataclass(frozen=True)
+class NotPublished:
+    """A source its producer publishes nothing for anywhere in the territory, and that the
+    territory has not supplied a file of its own for: what is made from it stays empty."""
+
+    source: str
+    publisher: str
+    #: what the producer calls it (``upstream.product``, else the entry's title)
+    product: str
+    #: the territory's départements, by name
+    where: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        return f"{self.publisher} does not publish {self.product} for {' and '.join(self.where)}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "publisher": self.publisher,
+            "product": self.product,
+            "where": list(self.where),
+            "message": self.message,
+        }
+
+
+def not_published(ws: Workspace, plan: Plan) -> dict[str, NotPublished]:
+    """dataset -> the source it is made from that its producer publishes nothing for in the
+    territory (INSEE's Filosofi and Mayotte): the figures "waiting for data" that no data will come
+    to. A step runs only once every input has data, so one such input is enough."""
+    entries = ws.entries()
+    found: dict[str, NotPublished] = {}
+    for name, entry in entries.items():
+        path = str(entry.source.options.get("path", ""))
+        if entry.source.kind != "file" or (ws.root / path).is_file():
+            continue
+        gaps, none_exists = uncovered(ws, entry)
+        if none_exists:
+            product = str((entry.source.upstream or {}).get("product") or entry.title)
+            where = tuple(departement_name(d) for d in gaps)
+            found[name] = NotPublished(name, entry.publisher.name, product, where)
+    if not found:
+        return {}
+    for step_id in plan.order:
+        step = plan.steps[step_id]
+        cause = next((found[i] for i in step.inputs if i in found), None)
+        if cause is not None:
+            for out in step.outputs:
+                found.setdefault(out, cause)
+    return found
+
+
+def indicators_not_published(plan: Plan, found: dict[str, NotPublished]) -> dict[NotPublished, list[str]]:
+    """The indicators of ``not_published``, by the source that leaves them empty."""
+    grouped: dict[NotPublished, list[str]] = {}
+    for step in plan.steps.values():
+        if step.kind == "indicator":
+            for out in step.outputs:
+                if out in found:
+                    grouped.setdefault(found[out], []).append(out)
+    return grouped
+
+
 def _missing_todo(ws: Workspace, entry: DatasetEntry) -> str | None:
     """What to provide when the source's input is absent, or ``None`` when it is there."""
     options = entry.source.options
@@ -78,13 +143,15 @@ def _missing_todo(ws: Workspace, entry: DatasetEntry) -> str | None:
         if (ws.root / path).is_file():
             return None
         gaps, none_exists = uncovered(ws, entry)
+        where = f"{noun(len(gaps), 'département')} {', '.join(gaps)}"
         if none_exists:
+            names = " and ".join(departement_name(d) for d in gaps)
             return (
-                f"none to get: {entry.publisher.name} publishes no such data for département(s) {', '.join(gaps)}; "
+                f"none to get: {entry.publisher.name} publishes no such data for {names} ({where}); "
                 "the figures built on it stay empty for this territory (or drop a file of your own at "
                 f"{path}, with the same columns)"
             )
-        gap = f" (it holds nothing for département(s) {', '.join(gaps)})" if gaps else ""
+        gap = f" (it holds nothing for {where})" if gaps else ""
         return f"drop the file at {path}: {where_to_get(entry)}{gap}"
     if entry.source.kind == "sensors" and not (ws.root / REGISTRY).is_file():
         return f"declare the sensors in {REGISTRY} and feed uplinks (`territoria sensors --help`)"
@@ -121,4 +188,12 @@ def sources_status(ws: Workspace, engine: Engine) -> list[SourceStatus]:
     return result
 
 
-__all__ = ["SourceStatus", "sources_status", "uncovered", "where_to_get"]
+__all__ = [
+    "NotPublished",
+    "SourceStatus",
+    "indicators_not_published",
+    "not_published",
+    "sources_status",
+    "uncovered",
+    "where_to_get",
+]

@@ -29,6 +29,7 @@ from territoria.engines.base import Engine, quote_ident
 from territoria.ledger import dataset_fingerprints, ensure_meta, now, record_relation, runs_in, success_definitions
 from territoria.pipelines.inspect import LineageIndex, dataset_status, lineage_graph
 from territoria.pipelines.plan import Plan, unset_parameters
+from territoria.pipelines.readiness import NotPublished, not_published
 from territoria.pipelines.spec import DatasetInfo, IndicatorStep, IngestStep
 from territoria.pipelines.summary import DatasetStatus
 from territoria.publication.dcat import dcat_catalog
@@ -157,8 +158,14 @@ def _schema_of(
 
 
 def _dataset_entries(
-    plan: Plan, columns: Columns, entries: dict[str, DatasetEntry], status_list: list[DatasetStatus]
+    plan: Plan,
+    columns: Columns,
+    entries: dict[str, DatasetEntry],
+    status_list: list[DatasetStatus],
+    unpublished: Mapping[str, NotPublished] | None = None,
 ) -> list[dict[str, Any]]:
+    """``unpublished``: the datasets no data will come to for this territory (a source its
+    producer does not publish there): their status says so rather than "waiting for data"."""
     statuses = {s.name: s for s in status_list}
     updated = source_updates(statuses.values())
     out = []
@@ -207,6 +214,8 @@ def _dataset_entries(
                 }
             )
         doc.update(provenance(plan, key, updated))  # synthetic if any source is; producers, vintages
+        if key in (unpublished or {}):
+            doc["not_published"] = (unpublished or {})[key].as_dict()
         if step.id in plan.waiting:  # the territory's own choices this figure waits for ("à renseigner")
             doc["to_fill"] = [f"{step.pack}.{name}" for name in unset_parameters(step)]
         if published:
@@ -396,9 +405,8 @@ def _catalog(
     """Write ``catalog.json`` and ``geo/``; returns the boundaries' dataset id and whether names were written."""
     entries = ws.entries()
     boundaries = _write_boundaries(work, engine, entries, columns)
-    datasets = _dataset_entries(
-        plan, columns, entries, dataset_status(ws, engine, plan) if statuses is None else statuses
-    )
+    statuses = dataset_status(ws, engine, plan) if statuses is None else statuses
+    datasets = _dataset_entries(plan, columns, entries, statuses, not_published(ws, plan))
     catalog = {
         "datasets": datasets,
         "indicators": _indicators(plan, {d["id"]: d["updated_at"] for d in datasets}),

@@ -146,6 +146,14 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+#: the overseas départements by name: a message says "for Mayotte", not "for département 976"
+OVERSEAS_NAMES = {"971": "Guadeloupe", "972": "Martinique", "973": "Guyane", "974": "La Réunion", "976": "Mayotte"}
+
+
+def departement_name(code: str) -> str:
+    return OVERSEAS_NAMES.get(code, f"département {code}")
+
+
 @functools.cache
 def referential() -> Referential:
     return Referential()

@@ -12,6 +12,7 @@ reads the file.
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -286,11 +287,31 @@ DEFAULT_POLICIES: dict[str, Any] = Policies().model_dump(
 )
 
 
+#: the files last parsed: (path, content) -> their model. A command reads the policies in several
+#: places (``config validate``: the file's own check, the plan, levels, personal data, operations);
+#: each gets a copy of one parse while the file holds the same bytes
+_PARSED: OrderedDict[tuple[str, bytes], Policies] = OrderedDict()
+_PARSED_KEEP = 8
+
+
 def load_policies(path: Path) -> Policies:
     """``policies.yaml`` (defaults when there is none); every problem of the file at once, by line."""
     if not present(path):  # a folder, a broken link or a FIFO there is an error, never "no policies"
         return Policies()
-    return load_model(path, Policies, label=FILE, examples=EXAMPLES)
+    try:
+        key = (str(path.resolve()), path.read_bytes())
+    except OSError:  # unreadable: load_model says so, with the file's name
+        return load_model(path, Policies, label=FILE, examples=EXAMPLES)
+    parsed = _PARSED.get(key)
+    if parsed is not None:
+        _PARSED.move_to_end(key)
+        return parsed.model_copy(deep=True)
+    parsed = load_model(path, Policies, label=FILE, examples=EXAMPLES)
+    if path.read_bytes() == key[1]:  # kept only if the file did not change while it was parsed
+        _PARSED[key] = parsed.model_copy(deep=True)
+        while len(_PARSED) > _PARSED_KEEP:
+            _PARSED.popitem(last=False)
+    return parsed
 
 
 def as_policies(policies: Policies | Mapping[str, Any] | None) -> Policies:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -224,21 +225,57 @@ def _demo_entry(text: str, fills: dict[str, str]) -> str:
     return fill_placeholders(demo_form(text), fills)
 
 
-def _form_over(directory: Path, text: str, target: Path) -> str:
+def _form_over(directory: Path, record: dict[str, str], text: str, target: Path) -> str:
     """The form of a pack's entry ``init --force`` writes over an existing one: ``territory``,
     ``demo`` (labelled synthetic) or ``keep``. An entry of the territory's own inputs is labelled
     as the file it reads is, whatever its label was: the demo's form while that file still holds
-    what the demo wrote, the territory's once the territory supplied its own."""
+    what the demo wrote, the territory's once the territory supplied its own (at the demo's path,
+    or next to it). ``record``: the workspace's ``demo-inputs.json``, read once per init."""
     demo = demo_path(text)
-    record = _demo_inputs(directory / PRIVATE)
+    if demo is not None:
+        real, file = directory / territory_path(demo), directory / demo
+        if real != file and real.exists():
+            return "territory"
     if demo is None or demo not in record:
-        # the same entry for every territory, or a workspace whose demo left no record: an entry
+        # the same entry for every territory, or a file no demo is known to have written: an entry
         # labelled synthetic (the demo's, or one a team labelled) keeps its label and its path
         return "keep" if _labelled_synthetic(target) else "territory"
-    real, file = directory / territory_path(demo), directory / demo
-    if real != file and real.exists():
-        return "territory"
     return "demo" if file.is_file() and sha256_file(file) == record[demo] else "territory"
+
+
+def _demo_record(directory: Path, config: TerritoryConfig, loaded: list[Pack]) -> dict[str, str]:
+    """The workspace's record of its demo's files; for a demo workspace made before the record
+    existed, made once now: the packs' demos run again for the same territory in a scratch folder
+    (they are deterministic), and a file in place is recorded only if it holds exactly those bytes.
+    A file that differs (the territory's own, or an older demo's) is left unrecorded: its entry
+    keeps its label."""
+    private = directory / PRIVATE
+    if (private / DEMO_INPUTS).exists():
+        return _demo_inputs(private)
+    labelled = {
+        demo
+        for pack in loaded
+        for src in pack.source_files()
+        if (demo := demo_path(src.read_text(encoding="utf-8")))
+        and (directory / demo).is_file()
+        and (directory / "sources" / src.name).is_file()
+        and _labelled_synthetic(directory / "sources" / src.name)
+    }
+    if not labelled:
+        return {}
+    (private / "tmp").mkdir(mode=0o700, parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=private / "tmp") as scratch_dir:
+        names = [p.name for p in loaded]
+        scratch = init_workspace(
+            Path(scratch_dir), epci=config.epci, communes=config.communes, name=config.name, packs=names
+        )
+        for pack in loaded:
+            pack.run_hook("prepare_demo", scratch)
+        made = _demo_inputs(scratch.private)
+    record = {path: sha for path, sha in made.items() if path in labelled and sha256_file(directory / path) == sha}
+    # written even when empty: the demos run once per workspace, not at every init --force
+    (private / DEMO_INPUTS).write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
+    return record
 
 
 def fill_placeholders(text: str, values: dict[str, str]) -> str:
@@ -300,11 +337,15 @@ def init_workspace(
         write_yaml(directory / POLICIES, DEFAULT_POLICIES)
     (directory / ".gitignore").write_text(f"{PRIVATE}/\n", encoding="utf-8")
     fills = territory_placeholders(config)
+    record = _demo_record(directory, config, loaded) if force else {}
     for pack in loaded:
         for src in pack.source_files():
             target = directory / "sources" / src.name
             text = src.read_text(encoding="utf-8")
-            form = "territory" if not target.exists() else _form_over(directory, text, target) if force else "keep"
+            if not target.exists():
+                form = "territory"
+            else:
+                form = _form_over(directory, record, text, target) if force else "keep"
             if form == "demo":
                 target.write_text(_demo_entry(text, fills), encoding="utf-8")
             elif form == "territory":

@@ -34,6 +34,7 @@ SUMMARY = (
     "synthetic",
     "geometry",
     "to_fill",
+    "not_published",
 )
 
 

@@ -10,20 +10,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from territoria.api.errors import ApiError
+from territoria.reference import crs
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-LAMBERT93 = "http://www.opengis.net/def/crs/EPSG/0/2154"
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
-#: the official projected CRS of each part of France (IGN), with its area of use (CRS84 box, from
-#: the EPSG registry): a projection is only offered for collections within its area, since
-#: Lambert-93 coordinates of La Réunion are metres of nothing a GIS can overlay
+#: the official projected CRS of each part of France (``reference/crs.py``) by URI, with its area of
+#: use: a projection is only offered for collections within its area, since Lambert-93 coordinates
+#: of La Réunion are metres of nothing a GIS can overlay
 PROJECTED: dict[str, tuple[str, tuple[float, float, float, float]]] = {
-    LAMBERT93: ("EPSG:2154", (-9.86, 41.15, 10.38, 51.56)),  # Lambert-93: metropolitan France
-    EPSG + "5490": ("EPSG:5490", (-63.66, 14.08, -57.52, 18.54)),  # RGAF09 / UTM 20N: Antilles
-    EPSG + "2972": ("EPSG:2972", (-54.61, 2.11, -49.45, 8.88)),  # RGFG95 / UTM 22N: Guyane
-    EPSG + "2975": ("EPSG:2975", (51.83, -24.72, 58.24, -18.28)),  # RGR92 / UTM 40S: La Réunion
-    EPSG + "4471": ("EPSG:4471", (43.68, -14.49, 46.7, -11.33)),  # RGM04 / UTM 38S: Mayotte
+    EPSG + p.code: (p.name, p.area) for p in crs.PROJECTIONS
 }
+LAMBERT93 = EPSG + crs.LAMBERT93.removeprefix("EPSG:")
 #: the CRSs features are served in (Part 2): URI -> the name DuckDB spatial's ST_Transform reads
 CRSS = {CRS84: "OGC:CRS84", **{uri: name for uri, (name, _) in PROJECTED.items()}}
 #: the storage CRS: the published geometries are WGS84 longitude/latitude

@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from territoria.core.wording import counted
 from territoria.engines.base import Engine, quote_ident
 from territoria.governance.personal.files import DIR, personal_dir
 from territoria.governance.personal.versions import Versions
@@ -94,7 +95,7 @@ def _fields(private: Path, engine: Engine, dataset: str, fields: dict[str, int],
             f"{sha}:{name}",
             rows,
             first.isoformat(),
-            f"field older than {days} days: blanked by the next run",
+            f"field older than {counted(days, 'day')}: blanked by the next run",
         )
         for name, days in sorted(fields.items())
         if name not in done and _older(first, days, now)
@@ -110,7 +111,7 @@ def _landing(landing: Landing, engine: Engine, dataset: str, days: int, now: dat
                 continue
             made = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
             if _older(made, days, now):
-                reason = f"raw version older than {days} days"
+                reason = f"raw version older than {counted(days, 'day')}"
                 out.append(Erasure(dataset, "landing", sha, path.stat().st_size, made.isoformat(), reason))
     return out
 
@@ -119,6 +120,7 @@ def _staging(engine: Engine, dataset: str, days: int, now: datetime) -> list[Era
     state = dataset_states(engine).get(dataset) if engine.table_exists(META, "datasets") else None
     if state is None or not engine.table_exists("staging", dataset) or not _older(state[2], days, now):
         return []
+    older = f"older than {counted(days, 'day')}"
     out = [
         Erasure(
             dataset,
@@ -126,14 +128,12 @@ def _staging(engine: Engine, dataset: str, days: int, now: datetime) -> list[Era
             f"staging.{dataset}",
             int(state[1] or 0),
             state[2].isoformat(),
-            f"older than {days} days",
+            older,
         )
     ]
     if engine.table_exists("quarantine", dataset):
         rows = int(engine.fetch_all(f"SELECT count(*) FROM quarantine.{quote_ident(dataset)}")[0][0])
-        out.append(
-            Erasure(dataset, "staging", f"quarantine.{dataset}", rows, state[2].isoformat(), f"older than {days} days")
-        )
+        out.append(Erasure(dataset, "staging", f"quarantine.{dataset}", rows, state[2].isoformat(), older))
     return out
 
 
@@ -155,7 +155,7 @@ def _published(private: Path, dataset: str, days: int, now: datetime) -> list[Er
             made = made.replace(tzinfo=None)
             if _older(made, days, now):
                 rel = f"publication/{snap.name}/{folder}/{dataset}.parquet"
-                reason = f"earlier publication older than {days} days"
+                reason = f"earlier publication older than {counted(days, 'day')}"
                 out.append(Erasure(dataset, "published", rel, target.stat().st_size, made.isoformat(), reason))
     return out
 

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from territoria.core.errors import DataError
+from territoria.core.wording import counted
 from territoria.governance.secrecy.rules import Secondary
 from territoria.governance.secrecy.tree import CellIndex, DimTree, KeyMap, encode_dimension, encode_partition
 
@@ -393,7 +394,7 @@ def protect_cells(
             pending = np.concatenate(failed) if failed else pending[:0]
     if len(pending):
         raise DataError(
-            f"secrecy: {len(pending)} sensitive cell(s) cannot be protected by any complement in this table "
+            f"secrecy: {counted(len(pending), 'sensitive cell')} cannot be protected by any complement in this table "
             f"(first at row {int(pending[0])})",
             hint="publish the margins of the table (totals) or coarser breakdowns; nothing was published",
         )

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from territoria.core.errors import DataError
+from territoria.core.wording import counted
 from territoria.governance.secrecy.rules import Dimension
 
 Array = np.ndarray
@@ -106,7 +107,7 @@ def encode_dimension(table: pa.Table, dim: Dimension) -> DimTree:
     nulls = int((codes < 0).sum())
     if nulls:
         raise DataError(
-            f"secrecy: key column {dim.column!r} has {nulls} null value(s)",
+            f"secrecy: key column {dim.column!r} has {counted(nulls, 'null value')}",
             hint="every cell of a protected table needs a complete key",
         )
     parent_codes, parents = _codes(table[dim.parent]) if dim.parent else (None, None)

@@ -19,7 +19,22 @@ export const STATUS = {
   unchanged: ["Inchangé", "neutral"],
   blocked: ["Bloqué", "warn"],
   waiting: ["En attente de données", "warn"],
+  not_published: ["Non publié pour ce territoire", "neutral"],
 };
+
+/** The status of a dataset's last step: a figure no data will come to (its producer does not
+ * publish its source for the territory) says so rather than "waiting for data". */
+export function statusBadge(d) {
+  if (d.not_published && d.last_status === "waiting") {
+    return h("span", { title: notPublishedText(d.not_published) }, badge(STATUS, "not_published"));
+  }
+  return d.last_status ? badge(STATUS, d.last_status) : "—";
+}
+
+/** "L’INSEE ne publie pas Filosofi 2021 pour Mayotte" (``not_published`` of the catalog). */
+export function notPublishedText(np) {
+  return `${np.publisher} ne publie pas ${np.product} pour ${np.where.join(" et ")}`;
+}
 
 export const FRESHNESS = {
   fresh: ["À jour", "fresh"],

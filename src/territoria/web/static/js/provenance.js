@@ -3,6 +3,7 @@
 
 import { h } from "./dom.js";
 import { formatDate } from "./format.js";
+import { notPublishedText } from "./labels.js";
 
 /** "Données synthétiques" (invented for the demonstration) or "Données réelles". */
 export function realityBadge(item) {
@@ -48,6 +49,28 @@ export function toFillSection(catalog) {
       "ul",
       {},
       waiting.map((d) => h("li", {}, h("strong", {}, d.title), " — à renseigner : ", d.to_fill.map((p) => h("code", {}, p)).reduce((acc, el, i) => (i ? [...acc, ", ", el] : [el]), []))),
+    ),
+  );
+}
+
+/** The indicators no data will come to for this territory: their source is not published for it. */
+export function notPublishedSection(catalog) {
+  const empty = catalog.filter((d) => d.kind === "indicator" && d.not_published);
+  if (!empty.length) return null;
+  const bySource = new Map();
+  for (const d of empty) {
+    const text = notPublishedText(d.not_published);
+    bySource.set(text, [...(bySource.get(text) || []), d]);
+  }
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "titre-non-publie", "data-testid": "non-publie" },
+    h("h2", { class: "h3", id: "titre-non-publie" }, "Non publié pour ce territoire"),
+    h("p", {}, "Ces indicateurs restent vides ici : leur source n’existe pas pour le territoire (un fichier équivalent déposé par le territoire les alimenterait)."),
+    h(
+      "ul",
+      {},
+      [...bySource].map(([text, ds]) => h("li", {}, h("strong", {}, `${text} : `), ds.map((d) => d.title).join(", "))),
     ),
   );
 }

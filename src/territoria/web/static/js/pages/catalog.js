@@ -4,7 +4,7 @@
 import * as api from "../api.js";
 import { add, clear, h, table } from "../dom.js";
 import { formatAge, formatDate, formatDateTime, formatDuration, formatNumber, plural } from "../format.js";
-import { ACCESS, badge, FREQUENCY, FRESHNESS, KIND, STATUS } from "../labels.js";
+import { ACCESS, badge, FREQUENCY, FRESHNESS, KIND, STATUS, statusBadge } from "../labels.js";
 import { downloadSection } from "../downloads.js";
 import { lineageTree } from "../lineage.js";
 
@@ -78,7 +78,7 @@ export async function renderCatalog(page) {
       formatNumber(d.rows, 0),
       h("span", { title: formatDateTime(d.updated_at) }, d.updated_at ? formatAge(d.updated_at) : "jamais"),
       badge(FRESHNESS, d.freshness),
-      d.last_status ? badge(STATUS, d.last_status) : "—",
+      statusBadge(d),
       quarantineCell(d),
     ]);
     clear(wrap).append(table(null, ["Jeu de données", "Type", "Accès", "Lignes", "Mis à jour", "Fraîcheur", "Dernière exécution", "Quarantaine"], rows, { numeric: [3] }));
@@ -141,7 +141,7 @@ export async function renderDataset(page, id) {
           ["Lignes", formatNumber(d.rows, 0)],
           ["Mis à jour", d.updated_at ? `${formatDateTime(d.updated_at)} (${formatAge(d.updated_at)})` : "jamais"],
           ["Fraîcheur", badge(FRESHNESS, d.freshness)],
-          ["Dernière exécution", d.last_status ? badge(STATUS, d.last_status) : "—"],
+          ["Dernière exécution", statusBadge(d)],
           ["Lignes en quarantaine", quarantineLink(d)],
           ["Secret statistique", d.secrecy ? `règle « ${d.secrecy} » appliquée avant publication` : "non concerné"],
           ["Accès", d.readable === false ? "vous n’avez pas accès à ces données" : "vous pouvez lire ces données"],

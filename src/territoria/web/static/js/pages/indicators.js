@@ -9,7 +9,7 @@ import { byPeriod, decimals, latestPeriod, MESH_LABELS, periods, placeMeshes, ta
 import { choiceLabel, dimensionControls, dimensions, pick } from "../dimensions.js";
 import { downloadSection } from "../downloads.js";
 import { lineageTree } from "../lineage.js";
-import { provenanceLine, realityBadge, toFillSection } from "../provenance.js";
+import { notPublishedSection, provenanceLine, realityBadge, toFillSection } from "../provenance.js";
 import { communeSummary, qualityList, qualityNotes } from "../quality.js";
 import { replaceParams } from "../router.js";
 import { factorSharesSection } from "../factor-shares.js";
@@ -42,7 +42,7 @@ export async function renderIndicators(page) {
     h("p", { class: "lead" }, "Les chiffres clés du territoire, pour la dernière année disponible. Chaque fiche donne l’évolution, la qualité des données et leur origine."),
   );
   if (!indicators.length) {
-    add(page, h("p", { class: "note" }, "Aucun indicateur n’est encore publié."), toFillSection(catalog));
+    add(page, h("p", { class: "note" }, "Aucun indicateur n’est encore publié."), notPublishedSection(catalog), toFillSection(catalog));
     return;
   }
   const grid = h("div", { class: "grid" });
@@ -63,7 +63,7 @@ export async function renderIndicators(page) {
       ),
     );
   });
-  add(page, toFillSection(catalog));
+  add(page, notPublishedSection(catalog), toFillSection(catalog));
 }
 
 export async function renderIndicator(page, id, params) {
