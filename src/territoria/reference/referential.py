@@ -19,20 +19,17 @@ from typing import Any
 
 from territoria.core.errors import NotFoundError
 from territoria.core.suggest import did_you_mean
-
-#: municipal arrondissements (INSEE codes of their own, not communes) -> the commune they divide
-ARRONDISSEMENTS = ((75101, 75120, "75056"), (69381, 69389, "69123"), (13201, 13216, "13055"))
+from territoria.reference.arrondissements import arrondissement_commune
 
 
 def _arrondissement_hint(code: str, communes: Mapping[str, Any]) -> str | None:
     """Paris, Lyon and Marseille's arrondissements have codes of their own (75101, 69381, 13201...)
     that are not communes: the hint names the commune, not look-alike codes elsewhere."""
-    number = int(code) if code.isdigit() and len(code) == 5 else 0
-    for low, high, commune in ARRONDISSEMENTS:
-        if low <= number <= high and commune in communes:
-            nom = getattr(communes[commune], "nom", commune)
-            return f"{code} is a municipal arrondissement of {nom}: use the commune's code, {commune}"
-    return None
+    commune = arrondissement_commune(code)
+    if commune is None or commune not in communes:
+        return None
+    nom = getattr(communes[commune], "nom", commune)
+    return f"{code} is a municipal arrondissement of {nom}: use the commune's code, {commune}"
 
 
 def _separator_hint(code: str, communes: Mapping[str, Any]) -> str | None:

@@ -7,8 +7,10 @@
 WITH com AS (
     SELECT f.*, c.nom FROM ref('filosofi-communes') AS f JOIN ref('communes') AS c ON c.code = f.CODGEO
 ),
+-- an IRIS code starts with its commune's code, or its arrondissement's in Paris, Lyon and Marseille
 iris AS (
-    SELECT f.*, c.code AS commune, c.nom FROM ref('filosofi-iris') AS f JOIN ref('communes') AS c ON c.code = left(f.IRIS, 5)
+    SELECT f.*, c.code AS commune, c.nom FROM ref('filosofi-iris') AS f
+    JOIN ref('communes') AS c ON c.code = commune_of(left(f.IRIS, 5))
 )
 SELECT 'commune' AS mesh, CODGEO AS code, nom AS libelle, param('territory.code') AS parent_code,
        param('filosofi_millesime') AS period, s.measure, s.value, NBMENFISC21 AS nb_menages,
