@@ -3,12 +3,19 @@ download a national file that holds nothing for it (INSEE's Filosofi and Mayotte
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
+import pytest
+import yaml
 from typer.testing import CliRunner
 
+from territoria.catalog.packs import load_pack
 from territoria.cli.main import app
+from territoria.reference.arrondissements import commune_of
+from territoria.reference.referential import referential
+from territoria.usecases.social_health.demo import COMMUNES_FILE, IRIS_FILE, shipped
 
 runner = CliRunner()
 
@@ -42,3 +49,28 @@ def test_a_territory_partly_outside_the_producer_keeps_the_download_and_hears_th
 def test_a_covered_territory_is_told_nothing_of_it(tmp_path: Path) -> None:
     todo = _todo(tmp_path / "covered", "35238")
     assert all("976" not in t for t in todo.values()), todo
+
+
+def test_guadeloupe_is_told_filosofi_does_not_exist_for_it(tmp_path: Path) -> None:
+    """Filosofi 2021 has no row for Guadeloupe (971) nor Guyane (973): before, CA Cap Excellence
+    was sent to download the national file."""
+    todo = _todo(tmp_path / "guadeloupe", "97101,97120")
+    for dataset in ("filosofi-communes", "filosofi-iris"):
+        assert todo[dataset].startswith("none to get: INSEE publishes no such data for département(s) 971"), todo
+
+
+@pytest.mark.parametrize(
+    ("dataset", "shipped_name"), [("filosofi-communes", COMMUNES_FILE), ("filosofi-iris", IRIS_FILE)]
+)
+def test_the_departements_declared_uncovered_are_those_the_shipped_file_has_no_row_for(
+    dataset: str, shipped_name: str
+) -> None:
+    entry = yaml.safe_load((load_pack("social_health").directory / "sources" / f"{dataset}.yaml").read_text("utf-8"))
+    with gzip.open(shipped(shipped_name + ".gz"), "rt", encoding="utf-8") as f:
+        next(f)
+        # an IRIS code starts with its commune's code, or its arrondissement's
+        communes = {commune_of(line[:5]) for line in f}
+    ref = referential()
+    departements = {c.departement for c in ref.communes.values()}
+    covered = {ref.communes[c].departement for c in communes if c in ref.communes}
+    assert sorted(entry["source"]["upstream"]["not_published_for"]) == sorted(departements - covered)
