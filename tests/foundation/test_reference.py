@@ -51,6 +51,22 @@ def test_an_arrondissement_names_its_commune(code: str, commune: str) -> None:
     assert err.value.hint is not None and f"use the commune's code, {commune}" in err.value.hint
 
 
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        ("62743", "62743 is a former commune, now part of 62447 (Hesdin-la-Forêt): use its code"),
+        ("49069", "49069 is a former commune, now part of 49126 (Orée d'Anjou): use its code"),
+        ("55273", "now part of 55245 (Heudicourt-sous-les-Côtes) and 55386 (Nonsard-Lamarche): use one of their codes"),
+    ],
+)
+def test_a_former_commune_names_the_commune_nouvelle(code: str, says: str) -> None:
+    """A commune merged since into a commune nouvelle (a code from an older list): the hint names the
+    commune it is part of, not look-alike codes (62743 gave 86274 Les Trois-Moutiers)."""
+    with pytest.raises(NotFoundError) as err:
+        referential().commune(code)
+    assert err.value.hint is not None and says in err.value.hint, err.value.hint
+
+
 def test_unknown_commune_suggests_close_matches() -> None:
     with pytest.raises(NotFoundError) as err:
         referential().commune("3523")

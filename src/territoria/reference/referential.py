@@ -73,8 +73,13 @@ class Referential:
         self.boundaries_path = self.directory / "communes_geom.parquet"
         self.vintages: dict[str, Any] = json.loads((self.directory / "vintages.json").read_text(encoding="utf-8"))
         communes = pq.read_table(
-            self.communes_path, columns=["code", "nom", "departement", "region", "epci", "population"]
+            self.communes_path, columns=["code", "nom", "departement", "region", "epci", "population", "anciens_codes"]
         ).to_pylist()
+        #: a former commune's code (merged into a commune nouvelle) -> the current commune(s) it is part of
+        self.former: dict[str, tuple[str, ...]] = {}
+        for row in communes:
+            for old in row.pop("anciens_codes") or []:
+                self.former[old] = (*self.former.get(old, ()), row["code"])
         self.communes: dict[str, Commune] = {row["code"]: Commune(**row) for row in communes}
         epcis = pq.read_table(self.epci_path, columns=["siren", "nom", "nature", "population", "membres"]).to_pylist()
         self.epcis: dict[str, Epci] = {
@@ -114,6 +119,7 @@ class Referential:
             hint = (
                 _separator_hint(code, self.communes)
                 or _arrondissement_hint(code, self.communes)
+                or self._former_hint(code)
                 or did_you_mean(code, self.communes, {k: v.nom for k, v in self.communes.items()})
             )
             raise NotFoundError(
@@ -122,6 +128,15 @@ class Referential:
                 hint=hint or "a commune is named by its 5-character INSEE code, e.g. 35238 for Rennes",
             )
         return found
+
+    def _former_hint(self, code: str) -> str | None:
+        """A commune merged into a commune nouvelle since: the hint names the commune it is part of."""
+        current = [self.communes[c] for c in self.former.get(code, ()) if c in self.communes]
+        if not current:
+            return None
+        names = " and ".join(f"{c.code} ({c.nom})" for c in current)
+        use = "one of their codes" if len(current) > 1 else "its code"
+        return f"{code} is a former commune, now part of {names}: use {use}"
 
     def search(self, text: str, limit: int = 10) -> list[tuple[str, str, str]]:
         """Find EPCIs and communes whose name contains ``text`` (accent- and case-insensitive)."""
