@@ -3,6 +3,7 @@ download a national file that holds nothing for it (INSEE's Filosofi and Mayotte
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 from pathlib import Path
@@ -73,4 +74,30 @@ def test_the_departements_declared_uncovered_are_those_the_shipped_file_has_no_r
     ref = referential()
     departements = {c.departement for c in ref.communes.values()}
     covered = {ref.communes[c].departement for c in communes if c in ref.communes}
+    assert sorted(entry["source"]["upstream"]["not_published_for"]) == sorted(departements - covered)
+
+
+def test_a_shipped_national_file_says_it_holds_nothing_for_mayotte(tmp_path: Path) -> None:
+    """SINOE's déchèterie file is copied into every workspace; it has no row for Mayotte. Before,
+    `sources status` said it was present with nothing to do, while the indicator waiting on it sent
+    the team to `sources status` for what is missing."""
+    root = tmp_path / "mayotte"
+    made = runner.invoke(app, ["init", str(root), "--communes", "97611,97608", "--pack", "resources"])
+    assert made.exit_code == 0, made.output
+    assert runner.invoke(app, ["run", "-w", str(root)]).exit_code == 0
+    status = runner.invoke(app, ["sources", "status", "--json", "-w", str(root)])
+    rows = {row["dataset"]: row for row in json.loads(status.output)["sources"]}
+    assert rows["sinoe-decheteries"]["state"] == "present"
+    assert rows["sinoe-decheteries"]["todo"] == (
+        "nothing to get: ADEME (SINOE®) publishes no such data for département(s) 976; "
+        "the figures built on it stay empty for this territory"
+    )
+
+
+def test_the_sinoe_departements_declared_uncovered_are_those_the_shipped_file_has_no_row_for() -> None:
+    pack = load_pack("resources")
+    entry = yaml.safe_load((pack.directory / "sources" / "sinoe-decheteries.yaml").read_text("utf-8"))
+    with gzip.open(pack.directory / "data" / "sinoe-decheteries-departements.csv.gz", "rt", encoding="utf-8") as f:
+        covered = {row["C_DEPT"] for row in csv.DictReader(f)}
+    departements = {c.departement for c in referential().communes.values()}
     assert sorted(entry["source"]["upstream"]["not_published_for"]) == sorted(departements - covered)
