@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from territoria.catalog.sql_macros import expand_macros
 from territoria.cli.main import app
+from territoria.core.errors import UserError
 from territoria.engines.registry import open_engine
 from territoria.reference.arrondissements import commune_of
 from territoria.workspace import Workspace
@@ -135,3 +136,20 @@ def test_the_montsouris_station_is_the_citys(paris: Workspace) -> None:
     with paris.engine() as engine:
         stations = engine.fetch_all("SELECT station, commune, role FROM model.stations_meteo ORDER BY station")
     assert stations == [("75114001", "75056", "reference"), ("78621001", None, "hors_territoire")]
+
+
+def test_every_published_dataset_exports_in_the_typed_formats(paris: Workspace, tmp_path: Path) -> None:
+    """As a user would after the run: `territoria export` of every published dataset in the formats
+    that keep column types (the text formats write any type as text). Before, GeoJSON (GDAL) of taux_pauvrete and energie_logement_par_menage ended in a
+    traceback ("only precision up to 19"): the territory row's sum of persons was a HUGEINT."""
+    with paris.engine() as engine:
+        tables = [t for (t,) in engine.fetch_all(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'published' ORDER BY 1"
+        )]  # fmt: skip
+    assert "taux_pauvrete" in tables
+    for fmt in ("geojson", "parquet", "xlsx"):
+        for table in tables:
+            out = CliRunner().invoke(app, ["export", table, "-f", fmt, "-o", str(tmp_path), "-w", str(paris.root)])
+            # a map of a table with no place in it is refused with a message, never a traceback
+            refused = isinstance(out.exception, UserError) and out.exception.hint
+            assert out.exit_code == 0 or refused, (table, fmt, out.output, out.exception)
