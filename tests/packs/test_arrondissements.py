@@ -140,8 +140,9 @@ def test_the_montsouris_station_is_the_citys(paris: Workspace) -> None:
 
 def test_every_published_dataset_exports_in_the_typed_formats(paris: Workspace, tmp_path: Path) -> None:
     """As a user would after the run: `territoria export` of every published dataset in the formats
-    that keep column types (the text formats write any type as text). Before, GeoJSON (GDAL) of taux_pauvrete and energie_logement_par_menage ended in a
-    traceback ("only precision up to 19"): the territory row's sum of persons was a HUGEINT."""
+    that keep column types (the text formats write any type as text). Before, GeoJSON (GDAL) of
+    taux_pauvrete and energie_logement_par_menage ended in a traceback ("only precision up to
+    19"): the territory row's sum of persons was a HUGEINT."""
     with paris.engine() as engine:
         tables = [t for (t,) in engine.fetch_all(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'published' ORDER BY 1"
@@ -153,3 +154,25 @@ def test_every_published_dataset_exports_in_the_typed_formats(paris: Workspace, 
             # a map of a table with no place in it is refused with a message, never a traceback
             refused = isinstance(out.exception, UserError) and out.exception.hint
             assert out.exit_code == 0 or refused, (table, fmt, out.output, out.exception)
+
+
+def test_a_commune_merged_since_filosofis_geography(tmp_path: Path) -> None:
+    """Saint-Denis (93066) absorbed Pierrefitte-sur-Seine (93059) in 2025; Filosofi 2021 is on the
+    2022 geography. Before, Saint-Denis's row (the old, smaller Saint-Denis) was published as the
+    commune's median and rate, and Pierrefitte's IRIS were dropped."""
+    root = tmp_path / "ws"
+    made = CliRunner().invoke(app, ["init", str(root), "--communes", "93066,93001", "--pack", "social_health"])
+    assert made.exit_code == 0, made.output
+    assert CliRunner().invoke(app, ["run", "-w", str(root)]).exit_code == 0
+    lines = (root / "data" / "filosofi-2021-iris-disp.csv").read_text(encoding="utf-8").splitlines()
+    pierrefitte = {line.split(";", 1)[0] for line in lines if line.startswith("93059")}
+    assert pierrefitte
+    with Workspace(root).engine() as engine:
+        communes = {c for (c,) in engine.fetch_all(
+            "SELECT DISTINCT code FROM published.filosofi_cellules WHERE mesh = 'commune'"
+        )}  # fmt: skip
+        iris = dict(
+            engine.fetch_all("SELECT DISTINCT code, parent_code FROM published.filosofi_cellules WHERE mesh = 'iris'")
+        )
+    assert communes == {"93001"}  # Aubervilliers kept its perimeter
+    assert {code: iris.get(code) for code in pierrefitte} == dict.fromkeys(pierrefitte, "93066")
