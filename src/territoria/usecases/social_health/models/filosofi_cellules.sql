@@ -10,7 +10,11 @@
 -- value (medians and rates do not add up); the IRIS of its former communes are its IRIS.
 WITH former AS (
     SELECT ancien, min(commune) AS commune
-    FROM (SELECT unnest(anciens_codes) AS ancien, code AS commune FROM ref('communes-referentiel')) AS a
+    FROM (
+        -- territoria:part former
+        SELECT unnest(anciens_codes) AS ancien, code AS commune FROM ref('communes-referentiel')
+        -- territoria:end
+    ) AS a
     GROUP BY ancien
     HAVING count(*) = 1  -- a former commune split between two of today's has no one commune
 ),
