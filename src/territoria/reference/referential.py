@@ -106,9 +106,12 @@ class Referential:
             hint = did_you_mean(siren, self.epcis, {k: v.nom for k, v in self.epcis.items()})
             if by_name:
                 hint = "did you mean " + ", ".join(f"{s} ({self.epcis[s].nom})" for s in by_name[:5]) + "?"
+            # a well-formed SIREN: maybe an EPCI newer than the shipped referential
+            newer = siren.isdigit() and len(siren) == 9 and self._newer("An EPCI", "groups")
+            usage = "an EPCI is named by its 9-digit SIREN; `territoria reference --search NAME` finds it."
             raise NotFoundError(
                 f"unknown EPCI {siren!r}: it is not one of the {len(self.epcis)} EPCIs of the referential",
-                hint=hint or "an EPCI is named by its 9-digit SIREN; `territoria reference --search NAME` finds it",
+                hint=" ".join(h for h in (hint or usage, newer) if h),
             )
         return found
 
@@ -116,18 +119,27 @@ class Referential:
         code = code.strip().upper()
         found = self.communes.get(code)
         if found is None:
-            hint = (
-                _separator_hint(code, self.communes)
-                or _arrondissement_hint(code, self.communes)
-                or self._former_hint(code)
-                or did_you_mean(code, self.communes, {k: v.nom for k, v in self.communes.items()})
-            )
+            hint = _separator_hint(code, self.communes) or _arrondissement_hint(code, self.communes)
+            hint = hint or self._former_hint(code)
+            if hint is None:
+                close = did_you_mean(code, self.communes, {k: v.nom for k, v in self.communes.items()})
+                # well formed: maybe a commune newer than the shipped referential
+                newer = re.fullmatch(r"([013-9][0-9]|2[AB])[0-9]{3}", code) and self._newer("A commune", "was made of")
+                hint = " ".join(h for h in (close, newer) if h) or None
             raise NotFoundError(
                 f"unknown commune code {code!r}: not a current INSEE commune code "
                 f"({self.vintages['communes']['version']})",
                 hint=hint or "a commune is named by its 5-character INSEE code, e.g. 35238 for Rennes",
             )
         return found
+
+    def _newer(self, kind: str, made: str) -> str:
+        """For a well-formed code the referential lacks: it may name a newer commune or EPCI."""
+        vintage = self.vintages["communes"]["vintage"]
+        return (
+            f"{kind} created after the referential ({vintage}) is not in it: name the communes it {made} "
+            "with --communes."
+        )
 
     def _former_hint(self, code: str) -> str | None:
         """A commune merged into a commune nouvelle since: the hint names the commune it is part of."""
