@@ -176,3 +176,15 @@ def test_a_commune_merged_since_filosofis_geography(tmp_path: Path) -> None:
         )
     assert communes == {"93001"}  # Aubervilliers kept its perimeter
     assert {code: iris.get(code) for code in pierrefitte} == dict.fromkeys(pierrefitte, "93066")
+
+
+def test_the_export_asked_of_a_portal_names_the_arrondissements(tmp_path: Path) -> None:
+    """A territory of communes asks Opendatasoft portals for its rows by commune code: Lyon's rows
+    of Enedis's IRIS file are its arrondissements' (69381...), which the filter used to leave out."""
+    root = tmp_path / "ws"
+    made = CliRunner().invoke(app, ["init", str(root), "--communes", "69123,69029", "--pack", "energy_ghg"])
+    assert made.exit_code == 0, made.output
+    expected = ", ".join(f'"{c}"' for c in ["69029", "69123", *(str(n) for n in range(69381, 69390))])
+    for source in ("conso-elec-iris", "conso-elec-gaz-commune"):
+        text = (root / "sources" / f"{source}.yaml").read_text(encoding="utf-8")
+        assert f"code_commune IN ({expected})" in " ".join(text.split()), source

@@ -22,6 +22,11 @@ def commune_of(code: str) -> str:
     return arrondissement_commune(code) or code
 
 
+def arrondissements_of(commune: str) -> list[str]:
+    """The codes of a city's arrondissements (75101...75120 for Paris), none for another commune."""
+    return [str(n) for low, high, city in ARRONDISSEMENTS if city == commune for n in range(low, high + 1)]
+
+
 def commune_of_sql(code: str) -> str:
     """SQL of ``commune_of`` on a 5-character code (SQL text): the pack macro ``commune_of(code)``
     (``catalog/sql_macros.py``). Text bounds: the codes compared are of the same length."""
@@ -31,4 +36,4 @@ def commune_of_sql(code: str) -> str:
     return f"CASE {branches} ELSE {code} END"
 
 
-__all__ = ["ARRONDISSEMENTS", "arrondissement_commune", "commune_of", "commune_of_sql"]
+__all__ = ["ARRONDISSEMENTS", "arrondissement_commune", "arrondissements_of", "commune_of", "commune_of_sql"]
