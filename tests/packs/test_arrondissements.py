@@ -17,6 +17,7 @@ from territoria.catalog.sql_macros import expand_macros
 from territoria.cli.main import app
 from territoria.core.errors import UserError
 from territoria.engines.registry import open_engine
+from territoria.pipelines.plan import build_plan
 from territoria.reference.arrondissements import commune_of
 from territoria.workspace import Workspace
 
@@ -66,6 +67,13 @@ def _ore(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _population_iris(path: Path) -> None:
+    """INSEE's infra-communal columns: an IRIS of Paris names its arrondissement as its commune."""
+    lines = ["IRIS;COM;TYP_IRIS;P21_POP;P21_POP75P;P21_POP80P;P21_POP80P_PSEUL"]
+    lines += [f"{iris};{com};H;2000;200;100;40" for iris, com in IRIS.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def _stations(path: Path) -> None:
     """Two stations of the real Ille-et-Vilaine file renumbered: Paris-Montsouris (75114001, in the
     14th arrondissement) and Trappes (78621001, outside Paris)."""
@@ -91,6 +99,7 @@ def paris(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     _enedis_iris(root / "data" / "conso-elec-iris.csv")
     _stations(root / "data" / "meteo-france" / "stations-quotidien.csv.gz")
     _ore(root / "data" / "conso-elec-gaz-commune.csv")
+    _population_iris(root / "data" / "population-iris.csv")
     ws = Workspace(root)
     ws.set_parameters("climate_adaptation", {"station_reference": 75114001})  # the team's choice: Montsouris
     ran = CliRunner().invoke(app, ["run", "-w", str(root)])
@@ -188,3 +197,27 @@ def test_the_export_asked_of_a_portal_names_the_arrondissements(tmp_path: Path) 
     for source in ("conso-elec-iris", "conso-elec-gaz-commune"):
         text = (root / "sources" / f"{source}.yaml").read_text(encoding="utf-8")
         assert f"code_commune IN ({expected})" in " ".join(text.split()), source
+
+
+def test_iris_populations_of_the_arrondissements_are_the_citys(paris: Workspace) -> None:
+    """The heat-vulnerability factors read INSEE's IRIS populations, whose commune is the
+    arrondissement in Paris. The model waits for sensors and cool places this workspace has not:
+    its SQL runs here on the real ingested populations and Filosofi cells, the heat and cool-place
+    inputs standing in as empty tables. Before, Paris had no IRIS and no share of people 75+."""
+    plan = build_plan(paris)
+    sql = plan.steps["model:vulnerabilite_chaleur_facteurs"].render(plan.datasets)
+    stand_ins = {
+        "published.icu_intensite_commune": "mesh VARCHAR, code VARCHAR, period VARCHAR, value DOUBLE",
+        "published.nuits_tropicales": "mesh VARCHAR, code VARCHAR, value DOUBLE",
+        "lieux_frais_couverture": "code VARCHAR, part_couverte DOUBLE, nb_lieux BIGINT",
+    }
+    with paris.engine() as engine:
+        for i, (name, columns) in enumerate(stand_ins.items()):
+            engine.execute(f"CREATE TEMP TABLE stand_in_{i} ({columns})")
+            assert plan.datasets[name].qualified in sql
+            sql = sql.replace(plan.datasets[name].qualified, f"stand_in_{i}")
+        rows = engine.fetch_all(f"SELECT mesh, code, commune, part_75_plus FROM ({sql}) ORDER BY mesh, code")
+    assert rows == [
+        ("commune", "75056", "75056", pytest.approx(10.0)),
+        *(("iris", code, "75056", pytest.approx(10.0)) for code in sorted(IRIS)),
+    ]
