@@ -115,6 +115,7 @@ def test_every_pack_sql_translates_or_has_a_variant() -> None:
         "energy_ghg:models/energie_elec_iris.sql",
         "energy_ghg:indicators/ges_emissions.sql",  # 128-bit integers
         "resources:models/foncier_flux.sql",
+        "social_health:models/filosofi_cellules.sql",  # a list landed as JSON text
     ]
     for name in available_packs():
         pack = load_pack(name)

@@ -51,6 +51,37 @@ def test_an_arrondissement_names_its_commune(code: str, commune: str) -> None:
     assert err.value.hint is not None and f"use the commune's code, {commune}" in err.value.hint
 
 
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        ("62743", "62743 is a former commune, now part of 62447 (Hesdin-la-Forêt): use its code"),
+        ("49069", "49069 is a former commune, now part of 49126 (Orée d'Anjou): use its code"),
+        ("55273", "now part of 55245 (Heudicourt-sous-les-Côtes) and 55386 (Nonsard-Lamarche): use one of their codes"),
+    ],
+)
+def test_a_former_commune_names_the_commune_nouvelle(code: str, says: str) -> None:
+    """A commune merged since into a commune nouvelle (a code from an older list): the hint names the
+    commune it is part of, not look-alike codes (62743 gave 86274 Les Trois-Moutiers)."""
+    with pytest.raises(NotFoundError) as err:
+        referential().commune(code)
+    assert err.value.hint is not None and says in err.value.hint, err.value.hint
+
+
+def test_a_well_formed_unknown_code_may_be_newer_than_the_referential() -> None:
+    """A commune or EPCI created after the shipped referential is not in it: the hint says so, and
+    how to make the territory anyway, besides the look-alike codes."""
+    ref = referential()
+    newer = "created after the referential (2025) is not in it: name the communes it"
+    for lookup, code in ((ref.commune, "35999"), (ref.epci, "200099999")):
+        with pytest.raises(NotFoundError) as err:
+            lookup(code)
+        assert err.value.hint is not None and newer in err.value.hint and "did you mean" in err.value.hint
+    for lookup, code in ((ref.commune, "3523"), (ref.commune, "75101"), (ref.commune, "62743"), (ref.epci, "2000")):
+        with pytest.raises(NotFoundError) as err:
+            lookup(code)
+        assert newer not in (err.value.hint or ""), code
+
+
 def test_unknown_commune_suggests_close_matches() -> None:
     with pytest.raises(NotFoundError) as err:
         referential().commune("3523")

@@ -3,15 +3,23 @@ download a national file that holds nothing for it (INSEE's Filosofi and Mayotte
 
 from __future__ import annotations
 
+import csv
+import gzip
 import json
 from pathlib import Path
 
 import httpx
+import pytest
+import yaml
 from typer.testing import CliRunner
 
 from territoria.api import create_app
+from territoria.catalog.packs import load_pack
 from territoria.cli.main import app
+from territoria.reference.arrondissements import commune_of
+from territoria.reference.referential import referential
 from territoria.testing.live import LiveServer
+from territoria.usecases.social_health.demo import COMMUNES_FILE, IRIS_FILE, shipped
 
 runner = CliRunner()
 
@@ -85,3 +93,54 @@ def test_a_territory_s_own_file_lifts_it(tmp_path: Path) -> None:
     (root / "data" / "filosofi-2021-communes.csv").write_text("CODGEO;NBMENFISC21\n97611;100\n", encoding="utf-8")
     status = json.loads(runner.invoke(app, ["sources", "status", "--json", "-w", str(root)]).output)
     assert {cause["source"] for cause in status["not_published"].values()} == {"filosofi-iris"}
+
+
+def test_guadeloupe_is_told_filosofi_does_not_exist_for_it(tmp_path: Path) -> None:
+    """Filosofi 2021 has no row for Guadeloupe (971) nor Guyane (973): before, CA Cap Excellence
+    was sent to download the national file."""
+    todo = _todo(tmp_path / "guadeloupe", "97101,97120")
+    for dataset in ("filosofi-communes", "filosofi-iris"):
+        assert todo[dataset].startswith("none to get: INSEE publishes no such data for département(s) 971"), todo
+
+
+@pytest.mark.parametrize(
+    ("dataset", "shipped_name"), [("filosofi-communes", COMMUNES_FILE), ("filosofi-iris", IRIS_FILE)]
+)
+def test_the_departements_declared_uncovered_are_those_the_shipped_file_has_no_row_for(
+    dataset: str, shipped_name: str
+) -> None:
+    entry = yaml.safe_load((load_pack("social_health").directory / "sources" / f"{dataset}.yaml").read_text("utf-8"))
+    with gzip.open(shipped(shipped_name + ".gz"), "rt", encoding="utf-8") as f:
+        next(f)
+        # an IRIS code starts with its commune's code, or its arrondissement's
+        communes = {commune_of(line[:5]) for line in f}
+    ref = referential()
+    departements = {c.departement for c in ref.communes.values()}
+    covered = {ref.communes[c].departement for c in communes if c in ref.communes}
+    assert sorted(entry["source"]["upstream"]["not_published_for"]) == sorted(departements - covered)
+
+
+def test_a_shipped_national_file_says_it_holds_nothing_for_mayotte(tmp_path: Path) -> None:
+    """SINOE's déchèterie file is copied into every workspace; it has no row for Mayotte. Before,
+    `sources status` said it was present with nothing to do, while the indicator waiting on it sent
+    the team to `sources status` for what is missing."""
+    root = tmp_path / "mayotte"
+    made = runner.invoke(app, ["init", str(root), "--communes", "97611,97608", "--pack", "resources"])
+    assert made.exit_code == 0, made.output
+    assert runner.invoke(app, ["run", "-w", str(root)]).exit_code == 0
+    status = runner.invoke(app, ["sources", "status", "--json", "-w", str(root)])
+    rows = {row["dataset"]: row for row in json.loads(status.output)["sources"]}
+    assert rows["sinoe-decheteries"]["state"] == "present"
+    assert rows["sinoe-decheteries"]["todo"] == (
+        "nothing to get: ADEME (SINOE®) publishes no such data for département(s) 976; "
+        "the figures built on it stay empty for this territory"
+    )
+
+
+def test_the_sinoe_departements_declared_uncovered_are_those_the_shipped_file_has_no_row_for() -> None:
+    pack = load_pack("resources")
+    entry = yaml.safe_load((pack.directory / "sources" / "sinoe-decheteries.yaml").read_text("utf-8"))
+    with gzip.open(pack.directory / "data" / "sinoe-decheteries-departements.csv.gz", "rt", encoding="utf-8") as f:
+        covered = {row["C_DEPT"] for row in csv.DictReader(f)}
+    departements = {c.departement for c in referential().communes.values()}
+    assert sorted(entry["source"]["upstream"]["not_published_for"]) == sorted(departements - covered)

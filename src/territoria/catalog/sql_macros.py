@@ -4,6 +4,8 @@ the same expression from one definition.
 
 ``local_projection(geometry, departement)``: the geometry in the official projection of that
 part of France (``reference/crs.py``).
+``commune_of(code)``: the commune of a 5-character code, that of its commune for a municipal
+arrondissement of Paris, Lyon or Marseille (``reference/arrondissements.py``), the code otherwise.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import re
 from collections.abc import Callable
 
 from territoria.core.errors import ConfigError
+from territoria.reference.arrondissements import commune_of_sql
 from territoria.reference.crs import local_projection_sql
 
-MACROS: dict[str, Callable[..., str]] = {"local_projection": local_projection_sql}
+MACROS: dict[str, Callable[..., str]] = {"local_projection": local_projection_sql, "commune_of": commune_of_sql}
 CALL = re.compile(r"\b(" + "|".join(MACROS) + r")\s*\(")
 
 

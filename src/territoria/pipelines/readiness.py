@@ -158,6 +158,21 @@ def _missing_todo(ws: Workspace, entry: DatasetEntry) -> str | None:
     return None
 
 
+def _holds_nothing(ws: Workspace, entry: DatasetEntry) -> str:
+    """For a present file (a national one shipped with its pack): the territory's départements its
+    producer publishes nothing for, which the figures built on it cannot cover."""
+    gaps, none_exists = uncovered(ws, entry)
+    if not gaps:
+        return ""
+    deps = ", ".join(gaps)
+    if none_exists:
+        return (
+            f"nothing to get: {entry.publisher.name} publishes no such data for département(s) {deps}; "
+            "the figures built on it stay empty for this territory"
+        )
+    return f"it holds nothing for département(s) {deps}: {entry.publisher.name} publishes no such data there"
+
+
 def _stale(entry: DatasetEntry, checked_at: datetime | None) -> bool:
     days = FREQUENCIES.get(entry.frequency)
     if not days or checked_at is None:
@@ -183,7 +198,7 @@ def sources_status(ws: Workspace, engine: Engine) -> list[SourceStatus]:
         elif _stale(entry, checks.get(name, (None, None))[0]):
             state, todo = "stale", f"not checked for longer than its frequency ({entry.frequency}): run it again"
         else:
-            state, todo = "present", ""
+            state, todo = "present", _holds_nothing(ws, entry)
         result.append(SourceStatus(entry.pack, name, entry.source.kind, state, todo))
     return result
 

@@ -19,20 +19,17 @@ from typing import Any
 
 from territoria.core.errors import NotFoundError
 from territoria.core.suggest import did_you_mean
-
-#: municipal arrondissements (INSEE codes of their own, not communes) -> the commune they divide
-ARRONDISSEMENTS = ((75101, 75120, "75056"), (69381, 69389, "69123"), (13201, 13216, "13055"))
+from territoria.reference.arrondissements import arrondissement_commune
 
 
 def _arrondissement_hint(code: str, communes: Mapping[str, Any]) -> str | None:
     """Paris, Lyon and Marseille's arrondissements have codes of their own (75101, 69381, 13201...)
     that are not communes: the hint names the commune, not look-alike codes elsewhere."""
-    number = int(code) if code.isdigit() and len(code) == 5 else 0
-    for low, high, commune in ARRONDISSEMENTS:
-        if low <= number <= high and commune in communes:
-            nom = getattr(communes[commune], "nom", commune)
-            return f"{code} is a municipal arrondissement of {nom}: use the commune's code, {commune}"
-    return None
+    commune = arrondissement_commune(code)
+    if commune is None or commune not in communes:
+        return None
+    nom = getattr(communes[commune], "nom", commune)
+    return f"{code} is a municipal arrondissement of {nom}: use the commune's code, {commune}"
 
 
 def _separator_hint(code: str, communes: Mapping[str, Any]) -> str | None:
@@ -76,8 +73,13 @@ class Referential:
         self.boundaries_path = self.directory / "communes_geom.parquet"
         self.vintages: dict[str, Any] = json.loads((self.directory / "vintages.json").read_text(encoding="utf-8"))
         communes = pq.read_table(
-            self.communes_path, columns=["code", "nom", "departement", "region", "epci", "population"]
+            self.communes_path, columns=["code", "nom", "departement", "region", "epci", "population", "anciens_codes"]
         ).to_pylist()
+        #: a former commune's code (merged into a commune nouvelle) -> the current commune(s) it is part of
+        self.former: dict[str, tuple[str, ...]] = {}
+        for row in communes:
+            for old in row.pop("anciens_codes") or []:
+                self.former[old] = (*self.former.get(old, ()), row["code"])
         self.communes: dict[str, Commune] = {row["code"]: Commune(**row) for row in communes}
         epcis = pq.read_table(self.epci_path, columns=["siren", "nom", "nature", "population", "membres"]).to_pylist()
         self.epcis: dict[str, Epci] = {
@@ -104,9 +106,12 @@ class Referential:
             hint = did_you_mean(siren, self.epcis, {k: v.nom for k, v in self.epcis.items()})
             if by_name:
                 hint = "did you mean " + ", ".join(f"{s} ({self.epcis[s].nom})" for s in by_name[:5]) + "?"
+            # a well-formed SIREN: maybe an EPCI newer than the shipped referential
+            newer = siren.isdigit() and len(siren) == 9 and self._newer("An EPCI", "groups")
+            usage = "an EPCI is named by its 9-digit SIREN; `territoria reference --search NAME` finds it."
             raise NotFoundError(
                 f"unknown EPCI {siren!r}: it is not one of the {len(self.epcis)} EPCIs of the referential",
-                hint=hint or "an EPCI is named by its 9-digit SIREN; `territoria reference --search NAME` finds it",
+                hint=" ".join(h for h in (hint or usage, newer) if h),
             )
         return found
 
@@ -114,17 +119,36 @@ class Referential:
         code = code.strip().upper()
         found = self.communes.get(code)
         if found is None:
-            hint = (
-                _separator_hint(code, self.communes)
-                or _arrondissement_hint(code, self.communes)
-                or did_you_mean(code, self.communes, {k: v.nom for k, v in self.communes.items()})
-            )
+            hint = _separator_hint(code, self.communes) or _arrondissement_hint(code, self.communes)
+            hint = hint or self._former_hint(code)
+            if hint is None:
+                close = did_you_mean(code, self.communes, {k: v.nom for k, v in self.communes.items()})
+                # well formed: maybe a commune newer than the shipped referential
+                newer = re.fullmatch(r"([013-9][0-9]|2[AB])[0-9]{3}", code) and self._newer("A commune", "was made of")
+                hint = " ".join(h for h in (close, newer) if h) or None
             raise NotFoundError(
                 f"unknown commune code {code!r}: not a current INSEE commune code "
                 f"({self.vintages['communes']['version']})",
                 hint=hint or "a commune is named by its 5-character INSEE code, e.g. 35238 for Rennes",
             )
         return found
+
+    def _newer(self, kind: str, made: str) -> str:
+        """For a well-formed code the referential lacks: it may name a newer commune or EPCI."""
+        vintage = self.vintages["communes"]["vintage"]
+        return (
+            f"{kind} created after the referential ({vintage}) is not in it: name the communes it {made} "
+            "with --communes."
+        )
+
+    def _former_hint(self, code: str) -> str | None:
+        """A commune merged into a commune nouvelle since: the hint names the commune it is part of."""
+        current = [self.communes[c] for c in self.former.get(code, ()) if c in self.communes]
+        if not current:
+            return None
+        names = " and ".join(f"{c.code} ({c.nom})" for c in current)
+        use = "one of their codes" if len(current) > 1 else "its code"
+        return f"{code} is a former commune, now part of {names}: use {use}"
 
     def search(self, text: str, limit: int = 10) -> list[tuple[str, str, str]]:
         """Find EPCIs and communes whose name contains ``text`` (accent- and case-insensitive)."""

@@ -30,6 +30,7 @@ from territoria.core.yamlio import load_model, present, read_yaml, write_yaml
 from territoria.engines.base import Engine
 from territoria.engines.registry import open_engine
 from territoria.landing import Landing
+from territoria.reference.arrondissements import arrondissements_of
 from territoria.reference.referential import Referential, referential
 from territoria.workspace.lock import WorkspaceLock
 from territoria.workspace.model import TERRITORY_MESH, PackConfig, TerritoryConfig
@@ -194,7 +195,8 @@ def territory_placeholders(config: TerritoryConfig) -> dict[str, str]:
     members = [ref.communes[c] for c in config.communes if c in ref.communes]
     deps = sorted({m.departement for m in members if m.departement})
     regions = sorted({m.region for m in members if m.region})
-    quoted = ", ".join(f'"{c}"' for c in config.communes)
+    # a producer may name Paris, Lyon or Marseille's rows by arrondissement (Enedis's IRIS file)
+    quoted = ", ".join(f'"{c}"' for code in config.communes for c in (code, *arrondissements_of(code)))
     return {
         "territory.epci": config.epci or "",
         "territory.communes": ",".join(config.communes),

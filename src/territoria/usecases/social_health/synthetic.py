@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from territoria.reference.arrondissements import commune_of
 from territoria.reference.referential import referential
 
 POPULATION_FILE = "population-iris.synthetic.csv"
@@ -38,8 +39,8 @@ def _iris_codes(data: Path, codes: list[str]) -> dict[str, list[str]]:
     if path.is_file():
         for line in path.read_text(encoding="utf-8").splitlines()[1:]:
             iris = line.split(";", 1)[0]
-            if iris[:5] in found:
-                found[iris[:5]].append(iris)
+            if commune_of(iris[:5]) in found:  # Paris's IRIS codes start with their arrondissement's
+                found[commune_of(iris[:5])].append(iris)
     return {c: sorted(v) or [c + "0000"] for c, v in found.items()}
 
 

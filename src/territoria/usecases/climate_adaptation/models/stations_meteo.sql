@@ -14,5 +14,5 @@ SELECT s.station, s.nom, s.lat, s.lon, s.altitude, c.code AS commune, c.nom AS c
             ELSE 'hors_territoire' END AS role,
        s.premier_jour, s.dernier_jour
 FROM s
-LEFT JOIN ref('communes') AS c ON c.code = left(s.station, 5)
+LEFT JOIN ref('communes') AS c ON c.code = commune_of(left(s.station, 5))  -- Paris-Montsouris is 75114001
 ORDER BY s.station

@@ -1,19 +1,23 @@
 -- The territory's share (%) of its region's consumption, per year and energy (all sectors): the
--- territory's protected cells against Agence ORE's regional totals. The region is the one the
--- commune file gives for the territory's communes; years are those both files cover.
+-- territory's protected cells against Agence ORE's regional totals. A territory across regions
+-- (CC d'Aire-sur-l'Adour: Landes and Gers) is compared with the regions it spans together (region
+-- "Nouvelle-Aquitaine + Occitanie"), a year counting only when every one of them has its total;
+-- the regions are those of the territory's communes in the referential. Years are those both
+-- files cover.
 WITH t AS (
     SELECT code, libelle, period, energy, consumption_mwh, masked_share, completeness, lower_bound, secret
     FROM ref('published.energie_cellules')
     WHERE mesh = param('territory.mesh') AND sector = 'TOUS' AND energy IN ('electricite', 'gaz', 'TOUTES')
 ),
-region AS (SELECT any_value(code_region) AS code_region FROM ref('conso-elec-gaz-commune')
-           WHERE code_commune IN (SELECT unnest(param('territory.communes')))),
+regions AS (SELECT DISTINCT region FROM ref('communes')),
 r AS (
     SELECT annee AS period, CASE WHEN filiere = 'Gaz' THEN 'gaz' ELSE 'electricite' END AS energy,
-           sum(conso_mwh::DECIMAL(38, 6)) AS conso_mwh, any_value(libelle_region) AS libelle_region
+           sum(conso_mwh::DECIMAL(38, 6)) AS conso_mwh,
+           string_agg(DISTINCT libelle_region, ' + ' ORDER BY libelle_region) AS libelle_region
     FROM ref('conso-elec-gaz-region')
-    WHERE code_region = (SELECT code_region FROM region)
+    WHERE code_region IN (SELECT region FROM regions)
     GROUP BY ALL
+    HAVING count(DISTINCT code_region) = (SELECT count(*) FROM regions)
 ),
 r_all AS (
     SELECT * FROM r

@@ -5,9 +5,16 @@
 -- Consumption is summed as DECIMAL(38, 6) (exact to the kWh/1000): a sum of doubles depends on
 -- the order of addition, hence on the thread count, and published figures must not. The energy
 -- models keep it exact and publish it as DOUBLE once, the same double for the same decimal.
-WITH rows AS (
+-- Paris, Lyon and Marseille are the territory's communes; a file that gives them by arrondissement
+-- (codes 75101...) is summed into the city, unless it also gives the city whole for that year and
+-- energy (then counted once, whole).
+WITH source AS (
+    SELECT *, commune_of(code_commune) AS commune FROM ref('conso-elec-gaz-commune')
+    WHERE commune_of(code_commune) IN (SELECT unnest(param('territory.communes')))
+),
+rows AS (
     SELECT
-        code_commune AS code,
+        commune AS code,
         annee AS period,
         CASE
             WHEN code_categorie_consommation = 'RES' THEN 'residentiel'
@@ -22,8 +29,10 @@ WITH rows AS (
         nb_sites,
         conso_totale_mwh_secret OR nb_sites_secret
             OR (conso_totale_mwh IS NULL AND coalesce(nombre_mailles_secretisees, 0) > 0) AS masked
-    FROM ref('conso-elec-gaz-commune')
-    WHERE code_commune IN (SELECT unnest(param('territory.communes')))
+    FROM source AS s
+    WHERE code_commune = commune OR NOT EXISTS (
+        SELECT 1 FROM source AS w WHERE w.code_commune = s.commune AND w.annee = s.annee AND w.filiere = s.filiere
+    )
 )
 SELECT
     code,

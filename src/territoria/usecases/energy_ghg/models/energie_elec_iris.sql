@@ -2,8 +2,9 @@
 -- IRIS cells masked by Enedis stay masked; every sum over them is the sum of the known cells,
 -- a lower bound flagged lower_bound with the share of masked components: nothing is un-masked.
 -- Sums are exact (DECIMAL(38, 6)), so that they do not depend on the thread count.
+-- Enedis names an IRIS of Paris, Lyon or Marseille by its arrondissement: the commune is the city
 WITH wide AS (
-    SELECT * FROM ref('conso-elec-iris') WHERE code_commune IN (SELECT unnest(param('territory.communes')))
+    SELECT * FROM ref('conso-elec-iris') WHERE commune_of(code_commune) IN (SELECT unnest(param('territory.communes')))
 ),
 leaves AS (
     -- INCLUDE NULLS: a masked cell has null values and must stay a (masked) component
@@ -19,7 +20,7 @@ leaves AS (
 ),
 known AS (
     -- an empty cell (professionnel before 2018) is not a component; a masked one is
-    SELECT code_iris, code_commune, annee AS period, sector, consumption_mwh, nb_sites, masked
+    SELECT code_iris, commune_of(code_commune) AS code_commune, annee AS period, sector, consumption_mwh, nb_sites, masked
     FROM leaves WHERE masked OR consumption_mwh IS NOT NULL
 ),
 territory AS (SELECT param('territory.code') AS code),

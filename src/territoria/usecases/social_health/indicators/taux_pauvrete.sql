@@ -13,7 +13,8 @@ FROM c
 UNION ALL
 SELECT param('territory.mesh'), param('territory.code'), param('territory.name'), max(period),
        sum(value * nb_personnes) / nullif(sum(nb_personnes) FILTER (WHERE value IS NOT NULL), 0),
-       sum(nb_personnes) FILTER (WHERE value IS NOT NULL),
+       -- BIGINT as the commune rows: a sum of BIGINTs is a HUGEINT, which GDAL (GeoJSON) cannot write
+       (sum(nb_personnes) FILTER (WHERE value IS NOT NULL))::BIGINT,
        coalesce(sum(nb_personnes) FILTER (WHERE secret) / nullif(sum(nb_personnes), 0), 0.0),
        0.0,
        coalesce(sum(nb_personnes) FILTER (WHERE value IS NOT NULL) / nullif(sum(nb_personnes), 0), 0.0),

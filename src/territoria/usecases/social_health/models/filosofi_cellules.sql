@@ -4,11 +4,33 @@
 -- it). Published through the secrecy guard (statistical.filosofi): the published copy keeps
 -- INSEE's masks and adds the fiscal 11-household rule, and every indicator of the pack reads it.
 -- No margin is built here: Filosofi indicators are not additive (medians, rates, deciles).
-WITH com AS (
-    SELECT f.*, c.nom FROM ref('filosofi-communes') AS f JOIN ref('communes') AS c ON c.code = f.CODGEO
+-- Filosofi 2021 is on the 2022 geography. A commune of the territory merged since with others
+-- (Saint-Denis absorbed Pierrefitte-sur-Seine in 2025) has former communes with rows of their own:
+-- its own row, if any, describes a smaller place than today's commune and is not published as its
+-- value (medians and rates do not add up); the IRIS of its former communes are its IRIS.
+WITH former AS (
+    SELECT ancien, min(commune) AS commune
+    FROM (
+        -- territoria:part former
+        SELECT unnest(anciens_codes) AS ancien, code AS commune FROM ref('communes-referentiel')
+        -- territoria:end
+    ) AS a
+    GROUP BY ancien
+    HAVING count(*) = 1  -- a former commune split between two of today's has no one commune
 ),
+changed AS (
+    SELECT DISTINCT former.commune FROM former JOIN ref('filosofi-communes') AS f ON f.CODGEO = former.ancien
+),
+com AS (
+    SELECT f.*, c.nom FROM ref('filosofi-communes') AS f JOIN ref('communes') AS c ON c.code = f.CODGEO
+    WHERE f.CODGEO NOT IN (SELECT commune FROM changed)
+),
+-- an IRIS code starts with its commune's code, its arrondissement's in Paris, Lyon and Marseille, or
+-- that of the former commune it was in
 iris AS (
-    SELECT f.*, c.code AS commune, c.nom FROM ref('filosofi-iris') AS f JOIN ref('communes') AS c ON c.code = left(f.IRIS, 5)
+    SELECT f.*, c.code AS commune, c.nom FROM ref('filosofi-iris') AS f
+    LEFT JOIN former ON former.ancien = left(f.IRIS, 5)
+    JOIN ref('communes') AS c ON c.code = coalesce(former.commune, commune_of(left(f.IRIS, 5)))
 )
 SELECT 'commune' AS mesh, CODGEO AS code, nom AS libelle, param('territory.code') AS parent_code,
        param('filosofi_millesime') AS period, s.measure, s.value, NBMENFISC21 AS nb_menages,

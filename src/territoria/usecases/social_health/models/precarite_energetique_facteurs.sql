@@ -37,7 +37,8 @@ LEFT JOIN e_gaz ON e_gaz.mesh = 'commune' AND e_gaz.code = c.code
 LEFT JOIN chauffage AS ch ON ch.code = c.code
 UNION ALL
 SELECT param('territory.mesh'), t.code, param('territory.name'), param('filosofi_millesime'),
-       (SELECT sum(menages) FROM f), (SELECT sum(personnes) FROM f), NULL, false,
+       -- BIGINT as the commune rows: a sum of BIGINTs is a HUGEINT, which GDAL (GeoJSON) cannot write
+       (SELECT sum(menages)::BIGINT FROM f), (SELECT sum(personnes)::BIGINT FROM f), NULL, false,
        e.consumption_mwh, e_elec.elec_mwh, e_gaz.gaz_mwh,
        coalesce(e.secret, false) OR coalesce(e_elec.elec_secret, false) OR coalesce(e_gaz.gaz_secret, false),
        coalesce(e.secret, false), coalesce(e.lower_bound, false), NULL

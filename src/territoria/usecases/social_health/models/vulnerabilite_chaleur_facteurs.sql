@@ -13,9 +13,10 @@ pauv AS (
     SELECT mesh, code, value AS pauvrete, secret AS pauvrete_secrete
     FROM ref('published.filosofi_cellules') WHERE measure = 'taux_pauvrete'
 ),
+-- INSEE's infra-communal bases name an IRIS of Paris, Lyon or Marseille's commune by its arrondissement
 pop AS (
-    SELECT IRIS AS iris, COM AS commune, P21_POP AS pop, P21_POP75P AS p75, P21_POP80P_PSEUL AS p80_seuls
-    FROM ref('population-iris') WHERE COM IN (SELECT code FROM ref('communes'))
+    SELECT IRIS AS iris, commune_of(COM) AS commune, P21_POP AS pop, P21_POP75P AS p75, P21_POP80P_PSEUL AS p80_seuls
+    FROM ref('population-iris') WHERE commune_of(COM) IN (SELECT code FROM ref('communes'))
 ),
 com AS (
     SELECT co.code, co.nom, sum(pop.pop) AS pop, sum(pop.p75) AS p75, sum(pop.p80_seuls) AS p80_seuls
