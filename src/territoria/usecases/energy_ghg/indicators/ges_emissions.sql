@@ -2,50 +2,52 @@
 -- configured factor version, valid for the year. Totals over energies add the per-energy
 -- emissions and are secret when any of them is. Every row records the factors and version used;
 -- estimated_share is the share of emissions computed with a factor that is not that year's own.
--- The cells and leaves are read twice rather than materialised (NOT MATERIALIZED): a scan costs
--- less than a copy of millions of rows; the totals carry only keys and numbers through the
--- aggregate (the cells' key: code, period, sector; the mesh follows from the code), their mesh,
--- label and cell attributes come from the TOUTES cell they are joined to, and
--- their factors are a bit set (one bit per factor of the version) spelled out once per total.
+-- The cells and leaves are read more than once rather than materialised (NOT MATERIALIZED): a scan
+-- costs less than a copy of millions of rows.
+-- A total is the TOUTES cell with its electricity and gas leaves joined to it (energie_cellules
+-- publishes these three cells for every commune or territory x sector x year, and no other
+-- energy): two joins on the cell's key cost less than grouping every leaf by that key and joining
+-- the groups back to the TOUTES cell for its mesh, label and attributes (-5 % CPU at 10 years,
+-- identical rows). A leaf without a factor for its year has no emissions and is left out of the
+-- total; a cell has one factor per version (the ranges of one energy's factors do not overlap).
 -- Emissions are computed and added up as decimals (consumption to 1e-6 MWh, factors to 1e-9):
 -- exact, so a total does not depend on the order of addition; published as DOUBLE. The operands
 -- are only as wide as they need be (consumption below 10^14 MWh, a factor below 10^9): their
 -- product fits DECIMAL(38, 15) without an overflow check per row, the same type and value as
--- two DECIMAL(38) operands would give. A total is converted to DOUBLE once (its value, and the
--- estimated share's denominator): DuckDB converts a DECIMAL(38) to DOUBLE with 128-bit divisions.
--- The share's numerator, the sum of the estimated leaves (estimated is 0 or 1), is taken as
--- DECIMAL(38, 16), the type and value the product value x estimated had, without a product per leaf.
+-- two DECIMAL(38) operands would give. A total is converted to DOUBLE once per use (its value,
+-- and the estimated share's denominator): DuckDB converts a DECIMAL(38) to DOUBLE with 128-bit
+-- divisions. The share's numerator, the estimated leaves' emissions, is taken as DECIMAL(38, 16).
 WITH f AS (
-    SELECT energy, year, year_from, year_to, value AS factor, factor_id, version,
-           CASE WHEN row_number() OVER (ORDER BY factor_id) > 128
-                THEN error('ges_emissions: more than 128 emission factors in one version')
-                ELSE row_number() OVER (ORDER BY factor_id) - 1 END::UHUGEINT AS bit
+    SELECT energy, year, year_from, year_to, value AS factor, factor_id, version
     FROM ref('facteurs-emission') WHERE version = param('emission_factor_version')
 ),
 cells AS NOT MATERIALIZED (SELECT * FROM ref('published.energie_cellules')),
 leaf AS NOT MATERIALIZED (
     SELECT c.mesh, c.code, c.libelle, c.period, c.sector, c.energy,
            c.consumption_mwh::DECIMAL(20, 6) * f.factor::DECIMAL(18, 9) AS value,
-           c.masked_share, c.completeness, c.lower_bound, c.secret, f.factor_id, f.version, f.bit,
+           c.masked_share, c.completeness, c.lower_bound, c.secret, f.factor_id, f.version,
            CASE WHEN f.year = c.period THEN 0.0 ELSE 1.0 END AS estimated
     FROM cells c JOIN f ON f.energy = c.energy AND c.period BETWEEN f.year_from AND f.year_to
 ),
-total AS (
-    SELECT l.code, l.period, l.sector, 'TOUTES' AS energy, sum(l.value)::DOUBLE AS value,
-           coalesce(sum(l.value) FILTER (WHERE l.estimated = 1.0), 0)::DECIMAL(38, 16)::DOUBLE AS estimated_value,
-           max(l.estimated) AS estimated,
-           bool_or(l.secret) AS secret, bool_or(l.lower_bound) AS lower_bound,
-           bit_or(1::UHUGEINT << l.bit) AS factor_bits
-    FROM leaf l GROUP BY l.code, l.period, l.sector
-)
+e AS NOT MATERIALIZED (SELECT * FROM leaf WHERE energy = 'electricite'),
+z AS NOT MATERIALIZED (SELECT * FROM leaf WHERE energy = 'gaz')
 SELECT mesh, code, libelle, period, sector, energy, value::DOUBLE AS value, masked_share, estimated AS estimated_share,
        completeness, lower_bound, secret, factor_id AS emission_factors, version AS emission_factor_version
 FROM leaf
 UNION ALL
-SELECT c.mesh, t.code, c.libelle, t.period, t.sector, t.energy, CASE WHEN t.secret THEN NULL ELSE t.value END,
-       c.masked_share, coalesce(t.estimated_value / nullif(t.value, 0), t.estimated),
+SELECT c.mesh, c.code, c.libelle, c.period, c.sector, 'TOUTES',
+       CASE WHEN e.secret OR z.secret THEN NULL
+            ELSE (CASE WHEN e.value IS NULL AND z.value IS NULL THEN NULL ELSE coalesce(e.value, 0) + coalesce(z.value, 0) END)::DOUBLE END,
+       c.masked_share,
+       coalesce(((CASE WHEN e.estimated = 1.0 THEN coalesce(e.value, 0) ELSE 0 END + CASE WHEN z.estimated = 1.0 THEN coalesce(z.value, 0) ELSE 0 END)::DECIMAL(38, 16)::DOUBLE)
+                / nullif((CASE WHEN e.value IS NULL AND z.value IS NULL THEN NULL ELSE coalesce(e.value, 0) + coalesce(z.value, 0) END)::DOUBLE, 0),
+                greatest(e.estimated, z.estimated)),
        c.completeness,
-       t.lower_bound OR c.lower_bound, t.secret OR c.secret,
-       (SELECT array_to_string(list(factor_id ORDER BY factor_id), ',') FROM f WHERE (t.factor_bits >> f.bit) & 1 = 1),
+       coalesce(e.lower_bound, false) OR coalesce(z.lower_bound, false) OR c.lower_bound,
+       coalesce(e.secret, false) OR coalesce(z.secret, false) OR c.secret,
+       CASE WHEN e.factor_id IS NULL THEN z.factor_id WHEN z.factor_id IS NULL THEN e.factor_id
+            WHEN e.factor_id <= z.factor_id THEN e.factor_id || ',' || z.factor_id ELSE z.factor_id || ',' || e.factor_id END,
        param('emission_factor_version')
-FROM total t JOIN cells c ON c.code = t.code AND c.period = t.period AND c.sector = t.sector AND c.energy = 'TOUTES'
+FROM cells c LEFT JOIN e ON e.code = c.code AND e.period = c.period AND e.sector = c.sector
+LEFT JOIN z ON z.code = c.code AND z.period = c.period AND z.sector = c.sector
+WHERE c.energy = 'TOUTES' AND (e.code IS NOT NULL OR z.code IS NOT NULL)
