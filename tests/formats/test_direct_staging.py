@@ -116,6 +116,22 @@ def test_a_failed_validation_leaves_no_table_behind(tmp_path: Path) -> None:
         engine.close()
 
 
+@pytest.mark.parametrize("direct", [True, False], ids=["straight", "copied"])
+def test_lines_are_right_inside_a_transaction(tmp_path: Path, direct: bool) -> None:
+    """Rows written inside an open transaction have row ids from 2**55 until it commits."""
+    path = tmp_path / "big.csv"
+    bad = _bad_file(path, 20_000)
+    engine = DuckDBEngine(tmp_path / "store.duckdb")
+    try:
+        with engine.transaction():
+            _commit(engine, _validate(engine, path, tmp_path, SCHEMA, direct=direct))
+        staged, quarantined = _stored(engine)
+        assert {line for line, _, _ in quarantined} == bad
+        assert len(staged) == 20_000 - len(bad)
+    finally:
+        engine.close()
+
+
 def test_a_table_left_by_a_crash_is_replaced_by_the_next_ingest(make_source: SourceFactory) -> None:
     src = make_source("ragged.csv", schema=CONSO_SCHEMA)
     assert src.run().status == "success"

@@ -274,7 +274,8 @@ def validate_relation(
             engine.ensure_schema(staged[0])
             direct = STAGED_PREFIX + staged[1]
             rows = f"{quote_ident(staged[0])}.{quote_ident(direct)}"
-        numbered = f"(SELECT rowid + {raw.line_offset + 1} AS _line, * FROM {rows})"
+        # rows written inside an open transaction are numbered from 2**55 until it commits
+        numbered = f"(SELECT rowid - (SELECT min(rowid) FROM {rows}) + {raw.line_offset + 1} AS _line, * FROM {rows})"
     else:
         statement, numbered = _statement(raw.sql, raw, parts), rows
     try:
@@ -323,7 +324,8 @@ def _keep_valid(engine: Engine, table: tuple[str, str], wt: str, failed: bool, f
     columns. Its ``rowid`` still numbers the file's lines here: ``wt`` lists the failing ones."""
     rows = f"{quote_ident(table[0])}.{quote_ident(table[1])}"
     if failed:
-        engine.execute(f"DELETE FROM {rows} WHERE rowid IN (SELECT _line - {first_line} FROM {wt})")
+        first = f"(SELECT min(rowid) FROM {rows})"
+        engine.execute(f"DELETE FROM {rows} WHERE rowid - {first} IN (SELECT _line - {first_line} FROM {wt})")
     present = {name for name, _ in engine.columns(*table)}
     for column in CHECK_COLUMNS:
         if column in present:
