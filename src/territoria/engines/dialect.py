@@ -38,6 +38,7 @@ RENAMES: dict[str, dict[str, str]] = {
         "ERROR": "territoria_error",
         "ST_UNION_AGG": "ST_Union",
     },
+    "spark": {"ERROR": "raise_error"},
 }
 
 

@@ -1,11 +1,20 @@
 -- PostgreSQL variant of ges_emissions.sql (PostgreSQL has no 128-bit integers: the factor bit set is
 -- a bit(128) string here). Same rows, same columns and types; keep both in step.
-WITH f AS (
+WITH factors AS (
+    SELECT *, max(year_to) OVER (PARTITION BY energy ORDER BY year_from, factor_id
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous_to,
+           lag(factor_id) OVER (PARTITION BY energy ORDER BY year_from, factor_id) AS previous_id
+    FROM ref('facteurs-emission') WHERE version = param('emission_factor_version')
+),
+f AS (
     SELECT energy, year, year_from, year_to, value AS factor, factor_id, version,
            CASE WHEN row_number() OVER (ORDER BY factor_id) > 128
                 THEN territoria_error('ges_emissions: more than 128 emission factors in one version', 0::bigint)
                 ELSE row_number() OVER (ORDER BY factor_id) - 1 END AS bit
-    FROM ref('facteurs-emission') WHERE version = param('emission_factor_version')
+    FROM factors
+    WHERE CASE WHEN year_from <= previous_to
+               THEN territoria_error('facteurs-emission: the factor ' || factor_id || ' of ' || energy || ' applies from ' || year_from::text || ' while an earlier one (' || previous_id || ') applies until ' || previous_to::text || ': give each year of an energy one factor of version ' || version || ' (year_from, year_to)', true)
+               ELSE true END
 ),
 cells AS NOT MATERIALIZED (SELECT * FROM ref('published.energie_cellules')),
 leaf AS NOT MATERIALIZED (

@@ -3,9 +3,18 @@
 -- Spark keeps every digit of the products (DECIMAL(19, 6) x DECIMAL(18, 9) = DECIMAL(38, 15), as
 -- DuckDB's; wider operands make Spark round products to 6 decimals). Written in DuckDB's grammar, as
 -- the Spark engine translates it like any pack SQL. Same rows, same columns and values; keep both in step.
-WITH f AS (
-    SELECT energy, year, year_from, year_to, value AS factor, factor_id, version
+WITH factors AS (
+    SELECT *, max(year_to) OVER (PARTITION BY energy ORDER BY year_from, factor_id
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous_to,
+           lag(factor_id) OVER (PARTITION BY energy ORDER BY year_from, factor_id) AS previous_id
     FROM ref('facteurs-emission') WHERE version = param('emission_factor_version')
+),
+f AS (
+    SELECT energy, year, year_from, year_to, value AS factor, factor_id, version
+    FROM factors
+    WHERE CASE WHEN year_from <= previous_to
+               THEN error('facteurs-emission: the factor ' || factor_id || ' of ' || energy || ' applies from ' || year_from::VARCHAR || ' while an earlier one (' || previous_id || ') applies until ' || previous_to::VARCHAR || ': give each year of an energy one factor of version ' || version || ' (year_from, year_to)')
+               ELSE true END
 ),
 cells AS NOT MATERIALIZED (SELECT * FROM ref('published.energie_cellules')),
 leaf AS NOT MATERIALIZED (

@@ -9,7 +9,8 @@
 -- energy): two joins on the cell's key cost less than grouping every leaf by that key and joining
 -- the groups back to the TOUTES cell for its mesh, label and attributes (-5 % CPU at 10 years,
 -- identical rows). A leaf without a factor for its year has no emissions and is left out of the
--- total; a cell has one factor per version (the ranges of one energy's factors do not overlap).
+-- total; a cell has one factor per version: factors of one energy whose years overlap would count a
+-- leaf twice, and stop the run with which ones (a Base Empreinte export holds several rows a year).
 -- Emissions are computed and added up as decimals (consumption to 1e-6 MWh, factors to 1e-9):
 -- exact, so a total does not depend on the order of addition; published as DOUBLE. The operands
 -- are only as wide as they need be (consumption below 10^14 MWh, a factor below 10^9): their
@@ -17,9 +18,18 @@
 -- two DECIMAL(38) operands would give. A total is converted to DOUBLE once per use (its value,
 -- and the estimated share's denominator): DuckDB converts a DECIMAL(38) to DOUBLE with 128-bit
 -- divisions. The share's numerator, the estimated leaves' emissions, is taken as DECIMAL(38, 16).
-WITH f AS (
-    SELECT energy, year, year_from, year_to, value AS factor, factor_id, version
+WITH factors AS (
+    SELECT *, max(year_to) OVER (PARTITION BY energy ORDER BY year_from, factor_id
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous_to,
+           lag(factor_id) OVER (PARTITION BY energy ORDER BY year_from, factor_id) AS previous_id
     FROM ref('facteurs-emission') WHERE version = param('emission_factor_version')
+),
+f AS (
+    SELECT energy, year, year_from, year_to, value AS factor, factor_id, version
+    FROM factors
+    WHERE CASE WHEN year_from <= previous_to
+               THEN error('facteurs-emission: the factor ' || factor_id || ' of ' || energy || ' applies from ' || year_from::VARCHAR || ' while an earlier one (' || previous_id || ') applies until ' || previous_to::VARCHAR || ': give each year of an energy one factor of version ' || version || ' (year_from, year_to)')
+               ELSE true END
 ),
 cells AS NOT MATERIALIZED (SELECT * FROM ref('published.energie_cellules')),
 leaf AS NOT MATERIALIZED (
