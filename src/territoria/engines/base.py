@@ -81,6 +81,10 @@ class TableWrite:
     schema: str
     name: str
     select_sql: str
+    #: a table of ``schema`` that holds exactly ``select_sql``'s rows, written beforehand and
+    #: not read by anything else: an engine may rename it to ``name`` instead of copying it
+    #: (``select_sql`` still reads it, for an engine that copies; either way it is gone after)
+    rename_from: str | None = None
 
     @property
     def qualified(self) -> str:
@@ -134,12 +138,15 @@ class Engine(Protocol):
         skip: int,
         rejects: str | None = None,
         skip_bad_lines: bool = False,
+        line_bytes: float | None = None,
     ) -> str:
         """SQL relation reading a UTF-8 CSV with every column as text, in file order.
 
         With ``rejects``, lines whose field count differs from ``columns`` are stored in the
         temporary table ``rejects`` (line, csv_line, error_type) instead of failing the scan;
         with ``skip_bad_lines`` they are skipped silently (a second scan of a checked file).
+        ``line_bytes``: the file's mean line length, when the caller measured it (an engine
+        may size its reads from it).
         """
         ...
 

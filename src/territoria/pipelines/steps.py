@@ -176,7 +176,12 @@ def run_ingest(ws: Workspace, engine: Engine, entry: DatasetEntry, fetch: Fetche
         gated = apply_gate(ws.private, engine, entry, raw, tmp, lambda: as_policies(ws.policies()), sha256)
         try:
             outcome = validate_relation(
-                engine, gated.raw, gated.schema, f"_validate_{entry.identifier}", dataset=entry.identifier
+                engine,
+                gated.raw,
+                gated.schema,
+                f"_validate_{entry.identifier}",
+                dataset=entry.identifier,
+                staged=("staging", entry.identifier),
             )
         except TerritoriaError:
             raise
@@ -191,6 +196,7 @@ def run_ingest(ws: Workspace, engine: Engine, entry: DatasetEntry, fetch: Fetche
         if gated.suspended:
             # the data may not be held today: nothing is staged, so nothing is derived or published
             outcome.staging_sql = f"SELECT * FROM ({outcome.staging_sql}) WHERE false"
+            outcome.staged_table = None
             outcome.quarantine_sql = f"SELECT * FROM ({outcome.quarantine_sql}) WHERE false"
             report["warnings"].append(f"not staged: {gated.suspended}")
     except BaseException:
@@ -202,7 +208,7 @@ def run_ingest(ws: Workspace, engine: Engine, entry: DatasetEntry, fetch: Fetche
     ]
     return StepOutcome(
         writes=[
-            TableWrite("staging", entry.identifier, outcome.staging_sql),
+            TableWrite("staging", entry.identifier, outcome.staging_sql, rename_from=outcome.staged_table),
             TableWrite("quarantine", entry.identifier, outcome.quarantine_sql),
         ],
         rows_in=report["rows_in"],

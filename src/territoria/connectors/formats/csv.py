@@ -207,7 +207,14 @@ def read_csv(engine: Engine, path: Path, options: dict[str, Any], tmp_dir: Path)
     engine.execute(f"DROP TABLE IF EXISTS {rejects}")
     engine.execute(f"DROP TABLE IF EXISTS {rejects}_s")
     # The UTF-8 BOM is skipped along with the header line, so nothing special is needed for it.
-    relation = engine.read_csv_relation(readable, delimiter=delimiter, columns=names, skip=offset, rejects=rejects)
+    relation = engine.read_csv_relation(
+        readable,
+        delimiter=delimiter,
+        columns=names,
+        skip=offset,
+        rejects=rejects,
+        line_bytes=csv_lines.mean_line_bytes(readable),
+    )
     kept = _kept_columns(names, options)
     cols = ", ".join(quote_ident(n) for n in kept)
     # read once by the validation (``validation/tableschema.py``), which fills the rejects table

@@ -100,6 +100,24 @@ def find_long_lines(path: Path, limit: int, watch: Callable[[bytes], None] | Non
     return scan.long_lines(path)
 
 
+#: windows of a file read to estimate its mean line length, and their size
+LENGTH_SAMPLES, SAMPLE_BYTES = 16, 1 << 16
+
+
+def mean_line_bytes(path: Path) -> float | None:
+    """The mean length of ``path``'s lines, from ``LENGTH_SAMPLES`` windows spread over the file
+    (1 MB read, not the whole file: its lines are not counted as it is read, see ``LineScan``);
+    ``None`` when the windows hold no line break."""
+    size = path.stat().st_size
+    read = breaks = 0
+    with path.open("rb") as fh:
+        for i in range(LENGTH_SAMPLES):
+            fh.seek(size * i // LENGTH_SAMPLES)
+            window = fh.read(SAMPLE_BYTES)
+            read, breaks = read + len(window), breaks + window.count(b"\n")
+    return read / breaks if breaks else None
+
+
 def without_long_lines(src: Path, dest: Path, long_lines: list[LongLine], marker: bytes) -> None:
     """Copy ``src`` to ``dest`` with every long line replaced by ``marker`` (line breaks kept)."""
     with src.open("rb") as fin, dest.open("wb") as fout:

@@ -160,6 +160,27 @@ class LazySpatialConnection:
         self._raw.close()
 
 
+#: rows of a row group of DuckDB's tables (its default ``row_group_size``)
+ROW_GROUP_ROWS = 122_880
+#: the share of a row group that one CSV read buffer is sized to hold (see ``csv_buffer_size``)
+BUFFER_FILL = 0.93
+#: DuckDB's own bounds of a CSV read buffer: its ``max_line_size`` (a smaller buffer lowers it) and
+#: its default size (16 such lines): a larger buffer is more memory per reading thread
+CSV_BUFFER_MIN, CSV_BUFFER_MAX = 2 * 1024**2 + 1024, 32 * 1024**2
+
+
+def csv_buffer_size(line_bytes: float) -> int:
+    """A CSV read buffer holding about 93 % of a row group of lines of ``line_bytes`` bytes.
+
+    A bulk insert writes each batch of its input, here one read buffer, as it comes: a batch of
+    90-100 % of a row group is written as one row group whose columns share blocks; smaller
+    batches are first gathered by several row groups, whose column segments are then packed
+    column by column, a block per segment of 128-256 KB. With DuckDB's default buffer (32 MB,
+    about 3 row groups of 85-byte lines) a CSV written straight into the store took 259 blocks
+    instead of 206 (+26 %); with buffers sized here, 200."""
+    return int(min(CSV_BUFFER_MAX, max(CSV_BUFFER_MIN, ROW_GROUP_ROWS * BUFFER_FILL * line_bytes)))
+
+
 class DuckDBEngine:
     capabilities = CAPABILITIES
 
@@ -326,6 +347,7 @@ class DuckDBEngine:
         skip: int,
         rejects: str | None = None,
         skip_bad_lines: bool = False,
+        line_bytes: float | None = None,
     ) -> str:
         # No sniffing: the reader already knows the dialect, and the sniffer fails on ragged files.
         spec = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in columns) + "}"
@@ -336,6 +358,8 @@ class DuckDBEngine:
                 f", store_rejects=true, rejects_table={quote_literal(rejects)}, "
                 f"rejects_scan={quote_literal(rejects + '_s')}"
             )
+        if line_bytes:
+            extra += f", buffer_size={csv_buffer_size(line_bytes)}"
         return (
             f"read_csv({quote_literal(str(path))}, delim={quote_literal(delimiter)}, header=false, "
             f"skip={skip}, auto_detect=false, columns={spec}, quote='\"', escape='\"', "
@@ -349,9 +373,16 @@ class DuckDBEngine:
 
     # -- publication -----------------------------------------------------------------------
     def create_or_replace(self, write: TableWrite) -> int | None:
-        """One table of an atomic publication; call inside ``transaction()``. Returns its row count."""
+        """One table of an atomic publication; call inside ``transaction()``. Returns its row count
+        (``None`` when it renames ``write.rename_from``: its rows were written before)."""
         self.ensure_schema(write.schema)
         with self._lock:
+            if write.rename_from is not None:
+                # DROP and RENAME are transactional: a rollback brings the previous table back
+                self.con.execute(f"DROP TABLE IF EXISTS {write.qualified}")
+                source = f"{quote_ident(write.schema)}.{quote_ident(write.rename_from)}"
+                self.con.execute(f"ALTER TABLE {source} RENAME TO {quote_ident(write.name)}")
+                return None
             row = self.con.execute(f"CREATE OR REPLACE TABLE {write.qualified} AS {write.select_sql}").fetchone()
         return int(row[0]) if row else None
 

@@ -342,6 +342,7 @@ class PostgresEngine:
         skip: int,
         rejects: str | None = None,
         skip_bad_lines: bool = False,
+        line_bytes: float | None = None,
     ) -> str:
         """A temporary table of text columns filled by COPY FROM STDIN (the file is read here)."""
         name = self.temp_name("csv")

@@ -389,6 +389,7 @@ class SparkEngine:
         skip: int,
         rejects: str | None = None,
         skip_bad_lines: bool = False,
+        line_bytes: float | None = None,
     ) -> str:
         with self._lock:
             if rejects:
