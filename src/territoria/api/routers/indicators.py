@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from territoria.api import scrub
 from territoria.api.deps import Pub, Purpose, Who, closed, level_of, protected, readable
+from territoria.api.routers.indicator_filters import Places, check_code, check_mesh, check_period, meshes_of
 from territoria.core.params import WholeNumber
 from territoria.core.serves import serves
 from territoria.publication.reader import Publication
@@ -117,6 +118,39 @@ def _by_place(pub: Publication, indicator_id: str) -> dict[tuple[str, str], list
     return found
 
 
+def _codes_by_mesh(pub: Publication, indicator_id: str) -> dict[str, set[str]]:
+    def build() -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for mesh, code in _by_place(pub, indicator_id):
+            found.setdefault(mesh, set()).add(code)
+        return found
+
+    codes: dict[str, set[str]] = pub.cached(f"indicator-codes:{indicator_id}", build)
+    return codes
+
+
+def _check_filters(
+    request: Request, pub: Pub, who: Any, indicator_id: str, mesh: str | None, code: str | None, period: str | None
+) -> None:
+    """Refuse a mesh, code or period that cannot be right (``indicator_filters``)."""
+    rows = indicator_rows(pub, indicator_id)
+    meshes = meshes_of(pub, indicator_id, rows)
+    if mesh is not None:
+        check_mesh(mesh, meshes, indicator_id)
+    if code is not None and (mesh is None or (mesh, code) not in _by_place(pub, indicator_id)):
+
+        def codes_at(at: str) -> set[str]:  # the places of every indicator this caller may read
+            readable_ids = [
+                i for i in pub.indicators if i in pub.manifest["tables"] and readable(request, who, pub.dataset(i))
+            ]
+            return set().union(*(_codes_by_mesh(pub, i).get(at, set()) for i in readable_ids))
+
+        own = _codes_by_mesh(pub, indicator_id)
+        check_code(Places(pub, codes_at), code, mesh, meshes, lambda at: own.get(at, set()))
+    if period is not None:
+        check_period(period, _static_description(pub, indicator_id)["periods"], indicator_id)
+
+
 @router.get("", response_model=list[Indicator], summary="Every published indicator", openapi_extra=serves("public"))
 async def list_indicators(request: Request, pub: Pub, who: Who) -> JSONResponse:
     ids = [i for i in pub.indicators if i in pub.manifest["tables"]]
@@ -156,6 +190,7 @@ async def indicator_values(
     offset: Annotated[WholeNumber, Query(ge=0, le=10**9)] = 0,
 ) -> JSONResponse:
     info = describe(pub, request, who, indicator_id)
+    _check_filters(request, pub, who, indicator_id, mesh, code, period)
     candidates = (
         _by_place(pub, indicator_id).get((mesh, code), [])
         if mesh is not None and code is not None
