@@ -102,3 +102,15 @@ def test_an_arrondissement_on_a_paris_workspace_names_its_citys_code(tmp_path: P
         assert ok.status_code == 200 and ok.json()["total"] >= 1
         lyon = paris.get(VALUES, params={"mesh": "commune", "code": "69381"}).json()["error"]
         assert lyon["code"] == "outside-territory" and "69123 (Lyon)" in lyon["message"]
+
+
+def test_an_indicators_rows_are_filtered_with_the_same_checks(client: httpx.Client) -> None:
+    rows = "/api/datasets/population/rows"
+    r = client.get(rows, params={"filter": ["mesh:eq:commune", "code:in:35238|75112"]})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "outside-territory", r.text
+    r = client.get(rows, params={"filter": "mesh:eq:arrondissement"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "unknown-mesh", r.text
+    r = client.get(rows, params={"filter": ["code:eq:35238", "period:eq:1850"]})
+    assert r.status_code == 200 and r.json()["total"] == 0, r.text
+    r = client.get(rows, params={"filter": ["code:ne:75112"]})  # not an equality: any value is a right filter
+    assert r.status_code == 200 and r.json()["total"] >= 1, r.text

@@ -27,6 +27,8 @@ from territoria.reference.referential import referential
 #: sensors, networks... known from the published values only)
 ADMINISTRATIVE = ("commune", "iris", "epci", "departement")
 IRIS_LENGTH = 9
+#: breakdown columns whose values are a small vocabulary (energy_ghg: sector, energy)
+CATEGORIES = ("sector", "energy")
 
 Rows = Callable[[str], list[dict[str, Any]]]
 
@@ -69,6 +71,22 @@ def check_period(period: str, periods: Iterable[Any], indicator_id: str) -> None
         f"period {_shown(period)} is not written as the periods of {indicator_id!r} are (e.g. {examples})",
         hint=did_you_mean(period, known) or f"period={known[-1]}",
         code="unknown-period",
+    )
+
+
+def check_category(column: str, value: str, known: set[str] | None, indicator_id: str) -> None:
+    """A sector or energy the indicator's values never name is a mistake (``electricty``); a
+    column it does not have is left to the caller's filter (it matches nothing)."""
+    if known is None or value in known:
+        return
+    listed = sorted(known)
+    raise ApiError(
+        400,
+        f"no {column} {_shown(value)} in the values of {indicator_id!r}: its {column} values are "
+        + ", ".join(listed[:12])
+        + (", ..." if len(listed) > 12 else ""),
+        hint=did_you_mean(value, listed) or (f"{column}={listed[0]}" if listed else None),
+        code=f"unknown-{column}",
     )
 
 
