@@ -142,7 +142,7 @@ def check_filters(request: Request, pub: Pub, who: Any, indicator_id: str, wante
     """Refuse a mesh, code, period or category (sector, energy) that cannot be right
     (``indicator_filters``): ``wanted`` holds the values asked of each column."""
     rows = indicator_rows(pub, indicator_id)
-    meshes = meshes_of(pub, indicator_id, rows)
+    meshes: list[str] = pub.cached(f"indicator-meshes:{indicator_id}", lambda: meshes_of(pub, indicator_id, rows))
     for mesh in wanted.get("mesh", []):
         check_mesh(mesh, meshes, indicator_id)
     only = wanted.get("mesh", [])
