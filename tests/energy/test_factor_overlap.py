@@ -33,4 +33,9 @@ def test_overlapping_factor_years_stop_the_emissions_with_which_factors(tmp_path
     message = failed["indicator:ges_emissions"]
     assert "ELEC-MIX-MOYEN-2023-BIS" in message and "ELEC-MIX-MOYEN-2022" in message, message
     assert "give each year of an energy one factor" in message
+    # a deliberate stop of the pack's SQL is a data error: its message alone, no traceback kept
+    # (before: "internal error InvalidInputException: Invalid Input Error: ..." and a traceback)
+    record = next(s for s in summary.failed if s.step == "indicator:ges_emissions")
+    assert message.startswith("facteurs-emission: the factor "), message
+    assert "traceback" not in record.report and "\x1e" not in message
     assert "ges_emissions" not in published and "ges_trajectoire" not in published

@@ -23,7 +23,7 @@ from starlette.types import Scope
 from territoria.api.cache import CACHEABLE
 from territoria.api.errors import ApiError
 from territoria.core.errors import TerritoriaError
-from territoria.core.serves import READABLE, declared
+from territoria.core.serves import FIGURES, READABLE, declared
 from territoria.core.vocab import AccessLevel
 from territoria.governance.access import ANONYMOUS, AccessPolicy, AccessStore, Principal, Role, check_purpose
 from territoria.governance.audit import AuditLog
@@ -316,6 +316,30 @@ def _may_read(who: Principal, scope: Scope, name: str) -> bool:
     return who.admin if meta is None else readable(request, who, meta)
 
 
+def _figures_shown(who: Principal, scope: Scope, names: list[str], view: str) -> None:
+    """Write to the audit log the restricted and personal datasets whose figures a view showed
+    (``core.serves.FiguresShown``): they say how much of a dataset there is (a register's size,
+    a read's rows), which the caller saw as it would read the rows. Held in the scope as
+    ``partial(_figures_shown, who)``, like ``_may_read``."""
+    request = Request(scope)
+    pub: Publication | None = getattr(request.state, "publication", None)
+    if pub is None:
+        pub = request.state.publication = state(request).source.get()
+    purpose = request.query_params.get("purpose") or None
+    seen: set[str] = set()
+    for name in names:
+        meta = pub.datasets.get(name) or pub.datasets.get(name.removeprefix("published."))
+        if meta is None or meta.id in seen:
+            continue
+        seen.add(meta.id)
+        level = level_of(request, meta)
+        if level is not AccessLevel.open:
+            detail = {"path": request.url.path, "figures": view}
+            state(request).audit.record(
+                who, f"figures:{view}", meta.id, level, purpose and purpose[:MAX_PURPOSE], detail
+            )
+
+
 def _resolve(pub: Publication, ident: str, lookup: str) -> DatasetMeta | None:
     if lookup == "collection":
         from territoria.api.routers.ogc import collection_meta
@@ -351,6 +375,7 @@ async def guard(request: Request, who: Who) -> None:
     if rule is None:
         raise ApiError(500, "this route declares no access rule: it serves nothing until it does")
     request.scope[READABLE] = partial(_may_read, who)
+    request.scope[FIGURES] = partial(_figures_shown, who)
     purpose = (request.query_params.get("purpose") or None) if request.query_params else None
     purpose = purpose[:MAX_PURPOSE] if purpose else None
     kind = rule["kind"]

@@ -79,3 +79,37 @@ def readable_in(scope: Mapping[str, Any]) -> Callable[[str], bool]:
 
 def _nothing(_name: str) -> bool:
     return False
+
+
+#: the request scope key where the API's access check leaves how to audit figures shown: a callable
+#: of (scope, dataset names, view) that holds nothing holding the scope, as ``READABLE``
+FIGURES = "territoria.figures"
+
+
+class FiguresShown:
+    """``readable_in`` for a view that shows operations figures per dataset (a step's rows, times
+    and energy, a dataset's cost: ``governance/figures.py``), remembering the datasets it let the
+    caller see; ``audit()`` hands them to the API's audit log once the view is built, which writes
+    those that are restricted or personal (a figure says how much of a dataset there is). Asked
+    once per dataset per request."""
+
+    def __init__(self, scope: Mapping[str, Any], view: str) -> None:
+        self._scope = scope
+        self._may_read = readable_in(scope)
+        self._answers: dict[str, bool] = {}
+        self.view = view
+        #: the datasets the caller was allowed the figures of, in the order asked
+        self.allowed: dict[str, None] = {}
+
+    def __call__(self, name: str) -> bool:
+        found = self._answers.get(name)
+        if found is None:
+            found = self._answers[name] = self._may_read(name)
+        if found:
+            self.allowed.setdefault(name)
+        return found
+
+    def audit(self) -> None:
+        recorder = self._scope.get(FIGURES)
+        if callable(recorder) and self.allowed:
+            recorder(self._scope, list(self.allowed), self.view)

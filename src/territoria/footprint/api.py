@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,10 +17,9 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from territoria.core.errors import TerritoriaError
 from territoria.core.params import WholeNumber
-from territoria.core.serves import readable_in, serves
+from territoria.core.serves import FiguresShown, serves
 from territoria.engines.registry import engine_capabilities, open_engine
 from territoria.footprint.report import FootprintReport, cost_json, group_json
-from territoria.governance.figures import MayRead
 from territoria.workspace import Workspace
 
 
@@ -61,9 +59,10 @@ class _Reader:
 PUBLIC = serves("public")
 
 
-def _may_read(request: Request) -> MayRead:
-    """What the API's access check says the caller reads, asked once per dataset per request."""
-    return cache(readable_in(request.scope))
+def _may_read(request: Request, view: str) -> FiguresShown:
+    """What the API's access check says the caller reads, asked once per dataset per request; the
+    restricted and personal datasets whose figures the view showed go to the audit log."""
+    return FiguresShown(request.scope, f"footprint-{view}")
 
 
 def router(workspace: Workspace | Path | str, *, cache_seconds: float = 2.0) -> APIRouter:
@@ -71,29 +70,33 @@ def router(workspace: Workspace | Path | str, *, cache_seconds: float = 2.0) -> 
     reader = _Reader(ws, cache_seconds)
     api = APIRouter(prefix="/api/footprint", tags=["footprint"])
 
-    def answer(build: Callable[[FootprintReport], Any]) -> dict[str, Any]:
+    def answer(build: Callable[[FootprintReport], Any], shown: FiguresShown) -> dict[str, Any]:
         report, stale = reader.report()
-        return {
+        body = {
             "stale": stale,
             "grid": report.intensity_label,
             "note": "energy in Wh, CO2e in g; every figure has a low-high band and states its method",
             "data": build(report),
         }
+        shown.audit()
+        return body
 
     @api.get("", openapi_extra=PUBLIC, summary="Last runs, storage and the grid used")
     def summary(request: Request, limit: Annotated[WholeNumber, Query(ge=1, le=500)] = 10) -> dict[str, Any]:
-        may_read = _may_read(request)
-        return answer(lambda r: {"runs": group_json(r.by_run(limit, may_read)), "storage": r.storage(may_read)})
+        may_read = _may_read(request, "summary")
+        return answer(
+            lambda r: {"runs": group_json(r.by_run(limit, may_read)), "storage": r.storage(may_read)}, may_read
+        )
 
     @api.get("/runs", openapi_extra=PUBLIC, summary="Footprint by run")
     def runs(request: Request, limit: Annotated[WholeNumber, Query(ge=1, le=500)] = 20) -> dict[str, Any]:
-        may_read = _may_read(request)
-        return answer(lambda r: group_json(r.by_run(limit, may_read)))
+        may_read = _may_read(request, "runs")
+        return answer(lambda r: group_json(r.by_run(limit, may_read)), may_read)
 
     @api.get("/packs", openapi_extra=PUBLIC, summary="Footprint by pack (use case)")
     def packs(request: Request, days: Annotated[WholeNumber, Query(ge=0, le=36500)] = 30) -> dict[str, Any]:
-        may_read = _may_read(request)
-        return answer(lambda r: group_json(r.by_pack(days or None, may_read)))
+        may_read = _may_read(request, "packs")
+        return answer(lambda r: group_json(r.by_pack(days or None, may_read)), may_read)
 
     @api.get("/top", openapi_extra=PUBLIC, summary="Top consuming steps")
     def top(
@@ -101,19 +104,19 @@ def router(workspace: Workspace | Path | str, *, cache_seconds: float = 2.0) -> 
         n: Annotated[WholeNumber, Query(ge=1, le=200)] = 10,
         days: Annotated[WholeNumber, Query(ge=0, le=36500)] = 30,
     ) -> dict[str, Any]:
-        may_read = _may_read(request)
-        return answer(lambda r: group_json(r.top_steps(n, days or None, may_read)))
+        may_read = _may_read(request, "top")
+        return answer(lambda r: group_json(r.top_steps(n, days or None, may_read)), may_read)
 
     @api.get("/trend", openapi_extra=PUBLIC, summary="Energy per day")
     def trend(request: Request, days: Annotated[WholeNumber, Query(ge=1, le=3660)] = 30) -> dict[str, Any]:
-        may_read = _may_read(request)
-        return answer(lambda r: group_json(r.trend(days, may_read)))
+        may_read = _may_read(request, "trend")
+        return answer(lambda r: group_json(r.trend(days, may_read)), may_read)
 
     @api.get("/datasets", openapi_extra=PUBLIC, summary="Cost of every dataset per refresh and per month")
     def datasets(request: Request) -> dict[str, Any]:
         # each cost is read like its dataset (the route below): it says how much of it there is
-        may_read = _may_read(request)
-        return answer(lambda r: [cost_json(c) for c in r.all_datasets(may_read)])
+        may_read = _may_read(request, "datasets")
+        return answer(lambda r: [cost_json(c) for c in r.all_datasets(may_read)], may_read)
 
     # a dataset's cost is read like the dataset: it says how much of it there is
     @api.get(
@@ -122,7 +125,7 @@ def router(workspace: Workspace | Path | str, *, cache_seconds: float = 2.0) -> 
         summary="What one dataset or indicator costs, upstream share included",
     )
     def dataset(request: Request, name: str) -> dict[str, Any]:
-        may_read = _may_read(request)
+        may_read = _may_read(request, "dataset")
 
         def build(r: FootprintReport) -> dict[str, Any]:
             cost = r.dataset(name, may_read)
@@ -130,6 +133,6 @@ def router(workspace: Workspace | Path | str, *, cache_seconds: float = 2.0) -> 
                 raise HTTPException(404, detail=f"no footprint for {name!r}: unknown, or never built")
             return cost_json(cost)
 
-        return answer(build)
+        return answer(build, may_read)
 
     return api

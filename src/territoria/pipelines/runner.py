@@ -23,6 +23,7 @@ from territoria.catalog.model import DatasetEntry
 from territoria.core.errors import TerritoriaError, WaitingForData
 from territoria.core.hashing import stable_hash
 from territoria.engines.base import Engine
+from territoria.engines.pack_errors import pack_error
 from territoria.footprint import StepMeter, load_policy, not_due
 from territoria.ledger import (
     FetchRow,
@@ -406,7 +407,7 @@ def _run_one(runner: Runner, step: Step, rec: StepRecord, broken: set[str]) -> N
         broken.add(step.id)
     except Exception as exc:  # a bug, not a user mistake: keep the traceback in the record
         rec.status = "failed"
-        refused = write_refused(runner.ws, exc)
+        refused = pack_error(exc) or write_refused(runner.ws, exc)
         if refused is not None:
             rec.error = str(refused)
         else:

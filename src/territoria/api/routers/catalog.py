@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -11,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from territoria.api import scrub
 from territoria.api.deps import Pub, Who, closed, level_of, protected, readable
-from territoria.core.serves import readable_in, serves
+from territoria.core.serves import FiguresShown, serves
 from territoria.governance.figures import STEP_FIGURES, step_visible, withhold
 from territoria.publication.reader import Publication
 
@@ -91,7 +90,7 @@ def dataset_page(
     doc = dict(meta.doc)
     doc["readable"] = readable(request, who, meta)
     doc["last_runs"] = last_runs(pub, doc["step"])
-    may_read = cache(readable_in(request.scope))
+    may_read = FiguresShown(request.scope, "catalog-page")
     for run in doc["last_runs"]:
         run["error"] = scrub.error(who, run["error"])
         # the figures of a step over data the caller may not read (the dataset's own, or an input
@@ -100,6 +99,7 @@ def dataset_page(
             withhold(run, STEP_FIGURES)
         for key in ("step", "inputs", "outputs"):
             del run[key]
+    may_read.audit()
     if not doc["readable"]:
         scrub.counts(doc)
     doc["access"] = level_of(request, meta).value  # the effective level: what this API enforces

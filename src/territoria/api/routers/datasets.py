@@ -20,7 +20,8 @@ from starlette.background import BackgroundTask
 
 from territoria.api.deps import Pub, Purpose, Who
 from territoria.api.errors import ApiError
-from territoria.api.routers import catalog
+from territoria.api.routers import catalog, indicators
+from territoria.api.routers.indicator_filters import CATEGORIES
 from territoria.core.errors import UserError
 from territoria.core.params import WholeNumber
 from territoria.core.serves import serves
@@ -76,6 +77,21 @@ def where_clause(meta: DatasetMeta, filters: list[str]) -> tuple[str, list[Any]]
                 400, f"unknown filter operator {op[:20]!r}", hint=f"one of {', '.join([*OPS, 'in', 'like'])}"
             )
     return (" WHERE " + " AND ".join(parts)) if parts else "", params
+
+
+#: the columns of an indicator whose values ``indicators.check_filters`` checks
+CHECKED = ("mesh", "code", "period", *CATEGORIES)
+
+
+def _asked(filters: list[str]) -> dict[str, list[str]]:
+    """The values an indicator's rows are filtered on by equality (``eq``, ``in``), per column."""
+    asked: dict[str, list[str]] = {}
+    for raw in filters[:MAX_FILTERS]:
+        column, _, rest = raw.partition(":")
+        op, _, value = rest.partition(":")
+        if column in CHECKED and op in ("eq", "in"):
+            asked.setdefault(column, []).extend(value.split("|")[:1000] if op == "in" else [value])
+    return asked
 
 
 def order_clause(meta: DatasetMeta, sort: str | None) -> str:
@@ -138,7 +154,9 @@ def dataset_page(request: Request, pub: Pub, who: Who, dataset_id: DatasetId) ->
     openapi_extra=serves("dataset", "dataset_id", action="rows"),
 )
 def dataset_rows(
+    request: Request,
     pub: Pub,
+    who: Who,
     dataset_id: DatasetId,
     purpose: Purpose = None,
     filter: Annotated[
@@ -149,6 +167,9 @@ def dataset_rows(
     offset: Annotated[WholeNumber, Query(ge=0, le=10**9)] = 0,
 ) -> JSONResponse:
     meta = pub.dataset(dataset_id)
+    if dataset_id in pub.indicators and filter:
+        # an indicator's places, periods and categories are checked as on its values route
+        indicators.check_filters(request, pub, who, dataset_id, _asked(filter))
     rows, total = query_rows(pub, meta, filter or [], sort, limit, offset)
     columns = [{"name": c, "type": t} for c, t in meta.columns]
     return JSONResponse(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -10,6 +11,15 @@ from pydantic import BaseModel, ConfigDict
 
 from territoria.api import scrub
 from territoria.api.deps import Pub, Purpose, Who, closed, level_of, protected, readable
+from territoria.api.routers.indicator_filters import (
+    CATEGORIES,
+    Places,
+    check_category,
+    check_code,
+    check_mesh,
+    check_period,
+    meshes_of,
+)
 from territoria.core.params import WholeNumber
 from territoria.core.serves import serves
 from territoria.publication.reader import Publication
@@ -117,6 +127,55 @@ def _by_place(pub: Publication, indicator_id: str) -> dict[tuple[str, str], list
     return found
 
 
+def _codes_by_mesh(pub: Publication, indicator_id: str) -> dict[str, set[str]]:
+    def build() -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for mesh, code in _by_place(pub, indicator_id):
+            found.setdefault(mesh, set()).add(code)
+        return found
+
+    codes: dict[str, set[str]] = pub.cached(f"indicator-codes:{indicator_id}", build)
+    return codes
+
+
+def check_filters(request: Request, pub: Pub, who: Any, indicator_id: str, wanted: Mapping[str, list[str]]) -> None:
+    """Refuse a mesh, code, period or category (sector, energy) that cannot be right
+    (``indicator_filters``): ``wanted`` holds the values asked of each column."""
+    rows = indicator_rows(pub, indicator_id)
+    meshes: list[str] = pub.cached(f"indicator-meshes:{indicator_id}", lambda: meshes_of(pub, indicator_id, rows))
+    for mesh in wanted.get("mesh", []):
+        check_mesh(mesh, meshes, indicator_id)
+    only = wanted.get("mesh", [])
+    at = only[0] if len(only) == 1 else None
+    codes = [c for c in wanted.get("code", []) if at is None or (at, c) not in _by_place(pub, indicator_id)]
+    if codes:
+
+        def codes_at(mesh: str) -> set[str]:  # the places of every indicator this caller may read
+            readable_ids = [
+                i for i in pub.indicators if i in pub.manifest["tables"] and readable(request, who, pub.dataset(i))
+            ]
+            return set().union(*(_codes_by_mesh(pub, i).get(mesh, set()) for i in readable_ids))
+
+        own = _codes_by_mesh(pub, indicator_id)
+        places = Places(pub, codes_at)
+        for code in codes:
+            check_code(places, code, at, meshes, lambda mesh: own.get(mesh, set()))
+    for period in wanted.get("period", []):
+        check_period(period, _static_description(pub, indicator_id)["periods"], indicator_id)
+    for column in CATEGORIES:
+        if wanted.get(column):
+            known = pub.cached(f"indicator-{column}:{indicator_id}", lambda c=column: _categories(rows, c))
+            for value in wanted[column]:
+                check_category(column, value, known, indicator_id)
+
+
+def _categories(rows: list[dict[str, Any]], column: str) -> set[str] | None:
+    """The values of a breakdown column (None when the indicator has no such column)."""
+    if not rows or column not in rows[0]:
+        return None
+    return {str(r[column]) for r in rows if r[column] is not None}
+
+
 @router.get("", response_model=list[Indicator], summary="Every published indicator", openapi_extra=serves("public"))
 async def list_indicators(request: Request, pub: Pub, who: Who) -> JSONResponse:
     ids = [i for i in pub.indicators if i in pub.manifest["tables"]]
@@ -156,6 +215,8 @@ async def indicator_values(
     offset: Annotated[WholeNumber, Query(ge=0, le=10**9)] = 0,
 ) -> JSONResponse:
     info = describe(pub, request, who, indicator_id)
+    given = {"mesh": mesh, "code": code, "period": period}
+    check_filters(request, pub, who, indicator_id, {k: [v] for k, v in given.items() if v is not None})
     candidates = (
         _by_place(pub, indicator_id).get((mesh, code), [])
         if mesh is not None and code is not None

@@ -8,7 +8,6 @@ closed datasets, so they would tell how much of those there is.
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -18,7 +17,7 @@ from territoria.api import scrub
 from territoria.api.deps import Pub, Who
 from territoria.core.errors import NotFoundError
 from territoria.core.params import WholeNumber
-from territoria.core.serves import readable_in, serves
+from territoria.core.serves import FiguresShown, serves
 from territoria.governance.access import Principal
 from territoria.governance.figures import RUN_FIGURES, STEP_FIGURES, MayRead, step_visible, withhold
 from territoria.publication.reader import Publication
@@ -46,8 +45,9 @@ def list_runs(
         f"SELECT {RUN_COLUMNS} FROM meta.runs {where} ORDER BY started_at DESC LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
-    may_read = cache(readable_in(request.scope))
+    may_read = FiguresShown(request.scope, "runs")
     closed = _runs_with_closed_steps(pub, [r["run_id"] for r in runs], may_read)
+    may_read.audit()
     for run in runs:
         run["error"] = scrub.error(who, run["error"])
         if run["run_id"] in closed:
@@ -96,7 +96,7 @@ def get_run(request: Request, pub: Pub, who: Who, run_id: Annotated[str, Path(ma
         "FROM meta.step_runs WHERE run_id = ? ORDER BY started_at",
         [run_id],
     )
-    may_read = cache(readable_in(request.scope))
+    may_read = FiguresShown(request.scope, "run")
     withheld = False
     for s in steps:
         report = json.loads(s["report"]) if s["report"] else {}
@@ -105,4 +105,5 @@ def get_run(request: Request, pub: Pub, who: Who, run_id: Annotated[str, Path(ma
         withheld = redact(who, s, may_read) or withheld
     if withheld:
         withhold(found[0], RUN_FIGURES)
+    may_read.audit()
     return JSONResponse({**found[0], "steps": steps})

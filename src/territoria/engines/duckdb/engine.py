@@ -30,6 +30,7 @@ from territoria.engines.base import Capabilities, TableWrite, quote_ident, quote
 from territoria.engines.duckdb import options as engine_options
 from territoria.engines.duckdb import spill
 from territoria.engines.duckdb.params import inlined
+from territoria.engines.pack_errors import DUCKDB_ERROR_MACRO
 
 if TYPE_CHECKING:  # Arrow only types these signatures: importing the engine does not load it
     import pyarrow as pa
@@ -229,6 +230,8 @@ class DuckDBEngine:
         if max_temp_directory_size is not None:  # checked by ``options.size``; else 90 % of the disk's free space
             # set, not passed to connect: DuckDB 1.5 shows a cap given there but spills past it
             raw.execute(f"SET max_temp_directory_size = {quote_literal(max_temp_directory_size)}")
+        # pack SQL's error('...') marked as raised on purpose (``engines/pack_errors.py``)
+        raw.execute(DUCKDB_ERROR_MACRO)
         self._lock = threading.RLock()
         self._depth = 0
         self._schemas: set[str] = set()

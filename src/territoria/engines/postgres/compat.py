@@ -9,16 +9,18 @@ schema of their own placed last on the search path.
 
 from __future__ import annotations
 
+from territoria.engines.pack_errors import SQLSTATE
+
 SCHEMA = "territoria_compat"
-VERSION = "6"
+VERSION = "7"
 
 FUNCTIONS = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
 CREATE OR REPLACE FUNCTION {SCHEMA}.territoria_error(message text) RETURNS text
-    LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '%', message; END $$;
+    LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION USING MESSAGE = message, ERRCODE = '{SQLSTATE}'; END $$;
 CREATE OR REPLACE FUNCTION {SCHEMA}.territoria_error(message text, typed_like anycompatible)
     RETURNS anycompatible
-    LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '%', message; END $$;
+    LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION USING MESSAGE = message, ERRCODE = '{SQLSTATE}'; END $$;
 CREATE OR REPLACE FUNCTION {SCHEMA}.round(value double precision, digits integer) RETURNS double precision
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT round(value::numeric, digits)::double precision $$;
 CREATE OR REPLACE FUNCTION {SCHEMA}._any_value_step(state anyelement, value anyelement) RETURNS anyelement

@@ -26,6 +26,7 @@ from territoria.core.errors import EngineError
 from territoria.engines.base import Capabilities, TableWrite, quote_ident
 from territoria.engines.dialect import translate_for_driver, variant_dialect
 from territoria.engines.expansions import expand_lateral_aliases, expand_star_excludes
+from territoria.engines.pack_errors import pack_error
 from territoria.engines.postgres import arrow as pgarrow
 from territoria.engines.postgres import compat, duckisms, gis
 from territoria.engines.postgres.csv_copy import copy_csv
@@ -182,7 +183,8 @@ class PostgresEngine:
         try:
             return self.con.execute(text, list(params) if params else None)
         except psycopg.Error as exc:
-            raise EngineError(f"PostgreSQL refused a statement: {str(exc).strip()}", detail=text[:4000]) from exc
+            refused = EngineError(f"PostgreSQL refused a statement: {str(exc).strip()}", detail=text[:4000])
+            raise pack_error(exc) or refused from exc
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         with self._lock:
@@ -223,7 +225,7 @@ class PostgresEngine:
             try:
                 cursor.execute(self.sql(self._duckdb_only(sql)))
             except psycopg.Error as exc:
-                raise EngineError(f"PostgreSQL refused a statement: {str(exc).strip()}") from exc
+                raise pack_error(exc) or EngineError(f"PostgreSQL refused a statement: {str(exc).strip()}") from exc
             while True:
                 rows = cursor.fetchmany(batch_rows)
                 schema, geometry = self._schema(cursor)

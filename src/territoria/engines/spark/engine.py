@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from territoria.core.errors import ConfigError, EngineError
 from territoria.engines.base import Capabilities, TableWrite
 from territoria.engines.expansions import expand_star_excludes
+from territoria.engines.pack_errors import pack_error
 from territoria.engines.spark.catalog import StoreCatalog, TableEntry
 from territoria.engines.spark.files import copy_to, read_csv_view, read_csv_with_rejects, temp_view
 from territoria.engines.spark.session import session
@@ -104,7 +105,8 @@ class SparkEngine:
         except Exception as exc:  # Spark's errors are Py4J-wrapped: one message type for the caller
             if type(exc).__module__.startswith("pyspark"):
                 first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
-                raise EngineError(f"Spark refused a statement: {first}", detail=f"{exc}\n{sql}") from exc
+                refused = EngineError(f"Spark refused a statement: {first}", detail=f"{exc}\n{sql}")
+                raise pack_error(exc) or refused from exc
             raise
 
     @contextmanager
