@@ -85,9 +85,16 @@ def indicator_failures(engine: Engine, table: str, ind: IndicatorDef) -> list[st
     return [f for f in found if f is not None]
 
 
+def unique_keys(ind: IndicatorDef) -> list[list[str]]:
+    """The columns of each of ``ind``'s ``unique`` tests: once ``indicator_failures`` found nothing,
+    no two rows of the table it checked share the values of any of them (NULLs counted equal, as
+    ``GROUP BY`` does)."""
+    return [list(test.columns) for test in ind.tests if isinstance(_kind(test.kind), Unique)]
+
+
 def _kind(name: str) -> TestKind:
     kind: TestKind = registry.get(INDICATOR_TESTS, name)
     return kind
 
 
-__all__ = ["INDICATOR_TESTS", "TestKind", "indicator_failures"]
+__all__ = ["INDICATOR_TESTS", "TestKind", "indicator_failures", "unique_keys"]

@@ -21,8 +21,8 @@ from territoria.core.registry import registry
 from territoria.engines.base import Engine, TableWrite, quote_ident
 from territoria.governance.guards import get_guard
 from territoria.governance.personal.gate import apply_gate
-from territoria.indicators.definition import REQUIRED_COLUMNS
-from territoria.pipelines.indicator_tests import indicator_failures
+from territoria.indicators.definition import REQUIRED_COLUMNS, IndicatorDef
+from territoria.pipelines.indicator_tests import indicator_failures, unique_keys
 from territoria.pipelines.spec import DatasetInfo, IndicatorStep, IngestStep, ModelStep, PublishStep, Step
 from territoria.validation import validate_relation
 from territoria.validation.metadata import placeholder_warnings
@@ -270,13 +270,35 @@ def run_indicator(engine: Engine, step: IndicatorStep, datasets: dict[str, Datas
     except BaseException:
         engine.execute(f"DROP TABLE IF EXISTS {work}")
         raise
+    kept = [c for c in (cols if "secret" in cols else [*cols, "secret"]) if c != "value"]
+    columns = ["indicator", "version", *kept, "value", "unit"]
     select = (
         f"SELECT '{ind.id}' AS indicator, {ind.version} AS version, * EXCLUDE (value), "
-        f"round(value, {ind.decimals}) AS value, {_lit(ind.unit)} AS unit FROM {work} ORDER BY ALL"
+        f"round(value, {ind.decimals}) AS value, {_lit(ind.unit)} AS unit FROM {work} "
+        f"ORDER BY {_indicator_order(ind, columns)}"
     )
     return StepOutcome(
         writes=[TableWrite("indicator", ind.id, select)], lineage=[(i, ind.id) for i in step.inputs], cleanup=[work]
     )
+
+
+_REWRITTEN = ("indicator", "version", "value", "unit")
+
+
+def _indicator_order(ind: IndicatorDef, columns: list[str]) -> str:
+    """The ORDER BY of the indicator table, whose columns are ``columns``: every column, first to
+    last, so that the same rows make the same table on any thread count (issue 18). A ``unique``
+    test that passed leaves no two rows equal on its columns, so the columns after the last of
+    them never decide: the sort stops there, in the same order, for less work (sorting the 7 M rows
+    of ``ges_emissions`` on every column encodes its label, factor and version strings too). The
+    key must not hold a column the copy rewrites: the tests see ``value`` before it is rounded (two
+    values may round to one), and the SQL's own ``indicator``, ``version`` or ``unit``, if any,
+    not the copy's constants."""
+    leading = len(columns)
+    for key in unique_keys(ind):
+        if key and not set(key) & set(_REWRITTEN) and set(key) <= set(columns):
+            leading = min(leading, max(columns.index(k) for k in key) + 1)
+    return "ALL" if leading == len(columns) else ", ".join(str(i) for i in range(1, leading + 1))
 
 
 def _lit(text: str) -> str:
