@@ -1,0 +1,81 @@
+"""An outsider against Paris's energy cells: Agence ORE gives the city by arrondissement (summed
+into 75056), Enedis's IRIS file names each IRIS by its arrondissement (summed into 75056 too). When
+ORE masks one arrondissement's cell, the city's cell of energie_cellules is a lower bound (the known
+arrondissements); the IRIS table's city cell of the same sector and year is complete. Both published,
+their difference is the masked arrondissement's consumption."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from territoria.cli.main import app
+from territoria.workspace import Workspace
+
+ARRONDISSEMENTS = [str(n) for n in range(75101, 75121)]
+IRIS_SECTORS = ["residentiel", "professionnel", "agriculture", "industrie", "tertiaire", "secteur_non_affecte"]
+#: the arrondissement whose tertiary electricity ORE masks ("s"), and its consumption (MWh)
+MASKED = "75101"
+
+
+def tertiary_mwh(arrondissement: str) -> float:
+    return 1000.0 + 10 * (int(arrondissement) - 75100)
+
+
+def write_ore(path: Path, masked: set[str]) -> None:
+    """Agence ORE's export for Paris, 2022 electricity: residential and tertiary rows by
+    arrondissement (no row for the city whole), the tertiary rows of ``masked`` given as "s"."""
+    lines = ["operateur;annee;filiere;code_categorie_consommation;code_grand_secteur;code_secteur_naf2;"
+             "conso_totale_mwh;conso_moyenne_mwh;nb_sites;code_commune;nom_commune"]  # fmt: skip
+    for code in ARRONDISSEMENTS:
+        lines.append(f"Enedis;2022;Electricité;RES;RESIDENTIEL;;20000.0;2.0;10000;{code};Paris")
+        mwh = tertiary_mwh(code)
+        value = "s;s;s" if code in masked else f"{mwh};{mwh / 300};300"
+        lines.append(f"Enedis;2022;Electricité;ENT;TERTIAIRE;47;{value};{code};Paris")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_enedis_iris(path: Path) -> None:
+    """Enedis's IRIS file: one IRIS per arrondissement (its code starts with the arrondissement's),
+    the same residential and tertiary figures as ORE's, none masked; no other sector."""
+    header = ["annee", "code_iris", "nom_iris", "type_iris", "code_commune", "nom_commune", "code_epci",
+              "nom_epci", "type_epci", "code_departement", "code_region"]  # fmt: skip
+    measures = (("nb_sites", ""), ("conso_totale", "_mwh"), ("conso_moyenne", "_mwh"))
+    header += [f"{k}_{s}{u}" for s in IRIS_SECTORS for k, u in measures]
+    lines = [";".join(header)]
+    for code in ARRONDISSEMENTS:
+        mwh = tertiary_mwh(code)
+        values = {"residentiel": "10000;20000.0;2.0", "tertiaire": f"300;{mwh};{mwh / 300}"}
+        cells = [values.get(s, ";;") for s in IRIS_SECTORS]
+        lines.append(f"2022;{code}0101;IRIS {code};H;{code};Paris;200054781;Métropole du Grand Paris;MET;75;11;"
+                     + ";".join(cells))  # fmt: skip
+    path.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def paris(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    root = tmp_path_factory.mktemp("paris-energy") / "ws"
+    made = CliRunner().invoke(app, ["init", str(root), "--communes", "75056", "--pack", "energy_ghg"])
+    assert made.exit_code == 0, made.output
+    write_ore(root / "data" / "conso-elec-gaz-commune.csv", {MASKED})
+    write_enedis_iris(root / "data" / "conso-elec-iris.csv")
+    ran = CliRunner().invoke(app, ["run", "-w", str(root)])
+    assert ran.exit_code == 0, ran.output
+    return Workspace(root)
+
+
+def test_a_lower_bound_and_the_complete_cell_are_never_both_published(paris: Workspace) -> None:
+    with paris.engine() as engine:
+        pairs = engine.fetch_all(
+            "SELECT c.mesh, c.code, c.sector, c.consumption_mwh, c.lower_bound, i.consumption_mwh, i.lower_bound "
+            "FROM published.energie_cellules c JOIN published.energie_elec_iris i "
+            "ON i.code = c.code AND i.sector = c.sector AND i.period = c.period AND i.mesh <> 'iris' "
+            "WHERE c.energy = 'electricite' AND c.period = 2022 ORDER BY ALL"
+        )
+    assert pairs, "no cell both tables publish"
+    both = [p for p in pairs if p[3] is not None and p[5] is not None]
+    # a published pair of a lower bound and a complete cell gives what was masked by difference
+    leaks = [(p[1], p[2], p[5] - p[3]) for p in both if p[4] != p[6]]
+    assert leaks == [], f"masked {MASKED} tertiary ({tertiary_mwh(MASKED)} MWh) recovered: {leaks}"
