@@ -158,6 +158,14 @@ def joint_decisions(members: list[Member], links: list[Link], extra: list[Array]
             if len(open_there):
                 forced[j][open_there] = True
                 dirty.add(j)
+            if other is None:
+                continue
+            # A new decision is a new pattern: a cell the other member hides because this one hid it
+            # before may be published now. It stays hidden here.
+            back = mine[_hidden(other)[theirs] & (decision.status[mine] == PUBLISHED)]
+            if len(back):
+                forced[i][back] = True
+                dirty.add(i)
     return [d for d in decisions if d is not None]
 
 
