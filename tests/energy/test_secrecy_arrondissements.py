@@ -79,3 +79,10 @@ def test_a_lower_bound_and_the_complete_cell_are_never_both_published(paris: Wor
     # a published pair of a lower bound and a complete cell gives what was masked by difference
     leaks = [(p[1], p[2], p[5] - p[3]) for p in both if p[4] != p[6]]
     assert leaks == [], f"masked {MASKED} tertiary ({tertiary_mwh(MASKED)} MWh) recovered: {leaks}"
+
+
+def test_the_outsiders_audit_finds_nothing_on_paris(paris: Workspace) -> None:
+    """The audit's linear programs over both tables (their shared cells one unknown): no suppressed
+    cell of the city, the territory or an IRIS is disclosed or pinned within its protection range."""
+    audited = CliRunner().invoke(app, ["secrecy", "audit", "-w", str(paris.root), "--json"])
+    assert audited.exit_code == 0, audited.output
