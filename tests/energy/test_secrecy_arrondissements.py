@@ -37,10 +37,10 @@ def write_ore(path: Path, masked: set[str]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def write_enedis_iris(path: Path, masked_mwh: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+def write_enedis_iris(path: Path, masked_mwh: set[str] = frozenset(), mask: str = "s") -> None:  # type: ignore[assignment]
     """Enedis's IRIS file: one IRIS per arrondissement (its code starts with the arrondissement's),
     the same residential and tertiary figures as ORE's; no other sector. The tertiary consumption
-    of the IRIS of ``masked_mwh`` is "s", its count of sites given."""
+    of the IRIS of ``masked_mwh`` is ``mask`` ("s", or left empty), its count of sites given."""
     header = ["annee", "code_iris", "nom_iris", "type_iris", "code_commune", "nom_commune", "code_epci",
               "nom_epci", "type_epci", "code_departement", "code_region"]  # fmt: skip
     measures = (("nb_sites", ""), ("conso_totale", "_mwh"), ("conso_moyenne", "_mwh"))
@@ -48,7 +48,7 @@ def write_enedis_iris(path: Path, masked_mwh: set[str] = frozenset()) -> None:  
     lines = [";".join(header)]
     for code in ARRONDISSEMENTS:
         mwh = tertiary_mwh(code)
-        tertiary = "300;s;s" if code in masked_mwh else f"300;{mwh};{mwh / 300}"
+        tertiary = f"300;{mask};{mask}" if code in masked_mwh else f"300;{mwh};{mwh / 300}"
         values = {"residentiel": "10000;20000.0;2.0", "tertiaire": tertiary}
         cells = [values.get(s, ";;") for s in IRIS_SECTORS]
         lines.append(f"2022;{code}0101;IRIS {code};H;{code};Paris;200054781;Métropole du Grand Paris;MET;75;11;"
@@ -90,16 +90,17 @@ def test_the_outsiders_audit_finds_nothing_on_paris(paris: Workspace) -> None:
     assert audited.exit_code == 0, audited.output
 
 
-def test_a_consumption_masked_with_its_sites_given_is_a_masked_component(tmp_path: Path) -> None:
-    """Enedis masks an IRIS's consumption ("s") and gives its count of sites: the IRIS is a masked
-    component of its city's sum, a lower bound. Before, only a masked count made a component
-    masked: the IRIS was left out, the city's sum published as complete beside ORE's complete cell,
-    and their difference gave the IRIS's consumption."""
+@pytest.mark.parametrize("mask", ["s", ""])
+def test_a_consumption_masked_with_its_sites_given_is_a_masked_component(mask: str, tmp_path: Path) -> None:
+    """Enedis masks an IRIS's consumption ("s", or leaves it empty) and gives its count of sites:
+    the IRIS is a masked component of its city's sum, a lower bound. Before, only a masked count
+    made a component masked: the IRIS was left out, the city's sum published as complete beside
+    ORE's complete cell, and their difference gave the IRIS's consumption."""
     root = tmp_path / "ws"
     made = CliRunner().invoke(app, ["init", str(root), "--communes", "75056", "--pack", "energy_ghg"])
     assert made.exit_code == 0, made.output
     write_ore(root / "data" / "conso-elec-gaz-commune.csv", set())
-    write_enedis_iris(root / "data" / "conso-elec-iris.csv", {MASKED})
+    write_enedis_iris(root / "data" / "conso-elec-iris.csv", {MASKED}, mask)
     ran = CliRunner().invoke(app, ["run", "-w", str(root)])
     assert ran.exit_code == 0, ran.output
     with Workspace(root).engine() as engine:
@@ -114,3 +115,29 @@ def test_a_consumption_masked_with_its_sites_given_is_a_masked_component(tmp_pat
         )
     assert pairs == [], f"masked IRIS ({tertiary_mwh(MASKED)} MWh) recovered by difference"
     assert iris == [(False, True)]
+
+
+def test_an_ore_row_with_sites_and_no_consumption_is_masked(tmp_path: Path) -> None:
+    """The national file leaves a masked consumption empty; without its count of masked meshes,
+    a row with sites and no consumption is still a masked component (a lower bound of its city)."""
+    root = tmp_path / "ws"
+    made = CliRunner().invoke(app, ["init", str(root), "--communes", "75056", "--pack", "energy_ghg"])
+    assert made.exit_code == 0, made.output
+    ore = root / "data" / "conso-elec-gaz-commune.csv"
+    write_ore(ore, set())
+    text = ore.read_text(encoding="utf-8").replace(f"{tertiary_mwh(MASKED)};{tertiary_mwh(MASKED) / 300};300;{MASKED}",
+                                                   f";;300;{MASKED}")  # fmt: skip
+    ore.write_text(text, encoding="utf-8")
+    write_enedis_iris(root / "data" / "conso-elec-iris.csv")
+    assert CliRunner().invoke(app, ["run", "-w", str(root)]).exit_code == 0
+    with Workspace(root).engine() as engine:
+        rows = engine.fetch_all(
+            "SELECT masked_components, components FROM model.energie_conso_commune WHERE sector = 'tertiaire'"
+        )
+        pairs = engine.fetch_all(
+            "SELECT c.code, c.sector FROM published.energie_cellules c JOIN published.energie_elec_iris i "
+            "ON i.code = c.code AND i.sector = c.sector AND i.period = c.period AND i.mesh <> 'iris' "
+            "WHERE c.energy = 'electricite' AND c.consumption_mwh <> i.consumption_mwh"
+        )
+    assert rows == [(1, 20)]
+    assert pairs == []

@@ -1,5 +1,5 @@
 """energie_elec_iris's PostgreSQL variant reads a masked IRIS consumption as DuckDB does: Enedis's
-"s" on the consumption of an IRIS whose count of sites it gives makes the IRIS a masked component
+"s" (or an empty value) on the consumption of an IRIS whose count of sites it gives makes the IRIS a masked component
 of its city's sum (tests/energy/test_secrecy_arrondissements.py on DuckDB)."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from energy.test_secrecy_arrondissements import MASKED, write_enedis_iris, write_ore  # tests/ is on sys.path
@@ -17,7 +18,8 @@ from territoria.workspace import Workspace
 from .conftest import PG_ENV
 
 
-def test_a_masked_consumption_is_a_masked_component_on_postgres(pg_dsn: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("mask", ["s", ""])
+def test_a_masked_consumption_is_a_masked_component_on_postgres(mask: str, pg_dsn: str, tmp_path: Path) -> None:
     root = tmp_path / "ws"
     made = CliRunner().invoke(app, ["init", str(root), "--communes", "75056", "--pack", "energy_ghg"])
     assert made.exit_code == 0, made.output
@@ -26,7 +28,7 @@ def test_a_masked_consumption_is_a_masked_component_on_postgres(pg_dsn: str, tmp
     config["engine_options"] = {"dsn_env": PG_ENV, "schema_prefix": f"iris{secrets.token_hex(3)}_"}
     write_yaml(root / "territory.yaml", config)
     write_ore(root / "data" / "conso-elec-gaz-commune.csv", set())
-    write_enedis_iris(root / "data" / "conso-elec-iris.csv", {MASKED})
+    write_enedis_iris(root / "data" / "conso-elec-iris.csv", {MASKED}, mask)
     ran = CliRunner().invoke(app, ["run", "-w", str(root)])
     assert ran.exit_code == 0, ran.output
     with Workspace(root).engine() as engine:

@@ -29,8 +29,10 @@ leaves AS (
 ),
 known AS (
     -- an empty cell (professionnel before 2018) is not a component; a masked one is
-    SELECT code_iris, commune_of(code_commune) AS code_commune, annee AS period, sector, consumption_mwh, nb_sites, masked
-    FROM leaves WHERE masked OR consumption_mwh IS NOT NULL
+    -- (or sites consumed what the file leaves empty)
+    SELECT code_iris, commune_of(code_commune) AS code_commune, annee AS period, sector, consumption_mwh, nb_sites,
+           masked OR (consumption_mwh IS NULL AND coalesce(nb_sites, 0) > 0) AS masked
+    FROM leaves WHERE masked OR consumption_mwh IS NOT NULL OR coalesce(nb_sites, 0) > 0
 ),
 territory AS (SELECT param('territory.code') AS code),
 cube AS (

@@ -20,10 +20,11 @@ leaves AS (
 ),
 known AS (
     -- an empty cell (professionnel before 2018) is not a component; a masked one is
-    -- a cell is masked when its count or its consumption is ("s"): either leaves the value unknown
+    -- a cell is masked when its count or its consumption is ("s"), or when sites consumed what the
+    -- file leaves empty: any of them leaves the value unknown
     SELECT code_iris, commune_of(code_commune) AS code_commune, annee AS period, sector, consumption_mwh, nb_sites,
-           masked_sites OR masked_mwh AS masked
-    FROM leaves WHERE masked_sites OR masked_mwh OR consumption_mwh IS NOT NULL
+           masked_sites OR masked_mwh OR (consumption_mwh IS NULL AND coalesce(nb_sites, 0) > 0) AS masked
+    FROM leaves WHERE masked_sites OR masked_mwh OR consumption_mwh IS NOT NULL OR coalesce(nb_sites, 0) > 0
 ),
 territory AS (SELECT param('territory.code') AS code),
 cube AS (
