@@ -6,12 +6,15 @@ their difference is the masked arrondissement's consumption."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from territoria.cli.main import app
+from territoria.core.yamlio import read_yaml, write_yaml
 from territoria.workspace import Workspace
 
 ARRONDISSEMENTS = [str(n) for n in range(75101, 75121)]
@@ -56,16 +59,34 @@ def write_enedis_iris(path: Path, masked_mwh: set[str] = frozenset(), mask: str 
     path.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def paris(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    root = tmp_path_factory.mktemp("paris-energy") / "ws"
+def paris_workspace(
+    root: Path,
+    *,
+    ore_masked: set[str] = frozenset(),  # type: ignore[assignment]
+    iris_masked: set[str] = frozenset(),  # type: ignore[assignment]
+    mask: str = "s",
+    engine: dict[str, Any] | None = None,
+    ore_edit: Callable[[str], str] = str,
+) -> Workspace:
+    """A workspace of Paris with the energy pack (its ``territory.yaml`` updated with ``engine``),
+    these two files (ORE's text passed through ``ore_edit``), run."""
     made = CliRunner().invoke(app, ["init", str(root), "--communes", "75056", "--pack", "energy_ghg"])
     assert made.exit_code == 0, made.output
-    write_ore(root / "data" / "conso-elec-gaz-commune.csv", {MASKED})
-    write_enedis_iris(root / "data" / "conso-elec-iris.csv")
+    if engine:
+        config = read_yaml(root / "territory.yaml")
+        write_yaml(root / "territory.yaml", {**config, **engine})
+    ore = root / "data" / "conso-elec-gaz-commune.csv"
+    write_ore(ore, ore_masked)
+    ore.write_text(ore_edit(ore.read_text(encoding="utf-8")), encoding="utf-8")
+    write_enedis_iris(root / "data" / "conso-elec-iris.csv", iris_masked, mask)
     ran = CliRunner().invoke(app, ["run", "-w", str(root)])
     assert ran.exit_code == 0, ran.output
     return Workspace(root)
+
+
+@pytest.fixture(scope="module")
+def paris(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    return paris_workspace(tmp_path_factory.mktemp("paris-energy") / "ws", ore_masked={MASKED})
 
 
 def test_a_lower_bound_and_the_complete_cell_are_never_both_published(paris: Workspace) -> None:
@@ -96,14 +117,8 @@ def test_a_consumption_masked_with_its_sites_given_is_a_masked_component(mask: s
     the IRIS is a masked component of its city's sum, a lower bound. Before, only a masked count
     made a component masked: the IRIS was left out, the city's sum published as complete beside
     ORE's complete cell, and their difference gave the IRIS's consumption."""
-    root = tmp_path / "ws"
-    made = CliRunner().invoke(app, ["init", str(root), "--communes", "75056", "--pack", "energy_ghg"])
-    assert made.exit_code == 0, made.output
-    write_ore(root / "data" / "conso-elec-gaz-commune.csv", set())
-    write_enedis_iris(root / "data" / "conso-elec-iris.csv", {MASKED}, mask)
-    ran = CliRunner().invoke(app, ["run", "-w", str(root)])
-    assert ran.exit_code == 0, ran.output
-    with Workspace(root).engine() as engine:
+    ws = paris_workspace(tmp_path / "ws", iris_masked={MASKED}, mask=mask)
+    with ws.engine() as engine:
         iris = engine.fetch_all(
             "SELECT lower_bound, masked_input FROM model.energie_elec_iris "
             f"WHERE code = '{MASKED}0101' AND sector = 'tertiaire'"
@@ -120,17 +135,9 @@ def test_a_consumption_masked_with_its_sites_given_is_a_masked_component(mask: s
 def test_an_ore_row_with_sites_and_no_consumption_is_masked(tmp_path: Path) -> None:
     """The national file leaves a masked consumption empty; without its count of masked meshes,
     a row with sites and no consumption is still a masked component (a lower bound of its city)."""
-    root = tmp_path / "ws"
-    made = CliRunner().invoke(app, ["init", str(root), "--communes", "75056", "--pack", "energy_ghg"])
-    assert made.exit_code == 0, made.output
-    ore = root / "data" / "conso-elec-gaz-commune.csv"
-    write_ore(ore, set())
-    text = ore.read_text(encoding="utf-8").replace(f"{tertiary_mwh(MASKED)};{tertiary_mwh(MASKED) / 300};300;{MASKED}",
-                                                   f";;300;{MASKED}")  # fmt: skip
-    ore.write_text(text, encoding="utf-8")
-    write_enedis_iris(root / "data" / "conso-elec-iris.csv")
-    assert CliRunner().invoke(app, ["run", "-w", str(root)]).exit_code == 0
-    with Workspace(root).engine() as engine:
+    known = f"{tertiary_mwh(MASKED)};{tertiary_mwh(MASKED) / 300};300;{MASKED}"
+    ws = paris_workspace(tmp_path / "ws", ore_edit=lambda text: text.replace(known, f";;300;{MASKED}"))
+    with ws.engine() as engine:
         rows = engine.fetch_all(
             "SELECT masked_components, components FROM model.energie_conso_commune WHERE sector = 'tertiaire'"
         )
