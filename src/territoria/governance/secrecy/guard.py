@@ -223,8 +223,8 @@ def _decide(
     for share in shares:
         if share.dataset in members and share.with_ in members:
             a, b = members[share.dataset], members[share.with_]
-            rows_a, rows_b, bound = link_rows(engine, share, a, b)
-            links.append(Link(order.index(a.dataset), order.index(b.dataset), rows_a, rows_b, bound))
+            rows_a, rows_b, bound, bound_a = link_rows(engine, share, a, b)
+            links.append(Link(order.index(a.dataset), order.index(b.dataset), rows_a, rows_b, bound, bound_a))
 
     def decide(extra: list[np.ndarray] | None) -> list[Decision]:
         if len(group) == 1:

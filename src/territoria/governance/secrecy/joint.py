@@ -83,23 +83,32 @@ def _positions(rows: Array, ids: Array) -> Array:
 @dataclass
 class Link:
     """The cells two members both publish: positions in ``a`` and in ``b``, and which of them are
-    lower bounds in ``b`` (suppressed there, and not tied to ``a``'s cell)."""
+    lower bounds in ``b`` (suppressed there, and not tied to ``a``'s cell) or in ``a`` only
+    (``bound_a``: suppressed in ``a`` when ``b``'s cell is complete, not tied either)."""
 
     a: int
     b: int
     rows_a: Array
     rows_b: Array
     bound: Array
+    bound_a: Array | None = None
+
+    @property
+    def same(self) -> Array:
+        """The pairs that are one quantity: neither cell a lower bound."""
+        same: Array = ~self.bound if self.bound_a is None else ~(self.bound | self.bound_a)
+        return same
 
 
-def link_rows(engine: Engine, share: Share, a: Member, b: Member) -> tuple[Array, Array, Array]:
+def link_rows(engine: Engine, share: Share, a: Member, b: Member) -> tuple[Array, Array, Array, Array]:
     """Positions, in ``a`` and in ``b``, of the cells both publish (matched on their keys as text),
-    and whether ``b``'s cell is a lower bound (``other_lower_bound``)."""
+    and whether ``b``'s cell is a lower bound (``other_lower_bound``), and ``a``'s (``lower_bound``)."""
     ka = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS _k{i}" for i, c in enumerate(share.keys))
     kb = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS _k{i}" for i, c in enumerate(share.keys.values()))
     on = " AND ".join(f"x._k{i} = y._k{i}" for i in range(len(share.keys)))
     pairs = engine.fetch_arrow(
-        f"SELECT x._row AS a, y._row AS b, y._bound FROM (SELECT {a.row_id} AS _row, {ka} FROM {a.relation} "
+        f"SELECT x._row AS a, y._row AS b, y._bound, x._bound AS _bound_a FROM (SELECT {a.row_id} AS _row, {ka}, "
+        f"coalesce({share.lower_bound or 'false'}, false) AS _bound FROM {a.relation} "
         f"WHERE {share.where or 'true'}) x JOIN (SELECT {b.row_id} AS _row, {kb}, "
         f"coalesce({share.other_lower_bound or 'false'}, false) AS _bound FROM {b.relation} "
         f"WHERE {share.other_where or 'true'}) y ON {on} ORDER BY x._row, y._row"
@@ -107,7 +116,8 @@ def link_rows(engine: Engine, share: Share, a: Member, b: Member) -> tuple[Array
     rows_a = a.flags["_row"].to_numpy()
     rows_b = b.flags["_row"].to_numpy()
     bound = pairs["_bound"].to_numpy(zero_copy_only=False).astype(bool)
-    return _positions(rows_a, pairs["a"].to_numpy()), _positions(rows_b, pairs["b"].to_numpy()), bound
+    bound_a = pairs["_bound_a"].to_numpy(zero_copy_only=False).astype(bool)
+    return _positions(rows_a, pairs["a"].to_numpy()), _positions(rows_b, pairs["b"].to_numpy()), bound, bound_a
 
 
 def _hidden(decision: Decision) -> Array:
@@ -118,13 +128,16 @@ def _hidden(decision: Decision) -> Array:
 def joint_decisions(members: list[Member], links: list[Link], extra: list[Array] | None = None) -> list[Decision]:
     """One decision per member such that a cell suppressed by one member is suppressed (or masked
     upstream) in every member that publishes it, each member protecting its own suppressions;
-    a lower bound of a cell another member publishes complete is suppressed from the start, and so
-    are the ``extra`` cells of each member (complements of the protection loop)."""
+    a lower bound of a cell another member publishes complete is suppressed from the start (in
+    whichever member it is: its difference with the complete cell is what was masked), and so are
+    the ``extra`` cells of each member (complements of the protection loop)."""
     forced = [
         np.zeros(m.flags.num_rows, dtype=bool) if extra is None else extra[i].copy() for i, m in enumerate(members)
     ]
     for link in links:
         forced[link.b][link.rows_b[link.bound]] = True
+        if link.bound_a is not None:
+            forced[link.a][link.rows_a[link.bound_a & ~link.bound]] = True
     decisions: list[Decision | None] = [None] * len(members)
     dirty = set(range(len(members)))
     while dirty:
@@ -136,7 +149,7 @@ def joint_decisions(members: list[Member], links: list[Link], extra: list[Array]
         for link in links:
             if i not in (link.a, link.b):
                 continue
-            same = ~link.bound  # a lower bound is another quantity: hiding it hides nothing of a's
+            same = link.same  # a lower bound is another quantity: hiding it hides nothing of the other's
             rows_a, rows_b = link.rows_a[same], link.rows_b[same]
             j, mine, theirs = (link.b, rows_a, rows_b) if i == link.a else (link.a, rows_b, rows_a)
             want = theirs[hidden[mine]]
@@ -145,6 +158,14 @@ def joint_decisions(members: list[Member], links: list[Link], extra: list[Array]
             if len(open_there):
                 forced[j][open_there] = True
                 dirty.add(j)
+            if other is None:
+                continue
+            # A new decision is a new pattern: a cell the other member hides because this one hid it
+            # before may be published now. It stays hidden here.
+            back = mine[_hidden(other)[theirs] & (decision.status[mine] == PUBLISHED)]
+            if len(back):
+                forced[i][back] = True
+                dirty.add(i)
     return [d for d in decisions if d is not None]
 
 
@@ -181,7 +202,7 @@ def _digest(members: list[Member], links: list[Link]) -> str:
             _column_digest(h, m.flags[name])
     for link in links:
         h.update(f"{link.a}:{link.b}".encode())
-        for arr in (link.rows_a, link.rows_b, link.bound):
+        for arr in (link.rows_a, link.rows_b, link.bound, link.same):
             h.update(np.ascontiguousarray(arr).tobytes() + b"|")
     return h.hexdigest()
 

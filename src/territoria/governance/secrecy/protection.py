@@ -118,7 +118,7 @@ def build_group(members: list[Member], links: list[Link]) -> Group:
         keys.append(cell_keys)
         offset += len(cell_keys)
     for link in links:  # the other member's copy of a shared cell is the same unknown
-        same = ~link.bound
+        same = link.same
         var[link.b][link.rows_b[same]] = var[link.a][link.rows_a[same]]
     used, compact = np.unique(np.concatenate(var), return_inverse=True)
     var = np.split(compact, np.cumsum([len(v) for v in var])[:-1])

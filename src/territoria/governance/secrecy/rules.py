@@ -119,6 +119,10 @@ class Share(BaseModel):
     #: that bound is what was masked, which can pin a cell this table suppresses. They are
     #: suppressed in the other table (and protected by its margins) whatever this table does.
     other_lower_bound: str | None = None
+    #: the same for this table's shared rows: a lower bound here (an arrondissement or a NAF row
+    #: masked upstream) minus the other table's complete cell is what was masked. Such a row is
+    #: suppressed in this table (and protected by its margins) when the other's cell is complete.
+    lower_bound: str | None = None
 
 
 class RuleSet(BaseModel):

@@ -27,8 +27,10 @@ rows AS (
         CASE WHEN filiere = 'Gaz' THEN 'gaz' ELSE 'electricite' END AS energy,
         conso_totale_mwh,
         nb_sites,
+        -- masked: "s", or left empty with masked meshes counted, or sites that consumed what is left empty
         conso_totale_mwh_secret OR nb_sites_secret
-            OR (conso_totale_mwh IS NULL AND coalesce(nombre_mailles_secretisees, 0) > 0) AS masked
+            OR (conso_totale_mwh IS NULL AND (coalesce(nombre_mailles_secretisees, 0) > 0 OR coalesce(nb_sites, 0) > 0))
+            AS masked
     FROM source AS s
     WHERE code_commune = commune OR NOT EXISTS (
         SELECT 1 FROM source AS w WHERE w.code_commune = s.commune AND w.annee = s.annee AND w.filiere = s.filiere

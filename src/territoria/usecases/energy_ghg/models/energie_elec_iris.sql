@@ -8,20 +8,23 @@ WITH wide AS (
 ),
 leaves AS (
     -- INCLUDE NULLS: a masked cell has null values and must stay a (masked) component
-    SELECT * FROM wide UNPIVOT INCLUDE NULLS ((nb_sites, consumption_mwh, masked) FOR sector IN (
-        (nb_sites_residentiel, conso_totale_residentiel_mwh, nb_sites_residentiel_secret) AS residentiel,
-        (nb_sites_professionnel, conso_totale_professionnel_mwh, nb_sites_professionnel_secret) AS professionnel,
-        (nb_sites_agriculture, conso_totale_agriculture_mwh, nb_sites_agriculture_secret) AS agriculture,
-        (nb_sites_industrie, conso_totale_industrie_mwh, nb_sites_industrie_secret) AS industrie,
-        (nb_sites_tertiaire, conso_totale_tertiaire_mwh, nb_sites_tertiaire_secret) AS tertiaire,
-        (nb_sites_secteur_non_affecte, conso_totale_secteur_non_affecte_mwh, nb_sites_secteur_non_affecte_secret)
+    SELECT * FROM wide UNPIVOT INCLUDE NULLS ((nb_sites, consumption_mwh, masked_sites, masked_mwh) FOR sector IN (
+        (nb_sites_residentiel, conso_totale_residentiel_mwh, nb_sites_residentiel_secret, conso_totale_residentiel_mwh_secret) AS residentiel,
+        (nb_sites_professionnel, conso_totale_professionnel_mwh, nb_sites_professionnel_secret, conso_totale_professionnel_mwh_secret) AS professionnel,
+        (nb_sites_agriculture, conso_totale_agriculture_mwh, nb_sites_agriculture_secret, conso_totale_agriculture_mwh_secret) AS agriculture,
+        (nb_sites_industrie, conso_totale_industrie_mwh, nb_sites_industrie_secret, conso_totale_industrie_mwh_secret) AS industrie,
+        (nb_sites_tertiaire, conso_totale_tertiaire_mwh, nb_sites_tertiaire_secret, conso_totale_tertiaire_mwh_secret) AS tertiaire,
+        (nb_sites_secteur_non_affecte, conso_totale_secteur_non_affecte_mwh, nb_sites_secteur_non_affecte_secret, conso_totale_secteur_non_affecte_mwh_secret)
             AS non_affecte
     ))
 ),
 known AS (
     -- an empty cell (professionnel before 2018) is not a component; a masked one is
-    SELECT code_iris, commune_of(code_commune) AS code_commune, annee AS period, sector, consumption_mwh, nb_sites, masked
-    FROM leaves WHERE masked OR consumption_mwh IS NOT NULL
+    -- a cell is masked when its count or its consumption is ("s"), or when sites consumed what the
+    -- file leaves empty: any of them leaves the value unknown
+    SELECT code_iris, commune_of(code_commune) AS code_commune, annee AS period, sector, consumption_mwh, nb_sites,
+           masked_sites OR masked_mwh OR (consumption_mwh IS NULL AND coalesce(nb_sites, 0) > 0) AS masked
+    FROM leaves WHERE masked_sites OR masked_mwh OR consumption_mwh IS NOT NULL OR coalesce(nb_sites, 0) > 0
 ),
 territory AS (SELECT param('territory.code') AS code),
 cube AS (
