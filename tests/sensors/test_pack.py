@@ -68,6 +68,15 @@ def test_demo_network_plan() -> None:
     assert min(rennes) > max(others) - 0.3 and max(rennes) > 0.9
 
 
+def test_the_demo_network_of_a_one_commune_territory() -> None:
+    """One commune has one density: its spread was a division by zero (ZeroDivisionError)."""
+    from territoria.usecases.climate_adaptation import demo
+
+    devices = demo.plan_network(["35022"])
+    assert [d["role"] for d in devices] == ["urbain", "reference_rurale"]
+    assert all(0.0 <= d["urban"] <= 1.0 for d in devices)
+
+
 def test_demo_lht65_frames_in_bulk_are_encode_lht65s() -> None:
     import base64
 

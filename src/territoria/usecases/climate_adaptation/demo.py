@@ -108,13 +108,14 @@ def plan_network(communes: list[str]) -> list[dict[str, Any]]:
         km2 = geom.area * 111.32**2 * math.cos(math.radians(geom.centroid.y))
         density[code] = (ref.communes[code].population or 0) / max(km2, 0.1)
     lo, hi = math.log10(min(density.values())), math.log10(max(density.values()))
+    spread = hi - lo or 1.0  # one commune (or equal densities): every device at the rural end
     devices: list[dict[str, Any]] = []
     for code in sorted(geoms):
         count = 18 if code == "35238" else 1
         for i in range(count):
             near = RENNES_CENTRE if code == "35238" and i < 12 else None
             lon, lat = _point_in(geoms[code], rng, near, 0.008)
-            urban = (math.log10(density[code]) - lo) / (hi - lo)
+            urban = (math.log10(density[code]) - lo) / spread
             if code == "35238":
                 dist_km = math.hypot((lon - RENNES_CENTRE[0]) * 74.3, (lat - RENNES_CENTRE[1]) * 111.3)
                 urban = min(1.0, 0.75 + 0.25 * math.exp(-dist_km / 1.5))
