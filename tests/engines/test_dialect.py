@@ -111,9 +111,8 @@ def models_with_variants(dialect: str) -> list[str]:
 
 def test_every_pack_sql_translates_or_has_a_variant() -> None:
     """The compliance list: pack SQL that PostgreSQL gets as a variant instead of a translation."""
-    assert models_with_variants("postgres") == [  # DuckDB UNPIVOT forms, UHUGEINT bit sets
+    assert models_with_variants("postgres") == [  # DuckDB UNPIVOT forms, lists landed as JSON text
         "energy_ghg:models/energie_elec_iris.sql",
-        "energy_ghg:indicators/ges_emissions.sql",  # 128-bit integers
         "resources:models/foncier_flux.sql",
         "social_health:models/filosofi_cellules.sql",  # a list landed as JSON text
     ]
@@ -197,7 +196,7 @@ def test_spark_variants_are_listed_and_every_pack_sql_is_prepared_for_spark() ->
     pytest.importorskip("pyspark", reason="the spark engine is an optional extra")
     from territoria.engines.spark.sql import prepare
 
-    assert models_with_variants("spark") == ["energy_ghg:indicators/ges_emissions.sql"]  # UHUGEINT bit set
+    assert models_with_variants("spark") == []  # ges_emissions' bit set of factors is gone: no variant left
     for name in available_packs():
         pack = load_pack(name)
         for model in [*pack.definition.models, *pack.definition.indicators]:

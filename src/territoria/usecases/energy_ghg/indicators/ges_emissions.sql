@@ -13,10 +13,12 @@
 -- leaf twice, and stop the run with which ones (a Base Empreinte export holds several rows a year).
 -- Emissions are computed and added up as decimals (consumption to 1e-6 MWh, factors to 1e-9):
 -- exact, so a total does not depend on the order of addition; published as DOUBLE. The operands
--- are only as wide as they need be (consumption below 10^14 MWh, a factor below 10^9): their
--- product fits DECIMAL(38, 15) without an overflow check per row, the same type and value as
--- two DECIMAL(38) operands would give. A total is converted to DOUBLE once per use (its value,
--- and the estimated share's denominator): DuckDB converts a DECIMAL(38) to DOUBLE with 128-bit
+-- are only as wide as they need be (consumption below 10^13 MWh, a factor below 10^9): their
+-- product, DECIMAL(37, 15), needs no overflow check per row and has the value two DECIMAL(38)
+-- operands would give, and Spark keeps all its digits (wider operands make Spark round products
+-- to 6 decimals). The same SQL runs translated on PostgreSQL and Spark (same rows, tested). A
+-- total is converted to DOUBLE once per use (its value, and the estimated share's denominator):
+-- DuckDB converts a DECIMAL(38) to DOUBLE with 128-bit
 -- divisions. The share's numerator, the estimated leaves' emissions, is taken as DECIMAL(38, 16).
 WITH factors AS (
     SELECT *, max(year_to) OVER (PARTITION BY energy ORDER BY year_from, factor_id
@@ -34,7 +36,7 @@ f AS (
 cells AS NOT MATERIALIZED (SELECT * FROM ref('published.energie_cellules')),
 leaf AS NOT MATERIALIZED (
     SELECT c.mesh, c.code, c.libelle, c.period, c.sector, c.energy,
-           c.consumption_mwh::DECIMAL(20, 6) * f.factor::DECIMAL(18, 9) AS value,
+           c.consumption_mwh::DECIMAL(19, 6) * f.factor::DECIMAL(18, 9) AS value,
            c.masked_share, c.completeness, c.lower_bound, c.secret, f.factor_id, f.version,
            CASE WHEN f.year = c.period THEN 0.0 ELSE 1.0 END AS estimated
     FROM cells c JOIN f ON f.energy = c.energy AND c.period BETWEEN f.year_from AND f.year_to
