@@ -180,6 +180,14 @@ def _report_row(engine: Engine, dataset: str) -> tuple[str, list[str], list[str]
     return f"{META}.{quote_ident(table)}", _loads(keys), _loads(rules)
 
 
+def report_cells(engine: Engine, dataset: str) -> tuple[str, list[str]] | None:
+    """The table holding ``dataset``'s suppressed cells in the last report, and its key columns;
+    None when the dataset has no report in the typed layout (the guard's memory of what the
+    previous publication hid: a former one-table report is not read for it)."""
+    found = _report_row(engine, dataset)
+    return None if found is None else (found[0], found[1])
+
+
 def _rule_ids(bits: int | None, rules: list[str]) -> list[str]:
     return [r for i, r in enumerate(rules) if bits and (bits >> i) & 1]
 

@@ -33,6 +33,7 @@ from territoria.governance.secrecy.joint import (
     link_rows,
     read_member,
 )
+from territoria.governance.secrecy.memory import previous_hidden, with_memory
 from territoria.governance.secrecy.primary import (
     checked_rules,
     fails_sql,
@@ -226,7 +227,12 @@ def _decide(
             rows_a, rows_b, bound, bound_a = link_rows(engine, share, a, b)
             links.append(Link(order.index(a.dataset), order.index(b.dataset), rows_a, rows_b, bound, bound_a))
 
+    # what the previous publication hid stays hidden (``memory``): forced, like another member's cells
+    memory = [previous_hidden(engine, m) for m in group]
+    sizes = [m.flags.num_rows for m in group]
+
     def decide(extra: list[np.ndarray] | None) -> list[Decision]:
+        extra = with_memory(extra, memory, sizes)
         if len(group) == 1:
             return [group[0].decide(None if extra is None else extra[0])]
         return joint_decisions(group, links, extra)
@@ -237,7 +243,7 @@ def _decide(
         return decide(None), None
 
     # each member's publish step needs the group's decisions: computed once for the same inputs
-    decisions, loop = GROUP_PLANS.get(group, links, plan) if len(group) > 1 else plan()
+    decisions, loop = GROUP_PLANS.get(group, links, plan, memory) if len(group) > 1 else plan()
     return decisions[order.index(member.dataset)], [n for n in order if n != member.dataset], loop
 
 

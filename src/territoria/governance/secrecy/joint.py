@@ -219,10 +219,20 @@ class GroupPlans:
         self._plans: OrderedDict[str, Plan] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, members: list[Member], links: list[Link], compute: Callable[[], Plan]) -> Plan:
+    def get(
+        self,
+        members: list[Member],
+        links: list[Link],
+        compute: Callable[[], Plan],
+        memory: list[Array | None] | None = None,
+    ) -> Plan:
+        """The plan of the group's content; one computed before is reused only when it hides every
+        cell ``memory`` remembers (the second member's step of a run reads the first member's new
+        report, which the first step's plan hides: the same plan; a plan of an older run may show
+        a cell a later publication hid, and is computed again)."""
         key = _digest(members, links)
         with self._lock:
-            if key in self._plans:
+            if key in self._plans and _hides(self._plans[key][0], memory):
                 self._plans.move_to_end(key)
                 decisions, report = self._plans[key]
                 copies = [Decision(d.status.copy(), d.protects.copy()) for d in decisions]
@@ -234,6 +244,10 @@ class GroupPlans:
             while len(self._plans) > self.size:
                 self._plans.popitem(last=False)
         return plan
+
+
+def _hides(decisions: list[Decision], memory: list[Array | None] | None) -> bool:
+    return memory is None or all(m is None or bool(_hidden(d)[m].all()) for d, m in zip(decisions, memory, strict=True))
 
 
 GROUP_PLANS = GroupPlans()
