@@ -47,8 +47,11 @@ _LEGACY_NAME, _REPORTS_NAME = LEGACY.split(".", 1)[1], REPORTS.split(".", 1)[1]
 STATUS = {1: "primary", 2: "secondary"}
 PRIMARY_CODE, SECONDARY_CODE = 1, 2
 
-#: the report's own columns in a cells table; no key column may take these names
-CELL_COLUMNS = ("_cell", "_status", "_rules", "_protects")
+#: the report's own columns in a cells table; no key column may take these names (a group's
+#: report also has ``_kept``: the cell was remembered from the publication before, and
+#: ``_content``: the hash of the group's cells the decisions were taken on, see
+#: ``governance/secrecy/memory.py``)
+CELL_COLUMNS = ("_cell", "_status", "_rules", "_protects", "_kept", "_content")
 
 
 #: PostgreSQL cuts a longer identifier to this many bytes without an error (NAMEDATALEN - 1)

@@ -207,6 +207,25 @@ def _digest(members: list[Member], links: list[Link]) -> str:
     return h.hexdigest()
 
 
+def content_digest(members: list[Member]) -> str:
+    """A hash of what a group's decisions are taken on, whatever the order its rows were read in
+    (two steps reading one table may get its rows in another order, and the row ids of a table
+    built again differ): each member's rule set (its ``shares`` included) and cells in key order."""
+    h = hashlib.blake2b(digest_size=32)
+    for m in members:
+        h.update(m.dataset.encode() + b"\x00" + m.ruleset.model_dump_json().encode() + b"\x00")
+        secondary = m.ruleset.secondary
+        keys = [
+            *(secondary.partition if secondary else []),
+            *(d.column for d in (secondary.dimensions if secondary else [])),
+        ]
+        cells = m.flags.drop_columns(["_row"]).sort_by([(k, "ascending") for k in dict.fromkeys(keys)])
+        for name in cells.column_names:
+            h.update(name.encode() + b"\x00")
+            _column_digest(h, cells[name])
+    return h.hexdigest()
+
+
 Plan = tuple[list[Decision], dict[str, Any] | None]
 
 

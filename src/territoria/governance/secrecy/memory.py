@@ -14,6 +14,11 @@ matched on its key columns as text (a key column retyped between two publication
 It only grows while the table is published with the same rule set. A rule set relaxed on purpose
 (a lower threshold) does not un-hide what the old rule hid: ``territoria secrecy forget`` clears a
 dataset's memory, by an operator's explicit, logged decision (see docs/secrecy.md).
+
+The members of a group (``joint``) are published by steps that may run at the same time: the
+second may find the first one's new report. Their reports say on which content the decisions were
+taken (``_content``) and which cells were remembered (``_kept``), so that a step finding a report
+of its own content remembers what that report remembered: both steps take the same decisions.
 """
 
 from __future__ import annotations
@@ -28,10 +33,15 @@ from territoria.ledger import report_cells
 Array = np.ndarray
 
 
-def previous_hidden(engine: Engine, member: Member) -> Array | None:
+def previous_hidden(engine: Engine, member: Member, content: str | None = None) -> Array | None:
     """For each row of ``member``'s flags, whether the last publication of its dataset suppressed
     that cell; None when there is no previous report (a first publication: nothing to remember)
-    or when its key columns are no longer all columns of the table (then nothing matches)."""
+    or when its key columns are no longer all columns of the table (then nothing matches).
+
+    ``content``: the hash of the cells of the member's group. The members of a group are published
+    by steps that may run at the same time, and each must take the same decisions: a report already
+    written for this very content (the other member's step of this run, or a run with the same
+    inputs) is not the publication before; what that publication remembered (``_kept``) is."""
     found = report_cells(engine, member.dataset)
     if found is None:
         return None
@@ -39,11 +49,15 @@ def previous_hidden(engine: Engine, member: Member) -> Array | None:
     columns = set(relation_columns(engine, member.relation))
     if not keys or any(k not in columns for k in keys):
         return None
+    where = ""
+    if content is not None and {"_kept", "_content"} <= set(relation_columns(engine, table)):
+        same = engine.fetch_all(f"SELECT 1 FROM {table} WHERE _content = ? LIMIT 1", [content])
+        where = " WHERE c._kept" if same else ""
     on = " AND ".join(
         f"CAST(r.{quote_ident(k)} AS VARCHAR) IS NOT DISTINCT FROM CAST(c.{quote_ident(k)} AS VARCHAR)" for k in keys
     )
     hit = engine.fetch_arrow(
-        f"SELECT DISTINCT r.{member.row_id} AS _row FROM {member.relation} r JOIN {table} c ON {on}"
+        f"SELECT DISTINCT r.{member.row_id} AS _row FROM {member.relation} r JOIN {table} c ON {on}{where}"
     )
     rows = member.flags["_row"].to_numpy()
     hidden: Array = np.isin(rows, hit["_row"].to_numpy())
