@@ -23,6 +23,13 @@ from .tables import Key, Table, complete_table, constraint_matrix
 from .test_properties import _run
 
 HIDDEN = (1, 2)  # primary, secondary
+#: random tables: an EPCI of communes, some of them cut into IRIS, sectors and their total
+SHAPE: dict[str, st.SearchStrategy[Any]] = {
+    "communes": st.integers(2, 5),
+    "iris": st.lists(st.integers(0, 3), max_size=3),
+    "sectors": st.integers(1, 4),
+    "counts": st.lists(st.integers(0, 40), min_size=1, max_size=12),
+}
 
 
 def revised(table: Table, leaf: Key, delta: int) -> Table:
@@ -115,10 +122,7 @@ def republished(first: Table, second: Table) -> tuple[set[Key], dict[Key, int]]:
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    communes=st.integers(2, 5),
-    iris=st.lists(st.integers(0, 3), max_size=3),
-    sectors=st.integers(1, 4),
-    counts=st.lists(st.integers(0, 40), min_size=1, max_size=12),
+    **SHAPE,
     new_counts=st.lists(st.integers(0, 40), min_size=1, max_size=12),
 )
 def test_a_new_year_leaves_the_earlier_years_suppressions(
@@ -160,10 +164,7 @@ def test_a_revision_does_not_give_back_a_cell_through_the_previous_publication()
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    communes=st.integers(2, 5),
-    iris=st.lists(st.integers(0, 3), max_size=3),
-    sectors=st.integers(1, 4),
-    counts=st.lists(st.integers(0, 40), min_size=1, max_size=12),
+    **SHAPE,
     revisions=st.lists(st.tuples(st.integers(0, 10**6), st.integers(-40, 40)), min_size=1, max_size=3),
 )
 def test_the_two_publications_of_a_revision_never_determine_a_primary_cell(
