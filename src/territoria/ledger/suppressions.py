@@ -183,12 +183,31 @@ def _report_row(engine: Engine, dataset: str) -> tuple[str, list[str], list[str]
     return f"{META}.{quote_ident(table)}", _loads(keys), _loads(rules)
 
 
-def report_cells(engine: Engine, dataset: str) -> tuple[str, list[str]] | None:
-    """The table holding ``dataset``'s suppressed cells in the last report, and its key columns;
-    None when the dataset has no report in the typed layout (the guard's memory of what the
-    previous publication hid: a former one-table report is not read for it)."""
+def remembered_rows(
+    engine: Engine, dataset: str, relation: str, row_id: str, columns: Sequence[str], content: str | None = None
+) -> Any | None:
+    """The row ids (``row_id`` of ``relation``, whose columns are ``columns``) of the cells that
+    ``dataset``'s last report suppressed, matched on its key columns as text (a key column retyped
+    between two publications still matches), as an Arrow array; None when there is no report in
+    the typed layout or its key columns are not all in ``relation``. With ``content``, a report
+    written for that same content yields only its remembered cells (``_kept``): see
+    ``governance/secrecy/memory.py``."""
     found = _report_row(engine, dataset)
-    return None if found is None else (found[0], found[1])
+    if found is None:
+        return None
+    table, keys, _ = found
+    if not keys or any(k not in columns for k in keys):
+        return None
+    where = ""
+    own = {c for c, _ in engine.columns(META, table.split(".", 1)[1].strip('"').replace('""', '"'))}
+    if content is not None and {"_kept", "_content"} <= own:
+        same = engine.fetch_all(f"SELECT 1 FROM {table} WHERE _content = ? LIMIT 1", [content])
+        where = " WHERE c._kept" if same else ""
+    on = " AND ".join(
+        f"CAST(r.{quote_ident(k)} AS VARCHAR) IS NOT DISTINCT FROM CAST(c.{quote_ident(k)} AS VARCHAR)" for k in keys
+    )
+    hit = engine.fetch_arrow(f"SELECT DISTINCT r.{row_id} AS _row FROM {relation} r JOIN {table} c ON {on}{where}")
+    return hit["_row"]
 
 
 def _rule_ids(bits: int | None, rules: list[str]) -> list[str]:

@@ -9,8 +9,8 @@ again (``joint``'s forced cells: it is protected by its own pattern like a prima
 whatever the second publication hides beyond the first's is only more unknowns. New primary cells
 get complements as usual; a new period has no memory (its cells were never published).
 
-The memory is the dataset's last suppression report (``_territoria.secrecy_cells_<dataset>``),
-matched on its key columns as text (a key column retyped between two publications still matches).
+The memory is the dataset's last suppression report (its ``secrecy_cells_<dataset>`` table in the
+ledger, read by ``ledger.remembered_rows``), matched on its key columns as text.
 It only grows while the table is published with the same rule set. A rule set relaxed on purpose
 (a lower threshold) does not un-hide what the old rule hid: ``territoria secrecy forget`` clears a
 dataset's memory, by an operator's explicit, logged decision (see docs/secrecy.md).
@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from territoria.engines.base import Engine, quote_ident
+from territoria.engines.base import Engine
 from territoria.governance.secrecy.joint import Member
 from territoria.governance.secrecy.primary import relation_columns
-from territoria.ledger import report_cells
+from territoria.ledger import remembered_rows
 
 Array = np.ndarray
 
@@ -42,25 +42,12 @@ def previous_hidden(engine: Engine, member: Member, content: str | None = None) 
     by steps that may run at the same time, and each must take the same decisions: a report already
     written for this very content (the other member's step of this run, or a run with the same
     inputs) is not the publication before; what that publication remembered (``_kept``) is."""
-    found = report_cells(engine, member.dataset)
-    if found is None:
+    columns = relation_columns(engine, member.relation)
+    hit = remembered_rows(engine, member.dataset, member.relation, member.row_id, columns, content)
+    if hit is None:
         return None
-    table, keys = found
-    columns = set(relation_columns(engine, member.relation))
-    if not keys or any(k not in columns for k in keys):
-        return None
-    where = ""
-    if content is not None and {"_kept", "_content"} <= set(relation_columns(engine, table)):
-        same = engine.fetch_all(f"SELECT 1 FROM {table} WHERE _content = ? LIMIT 1", [content])
-        where = " WHERE c._kept" if same else ""
-    on = " AND ".join(
-        f"CAST(r.{quote_ident(k)} AS VARCHAR) IS NOT DISTINCT FROM CAST(c.{quote_ident(k)} AS VARCHAR)" for k in keys
-    )
-    hit = engine.fetch_arrow(
-        f"SELECT DISTINCT r.{member.row_id} AS _row FROM {member.relation} r JOIN {table} c ON {on}{where}"
-    )
     rows = member.flags["_row"].to_numpy()
-    hidden: Array = np.isin(rows, hit["_row"].to_numpy())
+    hidden: Array = np.isin(rows, hit.to_numpy())
     return hidden
 
 
