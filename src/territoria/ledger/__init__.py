@@ -38,6 +38,7 @@ from territoria.ledger.schema import META, REPORTS, SUPPRESSIONS, TABLES, ensure
 from territoria.ledger.suppressions import (
     STATUS,
     cells_table,
+    remembered_rows,
     suppressed_cells,
     suppression_counts,
     suppression_examples,
@@ -86,6 +87,7 @@ __all__ = [
     "raw_origins",
     "recent_runs",
     "record_relation",
+    "remembered_rows",
     "run_history",
     "run_steps",
     "runs_in",

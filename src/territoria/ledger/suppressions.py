@@ -47,8 +47,11 @@ _LEGACY_NAME, _REPORTS_NAME = LEGACY.split(".", 1)[1], REPORTS.split(".", 1)[1]
 STATUS = {1: "primary", 2: "secondary"}
 PRIMARY_CODE, SECONDARY_CODE = 1, 2
 
-#: the report's own columns in a cells table; no key column may take these names
-CELL_COLUMNS = ("_cell", "_status", "_rules", "_protects")
+#: the report's own columns in a cells table; no key column may take these names (a group's
+#: report also has ``_kept``: the cell was remembered from the publication before, and
+#: ``_content``: the hash of the group's cells the decisions were taken on, see
+#: ``governance/secrecy/memory.py``)
+CELL_COLUMNS = ("_cell", "_status", "_rules", "_protects", "_kept", "_content")
 
 
 #: PostgreSQL cuts a longer identifier to this many bytes without an error (NAMEDATALEN - 1)
@@ -178,6 +181,33 @@ def _report_row(engine: Engine, dataset: str) -> tuple[str, list[str], list[str]
         return None
     keys, rules = rows[0]
     return f"{META}.{quote_ident(table)}", _loads(keys), _loads(rules)
+
+
+def remembered_rows(
+    engine: Engine, dataset: str, relation: str, row_id: str, columns: Sequence[str], content: str | None = None
+) -> Any | None:
+    """The row ids (``row_id`` of ``relation``, whose columns are ``columns``) of the cells that
+    ``dataset``'s last report suppressed, matched on its key columns as text (a key column retyped
+    between two publications still matches), as an Arrow array; None when there is no report in
+    the typed layout or its key columns are not all in ``relation``. With ``content``, a report
+    written for that same content yields only its remembered cells (``_kept``): see
+    ``governance/secrecy/memory.py``."""
+    found = _report_row(engine, dataset)
+    if found is None:
+        return None
+    table, keys, _ = found
+    if not keys or any(k not in columns for k in keys):
+        return None
+    where = ""
+    own = {c for c, _ in engine.columns(META, table.split(".", 1)[1].strip('"').replace('""', '"'))}
+    if content is not None and {"_kept", "_content"} <= own:
+        same = engine.fetch_all(f"SELECT 1 FROM {table} WHERE _content = ? LIMIT 1", [content])
+        where = " WHERE c._kept" if same else ""
+    on = " AND ".join(
+        f"CAST(r.{quote_ident(k)} AS VARCHAR) IS NOT DISTINCT FROM CAST(c.{quote_ident(k)} AS VARCHAR)" for k in keys
+    )
+    hit = engine.fetch_arrow(f"SELECT DISTINCT r.{row_id} AS _row FROM {relation} r JOIN {table} c ON {on}{where}")
+    return hit["_row"]
 
 
 def _rule_ids(bits: int | None, rules: list[str]) -> list[str]:

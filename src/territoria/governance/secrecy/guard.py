@@ -29,10 +29,12 @@ from territoria.governance.secrecy.joint import (
     GROUP_PLANS,
     Link,
     Member,
+    content_digest,
     joint_decisions,
     link_rows,
     read_member,
 )
+from territoria.governance.secrecy.memory import previous_hidden, with_memory
 from territoria.governance.secrecy.primary import (
     checked_rules,
     fails_sql,
@@ -128,13 +130,14 @@ def apply_ruleset(
     if ruleset.secondary is None:
         return _row_by_row(engine, dataset, ruleset, rel, keys, columns, has_secret)
     member = read_member(engine, dataset, ruleset, rel, row_id)
-    decision, partners, loop = _decide(engine, member, rel, policies)
+    decision, partners, loop, remembered = _decide(engine, member, rel, policies)
     flags, fails = member.flags, member.fails
     status = decision.status
     row = flags["_row"].to_numpy()
     secret = _secret_rows(engine, dataset, row, status > PUBLISHED, rel, row_id)
     by_rule = {r.id: int((f & (status == PRIMARY)).sum()) for r, f in zip(checked_rules(ruleset), fails, strict=True)}
-    report = _report(engine, dataset, ruleset, _suppressions(flags, keys, decision, fails), keys, status, by_rule)
+    cells = _suppressions(flags, keys, decision, fails, remembered)
+    report = _report(engine, dataset, ruleset, cells, keys, status, by_rule)
     if partners:
         report["shared_with"] = partners
     if loop is not None:
@@ -198,9 +201,10 @@ def _partner_relation(engine: Engine, own: str, dataset: str) -> str | None:
 
 def _decide(
     engine: Engine, member: Member, rel: str, policies: Policies | Mapping[str, Any] | None
-) -> tuple[Decision, list[str], dict[str, Any] | None]:
-    """This table's decision, taken with every table that shares cells with it (``joint``), and the
-    report of the protection loop when the rule sets ask for it (``protection_loop: true``)."""
+) -> tuple[Decision, list[str], dict[str, Any] | None, tuple[np.ndarray | None, str] | None]:
+    """This table's decision, taken with every table that shares cells with it (``joint``), the
+    report of the protection loop when the rule sets ask for it (``protection_loop: true``), and,
+    for a group, what it remembered of the publication before and the group's content hash."""
     names, shares = group_shares(member.dataset, policies)
     members = {member.dataset: member}
     for name in sorted(names):
@@ -220,13 +224,21 @@ def _decide(
     order = sorted(members)
     group = [members[n] for n in order]
     links = []
-    for share in shares:
+    # the same links in the same order whichever member's step asks (the group's content hash and
+    # its decisions depend on them): ``group_shares`` lists them from the asking member outwards
+    for share in sorted(shares, key=lambda s: (s.dataset, s.with_, s.model_dump_json())):
         if share.dataset in members and share.with_ in members:
             a, b = members[share.dataset], members[share.with_]
             rows_a, rows_b, bound, bound_a = link_rows(engine, share, a, b)
             links.append(Link(order.index(a.dataset), order.index(b.dataset), rows_a, rows_b, bound, bound_a))
 
+    # what the previous publication hid stays hidden (``memory``): forced, like another member's cells
+    content = content_digest(group) if len(group) > 1 else None
+    memory = [previous_hidden(engine, m, content) for m in group]
+    sizes = [m.flags.num_rows for m in group]
+
     def decide(extra: list[np.ndarray] | None) -> list[Decision]:
+        extra = with_memory(extra, memory, sizes)
         if len(group) == 1:
             return [group[0].decide(None if extra is None else extra[0])]
         return joint_decisions(group, links, extra)
@@ -237,8 +249,10 @@ def _decide(
         return decide(None), None
 
     # each member's publish step needs the group's decisions: computed once for the same inputs
-    decisions, loop = GROUP_PLANS.get(group, links, plan) if len(group) > 1 else plan()
-    return decisions[order.index(member.dataset)], [n for n in order if n != member.dataset], loop
+    decisions, loop = GROUP_PLANS.get(group, links, plan, memory) if len(group) > 1 else plan()
+    at = order.index(member.dataset)
+    remembered = None if content is None else (memory[at], content)
+    return decisions[at], [n for n in order if n != member.dataset], loop, remembered
 
 
 def _projection(columns: list[str], replaced: dict[str, str], prefix: str = "") -> str:
@@ -252,7 +266,13 @@ def _batched(table: pa.Table) -> pa.Table:
     return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS), schema=table.schema)
 
 
-def _suppressions(flags: pa.Table, keys: list[str], decision: Decision, fails: list[np.ndarray]) -> pa.Table:
+def _suppressions(
+    flags: pa.Table,
+    keys: list[str],
+    decision: Decision,
+    fails: list[np.ndarray],
+    remembered: tuple[np.ndarray | None, str] | None = None,
+) -> pa.Table:
     """The suppressed cells from the arrays already in hand, in the report's typed shape: key,
     number, status code, failed rules (a bit set) and the number of the primary cell each
     secondary one protects (no join back to the table)."""
@@ -271,6 +291,10 @@ def _suppressions(flags: pa.Table, keys: list[str], decision: Decision, fails: l
     columns["_status"] = pa.array(np.where(primary, PRIMARY_CODE, SECONDARY_CODE).astype(np.int8))
     columns["_rules"] = pa.array(np.where(primary, bits, 0).astype(np.int32))
     columns["_protects"] = pa.array(at.astype(np.int32), mask=~found)
+    if remembered is not None:  # a group's report: see memory.previous_hidden
+        kept, content = remembered
+        columns["_kept"] = pa.array(np.zeros(len(suppressed), dtype=bool) if kept is None else kept[suppressed])
+        columns["_content"] = pa.array([content] * len(suppressed), pa.string()).dictionary_encode()
     return pa.table(columns)
 
 

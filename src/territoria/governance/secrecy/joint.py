@@ -207,6 +207,25 @@ def _digest(members: list[Member], links: list[Link]) -> str:
     return h.hexdigest()
 
 
+def content_digest(members: list[Member]) -> str:
+    """A hash of what a group's decisions are taken on, whatever the order its rows were read in
+    (two steps reading one table may get its rows in another order, and the row ids of a table
+    built again differ): each member's rule set (its ``shares`` included) and cells in key order."""
+    h = hashlib.blake2b(digest_size=32)
+    for m in members:
+        h.update(m.dataset.encode() + b"\x00" + m.ruleset.model_dump_json().encode() + b"\x00")
+        secondary = m.ruleset.secondary
+        keys = [
+            *(secondary.partition if secondary else []),
+            *(d.column for d in (secondary.dimensions if secondary else [])),
+        ]
+        cells = m.flags.drop_columns(["_row"]).sort_by([(k, "ascending") for k in dict.fromkeys(keys)])
+        for name in cells.column_names:
+            h.update(name.encode() + b"\x00")
+            _column_digest(h, cells[name])
+    return h.hexdigest()
+
+
 Plan = tuple[list[Decision], dict[str, Any] | None]
 
 
@@ -219,10 +238,20 @@ class GroupPlans:
         self._plans: OrderedDict[str, Plan] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, members: list[Member], links: list[Link], compute: Callable[[], Plan]) -> Plan:
+    def get(
+        self,
+        members: list[Member],
+        links: list[Link],
+        compute: Callable[[], Plan],
+        memory: list[Array | None] | None = None,
+    ) -> Plan:
+        """The plan of the group's content; one computed before is reused only when it hides every
+        cell ``memory`` remembers (the second member's step of a run reads the first member's new
+        report, which the first step's plan hides: the same plan; a plan of an older run may show
+        a cell a later publication hid, and is computed again)."""
         key = _digest(members, links)
         with self._lock:
-            if key in self._plans:
+            if key in self._plans and _hides(self._plans[key][0], memory):
                 self._plans.move_to_end(key)
                 decisions, report = self._plans[key]
                 copies = [Decision(d.status.copy(), d.protects.copy()) for d in decisions]
@@ -234,6 +263,10 @@ class GroupPlans:
             while len(self._plans) > self.size:
                 self._plans.popitem(last=False)
         return plan
+
+
+def _hides(decisions: list[Decision], memory: list[Array | None] | None) -> bool:
+    return memory is None or all(m is None or bool(_hidden(d)[m].all()) for d, m in zip(decisions, memory, strict=True))
 
 
 GROUP_PLANS = GroupPlans()
