@@ -148,21 +148,25 @@ def warm(base: str, paths: list[str], concurrency: int, limit_s: float = 300) ->
 
 
 def indicator_paths(base: str, n: int, rng: random.Random) -> list[str]:
-    indicators = [i for i in httpx.get(f"{base}/api/indicators", timeout=300).json() if i["readable"]]  # anonymous
+    listed = httpx.get(f"{base}/api/indicators", timeout=300).json()
+    indicators = [i for i in listed if i["readable"] and i["meshes"]]  # anonymous
     communes = [f["properties"]["code"] for f in httpx.get(f"{base}/api/geo/communes", timeout=300).json()["features"]]
     paths = []
     for _ in range(n):
         ind = rng.choice(indicators)
-        period = rng.choice(ind["periods"]) if ind["periods"] else ""
+        # only what a client can ask: a mesh the indicator has (an unknown one is a 400 since the
+        # API refuses it), and a period only where the indicator has periods
+        period = f"&period={rng.choice(ind['periods'])}" if ind["periods"] else ""
         kind = rng.random()
-        if kind < 0.5:
-            paths.append(f"/api/indicators/{ind['id']}/values?mesh=commune&code={rng.choice(communes)}&period={period}")
-        elif kind < 0.8:
-            paths.append(f"/api/indicators/{ind['id']}/values?mesh=commune&period={period}")
+        if "commune" in ind["meshes"] and kind < 0.5:
+            paths.append(f"/api/indicators/{ind['id']}/values?mesh=commune&code={rng.choice(communes)}{period}")
+        elif "commune" in ind["meshes"] and kind < 0.8:
+            paths.append(f"/api/indicators/{ind['id']}/values?mesh=commune{period}")
         else:
-            # the whole territory's rows: mesh `epci`, or `territoire` for a territory made of communes
-            mesh = "territoire" if "territoire" in ind["meshes"] else "epci"
-            paths.append(f"/api/indicators/{ind['id']}/values?mesh={mesh}")
+            # the whole territory's rows: mesh `epci`, or `territoire` for a territory made of
+            # communes; an indicator of stations or sensors only: its own mesh
+            wide = [m for m in ("territoire", "epci") if m in ind["meshes"]]
+            paths.append(f"/api/indicators/{ind['id']}/values?mesh={(wide or ind['meshes'])[0]}")
     return paths
 
 
@@ -184,7 +188,8 @@ def bench_indicators(ws: Workspace, args: argparse.Namespace) -> None:
         f"{args.workers} server workers, {args.seconds:.0f} s after {took:.0f} s of warm-up  [{loadavg()}]"
     )
     print(f"    {describe(load, server_ms)}")
-    print(f"    goal p99 <= 50 ms: {'met' if load.p99_ms <= 50 else 'NOT met'}")
+    met = load.p99_ms <= 50 and load.errors == 0
+    print(f"    goal p99 <= 50 ms with no error: {'met' if met else 'NOT met'} ({load.errors} errors)")
 
 
 def pygeoapi_cmd(tmp: Path, dsn: dict[str, str], workers: int) -> tuple[list[str], dict[str, str]]:
