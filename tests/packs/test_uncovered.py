@@ -133,7 +133,7 @@ def test_a_shipped_national_file_says_it_holds_nothing_for_mayotte(tmp_path: Pat
     rows = {row["dataset"]: row for row in json.loads(status.output)["sources"]}
     assert rows["sinoe-decheteries"]["state"] == "present"
     assert rows["sinoe-decheteries"]["todo"] == (
-        "nothing to get: ADEME (SINOE®) publishes no such data for département(s) 976; "
+        "nothing to get: ADEME (SINOE®) publishes no such data for Mayotte (département 976); "
         "the figures built on it stay empty for this territory"
     )
 

@@ -135,6 +135,18 @@ def indicators_not_published(plan: Plan, found: dict[str, NotPublished]) -> dict
     return grouped
 
 
+def _named_departements(codes: list[str]) -> str:
+    """``département 976``, ``départements 971, 973``."""
+    return f"{noun(len(codes), 'département')} {', '.join(codes)}"
+
+
+def _no_such_data(entry: DatasetEntry, gaps: list[str]) -> str:
+    """What a source's producer does not publish for the territory's ``gaps``, by name and code:
+    said alike whether the file is absent or a national one is present."""
+    names = " and ".join(departement_name(d) for d in gaps)
+    return f"{entry.publisher.name} publishes no such data for {names} ({_named_departements(gaps)})"
+
+
 def _missing_todo(ws: Workspace, entry: DatasetEntry) -> str | None:
     """What to provide when the source's input is absent, or ``None`` when it is there."""
     options = entry.source.options
@@ -143,15 +155,12 @@ def _missing_todo(ws: Workspace, entry: DatasetEntry) -> str | None:
         if (ws.root / path).is_file():
             return None
         gaps, none_exists = uncovered(ws, entry)
-        where = f"{noun(len(gaps), 'département')} {', '.join(gaps)}"
         if none_exists:
-            names = " and ".join(departement_name(d) for d in gaps)
             return (
-                f"none to get: {entry.publisher.name} publishes no such data for {names} ({where}); "
-                "the figures built on it stay empty for this territory (or drop a file of your own at "
-                f"{path}, with the same columns)"
+                f"none to get: {_no_such_data(entry, gaps)}; the figures built on it stay empty for this "
+                f"territory (or drop a file of your own at {path}, with the same columns)"
             )
-        gap = f" (it holds nothing for {where})" if gaps else ""
+        gap = f" (it holds nothing for {_named_departements(gaps)})" if gaps else ""
         return f"drop the file at {path}: {where_to_get(entry)}{gap}"
     if entry.source.kind == "sensors" and not (ws.root / REGISTRY).is_file():
         return f"declare the sensors in {REGISTRY} and feed uplinks (`territoria sensors --help`)"
@@ -164,13 +173,9 @@ def _holds_nothing(ws: Workspace, entry: DatasetEntry) -> str:
     gaps, none_exists = uncovered(ws, entry)
     if not gaps:
         return ""
-    deps = ", ".join(gaps)
     if none_exists:
-        return (
-            f"nothing to get: {entry.publisher.name} publishes no such data for département(s) {deps}; "
-            "the figures built on it stay empty for this territory"
-        )
-    return f"it holds nothing for département(s) {deps}: {entry.publisher.name} publishes no such data there"
+        return f"nothing to get: {_no_such_data(entry, gaps)}; the figures built on it stay empty for this territory"
+    return f"it holds nothing for {_named_departements(gaps)}: {entry.publisher.name} publishes no such data there"
 
 
 def _stale(entry: DatasetEntry, checked_at: datetime | None) -> bool:
