@@ -12,6 +12,8 @@ DRAM) instead, and the figure is labelled measured. Network and storage are alwa
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from territoria.footprint.params import ZERO, Band, ModelParams
@@ -147,3 +149,31 @@ def band_of(data: dict[str, Any] | None) -> Band:
     if not data:
         return ZERO
     return Band(float(data["value"]), float(data["low"]), float(data["high"]))
+
+
+@dataclass
+class StepTotals:
+    """What a run's step footprints add up to: energy and CO2e, energy per pack, and the work
+    the skipped steps avoided (their previous real cost)."""
+
+    energy_wh: Band = ZERO
+    co2e_g: Band = ZERO
+    per_pack_wh: dict[str, float] = field(default_factory=dict)
+    avoided_wh: Band = ZERO
+    avoided_co2e_g: Band = ZERO
+
+
+def step_totals(footprints: Iterable[Mapping[str, Any]]) -> StepTotals:
+    """The sums of step footprints (``meter.step_footprint``'s dicts; a step outside any pack
+    counts for ``(workspace)``)."""
+    totals = StepTotals()
+    for fp in footprints:
+        wh = band_of(fp.get("energy_wh"))
+        totals.energy_wh = totals.energy_wh + wh
+        totals.co2e_g = totals.co2e_g + band_of(fp.get("co2e_g"))
+        pack = fp.get("pack") or "(workspace)"
+        totals.per_pack_wh[pack] = totals.per_pack_wh.get(pack, 0.0) + wh.value
+        avoided = fp.get("avoided") or {}
+        totals.avoided_wh = totals.avoided_wh + band_of(avoided.get("energy_wh"))
+        totals.avoided_co2e_g = totals.avoided_co2e_g + band_of(avoided.get("co2e_g"))
+    return totals

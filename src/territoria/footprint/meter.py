@@ -16,8 +16,8 @@ from urllib.parse import urlparse
 
 from territoria.engines.base import Engine
 from territoria.footprint.codecarbon_offline import OfflineTracker
-from territoria.footprint.energy import StepModel, Usage, band_of, describe, estimate, intensity_json
-from territoria.footprint.params import ZERO, FootprintPolicy, intensity
+from territoria.footprint.energy import StepModel, Usage, band_of, describe, estimate, intensity_json, step_totals
+from territoria.footprint.params import FootprintPolicy, intensity
 from territoria.footprint.probes import POWERCAP, IoCounters, RaplReader, peak_rss_bytes, read_io, reset_peak_rss
 from territoria.ledger import last_real_costs
 
@@ -151,16 +151,8 @@ class StepMeter:
         joules = self.rapl.joules_between(self.run_rapl, self.rapl.read()) if self.run_rapl is not None else None
         energy = estimate(Usage(wall_s, cpu_s, self.peak or peak_rss_bytes(), net, joules), self.policy.model)
         result = describe(energy, self.intensity, self.intensity_json)
-        steps_wh, avoided_wh, avoided_co2 = ZERO, ZERO, ZERO
-        per_pack: dict[str, float] = {}
-        for s in steps:
-            wh = band_of(s.get("energy_wh"))
-            steps_wh = steps_wh + wh
-            pack = s.get("pack") or "(workspace)"
-            per_pack[pack] = per_pack.get(pack, 0.0) + wh.value
-            if "avoided" in s:
-                avoided_wh = avoided_wh + band_of(s["avoided"]["energy_wh"])
-                avoided_co2 = avoided_co2 + band_of(s["avoided"]["co2e_g"])
+        totals = step_totals(steps)
+        per_pack = totals.per_pack_wh
         result.update(
             wall_s=round(wall_s, 6),
             cpu_s=round(cpu_s, 6),
@@ -168,9 +160,9 @@ class StepMeter:
             net_bytes=net,
             landing_bytes_added=sum(int(s.get("landing_bytes_added") or 0) for s in steps),
             store_bytes_delta=store_bytes_delta,
-            steps_energy_wh=steps_wh.as_dict(),
+            steps_energy_wh=totals.energy_wh.as_dict(),
             per_pack_wh={k: round(v, 9) for k, v in sorted(per_pack.items())},
-            avoided={"energy_wh": avoided_wh.as_dict(), "co2e_g": avoided_co2.as_dict()},
+            avoided={"energy_wh": totals.avoided_wh.as_dict(), "co2e_g": totals.avoided_co2e_g.as_dict()},
             warnings=self.budget_warnings(energy.total_wh.value, per_pack),
         )
         if self.tracker is not None:

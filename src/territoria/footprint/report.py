@@ -10,7 +10,7 @@ from typing import Any
 
 from territoria.engines.base import Engine
 from territoria.footprint.attribution import DatasetCost, dataset_cost, graph_from_history
-from territoria.footprint.energy import band_of, storage_wh_per_month
+from territoria.footprint.energy import band_of, step_totals, storage_wh_per_month
 from territoria.footprint.params import ZERO, Band, FootprintPolicy, intensity, load_policy
 from territoria.governance.figures import MayRead, step_visible
 from territoria.ledger import fetch_history, run_history, step_history
@@ -119,25 +119,15 @@ class FootprintReport:
         seen = [rec for rec in steps if step_visible(rec, may_read)]
         if len(seen) == len(steps):
             return run
-        energy, co2e, avoided_wh, avoided_co2e = ZERO, ZERO, ZERO, ZERO
-        per_pack: dict[str, float] = {}
-        for rec in seen:
-            fp = rec["footprint"]
-            wh = band_of(fp.get("energy_wh"))
-            energy, co2e = energy + wh, co2e + band_of(fp.get("co2e_g"))
-            avoided = fp.get("avoided") or {}
-            avoided_wh = avoided_wh + band_of(avoided.get("energy_wh"))
-            avoided_co2e = avoided_co2e + band_of(avoided.get("co2e_g"))
-            pack = fp.get("pack") or "(workspace)"
-            per_pack[pack] = per_pack.get(pack, 0.0) + wh.value
+        totals = step_totals(rec["footprint"] for rec in seen)
         recorded = run["footprint"]
         footprint = {
             "method": recorded.get("method"),
             "intensity": recorded.get("intensity"),
-            "energy_wh": energy.as_dict(),
-            "co2e_g": co2e.as_dict(),
-            "per_pack_wh": per_pack,
-            "avoided": {"energy_wh": avoided_wh.as_dict(), "co2e_g": avoided_co2e.as_dict()},
+            "energy_wh": totals.energy_wh.as_dict(),
+            "co2e_g": totals.co2e_g.as_dict(),
+            "per_pack_wh": totals.per_pack_wh,
+            "avoided": {"energy_wh": totals.avoided_wh.as_dict(), "co2e_g": totals.avoided_co2e_g.as_dict()},
             "withheld_steps": len(steps) - len(seen),
             "scope": "the steps over data you may read (the others' figures are withheld)",
         }
