@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from territoria.governance.access import Principal
+from territoria.governance.figures import withhold
 
 HIDDEN_ERROR = "(hidden: an administrator reads the error in the run's record)"
 #: report keys that may name cells, rows or secrecy labels even when their value is a number
@@ -29,9 +30,7 @@ COUNTS = ("rows", "quarantined", "rows_in", "rows_out", "rows_quarantined", "byt
 
 def counts(record: dict[str, Any]) -> dict[str, Any]:
     """``record`` with its counts of rows (and bytes) blanked, for a caller who may not read the data."""
-    for key in COUNTS:
-        if key in record:
-            record[key] = None
+    withhold(record, COUNTS)
     return record
 
 
