@@ -175,6 +175,47 @@ def test_cp1252_decoding_error_gives_its_place_in_the_file(tmp_path: Path, monke
     assert err.value.start == src.read_bytes().index(b"\x81")
 
 
+@pytest.mark.parametrize("ascii_lines", [0, 3, 40])
+def test_ascii_chunks_pass_as_they_are_and_the_rest_is_transcoded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ascii_lines: int
+) -> None:
+    monkeypatch.setattr("territoria.connectors.formats.csv.TRANSCODE_CHUNK", 7)
+    text = "code;libelle\n" + "35238;Rennes\n" * ascii_lines + "35047;Œuvre à Bécherel ‘€’\n35051;Cesson\n"
+    src, dest = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_bytes(text.encode("cp1252"))
+    scan = LineScan(20)
+    assert transcode_to_utf8(src, dest, "cp1252", lines=scan)
+    assert dest.read_bytes() == text.encode("utf-8")
+    assert [x.line for x in scan.long_lines(dest)] == [ascii_lines + 2]
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1", "iso8859-15"])
+def test_a_plain_ascii_file_is_read_as_it_is_whatever_its_single_byte_encoding(
+    engine: Engine, tmp_path: Path, encoding: str
+) -> None:
+    # failed before: the file was copied as UTF-8 (the same bytes) before DuckDB read it
+    path = tmp_path / "ascii.csv"
+    long = b"35047;" + b"x" * 300 + b";1,5\n"
+    path.write_bytes(b"code;libelle;valeur\n35238;Rennes;2\n" + long + b"35051;Cesson;3;4\n35024;Betton;s\n")
+    schema = {
+        "fields": [
+            {"name": "code", "type": "string"},
+            {"name": "libelle", "type": "string"},
+            {"name": "valeur", "type": "number", "decimalChar": ",", "secretValues": ["s"]},
+        ]
+    }
+    work = tmp_path / "work"
+    work.mkdir()
+    out = ingest(engine, path, work, read={"encoding": encoding, "max_line_size": 200}, schema=schema)
+    assert out.notes["transcoded"] is False
+    assert not list(work.glob("*.utf8.csv"))
+    assert sorted(out.staging) == [("35024", "Betton", None, True), ("35238", "Rennes", 2.0, False)]
+    assert [(line, errors[0].split(":")[0]) for line, _, errors in out.quarantine] == [
+        (3, "line too long"),
+        (4, "wrong number of fields"),
+    ]
+
+
 @pytest.mark.parametrize("piece", [1, 7, 20, 64, 1 << 14])
 def test_line_scan_finds_the_long_lines_whatever_the_chunks(tmp_path: Path, piece: int) -> None:
     limit = 40

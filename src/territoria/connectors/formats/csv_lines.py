@@ -122,13 +122,14 @@ def without_long_lines(src: Path, dest: Path, long_lines: list[LongLine], marker
     """Copy ``src`` to ``dest`` with every long line replaced by ``marker`` (line breaks kept)."""
     with src.open("rb") as fin, dest.open("wb") as fout:
         for long in long_lines:
-            _copy(fin, fout, long.offset - fin.tell())
+            copy_bytes(fin, fout, long.offset - fin.tell())
             fout.write(marker)
             fin.seek(long.offset + long.length)
-        _copy(fin, fout, None)
+        copy_bytes(fin, fout, None)
 
 
-def _copy(fin: BinaryIO, fout: BinaryIO, size: int | None) -> None:
+def copy_bytes(fin: BinaryIO, fout: BinaryIO, size: int | None) -> None:
+    """``size`` bytes (all when None) of ``fin`` from where it stands, written to ``fout``."""
     left = size
     while left is None or left > 0:
         chunk = fin.read(COPY_CHUNK if left is None else min(COPY_CHUNK, left))
