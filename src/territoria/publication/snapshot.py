@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from territoria.core.errors import NotFoundError
+from territoria.core.jsonfile import write_json
 from territoria.engines.base import Engine
 from territoria.ledger import dataset_fingerprints, ensure_meta, now, record_relation, runs_in, success_definitions
 from territoria.pipelines.plan import Plan
@@ -294,9 +295,7 @@ def write_snapshot(
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    pointer = root / f".{CURRENT}.part"
-    pointer.write_text(json.dumps({"run_id": run_id}), encoding="utf-8")
-    os.replace(pointer, root / CURRENT)
+    write_json(root / CURRENT, {"run_id": run_id})
     _prune(root, keep=final)
     return Snapshot(run_id, final)
 
