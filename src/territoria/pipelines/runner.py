@@ -241,7 +241,10 @@ class Runner:
         rec.ended_at = at
         for out in step.outputs:
             info = self.plan.datasets[out]
-            group.unprinted[out] = (step, rec, at)
+            # the dataset's last update is when its step started, not ``at``: the step's end is one
+            # of its figures (with its start, its wall time), withheld from who may not read it,
+            # while every catalog (API, DCAT feed, provenance) shows the last update to everyone
+            group.unprinted[out] = (step, rec, rec.started_at)
             rec.outputs[out] = None
             self.tables.add((info.schema, info.name))
         if step.outputs:
