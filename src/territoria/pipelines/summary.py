@@ -9,7 +9,7 @@ interrupted or failed one, a retention, another command) or any edit of the conf
 it read the store again. Freshness depends on the time: it is computed when read, from the
 source's last check and declared frequency.
 
-Only the standard library and ``core.stamps`` are imported here at first: the fast path of
+Only the standard library, ``core.stamps`` and ``core.jsonfile`` are imported here at first: the fast path of
 ``territoria status`` loads neither the planner, nor pydantic, nor DuckDB.
 """
 
