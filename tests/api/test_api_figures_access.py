@@ -106,16 +106,27 @@ def _band(value: float) -> dict[str, float]:
 
 def vary(ws: Workspace, closed: Iterable[str], f: Figures) -> None:
     """Give the steps over ``closed`` the figures ``f``, in the store and the published snapshot,
-    add them to their runs' totals, and make their landed payloads ``f.landed`` bytes long."""
+    add them to their runs' totals, and make their landed payloads ``f.landed`` bytes long. Every
+    time a run records as a step's end moves with it (``_catalog``), and the catalog counts the
+    rows ``f`` says."""
     closed = set(closed)
     store = duckdb.connect(str(ws.store_dir / "store.duckdb"))
     try:
         cols = [c[0] for c in store.execute(f"SELECT * FROM {META}.step_runs LIMIT 0").description]
         steps = [dict(zip(cols, r, strict=True)) for r in store.execute(f"SELECT * FROM {META}.step_runs").fetchall()]
         extra: dict[str, float] = {}
+        ends: dict[str, str] = {}
         for s in steps:
             if not _over(s, closed):
                 continue
+            end = s["started_at"] + timedelta(seconds=f.wall_s)
+            if s["ended_at"] is not None:
+                ends[s["ended_at"].isoformat()] = end.isoformat()
+            # a time recorded as the step's end elsewhere (a dataset's last update) is the same end
+            store.execute(
+                f"UPDATE {META}.datasets SET updated_at = ? WHERE run_id = ? AND step = ? AND updated_at = ?",
+                [end, s["run_id"], s["step"], s["ended_at"]],
+            )
             fp = json.loads(s["footprint"])
             fp.update(energy_wh=_band(f.energy_wh), co2e_g=_band(f.energy_wh * 0.05))
             fp.update(wall_s=f.wall_s, cpu_s=f.cpu_s, peak_rss_bytes=f.rss, fetched_bytes=f.landed)
@@ -154,6 +165,22 @@ def vary(ws: Workspace, closed: Iterable[str], f: Figures) -> None:
         store.execute(f"COPY {META}.step_runs TO '{part}' (FORMAT parquet)")
     finally:
         store.close()
+    _catalog(snapshot.path / "catalog.json", closed, f, ends)
+
+
+def _catalog(path: Path, closed: set[str], f: Figures, ends: dict[str, str]) -> None:
+    """The snapshot's catalog as a run with the figures ``f`` writes it: the closed datasets'
+    rows and quarantined rows, and every time that was a step's end (``ends``: old -> new, a
+    dataset's ``updated_at`` and the sources' in every provenance and the DCAT feed) moved."""
+    text = path.read_text(encoding="utf-8")
+    for old, new in ends.items():
+        text = text.replace(json.dumps(old), json.dumps(new))
+    catalog = json.loads(text)
+    for doc in catalog["datasets"]:
+        if doc["id"] in closed and doc.get("rows") is not None:
+            doc.update(rows=f.rows, quarantined=f.rows // 7 if doc.get("quarantined") else doc.get("quarantined"))
+    path.unlink()  # may be hard-linked, as above
+    path.write_text(json.dumps(catalog, ensure_ascii=False), encoding="utf-8")
 
 
 def answers(app: FastAPI, token: str | None, routes: Iterable[str]) -> dict[str, Any]:

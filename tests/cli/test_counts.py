@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from territoria.core.wording import counted, noun
+from territoria.core.wording import counted, grouped, noun
 
 from .conftest import Territoria
 
@@ -25,6 +25,12 @@ from .conftest import Territoria
 def test_counted_takes_the_singular_for_one_only(n: int, singular: str, plural: str | None, said: str) -> None:
     assert counted(n, singular, plural) == said
     assert noun(n, "has", "have") == ("has" if n == 1 else "have")
+
+
+def test_grouped_takes_the_separator_of_a_file_format() -> None:
+    """The territory pack's demo population CSV groups thousands as INSEE does, with a space."""
+    assert grouped(1234567) == "1\u202f234\u202f567"
+    assert grouped(1234567, " ") == "1 234 567" and grouped(999, " ") == "999"
 
 
 def test_one_commune_and_one_row_are_singular(territoria: Territoria, tmp_path: Path) -> None:

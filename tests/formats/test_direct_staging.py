@@ -148,6 +148,21 @@ def test_a_table_left_by_a_crash_is_replaced_by_the_next_ingest(make_source: Sou
         assert not engine.table_exists("staging", STAGED_PREFIX + src.name)
 
 
+def test_a_crash_leftover_of_a_removed_dataset_is_dropped_by_the_next_run(make_source: SourceFactory) -> None:
+    """No ingest replaces it: its dataset is gone. That of a dataset still declared is left to
+    its next ingest (above), and a table of another name under the prefix's schema stays."""
+    src = make_source("ragged.csv", schema=CONSO_SCHEMA)
+    assert src.run().status == "success"
+    with src.ws.engine() as engine:
+        for table in (f"{STAGED_PREFIX}gone", f"{STAGED_PREFIX}{src.name}", "gone"):
+            engine.execute(f'CREATE TABLE staging."{table}" AS SELECT 1 AS x')
+    assert src.run().status == "success"  # nothing changed: nothing ingested
+    with src.ws.engine() as engine:
+        assert not engine.table_exists("staging", f"{STAGED_PREFIX}gone")
+        assert engine.table_exists("staging", f"{STAGED_PREFIX}{src.name}")
+        assert engine.table_exists("staging", "gone")
+
+
 BENCH_LIKE: dict[str, Any] = {
     "fields": [
         {"name": "code", "type": "string"},

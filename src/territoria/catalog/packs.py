@@ -148,17 +148,19 @@ def with_requirements(names: list[str]) -> list[Pack]:
     """The packs named and, transitively, those they require, each required pack before the
     packs that need it (the order of territory.yaml and of ``prepare`` hooks)."""
     ordered: dict[str, Pack] = {}
-
-    def visit(name: str, chain: tuple[str, ...]) -> None:
-        if name in ordered:
-            return
-        if name in chain:
-            raise ConfigError(f"packs require each other in a cycle: {' -> '.join((*chain, name))}")
-        pack = load_pack(name)
-        for required in pack.definition.requires:
-            visit(required, (*chain, name))
-        ordered[name] = pack
-
     for name in names:
-        visit(name, ())
+        _visit(name, (), ordered)
     return list(ordered.values())
+
+
+def _visit(name: str, chain: tuple[str, ...], ordered: dict[str, Pack]) -> None:
+    """``name`` into ``ordered`` after the packs it requires. A module function, not a closure
+    calling itself: that closure made a reference cycle per call."""
+    if name in ordered:
+        return
+    if name in chain:
+        raise ConfigError(f"packs require each other in a cycle: {' -> '.join((*chain, name))}")
+    pack = load_pack(name)
+    for required in pack.definition.requires:
+        _visit(required, (*chain, name), ordered)
+    ordered[name] = pack

@@ -4,9 +4,9 @@ by thousands with a narrow no-break space ("12 345 rows") as the CLI's tables wr
 from __future__ import annotations
 
 
-def grouped(n: int) -> str:
-    """``n`` with its thousands separated by a narrow no-break space."""
-    return f"{n:,}".replace(",", "\u202f")
+def grouped(n: int, separator: str = "\u202f") -> str:
+    """``n`` with its thousands separated by ``separator`` (a narrow no-break space by default)."""
+    return f"{n:,}".replace(",", separator)
 
 
 def noun(n: int, singular: str, plural: str | None = None) -> str:

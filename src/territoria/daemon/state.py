@@ -9,10 +9,11 @@ atomically (a temporary file renamed over the old one): a kill leaves the old or
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from territoria.core.jsonfile import write_json
 
 STATE = Path("daemon") / "state.json"
 
@@ -44,12 +45,7 @@ class DaemonState:
     def save(self, private: Path) -> None:
         path = private / STATE
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        with tmp.open("w", encoding="utf-8") as f:
-            json.dump(asdict(self), f, indent=1, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_json(path, asdict(self), sort_keys=True)
 
 
 __all__ = ["STATE", "DaemonState"]

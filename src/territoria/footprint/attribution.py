@@ -60,23 +60,25 @@ def graph_from_history(history: list[dict[str, Any]]) -> Graph:
 
 def shares(graph: Graph, dataset: str) -> dict[str, float]:
     """Weight of each step in the cost of ``dataset`` (1 for its producer)."""
-    memo: dict[str, dict[str, float]] = {}
+    return _walk(graph, dataset, {})
 
-    def walk(name: str) -> dict[str, float]:
-        if name in memo:
-            return memo[name]
-        step = graph.producers.get(name)
-        if step is None:
-            return {}
-        weights = {step: 1.0}
-        for inp in graph.step_inputs.get(step, []):
-            n = max(len(graph.consumers(inp)), 1)
-            for s, w in walk(inp).items():
-                weights[s] = weights.get(s, 0.0) + w / n
-        memo[name] = weights
-        return weights
 
-    return walk(dataset)
+def _walk(graph: Graph, name: str, memo: dict[str, dict[str, float]]) -> dict[str, float]:
+    """``shares`` of ``name``, its inputs' remembered in ``memo``. A module function, not a
+    closure calling itself: that closure made a reference cycle per call (the footprint report
+    calls it per dataset and per step)."""
+    if name in memo:
+        return memo[name]
+    step = graph.producers.get(name)
+    if step is None:
+        return {}
+    weights = {step: 1.0}
+    for inp in graph.step_inputs.get(step, []):
+        n = max(len(graph.consumers(inp)), 1)
+        for s, w in _walk(graph, inp, memo).items():
+            weights[s] = weights.get(s, 0.0) + w / n
+    memo[name] = weights
+    return weights
 
 
 @dataclass

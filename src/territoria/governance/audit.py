@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from territoria.core.jsonfile import write_json
 from territoria.core.vocab import AccessLevel
 from territoria.core.wording import counted
 from territoria.governance.access import AccessStore, Principal
@@ -135,13 +135,8 @@ class AuditLog:
             self._write_head(entry_id, digest)
 
     def _write_head(self, count: int, digest: str) -> None:
-        tmp = self.head.with_name(self.head.name + ".tmp")
-        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            # dumps then write, not json.dump: dump encodes with the pure-Python encoder, whose
-            # recursive closures leave a reference cycle per call (one per audited API request)
-            f.write(json.dumps({"last_id": count, "hash": digest}))
-        os.replace(tmp, self.head)
+        # on disk before the request is answered, as the entry it names (SQLite's commit)
+        write_json(self.head, {"last_id": count, "hash": digest})
 
     def entries(self, limit: int = 100, dataset: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT * FROM audit" + (" WHERE dataset = ?" if dataset else "") + " ORDER BY id DESC LIMIT ?"

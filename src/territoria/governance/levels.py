@@ -130,30 +130,39 @@ def effective_levels(nodes: Mapping[str, Node], declassified: Iterable[Declassif
     """The effective level of every dataset of a lineage graph (inputs not in the graph are ignored)."""
     signed = {d.dataset: d for d in declassified}
     done: dict[str, Level] = {}
-
-    def visit(name: str, path: frozenset[str]) -> AccessLevel:
-        if name in done:
-            return done[name].effective
-        node = nodes[name]
-        strict_input, strict = None, AccessLevel.open
-        for i in node.inputs:
-            if i in nodes and i not in path:  # a cycle is the planner's error, not ours
-                level = visit(i, path | {name})
-                if RANK[level] > RANK[strict]:
-                    strict_input, strict = i, level
-        released_by = None
-        if RANK[strict] > RANK[node.declared]:
-            if name in signed:
-                d = signed[name]
-                strict = strictest([d.level, node.declared])
-                released_by = f"declassified by {d.by}: {d.why}"
-            elif node.secrecy:
-                strict, released_by = node.declared, f"secrecy rule set {node.secrecy!r}"
-        effective = strictest([node.declared, strict])
-        inherited = strict_input if RANK[effective] > RANK[node.declared] else None
-        done[name] = Level(name, node.declared, effective, inherited, released_by)
-        return effective
-
     for name in nodes:
-        visit(name, frozenset())
+        _visit(name, frozenset(), nodes, signed, done)
     return done
+
+
+def _visit(
+    name: str,
+    path: frozenset[str],
+    nodes: Mapping[str, Node],
+    signed: Mapping[str, Declassification],
+    done: dict[str, Level],
+) -> AccessLevel:
+    """``name``'s effective level, its inputs' first, into ``done``. A module function, not a
+    closure calling itself: that closure made a reference cycle per call, for the collector's
+    passes (the API draws the levels again for each new publication or policy)."""
+    if name in done:
+        return done[name].effective
+    node = nodes[name]
+    strict_input, strict = None, AccessLevel.open
+    for i in node.inputs:
+        if i in nodes and i not in path:  # a cycle is the planner's error, not ours
+            level = _visit(i, path | {name}, nodes, signed, done)
+            if RANK[level] > RANK[strict]:
+                strict_input, strict = i, level
+    released_by = None
+    if RANK[strict] > RANK[node.declared]:
+        if name in signed:
+            d = signed[name]
+            strict = strictest([d.level, node.declared])
+            released_by = f"declassified by {d.by}: {d.why}"
+        elif node.secrecy:
+            strict, released_by = node.declared, f"secrecy rule set {node.secrecy!r}"
+    effective = strictest([node.declared, strict])
+    inherited = strict_input if RANK[effective] > RANK[node.declared] else None
+    done[name] = Level(name, node.declared, effective, inherited, released_by)
+    return effective

@@ -49,6 +49,7 @@ from territoria.pipelines.plan_cache import load_plan
 from territoria.pipelines.refusals import write_refused
 from territoria.pipelines.spec import Step
 from territoria.pipelines.steps import FetchFirst, StepContext, StepHandler, StepOutcome, step_handler
+from territoria.validation.tableschema import drop_staged_leftovers
 from territoria.workspace import Workspace
 
 
@@ -128,6 +129,8 @@ class Runner:
         self._source_states: dict[str, dict[str, Any]] | None = None
         # one catalog query instead of one per step output (the no-change refresh is mostly these checks)
         self.tables = engine.tables()
+        # a crash's leftover of a dataset removed since: no ingest of it will ever replace it
+        self.tables -= drop_staged_leftovers(engine, self.tables, {(d.schema, d.name) for d in plan.datasets.values()})
         self.context = StepContext(ws, engine, plan.datasets, self.policies, tuple(plan.packs.values()))
         #: steps waiting for an input (data or parameter): neither failed nor run; what reads them waits too
         self.waiting: set[str] = set()
@@ -238,7 +241,10 @@ class Runner:
         rec.ended_at = at
         for out in step.outputs:
             info = self.plan.datasets[out]
-            group.unprinted[out] = (step, rec, at)
+            # the dataset's last update is when its step started, not ``at``: the step's end is one
+            # of its figures (with its start, its wall time), withheld from who may not read it,
+            # while every catalog (API, DCAT feed, provenance) shows the last update to everyone
+            group.unprinted[out] = (step, rec, rec.started_at)
             rec.outputs[out] = None
             self.tables.add((info.schema, info.name))
         if step.outputs:

@@ -9,21 +9,20 @@ interrupted or failed one, a retention, another command) or any edit of the conf
 it read the store again. Freshness depends on the time: it is computed when read, from the
 source's last check and declared frequency.
 
-Only the standard library and ``core.stamps`` are imported here at first: the fast path of
+Only the standard library, ``core.stamps`` and ``core.jsonfile`` are imported here at first: the fast path of
 ``territoria status`` loads neither the planner, nor pydantic, nor DuckDB.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from territoria import __version__
+from territoria.core.jsonfile import write_json
 from territoria.core.stamps import as_json, from_json, stamps, unchanged
 
 if TYPE_CHECKING:
@@ -114,16 +113,10 @@ def save_summary(ws: Workspace, engine: Engine, plan: Plan, rows: list[DatasetSt
         ],
     }
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".status-", dir=ws.private)
+        # a cache: lost in a crash, it is read from the store again
+        write_json(path, doc, durable=False, ensure_ascii=False)
     except OSError:
         return  # a workspace we cannot write to: status reads the store every time
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(json.dumps(doc, ensure_ascii=False))  # one C encoder call; ``json.dump`` encodes piece by piece
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_summary(root: Path) -> tuple[str, list[DatasetStatus], dict[str, dict[str, str]]] | None:

@@ -9,7 +9,8 @@ or the new one, never a half.
 
 Tables whose content hash did not change are hard-linked from the previous snapshot, so an
 incremental run costs little; so are the parts of the run history earlier snapshots wrote.
-The last ``KEEP`` snapshots stay on disk for readers still busy with an older one.
+The last ``KEEP`` snapshots stay on disk for readers still busy with an older one. The catalog
+and boundaries a snapshot holds are written by ``snapshot_catalog``.
 """
 
 from __future__ import annotations
@@ -17,25 +18,22 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
-from territoria.catalog.model import DatasetEntry, with_role
 from territoria.core.errors import NotFoundError
-from territoria.engines.base import Engine, quote_ident
+from territoria.core.jsonfile import write_json
+from territoria.engines.base import Engine
 from territoria.ledger import dataset_fingerprints, ensure_meta, now, record_relation, runs_in, success_definitions
-from territoria.pipelines.inspect import LineageIndex, dataset_status, lineage_graph
-from territoria.pipelines.plan import Plan, unset_parameters
-from territoria.pipelines.readiness import NotPublished, not_published
-from territoria.pipelines.spec import DatasetInfo, IndicatorStep, IngestStep
+from territoria.pipelines.plan import Plan
+from territoria.pipelines.spec import DatasetInfo, IngestStep
 from territoria.pipelines.summary import DatasetStatus
-from territoria.publication.dcat import dcat_catalog
-from territoria.publication.export import column_metadata
-from territoria.publication.provenance import provenance
 from territoria.publication.quarantine import link_quarantine, write_quarantine
+from territoria.publication.snapshot_catalog import Columns, copy_parquet, link_catalog, write_catalog
+from territoria.publication.snapshot_catalog import source_updates as source_updates  # its former home
 from territoria.workspace import Workspace
 
 KEEP = 3
@@ -46,18 +44,6 @@ META_TABLES = ("runs", "datasets", "source_state")
 #: Parquet part with the runs no earlier part holds and hard-links the earlier parts, so a run
 #: costs the same after ten thousand runs as after ten
 HISTORY_TABLES = ("step_runs", "lineage", "fetches")
-
-# DuckDB type -> Table Schema type, for datasets that have no declared schema.
-_TYPES = {
-    "VARCHAR": "string",
-    "BOOLEAN": "boolean",
-    "DATE": "date",
-    "TIMESTAMP": "datetime",
-    "TIMESTAMP WITH TIME ZONE": "datetime",
-    "DOUBLE": "number",
-    "FLOAT": "number",
-    "REAL": "number",
-}
 
 
 @dataclass(frozen=True)
@@ -103,22 +89,6 @@ def published_columns(ws_private: Path) -> dict[str, list[str]] | None:
     }
 
 
-def _table_schema_type(duck_type: str) -> str:
-    upper = duck_type.upper()
-    if upper in _TYPES:
-        return _TYPES[upper]
-    if "INT" in upper:
-        return "integer"
-    if upper.startswith("DECIMAL"):
-        return "number"
-    if upper.startswith("GEOMETRY"):
-        return "geometry"
-    return "any"
-
-
-Columns = dict[tuple[str, str], list[tuple[str, str]]]
-
-
 def _all_columns(engine: Engine) -> Columns:
     """Every table's columns, in one catalog query on DuckDB (one per dataset costs ~1 ms each).
     Another engine's catalog names its schemas and types its own way (a schema prefix on a
@@ -134,116 +104,6 @@ def _all_columns(engine: Engine) -> Columns:
     ):
         out.setdefault((schema, table), []).append((col, typ))
     return out
-
-
-def _schema_of(
-    cols: list[tuple[str, str]], entry: DatasetEntry | None, titles: dict[str, str]
-) -> dict[str, Any] | None:
-    """The dataset's Table Schema; ``titles`` are those its French CSV has (``column_metadata``)."""
-    if not cols:
-        return entry.schema_.model_dump(mode="json", exclude_defaults=True) if entry and entry.schema_ else None
-    declared = {f.name: f for f in entry.schema_.fields} if entry and entry.schema_ else {}
-    fields = []
-    for col, typ in cols:
-        field: dict[str, Any] = {"name": col, "type": _table_schema_type(typ)}
-        if col in titles:
-            field["title"] = titles[col]
-        if col in declared and declared[col].description:
-            field["description"] = declared[col].description
-        fields.append(field)
-    out: dict[str, Any] = {"fields": fields}
-    if entry and entry.schema_ and entry.schema_.primary_key:
-        out["primaryKey"] = entry.schema_.primary_key
-    return out
-
-
-def _dataset_entries(
-    plan: Plan,
-    columns: Columns,
-    entries: dict[str, DatasetEntry],
-    status_list: list[DatasetStatus],
-    unpublished: Mapping[str, NotPublished] | None = None,
-) -> list[dict[str, Any]]:
-    """``unpublished``: the datasets no data will come to for this territory (a source its
-    producer does not publish there): their status says so rather than "waiting for data"."""
-    statuses = {s.name: s for s in status_list}
-    updated = source_updates(statuses.values())
-    out = []
-    for key, info in plan.datasets.items():
-        if info.layer == "published":
-            continue
-        status = statuses[key]
-        step = plan.steps[plan.producers[key]]
-        entry = entries.get(key)
-        published = f"published.{key}" in plan.datasets and ("published", key) in columns
-        schema_src = ("published", key) if published else (info.schema, key)
-        doc: dict[str, Any] = {
-            "id": key,
-            "title": info.title,
-            "description": (entry.summary or entry.description if entry else info.summary)
-            or (step.indicator.description if isinstance(step, IndicatorStep) else ""),
-            # a source's technical notes (English, for the data team) when it has a public summary
-            "notes": entry.description if entry and entry.summary else None,
-            "kind": {"staging": "source"}.get(info.layer, info.layer),
-            "layer": info.layer,
-            "pack": info.pack,
-            "access": info.access.value,
-            "secrecy": info.secrecy,
-            "published": published,
-            "rows": status.rows,
-            "updated_at": status.updated_at.isoformat() if status.updated_at else None,
-            "freshness": status.freshness,
-            "last_status": status.last_status,
-            "quarantined": status.quarantined,
-            "step": step.id,
-            "inputs": list(step.inputs),
-            "schema": _schema_of(columns.get(schema_src, []), entry, column_metadata(plan, key)[0]),
-        }
-        if entry:
-            doc.update(
-                entry.model_dump(
-                    mode="json",
-                    include={"publisher", "licence", "licence_url", "frequency", "keywords", "themes", "synthetic"},
-                )
-            )
-            doc.update(
-                {
-                    "temporal": entry.temporal.model_dump(mode="json"),
-                    "spatial": entry.spatial,
-                    "landing_page": entry.landing_page,
-                }
-            )
-        doc.update(provenance(plan, key, updated))  # synthetic if any source is; producers, vintages
-        if key in (unpublished or {}):
-            doc["not_published"] = (unpublished or {})[key].as_dict()
-        if step.id in plan.waiting:  # the territory's own choices this figure waits for ("à renseigner")
-            doc["to_fill"] = [f"{step.pack}.{name}" for name in unset_parameters(step)]
-        if published:
-            doc["geometry"] = any(t.upper().startswith("GEOMETRY") for _, t in columns[("published", key)])
-        out.append(doc)
-    return out
-
-
-def source_updates(statuses: Iterable[DatasetStatus]) -> dict[str, str | None]:
-    """dataset -> when its data last changed (ISO), for the provenance of every figure."""
-    return {s.name: s.updated_at.isoformat() if s.updated_at else None for s in statuses}
-
-
-def _indicators(plan: Plan, updated: dict[str, str | None]) -> list[dict[str, Any]]:
-    out = []
-    for step in plan.steps.values():
-        if not isinstance(step, IndicatorStep):
-            continue
-        doc = step.indicator.model_dump(mode="json", exclude={"sql", "tests"})
-        doc["pack"] = step.pack
-        doc["inputs"] = list(step.inputs)
-        doc.update(provenance(plan, step.indicator.id, updated))
-        out.append(doc)
-    return out
-
-
-def _copy(engine: Engine, select: str, dest: Path) -> None:
-    engine.copy_to(select, dest, "PARQUET", {"COMPRESSION": "zstd"})
 
 
 def _write_published(
@@ -268,7 +128,8 @@ def _write_published(
         if old and digest and old.get("hash") == digest and old_file and old_file.is_file():
             os.link(old_file, target / rel)
         else:
-            _copy(engine, _in_canonical_order(engine, info, unique_key(plan, info, made_with), columns), target / rel)
+            select = _in_canonical_order(engine, info, unique_key(plan, info, made_with), columns)
+            copy_parquet(engine, select, target / rel)
         tables[info.name] = {"file": rel, "hash": digest, "rows": rows}
     return tables
 
@@ -321,33 +182,6 @@ def unique_key(plan: Plan, info: DatasetInfo, made_with: Callable[[], Mapping[st
     return schema.primary_key if made_with().get(producer.id) == producer.definition_hash else []
 
 
-def _write_boundaries(target: Path, engine: Engine, entries: dict[str, DatasetEntry], columns: Columns) -> str | None:
-    """``geo/communes.parquet`` (code, nom, geometry) from the datasets with ``role: boundaries`` and
-    ``role: referential``, and ``geo/names.parquet`` (code, nom); returns the boundaries' id."""
-    boundaries, referential = with_role(entries, "boundaries"), with_role(entries, "referential")
-    names = referential if referential and ("staging", referential.identifier) in columns else None
-    if names:
-        (target / "geo").mkdir()
-        _copy(
-            engine,
-            f"SELECT code, nom FROM staging.{quote_ident(names.identifier)} ORDER BY code",
-            target / "geo" / "names.parquet",
-        )
-    if boundaries is None or ("staging", boundaries.identifier) not in columns:
-        return None
-    (target / "geo").mkdir(exist_ok=True)
-    b = f"staging.{quote_ident(boundaries.identifier)}"
-    if names:
-        select = (
-            f"SELECT b.code, c.nom, b.geometry FROM {b} b JOIN staging.{quote_ident(names.identifier)} c USING (code)"
-        )
-    else:  # no referential: the boundaries' own names, if they have some
-        has_nom = "nom" in [c for c, _ in columns[("staging", boundaries.identifier)]]
-        select = f"SELECT b.code, {'b.nom' if has_nom else 'CAST(NULL AS VARCHAR) AS nom'}, b.geometry FROM {b} b"
-    _copy(engine, select + " ORDER BY b.code", target / "geo" / "communes.parquet")
-    return boundaries.identifier
-
-
 def _previous(root: Path) -> tuple[Path, dict[str, Any]] | None:
     """The current snapshot's folder and manifest, if there is a readable one."""
     try:
@@ -374,7 +208,7 @@ def _write_meta(
     Returns, for each history table, its part files and the runs each holds."""
     (target / "meta").mkdir()
     for name in META_TABLES:
-        _copy(engine, f"SELECT * FROM {record_relation(name)}", target / "meta" / f"{name}.parquet")
+        copy_parquet(engine, f"SELECT * FROM {record_relation(name)}", target / "meta" / f"{name}.parquet")
     old_parts = previous[1].get("history", {}) if previous else {}
     history: dict[str, dict[str, list[str]]] = {}
     # the runs each table holds, then the new ones by difference: the SQL names the few new runs,
@@ -393,38 +227,10 @@ def _write_meta(
         runs = sorted(held[name] - covered)
         if runs or not parts:  # an empty part keeps the table's columns for readers
             file = f"{run_id}.parquet"
-            _copy(engine, f"SELECT * FROM {record_relation(name, only_runs=runs)}", folder / file)
+            copy_parquet(engine, f"SELECT * FROM {record_relation(name, only_runs=runs)}", folder / file)
             parts[file] = runs
         history[name] = parts
     return history
-
-
-def _catalog(
-    ws: Workspace, engine: Engine, plan: Plan, work: Path, columns: Columns, statuses: list[DatasetStatus] | None
-) -> tuple[str | None, bool]:
-    """Write ``catalog.json`` and ``geo/``; returns the boundaries' dataset id and whether names were written."""
-    entries = ws.entries()
-    boundaries = _write_boundaries(work, engine, entries, columns)
-    statuses = dataset_status(ws, engine, plan) if statuses is None else statuses
-    datasets = _dataset_entries(plan, columns, entries, statuses, not_published(ws, plan))
-    catalog = {
-        "datasets": datasets,
-        "indicators": _indicators(plan, {d["id"]: d["updated_at"] for d in datasets}),
-        # flat: trees are drawn from it per request (``pipelines.inspect.lineage_tree``)
-        "lineage_graph": lineage_graph(plan, LineageIndex.load(engine)),
-        "dcat": dcat_catalog(ws, plan, datasets=datasets),
-    }
-    (work / "catalog.json").write_text(json.dumps(catalog, ensure_ascii=False, default=str), encoding="utf-8")
-    return boundaries, (work / "geo" / "names.parquet").is_file()
-
-
-def _link_catalog(previous: Path, work: Path) -> None:
-    """Hard-link ``catalog.json`` and ``geo/`` of the previous snapshot (they show the same state)."""
-    os.link(previous / "catalog.json", work / "catalog.json")
-    if (previous / "geo").is_dir():
-        (work / "geo").mkdir()
-        for part in (previous / "geo").iterdir():
-            os.link(part, work / "geo" / part.name)
 
 
 def write_snapshot(
@@ -461,11 +267,11 @@ def write_snapshot(
         tables = _write_published(engine, plan, work, _previous_tables(previous), present, columns)
         history = _write_meta(engine, work, previous, run_id)
         if relink and previous is not None:
-            _link_catalog(previous[0], work)
+            link_catalog(previous[0], work)
             boundaries, names = previous[1].get("boundaries"), bool(previous[1].get("names"))
             quarantine = link_quarantine(previous[0], work, previous[1].get("quarantine") or {})
         else:
-            boundaries, names = _catalog(ws, engine, plan, work, columns(), statuses)
+            boundaries, names = write_catalog(ws, engine, plan, work, columns(), statuses)
             quarantine = write_quarantine(engine, plan, work, set(columns()))
         cfg = ws.config
         manifest = {
@@ -489,9 +295,7 @@ def write_snapshot(
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    pointer = root / f".{CURRENT}.part"
-    pointer.write_text(json.dumps({"run_id": run_id}), encoding="utf-8")
-    os.replace(pointer, root / CURRENT)
+    write_json(root / CURRENT, {"run_id": run_id})
     _prune(root, keep=final)
     return Snapshot(run_id, final)
 

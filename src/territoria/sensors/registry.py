@@ -35,6 +35,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from territoria.core.errors import ConfigError, NotFoundError
+from territoria.core.jsonfile import write_json
 from territoria.core.yamlio import load_model, present
 from territoria.sensors.decoders import DECODERS
 
@@ -257,9 +258,7 @@ def _assign_ids(config: RegistryFile, path: Path) -> dict[str, int]:
             need(f"property:{quantity}")
     if changed:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(ids, indent=1, sort_keys=True), encoding="utf-8")
-        tmp.replace(path)
+        write_json(path, ids, sort_keys=True)
     return ids
 
 
@@ -312,7 +311,5 @@ def _located(points: list[tuple[float, float]], codes: list[str], cache: Path) -
         pass  # no cache yet, or one we cannot read: locate again
     found = locate_communes(points, codes)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"key": key, "found": [[lon, lat, c] for (lon, lat), c in found.items()]}), "utf-8")
-    tmp.replace(cache)
+    write_json(cache, {"key": key, "found": [[lon, lat, c] for (lon, lat), c in found.items()]}, durable=False)
     return found

@@ -41,6 +41,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from territoria.core.errors import WorkspaceLockedError
+from territoria.core.jsonfile import write_json
 from territoria.sensors import upkeep
 from territoria.sensors.durable import Durable
 from territoria.sensors.keyset import Keys, KeySet
@@ -332,9 +333,8 @@ class StoreWriter:
         reasons = s.setdefault("quarantined", {})
         for q in quarantine:
             reasons[q["reason"]] = reasons.get(q["reason"], 0) + 1
-        tmp = self.store.root / ".stats.json.tmp"
-        tmp.write_text(json.dumps(s, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, self.store.root / "stats.json")
+        # counters, not observations: not worth a second fsync per batch
+        write_json(self.store.root / "stats.json", s, durable=False, sort_keys=True)
 
     def recover(self) -> None:
         """Repair what a crash left (``upkeep.recover``): folds, compactions, staged files."""

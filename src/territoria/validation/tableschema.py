@@ -19,7 +19,9 @@ as ``<schema>._territoria_new_<name>`` (``staged``): the failing rows are delete
 its check columns dropped, and the commit renames it over the staging table (``TableWrite.
 rename_from``), so that the previous staging table stays until then and nothing is copied (5 M
 rows of the CSV bench: 7.0 -> 5.0 CPU-s for the scan and the staging). A table left there by a
-crash is replaced by the next ingest of its dataset, and read by nothing else. The list of errors and the JSON of the
+crash is replaced by the next ingest of its dataset, and read by nothing else; that of a dataset
+removed from the workspace, which no ingest will replace, is dropped by the next run
+(``drop_staged_leftovers``). The list of errors and the JSON of the
 raw values are only built for the rows that fail a check (a CASE over their OR), and duplicate
 keys are searched with a GROUP BY before any window runs. On an engine whose stored tables keep
 the query's order (``Capabilities.ordered_rowid``), a reader's rows in file order are numbered
@@ -28,6 +30,7 @@ from the temporary table's ``rowid``: ``row_number() OVER ()`` over the scan too
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +73,22 @@ class ValidationOutcome:
     def drop(self, engine: Engine) -> None:
         for table in self.scratch:
             engine.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def drop_staged_leftovers(
+    engine: Engine, tables: Collection[tuple[str, str]], datasets: Collection[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Drop the ``staged`` tables among ``tables`` whose dataset is not one of ``datasets`` (the
+    plan's (schema, name)): a kill between a validation and its commit left them, and their
+    dataset was removed since. Returns what was dropped."""
+    gone = {
+        (schema, name)
+        for schema, name in tables
+        if name.startswith(STAGED_PREFIX) and (schema, name.removeprefix(STAGED_PREFIX)) not in datasets
+    }
+    for schema, name in sorted(gone):
+        engine.execute(f"DROP TABLE IF EXISTS {quote_ident(schema)}.{quote_ident(name)}")
+    return gone
 
 
 def match_columns(schema: TableSchema, columns: list[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:

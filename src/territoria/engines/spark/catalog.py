@@ -9,11 +9,12 @@ names it). Opening a store registers its tables and views in the session's catal
 from __future__ import annotations
 
 import json
-import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from territoria.core.jsonfile import write_json
 
 #: beside the warehouse directory, in the workspace's store directory (the store's main file)
 CATALOG_FILE = "spark-catalog.json"
@@ -72,9 +73,4 @@ class StoreCatalog:
         }
         with self._lock:
             self.root.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".json.tmp")
-            with tmp.open("w", encoding="utf-8") as f:
-                json.dump(data, f, indent=1)
-                f.flush()
-                os.fsync(f.fileno())
-            tmp.replace(self.path)
+            write_json(self.path, data)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from territoria.core.errors import ConfigError
+from territoria.core.jsonfile import write_json
 from territoria.governance.personal.files import DIR, personal_dir
 
 KEYS = "keys.json"
@@ -66,13 +66,7 @@ class Keyring:
 
     def _save(self, data: dict[str, Any]) -> None:
         personal_dir(self.path.parent.parent)
-        tmp = self.path.with_name(KEYS + ".tmp")
-        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        write_json(self.path, data)
 
     def _ensure(self) -> dict[str, Any]:
         data = self._load()

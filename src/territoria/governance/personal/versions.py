@@ -12,11 +12,11 @@ published. A new version of the file brings fresh values, with their own clock.
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from territoria.core.jsonfile import write_json
 from territoria.governance.personal.files import DIR, personal_dir
 
 FILE = "versions.json"
@@ -35,11 +35,7 @@ class Versions:
 
     def _save(self, data: dict[str, Any]) -> None:
         personal_dir(self.private)
-        tmp = self.path.with_name(FILE + ".tmp")
-        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1, sort_keys=True)
-        os.replace(tmp, self.path)
+        write_json(self.path, data, sort_keys=True)
 
     def ingested(self, dataset: str, sha: str, at: datetime) -> None:
         """``sha`` is being ingested for ``dataset`` (its first time starts its fields' clock)."""

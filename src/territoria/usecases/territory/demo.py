@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
+from territoria.core.wording import grouped
 from territoria.reference.referential import referential
 from territoria.workspace import Workspace
 
 POPULATION_YEAR = 2022
-
-
-def _thousands(n: int) -> str:
-    # INSEE's spreadsheets group thousands with a space; the schema declares groupChar " ".
-    return f"{n:,}".replace(",", " ")
 
 
 def prepare(ws: Workspace) -> None:
@@ -20,6 +16,7 @@ def prepare(ws: Workspace) -> None:
         commune = ref.communes[code]
         if commune.population is None:
             continue
-        lines.append(f"{code};{commune.nom};{_thousands(commune.population)};{POPULATION_YEAR}")
+        # INSEE's spreadsheets group thousands with a space; the schema declares groupChar " "
+        lines.append(f"{code};{commune.nom};{grouped(commune.population, ' ')};{POPULATION_YEAR}")
     target = ws.root / "data" / "population-communes.csv"
     target.write_text("\ufeff" + "\r\n".join(lines) + "\r\n", encoding="utf-8")
