@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from territoria.core.errors import ConfigError
 from territoria.engines.base import Engine, quote_ident
@@ -277,25 +278,39 @@ def _suppressions(
     number, status code, failed rules (a bit set) and the number of the primary cell each
     secondary one protects (no join back to the table)."""
     status = decision.status
-    suppressed = np.flatnonzero((status == PRIMARY) | (status == SECONDARY))
+    suppressed = _in_key_order(flags, keys, np.flatnonzero((status == PRIMARY) | (status == SECONDARY)))
     protects = decision.protects[suppressed]
     bits = np.zeros(len(suppressed), dtype=np.int64)
     for i, f in enumerate(fails):
         bits |= f[suppressed].astype(np.int64) << i
-    # a protected cell is a primary one, so it is in ``suppressed``, which is sorted
-    at = np.minimum(np.searchsorted(suppressed, np.maximum(protects, 0)), max(len(suppressed) - 1, 0))
-    found = (protects >= 0) & (suppressed[at] == protects) if len(suppressed) else protects >= 0
+    # a protected cell is a primary one, so it is in ``suppressed``: its number there
+    number = np.full(flags.num_rows, -1, dtype=np.int64)
+    number[suppressed] = np.arange(len(suppressed))
+    at = number[np.maximum(protects, 0)] if len(suppressed) else protects
+    found = (protects >= 0) & (at >= 0)
     columns: dict[str, Any] = {k: flags[k].take(pa.array(suppressed)) for k in keys}
     primary = status[suppressed] == PRIMARY
     columns["_cell"] = pa.array(np.arange(len(suppressed), dtype=np.int32))
     columns["_status"] = pa.array(np.where(primary, PRIMARY_CODE, SECONDARY_CODE).astype(np.int8))
     columns["_rules"] = pa.array(np.where(primary, bits, 0).astype(np.int32))
-    columns["_protects"] = pa.array(at.astype(np.int32), mask=~found)
+    columns["_protects"] = pa.array(np.maximum(at, 0).astype(np.int32), mask=~found)
     if remembered is not None:  # a group's report: see memory.previous_hidden
         kept, content = remembered
         columns["_kept"] = pa.array(np.zeros(len(suppressed), dtype=bool) if kept is None else kept[suppressed])
         columns["_content"] = pa.array([content] * len(suppressed), pa.string()).dictionary_encode()
     return pa.table(columns)
+
+
+def _in_key_order(flags: pa.Table, keys: list[str], rows: np.ndarray) -> np.ndarray:
+    """``rows`` (positions in ``flags``) sorted on their cells' keys: the report numbers its cells
+    (``_cell``) in this order, the same whatever order the rows were read in (the storage order of
+    a table built again, or of a parallel scan, is not reproducible)."""
+    if not len(rows) or not keys:
+        return rows
+    cells = flags.select(keys).take(pa.array(rows))
+    order = pc.sort_indices(cells, sort_keys=[(k, "ascending") for k in keys])  # nulls last (the default)
+    ordered: np.ndarray = rows[order.to_numpy()]
+    return ordered
 
 
 def _reserved_keys(dataset: str, keys: list[str]) -> None:
@@ -348,7 +363,10 @@ def _row_by_row(
     bits = " + ".join(f"CASE WHEN {fails_sql(r)} THEN {1 << i} ELSE 0 END" for i, r in enumerate(rules)) or "0"
     key_sql = ", ".join(quote_ident(k) for k in keys)
     cells = (
-        engine.fetch_arrow(f"SELECT {key_sql}, ({bits})::INTEGER AS _rules FROM {rel} WHERE NOT {masked} AND {primary}")
+        engine.fetch_arrow(
+            f"SELECT {key_sql}, ({bits})::INTEGER AS _rules FROM {rel} WHERE NOT {masked} AND {primary} "
+            f"ORDER BY {key_sql}"  # the cells numbered in key order, whatever the storage order
+        )
         if n_primary
         else None
     )
