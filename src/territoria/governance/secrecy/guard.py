@@ -30,6 +30,8 @@ from territoria.governance.secrecy.joint import (
     GROUP_PLANS,
     Link,
     Member,
+    cell_keys,
+    cell_order,
     content_digest,
     joint_decisions,
     link_rows,
@@ -70,8 +72,7 @@ def _unquote(ident: str) -> str:
 
 def key_columns(ruleset: RuleSet, columns: list[str]) -> list[str]:
     if ruleset.secondary:
-        keys = [*ruleset.secondary.partition, *(d.column for d in ruleset.secondary.dimensions)]
-        return list(dict.fromkeys(keys))
+        return cell_keys(ruleset)
     return [c for c in columns if c not in ruleset.measures and c != "secret"]
 
 
@@ -234,7 +235,8 @@ def _decide(
             links.append(Link(order.index(a.dataset), order.index(b.dataset), rows_a, rows_b, bound, bound_a))
 
     # what the previous publication hid stays hidden (``memory``): forced, like another member's cells
-    content = content_digest(group) if len(group) > 1 else None
+    orders = [cell_order(m) for m in group] if len(group) > 1 else None  # each member's cells in key order
+    content = content_digest(group, orders) if orders is not None else None
     memory = [previous_hidden(engine, m, content) for m in group]
     sizes = [m.flags.num_rows for m in group]
 
@@ -250,7 +252,7 @@ def _decide(
         return decide(None), None
 
     # each member's publish step needs the group's decisions: computed once for the same inputs
-    decisions, loop = GROUP_PLANS.get(group, links, plan, memory) if len(group) > 1 else plan()
+    decisions, loop = GROUP_PLANS.get(group, links, plan, memory, orders) if len(group) > 1 else plan()
     at = order.index(member.dataset)
     remembered = None if content is None else (memory[at], content)
     return decisions[at], [n for n in order if n != member.dataset], loop, remembered
