@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Collection, Hashable, Mapping, Sequence
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 Key = tuple[Hashable, ...]
 #: for each dimension of a key, each value's parent (None: a top value, in no sum as a child)
@@ -64,21 +66,46 @@ def recovered(
         for k in h
         if k in changed or k not in shown_somewhere
     }
-    rows = []
+    rows: list[dict[int, float]] = []
     for p in range(len(hidden_sets)):
         for parent, kids in lines:
-            row = np.zeros(len(unknown))
+            row: dict[int, float] = {}
             for i, sign in ((parent, 1.0), *((kid, -1.0) for kid in kids)):
                 at = variable.get((p, keys[i]))
                 if at is not None:
-                    row[at] += sign
-            if row.any():
+                    row[at] = row.get(at, 0.0) + sign
+            if row:
                 rows.append(row)
-    solved = _determined(np.array(rows) if rows else np.zeros((0, len(unknown))), len(unknown))
+    solved = _solved(rows, len(unknown))
     for (p, k), at in variable.items():
         if solved[at]:
             out[p].add(k)
     return out
+
+
+def _solved(rows: list[dict[int, float]], n: int) -> np.ndarray:
+    """Which of ``n`` unknowns the equations ``rows`` (unknown -> coefficient) fix, one connected
+    component of the unknowns at a time (a table's years, its unlinked parts: a dense null space of
+    the whole table would not fit in memory)."""
+    fixed = np.zeros(n, dtype=bool)
+    if not rows or not n:
+        return fixed
+    heads = np.concatenate([np.full(len(r) - 1, next(iter(r))) for r in rows])
+    tails = np.concatenate([np.fromiter(list(r)[1:], dtype=np.int64, count=len(r) - 1) for r in rows])
+    graph = coo_matrix((np.ones(len(heads)), (heads, tails)), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    by_component: dict[int, list[dict[int, float]]] = {}
+    for r in rows:
+        by_component.setdefault(int(component[next(iter(r))]), []).append(r)
+    for c, eqs in by_component.items():
+        cols = np.flatnonzero(component == c)
+        at = {int(j): i for i, j in enumerate(cols)}
+        matrix = np.zeros((len(eqs), len(cols)))
+        for i, r in enumerate(eqs):
+            for j, coef in r.items():
+                matrix[i, at[j]] = coef
+        fixed[cols] = _determined(matrix, len(cols))
+    return fixed
 
 
 def _determined(matrix: np.ndarray, n: int) -> np.ndarray:
