@@ -18,7 +18,7 @@ from territoria.cli.main import app
 from territoria.core.errors import UserError
 from territoria.engines.registry import open_engine
 from territoria.pipelines.plan import build_plan
-from territoria.reference.arrondissements import commune_of
+from territoria.reference.arrondissements import arrondissement_commune, commune_of
 from territoria.workspace import Workspace
 
 REAL = Path(__file__).parent / "data" / "real"
@@ -37,6 +37,21 @@ def test_commune_of_maps_arrondissements_only(tmp_path: Path) -> None:
     try:
         engine.execute("CREATE TABLE t AS SELECT unnest(?::VARCHAR[]) AS code", [list(cases)])
         assert dict(engine.fetch_all(sql)) == cases
+    finally:
+        engine.close()
+
+
+def test_full_width_digits_are_no_arrondissement(tmp_path: Path) -> None:
+    """str.isdigit() holds for '７５１０１' (full-width) and int() reads it as 75101: the code is
+    no INSEE code, and the SQL macro (text bounds) leaves it as it is; so does Python."""
+    cases = ["７５１０１", "75１01", "６９３８１", "١٣٢٠١"]  # full-width and Arabic-Indic digits
+    assert {code: arrondissement_commune(code) for code in cases} == dict.fromkeys(cases)
+    assert {code: commune_of(code) for code in cases} == {code: code for code in cases}
+    sql = expand_macros("SELECT code, commune_of(code) AS commune FROM t", "m.sql")
+    engine = open_engine("duckdb", tmp_path)
+    try:
+        engine.execute("CREATE TABLE t AS SELECT unnest(?::VARCHAR[]) AS code", [cases])
+        assert dict(engine.fetch_all(sql)) == {code: code for code in cases}
     finally:
         engine.close()
 

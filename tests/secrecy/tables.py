@@ -1,12 +1,13 @@
-"""Random hierarchical tables and the linear-algebra disclosure check used by the secrecy tests."""
+"""Random hierarchical tables, and the package's linear-algebra disclosure check on them."""
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
 
-import numpy as np
 import pyarrow as pa
+
+from territoria.governance.secrecy.adversary.recovery import recovered
 
 
 @dataclass
@@ -72,47 +73,12 @@ def complete_table(
 Key = tuple[str, ...]
 
 
-def constraint_matrix(keys: list[Key], parents: list[dict[str, str | None]]) -> np.ndarray:
-    """Rows ``margin - sum(children) = 0``, one per line an attacker sees, over the cells ``keys``.
-
-    ``parents[d]`` maps each value of dimension ``d`` to its parent value (None: no parent);
-    cells absent from ``keys`` (masked upstream, never computed) are in no equation.
-    """
-    col = {k: i for i, k in enumerate(keys)}
-    lines: dict[tuple[int, Key], list[int]] = {}
-    for k in keys:
-        for d, par in enumerate(parents):
-            p = par.get(k[d])
-            if p is not None:
-                lines.setdefault((d, (*k[:d], p, *k[d + 1 :])), []).append(col[k])
-    rows = []
-    for (_, parent_key), kids in lines.items():
-        if parent_key in col:
-            row = np.zeros(len(keys))
-            row[col[parent_key]] = 1
-            row[kids] = -1
-            rows.append(row)
-    return np.array(rows) if rows else np.zeros((0, len(keys)))
-
-
 def derivable_cells(keys: list[Key], parents: list[dict[str, str | None]], suppressed: set[Key]) -> list[Key]:
-    """Suppressed cells whose value follows from the published cells by linear combination.
-
-    Cell i is derivable iff e_i lies in the row space of the constraints restricted to the
-    suppressed columns: adding e_i as a row does not raise the rank.
-    """
-    matrix = constraint_matrix(keys, parents)
-    cols = [i for i, k in enumerate(keys) if k in suppressed]
-    if not cols:
-        return []
-    sub = matrix[:, cols]
-    if not len(sub):
-        return []
-    # e_j is in the row space iff every null-space vector is zero on j
-    _, sing, vt = np.linalg.svd(sub)
-    rank = int((sing > 1e-9 * max(1.0, float(sing.max(initial=0)))).sum())
-    null = vt[rank:]
-    return [keys[i] for j, i in enumerate(cols) if not len(null) or np.abs(null[:, j]).max() < 1e-9]
+    """Suppressed cells whose value follows from the published cells by linear combination (the
+    package's recovery, ``adversary.recovery``), in the order of ``keys``; cells absent from
+    ``keys`` (masked upstream, never computed) are in no equation."""
+    found = recovered(keys, parents, [suppressed])[0]
+    return [k for k in keys if k in found]
 
 
 def derivable(table: Table, suppressed: set[Key]) -> list[Key]:

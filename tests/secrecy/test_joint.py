@@ -9,9 +9,11 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from territoria.governance.secrecy.joint import Link, Member, joint_decisions
+from territoria.governance.secrecy.joint import GroupPlans, Link, Member, joint_decisions
 from territoria.governance.secrecy.rules import Dimension, RuleSet, Secondary
-from territoria.governance.secrecy.secondary import MASKED, PUBLISHED, SECONDARY, protect_cells
+from territoria.governance.secrecy.secondary import MASKED, PRIMARY, PUBLISHED, SECONDARY, Decision, protect_cells
+
+from .tables import derivable_cells
 
 GEO = Dimension(column="code", parent="parent")
 SECTOR = Dimension(column="sector", total="T")
@@ -106,3 +108,78 @@ def test_a_lower_bound_on_either_side_is_never_published_beside_the_complete_cel
     same = ~(bound_a | bound_b)
     assert (shown_a[same] == shown_b[same]).all()  # one quantity: published in both or in neither
     assert not (shown_a & first.primary).any() and not (shown_b & second.primary).any()
+
+
+def _group(perm: np.ndarray, first_row: int, primary: set[tuple[str, str]]) -> tuple[list[Member], list[Link]]:
+    """Two tables publishing the grid's cells, rows in the order ``perm``, row ids from ``first_row``
+    (a table built again numbers its rows anew); ``primary`` cells fail the rule in the first."""
+    table, masked, cost = _grid(set())
+    table, masked, cost = table.take(pa.array(perm)), masked[perm], cost[perm]
+    members = []
+    for name in ("a", "b"):
+        member = _member(name, table, masked, cost)
+        member.flags = table.append_column("_row", pa.array(first_row + np.arange(table.num_rows)))
+        members.append(member)
+    members[0].primary = np.logical_or.reduce([np.zeros(len(perm), bool), *(_at(table, *c) for c in primary)])
+    rows = np.arange(table.num_rows)
+    return members, [Link(0, 1, rows, rows, np.zeros(len(rows), bool))]
+
+
+def _by_cell(members: list[Member], decisions: list[Decision]) -> list[dict[tuple[str, str], tuple[int, object]]]:
+    """Each member's statuses and protected cells by key, whatever the row order."""
+    out = []
+    for m, d in zip(members, decisions, strict=True):
+        keys = list(zip(m.flags["code"].to_pylist(), m.flags["sector"].to_pylist(), strict=True))
+        out.append(
+            {k: (int(s), keys[p] if p >= 0 else None) for k, s, p in zip(keys, d.status, d.protects, strict=True)}
+        )
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    primary=st.sets(st.sampled_from(CELLS), min_size=1, max_size=3),
+    seed=st.integers(0, 2**32 - 1),
+    first_row=st.integers(0, 1000),
+)
+def test_a_group_plan_is_found_and_mapped_whatever_the_order_of_the_rows(
+    primary: set[tuple[str, str]], seed: int, first_row: int
+) -> None:
+    """The decisions of a group are kept by content: the same tables read with their rows in another
+    order (and other row ids) find them, each cell getting its own decision (before, the key was the
+    rows in read order: a miss, the plan computed again). What they publish breaks no rule and gives
+    no suppressed cell back by difference."""
+    plans = GroupPlans()
+    members, links = _group(np.arange(len(CELLS)), 0, primary)
+    first = plans.get(members, links, lambda: (joint_decisions(members, links), None))[0]
+    perm = np.random.default_rng(seed).permutation(len(CELLS))
+    again, again_links = _group(perm, first_row, primary)
+    computed: list[int] = []
+
+    def compute() -> tuple[list[Decision], None]:
+        computed.append(1)
+        return joint_decisions(again, again_links), None
+
+    found = plans.get(again, again_links, compute)[0]
+    assert computed == []  # found by content
+    assert _by_cell(again, found) == _by_cell(members, first) == _by_cell(again, joint_decisions(again, again_links))
+    parents: list[dict[str, str | None]] = [
+        {"E": None, "A": "E", "B": "E", "C": "E"},
+        {"T": None, "s1": "T", "s2": "T"},
+    ]
+    for m, d in zip(again, found, strict=True):
+        assert not (m.primary & (d.status == PUBLISHED)).any()
+        keys = list(zip(m.flags["code"].to_pylist(), m.flags["sector"].to_pylist(), strict=True))
+        hidden = {k for k, s in zip(keys, d.status, strict=True) if s in (PRIMARY, SECONDARY)}
+        assert derivable_cells(sorted(CELLS), parents, hidden) == []
+
+
+def test_a_group_plan_of_other_cells_is_not_taken() -> None:
+    """Same rows, one cell's rule outcome differs: another content, computed anew."""
+    plans = GroupPlans()
+    members, links = _group(np.arange(len(CELLS)), 0, {("A", "s1")})
+    plans.get(members, links, lambda: (joint_decisions(members, links), None))
+    other, other_links = _group(np.arange(len(CELLS)), 0, {("B", "s1")})
+    computed: list[int] = []
+    plans.get(other, other_links, lambda: computed.append(1) or (joint_decisions(other, other_links), None))
+    assert computed == [1]

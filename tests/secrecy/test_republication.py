@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from territoria.engines.duckdb.engine import DuckDBEngine, open_duckdb
+from territoria.governance.secrecy.adversary.recovery import recovered
 from territoria.governance.secrecy.guard import apply_ruleset
 from territoria.governance.secrecy.rules import load_ruleset
 from territoria.ledger import suppressed_cells
 
-from .tables import Key, Table, complete_table, constraint_matrix
+from .tables import Key, Table, complete_table
 from .test_properties import _run
 
 HIDDEN = (1, 2)  # primary, secondary
@@ -78,35 +78,17 @@ def publish(engine: DuckDBEngine, table: Table) -> dict[Key, int]:
 
 
 def derivable_from_both(first: Table, second: Table, hidden1: set[Key], status2: dict[Key, int]) -> list[Key]:
-    """Primary cells of ``second`` that follow from the published cells of both publications: one
-    unknown per suppressed cell and publication, the same one when the cell did not change. A cell
-    the first publication showed with another value is left out: the revision itself gives it back
-    (its old value and the change of the grand total), whatever is suppressed."""
+    """Primary cells of ``second`` that follow from the published cells of both publications
+    (``adversary.recovery``: one unknown per suppressed cell and publication, the same one when the
+    cell did not change). A cell the first publication showed with another value is left out: the
+    revision itself gives it back (its old value and the change of the grand total), whatever is
+    suppressed."""
     keys = sorted(first.cells)
-    hidden2 = set(status2)
-    var: dict[tuple[int, Key], int] = {}
-    for k in sorted(hidden1):
-        var[(1, k)] = len(var)
-    for k in sorted(hidden2):
-        same = k in hidden1 and first.cells[k] == second.cells[k]
-        var[(2, k)] = var[(1, k)] if same else len(var)
+    changed = {k for k in keys if first.cells[k] != second.cells[k]}
     sectors: dict[str, str | None] = {s: (None if s == "T" else "T") for s in first.sectors}
-    matrix = constraint_matrix(keys, [first.geo_parent, sectors, {}])
-    rows = []
-    for run, hidden in ((1, hidden1), (2, hidden2)):
-        for line in matrix:
-            row = np.zeros(len(var))
-            for j, k in enumerate(keys):
-                if line[j] and k in hidden:
-                    row[var[(run, k)]] += line[j]
-            if row.any():
-                rows.append(row)
-    if not rows:
-        return []
-    _, sing, vt = np.linalg.svd(np.array(rows))
-    null = vt[int((sing > 1e-9).sum()) :]
-    primary = [k for k, s in sorted(status2.items()) if s == 1 and (k in hidden1 or first.cells[k] == second.cells[k])]
-    return [k for k in primary if not len(null) or np.abs(null[:, var[(2, k)]]).max() < 1e-9]
+    found = recovered(keys, [first.geo_parent, sectors, {}], [hidden1, set(status2)], changed)[1]
+    primary = [k for k, s in sorted(status2.items()) if s == 1 and (k in hidden1 or k not in changed)]
+    return [k for k in primary if k in found]
 
 
 def republished(first: Table, second: Table) -> tuple[set[Key], dict[Key, int]]:

@@ -34,10 +34,13 @@ from territoria.ledger.reads import (
     success_definitions,
 )
 from territoria.ledger.rows import DatasetRow, FetchRow, LineageRow, RunClose, RunStart, StepRecord, StepStateRow, now
-from territoria.ledger.schema import META, REPORTS, SUPPRESSIONS, TABLES, ensure_meta, ensure_reports
+from territoria.ledger.schema import META, PREVIOUS, REPORTS, SUPPRESSIONS, TABLES, ensure_meta, ensure_reports
 from territoria.ledger.suppressions import (
     STATUS,
     cells_table,
+    forget_suppressions,
+    previous_cells,
+    previous_report,
     remembered_rows,
     suppressed_cells,
     suppression_counts,
@@ -47,6 +50,7 @@ from territoria.ledger.suppressions import (
 from territoria.ledger.writes import (
     arrow_rows,
     close_run,
+    forget_steps,
     start_run,
     write_fetch,
     write_fetches,
@@ -58,6 +62,7 @@ __all__ = [
     "COMPACT_EVERY",
     "IN_LIST",
     "META",
+    "PREVIOUS",
     "REPORTS",
     "STATUS",
     "SUPPRESSIONS",
@@ -80,10 +85,14 @@ __all__ = [
     "ensure_meta",
     "ensure_reports",
     "fetch_history",
+    "forget_steps",
+    "forget_suppressions",
     "has_records",
     "last_real_costs",
     "last_step_status",
     "now",
+    "previous_cells",
+    "previous_report",
     "raw_origins",
     "recent_runs",
     "record_relation",

@@ -55,6 +55,14 @@ REPORTS_DDL = (
     f"CREATE TABLE IF NOT EXISTS {REPORTS} (dataset VARCHAR, ruleset VARCHAR, recorded_at TIMESTAMP, "
     "cells_table VARCHAR, keys JSON, rules JSON)"
 )
+#: the report before: the dataset's publication before the last one whose suppressed cells
+#: differ, or the report ``territoria secrecy forget`` set aside (same layout, its cells in
+#: ``secrecy_previous_<dataset>``). Read by the audit across publications, never remembered.
+PREVIOUS = f"{META}.secrecy_previous"
+PREVIOUS_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {PREVIOUS} (dataset VARCHAR, ruleset VARCHAR, recorded_at TIMESTAMP, "
+    "cells_table VARCHAR, keys JSON, rules JSON)"
+)
 #: the report's former shape, one row per cell with its key as JSON (dataset, ruleset,
 #: recorded_at, cell JSON, status VARCHAR, rules VARCHAR[], protects JSON): stores written
 #: before keep it, read until the dataset's next publication replaces its rows
@@ -62,10 +70,20 @@ SUPPRESSIONS = f"{META}.secrecy_suppressions"
 
 #: every record table of the schema (a test checks that a fresh store holds nothing else;
 #: the cells tables of the suppression report, ``secrecy_cells_<dataset>``, come with it)
-TABLES = ("runs", "step_runs", "datasets", "step_state", "source_state", "fetches", "lineage", "secrecy_reports")
+TABLES = (
+    "runs",
+    "step_runs",
+    "datasets",
+    "step_state",
+    "source_state",
+    "fetches",
+    "lineage",
+    "secrecy_reports",
+    "secrecy_previous",
+)
 
-#: the tables ``DDL`` creates (the report table is created on demand)
-_CREATED = frozenset(TABLES) - {"secrecy_reports"}
+#: the tables ``DDL`` creates (the report tables are created on demand)
+_CREATED = frozenset(TABLES) - {"secrecy_reports", "secrecy_previous"}
 
 #: the tables appended to in bulk, as Arrow (a test keeps them equal to the DDL's column order);
 #: built on first use (``STEP_RUNS``, ``DATASETS``, ``STEP_STATE``, ``LINEAGE`` are module attributes)
@@ -138,9 +156,10 @@ def has_table(engine: Engine, table: str) -> bool:
 
 
 def ensure_reports(engine: Engine) -> None:
-    """The suppression report table, which a guard may need before any run opened the records."""
+    """The suppression report tables, which a guard may need before any run opened the records."""
     engine.ensure_schema(META)
     engine.execute(REPORTS_DDL)
+    engine.execute(PREVIOUS_DDL)
 
 
 __all__ = [  # noqa: F822 - the Arrow layouts are built on first access (module ``__getattr__``)
@@ -149,6 +168,7 @@ __all__ = [  # noqa: F822 - the Arrow layouts are built on first access (module 
     "DDL",
     "LINEAGE",
     "META",
+    "PREVIOUS",
     "REPORTS",
     "STEP_RUNS",
     "STEP_STATE",

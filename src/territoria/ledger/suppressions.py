@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from territoria.engines.base import Engine, quote_ident
 from territoria.ledger.rows import now
-from territoria.ledger.schema import META, REPORTS, SUPPRESSIONS, ensure_reports, has_table
+from territoria.ledger.schema import META, PREVIOUS, REPORTS, SUPPRESSIONS, ensure_reports, has_table
 
 if TYPE_CHECKING:  # Arrow is imported by the first write, not by ``import territoria.ledger``
     import pyarrow as pa
@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # Arrow is imported by the first write, not by ``import terri
 LEGACY = SUPPRESSIONS
 
 _LEGACY_NAME, _REPORTS_NAME = LEGACY.split(".", 1)[1], REPORTS.split(".", 1)[1]
+_PREVIOUS_NAME = PREVIOUS.split(".", 1)[1]
 
 #: the status codes of ``_status``
 STATUS = {1: "primary", 2: "secondary"}
@@ -57,25 +58,33 @@ CELL_COLUMNS = ("_cell", "_status", "_rules", "_protects", "_kept", "_content")
 #: PostgreSQL cuts a longer identifier to this many bytes without an error (NAMEDATALEN - 1)
 MAX_IDENTIFIER_BYTES = 63
 _PREFIX = "secrecy_cells_"
+_PREVIOUS_PREFIX = "secrecy_previous_"
 #: a plain name's table is the name itself: lower case (DuckDB folds case), no ``_SEPARATOR``
 _PLAIN = re.compile(r"[a-z0-9_]+")
 #: between a hashed name's readable part and the hash of the whole name; never in a plain name
 _SEPARATOR = "__"
 _HASH_HEX = 16
-_READABLE = MAX_IDENTIFIER_BYTES - len(_PREFIX) - len(_SEPARATOR) - _HASH_HEX
 
 
-def cells_table(dataset: str) -> str:
+def cells_table(dataset: str, prefix: str = _PREFIX) -> str:
     """The name (in ``_territoria``) of a dataset's cells table: ``secrecy_cells_<dataset>`` for
     a plain name (lower case letters, digits and ``_``, no ``__``, that fits an identifier);
     any other name gets its first characters made plain, ``__`` and 16 hex of a sha256 of the
     whole name. One to one: a plain name's part holds no ``__``, a hashed one always does and
     ends with the hash (the former scheme let a crafted plain name spell another's hashed form
-    and share its table); every name is lower case and within PostgreSQL's 63 bytes."""
-    if _PLAIN.fullmatch(dataset) and _SEPARATOR not in dataset and len(_PREFIX + dataset) <= MAX_IDENTIFIER_BYTES:
-        return _PREFIX + dataset
-    readable = re.sub(r"[^a-z0-9_]", "_", dataset.lower())[:_READABLE]
-    return f"{_PREFIX}{readable}{_SEPARATOR}{_digest(dataset, _HASH_HEX)}"
+    and share its table); every name is lower case and within PostgreSQL's 63 bytes.
+    ``prefix``: another family of tables (``previous_table``)."""
+    if _PLAIN.fullmatch(dataset) and _SEPARATOR not in dataset and len(prefix + dataset) <= MAX_IDENTIFIER_BYTES:
+        return prefix + dataset
+    readable = re.sub(r"[^a-z0-9_]", "_", dataset.lower())[
+        : MAX_IDENTIFIER_BYTES - len(prefix) - len(_SEPARATOR) - _HASH_HEX
+    ]
+    return f"{prefix}{readable}{_SEPARATOR}{_digest(dataset, _HASH_HEX)}"
+
+
+def previous_table(dataset: str) -> str:
+    """The table of the cells of ``dataset``'s previous report (``secrecy_previous_<dataset>``)."""
+    return cells_table(dataset, _PREVIOUS_PREFIX)
 
 
 def _digest(text: str, length: int) -> str:
@@ -146,33 +155,96 @@ def write_suppressions(
     engine: Engine, dataset: str, ruleset: str, keys: Sequence[str], rules: Sequence[str], cells: pa.Table | None
 ) -> None:
     """Replace the report of ``dataset`` by ``cells``: the key columns then ``CELL_COLUMNS``
-    (see the module docstring). ``None`` or no rows only clears the dataset's report."""
+    (see the module docstring). ``None`` or no rows only clears the dataset's report. A report
+    whose suppressed cells differ from the new ones becomes the dataset's previous report (the
+    publication an outsider may have kept, which the audit checks the new one against)."""
     clash = sorted(set(keys) & set(CELL_COLUMNS))
     if clash:
         raise ValueError(f"key column(s) {', '.join(clash)} of {dataset} clash with the suppression report's own")
     ensure_reports(engine)
     table = f"{META}.{quote_ident(cells_table(dataset))}"
     legacy = has_table(engine, _LEGACY_NAME)
+    new = cells is not None and cells.num_rows > 0
     with engine.transaction():
         _migrate(engine)  # the dataset's former table, if any, is now ``table``
-        engine.execute(f"DELETE FROM {REPORTS} WHERE dataset = ?", [dataset])
-        if legacy:
-            engine.execute(f"DELETE FROM {LEGACY} WHERE dataset = ?", [dataset])
-        engine.execute(f"DROP TABLE IF EXISTS {table}")
-        if cells is None or cells.num_rows == 0:
-            return
-        engine.register_arrow("_territoria_cells", cells)
+        if new:
+            engine.register_arrow("_territoria_cells", cells)
         try:
+            if not (new and _same_cells(engine, dataset, keys, "_territoria_cells")):
+                _set_aside(engine, dataset)
+            engine.execute(f"DELETE FROM {REPORTS} WHERE dataset = ?", [dataset])
+            if legacy:
+                engine.execute(f"DELETE FROM {LEGACY} WHERE dataset = ?", [dataset])
+            engine.execute(f"DROP TABLE IF EXISTS {table}")
+            if not new:
+                return
             engine.execute(f"CREATE TABLE {table} AS SELECT * FROM _territoria_cells")
         finally:
-            engine.execute("DROP VIEW IF EXISTS _territoria_cells")
+            if new:
+                engine.execute("DROP VIEW IF EXISTS _territoria_cells")
         engine.execute(
             f"INSERT INTO {REPORTS} VALUES (?, ?, ?::TIMESTAMP, ?, ?::JSON, ?::JSON)",
             [dataset, ruleset, now(), cells_table(dataset), json.dumps(list(keys)), json.dumps(list(rules))],
         )
 
 
-def _report_row(engine: Engine, dataset: str) -> tuple[str, list[str], list[str]] | None:
+def _same_cells(engine: Engine, dataset: str, keys: Sequence[str], relation: str) -> bool:
+    """Whether ``relation`` (one row per cell) suppresses the very cells of ``dataset``'s report:
+    then the publication before stays the previous one (a run forced again publishes the same)."""
+    found = _report_row(engine, dataset)
+    if found is None or found[1] != list(keys):
+        return False
+    table = found[0]
+    if (
+        engine.fetch_all(f"SELECT count(*) FROM {table}")[0][0]
+        != engine.fetch_all(f"SELECT count(*) FROM {relation}")[0][0]
+    ):
+        return False
+    cols = ", ".join(f"CAST({quote_ident(k)} AS VARCHAR)" for k in keys)
+    differ = f"SELECT {cols} FROM {relation} EXCEPT SELECT {cols} FROM {table}"
+    return int(engine.fetch_all(f"SELECT count(*) FROM ({differ}) d")[0][0]) == 0
+
+
+def _set_aside(engine: Engine, dataset: str) -> bool:
+    """Make ``dataset``'s report its previous one (replacing the one there): its cells table
+    renamed, its row moved. False when it has no report in the typed layout."""
+    found = _report_row(engine, dataset)
+    if found is None:
+        return False
+    target = previous_table(dataset)
+    engine.execute(f"DELETE FROM {PREVIOUS} WHERE dataset = ?", [dataset])
+    engine.execute(f"DROP TABLE IF EXISTS {META}.{quote_ident(target)}")
+    engine.execute(f"ALTER TABLE {found[0]} RENAME TO {quote_ident(target)}")
+    engine.execute(
+        f"INSERT INTO {PREVIOUS} SELECT dataset, ruleset, recorded_at, ?, keys, rules FROM {REPORTS} WHERE dataset = ?",
+        [target, dataset],
+    )
+    engine.execute(f"DELETE FROM {REPORTS} WHERE dataset = ?", [dataset])
+    return True
+
+
+def forget_suppressions(engine: Engine, dataset: str) -> bool:
+    """Set ``dataset``'s report aside as its previous one: the next publication remembers nothing
+    (``governance/secrecy/memory.py``), and the audit still compares it with the one set aside.
+    False (nothing changed) when the dataset has no report."""
+    if not has_table(engine, _REPORTS_NAME):
+        return False
+    ensure_reports(engine)
+    with engine.transaction():
+        _migrate(engine)
+        return _set_aside(engine, dataset)
+
+
+def _report_row(engine: Engine, dataset: str, previous: bool = False) -> tuple[str, list[str], list[str]] | None:
+    """The qualified cells table, key columns and rule ids of ``dataset``'s report (``previous``:
+    of its previous report), or None."""
+    if previous:
+        if not has_table(engine, _PREVIOUS_NAME):
+            return None
+        rows = engine.fetch_all(f"SELECT keys, rules, cells_table FROM {PREVIOUS} WHERE dataset = ?", [dataset])
+        if not rows or not engine.table_exists(META, rows[0][2]):
+            return None
+        return f"{META}.{quote_ident(rows[0][2])}", _loads(rows[0][0]), _loads(rows[0][1])
     if not has_table(engine, _REPORTS_NAME):
         return None
     rows = engine.fetch_all(f"SELECT keys, rules FROM {REPORTS} WHERE dataset = ?", [dataset])
@@ -214,13 +286,13 @@ def _rule_ids(bits: int | None, rules: list[str]) -> list[str]:
     return [r for i, r in enumerate(rules) if bits and (bits >> i) & 1]
 
 
-def _cells(engine: Engine, dataset: str, limit: int | None) -> list[dict[str, Any]]:
-    """The cells of ``dataset``'s report, primary before secondary then by key; with a limit
-    (the step report's examples) without the protected cell, which would cost a join of
-    every cell for a few."""
-    found = _report_row(engine, dataset)
+def _cells(engine: Engine, dataset: str, limit: int | None, previous: bool = False) -> list[dict[str, Any]]:
+    """The cells of ``dataset``'s report (``previous``: of its previous one), primary before
+    secondary then by key; with a limit (the step report's examples) without the protected
+    cell, which would cost a join of every cell for a few."""
+    found = _report_row(engine, dataset, previous)
     if found is None:
-        return _legacy_cells(engine, dataset, limit)
+        return [] if previous else _legacy_cells(engine, dataset, limit)
     table, keys, rules = found
     order = ", ".join(f"c.{c}" for c in ["_status", *(quote_ident(k) for k in keys), "_cell"])
     select = ", ".join([*(f"c.{quote_ident(k)}" for k in keys), "c._status", "c._rules"])
@@ -274,6 +346,20 @@ def suppressed_cells(engine: Engine, dataset: str) -> list[dict[str, Any]]:
     return _cells(engine, dataset, None)
 
 
+def previous_cells(engine: Engine, dataset: str) -> list[dict[str, Any]]:
+    """The cells of ``dataset``'s previous report, as ``suppressed_cells`` gives the last one's;
+    empty when there is none."""
+    return _cells(engine, dataset, None, previous=True)
+
+
+def previous_report(engine: Engine, dataset: str) -> tuple[str, Any] | None:
+    """The rule set and the time of ``dataset``'s previous report, or None."""
+    if not has_table(engine, _PREVIOUS_NAME):
+        return None
+    rows = engine.fetch_all(f"SELECT ruleset, recorded_at FROM {PREVIOUS} WHERE dataset = ?", [dataset])
+    return (str(rows[0][0]), rows[0][1]) if rows else None
+
+
 def suppression_counts(engine: Engine) -> dict[tuple[str, str], int]:
     """(dataset, status) → suppressed cells, over every dataset with a report."""
     out: dict[tuple[str, str], int] = {}
@@ -297,6 +383,10 @@ __all__ = [
     "SECONDARY_CODE",
     "STATUS",
     "cells_table",
+    "forget_suppressions",
+    "previous_cells",
+    "previous_report",
+    "previous_table",
     "suppressed_cells",
     "suppression_counts",
     "suppression_examples",

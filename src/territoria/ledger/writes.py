@@ -92,9 +92,17 @@ def write_state(
             engine.append_arrow(f"{META}.{table}", arrow_rows(schema, rows), replace=replace)
 
 
+def forget_steps(engine: Engine, steps: Iterable[str]) -> None:
+    """Forget the input keys of ``steps``: the next run runs them whatever changed (an operator
+    reset what they decide from, e.g. a dataset's secrecy memory)."""
+    for step in steps:
+        engine.execute(f"DELETE FROM {META}.step_state WHERE step = ?", [step])
+
+
 __all__ = [
     "arrow_rows",
     "close_run",
+    "forget_steps",
     "start_run",
     "write_fetch",
     "write_fetches",

@@ -13,7 +13,8 @@ ARRONDISSEMENTS = ((75101, 75120, "75056"), (69381, 69389, "69123"), (13201, 132
 
 def arrondissement_commune(code: str) -> str | None:
     """The commune an arrondissement's code divides, or None for any other code."""
-    number = int(code) if code.isdigit() and len(code) == 5 else 0
+    # ASCII only: str.isdigit() and int() also take full-width ('７５１０１') and other scripts' digits
+    number = int(code) if code.isascii() and code.isdigit() and len(code) == 5 else 0
     return next((commune for low, high, commune in ARRONDISSEMENTS if low <= number <= high), None)
 
 

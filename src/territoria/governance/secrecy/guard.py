@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from territoria.core.errors import ConfigError
 from territoria.engines.base import Engine, quote_ident
@@ -29,6 +30,8 @@ from territoria.governance.secrecy.joint import (
     GROUP_PLANS,
     Link,
     Member,
+    cell_keys,
+    cell_order,
     content_digest,
     joint_decisions,
     link_rows,
@@ -69,8 +72,7 @@ def _unquote(ident: str) -> str:
 
 def key_columns(ruleset: RuleSet, columns: list[str]) -> list[str]:
     if ruleset.secondary:
-        keys = [*ruleset.secondary.partition, *(d.column for d in ruleset.secondary.dimensions)]
-        return list(dict.fromkeys(keys))
+        return cell_keys(ruleset)
     return [c for c in columns if c not in ruleset.measures and c != "secret"]
 
 
@@ -233,7 +235,8 @@ def _decide(
             links.append(Link(order.index(a.dataset), order.index(b.dataset), rows_a, rows_b, bound, bound_a))
 
     # what the previous publication hid stays hidden (``memory``): forced, like another member's cells
-    content = content_digest(group) if len(group) > 1 else None
+    orders = [cell_order(m) for m in group] if len(group) > 1 else None  # each member's cells in key order
+    content = content_digest(group, orders) if orders is not None else None
     memory = [previous_hidden(engine, m, content) for m in group]
     sizes = [m.flags.num_rows for m in group]
 
@@ -249,7 +252,7 @@ def _decide(
         return decide(None), None
 
     # each member's publish step needs the group's decisions: computed once for the same inputs
-    decisions, loop = GROUP_PLANS.get(group, links, plan, memory) if len(group) > 1 else plan()
+    decisions, loop = GROUP_PLANS.get(group, links, plan, memory, orders) if len(group) > 1 else plan()
     at = order.index(member.dataset)
     remembered = None if content is None else (memory[at], content)
     return decisions[at], [n for n in order if n != member.dataset], loop, remembered
@@ -277,25 +280,56 @@ def _suppressions(
     number, status code, failed rules (a bit set) and the number of the primary cell each
     secondary one protects (no join back to the table)."""
     status = decision.status
-    suppressed = np.flatnonzero((status == PRIMARY) | (status == SECONDARY))
+    suppressed = _in_key_order(flags, keys, np.flatnonzero((status == PRIMARY) | (status == SECONDARY)))
     protects = decision.protects[suppressed]
     bits = np.zeros(len(suppressed), dtype=np.int64)
     for i, f in enumerate(fails):
         bits |= f[suppressed].astype(np.int64) << i
-    # a protected cell is a primary one, so it is in ``suppressed``, which is sorted
-    at = np.minimum(np.searchsorted(suppressed, np.maximum(protects, 0)), max(len(suppressed) - 1, 0))
-    found = (protects >= 0) & (suppressed[at] == protects) if len(suppressed) else protects >= 0
+    # a protected cell is a primary one, so it is in ``suppressed``: its number there
+    number = np.full(flags.num_rows, -1, dtype=np.int64)
+    number[suppressed] = np.arange(len(suppressed))
+    at = number[np.maximum(protects, 0)] if len(suppressed) else protects
+    found = (protects >= 0) & (at >= 0)
     columns: dict[str, Any] = {k: flags[k].take(pa.array(suppressed)) for k in keys}
     primary = status[suppressed] == PRIMARY
     columns["_cell"] = pa.array(np.arange(len(suppressed), dtype=np.int32))
     columns["_status"] = pa.array(np.where(primary, PRIMARY_CODE, SECONDARY_CODE).astype(np.int8))
     columns["_rules"] = pa.array(np.where(primary, bits, 0).astype(np.int32))
-    columns["_protects"] = pa.array(at.astype(np.int32), mask=~found)
+    columns["_protects"] = pa.array(np.maximum(at, 0).astype(np.int32), mask=~found)
     if remembered is not None:  # a group's report: see memory.previous_hidden
         kept, content = remembered
         columns["_kept"] = pa.array(np.zeros(len(suppressed), dtype=bool) if kept is None else kept[suppressed])
         columns["_content"] = pa.array([content] * len(suppressed), pa.string()).dictionary_encode()
     return pa.table(columns)
+
+
+def _in_key_order(flags: pa.Table, keys: list[str], rows: np.ndarray) -> np.ndarray:
+    """``rows`` (positions in ``flags``) sorted on their cells' keys: the report numbers its cells
+    (``_cell``) in this order, the same whatever order the rows were read in (the storage order of
+    a table built again, or of a parallel scan, is not reproducible). One integer sort over the
+    keys' ranks: half the CPU of Arrow's sort on the string columns (0.48 s against 1.13 s for
+    1.5 M cells of four keys)."""
+    if not len(rows) or not keys:
+        return rows
+    cells = flags.select(keys).take(pa.array(rows))
+    order: np.ndarray = np.lexsort([_ranks(cells[k]) for k in reversed(keys)])
+    ordered: np.ndarray = rows[order]
+    return ordered
+
+
+def _ranks(column: pa.ChunkedArray) -> np.ndarray:
+    """Each value's rank among the column's distinct values (nulls last), as integers."""
+    values = column.combine_chunks()
+    if (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)) and not values.null_count:
+        plain: np.ndarray = values.to_numpy(zero_copy_only=False)
+        return plain
+    coded = pc.dictionary_encode(values)
+    rank = pc.rank(coded.dictionary, sort_keys="ascending", tiebreaker="dense").to_numpy() - 1
+    if not len(rank):  # every value null
+        return np.zeros(len(values), dtype=np.int64)
+    index = coded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    ranks: np.ndarray = np.where(index < 0, len(rank), rank[np.maximum(index, 0)])
+    return ranks
 
 
 def _reserved_keys(dataset: str, keys: list[str]) -> None:
@@ -348,7 +382,10 @@ def _row_by_row(
     bits = " + ".join(f"CASE WHEN {fails_sql(r)} THEN {1 << i} ELSE 0 END" for i, r in enumerate(rules)) or "0"
     key_sql = ", ".join(quote_ident(k) for k in keys)
     cells = (
-        engine.fetch_arrow(f"SELECT {key_sql}, ({bits})::INTEGER AS _rules FROM {rel} WHERE NOT {masked} AND {primary}")
+        engine.fetch_arrow(
+            f"SELECT {key_sql}, ({bits})::INTEGER AS _rules FROM {rel} WHERE NOT {masked} AND {primary} "
+            f"ORDER BY {key_sql}"  # the cells numbered in key order, whatever the storage order
+        )
         if n_primary
         else None
     )

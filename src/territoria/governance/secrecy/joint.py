@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from territoria.engines.base import Engine, quote_ident
 from territoria.governance.secrecy.primary import checked_rules, flags_sql, relation_columns
@@ -191,39 +192,82 @@ def _column_digest(h: Any, column: pa.ChunkedArray) -> None:
 _ZERO = {"string": pa.scalar(""), "binary": pa.scalar(b""), "bool": pa.scalar(False)}
 
 
-def _digest(members: list[Member], links: list[Link]) -> str:
-    """A content hash of everything a group's decisions depend on: each member's rule set and
-    cells (every column of its flags, row ids included), and the links between members."""
-    h = hashlib.blake2b(digest_size=32)
-    for m in members:
-        h.update(m.dataset.encode() + b"\x00" + m.ruleset.model_dump_json().encode() + b"\x00")
-        for name in m.flags.column_names:
-            h.update(name.encode() + b"\x00")
-            _column_digest(h, m.flags[name])
-    for link in links:
-        h.update(f"{link.a}:{link.b}".encode())
-        for arr in (link.rows_a, link.rows_b, link.bound, link.same):
-            h.update(np.ascontiguousarray(arr).tobytes() + b"|")
-    return h.hexdigest()
+def cell_keys(ruleset: RuleSet) -> list[str]:
+    """The columns naming a cell of a rule set with margins: its partition, then its dimensions."""
+    if ruleset.secondary is None:
+        return []
+    return list(dict.fromkeys([*ruleset.secondary.partition, *(d.column for d in ruleset.secondary.dimensions)]))
 
 
-def content_digest(members: list[Member]) -> str:
+def cell_order(member: Member) -> Array:
+    """The positions of ``member``'s rows in key order (ties, which a table with one row per cell
+    has none of, broken by the other columns but the row id): the same cells read in any order,
+    or from a table built again (other row ids), come out in the same order."""
+    keys = cell_keys(member.ruleset)
+    rest = [c for c in member.flags.column_names if c != "_row" and c not in keys]
+    if not keys and not rest:
+        return np.arange(member.flags.num_rows)
+    order: Array = pc.sort_indices(member.flags, sort_keys=[(c, "ascending") for c in [*keys, *rest]]).to_numpy()
+    return order
+
+
+def content_digest(members: list[Member], orders: list[Array] | None = None) -> str:
     """A hash of what a group's decisions are taken on, whatever the order its rows were read in
     (two steps reading one table may get its rows in another order, and the row ids of a table
-    built again differ): each member's rule set (its ``shares`` included) and cells in key order."""
+    built again differ): each member's rule set (its ``shares`` included) and cells in key order
+    (``orders``: each member's ``cell_order``, when the caller has them)."""
     h = hashlib.blake2b(digest_size=32)
-    for m in members:
+    for i, m in enumerate(members):
         h.update(m.dataset.encode() + b"\x00" + m.ruleset.model_dump_json().encode() + b"\x00")
-        secondary = m.ruleset.secondary
-        keys = [
-            *(secondary.partition if secondary else []),
-            *(d.column for d in (secondary.dimensions if secondary else [])),
-        ]
-        cells = m.flags.drop_columns(["_row"]).sort_by([(k, "ascending") for k in dict.fromkeys(keys)])
+        order = cell_order(m) if orders is None else orders[i]
+        cells = m.flags.drop_columns(["_row"]).take(pa.array(order))
         for name in cells.column_names:
             h.update(name.encode() + b"\x00")
             _column_digest(h, cells[name])
     return h.hexdigest()
+
+
+def _plan_digest(members: list[Member], links: list[Link], orders: list[Array]) -> str:
+    """A hash of everything a group's decisions depend on, in the members' cell order: each
+    member's rule set and cells (``content_digest``), the arrays its decisions are taken from,
+    and the links between members as pairs of cell numbers (in pair order)."""
+    h = hashlib.blake2b(digest_size=32)
+    h.update(content_digest(members, orders).encode())
+    ranks = [_inverse(o) for o in orders]
+    for m, o in zip(members, orders, strict=True):
+        for arr in (m.primary, m.masked, m.cost, *m.fails):
+            h.update(np.ascontiguousarray(np.asarray(arr)[o]).tobytes() + b"|")
+    for link in links:
+        a, b = ranks[link.a][link.rows_a], ranks[link.b][link.rows_b]
+        pairs = np.lexsort((b, a))
+        h.update(f"{link.a}:{link.b}".encode())
+        bound_a = link.bound_a if link.bound_a is not None else np.zeros(len(a), dtype=bool)
+        for arr in (a, b, link.bound, bound_a):
+            h.update(np.ascontiguousarray(np.asarray(arr)[pairs]).tobytes() + b"|")
+    return h.hexdigest()
+
+
+def _inverse(order: Array) -> Array:
+    """rank[position] = the position's number in ``order``."""
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank
+
+
+def _canonical(decision: Decision, order: Array) -> Decision:
+    """A decision with its cells in key order (``protects`` refers to cell numbers)."""
+    protects = decision.protects[order]
+    rank = _inverse(order)
+    return Decision(decision.status[order].copy(), np.where(protects >= 0, rank[np.maximum(protects, 0)], -1))
+
+
+def _in_rows(decision: Decision, order: Array) -> Decision:
+    """A canonical decision back in the member's row order (``_canonical`` undone)."""
+    status = np.empty_like(decision.status)
+    status[order] = decision.status
+    protects = np.empty_like(decision.protects)
+    protects[order] = np.where(decision.protects >= 0, order[np.maximum(decision.protects, 0)], -1)
+    return Decision(status, protects)
 
 
 Plan = tuple[list[Decision], dict[str, Any] | None]
@@ -244,22 +288,31 @@ class GroupPlans:
         links: list[Link],
         compute: Callable[[], Plan],
         memory: list[Array | None] | None = None,
+        orders: list[Array] | None = None,
     ) -> Plan:
         """The plan of the group's content; one computed before is reused only when it hides every
         cell ``memory`` remembers (the second member's step of a run reads the first member's new
         report, which the first step's plan hides: the same plan; a plan of an older run may show
-        a cell a later publication hid, and is computed again)."""
-        key = _digest(members, links)
+        a cell a later publication hid, and is computed again).
+
+        Plans are kept by content, cells in key order (``cell_order``, or ``orders`` when the caller
+        has them): a member whose rows are read in another order (a parallel scan, a table built
+        again) finds the plan, and gets it in its own row order."""
+        orders = [cell_order(m) for m in members] if orders is None else orders
+        key = _plan_digest(members, links, orders)
         with self._lock:
-            if key in self._plans and _hides(self._plans[key][0], memory):
+            found = self._plans.get(key)
+            if found is not None:
                 self._plans.move_to_end(key)
-                decisions, report = self._plans[key]
-                copies = [Decision(d.status.copy(), d.protects.copy()) for d in decisions]
+        if found is not None:
+            decisions = [_in_rows(d, o) for d, o in zip(found[0], orders, strict=True)]
+            if _hides(decisions, memory):
                 # the report says the plan was computed by another member's publish step
-                return copies, None if report is None else {**report, "reused": True}
+                return decisions, None if found[1] is None else {**found[1], "reused": True}
         plan = compute()
+        kept = ([_canonical(d, o) for d, o in zip(plan[0], orders, strict=True)], plan[1])
         with self._lock:
-            self._plans[key] = plan
+            self._plans[key] = kept
             while len(self._plans) > self.size:
                 self._plans.popitem(last=False)
         return plan

@@ -12,9 +12,9 @@ get complements as usual; a new period has no memory (its cells were never publi
 The memory is the dataset's last suppression report (its ``secrecy_cells_<dataset>`` table in the
 ledger, read by ``ledger.remembered_rows``), matched on its key columns as text.
 It only grows while the table is published with the same rule set. A rule set relaxed on purpose
-(a lower threshold) does not un-hide what the old rule hid: to start afresh an operator drops the
-dataset's report (``ledger.write_suppressions(..., None)``); a command for it, with an audit
-trail, is not written yet (docs/secrecy.md).
+(a lower threshold) does not un-hide what the old rule hid: to start afresh an operator runs
+``territoria secrecy forget`` (``forget.py``: audited, it sets the report aside as the previous
+one, which ``territoria secrecy audit`` compares the next publication with; docs/secrecy.md).
 
 The members of a group (``joint``) are published by steps that may run at the same time: the
 second may find the first one's new report. Their reports say on which content the decisions were
