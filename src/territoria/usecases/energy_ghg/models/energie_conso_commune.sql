@@ -6,15 +6,17 @@
 -- the order of addition, hence on the thread count, and published figures must not. The energy
 -- models keep it exact and publish it as DOUBLE once, the same double for the same decimal.
 -- Paris, Lyon and Marseille are the territory's communes; a file that gives them by arrondissement
--- (codes 75101...) is summed into the city, unless it also gives the city whole for that year and
--- energy (then counted once, whole).
+-- (codes 75101...) is summed into the city, sector by sector: a sector the file also gives for the
+-- city whole (that year and energy) is counted once, whole; a sector given by arrondissement only
+-- is the sum of its arrondissements (a file may give the city whole for some sectors only).
 WITH source AS (
     SELECT *, commune_of(code_commune) AS commune FROM ref('conso-elec-gaz-commune')
     WHERE commune_of(code_commune) IN (SELECT unnest(param('territory.communes')))
 ),
-rows AS (
+classified AS (
     SELECT
         commune AS code,
+        code_commune = commune AS whole,
         annee AS period,
         CASE
             WHEN code_categorie_consommation = 'RES' THEN 'residentiel'
@@ -31,9 +33,13 @@ rows AS (
         conso_totale_mwh_secret OR nb_sites_secret
             OR (conso_totale_mwh IS NULL AND (coalesce(nombre_mailles_secretisees, 0) > 0 OR coalesce(nb_sites, 0) > 0))
             AS masked
-    FROM source AS s
-    WHERE code_commune = commune OR NOT EXISTS (
-        SELECT 1 FROM source AS w WHERE w.code_commune = s.commune AND w.annee = s.annee AND w.filiere = s.filiere
+    FROM source
+),
+rows AS (
+    SELECT * FROM classified AS s
+    WHERE whole OR NOT EXISTS (
+        SELECT 1 FROM classified AS w
+        WHERE w.whole AND w.code = s.code AND w.period = s.period AND w.energy = s.energy AND w.sector = s.sector
     )
 )
 SELECT
