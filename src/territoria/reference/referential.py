@@ -206,10 +206,13 @@ class Referential:
 
 
 def _fold(text: str) -> str:
+    """Lower case, no accents, and any run of spaces, hyphens or apostrophes one space: "Ile d'Yeu"
+    finds L'Île-d'Yeu, "Saint Malo" Saint-Malo (before, names were matched hyphen for hyphen)."""
     import unicodedata
 
     decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.split(r"[^a-z0-9]+", plain)).strip()
 
 
 #: the overseas départements by name: a message says "for Mayotte", not "for département 976"
