@@ -13,11 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
-import pytest
 
 from territoria.catalog.packs import load_pack
 from territoria.engines.base import TableWrite
-from territoria.engines.duckdb.engine import DuckDBEngine, open_duckdb
+from territoria.engines.duckdb.engine import DuckDBEngine
 from territoria.pipelines.spec import DatasetInfo, render_sql
 
 # (code, period, sector, energy): (consumption, sites, masked components, components)
@@ -66,13 +65,6 @@ def reference() -> list[tuple[Any, ...]]:
         every = {e: [ls[e][0] for ls in grid.values()] for e in ("electricite", "gaz")}
         rows += _cells(code, period, "TOUS", every)
     return sorted(rows, key=repr)
-
-
-@pytest.fixture
-def engine() -> Iterator[DuckDBEngine]:
-    engine = open_duckdb(None)
-    yield engine
-    engine.close()
 
 
 def test_commune_cells_match_the_reference(engine: DuckDBEngine) -> None:

@@ -20,10 +20,11 @@ from typer.testing import CliRunner
 from territoria.cli.main import app
 from territoria.workspace import Workspace
 
+from .test_secrecy_arrondissements import IRIS_SECTORS, iris_header
+
 GRENOBLE, ECHIROLLES = "38185", "38151"
 #: communes of Grenoble-Alpes-Métropole served by Enedis alone (Meylan, Saint-Martin-d'Hères, Fontaine, Eybens)
 ENEDIS_ONLY = ["38229", "38421", "38169", "38158"]
-IRIS_SECTORS = ["residentiel", "professionnel", "agriculture", "industrie", "tertiaire", "secteur_non_affecte"]
 #: ORE's category, sector, NAF and this table's sector; delivery points of a commune (x its rank + 1)
 SECTORS = [("RES", "RESIDENTIEL", "", "residentiel", 8000), ("PRO", "TERTIAIRE", "", "professionnel", 300),
            ("ENT", "TERTIAIRE", "47", "tertiaire", 900), ("ENT", "INDUSTRIE", "25", "industrie", 40)]  # fmt: skip
@@ -71,11 +72,7 @@ def _write_ore(path: Path) -> None:
 
 
 def _write_iris(path: Path) -> None:
-    header = ["annee", "code_iris", "nom_iris", "type_iris", "code_commune", "nom_commune", "code_epci",
-              "nom_epci", "type_epci", "code_departement", "code_region"]  # fmt: skip
-    measures = (("nb_sites", ""), ("conso_totale", "_mwh"), ("conso_moyenne", "_mwh"))
-    header += [f"{k}_{s}{u}" for s in IRIS_SECTORS for k, u in measures]
-    lines = [";".join(header)]
+    lines = [";".join(iris_header())]
     for code, sectors in IRIS.items():
         cells = [f"{sectors[s][0]};{sectors[s][1]};{sectors[s][1] / sectors[s][0]}" if s in sectors else ";;"
                  for s in IRIS_SECTORS]  # fmt: skip

@@ -5,24 +5,13 @@ part_communes was not published for such a territory (found on L'Île-d'Yeu with
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from territoria.catalog.packs import load_pack
 from territoria.engines.base import TableWrite
-from territoria.engines.duckdb.engine import DuckDBEngine, open_duckdb
+from territoria.engines.duckdb.engine import DuckDBEngine
 from territoria.pipelines.spec import DatasetInfo, render_sql
 
 #: consumption (MWh) and emissions (tCO2e) whose 100 * x / x is not 100 in doubles
 VALUES = [21538.697, 1883.7, 0.3, 7.0e-5]
-
-
-@pytest.fixture
-def engine() -> Iterator[DuckDBEngine]:
-    engine = open_duckdb(None)
-    yield engine
-    engine.close()
 
 
 def test_a_commune_that_is_the_whole_territory_is_100_percent_of_it(engine: DuckDBEngine) -> None:
