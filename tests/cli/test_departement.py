@@ -74,3 +74,20 @@ def test_an_unknown_departement_says_what_to_type(
 def test_help_names_the_option(territoria: Territoria) -> None:
     out = territoria("init", "--help")
     assert out.code == 0 and "--departement" in out.text and "2A or 2B" in out.text, out.text
+
+
+def test_the_portals_are_asked_for_the_departement(tmp_path: Path, territoria: Territoria) -> None:
+    """Opendatasoft exports are GET requests: the territory's rows are asked by département, not by
+    the list of its communes (Pas-de-Calais's 890 communes made a filter of 9 kB in the URL)."""
+    out = territoria("init", str(tmp_path / "ws"), "--departement", "62", "--pack", "energy_ghg")
+    assert out.code == 0, out.text
+    for source in ("conso-elec-iris", "conso-elec-gaz-commune"):
+        text = (tmp_path / "ws" / "sources" / f"{source}.yaml").read_text(encoding="utf-8")
+        assert 'where: code_departement IN ("62")' in text and "code_commune IN" not in text, source
+    # a commune more, or fewer, is a list of communes again
+    out = territoria(
+        "init", str(tmp_path / "more"), "--departement", "62", "--communes", "59350", "--pack", "energy_ghg"
+    )
+    assert out.code == 0, out.text
+    text = (tmp_path / "more" / "sources" / "conso-elec-iris.yaml").read_text(encoding="utf-8")
+    assert "code_commune IN" in text and '"59350"' in text

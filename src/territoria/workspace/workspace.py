@@ -211,13 +211,21 @@ def territory_placeholders(config: TerritoryConfig) -> dict[str, str]:
     regions = sorted({m.region for m in members if m.region})
     # a producer may name Paris, Lyon or Marseille's rows by arrondissement (Enedis's IRIS file)
     quoted = ", ".join(f'"{c}"' for code in config.communes for c in (code, *arrondissements_of(code)))
+    # every commune of its départements (`init --departement`): asked by département, a filter of a
+    # few bytes where the list of communes made a URL of up to 9 kB (Pas-de-Calais: 890 communes)
+    whole = sum(1 for c in ref.communes.values() if c.departement in deps) == len(members) == len(config.communes)
+    by_departement = "code_departement IN (" + ", ".join(f'"{d}"' for d in deps) + ")"
     return {
         "territory.epci": config.epci or "",
         "territory.communes": ",".join(config.communes),
         "territory.departements": ",".join(deps),
         "territory.regions": ",".join(regions),
         # an Opendatasoft `where` selecting the territory's rows (by EPCI, or by commune without one)
-        "territory.ods_where": f'code_epci="{config.epci}"' if config.epci else f"code_commune IN ({quoted})",
+        "territory.ods_where": f'code_epci="{config.epci}"'
+        if config.epci
+        else by_departement
+        if whole and deps
+        else f"code_commune IN ({quoted})",
     }
 
 
