@@ -85,13 +85,13 @@ def _population_iris(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _stations(path: Path) -> None:
-    """Two stations of the real Ille-et-Vilaine file renumbered: Paris-Montsouris (75114001, in the
-    14th arrondissement) and Trappes (78621001, outside Paris)."""
+def renumbered_stations(path: Path, renumbered: list[tuple[str, str]]) -> None:
+    """The first stations of the real Ille-et-Vilaine file, one per (number, name) of
+    ``renumbered``, under that number and name (another territory's stations, real readings)."""
     with gzip.open(REAL / "Q_35_latest-2025-2026_RR-T-Vent.csv.gz", "rt", encoding="utf-8") as f:
         header, *rows = f.read().splitlines()
-    stations = sorted({r.split(";", 1)[0] for r in rows})[:2]
-    names = {stations[0]: ("75114001", "PARIS-MONTSOURIS"), stations[1]: ("78621001", "TRAPPES")}
+    stations = sorted({r.split(";", 1)[0] for r in rows})[: len(renumbered)]
+    names = dict(zip(stations, renumbered, strict=True))
     out = [header]
     for row in rows:
         num, _nom, rest = row.split(";", 2)
@@ -108,7 +108,11 @@ def paris(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     made = CliRunner().invoke(app, ["init", str(root), "--communes", "75056", "--pack", "social_health"])
     assert made.exit_code == 0, made.output
     _enedis_iris(root / "data" / "conso-elec-iris.csv")
-    _stations(root / "data" / "meteo-france" / "stations-quotidien.csv.gz")
+    # Paris-Montsouris (75114001, in the 14th arrondissement) and Trappes (78621001, outside Paris)
+    renumbered_stations(
+        root / "data" / "meteo-france" / "stations-quotidien.csv.gz",
+        [("75114001", "PARIS-MONTSOURIS"), ("78621001", "TRAPPES")],
+    )
     _ore(root / "data" / "conso-elec-gaz-commune.csv")
     _population_iris(root / "data" / "population-iris.csv")
     ws = Workspace(root)

@@ -219,6 +219,8 @@ def territory_placeholders(config: TerritoryConfig) -> dict[str, str]:
         "territory.epci": config.epci or "",
         "territory.communes": ",".join(config.communes),
         "territory.departements": ",".join(deps),
+        # Météo-France's files name Corsica as before 1976 (Q_20_..., stations 20004002)
+        "territory.departements_meteo": ",".join(sorted({"20" if d in ("2A", "2B") else d for d in deps})),
         "territory.regions": ",".join(regions),
         # an Opendatasoft `where` selecting the territory's rows (by EPCI, or by commune without one)
         "territory.ods_where": f'code_epci="{config.epci}"'
