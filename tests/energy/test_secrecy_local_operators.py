@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from territoria.catalog.packs import load_pack
 from territoria.cli.main import app
+from territoria.core.yamlio import read_yaml
 from territoria.workspace import Workspace
 
 from .test_secrecy_arrondissements import IRIS_SECTORS, iris_header
@@ -128,3 +130,15 @@ def test_the_cells_say_which_hold_another_operator(ws: Workspace) -> None:
         )
     assert rows == [(ECHIROLLES, "residentiel", False, False), (ECHIROLLES, "tertiaire", True, True),
                     (GRENOBLE, "residentiel", True, False), (GRENOBLE, "tertiaire", True, False)]  # fmt: skip
+
+
+def test_the_other_operators_threshold_is_the_rule_sets() -> None:
+    """energie_cellules flags another operator's part as secret with the thresholds of the rule set
+    (the SQL cannot read secrecy.yaml): a threshold changed in one and not the other fails here."""
+    pack = load_pack("energy_ghg")
+    rules = {r["id"]: r for r in read_yaml(pack.directory / "secrecy.yaml")["rulesets"]["energy"]["rules"]}
+    residential, others = rules["residentiel-10-points"], rules["entreprises-3-unites"]
+    assert (residential["when"], others["when"]) == ("sector = 'residentiel'", "sector <> 'residentiel'")
+    sql = " ".join(pack.read_sql("models/energie_cellules.sql").split())
+    expected = f"WHEN sector = 'residentiel' THEN {residential['threshold']} ELSE {others['threshold']} END"
+    assert f"o_sites < CASE {expected}" in sql
