@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from territoria.catalog.packs import load_pack
+from territoria.engines.duckdb.engine import DuckDBEngine, open_duckdb
 from territoria.pipelines import run_pipeline
 from territoria.usecases.energy_ghg.demo import ORE_FILE
 from territoria.workspace import Workspace, init_workspace
@@ -59,3 +61,11 @@ def energy_run(tmp_path_factory: pytest.TempPathFactory) -> EnergyRun:
     with ws.engine() as engine:
         summary = run_pipeline(ws, engine)
     return EnergyRun(ws, summary.status)
+
+
+@pytest.fixture
+def engine() -> Iterator[DuckDBEngine]:
+    """An in-memory DuckDB store, for a model's SQL run on hand-made tables."""
+    engine = open_duckdb(None)
+    yield engine
+    engine.close()

@@ -40,15 +40,19 @@ def write_ore(path: Path, masked: set[str]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def iris_header() -> list[str]:
+    """The columns of Enedis's IRIS file (field names), its six sectors' sites and consumption."""
+    header = ["annee", "code_iris", "nom_iris", "type_iris", "code_commune", "nom_commune", "code_epci",
+              "nom_epci", "type_epci", "code_departement", "code_region"]  # fmt: skip
+    measures = (("nb_sites", ""), ("conso_totale", "_mwh"), ("conso_moyenne", "_mwh"))
+    return header + [f"{k}_{s}{u}" for s in IRIS_SECTORS for k, u in measures]
+
+
 def write_enedis_iris(path: Path, masked_mwh: set[str] = frozenset(), mask: str = "s") -> None:  # type: ignore[assignment]
     """Enedis's IRIS file: one IRIS per arrondissement (its code starts with the arrondissement's),
     the same residential and tertiary figures as ORE's; no other sector. The tertiary consumption
     of the IRIS of ``masked_mwh`` is ``mask`` ("s", or left empty), its count of sites given."""
-    header = ["annee", "code_iris", "nom_iris", "type_iris", "code_commune", "nom_commune", "code_epci",
-              "nom_epci", "type_epci", "code_departement", "code_region"]  # fmt: skip
-    measures = (("nb_sites", ""), ("conso_totale", "_mwh"), ("conso_moyenne", "_mwh"))
-    header += [f"{k}_{s}{u}" for s in IRIS_SECTORS for k, u in measures]
-    lines = [";".join(header)]
+    lines = [";".join(iris_header())]
     for code in ARRONDISSEMENTS:
         mwh = tertiary_mwh(code)
         tertiary = f"300;{mask};{mask}" if code in masked_mwh else f"300;{mwh};{mwh / 300}"

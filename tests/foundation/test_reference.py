@@ -103,6 +103,20 @@ def test_search_ignores_accents() -> None:
     assert ("epci", "243500139", "Rennes Métropole") in hits
 
 
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("Ile d'Yeu", ("commune", "85113", "L'Île-d'Yeu")),
+        ("saint malo", ("commune", "35288", "Saint-Malo")),
+        ("Belle-Ile", ("epci", "245600465", "CC de Belle Ile en Mer")),
+    ],
+)
+def test_search_ignores_hyphens_and_apostrophes(typed: str, found: tuple[str, str, str]) -> None:
+    """An outsider types an island's or a saint's name with spaces where the referential has
+    hyphens (or the other way round): before, "Ile d'Yeu" and "saint malo" found no commune."""
+    assert found in referential().search(typed, limit=50)
+
+
 @pytest.mark.parametrize("typed", ["35238;35047", "35238 35047", "35238|35047"])
 def test_codes_joined_by_another_separator_are_told_to_use_commas(typed: str) -> None:
     """`--communes 35238;35047` is two good codes badly separated: the hint says so (it offered

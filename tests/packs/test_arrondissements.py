@@ -71,14 +71,25 @@ def _enedis_iris(path: Path) -> None:
 
 def _ore(path: Path) -> None:
     """Agence ORE's columns: electricity of 2021 by arrondissement only, of 2022 both by arrondissement
-    and whole (as a file may carry both)."""
+    and whole (as a file may carry both) for residential, by arrondissement only for tertiary; the
+    share of electric heating given on every row of a commune (arrondissements: 40 % of 10,000
+    inhabitants, 20 % of 30,000)."""
     header = (
         "operateur;annee;filiere;code_categorie_consommation;code_grand_secteur;code_secteur_naf2;"
-        "conso_totale_mwh;conso_moyenne_mwh;nb_sites;code_commune;nom_commune"
+        "conso_totale_mwh;conso_moyenne_mwh;nb_sites;code_commune;nom_commune;nombre_d_habitants;"
+        "taux_de_chauffage_electrique"
     )
+    people = {"75101": (10000, 40.0), "75102": (30000, 20.0), "75056": (2200000, 30.0)}
     rows = [("2021", "75101", 100), ("2021", "75102", 200), ("2022", "75101", 110), ("2022", "75102", 210),
             ("2022", "75056", 5000)]  # fmt: skip
-    lines = [header] + [f"Enedis;{y};Electricité;RES;RESIDENTIEL;;{mwh};1;{mwh};{code};Paris" for y, code, mwh in rows]
+    lines = [header] + [
+        f"Enedis;{y};Electricité;RES;RESIDENTIEL;;{mwh};1;{mwh};{code};Paris;{people[code][0]};{people[code][1]}"
+        for y, code, mwh in rows
+    ]
+    lines += [
+        f"Enedis;2022;Electricité;ENT;TERTIAIRE;47;{mwh};{mwh / 4};4;{code};Paris;{people[code][0]};{people[code][1]}"
+        for code, mwh in (("75101", 7), ("75102", 11))
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -89,13 +100,13 @@ def _population_iris(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _stations(path: Path) -> None:
-    """Two stations of the real Ille-et-Vilaine file renumbered: Paris-Montsouris (75114001, in the
-    14th arrondissement) and Trappes (78621001, outside Paris)."""
+def renumbered_stations(path: Path, renumbered: list[tuple[str, str]]) -> None:
+    """The first stations of the real Ille-et-Vilaine file, one per (number, name) of
+    ``renumbered``, under that number and name (another territory's stations, real readings)."""
     with gzip.open(REAL / "Q_35_latest-2025-2026_RR-T-Vent.csv.gz", "rt", encoding="utf-8") as f:
         header, *rows = f.read().splitlines()
-    stations = sorted({r.split(";", 1)[0] for r in rows})[:2]
-    names = {stations[0]: ("75114001", "PARIS-MONTSOURIS"), stations[1]: ("78621001", "TRAPPES")}
+    stations = sorted({r.split(";", 1)[0] for r in rows})[: len(renumbered)]
+    names = dict(zip(stations, renumbered, strict=True))
     out = [header]
     for row in rows:
         num, _nom, rest = row.split(";", 2)
@@ -112,7 +123,11 @@ def paris(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     made = CliRunner().invoke(app, ["init", str(root), "--communes", "75056", "--pack", "social_health"])
     assert made.exit_code == 0, made.output
     _enedis_iris(root / "data" / "conso-elec-iris.csv")
-    _stations(root / "data" / "meteo-france" / "stations-quotidien.csv.gz")
+    # Paris-Montsouris (75114001, in the 14th arrondissement) and Trappes (78621001, outside Paris)
+    renumbered_stations(
+        root / "data" / "meteo-france" / "stations-quotidien.csv.gz",
+        [("75114001", "PARIS-MONTSOURIS"), ("78621001", "TRAPPES")],
+    )
     _ore(root / "data" / "conso-elec-gaz-commune.csv")
     _population_iris(root / "data" / "population-iris.csv")
     ws = Workspace(root)
@@ -148,12 +163,28 @@ def test_enedis_iris_of_the_arrondissements_sum_into_the_city(paris: Workspace) 
 
 
 def test_ore_arrondissements_sum_into_the_city_once(paris: Workspace) -> None:
+    """Each sector counts once: 2022's residential electricity is the city's own row (its
+    arrondissements' rows are the same consumption); its tertiary electricity, given by
+    arrondissement only, is their sum. Before, the city's residential row made every arrondissement
+    row of that year and energy drop, the tertiary ones too (no tertiary cell for 2022)."""
     with paris.engine() as engine:
         rows = engine.fetch_all(
-            "SELECT code, period, consumption_mwh FROM model.energie_conso_commune "
-            "WHERE energy = 'electricite' ORDER BY period"
+            "SELECT code, period, sector, consumption_mwh FROM model.energie_conso_commune "
+            "WHERE energy = 'electricite' ORDER BY period, sector"
         )
-    assert rows == [("75056", 2021, 300), ("75056", 2022, 5000)]
+    assert rows == [("75056", 2021, "residentiel", 300), ("75056", 2022, "residentiel", 5000),
+                    ("75056", 2022, "tertiaire", 18)]  # fmt: skip
+
+
+def test_electric_heating_of_the_arrondissements_is_the_citys(paris: Workspace) -> None:
+    """The fuel-poverty factors read the share of electric heating ORE gives with a commune's rows;
+    in 2021 (the Filosofi year) Paris is given by arrondissement only: the city's share is theirs,
+    weighted by inhabitants (40 % of 10,000 and 20 % of 30,000: 25 %). Before, it was null."""
+    with paris.engine() as engine:
+        rows = engine.fetch_all(
+            "SELECT mesh, code, taux_chauffage_electrique FROM model.precarite_energetique_facteurs ORDER BY mesh"
+        )
+    assert rows[0] == ("commune", "75056", pytest.approx(25.0))
 
 
 def test_the_montsouris_station_is_the_citys(paris: Workspace) -> None:

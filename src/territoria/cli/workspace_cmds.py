@@ -23,7 +23,16 @@ def init(
     directory: Annotated[Path, typer.Argument(help="Folder to create the workspace in.")],
     epci: Annotated[str | None, typer.Option(help="SIREN of the EPCI, e.g. 243500139 for Rennes Métropole.")] = None,
     communes: Annotated[str | None, typer.Option(help="Comma-separated INSEE codes, e.g. 35238,35047.")] = None,
-    name: Annotated[str | None, typer.Option(help="Name of the territory (default: the EPCI's).")] = None,
+    departement: Annotated[
+        str | None,
+        typer.Option(
+            help="Every commune of a département, by its code: 01-95, 2A or 2B (Corsica), 971-974 or 976 "
+            "(overseas); comma-separated for several, e.g. 35 or 2A,2B."
+        ),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Name of the territory (default: the EPCI's or the département's).")
+    ] = None,
     pack: Annotated[list[str] | None, typer.Option("--pack", help="Use-case pack to enable (repeatable).")] = None,
     force: Annotated[bool, typer.Option(help="Rewrite an existing workspace's configuration (data is kept).")] = False,
 ) -> None:
@@ -34,12 +43,25 @@ def init(
         territoria init rennes --epci 243500139
 
         territoria init mes-communes --communes 35238,35047 --name "Rennes et Bruz"
+
+        territoria init ille-et-vilaine --departement 35
+
+    --epci, --communes and --departement may be combined: the territory is every commune they name.
     """
     from territoria.reference.referential import referential
     from territoria.workspace import init_workspace
 
     codes = [c for c in (communes or "").split(",") if c.strip()]
-    ws = init_workspace(new_folder(directory), epci=epci, communes=codes or None, name=name, packs=pack, force=force)
+    deps = [d for d in (departement or "").split(",") if d.strip()]
+    ws = init_workspace(
+        new_folder(directory),
+        epci=epci,
+        communes=codes or None,
+        departements=deps or None,
+        name=name,
+        packs=pack,
+        force=force,
+    )
     cfg = ws.config
     console.print(f"[green]✓[/] workspace [bold]{cfg.name}[/] created in {ws.root}")
     console.print(f"  {counted(len(cfg.communes), 'commune')}, packs: {', '.join(cfg.packs)}")

@@ -95,12 +95,31 @@ def write_csv_std(job: ExportJob) -> None:
     job.engine.copy_to(_csv_select(job, french=False), job.dest, "CSV", {"HEADER": "true", "DELIMITER": ","})
 
 
+#: the widest DECIMAL GDAL writes ("only precision up to 19"); a JSON number is a double anyway
+GDAL_DECIMAL_DIGITS = 18
+
+
+def _gdal_numbers(job: ExportJob, select: str) -> str:
+    """The rows with the numbers GDAL cannot write made ones it can: a wide DECIMAL (an exact sum
+    of a pack, DECIMAL(38, 6)) as a DOUBLE, a HUGEINT (DuckDB's sum of BIGINTs) as a BIGINT.
+    Before, the GeoJSON export of such a dataset ended in a traceback."""
+    casts = []
+    for column, typ in job.columns:
+        upper = typ.upper().replace(" ", "")
+        digits = upper[len("DECIMAL(") :].split(",")[0] if upper.startswith("DECIMAL(") else ""
+        if digits.isdigit() and int(digits) > GDAL_DECIMAL_DIGITS:
+            casts.append(f"CAST({quote_ident(column)} AS DOUBLE) AS {quote_ident(column)}")
+        elif upper in ("HUGEINT", "UHUGEINT", "INT128"):
+            casts.append(f"CAST({quote_ident(column)} AS BIGINT) AS {quote_ident(column)}")
+    return f"SELECT * REPLACE ({', '.join(casts)}) FROM ({select})" if casts else select
+
+
 def write_geojson(job: ExportJob) -> None:
     select = job.select
     if job.geometry is None:
         select = f"SELECT d.*, b.geometry FROM {job.relation} d LEFT JOIN {job.boundaries} b USING (code){job.order_by}"
     require(job.engine, "spatial", "a GeoJSON export (GDAL)")
-    job.engine.copy_to(select, job.dest, "GDAL", {"DRIVER": "GeoJSON"})
+    job.engine.copy_to(_gdal_numbers(job, select), job.dest, "GDAL", {"DRIVER": "GeoJSON"})
 
 
 class _Struct:

@@ -55,6 +55,14 @@ class Commune:
 
 
 @dataclass(frozen=True)
+class Departement:
+    code: str
+    nom: str
+    #: its communes' codes, sorted
+    communes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Epci:
     siren: str
     nom: str
@@ -72,14 +80,18 @@ class Referential:
         self.epci_path = self.directory / "epci.parquet"
         self.boundaries_path = self.directory / "communes_geom.parquet"
         self.vintages: dict[str, Any] = json.loads((self.directory / "vintages.json").read_text(encoding="utf-8"))
-        communes = pq.read_table(
-            self.communes_path, columns=["code", "nom", "departement", "region", "epci", "population", "anciens_codes"]
-        ).to_pylist()
+        columns = ["code", "nom", "departement", "region", "epci", "population", "anciens_codes", "departement_nom"]
+        communes = pq.read_table(self.communes_path, columns=[*columns, "zone"]).to_pylist()
         #: a former commune's code (merged into a commune nouvelle) -> the current commune(s) it is part of
         self.former: dict[str, tuple[str, ...]] = {}
+        #: département (and overseas collectivity) code -> (name, zone: metro, drom or com), its communes
+        self._departements: dict[str, tuple[str, str, list[str]]] = {}
         for row in communes:
             for old in row.pop("anciens_codes") or []:
                 self.former[old] = (*self.former.get(old, ()), row["code"])
+            # popped whatever the département: a Commune holds neither
+            nom, zone = row.pop("departement_nom"), row.pop("zone")
+            self._departements.setdefault(row["departement"], (nom, zone, []))[2].append(row["code"])
         self.communes: dict[str, Commune] = {row["code"]: Commune(**row) for row in communes}
         epcis = pq.read_table(self.epci_path, columns=["siren", "nom", "nature", "population", "membres"]).to_pylist()
         self.epcis: dict[str, Epci] = {
@@ -114,6 +126,36 @@ class Referential:
                 hint=" ".join(h for h in (hint or usage, newer) if h),
             )
         return found
+
+    def departement(self, code: str) -> Departement:
+        """A département (2A and 2B for Corsica, 971-976 overseas) by its code, with its communes."""
+        typed = code.strip()
+        code = typed.upper().zfill(2) if typed.isdigit() and len(typed) == 1 else typed.upper()
+        found = self._departements.get(code)
+        if found is not None and found[1] != "com":
+            return Departement(code, found[0], tuple(sorted(found[2])))
+        count = sum(zone != "com" for _, zone, _ in self._departements.values())
+        raise NotFoundError(
+            f"unknown département {typed!r}: not one of the {count} départements", hint=self._dep_hint(code)
+        )
+
+    def _dep_hint(self, code: str) -> str:
+        found = self._departements.get(code)
+        if found is not None:  # an overseas collectivity: communes of their own, no département
+            shown = ",".join(found[2][:12]) + (",..." if len(found[2]) > 12 else "")
+            return (
+                f"{code} is {found[0]}, an overseas collectivity (collectivité d'outre-mer), not a département: "
+                f"name its communes with --communes {shown}"
+            )
+        if code == "20":
+            return "Corsica is two départements since 1976: 2A (Corse-du-Sud) and 2B (Haute-Corse)"
+        names = {k: nom for k, (nom, zone, _) in self._departements.items() if zone != "com"}
+        by_name = [k for k, nom in names.items() if _fold(code) and _fold(code) in _fold(nom)]
+        if by_name and not code.isdigit():
+            return "did you mean " + ", ".join(f"{k} ({names[k]})" for k in by_name[:5]) + "?"
+        usage = "a département is named by its code: 01-95, 2A and 2B for Corsica, 971-974 and 976 overseas"
+        close = did_you_mean(code, names, names)
+        return f"{close} ({usage})" if close else usage
 
     def commune(self, code: str) -> Commune:
         code = code.strip().upper()
@@ -164,10 +206,13 @@ class Referential:
 
 
 def _fold(text: str) -> str:
+    """Lower case, no accents, and any run of spaces, hyphens or apostrophes one space: "Ile d'Yeu"
+    finds L'Île-d'Yeu, "Saint Malo" Saint-Malo (before, names were matched hyphen for hyphen)."""
     import unicodedata
 
     decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.split(r"[^a-z0-9]+", plain)).strip()
 
 
 #: the overseas départements by name: a message says "for Mayotte", not "for département 976"

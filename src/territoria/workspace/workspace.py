@@ -170,19 +170,33 @@ class Workspace:
 
 
 def resolve_communes(
-    ref: Referential, epci: str | None, communes: list[str] | None
+    ref: Referential, epci: str | None, communes: list[str] | None, departements: list[str] | None = None
 ) -> tuple[list[str], str | None, str | None]:
-    if not epci and not communes:
-        raise UserError("say which territory: --epci SIREN or --communes CODE,CODE,...")
+    if not epci and not communes and not departements:
+        raise UserError("say which territory: --epci SIREN, --communes CODE,CODE,... or --departement CODE")
     codes: list[str] = []
     epci_name = None
     if epci:
         found = ref.epci(epci)
         codes.extend(found.membres)
         epci, epci_name = found.siren, found.nom
+    for dep in departements or []:
+        codes.extend(ref.departement(dep).communes)
     for code in communes or []:
         codes.append(ref.commune(code).code)
     return sorted(dict.fromkeys(codes)), epci, epci_name
+
+
+def _default_name(ref: Referential, codes: list[str], epci_name: str | None, departements: list[str] | None) -> str:
+    """The EPCI's name, the département's (its name, or the names of several joined), the single
+    commune's, else a count of communes."""
+    if epci_name:
+        return epci_name
+    if departements:
+        names = list(dict.fromkeys(ref.departement(d).nom for d in departements))
+        if len(codes) == sum(len(ref.departement(d).communes) for d in dict.fromkeys(departements)):
+            return " et ".join(names)
+    return ref.commune(codes[0]).nom if len(codes) == 1 else f"Territoire de {len(codes)} communes"
 
 
 PLACEHOLDER = re.compile(r"\$\{([a-z_.]+)\}")
@@ -197,13 +211,23 @@ def territory_placeholders(config: TerritoryConfig) -> dict[str, str]:
     regions = sorted({m.region for m in members if m.region})
     # a producer may name Paris, Lyon or Marseille's rows by arrondissement (Enedis's IRIS file)
     quoted = ", ".join(f'"{c}"' for code in config.communes for c in (code, *arrondissements_of(code)))
+    # every commune of its départements (`init --departement`): asked by département, a filter of a
+    # few bytes where the list of communes made a URL of up to 9 kB (Pas-de-Calais: 890 communes)
+    whole = sum(1 for c in ref.communes.values() if c.departement in deps) == len(members) == len(config.communes)
+    by_departement = "code_departement IN (" + ", ".join(f'"{d}"' for d in deps) + ")"
     return {
         "territory.epci": config.epci or "",
         "territory.communes": ",".join(config.communes),
         "territory.departements": ",".join(deps),
+        # Météo-France's files name Corsica as before 1976 (Q_20_..., stations 20004002)
+        "territory.departements_meteo": ",".join(sorted({"20" if d in ("2A", "2B") else d for d in deps})),
         "territory.regions": ",".join(regions),
         # an Opendatasoft `where` selecting the territory's rows (by EPCI, or by commune without one)
-        "territory.ods_where": f'code_epci="{config.epci}"' if config.epci else f"code_commune IN ({quoted})",
+        "territory.ods_where": f'code_epci="{config.epci}"'
+        if config.epci
+        else by_departement
+        if whole and deps
+        else f"code_commune IN ({quoted})",
     }
 
 
@@ -301,20 +325,19 @@ def init_workspace(
     name: str | None = None,
     packs: list[str] | None = None,
     force: bool = False,
+    departements: list[str] | None = None,
 ) -> Workspace:
     from territoria.catalog.packs import with_requirements
 
     ref = referential()
-    codes, epci_code, epci_name = resolve_communes(ref, epci, communes)
+    codes, epci_code, epci_name = resolve_communes(ref, epci, communes, departements)
     config_path = directory / CONFIG
     if config_path.exists() and not force:
         raise UserError(
             f"{directory} already holds a workspace ({CONFIG} exists)",
             hint="pass --force to rewrite its configuration (the store and landed data are kept)",
         )
-    title = (
-        name or epci_name or (ref.commune(codes[0]).nom if len(codes) == 1 else f"Territoire de {len(codes)} communes")
-    )
+    title = name or _default_name(ref, codes, epci_name, departements)
     # a pack's required packs come with it (the energy pack reads the territory pack's communes)
     loaded = with_requirements(packs if packs is not None else ["territory"])
     config = TerritoryConfig(

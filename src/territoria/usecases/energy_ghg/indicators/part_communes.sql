@@ -9,7 +9,7 @@ m AS (
            lower_bound, secret FROM g
 )
 SELECT x.mesh, x.code, x.libelle, x.period, x.measure,
-       CASE WHEN x.secret OR t.secret THEN NULL ELSE 100 * x.v / nullif(t.v, 0) END AS value,
+       CASE WHEN x.secret OR t.secret THEN NULL ELSE 100 * (x.v / nullif(t.v, 0)) END AS value,
        greatest(x.masked_share, t.masked_share) AS masked_share,
        greatest(x.estimated_share, t.estimated_share) AS estimated_share,
        x.completeness, x.lower_bound OR t.lower_bound AS lower_bound, x.secret OR t.secret AS secret

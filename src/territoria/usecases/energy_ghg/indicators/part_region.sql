@@ -25,7 +25,7 @@ r_all AS (
     SELECT period, 'TOUTES', sum(conso_mwh), any_value(libelle_region) FROM r GROUP BY period
 )
 SELECT param('territory.mesh') AS mesh, t.code, t.libelle, t.period, t.energy, r.libelle_region AS region,
-       CASE WHEN t.secret THEN NULL ELSE 100 * t.consumption_mwh / nullif(r.conso_mwh, 0) END AS value,
+       CASE WHEN t.secret THEN NULL ELSE 100 * (t.consumption_mwh / nullif(r.conso_mwh, 0)) END AS value,
        r.conso_mwh::DOUBLE AS conso_region_mwh, t.masked_share, 0.0 AS estimated_share, t.completeness,
        t.lower_bound, t.secret
 FROM t JOIN r_all AS r USING (period, energy)

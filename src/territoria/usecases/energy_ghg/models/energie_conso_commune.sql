@@ -6,15 +6,20 @@
 -- the order of addition, hence on the thread count, and published figures must not. The energy
 -- models keep it exact and publish it as DOUBLE once, the same double for the same decimal.
 -- Paris, Lyon and Marseille are the territory's communes; a file that gives them by arrondissement
--- (codes 75101...) is summed into the city, unless it also gives the city whole for that year and
--- energy (then counted once, whole).
+-- (codes 75101...) is summed into the city, sector by sector: a sector the file also gives for the
+-- city whole (that year and energy) is counted once, whole; a sector given by arrondissement only
+-- is the sum of its arrondissements (a file may give the city whole for some sectors only).
+-- other_*: the electricity rows of another operator than Enedis (a local distribution company such
+-- as GreenAlp in Grenoble or Strasbourg Électricité Réseaux, RTE's directly connected sites), which
+-- Enedis's IRIS file does not hold: the secrecy tie of secrecy.yaml between the two reads them.
 WITH source AS (
     SELECT *, commune_of(code_commune) AS commune FROM ref('conso-elec-gaz-commune')
     WHERE commune_of(code_commune) IN (SELECT unnest(param('territory.communes')))
 ),
-rows AS (
+classified AS (
     SELECT
         commune AS code,
+        code_commune = commune AS whole,
         annee AS period,
         CASE
             WHEN code_categorie_consommation = 'RES' THEN 'residentiel'
@@ -30,10 +35,15 @@ rows AS (
         -- masked: "s", or left empty with masked meshes counted, or sites that consumed what is left empty
         conso_totale_mwh_secret OR nb_sites_secret
             OR (conso_totale_mwh IS NULL AND (coalesce(nombre_mailles_secretisees, 0) > 0 OR coalesce(nb_sites, 0) > 0))
-            AS masked
-    FROM source AS s
-    WHERE code_commune = commune OR NOT EXISTS (
-        SELECT 1 FROM source AS w WHERE w.code_commune = s.commune AND w.annee = s.annee AND w.filiere = s.filiere
+            AS masked,
+        filiere <> 'Gaz' AND operateur <> 'Enedis' AS other_operator
+    FROM source
+),
+rows AS (
+    SELECT * FROM classified AS s
+    WHERE whole OR NOT EXISTS (
+        SELECT 1 FROM classified AS w
+        WHERE w.whole AND w.code = s.code AND w.period = s.period AND w.energy = s.energy AND w.sector = s.sector
     )
 )
 SELECT
@@ -44,6 +54,9 @@ SELECT
     sum(conso_totale_mwh::DECIMAL(38, 6)) FILTER (WHERE NOT masked) AS consumption_mwh,
     sum(nb_sites) FILTER (WHERE NOT masked) AS nb_sites,
     count(*) FILTER (WHERE masked) AS masked_components,
-    count(*) AS components
+    count(*) AS components,
+    count(*) FILTER (WHERE other_operator) AS other_components,
+    count(*) FILTER (WHERE other_operator AND masked) AS other_masked,
+    sum(nb_sites) FILTER (WHERE other_operator AND NOT masked) AS other_sites
 FROM rows
 GROUP BY ALL

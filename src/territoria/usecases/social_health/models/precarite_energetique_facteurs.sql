@@ -20,9 +20,20 @@ f AS (
            max(value) FILTER (WHERE measure = 'd1') AS d1, bool_or(secret) FILTER (WHERE measure = 'd1') AS d1_secret
     FROM ref('published.filosofi_cellules') WHERE mesh = 'commune' GROUP BY code
 ),
-chauffage AS (
-    SELECT code_commune AS code, max(taux_de_chauffage_electrique) AS taux_chauffage_electrique
+-- every row of a commune repeats its share; Paris, Lyon and Marseille may be given by arrondissement
+-- (75101...): the city's own share when the file gives it, else its arrondissements' weighted by
+-- their inhabitants
+chauffage_par_code AS (
+    SELECT code_commune, commune_of(code_commune) AS code, max(taux_de_chauffage_electrique) AS taux,
+           max(nombre_d_habitants) AS habitants
     FROM ref('conso-elec-gaz-commune') WHERE annee = param('filosofi_millesime') GROUP BY code_commune
+),
+chauffage AS (
+    SELECT code, coalesce(
+               max(taux) FILTER (WHERE code_commune = code),
+               sum(taux * habitants) / nullif(sum(habitants) FILTER (WHERE taux IS NOT NULL), 0)
+           ) AS taux_chauffage_electrique
+    FROM chauffage_par_code GROUP BY code
 ),
 territoire AS (SELECT param('territory.code') AS code)
 SELECT 'commune' AS mesh, c.code, c.nom AS libelle, param('filosofi_millesime') AS period, f.menages, f.personnes,
