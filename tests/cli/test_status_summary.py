@@ -4,6 +4,7 @@ configuration changed, and says exactly what reading the store would say."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -12,7 +13,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from territoria.cli.main import app
-from territoria.pipelines import run_pipeline
+from territoria.pipelines import load_plan, run_pipeline
 from territoria.pipelines.runner import RunSummary
 from territoria.pipelines.summary import FILE, freshness, read_summary
 from territoria.testing.clock import backdate
@@ -103,3 +104,20 @@ def test_status_from_the_summary_loads_neither_the_store_nor_the_planner(small_w
     assert out.stdout.strip().splitlines()[-1] == "[]"
     assert "population-communes" in out.stdout
     assert Path(small_ws.private / FILE).is_file()
+
+
+def test_a_copied_workspace_reads_neither_the_originals_summary_nor_its_plan(
+    small_ws: Workspace, tmp_path: Path
+) -> None:
+    """Both caches trust file stamps, saved by path: a copy (``cp -a``, a backup restored elsewhere)
+    held the original's paths, unchanged, and went on trusting them while its own files changed."""
+    backdate(small_ws.root)
+    run(small_ws)
+    assert read_summary(small_ws.root) is not None and load_plan(small_ws).fingerprint is not None
+    copy = Workspace(Path(shutil.copytree(small_ws.root, tmp_path / "copie", ignore=shutil.ignore_patterns("*.wal"))))
+    assert read_summary(copy.root) is None
+    source = copy.sources_dir / "population-communes.yaml"
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace("title: ", "title: Copie - ", 1), encoding="utf-8")
+    backdate(copy.root)
+    assert load_plan(copy).datasets["population-communes"].title.startswith("Copie - ")

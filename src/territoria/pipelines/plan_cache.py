@@ -38,7 +38,7 @@ from territoria.workspace.policies import FILE as POLICIES
 
 FILE = "plan.pickle"
 #: bumped when what the file holds changes shape
-FORMAT = 1
+FORMAT = 2
 _CODE_SUFFIXES = (".py", ".yaml", ".yml", ".sql", ".json")
 #: workspace private folder -> the stamps and plan last loaded or saved in this process
 _MEMO: dict[Path, tuple[Stamps, Plan]] = {}
@@ -93,12 +93,14 @@ def _personal(plan: Plan) -> bool:
     return any(isinstance(s, IngestStep) and "personal" in s.definition for s in plan.steps.values())
 
 
-def _read(path: Path) -> tuple[Stamps, Plan] | None:
+def _read(path: Path, root: Path) -> tuple[Stamps, Plan] | None:
     try:
         with path.open("rb") as f:
             header = pickle.load(f)
             if header.get("format") != FORMAT or header.get("version") != territoria.__version__:
                 return None
+            if header.get("root") != os.fspath(root):
+                return None  # a copied workspace: its stamps are the original's files, not its own
             saved: Stamps = header["stamps"]
             if not unchanged(saved):
                 return None
@@ -108,11 +110,12 @@ def _read(path: Path) -> tuple[Stamps, Plan] | None:
     return (saved, plan) if isinstance(plan, Plan) else None
 
 
-def _write(path: Path, saved: Stamps, plan: Plan) -> None:
+def _write(path: Path, root: Path, saved: Stamps, plan: Plan) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            pickle.dump({"format": FORMAT, "version": territoria.__version__, "stamps": saved}, f, protocol=5)
+            header = {"format": FORMAT, "version": territoria.__version__, "root": os.fspath(root), "stamps": saved}
+            pickle.dump(header, f, protocol=5)
             pickle.dump(plan, f, protocol=5)
         os.replace(tmp, path)
     except BaseException:
@@ -127,7 +130,7 @@ def load_plan(ws: Workspace) -> Plan:
     ``None`` for plans that are not cached)."""
     path = ws.private / FILE
     memo = _MEMO.get(ws.private)
-    cached = memo if memo is not None and unchanged(memo[0]) else _read(path)
+    cached = memo if memo is not None and unchanged(memo[0]) else _read(path, ws.root)
     if cached is not None:
         saved, plan = cached
         plan.stamps, plan.fingerprint = saved, stable_hash(saved)
@@ -143,7 +146,7 @@ def load_plan(ws: Workspace) -> Plan:
     for step in plan.steps.values():
         _ = step.definition_hash  # computed now, saved with the plan: a run reads it, never hashes again
     try:
-        _write(path, saved, plan)
+        _write(path, ws.root, saved, plan)
     except OSError:
         return plan  # a read-only workspace plans every time
     plan.stamps, plan.fingerprint = saved, stable_hash(saved)

@@ -16,6 +16,7 @@ Only the standard library, ``core.stamps`` and ``core.jsonfile`` are imported he
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 FILE = "status.json"
 #: bumped when the file's keys change
-FORMAT = 1
+FORMAT = 2
 PRIVATE = ".territoria"
 
 
@@ -97,6 +98,7 @@ def save_summary(ws: Workspace, engine: Engine, plan: Plan, rows: list[DatasetSt
     checkpoint(engine)
     doc = {
         "format": FORMAT,
+        "root": os.fspath(ws.root),
         "version": __version__,
         "workspace": ws.config.name,
         "parameters_to_fill": to_fill,
@@ -126,6 +128,8 @@ def read_summary(root: Path) -> tuple[str, list[DatasetStatus], dict[str, dict[s
         doc = json.loads((root / PRIVATE / FILE).read_text(encoding="utf-8"))
         if doc.get("format") != FORMAT or doc.get("version") != __version__:
             return None
+        if doc.get("root") != os.fspath(root.resolve()):
+            return None  # a copied workspace: the stamps are the original's files, not its own
         if not (unchanged(from_json(doc["store"])) and unchanged(from_json(doc["config"]))):
             return None
         now = datetime.now(UTC).replace(tzinfo=None)  # the ledger's clock: UTC, stored without tzinfo
