@@ -17,6 +17,7 @@ import pyarrow as pa
 from territoria.catalog.packs import load_pack
 from territoria.engines.base import TableWrite
 from territoria.engines.duckdb.engine import DuckDBEngine
+from territoria.governance.secrecy.rules import least_counts
 from territoria.pipelines.spec import DatasetInfo, render_sql
 
 # (code, period, sector, energy): (consumption, sites, masked components, components)
@@ -101,6 +102,7 @@ def test_commune_cells_match_the_reference(engine: DuckDBEngine) -> None:
         "territory.communes": ["35001", "35002", "35003", "99999"],
     }
     pack = load_pack("energy_ghg")
+    params.update(least_counts(pack.directory, None))
     sql = render_sql(pack.read_sql("models/energie_cellules.sql"), datasets, params, "energie_cellules")
     engine.create_or_replace(TableWrite("model", "energie_cellules", sql))
     got = engine.fetch_all(

@@ -12,14 +12,17 @@ plus the other operators' part: not one quantity. Before, the tie took them for 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from territoria.catalog.packs import load_pack
 from territoria.cli.main import app
 from territoria.core.yamlio import read_yaml
+from territoria.governance.secrecy.rules import least_counts
 from territoria.workspace import Workspace
 
 from .test_secrecy_arrondissements import IRIS_SECTORS, iris_header
@@ -132,13 +135,41 @@ def test_the_cells_say_which_hold_another_operator(ws: Workspace) -> None:
                     (GRENOBLE, "residentiel", True, False), (GRENOBLE, "tertiaire", True, False)]  # fmt: skip
 
 
-def test_the_other_operators_threshold_is_the_rule_sets() -> None:
-    """energie_cellules flags another operator's part as secret with the thresholds of the rule set
-    (the SQL cannot read secrecy.yaml): a threshold changed in one and not the other fails here."""
+def test_the_other_operators_threshold_is_the_policies(ws: Workspace, tmp_path: Path) -> None:
+    """energie_cellules flags another operator's part as secret with the thresholds the guard
+    applies, policies.yaml's overrides included. Before, the SQL held its own copy (10 and 3): a
+    territory raising the non-residential threshold to 10,000 units had Grenoble's tertiary cell
+    (9,063 GreenAlp sites) untied from Enedis's, whose difference then gave a part its own rule hides."""
+    root = tmp_path / "ws"
+    shutil.copytree(ws.root, root, ignore=shutil.ignore_patterns("*.wal"))
+    policies = root / "policies.yaml"
+    data = (read_yaml(policies) if policies.is_file() else None) or {}
+    data["secrecy"] = {"energy": {"rules": {"entreprises-3-unites": {"threshold": 10000}}}}
+    policies.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    ran = CliRunner().invoke(app, ["run", "-w", str(root)])
+    assert ran.exit_code == 0, ran.output
+    with Workspace(root).engine() as engine:
+        flags = engine.fetch_all(
+            "SELECT sector, other_operators_secret FROM published.energie_cellules WHERE mesh = 'commune' "
+            "AND energy = 'electricite' AND code = ? AND sector IN ('residentiel', 'tertiaire') ORDER BY ALL",
+            [GRENOBLE],
+        )
+    assert flags == [("residentiel", False), ("tertiaire", True)]
+
+
+@pytest.mark.parametrize(
+    ("override", "least"),
+    [({}, (10, 3)), ({"threshold": 11}, (11, 3)), ({"operator": ">"}, (11, 3)), ({"threshold": 10.5}, (11, 3))],
+)
+def test_a_model_reads_the_least_count_each_rule_publishes(override: dict[str, object], least: tuple[int, int]) -> None:
     pack = load_pack("energy_ghg")
-    rules = {r["id"]: r for r in read_yaml(pack.directory / "secrecy.yaml")["rulesets"]["energy"]["rules"]}
-    residential, others = rules["residentiel-10-points"], rules["entreprises-3-unites"]
-    assert (residential["when"], others["when"]) == ("sector = 'residentiel'", "sector <> 'residentiel'")
-    sql = " ".join(pack.read_sql("models/energie_cellules.sql").split())
-    expected = f"WHEN sector = 'residentiel' THEN {residential['threshold']} ELSE {others['threshold']} END"
-    assert f"o_sites < CASE {expected}" in sql
+    policies = {"secrecy": {"energy": {"rules": {"residentiel-10-points": override}}}} if override else None
+    counts = least_counts(pack.directory, policies)
+    got = (counts["secrecy.energy.residentiel-10-points.least"], counts["secrecy.energy.entreprises-3-unites.least"])
+    assert got == least
+    removed = least_counts(
+        pack.directory, {"secrecy": {"energy": {"rules": [{"id": "x", "kind": "masked_input", "column": "m"}]}}}
+    )
+    assert removed["secrecy.energy.residentiel-10-points.least"] == 10  # a rule removed keeps the shipped threshold
+    sql = pack.read_sql("models/energie_cellules.sql")
+    assert "param('secrecy.energy.residentiel-10-points.least')" in sql and " 10 ELSE 3 " not in sql

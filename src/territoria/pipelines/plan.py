@@ -17,6 +17,7 @@ from territoria.engines.registry import engine_capabilities
 from territoria.governance.personal.gate import definition as personal_definition
 from territoria.governance.personal.gate import is_personal
 from territoria.governance.secrecy.groups import rules_fingerprint, shared_datasets
+from territoria.governance.secrecy.rules import least_counts
 from territoria.indicators.definition import IndicatorDef
 from territoria.pipelines.spec import (
     PARAM,
@@ -94,6 +95,15 @@ def _territory_params(ws: Workspace) -> dict[str, Any]:
     }
 
 
+def _readable_policies(ws: Workspace) -> dict[str, Any] | None:
+    """``policies.yaml`` as set, or ``None`` when it does not validate: the plan still builds (the
+    publish steps' guards refuse such a file and say where it is wrong)."""
+    try:
+        return ws.policies()
+    except ConfigError:
+        return None
+
+
 def _on_territory(ind: IndicatorDef, mesh: str) -> IndicatorDef:
     """A pack's ``epci`` mesh is the whole territory's: a territory made of communes says ``territoire``."""
     if mesh == "epci" or "epci" not in ind.meshes:
@@ -166,9 +176,16 @@ def build_plan(ws: Workspace) -> Plan:
 
     base = _territory_params(ws)
     dialect = engine_capabilities(ws.config.engine).sql_dialect
+    policies = _readable_policies(ws)
     for pack_name in ws.enabled_packs():
         pack = load_pack(pack_name, ws.pack_path(pack_name))
-        pack_params = {**base, **pack.definition.parameters, **ws.config.packs[pack_name].parameters}
+        # the rules' thresholds last: a parameter of territory.yaml cannot loosen what secrecy.yaml says
+        pack_params = {
+            **base,
+            **pack.definition.parameters,
+            **ws.config.packs[pack_name].parameters,
+            **least_counts(pack.directory, policies),
+        }
         params[pack_name] = pack_params
         packs[pack_name] = pack.directory
         for model in pack.definition.models:

@@ -9,7 +9,9 @@ apply the pre-2020 "more than 10" wording instead of "at least 10".
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -206,6 +208,43 @@ def _merge_overrides(body: dict[str, Any], override: dict[str, Any]) -> dict[str
         merged["rules"] = rule_over
     merged.update({k: v for k, v in override.items() if k != "rules"})
     return merged
+
+
+def least_counts(pack: Path, policies: Mapping[str, Any] | None) -> dict[str, int]:
+    """``secrecy.<rule set>.<rule id>.least``: the smallest count each ``min_count`` rule of the
+    rule sets a pack ships (its ``secrecy.yaml``) publishes, as ``policies.yaml`` sets it (``>= 10``
+    gives 10, ``> 10`` gives 11). A model that must agree with a rule (energie_cellules flags a part
+    the rules would suppress) reads it with ``param()``: a copy of the number would not follow a
+    threshold a territory raised. ``policies`` ``None`` (unreadable: the publish step's guard says
+    why) gives the shipped thresholds."""
+    path = pack / "secrecy.yaml"
+    if not path.is_file():
+        return {}
+    overrides = (policies or {}).get("secrecy") or {}
+    least: dict[str, int] = {}
+    for name, shipped in _rulesets_file(path).items():
+        bodies = [shipped]  # the shipped rules first: a rule an override removes keeps its threshold (the safe side)
+        if isinstance(overrides.get(name), Mapping):
+            # an unknown rule id: the guard refuses the rule set and publishes nothing
+            with contextlib.suppress(ConfigError):
+                bodies.append(_merge_overrides(shipped, dict(overrides[name])))
+        for body in bodies:
+            least.update(_least_of(name, body.get("rules") or []))
+    return least
+
+
+def _least_of(ruleset: str, rules: list[Any]) -> dict[str, int]:
+    least: dict[str, int] = {}
+    for rule in rules:
+        if not isinstance(rule, Mapping) or rule.get("kind") != "min_count":
+            continue
+        threshold = rule.get("threshold")
+        if isinstance(threshold, (int, float)) and not isinstance(threshold, bool):
+            strict = rule.get("operator", ">=") == ">"
+            least[f"secrecy.{ruleset}.{rule['id']}.least"] = (
+                math.floor(threshold) + 1 if strict else math.ceil(threshold)
+            )
+    return least
 
 
 def sharing_ruleset_names(policies: Policies | Mapping[str, Any] | None = None) -> list[str]:
