@@ -76,6 +76,8 @@ def synthetic_input(years: range, seed: int = 7) -> tuple[pa.Table, pa.Table]:
                             "code_commune": codes[keep],
                             "annee": np.full(n, year, dtype=np.int32),
                             "filiere": np.full(n, filiere),
+                            # Enedis and GRDF everywhere: no local distribution company in the synthetic file
+                            "operateur": np.full(n, "GRDF" if filiere == "Gaz" else "Enedis"),
                             "code_categorie_consommation": np.full(n, p.categorie),
                             "code_grand_secteur": np.full(n, p.grand_secteur),
                             "conso_totale_mwh": pa.array(np.round(mwh, 3), mask=masked),
