@@ -154,6 +154,10 @@ def encode_partition(table: pa.Table, columns: list[str]) -> Array:
 #: a direct table (one gather) instead of by binary search (a cache miss per probe and step)
 DENSE_SLACK = 4
 DENSE_MIN = 2**24
+#: ... unless the keys are this few: their sorted array stays in the cache, and a table of the
+#: whole space would be tens of MB of fresh memory for a few hundred keys (the national table's
+#: commune lines: 201 parents, a key space of 7 M)
+SEARCHED_MAX = 2**12
 
 
 @dataclass
@@ -166,7 +170,7 @@ class KeyMap:
 
     @classmethod
     def build(cls, keys: Array, values: Array, space: int) -> KeyMap:
-        if space <= max(DENSE_SLACK * len(keys), DENSE_MIN):
+        if space <= DENSE_SLACK * len(keys) or (len(keys) > SEARCHED_MAX and space <= DENSE_MIN):
             dtype = np.int32 if len(keys) < 2**31 and values.max(initial=0) < 2**31 else np.int64
             dense = np.full(space + 1, -1, dtype=dtype)
             dense[keys] = values
