@@ -8,7 +8,9 @@ costs, each row's parent checked on tree nodes. Random cubes, with shuffled rows
 
 from __future__ import annotations
 
+import gc
 import itertools
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -20,7 +22,7 @@ from hypothesis import strategies as st
 from territoria.core.errors import DataError
 from territoria.governance.secrecy.rules import Dimension
 from territoria.governance.secrecy.secondary import Protector, _levels, build_lines, cost_ranks
-from territoria.governance.secrecy.tree import CellIndex, _codes, _one_dictionary, encode_dimension
+from territoria.governance.secrecy.tree import CellIndex, KeyMap, _codes, _one_dictionary, encode_dimension
 
 from .tables import Table, complete_table
 from .test_properties import SECONDARY_SPEC, tables
@@ -181,3 +183,30 @@ def test_patterns_skip_the_line_lookups_of_leaves_only(table: Table, seed: int) 
         (rows_all, owners_all), ok_all = every.corners(cells, choices)
         assert (ok == ok_all).all()
         assert (rows == rows_all).all() and (owners == owners_all).all()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(table=tables, seed=st.integers(0, 2**32 - 1))
+def test_suppressed_cells_rank_as_cells_of_cost_zero(table: Table, seed: int) -> None:
+    """``cost_ranks`` zeroes the suppressed cells' costs itself (after its gather): the same ranks
+    as the costs zeroed beforehand (``-0.0`` and NaN among them)."""
+    arrow, masked, cost = _shuffled(table, seed)
+    trees = [encode_dimension(arrow, d) for d in SECONDARY_SPEC.dimensions]
+    index = CellIndex.build(trees, np.zeros(arrow.num_rows, dtype=np.int64), ~masked)
+    suppressed = np.random.default_rng(seed).random(arrow.num_rows) < 0.3
+    new, old = cost_ranks(index, cost, suppressed), cost_ranks(index, np.where(suppressed, 0.0, cost))
+    for field in ("keys", "rows", "rank", "by_rank"):
+        assert (getattr(new, field) == getattr(old, field)).all()
+
+
+def test_a_dense_key_map_keeps_no_input_alive() -> None:
+    """A dense map answers from its table alone: it must not hold its input arrays (a view such as
+    ``keys[:0]`` would keep the whole array, 56 MB a column on the national table)."""
+    keys, values = np.arange(0, 2000, 2), np.arange(1000)
+    watched = [weakref.ref(keys), weakref.ref(values)]
+    found = KeyMap.build(keys, values, 2000)
+    assert found.dense is not None
+    del keys, values
+    gc.collect()
+    assert all(ref() is None for ref in watched)
+    assert found.get(np.array([0, 2, 3, 1998, -1])).tolist() == [0, 1, -1, 999, -1]

@@ -135,11 +135,17 @@ class KeyOrder:
     by_rank: Array  # row of each rank
 
 
-def cost_ranks(index: CellIndex, cost: Array) -> KeyOrder:
+def cost_ranks(index: CellIndex, cost: Array, suppressed: Array | None = None) -> KeyOrder:
+    """``suppressed`` cells cost nothing (a pattern through them hides nothing more)."""
     keys, rows = index.rows.items_in_key_order()
     index_type = np.int32 if len(cost) < 2**31 else np.int64  # rows and ranks: half the memory traffic
     rows = rows.astype(index_type, copy=False)
-    by_position = np.argsort(_levels(cost[rows]), kind="stable")  # stable: ties stay in key order
+    present_cost = cost[rows]
+    if suppressed is not None:  # zeroed after the gather: no copy of every row's cost
+        np.copyto(present_cost, 0.0, where=suppressed[rows])
+    levels = _levels(present_cost)
+    del present_cost  # before the argsort's int64 result: a lower peak
+    by_position = np.argsort(levels, kind="stable")  # stable: ties stay in key order
     by_rank = rows[by_position]
     rank = np.empty(len(rows), dtype=index_type)
     rank[by_position] = np.arange(len(rows), dtype=index_type)
@@ -154,20 +160,29 @@ def build_lines(index: CellIndex, tree: DimTree, stride: int, order: KeyOrder) -
     has_parent = tree.parent >= 0  # per node: small tables gathered per cell
     if not has_parent.any():  # a dimension without margins has no lines (no pass over the cells)
         none = np.zeros(0, dtype=np.int64)
-        return Lines(KeyMap(None, none, none), none, none, none, np.full(len(index.keys), -1, order.rank.dtype))
-    nodes = order.keys // stride % tree.size
-    child = has_parent[nodes]
+        no_position = np.broadcast_to(order.rank.dtype.type(-1), (len(index.keys),))  # read-only, no memory
+        return Lines(KeyMap(None, none, none), none, none, none, no_position)
+    # one buffer turned in place into each cell's node, then its shift to its parent's key, then
+    # that key: every new array of the cells' length is fresh memory, i.e. page faults
+    work = np.floor_divide(order.keys, stride)
+    work %= tree.size
+    child = has_parent[work]
     to_parent = np.where(has_parent, tree.parent - np.arange(tree.size), 0) * stride  # key shift per node
-    pkeys = order.keys[child]
-    pkeys += to_parent[nodes[child]]
+    np.take(to_parent, work, out=work, mode="clip")  # nodes are in range; "raise" would copy
+    work += order.keys
+    pkeys = work[child]
+    del work
     rank = order.rank[child]
     bits = len(index.keys).bit_length()
     if index.space << bits < 2**62:  # one sort of single integers: (parent key, rank) in one int64
         combined = pkeys
         combined <<= bits
         combined |= rank
+        del rank
         combined.sort(kind="stable")  # the values are unique: the same order as any sort
-        rs = order.by_rank[combined & ((1 << bits) - 1)]
+        low = np.bitwise_and(combined, (1 << bits) - 1)
+        rs = order.by_rank[low]
+        del low
         combined >>= bits
         pk = combined
     else:
@@ -197,9 +212,12 @@ class Protector:
         self.order: KeyOrder  # set by ``prepare``
 
     def prepare(self, suppressed: Array, pool: ThreadPoolExecutor) -> None:
-        self.order = cost_ranks(self.index, np.where(suppressed, 0.0, self.cost))
+        self.order = cost_ranks(self.index, self.cost, suppressed)
         build = functools.partial(build_lines, self.index, order=self.order)
         self.lines = list(pool.map(build, self.trees, [int(s) for s in self.index.strides]))
+        # read by ``build_lines`` only: their memory freed for the search (the peak is there)
+        empty = self.order.rows[:0].copy()
+        self.order.keys, self.order.rank, self.order.by_rank = empty.astype(np.int64), empty, empty
 
     def _chain(self, d: int, base: Array, node: Array, first: Array | None = None) -> list[Array]:
         """Cheapest descendants of ``node`` (one per level) at the cells' other coordinates; at the
@@ -353,12 +371,14 @@ def protect_cells(
     ``forced``: cells suppressed whatever their own rules say (another table that publishes them
     suppressed them); they are secondary suppressions and protected like primary ones."""
     n = table.num_rows
-    status = np.where(masked, MASKED, np.where(primary & ~masked, PRIMARY, PUBLISHED)).astype(np.int8)
+    # int8 from the start, written in place: no int64 temporaries of the table's length
+    status = np.zeros(n, dtype=np.int8)
+    np.copyto(status, np.int8(PRIMARY), where=np.asarray(primary, dtype=bool))
+    np.copyto(status, np.int8(MASKED), where=np.asarray(masked, dtype=bool))
     if forced is not None:
         status[(status == PUBLISHED) & forced] = SECONDARY
-    protects = np.full(n, -1, dtype=np.int64)
     if secondary is None or not ((status == PRIMARY) | (status == SECONDARY)).any():
-        return Decision(status, protects)
+        return Decision(status, np.full(n, -1, dtype=np.int64))
     # numpy releases the GIL in its array loops: dimensions, lines and chunks of cells are worked on
     # in threads; results are applied in order, so the outcome does not depend on the threads
     with ThreadPoolExecutor(WORKERS) as pool:
@@ -367,6 +387,7 @@ def protect_cells(
         prot = Protector(trees, partition, ~masked, np.asarray(cost, dtype=np.float64))
         suppressed = (status == PRIMARY) | (status == SECONDARY)
         prot.prepare(suppressed, pool)
+        protects = np.full(n, -1, dtype=np.int64)  # after ``prepare``: in the memory it freed
         rows = prot.order.rows
         pending = rows[suppressed[rows]].astype(np.int64)  # key order, whatever the row order
         # Cheapest sibling in every dimension first, then other siblings and paths for sparse tables.
@@ -398,5 +419,5 @@ def protect_cells(
             f"(first at row {int(pending[0])})",
             hint="publish the margins of the table (totals) or coarser breakdowns; nothing was published",
         )
-    status = np.where((status == PUBLISHED) & suppressed, SECONDARY, status).astype(np.int8)
+    status[(status == PUBLISHED) & suppressed] = SECONDARY
     return Decision(status, protects)

@@ -142,8 +142,8 @@ def encode_dimension(table: pa.Table, dim: Dimension) -> DimTree:
 
 
 def encode_partition(table: pa.Table, columns: list[str]) -> Array:
-    if not columns:
-        return np.zeros(table.num_rows, dtype=np.int64)
+    if not columns:  # one partition: zeros that take no memory (read-only; nobody writes them)
+        return np.broadcast_to(np.int64(0), (table.num_rows,))
     struct = pa.StructArray.from_arrays([_text(table[c]) for c in columns], names=columns)
     text = pc.binary_join_element_wise(*[pc.fill_null(struct.field(i), "\x00") for i in range(len(columns))], "\x1f")
     uniq = pc.unique(text).sort()  # sorted: the cell keys do not depend on the row order
@@ -154,6 +154,10 @@ def encode_partition(table: pa.Table, columns: list[str]) -> Array:
 #: a direct table (one gather) instead of by binary search (a cache miss per probe and step)
 DENSE_SLACK = 4
 DENSE_MIN = 2**24
+#: ... unless the keys are this few: their sorted array stays in the cache, and a table of the
+#: whole space would be tens of MB of fresh memory for a few hundred keys (the national table's
+#: commune lines: 201 parents, a key space of 7 M)
+SEARCHED_MAX = 2**12
 
 
 @dataclass
@@ -166,11 +170,12 @@ class KeyMap:
 
     @classmethod
     def build(cls, keys: Array, values: Array, space: int) -> KeyMap:
-        if space <= max(DENSE_SLACK * len(keys), DENSE_MIN):
+        if space <= DENSE_SLACK * len(keys) or (len(keys) > SEARCHED_MAX and space <= DENSE_MIN):
             dtype = np.int32 if len(keys) < 2**31 and values.max(initial=0) < 2**31 else np.int64
             dense = np.full(space + 1, -1, dtype=dtype)
             dense[keys] = values
-            return cls(dense, keys[:0], values[:0])
+            # empty arrays of their own: views (keys[:0]) would keep the whole inputs alive
+            return cls(dense, np.zeros(0, dtype=keys.dtype), np.zeros(0, dtype=values.dtype))
         order = np.argsort(keys, kind="stable")
         return cls(None, keys[order], values[order])
 
@@ -199,8 +204,11 @@ class KeyMap:
         return self.sorted_keys, self.values
 
     def has_duplicates(self, keys: Array, values: Array) -> bool:
+        """Whether ``build`` was given a key twice (``values`` distinct and non-negative)."""
         if self.dense is not None:
-            return bool((self.dense[keys] != values).any())
+            # a repeated key fills one slot for two keys: a count over the table read in order,
+            # instead of a gather of every key's slot (a cache miss each on a large table)
+            return int(np.count_nonzero(self.dense[:-1] >= 0)) != len(keys)
         return bool(len(self.sorted_keys) > 1 and (self.sorted_keys[1:] == self.sorted_keys[:-1]).any())
 
 
@@ -226,12 +234,13 @@ class CellIndex:
                 "secrecy: the table has too many key combinations to protect at once",
                 hint="split it with `partition:` in the rule set",
             )
-        keys = partition * span
-        term = np.empty_like(keys)  # one buffer for every dimension's term, added in place
-        for t, s in zip(trees, strides, strict=True):
-            np.multiply(t.nodes, s, out=term)
-            keys += term
-        del term
+        # Horner's scheme, in place: ((partition * size0 + node0) * size1 + node1)... is the
+        # mixed-radix key, and needs no buffer besides the keys (fresh memory is what costs here:
+        # every page of a new array is a page fault)
+        keys = np.array(partition, dtype=np.int64)
+        for t in trees:
+            keys *= t.size
+            keys += t.nodes
         idx = np.flatnonzero(present)
         present_keys = keys[idx]
         rows = KeyMap.build(present_keys, idx, space)
