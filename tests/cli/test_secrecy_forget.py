@@ -112,3 +112,36 @@ def test_forget_help_says_what_it_risks(territoria: Territoria) -> None:
     assert result.code == 0
     text = result.text
     assert "differencing" in text.lower() and "--reason" in text and "--yes" in text and "audit log" in text
+
+
+def test_a_reset_that_fails_midway_forgets_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reports and the steps' keys are reset in one transaction: a failure after the reports
+    were set aside (here, clearing the steps' keys) leaves the memory whole, as before the command,
+    rather than a group where some members forget and the others force their cells back."""
+    from territoria.core.vocab import AccessLevel
+    from territoria.governance.personal.reident import admin
+    from territoria.governance.secrecy import forget as memory
+
+    ws = _workspace(tmp_path / "ws")
+    _write(ws, FIRST)
+    _run(ws)
+
+    def broken(engine: object, steps: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(memory, "forget_steps", broken)
+    with ws.engine() as engine:
+        before = memory.remembered(engine, [SOURCE])
+        assert before
+        with pytest.raises(OSError, match="disk full"):
+            memory.forget(
+                engine,
+                _audit_log(ws),
+                admin("cli:test"),
+                SOURCE,
+                AccessLevel.open,
+                "seuil 5",
+                {SOURCE: f"publish:{SOURCE}"},
+            )
+        assert memory.remembered(engine, [SOURCE]) == before
+    assert "skipped" in _run(ws).values()  # nothing forgotten: the publication is not decided again

@@ -78,10 +78,11 @@ def forget(
         "datasets": {m.dataset: {"primary": m.primary, "secondary": m.secondary} for m in memories},
         "steps": sorted(publish_steps.values()),
     }
-    audit.record(who, ACTION, dataset, access, why, detail)
-    for m in memories:
-        forget_suppressions(engine, m.dataset)
-    forget_steps(engine, sorted(publish_steps.values()))  # the whole group decides again, together
+    audit.record(who, ACTION, dataset, access, why, detail)  # the intent first: nothing forgotten unrecorded
+    with engine.transaction():  # the whole group or none of it: a member left remembering forces the others back
+        for m in memories:
+            forget_suppressions(engine, m.dataset)
+        forget_steps(engine, sorted(publish_steps.values()))  # the whole group decides again, together
     return memories
 
 
