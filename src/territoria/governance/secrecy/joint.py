@@ -317,6 +317,12 @@ class GroupPlans:
                 self._plans.popitem(last=False)
         return plan
 
+    def clear(self) -> None:
+        """Forget every plan: the next publication of each group decides afresh (a benchmark's
+        full refresh measures the decisions, not a lookup of the last run's)."""
+        with self._lock:
+            self._plans.clear()
+
 
 def _hides(decisions: list[Decision], memory: list[Array | None] | None) -> bool:
     return memory is None or all(m is None or bool(_hidden(d)[m].all()) for d, m in zip(decisions, memory, strict=True))
