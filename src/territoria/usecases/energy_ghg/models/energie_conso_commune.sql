@@ -36,7 +36,8 @@ classified AS (
         conso_totale_mwh_secret OR nb_sites_secret
             OR (conso_totale_mwh IS NULL AND (coalesce(nombre_mailles_secretisees, 0) > 0 OR coalesce(nb_sites, 0) > 0))
             AS masked,
-        filiere <> 'Gaz' AND operateur <> 'Enedis' AS other_operator
+        -- by name whatever its case and spaces: an Enedis row taken for another operator's would untie the cells
+        filiere <> 'Gaz' AND lower(trim(operateur)) <> 'enedis' AS other_operator
     FROM source
 ),
 rows AS (
