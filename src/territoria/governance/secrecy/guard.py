@@ -252,7 +252,7 @@ def _decide(
         return decide(None), None
 
     # each member's publish step needs the group's decisions: computed once for the same inputs
-    decisions, loop = GROUP_PLANS.get(group, links, plan, memory, orders) if len(group) > 1 else plan()
+    decisions, loop = GROUP_PLANS.get(group, links, plan, memory, orders, content) if len(group) > 1 else plan()
     at = order.index(member.dataset)
     remembered = None if content is None else (memory[at], content)
     return decisions[at], [n for n in order if n != member.dataset], loop, remembered

@@ -227,12 +227,13 @@ def content_digest(members: list[Member], orders: list[Array] | None = None) -> 
     return h.hexdigest()
 
 
-def _plan_digest(members: list[Member], links: list[Link], orders: list[Array]) -> str:
+def _plan_digest(members: list[Member], links: list[Link], orders: list[Array], content: str | None = None) -> str:
     """A hash of everything a group's decisions depend on, in the members' cell order: each
-    member's rule set and cells (``content_digest``), the arrays its decisions are taken from,
-    and the links between members as pairs of cell numbers (in pair order)."""
+    member's rule set and cells (``content_digest``; ``content`` when the caller has it), the
+    arrays its decisions are taken from, and the links between members as pairs of cell numbers
+    (in pair order)."""
     h = hashlib.blake2b(digest_size=32)
-    h.update(content_digest(members, orders).encode())
+    h.update((content_digest(members, orders) if content is None else content).encode())
     ranks = [_inverse(o) for o in orders]
     for m, o in zip(members, orders, strict=True):
         for arr in (m.primary, m.masked, m.cost, *m.fails):
@@ -289,6 +290,7 @@ class GroupPlans:
         compute: Callable[[], Plan],
         memory: list[Array | None] | None = None,
         orders: list[Array] | None = None,
+        content: str | None = None,
     ) -> Plan:
         """The plan of the group's content; one computed before is reused only when it hides every
         cell ``memory`` remembers (the second member's step of a run reads the first member's new
@@ -296,10 +298,11 @@ class GroupPlans:
         a cell a later publication hid, and is computed again).
 
         Plans are kept by content, cells in key order (``cell_order``, or ``orders`` when the caller
-        has them): a member whose rows are read in another order (a parallel scan, a table built
+        has them; ``content``: their ``content_digest``, which the guard has already taken for the
+        memory): a member whose rows are read in another order (a parallel scan, a table built
         again) finds the plan, and gets it in its own row order."""
         orders = [cell_order(m) for m in members] if orders is None else orders
-        key = _plan_digest(members, links, orders)
+        key = _plan_digest(members, links, orders, content)
         with self._lock:
             found = self._plans.get(key)
             if found is not None:
