@@ -150,8 +150,14 @@ def build_plan(ws: Workspace) -> Plan:
         datasets[key] = info
 
     entries = ws.entries()
-    # read typed only when a source holds personal data (its state is part of its definition)
-    typed = as_policies(ws.policies()) if any(is_personal(e) for e in entries.values()) else None
+    policies = _readable_policies(ws)  # read once: the rules' thresholds below, the personal gate here
+    # read typed only when a source holds personal data (its state is part of its definition); such
+    # a source needs a valid file: read again, an invalid one raises the error the gate must not pass
+    typed = (
+        as_policies(policies if policies is not None else ws.policies())
+        if any(is_personal(e) for e in entries.values())
+        else None
+    )
     for entry in entries.values():
         add_dataset(
             entry.identifier,
@@ -176,7 +182,6 @@ def build_plan(ws: Workspace) -> Plan:
 
     base = _territory_params(ws)
     dialect = engine_capabilities(ws.config.engine).sql_dialect
-    policies = _readable_policies(ws)
     for pack_name in ws.enabled_packs():
         pack = load_pack(pack_name, ws.pack_path(pack_name))
         # the rules' thresholds last: a parameter of territory.yaml cannot loosen what secrecy.yaml says
