@@ -73,3 +73,23 @@ def test_qgis_opens_open_layers_and_is_refused_restricted_ones(
     refused = ogrinfo(pg_dsn, qgis_login, "-al", f"{schema}.sites_sensibles")
     assert "permission denied" in refused.stderr
     assert "malades (Integer) = 12" not in refused.stdout  # the catalog shows columns, never rows
+
+
+def test_a_table_no_longer_published_is_withdrawn_from_the_roles(
+    store: PostgresEngine, qgis_login: str, pg_dsn: str
+) -> None:
+    """A dataset removed from the plan (a pack disabled, a source deleted) keeps its table until
+    `territoria catalog orphans --drop`: GIS clients must stop reading it at the next run."""
+    store.create_or_replace(TableWrite("published", "zones", ZONES))
+    store.create_or_replace(TableWrite("published", "chiffres", "SELECT 1 AS n"))
+    assert store.expose_published({"zones": "open", "chiffres": "open"}) == ["chiffres", "zones"]
+    store.execute(f'CREATE ROLE "{qgis_login}" LOGIN')
+    store.execute(f'GRANT territoria_open TO "{qgis_login}"')
+    schema = store.schema_name("published")
+    assert ogrinfo(pg_dsn, qgis_login, "-al", f"{schema}.zones").returncode == 0
+
+    assert store.expose_published({"chiffres": "open"}) == ["chiffres"]  # zones left the plan
+    withdrawn = ogrinfo(pg_dsn, qgis_login, "-al", f"{schema}.zones")
+    assert "permission denied" in withdrawn.stderr
+    assert "code (String) = z1" not in withdrawn.stdout
+    assert ogrinfo(pg_dsn, qgis_login, "-al", f"{schema}.chiffres").returncode == 0

@@ -50,28 +50,39 @@ def ensure_roles(con: psycopg.Connection[Any]) -> None:
         previous = name
 
 
+def _withdraw(con: psycopg.Connection[Any], table: str) -> None:
+    con.execute(f"REVOKE ALL ON {table} FROM PUBLIC")
+    for level in LEVELS:
+        con.execute(f"REVOKE ALL ON {table} FROM {quote_ident(role(level))}")
+
+
 def expose(engine: PostgresEngine, access: Mapping[str, str]) -> list[str]:
-    """Type, index and grant every published table named in ``access`` (name -> access level).
+    """Type, index and grant every published table named in ``access`` (name -> access level);
+    withdraw every other table of the published schema from the roles (a dataset removed from
+    the plan leaves its table, which GIS clients must not read as if it were still published).
     Returns the tables exposed to the open role."""
     schema = engine.schema_name("published")
     con = engine.con
-    if not access or not con.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s::text", [schema]).fetchone():
+    if not con.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s::text", [schema]).fetchone():
         return []  # nothing published yet
+    present = [r[0] for r in con.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", [schema]).fetchall()]
+    if not access and not present:
+        return []
     try:
         with con.transaction():
             ensure_roles(con)
             con.execute(f"REVOKE ALL ON SCHEMA {quote_ident(schema)} FROM PUBLIC")
             for level in LEVELS:
                 con.execute(f"GRANT USAGE ON SCHEMA {quote_ident(schema)} TO {quote_ident(role(level))}")
+            for name in sorted(set(present) - set(access)):
+                _withdraw(con, f"{quote_ident(schema)}.{quote_ident(name)}")
             opened = []
             for name, level in sorted(access.items()):
                 if level not in LEVELS:
                     raise EngineError(f"published table {name}: unknown access level {level!r}")
                 table = f"{quote_ident(schema)}.{quote_ident(name)}"
                 _spatial(engine, schema, name)
-                con.execute(f"REVOKE ALL ON {table} FROM PUBLIC")
-                for other in LEVELS:
-                    con.execute(f"REVOKE ALL ON {table} FROM {quote_ident(role(other))}")
+                _withdraw(con, table)
                 con.execute(f"GRANT SELECT ON {table} TO {quote_ident(role(level))}")
                 if level == "open":
                     opened.append(name)
