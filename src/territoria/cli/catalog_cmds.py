@@ -1,4 +1,4 @@
-"""catalog list | show | dcat."""
+"""catalog list | show | dcat | orphans."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from territoria.cli.common import WorkspaceOpt, console, open_workspace, output_file
+from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace, output_file
 from territoria.core.errors import NotFoundError
 from territoria.core.suggest import did_you_mean
 from territoria.core.wording import counted
@@ -98,3 +98,62 @@ def dcat(
         console.print(f"[green]✓[/] {counted(len(doc['dcat:dataset']), 'dataset')} written to {output}")
     else:
         print(text)
+
+
+@app.command()
+def orphans(
+    drop: Annotated[bool, typer.Option("--drop", help="Drop the tables listed (asks first unless --yes).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Tables the store keeps for datasets the plan no longer produces, and drop them.
+
+    A source file removed from sources/, a pack disabled in territory.yaml or a model taken out
+    of a pack leaves its tables in the store: nothing reads or publishes them any more, but their
+    rows stay, personal ones included, out of reach of `territoria retention`.
+
+    With --drop they are dropped, all or none, and the drop is recorded in the audit log
+    (`territoria users audit`). The run records are kept: enabling the dataset again rebuilds
+    its tables at the next run, and a table under statistical secrecy still hides what its
+    earlier publications hid.
+
+    Examples:
+
+        territoria catalog orphans -w rennes
+
+        territoria catalog orphans -w rennes --drop --yes
+    """
+    from getpass import getuser
+
+    from territoria.core.vocab import AccessLevel
+    from territoria.governance.access import ACCESS_DB, AccessStore
+    from territoria.governance.audit import AuditLog
+    from territoria.governance.personal.reident import admin
+    from territoria.pipelines.orphans import drop_orphans
+    from territoria.pipelines.orphans import orphans as find_orphans
+
+    ws = open_workspace(workspace)
+    plan = build_plan(ws)
+    with ws.engine() as engine:
+        found = find_orphans(engine, plan)
+        if not found:
+            console.print("[green]✓[/] every table of the store belongs to a dataset of the plan")
+            return
+        table = Table("table", "rows")
+        for orphan in found:
+            table.add_row(orphan.label, fmt_int(orphan.rows))
+        console.print(table)
+        if not drop:
+            console.print(
+                f"{counted(len(found), 'table')} no dataset of the plan produces: "
+                "`territoria catalog orphans --drop` drops them"
+            )
+            return
+        if not yes and not typer.confirm(f"Drop {counted(len(found), 'table')}?", default=False):
+            console.print("nothing dropped")
+            raise typer.Exit(1)
+        audit = AuditLog(AccessStore(ws.private / ACCESS_DB))
+        detail = {"tables": {o.label: o.rows for o in found}}
+        audit.record(admin(f"cli:{getuser()}"), "catalog:drop-orphans", None, AccessLevel.personal, None, detail)
+        drop_orphans(engine, found)
+    console.print(f"[green]✓[/] {counted(len(found), 'table')} dropped; recorded in the audit log")
