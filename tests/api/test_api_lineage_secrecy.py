@@ -33,17 +33,9 @@ def _workspace(root: Path, rows: list[tuple[str, int, int]]) -> Path:
     ws = init_workspace(root, epci=RENNES, packs=["territory"])
     text = "code;menages;montant\n" + "".join(f"{c};{n};{m}\n" for c, n, m in rows)
     (ws.root / "data" / "aides.csv").write_text(text, encoding="utf-8")
-    entry = catalog_entry(
-        SOURCE,
-        file_source("aides.csv", delimiter=";"),
-        title="Aides par commune",
-        publisher="Rennes Métropole",
-        description="Montant des aides par commune (test)",
-        access="open",
-        publish=True,
-        secrecy="statistical.menages",
-        schema=table_schema({"code": "string", "menages": "integer", "montant": "integer"}, ["code"]),
-    )
+    schema = table_schema({"code": "string", "menages": "integer", "montant": "integer"}, ["code"])
+    source = file_source("aides.csv", delimiter=";")
+    entry = catalog_entry(SOURCE, source, access="open", publish=True, secrecy="statistical.menages", schema=schema)
     write_entry(ws.sources_dir, entry)
     policies = dict(DEFAULT_POLICIES)
     policies["secrecy"] = {"menages": rule_set(["montant"], [min_count("menages", 3, "trois")])}
