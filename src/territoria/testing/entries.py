@@ -2,8 +2,8 @@
 the fields a test does not care about filled in, so that a test states only what it is about.
 
 Plain dictionaries, in the shape of ``sources/<id>.yaml`` and of a ``secrecy:`` section of
-``policies.yaml`` (this layer imports only ``core``: the catalog's own model validates them where
-the workspace reads them, as it would a user's file).
+``policies.yaml`` (this layer imports no other of the package: the catalog's own model validates
+them where the workspace reads them, as it would a user's file).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from territoria.core.yamlio import write_yaml
+import yaml
 
 LICENCE = "Licence Ouverte / Open Licence"
 #: a cell's cost for secondary suppression: its count, an empty cell never chosen
@@ -69,7 +69,7 @@ def catalog_entry(
 def write_entry(sources_dir: Path, entry: Mapping[str, Any]) -> Path:
     """Writes ``entry`` where a workspace reads it (``sources/<identifier>.yaml``)."""
     path = sources_dir / f"{entry['identifier']}.yaml"
-    write_yaml(path, dict(entry))
+    path.write_text(yaml.safe_dump(dict(entry), allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
 
 
