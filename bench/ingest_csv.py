@@ -269,6 +269,7 @@ def run_child(args: list[str], cwd: Path) -> tuple[float, float, int, str]:
 def territoria_run(
     csv_path: Path, work: Path, memory_limit: str | None, child: str = TERRITORIA_CHILD
 ) -> dict[str, Any]:
+    from territoria.testing.entries import catalog_entry, file_source, write_entry
     from territoria.workspace import init_workspace
 
     root = work / "bench-ingest-ws"  # the bench's own workspace, rebuilt at each run
@@ -279,15 +280,8 @@ def territoria_run(
         config["engine_options"] = {"memory_limit": memory_limit}
         (root / "territory.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     os.link(csv_path, root / "data" / "conso.csv")
-    entry = {
-        "identifier": "conso",
-        "title": "Consommations (bench)",
-        "publisher": {"name": "bench"},
-        "licence": "Licence Ouverte",
-        "source": {"kind": "file", "path": "data/conso.csv", "format": "csv"},
-        "schema": SCHEMA,
-    }
-    (root / "sources" / "conso.yaml").write_text(yaml.safe_dump(entry, allow_unicode=True), encoding="utf-8")
+    entry = catalog_entry("conso", file_source("conso.csv"), title="Consommations (bench)", schema=SCHEMA)
+    write_entry(root / "sources", entry)
     wall, cpu, peak, out = run_child([child, str(root)], work)
     con = duckdb.connect(str(root / ".territoria" / "store" / "store.duckdb"), read_only=True)
     step = con.execute(

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from territoria.core.serves import serves
 from territoria.core.yamlio import write_yaml
 from territoria.pipelines import run_pipeline
+from territoria.testing.entries import catalog_entry, file_source
 from territoria.testing.live import LiveServer  # noqa: F401  # re-exported to the API tests
 from territoria.workspace import Workspace, init_workspace
 from territoria.workspace.workspace import DEFAULT_POLICIES
@@ -22,17 +23,16 @@ PARTNER_ORG = "grdf"
 
 
 def _source(identifier: str, title: str, access: str, csv: str) -> dict[str, object]:
-    return {
-        "identifier": identifier,
-        "title": title,
-        "description": f"{title} (test)",
-        "publisher": {"name": "Rennes Métropole"},
-        "licence": "Licence Ouverte / Open Licence",
-        "licence_url": "https://www.etalab.gouv.fr/licence-ouverte-open-licence",
-        "access": access,
-        "publish": True,
-        "source": {"kind": "file", "path": f"data/{csv}", "format": "csv", "read": {"delimiter": ";"}},
-    }
+    return catalog_entry(
+        identifier,
+        file_source(csv, delimiter=";"),
+        title=title,
+        publisher="Rennes Métropole",
+        description=f"{title} (test)",
+        licence_url="https://www.etalab.gouv.fr/licence-ouverte-open-licence",
+        access=access,
+        publish=True,
+    )
 
 
 def build_workspace(root: Path) -> Workspace:

@@ -21,6 +21,7 @@ from territoria.api import create_app
 from territoria.core.yamlio import write_yaml
 from territoria.governance.access import ACCESS_DB, AccessStore
 from territoria.pipelines import run_pipeline
+from territoria.testing.entries import catalog_entry, file_source, min_count, rule_set, table_schema, write_entry
 from territoria.workspace import init_workspace
 from territoria.workspace.workspace import DEFAULT_POLICIES
 
@@ -32,35 +33,12 @@ def _workspace(root: Path, rows: list[tuple[str, int, int]]) -> Path:
     ws = init_workspace(root, epci=RENNES, packs=["territory"])
     text = "code;menages;montant\n" + "".join(f"{c};{n};{m}\n" for c, n, m in rows)
     (ws.root / "data" / "aides.csv").write_text(text, encoding="utf-8")
-    write_yaml(
-        ws.sources_dir / f"{SOURCE}.yaml",
-        {
-            "identifier": SOURCE,
-            "title": "Aides par commune",
-            "description": "Montant des aides par commune (test)",
-            "publisher": {"name": "Rennes Métropole"},
-            "licence": "Licence Ouverte / Open Licence",
-            "access": "open",
-            "publish": True,
-            "secrecy": "statistical.menages",
-            "source": {"kind": "file", "path": "data/aides.csv", "format": "csv", "read": {"delimiter": ";"}},
-            "schema": {
-                "fields": [
-                    {"name": "code", "type": "string"},
-                    {"name": "menages", "type": "integer"},
-                    {"name": "montant", "type": "integer"},
-                ],
-                "primaryKey": ["code"],
-            },
-        },
-    )
+    schema = table_schema({"code": "string", "menages": "integer", "montant": "integer"}, ["code"])
+    source = file_source("aides.csv", delimiter=";")
+    entry = catalog_entry(SOURCE, source, access="open", publish=True, secrecy="statistical.menages", schema=schema)
+    write_entry(ws.sources_dir, entry)
     policies = dict(DEFAULT_POLICIES)
-    policies["secrecy"] = {
-        "menages": {
-            "measures": ["montant"],
-            "rules": [{"id": "trois", "kind": "min_count", "column": "menages", "threshold": 3}],
-        }
-    }
+    policies["secrecy"] = {"menages": rule_set(["montant"], [min_count("menages", 3, "trois")])}
     write_yaml(ws.root / "policies.yaml", policies)
     with ws.engine() as engine:
         summary = run_pipeline(ws, engine)

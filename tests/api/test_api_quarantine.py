@@ -17,6 +17,7 @@ from territoria.api.deps import PolicyFile
 from territoria.core.yamlio import write_yaml
 from territoria.governance.access import ACCESS_DB, AccessStore
 from territoria.pipelines import run_pipeline
+from territoria.testing.entries import catalog_entry, file_source
 from territoria.workspace import Workspace, init_workspace
 from territoria.workspace.workspace import DEFAULT_POLICIES
 
@@ -34,17 +35,8 @@ ROWS = (
 
 
 def _source(identifier: str, access: str) -> dict[str, Any]:
-    return {
-        "identifier": identifier,
-        "title": f"Relevés ({access})",
-        "description": "Relevés de compteurs (essai).",
-        "publisher": {"name": "Territoire d’essai"},
-        "licence": "Licence Ouverte / Open Licence",
-        "access": access,
-        "publish": True,
-        "schema": SCHEMA,
-        "source": {"kind": "file", "path": "data/releves.csv", "format": "csv", "read": {"delimiter": ";"}},
-    }
+    source = file_source("releves.csv", delimiter=";")
+    return catalog_entry(identifier, source, title=f"Relevés ({access})", access=access, publish=True, schema=SCHEMA)
 
 
 @pytest.fixture(scope="module")

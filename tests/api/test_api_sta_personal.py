@@ -21,11 +21,11 @@ import pytest
 from api_support import RENNES, LiveServer
 
 from territoria.api import create_app
-from territoria.core.yamlio import write_yaml
 from territoria.governance.access import ACCESS_DB, AccessStore
 from territoria.governance.audit import AuditLog
 from territoria.sensors.ingest import Ingestor, open_registry, store_for
 from territoria.sensors.sta.odata import option_params, parse_options
+from territoria.testing.entries import catalog_entry, write_entry
 from territoria.workspace import Workspace, init_workspace
 
 HOURLY = "capteurs-temperature-horaire"
@@ -50,17 +50,8 @@ def sensor_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     helpers = _sensor_helpers()
     ws = init_workspace(tmp_path_factory.mktemp("sta-personal") / "ws", epci=RENNES, name="Capteurs (test)")
     helpers.write_registry(ws.root)
-    write_yaml(
-        ws.sources_dir / f"{HOURLY}.yaml",
-        {
-            "identifier": HOURLY,
-            "title": "Températures horaires des capteurs (test)",
-            "publisher": {"name": "Rennes Métropole"},
-            "licence": "Licence Ouverte / Open Licence",
-            "access": "personal",
-            "source": {"kind": "sensors", "table": "hourly", "quantities": ["temperature"]},
-        },
-    )
+    source = {"kind": "sensors", "table": "hourly", "quantities": ["temperature"]}
+    write_entry(ws.sources_dir, catalog_entry(HOURLY, source, access="personal"))
     registry = open_registry(ws.root, ws.private, ws.config.communes)
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=6)
     messages = [

@@ -10,9 +10,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from territoria.core.yamlio import write_yaml
 from territoria.pipelines import run_pipeline
 from territoria.pipelines.runner import RunSummary
+from territoria.testing.entries import catalog_entry, write_entry
 from territoria.testing.postgres import PostgresServer, postgres_server
 from territoria.workspace import Workspace
 
@@ -27,16 +27,7 @@ FAST = {"retries": 2, "backoff": 0.05, "timeout": 10}
 
 
 def add_source(ws: Workspace, ident: str, source: dict[str, Any], schema: dict[str, Any] | None = None) -> None:
-    entry: dict[str, Any] = {
-        "identifier": ident,
-        "title": f"Test {ident}",
-        "publisher": {"name": "Test"},
-        "licence": "Licence Ouverte",
-        "source": source,
-    }
-    if schema:
-        entry["schema"] = schema
-    write_yaml(ws.sources_dir / f"{ident}.yaml", entry)
+    write_entry(ws.sources_dir, catalog_entry(ident, source, schema=schema or None))
 
 
 def run_one(ws: Workspace, ident: str) -> RunSummary:

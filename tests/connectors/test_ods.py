@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import pytest
 
+from territoria.testing.entries import table_schema
 from territoria.workspace import Workspace
 
 from .conftest import FAST, add_source, fetches, run_one, step, table
 from .contract.base import Server
 from .contract.ods import conso_rows, make_dataset
 
-SCHEMA = {
-    "fields": [
-        {"name": "annee", "type": "year"},
-        {"name": "code_iris", "type": "string"},
-        {"name": "nom_commune", "type": "string"},
-        {"name": "nb_sites_residentiel", "type": "integer"},
-        {"name": "conso_totale_residentiel_mwh", "type": "number"},
-    ]
-}
+SCHEMA = table_schema(
+    {
+        "annee": "year",
+        "code_iris": "string",
+        "nom_commune": "string",
+        "nb_sites_residentiel": "integer",
+        "conso_totale_residentiel_mwh": "number",
+    }
+)
 
 
 def source(server: Server, **extra: object) -> dict[str, object]:

@@ -13,19 +13,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from territoria.testing.entries import table_schema
 from territoria.testing.postgres import PostgresServer, postgres_server
 from territoria.workspace import Workspace
 
 from .conftest import add_source, fetches, run_one, step, table
 
-SCHEMA = {
-    "fields": [
-        {"name": "id", "type": "integer"},
-        {"name": "commune", "type": "string"},
-        {"name": "conso_mwh", "type": "number"},
-        {"name": "geom", "type": "geometry"},
-    ]
-}
+SCHEMA = table_schema({"id": "integer", "commune": "string", "conso_mwh": "number", "geom": "geometry"})
 
 
 @pytest.fixture

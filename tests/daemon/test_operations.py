@@ -21,6 +21,7 @@ from territoria.daemon.state import DaemonState
 from territoria.daemon.supervisor import Supervisor
 from territoria.ledger import now
 from territoria.pipelines.config_check import check_workspace
+from territoria.testing.entries import catalog_entry, write_entry
 from territoria.testing.ports import free_port
 from territoria.workspace import Workspace, init_workspace
 from territoria.workspace.operations import Alerts, WebhookTarget
@@ -126,18 +127,8 @@ def test_alerts_are_sent_once_then_recovered_and_failed_deliveries_retried(hook:
 
 
 def _http_source(ws: Workspace, port: int) -> None:
-    write_yaml(
-        ws.sources_dir / "stations.yaml",
-        {
-            "identifier": "stations",
-            "title": "Stations (test)",
-            "publisher": {"name": "Test", "uri": None},
-            "licence": "Licence Ouverte / Open Licence",
-            "frequency": "daily",
-            "access": "open",
-            "source": {"kind": "http", "url": f"http://127.0.0.1:{port}/stations.csv", "format": "csv", "retries": 0},
-        },
-    )
+    source = {"kind": "http", "url": f"http://127.0.0.1:{port}/stations.csv", "format": "csv", "retries": 0}
+    write_entry(ws.sources_dir, catalog_entry("stations", source, frequency="daily", access="open"))
 
 
 def test_transient_failures_are_retried_with_backoff_data_errors_are_not(ws: Workspace) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from territoria.testing import entries
 from territoria.workspace import Workspace
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,17 +39,17 @@ NO_BOUNDARY = "97502"
 
 def file_source(identifier: str, title: str, description: str, access: str, csv: str, **extra: Any) -> dict[str, Any]:
     """The catalog entry of a `;`-separated file in the workspace's data/ folder, published."""
-    return {
-        "identifier": identifier,
-        "title": title,
-        "description": description,
-        "publisher": {"name": "Territoire d’essai"},
-        "licence": "Licence Ouverte / Open Licence",
-        "access": access,
-        "publish": True,
-        "source": {"kind": "file", "path": f"data/{csv}", "format": "csv", "read": {"delimiter": ";"}},
+    source = entries.file_source(csv, delimiter=";")
+    return entries.catalog_entry(
+        identifier,
+        source,
+        title=title,
+        publisher="Territoire d’essai",
+        description=description,
+        access=access,
+        publish=True,
         **extra,
-    }
+    )
 
 
 # A restricted source (readable by agents and elected officials): seen only after signing in.

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from territoria.engines.base import Engine
 from territoria.engines.duckdb.engine import DuckDBEngine
+from territoria.testing.entries import catalog_entry, file_source, write_entry
 from territoria.workspace import Workspace, init_workspace
 
 from .support import Source, SourceFactory
@@ -39,16 +39,9 @@ def make_source(tmp_path: Path, template_ws: Path) -> SourceFactory:
             shutil.copytree(template_ws, root)
         ws = Workspace(root)
         data = root / "data" / f"{name}{suffix}"
-        entry: dict[str, Any] = {
-            "identifier": name,
-            "title": name,
-            "publisher": {"name": "test"},
-            "licence": "Licence Ouverte",
-            "source": {"kind": "file", "path": f"data/{data.name}", "format": fmt, "read": read or {}},
-        }
-        if schema is not None:
-            entry["schema"] = schema
-        (root / "sources" / f"{name}.yaml").write_text(yaml.safe_dump(entry, allow_unicode=True), encoding="utf-8")
+        write_entry(
+            ws.sources_dir, catalog_entry(name, file_source(data.name, fmt=fmt, read=read or {}), schema=schema)
+        )
         source = Source(ws, name, data)
         source.put(file)
         return source

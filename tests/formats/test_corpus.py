@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from territoria.cli.main import app
+from territoria.testing.entries import LICENCE
 
 from .make_corpus import HEADER, ROWS
 from .support import CONSO_SCHEMA, CORPUS, SourceFactory
@@ -217,7 +218,7 @@ def test_secret_markers_end_to_end_in_windows_1252(make_source: SourceFactory) -
 def test_placeholder_licence_is_a_warning_of_the_run(make_source: SourceFactory) -> None:
     src = make_source("good.csv", schema=CONSO_SCHEMA)
     yaml_path = src.ws.root / "sources" / "conso.yaml"
-    yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace("Licence Ouverte", "(à compléter)"))
+    yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace(LICENCE, "(à compléter)"))
     summary = src.run()
     assert summary.status == "success"
     (warnings,) = [r.report["warnings"] for r in summary.records if "reader" in r.report]

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from territoria.core.yamlio import write_yaml
+from territoria.testing.entries import catalog_entry, file_source, write_entry
 from territoria.workspace import Workspace, init_workspace
 from territoria.workspace.workspace import DEFAULT_POLICIES
 
@@ -131,21 +132,18 @@ def build(root: Path, persons: list[Person]) -> Workspace:
         writer.writerow(["identifiant", "prenom", "nom", "adresse", "code", "age", "telephone"])
         writer.writerows([p.identifiant, p.prenom, p.nom, p.adresse, p.code, p.age, phone(p)] for p in persons)
         writer.writerows(BAD_ROWS)
-    write_yaml(
-        ws.sources_dir / f"{DATASET}.yaml",
-        {
-            "identifier": DATASET,
-            "title": "Registre canicule (synthétique)",
-            "description": "Personnes inscrites au registre canicule — données synthétiques générées par un test.",
-            "publisher": {"name": "CCAS synthétique"},
-            "licence": "Licence Ouverte / Open Licence",
-            "access": "personal",
-            "synthetic": True,
-            "publish": True,
-            "source": {"kind": "file", "path": "data/individus.csv", "format": "csv", "read": {"delimiter": ";"}},
-            "schema": SCHEMA,
-        },
+    entry = catalog_entry(
+        DATASET,
+        file_source("individus.csv", delimiter=";"),
+        title="Registre canicule (synthétique)",
+        publisher="CCAS synthétique",
+        description="Personnes inscrites au registre canicule — données synthétiques générées par un test.",
+        access="personal",
+        synthetic=True,
+        publish=True,
+        schema=SCHEMA,
     )
+    write_entry(ws.sources_dir, entry)
     pack = ws.root / "packs" / "social_test"
     (pack / "models").mkdir(parents=True)
     models = []

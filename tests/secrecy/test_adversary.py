@@ -25,6 +25,16 @@ from territoria.governance.secrecy.guard import apply_ruleset
 from territoria.governance.secrecy.rules import Dimension, RuleSet, load_ruleset
 from territoria.ledger import suppressed_cells
 from territoria.pipelines import run_pipeline
+from territoria.testing.entries import (
+    catalog_entry,
+    cell_margins,
+    file_source,
+    masked_input,
+    min_count,
+    rule_set,
+    table_schema,
+    write_entry,
+)
 from territoria.workspace import Workspace, init_workspace
 
 from .tables import Table, complete_table
@@ -85,25 +95,9 @@ def test_rounded_values_are_intervals() -> None:
 
 
 def _ruleset(threshold: int, extra: list[Dimension] | None = None) -> RuleSet:
-    return RuleSet.model_validate(
-        {
-            "name": "cells",
-            "measures": ["nb"],
-            "rules": [
-                {"id": "masque", "kind": "masked_input", "column": "masked"},
-                {"id": "min", "kind": "min_count", "column": "nb", "threshold": threshold},
-            ],
-            "secondary": {
-                "dimensions": [
-                    {"column": "code", "parent": "parent"},
-                    {"column": "sector", "total": "T"},
-                    *[d.model_dump() for d in extra or []],
-                    {"column": "period"},
-                ],
-                "cost": "CASE WHEN nb > 0 THEN nb ELSE 1e6 END",
-            },
-        }
-    )
+    rules = [masked_input(rule_id="masque"), min_count("nb", threshold, "min")]
+    margins = cell_margins(extra=[d.model_dump() for d in extra or []])
+    return RuleSet.model_validate({"name": "cells", **rule_set(["nb"], rules, margins)})
 
 
 @pytest.fixture(scope="module")
@@ -294,29 +288,10 @@ def _cells_workspace(root: Path) -> Workspace:
     init_workspace(root, communes=["35238"], name="Une commune")
     (root / "data").mkdir(exist_ok=True)
     (root / "data" / "cells.csv").write_text(CSV, encoding="utf-8")
-    entry = {
-        "identifier": "cells",
-        "title": "cells",
-        "publisher": {"name": "test"},
-        "licence": "Licence Ouverte",
-        "source": {"kind": "file", "path": "data/cells.csv", "format": "csv"},
-        "publish": True,
-        "secrecy": "statistical.cells",
-        "schema": {
-            "fields": [
-                {"name": "code", "type": "string"},
-                {"name": "parent_code", "type": "string"},
-                {"name": "sector", "type": "string"},
-                {"name": "nb", "type": "integer"},
-            ]
-        },
-    }
-    (root / "sources" / "cells.yaml").write_text(yaml.safe_dump(entry), encoding="utf-8")
-    rules = {
-        "measures": ["nb"],
-        "rules": [{"id": "min3", "kind": "min_count", "column": "nb", "threshold": 3}],
-        "secondary": {"dimensions": [{"column": "code", "parent": "parent_code"}, {"column": "sector", "total": "T"}]},
-    }
+    fields = {"code": "string", "parent_code": "string", "sector": "string", "nb": "integer"}
+    entry = catalog_entry("cells", file_source("cells.csv"), publish=True, secrecy="statistical.cells")
+    write_entry(root / "sources", {**entry, "schema": table_schema(fields)})
+    rules = rule_set(["nb"], [min_count("nb", 3)], cell_margins("parent_code", period=False, cost=None))
     (root / "policies.yaml").write_text(yaml.safe_dump({"secrecy": {"cells": rules}}), encoding="utf-8")
     return Workspace(root)
 

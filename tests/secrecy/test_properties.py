@@ -12,19 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from territoria.core.errors import DataError
-from territoria.governance.secrecy.rules import Dimension, Secondary
+from territoria.governance.secrecy.rules import Secondary
 from territoria.governance.secrecy.secondary import MASKED, PRIMARY, PUBLISHED, SECONDARY, protect_cells
+from territoria.testing.entries import cell_margins
 
 from .tables import Table, complete_table, derivable
 
-SECONDARY_SPEC = Secondary(
-    dimensions=[
-        Dimension(column="code", parent="parent"),
-        Dimension(column="sector", total="T"),
-        Dimension(column="period"),
-    ],
-    cost="nb",
-)
+SECONDARY_SPEC = Secondary.model_validate(cell_margins(cost="nb"))
 
 tables = st.builds(
     complete_table,

@@ -18,6 +18,7 @@ from territoria.engines.duckdb.engine import DuckDBEngine, open_duckdb
 from territoria.governance.secrecy.adversary import BREACHES, PublishedTable, audit
 from territoria.governance.secrecy.guard import apply_ruleset
 from territoria.governance.secrecy.rules import RuleSet, load_ruleset
+from territoria.testing.entries import cell_margins, masked_input, min_count, rule_set
 
 from .tables import Table, complete_table
 
@@ -25,27 +26,9 @@ PROTECTION = 0.10
 
 
 def _policies(loop: bool, threshold: int = 3) -> dict[str, Any]:
-    return {
-        "secrecy": {
-            "cells": {
-                "measures": ["value", "nb"],
-                "rules": [
-                    {"id": "masked", "kind": "masked_input", "column": "masked"},
-                    {"id": "min", "kind": "min_count", "column": "nb", "threshold": threshold},
-                ],
-                "secondary": {
-                    "dimensions": [
-                        {"column": "code", "parent": "parent_code"},
-                        {"column": "sector", "total": "T"},
-                        {"column": "period"},
-                    ],
-                    "cost": "CASE WHEN nb > 0 THEN nb ELSE 1e6 END",
-                },
-                "protection": PROTECTION,
-                "protection_loop": loop,
-            }
-        }
-    }
+    rules = [masked_input(), min_count("nb", threshold, "min")]
+    cells = rule_set(["value", "nb"], rules, cell_margins("parent_code"), protection=PROTECTION, protection_loop=loop)
+    return {"secrecy": {"cells": cells}}
 
 
 @pytest.fixture

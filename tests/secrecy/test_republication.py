@@ -18,6 +18,7 @@ from territoria.governance.secrecy.adversary.recovery import recovered
 from territoria.governance.secrecy.guard import apply_ruleset
 from territoria.governance.secrecy.rules import load_ruleset
 from territoria.ledger import suppressed_cells
+from territoria.testing.entries import cell_margins, min_count, rule_set
 
 from .tables import Key, Table, complete_table
 from .test_properties import _run
@@ -45,22 +46,7 @@ def revised(table: Table, leaf: Key, delta: int) -> Table:
 
 
 #: the model's rule (fewer than 10 units, empty cells published) and margins, as a workspace rule set
-POLICIES: dict[str, Any] = {
-    "secrecy": {
-        "cells": {
-            "measures": ["nb"],
-            "rules": [{"id": "min10", "kind": "min_count", "column": "nb", "threshold": 10}],
-            "secondary": {
-                "dimensions": [
-                    {"column": "code", "parent": "parent"},
-                    {"column": "sector", "total": "T"},
-                    {"column": "period"},
-                ],
-                "cost": "CASE WHEN nb > 0 THEN nb ELSE 1e6 END",
-            },
-        }
-    }
-}
+POLICIES: dict[str, Any] = {"secrecy": {"cells": rule_set(["nb"], [min_count("nb", 10)], cell_margins())}}
 
 
 def publish(engine: DuckDBEngine, table: Table) -> dict[Key, int]:

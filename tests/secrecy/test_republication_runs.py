@@ -10,6 +10,7 @@ import duckdb
 
 from territoria.core.yamlio import write_yaml
 from territoria.pipelines import run_pipeline
+from territoria.testing.entries import catalog_entry, file_source, table_schema, write_entry
 from territoria.workspace import Workspace, init_workspace
 from territoria.workspace.workspace import DEFAULT_POLICIES
 
@@ -30,30 +31,17 @@ def _write(ws: Workspace, table: Table) -> None:
 
 def _workspace(root: Path) -> Workspace:
     ws = init_workspace(root, epci=RENNES, packs=["territory"])
-    write_yaml(
-        ws.sources_dir / f"{SOURCE}.yaml",
-        {
-            "identifier": SOURCE,
-            "title": "Sites par secteur",
-            "description": "Nombre de sites par zone et secteur (test)",
-            "publisher": {"name": "Rennes Métropole"},
-            "licence": "Licence Ouverte / Open Licence",
-            "access": "open",
-            "publish": True,
-            "secrecy": "statistical.cells",
-            "source": {"kind": "file", "path": "data/sites.csv", "format": "csv", "read": {"delimiter": ";"}},
-            "schema": {
-                "fields": [
-                    {"name": "code", "type": "string"},
-                    {"name": "parent", "type": "string"},
-                    {"name": "sector", "type": "string"},
-                    {"name": "period", "type": "string"},
-                    {"name": "nb", "type": "integer"},
-                ],
-                "primaryKey": ["code", "sector", "period"],
-            },
-        },
+    fields = {"code": "string", "parent": "string", "sector": "string", "period": "string", "nb": "integer"}
+    entry = catalog_entry(
+        SOURCE,
+        file_source("sites.csv", delimiter=";"),
+        title="Sites par secteur",
+        access="open",
+        publish=True,
+        secrecy="statistical.cells",
+        schema=table_schema(fields, ["code", "sector", "period"]),
     )
+    write_entry(ws.sources_dir, entry)
     write_yaml(ws.root / "policies.yaml", {**DEFAULT_POLICIES, **POLICIES})
     return ws
 

@@ -1,14 +1,10 @@
--- PostgreSQL variant of energie_elec_iris.sql (sqlglot cannot translate DuckDB's multi-column
--- UNPIVOT): the same query with the sectors unpivoted by a LATERAL VALUES list; keep both in step.
--- Electricity by IRIS re-aggregated to communes and the territory (IRIS -> commune -> EPCI).
--- IRIS cells masked by Enedis stay masked; every sum over them is the sum of the known cells,
--- a lower bound flagged lower_bound with the share of masked components: nothing is un-masked.
--- Sums are exact (DECIMAL(38, 6)), so that they do not depend on the thread count.
--- Enedis names an IRIS of Paris, Lyon or Marseille by its arrondissement: the commune is the city
-WITH wide AS (
+-- PostgreSQL parts of energie_elec_iris.sql (sqlglot cannot translate DuckDB's multi-column
+-- UNPIVOT): the territory's communes as an array, and the sectors unpivoted by a LATERAL VALUES
+-- list; the rest of the query is the base's.
+-- territoria:part communes
     SELECT * FROM ref('conso-elec-iris') WHERE commune_of(code_commune) = ANY(ARRAY param('territory.communes'))
-),
-leaves AS (
+-- territoria:end
+-- territoria:part sectors
     -- every sector of every row, null values included: a masked cell stays a (masked) component;
     -- a cell is masked when its count or its consumption is ("s"): either leaves the value unknown
     SELECT w.*, u.sector, u.nb_sites, u.consumption_mwh, u.masked
@@ -26,46 +22,4 @@ leaves AS (
         ('non_affecte', w.nb_sites_secteur_non_affecte, w.conso_totale_secteur_non_affecte_mwh,
             w.nb_sites_secteur_non_affecte_secret OR w.conso_totale_secteur_non_affecte_mwh_secret)
     ) AS u(sector, nb_sites, consumption_mwh, masked)
-),
-known AS (
-    -- an empty cell (professionnel before 2018) is not a component; a masked one is
-    -- (or sites consumed what the file leaves empty)
-    SELECT code_iris, commune_of(code_commune) AS code_commune, annee AS period, sector, consumption_mwh, nb_sites,
-           masked OR (consumption_mwh IS NULL AND coalesce(nb_sites, 0) > 0) AS masked
-    FROM leaves WHERE masked OR consumption_mwh IS NOT NULL OR coalesce(nb_sites, 0) > 0
-),
-territory AS (SELECT param('territory.code') AS code),
-cube AS (
-    SELECT
-        CASE WHEN grouping(code_iris) = 0 THEN 'iris' WHEN grouping(code_commune) = 0 THEN 'commune' ELSE param('territory.mesh') END
-            AS mesh,
-        coalesce(code_iris, code_commune, (SELECT code FROM territory)) AS code,
-        CASE
-            WHEN grouping(code_iris) = 0 THEN code_commune
-            WHEN grouping(code_commune) = 0 THEN (SELECT code FROM territory)
-        END AS parent_code,
-        period,
-        coalesce(sector, 'TOUS') AS sector,
-        sum(consumption_mwh::NUMERIC(38, 6)) FILTER (WHERE NOT masked)::DOUBLE PRECISION AS consumption_mwh,
-        sum(nb_sites) FILTER (WHERE NOT masked)::BIGINT AS nb_sites,
-        count(*) FILTER (WHERE masked) AS masked_components,
-        count(*) AS components
-    FROM known
-    GROUP BY GROUPING SETS (
-        (code_iris, code_commune, period, sector), (code_iris, code_commune, period),
-        (code_commune, period, sector), (code_commune, period), (period, sector), (period)
-    )
-)
-SELECT
-    mesh,
-    code,
-    parent_code,
-    period,
-    sector,
-    consumption_mwh,
-    nb_sites,
-    consumption_mwh IS NULL AS masked_input,
-    consumption_mwh IS NOT NULL AND masked_components > 0 AS lower_bound,
-    masked_components::DOUBLE PRECISION / components AS masked_share
-FROM cube
-ORDER BY mesh, code, sector, period
+-- territoria:end

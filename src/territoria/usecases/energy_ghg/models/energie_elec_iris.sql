@@ -3,12 +3,19 @@
 -- a lower bound flagged lower_bound with the share of masked components: nothing is un-masked.
 -- Sums are exact (DECIMAL(38, 6)), so that they do not depend on the thread count.
 -- Enedis names an IRIS of Paris, Lyon or Marseille by its arrondissement: the commune is the city
+-- The PostgreSQL variant (energie_elec_iris.postgres.sql) replaces the two parts below.
 WITH wide AS (
+    -- territoria:part communes
     SELECT * FROM ref('conso-elec-iris') WHERE commune_of(code_commune) IN (SELECT unnest(param('territory.communes')))
+    -- territoria:end
 ),
 leaves AS (
-    -- INCLUDE NULLS: a masked cell has null values and must stay a (masked) component
-    SELECT * FROM wide UNPIVOT INCLUDE NULLS ((nb_sites, consumption_mwh, masked_sites, masked_mwh) FOR sector IN (
+    -- territoria:part sectors
+    -- every sector of every row, null values included (INCLUDE NULLS): a masked cell stays a
+    -- (masked) component; a cell is masked when its count or its consumption is ("s"): either
+    -- leaves the value unknown
+    SELECT * EXCLUDE (masked_sites, masked_mwh), masked_sites OR masked_mwh AS masked
+    FROM wide UNPIVOT INCLUDE NULLS ((nb_sites, consumption_mwh, masked_sites, masked_mwh) FOR sector IN (
         (nb_sites_residentiel, conso_totale_residentiel_mwh, nb_sites_residentiel_secret, conso_totale_residentiel_mwh_secret) AS residentiel,
         (nb_sites_professionnel, conso_totale_professionnel_mwh, nb_sites_professionnel_secret, conso_totale_professionnel_mwh_secret) AS professionnel,
         (nb_sites_agriculture, conso_totale_agriculture_mwh, nb_sites_agriculture_secret, conso_totale_agriculture_mwh_secret) AS agriculture,
@@ -17,14 +24,14 @@ leaves AS (
         (nb_sites_secteur_non_affecte, conso_totale_secteur_non_affecte_mwh, nb_sites_secteur_non_affecte_secret, conso_totale_secteur_non_affecte_mwh_secret)
             AS non_affecte
     ))
+    -- territoria:end
 ),
 known AS (
-    -- an empty cell (professionnel before 2018) is not a component; a masked one is
-    -- a cell is masked when its count or its consumption is ("s"), or when sites consumed what the
-    -- file leaves empty: any of them leaves the value unknown
+    -- an empty cell (professionnel before 2018) is not a component; a masked one is, and so is
+    -- one whose sites consumed what the file leaves empty (the value is unknown)
     SELECT code_iris, commune_of(code_commune) AS code_commune, annee AS period, sector, consumption_mwh, nb_sites,
-           masked_sites OR masked_mwh OR (consumption_mwh IS NULL AND coalesce(nb_sites, 0) > 0) AS masked
-    FROM leaves WHERE masked_sites OR masked_mwh OR consumption_mwh IS NOT NULL OR coalesce(nb_sites, 0) > 0
+           masked OR (consumption_mwh IS NULL AND coalesce(nb_sites, 0) > 0) AS masked
+    FROM leaves WHERE masked OR consumption_mwh IS NOT NULL OR coalesce(nb_sites, 0) > 0
 ),
 territory AS (SELECT param('territory.code') AS code),
 cube AS (
@@ -38,7 +45,7 @@ cube AS (
         END AS parent_code,
         period,
         coalesce(sector, 'TOUS') AS sector,
-        sum(consumption_mwh::DECIMAL(38, 6)) FILTER (WHERE NOT masked)::DOUBLE AS consumption_mwh,
+        sum(consumption_mwh::DECIMAL(38, 6)) FILTER (WHERE NOT masked)::DOUBLE PRECISION AS consumption_mwh,
         sum(nb_sites) FILTER (WHERE NOT masked)::BIGINT AS nb_sites,
         count(*) FILTER (WHERE masked) AS masked_components,
         count(*) AS components
@@ -58,6 +65,6 @@ SELECT
     nb_sites,
     consumption_mwh IS NULL AS masked_input,
     consumption_mwh IS NOT NULL AND masked_components > 0 AS lower_bound,
-    masked_components / components AS masked_share
+    masked_components::DOUBLE PRECISION / components AS masked_share
 FROM cube
 ORDER BY mesh, code, sector, period
