@@ -63,6 +63,37 @@ class Departement:
 
 
 @dataclass(frozen=True)
+class Region:
+    code: str
+    nom: str
+    #: its départements' codes and its communes' codes, sorted
+    departements: tuple[str, ...]
+    communes: tuple[str, ...]
+
+
+#: INSEE's region codes before the 2016 reform -> (name, the region it is part of since): a team's
+#: older files and habits still say 25 for Basse-Normandie or 82 for Rhône-Alpes (COG 2016)
+FORMER_REGIONS = {
+    "21": ("Champagne-Ardenne", "44"),
+    "22": ("Picardie", "32"),
+    "23": ("Haute-Normandie", "28"),
+    "25": ("Basse-Normandie", "28"),
+    "26": ("Bourgogne", "27"),
+    "31": ("Nord-Pas-de-Calais", "32"),
+    "41": ("Lorraine", "44"),
+    "42": ("Alsace", "44"),
+    "43": ("Franche-Comté", "27"),
+    "54": ("Poitou-Charentes", "75"),
+    "72": ("Aquitaine", "75"),
+    "73": ("Midi-Pyrénées", "76"),
+    "74": ("Limousin", "75"),
+    "82": ("Rhône-Alpes", "84"),
+    "83": ("Auvergne", "84"),
+    "91": ("Languedoc-Roussillon", "76"),
+}
+
+
+@dataclass(frozen=True)
 class Epci:
     siren: str
     nom: str
@@ -81,18 +112,31 @@ class Referential:
         self.boundaries_path = self.directory / "communes_geom.parquet"
         self.vintages: dict[str, Any] = json.loads((self.directory / "vintages.json").read_text(encoding="utf-8"))
         columns = ["code", "nom", "departement", "region", "epci", "population", "anciens_codes", "departement_nom"]
-        communes = pq.read_table(self.communes_path, columns=[*columns, "zone"]).to_pylist()
+        communes = pq.read_table(self.communes_path, columns=[*columns, "region_nom", "zone"]).to_pylist()
         #: a former commune's code (merged into a commune nouvelle) -> the current commune(s) it is part of
         self.former: dict[str, tuple[str, ...]] = {}
         #: département (and overseas collectivity) code -> (name, zone: metro, drom or com), its communes
         self._departements: dict[str, tuple[str, str, list[str]]] = {}
+        #: region code -> (name, its communes); an overseas collectivity's communes have none
+        regions: dict[str, tuple[str, list[str]]] = {}
         for row in communes:
             for old in row.pop("anciens_codes") or []:
                 self.former[old] = (*self.former.get(old, ()), row["code"])
-            # popped whatever the département: a Commune holds neither
-            nom, zone = row.pop("departement_nom"), row.pop("zone")
+            # popped whatever the département: a Commune holds none of them
+            nom, zone, region_nom = row.pop("departement_nom"), row.pop("zone"), row.pop("region_nom")
             self._departements.setdefault(row["departement"], (nom, zone, []))[2].append(row["code"])
+            if zone != "com":
+                regions.setdefault(row["region"], (region_nom, []))[1].append(row["code"])
         self.communes: dict[str, Commune] = {row["code"]: Commune(**row) for row in communes}
+        self.regions: dict[str, Region] = {
+            code: Region(
+                code,
+                nom,
+                tuple(sorted({self.communes[c].departement or "" for c in members})),
+                tuple(sorted(members)),
+            )
+            for code, (nom, members) in sorted(regions.items())
+        }
         epcis = pq.read_table(self.epci_path, columns=["siren", "nom", "nature", "population", "membres"]).to_pylist()
         self.epcis: dict[str, Epci] = {
             row["siren"]: Epci(
@@ -154,6 +198,52 @@ class Referential:
         if by_name and not code.isdigit():
             return "did you mean " + ", ".join(f"{k} ({names[k]})" for k in by_name[:5]) + "?"
         usage = "a département is named by its code: 01-95, 2A and 2B for Corsica, 971-974 and 976 overseas"
+        close = did_you_mean(code, names, names)
+        return f"{close} ({usage})" if close else usage
+
+    def region(self, code: str) -> Region:
+        """A region (2016's: 11-94 in metropolitan France, 01-04 and 06 overseas) by its INSEE code."""
+        typed = code.strip()
+        code = typed.zfill(2) if typed.isdigit() and len(typed) == 1 else typed.upper()
+        found = self.regions.get(code)
+        if found is not None:
+            return found
+        raise NotFoundError(
+            f"unknown region {typed!r}: not one of the {len(self.regions)} regions", hint=self._region_hint(code)
+        )
+
+    def _region_hint(self, code: str) -> str:
+        """What the code or name names instead: a region before 2016, a département, an overseas
+        collectivity, Corsica as 20; else close region codes or names, and the list of regions."""
+        said: list[str] = []
+        if code in FORMER_REGIONS:
+            old, now = FORMER_REGIONS[code]
+            said.append(f"{code} was {old} until 2016, now part of {now} ({self.regions[now].nom}): --region {now}")
+        dep = self._departements.get(code)
+        if dep is not None and dep[1] == "com":
+            said.append(self._dep_hint(code))
+        elif dep is not None:
+            region = self.regions[self.communes[dep[2][0]].region or ""]
+            said.append(
+                f"{code} is the département {dep[0]} (--departement {code}), "
+                f"in region {region.code} ({region.nom}): --region {region.code}"
+            )
+        elif code == "20":
+            said.append("Corsica is region 94 (Corse), départements 2A and 2B: --region 94")
+        if said:
+            return "; ".join(said)
+        names = {k: r.nom for k, r in self.regions.items()}
+        folded = _fold(code)
+        by_name = [k for k, nom in names.items() if folded and folded in _fold(nom)]
+        if by_name and not code.isdigit():
+            return "did you mean " + ", ".join(f"{k} ({names[k]})" for k in by_name[:5]) + "?"
+        for old, now in FORMER_REGIONS.values():
+            if folded == _fold(old):
+                return f"{old} is part of {now} ({names[now]}) since 2016: --region {now}"
+        deps = [k for k, (nom, zone, _) in self._departements.items() if zone != "com" and folded == _fold(nom)]
+        if deps and not code.isdigit():
+            return f"{self._departements[deps[0]][0]} is a département: --departement {deps[0]}"
+        usage = "a region is named by its INSEE code: " + ", ".join(f"{k} {n}" for k, n in names.items())
         close = did_you_mean(code, names, names)
         return f"{close} ({usage})" if close else usage
 
