@@ -27,11 +27,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from territoria.core.yamlio import read_yaml, write_yaml
 from territoria.reference.referential import referential
+from territoria.reference.timezones import territory_zone
 from territoria.sensors.ingest import ingest_messages, open_registry, replay, store_for
 from territoria.sensors.registry import REGISTRY
 
@@ -149,7 +151,7 @@ def write_registry(root: Path, devices: list[dict[str, Any]]) -> None:
     write_yaml(
         target,
         {
-            "timezone": "Europe/Paris",
+            "timezone": territory_zone(d["commune"] for d in devices),
             "late_after_s": 3600,
             "broker": {"host": "127.0.0.1", "port": 1883, "application_id": APPLICATION},
             "profiles": PROFILES,
@@ -162,7 +164,9 @@ def _series(rng: np.random.Generator, devices: list[dict[str, Any]]) -> tuple[np
     """Temperature and humidity, shape (devices, slots)."""
     slots = DAYS * 86400 // STEP_S
     t_h = np.arange(slots) * STEP_S / 3600.0
-    local_h = (t_h + 2.0) % 24  # CEST
+    # the network's legal time (CEST in Rennes, UTC+4 in La Réunion): its nights are local nights
+    offset = START.astimezone(ZoneInfo(territory_zone(d["commune"] for d in devices))).utcoffset()
+    local_h = (t_h + (offset.total_seconds() if offset else 0.0) / 3600.0) % 24
     day = (t_h // 24).astype(int)
     synoptic = 18.0 + np.cumsum(rng.normal(0, 0.6, DAYS)).clip(-4, 4)
     wave = np.zeros(DAYS)
