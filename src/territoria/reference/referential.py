@@ -40,6 +40,18 @@ def _separator_hint(code: str, communes: Mapping[str, Any]) -> str | None:
     return None
 
 
+#: letters typed for the digits they look like (O for 0, I or l for 1)
+_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def _lookalike_hint(code: str, communes: Mapping[str, Any]) -> str | None:
+    """``35O47`` for 35047: a letter where a digit looks the same (Corsica's A and B are letters)."""
+    fixed = code[:2] + code[2:].translate(_LOOKALIKES) if code[:2] in ("2A", "2B") else code.translate(_LOOKALIKES)
+    if fixed != code and fixed in communes:
+        return f"did you mean {fixed} ({getattr(communes[fixed], 'nom', fixed)})? (a letter O or I for a digit)"
+    return None
+
+
 def data_dir() -> Path:
     return Path(str(resources.files("territoria.reference") / "data"))
 
@@ -112,31 +124,18 @@ class Referential:
         self.boundaries_path = self.directory / "communes_geom.parquet"
         self.vintages: dict[str, Any] = json.loads((self.directory / "vintages.json").read_text(encoding="utf-8"))
         columns = ["code", "nom", "departement", "region", "epci", "population", "anciens_codes", "departement_nom"]
-        communes = pq.read_table(self.communes_path, columns=[*columns, "region_nom", "zone"]).to_pylist()
+        communes = pq.read_table(self.communes_path, columns=[*columns, "zone"]).to_pylist()
         #: a former commune's code (merged into a commune nouvelle) -> the current commune(s) it is part of
         self.former: dict[str, tuple[str, ...]] = {}
         #: département (and overseas collectivity) code -> (name, zone: metro, drom or com), its communes
         self._departements: dict[str, tuple[str, str, list[str]]] = {}
-        #: region code -> (name, its communes); an overseas collectivity's communes have none
-        regions: dict[str, tuple[str, list[str]]] = {}
         for row in communes:
             for old in row.pop("anciens_codes") or []:
                 self.former[old] = (*self.former.get(old, ()), row["code"])
             # popped whatever the département: a Commune holds none of them
-            nom, zone, region_nom = row.pop("departement_nom"), row.pop("zone"), row.pop("region_nom")
+            nom, zone = row.pop("departement_nom"), row.pop("zone")
             self._departements.setdefault(row["departement"], (nom, zone, []))[2].append(row["code"])
-            if zone != "com":
-                regions.setdefault(row["region"], (region_nom, []))[1].append(row["code"])
         self.communes: dict[str, Commune] = {row["code"]: Commune(**row) for row in communes}
-        self.regions: dict[str, Region] = {
-            code: Region(
-                code,
-                nom,
-                tuple(sorted({self.communes[c].departement or "" for c in members})),
-                tuple(sorted(members)),
-            )
-            for code, (nom, members) in sorted(regions.items())
-        }
         epcis = pq.read_table(self.epci_path, columns=["siren", "nom", "nature", "population", "membres"]).to_pylist()
         self.epcis: dict[str, Epci] = {
             row["siren"]: Epci(
@@ -201,6 +200,29 @@ class Referential:
         close = did_you_mean(code, names, names)
         return f"{close} ({usage})" if close else usage
 
+    @functools.cached_property
+    def regions(self) -> dict[str, Region]:
+        """The 18 regions by code; an overseas collectivity (975, 977...) is in none. Made on first
+        use: most commands never need them, and their names are a column more to read."""
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(self.communes_path, columns=["region", "region_nom"])
+        named = table.group_by("region").aggregate([("region_nom", "min")])
+        names = dict(zip(named["region"].to_pylist(), named["region_nom_min"].to_pylist(), strict=True))
+        members: dict[str, list[str]] = {}
+        for dep, (_, zone, codes) in sorted(self._departements.items()):
+            if zone != "com":
+                members.setdefault(self.communes[codes[0]].region or "", []).append(dep)
+        return {
+            code: Region(
+                code,
+                names[code],
+                tuple(deps),
+                tuple(sorted(c for dep in deps for c in self._departements[dep][2])),
+            )
+            for code, deps in sorted(members.items())
+        }
+
     def region(self, code: str) -> Region:
         """A region (2016's: 11-94 in metropolitan France, 01-04 and 06 overseas) by its INSEE code."""
         typed = code.strip()
@@ -252,6 +274,7 @@ class Referential:
         found = self.communes.get(code)
         if found is None:
             hint = _separator_hint(code, self.communes) or _arrondissement_hint(code, self.communes)
+            hint = hint or _lookalike_hint(code, self.communes)
             hint = hint or self._former_hint(code)
             if hint is None:
                 close = did_you_mean(code, self.communes, {k: v.nom for k, v in self.communes.items()})

@@ -1,0 +1,42 @@
+"""A territory.yaml a team edited by hand: a commune code with a typo (a letter O for a zero) ran,
+"successfully", with the commune missing from every figure; the run now stops at the referential
+step saying which code and what was probably meant, and `config validate` gives the same hint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .conftest import Territoria
+
+
+def _typo(tmp_path: Path, territoria: Territoria) -> Path:
+    root = tmp_path / "ws"
+    assert territoria("init", str(root), "--communes", "35238,35047").code == 0
+    config = root / "territory.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("'35047'", "'35O47'"), encoding="utf-8")
+    return root
+
+
+def test_a_run_stops_at_a_code_that_is_no_commune(tmp_path: Path, territoria: Territoria) -> None:
+    root = _typo(tmp_path, territoria)
+    out = territoria("run", "-w", str(root))
+    assert out.code == 1, out.text
+    assert "ingest:communes-referentiel: territory.yaml names 1 code that is no commune of the referential: 35O47" in (
+        out.text
+    )
+    assert "hint: 35O47: did you mean 35047 (Bruz)? (a letter O or I for a digit)" in out.text
+    assert "Traceback" not in out.text
+
+
+def test_config_validate_gives_the_line_and_the_commune_meant(tmp_path: Path, territoria: Territoria) -> None:
+    root = _typo(tmp_path, territoria)
+    out = territoria("config", "validate", "-w", str(root))
+    assert out.code == 1
+    assert "territory.yaml:6: commune 35O47 is not in the referential — did you mean 35047 (Bruz)?" in out.text
+
+
+def test_init_names_the_commune_meant(tmp_path: Path, territoria: Territoria) -> None:
+    out = territoria("init", str(tmp_path / "ws"), "--communes", "35238,35O47")
+    assert out.code == 2 and "hint: did you mean 35047 (Bruz)?" in out.text, out.text
+    out = territoria("init", str(tmp_path / "ws"), "--communes", "2AOO4")  # Corsica's A stays a letter
+    assert out.code == 2 and "did you mean 2A004 (Ajaccio)?" in out.text, out.text
