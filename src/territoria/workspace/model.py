@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,6 +38,22 @@ class TerritoryConfig(BaseModel):
     communes_without_boundary: list[str] = Field(default_factory=list)
     #: the address the API is reached at behind a proxy (``api/origin.py``); links are built from it
     public_url: str | None = None
+
+    @field_validator("communes")
+    @classmethod
+    def _some_communes(cls, value: list[str]) -> list[str]:
+        """No commune is no territory: every step would read an empty extract (an internal error
+        of the referential step, before). A code listed twice is most likely a typo for another
+        commune, which the territory then lacks."""
+        if not value:
+            raise ValueError(
+                "the territory has no commune: list their INSEE codes, or write the file again with "
+                "`territoria init DIR --force --epci SIREN` (or --communes, --departement, --region)"
+            )
+        if len(set(value)) < len(value):
+            twice = sorted(code for code, n in Counter(value).items() if n > 1)
+            raise ValueError(f"listed more than once: {', '.join(twice)}; keep one of each")
+        return value
 
     @field_validator("public_url")
     @classmethod

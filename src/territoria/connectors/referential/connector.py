@@ -56,7 +56,7 @@ class ReferentialConnector:
         else:
             keep = pc.is_in(table["code"], value_set=members)
         extract = table.filter(keep)
-        if options.table == "communes" and extract.num_rows < len(members):
+        if options.table == "communes" and extract.num_rows < len(set(ctx.territory.communes)):
             _unknown_communes(ctx.territory.communes, set(extract["code"].to_pylist()))
         buffer = io.BytesIO()
         # Deterministic bytes for identical content, so that the landing deduplicates.
