@@ -66,3 +66,19 @@ def test_no_commune_or_one_twice_is_a_mistake_to_fix(
     assert out.code == 2 and says in out.text and "internal error" not in out.text, out.text
     out = territoria("config", "validate", "-w", str(root))
     assert out.code == 1 and says in out.text, out.text
+
+
+def test_codes_typed_without_quotes(tmp_path: Path, territoria: Territoria) -> None:
+    """YAML reads an unquoted code as a number: 35238 is taken as the code it is; 01001 is the octal
+    number 513, which says to quote the codes (before, both were 'Input should be a valid string')."""
+    root = tmp_path / "ws"
+    assert territoria("init", str(root), "--communes", "35238,35047").code == 0
+    config = root / "territory.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("'35238'", "35238").replace("'35047'", "35047"), encoding="utf-8")
+    out = territoria("config", "validate", "-w", str(root))
+    assert out.code == 0 and "configuration is valid" in out.text, out.text
+    config.write_text(text.replace("'35047'", "01001"), encoding="utf-8")
+    out = territoria("config", "validate", "-w", str(root))
+    assert out.code == 1, out.text
+    assert "513 is a number, not a commune code: write the codes between quotes ('01001')" in out.text

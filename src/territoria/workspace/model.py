@@ -39,6 +39,21 @@ class TerritoryConfig(BaseModel):
     #: the address the API is reached at behind a proxy (``api/origin.py``); links are built from it
     public_url: str | None = None
 
+    @field_validator("communes", mode="before")
+    @classmethod
+    def _codes_as_text(cls, value: Any) -> Any:
+        """A code typed without quotes is a number to YAML: 35238 is read back as the code it is,
+        but 01001 is the octal number 513, so a number of fewer than 5 digits says to quote it."""
+        if not isinstance(value, list):
+            return value
+        for item in value:
+            if isinstance(item, int) and not 10000 <= item <= 99999:
+                raise ValueError(
+                    f"{item} is a number, not a commune code: write the codes between quotes ('01001'); "
+                    "unquoted, YAML reads 01001 as the octal number 513"
+                )
+        return [str(item) if isinstance(item, int) else item for item in value]
+
     @field_validator("communes")
     @classmethod
     def _some_communes(cls, value: list[str]) -> list[str]:
