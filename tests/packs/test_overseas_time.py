@@ -85,6 +85,8 @@ def test_a_registry_without_a_zone_is_in_the_territorys(tmp_path: Path) -> None:
         {"dev_eui": "a840410000000b01", "thing": "capteur-st-denis", "profile": "LHT65", "lon": 55.4481,
          "lat": -20.8789, "role": "urbain", "commune": "97411"},
     ]  # fmt: skip
+    demo.write_registry(ws.root, demo.plan_network(ws.config.communes))  # the demo's own network
+    assert read_yaml(ws.root / REGISTRY)["timezone"] == "Indian/Reunion"
     demo.write_registry(ws.root, devices)
     assert read_yaml(ws.root / REGISTRY)["timezone"] == "Indian/Reunion"
     registry = read_yaml(ws.root / REGISTRY)
