@@ -119,3 +119,16 @@ def test_the_portals_are_asked_for_the_region(tmp_path: Path, territoria: Territ
     assert out.code == 0, out.text
     text = (tmp_path / "more" / "sources" / "conso-elec-iris.yaml").read_text(encoding="utf-8")
     assert "where: code_commune IN" in text and '"06088"' in text and "where: code_region" not in text
+
+
+def test_an_epci_with_communes_added_asks_for_both(tmp_path: Path, territoria: Territoria) -> None:
+    """`--epci` with `--communes`: the exports asked by EPCI alone, so the added communes' rows
+    never came; an EPCI alone is still asked by EPCI."""
+    out = territoria("init", str(tmp_path / "ws"), "--epci", "249740119", "--communes", "97407", "--pack", "energy_ghg")
+    assert out.code == 0, out.text
+    for source in ("conso-elec-iris", "conso-elec-gaz-commune"):
+        text = (tmp_path / "ws" / "sources" / f"{source}.yaml").read_text(encoding="utf-8")
+        assert 'where: code_epci="249740119" OR code_commune IN ("97407")' in text, source
+    out = territoria("init", str(tmp_path / "one"), "--epci", "249740119", "--pack", "energy_ghg")
+    text = (tmp_path / "one" / "sources" / "conso-elec-iris.yaml").read_text(encoding="utf-8")
+    assert 'where: code_epci="249740119"\n' in text

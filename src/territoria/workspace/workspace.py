@@ -31,7 +31,7 @@ from territoria.engines.base import Engine
 from territoria.engines.registry import open_engine
 from territoria.landing import Landing
 from territoria.reference.arrondissements import arrondissements_of
-from territoria.reference.referential import Referential, referential
+from territoria.reference.referential import Commune, Referential, referential
 from territoria.workspace.lock import WorkspaceLock
 from territoria.workspace.model import TERRITORY_MESH, PackConfig, TerritoryConfig
 from territoria.workspace.policies import DEFAULT_POLICIES, load_policies
@@ -226,14 +226,6 @@ def territory_placeholders(config: TerritoryConfig) -> dict[str, str]:
     members = [ref.communes[c] for c in config.communes if c in ref.communes]
     deps = sorted({m.departement for m in members if m.departement})
     regions = sorted({m.region for m in members if m.region})
-    # a producer may name Paris, Lyon or Marseille's rows by arrondissement (Enedis's IRIS file)
-    quoted = ", ".join(f'"{c}"' for code in config.communes for c in (code, *arrondissements_of(code)))
-    # every commune of its regions (`init --region`) or of its départements (`--departement`): asked
-    # by region or département, a filter of a few bytes where the list of communes made a URL of up
-    # to 9 kB (Pas-de-Calais: 890 communes), 15 kB for Bretagne's 1,202
-    exact = len(members) == len(config.communes)
-    whole_regions = exact and len(members) == sum(len(ref.regions[r].communes) for r in regions if r in ref.regions)
-    whole_deps = exact and sum(1 for c in ref.communes.values() if c.departement in deps) == len(members)
     return {
         "territory.epci": config.epci or "",
         "territory.communes": ",".join(config.communes),
@@ -241,15 +233,35 @@ def territory_placeholders(config: TerritoryConfig) -> dict[str, str]:
         # Météo-France's files name Corsica as before 1976 (Q_20_..., stations 20004002)
         "territory.departements_meteo": ",".join(sorted({"20" if d in ("2A", "2B") else d for d in deps})),
         "territory.regions": ",".join(regions),
-        # an Opendatasoft `where` selecting the territory's rows (by EPCI, or by commune without one)
-        "territory.ods_where": f'code_epci="{config.epci}"'
-        if config.epci
-        else _ods_in("code_region", regions)
-        if whole_regions and regions
-        else _ods_in("code_departement", deps)
-        if whole_deps and deps
-        else f"code_commune IN ({quoted})",
+        "territory.ods_where": _ods_where(ref, config, members, deps, regions),
     }
+
+
+def _ods_where(
+    ref: Referential, config: TerritoryConfig, members: list[Commune], deps: list[str], regions: list[str]
+) -> str:
+    """An Opendatasoft `where` selecting the territory's rows: by EPCI; by region or département when
+    the territory is every commune of them (`init --region`, `--departement`), a filter of a few
+    bytes where the list of communes made a URL of up to 9 kB (Pas-de-Calais: 890 communes), 15 kB
+    for Bretagne's 1,202; by commune otherwise. An EPCI with communes of its own added (`--epci
+    --communes`) asks for both: by EPCI alone, the added communes' rows never came."""
+
+    def by_commune(codes: list[str]) -> str:
+        # a producer may name Paris, Lyon or Marseille's rows by arrondissement (Enedis's IRIS file)
+        quoted = ", ".join(f'"{c}"' for code in codes for c in (code, *arrondissements_of(code)))
+        return f"code_commune IN ({quoted})"
+
+    if config.epci:
+        epci = ref.epcis.get(config.epci)
+        added = [c for c in config.communes if epci is None or c not in epci.membres]
+        by_epci = f'code_epci="{config.epci}"'
+        return f"{by_epci} OR {by_commune(added)}" if added else by_epci
+    exact = len(members) == len(config.communes)
+    if exact and regions and len(members) == sum(len(ref.regions[r].communes) for r in regions if r in ref.regions):
+        return _ods_in("code_region", regions)
+    if exact and deps and sum(1 for c in ref.communes.values() if c.departement in deps) == len(members):
+        return _ods_in("code_departement", deps)
+    return by_commune(config.communes)
 
 
 def _ods_in(field: str, codes: list[str]) -> str:
