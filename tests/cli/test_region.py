@@ -132,3 +132,12 @@ def test_an_epci_with_communes_added_asks_for_both(tmp_path: Path, territoria: T
     out = territoria("init", str(tmp_path / "one"), "--epci", "249740119", "--pack", "energy_ghg")
     text = (tmp_path / "one" / "sources" / "conso-elec-iris.yaml").read_text(encoding="utf-8")
     assert 'where: code_epci="249740119"\n' in text
+
+
+def test_reference_search_finds_regions_and_departements(territoria: Territoria) -> None:
+    """`territoria reference --search NAME` gives the code each option takes: it listed EPCIs and
+    communes only, so a region's or département's code was nowhere to find."""
+    out = territoria("reference", "--search", "réunion")
+    assert out.code == 0, out.text
+    assert "│ region │ 04 │ La Réunion │" in out.text and "│ departement │ 974 │ La Réunion │" in out.text
+    assert "│ epci │ 249740119 │ CA Intercommunale du Nord de la Réunion (CINOR) │" in out.text

@@ -114,7 +114,9 @@ def demo(
 
 
 def reference(
-    search: Annotated[str | None, typer.Option(help="Find EPCIs and communes by name.")] = None,
+    search: Annotated[
+        str | None, typer.Option(help="Find regions, départements, EPCIs and communes by name, with their codes.")
+    ] = None,
     missing: Annotated[bool, typer.Option(help="List the communes that have no 2018 boundary.")] = False,
 ) -> None:
     """Show the shipped national referential: vintages, counts, attributions."""

@@ -306,9 +306,15 @@ class Referential:
         return f"{code} is a former commune, now part of {names}: use {use}"
 
     def search(self, text: str, limit: int = 10) -> list[tuple[str, str, str]]:
-        """Find EPCIs and communes whose name contains ``text`` (accent- and case-insensitive)."""
+        """Find regions, départements, EPCIs and communes whose name contains ``text`` (accent- and
+        case-insensitive): each with the code its `init` option takes."""
         needle = _fold(text)
-        hits: list[tuple[str, str, str]] = []
+        hits: list[tuple[str, str, str]] = [
+            ("region", r.code, r.nom) for r in self.regions.values() if needle in _fold(r.nom)
+        ]
+        for code, (nom, zone, _) in sorted(self._departements.items()):
+            if zone != "com" and needle in _fold(nom):
+                hits.append(("departement", code, nom))
         for e in self.epcis.values():
             if needle in _fold(e.nom):
                 hits.append(("epci", e.siren, e.nom))
