@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import NamedTuple
 
 import pytest
@@ -34,3 +35,11 @@ def territoria(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[st
         return Outcome(code if isinstance(code, int) else 1, " ".join((shown.out + shown.err).split()))
 
     return invoke
+
+
+def assert_refused(out: Outcome, message: str, hint: str, workspace: Path) -> None:
+    """A mistake to fix: exit code 2, the message and its hint, no traceback, no workspace written."""
+    assert out.code == 2, out.text
+    assert message in out.text and f"hint: {hint}" in out.text, out.text
+    assert "Traceback" not in out.text
+    assert not (workspace / "territory.yaml").exists()

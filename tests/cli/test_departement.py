@@ -12,7 +12,7 @@ import pytest
 from territoria.reference.referential import referential
 from territoria.workspace import Workspace
 
-from .conftest import Territoria
+from .conftest import Territoria, assert_refused
 
 
 @pytest.mark.parametrize(
@@ -65,15 +65,13 @@ def test_an_unknown_departement_says_what_to_type(
     tmp_path: Path, territoria: Territoria, typed: str, says: str
 ) -> None:
     out = territoria("init", str(tmp_path / "ws"), "--departement", typed)
-    assert out.code == 2, out.text
-    assert f"unknown département '{typed}'" in out.text and f"hint: {says}" in out.text, out.text
-    assert "Traceback" not in out.text
-    assert not (tmp_path / "ws" / "territory.yaml").exists()
+    assert_refused(out, f"unknown département '{typed}'", says, tmp_path / "ws")
 
 
-def test_help_names_the_option(territoria: Territoria) -> None:
+def test_help_names_the_options(territoria: Territoria) -> None:
     out = territoria("init", "--help")
     assert out.code == 0 and "--departement" in out.text and "2A or 2B" in out.text, out.text
+    assert "--region" in out.text and "53 Bretagne" in out.text, out.text
 
 
 def test_the_portals_are_asked_for_the_departement(tmp_path: Path, territoria: Territoria) -> None:

@@ -89,6 +89,15 @@ def test_indicator_page_offers_downloads_in_every_format(page: Any, server: Serv
     assert page.errors == []
 
 
+def test_an_indicator_without_sectors_shows_no_stray_text(page: Any, server: Server) -> None:
+    """The sector breakdown, absent for an indicator without sectors, was written as the text
+    "null" under the trend chart (seen on Bretagne's income page)."""
+    page.goto(f"{server.url}/#/indicateur/densite_population")
+    page.wait_for_selector(".downloads [data-format=csv]")
+    assert "null" not in page.inner_text("body").split(), page.inner_text("body")
+    assert page.errors == []
+
+
 def test_commune_names_on_the_map_never_overlap(page: Any, server: Server) -> None:
     open_map(page, server, "population")
     labels = page.evaluate(

@@ -6,6 +6,8 @@ the same expression from one definition.
 part of France (``reference/crs.py``).
 ``commune_of(code)``: the commune of a 5-character code, that of its commune for a municipal
 arrondissement of Paris, Lyon or Marseille (``reference/arrondissements.py``), the code otherwise.
+``local_time(instant, code)``: the wall-clock time of a TIMESTAMPTZ in the legal time of the part of
+France a commune or station code names (``reference/timezones.py``).
 """
 
 from __future__ import annotations
@@ -16,8 +18,13 @@ from collections.abc import Callable
 from territoria.core.errors import ConfigError
 from territoria.reference.arrondissements import commune_of_sql
 from territoria.reference.crs import local_projection_sql
+from territoria.reference.timezones import local_time_sql
 
-MACROS: dict[str, Callable[..., str]] = {"local_projection": local_projection_sql, "commune_of": commune_of_sql}
+MACROS: dict[str, Callable[..., str]] = {
+    "local_projection": local_projection_sql,
+    "commune_of": commune_of_sql,
+    "local_time": local_time_sql,
+}
 CALL = re.compile(r"\b(" + "|".join(MACROS) + r")\s*\(")
 
 

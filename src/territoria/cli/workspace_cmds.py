@@ -30,8 +30,16 @@ def init(
             "(overseas); comma-separated for several, e.g. 35 or 2A,2B."
         ),
     ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            help="Every commune of a region, by its INSEE code: 11-94 in metropolitan France (e.g. 53 Bretagne, "
+            "94 Corse), 01-04 and 06 overseas; comma-separated for several."
+        ),
+    ] = None,
     name: Annotated[
-        str | None, typer.Option(help="Name of the territory (default: the EPCI's or the département's).")
+        str | None,
+        typer.Option(help="Name of the territory (default: the EPCI's, the département's or the region's)."),
     ] = None,
     pack: Annotated[list[str] | None, typer.Option("--pack", help="Use-case pack to enable (repeatable).")] = None,
     force: Annotated[bool, typer.Option(help="Rewrite an existing workspace's configuration (data is kept).")] = False,
@@ -46,18 +54,23 @@ def init(
 
         territoria init ille-et-vilaine --departement 35
 
-    --epci, --communes and --departement may be combined: the territory is every commune they name.
+        territoria init bretagne --region 53
+
+    --epci, --communes, --departement and --region may be combined: the territory is every commune
+    they name.
     """
     from territoria.reference.referential import referential
     from territoria.workspace import init_workspace
 
     codes = [c for c in (communes or "").split(",") if c.strip()]
     deps = [d for d in (departement or "").split(",") if d.strip()]
+    regions = [r for r in (region or "").split(",") if r.strip()]
     ws = init_workspace(
         new_folder(directory),
         epci=epci,
         communes=codes or None,
         departements=deps or None,
+        regions=regions or None,
         name=name,
         packs=pack,
         force=force,
@@ -101,7 +114,9 @@ def demo(
 
 
 def reference(
-    search: Annotated[str | None, typer.Option(help="Find EPCIs and communes by name.")] = None,
+    search: Annotated[
+        str | None, typer.Option(help="Find regions, départements, EPCIs and communes by name, with their codes.")
+    ] = None,
     missing: Annotated[bool, typer.Option(help="List the communes that have no 2018 boundary.")] = False,
 ) -> None:
     """Show the shipped national referential: vintages, counts, attributions."""

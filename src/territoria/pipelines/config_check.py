@@ -169,10 +169,23 @@ def _check_territory(path: Path) -> list[Issue]:
     node = compose(path) if unknown else None
     return [
         Issue(
-            CONFIG, line_of(node, ("communes", i)), f"commune {code} is not in the referential", None, "unknown-commune"
+            CONFIG,
+            line_of(node, ("communes", i)),
+            f"commune {code} is not in the referential",
+            _hint(code),
+            "unknown-commune",
         )
         for i, code in unknown
     ]
+
+
+def _hint(code: str) -> str | None:
+    """The referential's hint for a code it lacks: close codes, the commune a former one is part of."""
+    try:
+        referential().commune(code)
+    except TerritoriaError as exc:
+        return exc.hint
+    return None
 
 
 def _check_sources(folder: Path) -> list[Issue]:

@@ -40,6 +40,18 @@ def _separator_hint(code: str, communes: Mapping[str, Any]) -> str | None:
     return None
 
 
+#: letters typed for the digits they look like (O for 0, I or l for 1)
+_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def _lookalike_hint(code: str, communes: Mapping[str, Any]) -> str | None:
+    """``35O47`` for 35047: a letter where a digit looks the same (Corsica's A and B are letters)."""
+    fixed = code[:2] + code[2:].translate(_LOOKALIKES) if code[:2] in ("2A", "2B") else code.translate(_LOOKALIKES)
+    if fixed != code and fixed in communes:
+        return f"did you mean {fixed} ({getattr(communes[fixed], 'nom', fixed)})? (a letter O or I for a digit)"
+    return None
+
+
 def data_dir() -> Path:
     return Path(str(resources.files("territoria.reference") / "data"))
 
@@ -60,6 +72,37 @@ class Departement:
     nom: str
     #: its communes' codes, sorted
     communes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    nom: str
+    #: its départements' codes and its communes' codes, sorted
+    departements: tuple[str, ...]
+    communes: tuple[str, ...]
+
+
+#: INSEE's region codes before the 2016 reform -> (name, the region it is part of since): a team's
+#: older files and habits still say 25 for Basse-Normandie or 82 for Rhône-Alpes (COG 2016)
+FORMER_REGIONS = {
+    "21": ("Champagne-Ardenne", "44"),
+    "22": ("Picardie", "32"),
+    "23": ("Haute-Normandie", "28"),
+    "25": ("Basse-Normandie", "28"),
+    "26": ("Bourgogne", "27"),
+    "31": ("Nord-Pas-de-Calais", "32"),
+    "41": ("Lorraine", "44"),
+    "42": ("Alsace", "44"),
+    "43": ("Franche-Comté", "27"),
+    "54": ("Poitou-Charentes", "75"),
+    "72": ("Aquitaine", "75"),
+    "73": ("Midi-Pyrénées", "76"),
+    "74": ("Limousin", "75"),
+    "82": ("Rhône-Alpes", "84"),
+    "83": ("Auvergne", "84"),
+    "91": ("Languedoc-Roussillon", "76"),
+}
 
 
 @dataclass(frozen=True)
@@ -89,7 +132,7 @@ class Referential:
         for row in communes:
             for old in row.pop("anciens_codes") or []:
                 self.former[old] = (*self.former.get(old, ()), row["code"])
-            # popped whatever the département: a Commune holds neither
+            # popped whatever the département: a Commune holds none of them
             nom, zone = row.pop("departement_nom"), row.pop("zone")
             self._departements.setdefault(row["departement"], (nom, zone, []))[2].append(row["code"])
         self.communes: dict[str, Commune] = {row["code"]: Commune(**row) for row in communes}
@@ -157,11 +200,81 @@ class Referential:
         close = did_you_mean(code, names, names)
         return f"{close} ({usage})" if close else usage
 
+    @functools.cached_property
+    def regions(self) -> dict[str, Region]:
+        """The 18 regions by code; an overseas collectivity (975, 977...) is in none. Made on first
+        use: most commands never need them, and their names are a column more to read."""
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(self.communes_path, columns=["region", "region_nom"])
+        named = table.group_by("region").aggregate([("region_nom", "min")])
+        names = dict(zip(named["region"].to_pylist(), named["region_nom_min"].to_pylist(), strict=True))
+        members: dict[str, list[str]] = {}
+        for dep, (_, zone, codes) in sorted(self._departements.items()):
+            if zone != "com":
+                members.setdefault(self.communes[codes[0]].region or "", []).append(dep)
+        return {
+            code: Region(
+                code,
+                names[code],
+                tuple(deps),
+                tuple(sorted(c for dep in deps for c in self._departements[dep][2])),
+            )
+            for code, deps in sorted(members.items())
+        }
+
+    def region(self, code: str) -> Region:
+        """A region (2016's: 11-94 in metropolitan France, 01-04 and 06 overseas) by its INSEE code."""
+        typed = code.strip()
+        code = typed.zfill(2) if typed.isdigit() and len(typed) == 1 else typed.upper()
+        found = self.regions.get(code)
+        if found is not None:
+            return found
+        raise NotFoundError(
+            f"unknown region {typed!r}: not one of the {len(self.regions)} regions", hint=self._region_hint(code)
+        )
+
+    def _region_hint(self, code: str) -> str:
+        """What the code or name names instead: a region before 2016, a département, an overseas
+        collectivity, Corsica as 20; else close region codes or names, and the list of regions."""
+        said: list[str] = []
+        if code in FORMER_REGIONS:
+            old, now = FORMER_REGIONS[code]
+            said.append(f"{code} was {old} until 2016, now part of {now} ({self.regions[now].nom}): --region {now}")
+        dep = self._departements.get(code)
+        if dep is not None and dep[1] == "com":
+            said.append(self._dep_hint(code))
+        elif dep is not None:
+            region = self.regions[self.communes[dep[2][0]].region or ""]
+            said.append(
+                f"{code} is the département {dep[0]} (--departement {code}), "
+                f"in region {region.code} ({region.nom}): --region {region.code}"
+            )
+        elif code == "20":
+            said.append("Corsica is region 94 (Corse), départements 2A and 2B: --region 94")
+        if said:
+            return "; ".join(said)
+        names = {k: r.nom for k, r in self.regions.items()}
+        folded = _fold(code)
+        by_name = [k for k, nom in names.items() if folded and folded in _fold(nom)]
+        if by_name and not code.isdigit():
+            return "did you mean " + ", ".join(f"{k} ({names[k]})" for k in by_name[:5]) + "?"
+        for old, now in FORMER_REGIONS.values():
+            if folded == _fold(old):
+                return f"{old} is part of {now} ({names[now]}) since 2016: --region {now}"
+        deps = [k for k, (nom, zone, _) in self._departements.items() if zone != "com" and folded == _fold(nom)]
+        if deps and not code.isdigit():
+            return f"{self._departements[deps[0]][0]} is a département: --departement {deps[0]}"
+        usage = "a region is named by its INSEE code: " + ", ".join(f"{k} {n}" for k, n in names.items())
+        close = did_you_mean(code, names, names)
+        return f"{close} ({usage})" if close else usage
+
     def commune(self, code: str) -> Commune:
         code = code.strip().upper()
         found = self.communes.get(code)
         if found is None:
             hint = _separator_hint(code, self.communes) or _arrondissement_hint(code, self.communes)
+            hint = hint or _lookalike_hint(code, self.communes)
             hint = hint or self._former_hint(code)
             if hint is None:
                 close = did_you_mean(code, self.communes, {k: v.nom for k, v in self.communes.items()})
@@ -193,9 +306,15 @@ class Referential:
         return f"{code} is a former commune, now part of {names}: use {use}"
 
     def search(self, text: str, limit: int = 10) -> list[tuple[str, str, str]]:
-        """Find EPCIs and communes whose name contains ``text`` (accent- and case-insensitive)."""
+        """Find regions, départements, EPCIs and communes whose name contains ``text`` (accent- and
+        case-insensitive): each with the code its `init` option takes."""
         needle = _fold(text)
-        hits: list[tuple[str, str, str]] = []
+        hits: list[tuple[str, str, str]] = [
+            ("region", r.code, r.nom) for r in self.regions.values() if needle in _fold(r.nom)
+        ]
+        for code, (nom, zone, _) in sorted(self._departements.items()):
+            if zone != "com" and needle in _fold(nom):
+                hits.append(("departement", code, nom))
         for e in self.epcis.values():
             if needle in _fold(e.nom):
                 hits.append(("epci", e.siren, e.nom))

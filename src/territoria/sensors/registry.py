@@ -2,7 +2,7 @@
 
 It says which devices belong to the network and what each measures::
 
-    timezone: Europe/Paris          # days of the daily aggregates are local days
+    timezone: Europe/Paris          # days of the daily aggregates are local days (default: the territory's)
     broker: {host: 127.0.0.1, port: 1883, application_id: "+"}
     profiles:
       LHT65:
@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from territoria.core.errors import ConfigError, NotFoundError
 from territoria.core.jsonfile import write_json
 from territoria.core.yamlio import load_model, present
+from territoria.reference.timezones import territory_zone
 from territoria.sensors.decoders import DECODERS
 
 REGISTRY = Path("sensors") / "devices.yaml"
@@ -155,6 +156,7 @@ class Broker(BaseModel):
 class RegistryFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    #: unset: the territory's (Europe/Paris, Indian/Reunion in La Réunion...: reference/timezones.py)
     timezone: str = "Europe/Paris"
     #: uplinks whose time is this much older than their arrival are counted as late
     late_after_s: int = 3600
@@ -291,6 +293,8 @@ def load_registry(root: Path, private: Path, communes: list[str]) -> Registry:
             hint=f"write {REGISTRY} (see docs/sensors.md), or run `territoria demo` for an example network",
         )
     config = load_model(path, RegistryFile)
+    if "timezone" not in config.model_fields_set:  # days and nights in the territory's legal time
+        config.timezone = territory_zone(communes)
     ids = _assign_ids(config, private / "ids.json")
     points = sorted({(d.location.lon, d.location.lat) for d in config.devices})
     return Registry(config, ids, _located(points, communes, private / "located.json") if points else {})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,6 +38,37 @@ class TerritoryConfig(BaseModel):
     communes_without_boundary: list[str] = Field(default_factory=list)
     #: the address the API is reached at behind a proxy (``api/origin.py``); links are built from it
     public_url: str | None = None
+
+    @field_validator("communes", mode="before")
+    @classmethod
+    def _codes_as_text(cls, value: Any) -> Any:
+        """A code typed without quotes is a number to YAML: 35238 is read back as the code it is,
+        but 01001 is the octal number 513, so a number of fewer than 5 digits says to quote it."""
+        if not isinstance(value, list):
+            return value
+        for item in value:
+            if isinstance(item, int) and not 10000 <= item <= 99999:
+                raise ValueError(
+                    f"{item} is a number, not a commune code: write the codes between quotes ('01001'); "
+                    "unquoted, YAML reads 01001 as the octal number 513"
+                )
+        return [str(item) if isinstance(item, int) else item for item in value]
+
+    @field_validator("communes")
+    @classmethod
+    def _some_communes(cls, value: list[str]) -> list[str]:
+        """No commune is no territory: every step would read an empty extract (an internal error
+        of the referential step, before). A code listed twice is most likely a typo for another
+        commune, which the territory then lacks."""
+        if not value:
+            raise ValueError(
+                "the territory has no commune: list their INSEE codes, or write the file again with "
+                "`territoria init DIR --force --epci SIREN` (or --communes, --departement, --region)"
+            )
+        if len(set(value)) < len(value):
+            twice = sorted(code for code, n in Counter(value).items() if n > 1)
+            raise ValueError(f"listed more than once: {', '.join(twice)}; keep one of each")
+        return value
 
     @field_validator("public_url")
     @classmethod

@@ -31,7 +31,7 @@ from territoria.engines.base import Engine
 from territoria.engines.registry import open_engine
 from territoria.landing import Landing
 from territoria.reference.arrondissements import arrondissements_of
-from territoria.reference.referential import Referential, referential
+from territoria.reference.referential import Commune, Referential, referential
 from territoria.workspace.lock import WorkspaceLock
 from territoria.workspace.model import TERRITORY_MESH, PackConfig, TerritoryConfig
 from territoria.workspace.policies import DEFAULT_POLICIES, load_policies
@@ -170,16 +170,24 @@ class Workspace:
 
 
 def resolve_communes(
-    ref: Referential, epci: str | None, communes: list[str] | None, departements: list[str] | None = None
+    ref: Referential,
+    epci: str | None,
+    communes: list[str] | None,
+    departements: list[str] | None = None,
+    regions: list[str] | None = None,
 ) -> tuple[list[str], str | None, str | None]:
-    if not epci and not communes and not departements:
-        raise UserError("say which territory: --epci SIREN, --communes CODE,CODE,... or --departement CODE")
+    if not epci and not communes and not departements and not regions:
+        raise UserError(
+            "say which territory: --epci SIREN, --communes CODE,CODE,..., --departement CODE or --region CODE"
+        )
     codes: list[str] = []
     epci_name = None
     if epci:
         found = ref.epci(epci)
         codes.extend(found.membres)
         epci, epci_name = found.siren, found.nom
+    for region in regions or []:
+        codes.extend(ref.region(region).communes)
     for dep in departements or []:
         codes.extend(ref.departement(dep).communes)
     for code in communes or []:
@@ -187,15 +195,24 @@ def resolve_communes(
     return sorted(dict.fromkeys(codes)), epci, epci_name
 
 
-def _default_name(ref: Referential, codes: list[str], epci_name: str | None, departements: list[str] | None) -> str:
-    """The EPCI's name, the département's (its name, or the names of several joined), the single
-    commune's, else a count of communes."""
+def _default_name(
+    ref: Referential,
+    codes: list[str],
+    epci_name: str | None,
+    departements: list[str] | None,
+    regions: list[str] | None = None,
+) -> str:
+    """The EPCI's name; the regions' and départements' names joined when the territory is exactly
+    their communes (a département inside a named region adds no name); the single commune's; else
+    a count of communes."""
     if epci_name:
         return epci_name
-    if departements:
-        names = list(dict.fromkeys(ref.departement(d).nom for d in departements))
-        if len(codes) == sum(len(ref.departement(d).communes) for d in dict.fromkeys(departements)):
-            return " et ".join(names)
+    whole = [ref.region(r) for r in dict.fromkeys(regions or [])]
+    inside = {c for r in whole for c in r.communes}
+    deps = [ref.departement(d) for d in dict.fromkeys(departements or [])]
+    names = [r.nom for r in whole] + [d.nom for d in deps if not inside.issuperset(d.communes)]
+    if names and len(codes) == len(inside.union(*(d.communes for d in deps))):
+        return " et ".join(dict.fromkeys(names))
     return ref.commune(codes[0]).nom if len(codes) == 1 else f"Territoire de {len(codes)} communes"
 
 
@@ -209,12 +226,6 @@ def territory_placeholders(config: TerritoryConfig) -> dict[str, str]:
     members = [ref.communes[c] for c in config.communes if c in ref.communes]
     deps = sorted({m.departement for m in members if m.departement})
     regions = sorted({m.region for m in members if m.region})
-    # a producer may name Paris, Lyon or Marseille's rows by arrondissement (Enedis's IRIS file)
-    quoted = ", ".join(f'"{c}"' for code in config.communes for c in (code, *arrondissements_of(code)))
-    # every commune of its départements (`init --departement`): asked by département, a filter of a
-    # few bytes where the list of communes made a URL of up to 9 kB (Pas-de-Calais: 890 communes)
-    whole = sum(1 for c in ref.communes.values() if c.departement in deps) == len(members) == len(config.communes)
-    by_departement = "code_departement IN (" + ", ".join(f'"{d}"' for d in deps) + ")"
     return {
         "territory.epci": config.epci or "",
         "territory.communes": ",".join(config.communes),
@@ -222,13 +233,41 @@ def territory_placeholders(config: TerritoryConfig) -> dict[str, str]:
         # Météo-France's files name Corsica as before 1976 (Q_20_..., stations 20004002)
         "territory.departements_meteo": ",".join(sorted({"20" if d in ("2A", "2B") else d for d in deps})),
         "territory.regions": ",".join(regions),
-        # an Opendatasoft `where` selecting the territory's rows (by EPCI, or by commune without one)
-        "territory.ods_where": f'code_epci="{config.epci}"'
-        if config.epci
-        else by_departement
-        if whole and deps
-        else f"code_commune IN ({quoted})",
+        "territory.ods_where": _ods_where(ref, config, members, deps, regions),
     }
+
+
+def _ods_where(
+    ref: Referential, config: TerritoryConfig, members: list[Commune], deps: list[str], regions: list[str]
+) -> str:
+    """An Opendatasoft `where` selecting the territory's rows: by EPCI; by region or département when
+    the territory is every commune of them (`init --region`, `--departement`), a filter of a few
+    bytes where the list of communes made a URL of up to 9 kB (Pas-de-Calais: 890 communes), 15 kB
+    for Bretagne's 1,202; by commune otherwise. An EPCI with communes of its own added (`--epci
+    --communes`) asks for both: by EPCI alone, the added communes' rows never came."""
+
+    def by_commune(codes: list[str]) -> str:
+        # a producer may name Paris, Lyon or Marseille's rows by arrondissement (Enedis's IRIS file)
+        quoted = ", ".join(f'"{c}"' for code in codes for c in (code, *arrondissements_of(code)))
+        return f"code_commune IN ({quoted})"
+
+    if config.epci:
+        epci = ref.epcis.get(config.epci)
+        added = [c for c in config.communes if epci is None or c not in epci.membres]
+        by_epci = f'code_epci="{config.epci}"'
+        return f"{by_epci} OR {by_commune(added)}" if added else by_epci
+    exact = len(members) == len(config.communes)
+    if exact and regions and len(members) == sum(len(ref.regions[r].communes) for r in regions if r in ref.regions):
+        return _ods_in("code_region", regions)
+    if exact and deps and sum(1 for c in ref.communes.values() if c.departement in deps) == len(members):
+        return _ods_in("code_departement", deps)
+    return by_commune(config.communes)
+
+
+def _ods_in(field: str, codes: list[str]) -> str:
+    """An Opendatasoft `where` on one of the fields both portals' exports have (Agence ORE's commune
+    file and Enedis's IRIS file: code_region, code_departement)."""
+    return f"{field} IN (" + ", ".join(f'"{c}"' for c in codes) + ")"
 
 
 def _labelled_synthetic(path: Path) -> bool:
@@ -326,18 +365,19 @@ def init_workspace(
     packs: list[str] | None = None,
     force: bool = False,
     departements: list[str] | None = None,
+    regions: list[str] | None = None,
 ) -> Workspace:
     from territoria.catalog.packs import with_requirements
 
     ref = referential()
-    codes, epci_code, epci_name = resolve_communes(ref, epci, communes, departements)
+    codes, epci_code, epci_name = resolve_communes(ref, epci, communes, departements, regions)
     config_path = directory / CONFIG
     if config_path.exists() and not force:
         raise UserError(
             f"{directory} already holds a workspace ({CONFIG} exists)",
             hint="pass --force to rewrite its configuration (the store and landed data are kept)",
         )
-    title = name or _default_name(ref, codes, epci_name, departements)
+    title = name or _default_name(ref, codes, epci_name, departements, regions)
     # a pack's required packs come with it (the energy pack reads the territory pack's communes)
     loaded = with_requirements(packs if packs is not None else ["territory"])
     config = TerritoryConfig(

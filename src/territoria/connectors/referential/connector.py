@@ -16,7 +16,9 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict
 
 from territoria.connectors.spec import FetchContext, FetchRecord, FetchResult
+from territoria.core.errors import ConfigError, NotFoundError
 from territoria.core.hashing import stable_hash
+from territoria.core.wording import counted, noun
 from territoria.reference.referential import data_dir
 
 
@@ -54,6 +56,8 @@ class ReferentialConnector:
         else:
             keep = pc.is_in(table["code"], value_set=members)
         extract = table.filter(keep)
+        if options.table == "communes" and extract.num_rows < len(set(ctx.territory.communes)):
+            _unknown_communes(ctx.territory.communes, set(extract["code"].to_pylist()))
         buffer = io.BytesIO()
         # Deterministic bytes for identical content, so that the landing deduplicates.
         pq.write_table(extract, buffer, compression="zstd")
@@ -76,3 +80,23 @@ class ReferentialConnector:
         return FetchResult(
             changed, landed.sha256, {"fingerprint": fingerprint, "sha256": landed.sha256}, record, landed
         )
+
+
+def _unknown_communes(communes: list[str], known: set[str]) -> None:
+    """A code of territory.yaml that is no commune (a typo, a former commune's code): every figure
+    of the territory would silently lack it. Each gets the referential's hint (close codes, the
+    commune a former one is part of)."""
+    from territoria.reference.referential import referential
+
+    unknown = sorted(set(communes) - known)
+    hints = []
+    for code in unknown[:5]:
+        try:
+            referential().commune(code)
+        except NotFoundError as exc:
+            hints.append(f"{code}: {exc.hint}")
+    raise ConfigError(
+        f"territory.yaml names {counted(len(unknown), 'code')} that {noun(len(unknown), 'is', 'are')} no commune "
+        f"of the referential: {', '.join(unknown)}",
+        hint="; ".join(hints) + " (`territoria config validate` shows the lines)",
+    )

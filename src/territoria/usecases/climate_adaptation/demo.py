@@ -27,11 +27,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from territoria.core.yamlio import read_yaml, write_yaml
 from territoria.reference.referential import referential
+from territoria.reference.timezones import territory_zone
 from territoria.sensors.ingest import ingest_messages, open_registry, replay, store_for
 from territoria.sensors.registry import REGISTRY
 
@@ -94,15 +96,22 @@ def _point_in(
     return round(point.x, 5), round(point.y, 5)
 
 
+#: the demo's network covers at most this many communes, the most populous (Rennes Métropole has
+#: 43): one sensor in each made Bretagne's 1,202 communes 16 million uplinks and over 5 GB of memory
+NETWORK_COMMUNES = 60
+
+
 def plan_network(communes: list[str]) -> list[dict[str, Any]]:
-    """The 61 devices: position, urban factor (0 rural … 1 dense centre), profile."""
+    """The devices (61 in Rennes Métropole): position, urban factor (0 rural … 1 dense centre), profile."""
     import pyarrow.parquet as pq
     import shapely
 
     ref = referential()
     rng = np.random.default_rng(SEED)
     table = pq.read_table(ref.boundaries_path, columns=["code", "geometry"]).to_pylist()
-    geoms = {r["code"]: shapely.from_wkb(r["geometry"]) for r in table if r["code"] in communes}
+    every = {r["code"]: shapely.from_wkb(r["geometry"]) for r in table if r["code"] in communes}
+    largest = sorted(every, key=lambda code: (-(ref.communes[code].population or 0), code))[:NETWORK_COMMUNES]
+    geoms = {code: every[code] for code in sorted(largest)}
     density = {}
     for code, geom in geoms.items():
         km2 = geom.area * 111.32**2 * math.cos(math.radians(geom.centroid.y))
@@ -120,11 +129,15 @@ def plan_network(communes: list[str]) -> list[dict[str, Any]]:
                 dist_km = math.hypot((lon - RENNES_CENTRE[0]) * 74.3, (lat - RENNES_CENTRE[1]) * 111.3)
                 urban = min(1.0, 0.75 + 0.25 * math.exp(-dist_km / 1.5))
             devices.append({"commune": code, "lon": lon, "lat": lat, "urban": urban, "role": "urbain"})
-    lon, lat = _point_in(geoms.get(REFERENCE_COMMUNE, next(iter(geoms.values()))), rng, None, 0)
-    devices.append({"commune": REFERENCE_COMMUNE, "lon": lon, "lat": lat, "urban": 0.0, "role": "reference_rurale"})
+    # Langan in Rennes Métropole; elsewhere the territory's first commune (before, the device still
+    # said Langan's code and name, in La Réunion too)
+    reference = REFERENCE_COMMUNE if REFERENCE_COMMUNE in every else next(iter(every))
+    lon, lat = _point_in(every[reference], rng, None, 0)
+    devices.append({"commune": reference, "lon": lon, "lat": lat, "urban": 0.0, "role": "reference_rurale"})
+    rural = "reference-rurale-langan" if reference == REFERENCE_COMMUNE else f"reference-rurale-{reference}"
     for n, dev in enumerate(devices, start=1):
         dev["dev_eui"] = f"a8404100{n:08x}"
-        dev["thing"] = f"capteur-{dev['commune']}-{n:02d}" if dev["role"] == "urbain" else "reference-rurale-langan"
+        dev["thing"] = f"capteur-{dev['commune']}-{n:02d}" if dev["role"] == "urbain" else rural
         dev["profile"] = "LHT65" if n % 3 else "EM300-TH"
     return devices
 
@@ -149,7 +162,7 @@ def write_registry(root: Path, devices: list[dict[str, Any]]) -> None:
     write_yaml(
         target,
         {
-            "timezone": "Europe/Paris",
+            "timezone": territory_zone(d["commune"] for d in devices),
             "late_after_s": 3600,
             "broker": {"host": "127.0.0.1", "port": 1883, "application_id": APPLICATION},
             "profiles": PROFILES,
@@ -162,7 +175,9 @@ def _series(rng: np.random.Generator, devices: list[dict[str, Any]]) -> tuple[np
     """Temperature and humidity, shape (devices, slots)."""
     slots = DAYS * 86400 // STEP_S
     t_h = np.arange(slots) * STEP_S / 3600.0
-    local_h = (t_h + 2.0) % 24  # CEST
+    # the network's legal time (CEST in Rennes, UTC+4 in La Réunion): its nights are local nights
+    offset = START.astimezone(ZoneInfo(territory_zone(d["commune"] for d in devices))).utcoffset()
+    local_h = (t_h + (offset.total_seconds() if offset else 0.0) / 3600.0) % 24
     day = (t_h // 24).astype(int)
     synoptic = 18.0 + np.cumsum(rng.normal(0, 0.6, DAYS)).clip(-4, 4)
     wave = np.zeros(DAYS)
@@ -318,7 +333,7 @@ DEMO_STATION_REFERENCE = "35281001"
 SENSOR_SOURCES = ("capteurs-reseau", "capteurs-temperature-horaire", "capteurs-temperature-journalier")
 
 
-def label_sensor_sources_synthetic(root: Path) -> None:
+def label_sensor_sources_synthetic(root: Path, sensors: int = 61) -> None:
     """The demonstration's sensor network is invented: its catalog entries say so, so that every
     figure computed from it is labelled synthetic down to the dashboard, API, exports and DCAT."""
     for name in SENSOR_SOURCES:
@@ -332,7 +347,7 @@ def label_sensor_sources_synthetic(root: Path) -> None:
         entry["temporal"] = {"start": "2025-06-01", "end": "2025-08-31"}
         entry["title"] = f"{entry['title']} — données synthétiques"
         entry["description"] = (
-            f"{entry.get('description', '').strip()} DEMO DATA: the demonstration's network of 61 sensors "
+            f"{entry.get('description', '').strip()} DEMO DATA: the demonstration's network of {sensors} sensors "
             "and its summer 2025 uplinks are invented (seeded), see territoria.usecases.climate_adaptation.demo."
         )
         write_yaml(path, entry)
@@ -359,9 +374,9 @@ def drop_real_stations(ws: Any) -> None:
 
 def prepare_demo(ws: Any) -> None:
     ws.set_parameters("climate_adaptation", DEMO_CANICULE, only_unset=True)
-    label_sensor_sources_synthetic(ws.root)
-    drop_real_stations(ws)
     devices = plan_network(ws.config.communes)
+    label_sensor_sources_synthetic(ws.root, len(devices))
+    drop_real_stations(ws)
     write_registry(ws.root, devices)
     write_population_75(ws.root, ws.config.communes)
     path = ws.root / UPLINKS_FILE

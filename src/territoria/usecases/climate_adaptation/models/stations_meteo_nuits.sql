@@ -1,10 +1,11 @@
 -- Night means of the Météo-France stations' hourly temperatures, on the sensors' nights: a night
 -- is named by the local date of its evening, hours nuit_debut..23 of day D and 0..nuit_fin-1 of
--- D+1. The file's hours (AAAAMMJJHH) are UTC: converted to the local time of Europe/Paris.
+-- D+1. The file's hours (AAAAMMJJHH) are UTC: converted to the legal time of the station's place
+-- (Europe/Paris, Indian/Reunion for 974xxxxx...: local_time, reference/timezones.py).
 -- Means of temperatures add them as DECIMAL(38, 9): exact, so they do not depend on the thread count.
 WITH h AS (
     SELECT NUM_POSTE AS station,
-           timezone('Europe/Paris', timezone('UTC', strptime(AAAAMMJJHH, '%Y%m%d%H'))) AS t_local, T AS t
+           local_time(timezone('UTC', strptime(AAAAMMJJHH, '%Y%m%d%H')), NUM_POSTE) AS t_local, T AS t
     FROM ref('stations-meteo-horaire')
     WHERE T IS NOT NULL
 ),

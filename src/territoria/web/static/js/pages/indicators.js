@@ -131,7 +131,9 @@ export async function renderIndicator(page, id, params) {
     const target = isTerritory ? targetTrajectory(ind, rows) : [];
     const latest = last ? String(last.period) : latestPeriod(ind);
     const mapParams = new URLSearchParams({ indicateur: ind.id, ...(latest ? { annee: latest } : {}), ...(zoneMesh === "commune" ? { commune: code } : {}), ...choice });
-    clear(body).append(
+    // add() skips the absent parts (no sector breakdown): append() wrote them as the text "null"
+    add(
+      clear(body),
       h(
         "div",
         { class: "two-cols" },
