@@ -284,3 +284,28 @@ def test_each_check_is_written_once_and_every_failure_keeps_its_reasons(engine: 
         (5, '{"code":"35047","secteur":null,"nb":"10","jour":"2024-02-03"}', ["nb: maximum 9.0"]),
     ]
     assert sorted(out.staging) == [("35238", "Tertiaire", 1, datetime.date(2024, 2, 1))]
+
+
+def test_integer_bounds_are_compared_as_integers(engine: Engine, tmp_path: Path) -> None:
+    """An integer or year column's bound is an integer literal: ``0.0`` is a DECIMAL in SQL, and
+    the column was cast to a 128-bit DECIMAL(20,1) on every row to be compared with it."""
+    schema = {
+        "fields": [
+            {"name": "nb", "type": "integer", "constraints": {"minimum": 0, "maximum": 10}},
+            {"name": "annee", "type": "year", "constraints": {"minimum": 2000}},
+            {"name": "part", "type": "integer", "constraints": {"minimum": 0.5}},
+        ]
+    }
+    path = tmp_path / "bounds.csv"
+    path.write_text("nb;annee;part\n0;2000;1\n-1;1999;0\n10;2024;2\n11;2001;1\n", encoding="utf-8")
+    raw = get_reader("csv")(engine, path, {}, tmp_path)
+    parts, _, _ = _plan(raw, TableSchema.model_validate(schema))
+    plan = " ".join(str(r[1]) for r in engine.fetch_all(f"EXPLAIN {_statement(raw.sql, raw, parts)}"))
+    # the plan's boxes may cut an expression across lines
+    assert "DECIMAL(20" not in "".join(plan.replace("│", " ").split())
+    out = ingest(engine, path, tmp_path, schema=schema)
+    assert [(line, errors) for line, _, errors in out.quarantine] == [
+        (3, ["nb: minimum 0.0", "annee: minimum 2000.0", "part: minimum 0.5"]),
+        (5, ["nb: maximum 10.0"]),
+    ]
+    assert sorted(out.staging) == [(0, 2000, 1), (10, 2024, 2)]
