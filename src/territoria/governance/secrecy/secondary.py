@@ -45,6 +45,8 @@ Array = np.ndarray
 
 PUBLISHED, PRIMARY, SECONDARY, MASKED = 0, 1, 2, 3
 SIBLING_RANKS = 4
+#: how far the cells no usual pattern protects look (a line of a sparse table, e.g. the sectors)
+WIDE_RANKS = 10
 CHUNK = 100_000
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 
@@ -358,6 +360,46 @@ class Protector:
         return rows.reshape(len(cells), -1), ~broken.reshape(len(cells), -1).any(axis=1)
 
 
+def _attempts(prot: Protector, ranks: int) -> list[tuple[int, ...]]:
+    """Each dimension's choices (sibling ranks below ``ranks``, the path), fewest departures from
+    the cheapest choice first."""
+    options = [[0, *range(1, ranks), -1] if prot.depth[d] else [0] for d in range(len(prot.trees))]
+    return sorted(itertools.product(*options), key=lambda c: (sum(x != 0 for x in c), [x % 99 for x in c]))
+
+
+def _search(
+    prot: Protector,
+    pending: Array,
+    attempts: list[tuple[int, ...]],
+    suppressed: Array,
+    protects: Array,
+    pool: ThreadPoolExecutor,
+) -> Array:
+    """Try ``attempts`` in order on the ``pending`` cells, suppressing the corners of each pattern
+    that protects a cell (in ``suppressed``, the cell it protects in ``protects``); the cells no
+    attempt protects."""
+    for choices in attempts:
+        if not len(pending):
+            break
+        # cells whose pattern an earlier attempt already tried fail again: not recomputed
+        tried = ~prot.repeats(pending, choices)
+        chunks = [pending[start : start + CHUNK] for start in range(0, len(pending), CHUNK)]
+        wanted = [tried[start : start + CHUNK] for start in range(0, len(pending), CHUNK)]
+        todo = [c[w] for c, w in zip(chunks, wanted, strict=True)]
+        failed = []
+        for cells, want, ((rows, owners), ok) in zip(
+            chunks, wanted, pool.map(functools.partial(prot.corners, choices=choices), todo), strict=True
+        ):
+            newly = ~suppressed[rows]
+            protects[rows[newly]] = owners[newly]
+            suppressed[rows] = True
+            good = np.zeros(len(cells), dtype=bool)
+            good[want] = ok
+            failed.append(cells[~good])
+        pending = np.concatenate(failed) if failed else pending[:0]
+    return pending
+
+
 def protect_cells(
     table: pa.Table,
     secondary: Secondary | None,
@@ -390,29 +432,16 @@ def protect_cells(
         protects = np.full(n, -1, dtype=np.int64)  # after ``prepare``: in the memory it freed
         rows = prot.order.rows
         pending = rows[suppressed[rows]].astype(np.int64)  # key order, whatever the row order
-        # Cheapest sibling in every dimension first, then other siblings and paths for sparse tables.
-        options = [[0, *range(1, SIBLING_RANKS), -1] if prot.depth[d] else [0] for d in range(len(trees))]
-        # fewest departures from the cheapest choice first
-        attempts = sorted(itertools.product(*options), key=lambda c: (sum(x != 0 for x in c), [x % 99 for x in c]))
-        for choices in attempts:
-            if not len(pending):
-                break
-            # cells whose pattern an earlier attempt already tried fail again: not recomputed
-            tried = ~prot.repeats(pending, choices)
-            chunks = [pending[start : start + CHUNK] for start in range(0, len(pending), CHUNK)]
-            wanted = [tried[start : start + CHUNK] for start in range(0, len(pending), CHUNK)]
-            todo = [c[w] for c, w in zip(chunks, wanted, strict=True)]
-            failed = []
-            for cells, want, ((rows, owners), ok) in zip(
-                chunks, wanted, pool.map(functools.partial(prot.corners, choices=choices), todo), strict=True
-            ):
-                newly = ~suppressed[rows]
-                protects[rows[newly]] = owners[newly]
-                suppressed[rows] = True
-                good = np.zeros(len(cells), dtype=bool)
-                good[want] = ok
-                failed.append(cells[~good])
-            pending = np.concatenate(failed) if failed else pending[:0]
+        # Cheapest sibling in every dimension first, then other siblings and paths for sparse tables;
+        # the cells none of these protects try every rank up to WIDE_RANKS (a sparse line whose
+        # cheap cells' corners are masked: Guipavas's IRIS cells in Brest Métropole), after all
+        # the usual attempts, so that the cells they protect keep the patterns they had.
+        usual = _attempts(prot, SIBLING_RANKS)
+        pending = _search(prot, pending, usual, suppressed, protects, pool)
+        if len(pending):
+            tried = set(usual)
+            wide = [c for c in _attempts(prot, WIDE_RANKS) if c not in tried]
+            pending = _search(prot, pending, wide, suppressed, protects, pool)
     if len(pending):
         raise DataError(
             f"secrecy: {counted(len(pending), 'sensitive cell')} cannot be protected by any complement in this table "
