@@ -40,19 +40,26 @@ _KEPT: dict[tuple[Any, ...], dict[tuple[Any, ...], KeptNode]] = {}
 _DATE_KEY = '"dct:modified": '
 
 
+#: ``json.dumps(value, ensure_ascii=False, default=str)``, the encoder built once (``json.dumps``
+#: builds one at every call: about 2 µs, more than encoding a date)
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
 def catalog_json(value: Any) -> str:
     """The encoding of ``catalog.json`` (``snapshot_catalog.write_catalog``)."""
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return _encode(value)
 
 
 class KeptNode(dict[str, Any]):
-    """A kept node (a plain dict to every reader), with its text once a feed was written with it."""
+    """A kept node (a plain dict to every reader), with its text once a feed was written with it,
+    and the text of its placeholder date in it."""
 
-    __slots__ = ("text",)
+    __slots__ = ("text", "undated")
 
     def __init__(self, node: Node) -> None:
         super().__init__(node)
         self.text: str | None = None
+        self.undated: str | None = None
 
 
 class DatedNode(dict[str, Any]):
@@ -138,20 +145,28 @@ def node_json(node: Node) -> str:
     places ``dated_node`` dated (a node that carried that very date elsewhere), it is encoded whole."""
     if isinstance(node, KeptNode):
         if node.text is None:
-            node.text = catalog_json(node)
+            node.text = _encode(node)
         return node.text
     if isinstance(node, DatedNode):
-        text = node_json(node.kept)
-        undated = _DATE_KEY + catalog_json(node.kept["dct:modified"])
-        if text.count(undated) == node.dates:
-            return text.replace(undated, _DATE_KEY + catalog_json(node["dct:modified"]))
-    return catalog_json(node)
+        kept = node.kept
+        text = node_json(kept)
+        if kept.undated is None:
+            kept.undated = _DATE_KEY + _encode(kept["dct:modified"])
+        if text.count(kept.undated) == node.dates:
+            return text.replace(kept.undated, _DATE_KEY + _flat_json(node["dct:modified"]))
+    return _encode(node)
+
+
+def _flat_json(obj: dict[str, Any]) -> str:
+    """``_encode(obj)`` of a dict of strings (a date), each string by the encoder's fast path: a
+    dict costs ``_encode`` a C encoder built for the call (about 1.5 µs, for each node)."""
+    return "{" + ", ".join(f"{_encode(k)}: {_encode(v)}" for k, v in obj.items()) + "}"
 
 
 def object_json(obj: dict[str, Any], parts: dict[str, Callable[[Any], str]]) -> str:
     """``catalog_json(obj)``, the values of the keys in ``parts`` encoded by their function: the
     text ``json.dumps`` gives, ``{"key": value, ...}`` with its default separators."""
-    items = (f"{catalog_json(k)}: {parts[k](v) if k in parts else catalog_json(v)}" for k, v in obj.items())
+    items = (f"{_encode(k)}: {parts[k](v) if k in parts else _encode(v)}" for k, v in obj.items())
     return "{" + ", ".join(items) + "}"
 
 
