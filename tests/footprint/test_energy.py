@@ -5,9 +5,20 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from territoria.core.errors import ConfigError
-from territoria.footprint.energy import StepModel, Usage, describe, estimate, intensity_json, storage_wh_per_month
+from territoria.footprint.energy import (
+    StepModel,
+    Usage,
+    band_of,
+    describe,
+    estimate,
+    intensity_json,
+    step_totals,
+    storage_wh_per_month,
+)
 from territoria.footprint.params import Band, ModelParams, carbon_table, intensity, load_policy
 
 
@@ -135,3 +146,36 @@ def test_a_step_model_gives_the_text_of_the_band_arithmetic(usage: Usage) -> Non
     assert json.dumps(figures) == json.dumps(describe(energy, grid, as_json))
     assert total_wh == energy.total_wh.value
     assert figures["intensity"] == as_json and figures["intensity"] is not as_json  # each record its own
+
+
+_bound = st.floats(min_value=0, max_value=1e6, allow_nan=False)
+_band = st.tuples(_bound, _bound, _bound).map(lambda t: dict(zip(("low", "value", "high"), sorted(t), strict=True)))
+_footprint = st.fixed_dictionaries(
+    {},
+    optional={
+        "energy_wh": _band,
+        "co2e_g": _band,
+        "pack": st.sampled_from(["a", "b", None]),
+        "avoided": st.fixed_dictionaries({}, optional={"energy_wh": _band, "co2e_g": _band}),
+    },
+)
+
+
+@given(st.lists(_footprint, max_size=30))
+def test_step_totals_are_the_sums_of_the_bands_bit_for_bit(footprints: list[dict[str, object]]) -> None:
+    """``step_totals`` adds floats rather than bands (a run's end adds four bands per step): the
+    same additions in the same order, so the same bits as summing ``band_of`` of each."""
+    zero = Band.exact(0.0)
+    energy = co2e = avoided_wh = avoided_co2e = zero
+    per_pack: dict[str, float] = {}
+    for fp in footprints:
+        avoided = fp.get("avoided") or {}
+        energy, co2e = energy + band_of(fp.get("energy_wh")), co2e + band_of(fp.get("co2e_g"))  # type: ignore[arg-type]
+        avoided_wh = avoided_wh + band_of(avoided.get("energy_wh"))  # type: ignore[attr-defined]
+        avoided_co2e = avoided_co2e + band_of(avoided.get("co2e_g"))  # type: ignore[attr-defined]
+        pack = str(fp.get("pack") or "(workspace)")
+        per_pack[pack] = per_pack.get(pack, 0.0) + band_of(fp.get("energy_wh")).value  # type: ignore[arg-type]
+    totals = step_totals(footprints)
+    assert (totals.energy_wh, totals.co2e_g) == (energy, co2e)
+    assert (totals.avoided_wh, totals.avoided_co2e_g) == (avoided_wh, avoided_co2e)
+    assert totals.per_pack_wh == per_pack and list(totals.per_pack_wh) == list(per_pack)

@@ -15,8 +15,16 @@ from territoria.core.registry import registry
 from territoria.core.stamps import SETTLE_S
 from territoria.pipelines import load_plan, run_pipeline
 from territoria.pipelines.plan import Plan
-from territoria.publication.dcat import dcat_catalog
-from territoria.publication.dcat_nodes import forget
+from territoria.publication.dcat import dcat_catalog, with_access_rights
+from territoria.publication.dcat_nodes import (
+    DatedNode,
+    KeptNode,
+    catalog_json,
+    dated_node,
+    feed_json,
+    forget,
+    node_json,
+)
 from territoria.publication.formats import GROUP, formats
 from territoria.testing.clock import backdate
 from territoria.workspace import Workspace
@@ -108,3 +116,43 @@ def test_a_change_builds_the_nodes_again(small_ws: Workspace) -> None:
         doc = text(dcat_catalog(small_ws, plan, datasets=after["datasets"]))
         assert "CSV tabulé" in doc and doc == built_anew(small_ws, plan, after["datasets"])
     assert "CSV tabulé" not in text(dcat_catalog(small_ws, plan, datasets=after["datasets"]))
+
+
+def test_the_feed_text_from_kept_texts_is_the_text_of_the_feed(small_ws: Workspace) -> None:
+    """``catalog.json`` encodes a kept node once and puts each run's dates in its text
+    (``dcat_nodes.feed_json``): the text must be the one encoding the whole feed gives."""
+    backdate(small_ws.root)
+    forget()
+    published(small_ws)
+    second, raw = published(small_ws)
+    plan = cached_plan(small_ws)
+    for day in ("2031-01-02", "2032-03-04"):
+        doc = dcat_catalog(small_ws, plan, datasets=redated(second["datasets"], day))
+        nodes = doc["dcat:dataset"]
+        assert any(isinstance(n, DatedNode) for n in nodes) and any(type(n) is KeptNode for n in nodes)
+        assert feed_json(doc) == text(doc) and day in feed_json(doc)
+        assert all(n.kept.text is not None for n in nodes if isinstance(n, DatedNode))  # encoded once, kept
+    assert raw == text(json.loads(raw)) and '"dct:modified": {"@value": "undated"' not in raw
+
+
+def test_a_node_carrying_the_placeholder_date_elsewhere_is_encoded_whole() -> None:
+    undated = {"@value": "undated", "@type": "xsd:dateTime"}
+    kept = KeptNode({"dct:modified": undated, "dct:relation": {"dct:modified": undated}})
+    dated = dated_node(kept, "2030-01-01T00:00:00")
+    assert isinstance(dated, DatedNode) and node_json(dated) == catalog_json(dated)
+    assert node_json(dated).count("undated") == 1  # the relation's own, not the node's date
+
+
+def test_access_rights_leave_the_kept_nodes_as_they_are(small_ws: Workspace) -> None:
+    """``territoria catalog`` sets each dataset's access rights on a feed whose nodes are kept for
+    the next feeds (in place, they went into every later feed of the process)."""
+    backdate(small_ws.root)
+    forget()
+    published(small_ws)
+    plan = cached_plan(small_ws)
+    doc = dcat_catalog(small_ws, plan)
+    before = text(doc)
+    ids = [str(n["dct:identifier"]) for n in doc["dcat:dataset"]]
+    changed = with_access_rights(doc, dict.fromkeys(ids, "personal"))
+    assert changed is doc and text(doc) != before
+    assert text(dcat_catalog(small_ws, plan)) == before == built_anew(small_ws, plan, [])

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from territoria.catalog.packs import load_pack
+from territoria.pipelines import run_pipeline
 from territoria.pipelines.config_check import check_workspace
-from territoria.workspace import init_workspace
+from territoria.pipelines.hooks import Hooks, RunContext
+from territoria.workspace import Workspace, init_workspace
 from territoria.workspace import policies as policies_module
 from territoria.workspace import workspace as workspace_module
 from territoria.workspace.policies import load_policies
@@ -63,3 +65,28 @@ def test_init_force_reads_the_demo_inputs_record_once(tmp_path: Path, monkeypatc
     monkeypatch.setattr(workspace_module, "_demo_inputs", counting)
     init_workspace(ws.root, communes=COMMUNES, packs=["social_health"], force=True)
     assert len(reads) == 1
+
+
+def test_a_run_end_reads_the_dataset_states_once(small_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The datasets' statuses and the publication's state digest both need every dataset's state
+    (``ledger.dataset_states``): the run hooks read it once (``RunContext.dataset_states``)."""
+    with small_ws.engine() as engine:
+        run_pipeline(small_ws, engine)
+        queries: list[str] = []
+        ending: list[bool] = []
+        real_fetch, real_end = engine.fetch_all, Hooks.after_run
+
+        def counting(sql: str, *args: object, **kwargs: object) -> object:
+            if ending:
+                queries.append(sql)
+            return real_fetch(sql, *args, **kwargs)  # type: ignore[arg-type]
+
+        def end(self: Hooks, run: RunContext, summary: object) -> None:
+            ending.append(True)
+            real_end(self, run, summary)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(engine, "fetch_all", counting)
+        monkeypatch.setattr(Hooks, "after_run", end)
+        summary = run_pipeline(small_ws, engine, force=True)
+    assert summary.status == "success" and summary.publication and ending
+    assert sum("content_hash, rows, updated_at FROM" in q for q in queries) == 1

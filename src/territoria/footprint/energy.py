@@ -165,15 +165,25 @@ class StepTotals:
 
 def step_totals(footprints: Iterable[Mapping[str, Any]]) -> StepTotals:
     """The sums of step footprints (``meter.step_footprint``'s dicts; a step outside any pack
-    counts for ``(workspace)``)."""
-    totals = StepTotals()
+    counts for ``(workspace)``).
+
+    Each bound is summed as a float, in the footprints' order, from ``ZERO``: the same additions
+    as ``Band.__add__`` of ``band_of`` each (so the same bits), without the four bands a step
+    costs to build and check; this runs at the end of every run, once per step."""
+    per_pack: dict[str, float] = {}
+    # energy, CO2e, avoided energy, avoided CO2e: (value, low, high) each
+    sums = [[0.0, 0.0, 0.0] for _ in range(4)]
     for fp in footprints:
-        wh = band_of(fp.get("energy_wh"))
-        totals.energy_wh = totals.energy_wh + wh
-        totals.co2e_g = totals.co2e_g + band_of(fp.get("co2e_g"))
-        pack = fp.get("pack") or "(workspace)"
-        totals.per_pack_wh[pack] = totals.per_pack_wh.get(pack, 0.0) + wh.value
         avoided = fp.get("avoided") or {}
-        totals.avoided_wh = totals.avoided_wh + band_of(avoided.get("energy_wh"))
-        totals.avoided_co2e_g = totals.avoided_co2e_g + band_of(avoided.get("co2e_g"))
-    return totals
+        for total, data in zip(
+            sums, (fp.get("energy_wh"), fp.get("co2e_g"), avoided.get("energy_wh"), avoided.get("co2e_g")), strict=True
+        ):
+            if data:  # ``band_of``: missing means zero, and adding 0.0 leaves a sum as it is
+                total[0] += float(data["value"])
+                total[1] += float(data["low"])
+                total[2] += float(data["high"])
+        pack = fp.get("pack") or "(workspace)"
+        energy = fp.get("energy_wh")
+        per_pack[pack] = per_pack.get(pack, 0.0) + (float(energy["value"]) if energy else 0.0)
+    energy_wh, co2e_g, avoided_wh, avoided_co2e_g = (Band(*total) for total in sums)
+    return StepTotals(energy_wh, co2e_g, per_pack, avoided_wh, avoided_co2e_g)

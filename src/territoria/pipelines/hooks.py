@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from territoria.core.registry import registry
 from territoria.engines.base import Engine
 from territoria.footprint.retention import prune, retention_policy
-from territoria.ledger import StepRecord, last_step_status, now
+from territoria.ledger import StepRecord, dataset_states, last_step_status, now
 from territoria.pipelines.inspect import dataset_status
 from territoria.pipelines.plan import Plan
 from territoria.pipelines.summary import DatasetStatus
@@ -41,6 +42,7 @@ class RunContext:
     steps: list[str]
     policies: dict[str, Any] = field(default_factory=dict)
     _last: dict[str, str] | None = field(default=None, init=False, repr=False)
+    _states: dict[str, tuple[str, int, datetime]] | None = field(default=None, init=False, repr=False)
     _statuses: list[DatasetStatus] | None = field(default=None, init=False, repr=False)
 
     def last_status(self) -> dict[str, str]:
@@ -50,15 +52,24 @@ class RunContext:
             self._last = last_step_status(self.engine)
         return self._last
 
+    def dataset_states(self) -> dict[str, tuple[str, int, datetime]]:
+        """``ledger.dataset_states`` once the run is closed: read once for the datasets' statuses
+        and the publication's state digest (``publication.hooks.publication_state``)."""
+        if self._states is None:
+            self._states = dataset_states(self.engine)
+        return self._states
+
     def forget_reads(self) -> None:
         """What a hook read during the run is out of date once it is closed."""
-        self._last = self._statuses = None
+        self._last = self._states = self._statuses = None
 
     def statuses(self) -> list[DatasetStatus]:
         """Every dataset's status (``inspect.dataset_status``) once the run is closed, read once for
         the publication and the status summary."""
         if self._statuses is None:
-            self._statuses = dataset_status(self.ws, self.engine, self.plan, last=self.last_status())
+            self._statuses = dataset_status(
+                self.ws, self.engine, self.plan, last=self.last_status(), states=self.dataset_states()
+            )
         return self._statuses
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from territoria import ledger
@@ -27,13 +28,18 @@ def quarantine_counts(engine: Engine, datasets: list[str]) -> dict[str, int]:
 
 
 def dataset_status(
-    ws: Workspace, engine: Engine, plan: Plan, *, last: dict[str, str] | None = None
+    ws: Workspace,
+    engine: Engine,
+    plan: Plan,
+    *,
+    last: dict[str, str] | None = None,
+    states: dict[str, tuple[str, int, datetime]] | None = None,
 ) -> list[DatasetStatus]:
     """Every dataset of ``plan`` with its rows, last update, last step status, freshness and
     quarantine (``ws`` is the workspace the plan was built from; ``last``, each step's last
-    status, when the caller has already read it)."""
+    status, and ``states``, ``ledger.dataset_states``, when the caller has already read them)."""
     ensure_meta(engine)
-    state = ledger.dataset_states(engine)
+    state = ledger.dataset_states(engine) if states is None else states
     last = ledger.last_step_status(engine) if last is None else last
     checked = ledger.source_changes(engine)
     # the plan's sources are the workspace's catalog entries, already read

@@ -130,7 +130,11 @@ def load_plan(ws: Workspace) -> Plan:
     ``None`` for plans that are not cached)."""
     path = ws.private / FILE
     memo = _MEMO.get(ws.private)
-    cached = memo if memo is not None and unchanged(memo[0]) else _read(path, ws.root)
+    if memo is not None and unchanged(memo[0]):
+        # its stamps and fingerprint were set when it was kept: hashing ~500 stamps again costs
+        # about 0.4 ms a run, a fifth of what a run that finds nothing to do spends planning
+        return _copy(memo[1])
+    cached = _read(path, ws.root)
     if cached is not None:
         saved, plan = cached
         plan.stamps, plan.fingerprint = saved, stable_hash(saved)

@@ -329,11 +329,15 @@ def dcat_catalog(
 def with_access_rights(doc: dict[str, Any], levels: Mapping[str, str]) -> dict[str, Any]:
     """``doc`` (a catalog document of one's own, changed in place) with each dataset's access
     rights set to ``levels[identifier]`` (open, restricted, personal): the effective levels, which
-    lineage and policies give and the catalog entries alone do not."""
-    for node in doc.get("dcat:dataset", []):
+    lineage and policies give and the catalog entries alone do not.
+
+    Each node changed is replaced by a changed copy (its key in the same place): the nodes of a
+    feed ``dcat_catalog`` gave are kept for the next feeds (``dcat_nodes``), never modified."""
+    nodes = doc.get("dcat:dataset", [])
+    for i, node in enumerate(nodes):
         level = levels.get(str(node.get("dct:identifier")))
         if level is not None:
-            node["dct:accessRights"] = _ref(ACCESS_URI + ACCESS_CODES[level], "dct:RightsStatement")
+            nodes[i] = {**node, "dct:accessRights": _ref(ACCESS_URI + ACCESS_CODES[level], "dct:RightsStatement")}
     return doc
 
 

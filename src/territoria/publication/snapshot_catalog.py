@@ -7,7 +7,6 @@ Table Schema, provenance), the indicators, the lineage graph and the DCAT-AP cat
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -21,6 +20,7 @@ from territoria.pipelines.readiness import NotPublished, not_published
 from territoria.pipelines.spec import IndicatorStep
 from territoria.pipelines.summary import DatasetStatus
 from territoria.publication.dcat import dcat_catalog
+from territoria.publication.dcat_nodes import feed_json, object_json
 from territoria.publication.export import column_metadata
 from territoria.publication.provenance import provenance
 from territoria.workspace import Workspace
@@ -207,7 +207,9 @@ def write_catalog(
         "lineage_graph": lineage_graph(plan, LineageIndex.load(engine)),
         "dcat": dcat_catalog(ws, plan, datasets=datasets),
     }
-    (work / "catalog.json").write_text(json.dumps(catalog, ensure_ascii=False, default=str), encoding="utf-8")
+    # the text of ``catalog_json(catalog)``, the feed's nodes from their kept text (``dcat_nodes``)
+    text = object_json(catalog, {"dcat": feed_json})
+    (work / "catalog.json").write_text(text, encoding="utf-8")
     return boundaries, (work / "geo" / "names.parquet").is_file()
 
 
