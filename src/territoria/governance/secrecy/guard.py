@@ -380,14 +380,15 @@ def _report(
     examples = suppression_examples(engine, dataset, REPORT_EXAMPLES)
     codes = suppressions["_status"].to_numpy() if suppressions.num_rows else np.zeros(0, dtype=np.int8)
     remembered = int(((codes == REMEMBERED_PRIMARY_CODE) | (codes == REMEMBERED_SECONDARY_CODE)).sum())
-    # the count of remembered cells only when there are some: a first publication's report as before
+    # of the secondary cells, those the memory alone keeps hidden (the suppression report says what
+    # each was); only when there are some: a first publication's report as before
     kept = {"remembered": remembered} if remembered else {}
     return {
         "ruleset": ruleset.name,
         "cells": len(status),
         "published": int((status == PUBLISHED).sum()),
         "primary": int((status == PRIMARY).sum()),
-        "secondary": int((status == SECONDARY).sum()) - remembered,
+        "secondary": int((status == SECONDARY).sum()),
         **kept,
         "masked_upstream": int((status == MASKED).sum()),
         "primary_by_rule": {k: v for k, v in sorted(by_rule.items()) if v},
