@@ -331,9 +331,10 @@ def _cells(engine: Engine, dataset: str, limit: int | None, previous: bool = Fal
         {
             "cell": {k: r[k] for k in keys},
             "status": STATUS[r["_status"]],
-            "was": WAS.get(r["_status"]),
             "rules": _rule_ids(r["_rules"], rules),
             "protects": {k: r["_p_" + k] for k in keys} if r["_status"] == SECONDARY_CODE and limit is None else None,
+            # a remembered cell: what it was when first hidden
+            **({"was": WAS[r["_status"]]} if r["_status"] in WAS else {}),
         }
         for r in rows
     ]
@@ -348,7 +349,7 @@ def _legacy_cells(engine: Engine, dataset: str, limit: int | None) -> list[dict[
         [dataset],
     )
     return [
-        {"cell": _loads(c), "status": s, "was": None, "rules": list(r or []), "protects": _loads(p) if p else None}
+        {"cell": _loads(c), "status": s, "rules": list(r or []), "protects": _loads(p) if p else None}
         for c, s, r, p in rows
     ]
 
@@ -361,16 +362,14 @@ def suppression_examples(engine: Engine, dataset: str, limit: int) -> list[dict[
     """The first ``limit`` suppressed cells of ``dataset`` (primary before secondary, then by
     key), as the step report shows them: cell (key → value), status, rules, and what a remembered
     cell was."""
-    return [
-        {**{k: c[k] for k in ("cell", "status", "rules")}, **({"was": c["was"]} if c["was"] else {})}
-        for c in _cells(engine, dataset, limit)
-    ]
+    return [{k: c[k] for k in ("cell", "status", "rules", "was") if k in c} for c in _cells(engine, dataset, limit)]
 
 
 def suppressed_cells(engine: Engine, dataset: str) -> list[dict[str, Any]]:
-    """Every suppressed cell of ``dataset``: cell (key → value), status (``primary`` or
-    ``secondary``), rules (the ids a primary cell fails), protects (the key of the primary cell
-    a secondary one protects, else None). Empty when the dataset has no report."""
+    """Every suppressed cell of ``dataset``: cell (key → value), status (``primary``,
+    ``secondary`` or ``remembered``, then with ``was``: what it was when first hidden), rules (the
+    ids a primary cell fails), protects (the key of the primary cell a secondary one protects, else
+    None). Empty when the dataset has no report."""
     return _cells(engine, dataset, None)
 
 
