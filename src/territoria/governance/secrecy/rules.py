@@ -236,7 +236,8 @@ def least_expressions(pack: Path, policies: Mapping[str, Any] | None) -> dict[st
         by_column: dict[str, list[str]] = {}
         for rule, n in _counted(rules):
             when = rule.get("when")
-            case = f"CASE WHEN coalesce(({when}), false) THEN {n} ELSE 0 END" if when else str(n)
+            # a null condition is not true: the rule does not apply (as the guard's coalesce(..., false))
+            case = f"CASE WHEN ({when}) THEN {n} ELSE 0 END" if when else str(n)
             by_column.setdefault(str(rule.get("column")), []).append(case)
         for column, cases in by_column.items():
             out[f"secrecy.{name}.least.{column}"] = SqlExpression(
