@@ -13,7 +13,7 @@ import json
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -104,48 +104,86 @@ def _band(value: float) -> dict[str, float]:
     return {"value": value, "low": value / 2, "high": value * 2}
 
 
+def _schedule(
+    steps: list[dict[str, Any]], closed: set[str], wall_s: float
+) -> tuple[dict[tuple[str, str, datetime], tuple[datetime, datetime]], dict[str, timedelta]]:
+    """The times of every step when the steps over ``closed`` take ``wall_s`` seconds each: the
+    steps of a run follow one another, so every step after one of those starts (and ends) later
+    or earlier by the change. (run, step, old start) -> (new start, new end); run -> its shift."""
+    moved: dict[tuple[str, str, datetime], tuple[datetime, datetime]] = {}
+    shifts: dict[str, timedelta] = {}
+    for s in sorted(steps, key=lambda s: (s["run_id"], s["started_at"])):
+        shift = shifts.get(s["run_id"], timedelta(0))
+        took = s["ended_at"] - s["started_at"] if s["ended_at"] is not None else timedelta(seconds=s["wall_s"] or 0)
+        start = s["started_at"] + shift
+        if _over(s, closed):
+            shift += timedelta(seconds=wall_s) - took
+            took = timedelta(seconds=wall_s)
+        moved[(s["run_id"], s["step"], s["started_at"])] = (start, start + took)
+        shifts[s["run_id"]] = shift
+    return moved, shifts
+
+
+def _move_times(
+    store: Any, steps: list[dict[str, Any]], closed: set[str], wall_s: float
+) -> tuple[dict[str, timedelta], dict[str, str]]:
+    """Every step's start and end as ``_schedule`` moves them, and the datasets' last updates
+    recorded as a step's start (or, in former stores, its end) with them; returns each run's shift
+    and the times moved (old ISO time -> new), for the snapshot's catalog."""
+    moved, shifts = _schedule(steps, closed, wall_s)
+    times: dict[str, str] = {}
+    for s in steps:
+        start, end = moved[(s["run_id"], s["step"], s["started_at"])]
+        for old, new in ((s["started_at"], start), (s["ended_at"], end)):
+            if old is not None and old != new:
+                times[old.isoformat()] = new.isoformat()
+                store.execute(
+                    f"UPDATE {META}.datasets SET updated_at = ? WHERE run_id = ? AND step = ? AND updated_at = ?",
+                    [new, s["run_id"], s["step"], old],
+                )
+        store.execute(
+            f"UPDATE {META}.step_runs SET started_at = ?, ended_at = ? "
+            "WHERE run_id = ? AND step = ? AND started_at = ?",
+            [start, end if s["ended_at"] is not None else None, s["run_id"], s["step"], s["started_at"]],
+        )
+    return shifts, times
+
+
 def vary(ws: Workspace, closed: Iterable[str], f: Figures) -> None:
     """Give the steps over ``closed`` the figures ``f``, in the store and the published snapshot,
-    add them to their runs' totals, and make their landed payloads ``f.landed`` bytes long. Every
-    time a run records as a step's end moves with it (``_catalog``), and the catalog counts the
-    rows ``f`` says."""
+    add them to their runs' totals, and make their landed payloads ``f.landed`` bytes long. A
+    step's new duration moves the steps run after it, as a run would have: every time a run
+    records of a step (its start, its end, a dataset's last update) moves with it, in the store
+    and in the snapshot's catalog (``_catalog``), and the catalog counts the rows ``f`` says."""
     closed = set(closed)
     store = duckdb.connect(str(ws.store_dir / "store.duckdb"))
     try:
         cols = [c[0] for c in store.execute(f"SELECT * FROM {META}.step_runs LIMIT 0").description]
         steps = [dict(zip(cols, r, strict=True)) for r in store.execute(f"SELECT * FROM {META}.step_runs").fetchall()]
         extra: dict[str, float] = {}
-        ends: dict[str, str] = {}
+        shifts, times = _move_times(store, steps, closed, f.wall_s)
         for s in steps:
             if not _over(s, closed):
                 continue
-            end = s["started_at"] + timedelta(seconds=f.wall_s)
-            if s["ended_at"] is not None:
-                ends[s["ended_at"].isoformat()] = end.isoformat()
-            # a time recorded as the step's end elsewhere (a dataset's last update) is the same end
-            store.execute(
-                f"UPDATE {META}.datasets SET updated_at = ? WHERE run_id = ? AND step = ? AND updated_at = ?",
-                [end, s["run_id"], s["step"], s["ended_at"]],
-            )
             fp = json.loads(s["footprint"])
             fp.update(energy_wh=_band(f.energy_wh), co2e_g=_band(f.energy_wh * 0.05))
             fp.update(wall_s=f.wall_s, cpu_s=f.cpu_s, peak_rss_bytes=f.rss, fetched_bytes=f.landed)
             measured = [f.wall_s, f.cpu_s, f.rows, f.rows, f.rows // 7, f.bytes, f.bytes, f.rss]
             store.execute(
                 f"UPDATE {META}.step_runs SET wall_s = ?, cpu_s = ?, rows_in = ?, rows_out = ?, rows_quarantined = ?, "
-                "bytes_read = ?, bytes_written = ?, peak_rss_bytes = ?, ended_at = started_at + ?, footprint = ? "
-                "WHERE run_id = ? AND step = ?",
-                [*measured, timedelta(seconds=f.wall_s), json.dumps(fp), s["run_id"], s["step"]],
+                "bytes_read = ?, bytes_written = ?, peak_rss_bytes = ?, footprint = ? WHERE run_id = ? AND step = ?",
+                [*measured, json.dumps(fp), s["run_id"], s["step"]],
             )
             extra[s["run_id"]] = extra.get(s["run_id"], 0.0) + 1
         for run_id, n in extra.items():
             (base,) = store.execute(f"SELECT footprint FROM {META}.runs WHERE run_id = ?", [run_id]).fetchall()[0]
             fp = json.loads(base)
             fp["energy_wh"] = _band(fp["energy_wh"]["value"] + n * f.energy_wh)
+            shift = shifts.get(run_id, timedelta(0))
             store.execute(
                 f"UPDATE {META}.runs SET wall_s = wall_s + ?, cpu_s = cpu_s + ?, ended_at = ended_at + ?, "
                 "footprint = ? WHERE run_id = ?",
-                [n * f.wall_s, n * f.cpu_s, timedelta(seconds=n * f.wall_s), json.dumps(fp), run_id],
+                [shift.total_seconds(), n * f.cpu_s, shift, json.dumps(fp), run_id],
             )
         for (sha,) in store.execute(
             f"SELECT DISTINCT sha256 FROM {META}.fetches WHERE dataset IN (SELECT unnest(?))", [sorted(closed)]
@@ -165,13 +203,13 @@ def vary(ws: Workspace, closed: Iterable[str], f: Figures) -> None:
         store.execute(f"COPY {META}.step_runs TO '{part}' (FORMAT parquet)")
     finally:
         store.close()
-    _catalog(snapshot.path / "catalog.json", closed, f, ends)
+    _catalog(snapshot.path / "catalog.json", closed, f, times)
 
 
 def _catalog(path: Path, closed: set[str], f: Figures, ends: dict[str, str]) -> None:
     """The snapshot's catalog as a run with the figures ``f`` writes it: the closed datasets'
-    rows and quarantined rows, and every time that was a step's end (``ends``: old -> new, a
-    dataset's ``updated_at`` and the sources' in every provenance and the DCAT feed) moved."""
+    rows and quarantined rows, and every time that was a step's start or end (``ends``: old -> new,
+    a dataset's ``updated_at`` and the sources' in every provenance and the DCAT feed) moved."""
     text = path.read_text(encoding="utf-8")
     for old, new in ends.items():
         text = text.replace(json.dumps(old), json.dumps(new))

@@ -94,12 +94,16 @@ def test_forget_end_to_end_on_a_workspace(
     hidden2 = _hidden(ws)
     assert ("C0", "S2", "2020") not in hidden2 and hidden2 < remembered
     audit = territoria("secrecy", "audit", *where, "--json")
-    assert audit.code == 0, audit.text  # no primary cell of the relaxed rule given back
+    # C0 x S2 (9 sites): primary under the first rule, hidden since by the memory (remembered as the
+    # primary cell it was), given back and determined by the two publications: the audit fails.
+    # Before, the memory's publication reported it secondary and the audit passed.
+    assert audit.code == 1, audit.text
     [across] = json.loads(audit.text)["across"]  # white space made one space: still the same JSON
-    # C0 x S2 (9 sites): primary under the first rule, hidden since by the memory (as a forced cell)
-    assert across["dataset"] == SOURCE and across["secondary_determined"] >= 1
+    assert across["dataset"] == SOURCE and across["primary_determined"] >= 1
     c0 = {"code": "C0", "sector": "S2", "period": "2020"}
-    assert [e["publication"] for e in across["examples"] if e["cell"] == c0] == ["previous"]
+    assert [(e["publication"], e["status"]) for e in across["examples"] if e["cell"] == c0] == [
+        ("previous", "remembered primary")
+    ]
     shown = territoria("secrecy", "audit", *where)
     assert "across publications" in shown.text and "code=C0, sector=S2, period=2020" in shown.text, shown.text
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 from territoria.catalog.packs import load_pack
 from territoria.engines.base import TableWrite
 from territoria.engines.duckdb.engine import DuckDBEngine
-from territoria.governance.secrecy.rules import least_counts
+from territoria.governance.secrecy.rules import least_counts, least_expressions
 from territoria.pipelines.spec import DatasetInfo, render_sql
 
 # (code, period, sector, energy): (consumption, sites, masked components, components)
@@ -103,6 +103,7 @@ def test_commune_cells_match_the_reference(engine: DuckDBEngine) -> None:
     }
     pack = load_pack("energy_ghg")
     params.update(least_counts(pack.directory, None))
+    params.update(least_expressions(pack.directory, None))
     sql = render_sql(pack.read_sql("models/energie_cellules.sql"), datasets, params, "energie_cellules")
     engine.create_or_replace(TableWrite("model", "energie_cellules", sql))
     got = engine.fetch_all(

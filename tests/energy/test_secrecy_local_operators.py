@@ -172,4 +172,5 @@ def test_a_model_reads_the_least_count_each_rule_publishes(override: dict[str, o
     )
     assert removed["secrecy.energy.residentiel-10-points.least"] == 10  # a rule removed keeps the shipped threshold
     sql = pack.read_sql("models/energie_cellules.sql")
-    assert "param('secrecy.energy.residentiel-10-points.least')" in sql and " 10 ELSE 3 " not in sql
+    # the rules' own split of the sectors too (tests/energy/test_secrecy_other_part_rules.py)
+    assert "param('secrecy.energy.least.nb_sites')" in sql and " 10 ELSE 3 " not in sql

@@ -6,13 +6,16 @@ the daemon saves its state every tick, the API writes the audit log's head per a
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from territoria.core.jsonfile import write_json
+from territoria.core.jsonfile import TEMP_NAME, drop_stale_temps, write_json
 from territoria.daemon.state import DaemonState
 from territoria.engines.spark.catalog import StoreCatalog, TableEntry
 from territoria.governance.personal.keys import Keyring
@@ -63,3 +66,37 @@ def test_the_spark_catalog_leaves_no_reference_cycle(tmp_path: Path) -> None:
     assert cyclic_garbage(catalog.save) == 0
     loaded = StoreCatalog.load(tmp_path / "warehouse")
     assert loaded.tables == catalog.tables and loaded.schemas == {"staging"}
+
+
+def _dead_pid() -> int:
+    """The id of a process that has ended (and was reaped)."""
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True)
+    return int(done.stdout)
+
+
+def test_a_temporary_file_names_its_writer_and_only_a_dead_writers_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process killed between writing and renaming leaves ``.<name>.<...>.tmp``: before, its name
+    was mkstemp's letters alone, and nothing told a dead writer's file from a live one's."""
+    path = tmp_path / "stats.json"
+    seen: list[str] = []
+
+    def killed(src: str, dst: str) -> None:  # the rename never happens: the file is left as a kill leaves it
+        seen.append(Path(src).name)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        write_json(path, DATA)
+    monkeypatch.undo()
+    (name,) = seen
+    found = TEMP_NAME.fullmatch(name)
+    assert found is not None and found["target"] == "stats.json" and int(found["pid"]) == os.getpid()
+    dead, live = f".stats.json.pid{_dead_pid()}.abc_12.tmp", f".stats.json.pid{os.getppid()}.def34.tmp"
+    mine = f".ids.json.pid{os.getpid()}.xyz.tmp"  # another thread of this process may be writing it
+    for n in (dead, live, mine, ".obs.parquet.tmp", "stats.json"):
+        (tmp_path / n).write_text("{", encoding="utf-8")
+    assert drop_stale_temps(tmp_path) == [tmp_path / dead]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live, mine, ".obs.parquet.tmp", "stats.json"])
+    assert drop_stale_temps(tmp_path / "absent") == []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,16 @@ def test_append_returns_after_files_and_directories_are_fsynced(
         assert f.parent in synced_dirs  # the rename itself is durable
     for f in store.obs_files():
         assert f.parent.parent in synced_dirs  # and so is a new partition directory
+
+
+def test_opening_the_store_drops_the_counters_a_killed_writer_left_half_written(store: SensorStore) -> None:
+    """``stats.json`` is replaced by ``write_json`` after every batch: a writer killed between the
+    write and the rename leaves its temporary file, which recovery did not drop before (it only
+    knew the batches' ``.*.parquet.tmp``)."""
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True)
+    stale = store.root / f".stats.json.pid{int(gone.stdout)}.k2j_9a.tmp"
+    stale.write_text('{"stored": 1', encoding="utf-8")
+    with store.writer():
+        pass
+    assert not stale.exists()
+    assert not [p for p in store.root.iterdir() if p.name.endswith(".tmp")]

@@ -20,7 +20,7 @@ from territoria.governance.figures import withhold
 
 HIDDEN_ERROR = "(hidden: an administrator reads the error in the run's record)"
 #: report keys that may name cells, rows or secrecy labels even when their value is a number
-UNSAFE = ("primary", "secondary", "cell", "sample", "value", "example", "rule", "masked", "suppress")
+UNSAFE = ("primary", "secondary", "remember", "cell", "sample", "value", "example", "rule", "masked", "suppress")
 
 
 #: what a record says of a dataset's rows: counted data, shown only to those who may read the rows

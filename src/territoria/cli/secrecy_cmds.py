@@ -22,7 +22,7 @@ from territoria.governance.secrecy.adversary.links import linked
 from territoria.governance.secrecy.groups import group_shares
 from territoria.governance.secrecy.guard import key_columns
 from territoria.governance.secrecy.rules import load_ruleset
-from territoria.ledger import suppressed_cells
+from territoria.ledger import PRIMARY_KINDS, cell_kind, suppressed_cells
 from territoria.pipelines.plan import build_plan
 from territoria.pipelines.spec import DatasetInfo
 from territoria.workspace import Workspace
@@ -31,7 +31,7 @@ app = typer.Typer(help="Statistical secrecy: what an outsider can prove about su
 
 
 def _statuses(engine: Engine, dataset: str, keys: list[str]) -> dict[tuple[object, ...], str]:
-    return {tuple(c["cell"].get(k) for k in keys): c["status"] for c in suppressed_cells(engine, dataset)}
+    return {tuple(c["cell"].get(k) for k in keys): cell_kind(c) for c in suppressed_cells(engine, dataset)}
 
 
 def published_tables(ws: Workspace, engine: Engine) -> tuple[list[PublishedTable], list[AcrossReport], list[str]]:
@@ -148,7 +148,7 @@ def show_across(across: list[AcrossReport]) -> None:
     for r in across:
         for publication, status, cell in r.examples:
             shown = ", ".join(f"{k}={v}" for k, v in cell.items())
-            mark = "[red]✗[/]" if status == "primary" else "[yellow]![/]"
+            mark = "[red]✗[/]" if status in PRIMARY_KINDS else "[yellow]![/]"
             console.print(
                 f"{mark} {r.dataset}: {status} cell {shown}, hidden by the {publication} publication, determined"
             )
@@ -226,7 +226,8 @@ def forget_cmd(
         if found and not yes:
             for m in found:
                 console.print(
-                    f"{m.dataset}: {fmt_int(m.primary)} primary and {fmt_int(m.secondary)} secondary cells hidden"
+                    f"{m.dataset}: {fmt_int(m.primary)} primary, {fmt_int(m.secondary)} secondary and "
+                    f"{fmt_int(m.remembered)} remembered cells hidden"
                 )
             console.print(
                 "[yellow]the next publication may show cells the previous one hid: whoever kept the previous "

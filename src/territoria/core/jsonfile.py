@@ -8,12 +8,18 @@ daemon) each waits for a pass of the garbage collector, whose full passes stall 
 written to a temporary file beside the target (owner-only, as everything under ``.territoria``),
 flushed to disk unless ``durable=False`` (a cache that can be computed again), and renamed over
 the target.
+
+A process killed between the two leaves the temporary file behind. Its name says whose it is
+(``.<target>.pid<id>.<random>.tmp``), so that whoever opens or recovers the folder can drop the
+ones of writers no longer running (``drop_stale_temps``) without touching a live writer's; a
+backup leaves out every ``*.tmp``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -30,7 +36,7 @@ def write_json(
 ) -> None:
     """Replace ``path`` with ``data`` as JSON (see the module's docstring); its folder must exist."""
     text = json.dumps(data, sort_keys=sort_keys, ensure_ascii=ensure_ascii, default=default)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.pid{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
@@ -43,4 +49,40 @@ def write_json(
         raise
 
 
-__all__ = ["write_json"]
+#: a temporary file of ``write_json``: the target's name, the writer's process id, mkstemp's letters
+TEMP_NAME = re.compile(r"\.(?P<target>.+)\.pid(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.tmp")
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists (one of another user's too: its file is then left alone)."""
+    if pid == os.getpid():
+        return True  # another thread of this process may be writing it right now
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def drop_stale_temps(folder: Path) -> list[Path]:
+    """Delete the temporary files ``write_json`` left in ``folder`` (not below it) when its process
+    was killed mid-write: those whose writer is no longer running. A file of a running process
+    (possibly one that took a dead writer's id: the safe side) is kept. Returns what was deleted."""
+    dropped = []
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return []
+    for name in names:
+        found = TEMP_NAME.fullmatch(name)
+        if found is None or _running(int(found["pid"])):
+            continue
+        path = folder / name
+        path.unlink(missing_ok=True)
+        dropped.append(path)
+    return dropped
+
+
+__all__ = ["TEMP_NAME", "drop_stale_temps", "write_json"]

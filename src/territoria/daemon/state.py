@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from territoria.core.jsonfile import write_json
+from territoria.core.jsonfile import drop_stale_temps, write_json
 
 STATE = Path("daemon") / "state.json"
 
@@ -32,6 +32,7 @@ class DaemonState:
     @classmethod
     def load(cls, private: Path) -> DaemonState:
         path = private / STATE
+        drop_stale_temps(private)  # a save the daemon was killed in the middle of
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:

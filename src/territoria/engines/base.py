@@ -99,6 +99,13 @@ def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+class SqlExpression(str):
+    """A parameter whose value is SQL, put into a model as it is (parenthesised), not as a quoted
+    string: a secrecy rule's own condition (``when:``), which the guard runs as SQL too."""
+
+    __slots__ = ()
+
+
 class Engine(Protocol):
     capabilities: Capabilities
 

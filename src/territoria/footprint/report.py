@@ -84,12 +84,19 @@ class FootprintReport:
             visible=_visible(may_read),
         )
         if cost is not None:
+            # a dataset's last refresh is its run's start, as its last update (``governance.figures``)
+            if cost.last_refresh_run in self.run_starts:
+                cost.last_refresh_at = self.run_starts[cost.last_refresh_run]
             limit = self.policy.budget.monthly_wh.get(name) or self.policy.budget.monthly_wh.get(resolved)
             if limit is not None and cost.monthly_wh.value > limit:
                 cost.warnings.append(
                     f"{name} costs {cost.monthly_wh.value:.4g} Wh per month, over its budget of {limit:.4g} Wh"
                 )
         return cost
+
+    @cached_property
+    def run_starts(self) -> dict[str, datetime]:
+        return {run["run_id"]: run["started_at"] for run in self.runs}
 
     def all_datasets(self, may_read: MayRead | None = None) -> list[DatasetCost]:
         """The cost of every dataset; with ``may_read``, of those the caller reads, over its steps."""

@@ -13,6 +13,15 @@ do. The rule, for every route that reports operations figures:
   every step in it is the caller's, and otherwise recomputed over the caller's steps, or withheld
   when it cannot be split (a run's wall time, the store's size).
 
+A step's times are figures of the steps before it too: the steps of a run follow one another, so
+a step's start is the end of the one before (give or take), and the start of the step after a
+closed one bounds that one's wall time. So:
+
+- a step record of a run with a step the caller does not see says the run's start as its own
+  (``at_run_start``), its end withheld, listed in an order no duration moves (by step name);
+- a dataset's last update, shown to everyone (catalogs, DCAT, provenance, a dataset's cost), is
+  the start of the run that wrote it (``ledger.dataset_states``), not of its step.
+
 Administrators read every dataset, so they see everything as recorded.
 """
 
@@ -72,6 +81,19 @@ def datasets_of(record: Mapping[str, Any]) -> list[str]:
 def step_visible(record: Mapping[str, Any], may_read: MayRead) -> bool:
     """Whether the caller sees a step record's figures: it may read every dataset they are made of."""
     return all(may_read(name) for name in datasets_of(record))
+
+
+def at_run_start(record: MutableMapping[str, Any], run_started_at: Any) -> None:
+    """Give a step record the times a caller who does not see every step of its run gets: its
+    run's start as its own start, its end withheld (see the module's docstring)."""
+    record["started_at"] = run_started_at
+    withhold(record, ("ended_at",))
+
+
+def in_stable_order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Step records in an order that no step's duration moves (steps run side by side start in
+    the order the earlier ones end): by step name, then run."""
+    return sorted(records, key=lambda r: (str(r.get("step") or ""), str(r.get("run_id") or "")))
 
 
 def withhold(record: MutableMapping[str, Any], keys: Iterable[str]) -> None:

@@ -36,7 +36,9 @@ from territoria.ledger.reads import (
 from territoria.ledger.rows import DatasetRow, FetchRow, LineageRow, RunClose, RunStart, StepRecord, StepStateRow, now
 from territoria.ledger.schema import META, PREVIOUS, REPORTS, SUPPRESSIONS, TABLES, ensure_meta, ensure_reports
 from territoria.ledger.suppressions import (
+    PRIMARY_KINDS,
     STATUS,
+    cell_kind,
     cells_table,
     forget_suppressions,
     previous_cells,
@@ -63,6 +65,7 @@ __all__ = [
     "IN_LIST",
     "META",
     "PREVIOUS",
+    "PRIMARY_KINDS",
     "REPORTS",
     "STATUS",
     "SUPPRESSIONS",
@@ -75,6 +78,7 @@ __all__ = [
     "StepRecord",
     "StepStateRow",
     "arrow_rows",
+    "cell_kind",
     "cells_table",
     "checkpoint",
     "close_run",

@@ -70,8 +70,14 @@ def runs_in(engine: Engine, tables: Sequence[str]) -> dict[str, set[str]]:
 
 
 def dataset_states(engine: Engine) -> dict[str, tuple[str, int, datetime]]:
-    """name -> (content hash, rows, updated_at) of every dataset built."""
-    rows = engine.fetch_all(f"SELECT name, content_hash, rows, updated_at FROM {META}.datasets")
+    """name -> (content hash, rows, updated_at) of every dataset built. ``updated_at`` is the start
+    of the run that wrote it (its step's start when that run is not recorded): a step's own start
+    follows the steps run before it, a closed one's wall time among them (``governance.figures``),
+    and this time is shown to everyone."""
+    rows = engine.fetch_all(
+        f"SELECT d.name, d.content_hash, d.rows, coalesce(r.started_at, d.updated_at) "
+        f"FROM {META}.datasets d LEFT JOIN {META}.runs r ON r.run_id = d.run_id"
+    )
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 

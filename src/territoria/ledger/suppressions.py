@@ -7,7 +7,9 @@ name that is not plain gets a hash of the whole name, one to one):
 
 - the key columns, with the dataset's own names and types;
 - ``_cell``: the cell's number in the report (0, 1, …);
-- ``_status``: 1 primary, 2 secondary (``STATUS``);
+- ``_status``: 1 primary, 2 secondary, 3 or 4 remembered (``STATUS``): a cell hidden only because
+  the publication before hid it (``governance/secrecy/memory.py``), 3 when that one (or the first
+  of a line of remembering ones) hid it as primary, 4 as secondary (``WAS``);
 - ``_rules``: the failed rules of a primary cell as a bit set (bit i = the report's rule i);
 - ``_protects``: for a secondary cell, the ``_cell`` of the primary cell it protects.
 
@@ -45,8 +47,21 @@ _LEGACY_NAME, _REPORTS_NAME = LEGACY.split(".", 1)[1], REPORTS.split(".", 1)[1]
 _PREVIOUS_NAME = PREVIOUS.split(".", 1)[1]
 
 #: the status codes of ``_status``
-STATUS = {1: "primary", 2: "secondary"}
-PRIMARY_CODE, SECONDARY_CODE = 1, 2
+STATUS = {1: "primary", 2: "secondary", 3: "remembered", 4: "remembered"}
+PRIMARY_CODE, SECONDARY_CODE, REMEMBERED_PRIMARY_CODE, REMEMBERED_SECONDARY_CODE = 1, 2, 3, 4
+#: what a remembered cell was when it was first hidden
+WAS = {3: "primary", 4: "secondary"}
+#: the kinds (``cell_kind``) of the cells secrecy is about: a primary cell, or one a publication
+#: hid as primary and the next ones keep hidden (the rule relaxed since: its value is no less secret)
+PRIMARY_KINDS = frozenset({"primary", "remembered primary"})
+
+
+def cell_kind(cell: dict[str, Any]) -> str:
+    """A reported cell's status, with what a remembered cell was: ``primary``, ``secondary``,
+    ``remembered primary`` or ``remembered secondary``."""
+    was = cell.get("was")
+    return f"{cell['status']} {was}" if was else str(cell["status"])
+
 
 #: the report's own columns in a cells table; no key column may take these names (a group's
 #: report also has ``_kept``: the cell was remembered from the publication before, and
@@ -263,7 +278,8 @@ def remembered_rows(
     between two publications still matches), as an Arrow array; None when there is no report in
     the typed layout or its key columns are not all in ``relation``. With ``content``, a report
     written for that same content yields only its remembered cells (``_kept``): see
-    ``governance/secrecy/memory.py``."""
+    ``governance/secrecy/memory.py``. The table has ``_row`` and ``_was``: what the cell was when
+    first hidden (``PRIMARY_CODE`` or ``SECONDARY_CODE``; a remembered cell's original kind)."""
     found = _report_row(engine, dataset)
     if found is None:
         return None
@@ -278,8 +294,15 @@ def remembered_rows(
     on = " AND ".join(
         f"CAST(r.{quote_ident(k)} AS VARCHAR) IS NOT DISTINCT FROM CAST(c.{quote_ident(k)} AS VARCHAR)" for k in keys
     )
-    hit = engine.fetch_arrow(f"SELECT DISTINCT r.{row_id} AS _row FROM {relation} r JOIN {table} c ON {on}{where}")
-    return hit["_row"]
+    was = (
+        f"CASE c._status WHEN {REMEMBERED_PRIMARY_CODE} THEN {PRIMARY_CODE} "
+        f"WHEN {REMEMBERED_SECONDARY_CODE} THEN {SECONDARY_CODE} ELSE c._status END"
+    )
+    # a row matching two cells (keys equal as text) takes the stricter kind: primary
+    return engine.fetch_arrow(
+        f"SELECT r.{row_id} AS _row, CAST(min({was}) AS TINYINT) AS _was "
+        f"FROM {relation} r JOIN {table} c ON {on}{where} GROUP BY r.{row_id}"
+    )
 
 
 def _rule_ids(bits: int | None, rules: list[str]) -> list[str]:
@@ -310,6 +333,8 @@ def _cells(engine: Engine, dataset: str, limit: int | None, previous: bool = Fal
             "status": STATUS[r["_status"]],
             "rules": _rule_ids(r["_rules"], rules),
             "protects": {k: r["_p_" + k] for k in keys} if r["_status"] == SECONDARY_CODE and limit is None else None,
+            # a remembered cell: what it was when first hidden
+            **({"was": WAS[r["_status"]]} if r["_status"] in WAS else {}),
         }
         for r in rows
     ]
@@ -335,14 +360,16 @@ def _loads(text: Any) -> Any:
 
 def suppression_examples(engine: Engine, dataset: str, limit: int) -> list[dict[str, Any]]:
     """The first ``limit`` suppressed cells of ``dataset`` (primary before secondary, then by
-    key), as the step report shows them: cell (key → value), status, rules."""
-    return [{k: c[k] for k in ("cell", "status", "rules")} for c in _cells(engine, dataset, limit)]
+    key), as the step report shows them: cell (key → value), status, rules, and what a remembered
+    cell was."""
+    return [{k: c[k] for k in ("cell", "status", "rules", "was") if k in c} for c in _cells(engine, dataset, limit)]
 
 
 def suppressed_cells(engine: Engine, dataset: str) -> list[dict[str, Any]]:
-    """Every suppressed cell of ``dataset``: cell (key → value), status (``primary`` or
-    ``secondary``), rules (the ids a primary cell fails), protects (the key of the primary cell
-    a secondary one protects, else None). Empty when the dataset has no report."""
+    """Every suppressed cell of ``dataset``: cell (key → value), status (``primary``,
+    ``secondary`` or ``remembered``, then with ``was``: what it was when first hidden), rules (the
+    ids a primary cell fails), protects (the key of the primary cell a secondary one protects, else
+    None). Empty when the dataset has no report."""
     return _cells(engine, dataset, None)
 
 
@@ -371,7 +398,8 @@ def suppression_counts(engine: Engine) -> dict[tuple[str, str], int]:
             if table is None:
                 continue
             rows = engine.fetch_all(f"SELECT _status, count(*) FROM {META}.{quote_ident(table)} GROUP BY _status")
-            out.update({(dataset, STATUS[code]): int(n) for code, n in rows})
+            for code, n in rows:  # two codes of remembered cells: one count
+                out[(dataset, STATUS[code])] = out.get((dataset, STATUS[code]), 0) + int(n)
     return dict(sorted(out.items()))
 
 
@@ -380,13 +408,19 @@ __all__ = [
     "LEGACY",
     "MAX_IDENTIFIER_BYTES",
     "PRIMARY_CODE",
+    "PRIMARY_KINDS",
+    "REMEMBERED_PRIMARY_CODE",
+    "REMEMBERED_SECONDARY_CODE",
     "SECONDARY_CODE",
     "STATUS",
+    "WAS",
+    "cell_kind",
     "cells_table",
     "forget_suppressions",
     "previous_cells",
     "previous_report",
     "previous_table",
+    "remembered_rows",
     "suppressed_cells",
     "suppression_counts",
     "suppression_examples",

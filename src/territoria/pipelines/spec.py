@@ -18,7 +18,7 @@ from territoria.catalog.model import DatasetEntry
 from territoria.core.errors import ConfigError
 from territoria.core.hashing import stable_hash
 from territoria.core.vocab import AccessLevel
-from territoria.engines.base import quote_ident, quote_literal
+from territoria.engines.base import SqlExpression, quote_ident, quote_literal
 from territoria.indicators.definition import IndicatorDef
 
 Layer = Literal["staging", "model", "indicator", "published"]
@@ -149,6 +149,8 @@ def render_sql(sql: str, datasets: dict[str, DatasetInfo], params: dict[str, Any
                 hint="add it under the pack's parameters in territory.yaml",
             )
         value = params[key]
+        if isinstance(value, SqlExpression):
+            return f"({value})"
         if isinstance(value, bool):
             return "true" if value else "false"
         if isinstance(value, (int, float)):

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from territoria.core.errors import NotFoundError
-from territoria.core.jsonfile import write_json
+from territoria.core.jsonfile import drop_stale_temps, write_json
 from territoria.engines.base import Engine
 from territoria.ledger import dataset_fingerprints, ensure_meta, now, record_relation, runs_in, success_definitions
 from territoria.pipelines.plan import Plan
@@ -296,6 +296,7 @@ def write_snapshot(
         shutil.rmtree(work, ignore_errors=True)
         raise
     write_json(root / CURRENT, {"run_id": run_id})
+    drop_stale_temps(root)  # a switch a killed run left half-written
     _prune(root, keep=final)
     return Snapshot(run_id, final)
 

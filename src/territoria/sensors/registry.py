@@ -35,7 +35,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from territoria.core.errors import ConfigError, NotFoundError
-from territoria.core.jsonfile import write_json
+from territoria.core.jsonfile import drop_stale_temps, write_json
 from territoria.core.yamlio import load_model, present
 from territoria.reference.timezones import territory_zone
 from territoria.sensors.decoders import DECODERS
@@ -295,6 +295,7 @@ def load_registry(root: Path, private: Path, communes: list[str]) -> Registry:
     config = load_model(path, RegistryFile)
     if "timezone" not in config.model_fields_set:  # days and nights in the territory's legal time
         config.timezone = territory_zone(communes)
+    drop_stale_temps(private)  # an ids.json or located.json a killed process left half-written
     ids = _assign_ids(config, private / "ids.json")
     points = sorted({(d.location.lon, d.location.lat) for d in config.devices})
     return Registry(config, ids, _located(points, communes, private / "located.json") if points else {})

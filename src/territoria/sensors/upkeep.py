@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from territoria.core.jsonfile import drop_stale_temps
 from territoria.sensors.durable import Durable, write_atomic
 from territoria.sensors.obslayout import (
     HOURLY_SCHEMA,
@@ -100,10 +101,12 @@ def fold(
 def recover(db: duckdb.DuckDBPyConnection, store: SensorStore) -> None:
     """Fold observation files a crash left out of the aggregates; finish interrupted compactions;
     remove the temporary files of batches staged but never committed (they were not
-    acknowledged: the broker delivers them again)."""
+    acknowledged: the broker delivers them again), and those of counters a killed writer left
+    (``stats.json``'s: ``drop_stale_temps``)."""
     for d in (store.obs_dir, store.hourly_dir, store.quarantine_dir, store.events_dir):
         for tmp in d.rglob(".*.parquet.tmp"):
             tmp.unlink(missing_ok=True)
+    drop_stale_temps(store.root)
     for month_dir in store.obs_dir.glob("month=*"):
         for compacted in month_dir.glob("**/compact-*.parquet"):
             meta = pq.read_schema(compacted).metadata or {}

@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse
 
 from territoria.api import scrub
 from territoria.api.deps import Pub, Who, closed, level_of, protected, readable
-from territoria.core.serves import FiguresShown, serves
-from territoria.governance.figures import STEP_FIGURES, step_visible, withhold
+from territoria.api.routers.runs import blurred_starts
+from territoria.core.serves import FiguresShown, readable_in, serves
+from territoria.governance.figures import STEP_FIGURES, at_run_start, step_visible, withhold
 from territoria.publication.reader import Publication
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
@@ -91,12 +92,17 @@ def dataset_page(
     doc["readable"] = readable(request, who, meta)
     doc["last_runs"] = last_runs(pub, doc["step"])
     may_read = FiguresShown(request.scope, "catalog-page")
+    # a run with a step the caller does not see: its steps' times are its start (``governance.figures``);
+    # asked apart from ``may_read``, which records the datasets whose figures the page shows
+    blurred = blurred_starts(pub, [r["run_id"] for r in doc["last_runs"]], readable_in(request.scope))
     for run in doc["last_runs"]:
         run["error"] = scrub.error(who, run["error"])
         # the figures of a step over data the caller may not read (the dataset's own, or an input
         # of a dataset released below its inputs' level) are withheld (``governance.figures``)
         if not step_visible(run, may_read):
             withhold(run, STEP_FIGURES)
+        if run["run_id"] in blurred:
+            at_run_start(run, blurred[run["run_id"]])
         for key in ("step", "inputs", "outputs"):
             del run[key]
     may_read.audit()

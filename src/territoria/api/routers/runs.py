@@ -2,7 +2,9 @@
 
 A caller sees the figures of the steps over data it may read, and a run's totals only when it sees
 every step of the run (``governance.figures``): a run's wall and CPU time add up those of steps over
-closed datasets, so they would tell how much of those there is.
+closed datasets, so they would tell how much of those there is. Nor, then, the steps' own times:
+each step of such a run says the run's start, its end withheld, listed by name (a step's start is
+the end of the steps before it, a closed one's among them).
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ from territoria.core.errors import NotFoundError
 from territoria.core.params import WholeNumber
 from territoria.core.serves import FiguresShown, serves
 from territoria.governance.access import Principal
-from territoria.governance.figures import RUN_FIGURES, STEP_FIGURES, MayRead, step_visible, withhold
+from territoria.governance.figures import (
+    RUN_FIGURES,
+    STEP_FIGURES,
+    MayRead,
+    at_run_start,
+    in_stable_order,
+    step_visible,
+    withhold,
+)
 from territoria.publication.reader import Publication
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
@@ -68,6 +78,20 @@ def _runs_with_closed_steps(pub: Publication, run_ids: list[str], may_read: MayR
     return {s["run_id"] for s in steps if not step_visible(s, may_read)}
 
 
+def blurred_starts(pub: Publication, run_ids: list[str], may_read: MayRead) -> dict[str, str | None]:
+    """run -> its start, for the runs among ``run_ids`` with a step the caller does not see: the
+    time every step record of such a run says (``governance.figures.at_run_start``)."""
+    closed = sorted(_runs_with_closed_steps(pub, sorted(set(run_ids)), may_read))
+    if not closed:
+        return {}
+    marks = ", ".join("?" for _ in closed)
+    rows = pub.rows(
+        f"SELECT run_id, started_at::VARCHAR AS started_at FROM meta.runs WHERE run_id IN ({marks})", closed
+    )
+    starts = {r["run_id"]: r["started_at"] for r in rows}
+    return {run: starts.get(run) for run in closed}  # a run not recorded: no time at all
+
+
 def redact(who: Principal, step: dict[str, Any], may_read: MayRead) -> bool:
     """Errors and reports may quote data: counters only for non-administrators, and nothing at
     all of a step over data the caller may not read (not its rows, bytes, times nor memory).
@@ -105,5 +129,8 @@ def get_run(request: Request, pub: Pub, who: Who, run_id: Annotated[str, Path(ma
         withheld = redact(who, s, may_read) or withheld
     if withheld:
         withhold(found[0], RUN_FIGURES)
+        for s in steps:
+            at_run_start(s, found[0]["started_at"])
+        steps = in_stable_order(steps)
     may_read.audit()
     return JSONResponse({**found[0], "steps": steps})

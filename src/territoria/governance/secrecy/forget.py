@@ -36,6 +36,8 @@ class Memory:
     dataset: str
     primary: int
     secondary: int
+    #: hidden because the publication before hid them (``memory``), whatever they were
+    remembered: int = 0
 
 
 def required_reason(dataset: str, reason: str | None) -> str:
@@ -52,8 +54,11 @@ def required_reason(dataset: str, reason: str | None) -> str:
 def remembered(engine: Engine, datasets: list[str]) -> list[Memory]:
     """The datasets among ``datasets`` whose last publication hid cells, with their counts."""
     counts = suppression_counts(engine)
-    out = [Memory(d, counts.get((d, "primary"), 0), counts.get((d, "secondary"), 0)) for d in sorted(datasets)]
-    return [m for m in out if m.primary or m.secondary]
+    out = [
+        Memory(d, counts.get((d, "primary"), 0), counts.get((d, "secondary"), 0), counts.get((d, "remembered"), 0))
+        for d in sorted(datasets)
+    ]
+    return [m for m in out if m.primary or m.secondary or m.remembered]
 
 
 def forget(
@@ -75,7 +80,9 @@ def forget(
             hint="it was not published with a rule set that hid cells yet, or it was forgotten already",
         )
     detail = {
-        "datasets": {m.dataset: {"primary": m.primary, "secondary": m.secondary} for m in memories},
+        "datasets": {
+            m.dataset: {"primary": m.primary, "secondary": m.secondary, "remembered": m.remembered} for m in memories
+        },
         "steps": sorted(publish_steps.values()),
     }
     audit.record(who, ACTION, dataset, access, why, detail)  # the intent first: nothing forgotten unrecorded

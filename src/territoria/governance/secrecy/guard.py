@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,13 @@ from territoria.governance.secrecy.protection import protection_loop
 from territoria.governance.secrecy.rules import RuleSet, load_ruleset
 from territoria.governance.secrecy.secondary import MASKED, PRIMARY, PUBLISHED, SECONDARY, Decision
 from territoria.ledger import META, cells_table, suppression_examples, write_suppressions
-from territoria.ledger.suppressions import CELL_COLUMNS, PRIMARY_CODE, SECONDARY_CODE
+from territoria.ledger.suppressions import (
+    CELL_COLUMNS,
+    PRIMARY_CODE,
+    REMEMBERED_PRIMARY_CODE,
+    REMEMBERED_SECONDARY_CODE,
+    SECONDARY_CODE,
+)
 from territoria.workspace.policies import Policies
 
 REPORT_EXAMPLES = 20
@@ -201,12 +208,23 @@ def _partner_relation(engine: Engine, own: str, dataset: str) -> str | None:
     return f"{quote_ident(found[0][1])}.{quote_ident(dataset)}" if found else None
 
 
+@dataclass(frozen=True)
+class Remembered:
+    """What a member remembered of the publication before (``memory``): per row of its flags,
+    whether that one hid the cell and what the cell was when first hidden (None: nothing
+    remembered); for a group, the hash of its content (None for a table on its own)."""
+
+    hidden: np.ndarray | None
+    was: np.ndarray | None
+    content: str | None
+
+
 def _decide(
     engine: Engine, member: Member, rel: str, policies: Policies | Mapping[str, Any] | None
-) -> tuple[Decision, list[str], dict[str, Any] | None, tuple[np.ndarray | None, str] | None, np.ndarray | None]:
+) -> tuple[Decision, list[str], dict[str, Any] | None, Remembered, np.ndarray | None]:
     """This table's decision, taken with every table that shares cells with it (``joint``), the
-    report of the protection loop when the rule sets ask for it (``protection_loop: true``), and,
-    for a group, what it remembered of the publication before, the group's content hash and this
+    report of the protection loop when the rule sets ask for it (``protection_loop: true``), what
+    it remembered of the publication before (with the group's content hash) and, for a group, this
     table's ``cell_order``."""
     names, shares = group_shares(member.dataset, policies)
     members = {member.dataset: member}
@@ -238,7 +256,8 @@ def _decide(
     # what the previous publication hid stays hidden (``memory``): forced, like another member's cells
     orders = [cell_order(m) for m in group] if len(group) > 1 else None  # each member's cells in key order
     content = content_digest(group, orders) if orders is not None else None
-    memory = [previous_hidden(engine, m, content) for m in group]
+    remembered_kinds = [previous_hidden(engine, m, content) for m in group]
+    memory = [hidden for hidden, _ in remembered_kinds]
     sizes = [m.flags.num_rows for m in group]
 
     def decide(extra: list[np.ndarray] | None) -> list[Decision]:
@@ -255,7 +274,7 @@ def _decide(
     # each member's publish step needs the group's decisions: computed once for the same inputs
     decisions, loop = GROUP_PLANS.get(group, links, plan, memory, orders, content) if len(group) > 1 else plan()
     at = order.index(member.dataset)
-    remembered = None if content is None else (memory[at], content)
+    remembered = Remembered(memory[at], remembered_kinds[at][1], content)
     cells = None if orders is None else orders[at]
     return decisions[at], [n for n in order if n != member.dataset], loop, remembered, cells
 
@@ -276,13 +295,14 @@ def _suppressions(
     keys: list[str],
     decision: Decision,
     fails: list[np.ndarray],
-    remembered: tuple[np.ndarray | None, str] | None = None,
+    remembered: Remembered | None = None,
     order: np.ndarray | None = None,
 ) -> pa.Table:
     """The suppressed cells from the arrays already in hand, in the report's typed shape: key,
     number, status code, failed rules (a bit set) and the number of the primary cell each
-    secondary one protects (no join back to the table). ``order``: the member's ``cell_order``,
-    when its group has taken it."""
+    secondary one protects (no join back to the table). A cell the memory alone keeps hidden (no
+    rule of its own fails) is ``remembered``, with what it was when first hidden. ``order``: the
+    member's ``cell_order``, when its group has taken it."""
     status = decision.status
     hidden = (status == PRIMARY) | (status == SECONDARY)
     # the report numbers its cells (``_cell``) in key order, the same whatever order the rows were
@@ -301,11 +321,16 @@ def _suppressions(
     columns: dict[str, Any] = {k: flags[k].take(pa.array(suppressed)) for k in keys}
     primary = status[suppressed] == PRIMARY
     columns["_cell"] = pa.array(np.arange(len(suppressed), dtype=np.int32))
-    columns["_status"] = pa.array(np.where(primary, PRIMARY_CODE, SECONDARY_CODE).astype(np.int8))
+    codes = np.where(primary, PRIMARY_CODE, SECONDARY_CODE).astype(np.int8)
+    if remembered is not None and remembered.was is not None:
+        was = remembered.was[suppressed]
+        codes[~primary & (was == PRIMARY_CODE)] = REMEMBERED_PRIMARY_CODE
+        codes[~primary & (was == SECONDARY_CODE)] = REMEMBERED_SECONDARY_CODE
+    columns["_status"] = pa.array(codes)
     columns["_rules"] = pa.array(np.where(primary, bits, 0).astype(np.int32))
     columns["_protects"] = pa.array(np.maximum(at, 0).astype(np.int32), mask=~found)
-    if remembered is not None:  # a group's report: see memory.previous_hidden
-        kept, content = remembered
+    if remembered is not None and remembered.content is not None:  # a group's report: see memory.previous_hidden
+        kept, content = remembered.hidden, remembered.content
         columns["_kept"] = pa.array(np.zeros(len(suppressed), dtype=bool) if kept is None else kept[suppressed])
         columns["_content"] = pa.array([content] * len(suppressed), pa.string()).dictionary_encode()
     return pa.table(columns)
@@ -332,12 +357,18 @@ def _report(
     """The suppressed cells to the ledger in one typed write, and the step report's counts."""
     write_suppressions(engine, dataset, ruleset.name, keys, [r.id for r in checked_rules(ruleset)], suppressions)
     examples = suppression_examples(engine, dataset, REPORT_EXAMPLES)
+    codes = suppressions["_status"].to_numpy() if suppressions.num_rows else np.zeros(0, dtype=np.int8)
+    remembered = int(((codes == REMEMBERED_PRIMARY_CODE) | (codes == REMEMBERED_SECONDARY_CODE)).sum())
+    # of the secondary cells, those the memory alone keeps hidden (the suppression report says what
+    # each was); only when there are some: a first publication's report as before
+    kept = {"remembered": remembered} if remembered else {}
     return {
         "ruleset": ruleset.name,
         "cells": len(status),
         "published": int((status == PUBLISHED).sum()),
         "primary": int((status == PRIMARY).sum()),
         "secondary": int((status == SECONDARY).sum()),
+        **kept,
         "masked_upstream": int((status == MASKED).sum()),
         "primary_by_rule": {k: v for k, v in sorted(by_rule.items()) if v},
         "examples": examples,

@@ -16,6 +16,11 @@ It only grows while the table is published with the same rule set. A rule set re
 ``territoria secrecy forget`` (``forget.py``: audited, it sets the report aside as the previous
 one, which ``territoria secrecy audit`` compares the next publication with; docs/secrecy.md).
 
+A remembered cell that fails no rule of its own now is reported as ``remembered``, with what it
+was when first hidden (``primary`` or ``secondary``, carried along a line of remembering
+publications): before, it was reported secondary, and a cell hidden as primary under the old rule
+lost that kind in the report, in ``territoria secrecy audit`` and in the next publication's report.
+
 The members of a group (``joint``) are published by steps that may run at the same time: the
 second may find the first one's new report. Their reports say on which content the decisions were
 taken (``_content``) and which cells were remembered (``_kept``), so that a step finding a report
@@ -34,10 +39,12 @@ from territoria.ledger import remembered_rows
 Array = np.ndarray
 
 
-def previous_hidden(engine: Engine, member: Member, content: str | None = None) -> Array | None:
+def previous_hidden(engine: Engine, member: Member, content: str | None = None) -> tuple[Array | None, Array | None]:
     """For each row of ``member``'s flags, whether the last publication of its dataset suppressed
-    that cell; None when there is no previous report (a first publication: nothing to remember)
-    or when its key columns are no longer all columns of the table (then nothing matches).
+    that cell, and what the cell was when first hidden (``ledger.PRIMARY_CODE`` or
+    ``SECONDARY_CODE``; 0 for a cell not hidden); (None, None) when there is no previous report (a
+    first publication: nothing to remember) or when its key columns are no longer all columns of
+    the table (then nothing matches).
 
     ``content``: the hash of the cells of the member's group. The members of a group are published
     by steps that may run at the same time, and each must take the same decisions: a report already
@@ -46,10 +53,16 @@ def previous_hidden(engine: Engine, member: Member, content: str | None = None) 
     columns = relation_columns(engine, member.relation)
     hit = remembered_rows(engine, member.dataset, member.relation, member.row_id, columns, content)
     if hit is None:
-        return None
+        return None, None
     rows = member.flags["_row"].to_numpy()
-    hidden: Array = np.isin(rows, hit.to_numpy())
-    return hidden
+    found = hit["_row"].to_numpy()
+    hidden: Array = np.isin(rows, found)
+    was: Array = np.zeros(len(rows), dtype=np.int8)
+    if hidden.any():
+        codes = hit["_was"].to_numpy(zero_copy_only=False).astype(np.int8)
+        order = np.argsort(found, kind="stable")
+        was[hidden] = codes[order[np.searchsorted(found, rows[hidden], sorter=order)]]
+    return hidden, was
 
 
 def with_memory(extra: list[Array] | None, memory: list[Array | None], sizes: list[int]) -> list[Array] | None:

@@ -22,6 +22,7 @@ from territoria.catalog.packs import available_packs, load_pack
 from territoria.core.errors import ConfigError
 from territoria.core.suggest import did_you_mean
 from territoria.core.yamlio import read_yaml, validate_data
+from territoria.engines.base import SqlExpression
 from territoria.workspace.policies import Policies, as_policies
 
 Operator = Literal[">=", ">"]
@@ -215,36 +216,70 @@ def least_counts(pack: Path, policies: Mapping[str, Any] | None) -> dict[str, in
     rule sets a pack ships (its ``secrecy.yaml``) publishes, as ``policies.yaml`` sets it (``>= 10``
     gives 10, ``> 10`` gives 11). A model that must agree with a rule (energie_cellules flags a part
     the rules would suppress) reads it with ``param()``: a copy of the number would not follow a
-    threshold a territory raised. ``policies`` ``None`` (unreadable: the publish step's guard says
-    why) gives the shipped thresholds."""
+    threshold a territory raised (nor does it follow a ``when:``: ``least_expressions`` does)."""
+    least: dict[str, int] = {}
+    for name, rules in _effective_rules(pack, policies).items():
+        least.update({f"secrecy.{name}.{rule['id']}.least": n for rule, n in _counted(rules)})
+    return least
+
+
+def least_expressions(pack: Path, policies: Mapping[str, Any] | None) -> dict[str, SqlExpression]:
+    """``secrecy.<rule set>.least.<column>``: SQL giving, on a row of the table, the smallest
+    ``column`` the rule set's ``min_count`` rules publish there: each rule's least count where its
+    ``when:`` holds on the row (the greatest where several do), 0 where none does. The rules are
+    those ``least_counts`` reads. A model that flags a part the rules would suppress
+    (energie_cellules) compares the part with it: the rules' thresholds alone would leave it to
+    copy the rules' split of the rows (which sectors need 10 sites), which a territory's
+    ``policies.yaml`` may change (a sector moved under the stricter rule)."""
+    out: dict[str, SqlExpression] = {}
+    for name, rules in _effective_rules(pack, policies).items():
+        by_column: dict[str, list[str]] = {}
+        for rule, n in _counted(rules):
+            when = rule.get("when")
+            # a null condition is not true: the rule does not apply (as the guard's coalesce(..., false))
+            case = f"CASE WHEN ({when}) THEN {n} ELSE 0 END" if when else str(n)
+            by_column.setdefault(str(rule.get("column")), []).append(case)
+        for column, cases in by_column.items():
+            out[f"secrecy.{name}.least.{column}"] = SqlExpression(
+                cases[0] if len(cases) == 1 else f"greatest({', '.join(cases)})"
+            )
+    return out
+
+
+def _effective_rules(pack: Path, policies: Mapping[str, Any] | None) -> dict[str, list[Mapping[str, Any]]]:
+    """Per rule set of the pack's ``secrecy.yaml``: its rules with ``policies.yaml``'s overrides,
+    then the shipped rules an override removed (the safe side: they keep counting). ``policies``
+    ``None`` (unreadable: the publish step's guard says why) gives the shipped rules."""
     path = pack / "secrecy.yaml"
     if not path.is_file():
         return {}
     overrides = (policies or {}).get("secrecy") or {}
-    least: dict[str, int] = {}
+    found: dict[str, list[Mapping[str, Any]]] = {}
     for name, shipped in _rulesets_file(path).items():
-        bodies = [shipped]  # the shipped rules first: a rule an override removes keeps its threshold (the safe side)
+        rules = [r for r in shipped.get("rules") or [] if isinstance(r, Mapping)]
         if isinstance(overrides.get(name), Mapping):
             # an unknown rule id: the guard refuses the rule set and publishes nothing
             with contextlib.suppress(ConfigError):
-                bodies.append(_merge_overrides(shipped, dict(overrides[name])))
-        for body in bodies:
-            least.update(_least_of(name, body.get("rules") or []))
-    return least
+                merged = _merge_overrides(shipped, dict(overrides[name])).get("rules") or []
+                kept = [r for r in merged if isinstance(r, Mapping)]
+                ids = {r.get("id") for r in kept}
+                rules = kept + [r for r in rules if r.get("id") not in ids]
+        found[name] = rules
+    return found
 
 
-def _least_of(ruleset: str, rules: list[Any]) -> dict[str, int]:
-    least: dict[str, int] = {}
+def _counted(rules: list[Mapping[str, Any]]) -> list[tuple[Mapping[str, Any], int]]:
+    """The ``min_count`` rules with a numeric threshold, each with the least count it publishes."""
+    out = []
     for rule in rules:
-        if not isinstance(rule, Mapping) or rule.get("kind") != "min_count":
-            continue
         threshold = rule.get("threshold")
-        if isinstance(threshold, (int, float)) and not isinstance(threshold, bool):
-            strict = rule.get("operator", ">=") == ">"
-            least[f"secrecy.{ruleset}.{rule['id']}.least"] = (
-                math.floor(threshold) + 1 if strict else math.ceil(threshold)
-            )
-    return least
+        if rule.get("kind") != "min_count" or not isinstance(rule.get("column"), str):
+            continue
+        if not isinstance(threshold, (int, float)) or isinstance(threshold, bool):
+            continue
+        strict = rule.get("operator", ">=") == ">"
+        out.append((rule, math.floor(threshold) + 1 if strict else math.ceil(threshold)))
+    return out
 
 
 def sharing_ruleset_names(policies: Policies | Mapping[str, Any] | None = None) -> list[str]:

@@ -20,7 +20,7 @@ import pyarrow as pa
 from territoria.engines.base import Engine
 from territoria.governance.secrecy.adversary.recovery import Key, recovered
 from territoria.governance.secrecy.rules import RuleSet
-from territoria.ledger import previous_cells, previous_report, suppressed_cells
+from territoria.ledger import PRIMARY_KINDS, cell_kind, previous_cells, previous_report, suppressed_cells
 
 #: determined cells listed per table and publication (the counts are complete)
 EXAMPLES = 10
@@ -41,11 +41,11 @@ class AcrossReport:
 
     @property
     def primary(self) -> int:
-        return sum(by.get("primary", 0) for by in self.determined.values())
+        return sum(n for by in self.determined.values() for kind, n in by.items() if kind in PRIMARY_KINDS)
 
     @property
     def secondary(self) -> int:
-        return sum(by.get("secondary", 0) for by in self.determined.values())
+        return sum(n for by in self.determined.values() for kind, n in by.items() if kind not in PRIMARY_KINDS)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -86,7 +86,8 @@ def across_publications(
     if found is None or not before:
         return None
     now = suppressed_cells(engine, dataset)
-    status = [{_key(c["cell"], keys): c["status"] for c in cells} for cells in (before, now)]
+    # a remembered cell by what it was when first hidden: one hidden as primary is no less secret
+    status = [{_key(c["cell"], keys): cell_kind(c) for c in cells} for cells in (before, now)]
     reported = set(status[1])
     secret = rows["secret"].to_pylist() if "secret" in rows.column_names else [False] * rows.num_rows
     columns = [rows[k].to_pylist() for k in keys]
@@ -101,7 +102,7 @@ def across_publications(
         counts: dict[str, int] = {}
         for k in sorted(got, key=repr):
             counts[by[k]] = counts.get(by[k], 0) + 1
-            found_cells.append((by[k] != "primary", name, by[k], dict(zip(keys, k, strict=True))))
+            found_cells.append((by[k] not in PRIMARY_KINDS, name, by[k], dict(zip(keys, k, strict=True))))
         report.determined[name] = dict(sorted(counts.items()))
     found_cells.sort(key=lambda f: f[0])  # primary cells first (stable: previous, then current)
     report.examples = [(name, st, cell) for _, name, st, cell in found_cells[:EXAMPLES]]

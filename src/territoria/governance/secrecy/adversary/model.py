@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from territoria.governance.secrecy.rules import Dimension, RuleSet
+from territoria.ledger import PRIMARY_KINDS
 
 Key = tuple[Any, ...]
 Verdict = Literal["disclosed", "exposed", "weak", "protected", "empty"]
@@ -180,7 +181,7 @@ class AuditReport:
 
     @property
     def disclosed_primary(self) -> list[CellFinding]:
-        return [c for c in self.cells if c.verdict == "disclosed" and c.status == "primary"]
+        return [c for c in self.cells if c.verdict == "disclosed" and c.status in PRIMARY_KINDS]
 
     @property
     def narrowest(self) -> CellFinding | None:

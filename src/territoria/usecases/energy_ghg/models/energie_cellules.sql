@@ -137,10 +137,8 @@ SELECT
     completeness,
     -- electricity of another operator than Enedis in the cell, and whether that part alone is
     -- one the rules of secrecy.yaml would suppress (masked upstream, or fewer delivery points than
-    -- the sector's threshold, as policies.yaml sets it: governance/secrecy/rules.least_counts):
-    -- Enedis's IRIS cell is then the cell minus a secret (secrecy.yaml)
+    -- the rules that apply to the cell ask, as policies.yaml sets them, their `when:` included:
+    -- governance/secrecy/rules.least_expressions): Enedis's IRIS cell is then the cell minus a secret
     o_n > 0 AS other_operators,
-    o_n > 0 AND (o_masked > 0 OR o_sites < CASE WHEN sector = 'residentiel'
-        THEN param('secrecy.energy.residentiel-10-points.least')
-        ELSE param('secrecy.energy.entreprises-3-unites.least') END) AS other_operators_secret
+    o_n > 0 AND (o_masked > 0 OR o_sites < param('secrecy.energy.least.nb_sites')) AS other_operators_secret
 FROM cube
