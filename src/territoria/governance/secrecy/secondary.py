@@ -221,6 +221,11 @@ class Protector:
         empty = self.order.rows[:0].copy()
         self.order.keys, self.order.rank, self.order.by_rank = empty.astype(np.int64), empty, empty
 
+    def longest(self, d: int) -> int:
+        """The most cells in one line of dimension ``d``: no rank beyond it chooses anything."""
+        lines = self.lines[d]
+        return int((lines.ends - lines.starts).max(initial=0))
+
     def _chain(self, d: int, base: Array, node: Array, first: Array | None = None) -> list[Array]:
         """Cheapest descendants of ``node`` (one per level) at the cells' other coordinates; at the
         first level, the ``first``-th cheapest child instead where given (0: the cheapest)."""
@@ -363,7 +368,9 @@ class Protector:
 def _attempts(prot: Protector, ranks: int) -> list[tuple[int, ...]]:
     """Each dimension's choices (sibling ranks below ``ranks``, the path), fewest departures from
     the cheapest choice first."""
-    options = [[0, *range(1, ranks), -1] if prot.depth[d] else [0] for d in range(len(prot.trees))]
+    options = [
+        [0, *range(1, min(ranks, prot.longest(d))), -1] if prot.depth[d] else [0] for d in range(len(prot.trees))
+    ]
     return sorted(itertools.product(*options), key=lambda c: (sum(x != 0 for x in c), [x % 99 for x in c]))
 
 
