@@ -43,7 +43,7 @@ from territoria.engines.base import Engine, TableWrite
 from territoria.engines.duckdb.engine import open_duckdb
 from territoria.governance.secrecy.adversary import PublishedTable, audit
 from territoria.governance.secrecy.guard import apply_ruleset
-from territoria.governance.secrecy.rules import least_counts, load_ruleset
+from territoria.governance.secrecy.rules import least_params, load_ruleset
 from territoria.pipelines.spec import DatasetInfo, render_sql
 from territoria.reference.referential import referential
 from territoria.usecases.energy_ghg.demo import PROFILES
@@ -137,7 +137,7 @@ def territoria_pipeline(
         "territory.code": "territoire",
         "territory.communes": communes["code"].to_pylist(),
         **pack.definition.parameters,
-        **least_counts(pack.directory, None),  # the rules' thresholds, as a run's plan gives them
+        **least_params(pack.directory, None),  # the rules' thresholds, as a run's plan gives them
     }
     if log is not None:
         log.wrap(engine)

@@ -23,7 +23,7 @@ from territoria.catalog.packs import load_pack
 from territoria.engines.base import TableWrite
 from territoria.engines.duckdb.engine import DuckDBEngine
 from territoria.governance.secrecy.primary import checked_rules, fails_sql
-from territoria.governance.secrecy.rules import least_counts, least_expressions, load_ruleset
+from territoria.governance.secrecy.rules import least_expressions, least_params, load_ruleset
 from territoria.pipelines.spec import DatasetInfo, render_sql
 
 SECTORS = ["agriculture", "industrie", "inconnu", "professionnel", "residentiel", "tertiaire"]
@@ -70,8 +70,7 @@ def _cells(engine: DuckDBEngine, parts: dict[str, int], policies: dict[str, Any]
         "territory.code": "200000000",
         "territory.communes": ["35001"],
         # what the plan gives every model of the pack (pipelines/plan.py)
-        **least_counts(pack.directory, policies),
-        **least_expressions(pack.directory, policies),
+        **least_params(pack.directory, policies),
     }
     datasets = {n: DatasetInfo(n, "model", n) for n in ("communes", "energie_conso_commune", "energie_cellules")}
     sql = render_sql(pack.read_sql("models/energie_cellules.sql"), datasets, params, "energie_cellules")

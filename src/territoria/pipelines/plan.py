@@ -17,7 +17,7 @@ from territoria.engines.registry import engine_capabilities
 from territoria.governance.personal.gate import definition as personal_definition
 from territoria.governance.personal.gate import is_personal
 from territoria.governance.secrecy.groups import rules_fingerprint, shared_datasets
-from territoria.governance.secrecy.rules import least_counts, least_expressions
+from territoria.governance.secrecy.rules import least_params
 from territoria.indicators.definition import IndicatorDef
 from territoria.pipelines.spec import (
     PARAM,
@@ -189,8 +189,7 @@ def build_plan(ws: Workspace) -> Plan:
             **base,
             **pack.definition.parameters,
             **ws.config.packs[pack_name].parameters,
-            **least_counts(pack.directory, policies),
-            **least_expressions(pack.directory, policies),
+            **least_params(pack.directory, policies),
         }
         params[pack_name] = pack_params
         packs[pack_name] = pack.directory

@@ -246,6 +246,12 @@ def least_expressions(pack: Path, policies: Mapping[str, Any] | None) -> dict[st
     return out
 
 
+def least_params(pack: Path, policies: Mapping[str, Any] | None) -> dict[str, int | SqlExpression]:
+    """The parameters the plan gives every model of ``pack`` from its rules: ``least_counts`` and
+    ``least_expressions``."""
+    return {**least_counts(pack, policies), **least_expressions(pack, policies)}
+
+
 def _effective_rules(pack: Path, policies: Mapping[str, Any] | None) -> dict[str, list[Mapping[str, Any]]]:
     """Per rule set of the pack's ``secrecy.yaml``: its rules with ``policies.yaml``'s overrides,
     then the shipped rules an override removed (the safe side: they keep counting). ``policies``
