@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace, output_file
+from territoria.cli.common import WorkspaceOpt, audit_log, console, fmt_int, open_workspace, operator, output_file
 from territoria.core.errors import NotFoundError
 from territoria.core.suggest import did_you_mean
 from territoria.core.wording import counted
@@ -123,12 +123,7 @@ def orphans(
 
         territoria catalog orphans -w rennes --drop --yes
     """
-    from getpass import getuser
-
     from territoria.core.vocab import AccessLevel
-    from territoria.governance.access import ACCESS_DB, AccessStore
-    from territoria.governance.audit import AuditLog
-    from territoria.governance.personal.reident import admin
     from territoria.pipelines.orphans import drop_orphans
     from territoria.pipelines.orphans import orphans as find_orphans
 
@@ -152,8 +147,7 @@ def orphans(
         if not yes and not typer.confirm(f"Drop {counted(len(found), 'table')}?", default=False):
             console.print("nothing dropped")
             raise typer.Exit(1)
-        audit = AuditLog(AccessStore(ws.private / ACCESS_DB))
         detail = {"tables": {o.label: o.rows for o in found}}
-        audit.record(admin(f"cli:{getuser()}"), "catalog:drop-orphans", None, AccessLevel.personal, None, detail)
+        audit_log(ws).record(operator(), "catalog:drop-orphans", None, AccessLevel.personal, None, detail)
         drop_orphans(engine, found)
     console.print(f"[green]✓[/] {counted(len(found), 'table')} dropped; recorded in the audit log")

@@ -13,6 +13,8 @@ from territoria.core.errors import UserError
 from territoria.core.wording import grouped
 
 if TYPE_CHECKING:
+    from territoria.governance.access import Principal
+    from territoria.governance.audit import AuditLog
     from territoria.pipelines.readiness import NotPublished
     from territoria.workspace import Workspace
 
@@ -33,6 +35,28 @@ WorkspaceOpt = Annotated[
 def workspace_root(path: Path | None) -> Path:
     """The workspace folder a command is given: ``--workspace``, else $TERRITORIA_WORKSPACE, else here."""
     return path or Path(os.environ.get("TERRITORIA_WORKSPACE", "."))
+
+
+def operator_name() -> str:
+    """Who runs the command, as the audit log names a terminal's user: ``cli:<login>``."""
+    from getpass import getuser
+
+    return f"cli:{getuser()}"
+
+
+def operator() -> Principal:
+    """The terminal's user as the principal of an operator command (an administrator)."""
+    from territoria.governance.personal.reident import admin
+
+    return admin(operator_name())
+
+
+def audit_log(ws: Workspace) -> AuditLog:
+    """The workspace's audit log (the tamper-evident chain `territoria users audit` reads)."""
+    from territoria.governance.access import ACCESS_DB, AccessStore
+    from territoria.governance.audit import AuditLog
+
+    return AuditLog(AccessStore(ws.private / ACCESS_DB))
 
 
 #: a TCP port to listen on (0: the system picks a free one)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from getpass import getuser
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.table import Table
 
-from territoria.cli.common import WorkspaceOpt, console, open_workspace, output_file
+from territoria.cli.common import WorkspaceOpt, audit_log, console, open_workspace, operator, output_file
 from territoria.core.errors import UserError
 from territoria.core.wording import counted
 
@@ -148,14 +147,11 @@ def reidentify(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Show the identifier behind a pseudonym (administrators only; audited)."""
-    from territoria.governance.access import ACCESS_DB, AccessStore
-    from territoria.governance.audit import AuditLog
-    from territoria.governance.personal.reident import ReidentificationTable, admin
+    from territoria.governance.personal.reident import ReidentificationTable
 
     ws = open_workspace(workspace)
-    audit = AuditLog(AccessStore(ws.private / ACCESS_DB))
     found = ReidentificationTable(ws.private).lookup(
-        pseudonym, dataset, who=admin(f"cli:{getuser()}"), purpose=purpose, audit=audit
+        pseudonym, dataset, who=operator(), purpose=purpose, audit=audit_log(ws)
     )
     print(found)
 

@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace, print_to_fill, workspace_root
+from territoria.cli.common import (
+    WorkspaceOpt,
+    audit_log,
+    console,
+    fmt_int,
+    open_workspace,
+    operator_name,
+    print_to_fill,
+    workspace_root,
+)
 from territoria.core.errors import NotFoundError
 from territoria.core.suggest import did_you_mean
 from territoria.core.wording import counted
@@ -356,10 +365,6 @@ def export(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Export a published dataset (only published, secrecy-protected data ever leaves)."""
-    from getpass import getuser
-
-    from territoria.governance.access import ACCESS_DB, AccessStore
-    from territoria.governance.audit import AuditLog
     from territoria.pipelines import build_plan
     from territoria.publication.export import export_dataset
     from territoria.publication.formats import get_format
@@ -368,6 +373,7 @@ def export(
     dest = export_destination(dataset, get_format(fmt).extension, output)
     plan = build_plan(ws)
     with ws.engine() as engine:
-        audit = AuditLog(AccessStore(ws.private / ACCESS_DB))
-        rows = export_dataset(plan, engine, dataset, fmt, dest, purpose=purpose, who=f"cli:{getuser()}", audit=audit)
+        rows = export_dataset(
+            plan, engine, dataset, fmt, dest, purpose=purpose, who=operator_name(), audit=audit_log(ws)
+        )
     console.print(f"[green]✓[/] {counted(rows, 'row')} of {dataset} written to {dest}")

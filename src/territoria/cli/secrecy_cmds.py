@@ -11,7 +11,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from territoria.cli.common import WorkspaceOpt, console, fmt_int, open_workspace
+from territoria.cli.common import WorkspaceOpt, audit_log, console, fmt_int, open_workspace, operator
 from territoria.core.errors import UserError
 from territoria.core.suggest import did_you_mean
 from territoria.engines.base import Engine
@@ -210,12 +210,7 @@ def forget_cmd(
     The datasets sharing cells with DATASET are forgotten with it (one decision for the group).
     Who, when and why go to the workspace's audit log (`territoria users audit`) before anything
     is forgotten; a reason is required, and the command asks for confirmation unless `--yes`."""
-    from getpass import getuser
-
     from territoria.core.vocab import AccessLevel
-    from territoria.governance.access import ACCESS_DB, AccessStore
-    from territoria.governance.audit import AuditLog
-    from territoria.governance.personal.reident import admin
     from territoria.governance.secrecy import forget as memory
 
     ws = open_workspace(workspace)
@@ -236,9 +231,7 @@ def forget_cmd(
             if not typer.confirm("Forget, and let the next run decide afresh?", default=False):
                 console.print("nothing forgotten")
                 raise typer.Exit(1)
-        audit = AuditLog(AccessStore(ws.private / ACCESS_DB))
-        who = admin(f"cli:{getuser()}")
-        done = memory.forget(engine, audit, who, dataset, AccessLevel(info.access), reason, steps)
+        done = memory.forget(engine, audit_log(ws), operator(), dataset, AccessLevel(info.access), reason, steps)
     names = ", ".join(m.dataset for m in done)
     console.print(f"[green]✓[/] forgotten: {names}; recorded in the audit log (`territoria users audit`)")
     console.print(
